@@ -1,0 +1,60 @@
+"""Shared fixtures: one simulator per test session, and boto3 clients pointed at it.
+
+moto keeps its state in process-wide backends, so every test shares one server. Tests that need a
+clean slate work in a region the workload does not use (see ``CLEAN_REGIONS``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+# No test may ever reach real AWS or read a developer's profile.
+for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(_var, None)
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"  # noqa: S105
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+from tui.sim.server import SimServer  # noqa: E402
+
+# Regions the seeded workload leaves empty; extension tests each take their own.
+CLEAN_REGIONS = ("eu-west-1", "eu-west-2", "eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1")
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[SimServer]:
+    """The simulator with the seeded workload (seed 7), without the live metric thread."""
+    server = SimServer(seed=7, live=False).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sim_url(sim: SimServer) -> str:
+    return sim.endpoint_url
+
+
+@pytest.fixture
+def client(sim_url: str) -> Callable[..., Any]:
+    """``client("ec2", region="eu-west-1")``: a boto3 client against the simulator."""
+    import boto3
+
+    def make(service: str, region: str = "us-east-1") -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=sim_url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106
+        )
+
+    return make

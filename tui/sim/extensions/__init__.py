@@ -1,0 +1,25 @@
+"""Extensions registered into moto to fill the gaps the console relies on.
+
+Each module exposes ``install()``; it must be idempotent and must run before the server
+builds its per-service WSGI apps (that is, before the first request).
+"""
+
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Register every extension into moto (once per process)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from tui.sim.extensions import cloudwatch, securityhub, servicequotas, ssm
+
+        for module in (securityhub, ssm, servicequotas, cloudwatch):
+            module.install()
+        _installed = True

@@ -1,0 +1,87 @@
+"""The simulator's server: moto's ThreadedMotoServer on loopback, with our extensions and a workload."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+
+# Credentials the simulator accepts; they are not secrets and never reach AWS.
+SIM_ACCESS_KEY = "testing"
+SIM_SECRET_KEY = "testing"  # noqa: S105
+
+_QUIET_LOGGERS = ("werkzeug", "moto", "botocore", "boto3", "urllib3", "aiobotocore")
+
+
+def silence_library_logs() -> None:
+    """Keep moto's request log and library chatter off the terminal the console draws on."""
+    for name in _QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING if name != "werkzeug" else logging.ERROR)
+        logger.propagate = True
+
+
+def _prepare_moto_env() -> None:
+    # moto reads these at import time; the simulator is always account 123456789012.
+    os.environ.setdefault("MOTO_ACCOUNT_ID", ACCOUNT_ID)
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+
+
+@dataclass
+class SimServer:
+    """A running simulator. ``start()`` returns once the endpoint answers."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    seed: int = 7
+    empty: bool = False
+    live: bool = True
+    _server: Any = field(default=None, init=False, repr=False)
+    _workload: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the simulator is not started")
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def start(self) -> SimServer:
+        _prepare_moto_env()
+        silence_library_logs()
+        from moto.server import ThreadedMotoServer
+
+        from tui.sim import extensions
+
+        extensions.install()
+        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server.start()
+        if not self.empty:
+            from tui.sim.workload import Workload
+
+            self._workload = Workload(self.endpoint_url, seed=self.seed)
+            self._workload.seed_all()
+            if self.live:
+                self._workload.start_metrics()
+        return self
+
+    @property
+    def workload(self) -> Any:
+        return self._workload
+
+    def stop(self) -> None:
+        if self._workload is not None:
+            self._workload.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> SimServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
