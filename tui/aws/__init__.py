@@ -1,0 +1,1 @@
+"""The data layer: async AWS access, pollers and actions. Imports neither textual nor rich."""

@@ -1,0 +1,178 @@
+"""The overview poller: who we are and what runs where, one card per service.
+
+Each card is fetched on its own, so a missing permission or a disabled service shows up on that
+card with what to do, while the others stay live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tui.aws.clients import ClientFactory
+from tui.aws.errors import AwsProblem, classify
+from tui.aws.identity import Identity, caller_identity
+from tui.aws.outcome import Outcome, gather_outcome, utcnow
+from tui.aws.overview_math import count_states, severity_counts, standard_vcpus
+
+VCPU_QUOTA_CODE = "L-1216C47A"
+FINDINGS_PAGE_CAP = 10  # 10 pages of 100 at GetFindings' 3 requests/s
+
+
+@dataclass(frozen=True)
+class Ec2Card:
+    states: dict[str, int]
+    standard_vcpus: int | None
+    vcpu_quota: Outcome[float]
+
+
+@dataclass(frozen=True)
+class EbsCard:
+    volumes: int
+    by_type: dict[str, int]
+    unattached: int
+    total_gib: int
+
+
+@dataclass(frozen=True)
+class KinesisCard:
+    streams: int
+    open_shards: int
+    consumers: int
+
+
+@dataclass(frozen=True)
+class SessionsCard:
+    by_ping: dict[str, int]
+    hybrid: int
+
+
+@dataclass(frozen=True)
+class FindingsCard:
+    by_severity: dict[str, int]
+    total: int
+    capped: bool
+
+
+@dataclass(frozen=True)
+class RegionOverview:
+    region: str
+    ec2: Outcome[Ec2Card]
+    ebs: Outcome[EbsCard]
+    kinesis: Outcome[KinesisCard]
+    sessions: Outcome[SessionsCard]
+    findings: Outcome[FindingsCard]
+
+
+@dataclass(frozen=True)
+class OverviewSnapshot:
+    fetched_at: datetime
+    identity: Identity | None
+    regions: tuple[RegionOverview, ...]
+    error: AwsProblem | None = None
+
+
+async def _paginate(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
+    items: list[Any] = []
+    async for page in client.get_paginator(operation).paginate(**params):
+        items.extend(page.get(key, []))
+    return items
+
+
+async def _ec2_card(factory: ClientFactory, region: str) -> Ec2Card:
+    ec2 = await factory.client("ec2", region)
+    reservations = await _paginate(ec2, "describe_instances", "Reservations")
+    instances = [i for r in reservations for i in r.get("Instances", [])]
+    types = sorted({i["InstanceType"] for i in instances if i.get("State", {}).get("Name") == "running"})
+    vcpus: dict[str, int] = {}
+    if types:
+        for info in await _paginate(ec2, "describe_instance_types", "InstanceTypes", InstanceTypes=types):
+            vcpus[info["InstanceType"]] = int(info["VCpuInfo"]["DefaultVCpus"])
+    quota = await gather_outcome(_vcpu_quota(factory, region), profile=factory.target.profile)
+    return Ec2Card(count_states(instances), standard_vcpus(instances, vcpus), quota)
+
+
+async def _vcpu_quota(factory: ClientFactory, region: str) -> float:
+    quotas = await factory.client("service-quotas", region)
+    reply = await quotas.get_service_quota(ServiceCode="ec2", QuotaCode=VCPU_QUOTA_CODE)
+    return float(reply["Quota"]["Value"])
+
+
+async def _ebs_card(factory: ClientFactory, region: str) -> EbsCard:
+    ec2 = await factory.client("ec2", region)
+    volumes = await _paginate(ec2, "describe_volumes", "Volumes")
+    by_type: dict[str, int] = {}
+    for vol in volumes:
+        by_type[vol["VolumeType"]] = by_type.get(vol["VolumeType"], 0) + 1
+    return EbsCard(
+        volumes=len(volumes),
+        by_type=dict(sorted(by_type.items())),
+        unattached=sum(1 for v in volumes if v.get("State") == "available"),
+        total_gib=sum(int(v.get("Size", 0)) for v in volumes),
+    )
+
+
+async def _kinesis_card(factory: ClientFactory, region: str) -> KinesisCard:
+    kinesis = await factory.client("kinesis", region)
+    names = await _paginate(kinesis, "list_streams", "StreamNames")
+    summaries = await asyncio.gather(*(kinesis.describe_stream_summary(StreamName=n) for n in names))
+    shards = sum(int(s["StreamDescriptionSummary"].get("OpenShardCount", 0)) for s in summaries)
+    consumers = sum(int(s["StreamDescriptionSummary"].get("ConsumerCount", 0)) for s in summaries)
+    return KinesisCard(streams=len(names), open_shards=shards, consumers=consumers)
+
+
+async def _sessions_card(factory: ClientFactory, region: str) -> SessionsCard:
+    ssm = await factory.client("ssm", region)
+    nodes = await _paginate(ssm, "describe_instance_information", "InstanceInformationList")
+    by_ping: dict[str, int] = {}
+    for node in nodes:
+        by_ping[node.get("PingStatus", "Unknown")] = by_ping.get(node.get("PingStatus", "Unknown"), 0) + 1
+    hybrid = sum(1 for n in nodes if str(n.get("InstanceId", "")).startswith("mi-"))
+    return SessionsCard(by_ping=dict(sorted(by_ping.items())), hybrid=hybrid)
+
+
+async def _findings_card(factory: ClientFactory, region: str) -> FindingsCard:
+    hub = await factory.client("securityhub", region)
+    filters = {
+        "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+        "WorkflowStatus": [
+            {"Value": "NEW", "Comparison": "EQUALS"},
+            {"Value": "NOTIFIED", "Comparison": "EQUALS"},
+        ],
+    }
+    findings: list[Any] = []
+    pages = 0
+    capped = False
+    async for page in hub.get_paginator("get_findings").paginate(
+        Filters=filters, PaginationConfig={"PageSize": 100}
+    ):
+        findings.extend(page.get("Findings", []))
+        pages += 1
+        if pages >= FINDINGS_PAGE_CAP and page.get("NextToken"):
+            capped = True
+            break
+    return FindingsCard(by_severity=severity_counts(findings), total=len(findings), capped=capped)
+
+
+async def _region(factory: ClientFactory, region: str) -> RegionOverview:
+    profile = factory.target.profile
+    ec2, ebs, kinesis, sessions, findings = await asyncio.gather(
+        gather_outcome(_ec2_card(factory, region), profile=profile),
+        gather_outcome(_ebs_card(factory, region), profile=profile),
+        gather_outcome(_kinesis_card(factory, region), profile=profile),
+        gather_outcome(_sessions_card(factory, region), profile=profile),
+        gather_outcome(_findings_card(factory, region), profile=profile),
+    )
+    return RegionOverview(region, ec2, ebs, kinesis, sessions, findings)
+
+
+async def poll(factory: ClientFactory) -> OverviewSnapshot:
+    """One poll of the overview: identity, then every region's cards concurrently."""
+    try:
+        identity = await caller_identity(factory)
+    except Exception as exc:  # shown on the pane; the next poll retries
+        return OverviewSnapshot(utcnow(), None, (), classify(exc, profile=factory.target.profile))
+    regions = await asyncio.gather(*(_region(factory, r) for r in factory.regions))
+    return OverviewSnapshot(utcnow(), identity, tuple(regions))

@@ -1,0 +1,13 @@
+"""Pane name -> one poll cycle, for ``warroom snapshot PANE --json``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tui.aws import overview
+from tui.aws.clients import ClientFactory
+
+POLLERS: dict[str, Callable[[ClientFactory], Awaitable[Any]]] = {
+    "overview": overview.poll,
+}

@@ -1,0 +1,216 @@
+"""warroom's commands: the console, the demo, the simulator alone, and one-shot JSON snapshots."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from tui import __version__
+
+DESCRIPTION = """\
+warroom: a full-screen terminal console for AWS.
+
+Credentials follow the AWS CLI's chain (environment, profiles, SSO, instance roles);
+AWS_ENDPOINT_URL is honoured. Keys: ? help, : jump to a pane, 1-9 panes, q quit."""
+
+
+def _add_aws_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--profile", default=default, help="named profile from ~/.aws/config (as aws --profile)"
+    )
+    parser.add_argument(
+        "--region",
+        dest="regions",
+        action="extend",
+        nargs="+",
+        default=default,
+        metavar="REGION",
+        help="region(s) to watch; repeat or list several (default: the profile's region)",
+    )
+    parser.add_argument(
+        "--endpoint-url", default=default, help="send every call to this endpoint (as aws --endpoint-url)"
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="refuse every action that changes AWS",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warroom", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"warroom {__version__}")
+    _add_aws_options(parser)
+    parser.add_argument("--theme", help="warroom-dark (default) or warroom-high-contrast")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="the console against the embedded simulator (no AWS account needed)")
+    demo.add_argument("--seed", type=int, default=7, help="workload seed (same seed, same fleet)")
+    demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="refuse changes")
+    demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
+
+    sim = sub.add_parser("sim", help="the simulator on its own")
+    sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
+    serve = sim_sub.add_parser("serve", help="serve the simulator as a local AWS-compatible endpoint")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    serve.add_argument("--seed", type=int, default=7, help="workload seed")
+    serve.add_argument("--empty", action="store_true", help="start with no workload")
+
+    snap = sub.add_parser("snapshot", help="one poll of a pane, printed as JSON")
+    from tui.aws.snapshots import POLLERS
+
+    snap.add_argument("pane", choices=sorted(POLLERS), help="which pane's data")
+    snap.add_argument("--json", action="store_true", required=True, help="print JSON (the only format)")
+    snap.add_argument("--demo", action="store_true", help="poll a fresh embedded simulator")
+    snap.add_argument("--seed", type=int, default=7, help="workload seed with --demo")
+    _add_aws_options(snap, suppress=True)
+    return parser
+
+
+def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
+    from tui.aws.clients import AwsTarget
+    from tui.settings import Settings
+
+    target = AwsTarget(
+        profile=getattr(args, "profile", None),
+        regions=tuple(getattr(args, "regions", None) or ()),
+        endpoint_url=getattr(args, "endpoint_url", None),
+    )
+    values: dict[str, Any] = {"target": target, "read_only": bool(getattr(args, "read_only", False))}
+    if getattr(args, "theme", None):
+        values["theme"] = args.theme
+    values.update(overrides)
+    return Settings(**values)
+
+
+def _sim_target(endpoint_url: str) -> Any:
+    from tui.aws.clients import AwsTarget
+    from tui.sim.server import REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
+
+    return AwsTarget(
+        regions=(REGION,), endpoint_url=endpoint_url, access_key=SIM_ACCESS_KEY, secret_key=SIM_SECRET_KEY
+    )
+
+
+def _check_theme(settings: Any) -> None:
+    from themes import THEMES
+
+    names = [t.name for t in THEMES]
+    if settings.theme not in names:
+        raise SystemExit(f"warroom: unknown theme {settings.theme!r}; choose one of {', '.join(names)}")
+
+
+def run_console(args: argparse.Namespace) -> int:
+    from tui import logs
+    from tui.app import make_app
+
+    logs.configure()
+    settings = _settings(args)
+    _check_theme(settings)
+    make_app(settings).run()
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from tui import logs
+    from tui.app import make_app
+    from tui.sim.server import SimServer
+
+    logs.configure()
+    sim = SimServer(seed=args.seed).start()
+    try:
+        settings = _settings(args, target=_sim_target(sim.endpoint_url), demo=True)
+        _check_theme(settings)
+        make_app(settings).run()
+    finally:
+        sim.stop()
+    return 0
+
+
+def run_sim_serve(args: argparse.Namespace) -> int:
+    from tui import logs
+    from tui.sim.server import ACCOUNT_ID, REGION, SimServer
+
+    logs.configure()
+    sim = SimServer(host=args.host, port=args.port, seed=args.seed, empty=args.empty).start()
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    url = sim.endpoint_url
+    workload = "empty" if args.empty else f"payments platform, seed {args.seed}"
+    print(url, flush=True)
+    print(
+        f"# warroom simulator ({workload}), account {ACCOUNT_ID}, region {REGION}\n"
+        f"# use it with:  AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+        f"AWS_REGION={REGION} aws ec2 describe-instances\n"
+        f"#           or: warroom --endpoint-url {url} --region {REGION}\n"
+        "# Ctrl+C stops it.",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+    return 0
+
+
+async def _snapshot(settings: Any, pane: str) -> Any:
+    from tui.aws.clients import ClientFactory
+    from tui.aws.snapshots import POLLERS
+
+    factory = ClientFactory(settings.target)
+    try:
+        return await POLLERS[pane](factory)
+    finally:
+        await factory.close()
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    from tui import logs
+    from tui.aws.outcome import to_jsonable
+
+    logs.configure()
+    sim = None
+    if args.demo:
+        from tui.sim.server import SimServer
+
+        sim = SimServer(seed=args.seed, live=False).start()
+        settings = _settings(args, target=_sim_target(sim.endpoint_url), demo=True)
+    else:
+        settings = _settings(args)
+    try:
+        snapshot = asyncio.run(_snapshot(settings, args.pane))
+    finally:
+        if sim is not None:
+            sim.stop()
+    json.dump(to_jsonable(snapshot), sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
+    return 1 if getattr(snapshot, "error", None) is not None else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        return run_demo(args)
+    if args.command == "sim":
+        return run_sim_serve(args)
+    if args.command == "snapshot":
+        return run_snapshot(args)
+    return run_console(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,30 @@
+"""What a pane needs from the console, injected so tests can build panes on their own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tui.aws.clients import ClientFactory
+from tui.settings import Settings
+
+
+def utc_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ActivityEvent:
+    at: datetime
+    pane: str
+    level: str  # "info" | "warning" | "error"
+    text: str
+
+
+@dataclass(frozen=True)
+class PaneContext:
+    factory: ClientFactory
+    settings: Settings
+    clock: Callable[[], datetime] = utc_clock
+    record: Callable[[ActivityEvent], None] = lambda event: None

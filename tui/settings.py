@@ -1,0 +1,25 @@
+"""One typed settings object for a run of the console."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from themes import DEFAULT_THEME
+from tui.aws.clients import AwsTarget
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Seconds between the end of one poll and the start of the next, per pane."""
+
+    overview: float = 30.0
+    max_backoff: float = 300.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    target: AwsTarget = field(default_factory=AwsTarget)
+    read_only: bool = False
+    demo: bool = False
+    theme: str = DEFAULT_THEME
+    intervals: Intervals = field(default_factory=Intervals)

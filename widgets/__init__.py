@@ -1,0 +1,1 @@
+"""Reusable widgets: reactives in, messages out; none of them holds an AWS client."""

@@ -1,0 +1,93 @@
+"""A pane's status line: how old its data is, whether it is live, stale or paused, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from widgets.safe import clean
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def humanize_age(seconds: float) -> str:
+    """12s, 4m05s, 2h03m, 3d04h."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+class StatusLine(Widget):
+    """Shows ``● live · data 12s old · next poll in 18s`` or why the data is stale."""
+
+    DEFAULT_CSS = """
+    StatusLine { height: 1; }
+    """
+
+    fetched_at: reactive[datetime | None] = reactive(None)
+    """When the data on screen was fetched (None: nothing yet)."""
+    next_poll_at: reactive[datetime | None] = reactive(None)
+    """When the next poll starts (None while one runs or while paused)."""
+    polling: reactive[bool] = reactive(False)
+    """True while a poll is in flight."""
+    paused: reactive[bool] = reactive(False)
+    """True when the user paused the pane."""
+    problem: reactive[str] = reactive("")
+    """Why the last poll failed; empty when it succeeded."""
+    failures: reactive[int] = reactive(0)
+    """Consecutive failed polls."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] = _now,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._clock = clock
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh)
+
+    def watch_problem(self, problem: str) -> None:
+        self.set_class(bool(problem), "-stale")
+
+    def watch_paused(self, paused: bool) -> None:
+        self.set_class(paused, "-paused")
+
+    def render(self) -> Text:
+        now = self._clock()
+        text = Text()
+        if self.paused:
+            text.append("⏸ paused (p resumes)")
+        elif self.problem:
+            text.append("⚠ stale: ")
+            text.append(clean(self.problem))
+        elif self.fetched_at is None:
+            text.append("… loading" if self.polling else "○ waiting for first poll")
+        else:
+            text.append("● live")
+        if self.fetched_at is not None:
+            text.append(f" · data {humanize_age((now - self.fetched_at).total_seconds())} old")
+        if self.polling and self.fetched_at is not None:
+            text.append(" · polling…")
+        elif self.next_poll_at is not None and not self.paused:
+            wait = humanize_age((self.next_poll_at - now).total_seconds())
+            label = "retry" if self.problem else "next poll"
+            text.append(f" · {label} in {wait}")
+            if self.failures > 1:
+                text.append(f" (failure {self.failures})")
+        return text
