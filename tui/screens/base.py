@@ -11,7 +11,7 @@ from abc import abstractmethod
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -99,9 +99,15 @@ class PaneScreen(Screen[None], Generic[S]):
         status = self.query_one(StatusLine)
         status.polling = True
         status.next_poll_at = None
-        self._poll()
+        self.run_worker(
+            self._poll(),
+            name=f"poll:{self.PANE}",
+            group=f"poll-{self.PANE}",
+            description=f"one poll of the {self.TITLE} pane",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
-    @work(exclusive=True, group="poll", exit_on_error=False, description="poll")
     async def _poll(self) -> None:
         try:
             snapshot: Any = await self.fetch()

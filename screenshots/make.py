@@ -1,0 +1,37 @@
+"""Regenerate the README's screenshots from the demo: `make screenshots`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+
+from tests.helpers import sim_app, wait_for_data  # noqa: E402
+from tui.sim.server import SimServer  # noqa: E402
+
+
+async def shoot(url: str) -> None:
+    app = sim_app(url)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for_data(pilot)
+        app.save_screenshot(str(HERE / "overview.svg"))
+        await pilot.press("question_mark")
+        await pilot.pause()
+        app.save_screenshot(str(HERE / "help.svg"))
+
+
+def main() -> None:
+    with SimServer(seed=7, live=False) as sim:
+        asyncio.run(shoot(sim.endpoint_url))
+    print("wrote", ", ".join(sorted(p.name for p in HERE.glob("*.svg"))))
+
+
+if __name__ == "__main__":
+    main()

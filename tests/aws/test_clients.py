@@ -1,0 +1,58 @@
+"""The client factory: endpoint, adaptive retries, rate limiter on every call, cached clients."""
+
+from __future__ import annotations
+
+from tests.helpers import sim_settings
+from tui.aws.clients import AwsTarget, ClientFactory, retry_config
+from tui.aws.identity import caller_identity
+from tui.aws.ratelimit import RateLimiter
+
+
+class RecordingLimiter(RateLimiter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str, str]] = []
+
+    async def acquire(self, region: str, service: str, operation: str) -> None:
+        self.calls.append((region, service, operation))
+        await super().acquire(region, service, operation)
+
+
+def test_retries_are_adaptive() -> None:
+    config = retry_config()
+    assert config.retries is not None and config.retries["mode"] == "adaptive"
+
+
+async def test_every_call_goes_through_the_rate_limiter(sim_url: str) -> None:
+    limiter = RecordingLimiter()
+    factory = ClientFactory(sim_settings(sim_url).target, limiter=limiter)
+    try:
+        identity = await caller_identity(factory)
+        ec2 = await factory.client("ec2")
+        async for _ in ec2.get_paginator("describe_volumes").paginate():
+            pass
+        assert await factory.client("ec2") is ec2
+        assert await factory.client("ec2", "eu-west-1") is not ec2
+    finally:
+        await factory.close()
+    assert identity.account == "123456789012"
+    assert ("us-east-1", "sts", "GetCallerIdentity") in limiter.calls
+    assert ("us-east-1", "ec2", "DescribeVolumes") in limiter.calls
+
+
+def test_region_falls_back_to_the_profile_chain(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
+    assert ClientFactory(AwsTarget()).region == "eu-north-1"
+    assert ClientFactory(AwsTarget(regions=("ap-south-1", "us-west-2"))).regions == (
+        "ap-south-1",
+        "us-west-2",
+    )
+
+
+async def test_endpoint_from_environment_is_honoured(sim_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sim_url)
+    factory = ClientFactory(AwsTarget(regions=("us-east-1",)))
+    try:
+        assert (await caller_identity(factory)).account == "123456789012"
+    finally:
+        await factory.close()

@@ -1,0 +1,143 @@
+"""The commands as a user runs them: --help, --version, sim serve, snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from tui import __version__
+from tui.cli import build_parser
+
+WARROOM = [sys.executable, "-m", "tui.cli"]
+
+
+def _env(tmp_path: object) -> dict[str, str]:
+    env = dict(os.environ)
+    env["WARROOM_STATE_DIR"] = str(tmp_path)
+    return env
+
+
+def test_help_documents_every_command() -> None:
+    out = subprocess.run([*WARROOM, "--help"], capture_output=True, text=True, check=True).stdout
+    for word in ("demo", "sim", "snapshot", "--profile", "--region", "--endpoint-url", "--read-only"):
+        assert word in out
+    sim = subprocess.run(
+        [*WARROOM, "sim", "serve", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for word in ("--host", "--port", "--seed", "--empty"):
+        assert word in sim
+
+
+def test_version() -> None:
+    out = subprocess.run([*WARROOM, "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"warroom {__version__}"
+
+
+def test_regions_accumulate_like_a_list() -> None:
+    args = build_parser().parse_args(["--region", "us-east-1", "eu-west-1", "--region", "ap-south-1"])
+    assert args.regions == ["us-east-1", "eu-west-1", "ap-south-1"]
+    snap = build_parser().parse_args(["snapshot", "overview", "--json", "--profile", "p", "--region", "r"])
+    assert snap.profile == "p" and snap.regions == ["r"]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [*WARROOM, "sim", "serve", "--port", "0", "--seed", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path_factory.mktemp("state")),
+    )
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    try:
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0
+        # Only the usage lines, never a request log.
+        assert all(line.startswith("#") for line in err.splitlines() if line.strip()), err
+
+
+def _boto(url: str, service: str) -> object:
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def test_sim_serve_answers_boto3(served: str) -> None:
+    ec2 = _boto(served, "ec2")
+    instances = [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]  # type: ignore[attr-defined]
+    assert 8 <= len(instances) <= 12
+
+    hub = _boto(served, "securityhub")
+    high = hub.get_findings(Filters={"SeverityLabel": [{"Value": "HIGH", "Comparison": "EQUALS"}]})  # type: ignore[attr-defined]
+    assert high["Findings"] and all(f["Severity"]["Label"] == "HIGH" for f in high["Findings"])
+    target = high["Findings"][0]
+    reply = hub.batch_update_findings(  # type: ignore[attr-defined]
+        FindingIdentifiers=[{"Id": target["Id"], "ProductArn": target["ProductArn"]}],
+        Workflow={"Status": "NOTIFIED"},
+    )
+    assert len(reply["ProcessedFindings"]) == 1
+    again = hub.get_findings(Filters={"Id": [{"Value": target["Id"], "Comparison": "EQUALS"}]})  # type: ignore[attr-defined]
+    assert again["Findings"][0]["Workflow"]["Status"] == "NOTIFIED"
+
+    ssm = _boto(served, "ssm")
+    nodes = ssm.describe_instance_information()["InstanceInformationList"]  # type: ignore[attr-defined]
+    assert sum(1 for n in nodes if n["InstanceId"].startswith("mi-")) == 2
+
+    volume = ec2.describe_volumes(Filters=[{"Name": "status", "Values": ["in-use"]}])["Volumes"][0]  # type: ignore[attr-defined]
+    cw = _boto(served, "cloudwatch")
+    end = datetime.now(UTC)
+    data = cw.get_metric_data(  # type: ignore[attr-defined]
+        MetricDataQueries=[
+            {
+                "Id": "w",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/EBS",
+                        "MetricName": "VolumeWriteBytes",
+                        "Dimensions": [{"Name": "VolumeId", "Value": volume["VolumeId"]}],
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=end - timedelta(hours=1),
+        EndTime=end,
+    )
+    values = data["MetricDataResults"][0]["Values"]
+    assert len(values) >= 55
+    assert len(set(values)) > len(values) // 2  # a moving series, not a constant
+
+
+def test_snapshot_overview_json_demo(tmp_path: object) -> None:
+    out = subprocess.run(
+        [*WARROOM, "snapshot", "overview", "--json", "--demo"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_env(tmp_path),
+        timeout=120,
+    )
+    doc = json.loads(out.stdout)
+    assert doc["identity"]["account"] == "123456789012"
+    assert doc["error"] is None
+    assert doc["regions"][0]["region"] == "us-east-1"
+    assert out.stderr == ""

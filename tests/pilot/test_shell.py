@@ -1,0 +1,170 @@
+"""The shell driven with keys, as a user would, against the simulator."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.helpers import sim_app, sim_settings, wait_for_data
+from tui.app import make_app
+from tui.aws.clients import ClientFactory
+from tui.screens.activity import ActivityScreen
+from tui.screens.help import HelpScreen
+from tui.screens.jump import JumpScreen
+from tui.screens.overview import OverviewScreen
+from widgets.card import Card
+from widgets.header import HeaderBar
+from widgets.status import StatusLine
+
+
+async def test_header_shows_account_and_demo_badge(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        header = app.screen.query_one(HeaderBar)
+        assert header.account == "123456789012"
+        assert header.demo and not header.read_only
+        rendered = header.render().plain
+        assert "123456789012" in rendered and "DEMO" in rendered and "READ-ONLY" not in rendered
+
+
+async def test_read_only_badge(sim_url: str) -> None:
+    app = sim_app(sim_url, read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        assert "READ-ONLY" in app.screen.query_one(HeaderBar).render().plain
+
+
+async def test_overview_cards_show_the_fleet(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_data(pilot)
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen)
+        ec2 = dict(screen.query_one("#card-us-east-1-ec2", Card).rows)
+        assert int(ec2["running"]) >= 7
+        assert "/ 640" in ec2["std vCPU"]
+        identity = dict(screen.query_one("#identity", Card).rows)
+        assert identity["account"] == "123456789012"
+        sessions = dict(screen.query_one("#card-us-east-1-sessions", Card).rows)
+        assert sessions["hybrid (mi-)"] == "2"
+        findings = dict(screen.query_one("#card-us-east-1-findings", Card).rows)
+        assert int(findings["total"]) > 0
+        assert screen.query_one(StatusLine).problem == ""
+
+
+async def test_help_lists_pane_and_global_keys_and_closes(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        pane_keys = dict(help_screen.pane_keys)
+        global_keys = dict(help_screen.global_keys)
+        assert pane_keys["p"] == "Pause" and pane_keys["r"] == "Refresh"
+        assert {"?", ":", "q", "1-9", "T", "ctrl+p"} <= set(global_keys)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+
+
+async def test_number_keys_and_jump_switch_panes(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        assert isinstance(app.screen, ActivityScreen)
+        assert app.screen.query_one(HeaderBar).pane == "Activity"
+        await pilot.press("1")
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press("colon")
+        await pilot.pause()
+        assert isinstance(app.screen, JumpScreen)
+        await pilot.press("a", "c", "t", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ActivityScreen)
+        await pilot.press("9")
+        await pilot.pause()
+        assert isinstance(app.screen, ActivityScreen)
+
+
+async def test_pause_and_resume(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        status = app.screen.query_one(StatusLine)
+        assert status.paused and "paused" in status.render().plain
+        await pilot.press("p")
+        await pilot.pause()
+        assert not status.paused
+
+
+async def test_theme_switches_at_run_time(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.theme == "warroom-dark"
+        await pilot.press("T")
+        await pilot.pause()
+        assert app.theme == "warroom-high-contrast"
+
+
+async def test_q_quits(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert not app.is_running
+
+
+def test_no_color_is_honoured(sim_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = sim_app(sim_url)
+    assert app.no_color
+    assert "NO_COLOR" not in os.environ or os.environ["NO_COLOR"] == "1"
+
+
+class DeniedFactory(ClientFactory):
+    """Every call is refused, as for an identity with no permissions."""
+
+    async def client(self, service: str, region: str | None = None) -> Any:
+        raise ClientError(
+            {"Error": {"Code": "AccessDenied", "Message": "no"}, "ResponseMetadata": {}}, "GetCallerIdentity"
+        )
+
+
+async def test_failed_poll_marks_stale_and_records_activity(sim_url: str) -> None:
+    settings = sim_settings(sim_url)
+    app = make_app(settings, factory=DeniedFactory(settings.target))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        screen = app.screen
+        status = screen.query_one(StatusLine)
+        assert "access denied" in status.problem
+        assert "retry in" in status.render().plain
+        identity = screen.query_one("#identity", Card)
+        assert "access denied" in identity.problem and identity.hint
+        assert "identity unknown" in screen.query_one(HeaderBar).render().plain
+        assert any(e.level == "warning" and e.pane == "Overview" for e in app.activity)
+        await pilot.press("2")
+        await pilot.pause()
+        assert isinstance(app.screen, ActivityScreen)
+
+
+async def test_command_palette_switches_panes(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"pane activity")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ActivityScreen)

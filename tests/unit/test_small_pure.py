@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import random
+
+from rich.text import Text
+
+from tui.aws.overview_math import is_standard_family, severity_counts, standard_vcpus
+from tui.polling import next_delay
+from tui.screens.jump import match_panes
+from widgets.safe import clean, literal
+from widgets.status import humanize_age
+
+
+def test_next_delay_backs_off_and_caps() -> None:
+    rng = random.Random(1)
+    assert next_delay(30, 0) == 30
+    assert 27 <= next_delay(30, 1, rng=rng) <= 33
+    assert 108 <= next_delay(30, 3, rng=rng) <= 132
+    assert next_delay(30, 20, cap=300, rng=rng) <= 300
+
+
+def test_standard_families() -> None:
+    assert all(
+        is_standard_family(t) for t in ("m5.xlarge", "t3.large", "c5n.xlarge", "r5b.large", "z1d.large")
+    )
+    assert not any(
+        is_standard_family(t) for t in ("p4d.24xlarge", "inf1.xlarge", "mac1.metal", "x2idn.large")
+    )
+
+
+def test_standard_vcpus_counts_running_only_and_unknown_is_none() -> None:
+    instances = [
+        {"InstanceType": "m5.xlarge", "State": {"Name": "running"}},
+        {"InstanceType": "t3.large", "State": {"Name": "stopped"}},
+        {"InstanceType": "p3.2xlarge", "State": {"Name": "running"}},
+    ]
+    assert standard_vcpus(instances, {"m5.xlarge": 4, "t3.large": 2}) == 4
+    assert standard_vcpus([{"InstanceType": "c5.large", "State": {"Name": "running"}}], {}) is None
+
+
+def test_severity_counts_keeps_order_and_zeros() -> None:
+    counts = severity_counts([{"Severity": {"Label": "LOW"}}, {"Severity": {"Label": "CRITICAL"}}, {}])
+    assert list(counts)[:5] == ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]
+    assert counts["HIGH"] == 0 and counts["UNKNOWN"] == 1
+
+
+def test_aws_text_is_literal_and_loses_control_sequences() -> None:
+    assert clean("[bold]x[/] \x1b[31mred\x1b[0m\x07") == "[bold]x[/] red?"
+    assert clean("a\nb\tc") == "a b c"
+    text = literal("[red]not markup[/red]")
+    assert isinstance(text, Text) and text.plain == "[red]not markup[/red]" and not text.spans
+
+
+def test_humanize_age() -> None:
+    assert [humanize_age(s) for s in (0, 59, 61, 3599, 3600, 90000)] == [
+        "0s",
+        "59s",
+        "1m01s",
+        "59m59s",
+        "1h00m",
+        "1d01h",
+    ]
+
+
+def test_match_panes_prefix_then_contains() -> None:
+    panes = [("overview", "Overview"), ("activity", "Activity"), ("kinesis", "Kinesis")]
+    assert match_panes("ov", panes) == [("overview", "Overview")]
+    assert match_panes("k", panes) == [("kinesis", "Kinesis")]
+    assert match_panes("ti", panes) == [("activity", "Activity")]
+    assert match_panes("tiv", panes) == [("activity", "Activity")]
+    assert match_panes("", panes) == panes

@@ -1,0 +1,999 @@
+"""An indexed metric store for moto's CloudWatch, whose GetMetricData scans every datum per query.
+
+``install()`` makes a per-backend index the single store of CloudWatch datapoints. Each
+(account, region) backend holds a ``MetricIndex``: per (namespace, metric name, set of dimension
+pairs) a series, and per unit within a series the timestamps (integer microseconds since the
+epoch, sorted), values and arrival numbers in compact arrays, so a time range is two bisections.
+
+moto's own ``CloudWatchBackend`` methods are replaced:
+
+* ``put_metric_data`` validates with moto's validator and stores into the index (so do Kinesis's
+  stream metrics, which call it directly);
+* ``get_metric_data``, ``get_metric_statistics`` and ``list_metrics`` answer from the index;
+* ``get_all_metrics`` materialises moto ``MetricDatum`` objects from the index, in arrival order,
+  followed by the metrics moto's providers (S3) compute, so moto's original code paths, kept in
+  ``moto_originals``, still see every datapoint;
+* ``CloudWatchResponse.list_metrics`` also passes ``RecentlyActive`` to the backend.
+
+GetMetricData returns what moto 5.2.5 returns for the same data: results for MetricStat queries
+first, then metric math, then Metrics Insights; buckets start at StartTime (truncated to the
+second) and step by Period; only non-empty buckets; ``TimestampDescending`` reverses them; values
+are summed in arrival order, as moto's ``Statistics`` does. Where moto has no answer, the index
+gives one: a percentile statistic (``pNN``, nearest rank over single values) is computed, where
+moto's response fails with HTTP 500; any other statistic moto cannot compute comes back with
+``StatusCode`` ``InternalError`` and a message. Deliberate differences, each where moto departs
+from CloudWatch:
+
+* a MetricStat with dimensions matches only its own namespace (moto ignores the namespace then),
+  and dimension order does not matter (moto's comparison depends on it for several dimensions);
+* ListMetrics lists every distinct metric once (moto repeats a metric with no dimension or with
+  several dimensions once per datapoint), in order of first arrival; its NextToken can be reused.
+
+Metric alarms are untouched: moto never evaluates them against datapoints (their state changes
+only through SetAlarmState), so they read nothing from the store.
+
+``put_series`` is the bulk path for the workload's generator and ``trim_before`` bounds memory.
+One lock per index guards it; readers copy the slices they need under the lock and compute
+outside it, so a writer thread never waits for a whole GetMetricData.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import inspect
+import logging
+import math
+import re
+import threading
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+LIST_METRICS_PAGE_SIZE = 500
+RECENTLY_ACTIVE_WINDOW = timedelta(hours=3)
+BASIC_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+
+_INDEX_ATTRIBUTE = "_warroom_metric_index"
+_EPOCH_UTC = datetime.fromtimestamp(0, UTC)
+_EPOCH = _EPOCH_UTC.replace(tzinfo=None)
+_ONE_US = timedelta(microseconds=1)
+_US_PER_SECOND = 1_000_000
+_PERCENTILE = re.compile(r"^p(\d{1,3}(?:\.\d+)?)$")
+_TOKEN_PREFIX = "lm1:"
+
+# (Sum, Minimum, Maximum, SampleCount) of one StatisticValues datum.
+StatisticSet = tuple[float, float, float, float]
+
+moto_originals: dict[str, Any] = {}
+_install_lock = threading.Lock()
+_index_create_lock = threading.Lock()
+
+
+# --------------------------------------------------------------------------------------------
+# Time
+# --------------------------------------------------------------------------------------------
+
+
+def _to_us(moment: datetime) -> int:
+    """Microseconds since the epoch; a naive datetime is UTC, as moto keeps them."""
+    if moment.tzinfo is not None:
+        return (moment - _EPOCH_UTC) // _ONE_US
+    return (moment - _EPOCH) // _ONE_US
+
+
+def _from_us(micros: int) -> datetime:
+    """The naive UTC datetime moto would hold for these microseconds since the epoch."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# --------------------------------------------------------------------------------------------
+# The store
+# --------------------------------------------------------------------------------------------
+
+
+class _Part:
+    """The datapoints of one series that share one unit, sorted by timestamp.
+
+    Equal timestamps keep their arrival order. ``in_order`` stays true while arrival order and
+    timestamp order agree, which lets readers skip re-sorting a bucket by arrival.
+    """
+
+    __slots__ = ("agg_seqs", "agg_stats", "agg_ts", "in_order", "seqs", "ts", "vals")
+
+    def __init__(self) -> None:
+        self.ts = array("q")
+        self.vals = array("d")
+        self.seqs = array("q")
+        self.in_order = True
+        self.agg_ts = array("q")
+        self.agg_seqs = array("q")
+        self.agg_stats: list[StatisticSet] = []
+
+    def add(self, micros: int, value: float, seq: int) -> None:
+        ts = self.ts
+        if not ts or micros >= ts[-1]:
+            ts.append(micros)
+            self.vals.append(value)
+            self.seqs.append(seq)
+            return
+        position = bisect_right(ts, micros)
+        ts.insert(position, micros)
+        self.vals.insert(position, value)
+        self.seqs.insert(position, seq)
+        self.in_order = False
+
+    def add_sorted(self, times: Sequence[int], values: Sequence[float], first_seq: int) -> None:
+        """Add points whose timestamps are already sorted, numbered from ``first_seq``."""
+        if not self.ts or times[0] >= self.ts[-1]:
+            self.ts.extend(times)
+            self.vals.extend(values)
+            self.seqs.extend(range(first_seq, first_seq + len(times)))
+            return
+        for offset, (micros, value) in enumerate(zip(times, values, strict=True)):
+            self.add(micros, value, first_seq + offset)
+
+    def add_aggregate(self, micros: int, stats: StatisticSet, seq: int) -> None:
+        position = bisect_right(self.agg_ts, micros)
+        self.agg_ts.insert(position, micros)
+        self.agg_seqs.insert(position, seq)
+        self.agg_stats.insert(position, stats)
+
+    def last_us(self) -> int | None:
+        candidates = [column[-1] for column in (self.ts, self.agg_ts) if column]
+        return max(candidates) if candidates else None
+
+    def trim(self, cutoff_us: int) -> None:
+        cut = bisect_left(self.ts, cutoff_us)
+        if cut:
+            del self.ts[:cut]
+            del self.vals[:cut]
+            del self.seqs[:cut]
+        cut = bisect_left(self.agg_ts, cutoff_us)
+        if cut:
+            del self.agg_ts[:cut]
+            del self.agg_seqs[:cut]
+            del self.agg_stats[:cut]
+
+    def __len__(self) -> int:
+        return len(self.ts) + len(self.agg_ts)
+
+    def window(self, start_us: int, end_us: int, unit: str | None) -> _Slice:
+        """A copy of the points with ``start_us <= timestamp < end_us``."""
+        ts = self.ts
+        low = bisect_left(ts, start_us)
+        high = bisect_left(ts, end_us, low)
+        agg_low = agg_high = 0
+        if self.agg_ts:
+            agg_low = bisect_left(self.agg_ts, start_us)
+            agg_high = bisect_left(self.agg_ts, end_us, agg_low)
+        return _Slice(
+            ts[low:high],
+            self.vals[low:high],
+            self.seqs[low:high],
+            self.in_order,
+            self.agg_ts[agg_low:agg_high],
+            self.agg_seqs[agg_low:agg_high],
+            self.agg_stats[agg_low:agg_high],
+            unit,
+        )
+
+
+@dataclass(slots=True)
+class _Slice:
+    """Points of one part inside a time window, copied out of the index."""
+
+    ts: array[int]
+    vals: array[float]
+    seqs: array[int]
+    in_order: bool
+    agg_ts: array[int]
+    agg_seqs: array[int]
+    agg_stats: list[StatisticSet]
+    unit: str | None
+
+    def __bool__(self) -> bool:
+        return bool(self.ts) or bool(self.agg_ts)
+
+
+class _Series:
+    __slots__ = ("dims", "dimset", "metric_name", "namespace", "parts", "serial")
+
+    def __init__(
+        self, namespace: str, metric_name: str, dims: tuple[tuple[str, str], ...], serial: int
+    ) -> None:
+        self.namespace = namespace
+        self.metric_name = metric_name
+        self.dims = dims
+        self.dimset = frozenset(dims)
+        self.serial = serial
+        self.parts: dict[str | None, _Part] = {}
+
+    def part(self, unit: str | None) -> _Part:
+        part = self.parts.get(unit)
+        if part is None:
+            part = self.parts[unit] = _Part()
+        return part
+
+    def matches_filters(self, filters: Sequence[tuple[str, str | None]]) -> bool:
+        """Every filter names a dimension of this series; a filter without a value matches any."""
+        for name, value in filters:
+            if value is None:
+                if not any(have == name for have, _ in self.dims):
+                    return False
+            elif (name, value) not in self.dimset:
+                return False
+        return True
+
+    def last_us(self) -> int | None:
+        ends = [end for end in (part.last_us() for part in self.parts.values()) if end is not None]
+        return max(ends) if ends else None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "Namespace": self.namespace,
+            "MetricName": self.metric_name,
+            "Dimensions": [{"Name": name, "Value": value} for name, value in self.dims],
+        }
+
+
+class MetricIndex:
+    """Every datapoint of one CloudWatch backend (one account and region)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.series: dict[tuple[str, str, frozenset[tuple[str, str]]], _Series] = {}
+        self.by_name: dict[tuple[str, str], dict[frozenset[tuple[str, str]], _Series]] = {}
+        self.next_seq = 0
+        self.next_serial = 0
+
+    # Writers hold ``lock`` around these.
+
+    def series_for(self, namespace: str, metric_name: str, dims: tuple[tuple[str, str], ...]) -> _Series:
+        dimset = frozenset(dims)
+        key = (namespace, metric_name, dimset)
+        series = self.series.get(key)
+        if series is None:
+            series = _Series(namespace, metric_name, dims, self.next_serial)
+            self.next_serial += 1
+            self.series[key] = series
+            self.by_name.setdefault((namespace, metric_name), {})[dimset] = series
+        return series
+
+    def drop_if_empty(self, series: _Series) -> None:
+        for unit in [unit for unit, part in series.parts.items() if not len(part)]:
+            del series.parts[unit]
+        key = (series.namespace, series.metric_name, series.dimset)
+        if series.parts or self.series.get(key) is not series:
+            return
+        del self.series[key]
+        named = self.by_name[(series.namespace, series.metric_name)]
+        del named[series.dimset]
+        if not named:
+            del self.by_name[(series.namespace, series.metric_name)]
+
+    def add_datum(self, datum: Any) -> None:
+        """Store one moto ``MetricDatum`` or ``MetricAggregatedDatum``."""
+        dims = tuple((dimension.name, dimension.value) for dimension in datum.dimensions)
+        part = self.series_for(datum.namespace, datum.name, dims).part(datum.unit)
+        micros = _to_us(datum.timestamp)
+        seq = self.next_seq
+        self.next_seq += 1
+        if hasattr(datum, "value"):
+            part.add(micros, float(datum.value), seq)
+        else:
+            part.add_aggregate(micros, (datum.sum, datum.min, datum.max, datum.sample_count), seq)
+
+    # Readers hold ``lock`` around these; the slices they return are copies.
+
+    def exact_slices(
+        self,
+        namespace: str,
+        metric_name: str,
+        dimset: frozenset[tuple[str, str]] | None,
+        unit: str | None,
+        start_us: int,
+        end_us: int,
+    ) -> list[_Slice]:
+        named = self.by_name.get((namespace, metric_name))
+        if not named:
+            return []
+        if dimset is None:
+            candidates: Iterable[_Series] = named.values()
+        else:
+            found = named.get(dimset)
+            candidates = (found,) if found is not None else ()
+        return _windows(candidates, unit, start_us, end_us)
+
+    def filtered_slices(
+        self,
+        namespace: str,
+        metric_name: str,
+        filters: Sequence[tuple[str, str | None]],
+        unit: str | None,
+        start_us: int,
+        end_us: int,
+    ) -> list[_Slice]:
+        named = self.by_name.get((namespace, metric_name))
+        if not named:
+            return []
+        candidates = [series for series in named.values() if series.matches_filters(filters)]
+        return _windows(candidates, unit, start_us, end_us)
+
+    def all_slices(self, start_us: int, end_us: int) -> list[_Slice]:
+        return _windows(self.series.values(), None, start_us, end_us)
+
+
+def _windows(series_list: Iterable[_Series], unit: str | None, start_us: int, end_us: int) -> list[_Slice]:
+    slices = []
+    for series in series_list:
+        for part_unit, part in series.parts.items():
+            if unit and part_unit != unit:
+                continue
+            window = part.window(start_us, end_us, part_unit)
+            if window:
+                slices.append(window)
+    return slices
+
+
+def index_of(backend: Any) -> MetricIndex:
+    """The index of one moto CloudWatch backend (created on first use; a reset discards it)."""
+    index: MetricIndex | None = backend.__dict__.get(_INDEX_ATTRIBUTE)
+    if index is None:
+        with _index_create_lock:
+            index = backend.__dict__.get(_INDEX_ATTRIBUTE)
+            if index is None:
+                index = MetricIndex()
+                setattr(backend, _INDEX_ATTRIBUTE, index)
+    return index
+
+
+def backend_for(account_id: str, region: str) -> Any:
+    """moto's CloudWatch backend of one account and region (created if needed)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    return cloudwatch_backends[account_id][region]
+
+
+def stored_counts(account_id: str, region: str) -> tuple[int, int]:
+    """How many series and datapoints the index of one account and region holds."""
+    index = index_of(backend_for(account_id, region))
+    with index.lock:
+        points = sum(len(part) for series in index.series.values() for part in series.parts.values())
+        return len(index.series), points
+
+
+def _provider_index(backend: Any, after_seq: int) -> MetricIndex | None:
+    """The metrics moto's providers (S3 bucket sizes) compute on every call, indexed."""
+    datums = backend.aws_metric_data
+    if not datums:
+        return None
+    index = MetricIndex()
+    index.next_seq = after_seq
+    for datum in datums:
+        index.add_datum(datum)
+    return index
+
+
+def _sources(backend: Any) -> list[MetricIndex]:
+    index = index_of(backend)
+    with index.lock:
+        after = index.next_seq
+    provided = _provider_index(backend, after)
+    return [index] if provided is None else [index, provided]
+
+
+# --------------------------------------------------------------------------------------------
+# The bulk API used by the workload
+# --------------------------------------------------------------------------------------------
+
+
+def put_series(
+    account_id: str,
+    region: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: Mapping[str, str],
+    points: Sequence[tuple[datetime, float]],
+    unit: str = "None",
+) -> None:
+    """Append datapoints (tz-aware UTC timestamps, any order) to one series, fast (no moto objects
+    per point unless they are needed for consistency)."""
+    if not points:
+        return
+    install()
+    converted: list[tuple[int, float]] = []
+    for moment, value in points:
+        if moment.tzinfo is None:
+            raise ValueError(f"put_series needs tz-aware timestamps, got {moment!r}")
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"a datapoint value must be finite, not {value!r}")
+        converted.append(((moment - _EPOCH_UTC) // _ONE_US, number))
+    converted.sort(key=itemgetter(0))
+    times = [micros for micros, _ in converted]
+    values = [number for _, number in converted]
+    dims = tuple((str(name), str(value)) for name, value in dimensions.items())
+    index = index_of(backend_for(account_id, region))
+    with index.lock:
+        part = index.series_for(namespace, metric_name, dims).part(unit)
+        part.add_sorted(times, values, index.next_seq)
+        index.next_seq += len(times)
+
+
+def trim_before(cutoff: datetime) -> None:
+    """Drop points older than ``cutoff`` everywhere (memory bound for long demos).
+
+    A series left without points is forgotten, so ListMetrics no longer lists it.
+    """
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    if cutoff.tzinfo is None:
+        raise ValueError(f"trim_before needs a tz-aware cutoff, got {cutoff!r}")
+    cutoff_us = _to_us(cutoff)
+    for account_backends in list(cloudwatch_backends.values()):
+        for backend in list(account_backends.values()):
+            index = backend.__dict__.get(_INDEX_ATTRIBUTE)
+            if index is None:
+                continue
+            with index.lock:
+                series_list = list(index.series.values())
+            for series in series_list:
+                with index.lock:
+                    for part in series.parts.values():
+                        part.trim(cutoff_us)
+                    index.drop_if_empty(series)
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics, exactly as moto's ``Statistics`` computes them
+# --------------------------------------------------------------------------------------------
+
+
+def _percentile(stat: str) -> float | None:
+    match = _PERCENTILE.match(stat)
+    if match is None:
+        return None
+    rank = float(match.group(1))
+    return rank if 0.0 <= rank <= 100.0 else None
+
+
+def _statistic(stat: str, singles: Sequence[float], aggs: Sequence[StatisticSet]) -> Any:
+    """One statistic of a bucket: single values and statistic sets, each in arrival order.
+
+    Returns None where moto returns None; a statistic that is neither one of moto's five nor a
+    percentile raises ValueError.
+    """
+    if stat == "Sum":
+        return sum(singles) + sum([agg[0] for agg in aggs])
+    if stat == "Average":
+        count = len(singles) + sum([agg[3] for agg in aggs])
+        if not count:
+            return None
+        return (sum(singles) + sum([agg[0] for agg in aggs])) / count
+    if stat == "Minimum":
+        if not singles and not aggs:
+            return None
+        return min(list(singles) + [agg[1] for agg in aggs])
+    if stat == "Maximum":
+        if not singles and not aggs:
+            return None
+        return max(list(singles) + [agg[2] for agg in aggs])
+    if stat == "SampleCount":
+        return len(singles) + sum([agg[3] for agg in aggs])
+    rank = _percentile(stat)
+    if rank is None:
+        raise ValueError(f"unsupported statistic {stat!r}")
+    if not singles:
+        return None
+    ordered = sorted(singles)
+    position = max(math.ceil(rank / 100.0 * len(ordered)), 1)
+    return ordered[position - 1]
+
+
+def _buckets(
+    slices: Sequence[_Slice], origin_us: int, period_us: int
+) -> list[tuple[int, list[float], list[StatisticSet]]]:
+    """Group points into ``[origin + k*period, origin + (k+1)*period)``, values in arrival order."""
+    if len(slices) == 1 and slices[0].in_order and not slices[0].agg_ts:
+        ts = slices[0].ts
+        vals = slices[0].vals
+        out: list[tuple[int, list[float], list[StatisticSet]]] = []
+        size = len(ts)
+        low = 0
+        while low < size:
+            k = (ts[low] - origin_us) // period_us
+            high = bisect_left(ts, origin_us + (k + 1) * period_us, low, size)
+            out.append((k, vals[low:high].tolist(), []))
+            low = high
+        return out
+    singles: dict[int, list[tuple[int, float]]] = {}
+    aggs: dict[int, list[tuple[int, StatisticSet]]] = {}
+    for piece in slices:
+        for micros, value, seq in zip(piece.ts, piece.vals, piece.seqs, strict=True):
+            singles.setdefault((micros - origin_us) // period_us, []).append((seq, value))
+        for micros, seq, stats in zip(piece.agg_ts, piece.agg_seqs, piece.agg_stats, strict=True):
+            aggs.setdefault((micros - origin_us) // period_us, []).append((seq, stats))
+    keys = sorted(singles.keys() | aggs.keys())
+    return [
+        (
+            k,
+            [value for _, value in sorted(singles.get(k, ()), key=itemgetter(0))],
+            [stats for _, stats in sorted(aggs.get(k, ()), key=itemgetter(0))],
+        )
+        for k in keys
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# moto backend methods answered from the index
+# --------------------------------------------------------------------------------------------
+
+
+def _exceptions() -> Any:
+    from moto.cloudwatch import exceptions
+
+    return exceptions
+
+
+def _put_metric_data(self: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:
+    for number, metric in enumerate(metric_data):
+        self._validate_parameters_put_metric_data(metric, number + 1)
+    index = index_of(self)
+    now_us = _to_us(_utcnow())
+    with index.lock:
+        for member in metric_data:
+            stamp = member.get("Timestamp")
+            micros = _to_us(stamp) if stamp else now_us
+            dims = tuple((item["Name"], item["Value"]) for item in member.get("Dimensions", ()))
+            part = index.series_for(namespace, member["MetricName"], dims).part(member.get("Unit"))
+            if member.get("Values"):
+                values = member["Values"]
+                counts = member.get("Counts") or ["1"] * len(values)
+                for value, count in zip(values, counts, strict=False):
+                    for _ in range(int(float(count))):
+                        part.add(micros, float(value), index.next_seq)
+                        index.next_seq += 1
+            elif member.get("StatisticValues"):
+                stats = member["StatisticValues"]
+                statistic_set = (
+                    float(stats["Sum"]),
+                    float(stats["Minimum"]),
+                    float(stats["Maximum"]),
+                    float(stats["SampleCount"]),
+                )
+                part.add_aggregate(micros, statistic_set, index.next_seq)
+                index.next_seq += 1
+            else:
+                part.add(micros, float(member.get("Value", 0)), index.next_seq)
+                index.next_seq += 1
+
+
+def _stat_result(
+    query: dict[str, Any],
+    sources: Sequence[MetricIndex],
+    start_time: datetime,
+    start_us: int,
+    end_us: int,
+    descending: bool,
+) -> dict[str, Any]:
+    metric_stat = query["MetricStat"]
+    metric = metric_stat["Metric"]
+    namespace = metric["Namespace"]
+    metric_name = metric["MetricName"]
+    period_s = int(metric_stat["Period"])
+    if period_s < 1:
+        raise _exceptions().ValidationError("The parameter MetricStat.Period must be greater than 0.")
+    period_us = period_s * _US_PER_SECOND
+    dimensions = metric.get("Dimensions", [])
+    dimset = frozenset((item["Name"], item["Value"]) for item in dimensions) if dimensions else None
+    unit = metric_stat.get("Unit")
+    stat = metric_stat["Stat"]
+    supported = stat in BASIC_STATISTICS or _percentile(stat) is not None
+    slices: list[_Slice] = []
+    for source in sources if supported else ():
+        with source.lock:
+            slices.extend(source.exact_slices(namespace, metric_name, dimset, unit, start_us, end_us))
+    values: list[Any] = []
+    timestamps: list[datetime] = []
+    for k, singles, aggs in _buckets(slices, start_us, period_us):
+        value = _statistic(stat, singles, aggs)
+        if value is None:
+            continue
+        values.append(value)
+        timestamps.append(start_time + timedelta(microseconds=k * period_us))
+    if descending and timestamps:
+        timestamps.reverse()
+        values.reverse()
+    result: dict[str, Any] = {
+        "id": query["Id"],
+        "label": query.get("Label") or f"{metric_name} {stat}",
+        "values": values,
+        "timestamps": timestamps,
+        "status_code": "Complete" if supported else "InternalError",
+    }
+    if not supported:
+        result["messages"] = [
+            {"Code": "UnsupportedStatistic", "Value": f"The statistic {stat} is not supported"}
+        ]
+    return result
+
+
+def _insights_result(
+    query: dict[str, Any],
+    position: int,
+    sources: Sequence[MetricIndex],
+    start_time: datetime,
+    start_us: int,
+    end_us: int,
+    descending: bool,
+) -> dict[str, Any]:
+    if query.get("Period") is None:
+        raise _exceptions().ValidationError(
+            f"The parameter MetricDataQueries.member.{position}.Period is required"
+            " for a Metrics Insights query."
+        )
+    period_us = int(query["Period"]) * _US_PER_SECOND
+    if period_us < _US_PER_SECOND:
+        raise _exceptions().ValidationError("The parameter Period must be greater than 0.")
+    slices: list[_Slice] = []
+    for source in sources:
+        with source.lock:
+            slices.extend(source.all_slices(start_us, end_us))
+    values: list[Any] = []
+    timestamps: list[datetime] = []
+    for k, singles, aggs in _buckets(slices, start_us, period_us):
+        values.append(_statistic("Sum", singles, aggs))
+        timestamps.append(start_time + timedelta(microseconds=k * period_us))
+    if descending and timestamps:
+        timestamps.reverse()
+        values.reverse()
+    return {
+        "id": query["Id"],
+        "label": query.get("Label") or query["Id"],
+        "values": values,
+        "timestamps": timestamps,
+        "status_code": "Complete",
+    }
+
+
+def _get_metric_data(
+    self: Any,
+    queries: list[dict[str, Any]],
+    start_time: datetime,
+    end_time: datetime,
+    scan_by: str = "TimestampAscending",
+) -> list[dict[str, Any]]:
+    from moto.cloudwatch.metric_data_expression_parser import parse_expression
+
+    start_time = start_time.replace(microsecond=0)
+    end_time = end_time.replace(microsecond=0)
+    if start_time > end_time:
+        raise _exceptions().ValidationError("The parameter EndTime must be greater than StartTime.")
+    if start_time == end_time:
+        raise _exceptions().ValidationError("The parameter StartTime must not equal parameter EndTime.")
+    start_us = _to_us(start_time)
+    end_us = _to_us(end_time)
+    descending = scan_by == "TimestampDescending"
+    sources = _sources(self)
+
+    results: list[dict[str, Any]] = []
+    to_return: list[dict[str, Any]] = []
+    for query in queries:
+        if "MetricStat" not in query:
+            continue
+        result = _stat_result(query, sources, start_time, start_us, end_us, descending)
+        results.append(result)
+        if query.get("ReturnData", True):
+            to_return.append(dict(result))
+    for query in queries:
+        if "Expression" in query and not query["Expression"].startswith("SELECT"):
+            values, timestamps = parse_expression(query["Expression"], results)
+            to_return.append(
+                {
+                    "id": query["Id"],
+                    "label": query.get("Label") or query["Id"],
+                    "values": values,
+                    "timestamps": timestamps,
+                    "status_code": "Complete",
+                }
+            )
+    for position, query in enumerate(queries, start=1):
+        if "Expression" in query and query["Expression"].startswith("SELECT"):
+            to_return.append(
+                _insights_result(query, position, sources, start_time, start_us, end_us, descending)
+            )
+    return to_return
+
+
+def _get_metric_statistics(
+    self: Any,
+    namespace: str,
+    metric_name: str,
+    start_time: datetime,
+    end_time: datetime,
+    period: int,
+    stats: list[str],
+    dimensions: list[dict[str, str]],
+    unit: str | None = None,
+) -> list[dict[str, Any]]:
+    start_time = start_time.replace(microsecond=0)
+    end_time = end_time.replace(microsecond=0)
+    if start_time >= end_time:
+        raise _exceptions().InvalidParameterValue(
+            "The parameter StartTime must be less than the parameter EndTime."
+        )
+    if int(period) < 1:
+        raise _exceptions().InvalidParameterValue("The parameter Period must be greater than 0.")
+    period_us = int(period) * _US_PER_SECOND
+    start_us = _to_us(start_time)
+    end_us = _to_us(end_time)
+    filters = [(item["Name"], item.get("Value")) for item in dimensions or ()]
+    slices: list[_Slice] = []
+    for source in _sources(self):
+        with source.lock:
+            slices.extend(source.filtered_slices(namespace, metric_name, filters, unit, start_us, end_us))
+
+    # (timestamp, arrival, value or None, statistic set or None, unit), oldest first.
+    entries: list[tuple[int, int, float | None, StatisticSet | None, str | None]] = []
+    for piece in slices:
+        entries.extend(
+            (micros, seq, value, None, piece.unit)
+            for micros, value, seq in zip(piece.ts, piece.vals, piece.seqs, strict=True)
+        )
+        entries.extend(
+            (micros, seq, None, stats, piece.unit)
+            for micros, seq, stats in zip(piece.agg_ts, piece.agg_seqs, piece.agg_stats, strict=True)
+        )
+    if not entries:
+        return []
+    entries.sort(key=itemgetter(0, 1))
+    origin = entries[0][0]
+    datapoints: list[dict[str, Any]] = []
+    low = 0
+    while low < len(entries):
+        k = (entries[low][0] - origin) // period_us
+        bound = origin + (k + 1) * period_us
+        high = low
+        while high < len(entries) and entries[high][0] < bound:
+            high += 1
+        bucket = entries[low:high]
+        singles = [entry[2] for entry in bucket if entry[2] is not None]
+        aggs = [entry[3] for entry in bucket if entry[3] is not None]
+        point: dict[str, Any] = {"Timestamp": _from_us(origin + k * period_us)}
+        for stat in BASIC_STATISTICS:
+            if stat in stats:
+                value = _statistic(stat, singles, aggs)
+                if value is not None:
+                    point[stat] = value
+        if bucket[-1][4] is not None:
+            point["Unit"] = bucket[-1][4]
+        datapoints.append(point)
+        low = high
+    return datapoints
+
+
+def _encode_token(phase: int, position: int) -> str:
+    return base64.urlsafe_b64encode(f"{_TOKEN_PREFIX}{phase}:{position}".encode()).decode()
+
+
+def _decode_token(token: str) -> tuple[int, int]:
+    invalid = _exceptions().InvalidParameterValue("Request parameter NextToken is invalid")
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise invalid from None
+    if not text.startswith(_TOKEN_PREFIX):
+        raise invalid
+    phase_text, _, position_text = text[len(_TOKEN_PREFIX) :].partition(":")
+    if phase_text not in ("0", "1") or not position_text.isdigit():
+        raise invalid
+    return int(phase_text), int(position_text)
+
+
+def _list_candidates(
+    index: MetricIndex,
+    namespace: str | None,
+    metric_name: str | None,
+    filters: Sequence[tuple[str, str | None]],
+    active_since_us: int | None,
+    after: int,
+    limit: int,
+) -> list[tuple[int, dict[str, Any]]]:
+    """Up to ``limit`` matching series whose position in ``index`` is after ``after``."""
+    found: list[tuple[int, dict[str, Any]]] = []
+    with index.lock:
+        if namespace and metric_name:
+            pool: Iterable[_Series] = index.by_name.get((namespace, metric_name), {}).values()
+        else:
+            pool = index.series.values()
+        for series in pool:
+            if series.serial <= after:
+                continue
+            if namespace and series.namespace != namespace:
+                continue
+            if metric_name and series.metric_name != metric_name:
+                continue
+            if not series.matches_filters(filters):
+                continue
+            if active_since_us is not None:
+                last = series.last_us()
+                if last is None or last < active_since_us:
+                    continue
+            found.append((series.serial, series.describe()))
+            if len(found) >= limit:
+                break
+    return found
+
+
+def _list_metrics(
+    self: Any,
+    next_token: str | None,
+    namespace: str | None,
+    metric_name: str | None,
+    dimensions: list[dict[str, str]] | None,
+    recently_active: str | None = None,
+) -> tuple[str | None, list[dict[str, Any]]]:
+    phase, after = _decode_token(next_token) if next_token else (0, -1)
+    active_since_us: int | None = None
+    if recently_active:
+        if recently_active != "PT3H":
+            raise _exceptions().InvalidParameterValue(
+                f"The value {recently_active} for parameter RecentlyActive is not valid."
+            )
+        active_since_us = _to_us(_utcnow() - RECENTLY_ACTIVE_WINDOW)
+    filters = [(item["Name"], item.get("Value")) for item in dimensions or ()]
+    limit = LIST_METRICS_PAGE_SIZE + 1
+    page: list[tuple[int, int, dict[str, Any]]] = []
+    if phase == 0:
+        stored = _list_candidates(
+            index_of(self), namespace, metric_name, filters, active_since_us, after, limit
+        )
+        page.extend((0, order, metric) for order, metric in stored)
+        after = -1
+    if len(page) < limit:
+        provided = _provider_index(self, 0)
+        if provided is not None:
+            for order, metric in _list_candidates(
+                provided, namespace, metric_name, filters, active_since_us, after, limit - len(page)
+            ):
+                page.append((1, order, metric))
+    if len(page) > LIST_METRICS_PAGE_SIZE:
+        last_phase, last_order, _ = page[LIST_METRICS_PAGE_SIZE - 1]
+        return _encode_token(last_phase, last_order), [metric for _, _, metric in page[:-1]]
+    return None, [metric for _, _, metric in page]
+
+
+def _get_all_metrics(self: Any) -> list[Any]:
+    """moto datum objects for everything in the index, in arrival order, then the providers'."""
+    from moto.cloudwatch.models import MetricAggregatedDatum, MetricDatum
+
+    index = index_of(self)
+    numbered: list[tuple[int, Any]] = []
+    with index.lock:
+        for series in index.series.values():
+            dims = [{"Name": name, "Value": value} for name, value in series.dims]
+            for unit, part in series.parts.items():
+                for micros, value, seq in zip(part.ts, part.vals, part.seqs, strict=True):
+                    numbered.append(
+                        (
+                            seq,
+                            MetricDatum(
+                                series.namespace, series.metric_name, value, dims, _from_us(micros), unit
+                            ),
+                        )
+                    )
+                for micros, seq, stats in zip(part.agg_ts, part.agg_seqs, part.agg_stats, strict=True):
+                    numbered.append(
+                        (
+                            seq,
+                            MetricAggregatedDatum(
+                                namespace=series.namespace,
+                                name=series.metric_name,
+                                min_stat=stats[1],
+                                max_stat=stats[2],
+                                sample_count=stats[3],
+                                sum_stat=stats[0],
+                                dimensions=dims,
+                                timestamp=_from_us(micros),
+                                unit=unit,
+                            ),
+                        )
+                    )
+    numbered.sort(key=itemgetter(0))
+    return [datum for _, datum in numbered] + list(self.aws_metric_data)
+
+
+def _list_metrics_response(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    next_token, metrics = self.cloudwatch_backend.list_metrics(
+        self._get_param("NextToken"),
+        self._get_param("Namespace"),
+        self._get_param("MetricName"),
+        self._get_params().get("Dimensions", []),
+        recently_active=self._get_param("RecentlyActive"),
+    )
+    return ActionResult({"Metrics": metrics, "NextToken": next_token})
+
+
+# --------------------------------------------------------------------------------------------
+# Registration
+# --------------------------------------------------------------------------------------------
+
+BACKEND_METHODS: dict[str, Callable[..., Any]] = {
+    "put_metric_data": _put_metric_data,
+    "get_metric_data": _get_metric_data,
+    "get_metric_statistics": _get_metric_statistics,
+    "list_metrics": _list_metrics,
+    "get_all_metrics": _get_all_metrics,
+}
+RESPONSE_METHODS: dict[str, Callable[..., Any]] = {
+    "list_metrics": _list_metrics_response,
+}
+
+# The parameters of the moto functions replaced above, as moto 5.2.5 declares them.
+EXPECTED_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "CloudWatchBackend.put_metric_data": ("self", "namespace", "metric_data"),
+    "CloudWatchBackend.get_metric_data": ("self", "queries", "start_time", "end_time", "scan_by"),
+    "CloudWatchBackend.get_metric_statistics": (
+        "self",
+        "namespace",
+        "metric_name",
+        "start_time",
+        "end_time",
+        "period",
+        "stats",
+        "dimensions",
+        "unit",
+    ),
+    "CloudWatchBackend.list_metrics": ("self", "next_token", "namespace", "metric_name", "dimensions"),
+    "CloudWatchBackend.get_all_metrics": ("self",),
+    "CloudWatchResponse.list_metrics": ("self",),
+}
+
+
+def signature_of(function: Any) -> tuple[str, ...]:
+    return tuple(inspect.signature(function).parameters)
+
+
+def install() -> None:
+    """Make the index moto CloudWatch's store of datapoints (idempotent)."""
+    if moto_originals.get("installed"):
+        return
+    from moto.cloudwatch.models import CloudWatchBackend
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    with _install_lock:
+        if moto_originals.get("installed"):
+            return
+        for owner, methods in (
+            (CloudWatchBackend, BACKEND_METHODS),
+            (CloudWatchResponse, RESPONSE_METHODS),
+        ):
+            for name, function in methods.items():
+                key = f"{owner.__name__}.{name}"
+                current = owner.__dict__.get(name)
+                if current is None:
+                    raise RuntimeError(f"moto's {key} is gone: the CloudWatch extension needs updating")
+                if current is function:
+                    continue
+                if signature_of(current) != EXPECTED_SIGNATURES[key]:
+                    raise RuntimeError(
+                        f"moto's {key}{signature_of(current)} changed:"
+                        " the CloudWatch extension needs updating"
+                    )
+                moto_originals.setdefault(key, current)
+                setattr(owner, name, function)
+        moto_originals["installed"] = True
+    logger.debug("CloudWatch metric index installed")
