@@ -24,6 +24,8 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 from tui.sim.server import SimServer  # noqa: E402
 
+SNAPSHOT_PORT = 47011
+
 # Regions the seeded workload leaves empty; extension tests each take their own.
 CLEAN_REGIONS = ("eu-west-1", "eu-west-2", "eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1")
 
@@ -31,7 +33,11 @@ CLEAN_REGIONS = ("eu-west-1", "eu-west-2", "eu-central-1", "ap-southeast-2", "ca
 @pytest.fixture(scope="session")
 def sim() -> Iterator[SimServer]:
     """The simulator with the seeded workload (seed 7), without the live metric thread."""
-    server = SimServer(seed=7, live=False).start()
+    # A fixed port when free, so the endpoint shown in SVG snapshots is stable.
+    try:
+        server = SimServer(seed=7, live=False, port=SNAPSHOT_PORT).start()
+    except OSError:
+        server = SimServer(seed=7, live=False).start()
     try:
         yield server
     finally:

@@ -35,12 +35,14 @@ class Card(Widget):
         self,
         title: str,
         *,
+        compact: bool = False,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.border_title = clean(title)
+        self.compact = compact
 
     def watch_problem(self, problem: str) -> None:
         self.set_class(bool(problem), "-problem")
@@ -59,9 +61,10 @@ class Card(Widget):
             if self.problem:
                 return self._problem_text()
             return Text("…", style=self.get_component_rich_style("card--label"))
-        table = Table.grid(padding=(0, 1), expand=True)
+        # Narrow cards right-align their numbers; a compact (wide) card keeps values beside labels.
+        table = Table.grid(padding=(0, 1), expand=not self.compact)
         table.add_column(style=self.get_component_rich_style("card--label"), no_wrap=True)
-        table.add_column(justify="right", no_wrap=True)
+        table.add_column(justify="left" if self.compact else "right", no_wrap=True)
         for label, value in self.rows:
             table.add_row(literal(label), literal(value))
         if self.problem:

@@ -98,7 +98,8 @@ def test_sim_serve_answers_boto3(served: str) -> None:
     assert again["Findings"][0]["Workflow"]["Status"] == "NOTIFIED"
 
     ssm = _boto(served, "ssm")
-    nodes = ssm.describe_instance_information()["InstanceInformationList"]  # type: ignore[attr-defined]
+    pages = ssm.get_paginator("describe_instance_information").paginate()  # type: ignore[attr-defined]
+    nodes = [n for page in pages for n in page["InstanceInformationList"]]
     assert sum(1 for n in nodes if n["InstanceId"].startswith("mi-")) == 2
 
     volume = ec2.describe_volumes(Filters=[{"Name": "status", "Values": ["in-use"]}])["Volumes"][0]  # type: ignore[attr-defined]

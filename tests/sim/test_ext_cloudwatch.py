@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -26,23 +26,6 @@ REGION = "ap-southeast-2"
 EQ_ACCOUNT = "210987654321"
 
 ClientMaker = Callable[..., Any]
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Any]:
-    """Temporary stand-in while tui/sim/workload.py is missing: an empty simulator."""
-    from tui.sim.server import SimServer
-
-    server = SimServer(empty=True).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def sim_url(sim: Any) -> str:
-    return str(sim.endpoint_url)
 
 
 @pytest.fixture

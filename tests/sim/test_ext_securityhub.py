@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import inspect
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,21 +145,6 @@ def _client(url: str) -> Any:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-
-
-@pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
-    """Temporary stand-in while tui/sim/workload.py and the other extensions are missing."""
-    from moto.server import ThreadedMotoServer
-
-    securityhub.install()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -26,21 +26,6 @@ REGION = "eu-west-2"
 ClientMaker = Callable[..., Any]
 
 
-@pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
-    """Temporary stand-in while tui/sim/workload.py and the other extensions are missing."""
-    from moto.server import ThreadedMotoServer
-
-    ssm.install()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture(autouse=True)
 def _clean_region() -> Iterator[None]:
     clear_nodes(ACCOUNT, REGION)

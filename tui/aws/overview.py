@@ -119,7 +119,18 @@ async def _kinesis_card(factory: ClientFactory, region: str) -> KinesisCard:
     names = await _paginate(kinesis, "list_streams", "StreamNames")
     summaries = await asyncio.gather(*(kinesis.describe_stream_summary(StreamName=n) for n in names))
     shards = sum(int(s["StreamDescriptionSummary"].get("OpenShardCount", 0)) for s in summaries)
-    consumers = sum(int(s["StreamDescriptionSummary"].get("ConsumerCount", 0)) for s in summaries)
+    consumer_lists = await asyncio.gather(
+        *(
+            _paginate(
+                kinesis,
+                "list_stream_consumers",
+                "Consumers",
+                StreamARN=s["StreamDescriptionSummary"]["StreamARN"],
+            )
+            for s in summaries
+        )
+    )
+    consumers = sum(len(c) for c in consumer_lists)
     return KinesisCard(streams=len(names), open_shards=shards, consumers=consumers)
 
 

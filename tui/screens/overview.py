@@ -59,7 +59,7 @@ def ec2_rows(card: Ec2Card) -> tuple[Row, ...]:
 def ebs_rows(card: EbsCard) -> tuple[Row, ...]:
     rows: list[Row] = [("volumes", str(card.volumes)), ("capacity", _gib(card.total_gib))]
     rows.append(("unattached", f"{card.unattached} ⚠" if card.unattached else "0"))
-    rows.append(("types", " ".join(f"{t}:{n}" for t, n in card.by_type.items()) or "none"))
+    rows += [(f"  {vtype}", str(n)) for vtype, n in card.by_type.items()]
     return tuple(rows)
 
 
@@ -115,7 +115,7 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         with VerticalScroll(classes="pane-body"):
-            yield Card("Identity", id="identity")
+            yield Card("Identity", id="identity", compact=True)
             for region in self.ctx.factory.regions:
                 yield Static(f"▍{region}", classes="region-title")
                 with Grid(classes="cards"):

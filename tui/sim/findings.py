@@ -1,0 +1,1305 @@
+"""Security Hub findings (ASFF) about the seeded platform, built from the resources really seeded.
+
+``build_findings`` is pure: the same resources, random generator state and clock give the same
+findings. Findings of the seeded account name resources that exist in the simulator (their ids,
+ARNs and, for security groups, the rules they really have); findings of the member account name
+resources of that account, which the simulator does not hold.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+SCHEMA_VERSION = "2018-10-08"
+
+FSBP = "standards/aws-foundational-security-best-practices/v/1.0.0"
+CIS_12 = "ruleset/cis-aws-foundations-benchmark/v/1.2.0"
+CIS_14 = "standards/cis-aws-foundations-benchmark/v/1.4.0"
+
+_STANDARDS_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
+_NORMALIZED = {"INFORMATIONAL": 0, "LOW": 1, "MEDIUM": 40, "HIGH": 70, "CRITICAL": 90}
+
+
+@dataclass(frozen=True)
+class Product:
+    """A finding provider as Security Hub names it."""
+
+    path: str
+    name: str
+    company: str
+    # Set for an account's own integration (product/<account>/default), empty for AWS products.
+    account: str = ""
+
+    def arn(self, region: str) -> str:
+        return f"arn:aws:securityhub:{region}:{self.account}:product/{self.path}"
+
+
+SECURITY_HUB = Product("aws/securityhub", "Security Hub", "AWS")
+GUARDDUTY = Product("aws/guardduty", "GuardDuty", "Amazon")
+INSPECTOR = Product("aws/inspector", "Inspector", "Amazon")
+ACCESS_ANALYZER = Product("aws/access-analyzer", "IAM Access Analyzer", "AWS")
+MACIE = Product("aws/macie", "Macie", "Amazon")
+
+
+@dataclass(frozen=True)
+class InstanceRef:
+    name: str
+    instance_id: str
+    instance_type: str
+    image_id: str
+    private_ip: str
+    vpc_id: str
+    subnet_id: str
+    launched_at: str
+    http_tokens: str
+    profile_arn: str | None
+    tags: Mapping[str, str]
+    public_ip: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    name: str
+    group_id: str
+    vpc_id: str
+    ip_permissions: Sequence[Mapping[str, Any]]
+    ip_permissions_egress: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class VolumeRef:
+    key: str
+    volume_id: str
+    volume_type: str
+    size_gib: int
+    encrypted: bool
+    instance_id: str | None
+    device: str | None
+
+
+@dataclass(frozen=True)
+class UserRef:
+    name: str
+    user_id: str
+    create_date: str
+    access_key_id: str
+    key_age_days: int
+
+
+@dataclass(frozen=True)
+class BucketRef:
+    name: str
+    public_read_acl: bool
+    public_access_block: bool
+
+
+@dataclass(frozen=True)
+class TrailRef:
+    name: str
+    arn: str
+    bucket: str
+
+
+@dataclass(frozen=True)
+class RoleRef:
+    name: str
+    arn: str
+    role_id: str
+    create_date: str
+    trusted_account: str
+
+
+@dataclass(frozen=True)
+class SeededResources:
+    """What the workload created, as the findings need to describe it."""
+
+    account_id: str
+    account_name: str
+    member_account_id: str
+    member_account_name: str
+    region: str
+    default_vpc_id: str
+    instances: Mapping[str, InstanceRef]
+    groups: Mapping[str, GroupRef]
+    volumes: Sequence[VolumeRef]
+    users: Mapping[str, UserRef]
+    buckets: Sequence[BucketRef]
+    trail: TrailRef
+    external_role: RoleRef
+    unmanaged_instances: Sequence[str] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Control:
+    title: str
+    severity: str
+    standards: tuple[str, ...]
+    config_rule: str
+    recommendation: str
+
+
+CONTROLS: dict[str, Control] = {
+    "EC2.2": Control(
+        "VPC default security groups should not allow inbound or outbound traffic",
+        "HIGH",
+        (FSBP, CIS_12, CIS_14),
+        "vpc-default-security-group-closed",
+        "Remove every inbound and outbound rule from the default security group.",
+    ),
+    "EC2.3": Control(
+        "Attached EBS volumes should be encrypted at-rest",
+        "MEDIUM",
+        (FSBP,),
+        "encrypted-volumes",
+        "Snapshot the volume, copy the snapshot with encryption, and replace the volume.",
+    ),
+    "EC2.6": Control(
+        "VPC flow logging should be enabled in all VPCs",
+        "MEDIUM",
+        (FSBP, CIS_12, CIS_14),
+        "vpc-flow-logs-enabled",
+        "Create a flow log that captures rejected traffic for the VPC.",
+    ),
+    "EC2.7": Control(
+        "EBS default encryption should be enabled",
+        "MEDIUM",
+        (FSBP, CIS_14),
+        "ec2-ebs-encryption-by-default",
+        "Turn on EBS encryption by default in the Region.",
+    ),
+    "EC2.8": Control(
+        "EC2 instances should use Instance Metadata Service Version 2 (IMDSv2)",
+        "HIGH",
+        (FSBP,),
+        "ec2-imdsv2-check",
+        "Set HttpTokens to required with ModifyInstanceMetadataOptions.",
+    ),
+    "EC2.13": Control(
+        "Security groups should not allow ingress from 0.0.0.0/0 or ::/0 to port 22",
+        "HIGH",
+        (CIS_12, CIS_14),
+        "restricted-ssh",
+        "Remove the rule that allows port 22 from 0.0.0.0/0; use Session Manager instead.",
+    ),
+    "EC2.14": Control(
+        "Security groups should not allow ingress from 0.0.0.0/0 or ::/0 to port 3389",
+        "HIGH",
+        (CIS_12, CIS_14),
+        "restricted-common-ports",
+        "Remove the rule that allows port 3389 from 0.0.0.0/0; use Fleet Manager or a VPN.",
+    ),
+    "EC2.19": Control(
+        "Security groups should not allow unrestricted access to ports with high risk",
+        "CRITICAL",
+        (FSBP,),
+        "vpc-sg-restricted-common-ports",
+        "Restrict high-risk ports (20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, "
+        "3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300) to known sources.",
+    ),
+    "S3.1": Control(
+        "S3 general purpose buckets should have block public access settings enabled",
+        "MEDIUM",
+        (FSBP, CIS_14),
+        "s3-account-level-public-access-blocks-periodic",
+        "Turn on all four account-level S3 Block Public Access settings.",
+    ),
+    "S3.2": Control(
+        "S3 general purpose buckets should block public read access",
+        "CRITICAL",
+        (FSBP,),
+        "s3-bucket-public-read-prohibited",
+        "Remove the public-read grant from the bucket ACL and block public access.",
+    ),
+    "S3.5": Control(
+        "S3 general purpose buckets should require requests to use SSL",
+        "MEDIUM",
+        (FSBP,),
+        "s3-bucket-ssl-requests-only",
+        "Add a bucket policy that denies requests where aws:SecureTransport is false.",
+    ),
+    "S3.8": Control(
+        "S3 general purpose buckets should block public access",
+        "HIGH",
+        (FSBP, CIS_14),
+        "s3-bucket-level-public-access-prohibited",
+        "Turn on the bucket's Block Public Access settings.",
+    ),
+    "IAM.3": Control(
+        "IAM users' access keys should be rotated every 90 days or less",
+        "MEDIUM",
+        (FSBP, CIS_12, CIS_14),
+        "access-keys-rotated",
+        "Create a new access key, move the workload to it, then deactivate and delete the old key.",
+    ),
+    "IAM.4": Control(
+        "IAM root user access key should not exist",
+        "CRITICAL",
+        (FSBP, CIS_12, CIS_14),
+        "iam-root-access-key-check",
+        "Delete the root user's access keys.",
+    ),
+    "IAM.6": Control(
+        "Hardware MFA should be enabled for the root user",
+        "CRITICAL",
+        (FSBP, CIS_12, CIS_14),
+        "root-account-hardware-mfa-enabled",
+        "Register a hardware MFA device for the root user.",
+    ),
+    "IAM.8": Control(
+        "Unused IAM user credentials should be removed",
+        "MEDIUM",
+        (FSBP, CIS_12),
+        "iam-user-unused-credentials-check",
+        "Deactivate or delete credentials unused for 90 days.",
+    ),
+    "CloudTrail.1": Control(
+        "CloudTrail should be enabled and configured with at least one multi-Region trail that includes "
+        "read and write management events",
+        "HIGH",
+        (FSBP, CIS_12, CIS_14),
+        "multi-region-cloudtrail-enabled",
+        "Make a trail multi-Region and log read and write management events.",
+    ),
+    "CloudTrail.2": Control(
+        "CloudTrail should have encryption at-rest enabled",
+        "MEDIUM",
+        (FSBP, CIS_12, CIS_14),
+        "cloud-trail-encryption-enabled",
+        "Encrypt the trail's log files with a KMS key.",
+    ),
+    "CloudTrail.4": Control(
+        "CloudTrail log file validation should be enabled",
+        "LOW",
+        (FSBP, CIS_12, CIS_14),
+        "cloud-trail-log-file-validation-enabled",
+        "Turn on log file validation for the trail.",
+    ),
+    "SSM.1": Control(
+        "EC2 instances should be managed by AWS Systems Manager",
+        "MEDIUM",
+        (FSBP,),
+        "ec2-instance-managed-by-systems-manager",
+        "Attach an instance profile that allows SSM and make sure SSM Agent runs.",
+    ),
+}
+
+CIS_RULES: dict[str, tuple[str, str]] = {
+    "1.3": ("Ensure credentials unused for 90 days or greater are disabled", "MEDIUM"),
+    "1.4": ("Ensure access keys are rotated every 90 days or less", "MEDIUM"),
+    "1.5": ("Ensure IAM password policy requires at least one uppercase letter", "MEDIUM"),
+    "1.12": ("Ensure no root user account access key exists", "CRITICAL"),
+    "2.1": ("Ensure CloudTrail is enabled in all regions", "HIGH"),
+    "2.2": ("Ensure CloudTrail log file validation is enabled", "MEDIUM"),
+    "2.9": ("Ensure VPC flow logging is enabled in all VPCs", "MEDIUM"),
+    "3.3": ('Ensure a log metric filter and alarm exist for usage of "root" account', "LOW"),
+    "4.1": ("Ensure no security groups allow ingress from 0.0.0.0/0 to port 22", "HIGH"),
+    "4.2": ("Ensure no security groups allow ingress from 0.0.0.0/0 to port 3389", "HIGH"),
+    "4.3": ("Ensure the default security group of every VPC restricts all traffic", "HIGH"),
+}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class _Builder:
+    def __init__(self, res: SeededResources, rng: random.Random, now: datetime) -> None:
+        self.res = res
+        self.rng = rng
+        self.now = now
+        self.findings: list[dict[str, Any]] = []
+
+    # ---- ids and resources --------------------------------------------------------------
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def hex(self, length: int) -> str:
+        return "".join(self.rng.choice("0123456789abcdef") for _ in range(length))
+
+    def account_name(self, account: str) -> str:
+        return self.res.account_name if account == self.res.account_id else self.res.member_account_name
+
+    def account_resource(self, account: str) -> dict[str, Any]:
+        return {
+            "Type": "AwsAccount",
+            "Id": f"AWS::::Account:{account}",
+            "Partition": "aws",
+            "Region": self.res.region,
+        }
+
+    def instance_resource(self, ref: InstanceRef) -> dict[str, Any]:
+        details: dict[str, Any] = {
+            "Type": ref.instance_type,
+            "ImageId": ref.image_id,
+            "IpV4Addresses": [ip for ip in (ref.private_ip, ref.public_ip) if ip],
+            "VpcId": ref.vpc_id,
+            "SubnetId": ref.subnet_id,
+            "LaunchedAt": ref.launched_at,
+            "MetadataOptions": {
+                "HttpEndpoint": "enabled",
+                "HttpTokens": ref.http_tokens,
+                "HttpPutResponseHopLimit": 1,
+            },
+        }
+        if ref.profile_arn:
+            details["IamInstanceProfileArn"] = ref.profile_arn
+        return {
+            "Type": "AwsEc2Instance",
+            "Id": f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:instance/{ref.instance_id}",
+            "Partition": "aws",
+            "Region": self.res.region,
+            "Tags": dict(ref.tags),
+            "Details": {"AwsEc2Instance": details},
+        }
+
+    def group_resource(self, ref: GroupRef) -> dict[str, Any]:
+        details: dict[str, Any] = {
+            "GroupName": ref.name,
+            "GroupId": ref.group_id,
+            "OwnerId": self.res.account_id,
+            "VpcId": ref.vpc_id,
+            "IpPermissions": [dict(p) for p in ref.ip_permissions],
+        }
+        if ref.ip_permissions_egress:
+            details["IpPermissionsEgress"] = [dict(p) for p in ref.ip_permissions_egress]
+        return {
+            "Type": "AwsEc2SecurityGroup",
+            "Id": f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:security-group/{ref.group_id}",
+            "Partition": "aws",
+            "Region": self.res.region,
+            "Details": {"AwsEc2SecurityGroup": details},
+        }
+
+    def vpc_resource(self, vpc_id: str) -> dict[str, Any]:
+        return {
+            "Type": "AwsEc2Vpc",
+            "Id": f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:vpc/{vpc_id}",
+            "Partition": "aws",
+            "Region": self.res.region,
+            "Details": {"AwsEc2Vpc": {"State": "available"}},
+        }
+
+    def volume_resource(self, ref: VolumeRef) -> dict[str, Any]:
+        details: dict[str, Any] = {
+            "VolumeId": ref.volume_id,
+            "VolumeType": ref.volume_type,
+            "Size": ref.size_gib,
+            "Encrypted": ref.encrypted,
+            "Status": "in-use" if ref.instance_id else "available",
+        }
+        if ref.instance_id:
+            details["Attachments"] = [{"InstanceId": ref.instance_id, "Status": "attached"}]
+            details["DeviceName"] = ref.device
+        return {
+            "Type": "AwsEc2Volume",
+            "Id": f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:volume/{ref.volume_id}",
+            "Partition": "aws",
+            "Region": self.res.region,
+            "Details": {"AwsEc2Volume": details},
+        }
+
+    def user_resource(self, ref: UserRef) -> dict[str, Any]:
+        return {
+            "Type": "AwsIamUser",
+            "Id": f"arn:aws:iam::{self.res.account_id}:user/{ref.name}",
+            "Partition": "aws",
+            "Region": self.res.region,
+            "Details": {
+                "AwsIamUser": {
+                    "UserName": ref.name,
+                    "UserId": ref.user_id,
+                    "CreateDate": ref.create_date,
+                    "Path": "/",
+                }
+            },
+        }
+
+    def access_key_resource(self, ref: UserRef) -> dict[str, Any]:
+        created = self.now - timedelta(days=ref.key_age_days)
+        return {
+            "Type": "AwsIamAccessKey",
+            "Id": ref.access_key_id,
+            "Partition": "aws",
+            "Region": self.res.region,
+            "Details": {
+                "AwsIamAccessKey": {
+                    "UserName": ref.name,
+                    "Status": "Active",
+                    "CreatedAt": _iso(created),
+                    "PrincipalId": ref.user_id,
+                    "PrincipalType": "IAMUser",
+                    "PrincipalName": ref.name,
+                    "AccountId": self.res.account_id,
+                    "AccessKeyId": ref.access_key_id,
+                }
+            },
+        }
+
+    def bucket_resource(self, ref: BucketRef) -> dict[str, Any]:
+        details: dict[str, Any] = {"Name": ref.name, "OwnerAccountId": self.res.account_id}
+        flag = ref.public_access_block
+        details["PublicAccessBlockConfiguration"] = {
+            "BlockPublicAcls": flag,
+            "BlockPublicPolicy": flag,
+            "IgnorePublicAcls": flag,
+            "RestrictPublicBuckets": flag,
+        }
+        return {
+            "Type": "AwsS3Bucket",
+            "Id": f"arn:aws:s3:::{ref.name}",
+            "Partition": "aws",
+            "Region": self.res.region,
+            "Details": {"AwsS3Bucket": details},
+        }
+
+    def trail_resource(self) -> dict[str, Any]:
+        trail = self.res.trail
+        return {
+            "Type": "AwsCloudTrailTrail",
+            "Id": trail.arn,
+            "Partition": "aws",
+            "Region": self.res.region,
+            "Details": {
+                "AwsCloudTrailTrail": {
+                    "Name": trail.name,
+                    "TrailArn": trail.arn,
+                    "S3BucketName": trail.bucket,
+                    "HomeRegion": self.res.region,
+                    "IsMultiRegionTrail": False,
+                    "LogFileValidationEnabled": False,
+                    "IncludeGlobalServiceEvents": True,
+                    "IsOrganizationTrail": False,
+                }
+            },
+        }
+
+    def role_resource(self, ref: RoleRef) -> dict[str, Any]:
+        return {
+            "Type": "AwsIamRole",
+            "Id": ref.arn,
+            "Partition": "aws",
+            "Region": self.res.region,
+            "Details": {
+                "AwsIamRole": {
+                    "RoleName": ref.name,
+                    "RoleId": ref.role_id,
+                    "CreateDate": ref.create_date,
+                    "Path": "/",
+                    "MaxSessionDuration": 3600,
+                }
+            },
+        }
+
+    def member_resource(self, kind: str, path: str) -> dict[str, Any]:
+        member = self.res.member_account_id
+        region = self.res.region
+        ids = {
+            "AwsEc2Instance": f"arn:aws:ec2:{region}:{member}:instance/{path}",
+            "AwsEc2SecurityGroup": f"arn:aws:ec2:{region}:{member}:security-group/{path}",
+            "AwsS3Bucket": f"arn:aws:s3:::{path}",
+        }
+        return {"Type": kind, "Id": ids[kind], "Partition": "aws", "Region": region}
+
+    # ---- the common envelope -----------------------------------------------------------
+
+    def add(
+        self,
+        *,
+        finding_id: str,
+        product: Product,
+        generator_id: str,
+        account: str,
+        types: Sequence[str],
+        title: str,
+        description: str,
+        label: str,
+        resources: Sequence[Mapping[str, Any]],
+        age_days: float,
+        workflow: str = "NEW",
+        record_state: str = "ACTIVE",
+        normalized: int | None = None,
+        original: str | None = None,
+        compliance: Mapping[str, Any] | None = None,
+        remediation: tuple[str, str] | None = None,
+        product_fields: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        region = self.res.region
+        product_arn = product.arn(region)
+        first = self.now - timedelta(days=age_days, minutes=self.rng.randint(0, 600))
+        last = self.now - timedelta(minutes=self.rng.randint(4, 240))
+        if last < first:
+            last = first
+        severity: dict[str, Any] = {
+            "Label": label,
+            "Normalized": _NORMALIZED[label] if normalized is None else normalized,
+        }
+        if original is not None:
+            severity["Original"] = original
+        fields = {
+            "aws/securityhub/FindingId": f"{product_arn}/{finding_id}",
+            "aws/securityhub/ProductName": product.name,
+            "aws/securityhub/CompanyName": product.company,
+        }
+        fields.update(product_fields or {})
+        finding: dict[str, Any] = {
+            "SchemaVersion": SCHEMA_VERSION,
+            "Id": finding_id,
+            "ProductArn": product_arn,
+            "ProductName": product.name,
+            "CompanyName": product.company,
+            "Region": region,
+            "GeneratorId": generator_id,
+            "AwsAccountId": account,
+            "AwsAccountName": self.account_name(account),
+            "Types": list(types),
+            "FirstObservedAt": _iso(first),
+            "LastObservedAt": _iso(last),
+            "CreatedAt": _iso(first),
+            "UpdatedAt": _iso(last),
+            "Severity": severity,
+            "Title": title,
+            "Description": description,
+            "ProductFields": fields,
+            "Resources": [dict(r) for r in resources],
+            "Workflow": {"Status": workflow},
+            "RecordState": record_state,
+        }
+        if remediation is not None:
+            finding["Remediation"] = {"Recommendation": {"Text": remediation[0], "Url": remediation[1]}}
+        if compliance is not None:
+            finding["Compliance"] = dict(compliance)
+        if extra:
+            finding.update(extra)
+        self.findings.append(finding)
+
+    # ---- Security Hub: consolidated controls and CIS 1.2 rules ---------------------------
+
+    def control(
+        self,
+        control_id: str,
+        resource: Mapping[str, Any],
+        *,
+        account: str | None = None,
+        status: str = "FAILED",
+        workflow: str = "NEW",
+        record_state: str = "ACTIVE",
+        age_days: float = 20.0,
+        note: str = "",
+    ) -> None:
+        spec = CONTROLS[control_id]
+        account = account or self.res.account_id
+        region = self.res.region
+        finding_id = (
+            f"arn:aws:securityhub:{region}:{account}:security-control/{control_id}/finding/{self.uuid()}"
+        )
+        label = spec.severity if status == "FAILED" else "INFORMATIONAL"
+        rule = f"securityhub-{spec.config_rule}-{self.hex(8)}"
+        url = f"https://docs.aws.amazon.com/console/securityhub/{control_id}/remediation"
+        description = f"This control checks: {spec.title.lower()}."
+        if note:
+            description = f"{description} {note}"
+        self.add(
+            finding_id=finding_id,
+            product=SECURITY_HUB,
+            generator_id=f"security-control/{control_id}",
+            account=account,
+            types=[_STANDARDS_TYPE],
+            title=spec.title,
+            description=description,
+            label=label,
+            resources=[resource],
+            age_days=age_days,
+            workflow=workflow,
+            record_state=record_state,
+            compliance={
+                "Status": status,
+                "SecurityControlId": control_id,
+                "AssociatedStandards": [{"StandardsId": s} for s in spec.standards],
+            },
+            remediation=(spec.recommendation, url),
+            product_fields={
+                "RelatedAWSResources:0/name": rule,
+                "RelatedAWSResources:0/type": "AWS::Config::ConfigRule",
+                "Resources:0/Id": str(resource["Id"]),
+            },
+        )
+
+    def cis(
+        self,
+        rule_id: str,
+        resource: Mapping[str, Any],
+        *,
+        account: str | None = None,
+        status: str = "FAILED",
+        workflow: str = "NEW",
+        age_days: float = 30.0,
+        note: str = "",
+    ) -> None:
+        title, severity = CIS_RULES[rule_id]
+        account = account or self.res.account_id
+        region = self.res.region
+        guide = "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0"
+        subscription = (
+            f"arn:aws:securityhub:{region}:{account}:subscription/cis-aws-foundations-benchmark/v/1.2.0"
+        )
+        finding_id = f"{subscription}/{rule_id}/finding/{self.uuid()}"
+        url = f"https://docs.aws.amazon.com/console/securityhub/standards-cis-{rule_id}/remediation"
+        label = severity if status == "FAILED" else "INFORMATIONAL"
+        description = f"CIS AWS Foundations Benchmark v1.2.0, recommendation {rule_id}: {title}."
+        if note:
+            description = f"{description} {note}"
+        self.add(
+            finding_id=finding_id,
+            product=SECURITY_HUB,
+            generator_id=f"{guide}/rule/{rule_id}",
+            account=account,
+            types=[f"{_STANDARDS_TYPE}/CIS AWS Foundations Benchmark"],
+            title=f"{rule_id} {title}",
+            description=description,
+            label=label,
+            resources=[resource],
+            age_days=age_days,
+            workflow=workflow,
+            compliance={"Status": status, "AssociatedStandards": [{"StandardsId": CIS_12}]},
+            remediation=(f"For directions on how to fix this issue, see CIS {rule_id} remediation.", url),
+            product_fields={
+                "StandardsGuideArn": guide,
+                "StandardsGuideSubscriptionArn": subscription,
+                "RuleId": rule_id,
+                "RecommendationUrl": url,
+                "RelatedAWSResources:0/type": "AWS::Config::ConfigRule",
+                "Resources:0/Id": str(resource["Id"]),
+            },
+        )
+
+    # ---- other products ------------------------------------------------------------------
+
+    def guardduty(
+        self,
+        finding_type: str,
+        asff_type: str,
+        resource: Mapping[str, Any],
+        *,
+        account: str | None = None,
+        gd_severity: float,
+        title: str,
+        description: str,
+        workflow: str = "NEW",
+        record_state: str = "ACTIVE",
+        age_days: float = 3.0,
+        count: int = 1,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        account = account or self.res.account_id
+        detector = self.hex(32)
+        finding_id = (
+            f"arn:aws:guardduty:{self.res.region}:{account}:detector/{detector}/finding/{self.hex(32)}"
+        )
+        normalized = round(gd_severity * 10)
+        label = "LOW" if gd_severity < 4 else "MEDIUM" if gd_severity < 7 else "HIGH"
+        category = finding_type.split(":", 1)[0].lower()
+        url = (
+            f"https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-active.html#{category}"
+        )
+        self.add(
+            finding_id=finding_id,
+            product=GUARDDUTY,
+            generator_id=finding_type,
+            account=account,
+            types=[asff_type],
+            title=title,
+            description=description,
+            label=label,
+            normalized=normalized,
+            original=f"{gd_severity:.1f}",
+            resources=[resource],
+            age_days=age_days,
+            workflow=workflow,
+            record_state=record_state,
+            remediation=(f"Investigate {finding_type} with the GuardDuty remediation guide.", url),
+            product_fields={
+                "aws/guardduty/service/archived": "false",
+                "aws/guardduty/service/count": str(count),
+                "aws/guardduty/service/detectorId": detector,
+            },
+            extra=extra,
+        )
+
+    def inspector(
+        self,
+        cve: str,
+        score: float,
+        vector: str,
+        package: Mapping[str, str],
+        resource: Mapping[str, Any],
+        *,
+        account: str | None = None,
+        workflow: str = "NEW",
+        age_days: float = 9.0,
+        label: str | None = None,
+    ) -> None:
+        account = account or self.res.account_id
+        finding_id = f"arn:aws:inspector2:{self.res.region}:{account}:finding/{self.hex(32)}"
+        if label is None:
+            label = (
+                "CRITICAL"
+                if score >= 9.0
+                else "HIGH"
+                if score >= 7.0
+                else "MEDIUM"
+                if score >= 4.0
+                else "LOW"
+            )
+        nvd = f"https://nvd.nist.gov/vuln/detail/{cve}"
+        name = package["Name"]
+        self.add(
+            finding_id=finding_id,
+            product=INSPECTOR,
+            generator_id="AWSInspector",
+            account=account,
+            types=["Software and Configuration Checks/Vulnerabilities/CVE"],
+            title=f"{cve} - {name}",
+            description=f"{cve}: a vulnerability in {name} {package['Version']} (CVSS {score}).",
+            label=label,
+            resources=[resource],
+            age_days=age_days,
+            workflow=workflow,
+            remediation=(f"Upgrade {name} to {package['FixedInVersion']} or later.", nvd),
+            product_fields={
+                "aws/inspector/ProductVersion": "2",
+                "aws/inspector/FindingStatus": "ACTIVE",
+                "aws/inspector/inspectorScore": f"{score}",
+                "aws/inspector/ProviderName": "AWS Inspector",
+            },
+            extra={
+                "Vulnerabilities": [
+                    {
+                        "Id": cve,
+                        "VulnerablePackages": [dict(package)],
+                        "Cvss": [
+                            {"Version": "3.1", "BaseScore": score, "BaseVector": vector, "Source": "NVD"}
+                        ],
+                        "Vendor": {"Name": "NVD", "Url": nvd, "VendorSeverity": label},
+                        "ReferenceUrls": [nvd],
+                        "FixAvailable": "YES",
+                    }
+                ]
+            },
+        )
+
+    def other(
+        self,
+        product: Product,
+        generator_id: str,
+        finding_id: str,
+        types: Sequence[str],
+        title: str,
+        description: str,
+        label: str,
+        resource: Mapping[str, Any],
+        *,
+        remediation: tuple[str, str],
+        workflow: str = "NEW",
+        age_days: float = 6.0,
+    ) -> None:
+        self.add(
+            finding_id=finding_id,
+            product=product,
+            generator_id=generator_id,
+            account=self.res.account_id,
+            types=types,
+            title=title,
+            description=description,
+            label=label,
+            resources=[resource],
+            age_days=age_days,
+            workflow=workflow,
+            remediation=remediation,
+        )
+
+
+def _pkg(name: str, version: str, release: str, fixed: str, manager: str = "OS") -> dict[str, str]:
+    return {
+        "Name": name,
+        "Version": version,
+        "Epoch": "0",
+        "Release": release,
+        "Architecture": "x86_64",
+        "PackageManager": manager,
+        "FixedInVersion": fixed,
+    }
+
+
+def build_findings(res: SeededResources, rng: random.Random, now: datetime) -> list[dict[str, Any]]:
+    """Every finding about the seeded platform and its member account (about 90)."""
+    b = _Builder(res, rng, now)
+    acct = res.account_id
+    inst = res.instances
+    groups = res.groups
+    users = res.users
+    public = [bucket for bucket in res.buckets if not bucket.public_access_block]
+    private = [bucket for bucket in res.buckets if bucket.public_access_block]
+    account_res = b.account_resource(acct)
+    ssh = b.group_resource(groups["legacy-bastion-ssh"])
+    rdp = b.group_resource(groups["ops-jump-rdp"])
+    default_sg = b.group_resource(groups["default"])
+    default_vpc = b.vpc_resource(res.default_vpc_id)
+    trail = b.trail_resource()
+
+    # CIS AWS Foundations Benchmark v1.2.0 (one finding per rule and resource).
+    b.cis("4.1", ssh, note="Port 22 is open to 0.0.0.0/0.")
+    b.cis("4.2", rdp, workflow="NOTIFIED", note="Port 3389 is open to 0.0.0.0/0.")
+    b.cis("4.3", default_sg, note="The default security group has inbound rules.")
+    for name, user in users.items():
+        old = user.key_age_days > 90
+        b.cis(
+            "1.4",
+            b.user_resource(user),
+            status="FAILED" if old else "PASSED",
+            workflow="SUPPRESSED" if name == "legacy-ftp-export" else "NEW",
+            note=f"Access key {user.access_key_id} is {user.key_age_days} days old.",
+        )
+    b.cis(
+        "1.3", b.user_resource(users["legacy-ftp-export"]), note="The access key was last used 212 days ago."
+    )
+    b.cis("1.5", account_res, age_days=120)
+    b.cis("1.12", account_res, status="PASSED", age_days=120)
+    b.cis("2.1", account_res, note=f"Trail {res.trail.name} logs only {res.region}.")
+    b.cis("2.2", trail)
+    b.cis("2.9", default_vpc, workflow="NOTIFIED")
+    b.cis("3.3", account_res, age_days=90)
+
+    # Security Hub consolidated controls.
+    b.control("EC2.13", ssh, note="Rule: tcp 22 from 0.0.0.0/0.")
+    b.control("EC2.14", rdp, workflow="NOTIFIED", note="Rule: tcp 3389 from 0.0.0.0/0.")
+    b.control("EC2.19", ssh, age_days=41)
+    b.control("EC2.19", rdp, age_days=12)
+    b.control("EC2.2", default_sg, note="Inbound: self reference, tcp 8080 from 0.0.0.0/0.")
+    b.control("EC2.7", account_res, age_days=200)
+    b.control("EC2.6", default_vpc, age_days=200)
+    for ref in inst.values():
+        resource = b.instance_resource(ref)
+        if ref.http_tokens != "required":
+            b.control("EC2.8", resource, note=f"{ref.name} still accepts IMDSv1 requests.")
+    b.control("EC2.8", b.instance_resource(inst["payments-db-1"]), status="PASSED", workflow="RESOLVED")
+    b.control(
+        "EC2.8",
+        b.instance_resource(inst["payments-api-1"]),
+        status="PASSED",
+        workflow="RESOLVED",
+        record_state="ARCHIVED",
+        age_days=60,
+    )
+    for volume in res.volumes:
+        if volume.instance_id and not volume.encrypted:
+            b.control("EC2.3", b.volume_resource(volume), age_days=90)
+    for name in res.unmanaged_instances:
+        b.control("SSM.1", b.instance_resource(inst[name]))
+    b.control("S3.1", account_res, age_days=300)
+    for index, bucket in enumerate(public):
+        resource = b.bucket_resource(bucket)
+        if bucket.public_read_acl:
+            b.control("S3.2", resource, note="The bucket ACL grants READ to AllUsers.")
+        b.control("S3.8", resource)
+        b.control("S3.5", resource, workflow="SUPPRESSED" if index else "NEW")
+    for bucket in private:
+        b.control("S3.8", b.bucket_resource(bucket), status="PASSED", workflow="RESOLVED")
+    for user in users.values():
+        old = user.key_age_days > 90
+        b.control(
+            "IAM.3",
+            b.user_resource(user),
+            status="FAILED" if old else "PASSED",
+            note=f"Access key {user.access_key_id} is {user.key_age_days} days old.",
+        )
+    b.control("IAM.8", b.user_resource(users["legacy-ftp-export"]), workflow="NOTIFIED")
+    b.control("IAM.4", account_res, status="PASSED", age_days=300)
+    b.control("CloudTrail.1", account_res, age_days=150)
+    b.control("CloudTrail.2", trail, age_days=150)
+    b.control("CloudTrail.4", trail, age_days=150)
+
+    # GuardDuty.
+    bastion = inst["legacy-bastion-1"]
+    b.guardduty(
+        "UnauthorizedAccess:EC2/SSHBruteForce",
+        "TTPs/Initial Access/UnauthorizedAccess:EC2-SSHBruteForce",
+        b.instance_resource(bastion),
+        gd_severity=2.0,
+        title=f"203.0.113.77 is performing SSH brute force attacks against {bastion.instance_id}.",
+        description=f"203.0.113.77 is performing SSH brute force attacks against {bastion.instance_id}. "
+        "Brute force attacks are used to gain unauthorized access to your instance by guessing the SSH "
+        "password.",
+        count=318,
+        extra={
+            "Network": {
+                "Direction": "IN",
+                "Protocol": "TCP",
+                "SourceIpV4": "203.0.113.77",
+                "DestinationIpV4": bastion.private_ip,
+                "DestinationPort": 22,
+            }
+        },
+    )
+    jump = inst["ops-jump-1"]
+    b.guardduty(
+        "Recon:EC2/PortProbeUnprotectedPort",
+        "TTPs/Discovery/Recon:EC2-PortProbeUnprotectedPort",
+        b.instance_resource(jump),
+        gd_severity=2.0,
+        title=f"Unprotected port on EC2 instance {jump.instance_id} is being probed.",
+        description=f"EC2 instance {jump.instance_id} has an unprotected port 3389 which is being probed "
+        "by known malicious hosts.",
+        workflow="NOTIFIED",
+        count=57,
+    )
+    worker = inst["settlement-worker-2"]
+    b.guardduty(
+        "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+        "TTPs/Initial Access/UnauthorizedAccess:IAMUser-InstanceCredentialExfiltration.OutsideAWS",
+        b.instance_resource(worker),
+        gd_severity=8.0,
+        title="Credentials for instance role payments-ec2-ssm used from external IP address 198.51.100.23.",
+        description=f"Credentials created exclusively for {worker.instance_id} through an instance launch "
+        "role are being used from external IP address 198.51.100.23.",
+        age_days=0.4,
+    )
+    b.guardduty(
+        "Recon:IAMUser/MaliciousIPCaller.Custom",
+        "TTPs/Discovery/Recon:IAMUser-MaliciousIPCaller.Custom",
+        b.access_key_resource(users["svc-reconciler"]),
+        gd_severity=5.0,
+        title="API ListBuckets was invoked from an IP address on a custom threat list.",
+        description="API ListBuckets, commonly used in reconnaissance attacks, was invoked from IP address "
+        "192.0.2.200 on the custom threat list payments-blocklist.",
+        age_days=1.5,
+    )
+    if public:
+        b.guardduty(
+            "Policy:S3/BucketAnonymousAccessGranted",
+            "Effects/Data Exposure/Policy:S3-BucketAnonymousAccessGranted",
+            b.bucket_resource(public[0]),
+            gd_severity=8.0,
+            title=f"Amazon S3 Public Anonymous Access was granted for the S3 bucket {public[0].name}.",
+            description=f"The S3 bucket {public[0].name} was made publicly accessible by PutBucketAcl.",
+            age_days=2.0,
+        )
+    if len(public) > 1:
+        b.guardduty(
+            "Discovery:S3/MaliciousIPCaller",
+            "TTPs/Discovery/Discovery:S3-MaliciousIPCaller",
+            b.bucket_resource(public[1]),
+            gd_severity=5.0,
+            title=f"S3 API GetBucketAcl was invoked from a known malicious IP address on {public[1].name}.",
+            description="An API commonly used to discover resources was invoked from a known malicious IP "
+            "address.",
+            workflow="RESOLVED",
+            record_state="ARCHIVED",
+            age_days=16.0,
+        )
+
+    # Amazon Inspector.
+    vectors = {
+        "9.8": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "8.1": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "8.8": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H",
+        "7.5": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H",
+        "5.3": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L",
+        "3.3": "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:L/I:N/A:N",
+        "10.0": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",
+    }
+    cves: list[tuple[str, float, dict[str, str], str, str]] = [
+        (
+            "CVE-2024-6387",
+            8.1,
+            _pkg("openssh-server", "8.7p1", "38.amzn2023.0.2", "8.7p1-38.amzn2023.0.11"),
+            "legacy-bastion-1",
+            "NEW",
+        ),
+        (
+            "CVE-2023-38408",
+            9.8,
+            _pkg("openssh-clients", "8.7p1", "8.amzn2023.0.4", "8.7p1-8.amzn2023.0.8"),
+            "legacy-bastion-1",
+            "NEW",
+        ),
+        (
+            "CVE-2023-44487",
+            7.5,
+            _pkg("libnghttp2", "1.51.0", "1.amzn2023.0.2", "1.57.0-1.amzn2023.0.1"),
+            "payments-api-1",
+            "NEW",
+        ),
+        (
+            "CVE-2023-44487",
+            7.5,
+            _pkg("libnghttp2", "1.51.0", "1.amzn2023.0.2", "1.57.0-1.amzn2023.0.1"),
+            "payments-api-2",
+            "NOTIFIED",
+        ),
+        (
+            "CVE-2022-40674",
+            9.8,
+            _pkg("expat", "2.4.8", "1.amzn2023.0.1", "2.4.9-1.amzn2023.0.1"),
+            "ingest-1",
+            "NEW",
+        ),
+        (
+            "CVE-2024-2961",
+            8.8,
+            _pkg("glibc", "2.34", "52.amzn2023.0.8", "2.34-52.amzn2023.0.10"),
+            "settlement-worker-1",
+            "NEW",
+        ),
+        (
+            "CVE-2024-2961",
+            8.8,
+            _pkg("glibc", "2.34", "52.amzn2023.0.8", "2.34-52.amzn2023.0.10"),
+            "settlement-worker-2",
+            "NEW",
+        ),
+        (
+            "CVE-2023-5678",
+            5.3,
+            _pkg("openssl-libs", "3.0.8", "1.amzn2023.0.9", "3.0.8-1.amzn2023.0.11"),
+            "payments-db-1",
+            "NEW",
+        ),
+        (
+            "CVE-2023-29383",
+            3.3,
+            _pkg("shadow-utils", "4.9", "12.amzn2023.0.2", "4.9-12.amzn2023.0.4"),
+            "audit-archiver-1",
+            "NEW",
+        ),
+        (
+            "CVE-2023-4863",
+            8.8,
+            _pkg("libwebp", "1.2.4", "1.amzn2023.0.3", "1.2.4-1.amzn2023.0.4"),
+            "ledger-1",
+            "SUPPRESSED",
+        ),
+        (
+            "CVE-2024-38063",
+            9.8,
+            _pkg("KB5041773", "10.0.20348", "2582", "KB5041160", "WINDOWS"),
+            "ops-jump-1",
+            "NEW",
+        ),
+    ]
+    for cve, score, package, target, workflow in cves:
+        vector = vectors[f"{score}"]
+        b.inspector(cve, score, vector, package, b.instance_resource(inst[target]), workflow=workflow)
+    api = inst["payments-api-1"]
+    b.other(
+        INSPECTOR,
+        "AWSInspector",
+        f"arn:aws:inspector2:{res.region}:{acct}:finding/{b.hex(32)}",
+        ["Software and Configuration Checks/AWS Security Best Practices/Network Reachability"],
+        "Port 443 is reachable from an internet gateway",
+        f"On the instance {api.instance_id}, port 443 is reachable from an internet gateway.",
+        "INFORMATIONAL",
+        b.instance_resource(api),
+        age_days=11.0,
+        remediation=(
+            "Confirm the port must be reachable from the internet, or restrict its security group.",
+            "https://docs.aws.amazon.com/inspector/latest/user/findings-types.html",
+        ),
+    )
+
+    # IAM Access Analyzer.
+    analyzer = f"arn:aws:access-analyzer:{res.region}:{acct}:analyzer/payments-account-analyzer"
+    if public:
+        b.other(
+            ACCESS_ANALYZER,
+            "aws/access-analyzer",
+            f"{analyzer}/arn:aws:s3:::{public[0].name}",
+            ["Software and Configuration Checks/AWS Security Best Practices/External Access Granted"],
+            f"AwsS3Bucket/arn:aws:s3:::{public[0].name}/ allows public access",
+            f"The bucket ACL of {public[0].name} grants s3:ListBucket and s3:GetObject to everyone.",
+            "HIGH",
+            b.bucket_resource(public[0]),
+            remediation=(
+                "Remove the public grant or archive the finding if the access is intended.",
+                "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings-remediate.html",
+            ),
+        )
+    role = res.external_role
+    b.other(
+        ACCESS_ANALYZER,
+        "aws/access-analyzer",
+        f"{analyzer}/{role.arn}",
+        ["Software and Configuration Checks/AWS Security Best Practices/External Access Granted"],
+        f"AwsIamRole/{role.arn}/ allows cross-account access",
+        f"The trust policy of {role.name} allows sts:AssumeRole from account {role.trusted_account}.",
+        "MEDIUM",
+        b.role_resource(role),
+        workflow="NOTIFIED",
+        remediation=(
+            "Confirm the partner account still needs the role, or narrow the trust policy.",
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings-remediate.html",
+        ),
+    )
+    ftp = users["legacy-ftp-export"]
+    b.other(
+        ACCESS_ANALYZER,
+        "aws/access-analyzer",
+        f"{analyzer}/unused/{ftp.access_key_id}",
+        ["Software and Configuration Checks/AWS Security Best Practices/Unused IAM User Access Key"],
+        f"AwsIamUser/{ftp.name} has an unused access key",
+        f"Access key {ftp.access_key_id} of {ftp.name} has not been used for 212 days.",
+        "LOW",
+        b.user_resource(ftp),
+        remediation=(
+            "Deactivate and delete the unused access key.",
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-findings-remediate.html",
+        ),
+    )
+
+    # Amazon Macie.
+    if public:
+        b.other(
+            MACIE,
+            "aws/macie",
+            b.hex(32),
+            ["Sensitive Data Identifications/Financial"],
+            "The S3 object contains financial information.",
+            f"The object statements/2026-10/settlement-0042.csv in {public[0].name} contains credit card "
+            "numbers.",
+            "HIGH",
+            b.bucket_resource(public[0]),
+            age_days=4.0,
+            remediation=(
+                "Move the object to a private bucket or delete it.",
+                "https://docs.aws.amazon.com/macie/latest/user/findings-action.html",
+            ),
+        )
+        b.other(
+            MACIE,
+            "aws/macie",
+            b.hex(32),
+            ["Software and Configuration Checks/AWS Security Best Practices/Policy:IAMUser-S3BucketPublic"],
+            f"The S3 bucket {public[0].name} is publicly accessible.",
+            f"An ACL grant made {public[0].name} readable by everyone.",
+            "HIGH",
+            b.bucket_resource(public[0]),
+            workflow="NOTIFIED",
+            age_days=2.0,
+            remediation=(
+                "Turn on Block Public Access for the bucket.",
+                "https://docs.aws.amazon.com/macie/latest/user/findings-action.html",
+            ),
+        )
+    if len(public) > 1:
+        b.other(
+            MACIE,
+            "aws/macie",
+            b.hex(32),
+            ["Sensitive Data Identifications/PII"],
+            "The S3 object contains personal information.",
+            f"The object exports/partners/acme/customers.json in {public[1].name} contains names and "
+            "addresses.",
+            "MEDIUM",
+            b.bucket_resource(public[1]),
+            age_days=5.0,
+            remediation=(
+                "Restrict access to the object or remove the personal data.",
+                "https://docs.aws.amazon.com/macie/latest/user/findings-action.html",
+            ),
+        )
+
+    # A finding a custom integration imported, with text that must be shown literally.
+    custom = Product(f"{acct}/default", "Default", "Personal", account=acct)
+    target_bucket = public[-1] if public else res.buckets[0]
+    b.add(
+        finding_id=f"payments-scanner/{b.uuid()}",
+        product=custom,
+        generator_id="payments-object-scanner",
+        account=acct,
+        types=["Unusual Behaviors/Data/Suspicious object key"],
+        title="Suspicious object key [bold]x[/] \x1b[31mred\x1b[0m in " + target_bucket.name,
+        description="Object key contains markup-like text [link=https://example.com]click[/link] and an "
+        "escape sequence \x1b[2J; it must be shown as written.",
+        label="LOW",
+        resources=[b.bucket_resource(target_bucket)],
+        age_days=0.2,
+        remediation=(
+            "Review the object and the process that wrote it.",
+            "https://example.com/runbooks/object-scanner",
+        ),
+    )
+
+    # The member account.
+    member = res.member_account_id
+    member_sg = f"sg-{b.hex(17)}"
+    member_instance = f"i-{b.hex(17)}"
+    member_account = b.account_resource(member)
+    sg_res = b.member_resource("AwsEc2SecurityGroup", member_sg)
+    instance_res = b.member_resource("AwsEc2Instance", member_instance)
+    b.control("EC2.19", sg_res, account=member, age_days=8)
+    b.control("EC2.13", sg_res, account=member, age_days=8)
+    b.control("S3.1", member_account, account=member, age_days=400)
+    b.control("IAM.6", member_account, account=member, age_days=400)
+    b.control("IAM.4", member_account, account=member, workflow="NOTIFIED", age_days=400)
+    b.control("CloudTrail.1", member_account, account=member, age_days=400)
+    b.control("EC2.8", instance_res, account=member, age_days=30)
+    b.control("SSM.1", instance_res, account=member, workflow="SUPPRESSED", age_days=30)
+    b.control(
+        "S3.8",
+        b.member_resource("AwsS3Bucket", f"sandbox-artifacts-{member}"),
+        account=member,
+        status="PASSED",
+        workflow="RESOLVED",
+    )
+    b.cis("4.1", sg_res, account=member, age_days=8)
+    b.cis("1.12", member_account, account=member, age_days=400)
+    b.guardduty(
+        "CryptoCurrency:EC2/BitcoinTool.B!DNS",
+        "TTPs/Command and Control/CryptoCurrency:EC2-BitcoinTool.B!DNS",
+        instance_res,
+        account=member,
+        gd_severity=8.0,
+        title=f"EC2 instance {member_instance} is querying a domain name that is associated with Bitcoin "
+        "activity.",
+        description=f"EC2 instance {member_instance} is querying pool.example-miner.net, a domain associated "
+        "with cryptocurrency mining.",
+        age_days=0.8,
+        count=1204,
+    )
+    b.guardduty(
+        "Backdoor:EC2/C&CActivity.B!DNS",
+        "TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS",
+        instance_res,
+        account=member,
+        gd_severity=8.0,
+        title=f"EC2 instance {member_instance} is querying a domain name associated with a known command and "
+        "control server.",
+        description="The instance queried c2.example-botnet.net, a known command and control domain.",
+        age_days=0.7,
+        count=88,
+    )
+    b.inspector(
+        "CVE-2021-44228",
+        10.0,
+        vectors["10.0"],
+        _pkg("log4j-core", "2.14.1", "", "2.17.1", "JAR"),
+        instance_res,
+        account=member,
+        age_days=21.0,
+    )
+    b.inspector(
+        "CVE-2024-3094",
+        10.0,
+        vectors["10.0"],
+        _pkg("xz-libs", "5.6.0", "1.fc40", "5.6.1-2.fc40"),
+        instance_res,
+        account=member,
+        age_days=21.0,
+    )
+    return b.findings

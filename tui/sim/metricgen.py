@@ -1,0 +1,605 @@
+"""Per-minute CloudWatch values for the seeded fleet, computed from the catalog's load table.
+
+Everything here is pure: a value depends only on (seed, series, minute) and on the multipliers
+and load factors passed in, never on when or how often it is computed. Minutes are whole minutes
+since the Unix epoch (UTC); a datapoint is stamped with the start of its minute.
+
+The model follows AWS's limits, so the numbers agree with each other:
+
+* a volume delivers at most its type's ceiling (``catalog.volume_limits``) and an instance's
+  volumes together at most the instance's EBS maximum; demand above either is clamped, raises
+  latency, and sets VolumeIOPSExceededCheck / VolumeThroughputExceededCheck when the volume is
+  the one that binds;
+* AWS/EC2 EBS* metrics are the sums of the instance's volumes;
+* a Kinesis stream accepts min(1000 records/s, 1 MiB/s) per shard, and the busiest second of a
+  minute carries more than the minute's mean (between 1.04 and 1.24 times it for ``burst`` 1.1,
+  mostly near the low end), so a stream near its limit throttles a few records now and then and
+  a stream above it throttles the excess;
+* network allowance counters (CWAgent ethtool_*) count packets shaped in the minute, from traffic
+  above the instance's baseline bandwidth, its PPS allowance, the link-local 1024 packets/s and
+  its connection-tracking allowance.
+
+Balances (BurstBalance, EBSByteBalance%, EBSIOBalance%, CPUCreditBalance) are functions of the
+daily curve, draining towards the afternoon peak when demand exceeds the baseline.
+
+Two hooks let faults bend the story: ``load_factors`` (resource id -> factor) scales demand
+before limits apply (instance id: CPU, network and its volumes' I/O; volume id: that volume's
+I/O; stream name: producer demand; consumer or Lambda function name: its lag), and
+``multipliers`` ((namespace, metric, resource id) -> factor, metric ``"*"`` for all of a
+resource's metrics in a namespace) scales the emitted value (percentages stay at most 100).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tui.sim.catalog import (
+    LINKLOCAL_PPS_ALLOWANCE,
+    PEAK_HOUR_UTC,
+    SHARD_WRITE_BYTES,
+    SHARD_WRITE_RECORDS,
+    InstanceSpec,
+    Load,
+    StreamSpec,
+    VolumeSpec,
+)
+
+Dimensions = tuple[tuple[str, str], ...]
+Multipliers = Mapping[tuple[str, str, str], float]
+LoadFactors = Mapping[str, float]
+
+_MASK64 = (1 << 64) - 1
+_TWO_64 = float(1 << 64)
+_WANDER_MINUTES = 15
+_MIB = 1024.0 * 1024.0
+_KIB = 1024.0
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    """One CloudWatch series, and the resource id multipliers are keyed by."""
+
+    namespace: str
+    metric: str
+    dimensions: Dimensions
+    unit: str
+    resource: str
+
+    @property
+    def dimension_map(self) -> dict[str, str]:
+        return dict(self.dimensions)
+
+
+@dataclass(frozen=True)
+class VolumeModel:
+    volume_id: str
+    spec: VolumeSpec
+
+
+@dataclass(frozen=True)
+class InstanceModel:
+    instance_id: str
+    spec: InstanceSpec
+    volumes: tuple[VolumeModel, ...]
+
+
+@dataclass(frozen=True)
+class FleetModel:
+    """The seeded resources with their real ids, and the seed their noise derives from."""
+
+    seed: int
+    instances: tuple[InstanceModel, ...]
+    streams: tuple[StreamSpec, ...]
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What the fleet looks like now, where it may differ from the catalog (an instance stopped,
+    a volume detached): only running instances and attached volumes emit metrics."""
+
+    running_instances: frozenset[str]
+    attached_volumes: frozenset[str]
+    standard_vcpus: float
+
+
+# --------------------------------------------------------------------------------------------
+# Curves and noise
+# --------------------------------------------------------------------------------------------
+
+
+def minute_of(moment: datetime) -> int:
+    """The whole minute since the epoch that contains ``moment`` (tz-aware)."""
+    if moment.tzinfo is None:
+        raise ValueError(f"need a tz-aware datetime, got {moment!r}")
+    return math.floor(moment.timestamp() / 60.0)
+
+
+def minute_start(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, UTC)
+
+
+def daily(minute: int) -> float:
+    """The daily curve in [0, 1]: 1 at the afternoon peak (15:00 UTC), 0 twelve hours later."""
+    hour = (minute % 1440) / 60.0
+    return 0.5 + 0.5 * math.cos(2.0 * math.pi * (hour - PEAK_HOUR_UTC) / 24.0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _salt(seed: int, key: str) -> int:
+    digest = hashlib.blake2b(f"{seed}\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def _mix(value: int) -> int:
+    """splitmix64's finaliser: a bijection on 64-bit integers with full avalanche."""
+    value = (value + 0x9E3779B97F4A7C15) & _MASK64
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return value ^ (value >> 31)
+
+
+def unit_noise(seed: int, key: str, minute: int) -> float:
+    """A uniform number in [0, 1) that depends only on (seed, key, minute)."""
+    return _mix(_salt(seed, key) ^ (minute & _MASK64)) / _TWO_64
+
+
+def jitter(seed: int, key: str, minute: int, amount: float) -> float:
+    """A factor within 1 +- amount: minute-to-minute noise over a slow wander (15-minute knots)."""
+    if amount <= 0.0:
+        return 1.0
+    fast = 2.0 * unit_noise(seed, key, minute) - 1.0
+    knot, offset = divmod(minute, _WANDER_MINUTES)
+    slow_key = key + "~"
+    a = unit_noise(seed, slow_key, knot)
+    b = unit_noise(seed, slow_key, knot + 1)
+    t = offset / _WANDER_MINUTES
+    t = t * t * (3.0 - 2.0 * t)
+    slow = 2.0 * (a + (b - a) * t) - 1.0
+    return 1.0 + amount * (0.45 * fast + 0.55 * slow)
+
+
+def level(load: Load, seed: int, key: str, minute: int, factor: float = 1.0) -> float:
+    """The value of a load curve at a minute (never negative)."""
+    base = load.night + (load.peak - load.night) * daily(minute)
+    return max(0.0, base * jitter(seed, key, minute, load.jitter) * factor)
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return low if value < low else high if value > high else value
+
+
+# --------------------------------------------------------------------------------------------
+# The generator
+# --------------------------------------------------------------------------------------------
+
+_SKIP_CHECK = frozenset({"standard"})
+
+
+class MetricGenerator:
+    """Computes every series of a fleet for a minute; holds nothing that changes over time."""
+
+    def __init__(self, fleet: FleetModel) -> None:
+        self.fleet = fleet
+        self._keys: dict[tuple[str, str, Dimensions, str], SeriesKey] = {}
+        self._catalog_state = LiveState(
+            running_instances=frozenset(i.instance_id for i in fleet.instances if i.spec.running),
+            attached_volumes=frozenset(
+                v.volume_id for i in fleet.instances if i.spec.running for v in i.volumes
+            ),
+            standard_vcpus=float(sum(i.spec.facts.vcpus for i in fleet.instances if i.spec.running)),
+        )
+
+    @property
+    def catalog_state(self) -> LiveState:
+        """The fleet as seeded: instances running per the catalog, their volumes attached."""
+        return self._catalog_state
+
+    def _key(self, namespace: str, metric: str, dims: Dimensions, unit: str, resource: str) -> SeriesKey:
+        lookup = (namespace, metric, dims, unit)
+        key = self._keys.get(lookup)
+        if key is None:
+            key = SeriesKey(namespace, metric, dims, unit, resource)
+            self._keys[lookup] = key
+        return key
+
+    def sample(
+        self,
+        minute: int,
+        *,
+        multipliers: Multipliers | None = None,
+        load_factors: LoadFactors | None = None,
+        state: LiveState | None = None,
+    ) -> list[tuple[SeriesKey, float]]:
+        """Every series' value for one minute."""
+        out: list[tuple[SeriesKey, float]] = []
+        factors = load_factors or {}
+        live = state or self._catalog_state
+        for instance in self.fleet.instances:
+            if instance.instance_id in live.running_instances:
+                self._instance(out, instance, minute, factors, live)
+        for stream in self.fleet.streams:
+            self._stream(out, stream, minute, factors)
+        self._usage(out, live)
+        if multipliers:
+            out = [(key, _scaled(key, value, multipliers)) for key, value in out]
+        return out
+
+    def window(
+        self,
+        first_minute: int,
+        last_minute: int,
+        *,
+        multipliers: Multipliers | None = None,
+        load_factors: LoadFactors | None = None,
+        state: LiveState | None = None,
+    ) -> dict[SeriesKey, list[tuple[datetime, float]]]:
+        """Every series' points for the minutes first..last inclusive, grouped by series."""
+        series: dict[SeriesKey, list[tuple[datetime, float]]] = {}
+        for minute in range(first_minute, last_minute + 1):
+            stamp = minute_start(minute)
+            values = self.sample(minute, multipliers=multipliers, load_factors=load_factors, state=state)
+            for key, value in values:
+                points = series.get(key)
+                if points is None:
+                    series[key] = [(stamp, value)]
+                else:
+                    points.append((stamp, value))
+        return series
+
+    # ---- EC2, EBS and the CloudWatch agent ------------------------------------------------
+
+    def _instance(
+        self,
+        out: list[tuple[SeriesKey, float]],
+        instance: InstanceModel,
+        minute: int,
+        factors: LoadFactors,
+        live: LiveState,
+    ) -> None:
+        seed = self.fleet.seed
+        spec = instance.spec
+        facts = spec.facts
+        iid = instance.instance_id
+        name = spec.name
+        f_inst = factors.get(iid, 1.0)
+        dims: Dimensions = (("InstanceId", iid),)
+        ec2 = "AWS/EC2"
+
+        def emit(metric: str, value: float, unit: str) -> None:
+            out.append((self._key(ec2, metric, dims, unit, iid), value))
+
+        # CPU and, for burstable types, credits.
+        cpu = min(100.0, level(spec.cpu_pct, seed, f"{name}:cpu", minute, f_inst))
+        emit("CPUUtilization", cpu, "Percent")
+        if facts.cpu_baseline_pct is not None and facts.max_credit_balance is not None:
+            emit("CPUCreditUsage", facts.vcpus * cpu / 100.0, "Count")
+            over = spec.cpu_pct.peak * f_inst / facts.cpu_baseline_pct - 1.0
+            drain = _clamp(0.7 * over, 0.0, 0.97)
+            wobble = 1.0 + 0.004 * (2.0 * unit_noise(seed, f"{name}:credits", minute) - 1.0)
+            balance = facts.max_credit_balance * (1.0 - drain * daily(minute) ** 2) * wobble
+            emit("CPUCreditBalance", _clamp(balance, 0.0, facts.max_credit_balance), "Count")
+
+        # Network.
+        in_bps = level(spec.net_in_mbps, seed, f"{name}:net-in", minute, f_inst) * 1e6 / 8.0
+        out_bps = level(spec.net_out_mbps, seed, f"{name}:net-out", minute, f_inst) * 1e6 / 8.0
+        in_packet, out_packet = spec.packet_bytes, spec.packet_bytes * 1.2
+        emit("NetworkIn", in_bps * 60.0, "Bytes")
+        emit("NetworkOut", out_bps * 60.0, "Bytes")
+        emit("NetworkPacketsIn", round(in_bps * 60.0 / in_packet), "Count")
+        emit("NetworkPacketsOut", round(out_bps * 60.0 / out_packet), "Count")
+
+        # EBS: each volume's demand, clamped by the volume and then by the instance.
+        attached = [v for v in instance.volumes if v.volume_id in live.attached_volumes]
+        demands = []
+        for volume in attached:
+            vspec = volume.spec
+            f_vol = f_inst * factors.get(volume.volume_id, 1.0)
+            reads = level(vspec.read_iops, seed, f"{vspec.key}:r", minute, f_vol)
+            writes = level(vspec.write_iops, seed, f"{vspec.key}:w", minute, f_vol)
+            demands.append((volume, reads, writes, f_vol))
+        volume_scales = []
+        total_mbps = total_iops = 0.0
+        for volume, reads, writes, _ in demands:
+            limits = volume.spec.limits
+            iops = reads + writes
+            mibps = (reads * volume.spec.read_kib + writes * volume.spec.write_kib) / _KIB
+            scale = 1.0
+            if iops > limits.iops:
+                scale = min(scale, limits.iops / iops)
+            if mibps > limits.mibps:
+                scale = min(scale, limits.mibps / mibps)
+            volume_scales.append((scale, iops > limits.iops, mibps > limits.mibps))
+            total_iops += iops * scale
+            total_mbps += mibps * scale * _MIB / 1e6
+        instance_scale = 1.0
+        if total_iops > facts.ebs_max_iops:
+            instance_scale = facts.ebs_max_iops / total_iops
+        if total_mbps > facts.ebs_max_mbps:
+            instance_scale = min(instance_scale, facts.ebs_max_mbps / total_mbps)
+
+        sums = [0.0, 0.0, 0.0, 0.0]
+        for (volume, reads, writes, f_vol), (scale, iops_over, mibps_over) in zip(
+            demands, volume_scales, strict=True
+        ):
+            got = scale * instance_scale
+            read_ops = reads * got * 60.0
+            write_ops = writes * got * 60.0
+            read_bytes = read_ops * volume.spec.read_kib * _KIB
+            write_bytes = write_ops * volume.spec.write_kib * _KIB
+            sums[0] += read_ops
+            sums[1] += write_ops
+            sums[2] += read_bytes
+            sums[3] += write_bytes
+            self._volume(
+                out,
+                volume,
+                minute,
+                read_ops,
+                write_ops,
+                read_bytes,
+                write_bytes,
+                got,
+                iops_over,
+                mibps_over,
+                f_vol,
+            )
+        emit("EBSReadOps", round(sums[0]), "Count")
+        emit("EBSWriteOps", round(sums[1]), "Count")
+        emit("EBSReadBytes", sums[2], "Bytes")
+        emit("EBSWriteBytes", sums[3], "Bytes")
+        delivered_mbps = (sums[2] + sums[3]) / 60.0 / 1e6
+        delivered_iops = (sums[0] + sums[1]) / 60.0
+        emit(
+            "EBSByteBalance%",
+            _balance(delivered_mbps, facts.ebs_baseline_mbps, facts.ebs_max_mbps, minute),
+            "Percent",
+        )
+        emit(
+            "EBSIOBalance%",
+            _balance(delivered_iops, facts.ebs_baseline_iops, facts.ebs_max_iops, minute),
+            "Percent",
+        )
+
+        if spec.windows:
+            return
+        self._agent(out, instance, minute, f_inst, in_bps, out_bps, in_packet, out_packet)
+
+    def _volume(
+        self,
+        out: list[tuple[SeriesKey, float]],
+        volume: VolumeModel,
+        minute: int,
+        read_ops: float,
+        write_ops: float,
+        read_bytes: float,
+        write_bytes: float,
+        got: float,
+        iops_over: bool,
+        mibps_over: bool,
+        f_vol: float,
+    ) -> None:
+        seed = self.fleet.seed
+        spec = volume.spec
+        vid = volume.volume_id
+        dims: Dimensions = (("VolumeId", vid),)
+        limits = spec.limits
+
+        def emit(metric: str, value: float, unit: str) -> None:
+            out.append((self._key("AWS/EBS", metric, dims, unit, vid), value))
+
+        iops = (read_ops + write_ops) / 60.0
+        mibps = (read_bytes + write_bytes) / 60.0 / _MIB
+        utilisation = max(
+            iops / limits.iops if limits.iops else 0.0, mibps / limits.mibps if limits.mibps else 0.0
+        )
+        throttle = 1.0 / got if got > 0.0 else 1.0
+        latency_ms = spec.latency_ms * (1.0 + 1.5 * min(utilisation, 1.0) ** 3) * throttle
+        latency_ms *= jitter(seed, f"{spec.key}:lat", minute, 0.1)
+        emit("VolumeReadOps", round(read_ops), "Count")
+        emit("VolumeWriteOps", round(write_ops), "Count")
+        emit("VolumeReadBytes", read_bytes, "Bytes")
+        emit("VolumeWriteBytes", write_bytes, "Bytes")
+        emit("VolumeTotalReadTime", read_ops * latency_ms / 1000.0, "Seconds")
+        emit("VolumeTotalWriteTime", write_ops * latency_ms / 1000.0, "Seconds")
+        queue = iops * latency_ms / 1000.0
+        emit("VolumeIdleTime", 60.0 * (1.0 - min(queue, 1.0)), "Seconds")
+        emit("VolumeQueueLength", queue, "Count")
+        if spec.volume_type in ("gp2", "st1", "sc1"):
+            drain = spec.burst_drain * daily(minute) ** 2 * f_vol
+            wobble = 0.3 * (2.0 * unit_noise(seed, f"{spec.key}:burst", minute) - 1.0)
+            balance = 100.0 if spec.burst_drain <= 0.0 else 100.0 - drain + wobble
+            emit("BurstBalance", _clamp(balance, 0.0, 100.0), "Percent")
+        if spec.volume_type in ("io1", "io2"):
+            delivered = 99.4 + 0.6 * unit_noise(seed, f"{spec.key}:tp", minute)
+            emit("VolumeThroughputPercentage", delivered if iops > 0.0 else 0.0, "Percent")
+            units_read = max(1.0, math.ceil(spec.read_kib / 256.0))
+            units_write = max(1.0, math.ceil(spec.write_kib / 256.0))
+            emit(
+                "VolumeConsumedReadWriteOps", round(read_ops * units_read + write_ops * units_write), "Count"
+            )
+        if spec.volume_type not in _SKIP_CHECK:
+            emit("VolumeIOPSExceededCheck", 1.0 if iops_over else 0.0, "None")
+            emit("VolumeThroughputExceededCheck", 1.0 if mibps_over else 0.0, "None")
+
+    def _agent(
+        self,
+        out: list[tuple[SeriesKey, float]],
+        instance: InstanceModel,
+        minute: int,
+        f_inst: float,
+        in_bps: float,
+        out_bps: float,
+        in_packet: float,
+        out_packet: float,
+    ) -> None:
+        seed = self.fleet.seed
+        spec = instance.spec
+        facts = spec.facts
+        iid = instance.instance_id
+        name = spec.name
+        agent = "CWAgent"
+
+        def emit(metric: str, dims: Dimensions, value: float, unit: str) -> None:
+            out.append((self._key(agent, metric, dims, unit, iid), value))
+
+        emit(
+            "mem_used_percent",
+            (("InstanceId", iid),),
+            min(99.5, level(spec.mem_pct, seed, f"{name}:mem", minute)),
+            "Percent",
+        )
+        disk = spec.disk_used_pct + 0.02 * (2.0 * unit_noise(seed, f"{name}:disk", minute) - 1.0)
+        disk_dims: Dimensions = (
+            ("InstanceId", iid),
+            ("path", "/"),
+            ("device", "nvme0n1p1"),
+            ("fstype", "xfs"),
+        )
+        emit("disk_used_percent", disk_dims, disk, "Percent")
+
+        eth: Dimensions = (("InstanceId", iid), ("driver", "ena"), ("interface", "eth0"))
+        baseline_bps = facts.net_baseline_gbps * 1e9 / 8.0
+        bw_in = max(0.0, in_bps - baseline_bps) / in_packet * 60.0 * 0.02
+        bw_out = max(0.0, out_bps - baseline_bps) / out_packet * 60.0 * 0.02
+        pps_over = 0.0
+        if spec.pps_allowance is not None:
+            pps = in_bps / in_packet + out_bps / out_packet
+            pps_over = max(0.0, pps - spec.pps_allowance) * 60.0 * 0.05
+        conntrack = 0.0
+        if spec.connections is not None and spec.conntrack_allowance is not None:
+            connections = level(spec.connections, seed, f"{name}:conns", minute, f_inst)
+            conntrack = max(0.0, connections - spec.conntrack_allowance) * 0.5
+        linklocal = 0.0
+        if spec.linklocal_pps is not None:
+            local = level(spec.linklocal_pps, seed, f"{name}:linklocal", minute, f_inst)
+            linklocal = max(0.0, local - LINKLOCAL_PPS_ALLOWANCE) * 60.0
+        emit("ethtool_bw_in_allowance_exceeded", eth, round(bw_in), "Count")
+        emit("ethtool_bw_out_allowance_exceeded", eth, round(bw_out), "Count")
+        emit("ethtool_pps_allowance_exceeded", eth, round(pps_over), "Count")
+        emit("ethtool_conntrack_allowance_exceeded", eth, round(conntrack), "Count")
+        emit("ethtool_linklocal_allowance_exceeded", eth, round(linklocal), "Count")
+
+    # ---- Kinesis and Lambda ---------------------------------------------------------------
+
+    def _stream(
+        self, out: list[tuple[SeriesKey, float]], stream: StreamSpec, minute: int, factors: LoadFactors
+    ) -> None:
+        seed = self.fleet.seed
+        name = stream.name
+        dims: Dimensions = (("StreamName", name),)
+
+        def emit(metric: str, value: float, unit: str) -> None:
+            out.append((self._key("AWS/Kinesis", metric, dims, unit, name), value))
+
+        demand = level(stream.records_per_s, seed, f"{name}:records", minute, factors.get(name, 1.0))
+        capacity = stream.shards * min(SHARD_WRITE_RECORDS, SHARD_WRITE_BYTES / stream.record_bytes)
+        spike = unit_noise(seed, f"{name}:spike", minute)
+        burst = 1.0 + (stream.burst - 1.0) * (0.4 + 2.0 * spike**4)
+        throttled_rps = max(demand - capacity, 0.25 * max(0.0, demand * burst - capacity))
+        share = stream.put_records_share
+        batch_total = round(demand * 60.0 * share)
+        batch_throttled = min(batch_total, round(throttled_rps * 60.0 * share))
+        failure_roll = unit_noise(seed, f"{name}:failed", minute)
+        batch_failed = min(
+            batch_total - batch_throttled, int(failure_roll * 100) - 96 if failure_roll > 0.97 else 0
+        )
+        batch_ok = batch_total - batch_throttled - batch_failed
+        single_total = round(demand * 60.0 * (1.0 - share))
+        single_throttled = min(single_total, round(throttled_rps * 60.0 * (1.0 - share)))
+        single_ok = single_total - single_throttled
+        incoming = batch_ok + single_ok
+        size = stream.record_bytes
+        emit("IncomingRecords", incoming, "Count")
+        emit("IncomingBytes", incoming * size, "Bytes")
+        emit("PutRecords.TotalRecords", batch_total, "Count")
+        emit("PutRecords.SuccessfulRecords", batch_ok, "Count")
+        emit("PutRecords.ThrottledRecords", batch_throttled, "Count")
+        emit("PutRecords.FailedRecords", batch_failed, "Count")
+        emit("PutRecords.Bytes", batch_ok * size, "Bytes")
+        emit("PutRecord.Success", single_ok, "Count")
+        emit("PutRecord.Bytes", single_ok * size, "Bytes")
+        emit("WriteProvisionedThroughputExceeded", batch_throttled + single_throttled, "Count")
+
+        pollers = stream.pollers
+        readers = len(stream.consumers)
+        emit("OutgoingRecords", incoming * readers, "Count")
+        emit("OutgoingBytes", incoming * readers * size, "Bytes")
+        if pollers:
+            emit("GetRecords.Records", incoming * len(pollers), "Count")
+            emit("GetRecords.Bytes", incoming * len(pollers) * size, "Bytes")
+            emit("GetRecords.Success", len(pollers) * stream.shards * 60, "Count")
+            latency = level(Load(12.0, 28.0, 0.2), seed, f"{name}:get-latency", minute)
+            emit("GetRecords.Latency", latency, "Milliseconds")
+            emit("ReadProvisionedThroughputExceeded", 0, "Count")
+        ages = []
+        for consumer in stream.consumers:
+            lag = level(
+                consumer.lag_ms, seed, f"{name}/{consumer.name}:lag", minute, factors.get(consumer.name, 1.0)
+            )
+            lag = float(round(lag))
+            if consumer.efo:
+                consumer_dims: Dimensions = (("StreamName", name), ("ConsumerName", consumer.name))
+                key = self._key(
+                    "AWS/Kinesis",
+                    "SubscribeToShardEvent.MillisBehindLatest",
+                    consumer_dims,
+                    "Milliseconds",
+                    consumer.name,
+                )
+                out.append((key, lag))
+            else:
+                ages.append(lag)
+            if consumer.lambda_function:
+                fn_dims: Dimensions = (("FunctionName", consumer.name),)
+                out.append(
+                    (self._key("AWS/Lambda", "IteratorAge", fn_dims, "Milliseconds", consumer.name), lag)
+                )
+        if ages:
+            emit("GetRecords.IteratorAgeMilliseconds", max(ages), "Milliseconds")
+
+    # ---- Service Quotas usage -------------------------------------------------------------
+
+    def _usage(self, out: list[tuple[SeriesKey, float]], live: LiveState) -> None:
+        dims: Dimensions = (
+            ("Service", "EC2"),
+            ("Type", "Resource"),
+            ("Resource", "vCPU"),
+            ("Class", "Standard/OnDemand"),
+        )
+        out.append((self._key("AWS/Usage", "ResourceCount", dims, "None", "vCPU"), live.standard_vcpus))
+
+
+def _balance(rate: float, baseline: float, maximum: float, minute: int) -> float:
+    """A burst balance (percent) that drains towards the daily peak while ``rate`` exceeds the baseline."""
+    if rate <= baseline or maximum <= baseline:
+        return 100.0
+    over = _clamp((rate / baseline - 1.0) / (maximum / baseline - 1.0), 0.0, 1.0)
+    return _clamp(100.0 * (1.0 - over * daily(minute) ** 1.5), 0.0, 100.0)
+
+
+def _scaled(key: SeriesKey, value: float, multipliers: Multipliers) -> float:
+    factor = multipliers.get((key.namespace, key.metric, key.resource), 1.0) * multipliers.get(
+        (key.namespace, "*", key.resource), 1.0
+    )
+    if factor == 1.0:
+        return value
+    scaled = max(0.0, value * factor)
+    return min(scaled, 100.0) if key.unit == "Percent" else scaled
+
+
+def running_state(
+    fleet: FleetModel, running: Collection[str], attached: Collection[str], standard_vcpus: float
+) -> LiveState:
+    """A LiveState restricted to the fleet's resources."""
+    known_instances = {i.instance_id for i in fleet.instances}
+    known_volumes = {v.volume_id for i in fleet.instances for v in i.volumes}
+    return LiveState(
+        running_instances=frozenset(known_instances.intersection(running)),
+        attached_volumes=frozenset(known_volumes.intersection(attached)),
+        standard_vcpus=float(standard_vcpus),
+    )

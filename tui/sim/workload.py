@@ -1,0 +1,851 @@
+"""The seeded payments platform: resources through the API, managed nodes, findings and metrics.
+
+``Workload(endpoint_url, seed=...)`` talks to a running simulator. ``seed_all()`` creates the
+fleet of ``tui.sim.catalog`` through boto3 (single-threaded, so moto's seeded id generator gives
+the same ids for the same seed), registers SSM managed nodes, imports Security Hub findings about
+what it created, and backfills three hours of one-minute metrics. ``start_metrics()`` keeps the
+metrics current from a daemon thread; ``tick(now)`` is the same step, callable directly.
+
+The simulator runs in this process: managed nodes and metrics go straight into the extensions'
+stores (``tui.sim.extensions.ssm`` and ``tui.sim.extensions.cloudwatch``), and each tick reads the
+EC2 backend to find which instances still run and which volumes are still attached.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from tui.sim import catalog
+from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, VolumeSpec
+from tui.sim.findings import (
+    BucketRef,
+    GroupRef,
+    InstanceRef,
+    RoleRef,
+    SeededResources,
+    TrailRef,
+    UserRef,
+    VolumeRef,
+    build_findings,
+)
+from tui.sim.metricgen import (
+    FleetModel,
+    InstanceModel,
+    LiveState,
+    MetricGenerator,
+    VolumeModel,
+    minute_of,
+    running_state,
+)
+from tui.sim.server import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
+
+logger = logging.getLogger(__name__)
+
+BACKFILL = timedelta(hours=3)
+TICK_INTERVAL_SECONDS = 15.0
+RETENTION = timedelta(hours=24)
+IMPORT_BATCH = 100
+
+# Families counted against "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances".
+_STANDARD_FAMILIES = frozenset("acdhimrtz")
+_NON_STANDARD_PREFIXES = ("inf", "hpc", "dl", "mac", "trn", "u-", "x", "p", "g", "f", "vt")
+
+_LINUX_AMI_NAME = "al2023-ami-2023*-kernel-6.1-x86_64"
+_WINDOWS_AMI_NAME = "Windows_Server-2016-English-Full-Base-*"
+_WINDOWS_PLATFORM = ("Microsoft Windows Server 2016 Datacenter", "10.0.14393")
+
+
+def is_standard_type(instance_type: str) -> bool:
+    """Whether an instance type counts against the Standard On-Demand vCPU quota."""
+    family = instance_type.split(".", 1)[0].lower()
+    if not family or family.startswith(_NON_STANDARD_PREFIXES):
+        return False
+    return family[0] in _STANDARD_FAMILIES
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What ``seed_all`` created, by the names the catalog gives it."""
+
+    account_id: str
+    member_account_id: str
+    region: str
+    instances: Mapping[str, str]
+    stopped_instances: tuple[str, ...]
+    volumes: Mapping[str, tuple[str, ...]]
+    volumes_by_key: Mapping[str, str]
+    unattached_volumes: tuple[str, ...]
+    streams: tuple[str, ...]
+    consumers: Mapping[str, tuple[str, ...]]
+    security_groups: Mapping[str, str]
+    default_vpc_id: str
+    buckets: tuple[str, ...]
+    public_buckets: tuple[str, ...]
+    users: tuple[str, ...]
+    trail_name: str
+    finding_ids: tuple[str, ...]
+    findings_by_account: Mapping[str, int]
+    rejected_findings: tuple[str, ...]
+    managed_nodes: tuple[str, ...]
+    hybrid_nodes: Mapping[str, str]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _asff_permissions(permissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """EC2 IpPermissions in the shape of ASFF's AwsEc2SecurityGroupIpPermission."""
+    shaped: list[dict[str, Any]] = []
+    for permission in permissions:
+        item: dict[str, Any] = {"IpProtocol": permission["IpProtocol"]}
+        for name in ("FromPort", "ToPort"):
+            if name in permission:
+                item[name] = permission[name]
+        ranges = [{"CidrIp": r["CidrIp"]} for r in permission.get("IpRanges", [])]
+        v6 = [{"CidrIpv6": r["CidrIpv6"]} for r in permission.get("Ipv6Ranges", [])]
+        pairs = [
+            {k: v for k, v in pair.items() if k in ("GroupId", "GroupName", "UserId", "VpcId")}
+            for pair in permission.get("UserIdGroupPairs", [])
+        ]
+        lists = {"IpRanges": ranges, "Ipv6Ranges": v6, "UserIdGroupPairs": pairs}
+        item.update({name: value for name, value in lists.items() if value})
+        shaped.append(item)
+    return shaped
+
+
+class Workload:
+    """Seeds the payments platform into a simulator at ``endpoint_url`` and keeps its metrics."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        seed: int = 7,
+        *,
+        region: str = REGION,
+        track_ec2: bool = True,
+        clock: Callable[[], datetime] = _utcnow,
+        backfill: timedelta = BACKFILL,
+        interval_seconds: float = TICK_INTERVAL_SECONDS,
+        retention: timedelta | None = RETENTION,
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self.seed = seed
+        self.account_id = ACCOUNT_ID
+        self.region = region
+        self.track_ec2 = track_ec2
+        self.interval_seconds = interval_seconds
+        self.retention = retention
+        self._clock = clock
+        self._backfill_minutes = max(1, int(backfill.total_seconds() // 60))
+        self.multipliers: dict[tuple[str, str, str], float] = {}
+        """Output scaling per (namespace, metric, resource id); metric "*" scales all of a resource's."""
+        self.load_factors: dict[str, float] = {}
+        """Demand scaling per resource id (instance, volume, stream, consumer or function name)."""
+        self._rng = random.Random(seed)
+        self._inventory: Inventory | None = None
+        self._fleet: FleetModel | None = None
+        self._generator: MetricGenerator | None = None
+        self._last_written: int | None = None
+        self._tick_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_trim: datetime | None = None
+        self.seed_seconds: float | None = None
+
+    # ---- what was seeded -------------------------------------------------------------------
+
+    @property
+    def inventory(self) -> Inventory:
+        if self._inventory is None:
+            raise RuntimeError("the workload is not seeded yet: call seed_all()")
+        return self._inventory
+
+    @property
+    def fleet(self) -> FleetModel:
+        if self._fleet is None:
+            raise RuntimeError("the workload is not seeded yet: call seed_all()")
+        return self._fleet
+
+    @property
+    def generator(self) -> MetricGenerator:
+        if self._generator is None:
+            raise RuntimeError("the workload is not seeded yet: call seed_all()")
+        return self._generator
+
+    @property
+    def last_written_minute(self) -> int | None:
+        """The last minute (since the epoch) whose datapoints were written."""
+        return self._last_written
+
+    # ---- seeding ---------------------------------------------------------------------------
+
+    def seed_all(self) -> Inventory:
+        """Create everything, register nodes, import findings and backfill metrics (run once)."""
+        import time
+
+        from moto.moto_api._internal import mock_random
+
+        started = time.perf_counter()
+        mock_random.seed(self.seed)
+        self._rng = random.Random(self.seed)
+        now = self._clock()
+        seeder = _Seeder(self, now)
+        inventory = seeder.run()
+        self._fleet = seeder.fleet()
+        self._generator = MetricGenerator(self._fleet)
+        self._inventory = inventory
+        self.tick(now)
+        self.seed_seconds = time.perf_counter() - started
+        logger.debug("seeded workload (seed %s) in %.2f s", self.seed, self.seed_seconds)
+        return inventory
+
+    def adopt(self, fleet: FleetModel) -> None:
+        """Generate metrics for a fleet that exists already (no API calls, nothing seeded)."""
+        self._fleet = fleet
+        self._generator = MetricGenerator(fleet)
+
+    # ---- metrics ---------------------------------------------------------------------------
+
+    def live_state(self) -> LiveState:
+        """Running instances, attached volumes and running Standard vCPUs, read from moto's EC2."""
+        from moto.ec2.models import ec2_backends
+
+        fleet = self.fleet
+        per_account = dict.get(ec2_backends, self.account_id)
+        backend = dict.get(per_account, self.region) if per_account is not None else None
+        if backend is None:
+            return self.generator.catalog_state
+        instances = list(backend.all_instances())
+        running = [i for i in instances if i.state == "running"]
+        attached = [v.id for v in list(backend.volumes.values()) if v.attachment is not None]
+        vcpus = 0.0
+        for instance in running:
+            if is_standard_type(instance.instance_type):
+                vcpus += vcpus_of(instance.instance_type)
+        return running_state(fleet, [i.id for i in running], attached, vcpus)
+
+    def tick(self, now: datetime | None = None) -> int:
+        """Write every complete minute not yet written (at most the backfill window); return how many."""
+        generator = self.generator
+        moment = now if now is not None else self._clock()
+        last_complete = minute_of(moment) - 1
+        with self._tick_lock:
+            oldest = last_complete - self._backfill_minutes + 1
+            first = oldest if self._last_written is None else max(self._last_written + 1, oldest)
+            if first > last_complete:
+                return 0
+            state = generator.catalog_state
+            if self.track_ec2:
+                try:
+                    state = self.live_state()
+                except (AttributeError, KeyError, RuntimeError):
+                    logger.debug("reading moto's EC2 state failed; using the catalog's", exc_info=True)
+            series = generator.window(
+                first,
+                last_complete,
+                multipliers=dict(self.multipliers),
+                load_factors=dict(self.load_factors),
+                state=state,
+            )
+            from tui.sim.extensions.cloudwatch import put_series
+
+            for key, points in series.items():
+                put_series(
+                    self.account_id,
+                    self.region,
+                    key.namespace,
+                    key.metric,
+                    key.dimension_map,
+                    points,
+                    unit=key.unit,
+                )
+            self._last_written = last_complete
+            return last_complete - first + 1
+
+    @property
+    def metrics_running(self) -> bool:
+        """Whether the metric thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start_metrics(self) -> None:
+        """Keep writing new minutes from a daemon thread every ``interval_seconds``."""
+        if self._generator is None:
+            raise RuntimeError("the workload is not seeded yet: call seed_all()")
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="warroom-sim-metrics", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the metric thread (returns promptly)."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5.0)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+                self._trim()
+            except Exception:
+                logger.debug("metric tick failed", exc_info=True)
+            if self._stop.wait(self.interval_seconds):
+                return
+
+    def _trim(self) -> None:
+        if self.retention is None:
+            return
+        now = self._clock()
+        if self._last_trim is not None and now - self._last_trim < timedelta(hours=1):
+            return
+        from tui.sim.extensions.cloudwatch import trim_before
+
+        trim_before(now - self.retention)
+        self._last_trim = now
+
+
+def vcpus_of(instance_type: str) -> float:
+    """The default vCPU count of an instance type (the catalog's facts, else moto's type table)."""
+    facts = catalog.INSTANCE_TYPES.get(instance_type)
+    if facts is not None:
+        return float(facts.vcpus)
+    from moto.ec2.models.instance_types import INSTANCE_TYPES
+
+    info = INSTANCE_TYPES.get(instance_type) or {}
+    return float(info.get("VCpuInfo", {}).get("DefaultVCpus", 0))
+
+
+class _Seeder:
+    """One seeding run: the API calls, in a fixed order, and what they returned."""
+
+    def __init__(self, workload: Workload, now: datetime) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.w = workload
+        self.rng = workload._rng
+        self.now = now
+        self.session = boto3.session.Session(
+            aws_access_key_id=SIM_ACCESS_KEY,
+            aws_secret_access_key=SIM_SECRET_KEY,
+            region_name=workload.region,
+        )
+        self.config = Config(retries={"max_attempts": 2, "mode": "standard"})
+        self._clients: dict[str, Any] = {}
+        self.instances: dict[str, dict[str, Any]] = {}
+        self.volume_ids: dict[str, str] = {}
+        self.groups: dict[str, str] = {}
+        self.profile_arn: str | None = None
+
+    def zone(self, catalog_zone: str) -> str:
+        """The catalog's zone (written for us-east-1) in the workload's region: same letter."""
+        return f"{self.w.region}{catalog_zone[-1]}"
+
+    def client(self, service: str) -> Any:
+        existing = self._clients.get(service)
+        if existing is None:
+            existing = self.session.client(service, endpoint_url=self.w.endpoint_url, config=self.config)
+            self._clients[service] = existing
+        return existing
+
+    def run(self) -> Inventory:
+        role = self.iam()
+        users = self.users()
+        default_vpc, default_sg = self.network()
+        amis = self.images()
+        self.ec2_fleet(amis)
+        unattached = self.unattached_volume()
+        consumers = self.streams()
+        buckets = self.buckets()
+        trail = self.trail(buckets)
+        group_refs = self.group_refs(default_vpc)
+        managed, hybrid = self.managed_nodes()
+        resources = SeededResources(
+            account_id=self.w.account_id,
+            account_name="payments-prod",
+            member_account_id=MEMBER_ACCOUNT_ID,
+            member_account_name="payments-sandbox",
+            region=self.w.region,
+            default_vpc_id=default_vpc,
+            instances=self.instance_refs(),
+            groups=group_refs,
+            volumes=self.volume_refs(),
+            users=users,
+            buckets=buckets,
+            trail=trail,
+            external_role=role,
+            unmanaged_instances=tuple(
+                spec.name for spec in catalog.INSTANCES if spec.running and not spec.ssm_managed
+            ),
+        )
+        findings = build_findings(resources, self.rng, self.now)
+        rejected = self.import_findings(findings)
+        accepted = [f for f in findings if f["Id"] not in rejected]
+        by_account: dict[str, int] = {}
+        for finding in accepted:
+            by_account[finding["AwsAccountId"]] = by_account.get(finding["AwsAccountId"], 0) + 1
+        volumes_by_type: dict[str, list[str]] = {}
+        for spec in (*[v for i in catalog.INSTANCES for v in i.volumes], catalog.UNATTACHED_VOLUME):
+            volumes_by_type.setdefault(spec.volume_type, []).append(self.volume_ids[spec.key])
+        return Inventory(
+            account_id=self.w.account_id,
+            member_account_id=MEMBER_ACCOUNT_ID,
+            region=self.w.region,
+            instances=_frozen({name: data["InstanceId"] for name, data in self.instances.items()}),
+            stopped_instances=tuple(spec.name for spec in catalog.INSTANCES if not spec.running),
+            volumes=_frozen({kind: tuple(ids) for kind, ids in volumes_by_type.items()}),
+            volumes_by_key=_frozen(self.volume_ids),
+            unattached_volumes=(unattached,),
+            streams=tuple(stream.name for stream in catalog.STREAMS),
+            consumers=_frozen(consumers),
+            security_groups=_frozen({**self.groups, "default": default_sg}),
+            default_vpc_id=default_vpc,
+            buckets=tuple(bucket.name for bucket in buckets),
+            public_buckets=tuple(bucket.name for bucket in buckets if not bucket.public_access_block),
+            users=tuple(users),
+            trail_name=trail.name,
+            finding_ids=tuple(f["Id"] for f in accepted),
+            findings_by_account=_frozen(by_account),
+            rejected_findings=tuple(sorted(rejected)),
+            managed_nodes=managed,
+            hybrid_nodes=_frozen(hybrid),
+        )
+
+    def fleet(self) -> FleetModel:
+        models = []
+        for spec in catalog.INSTANCES:
+            volumes = tuple(VolumeModel(self.volume_ids[v.key], v) for v in spec.volumes)
+            models.append(InstanceModel(self.instances[spec.name]["InstanceId"], spec, volumes))
+        return FleetModel(seed=self.w.seed, instances=tuple(models), streams=catalog.STREAMS)
+
+    # ---- IAM -------------------------------------------------------------------------------
+
+    def iam(self) -> RoleRef:
+        iam = self.client("iam")
+        ec2_trust = (
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},'
+            '"Action":"sts:AssumeRole"}]}'
+        )
+        iam.create_role(RoleName=catalog.INSTANCE_ROLE, AssumeRolePolicyDocument=ec2_trust)
+        profile = iam.create_instance_profile(InstanceProfileName=catalog.INSTANCE_ROLE)
+        iam.add_role_to_instance_profile(
+            InstanceProfileName=catalog.INSTANCE_ROLE, RoleName=catalog.INSTANCE_ROLE
+        )
+        self.profile_arn = profile["InstanceProfile"]["Arn"]
+        partner_trust = (
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'
+            + catalog.EXTERNAL_PARTNER_ACCOUNT
+            + ':root"},"Action":"sts:AssumeRole"}]}'
+        )
+        role = iam.create_role(RoleName=catalog.EXTERNAL_ROLE, AssumeRolePolicyDocument=partner_trust)["Role"]
+        return RoleRef(
+            name=role["RoleName"],
+            arn=role["Arn"],
+            role_id=role["RoleId"],
+            create_date=_iso(role["CreateDate"]),
+            trusted_account=catalog.EXTERNAL_PARTNER_ACCOUNT,
+        )
+
+    def users(self) -> dict[str, UserRef]:
+        iam = self.client("iam")
+        refs: dict[str, UserRef] = {}
+        for name, age in catalog.ACCESS_KEY_USERS.items():
+            user = iam.create_user(UserName=name, Tags=[{"Key": "KeyAgeDays", "Value": str(age)}])["User"]
+            key = iam.create_access_key(UserName=name)["AccessKey"]
+            refs[name] = UserRef(
+                name=name,
+                user_id=user["UserId"],
+                create_date=_iso(self.now - timedelta(days=age + 3)),
+                access_key_id=key["AccessKeyId"],
+                key_age_days=age,
+            )
+        return refs
+
+    # ---- EC2 -------------------------------------------------------------------------------
+
+    def network(self) -> tuple[str, str]:
+        ec2 = self.client("ec2")
+        vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+        vpc_id = vpcs[0]["VpcId"]
+        default = ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
+        )["SecurityGroups"][0]
+        extra = catalog.DEFAULT_SG_EXTRA_INGRESS
+        ec2.authorize_security_group_ingress(
+            GroupId=default["GroupId"],
+            IpPermissions=[
+                {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": default["GroupId"]}]},
+                {
+                    "IpProtocol": extra.protocol,
+                    "FromPort": extra.from_port,
+                    "ToPort": extra.to_port,
+                    "IpRanges": [{"CidrIp": extra.cidr, "Description": extra.description}],
+                },
+            ],
+        )
+        for spec in catalog.SECURITY_GROUPS:
+            group_id = ec2.create_security_group(
+                GroupName=spec.name,
+                Description=spec.description,
+                VpcId=vpc_id,
+                TagSpecifications=[
+                    {"ResourceType": "security-group", "Tags": [{"Key": "Name", "Value": spec.name}]}
+                ],
+            )["GroupId"]
+            ec2.authorize_security_group_ingress(
+                GroupId=group_id,
+                IpPermissions=[
+                    {
+                        "IpProtocol": rule.protocol,
+                        "FromPort": rule.from_port,
+                        "ToPort": rule.to_port,
+                        "IpRanges": [{"CidrIp": rule.cidr, "Description": rule.description}],
+                    }
+                    for rule in spec.ingress
+                ],
+            )
+            self.groups[spec.name] = group_id
+        self.default_group = default["GroupId"]
+        return vpc_id, default["GroupId"]
+
+    def images(self) -> dict[str, dict[str, Any]]:
+        ec2 = self.client("ec2")
+        found: dict[str, dict[str, Any]] = {}
+        for kind, pattern in (("linux", _LINUX_AMI_NAME), ("windows", _WINDOWS_AMI_NAME)):
+            images = ec2.describe_images(Filters=[{"Name": "name", "Values": [pattern]}])["Images"]
+            if not images:
+                raise RuntimeError(f"the simulator has no AMI named like {pattern!r}")
+            found[kind] = sorted(images, key=lambda image: (image.get("CreationDate", ""), image["ImageId"]))[
+                -1
+            ]
+        return found
+
+    def ec2_fleet(self, amis: Mapping[str, Mapping[str, Any]]) -> None:
+        ec2 = self.client("ec2")
+        stopped: list[str] = []
+        for spec in catalog.INSTANCES:
+            image = amis["windows" if spec.windows else "linux"]
+            instance = self.launch(ec2, spec, image)
+            self.instances[spec.name] = instance
+            for volume in spec.volumes:
+                if volume.root:
+                    root = next(
+                        m for m in instance["BlockDeviceMappings"] if m["DeviceName"] == volume.device
+                    )
+                    self.volume_ids[volume.key] = root["Ebs"]["VolumeId"]
+                    continue
+                volume_id = self.create_volume(ec2, volume, self.zone(spec.zone), spec)
+                ec2.attach_volume(VolumeId=volume_id, InstanceId=instance["InstanceId"], Device=volume.device)
+            if not spec.running:
+                stopped.append(instance["InstanceId"])
+        if stopped:
+            ec2.stop_instances(InstanceIds=stopped)
+
+    def launch(self, ec2: Any, spec: InstanceSpec, image: Mapping[str, Any]) -> dict[str, Any]:
+        root = next(v for v in spec.volumes if v.root)
+        tags = self.instance_tags(spec)
+        response = ec2.run_instances(
+            ImageId=image["ImageId"],
+            MinCount=1,
+            MaxCount=1,
+            InstanceType=spec.instance_type,
+            Placement={"AvailabilityZone": self.zone(spec.zone)},
+            SecurityGroupIds=[self.groups[spec.security_group]],
+            IamInstanceProfile={"Name": catalog.INSTANCE_ROLE},
+            MetadataOptions={
+                "HttpTokens": "required" if spec.imdsv2 else "optional",
+                "HttpEndpoint": "enabled",
+            },
+            EbsOptimized=True,
+            Monitoring={"Enabled": True},
+            BlockDeviceMappings=[
+                {
+                    "DeviceName": root.device,
+                    "Ebs": {
+                        "VolumeSize": root.size_gib,
+                        "VolumeType": root.volume_type,
+                        "Encrypted": root.encrypted,
+                        "DeleteOnTermination": True,
+                    },
+                }
+            ],
+            TagSpecifications=[
+                {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]},
+                {
+                    "ResourceType": "volume",
+                    "Tags": [{"Key": "Name", "Value": root.name}, {"Key": "Service", "Value": spec.service}],
+                },
+            ],
+        )
+        instance: dict[str, Any] = response["Instances"][0]
+        return instance
+
+    @staticmethod
+    def instance_tags(spec: InstanceSpec) -> dict[str, str]:
+        return {
+            "Name": spec.name,
+            "Role": spec.role,
+            "Service": spec.service,
+            "Environment": "prod",
+            "Team": "payments-platform",
+            "InstanceProfile": catalog.INSTANCE_ROLE,
+        }
+
+    def create_volume(self, ec2: Any, volume: VolumeSpec, zone: str, owner: InstanceSpec | None) -> str:
+        params: dict[str, Any] = {
+            "AvailabilityZone": zone,
+            "Size": volume.size_gib,
+            "VolumeType": volume.volume_type,
+            "Encrypted": volume.encrypted,
+        }
+        if volume.iops is not None:
+            params["Iops"] = volume.iops
+        if volume.throughput is not None:
+            params["Throughput"] = volume.throughput
+        tags = [{"Key": "Name", "Value": volume.name}]
+        if owner is not None:
+            tags.append({"Key": "Service", "Value": owner.service})
+        params["TagSpecifications"] = [{"ResourceType": "volume", "Tags": tags}]
+        volume_id: str = ec2.create_volume(**params)["VolumeId"]
+        self.volume_ids[volume.key] = volume_id
+        return volume_id
+
+    def unattached_volume(self) -> str:
+        zone = self.zone(catalog.UNATTACHED_VOLUME_ZONE)
+        return self.create_volume(self.client("ec2"), catalog.UNATTACHED_VOLUME, zone, None)
+
+    def group_refs(self, vpc_id: str) -> dict[str, GroupRef]:
+        ec2 = self.client("ec2")
+        ids = {**self.groups, "default": self.default_group}
+        described = ec2.describe_security_groups(GroupIds=list(ids.values()))["SecurityGroups"]
+        by_id = {group["GroupId"]: group for group in described}
+        refs: dict[str, GroupRef] = {}
+        for name, group_id in ids.items():
+            group = by_id[group_id]
+            refs[name] = GroupRef(
+                name=group["GroupName"],
+                group_id=group_id,
+                vpc_id=group.get("VpcId", vpc_id),
+                ip_permissions=_asff_permissions(group.get("IpPermissions", [])),
+                ip_permissions_egress=_asff_permissions(group.get("IpPermissionsEgress", [])),
+            )
+        return refs
+
+    def instance_refs(self) -> dict[str, InstanceRef]:
+        refs: dict[str, InstanceRef] = {}
+        for spec in catalog.INSTANCES:
+            data = self.instances[spec.name]
+            refs[spec.name] = InstanceRef(
+                name=spec.name,
+                instance_id=data["InstanceId"],
+                instance_type=spec.instance_type,
+                image_id=data["ImageId"],
+                private_ip=data.get("PrivateIpAddress", ""),
+                public_ip=data.get("PublicIpAddress") if spec.role in ("bastion", "jump-host") else None,
+                vpc_id=data.get("VpcId", ""),
+                subnet_id=data.get("SubnetId", ""),
+                launched_at=_iso(data["LaunchTime"]),
+                http_tokens="required" if spec.imdsv2 else "optional",
+                profile_arn=self.profile_arn,
+                tags=self.instance_tags(spec),
+            )
+        return refs
+
+    def volume_refs(self) -> list[VolumeRef]:
+        refs: list[VolumeRef] = []
+        for spec in catalog.INSTANCES:
+            for volume in spec.volumes:
+                refs.append(
+                    VolumeRef(
+                        key=volume.key,
+                        volume_id=self.volume_ids[volume.key],
+                        volume_type=volume.volume_type,
+                        size_gib=volume.size_gib,
+                        encrypted=volume.encrypted,
+                        instance_id=self.instances[spec.name]["InstanceId"],
+                        device=volume.device,
+                    )
+                )
+        orphan = catalog.UNATTACHED_VOLUME
+        refs.append(
+            VolumeRef(
+                orphan.key,
+                self.volume_ids[orphan.key],
+                orphan.volume_type,
+                orphan.size_gib,
+                False,
+                None,
+                None,
+            )
+        )
+        return refs
+
+    # ---- Kinesis ---------------------------------------------------------------------------
+
+    def streams(self) -> dict[str, tuple[str, ...]]:
+        kinesis = self.client("kinesis")
+        consumers: dict[str, tuple[str, ...]] = {}
+        for stream in catalog.STREAMS:
+            kinesis.create_stream(
+                StreamName=stream.name,
+                ShardCount=stream.shards,
+                StreamModeDetails={"StreamMode": "PROVISIONED"},
+            )
+            if stream.retention_hours > 24:
+                kinesis.increase_stream_retention_period(
+                    StreamName=stream.name, RetentionPeriodHours=stream.retention_hours
+                )
+            arn = kinesis.describe_stream_summary(StreamName=stream.name)["StreamDescriptionSummary"][
+                "StreamARN"
+            ]
+            kinesis.add_tags_to_stream(StreamName=stream.name, Tags={"Service": stream.name.split("-")[0]})
+            names = []
+            for consumer in stream.registered_consumers:
+                kinesis.register_stream_consumer(StreamARN=arn, ConsumerName=consumer.name)
+                names.append(consumer.name)
+            consumers[stream.name] = tuple(names)
+        return consumers
+
+    # ---- S3 and CloudTrail -----------------------------------------------------------------
+
+    def buckets(self) -> list[BucketRef]:
+        s3 = self.client("s3")
+        refs: list[BucketRef] = []
+        for index, prefix in enumerate(catalog.PUBLIC_BUCKET_PREFIXES):
+            name = f"{prefix}-{self.rng.getrandbits(32):08x}"
+            public_read = index == 0
+            if public_read:
+                s3.create_bucket(Bucket=name, ACL="public-read")
+            else:
+                s3.create_bucket(Bucket=name)
+            refs.append(BucketRef(name=name, public_read_acl=public_read, public_access_block=False))
+        for prefix in catalog.PRIVATE_BUCKET_PREFIXES:
+            name = f"{prefix}-{self.rng.getrandbits(32):08x}"
+            s3.create_bucket(Bucket=name)
+            s3.put_public_access_block(
+                Bucket=name,
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
+            )
+            refs.append(BucketRef(name=name, public_read_acl=False, public_access_block=True))
+        return refs
+
+    def trail(self, buckets: list[BucketRef]) -> TrailRef:
+        cloudtrail = self.client("cloudtrail")
+        bucket = next(b.name for b in buckets if b.public_access_block)
+        trail = cloudtrail.create_trail(
+            Name=catalog.TRAIL_NAME,
+            S3BucketName=bucket,
+            IsMultiRegionTrail=False,
+            EnableLogFileValidation=False,
+            IncludeGlobalServiceEvents=True,
+        )
+        cloudtrail.start_logging(Name=catalog.TRAIL_NAME)
+        return TrailRef(name=trail["Name"], arn=trail["TrailARN"], bucket=bucket)
+
+    # ---- Security Hub ----------------------------------------------------------------------
+
+    def import_findings(self, findings: list[dict[str, Any]]) -> set[str]:
+        """Import in batches of 100; return the ids Security Hub refused."""
+        hub = self.client("securityhub")
+        hub.enable_security_hub(EnableDefaultStandards=True)
+        rejected: set[str] = set()
+        for start in range(0, len(findings), IMPORT_BATCH):
+            response = hub.batch_import_findings(Findings=findings[start : start + IMPORT_BATCH])
+            for failure in response.get("FailedFindings", []):
+                rejected.add(failure.get("Id", ""))
+                logger.debug(
+                    "Security Hub refused finding %s: %s %s",
+                    failure.get("Id"),
+                    failure.get("ErrorCode"),
+                    failure.get("ErrorMessage"),
+                )
+        return rejected
+
+    # ---- SSM managed nodes -----------------------------------------------------------------
+
+    def managed_nodes(self) -> tuple[tuple[str, ...], dict[str, str]]:
+        from tui.sim.extensions.ssm import ManagedNode, register_node
+
+        account, region = self.w.account_id, self.w.region
+        registered: list[str] = []
+        for spec in catalog.INSTANCES:
+            if not (spec.running and spec.ssm_managed):
+                continue
+            data = self.instances[spec.name]
+            ip: str | None = data.get("PrivateIpAddress") or None
+            computer: str | None
+            if spec.windows:
+                platform_type, (platform_name, platform_version) = "Windows", _WINDOWS_PLATFORM
+                computer = f"EC2AMAZ-{self.rng.getrandbits(28):07X}"
+            else:
+                platform_type, platform_name, platform_version = "Linux", "Amazon Linux", "2023"
+                computer = f"ip-{ip.replace('.', '-')}.ec2.internal" if ip else None
+            node = ManagedNode(
+                data["InstanceId"],
+                ping_status="Online",
+                agent_version=spec.agent_version,
+                is_latest_version=spec.agent_version == "3.3.1142.0",
+                platform_type=platform_type,
+                platform_name=platform_name,
+                platform_version=platform_version,
+                resource_type="EC2Instance",
+                iam_role=catalog.INSTANCE_ROLE,
+                ip_address=ip,
+                computer_name=computer,
+            )
+            register_node(account, region, node)
+            registered.append(node.instance_id)
+        hybrid: dict[str, str] = {}
+        for spec_node in catalog.HYBRID_NODES:
+            node_id = f"mi-{self.rng.getrandbits(68):017x}"
+            activation = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+            registered_at = self.now - timedelta(days=30 + self.rng.randint(0, 300))
+            last_ping = None if spec_node.online else self.now - timedelta(minutes=spec_node.silent_minutes)
+            node = ManagedNode(
+                node_id,
+                ping_status="Online" if spec_node.online else "ConnectionLost",
+                last_ping=last_ping,
+                agent_version=spec_node.agent_version,
+                is_latest_version=spec_node.agent_version == "3.3.1142.0",
+                platform_type="Linux",
+                platform_name=spec_node.platform_name,
+                platform_version=spec_node.platform_version,
+                resource_type="ManagedInstance",
+                iam_role=catalog.HYBRID_ROLE,
+                name=spec_node.name,
+                ip_address=spec_node.ip_address,
+                computer_name=spec_node.computer_name,
+                activation_id=activation,
+                registration_date=registered_at,
+            )
+            register_node(account, region, node)
+            registered.append(node_id)
+            hybrid[spec_node.name] = node_id
+        return tuple(registered), hybrid
