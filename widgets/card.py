@@ -63,7 +63,11 @@ class Card(Widget):
             return Text("…", style=self.get_component_rich_style("card--label"))
         # Narrow cards right-align their numbers; a compact (wide) card keeps values beside labels.
         table = Table.grid(padding=(0, 1), expand=not self.compact)
-        table.add_column(style=self.get_component_rich_style("card--label"), no_wrap=True)
+        table.add_column(
+            style=self.get_component_rich_style("card--label"),
+            no_wrap=True,
+            ratio=None if self.compact else 1,
+        )
         table.add_column(justify="left" if self.compact else "right", no_wrap=True)
         for label, value in self.rows:
             table.add_row(literal(label), literal(value))

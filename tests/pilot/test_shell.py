@@ -46,7 +46,7 @@ async def test_overview_cards_show_the_fleet(sim_url: str) -> None:
         assert isinstance(screen, OverviewScreen)
         ec2 = dict(screen.query_one("#card-us-east-1-ec2", Card).rows)
         assert int(ec2["running"]) >= 7
-        assert "/ 640" in ec2["std vCPU"]
+        assert "/640 " in ec2["std vCPU"]
         identity = dict(screen.query_one("#identity", Card).rows)
         assert identity["account"] == "123456789012"
         sessions = dict(screen.query_one("#card-us-east-1-sessions", Card).rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
@@ -48,7 +49,7 @@ def ec2_rows(card: Ec2Card) -> tuple[Row, ...]:
     quota = card.vcpu_quota
     if quota.value is not None and card.standard_vcpus is not None:
         pct = 100 * card.standard_vcpus / quota.value if quota.value else 0.0
-        rows.append(("std vCPU", f"{used} / {quota.value:g} ({pct:.0f}%)"))
+        rows.append(("std vCPU", f"{used}/{quota.value:g} {pct:.0f}%"))
     elif quota.problem is not None:
         rows.append(("std vCPU", f"{used} / quota unknown: {quota.problem.code or quota.problem.kind}"))
     else:
@@ -126,6 +127,12 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
     @staticmethod
     def _card_id(region: str, key: str) -> str:
         return f"card-{region}-{key}"
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Three cards a row where they fit at least 36 columns each, otherwise two.
+        columns = 3 if event.size.width >= 112 else 2
+        for grid in self.query(".cards"):
+            grid.styles.grid_size_columns = columns
 
     def action_scroll(self, lines: int) -> None:
         self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
