@@ -151,6 +151,7 @@ async def test_failed_poll_marks_stale_and_records_activity(sim_url: str) -> Non
         assert "retry in" in status.render().plain
         identity = screen.query_one("#identity", Card)
         assert "access denied" in identity.problem and identity.hint
+        assert "access denied" in screen.query_one("#card-us-east-1-ec2", Card).problem
         assert "identity unknown" in screen.query_one(HeaderBar).render().plain
         assert any(e.level == "warning" and e.pane == "Overview" for e in app.activity)
         await pilot.press("2")

@@ -157,9 +157,10 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
             self._show_region(region)
 
     def show_problem(self, problem: AwsProblem) -> None:
+        # With data on screen the status line marks it stale; with none, every card says why.
         if self.snapshot is None:
-            card = self.query_one("#identity", Card)
-            card.problem, card.hint = problem.message, problem.hint
+            for card in self.query(Card):
+                card.problem, card.hint = problem.message, problem.hint
 
     def _show_region(self, region: RegionOverview) -> None:
         for key in CARDS:
