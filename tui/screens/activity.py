@@ -20,7 +20,7 @@ _MARKS = {"info": "·", "warning": "⚠", "error": "✖"}
 
 def format_event(event: ActivityEvent) -> Text:
     text = Text()
-    text.append(event.at.strftime("%H:%M:%S "), "dim")
+    text.append(event.at.strftime("%H:%M:%SZ "), "dim")
     mark = _MARKS.get(event.level, "·")
     style = {"warning": "bold", "error": "bold reverse"}.get(event.level, "")
     text.append(f"{mark} {event.level:<7} ", style)

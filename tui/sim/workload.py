@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
+from tui.aws.overview_math import is_standard_family as is_standard_type
 from tui.sim import catalog
 from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, VolumeSpec
 from tui.sim.findings import (
@@ -54,21 +55,10 @@ TICK_INTERVAL_SECONDS = 15.0
 RETENTION = timedelta(hours=24)
 IMPORT_BATCH = 100
 
-# Families counted against "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances".
-_STANDARD_FAMILIES = frozenset("acdhimrtz")
-_NON_STANDARD_PREFIXES = ("inf", "hpc", "dl", "mac", "trn", "u-", "x", "p", "g", "f", "vt")
 
 _LINUX_AMI_NAME = "al2023-ami-2023*-kernel-6.1-x86_64"
 _WINDOWS_AMI_NAME = "Windows_Server-2016-English-Full-Base-*"
 _WINDOWS_PLATFORM = ("Microsoft Windows Server 2016 Datacenter", "10.0.14393")
-
-
-def is_standard_type(instance_type: str) -> bool:
-    """Whether an instance type counts against the Standard On-Demand vCPU quota."""
-    family = instance_type.split(".", 1)[0].lower()
-    if not family or family.startswith(_NON_STANDARD_PREFIXES):
-        return False
-    return family[0] in _STANDARD_FAMILIES
 
 
 @dataclass(frozen=True)
