@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import inspect
 import ipaddress
@@ -33,6 +34,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+
+from tui.sim.extensions._common import json_params
 
 logger = logging.getLogger(__name__)
 
@@ -1098,16 +1101,7 @@ def _invalid(op: str, exc: InvalidInput) -> Exception:
 
 
 def _params(response: Any) -> dict[str, Any]:
-    body = response.body
-    if not body:
-        return {}
-    if isinstance(body, bytes):
-        body = body.decode("utf-8")
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise _error("InvalidInputException", "The request body is not valid JSON.") from exc
-    return data if isinstance(data, dict) else {}
+    return json_params(response, functools.partial(_error, "InvalidInputException"))
 
 
 def _changed(backend: Any) -> None:

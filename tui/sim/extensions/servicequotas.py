@@ -9,8 +9,6 @@ What moto answered before for vpc is unchanged, except that a value set with
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import functools
 import json
@@ -20,6 +18,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from tui.sim.extensions._common import decode_offset_token, encode_offset_token, service_error
 
 logger = logging.getLogger(__name__)
 
@@ -172,25 +172,8 @@ def _with_applied_value(quota: dict[str, Any], account_id: str, region: str) -> 
     return changed
 
 
-@functools.cache
-def _error_class() -> type[Exception]:
-    """moto's ServiceException, under this module's name.
-
-    moto picks the error shapes by the exception's module: one defined in moto.core would make
-    it look for a service called "core"; one defined here is matched against the Service Quotas model.
-    """
-    from moto.core.exceptions import ServiceException
-
-    cls: type[Exception] = type("ServiceQuotasExtensionError", (ServiceException,), {"__module__": __name__})
-    return cls
-
-
-def _error(code: str, message: str) -> Exception:
-    return _error_class()(code, message)
-
-
 def _no_such_quota(service_code: str, quota_code: str) -> Exception:
-    return _error(
+    return service_error(
         "NoSuchResourceException", f"The quota {quota_code} does not exist for service {service_code}."
     )
 
@@ -238,26 +221,17 @@ def _page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     limit = 100 if max_results is None else int(max_results)
     if not 1 <= limit <= 100:
-        raise _error(
+        raise service_error(
             "ValidationException",
             f"1 validation error detected: Value '{limit}' at 'maxResults' failed to satisfy constraint: "
             "Member must have value between 1 and 100",
         )
-    offset = 0
-    if token:
-        try:
-            data = json.loads(base64.urlsafe_b64decode(str(token).encode()))
-            offset = data["o"]
-            if data["k"] != kind or not isinstance(offset, int) or offset < 0:
-                raise ValueError(token)
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            raise _error("InvalidPaginationTokenException", "Invalid pagination token.") from exc
+    try:
+        offset = decode_offset_token(kind, str(token)) if token else 0
+    except ValueError as exc:
+        raise service_error("InvalidPaginationTokenException", "Invalid pagination token.") from exc
     end = offset + limit
-    next_token = None
-    if end < len(items):
-        raw = json.dumps({"k": kind, "o": end}, separators=(",", ":")).encode()
-        next_token = base64.urlsafe_b64encode(raw).decode()
-    return list(items[offset:end]), next_token
+    return list(items[offset:end]), (encode_offset_token(kind, end) if end < len(items) else None)
 
 
 # --------------------------------------------------------------------------------------------

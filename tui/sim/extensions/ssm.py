@@ -14,10 +14,7 @@ connected to. TokenValue is a credential: it is generated, returned once and nev
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
-import functools
-import json
 import logging
 import re
 import secrets
@@ -26,6 +23,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from tui.sim.extensions._common import (
+    decode_offset_token,
+    encode_offset_token,
+    json_params,
+    service_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -255,25 +259,8 @@ def _effective_last_ping(node: ManagedNode, now: datetime) -> datetime:
 # --------------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _error_class() -> type[Exception]:
-    """moto's ServiceException, under this module's name.
-
-    moto picks the error shapes by the exception's module: one defined in moto.core would make
-    it look for a service called "core"; one defined here is matched against the SSM model.
-    """
-    from moto.core.exceptions import ServiceException
-
-    cls: type[Exception] = type("SsmExtensionError", (ServiceException,), {"__module__": __name__})
-    return cls
-
-
-def _error(code: str, message: str) -> Exception:
-    return _error_class()(code, message)
-
-
 def _validation(message: str) -> Exception:
-    return _error("ValidationException", message)
+    return service_error("ValidationException", message)
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,31 +268,16 @@ def _validation(message: str) -> Exception:
 # --------------------------------------------------------------------------------------------
 
 
-def _encode_token(kind: str, offset: int) -> str:
-    raw = json.dumps({"k": kind, "o": offset}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_token(kind: str, token: str | None) -> int:
-    if token is None or token == "":
-        return 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        offset = data["o"]
-        if data["k"] != kind or not isinstance(offset, int) or offset < 0:
-            raise ValueError(token)
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise _error("InvalidNextToken", "The specified token isn't valid.") from exc
-    return offset
-
-
 def _page(
     kind: str, items: Sequence[dict[str, Any]], max_results: int, token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    offset = _decode_token(kind, token)
+    try:
+        offset = decode_offset_token(kind, token) if token else 0
+    except ValueError as exc:
+        raise service_error("InvalidNextToken", "The specified token isn't valid.") from exc
     page = list(items[offset : offset + max_results])
     end = offset + max_results
-    return page, (_encode_token(kind, end) if end < len(items) else None)
+    return page, (encode_offset_token(kind, end) if end < len(items) else None)
 
 
 def _max_results(value: Any, *, low: int, high: int, default: int) -> int:
@@ -423,7 +395,9 @@ _Predicate = Callable[[ManagedNode, _Ec2View], bool]
 
 def _values(raw: Any, key: str) -> list[str]:
     if not isinstance(raw, list) or not raw or not all(isinstance(v, str) and v for v in raw):
-        raise _error("InvalidInstanceInformationFilterValue", f"The filter values for {key} are not valid.")
+        raise service_error(
+            "InvalidInstanceInformationFilterValue", f"The filter values for {key} are not valid."
+        )
     return list(raw)
 
 
@@ -432,7 +406,7 @@ def _attribute_predicate(key: str, values: list[str]) -> _Predicate:
     if allowed is not None:
         bad = [v for v in values if v not in allowed]
         if bad:
-            raise _error(
+            raise service_error(
                 "InvalidInstanceInformationFilterValue",
                 f"{', '.join(bad)} is not a valid value for the {key} filter; "
                 f"valid values: {', '.join(allowed)}",
@@ -440,7 +414,7 @@ def _attribute_predicate(key: str, values: list[str]) -> _Predicate:
     if key == "InstanceIds":
         bad = [v for v in values if not _INSTANCE_ID.match(v)]
         if bad:
-            raise _error("InvalidInstanceId", f"Instance Id {bad[0]} is not valid.")
+            raise service_error("InvalidInstanceId", f"Instance Id {bad[0]} is not valid.")
     wanted = set(values)
     return lambda node, _ec2: _node_attribute(node, key) in wanted
 
@@ -461,7 +435,7 @@ def _string_filters(filters: Any) -> list[_Predicate]:
     for item in filters:
         key = item.get("Key") if isinstance(item, dict) else None
         if not isinstance(key, str) or not key:
-            raise _error("InvalidFilterKey", "Filter keys must be non-empty strings.")
+            raise service_error("InvalidFilterKey", "Filter keys must be non-empty strings.")
         values = _values(item.get("Values"), key)
         if key == "tag-key" or (key.startswith("tag:") and len(key) > len("tag:")):
             kinds.add("tag")
@@ -470,7 +444,7 @@ def _string_filters(filters: Any) -> list[_Predicate]:
             kinds.add("attribute")
             predicates.append(_attribute_predicate(key, values))
         else:
-            raise _error("InvalidFilterKey", f"The filter key {key} is not valid.")
+            raise service_error("InvalidFilterKey", f"The filter key {key} is not valid.")
     if len(kinds) > 1:
         raise _validation("Tag filters can't be combined with other filter types.")
     return predicates
@@ -483,7 +457,7 @@ def _legacy_filters(filters: Any) -> list[_Predicate]:
     for item in filters:
         key = item.get("key") if isinstance(item, dict) else None
         if key not in LEGACY_FILTER_KEYS:
-            raise _error("InvalidFilterKey", f"The filter key {key} is not valid.")
+            raise service_error("InvalidFilterKey", f"The filter key {key} is not valid.")
         predicates.append(_attribute_predicate(key, _values(item.get("valueSet"), key)))
     return predicates
 
@@ -539,10 +513,10 @@ def _document_name(raw: Any) -> str:
 def _custom_document_parameters(ssm_backend: Any, name: str) -> dict[str, DocumentParameter]:
     documents = ssm_backend._documents.get(name)
     if documents is None:
-        raise _error("InvalidDocument", "The specified document does not exist.")
+        raise service_error("InvalidDocument", "The specified document does not exist.")
     document = documents.get_default_version()
     if document.document_type != "Session":
-        raise _error(
+        raise service_error(
             "InvalidDocument",
             f"Document type: '{document.document_type}' is not supported. "
             "Only type: 'Session' is supported for Session Manager.",
@@ -615,7 +589,7 @@ def start_session(
     elif ssm_backend is not None:
         spec = _custom_document_parameters(ssm_backend, document)
     else:
-        raise _error("InvalidDocument", "The specified document does not exist.")
+        raise service_error("InvalidDocument", "The specified document does not exist.")
     _check_parameters(document, spec, parameters)
 
     ec2 = _ec2_view(account_id, region)
@@ -629,7 +603,7 @@ def start_session(
             and ec2.states.get(target, "running") == "running"
         )
         if not connectable:
-            raise _error("TargetNotConnected", f"{target} is not connected.")
+            raise service_error("TargetNotConnected", f"{target} is not connected.")
         session_id = (
             f"{_session_prefix(caller_arn, default_identity=default_identity)}-{secrets.token_hex(9)[:17]}"
         )
@@ -673,7 +647,7 @@ def _session_predicates(filters: Any) -> list[Callable[[_Session], bool]]:
         key = item.get("key") if isinstance(item, dict) else None
         value = item.get("value") if isinstance(item, dict) else None
         if key not in SESSION_FILTER_KEYS:
-            raise _error("InvalidFilterKey", f"The filter key {key} is not valid.")
+            raise service_error("InvalidFilterKey", f"The filter key {key} is not valid.")
         if not isinstance(value, str) or not 1 <= len(value) <= 400:
             raise _validation(f"The value of filter {key} must be 1 to 400 characters.")
         predicates.append(_session_predicate(key, value))
@@ -757,16 +731,7 @@ def terminate_session(account_id: str, region: str, *, session_id: Any) -> dict[
 
 
 def _params(response: Any) -> dict[str, Any]:
-    body = response.body
-    if not body:
-        return {}
-    if isinstance(body, bytes):
-        body = body.decode("utf-8")
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise _validation("The request body is not valid JSON.") from exc
-    return data if isinstance(data, dict) else {}
+    return json_params(response, _validation)
 
 
 def caller_identity(account_id: str, region: str, access_key: str) -> tuple[str, bool]:
@@ -782,65 +747,55 @@ def caller_identity(account_id: str, region: str, access_key: str) -> tuple[str,
     return str(arn), False
 
 
-def _describe_instance_information(self: Any) -> Any:
+def _result(response: Any, operation: Callable[..., dict[str, Any]], **kwargs: Any) -> Any:
+    """moto's answer with what ``operation`` returns for the request's account and region."""
     from moto.core.responses import ActionResult
 
+    return ActionResult(operation(response.current_account, response.region, **kwargs))
+
+
+def _describe_instance_information(self: Any) -> Any:
     params = _params(self)
-    return ActionResult(
-        describe_instance_information(
-            self.current_account,
-            self.region,
-            filters=params.get("Filters"),
-            legacy_filters=params.get("InstanceInformationFilterList"),
-            max_results=params.get("MaxResults"),
-            next_token=params.get("NextToken"),
-        )
+    return _result(
+        self,
+        describe_instance_information,
+        filters=params.get("Filters"),
+        legacy_filters=params.get("InstanceInformationFilterList"),
+        max_results=params.get("MaxResults"),
+        next_token=params.get("NextToken"),
     )
 
 
 def _start_session(self: Any) -> Any:
-    from moto.core.responses import ActionResult
-
     params = _params(self)
     caller_arn, default_identity = caller_identity(self.current_account, self.region, self.get_access_key())
-    return ActionResult(
-        start_session(
-            self.current_account,
-            self.region,
-            target=params.get("Target"),
-            document_name=params.get("DocumentName"),
-            parameters=params.get("Parameters"),
-            reason=params.get("Reason"),
-            caller_arn=caller_arn,
-            default_identity=default_identity,
-            ssm_backend=self.ssm_backend,
-        )
+    return _result(
+        self,
+        start_session,
+        target=params.get("Target"),
+        document_name=params.get("DocumentName"),
+        parameters=params.get("Parameters"),
+        reason=params.get("Reason"),
+        caller_arn=caller_arn,
+        default_identity=default_identity,
+        ssm_backend=self.ssm_backend,
     )
 
 
 def _describe_sessions(self: Any) -> Any:
-    from moto.core.responses import ActionResult
-
     params = _params(self)
-    return ActionResult(
-        describe_sessions(
-            self.current_account,
-            self.region,
-            state=params.get("State"),
-            filters=params.get("Filters"),
-            max_results=params.get("MaxResults"),
-            next_token=params.get("NextToken"),
-        )
+    return _result(
+        self,
+        describe_sessions,
+        state=params.get("State"),
+        filters=params.get("Filters"),
+        max_results=params.get("MaxResults"),
+        next_token=params.get("NextToken"),
     )
 
 
 def _terminate_session(self: Any) -> Any:
-    from moto.core.responses import ActionResult
-
-    params = _params(self)
-    return ActionResult(
-        terminate_session(self.current_account, self.region, session_id=params.get("SessionId"))
-    )
+    return _result(self, terminate_session, session_id=_params(self).get("SessionId"))
 
 
 ADDED_METHODS: dict[str, Callable[[Any], Any]] = {
