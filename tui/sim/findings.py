@@ -325,13 +325,24 @@ class _Builder:
     def account_name(self, account: str) -> str:
         return self.res.account_name if account == self.res.account_id else self.res.member_account_name
 
+    def resource(
+        self,
+        kind: str,
+        arn: str,
+        details: Mapping[str, Any] | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """An ASFF Resources entry in this region; ``details`` go under Details.<kind>."""
+        entry: dict[str, Any] = {"Type": kind, "Id": arn, "Partition": "aws", "Region": self.res.region}
+        if tags is not None:
+            entry["Tags"] = dict(tags)
+        if details is not None:
+            entry["Details"] = {kind: dict(details)}
+        return entry
+
     def account_resource(self, account: str) -> dict[str, Any]:
-        return {
-            "Type": "AwsAccount",
-            "Id": f"AWS::::Account:{account}",
-            "Partition": "aws",
-            "Region": self.res.region,
-        }
+        return self.resource("AwsAccount", f"AWS::::Account:{account}")
 
     def instance_resource(self, ref: InstanceRef) -> dict[str, Any]:
         details: dict[str, Any] = {
@@ -349,14 +360,12 @@ class _Builder:
         }
         if ref.profile_arn:
             details["IamInstanceProfileArn"] = ref.profile_arn
-        return {
-            "Type": "AwsEc2Instance",
-            "Id": f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:instance/{ref.instance_id}",
-            "Partition": "aws",
-            "Region": self.res.region,
-            "Tags": dict(ref.tags),
-            "Details": {"AwsEc2Instance": details},
-        }
+        return self.resource(
+            "AwsEc2Instance",
+            f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:instance/{ref.instance_id}",
+            details,
+            tags=dict(ref.tags),
+        )
 
     def group_resource(self, ref: GroupRef) -> dict[str, Any]:
         details: dict[str, Any] = {
@@ -368,22 +377,18 @@ class _Builder:
         }
         if ref.ip_permissions_egress:
             details["IpPermissionsEgress"] = [dict(p) for p in ref.ip_permissions_egress]
-        return {
-            "Type": "AwsEc2SecurityGroup",
-            "Id": f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:security-group/{ref.group_id}",
-            "Partition": "aws",
-            "Region": self.res.region,
-            "Details": {"AwsEc2SecurityGroup": details},
-        }
+        return self.resource(
+            "AwsEc2SecurityGroup",
+            f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:security-group/{ref.group_id}",
+            details,
+        )
 
     def vpc_resource(self, vpc_id: str) -> dict[str, Any]:
-        return {
-            "Type": "AwsEc2Vpc",
-            "Id": f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:vpc/{vpc_id}",
-            "Partition": "aws",
-            "Region": self.res.region,
-            "Details": {"AwsEc2Vpc": {"State": "available"}},
-        }
+        return self.resource(
+            "AwsEc2Vpc",
+            f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:vpc/{vpc_id}",
+            {"State": "available"},
+        )
 
     def volume_resource(self, ref: VolumeRef) -> dict[str, Any]:
         details: dict[str, Any] = {
@@ -396,50 +401,40 @@ class _Builder:
         if ref.instance_id:
             details["Attachments"] = [{"InstanceId": ref.instance_id, "Status": "attached"}]
             details["DeviceName"] = ref.device
-        return {
-            "Type": "AwsEc2Volume",
-            "Id": f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:volume/{ref.volume_id}",
-            "Partition": "aws",
-            "Region": self.res.region,
-            "Details": {"AwsEc2Volume": details},
-        }
+        return self.resource(
+            "AwsEc2Volume",
+            f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:volume/{ref.volume_id}",
+            details,
+        )
 
     def user_resource(self, ref: UserRef) -> dict[str, Any]:
-        return {
-            "Type": "AwsIamUser",
-            "Id": f"arn:aws:iam::{self.res.account_id}:user/{ref.name}",
-            "Partition": "aws",
-            "Region": self.res.region,
-            "Details": {
-                "AwsIamUser": {
-                    "UserName": ref.name,
-                    "UserId": ref.user_id,
-                    "CreateDate": ref.create_date,
-                    "Path": "/",
-                }
+        return self.resource(
+            "AwsIamUser",
+            f"arn:aws:iam::{self.res.account_id}:user/{ref.name}",
+            {
+                "UserName": ref.name,
+                "UserId": ref.user_id,
+                "CreateDate": ref.create_date,
+                "Path": "/",
             },
-        }
+        )
 
     def access_key_resource(self, ref: UserRef) -> dict[str, Any]:
         created = self.now - timedelta(days=ref.key_age_days)
-        return {
-            "Type": "AwsIamAccessKey",
-            "Id": ref.access_key_id,
-            "Partition": "aws",
-            "Region": self.res.region,
-            "Details": {
-                "AwsIamAccessKey": {
-                    "UserName": ref.name,
-                    "Status": "Active",
-                    "CreatedAt": _iso(created),
-                    "PrincipalId": ref.user_id,
-                    "PrincipalType": "IAMUser",
-                    "PrincipalName": ref.name,
-                    "AccountId": self.res.account_id,
-                    "AccessKeyId": ref.access_key_id,
-                }
+        return self.resource(
+            "AwsIamAccessKey",
+            ref.access_key_id,
+            {
+                "UserName": ref.name,
+                "Status": "Active",
+                "CreatedAt": _iso(created),
+                "PrincipalId": ref.user_id,
+                "PrincipalType": "IAMUser",
+                "PrincipalName": ref.name,
+                "AccountId": self.res.account_id,
+                "AccessKeyId": ref.access_key_id,
             },
-        }
+        )
 
     def bucket_resource(self, ref: BucketRef) -> dict[str, Any]:
         details: dict[str, Any] = {"Name": ref.name, "OwnerAccountId": self.res.account_id}
@@ -450,51 +445,37 @@ class _Builder:
             "IgnorePublicAcls": flag,
             "RestrictPublicBuckets": flag,
         }
-        return {
-            "Type": "AwsS3Bucket",
-            "Id": f"arn:aws:s3:::{ref.name}",
-            "Partition": "aws",
-            "Region": self.res.region,
-            "Details": {"AwsS3Bucket": details},
-        }
+        return self.resource("AwsS3Bucket", f"arn:aws:s3:::{ref.name}", details)
 
     def trail_resource(self) -> dict[str, Any]:
         trail = self.res.trail
-        return {
-            "Type": "AwsCloudTrailTrail",
-            "Id": trail.arn,
-            "Partition": "aws",
-            "Region": self.res.region,
-            "Details": {
-                "AwsCloudTrailTrail": {
-                    "Name": trail.name,
-                    "TrailArn": trail.arn,
-                    "S3BucketName": trail.bucket,
-                    "HomeRegion": self.res.region,
-                    "IsMultiRegionTrail": False,
-                    "LogFileValidationEnabled": False,
-                    "IncludeGlobalServiceEvents": True,
-                    "IsOrganizationTrail": False,
-                }
+        return self.resource(
+            "AwsCloudTrailTrail",
+            trail.arn,
+            {
+                "Name": trail.name,
+                "TrailArn": trail.arn,
+                "S3BucketName": trail.bucket,
+                "HomeRegion": self.res.region,
+                "IsMultiRegionTrail": False,
+                "LogFileValidationEnabled": False,
+                "IncludeGlobalServiceEvents": True,
+                "IsOrganizationTrail": False,
             },
-        }
+        )
 
     def role_resource(self, ref: RoleRef) -> dict[str, Any]:
-        return {
-            "Type": "AwsIamRole",
-            "Id": ref.arn,
-            "Partition": "aws",
-            "Region": self.res.region,
-            "Details": {
-                "AwsIamRole": {
-                    "RoleName": ref.name,
-                    "RoleId": ref.role_id,
-                    "CreateDate": ref.create_date,
-                    "Path": "/",
-                    "MaxSessionDuration": 3600,
-                }
+        return self.resource(
+            "AwsIamRole",
+            ref.arn,
+            {
+                "RoleName": ref.name,
+                "RoleId": ref.role_id,
+                "CreateDate": ref.create_date,
+                "Path": "/",
+                "MaxSessionDuration": 3600,
             },
-        }
+        )
 
     def member_resource(self, kind: str, path: str) -> dict[str, Any]:
         member = self.res.member_account_id
