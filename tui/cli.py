@@ -45,6 +45,33 @@ def _add_aws_options(parser: argparse.ArgumentParser, *, suppress: bool = False)
     )
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage between 0 and 1000")
+    return value
+
+
+def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    parser.add_argument(
+        "--warn-at",
+        type=_percent,
+        default=argparse.SUPPRESS if suppress else 80.0,
+        metavar="PCT",
+        help="gauges warn at this percentage of the binding limit (default 80)",
+    )
+    parser.add_argument(
+        "--critical-at",
+        type=_percent,
+        default=argparse.SUPPRESS if suppress else 95.0,
+        metavar="PCT",
+        help="gauges turn critical at this percentage (default 95)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warroom", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -52,12 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"warroom {__version__}")
     _add_aws_options(parser)
     parser.add_argument("--theme", help="warroom-dark (default) or warroom-high-contrast")
+    _add_threshold_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="the console against the embedded simulator (no AWS account needed)")
     demo.add_argument("--seed", type=int, default=7, help="workload seed (same seed, same fleet)")
     demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="refuse changes")
     demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
+    _add_threshold_options(demo, suppress=True)
 
     sim = sub.add_parser("sim", help="the simulator on its own")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
@@ -80,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
     from tui.aws.clients import AwsTarget
+    from tui.aws.limits_math import Thresholds
     from tui.settings import Settings
 
     target = AwsTarget(
@@ -90,6 +120,11 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
     values: dict[str, Any] = {"target": target, "read_only": bool(getattr(args, "read_only", False))}
     if getattr(args, "theme", None):
         values["theme"] = args.theme
+    warn = float(getattr(args, "warn_at", 80.0))
+    critical = float(getattr(args, "critical_at", 95.0))
+    if warn > critical:
+        raise SystemExit(f"warroom: --warn-at {warn:g} is above --critical-at {critical:g}")
+    values["thresholds"] = Thresholds(warn=warn / 100.0, critical=critical / 100.0)
     values.update(overrides)
     return Settings(**values)
 
@@ -196,7 +231,8 @@ def run_snapshot(args: argparse.Namespace) -> int:
     finally:
         if sim is not None:
             sim.stop()
-    json.dump(to_jsonable(snapshot), sys.stdout, indent=2, sort_keys=False)
+    data = snapshot.to_json() if hasattr(snapshot, "to_json") else to_jsonable(snapshot)
+    json.dump(data, sys.stdout, indent=2, sort_keys=False)
     sys.stdout.write("\n")
     return 1 if getattr(snapshot, "error", None) is not None else 0
 

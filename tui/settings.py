@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from themes import DEFAULT_THEME
 from tui.aws.clients import AwsTarget
+from tui.aws.limits_math import Thresholds
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class Intervals:
     """Seconds between the end of one poll and the start of the next, per pane."""
 
     overview: float = 30.0
+    limits: float = 30.0
     max_backoff: float = 300.0
 
 
@@ -23,3 +25,4 @@ class Settings:
     demo: bool = False
     theme: str = DEFAULT_THEME
     intervals: Intervals = field(default_factory=Intervals)
+    thresholds: Thresholds = field(default_factory=Thresholds)

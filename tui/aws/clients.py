@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,8 @@ def retry_config(max_attempts: int = 6) -> AioConfig:
 class ClientFactory:
     """Builds and caches aiobotocore clients per (service, region); close() releases them.
 
-    Every client runs its calls through the shared ``RateLimiter`` first.
+    Every client runs its calls through the shared ``RateLimiter`` first, and every call is counted
+    in ``calls`` by ``service:Operation`` (retries of one call count once).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class ClientFactory:
         self._stack = AsyncExitStack()
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = asyncio.Lock()
+        self.calls: Counter[str] = Counter()
 
     @staticmethod
     def _make_session(target: AwsTarget) -> AioSession:
@@ -110,9 +113,11 @@ class ClientFactory:
 
     def _install_limiter(self, client: Any, region: str) -> None:
         limiter = self.limiter
+        calls = self.calls
         service = client.meta.service_model.service_name
 
         async def throttle(model: Any, **_: Any) -> None:
+            calls[f"{service}:{model.name}"] += 1
             await limiter.acquire(region, service, model.name)
 
         client.meta.events.register("before-call", throttle)

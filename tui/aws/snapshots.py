@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tui.aws import overview
+from tui.aws import limits, overview
 from tui.aws.clients import ClientFactory
 
 POLLERS: dict[str, Callable[[ClientFactory], Awaitable[Any]]] = {
     "overview": overview.poll,
+    "limits": limits.poll,
 }

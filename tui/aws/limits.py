@@ -1,0 +1,1054 @@
+"""The Limits poller: every instance's network and EBS traffic, and every volume's, against their limits.
+
+One cycle per region: DescribeInstances and DescribeVolumes (paginated), DescribeInstanceTypes for
+types not seen before (cached for the session), the vCPU quota, then every metric of every running
+instance and attached volume in ceil(queries / 500) concurrent GetMetricData calls. The CloudWatch
+agent's series are discovered with ListMetrics every ``AGENT_REFRESH_S`` (their dimensions vary by
+agent configuration). Rates are Sum / period, computed here.
+
+The first cycle reads the last hour so gauges, sparklines and hints start full; later cycles read
+only the last few periods and keep a rolling hour per series in memory. Instance EBS traffic is
+the sum of its attached volumes' (AWS/EBS is published for every instance generation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tui.aws.clients import ClientFactory
+from tui.aws.errors import AwsProblem, classify
+from tui.aws.limits_math import (
+    MB_PER_MIB,
+    Binding,
+    Dimension,
+    Hint,
+    InstanceLimits,
+    Thresholds,
+    VolumeLimit,
+    VolumeUsage,
+    binding,
+    ceiling_now,
+    instance_hint,
+    instance_limits,
+    level,
+    mibps,
+    unattached_hint,
+    volume_hints,
+    volume_limit,
+)
+from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data
+from tui.aws.outcome import utcnow
+
+VCPU_QUOTA_CODE = "L-1216C47A"
+VCPU_QUOTA_NAME = "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPU)"
+# What Service Quotas documents for L-1216C47A, used when the quota does not name its usage metric.
+VCPU_USAGE_DIMENSIONS = (
+    ("Class", "Standard/OnDemand"),
+    ("Resource", "vCPU"),
+    ("Service", "EC2"),
+    ("Type", "Resource"),
+)
+AGENT_REFRESH_S = 900.0
+BACKFILL_S = 3600.0
+HISTORY_POINTS = 60
+VOLUME_PERIOD = 60
+BURSTING_VOLUME_TYPES = ("gp2", "st1", "sc1", "standard")
+ENA_COUNTERS = (
+    "ethtool_bw_in_allowance_exceeded",
+    "ethtool_bw_out_allowance_exceeded",
+    "ethtool_pps_allowance_exceeded",
+    "ethtool_conntrack_allowance_exceeded",
+    "ethtool_linklocal_allowance_exceeded",
+)
+VOLUME_METRICS = ("VolumeReadOps", "VolumeWriteOps", "VolumeReadBytes", "VolumeWriteBytes", "VolumeIdleTime")
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshot
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VolumeView:
+    region: str
+    volume_id: str
+    name: str
+    volume_type: str
+    size_gib: int | None
+    state: str
+    instance_id: str | None
+    device: str
+    limit: VolumeLimit | None
+    iops: float | None = None
+    throughput_mibps: float | None = None
+    burst_balance_pct: float | None = None
+    idle_fraction: float | None = None
+    iops_ceiling: float | None = None
+    mibps_ceiling: float | None = None
+    iops_capped_by: str | None = None
+    mibps_capped_by: str | None = None
+    utilization: float | None = None
+    capped_by: str | None = None
+    level: str = "unknown"
+    history: tuple[float, ...] = ()
+    reasons: tuple[str, ...] = ()
+    # The volume's own limits in force now (burst while credits remain), before the instance's.
+    own_iops: float | None = None
+    own_mibps: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        limit = self.limit
+        return {
+            "volume_id": self.volume_id,
+            "volume_type": self.volume_type,
+            "size_gib": self.size_gib,
+            "baseline_iops": None if limit is None else limit.baseline_iops,
+            "burst_iops": None if limit is None else limit.burst_iops,
+            "baseline_mibps": None if limit is None else limit.baseline_mibps,
+            "burst_mibps": None if limit is None else limit.burst_mibps,
+            "iops": _round(self.iops),
+            "throughput_mibps": _round(self.throughput_mibps),
+            "burst_balance_pct": _round(self.burst_balance_pct),
+            "utilization": _round(self.utilization, 4),
+            "capped_by": self.capped_by,
+        }
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    region: str
+    instance_id: str
+    name: str
+    instance_type: str
+    state: str
+    tags: tuple[tuple[str, str], ...]
+    period_s: int
+    limits: InstanceLimits
+    net_in_mbps: float | None = None
+    net_out_mbps: float | None = None
+    net_utilization: float | None = None
+    net_level: str = "unknown"
+    ebs_mbs: float | None = None
+    ebs_iops: float | None = None
+    ebs_byte_balance_pct: float | None = None
+    ebs_io_balance_pct: float | None = None
+    ebs_ceiling_mbs: float | None = None
+    ebs_ceiling_iops: float | None = None
+    ebs_utilization: float | None = None
+    ebs_binding: str | None = None
+    ebs_level: str = "unknown"
+    memory_used_pct: float | None = None
+    disk_used_pct: float | None = None
+    ena: tuple[tuple[str, float], ...] | None = None  # None: the agent publishes no ENA counters
+    volumes: tuple[VolumeView, ...] = ()
+    utilization: float | None = None
+    level: str = "unknown"
+    history: tuple[float, ...] = ()
+    reasons: tuple[str, ...] = ()
+    root_device: str = ""
+
+    @property
+    def worst_volume(self) -> VolumeView | None:
+        known = [v for v in self.volumes if v.utilization is not None]
+        return max(known, key=lambda v: v.utilization or 0.0) if known else None
+
+    def to_json(self) -> dict[str, Any]:
+        lim = self.limits
+        return {
+            "instance_id": self.instance_id,
+            "name": self.name,
+            "instance_type": self.instance_type,
+            "state": self.state,
+            "region": self.region,
+            "period_s": self.period_s,
+            "network": {
+                "baseline_mbps": lim.net_baseline_mbps,
+                "peak_mbps": lim.net_peak_mbps,
+                "in_mbps": _round(self.net_in_mbps),
+                "out_mbps": _round(self.net_out_mbps),
+                "utilization": _round(self.net_utilization, 4),
+            },
+            "ebs": {
+                "baseline_mbs": lim.ebs_baseline_mbs,
+                "max_mbs": lim.ebs_max_mbs,
+                "baseline_iops": lim.ebs_baseline_iops,
+                "max_iops": lim.ebs_max_iops,
+                "throughput_mbs": _round(self.ebs_mbs),
+                "iops": _round(self.ebs_iops),
+                "utilization": _round(self.ebs_utilization, 4),
+                "binding": self.ebs_binding,
+            },
+            "memory_used_pct": _round(self.memory_used_pct),
+            "disk_used_pct": _round(self.disk_used_pct),
+            "ena_allowance_exceeded": None if self.ena is None else dict(self.ena),
+            "volumes": [v.to_json() for v in self.volumes],
+            "notes": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class QuotaView:
+    region: str
+    code: str
+    name: str
+    value: float | None
+    usage: float | None
+    utilization: float | None
+    level: str
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class ApiError:
+    region: str
+    api: str
+    message: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class LimitsSnapshot:
+    fetched_at: datetime
+    period_s: int
+    instances: tuple[InstanceView, ...] = ()
+    unattached: tuple[VolumeView, ...] = ()
+    quotas: tuple[QuotaView, ...] = ()
+    errors: tuple[ApiError, ...] = ()
+    hints: tuple[Hint, ...] = ()
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    periods: dict[int, int] = field(default_factory=dict)
+    window_minutes: float = 0.0
+    queries: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+    error: AwsProblem | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fetched_at": self.fetched_at.isoformat(),
+            "period_s": self.period_s,
+            "instances": [i.to_json() for i in self.instances],
+            "unattached_volumes": [v.volume_id for v in self.unattached],
+            "quotas": [
+                {
+                    "code": q.code,
+                    "name": q.name,
+                    "value": q.value,
+                    "usage": q.usage,
+                    "utilization": _round(q.utilization, 4),
+                    "region": q.region,
+                    **({"problem": q.problem} if q.problem else {}),
+                }
+                for q in self.quotas
+            ],
+            "hints": [{"resource_id": h.resource_id, "kind": h.kind, "text": h.text} for h in self.hints],
+            "errors": [
+                {"api": e.api, "message": e.message, "region": e.region, "hint": e.hint} for e in self.errors
+            ]
+            + (
+                [{"api": self.error.operation or "poll", "message": self.error.one_line()}]
+                if self.error
+                else []
+            ),
+        }
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rolling history
+# ---------------------------------------------------------------------------------------------
+
+
+class History:
+    """Per (resource, quantity): the last ``HISTORY_POINTS`` derived values, oldest first."""
+
+    def __init__(self, points: int = HISTORY_POINTS) -> None:
+        self._points = points
+        self._data: dict[str, deque[tuple[float, float]]] = {}
+
+    def last_ts(self, key: str) -> float:
+        series = self._data.get(key)
+        return series[-1][0] if series else 0.0
+
+    def add(self, key: str, ts: float, value: float) -> None:
+        series = self._data.get(key)
+        if series is None:
+            series = self._data[key] = deque(maxlen=self._points)
+        if not series or ts > series[-1][0]:
+            series.append((ts, value))
+
+    def latest(self, key: str) -> tuple[float, float] | None:
+        series = self._data.get(key)
+        return series[-1] if series else None
+
+    def values(self, key: str) -> tuple[float, ...]:
+        series = self._data.get(key)
+        return tuple(v for _, v in series) if series else ()
+
+    def points_after(self, key: str, after: float) -> list[tuple[float, float]]:
+        series = self._data.get(key)
+        if not series:
+            return []
+        out: list[tuple[float, float]] = []
+        for point in reversed(series):
+            if point[0] <= after:
+                break
+            out.append(point)
+        return out
+
+    def peak(self, key: str) -> float | None:
+        series = self._data.get(key)
+        return max(v for _, v in series) if series else None
+
+    def lowest(self, key: str) -> float | None:
+        series = self._data.get(key)
+        return min(v for _, v in series) if series else None
+
+    def span_minutes(self, key: str) -> float:
+        series = self._data.get(key)
+        if not series or len(series) < 2:
+            return 0.0
+        return (series[-1][0] - series[0][0]) / 60.0
+
+    def forget(self, keep: Callable[[str], bool]) -> None:
+        for key in [k for k in self._data if not keep(k)]:
+            del self._data[key]
+
+
+def _new_points(series: Series | None, after: float) -> dict[float, float]:
+    """Datapoints newer than ``after`` (the series comes newest first)."""
+    out: dict[float, float] = {}
+    if series is None:
+        return out
+    for ts, value in zip(series.timestamps, series.values, strict=False):
+        if ts <= after:
+            break
+        out[ts] = value
+    return out
+
+
+def _latest(series: Series | None) -> tuple[float, float] | None:
+    if series is None or not series.timestamps:
+        return None
+    return series.timestamps[0], series.values[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The poller
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _AgentCatalog:
+    fetched_at: float = 0.0
+    memory: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    disks: dict[str, list[tuple[tuple[str, str], ...]]] = field(default_factory=dict)
+    ena: dict[str, dict[str, list[tuple[tuple[str, str], ...]]]] = field(default_factory=dict)
+    problem: AwsProblem | None = None
+
+
+@dataclass
+class _Region:
+    """What one region's describe calls returned, before metrics."""
+
+    region: str
+    instances: list[dict[str, Any]] = field(default_factory=list)
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    volumes_ok: bool = True
+    quota: dict[str, Any] | None = None
+    errors: list[ApiError] = field(default_factory=list)
+    fatal: AwsProblem | None = None
+
+
+def _tags(resource: dict[str, Any]) -> dict[str, str]:
+    return {str(t.get("Key", "")): str(t.get("Value", "")) for t in resource.get("Tags") or ()}
+
+
+def _dims(dimensions: Iterable[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(d.get("Name", "")), str(d.get("Value", ""))) for d in dimensions)
+
+
+def _api_error(region: str, api: str, problem: AwsProblem) -> ApiError:
+    return ApiError(region, api, problem.message, problem.hint)
+
+
+class LimitsPoller:
+    """Keeps the caches and rolling history between cycles; ``poll()`` is one cycle."""
+
+    def __init__(
+        self,
+        factory: ClientFactory,
+        *,
+        thresholds: Thresholds | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.factory = factory
+        self.thresholds = thresholds or Thresholds()
+        self.clock = clock
+        self.history = History()
+        self._types: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._agents: dict[str, _AgentCatalog] = {}
+        self._cycles = 0
+        self.last_queries = 0
+
+    # -- describe ---------------------------------------------------------------------------
+
+    async def _paginate(self, client: Any, operation: str, key: str, **params: Any) -> list[Any]:
+        items: list[Any] = []
+        async for page in client.get_paginator(operation).paginate(**params):
+            items.extend(page.get(key) or [])
+        return items
+
+    async def _describe(self, region: str) -> _Region:
+        profile = self.factory.target.profile
+        out = _Region(region)
+        ec2 = await self.factory.client("ec2", region)
+
+        async def instances() -> None:
+            reservations = await self._paginate(ec2, "describe_instances", "Reservations")
+            out.instances = [
+                i
+                for r in reservations
+                for i in r.get("Instances") or ()
+                if (i.get("State") or {}).get("Name") not in ("terminated", "shutting-down")
+            ]
+
+        async def volumes() -> None:
+            out.volumes = await self._paginate(ec2, "describe_volumes", "Volumes")
+
+        async def quota() -> None:
+            client = await self.factory.client("service-quotas", region)
+            reply = await client.get_service_quota(ServiceCode="ec2", QuotaCode=VCPU_QUOTA_CODE)
+            out.quota = reply.get("Quota") or {}
+
+        results = await asyncio.gather(instances(), volumes(), quota(), return_exceptions=True)
+        for api, result in zip(
+            ("ec2:DescribeInstances", "ec2:DescribeVolumes", "service-quotas:GetServiceQuota"),
+            results,
+            strict=True,
+        ):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result
+                problem = classify(result, profile=profile)
+                if api == "ec2:DescribeInstances":
+                    out.fatal = problem
+                elif api == "ec2:DescribeVolumes":
+                    out.volumes_ok = False
+                    out.errors.append(_api_error(region, api, problem))
+                else:
+                    out.quota = {"_problem": problem}
+        return out
+
+    async def _load_types(self, region: str, names: set[str], errors: list[ApiError]) -> None:
+        missing = sorted(n for n in names if (region, n) not in self._types)
+        if not missing:
+            return
+        ec2 = await self.factory.client("ec2", region)
+
+        async def batch(chunk: list[str]) -> None:
+            try:
+                found = await self._paginate(
+                    ec2, "describe_instance_types", "InstanceTypes", InstanceTypes=chunk
+                )
+            except Exception as exc:  # an unknown name fails the whole call: retry one by one
+                problem = classify(exc, profile=self.factory.target.profile)
+                if len(chunk) > 1 and problem.code.startswith("InvalidInstanceType"):
+                    await asyncio.gather(*(batch([name]) for name in chunk))
+                    return
+                if problem.code.startswith("InvalidInstanceType"):
+                    self._types[(region, chunk[0])] = None
+                    return
+                errors.append(_api_error(region, "ec2:DescribeInstanceTypes", problem))
+                return
+            by_name = {str(t.get("InstanceType")): t for t in found}
+            for name in chunk:
+                self._types[(region, name)] = by_name.get(name)
+
+        await asyncio.gather(*(batch(missing[i : i + 100]) for i in range(0, len(missing), 100)))
+
+    async def _agent_catalog(self, region: str) -> _AgentCatalog:
+        now = time.monotonic()
+        cached = self._agents.get(region)
+        if cached is not None and now - cached.fetched_at < AGENT_REFRESH_S and cached.problem is None:
+            return cached
+        catalog = _AgentCatalog(fetched_at=now)
+        try:
+            cw = await self.factory.client("cloudwatch", region)
+            metrics = await self._paginate(
+                cw, "list_metrics", "Metrics", Namespace="CWAgent", RecentlyActive="PT3H"
+            )
+        except Exception as exc:  # the agent's gauges say why they are unknown
+            catalog.problem = classify(exc, profile=self.factory.target.profile)
+            self._agents[region] = catalog
+            return catalog
+        for metric in metrics:
+            dims = _dims(metric.get("Dimensions") or ())
+            iid = dict(dims).get("InstanceId")
+            if not iid:
+                continue
+            name = str(metric.get("MetricName"))
+            if name == "mem_used_percent":
+                # Prefer the plainest dimension set when the agent appends several.
+                current = catalog.memory.get(iid)
+                if current is None or len(dims) < len(current):
+                    catalog.memory[iid] = dims
+            elif name == "disk_used_percent":
+                catalog.disks.setdefault(iid, []).append(dims)
+            elif name in ENA_COUNTERS:
+                catalog.ena.setdefault(iid, {}).setdefault(name, []).append(dims)
+        self._agents[region] = catalog
+        return catalog
+
+    # -- one cycle --------------------------------------------------------------------------
+
+    async def poll(self) -> LimitsSnapshot:
+        started = self.clock()
+        regions = self.factory.regions
+        described = await asyncio.gather(*(self._describe(r) for r in regions))
+        fatal = [d.fatal for d in described if d.fatal is not None]
+        if fatal and len(fatal) == len(described):
+            return LimitsSnapshot(started, 60, thresholds=self.thresholds, error=fatal[0])
+        first = self._cycles == 0
+        self._cycles += 1
+        window = BACKFILL_S if first else None
+        parts = await asyncio.gather(*(self._region(d, started, window) for d in described))
+        instances: list[InstanceView] = []
+        unattached: list[VolumeView] = []
+        quotas: list[QuotaView] = []
+        errors: list[ApiError] = []
+        hints: list[Hint] = []
+        queries = 0
+        for part in parts:
+            instances.extend(part.instances)
+            unattached.extend(part.unattached)
+            quotas.extend(part.quotas)
+            errors.extend(part.errors)
+            hints.extend(part.hints)
+            queries += part.queries
+        self.last_queries = queries
+        periods: dict[int, int] = {}
+        for inst in instances:
+            if inst.state == "running":
+                periods[inst.period_s] = periods.get(inst.period_s, 0) + 1
+        period = max(periods) if periods else 60
+        instances.sort(key=lambda i: (-(i.utilization or -1.0), i.name, i.instance_id))
+        span = max((self.history.span_minutes(f"{i.instance_id}|util") for i in instances), default=0.0)
+        return LimitsSnapshot(
+            fetched_at=started,
+            period_s=period,
+            instances=tuple(instances),
+            unattached=tuple(unattached),
+            quotas=tuple(quotas),
+            errors=tuple(errors),
+            hints=tuple(hints),
+            thresholds=self.thresholds,
+            periods=periods,
+            window_minutes=span,
+            queries=queries,
+            calls=dict(self.factory.calls),
+        )
+
+    async def _region(self, described: _Region, now: datetime, window: float | None) -> _RegionResult:
+        region = described.region
+        result = _RegionResult()
+        result.errors.extend(described.errors)
+        if described.fatal is not None:
+            result.errors.append(_api_error(region, "ec2:DescribeInstances", described.fatal))
+            return result
+        await self._load_types(
+            region, {str(i.get("InstanceType")) for i in described.instances}, result.errors
+        )
+        agent = await self._agent_catalog(region)
+        if agent.problem is not None:
+            result.errors.append(_api_error(region, "cloudwatch:ListMetrics", agent.problem))
+        plan = _Plan(region)
+        volumes_by_instance: dict[str, list[dict[str, Any]]] = {}
+        for vol in described.volumes:
+            attachments = vol.get("Attachments") or []
+            owner = attachments[0].get("InstanceId") if attachments else None
+            if owner and vol.get("State") == "in-use":
+                volumes_by_instance.setdefault(str(owner), []).append(vol)
+            elif vol.get("State") == "available":
+                result.unattached.append(_unattached_view(region, vol))
+                result.hints.append(
+                    unattached_hint(str(vol.get("VolumeId")), str(vol.get("VolumeType")), vol.get("Size"))
+                )
+        for inst in described.instances:
+            plan.add_instance(inst, volumes_by_instance.get(str(inst.get("InstanceId")), []), agent)
+        quota_q = _quota_query(region, described.quota)
+        if quota_q is not None:
+            plan.queries.append(quota_q)
+        result.queries = len(plan.queries)
+        batch = MetricBatch()
+        if plan.queries:
+            longest = max(q.period for q in plan.queries)
+            span = window if window is not None else max(300.0, 3.0 * longest + 120.0)
+            try:
+                batch = await get_metric_data(
+                    self.factory, region, plan.queries, now - timedelta(seconds=span), now
+                )
+            except Exception as exc:  # every gauge says its data is unknown, and why
+                problem = classify(exc, profile=self.factory.target.profile)
+                result.errors.append(_api_error(region, "cloudwatch:GetMetricData", problem))
+                plan.metrics_problem = problem.message
+        now_ts = now.timestamp()
+        for inst in described.instances:
+            iid = str(inst.get("InstanceId"))
+            view = self._instance_view(
+                region,
+                inst,
+                volumes_by_instance.get(iid, []),
+                described.volumes_ok,
+                batch,
+                plan,
+                agent,
+                now_ts,
+            )
+            result.instances.append(view)
+            result.hints.extend(self._hints(view))
+        result.quotas.append(self._quota_view(region, described.quota, batch))
+        live = {i.instance_id for i in result.instances} | {
+            v.volume_id for i in result.instances for v in i.volumes
+        }
+        self.history.forget(lambda key: key.split("|", 1)[0] in live or not key.startswith(("i-", "vol-")))
+        return result
+
+    # -- derivation ---------------------------------------------------------------------------
+
+    def _instance_view(
+        self,
+        region: str,
+        inst: dict[str, Any],
+        vols: list[dict[str, Any]],
+        volumes_ok: bool,
+        batch: MetricBatch,
+        plan: _Plan,
+        agent: _AgentCatalog,
+        now_ts: float,
+    ) -> InstanceView:
+        iid = str(inst.get("InstanceId"))
+        tags = _tags(inst)
+        itype = str(inst.get("InstanceType"))
+        state = str((inst.get("State") or {}).get("Name", "unknown"))
+        period = plan.periods.get(iid, 300)
+        info = self._types.get((region, itype))
+        limits = instance_limits(info) if (region, itype) in self._types else _limits_unavailable()
+        base = InstanceView(
+            region=region,
+            instance_id=iid,
+            name=tags.get("Name", ""),
+            instance_type=itype,
+            state=state,
+            tags=tuple(sorted(tags.items())),
+            period_s=period,
+            limits=limits,
+            root_device=str(inst.get("RootDeviceName") or ""),
+        )
+        if state != "running":
+            volumes = tuple(self._volume_view(region, v, None, batch, base, None, None, now_ts) for v in vols)
+            return _replace(base, volumes=volumes, reasons=(f"{state}: no metrics while not running",))
+        reasons: list[str] = []
+        if plan.metrics_problem:
+            reasons.append(f"metrics unavailable: {plan.metrics_problem}")
+        if not volumes_ok:
+            reasons.append("volumes unknown: DescribeVolumes failed")
+        h = self.history
+        stale_after = now_ts - (3 * period + 300)
+
+        # EBS balances of the instance (types that burst), latest values.
+        byte_bal = _latest(batch.series.get(f"{iid}|EBSByteBalance%"))
+        io_bal = _latest(batch.series.get(f"{iid}|EBSIOBalance%"))
+        byte_pct = byte_bal[1] if byte_bal else None
+        io_pct = io_bal[1] if io_bal else None
+        inst_mbs = ceiling_now(limits.ebs_baseline_mbs, limits.ebs_max_mbs, byte_pct)
+        inst_iops = ceiling_now(limits.ebs_baseline_iops, limits.ebs_max_iops, io_pct)
+
+        volumes = tuple(
+            self._volume_view(region, v, inst_iops, batch, base, inst_mbs, period, now_ts) for v in vols
+        )
+
+        # Instance EBS: the sum of its volumes at the timestamps they all have.
+        self._derive_instance_ebs(iid, [v.volume_id for v in volumes])
+        ebs_latest = h.latest(f"{iid}|ebs_mbs")
+        ebs_iops_latest = h.latest(f"{iid}|ebs_iops")
+        ebs_mbs = ebs_latest[1] if ebs_latest and ebs_latest[0] >= stale_after else None
+        ebs_iops = ebs_iops_latest[1] if ebs_iops_latest and ebs_iops_latest[0] >= stale_after else None
+        vol_mibps = _sum_known([v.own_mibps for v in volumes]) if volumes else None
+        vol_iops = _sum_known([v.own_iops for v in volumes]) if volumes else None
+        ebs_dims = (
+            Dimension(ebs_mbs, inst_mbs, None if vol_mibps is None else vol_mibps * MB_PER_MIB),
+            Dimension(ebs_iops, inst_iops, vol_iops),
+        )
+        ebs_bind = binding(ebs_dims)
+        if not vols and volumes_ok:
+            reasons.append("no EBS volumes attached")
+        elif vols and ebs_mbs is None and not plan.metrics_problem:
+            reasons.append("no AWS/EBS datapoints in the last minutes (metric gap)")
+
+        # Network.
+        net_in = net_out = None
+        for direction in ("NetworkIn", "NetworkOut"):
+            key = f"{iid}|{direction}"
+            for ts, value in sorted(_new_points(batch.series.get(key), h.last_ts(key)).items()):
+                h.add(key, ts, value * 8.0 / period / 1e6)
+        latest_in = h.latest(f"{iid}|NetworkIn")
+        latest_out = h.latest(f"{iid}|NetworkOut")
+        if latest_in and latest_in[0] >= stale_after:
+            net_in = latest_in[1]
+        if latest_out and latest_out[0] >= stale_after:
+            net_out = latest_out[1]
+        if net_in is None and net_out is None and not plan.metrics_problem:
+            reasons.append(
+                f"no AWS/EC2 network datapoints in the last {(3 * period + 300) // 60} min (metric gap)"
+            )
+        busiest = max((v for v in (net_in, net_out) if v is not None), default=None)
+        net_util = Dimension(busiest, limits.net_baseline_mbps, None).utilization
+        if limits.net_reason:
+            reasons.append(f"network limit unknown: {limits.net_reason}")
+        if limits.ebs_reason:
+            reasons.append(f"EBS limit unknown: {limits.ebs_reason}")
+
+        # CloudWatch agent.
+        memory = _latest_value(batch.series.get(f"{iid}|mem"))
+        disks = [
+            _latest_value(batch.series.get(f"{iid}|disk|{n}")) for n in range(len(agent.disks.get(iid, [])))
+        ]
+        known_disks = [d for d in disks if d is not None]
+        disk = max(known_disks) if known_disks else None
+        ena: tuple[tuple[str, float], ...] | None = None
+        if iid in agent.ena:
+            counts: list[tuple[str, float]] = []
+            for metric, dim_sets in sorted(agent.ena[iid].items()):
+                total = 0.0
+                for n in range(len(dim_sets)):
+                    key = f"{iid}|eth|{metric}|{n}"
+                    for ts, value in sorted(_new_points(batch.series.get(key), h.last_ts(key)).items()):
+                        h.add(key, ts, value)
+                    total += sum(h.values(key))
+                counts.append((metric.removeprefix("ethtool_").removesuffix("_allowance_exceeded"), total))
+            ena = tuple(counts)
+
+        components = [u for u in (net_util, ebs_bind.utilization) if u is not None]
+        components += [v.utilization for v in volumes if v.utilization is not None]
+        total_util = max(components) if components else None
+        if total_util is not None:
+            h.add(f"{iid}|util", now_ts, total_util)
+        return _replace(
+            base,
+            net_in_mbps=net_in,
+            net_out_mbps=net_out,
+            net_utilization=net_util,
+            net_level=level(net_util, self.thresholds),
+            ebs_mbs=ebs_mbs,
+            ebs_iops=ebs_iops,
+            ebs_byte_balance_pct=byte_pct,
+            ebs_io_balance_pct=io_pct,
+            ebs_ceiling_mbs=ebs_dims[0].ceiling,
+            ebs_ceiling_iops=ebs_dims[1].ceiling,
+            ebs_utilization=ebs_bind.utilization,
+            ebs_binding=_side(ebs_bind, other="volume", own="instance"),
+            ebs_level=level(ebs_bind.utilization, self.thresholds),
+            memory_used_pct=memory,
+            disk_used_pct=disk,
+            ena=ena,
+            volumes=volumes,
+            utilization=total_util,
+            level=level(total_util, self.thresholds),
+            history=h.values(f"{iid}|util"),
+            reasons=tuple(reasons),
+        )
+
+    def _derive_instance_ebs(self, iid: str, volume_ids: list[str]) -> None:
+        h = self.history
+        if not volume_ids:
+            return
+        after = h.last_ts(f"{iid}|ebs_mbs")
+        per_volume: list[dict[float, tuple[float, float]]] = []
+        for vid in volume_ids:
+            iops = {ts: v for ts, v in h.points_after(f"{vid}|iops", after)}
+            mib = {ts: v for ts, v in h.points_after(f"{vid}|mibps", after)}
+            per_volume.append({ts: (iops[ts], mib[ts]) for ts in iops if ts in mib})
+        common = set(per_volume[0])
+        for points in per_volume[1:]:
+            common &= set(points)
+        for ts in sorted(common):
+            h.add(f"{iid}|ebs_iops", ts, sum(p[ts][0] for p in per_volume))
+            h.add(f"{iid}|ebs_mbs", ts, sum(p[ts][1] for p in per_volume) * MB_PER_MIB)
+
+    def _volume_view(
+        self,
+        region: str,
+        vol: dict[str, Any],
+        inst_iops: float | None,
+        batch: MetricBatch,
+        inst: InstanceView,
+        inst_mbs: float | None,
+        period: int | None,
+        now_ts: float,
+    ) -> VolumeView:
+        vid = str(vol.get("VolumeId"))
+        vtype = str(vol.get("VolumeType"))
+        size = vol.get("Size")
+        limit = volume_limit(vtype, size, vol.get("Iops"), vol.get("Throughput"))
+        attachments = vol.get("Attachments") or [{}]
+        reasons: list[str] = []
+        if limit is None:
+            reasons.append(f"volume type {vtype!r} has no known limits")
+        elif limit.baseline_iops is None:
+            reasons.append(f"{vtype} without provisioned Iops: limits unknown")
+        h = self.history
+        # Derive new periods: IOPS, MiB/s and idle share per timestamp.
+        after = h.last_ts(f"{vid}|iops")
+        raw = {m: _new_points(batch.series.get(f"{vid}|{m}"), after) for m in VOLUME_METRICS}
+        for ts in sorted(set(raw["VolumeReadOps"]) & set(raw["VolumeWriteOps"])):
+            h.add(f"{vid}|iops", ts, (raw["VolumeReadOps"][ts] + raw["VolumeWriteOps"][ts]) / VOLUME_PERIOD)
+            if ts in raw["VolumeReadBytes"] and ts in raw["VolumeWriteBytes"]:
+                total = raw["VolumeReadBytes"][ts] + raw["VolumeWriteBytes"][ts]
+                h.add(f"{vid}|mibps", ts, mibps(total, VOLUME_PERIOD))
+            if ts in raw["VolumeIdleTime"]:
+                h.add(f"{vid}|idle", ts, min(1.0, raw["VolumeIdleTime"][ts] / VOLUME_PERIOD))
+        balance_pt = _latest(batch.series.get(f"{vid}|BurstBalance"))
+        balance = balance_pt[1] if balance_pt else None
+        own_iops = limit.iops_now(balance) if limit else None
+        own_mibps = limit.mibps_now(balance) if limit else None
+        inst_mibps = None if inst_mbs is None else inst_mbs / MB_PER_MIB
+        stale_after = now_ts - (3 * VOLUME_PERIOD + 300)
+        latest_iops = h.latest(f"{vid}|iops")
+        latest_mib = h.latest(f"{vid}|mibps")
+        iops = latest_iops[1] if latest_iops and latest_iops[0] >= stale_after and period else None
+        mib = latest_mib[1] if latest_mib and latest_mib[0] >= stale_after and period else None
+        idle_pt = h.latest(f"{vid}|idle")
+        dims = (Dimension(iops, own_iops, inst_iops), Dimension(mib, own_mibps, inst_mibps))
+        bound = binding(dims)
+        if period and iops is None and inst.state == "running":
+            reasons.append("no AWS/EBS datapoints in the last minutes (metric gap)")
+        if bound.utilization is not None and latest_iops is not None:
+            h.add(f"{vid}|util", latest_iops[0], bound.utilization)
+        return VolumeView(
+            region=region,
+            volume_id=vid,
+            name=_tags(vol).get("Name", ""),
+            volume_type=vtype,
+            size_gib=size,
+            state=str(vol.get("State", "")),
+            instance_id=inst.instance_id,
+            device=str(attachments[0].get("Device", "")),
+            limit=limit,
+            iops=iops,
+            throughput_mibps=mib,
+            burst_balance_pct=balance,
+            idle_fraction=idle_pt[1] if idle_pt else None,
+            iops_ceiling=dims[0].ceiling,
+            mibps_ceiling=dims[1].ceiling,
+            iops_capped_by=_dim_side(dims[0]),
+            mibps_capped_by=_dim_side(dims[1]),
+            utilization=bound.utilization,
+            capped_by=_side(bound, other="instance", own="volume"),
+            level=level(bound.utilization, self.thresholds),
+            history=h.values(f"{vid}|util"),
+            reasons=tuple(reasons),
+            own_iops=own_iops,
+            own_mibps=own_mibps,
+        )
+
+    def _hints(self, view: InstanceView) -> list[Hint]:
+        h = self.history
+        hints: list[Hint] = []
+        if view.state != "running":
+            return hints
+        iid = view.instance_id
+        span = h.span_minutes(f"{iid}|NetworkIn")
+        if span >= 15:
+            lim = view.limits
+            peaks = [
+                _ratio(h.peak(f"{iid}|NetworkIn"), lim.net_baseline_mbps),
+                _ratio(h.peak(f"{iid}|NetworkOut"), lim.net_baseline_mbps),
+                _ratio(h.peak(f"{iid}|ebs_mbs"), view.ebs_ceiling_mbs),
+                _ratio(h.peak(f"{iid}|ebs_iops"), view.ebs_ceiling_iops),
+            ]
+            peaks += [h.peak(f"{v.volume_id}|util") for v in view.volumes]
+            known = [p for p in peaks if p is not None]
+            # Only when every gauge is known: an unknown limit is no evidence of idleness.
+            if known and len(known) == len(peaks):
+                hint = instance_hint(iid, max(known), span)
+                if hint is not None:
+                    hints.append(hint)
+        root = view.root_device
+        for vol in view.volumes:
+            if vol.device and vol.device == root:
+                continue  # a boot volume idles by nature and cannot be provisioned much lower
+            vspan = h.span_minutes(f"{vol.volume_id}|iops")
+            usage = VolumeUsage(
+                volume_id=vol.volume_id,
+                volume_type=vol.volume_type,
+                size_gib=vol.size_gib,
+                peak_iops=h.peak(f"{vol.volume_id}|iops"),
+                peak_mibps=h.peak(f"{vol.volume_id}|mibps"),
+                peak_utilization=h.peak(f"{vol.volume_id}|util") if vspan >= 15 else None,
+                idle_fraction=h.lowest(f"{vol.volume_id}|idle") if vspan >= 15 else None,
+                window_minutes=vspan,
+                at_gp3_floor=vol.limit is not None
+                and (vol.limit.baseline_iops or 0) <= 3000
+                and (vol.limit.baseline_mibps or 0) <= 125,
+            )
+            hints.extend(volume_hints(usage))
+        return hints
+
+    def _quota_view(self, region: str, quota: dict[str, Any] | None, batch: MetricBatch) -> QuotaView:
+        if quota is None:
+            return QuotaView(
+                region, VCPU_QUOTA_CODE, VCPU_QUOTA_NAME, None, None, None, "unknown", "not fetched"
+            )
+        problem = quota.get("_problem")
+        if isinstance(problem, AwsProblem):
+            return QuotaView(
+                region, VCPU_QUOTA_CODE, VCPU_QUOTA_NAME, None, None, None, "unknown", problem.one_line()
+            )
+        value = quota.get("Value")
+        usage = _latest_value(batch.series.get(f"quota|{region}"))
+        reason = ""
+        if usage is None:
+            reason = "no AWS/Usage ResourceCount datapoints in the last minutes"
+        util = usage / float(value) if usage is not None and value else None
+        return QuotaView(
+            region,
+            VCPU_QUOTA_CODE,
+            str(quota.get("QuotaName") or VCPU_QUOTA_NAME),
+            None if value is None else float(value),
+            usage,
+            util,
+            level(util, self.thresholds),
+            reason,
+        )
+
+
+@dataclass
+class _RegionResult:
+    instances: list[InstanceView] = field(default_factory=list)
+    unattached: list[VolumeView] = field(default_factory=list)
+    quotas: list[QuotaView] = field(default_factory=list)
+    errors: list[ApiError] = field(default_factory=list)
+    hints: list[Hint] = field(default_factory=list)
+    queries: int = 0
+
+
+class _Plan:
+    """The queries of one region's cycle."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.queries: list[MetricQuery] = []
+        self.periods: dict[str, int] = {}
+        self.metrics_problem = ""
+
+    def q(
+        self, key: str, namespace: str, metric: str, dims: tuple[tuple[str, str], ...], stat: str, period: int
+    ) -> None:
+        self.queries.append(MetricQuery(key, namespace, metric, dims, stat, period))
+
+    def add_instance(self, inst: dict[str, Any], vols: list[dict[str, Any]], agent: _AgentCatalog) -> None:
+        iid = str(inst.get("InstanceId"))
+        detailed = (inst.get("Monitoring") or {}).get("State") == "enabled"
+        period = 60 if detailed else 300
+        self.periods[iid] = period
+        if (inst.get("State") or {}).get("Name") != "running":
+            return
+        dims = (("InstanceId", iid),)
+        for metric in ("NetworkIn", "NetworkOut"):
+            self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Sum", period)
+        for metric in ("EBSByteBalance%", "EBSIOBalance%"):
+            self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Average", period)
+        if iid in agent.memory:
+            self.q(f"{iid}|mem", "CWAgent", "mem_used_percent", agent.memory[iid], "Average", 60)
+        for n, disk_dims in enumerate(agent.disks.get(iid, [])):
+            self.q(f"{iid}|disk|{n}", "CWAgent", "disk_used_percent", disk_dims, "Maximum", 60)
+        for metric, dim_sets in sorted(agent.ena.get(iid, {}).items()):
+            for n, eth_dims in enumerate(dim_sets):
+                self.q(f"{iid}|eth|{metric}|{n}", "CWAgent", metric, eth_dims, "Sum", 60)
+        for vol in vols:
+            vid = str(vol.get("VolumeId"))
+            vdims = (("VolumeId", vid),)
+            for metric in VOLUME_METRICS:
+                self.q(f"{vid}|{metric}", "AWS/EBS", metric, vdims, "Sum", VOLUME_PERIOD)
+            if vol.get("VolumeType") in BURSTING_VOLUME_TYPES:
+                self.q(f"{vid}|BurstBalance", "AWS/EBS", "BurstBalance", vdims, "Average", VOLUME_PERIOD)
+
+
+def _quota_query(region: str, quota: dict[str, Any] | None) -> MetricQuery | None:
+    if quota is None or "_problem" in quota:
+        return None
+    usage = quota.get("UsageMetric") or {}
+    namespace = str(usage.get("MetricNamespace") or "AWS/Usage")
+    metric = str(usage.get("MetricName") or "ResourceCount")
+    dims_map = usage.get("MetricDimensions") or dict(VCPU_USAGE_DIMENSIONS)
+    stat = str(usage.get("MetricStatisticRecommendation") or "Maximum")
+    dims = tuple(sorted((str(k), str(v)) for k, v in dims_map.items()))
+    return MetricQuery(f"quota|{region}", namespace, metric, dims, stat, 60)
+
+
+def _unattached_view(region: str, vol: dict[str, Any]) -> VolumeView:
+    vtype = str(vol.get("VolumeType"))
+    return VolumeView(
+        region=region,
+        volume_id=str(vol.get("VolumeId")),
+        name=_tags(vol).get("Name", ""),
+        volume_type=vtype,
+        size_gib=vol.get("Size"),
+        state=str(vol.get("State", "")),
+        instance_id=None,
+        device="",
+        limit=volume_limit(vtype, vol.get("Size"), vol.get("Iops"), vol.get("Throughput")),
+        reasons=("unattached: no I/O",),
+    )
+
+
+def _limits_unavailable() -> InstanceLimits:
+    reason = "DescribeInstanceTypes failed (see errors)"
+    return InstanceLimits(ebs_reason=reason, net_reason=reason)
+
+
+def _latest_value(series: Series | None) -> float | None:
+    point = _latest(series)
+    return None if point is None else point[1]
+
+
+def _ratio(value: float | None, limit: float | None) -> float | None:
+    return None if value is None or not limit else value / limit
+
+
+def _sum_known(values: list[float | None]) -> float | None:
+    if any(v is None for v in values):
+        return None
+    return sum(v for v in values if v is not None)
+
+
+def _side(bound: Binding, *, other: str, own: str) -> str | None:
+    if bound.by_other is None:
+        return None
+    return other if bound.by_other else own
+
+
+def _dim_side(dim: Dimension) -> str | None:
+    side = dim.capped_by_other
+    if side is None:
+        return None
+    return "instance" if side else "volume"
+
+
+def _replace(view: InstanceView, **changes: Any) -> InstanceView:
+    return dataclasses.replace(view, **changes)
+
+
+async def poll(factory: ClientFactory) -> LimitsSnapshot:
+    """One cycle with a fresh poller (``warroom snapshot limits``): reads the last hour for hints."""
+    return await LimitsPoller(factory).poll()
