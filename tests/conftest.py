@@ -38,6 +38,11 @@ def sim() -> Iterator[SimServer]:
         server = SimServer(seed=7, live=False, port=SNAPSHOT_PORT).start()
     except OSError:
         server = SimServer(seed=7, live=False).start()
+    # The frozen clock of the UI tests (tests/helpers.FROZEN) gets its own hour of metrics, so
+    # gauges and charts in snapshots are the same whenever the tests run.
+    from tests.frozen import FROZEN
+
+    server.workload.write_minutes(FROZEN, 190)
     try:
         yield server
     finally:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from textual.pilot import Pilot
 
+from tests.frozen import FROZEN
 from tui.app import WarroomApp, make_app
 from tui.aws.clients import AwsTarget
 from tui.screens.base import PaneScreen
 from tui.settings import Settings
-
-FROZEN = datetime(2026, 11, 26, 3, 0, 0, tzinfo=UTC)
 
 
 def frozen_clock() -> datetime:

@@ -23,6 +23,7 @@ from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
 from tui.screens.help import HelpScreen, KeyRow
 from tui.screens.jump import JumpScreen
+from tui.screens.limits import LimitsScreen
 from tui.screens.overview import OverviewScreen
 from tui.settings import Settings
 from widgets.header import HeaderBar
@@ -44,7 +45,13 @@ def _panes() -> tuple[PaneSpec, ...]:
             "1",
             lambda app: OverviewScreen(app.pane_context, interval=app.settings.intervals.overview),
         ),
-        PaneSpec("activity", "Activity", "2", lambda app: ActivityScreen(lambda: tuple(app.activity))),
+        PaneSpec(
+            "limits",
+            "Limits",
+            "2",
+            lambda app: LimitsScreen(app.pane_context, interval=app.settings.intervals.limits),
+        ),
+        PaneSpec("activity", "Activity", "9", lambda app: ActivityScreen(lambda: tuple(app.activity))),
     )
 
 

@@ -75,7 +75,7 @@ async def test_help_lists_pane_and_global_keys_and_closes(sim_url: str) -> None:
 async def test_number_keys_and_jump_switch_panes(sim_url: str) -> None:
     app = sim_app(sim_url)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("2")
+        await pilot.press("9")
         await pilot.pause()
         assert isinstance(app.screen, ActivityScreen)
         assert app.screen.query_one(HeaderBar).pane == "Activity"
@@ -154,7 +154,7 @@ async def test_failed_poll_marks_stale_and_records_activity(sim_url: str) -> Non
         assert "access denied" in screen.query_one("#card-us-east-1-ec2", Card).problem
         assert "identity unknown" in screen.query_one(HeaderBar).render().plain
         assert any(e.level == "warning" and e.pane == "Overview" for e in app.activity)
-        await pilot.press("2")
+        await pilot.press("9")
         await pilot.pause()
         assert isinstance(app.screen, ActivityScreen)
 

@@ -741,8 +741,16 @@ class LimitsPoller:
         components = [u for u in (net_util, ebs_bind.utilization) if u is not None]
         components += [v.utilization for v in volumes if v.utilization is not None]
         total_util = max(components) if components else None
-        if total_util is not None:
-            h.add(f"{iid}|util", now_ts, total_util)
+        self._derive_instance_util(
+            iid,
+            [f"{v.volume_id}|util" for v in volumes],
+            (
+                (f"{iid}|ebs_mbs", ebs_dims[0].ceiling),
+                (f"{iid}|ebs_iops", ebs_dims[1].ceiling),
+                (f"{iid}|NetworkIn", limits.net_baseline_mbps),
+                (f"{iid}|NetworkOut", limits.net_baseline_mbps),
+            ),
+        )
         return _replace(
             base,
             net_in_mbps=net_in,
@@ -767,6 +775,25 @@ class LimitsPoller:
             history=h.values(f"{iid}|util"),
             reasons=tuple(reasons),
         )
+
+    def _derive_instance_util(
+        self, iid: str, fractions: list[str], against: tuple[tuple[str, float | None], ...]
+    ) -> None:
+        """The instance's busiest gauge per timestamp, for its trend: volume utilizations as they
+        are, and rates divided by their ceiling."""
+        h = self.history
+        after = h.last_ts(f"{iid}|util")
+        busiest: dict[float, float] = {}
+        for key in fractions:
+            for ts, value in h.points_after(key, after):
+                busiest[ts] = max(busiest.get(ts, 0.0), value)
+        for key, ceiling in against:
+            if not ceiling:
+                continue
+            for ts, value in h.points_after(key, after):
+                busiest[ts] = max(busiest.get(ts, 0.0), value / ceiling)
+        for ts in sorted(busiest):
+            h.add(f"{iid}|util", ts, busiest[ts])
 
     def _derive_instance_ebs(self, iid: str, volume_ids: list[str]) -> None:
         h = self.history
@@ -807,21 +834,28 @@ class LimitsPoller:
         elif limit.baseline_iops is None:
             reasons.append(f"{vtype} without provisioned Iops: limits unknown")
         h = self.history
-        # Derive new periods: IOPS, MiB/s and idle share per timestamp.
-        after = h.last_ts(f"{vid}|iops")
-        raw = {m: _new_points(batch.series.get(f"{vid}|{m}"), after) for m in VOLUME_METRICS}
-        for ts in sorted(set(raw["VolumeReadOps"]) & set(raw["VolumeWriteOps"])):
-            h.add(f"{vid}|iops", ts, (raw["VolumeReadOps"][ts] + raw["VolumeWriteOps"][ts]) / VOLUME_PERIOD)
-            if ts in raw["VolumeReadBytes"] and ts in raw["VolumeWriteBytes"]:
-                total = raw["VolumeReadBytes"][ts] + raw["VolumeWriteBytes"][ts]
-                h.add(f"{vid}|mibps", ts, mibps(total, VOLUME_PERIOD))
-            if ts in raw["VolumeIdleTime"]:
-                h.add(f"{vid}|idle", ts, min(1.0, raw["VolumeIdleTime"][ts] / VOLUME_PERIOD))
         balance_pt = _latest(batch.series.get(f"{vid}|BurstBalance"))
         balance = balance_pt[1] if balance_pt else None
         own_iops = limit.iops_now(balance) if limit else None
         own_mibps = limit.mibps_now(balance) if limit else None
         inst_mibps = None if inst_mbs is None else inst_mbs / MB_PER_MIB
+        # Derive new periods: IOPS, MiB/s, idle share and utilization per timestamp.
+        after = h.last_ts(f"{vid}|iops")
+        raw = {m: _new_points(batch.series.get(f"{vid}|{m}"), after) for m in VOLUME_METRICS}
+        for ts in sorted(set(raw["VolumeReadOps"]) & set(raw["VolumeWriteOps"])):
+            ts_iops = (raw["VolumeReadOps"][ts] + raw["VolumeWriteOps"][ts]) / VOLUME_PERIOD
+            h.add(f"{vid}|iops", ts, ts_iops)
+            ts_mib: float | None = None
+            if ts in raw["VolumeReadBytes"] and ts in raw["VolumeWriteBytes"]:
+                ts_mib = mibps(raw["VolumeReadBytes"][ts] + raw["VolumeWriteBytes"][ts], VOLUME_PERIOD)
+                h.add(f"{vid}|mibps", ts, ts_mib)
+            if ts in raw["VolumeIdleTime"]:
+                h.add(f"{vid}|idle", ts, min(1.0, raw["VolumeIdleTime"][ts] / VOLUME_PERIOD))
+            ts_util = binding(
+                (Dimension(ts_iops, own_iops, inst_iops), Dimension(ts_mib, own_mibps, inst_mibps))
+            ).utilization
+            if ts_util is not None:
+                h.add(f"{vid}|util", ts, ts_util)
         stale_after = now_ts - (3 * VOLUME_PERIOD + 300)
         latest_iops = h.latest(f"{vid}|iops")
         latest_mib = h.latest(f"{vid}|mibps")
@@ -832,8 +866,6 @@ class LimitsPoller:
         bound = binding(dims)
         if period and iops is None and inst.state == "running":
             reasons.append("no AWS/EBS datapoints in the last minutes (metric gap)")
-        if bound.utilization is not None and latest_iops is not None:
-            h.add(f"{vid}|util", latest_iops[0], bound.utilization)
         return VolumeView(
             region=region,
             volume_id=vid,

@@ -235,7 +235,6 @@ class Workload:
 
     def tick(self, now: datetime | None = None) -> int:
         """Write every complete minute not yet written (at most the backfill window); return how many."""
-        generator = self.generator
         moment = now if now is not None else self._clock()
         last_complete = minute_of(moment) - 1
         with self._tick_lock:
@@ -243,33 +242,46 @@ class Workload:
             first = oldest if self._last_written is None else max(self._last_written + 1, oldest)
             if first > last_complete:
                 return 0
-            state = generator.catalog_state
-            if self.track_ec2:
-                try:
-                    state = self.live_state()
-                except (AttributeError, KeyError, RuntimeError):
-                    logger.debug("reading moto's EC2 state failed; using the catalog's", exc_info=True)
-            series = generator.window(
-                first,
-                last_complete,
-                multipliers=dict(self.multipliers),
-                load_factors=dict(self.load_factors),
-                state=state,
-            )
-            from tui.sim.extensions.cloudwatch import put_series
-
-            for key, points in series.items():
-                put_series(
-                    self.account_id,
-                    self.region,
-                    key.namespace,
-                    key.metric,
-                    key.dimension_map,
-                    points,
-                    unit=key.unit,
-                )
+            self._write(first, last_complete)
             self._last_written = last_complete
             return last_complete - first + 1
+
+    def _write(self, first: int, last: int) -> None:
+        """Generate and store the datapoints of minutes ``first``..``last`` (hold the tick lock)."""
+        generator = self.generator
+        state = generator.catalog_state
+        if self.track_ec2:
+            try:
+                state = self.live_state()
+            except (AttributeError, KeyError, RuntimeError):
+                logger.debug("reading moto's EC2 state failed; using the catalog's", exc_info=True)
+        series = generator.window(
+            first,
+            last,
+            multipliers=dict(self.multipliers),
+            load_factors=dict(self.load_factors),
+            state=state,
+        )
+        from tui.sim.extensions.cloudwatch import put_series
+
+        for key, points in series.items():
+            put_series(
+                self.account_id,
+                self.region,
+                key.namespace,
+                key.metric,
+                key.dimension_map,
+                points,
+                unit=key.unit,
+            )
+
+    def write_minutes(self, end: datetime, minutes: int) -> int:
+        """Write the ``minutes`` complete minutes before ``end``, whatever was written before, so a
+        fixed moment (a test's frozen clock) has data; the live schedule is left as it was."""
+        last = minute_of(end) - 1
+        with self._tick_lock:
+            self._write(last - minutes + 1, last)
+        return minutes
 
     @property
     def metrics_running(self) -> bool:

@@ -1,0 +1,139 @@
+"""The Limits pane driven with keys against the simulator's payments fleet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+from textual.pilot import Pilot
+
+from tests.helpers import frozen_clock, sim_settings
+from tui.app import WarroomApp, make_app
+from tui.aws.clients import ClientFactory
+from tui.screens.instance import InstanceScreen
+from tui.screens.limits import LimitsScreen
+from widgets.vtable import VirtualTable
+
+
+async def _limits(pilot: Pilot[Any], *, within: float = 20.0) -> LimitsScreen:
+    await pilot.press("2")
+    waited = 0.0
+    while waited < within:
+        screen = pilot.app.screen
+        if isinstance(screen, LimitsScreen) and (screen.snapshot is not None or screen.failures):
+            await pilot.pause()
+            return screen
+        await pilot.pause(0.1)
+        waited += 0.1
+    raise AssertionError("the Limits pane showed no data in time")
+
+
+def _keys(screen: LimitsScreen) -> list[str]:
+    return [row.key for row in screen.query_one(VirtualTable).rows]
+
+
+def _app(url: str, **overrides: Any) -> WarroomApp:
+    return make_app(sim_settings(url, **overrides), clock=frozen_clock)
+
+
+async def test_every_instance_is_listed_busiest_first(sim_url: str) -> None:
+    app = _app(sim_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await _limits(pilot)
+        snapshot = screen.snapshot
+        assert snapshot is not None and snapshot.error is None
+        names = {i.name for i in snapshot.instances}
+        assert {"payments-db-1", "ledger-1", "ingest-1", "batch-reports-1"} <= names
+        assert len(_keys(screen)) == len(snapshot.instances) == 11
+        utils = [i.utilization for i in snapshot.instances if i.utilization is not None]
+        assert utils == sorted(utils, reverse=True)
+        assert snapshot.period_s == 60
+        db = next(i for i in snapshot.instances if i.name == "payments-db-1")
+        data = next(v for v in db.volumes if v.device == "/dev/sdf")
+        assert data.capped_by == "instance"
+        assert data.mibps_capped_by == "instance"
+        assert data.utilization is not None and data.utilization > 0.3
+        stopped = next(i for i in snapshot.instances if i.name == "batch-reports-1")
+        assert stopped.utilization is None and "not running" in stopped.reasons[0]
+        quota = snapshot.quotas[0]
+        assert quota.code == "L-1216C47A" and quota.value == 640 and quota.usage is not None
+        assert {h.kind for h in snapshot.hints} >= {"unattached", "gp2-to-gp3", "io-to-gp3", "to-st1", "idle"}
+
+
+async def test_filter_sort_and_clear(sim_url: str) -> None:
+    app = _app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _limits(pilot)
+        everything = _keys(screen)
+        await pilot.press("slash", *"SETTLEMENT")
+        await pilot.pause()
+        shown = _keys(screen)
+        assert screen.snapshot is not None
+        names = {i.instance_id: i.name for i in screen.snapshot.instances}
+        assert {names[k] for k in shown} == {"settlement-worker-1", "settlement-worker-2"}
+        await pilot.press("escape")
+        await pilot.pause()
+        assert sorted(_keys(screen)) == sorted(everything)
+        await pilot.press("slash", *"Role=database")
+        await pilot.pause()
+        assert {names[k] for k in _keys(screen)} == {"payments-db-1", "ledger-1"}
+        await pilot.press("enter", "escape")
+        await pilot.pause()
+        await pilot.press("s", "s", "s")  # busiest, network, EBS, then by name
+        await pilot.pause()
+        ordered = [names[k] for k in _keys(screen)]
+        assert ordered == sorted(ordered)
+        await pilot.press("slash", *"no-such-box")
+        await pilot.pause()
+        table = screen.query_one(VirtualTable)
+        assert _keys(screen) == [] and "no-such-box" in table.empty_text
+
+
+async def test_enter_opens_the_instance_and_esc_returns(sim_url: str) -> None:
+    app = _app(sim_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await _limits(pilot)
+        assert screen.snapshot is not None
+        db = next(i for i in screen.snapshot.instances if i.name == "payments-db-1")
+        table = screen.query_one(VirtualTable)
+        assert table.move_cursor_to_key(db.instance_id)
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, InstanceScreen) and detail.view is not None
+        assert detail.view.instance_id == db.instance_id
+        volumes = detail.query_one("#inst-volumes", VirtualTable)
+        assert {row.key for row in volumes.rows} == {v.volume_id for v in db.volumes}
+        waited = 0.0
+        while detail.history is None and waited < 10:
+            await pilot.pause(0.1)
+            waited += 0.1
+        assert detail.history is not None
+        assert detail.history.net_in_mbps, "three hours of network history for the charts"
+        assert any(v.iops for v in detail.history.volumes.values())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LimitsScreen)
+
+
+async def test_a_denied_api_is_shown_in_the_pane(sim_url: str) -> None:
+    settings = sim_settings(sim_url)
+    factory = ClientFactory(settings.target)
+    ec2 = await factory.client("ec2", "us-east-1")
+
+    def deny(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "UnauthorizedOperation", "Message": "not allowed to DescribeVolumes"}},
+            "DescribeVolumes",
+        )
+
+    ec2.meta.events.register("before-call.ec2.DescribeVolumes", deny)
+    app = make_app(settings, factory=factory, clock=frozen_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await _limits(pilot)
+        snapshot = screen.snapshot
+        assert snapshot is not None and snapshot.instances
+        assert any(e.api == "ec2:DescribeVolumes" for e in snapshot.errors)
+        errors = str(screen.query_one("#limits-errors").render())
+        assert "ec2:DescribeVolumes" in errors
+        assert all(i.volumes == () for i in snapshot.instances)

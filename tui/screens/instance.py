@@ -1,0 +1,378 @@
+"""One instance from the Limits pane: its gauges, each attached volume against its own limit and the
+instance's, which ceiling binds, charts of the last hours with the limit lines, and its hints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.color import Color
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual_plotext import PlotextPlot
+
+from tui.aws.errors import classify
+from tui.aws.limits import InstanceView, LimitsSnapshot, VolumeView
+from tui.aws.limits_history import InstanceHistory, instance_history
+from tui.aws.limits_math import Thresholds, level
+from tui.context import PaneContext
+from tui.screens import limits_format as fmt
+from widgets.gauge import Gauge, gauge
+from widgets.header import HeaderBar
+from widgets.safe import clean
+from widgets.vtable import Cell, Column, TableRow, VirtualTable
+
+HISTORY_HOURS = 3.0
+HISTORY_REFRESH_S = 60.0
+GAUGE_WIDTH = 40
+
+VOLUME_COLUMNS = (
+    Column("device", "DEVICE", 10),
+    Column("id", "VOLUME", 21),
+    Column("type", "TYPE", 8),
+    Column("size", "SIZE", 8, align="right"),
+    Column("iops", "IOPS vs ceiling", 18),
+    Column("mib", "MiB/s vs ceiling", 18),
+    Column("burst", "BURST", 6, align="right"),
+    Column("cap", "CAPPED BY", 9),
+    Column("name", "NAME", 10, flex=True),
+)
+NARROW_VOLUME_COLUMNS = (
+    Column("device", "DEVICE", 9),
+    Column("type", "TYPE", 4),
+    Column("iops", "IOPS", 16),
+    Column("mib", "MiB/s", 16),
+    Column("burst", "BURST", 5, align="right"),
+    Column("cap", "CAP BY", 8),
+    Column("name", "NAME", 6, flex=True),
+)
+
+
+def volume_row(vol: VolumeView, thresholds: Thresholds, columns: tuple[Column, ...]) -> TableRow:
+    iops_util = None if vol.iops is None or not vol.iops_ceiling else vol.iops / vol.iops_ceiling
+    mib_util = (
+        None
+        if vol.throughput_mibps is None or not vol.mibps_ceiling
+        else vol.throughput_mibps / vol.mibps_ceiling
+    )
+    cells: dict[str, Cell] = {
+        "device": vol.device,
+        "id": vol.volume_id,
+        "type": vol.volume_type,
+        "size": f"{vol.size_gib:,} GiB" if vol.size_gib is not None else fmt.UNKNOWN,
+        "burst": fmt.pct(vol.burst_balance_pct) if vol.burst_balance_pct is not None else fmt.NOT_PUBLISHED,
+        "cap": vol.capped_by or fmt.UNKNOWN,
+        "name": clean(vol.name),
+    }
+    for key, util in (("iops", iops_util), ("mib", mib_util)):
+        width = next(c.width for c in columns if c.key == key)
+        cells[key] = gauge(util, width, level(util, thresholds))
+    return TableRow(
+        vol.volume_id,
+        tuple(cells[c.key] for c in columns),
+        level=vol.level if vol.level in ("warn", "critical") else "",
+    )
+
+
+class InstanceScreen(Screen[None]):
+    """Opened from the Limits pane with Enter; Esc goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("r", "reload_history", "Reload charts"),
+    ]
+
+    DEFAULT_CSS = """
+    InstanceScreen #inst-title { height: 1; padding: 0 1; text-style: bold; color: $accent; }
+    InstanceScreen #inst-gauges { height: auto; padding: 0 1; }
+    InstanceScreen #inst-notes { height: auto; padding: 0 1; color: $warning; }
+    InstanceScreen #inst-volumes { height: 4; }
+    InstanceScreen #inst-charts { height: 1fr; min-height: 10; }
+    InstanceScreen PlotextPlot { width: 1fr; height: 1fr; }
+    InstanceScreen #inst-chart-status { height: 1; padding: 0 1; color: $text-muted; }
+    InstanceScreen #inst-hints { height: auto; max-height: 6; padding: 0 1; }
+    """
+
+    def __init__(self, ctx: PaneContext, snapshot: LimitsSnapshot, instance_id: str) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.instance_id = instance_id
+        self.snapshot = snapshot
+        self.view: InstanceView | None = self._find(snapshot)
+        self.history: InstanceHistory | None = None
+        self.selected_volume: str | None = None
+
+    def _find(self, snapshot: LimitsSnapshot) -> InstanceView | None:
+        return next((i for i in snapshot.instances if i.instance_id == self.instance_id), None)
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        with Vertical(classes="pane-body"):
+            yield Static("", id="inst-title")
+            with Vertical(id="inst-gauges"):
+                for key, label in (
+                    ("net-in", "network in"),
+                    ("net-out", "network out"),
+                    ("ebs-mbs", "EBS MB/s"),
+                    ("ebs-iops", "EBS IOPS"),
+                    ("mem", "memory used"),
+                    ("disk", "disk used"),
+                ):
+                    yield Gauge(label=label, gauge_width=GAUGE_WIDTH, label_width=14, id=f"g-{key}")
+            yield Static("", id="inst-notes")
+            yield VirtualTable(VOLUME_COLUMNS, empty_text="no volumes attached", id="inst-volumes")
+            yield Static("loading the last 3 h…", id="inst-chart-status")
+            with Horizontal(id="inst-charts"):
+                yield PlotextPlot(id="chart-net")
+                yield PlotextPlot(id="chart-iops")
+                yield PlotextPlot(id="chart-mib")
+            with VerticalScroll(id="inst-hints"):
+                yield Static("", id="inst-hints-text")
+        yield Footer()
+
+    def on_resize(self) -> None:
+        self._show()
+
+    def on_mount(self) -> None:
+        self._sync_header()
+        self._show()
+        self.query_one(VirtualTable).focus()
+        self.load_history()
+        self.set_interval(HISTORY_REFRESH_S, self.load_history, name="instance-history")
+
+    def _sync_header(self) -> None:
+        app: Any = self.app
+        header = self.query_one(HeaderBar)
+        header.account = getattr(app, "account", "")
+        header.identity_problem = getattr(app, "identity_problem", "")
+        header.profile = self.ctx.settings.target.profile or ""
+        header.regions = self.ctx.factory.regions
+        header.demo = self.ctx.settings.demo
+        header.read_only = self.ctx.settings.read_only
+        header.pane = "Limits \u203a instance"
+
+    def update_view(self, snapshot: LimitsSnapshot) -> None:
+        """A new poll of the Limits pane arrived."""
+        self.snapshot = snapshot
+        self.view = self._find(snapshot)
+        self._show()
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        view = self.view
+        title = self.query_one("#inst-title", Static)
+        if view is None:
+            title.update(Text(f"{self.instance_id}: no longer listed (terminated, or filtered out by AWS)"))
+            return
+        lim = view.limits
+        title.update(
+            Text(
+                f"{clean(view.name) or '(no Name)'}  {view.instance_id}  {view.instance_type}  {view.state}  "
+                f"{view.region}  · period {view.period_s} s"
+            )
+        )
+        stale = view.state != "running"
+        self._gauge(
+            "net-in",
+            None
+            if view.net_in_mbps is None or not lim.net_baseline_mbps
+            else view.net_in_mbps / lim.net_baseline_mbps,
+            f"{fmt.bandwidth(view.net_in_mbps)} of {fmt.bandwidth(lim.net_baseline_mbps)} baseline, "
+            f"peak {fmt.bandwidth(lim.net_peak_mbps)}",
+            stale,
+        )
+        self._gauge(
+            "net-out",
+            None
+            if view.net_out_mbps is None or not lim.net_baseline_mbps
+            else view.net_out_mbps / lim.net_baseline_mbps,
+            f"{fmt.bandwidth(view.net_out_mbps)} of {fmt.bandwidth(lim.net_baseline_mbps)} baseline",
+            stale,
+        )
+        self._gauge(
+            "ebs-mbs",
+            None if view.ebs_mbs is None or not view.ebs_ceiling_mbs else view.ebs_mbs / view.ebs_ceiling_mbs,
+            f"{fmt.num(view.ebs_mbs, 1)} of {fmt.num(view.ebs_ceiling_mbs, 1)} MB/s "
+            f"(baseline {fmt.num(lim.ebs_baseline_mbs, 1)}, max {fmt.num(lim.ebs_max_mbs, 1)}, "
+            f"balance {fmt.pct(view.ebs_byte_balance_pct)})",
+            stale,
+            marks=fmt.ratio_marks(lim.ebs_baseline_mbs, view.ebs_ceiling_mbs),
+        )
+        self._gauge(
+            "ebs-iops",
+            None
+            if view.ebs_iops is None or not view.ebs_ceiling_iops
+            else view.ebs_iops / view.ebs_ceiling_iops,
+            f"{fmt.num(view.ebs_iops)} of {fmt.num(view.ebs_ceiling_iops)} IOPS "
+            f"(baseline {fmt.num(lim.ebs_baseline_iops)}, max {fmt.num(lim.ebs_max_iops)}, "
+            f"balance {fmt.pct(view.ebs_io_balance_pct)}) · binds: {view.ebs_binding or '?'}",
+            stale,
+            marks=fmt.ratio_marks(lim.ebs_baseline_iops, view.ebs_ceiling_iops),
+        )
+        self._gauge(
+            "mem",
+            None if view.memory_used_pct is None else view.memory_used_pct / 100.0,
+            "CWAgent mem_used_percent"
+            if view.memory_used_pct is not None
+            else "not published (no CloudWatch agent)",
+            stale,
+        )
+        self._gauge(
+            "disk",
+            None if view.disk_used_pct is None else view.disk_used_pct / 100.0,
+            "fullest filesystem (CWAgent disk_used_percent)"
+            if view.disk_used_pct is not None
+            else "not published (no CloudWatch agent)",
+            stale,
+        )
+        notes = list(view.reasons)
+        if view.ena is not None:
+            shaped = ", ".join(f"{name} {count:,.0f}" for name, count in view.ena)
+            notes.insert(0, f"ENA allowance exceeded (packets, watched window): {shaped}")
+        for vol in view.volumes:
+            notes.extend(f"{vol.volume_id}: {r}" for r in vol.reasons)
+        self.query_one("#inst-notes", Static).update(Text("\n".join(clean(n) for n in notes)))
+        table = self.query_one(VirtualTable)
+        columns = VOLUME_COLUMNS if self.size.width >= 120 else NARROW_VOLUME_COLUMNS
+        if table.columns != columns:
+            table.set_columns(columns)
+        table.set_rows([volume_row(v, self.ctx.settings.thresholds, columns) for v in view.volumes])
+        table.styles.height = min(len(view.volumes), 7) + 1 if view.volumes else 2
+        if self.selected_volume is None and view.volumes:
+            worst = view.worst_volume or view.volumes[0]
+            self.selected_volume = worst.volume_id
+            table.move_cursor_to_key(worst.volume_id)
+        hints = [h for h in self.snapshot.hints if h.resource_id in {view.instance_id, *self._volume_ids()}]
+        text = Text()
+        text.append(f"Hints ({len(hints)})", "bold")
+        for hint in hints:
+            text.append("\n◆ ")
+            text.append(clean(fmt.hint_subject(hint, self.snapshot)), "bold")
+            text.append(f"  {clean(hint.text)}")
+        self.query_one("#inst-hints-text", Static).update(text)
+        self._draw_charts()
+
+    def _volume_ids(self) -> set[str]:
+        return {v.volume_id for v in self.view.volumes} if self.view else set()
+
+    def _gauge(
+        self, key: str, util: float | None, detail: str, stale: bool, *, marks: tuple[float, ...] = ()
+    ) -> None:
+        widget = self.query_one(f"#g-{key}", Gauge)
+        widget.utilization = None if stale else util
+        widget.level = "unknown" if stale else level(util, self.ctx.settings.thresholds)
+        widget.detail = "not running" if stale else detail
+        widget.marks = marks
+
+    # -- charts ---------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="instance-history", exit_on_error=False)
+    async def load_history(self) -> None:
+        view = self.view
+        status = self.query_one("#inst-chart-status", Static)
+        if view is None or view.state != "running":
+            status.update("no charts: the instance is not running")
+            return
+        try:
+            now: datetime = self.ctx.clock()
+            self.history = await instance_history(self.ctx.factory, view, now=now, hours=HISTORY_HOURS)
+        except Exception as exc:  # the charts say why they are empty
+            problem = classify(exc, profile=self.ctx.settings.target.profile)
+            status.update(Text(f"⚠ charts unavailable: {problem.one_line()}"))
+            return
+        status.update(
+            Text(
+                f"last {HISTORY_HOURS:g} h · level lines: the ceiling in force, and the volume's own "
+                "limit above it when the instance caps it · ↑↓ in the table charts another volume"
+            )
+        )
+        self._draw_charts()
+
+    def action_reload_history(self) -> None:
+        self.load_history()
+
+    @on(VirtualTable.Highlighted, "#inst-volumes")
+    def _volume_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        if event.row_key and event.row_key != self.selected_volume:
+            self.selected_volume = event.row_key
+            self._draw_charts()
+
+    def _colour(self, name: str) -> tuple[int, int, int]:
+        value = self.app.theme_variables.get(name) or self.app.theme_variables.get("foreground") or "white"
+        r, g, b = Color.parse(value).rgb
+        return (r, g, b)
+
+    def _draw_charts(self) -> None:
+        history = self.history
+        view = self.view
+        net = self.query_one("#chart-net", PlotextPlot)
+        iops = self.query_one("#chart-iops", PlotextPlot)
+        mib = self.query_one("#chart-mib", PlotextPlot)
+        if history is None or view is None:
+            return
+        end = self.ctx.clock().timestamp()
+
+        def minutes(points: tuple[tuple[float, float], ...]) -> list[float]:
+            return [(ts - end) / 60.0 for ts, _ in points]
+
+        primary, secondary = self._colour("primary"), self._colour("accent")
+        limit_colour, warn_colour = self._colour("error"), self._colour("warning")
+        plt = net.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title("network Mbps")
+        if history.net_in_mbps:
+            plt.plot(
+                minutes(history.net_in_mbps), [v for _, v in history.net_in_mbps], color=primary, label="in"
+            )
+        if history.net_out_mbps:
+            plt.plot(
+                minutes(history.net_out_mbps),
+                [v for _, v in history.net_out_mbps],
+                color=secondary,
+                label="out",
+            )
+        if view.limits.net_baseline_mbps:
+            plt.hline(view.limits.net_baseline_mbps, limit_colour)
+        plt.ylim(0, None)
+        plt.xlabel("minutes ago")
+        net.refresh()
+
+        vol = next((v for v in view.volumes if v.volume_id == self.selected_volume), None)
+        series = history.volumes.get(self.selected_volume or "")
+        for widget, points, ceiling, own, unit in (
+            (
+                iops,
+                series.iops if series else (),
+                vol.iops_ceiling if vol else None,
+                vol.own_iops if vol else None,
+                "IOPS",
+            ),
+            (
+                mib,
+                series.mibps if series else (),
+                vol.mibps_ceiling if vol else None,
+                vol.own_mibps if vol else None,
+                "MiB/s",
+            ),
+        ):
+            plt = widget.plt
+            plt.clear_data()
+            plt.clear_figure()
+            name = f"{vol.device or vol.volume_id} {vol.volume_type}" if vol else "no volume"
+            plt.title(f"{name} {unit}")
+            if points:
+                plt.plot(minutes(points), [v for _, v in points], color=primary)
+            if ceiling:
+                plt.hline(ceiling, limit_colour)
+            if own and ceiling and own > ceiling:
+                plt.hline(own, warn_colour)
+            plt.ylim(0, None)
+            plt.xlabel("minutes ago")
+            widget.refresh()

@@ -1,0 +1,296 @@
+"""The Limits pane: every instance's network and EBS traffic against its type's limits, and the
+volume that binds; Enter opens an instance with its volumes and charts."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Footer, Input, Static
+
+from tui.aws.errors import AwsProblem
+from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot
+from tui.context import PaneContext
+from tui.screens import limits_format as fmt
+from tui.screens.base import PaneScreen
+from widgets.gauge import Fragment, to_text
+from widgets.safe import clean
+from widgets.vtable import Column, TableRow, VirtualTable
+
+GAUGE_WIDE = 20
+GAUGE_NARROW = 13
+
+
+def columns_for(width: int) -> tuple[Column, ...]:
+    """Which columns fit: all of them from 150 cells, the gauges and name from 80."""
+    if width >= 150:
+        return (
+            Column("name", "NAME", 16, flex=True),
+            Column("id", "INSTANCE", 19),
+            Column("type", "TYPE", 11),
+            Column("state", "STATE", 7),
+            Column("net", "NETWORK vs baseline", GAUGE_WIDE),
+            Column("ebs", "EBS vs ceiling", GAUGE_WIDE),
+            Column("vol", "BUSIEST VOLUME", GAUGE_WIDE),
+            Column("bind", "CAP", 7),
+            Column("mem", "MEM", 4, align="right"),
+            Column("disk", "DISK", 4, align="right"),
+            Column("ena", "ENA", 9),
+            Column("trend", "TREND", 10),
+        )
+    if width >= 110:
+        return (
+            Column("name", "NAME", 14, flex=True),
+            Column("type", "TYPE", 10),
+            Column("net", "NETWORK", GAUGE_WIDE - 2),
+            Column("ebs", "EBS", GAUGE_WIDE - 2),
+            Column("vol", "BUSIEST VOLUME", GAUGE_WIDE - 2),
+            Column("bind", "CAP", 7),
+            Column("mem", "MEM", 4, align="right"),
+            Column("trend", "TREND", 8),
+        )
+    return (
+        Column("name", "NAME", 12, flex=True),
+        Column("type", "TYPE", 9),
+        Column("net", "NET", GAUGE_NARROW),
+        Column("ebs", "EBS", GAUGE_NARROW),
+        Column("vol", "VOLUME", GAUGE_NARROW),
+        Column("bind", "CAP", 7),
+    )
+
+
+def row_for(view: InstanceView, columns: tuple[Column, ...]) -> TableRow:
+    cells: list[str | list[Fragment]] = []
+    # Without a STATE column, a stopped instance says so where its network gauge would be.
+    state_shown = any(c.key == "state" for c in columns)
+    for col in columns:
+        key = col.key
+        if key == "name":
+            cells.append(clean(view.name) or "(no Name tag)")
+        elif key == "id":
+            cells.append(view.instance_id)
+        elif key == "type":
+            cells.append(view.instance_type)
+        elif key == "state":
+            cells.append(view.state)
+        elif key == "net":
+            running = view.state == "running"
+            cells.append(fmt.net_gauge(view, col.width) if running else "" if state_shown else view.state)
+        elif key == "ebs":
+            cells.append(fmt.ebs_gauge(view, col.width) if view.state == "running" else "")
+        elif key == "vol":
+            cells.append(fmt.volume_gauge(view, col.width) if view.state == "running" else "")
+        elif key == "bind":
+            cells.append(fmt.binding_word(view))
+        elif key == "mem":
+            cells.append(fmt.agent_pct(view.memory_used_pct))
+        elif key == "disk":
+            cells.append(fmt.agent_pct(view.disk_used_pct))
+        elif key == "ena":
+            cells.append(fmt.ena_word(view))
+        elif key == "trend":
+            cells.append(fmt.trend(view, col.width))
+        else:
+            cells.append("")
+    return TableRow(view.instance_id, tuple(cells), level=fmt.level_of(view))
+
+
+class LimitsScreen(PaneScreen[LimitsSnapshot]):
+    """Instances against their limits, with hints and the account's vCPU quota."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "sort", "Sort"),
+        Binding("enter", "open", "Open", show=False),
+        Binding("h", "toggle_hints", "Hints"),
+    ]
+
+    PANE: ClassVar[str] = "limits"
+    TITLE: ClassVar[str] = "Limits"
+    HELP: ClassVar[str] = (
+        "Each instance's network (against its baseline bandwidth), EBS traffic (against the ceiling in "
+        "force: its maximum while burst balance lasts, its baseline after) and its busiest volume (against "
+        "min(volume limit, instance limit); CAP says which binds). ▲ warns, ✖ is critical, ? is unknown "
+        "with the reason in the instance view. Enter opens an instance: its volumes, charts and hints."
+    )
+
+    DEFAULT_CSS = """
+    LimitsScreen #limits-summary { height: 1; padding: 0 1; color: $text-muted; }
+    LimitsScreen #limits-quota { height: auto; padding: 0 1; }
+    LimitsScreen #limits-errors { height: auto; max-height: 4; padding: 0 1; color: $warning; }
+    LimitsScreen #limits-filter { display: none; height: 3; margin: 0 1; }
+    LimitsScreen #limits-filter.-shown { display: block; }
+    LimitsScreen #limits-table { height: 1fr; }
+    LimitsScreen #limits-hints-box { height: auto; max-height: 25%; border-top: solid $primary 40%; }
+    LimitsScreen #limits-hints-box.-hidden { display: none; }
+    LimitsScreen #limits-hints { padding: 0 1; }
+    """
+
+    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
+        super().__init__(ctx, interval=interval)
+        self.poller = LimitsPoller(ctx.factory, thresholds=ctx.settings.thresholds, clock=ctx.clock)
+        self.needle = ""
+        self.sort = 0
+        self._columns = columns_for(120)
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with Vertical(classes="pane-body"):
+            yield Static("waiting for the first poll…", id="limits-summary")
+            yield Static("", id="limits-quota")
+            yield Static("", id="limits-errors")
+            yield Input(placeholder="filter: name, id, type, tag or key=value", id="limits-filter")
+            yield VirtualTable(self._columns, empty_text="no instances yet", id="limits-table")
+            with VerticalScroll(id="limits-hints-box"):
+                yield Static("", id="limits-hints")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(VirtualTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        columns = columns_for(event.size.width)
+        if columns != self._columns:
+            self._columns = columns
+            self.query_one(VirtualTable).set_columns(columns)
+            self._fill()
+
+    # -- polling ------------------------------------------------------------------------------
+
+    async def fetch(self) -> LimitsSnapshot:
+        return await self.poller.poll()
+
+    def show(self, snapshot: LimitsSnapshot) -> None:
+        self._fill()
+        self._show_quotas(snapshot)
+        self._show_errors(snapshot)
+        self._show_hints(snapshot)
+        from tui.screens.instance import InstanceScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, InstanceScreen):
+                screen.update_view(snapshot)
+
+    def show_problem(self, problem: AwsProblem) -> None:
+        if self.snapshot is None:
+            self.query_one("#limits-summary", Static).update(Text(f"⚠ {problem.message}"))
+            self.query_one("#limits-errors", Static).update(Text(f"→ {problem.hint}" if problem.hint else ""))
+            self.query_one(VirtualTable).empty_text = f"no data: {problem.message}"
+
+    def _visible(self) -> list[InstanceView]:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return []
+        chosen = [v for v in snapshot.instances if fmt.matches(v, self.needle)]
+        return fmt.sort_views(chosen, fmt.SORTS[self.sort][0])
+
+    def _fill(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        views = self._visible()
+        table = self.query_one(VirtualTable)
+        table.empty_text = f"no instance matches {self.needle!r}" if self.needle else "no instances in view"
+        table.set_rows([row_for(v, self._columns) for v in views])
+        sort_word = fmt.SORTS[self.sort][1]
+        line = fmt.summary(snapshot, len(views)) + f" · sorted {sort_word}"
+        if self.needle:
+            line += f" · filter {self.needle!r}"
+        self.query_one("#limits-summary", Static).update(Text(line))
+
+    def _show_quotas(self, snapshot: LimitsSnapshot) -> None:
+        styles = self._styles()
+        text = Text()
+        for n, quota in enumerate(snapshot.quotas):
+            label, bar, detail = fmt.quota_line(quota)
+            if n:
+                text.append("\n")
+            text.append(f"{label:<22} ", styles.get("muted"))
+            text.append_text(to_text(bar, styles))
+            text.append(f"  {clean(detail)}")
+        self.query_one("#limits-quota", Static).update(text)
+
+    def _show_errors(self, snapshot: LimitsSnapshot) -> None:
+        text = Text()
+        for n, err in enumerate(snapshot.errors):
+            if n:
+                text.append("\n")
+            text.append(f"⚠ {err.api} ({err.region}): {clean(err.message)}")
+            if err.hint:
+                text.append(f" → {clean(err.hint)}")
+        self.query_one("#limits-errors", Static).update(text)
+
+    def _show_hints(self, snapshot: LimitsSnapshot) -> None:
+        text = Text()
+        text.append(f"Right-sizing hints ({len(snapshot.hints)})", "bold")
+        if not snapshot.hints:
+            text.append("  none: nothing stays idle or over-provisioned in the watched window")
+        for hint in snapshot.hints:
+            text.append("\n◆ ")
+            text.append(clean(fmt.hint_subject(hint, snapshot)), "bold")
+            text.append(f"  {clean(hint.text)}")
+        self.query_one("#limits-hints", Static).update(text)
+
+    def _styles(self) -> dict[str, Style]:
+        table = self.query_one(VirtualTable)
+        return {
+            role: table.get_component_rich_style(f"vtable--{role}")
+            for role in ("ok", "warn", "critical", "unknown", "muted", "mark")
+        }
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#limits-filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#limits-filter", Input)
+        if not box.has_class("-shown") and not self.needle:
+            return
+        box.value = ""
+        box.remove_class("-shown")
+        self.needle = ""
+        self._fill()
+        self.query_one(VirtualTable).focus()
+
+    @on(Input.Changed, "#limits-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value
+        self._fill()
+
+    @on(Input.Submitted, "#limits-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one(VirtualTable).focus()
+
+    def action_sort(self) -> None:
+        self.sort = (self.sort + 1) % len(fmt.SORTS)
+        self._fill()
+        self.notify(f"Sorted {fmt.SORTS[self.sort][1]}", timeout=2)
+
+    def action_toggle_hints(self) -> None:
+        self.query_one("#limits-hints-box").toggle_class("-hidden")
+
+    def action_open(self) -> None:
+        key = self.query_one(VirtualTable).cursor_key
+        if key:
+            self._open(key)
+
+    @on(VirtualTable.Selected, "#limits-table")
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        self._open(event.row_key)
+
+    def _open(self, instance_id: str) -> None:
+        from tui.screens.instance import InstanceScreen
+
+        if self.snapshot is None:
+            return
+        self.app.push_screen(InstanceScreen(self.ctx, self.snapshot, instance_id))
