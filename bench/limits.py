@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import math
 import os
 import random
@@ -250,11 +251,12 @@ class Values:
         return [min(high, max(low, level + rng.uniform(-spread, spread))) for _ in range(count)]
 
 
-def write_metrics(fleet: Fleet, now: datetime, seed: int) -> None:
+def write_metrics(fleet: Fleet, now: datetime, seed: int, history: int = HISTORY_MINUTES) -> None:
+    """``history`` minutes of every series up to the minute before ``now``."""
     region = fleet.region
     values = Values(seed)
     rng = values.rng
-    minutes = [now - timedelta(minutes=m) for m in range(HISTORY_MINUTES, 0, -1)]
+    minutes = [now - timedelta(minutes=m) for m in range(history, 0, -1)]
     five = [t for t in minutes if t.minute % 5 == 0]
     series = points = 0
 
@@ -286,7 +288,7 @@ def write_metrics(fleet: Fleet, now: datetime, seed: int) -> None:
                 "mem_used_percent",
                 dims,
                 minutes,
-                values.around(70, rng.uniform(20, 85), 5, 0, 100),
+                values.around(len(minutes), rng.uniform(20, 85), 5, 0, 100),
             )
             disk_dims = dict(dims, **AGENT_DISK_DIMS)
             put(
@@ -294,12 +296,12 @@ def write_metrics(fleet: Fleet, now: datetime, seed: int) -> None:
                 "disk_used_percent",
                 disk_dims,
                 minutes,
-                values.around(70, rng.uniform(10, 85), 1, 0, 100),
+                values.around(len(minutes), rng.uniform(10, 85), 1, 0, 100),
             )
         for disk in host.disks:
             vdims = {"VolumeId": disk.volume_id}
             ceiling = {"gp3": 3000.0, "gp2": 3.0 * GP2_GIB, "io2": float(IO2_IOPS)}[disk.volume_type]
-            iops = values.around(70, rng.uniform(0.05, 0.9) * ceiling, ceiling * 0.1, 0.0, ceiling)
+            iops = values.around(len(minutes), rng.uniform(0.05, 0.9) * ceiling, ceiling * 0.1, 0.0, ceiling)
             reads = [i * rng.uniform(0.3, 0.8) for i in iops]
             writes = [i - r for i, r in zip(iops, reads, strict=True)]
             size = rng.choice((4096.0, 16384.0, 65536.0))
@@ -307,14 +309,20 @@ def write_metrics(fleet: Fleet, now: datetime, seed: int) -> None:
             put("AWS/EBS", "VolumeWriteOps", vdims, minutes, [w * 60.0 for w in writes])
             put("AWS/EBS", "VolumeReadBytes", vdims, minutes, [r * 60.0 * size for r in reads])
             put("AWS/EBS", "VolumeWriteBytes", vdims, minutes, [w * 60.0 * size for w in writes])
-            put("AWS/EBS", "VolumeIdleTime", vdims, minutes, values.around(70, rng.uniform(0, 40), 5, 0, 60))
+            put(
+                "AWS/EBS",
+                "VolumeIdleTime",
+                vdims,
+                minutes,
+                values.around(len(minutes), rng.uniform(0, 40), 5, 0, 60),
+            )
             if disk.volume_type == "gp2":
                 put(
                     "AWS/EBS",
                     "BurstBalance",
                     vdims,
                     minutes,
-                    values.around(70, rng.uniform(40, 100), 3, 0, 100),
+                    values.around(len(minutes), rng.uniform(40, 100), 3, 0, 100),
                 )
     fleet.series = series
     fleet.points = points
@@ -386,16 +394,31 @@ class PollerRun:
 
 
 async def warroom_cycles(
-    url: str, region: str, steady: int, profile: Callable[[list[Cycle]], bool], profile_to: Path | None
+    url: str,
+    fleet: Fleet,
+    base: datetime,
+    seed: int,
+    steady: int,
+    profile: Callable[[list[Cycle]], bool],
+    profile_to: Path | None,
 ) -> PollerRun:
-    """The first cycle and ``steady`` more; then one more under cProfile when ``profile`` says so."""
+    """The first cycle and ``steady`` more; then one more under cProfile when ``profile`` says so.
+
+    The poller's clock starts at ``base`` and each steady cycle happens one minute later, after one
+    more minute of every series is written (untimed), so every cycle derives one new period per
+    series, as a live console polling once a minute does."""
+    region = fleet.region
     factory = ClientFactory(
         AwsTarget(regions=(region,), endpoint_url=url, access_key=SIM_ACCESS_KEY, secret_key=SIM_SECRET_KEY)
     )
-    poller = LimitsPoller(factory)
+    moment = [base + timedelta(seconds=5)]
+    poller = LimitsPoller(factory, clock=lambda: moment[0])
     run = PollerRun([])
     try:
         for number in range(steady + 1):
+            if number:
+                moment[0] = base + timedelta(minutes=number, seconds=5)
+                write_metrics(fleet, base + timedelta(minutes=number), seed + number, history=1)
             before = Counter(factory.calls)
             cpu = time.thread_time()
             wall = time.perf_counter()
@@ -419,6 +442,9 @@ async def warroom_cycles(
                 )
             )
         if profile(run.cycles):
+            extra = steady + 1
+            moment[0] = base + timedelta(minutes=extra, seconds=5)
+            write_metrics(fleet, base + timedelta(minutes=extra), seed + extra, history=1)
             run.profile, run.profiled_cpu_s = await _profiled(poller, profile_to)
     finally:
         await factory.close()
@@ -431,9 +457,10 @@ PROFILE_PARTS = (
     ("  of which timestamps (dateutil)", "botocore/utils.py", "parse_timestamp"),
     ("DescribeInstances (request, parse, filter)", "tui/aws/limits.py", "instances"),
     ("DescribeVolumes (request, parse)", "tui/aws/limits.py", "volumes"),
-    ("GetMetricData (requests, json, conversion)", "tui/aws/metrics.py", "_chunk"),
+    ("GetMetricData (requests, json, conversion)", "tui/aws/metrics.py", "_run_chunk"),
     ("derivation: _instance_view", "tui/aws/limits.py", "_instance_view"),
-    ("derivation: _hints", "tui/aws/limits.py", "_hints"),
+    ("derivation: _volume_view", "tui/aws/limits.py", "_volume_view"),
+    ("hints (every 5 min)", "tui/aws/limits.py", "_instance_hints"),
 )
 
 
@@ -788,6 +815,11 @@ def main(argv: list[str] | None = None) -> int:
         for size, region in zip(args.sizes, REGIONS, strict=False):
             now = datetime.now(UTC).replace(second=0, microsecond=0)
             fleet = build_fleet(url, region, size, now, args.seed + size)
+            # The simulator shares this process: its millions of stored datapoints would be walked by
+            # every garbage collection the client's allocations trigger, which a console talking to
+            # AWS never pays. Freezing them leaves the client's own objects to the collector.
+            gc.collect()
+            gc.freeze()
             forced = args.profile is not None and size == largest
 
             def wanted(cycles: list[Cycle], size: int = size, forced: bool = forced) -> bool:
@@ -795,7 +827,9 @@ def main(argv: list[str] | None = None) -> int:
                 return forced or (size == CPU_TARGET_INSTANCES and missed)
 
             run = asyncio.run(
-                warroom_cycles(url, region, args.cycles, wanted, args.profile if forced else None)
+                warroom_cycles(
+                    url, fleet, now, args.seed + size, args.cycles, wanted, args.profile if forced else None
+                )
             )
             script = (
                 None

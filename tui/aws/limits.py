@@ -26,6 +26,7 @@ from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.limits_math import (
     MB_PER_MIB,
+    MIB,
     Binding,
     Dimension,
     Hint,
@@ -38,12 +39,11 @@ from tui.aws.limits_math import (
     instance_hint,
     instance_limits,
     level,
-    mibps,
     unattached_hint,
     volume_hints,
     volume_limit,
 )
-from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data
+from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data
 from tui.aws.outcome import utcnow
 
 VCPU_QUOTA_CODE = "L-1216C47A"
@@ -56,6 +56,11 @@ VCPU_USAGE_DIMENSIONS = (
     ("Type", "Resource"),
 )
 AGENT_REFRESH_S = 900.0
+# The fleet (DescribeInstances, DescribeVolumes, the quota) is re-read this often, or on demand;
+# metrics every cycle. Parsing a large fleet's EC2 XML costs more than everything else in a cycle.
+INVENTORY_REFRESH_S = 120.0
+# Idle time and the right-sizing hints move slowly: read and recomputed this often.
+SLOW_REFRESH_S = 300.0
 BACKFILL_S = 3600.0
 HISTORY_POINTS = 60
 VOLUME_PERIOD = 60
@@ -67,7 +72,8 @@ ENA_COUNTERS = (
     "ethtool_conntrack_allowance_exceeded",
     "ethtool_linklocal_allowance_exceeded",
 )
-VOLUME_METRICS = ("VolumeReadOps", "VolumeWriteOps", "VolumeReadBytes", "VolumeWriteBytes", "VolumeIdleTime")
+FAST_VOLUME_METRICS = ("VolumeReadOps", "VolumeWriteOps", "VolumeReadBytes", "VolumeWriteBytes")
+VOLUME_METRICS = (*FAST_VOLUME_METRICS, "VolumeIdleTime")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,7 +103,6 @@ class VolumeView:
     utilization: float | None = None
     capped_by: str | None = None
     level: str = "unknown"
-    history: tuple[float, ...] = ()
     reasons: tuple[str, ...] = ()
     # The volume's own limits in force now (burst while credits remain), before the instance's.
     own_iops: float | None = None
@@ -269,55 +274,60 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 
 
 class History:
-    """Per (resource, quantity): the last ``HISTORY_POINTS`` derived values, oldest first."""
+    """Per (resource, quantity): the last ``HISTORY_POINTS`` derived values, oldest first.
+
+    Times and values sit in two deques so copies and extremes run at C speed."""
 
     def __init__(self, points: int = HISTORY_POINTS) -> None:
         self._points = points
-        self._data: dict[str, deque[tuple[float, float]]] = {}
+        self._data: dict[str, tuple[deque[float], deque[float]]] = {}
 
     def last_ts(self, key: str) -> float:
         series = self._data.get(key)
-        return series[-1][0] if series else 0.0
+        return series[0][-1] if series else 0.0
 
     def add(self, key: str, ts: float, value: float) -> None:
         series = self._data.get(key)
         if series is None:
-            series = self._data[key] = deque(maxlen=self._points)
-        if not series or ts > series[-1][0]:
-            series.append((ts, value))
+            series = self._data[key] = (deque(maxlen=self._points), deque(maxlen=self._points))
+        times = series[0]
+        if not times or ts > times[-1]:
+            times.append(ts)
+            series[1].append(value)
 
     def latest(self, key: str) -> tuple[float, float] | None:
         series = self._data.get(key)
-        return series[-1] if series else None
+        return (series[0][-1], series[1][-1]) if series else None
 
     def values(self, key: str) -> tuple[float, ...]:
         series = self._data.get(key)
-        return tuple(v for _, v in series) if series else ()
+        return tuple(series[1]) if series else ()
 
     def points_after(self, key: str, after: float) -> list[tuple[float, float]]:
         series = self._data.get(key)
         if not series:
             return []
+        times, values = series
         out: list[tuple[float, float]] = []
-        for point in reversed(series):
-            if point[0] <= after:
-                break
-            out.append(point)
+        index = len(times) - 1
+        while index >= 0 and times[index] > after:
+            out.append((times[index], values[index]))
+            index -= 1
         return out
 
     def peak(self, key: str) -> float | None:
         series = self._data.get(key)
-        return max(v for _, v in series) if series else None
+        return max(series[1]) if series else None
 
     def lowest(self, key: str) -> float | None:
         series = self._data.get(key)
-        return min(v for _, v in series) if series else None
+        return min(series[1]) if series else None
 
     def span_minutes(self, key: str) -> float:
         series = self._data.get(key)
-        if not series or len(series) < 2:
+        if not series or len(series[0]) < 2:
             return 0.0
-        return (series[-1][0] - series[0][0]) / 60.0
+        return (series[0][-1] - series[0][0]) / 60.0
 
     def forget(self, keep: Callable[[str], bool]) -> None:
         for key in [k for k in self._data if not keep(k)]:
@@ -363,6 +373,8 @@ class _Region:
     region: str
     instances: list[dict[str, Any]] = field(default_factory=list)
     volumes: list[dict[str, Any]] = field(default_factory=list)
+    by_instance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    available: list[dict[str, Any]] = field(default_factory=list)
     volumes_ok: bool = True
     quota: dict[str, Any] | None = None
     errors: list[ApiError] = field(default_factory=list)
@@ -396,9 +408,20 @@ class LimitsPoller:
         self.clock = clock
         self.history = History()
         self._types: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._limits: dict[tuple[str, str], InstanceLimits] = {}
         self._agents: dict[str, _AgentCatalog] = {}
+        self._described: list[_Region] = []
+        self._described_at = 0.0
+        self._force = False
+        self._plans: dict[tuple[str, bool], _Plan] = {}
+        self._slow_at: float | None = None
+        self._hints: dict[str, list[Hint]] = {}
         self._cycles = 0
         self.last_queries = 0
+
+    def refresh_inventory(self) -> None:
+        """Re-read instances, volumes and the quota on the next cycle (the user asked)."""
+        self._force = True
 
     # -- describe ---------------------------------------------------------------------------
 
@@ -431,6 +454,13 @@ class LimitsPoller:
             out.quota = reply.get("Quota") or {}
 
         results = await asyncio.gather(instances(), volumes(), quota(), return_exceptions=True)
+        for vol in out.volumes:
+            attachments = vol.get("Attachments") or []
+            owner = attachments[0].get("InstanceId") if attachments else None
+            if owner and vol.get("State") == "in-use":
+                out.by_instance.setdefault(str(owner), []).append(vol)
+            elif vol.get("State") == "available":
+                out.available.append(vol)
         for api, result in zip(
             ("ec2:DescribeInstances", "ec2:DescribeVolumes", "service-quotas:GetServiceQuota"),
             results,
@@ -513,15 +543,24 @@ class LimitsPoller:
 
     async def poll(self) -> LimitsSnapshot:
         started = self.clock()
-        regions = self.factory.regions
-        described = await asyncio.gather(*(self._describe(r) for r in regions))
+        mono = time.monotonic()
+        stale = mono - self._described_at >= INVENTORY_REFRESH_S
+        if self._force or stale or not self._described or any(d.fatal or d.errors for d in self._described):
+            self._described = list(await asyncio.gather(*(self._describe(r) for r in self.factory.regions)))
+            self._described_at = mono
+            self._force = False
+            self._plans.clear()
+        described = self._described
         fatal = [d.fatal for d in described if d.fatal is not None]
         if fatal and len(fatal) == len(described):
             return LimitsSnapshot(started, 60, thresholds=self.thresholds, error=fatal[0])
         first = self._cycles == 0
         self._cycles += 1
+        slow = self._slow_at is None or mono - self._slow_at >= SLOW_REFRESH_S
+        if slow:
+            self._slow_at = mono
         window = BACKFILL_S if first else None
-        parts = await asyncio.gather(*(self._region(d, started, window) for d in described))
+        parts = await asyncio.gather(*(self._region(d, started, window, slow) for d in described))
         instances: list[InstanceView] = []
         unattached: list[VolumeView] = []
         quotas: list[QuotaView] = []
@@ -558,7 +597,9 @@ class LimitsPoller:
             calls=dict(self.factory.calls),
         )
 
-    async def _region(self, described: _Region, now: datetime, window: float | None) -> _RegionResult:
+    async def _region(
+        self, described: _Region, now: datetime, window: float | None, slow: bool
+    ) -> _RegionResult:
         region = described.region
         result = _RegionResult()
         result.errors.extend(described.errors)
@@ -571,78 +612,73 @@ class LimitsPoller:
         agent = await self._agent_catalog(region)
         if agent.problem is not None:
             result.errors.append(_api_error(region, "cloudwatch:ListMetrics", agent.problem))
-        plan = _Plan(region)
-        volumes_by_instance: dict[str, list[dict[str, Any]]] = {}
-        for vol in described.volumes:
-            attachments = vol.get("Attachments") or []
-            owner = attachments[0].get("InstanceId") if attachments else None
-            if owner and vol.get("State") == "in-use":
-                volumes_by_instance.setdefault(str(owner), []).append(vol)
-            elif vol.get("State") == "available":
-                result.unattached.append(_unattached_view(region, vol))
-                result.hints.append(
-                    unattached_hint(str(vol.get("VolumeId")), str(vol.get("VolumeType")), vol.get("Size"))
-                )
-        for inst in described.instances:
-            plan.add_instance(inst, volumes_by_instance.get(str(inst.get("InstanceId")), []), agent)
-        quota_q = _quota_query(region, described.quota)
-        if quota_q is not None:
-            plan.queries.append(quota_q)
+        for vol in described.available:
+            result.unattached.append(_unattached_view(region, vol))
+        plan = self._plans.get((region, slow))
+        if plan is None or plan.agent_at != agent.fetched_at:
+            plan = _Plan(region, agent.fetched_at)
+            for inst in described.instances:
+                vols = described.by_instance.get(str(inst.get("InstanceId")), [])
+                period = plan.add_instance(inst, vols, agent, slow)
+                plan.static.append(self._static(region, inst, vols, period))
+            quota_q = _quota_query(region, described.quota)
+            if quota_q is not None:
+                plan.queries.append(quota_q)
+            plan.compile()
+            self._plans[(region, slow)] = plan
         result.queries = len(plan.queries)
         batch = MetricBatch()
+        metrics_problem = ""
         if plan.queries:
-            longest = max(q.period for q in plan.queries)
-            span = window if window is not None else max(300.0, 3.0 * longest + 120.0)
+            span = window if window is not None else BACKFILL_S
             try:
                 batch = await get_metric_data(
-                    self.factory, region, plan.queries, now - timedelta(seconds=span), now
+                    self.factory,
+                    region,
+                    plan.compiled,
+                    now - timedelta(seconds=span),
+                    now,
+                    lookback=None if window is not None else _steady_lookback,
                 )
             except Exception as exc:  # every gauge says its data is unknown, and why
                 problem = classify(exc, profile=self.factory.target.profile)
                 result.errors.append(_api_error(region, "cloudwatch:GetMetricData", problem))
-                plan.metrics_problem = problem.message
+                metrics_problem = problem.message
         now_ts = now.timestamp()
-        for inst in described.instances:
-            iid = str(inst.get("InstanceId"))
-            view = self._instance_view(
-                region,
-                inst,
-                volumes_by_instance.get(iid, []),
-                described.volumes_ok,
-                batch,
-                plan,
-                agent,
-                now_ts,
+        for static in plan.static:
+            result.instances.append(
+                self._instance_view(static, described.volumes_ok, batch, metrics_problem, agent, now_ts)
             )
-            result.instances.append(view)
-            result.hints.extend(self._hints(view))
+        if slow or region not in self._hints:
+            hints = [unattached_hint(v.volume_id, v.volume_type, v.size_gib) for v in result.unattached]
+            for view in result.instances:
+                hints.extend(self._instance_hints(view))
+            self._hints[region] = hints
+        result.hints.extend(self._hints[region])
         result.quotas.append(self._quota_view(region, described.quota, batch))
-        live = {i.instance_id for i in result.instances} | {
-            v.volume_id for i in result.instances for v in i.volumes
-        }
-        self.history.forget(lambda key: key.split("|", 1)[0] in live or not key.startswith(("i-", "vol-")))
+        if slow:
+            live = {i.instance_id for i in result.instances} | {
+                v.volume_id for i in result.instances for v in i.volumes
+            }
+            self.history.forget(
+                lambda key: key.split("|", 1)[0] in live or not key.startswith(("i-", "vol-"))
+            )
         return result
 
     # -- derivation ---------------------------------------------------------------------------
 
-    def _instance_view(
-        self,
-        region: str,
-        inst: dict[str, Any],
-        vols: list[dict[str, Any]],
-        volumes_ok: bool,
-        batch: MetricBatch,
-        plan: _Plan,
-        agent: _AgentCatalog,
-        now_ts: float,
-    ) -> InstanceView:
+    def _static(self, region: str, inst: dict[str, Any], vols: list[dict[str, Any]], period: int) -> _Static:
+        """What a cycle does not change about an instance and its volumes (built per inventory)."""
         iid = str(inst.get("InstanceId"))
         tags = _tags(inst)
         itype = str(inst.get("InstanceType"))
         state = str((inst.get("State") or {}).get("Name", "unknown"))
-        period = plan.periods.get(iid, 300)
-        info = self._types.get((region, itype))
-        limits = instance_limits(info) if (region, itype) in self._types else _limits_unavailable()
+        limits = self._limits.get((region, itype))
+        if limits is None:
+            info = self._types.get((region, itype))
+            limits = instance_limits(info) if (region, itype) in self._types else _limits_unavailable()
+            if (region, itype) in self._types:
+                self._limits[(region, itype)] = limits
         base = InstanceView(
             region=region,
             instance_id=iid,
@@ -654,28 +690,68 @@ class LimitsPoller:
             limits=limits,
             root_device=str(inst.get("RootDeviceName") or ""),
         )
+        volumes = []
+        for vol in vols:
+            vid = str(vol.get("VolumeId"))
+            vtype = str(vol.get("VolumeType"))
+            size = vol.get("Size")
+            limit = volume_limit(vtype, size, vol.get("Iops"), vol.get("Throughput"))
+            reasons: tuple[str, ...] = ()
+            if limit is None:
+                reasons = (f"volume type {vtype!r} has no known limits",)
+            elif limit.baseline_iops is None:
+                reasons = (f"{vtype} without provisioned Iops: limits unknown",)
+            attachments = vol.get("Attachments") or [{}]
+            volumes.append(
+                VolumeView(
+                    region=region,
+                    volume_id=vid,
+                    name=_tags(vol).get("Name", ""),
+                    volume_type=vtype,
+                    size_gib=size,
+                    state=str(vol.get("State", "")),
+                    instance_id=iid,
+                    device=str(attachments[0].get("Device", "")),
+                    limit=limit,
+                    reasons=reasons,
+                )
+            )
+        return _Static(base, tuple(volumes))
+
+    def _instance_view(
+        self,
+        static: _Static,
+        volumes_ok: bool,
+        batch: MetricBatch,
+        metrics_problem: str,
+        agent: _AgentCatalog,
+        now_ts: float,
+    ) -> InstanceView:
+        base = static.base
+        iid = base.instance_id
+        state = base.state
+        period = base.period_s
+        limits = base.limits
         if state != "running":
-            volumes = tuple(self._volume_view(region, v, None, batch, base, None, None, now_ts) for v in vols)
-            return _replace(base, volumes=volumes, reasons=(f"{state}: no metrics while not running",))
+            return dataclasses.replace(
+                base, volumes=static.volumes, reasons=(f"{state}: no metrics while not running",)
+            )
         reasons: list[str] = []
-        if plan.metrics_problem:
-            reasons.append(f"metrics unavailable: {plan.metrics_problem}")
+        if metrics_problem:
+            reasons.append(f"metrics unavailable: {metrics_problem}")
         if not volumes_ok:
             reasons.append("volumes unknown: DescribeVolumes failed")
         h = self.history
+        series = batch.series
         stale_after = now_ts - (3 * period + 300)
 
         # EBS balances of the instance (types that burst), latest values.
-        byte_bal = _latest(batch.series.get(f"{iid}|EBSByteBalance%"))
-        io_bal = _latest(batch.series.get(f"{iid}|EBSIOBalance%"))
-        byte_pct = byte_bal[1] if byte_bal else None
-        io_pct = io_bal[1] if io_bal else None
+        byte_pct = _latest_value(series.get(f"{iid}|EBSByteBalance%"))
+        io_pct = _latest_value(series.get(f"{iid}|EBSIOBalance%"))
         inst_mbs = ceiling_now(limits.ebs_baseline_mbs, limits.ebs_max_mbs, byte_pct)
         inst_iops = ceiling_now(limits.ebs_baseline_iops, limits.ebs_max_iops, io_pct)
 
-        volumes = tuple(
-            self._volume_view(region, v, inst_iops, batch, base, inst_mbs, period, now_ts) for v in vols
-        )
+        volumes = tuple(self._volume_view(v, inst_iops, inst_mbs, series, now_ts) for v in static.volumes)
 
         # Instance EBS: the sum of its volumes at the timestamps they all have.
         self._derive_instance_ebs(iid, [v.volume_id for v in volumes])
@@ -690,24 +766,26 @@ class LimitsPoller:
             Dimension(ebs_iops, inst_iops, vol_iops),
         )
         ebs_bind = binding(ebs_dims)
-        if not vols and volumes_ok:
+        if not volumes and volumes_ok:
             reasons.append("no EBS volumes attached")
-        elif vols and ebs_mbs is None and not plan.metrics_problem:
+        elif volumes and ebs_mbs is None and not metrics_problem:
             reasons.append("no AWS/EBS datapoints in the last minutes (metric gap)")
 
         # Network.
         net_in = net_out = None
+        scale = 8.0 / period / 1e6
         for direction in ("NetworkIn", "NetworkOut"):
             key = f"{iid}|{direction}"
-            for ts, value in sorted(_new_points(batch.series.get(key), h.last_ts(key)).items()):
-                h.add(key, ts, value * 8.0 / period / 1e6)
+            fresh = _new_points(series.get(key), h.last_ts(key))
+            for ts in sorted(fresh):
+                h.add(key, ts, fresh[ts] * scale)
         latest_in = h.latest(f"{iid}|NetworkIn")
         latest_out = h.latest(f"{iid}|NetworkOut")
         if latest_in and latest_in[0] >= stale_after:
             net_in = latest_in[1]
         if latest_out and latest_out[0] >= stale_after:
             net_out = latest_out[1]
-        if net_in is None and net_out is None and not plan.metrics_problem:
+        if net_in is None and net_out is None and not metrics_problem:
             reasons.append(
                 f"no AWS/EC2 network datapoints in the last {(3 * period + 300) // 60} min (metric gap)"
             )
@@ -719,21 +797,23 @@ class LimitsPoller:
             reasons.append(f"EBS limit unknown: {limits.ebs_reason}")
 
         # CloudWatch agent.
-        memory = _latest_value(batch.series.get(f"{iid}|mem"))
-        disks = [
-            _latest_value(batch.series.get(f"{iid}|disk|{n}")) for n in range(len(agent.disks.get(iid, [])))
-        ]
-        known_disks = [d for d in disks if d is not None]
-        disk = max(known_disks) if known_disks else None
+        memory = disk = None
         ena: tuple[tuple[str, float], ...] | None = None
+        if iid in agent.memory:
+            memory = _latest_value(series.get(f"{iid}|mem"))
+        if iid in agent.disks:
+            disks = [_latest_value(series.get(f"{iid}|disk|{n}")) for n in range(len(agent.disks[iid]))]
+            known_disks = [d for d in disks if d is not None]
+            disk = max(known_disks) if known_disks else None
         if iid in agent.ena:
             counts: list[tuple[str, float]] = []
             for metric, dim_sets in sorted(agent.ena[iid].items()):
                 total = 0.0
                 for n in range(len(dim_sets)):
                     key = f"{iid}|eth|{metric}|{n}"
-                    for ts, value in sorted(_new_points(batch.series.get(key), h.last_ts(key)).items()):
-                        h.add(key, ts, value)
+                    fresh = _new_points(series.get(key), h.last_ts(key))
+                    for ts in sorted(fresh):
+                        h.add(key, ts, fresh[ts])
                     total += sum(h.values(key))
                 counts.append((metric.removeprefix("ethtool_").removesuffix("_allowance_exceeded"), total))
             ena = tuple(counts)
@@ -751,7 +831,7 @@ class LimitsPoller:
                 (f"{iid}|NetworkOut", limits.net_baseline_mbps),
             ),
         )
-        return _replace(
+        return dataclasses.replace(
             base,
             net_in_mbps=net_in,
             net_out_mbps=net_out,
@@ -814,68 +894,56 @@ class LimitsPoller:
 
     def _volume_view(
         self,
-        region: str,
-        vol: dict[str, Any],
+        vol: VolumeView,
         inst_iops: float | None,
-        batch: MetricBatch,
-        inst: InstanceView,
         inst_mbs: float | None,
-        period: int | None,
+        series: dict[str, Series],
         now_ts: float,
     ) -> VolumeView:
-        vid = str(vol.get("VolumeId"))
-        vtype = str(vol.get("VolumeType"))
-        size = vol.get("Size")
-        limit = volume_limit(vtype, size, vol.get("Iops"), vol.get("Throughput"))
-        attachments = vol.get("Attachments") or [{}]
-        reasons: list[str] = []
-        if limit is None:
-            reasons.append(f"volume type {vtype!r} has no known limits")
-        elif limit.baseline_iops is None:
-            reasons.append(f"{vtype} without provisioned Iops: limits unknown")
+        vid = vol.volume_id
+        limit = vol.limit
         h = self.history
-        balance_pt = _latest(batch.series.get(f"{vid}|BurstBalance"))
-        balance = balance_pt[1] if balance_pt else None
+        balance = _latest_value(series.get(f"{vid}|BurstBalance"))
         own_iops = limit.iops_now(balance) if limit else None
         own_mibps = limit.mibps_now(balance) if limit else None
         inst_mibps = None if inst_mbs is None else inst_mbs / MB_PER_MIB
         # Derive new periods: IOPS, MiB/s, idle share and utilization per timestamp.
         after = h.last_ts(f"{vid}|iops")
-        raw = {m: _new_points(batch.series.get(f"{vid}|{m}"), after) for m in VOLUME_METRICS}
-        for ts in sorted(set(raw["VolumeReadOps"]) & set(raw["VolumeWriteOps"])):
-            ts_iops = (raw["VolumeReadOps"][ts] + raw["VolumeWriteOps"][ts]) / VOLUME_PERIOD
-            h.add(f"{vid}|iops", ts, ts_iops)
-            ts_mib: float | None = None
-            if ts in raw["VolumeReadBytes"] and ts in raw["VolumeWriteBytes"]:
-                ts_mib = mibps(raw["VolumeReadBytes"][ts] + raw["VolumeWriteBytes"][ts], VOLUME_PERIOD)
-                h.add(f"{vid}|mibps", ts, ts_mib)
-            if ts in raw["VolumeIdleTime"]:
-                h.add(f"{vid}|idle", ts, min(1.0, raw["VolumeIdleTime"][ts] / VOLUME_PERIOD))
-            ts_util = binding(
-                (Dimension(ts_iops, own_iops, inst_iops), Dimension(ts_mib, own_mibps, inst_mibps))
-            ).utilization
-            if ts_util is not None:
-                h.add(f"{vid}|util", ts, ts_util)
+        reads = _new_points(series.get(f"{vid}|VolumeReadOps"), after)
+        if reads:
+            writes = _new_points(series.get(f"{vid}|VolumeWriteOps"), after)
+            rbytes = _new_points(series.get(f"{vid}|VolumeReadBytes"), after)
+            wbytes = _new_points(series.get(f"{vid}|VolumeWriteBytes"), after)
+            idle = _new_points(series.get(f"{vid}|VolumeIdleTime"), after)
+            for ts in sorted(reads):
+                if ts not in writes:
+                    continue
+                ts_iops = (reads[ts] + writes[ts]) / VOLUME_PERIOD
+                h.add(f"{vid}|iops", ts, ts_iops)
+                ts_mib: float | None = None
+                if ts in rbytes and ts in wbytes:
+                    ts_mib = (rbytes[ts] + wbytes[ts]) / VOLUME_PERIOD / MIB
+                    h.add(f"{vid}|mibps", ts, ts_mib)
+                if ts in idle:
+                    h.add(f"{vid}|idle", ts, min(1.0, idle[ts] / VOLUME_PERIOD))
+                ts_util = binding(
+                    (Dimension(ts_iops, own_iops, inst_iops), Dimension(ts_mib, own_mibps, inst_mibps))
+                ).utilization
+                if ts_util is not None:
+                    h.add(f"{vid}|util", ts, ts_util)
         stale_after = now_ts - (3 * VOLUME_PERIOD + 300)
         latest_iops = h.latest(f"{vid}|iops")
         latest_mib = h.latest(f"{vid}|mibps")
-        iops = latest_iops[1] if latest_iops and latest_iops[0] >= stale_after and period else None
-        mib = latest_mib[1] if latest_mib and latest_mib[0] >= stale_after and period else None
+        iops = latest_iops[1] if latest_iops and latest_iops[0] >= stale_after else None
+        mib = latest_mib[1] if latest_mib and latest_mib[0] >= stale_after else None
         idle_pt = h.latest(f"{vid}|idle")
         dims = (Dimension(iops, own_iops, inst_iops), Dimension(mib, own_mibps, inst_mibps))
         bound = binding(dims)
-        if period and iops is None and inst.state == "running":
-            reasons.append("no AWS/EBS datapoints in the last minutes (metric gap)")
-        return VolumeView(
-            region=region,
-            volume_id=vid,
-            name=_tags(vol).get("Name", ""),
-            volume_type=vtype,
-            size_gib=size,
-            state=str(vol.get("State", "")),
-            instance_id=inst.instance_id,
-            device=str(attachments[0].get("Device", "")),
-            limit=limit,
+        reasons = vol.reasons
+        if iops is None:
+            reasons = (*reasons, "no AWS/EBS datapoints in the last minutes (metric gap)")
+        return dataclasses.replace(
+            vol,
             iops=iops,
             throughput_mibps=mib,
             burst_balance_pct=balance,
@@ -887,13 +955,12 @@ class LimitsPoller:
             utilization=bound.utilization,
             capped_by=_side(bound, other="instance", own="volume"),
             level=level(bound.utilization, self.thresholds),
-            history=h.values(f"{vid}|util"),
-            reasons=tuple(reasons),
+            reasons=reasons,
             own_iops=own_iops,
             own_mibps=own_mibps,
         )
 
-    def _hints(self, view: InstanceView) -> list[Hint]:
+    def _instance_hints(self, view: InstanceView) -> list[Hint]:
         h = self.history
         hints: list[Hint] = []
         if view.state != "running":
@@ -974,27 +1041,43 @@ class _RegionResult:
     queries: int = 0
 
 
-class _Plan:
-    """The queries of one region's cycle."""
+@dataclass(frozen=True)
+class _Static:
+    """An instance's view without metrics, and its volumes'."""
 
-    def __init__(self, region: str) -> None:
+    base: InstanceView
+    volumes: tuple[VolumeView, ...]
+
+
+class _Plan:
+    """The queries of one region's cycle, compiled once per inventory."""
+
+    def __init__(self, region: str, agent_at: float) -> None:
         self.region = region
+        self.agent_at = agent_at
         self.queries: list[MetricQuery] = []
         self.periods: dict[str, int] = {}
-        self.metrics_problem = ""
+        self.static: list[_Static] = []
+        self.compiled = QueryPlan(())
+
+    def compile(self) -> None:
+        self.compiled = QueryPlan(self.queries)
 
     def q(
         self, key: str, namespace: str, metric: str, dims: tuple[tuple[str, str], ...], stat: str, period: int
     ) -> None:
         self.queries.append(MetricQuery(key, namespace, metric, dims, stat, period))
 
-    def add_instance(self, inst: dict[str, Any], vols: list[dict[str, Any]], agent: _AgentCatalog) -> None:
+    def add_instance(
+        self, inst: dict[str, Any], vols: list[dict[str, Any]], agent: _AgentCatalog, slow: bool
+    ) -> int:
+        """Queue the instance's queries; returns its period (60 s detailed, 300 s basic monitoring)."""
         iid = str(inst.get("InstanceId"))
         detailed = (inst.get("Monitoring") or {}).get("State") == "enabled"
         period = 60 if detailed else 300
         self.periods[iid] = period
         if (inst.get("State") or {}).get("Name") != "running":
-            return
+            return period
         dims = (("InstanceId", iid),)
         for metric in ("NetworkIn", "NetworkOut"):
             self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Sum", period)
@@ -1010,10 +1093,16 @@ class _Plan:
         for vol in vols:
             vid = str(vol.get("VolumeId"))
             vdims = (("VolumeId", vid),)
-            for metric in VOLUME_METRICS:
+            for metric in VOLUME_METRICS if slow else FAST_VOLUME_METRICS:
                 self.q(f"{vid}|{metric}", "AWS/EBS", metric, vdims, "Sum", VOLUME_PERIOD)
             if vol.get("VolumeType") in BURSTING_VOLUME_TYPES:
                 self.q(f"{vid}|BurstBalance", "AWS/EBS", "BurstBalance", vdims, "Average", VOLUME_PERIOD)
+        return period
+
+
+def _steady_lookback(period: int) -> float:
+    """A steady cycle reads the last few periods: enough for CloudWatch's publishing delay."""
+    return max(240.0, 2.0 * period + 120.0)
 
 
 def _quota_query(region: str, quota: dict[str, Any] | None) -> MetricQuery | None:
@@ -1075,10 +1164,6 @@ def _dim_side(dim: Dimension) -> str | None:
     if side is None:
         return None
     return "instance" if side else "volume"
-
-
-def _replace(view: InstanceView, **changes: Any) -> InstanceView:
-    return dataclasses.replace(view, **changes)
 
 
 async def poll(factory: ClientFactory) -> LimitsSnapshot:

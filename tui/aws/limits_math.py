@@ -201,7 +201,7 @@ def instance_limits(info: dict[str, Any] | None) -> InstanceLimits:
             net_peak = net_peak if net_peak is not None else parsed[1]
         if net_baseline is None:
             net_reason = (
-                f'NetworkPerformance "{words}" gives no number'
+                f'NetworkPerformance "{words}" gives no baseline bandwidth'
                 if words
                 else "no network bandwidth published for this type"
             )
@@ -231,31 +231,33 @@ def ceiling_now(baseline: float | None, maximum: float | None, balance_pct: floa
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Dimension:
-    """One measured quantity (IOPS or throughput) against two ceilings in the same unit."""
+    """One measured quantity (IOPS or throughput) against two ceilings in the same unit.
 
-    usage: float | None
-    own: float | None  # the resource's own ceiling (the volume's; for an instance, its volumes' sum)
-    other: float | None  # the other ceiling (the instance's; for an instance, its type's)
+    ``own`` is the resource's own ceiling (the volume's; for an instance, its type's), ``other``
+    the other one (the instance's; for an instance, its volumes' sum). Computed once: thousands
+    are built a cycle."""
 
-    @property
-    def ceiling(self) -> float | None:
-        known = [c for c in (self.own, self.other) if c is not None]
-        return min(known) if known else None
+    __slots__ = ("capped_by_other", "ceiling", "other", "own", "usage", "utilization")
 
-    @property
-    def capped_by_other(self) -> bool | None:
-        if self.own is None or self.other is None:
-            return None if self.own is None and self.other is None else self.other is not None
-        return self.other < self.own
-
-    @property
-    def utilization(self) -> float | None:
+    def __init__(self, usage: float | None, own: float | None, other: float | None) -> None:
+        self.usage = usage
+        self.own = own
+        self.other = other
+        if own is None:
+            self.ceiling = other
+            self.capped_by_other: bool | None = None if other is None else True
+        elif other is None:
+            self.ceiling = own
+            self.capped_by_other = False
+        else:
+            self.ceiling = other if other < own else own
+            self.capped_by_other = other < own
         ceiling = self.ceiling
-        if self.usage is None or not ceiling:
-            return None
-        return self.usage / ceiling
+        self.utilization = None if usage is None or not ceiling else usage / ceiling
+
+    def __repr__(self) -> str:
+        return f"Dimension(usage={self.usage!r}, own={self.own!r}, other={self.other!r})"
 
 
 @dataclass(frozen=True)

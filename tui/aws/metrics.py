@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from tui.aws.clients import ClientFactory
 
@@ -51,9 +52,8 @@ class MetricQuery:
         }
 
 
-@dataclass(frozen=True)
-class Series:
-    """Datapoints newest first: epoch seconds and values."""
+class Series(NamedTuple):
+    """Datapoints newest first: epoch seconds and values (a tuple: thousands are built a cycle)."""
 
     timestamps: Sequence[float]
     values: Sequence[float]
@@ -116,11 +116,53 @@ def _epoch(value: Any) -> float:
     return value.timestamp() if isinstance(value, datetime) else float(value)
 
 
+class QueryPlan:
+    """Queries sorted by period and cut into calls of 500, with each call's query list encoded once,
+    so a refresh that repeats the same queries only writes the times."""
+
+    def __init__(self, queries: Sequence[MetricQuery]) -> None:
+        ordered = sorted(queries, key=lambda q: q.period)
+        self.queries: tuple[MetricQuery, ...] = tuple(ordered)
+        self.chunks: list[_Chunk] = []
+        for start in range(0, len(ordered), MAX_QUERIES):
+            part = ordered[start : start + MAX_QUERIES]
+            api = [q.to_api(f"q{start + n}") for n, q in enumerate(part)]
+            self.chunks.append(
+                _Chunk(
+                    keys={f"q{start + n}": q.key for n, q in enumerate(part)},
+                    api=api,
+                    encoded=json.dumps(api, separators=(",", ":")),
+                    longest_period=max(q.period for q in part),
+                    grid=math.lcm(*{q.period for q in part}),
+                )
+            )
+
+    def __len__(self) -> int:
+        return len(self.queries)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    keys: dict[str, str]
+    api: list[dict[str, Any]]
+    encoded: str
+    longest_period: int
+    grid: int  # every period of the chunk divides it
+
+
+def _body(chunk: _Chunk, start: datetime, end: datetime, token: str | None) -> bytes:
+    extra = f',"NextToken":{json.dumps(token)}' if token else ""
+    return (
+        f'{{"MetricDataQueries":{chunk.encoded},"StartTime":{start.timestamp():.3f},'
+        f'"EndTime":{end.timestamp():.3f},"ScanBy":"TimestampDescending"{extra}}}'
+    ).encode()
+
+
 async def _one_call(
-    client: Any, queries: list[dict[str, Any]], start: datetime, end: datetime, token: str | None
+    client: Any, chunk: _Chunk, start: datetime, end: datetime, token: str | None
 ) -> dict[str, Any]:
     params: dict[str, Any] = {
-        "MetricDataQueries": queries,
+        "MetricDataQueries": chunk.api,
         "StartTime": start,
         "EndTime": end,
         "ScanBy": "TimestampDescending",
@@ -130,64 +172,70 @@ async def _one_call(
     if not _fast_capable(client):
         reply: dict[str, Any] = await client.get_metric_data(**params)
         return reply
-    body: dict[str, Any] = dict(params, StartTime=start.timestamp(), EndTime=end.timestamp())
-    exchange = _Exchange(json.dumps(body, separators=(",", ":")).encode())
+    exchange = _Exchange(_body(chunk, start, end, token))
     reset = _EXCHANGE.set(exchange)
     try:
-        slim = dict(params, MetricDataQueries=[])
-        fallback: dict[str, Any] = await client.get_metric_data(**slim)
+        fallback: dict[str, Any] = await client.get_metric_data(**dict(params, MetricDataQueries=[]))
     finally:
         _EXCHANGE.reset(reset)
     return exchange.parsed if exchange.parsed is not None else fallback
 
 
-async def _chunk(
-    client: Any, chunk: Sequence[MetricQuery], offset: int, start: datetime, end: datetime, batch: MetricBatch
-) -> None:
-    ids = {f"q{offset + n}": q.key for n, q in enumerate(chunk)}
-    api = [q.to_api(f"q{offset + n}") for n, q in enumerate(chunk)]
+async def _run_chunk(client: Any, chunk: _Chunk, start: datetime, end: datetime, batch: MetricBatch) -> None:
     token: str | None = None
-    merged: dict[str, tuple[list[float], list[float], str]] = {}
+    merged: dict[str, Series] = {}
     while True:
-        reply = await _one_call(client, api, start, end, token)
+        reply = await _one_call(client, chunk, start, end, token)
         batch.calls += 1
         for result in reply.get("MetricDataResults") or ():
-            key = ids.get(str(result.get("Id")))
+            key = chunk.keys.get(result.get("Id"))
             if key is None:
                 continue
-            stamps = [_epoch(t) for t in result.get("Timestamps") or ()]
-            values = [float(v) for v in result.get("Values") or ()]
+            stamps = result.get("Timestamps") or []
+            if stamps and isinstance(stamps[0], datetime):  # botocore parsed it (no JSON protocol)
+                stamps = [_epoch(t) for t in stamps]
+            values = result.get("Values") or []
             have = merged.get(key)
             if have is None:
-                merged[key] = (stamps, values, str(result.get("StatusCode") or "Complete"))
+                merged[key] = Series(stamps, values, result.get("StatusCode") or "Complete")
             else:
-                have[0].extend(stamps)
-                have[1].extend(values)
+                merged[key] = Series([*have.timestamps, *stamps], [*have.values, *values], have.status)
         for message in reply.get("Messages") or ():
             batch.messages.append(str(message.get("Value") or message.get("Code") or message))
         token = reply.get("NextToken")
         if not token:
             break
-    for key, (stamps, values, status) in merged.items():
-        batch.series[key] = Series(stamps, values, status)
+    batch.series.update(merged)
 
 
 async def get_metric_data(
     factory: ClientFactory,
     region: str,
-    queries: Sequence[MetricQuery],
+    queries: Sequence[MetricQuery] | QueryPlan,
     start: datetime,
     end: datetime,
+    *,
+    lookback: Callable[[int], float] | None = None,
 ) -> MetricBatch:
-    """All ``queries`` in ceil(n / 500) concurrent calls (plus pages when CloudWatch splits one)."""
+    """All queries in ceil(n / 500) concurrent calls (plus pages when CloudWatch splits one).
+
+    ``lookback(longest period of a call) -> seconds`` narrows each call's window, so calls of
+    one-minute series do not read the five-minute series' longer history; ``start`` applies
+    otherwise. Each call's start is rounded down to a multiple of its periods (epoch seconds).
+    """
+    plan = queries if isinstance(queries, QueryPlan) else QueryPlan(queries)
     batch = MetricBatch()
-    if not queries:
+    if not plan.chunks:
         return batch
     client = await factory.client("cloudwatch", region)
-    await asyncio.gather(
-        *(
-            _chunk(client, queries[i : i + MAX_QUERIES], i, start, end, batch)
-            for i in range(0, len(queries), MAX_QUERIES)
-        )
-    )
+
+    def start_of(chunk: _Chunk) -> datetime:
+        first = start
+        if lookback is not None:
+            first = max(start, end - timedelta(seconds=lookback(chunk.longest_period)))
+        # CloudWatch's buckets start at StartTime: a start on the periods' grid puts every datapoint
+        # at the same timestamp in every call, whatever the caller's clock reads.
+        return datetime.fromtimestamp(math.floor(first.timestamp()) // chunk.grid * chunk.grid, first.tzinfo)
+
+    await asyncio.gather(*(_run_chunk(client, c, start_of(c), end, batch) for c in plan.chunks))
     return batch
