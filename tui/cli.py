@@ -147,10 +147,11 @@ def _check_theme(settings: Any) -> None:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    from tui import logs
+    from tui import logs, runtime
     from tui.app import make_app
 
     logs.configure()
+    runtime.tune_gc()
     settings = _settings(args)
     _check_theme(settings)
     make_app(settings).run()
@@ -158,11 +159,12 @@ def run_console(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from tui import logs
+    from tui import logs, runtime
     from tui.app import make_app
     from tui.sim.server import SimServer
 
     logs.configure()
+    runtime.tune_gc()
     sim = SimServer(seed=args.seed).start()
     try:
         settings = _settings(args, target=_sim_target(sim.endpoint_url), demo=True)

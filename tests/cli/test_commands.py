@@ -142,3 +142,37 @@ def test_snapshot_overview_json_demo(tmp_path: object) -> None:
     assert doc["error"] is None
     assert doc["regions"][0]["region"] == "us-east-1"
     assert out.stderr == ""
+
+
+def test_snapshot_limits_json_demo_has_the_documented_fields(tmp_path: object) -> None:
+    out = subprocess.run(
+        [*WARROOM, "snapshot", "limits", "--json", "--demo"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_env(tmp_path),
+        timeout=120,
+    )
+    doc = json.loads(out.stdout)
+    assert {"fetched_at", "period_s", "instances", "unattached_volumes", "quotas", "errors"} <= set(doc)
+    assert doc["period_s"] == 60 and doc["errors"] == []
+    db = next(i for i in doc["instances"] if i["name"] == "payments-db-1")
+    assert {"instance_id", "instance_type", "state", "memory_used_pct", "disk_used_pct"} <= set(db)
+    assert set(db["network"]) >= {"baseline_mbps", "peak_mbps", "in_mbps", "out_mbps", "utilization"}
+    assert set(db["ebs"]) >= {
+        "baseline_mbs",
+        "max_mbs",
+        "baseline_iops",
+        "max_iops",
+        "throughput_mbs",
+        "iops",
+        "utilization",
+        "binding",
+    }
+    data = next(v for v in db["volumes"] if v["baseline_mibps"] == 750.0)
+    assert data["capped_by"] == "instance" and data["burst_iops"] is None
+    stopped = next(i for i in doc["instances"] if i["state"] == "stopped")
+    assert stopped["network"]["in_mbps"] is None and stopped["ebs"]["utilization"] is None
+    assert len(doc["unattached_volumes"]) == 1
+    assert doc["quotas"][0]["code"] == "L-1216C47A" and doc["quotas"][0]["value"] == 640.0
+    assert out.stderr == ""

@@ -137,3 +137,48 @@ async def test_a_denied_api_is_shown_in_the_pane(sim_url: str) -> None:
         errors = str(screen.query_one("#limits-errors").render())
         assert "ec2:DescribeVolumes" in errors
         assert all(i.volumes == () for i in snapshot.instances)
+
+
+async def test_metrics_and_quota_denied_show_unknown_with_the_reason(sim_url: str) -> None:
+    settings = sim_settings(sim_url)
+    factory = ClientFactory(settings.target)
+    cloudwatch = await factory.client("cloudwatch", "us-east-1")
+
+    def deny_metrics(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no GetMetricData"}}, "GetMetricData")
+
+    cloudwatch.meta.events.register("before-call.cloudwatch.GetMetricData", deny_metrics)
+    quotas = await factory.client("service-quotas", "us-east-1")
+
+    def deny_quota(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetServiceQuota")
+
+    quotas.meta.events.register("before-call.service-quotas.GetServiceQuota", deny_quota)
+    app = make_app(settings, factory=factory, clock=frozen_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await _limits(pilot)
+        snapshot = screen.snapshot
+        assert snapshot is not None and snapshot.error is None
+        assert {e.api for e in snapshot.errors} >= {"cloudwatch:GetMetricData"}
+        running = [i for i in snapshot.instances if i.state == "running"]
+        assert running and all(i.utilization is None and i.net_in_mbps is None for i in running)
+        assert all(any("metrics unavailable" in r for r in i.reasons) for i in running)
+        quota = snapshot.quotas[0]
+        assert quota.value is None and quota.problem
+        strip = str(screen.query_one("#limits-quota").render())
+        assert "unavailable" in strip
+        errors = str(screen.query_one("#limits-errors").render())
+        assert "cloudwatch:GetMetricData" in errors
+        rows = screen.query_one(VirtualTable).rows
+        db = next(i for i in running if i.name == "payments-db-1")
+        row = next(r for r in rows if r.key == db.instance_id)
+        assert any(
+            "?" in "".join(text for text, _ in cell) for cell in row.cells if not isinstance(cell, str)
+        )
+        screen.query_one(VirtualTable).move_cursor_to_key(db.instance_id)
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, InstanceScreen)
+        notes = str(detail.query_one("#inst-notes").render())
+        assert "metrics unavailable" in notes

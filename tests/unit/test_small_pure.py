@@ -69,3 +69,20 @@ def test_match_panes_prefix_then_contains() -> None:
     assert match_panes("ti", panes) == [("activity", "Activity")]
     assert match_panes("tiv", panes) == [("activity", "Activity")]
     assert match_panes("", panes) == panes
+
+
+def test_tune_gc_raises_thresholds_and_never_lowers_them() -> None:
+    import gc
+
+    from tui.runtime import GC_THRESHOLDS, tune_gc
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        tune_gc()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        gc.set_threshold(100_000, 50, 50)
+        tune_gc()
+        assert gc.get_threshold() == (100_000, 50, 50)
+    finally:
+        gc.set_threshold(*before)

@@ -831,8 +831,16 @@ class LimitsPoller:
                 (f"{iid}|NetworkOut", limits.net_baseline_mbps),
             ),
         )
-        return dataclasses.replace(
-            base,
+        return InstanceView(
+            region=base.region,
+            instance_id=iid,
+            name=base.name,
+            instance_type=base.instance_type,
+            state=state,
+            tags=base.tags,
+            period_s=period,
+            limits=limits,
+            root_device=base.root_device,
             net_in_mbps=net_in,
             net_out_mbps=net_out,
             net_utilization=net_util,
@@ -907,6 +915,8 @@ class LimitsPoller:
         own_iops = limit.iops_now(balance) if limit else None
         own_mibps = limit.mibps_now(balance) if limit else None
         inst_mibps = None if inst_mbs is None else inst_mbs / MB_PER_MIB
+        iops_ceiling = _lowest(own_iops, inst_iops)
+        mibps_ceiling = _lowest(own_mibps, inst_mibps)
         # Derive new periods: IOPS, MiB/s, idle share and utilization per timestamp.
         after = h.last_ts(f"{vid}|iops")
         reads = _new_points(series.get(f"{vid}|VolumeReadOps"), after)
@@ -926,9 +936,10 @@ class LimitsPoller:
                     h.add(f"{vid}|mibps", ts, ts_mib)
                 if ts in idle:
                     h.add(f"{vid}|idle", ts, min(1.0, idle[ts] / VOLUME_PERIOD))
-                ts_util = binding(
-                    (Dimension(ts_iops, own_iops, inst_iops), Dimension(ts_mib, own_mibps, inst_mibps))
-                ).utilization
+                ts_util = _fraction(ts_iops, iops_ceiling)
+                mib_util = _fraction(ts_mib, mibps_ceiling)
+                if mib_util is not None and (ts_util is None or mib_util > ts_util):
+                    ts_util = mib_util
                 if ts_util is not None:
                     h.add(f"{vid}|util", ts, ts_util)
         stale_after = now_ts - (3 * VOLUME_PERIOD + 300)
@@ -942,8 +953,16 @@ class LimitsPoller:
         reasons = vol.reasons
         if iops is None:
             reasons = (*reasons, "no AWS/EBS datapoints in the last minutes (metric gap)")
-        return dataclasses.replace(
-            vol,
+        return VolumeView(
+            region=vol.region,
+            volume_id=vid,
+            name=vol.name,
+            volume_type=vol.volume_type,
+            size_gib=vol.size_gib,
+            state=vol.state,
+            instance_id=vol.instance_id,
+            device=vol.device,
+            limit=limit,
             iops=iops,
             throughput_mibps=mib,
             burst_balance_pct=balance,
@@ -1141,6 +1160,16 @@ def _limits_unavailable() -> InstanceLimits:
 def _latest_value(series: Series | None) -> float | None:
     point = _latest(series)
     return None if point is None else point[1]
+
+
+def _lowest(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    return a if b is None or a <= b else b
+
+
+def _fraction(value: float | None, ceiling: float | None) -> float | None:
+    return None if value is None or not ceiling else value / ceiling
 
 
 def _ratio(value: float | None, limit: float | None) -> float | None:

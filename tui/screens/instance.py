@@ -87,6 +87,14 @@ class InstanceScreen(Screen[None]):
         Binding("r", "reload_history", "Reload charts"),
     ]
 
+    TITLE: ClassVar[str] = "Instance"
+    HELP: ClassVar[str] = (
+        "One instance against its type's limits, and each attached volume against min(its own limit, "
+        "the instance's): CAPPED BY says which binds. ↑↓ pick the volume the charts show (the last 3 "
+        "hours, with the ceiling in force drawn, and the volume's own limit above it when the instance "
+        "caps it). The gauges follow the Limits pane's polls; the charts reload every minute."
+    )
+
     DEFAULT_CSS = """
     InstanceScreen #inst-title { height: 1; padding: 0 1; text-style: bold; color: $accent; }
     InstanceScreen #inst-gauges { height: auto; padding: 0 1; }

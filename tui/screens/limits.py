@@ -247,6 +247,11 @@ class LimitsScreen(PaneScreen[LimitsSnapshot]):
 
     # -- actions --------------------------------------------------------------------------------
 
+    def action_poll_now(self) -> None:
+        # A refresh the user asks for also re-reads the fleet (instances and volumes).
+        self.poller.refresh_inventory()
+        super().action_poll_now()
+
     def action_filter(self) -> None:
         box = self.query_one("#limits-filter", Input)
         box.add_class("-shown")

@@ -33,6 +33,14 @@ def silence_library_logs() -> None:
         logger.propagate = True
 
 
+def _keep_connections_alive() -> None:
+    """Answer in HTTP/1.1 so clients reuse connections, as AWS endpoints let them (werkzeug's
+    default, HTTP/1.0, makes every call open a new connection)."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    MotoRequestHandler.protocol_version = "HTTP/1.1"
+
+
 def _prepare_moto_env() -> None:
     # moto reads these at import time; the simulator is always account 123456789012.
     os.environ.setdefault("MOTO_ACCOUNT_ID", ACCOUNT_ID)
@@ -66,6 +74,7 @@ class SimServer:
         from tui.sim import extensions
 
         extensions.install()
+        _keep_connections_alive()
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         if not self.empty:
