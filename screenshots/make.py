@@ -14,11 +14,8 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
 from tests.frozen import FROZEN  # noqa: E402
-from tests.helpers import sim_app, wait_for_data  # noqa: E402
-from tui.screens.instance import InstanceScreen  # noqa: E402
-from tui.screens.limits import LimitsScreen  # noqa: E402
+from tests.helpers import open_instance, open_limits, sim_app, wait_for_data  # noqa: E402
 from tui.sim.server import SimServer  # noqa: E402
-from widgets.vtable import VirtualTable  # noqa: E402
 
 
 async def shoot(url: str) -> None:
@@ -29,24 +26,10 @@ async def shoot(url: str) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         app.save_screenshot(str(HERE / "help.svg"))
-        await pilot.press("escape", "2")
-        await pilot.pause()
-        for _ in range(200):
-            if isinstance(app.screen, LimitsScreen) and app.screen.snapshot is not None:
-                break
-            await pilot.pause(0.1)
-        await pilot.pause()
+        await pilot.press("escape")
+        await open_limits(pilot)
         app.save_screenshot(str(HERE / "limits.svg"))
-        screen = app.screen
-        assert isinstance(screen, LimitsScreen) and screen.snapshot is not None
-        db = next(i for i in screen.snapshot.instances if i.name == "payments-db-1")
-        screen.query_one(VirtualTable).move_cursor_to_key(db.instance_id)
-        await pilot.press("enter")
-        for _ in range(100):
-            if isinstance(app.screen, InstanceScreen) and app.screen.history is not None:
-                break
-            await pilot.pause(0.1)
-        await pilot.pause()
+        await open_instance(pilot, "payments-db-1")
         app.save_screenshot(str(HERE / "instance.svg"))
 
 

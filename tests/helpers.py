@@ -43,3 +43,39 @@ async def wait_for_data(pilot: Pilot[Any], *, within: float = 20.0) -> None:
         await pilot.pause(0.1)
         waited += 0.1
     raise AssertionError("the pane showed no data in time")
+
+
+async def open_limits(pilot: Pilot[Any], *, within: float = 20.0) -> Any:
+    """Press 2 and wait until the Limits pane has shown a poll; returns the pane."""
+    from tui.screens.limits import LimitsScreen
+
+    await pilot.press("2")
+    waited = 0.0
+    while waited < within:
+        screen = pilot.app.screen
+        if isinstance(screen, LimitsScreen) and (screen.snapshot is not None or screen.failures):
+            await pilot.pause()
+            return screen
+        await pilot.pause(0.1)
+        waited += 0.1
+    raise AssertionError("the Limits pane showed no data in time")
+
+
+async def open_instance(pilot: Pilot[Any], name: str, *, within: float = 10.0) -> Any:
+    """From the Limits pane, open the instance called ``name`` and wait for its charts' data."""
+    from tui.screens.instance import InstanceScreen
+    from widgets.vtable import VirtualTable
+
+    screen = pilot.app.screen
+    view = next(i for i in screen.snapshot.instances if i.name == name)
+    screen.query_one(VirtualTable).move_cursor_to_key(view.instance_id)
+    await pilot.press("enter")
+    waited = 0.0
+    while waited < within:
+        detail = pilot.app.screen
+        if isinstance(detail, InstanceScreen) and detail.history is not None:
+            await pilot.pause()
+            return detail
+        await pilot.pause(0.1)
+        waited += 0.1
+    raise AssertionError(f"the instance view of {name} loaded no history in time")

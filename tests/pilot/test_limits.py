@@ -5,27 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from textual.pilot import Pilot
 
-from tests.helpers import frozen_clock, sim_settings
+from tests.helpers import frozen_clock, open_limits, sim_settings
 from tui.app import WarroomApp, make_app
 from tui.aws.clients import ClientFactory
 from tui.screens.instance import InstanceScreen
 from tui.screens.limits import LimitsScreen
 from widgets.vtable import VirtualTable
-
-
-async def _limits(pilot: Pilot[Any], *, within: float = 20.0) -> LimitsScreen:
-    await pilot.press("2")
-    waited = 0.0
-    while waited < within:
-        screen = pilot.app.screen
-        if isinstance(screen, LimitsScreen) and (screen.snapshot is not None or screen.failures):
-            await pilot.pause()
-            return screen
-        await pilot.pause(0.1)
-        waited += 0.1
-    raise AssertionError("the Limits pane showed no data in time")
 
 
 def _keys(screen: LimitsScreen) -> list[str]:
@@ -39,7 +25,7 @@ def _app(url: str, **overrides: Any) -> WarroomApp:
 async def test_every_instance_is_listed_busiest_first(sim_url: str) -> None:
     app = _app(sim_url)
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _limits(pilot)
+        screen = await open_limits(pilot)
         snapshot = screen.snapshot
         assert snapshot is not None and snapshot.error is None
         names = {i.name for i in snapshot.instances}
@@ -63,7 +49,7 @@ async def test_every_instance_is_listed_busiest_first(sim_url: str) -> None:
 async def test_filter_sort_and_clear(sim_url: str) -> None:
     app = _app(sim_url)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _limits(pilot)
+        screen = await open_limits(pilot)
         everything = _keys(screen)
         await pilot.press("slash", *"SETTLEMENT")
         await pilot.pause()
@@ -92,7 +78,7 @@ async def test_filter_sort_and_clear(sim_url: str) -> None:
 async def test_enter_opens_the_instance_and_esc_returns(sim_url: str) -> None:
     app = _app(sim_url)
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _limits(pilot)
+        screen = await open_limits(pilot)
         assert screen.snapshot is not None
         db = next(i for i in screen.snapshot.instances if i.name == "payments-db-1")
         table = screen.query_one(VirtualTable)
@@ -130,7 +116,7 @@ async def test_a_denied_api_is_shown_in_the_pane(sim_url: str) -> None:
     ec2.meta.events.register("before-call.ec2.DescribeVolumes", deny)
     app = make_app(settings, factory=factory, clock=frozen_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _limits(pilot)
+        screen = await open_limits(pilot)
         snapshot = screen.snapshot
         assert snapshot is not None and snapshot.instances
         assert any(e.api == "ec2:DescribeVolumes" for e in snapshot.errors)
@@ -156,7 +142,7 @@ async def test_metrics_and_quota_denied_show_unknown_with_the_reason(sim_url: st
     quotas.meta.events.register("before-call.service-quotas.GetServiceQuota", deny_quota)
     app = make_app(settings, factory=factory, clock=frozen_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _limits(pilot)
+        screen = await open_limits(pilot)
         snapshot = screen.snapshot
         assert snapshot is not None and snapshot.error is None
         assert {e.api for e in snapshot.errors} >= {"cloudwatch:GetMetricData"}
