@@ -1,0 +1,405 @@
+"""The action gate without AWS: CLI lines, the audit log on disk, the runner against a fake factory."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from botocore.exceptions import ClientError, NoCredentialsError
+
+from tui.aws.actions import (
+    ActionRunner,
+    ApiCall,
+    AuditLog,
+    Plan,
+    PlanRefusal,
+    ReadOnlyRefusal,
+    scrub,
+    snake_case,
+)
+from tui.aws.actions.audit import REDACTED
+from tui.aws.actions.core import summarize
+from tui.aws.clients import AwsTarget, ClientFactory
+from tui.aws.errors import ErrorKind
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/payments-events"
+SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+SESSION_TOKEN = "IQoJb3JpZ2luX2VjEJr" + "AbCdEf0123456789+/" * 10
+
+
+# ApiCall.cli ---------------------------------------------------------------------------------------
+
+
+def test_cli_update_shard_count_is_the_documented_command() -> None:
+    call = ApiCall(
+        "kinesis",
+        "UpdateShardCount",
+        "us-east-1",
+        {"StreamName": "payments-events", "TargetShardCount": 2, "ScalingType": "UNIFORM_SCALING"},
+    )
+    assert call.cli() == (
+        "aws kinesis update-shard-count --stream-name payments-events --target-shard-count 2 "
+        "--scaling-type UNIFORM_SCALING --region us-east-1"
+    )
+
+
+def test_cli_structures_become_quoted_json_and_arns_stay_bare() -> None:
+    call = ApiCall(
+        "kinesis",
+        "UpdateStreamMode",
+        "eu-west-3",
+        {"StreamARN": ARN, "StreamModeDetails": {"StreamMode": "ON_DEMAND"}},
+    )
+    assert call.cli() == (
+        f"aws kinesis update-stream-mode --stream-arn {ARN} "
+        """--stream-mode-details '{"StreamMode":"ON_DEMAND"}' --region eu-west-3"""
+    )
+
+
+def test_cli_quotes_values_for_the_shell() -> None:
+    call = ApiCall("kinesis", "IncreaseStreamRetentionPeriod", "us-east-1", {"StreamName": "it's a $name"})
+    assert call.cli() == (
+        "aws kinesis increase-stream-retention-period --stream-name 'it'\"'\"'s a $name' --region us-east-1"
+    )
+
+
+def test_cli_lists_booleans_and_lists_of_structures() -> None:
+    ids = ApiCall("ec2", "TerminateInstances", "us-east-1", {"InstanceIds": ["i-1", "i-2"], "DryRun": False})
+    assert ids.cli() == "aws ec2 terminate-instances --instance-ids i-1 i-2 --no-dry-run --region us-east-1"
+    dry = ApiCall("ec2", "TerminateInstances", "us-east-1", {"InstanceIds": ["i-1"], "DryRun": True})
+    assert dry.cli() == "aws ec2 terminate-instances --instance-ids i-1 --dry-run --region us-east-1"
+    findings = ApiCall(
+        "securityhub",
+        "BatchUpdateFindings",
+        "us-east-1",
+        {"FindingIdentifiers": [{"Id": "f 1", "ProductArn": "p"}], "Workflow": {"Status": "RESOLVED"}},
+    )
+    assert findings.cli() == (
+        "aws securityhub batch-update-findings "
+        """--finding-identifiers '[{"Id":"f 1","ProductArn":"p"}]' """
+        """--workflow '{"Status":"RESOLVED"}' --region us-east-1"""
+    )
+
+
+def test_snake_case_names_the_client_method() -> None:
+    assert snake_case("UpdateShardCount") == "update_shard_count"
+    assert snake_case("IncreaseStreamRetentionPeriod") == "increase_stream_retention_period"
+    assert snake_case("UpdateStreamMode") == "update_stream_mode"
+
+
+# AuditLog -----------------------------------------------------------------------------------------
+
+
+def _record(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "at": NOW.isoformat(),
+        "region": "us-east-1",
+        "service": "kinesis",
+        "operation": "UpdateShardCount",
+        "params": {"StreamName": "payments-events", "TargetShardCount": 2},
+        "outcome": "ok",
+    }
+    base.update(fields)
+    return base
+
+
+def test_two_audit_logs_on_one_file_only_append(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "nested" / "audit.jsonl"
+    first, second = AuditLog(path), AuditLog(path)
+    first.append(_record(message="one"))
+    before = path.read_bytes()
+    second.append(_record(message="two"))
+    middle = path.read_bytes()
+    first.append(_record(message="three"))
+    after = path.read_bytes()
+    assert middle.startswith(before) and len(middle) > len(before)
+    assert after.startswith(middle) and len(after) > len(middle)
+    lines = after.decode().splitlines()
+    assert [json.loads(line)["message"] for line in lines] == ["one", "two", "three"]
+    assert [r["message"] for r in second.records()] == ["one", "two", "three"]
+
+
+def test_audit_file_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    AuditLog(path).append(_record())
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_every_record_has_the_standard_fields(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.append({"service": "kinesis", "operation": "UpdateShardCount", "outcome": "ok"})
+    (record,) = log.records()
+    for name in ("at", "actor", "profile", "account", "params", "error_code", "plan_title", "plan_key"):
+        assert name in record, name
+    assert record["actor"]
+    at = datetime.fromisoformat(record["at"])
+    assert at.utcoffset() == timedelta(0)
+    assert abs(datetime.now(UTC) - at) < timedelta(minutes=1)
+
+
+def test_scrubbing_at_any_depth_leaves_no_secret_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.append(
+        _record(
+            operation="StartSession",
+            params={
+                "Target": "i-0abc",
+                "Credentials": {"SessionToken": "x", "AccessKeyId": "ASIAEXAMPLEEXAMPLE12"},
+                "Nested": [{"deeper": {"TokenValue": "tv-123-never-write"}}],
+                "password": "hunter2-never-write",
+                "Blob": SESSION_TOKEN,
+            },
+            message=f"started with key {SECRET_ACCESS_KEY} ok",
+        )
+    )
+    text = path.read_text()
+    for secret in ("ASIAEXAMPLEEXAMPLE12", "tv-123-never-write", "hunter2-never-write"):
+        assert secret not in text
+    assert SECRET_ACCESS_KEY not in text
+    assert SESSION_TOKEN[:60] not in text
+    (record,) = log.records()
+    params = record["params"]
+    assert params["Credentials"] == REDACTED
+    assert params["Nested"] == [{"deeper": {"TokenValue": REDACTED}}]
+    assert params["password"] == REDACTED
+    assert params["Blob"] == REDACTED
+    assert params["Target"] == "i-0abc"
+    assert record["message"] == f"started with key {REDACTED} ok"
+
+
+def test_scrub_keeps_ordinary_values() -> None:
+    digest = "0123456789abcdef0123456789abcdef01234567"  # a 40-character hex digest is not a secret key
+    value = {"StreamName": "payments-events", "ARN": ARN, "Sha": digest, "Count": 3, "Flag": True}
+    assert scrub(value) == value
+    assert scrub({"SessionToken": "x"}) == {"SessionToken": REDACTED}
+    assert scrub({"a": ({"ClientSecret": 1},)}) == {"a": [{"ClientSecret": REDACTED}]}
+
+
+def test_torn_last_line_is_skipped_and_the_next_record_stays_whole(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.append(_record(message="whole"))
+    with path.open("ab") as handle:
+        handle.write(b'{"at": "2026-11-26T12:00:00+00:00", "outcome": "o')
+    assert [r["message"] for r in log.records()] == ["whole"]
+    torn = path.read_bytes()
+    log.append(_record(message="after"))
+    assert path.read_bytes().startswith(torn)
+    assert [r["message"] for r in log.records()] == ["whole", "after"]
+
+
+def test_records_of_a_missing_file_are_empty(tmp_path: Path) -> None:
+    assert AuditLog(tmp_path / "none.jsonl").records() == []
+
+
+def test_records_since_and_count(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    old = (NOW - timedelta(hours=25)).isoformat()
+    recent = (NOW - timedelta(hours=1)).isoformat()
+    log.append(_record(at=old))
+    log.append(_record(at=recent))
+    log.append(_record(at=recent))
+    log.append(_record(at=recent, outcome="error"))
+    log.append(_record(at=recent, outcome="refused"))
+    log.append(_record(at=recent, params={"StreamName": "other", "TargetShardCount": 2}))
+    log.append(_record(at=recent, region="eu-west-3"))
+    log.append(_record(at=recent, operation="IncreaseStreamRetentionPeriod"))
+    since = NOW - timedelta(hours=24)
+    assert len(log.records()) == 8
+    assert len(log.records(since)) == 7
+    match = {"StreamName": "payments-events"}
+    assert log.count("kinesis", "UpdateShardCount", since=since, match=match) == 3
+    assert log.count("kinesis", "UpdateShardCount", since=since, match=match, region="us-east-1") == 2
+    assert log.count("kinesis", "UpdateShardCount", since=None, match=match, region="us-east-1") == 3
+    assert log.count("kinesis", "UpdateShardCount", since=since, match={}) == 4
+    both = {"StreamName": "payments-events", "TargetShardCount": 3}
+    assert log.count("kinesis", "UpdateShardCount", since=since, match=both) == 0
+
+
+# ActionRunner -------------------------------------------------------------------------------------
+
+
+class FakeClient:
+    """Records every call; operations named in ``failures`` raise the given exception."""
+
+    def __init__(
+        self, service: str, journal: list[tuple[str, str, dict[str, Any]]], failures: dict[str, Any]
+    ):
+        self.service = service
+        self.journal = journal
+        self.failures = failures
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        async def call(**params: Any) -> dict[str, Any]:
+            self.journal.append((self.service, method, params))
+            failure = self.failures.get(method)
+            if failure is not None:
+                raise failure
+            return {
+                "Echo": params,
+                "Credentials": {"SecretAccessKey": SECRET_ACCESS_KEY},
+                "ResponseMetadata": {"HTTPStatusCode": 200, "RequestId": "r-1"},
+            }
+
+        return call
+
+
+class FakeFactory:
+    def __init__(self, failures: dict[str, Any] | None = None, client_error: Exception | None = None):
+        self.target = AwsTarget(profile="ops")
+        self.calls: Counter[str] = Counter()
+        self.journal: list[tuple[str, str, dict[str, Any]]] = []
+        self.clients_made: list[tuple[str, str | None]] = []
+        self.failures = failures or {}
+        self.client_error = client_error
+
+    async def client(self, service: str, region: str | None = None) -> FakeClient:
+        self.clients_made.append((service, region))
+        if self.client_error is not None:
+            raise self.client_error
+        return FakeClient(service, self.journal, self.failures)
+
+
+def _runner(factory: FakeFactory, audit: AuditLog, *, read_only: bool = False) -> ActionRunner:
+    return ActionRunner(
+        cast(ClientFactory, factory),
+        read_only=read_only,
+        audit=audit,
+        clock=lambda: NOW,
+        actor="alice",
+        account="123456789012",
+    )
+
+
+def _plan(*operations: str, refusal: str = "") -> Plan:
+    calls = tuple(
+        ApiCall("kinesis", op, "us-east-1", {"StreamName": "s", "N": i}) for i, op in enumerate(operations)
+    )
+    return Plan(title="Test plan", why="testing", calls=calls, refusal=refusal, key="kinesis:us-east-1:s")
+
+
+def _denied(operation: str) -> ClientError:
+    return ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation)
+
+
+async def test_read_only_refuses_audits_and_calls_nothing(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    plan = _plan("UpdateShardCount")
+    with pytest.raises(ReadOnlyRefusal) as info:
+        await _runner(factory, audit, read_only=True).execute(plan)
+    assert info.value.plan is plan
+    assert factory.clients_made == [] and factory.journal == []
+    (record,) = audit.records()
+    assert record["outcome"] == "refused-read-only"
+    assert record["operation"] == "UpdateShardCount"
+    assert record["params"] == {"StreamName": "s", "N": 0}
+    assert record["actor"] == "alice" and record["profile"] == "ops" and record["account"] == "123456789012"
+    assert record["at"] == NOW.isoformat()
+    assert record["plan_title"] == "Test plan" and record["plan_key"] == "kinesis:us-east-1:s"
+
+
+async def test_read_only_wins_over_a_refusal(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    with pytest.raises(ReadOnlyRefusal):
+        await _runner(factory, audit, read_only=True).execute(_plan("UpdateShardCount", refusal="no"))
+    assert [r["outcome"] for r in audit.records()] == ["refused-read-only"]
+
+
+async def test_a_refused_plan_raises_audits_and_calls_nothing(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    with pytest.raises(PlanRefusal) as info:
+        await _runner(factory, audit).execute(_plan("UpdateShardCount", refusal="AWS would refuse: too many"))
+    assert info.value.reason == "AWS would refuse: too many"
+    assert factory.clients_made == [] and factory.journal == []
+    (record,) = audit.records()
+    assert record["outcome"] == "refused"
+    assert record["message"] == "AWS would refuse: too many"
+
+
+async def test_a_plan_without_calls_is_refused(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    with pytest.raises(PlanRefusal):
+        await _runner(factory, audit).execute(_plan())
+    assert factory.journal == []
+    assert [r["outcome"] for r in audit.records()] == ["refused"]
+
+
+async def test_calls_run_in_order_and_each_is_audited_without_secrets(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    result = await _runner(factory, audit).execute(_plan("UpdateShardCount", "UpdateStreamMode"))
+    assert result.ok and result.problem is None
+    assert factory.journal == [
+        ("kinesis", "update_shard_count", {"StreamName": "s", "N": 0}),
+        ("kinesis", "update_stream_mode", {"StreamName": "s", "N": 1}),
+    ]
+    assert factory.clients_made == [("kinesis", "us-east-1"), ("kinesis", "us-east-1")]
+    assert len(result.outputs) == 2
+    assert all("ResponseMetadata" not in out for out in result.outputs)
+    assert result.outputs[0]["Echo"] == {"StreamName": "s", "N": 0}
+    records = audit.records()
+    assert [(r["operation"], r["outcome"]) for r in records] == [
+        ("UpdateShardCount", "ok"),
+        ("UpdateStreamMode", "ok"),
+    ]
+    assert records[0]["message"] == f"Credentials={REDACTED}, Echo={{2 fields}}"
+    text = (tmp_path / "audit.jsonl").read_text()
+    assert SECRET_ACCESS_KEY not in text and "RequestId" not in text
+
+
+async def test_a_failing_call_stops_the_sequence_and_comes_back_as_a_problem(tmp_path: Path) -> None:
+    factory = FakeFactory(failures={"update_stream_mode": _denied("UpdateStreamMode")})
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    plan = _plan("UpdateShardCount", "UpdateStreamMode", "IncreaseStreamRetentionPeriod")
+    result = await _runner(factory, audit).execute(plan)
+    assert not result.ok
+    assert result.problem is not None
+    assert result.problem.kind is ErrorKind.PERMISSION
+    assert result.problem.code == "AccessDeniedException"
+    assert len(result.outputs) == 1
+    assert [method for _, method, _ in factory.journal] == ["update_shard_count", "update_stream_mode"]
+    assert "after 1 of 3 calls" in result.message
+    records = audit.records()
+    assert [(r["operation"], r["outcome"]) for r in records] == [
+        ("UpdateShardCount", "ok"),
+        ("UpdateStreamMode", "error"),
+    ]
+    assert records[1]["error_code"] == "AccessDeniedException"
+    assert records[1]["message"] == result.problem.message
+
+
+async def test_a_client_that_cannot_be_built_is_a_problem_not_an_exception(tmp_path: Path) -> None:
+    factory = FakeFactory(client_error=NoCredentialsError())
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    result = await _runner(factory, audit).execute(_plan("UpdateShardCount"))
+    assert not result.ok and result.outputs == ()
+    assert result.problem is not None and result.problem.kind is ErrorKind.CREDENTIALS
+    assert [r["outcome"] for r in audit.records()] == ["error"]
+
+
+async def test_an_unwritable_audit_log_does_not_hide_a_made_call(tmp_path: Path) -> None:
+    unwritable = tmp_path / "dir.jsonl"
+    unwritable.mkdir()
+    factory = FakeFactory()
+    result = await _runner(factory, AuditLog(unwritable)).execute(_plan("UpdateShardCount"))
+    assert result.ok
+    assert "audit log not written" in result.message
+    assert len(factory.journal) == 1
+
+
+def test_summarize_is_short_and_secret_free() -> None:
+    assert summarize({"ResponseMetadata": {"RequestId": "r"}}) == "no response body"
+    long = summarize({"Name": "x" * 1000})
+    assert summarize({"Blob": SESSION_TOKEN}) == f"Blob={REDACTED}"
+    assert len(long) == 300 and long.endswith("…")
+    assert summarize({"SessionId": "s-1", "TokenValue": "tv", "StreamUrl": "wss://x"}) == (
+        f"SessionId=s-1, StreamUrl=wss://x, TokenValue={REDACTED}"
+    )

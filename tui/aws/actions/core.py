@@ -1,0 +1,250 @@
+"""The one gate every mutating AWS call goes through: plans, read-only enforcement, the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore import xform_name
+
+from tui.aws.actions.audit import AuditLog, scrub
+from tui.aws.clients import ClientFactory
+from tui.aws.errors import AwsProblem, classify
+from tui.aws.outcome import utcnow
+
+log = logging.getLogger(__name__)
+
+SUMMARY_LIMIT = 300
+
+
+def snake_case(operation: str) -> str:
+    """The aiobotocore method name of an API operation: ``UpdateShardCount`` -> ``update_shard_count``."""
+    return str(xform_name(operation))
+
+
+def kebab_case(name: str) -> str:
+    """The AWS CLI spelling of an operation or parameter: ``StreamARN`` -> ``stream-arn``."""
+    return str(xform_name(name, "-"))
+
+
+def _cli_scalar(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _cli_args(name: str, value: Any) -> list[str]:
+    option = f"--{kebab_case(name)}"
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return [option if value else f"--no-{kebab_case(name)}"]
+    if isinstance(value, Mapping):
+        return [option, json.dumps(value, separators=(",", ":"), default=str)]
+    if isinstance(value, list | tuple):
+        if any(isinstance(item, Mapping | list | tuple) for item in value):
+            return [option, json.dumps(list(value), separators=(",", ":"), default=str)]
+        return [option, *(_cli_scalar(item) for item in value)]
+    return [option, _cli_scalar(value)]
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One AWS API call, exactly as it will be made."""
+
+    service: str
+    operation: str
+    region: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def cli(self) -> str:
+        """The same call as one copy-pasteable AWS CLI command line."""
+        words = ["aws", self.service, kebab_case(self.operation)]
+        for name, value in self.params.items():
+            words.extend(_cli_args(name, value))
+        words.extend(["--region", self.region])
+        return " ".join(shlex.quote(word) for word in words)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an action will do, shown in the confirm modal before anything is called."""
+
+    title: str
+    why: str
+    calls: tuple[ApiCall, ...]
+    refusal: str = ""
+    notes: tuple[str, ...] = ()
+    key: str = ""
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusal)
+
+
+class ReadOnlyRefusal(Exception):
+    """The console runs read-only: the plan was not executed."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(f"read-only mode: {plan.title} was not run")
+        self.plan = plan
+
+
+class PlanRefusal(Exception):
+    """The plan carries a refusal (AWS would refuse, or we must): nothing was called."""
+
+    def __init__(self, plan: Plan, reason: str) -> None:
+        super().__init__(reason)
+        self.plan = plan
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What happened: every response in call order, or the problem that stopped the sequence."""
+
+    plan: Plan
+    ok: bool
+    outputs: tuple[Mapping[str, Any], ...]
+    problem: AwsProblem | None
+    message: str
+
+
+def strip_metadata(response: Any) -> dict[str, Any]:
+    """A response without botocore's ``ResponseMetadata``."""
+    if not isinstance(response, Mapping):
+        return {}
+    return {str(k): v for k, v in response.items() if k != "ResponseMetadata"}
+
+
+def summarize(response: Mapping[str, Any], limit: int = SUMMARY_LIMIT) -> str:
+    """A short, secret-free line describing a response: its scalar fields, sizes of the rest."""
+    clean = scrub(strip_metadata(response))
+    parts: list[str] = []
+    for key in sorted(clean):
+        value = clean[key]
+        if isinstance(value, dict):
+            parts.append(f"{key}={{{len(value)} fields}}")
+        elif isinstance(value, list):
+            parts.append(f"{key}=[{len(value)} items]")
+        else:
+            parts.append(f"{key}={value}")
+    text = ", ".join(parts) if parts else "no response body"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ActionRunner:
+    """Executes plans: refuses in read-only mode, runs the calls in order, audits each one."""
+
+    def __init__(
+        self,
+        factory: ClientFactory,
+        *,
+        read_only: bool,
+        audit: AuditLog,
+        clock: Callable[[], datetime] = utcnow,
+        actor: str | None = None,
+        account: str | None = None,
+    ) -> None:
+        self.factory = factory
+        self.read_only = read_only
+        self.audit = audit
+        self.clock = clock
+        self.actor = actor
+        self.account = account
+
+    @property
+    def profile(self) -> str | None:
+        return self.factory.target.profile
+
+    def _record(
+        self,
+        plan: Plan,
+        call: ApiCall | None,
+        outcome: str,
+        *,
+        error_code: str = "",
+        message: str = "",
+    ) -> dict[str, Any]:
+        return {
+            "at": self.clock().isoformat(),
+            "actor": self.actor,
+            "profile": self.profile,
+            "account": self.account,
+            "region": call.region if call else None,
+            "service": call.service if call else None,
+            "operation": call.operation if call else None,
+            "params": dict(call.params) if call else None,
+            "outcome": outcome,
+            "error_code": error_code,
+            "message": message,
+            "plan_title": plan.title,
+            "plan_key": plan.key,
+        }
+
+    async def _write(self, record: Mapping[str, Any]) -> str:
+        """Append ``record``; an unwritable audit log is reported, never raised past a made call."""
+        try:
+            await asyncio.to_thread(self.audit.append, record)
+        except OSError as exc:
+            log.debug("audit log %s not written: %s", self.audit.path, exc)
+            return f" (audit log not written: {exc.strerror or exc})"
+        return ""
+
+    async def _refuse(self, plan: Plan, outcome: str, message: str) -> None:
+        for call in plan.calls or (None,):
+            await self._write(self._record(plan, call, outcome, message=message))
+
+    async def execute(self, plan: Plan) -> ActionResult:
+        """Run ``plan``; AWS failures come back in the result, refusals are raised."""
+        if self.read_only:
+            await self._refuse(plan, "refused-read-only", "read-only mode: nothing was called")
+            raise ReadOnlyRefusal(plan)
+        if plan.refusal:
+            await self._refuse(plan, "refused", plan.refusal)
+            raise PlanRefusal(plan, plan.refusal)
+        if not plan.calls:
+            reason = "the plan has no API calls"
+            await self._refuse(plan, "refused", reason)
+            raise PlanRefusal(plan, reason)
+
+        outputs: list[Mapping[str, Any]] = []
+        warning = ""
+        for call in plan.calls:
+            try:
+                client = await self.factory.client(call.service, call.region)
+                method = getattr(client, snake_case(call.operation))
+                response = strip_metadata(await method(**call.params))
+            except Exception as exc:  # every failure is reported in the result, never raised
+                problem = classify(exc, profile=self.profile)
+                log.debug("%s:%s failed: %s", call.service, call.operation, problem.code)
+                failed = await self._write(
+                    self._record(plan, call, "error", error_code=problem.code, message=problem.message)
+                )
+                warning = warning or failed
+                done = f" after {len(outputs)} of {len(plan.calls)} calls" if outputs else ""
+                return ActionResult(
+                    plan=plan,
+                    ok=False,
+                    outputs=tuple(outputs),
+                    problem=problem,
+                    message=f"{plan.title}: failed{done}: {problem.one_line()}{warning}",
+                )
+            outputs.append(response)
+            failed = await self._write(self._record(plan, call, "ok", message=summarize(response)))
+            warning = warning or failed
+
+        count = len(plan.calls)
+        return ActionResult(
+            plan=plan,
+            ok=True,
+            outputs=tuple(outputs),
+            problem=None,
+            message=f"{plan.title}: done ({count} call{'s' if count != 1 else ''}){warning}",
+        )
