@@ -7,6 +7,7 @@ clean slate work in a region the workload does not use (see ``CLEAN_REGIONS``).
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +22,8 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+# Logs and the audit log of the consoles the tests run go to a throwaway directory.
+os.environ["WARROOM_STATE_DIR"] = tempfile.mkdtemp(prefix="warroom-tests-")
 
 from tui.sim.server import SimServer  # noqa: E402
 

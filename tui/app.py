@@ -15,6 +15,7 @@ from textual.screen import Screen
 
 from themes import STYLESHEET, THEMES
 from tui import __version__
+from tui.aws.actions import ActionRunner, AuditLog
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
 from tui.aws.identity import caller_identity
@@ -23,6 +24,7 @@ from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
 from tui.screens.help import HelpScreen, KeyRow
 from tui.screens.jump import JumpScreen
+from tui.screens.kinesis import KinesisScreen
 from tui.screens.limits import LimitsScreen
 from tui.screens.overview import OverviewScreen
 from tui.settings import Settings
@@ -50,6 +52,12 @@ def _panes() -> tuple[PaneSpec, ...]:
             "Limits",
             "2",
             lambda app: LimitsScreen(app.pane_context, interval=app.settings.intervals.limits),
+        ),
+        PaneSpec(
+            "kinesis",
+            "Kinesis",
+            "3",
+            lambda app: KinesisScreen(app.pane_context, interval=app.settings.intervals.kinesis),
         ),
         PaneSpec("activity", "Activity", "9", lambda app: ActivityScreen(lambda: tuple(app.activity))),
     )
@@ -84,7 +92,12 @@ class WarroomApp(App[None]):
         self.activity: deque[ActivityEvent] = deque(maxlen=5000)
         self.account = ""
         self.identity_problem = ""
-        self.pane_context = PaneContext(factory=factory, settings=settings, clock=clock, record=self.record)
+        self.actions = ActionRunner(
+            factory, read_only=settings.read_only, audit=AuditLog.default(), clock=clock
+        )
+        self.pane_context = PaneContext(
+            factory=factory, settings=settings, clock=clock, record=self.record, actions=self.actions
+        )
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = settings.theme
@@ -116,6 +129,7 @@ class WarroomApp(App[None]):
             self.record(ActivityEvent(self.clock(), "identity", "error", problem.one_line()))
         else:
             self.account = identity.account
+            self.actions.account = identity.account
             self.identity_problem = ""
             self.record(ActivityEvent(self.clock(), "identity", "info", f"signed in as {identity.arn}"))
         self.sync_header()

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from tui.aws.clients import ClientFactory
 from tui.settings import Settings
+
+if TYPE_CHECKING:
+    from tui.aws.actions import ActionRunner
 
 
 def utc_clock() -> datetime:
@@ -28,3 +32,4 @@ class PaneContext:
     settings: Settings
     clock: Callable[[], datetime] = utc_clock
     record: Callable[[ActivityEvent], None] = lambda event: None
+    actions: ActionRunner | None = None

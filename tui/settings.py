@@ -15,6 +15,7 @@ class Intervals:
 
     overview: float = 30.0
     limits: float = 30.0
+    kinesis: float = 30.0
     max_backoff: float = 300.0
 
 
@@ -26,3 +27,5 @@ class Settings:
     theme: str = DEFAULT_THEME
     intervals: Intervals = field(default_factory=Intervals)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # An iterator age of this many minutes blocks the advice to scale a stream down.
+    kinesis_block_minutes: float = 30.0

@@ -178,6 +178,11 @@ class ConsumerSpec:
     lag_ms: Load
     efo: bool = True
     lambda_function: bool = False
+    # A GetRecords reader that processes at most this many records/s per open shard (one batch per
+    # shard at a time); None reads as fast as records arrive, ``lag_ms`` behind.
+    per_shard_rps: float | None = None
+    # How long before the simulator's seeding such a reader started falling behind, in hours.
+    behind_hours: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -601,23 +606,42 @@ UNATTACHED_VOLUME = VolumeSpec(
 )
 UNATTACHED_VOLUME_ZONE = "us-east-1a"
 
+# Lambda functions reading a stream (``ConsumerSpec.lambda_function``) get an event source mapping
+# with this batch size; the workload creates them with this runtime, memory and role.
+LAMBDA_BATCH_SIZE = 100
+LAMBDA_RUNTIME = "python3.12"
+LAMBDA_MEMORY_MB = 512
+LAMBDA_TIMEOUT_S = 60
+LAMBDA_ROLE = "payments-stream-reader"
+
 STREAMS: tuple[StreamSpec, ...] = (
+    # Near one shard's 1,000 records/s all day; the ledger writer reads 600 records/s per shard,
+    # so with one shard it falls further behind every minute and with two it catches up.
     StreamSpec(
         name="payments-events",
         shards=1,
         retention_hours=24,
-        records_per_s=Load(800, 905, 0.04),
+        records_per_s=Load(935, 965, 0.015),
         record_bytes=620.0,
         consumers=(
             ConsumerSpec("fraud-scorer", Load(180, 650, 0.25)),
-            ConsumerSpec("payments-ledger-writer", Load(250, 1400, 0.3), efo=False, lambda_function=True),
+            ConsumerSpec(
+                "payments-ledger-writer",
+                Load(250, 1400, 0.3),
+                efo=False,
+                lambda_function=True,
+                per_shard_rps=600.0,
+                behind_hours=16.0,
+            ),
         ),
+        burst=1.05,
     ),
+    # The other two stay between the 0.25 (halve) and 0.75 (double) usage lines all day.
     StreamSpec(
         name="ledger-cdc",
         shards=4,
         retention_hours=24,
-        records_per_s=Load(600, 1800),
+        records_per_s=Load(900, 1800),
         record_bytes=1400.0,
         consumers=(
             ConsumerSpec("ledger-projector", Load(90_000, 420_000, 0.08)),
@@ -628,7 +652,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         name="audit-trail",
         shards=2,
         retention_hours=168,
-        records_per_s=Load(150, 400),
+        records_per_s=Load(280, 420),
         record_bytes=2200.0,
         consumers=(
             ConsumerSpec("audit-indexer", Load(300, 1200, 0.25)),

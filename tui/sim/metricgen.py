@@ -22,9 +22,26 @@ The model follows AWS's limits, so the numbers agree with each other:
 Balances (BurstBalance, EBSByteBalance%, EBSIOBalance%, CPUCreditBalance) are functions of the
 daily curve, draining towards the afternoon peak when demand exceeds the baseline.
 
+The one exception to purity is a GetRecords reader with a per-shard processing limit
+(``ConsumerSpec.per_shard_rps``): its backlog is computed minute by minute from an anchor and
+memoised, and the shard count of each minute comes from the shard counts the generator was told
+about (``LiveState.stream_shards``, recorded from the first minute each count was seen; before
+that, the catalog's). Such a reader processes at most ``per_shard_rps`` records/s per open
+shard, so it falls behind while demand exceeds that and catches up once the stream has enough
+shards; its iterator age is the backlog divided by the arrival rate (the backlog holds that
+many seconds of writes, so more shards shorten the age only as fast as they drain it; records
+older than the retention period expire). The backlog is ``B0`` (about six hours of reading, from
+the seed) at an
+anchor ``behind_hours`` (within half an hour either side, from the seed) before the fleet's
+``story_minute``; minutes earlier than that anchor, or every minute when ``story_minute`` is
+None, follow daily anchors placed the same time before 03:00 UTC. Values therefore depend on
+(seed, story minute, shard history, minute) and on the load factors of the minutes as first
+computed.
+
 Two hooks let faults bend the story: ``load_factors`` (resource id -> factor) scales demand
 before limits apply (instance id: CPU, network and its volumes' I/O; volume id: that volume's
-I/O; stream name: producer demand; consumer or Lambda function name: its lag), and
+I/O; stream name: producer demand; consumer or Lambda function name: its lag, while a
+rate-limited reader's processing rate is divided by it), and
 ``multipliers`` ((namespace, metric, resource id) -> factor, metric ``"*"`` for all of a
 resource's metrics in a namespace) scales the emitted value (percentages stay at most 100).
 """
@@ -34,15 +51,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import threading
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tui.sim.catalog import (
+    LAMBDA_BATCH_SIZE,
     LINKLOCAL_PPS_ALLOWANCE,
     PEAK_HOUR_UTC,
     SHARD_WRITE_BYTES,
     SHARD_WRITE_RECORDS,
+    ConsumerSpec,
     InstanceSpec,
     Load,
     StreamSpec,
@@ -58,6 +78,9 @@ _TWO_64 = float(1 << 64)
 _WANDER_MINUTES = 15
 _MIB = 1024.0 * 1024.0
 _KIB = 1024.0
+_DAY_MINUTES = 1440
+# Without a story minute, the readers' backlog story is told every day as of this hour (UTC).
+_DAILY_STORY_HOUR_UTC = 3
 
 
 @dataclass(frozen=True)
@@ -95,6 +118,8 @@ class FleetModel:
     seed: int
     instances: tuple[InstanceModel, ...]
     streams: tuple[StreamSpec, ...]
+    story_minute: int | None = None
+    """The minute the fleet was seeded at: lagging readers' backlogs are anchored before it."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,8 @@ class LiveState:
     running_instances: frozenset[str]
     attached_volumes: frozenset[str]
     standard_vcpus: float
+    stream_shards: Mapping[str, int] = field(default_factory=dict)
+    """Open shards per stream name, where known; a stream not named keeps its recorded count."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,12 +207,60 @@ def _clamp(value: float, low: float, high: float) -> float:
 _SKIP_CHECK = frozenset({"standard"})
 
 
+@dataclass(frozen=True)
+class _Writes:
+    """A stream's producer traffic in one minute, after the shards' write limit."""
+
+    batch_total: int
+    batch_ok: int
+    batch_throttled: int
+    batch_failed: int
+    single_total: int
+    single_ok: int
+    single_throttled: int
+
+    @property
+    def incoming(self) -> int:
+        return self.batch_ok + self.single_ok
+
+
+@dataclass(frozen=True)
+class ReaderMinute:
+    """A rate-limited reader's minute: records processed, backlog left, and what bounded it."""
+
+    processed: float
+    backlog: float
+    capacity: float
+    shards: int
+    rate: float
+    """The reader's nominal processing rate (records/s) over all its shards."""
+    arrival: float = 0.0
+    """Records/s written to the stream this minute."""
+
+    @property
+    def age_seconds(self) -> float:
+        """The age of the oldest unread record: the backlog holds that many seconds of arrivals, so a
+        faster reader shortens the age only as fast as it drains the backlog."""
+        if self.backlog <= 0.0:
+            return 0.0
+        per_second = self.arrival if self.arrival > 0.0 else self.rate
+        return self.backlog / per_second if per_second > 0.0 else 0.0
+
+
 class MetricGenerator:
-    """Computes every series of a fleet for a minute; holds nothing that changes over time."""
+    """Computes every series of a fleet for a minute.
+
+    All it holds over time is the Kinesis shard history it was told about and the memoised
+    backlogs of rate-limited readers; both are guarded by a lock, so threads may share it.
+    """
 
     def __init__(self, fleet: FleetModel) -> None:
         self.fleet = fleet
         self._keys: dict[tuple[str, str, Dimensions, str], SeriesKey] = {}
+        self._lock = threading.RLock()
+        self._history: dict[str, list[tuple[int, int]]] = {}
+        self._observed_through: int | None = None
+        self._backlogs: dict[tuple[str, str, int], list[ReaderMinute]] = {}
         self._catalog_state = LiveState(
             running_instances=frozenset(i.instance_id for i in fleet.instances if i.spec.running),
             attached_volumes=frozenset(
@@ -198,6 +273,52 @@ class MetricGenerator:
     def catalog_state(self) -> LiveState:
         """The fleet as seeded: instances running per the catalog, their volumes attached."""
         return self._catalog_state
+
+    # ---- shard history ----------------------------------------------------------------------
+
+    def observe_shards(self, minute: int, counts: Mapping[str, int]) -> None:
+        """Record the open shard counts seen while writing ``minute``.
+
+        A count that differs from the one in effect is recorded from ``minute``, or from the
+        minute after the latest minute observed so far when ``minute`` is earlier (a window in
+        the past keeps the counts it had), and memoised backlogs from then on are recomputed.
+        """
+        with self._lock:
+            start = minute if self._observed_through is None else max(minute, self._observed_through + 1)
+            for stream in self.fleet.streams:
+                count = counts.get(stream.name)
+                if count is None or count < 1 or count == self.shards_at(stream.name, start):
+                    continue
+                self._history.setdefault(stream.name, []).append((start, int(count)))
+                self._forget(stream.name, start)
+            if self._observed_through is None or minute > self._observed_through:
+                self._observed_through = minute
+
+    def shard_history(self) -> dict[str, tuple[tuple[int, int], ...]]:
+        """Per stream name, (first minute, open shards) for every count recorded, oldest first."""
+        with self._lock:
+            return {name: tuple(entries) for name, entries in self._history.items()}
+
+    def shards_at(self, stream_name: str, minute: int) -> int:
+        """The open shards of a stream during ``minute``: the latest count recorded by then, else
+        the catalog's."""
+        with self._lock:
+            count: int | None = None
+            for start, recorded in self._history.get(stream_name, ()):
+                if start > minute:
+                    break
+                count = recorded
+            if count is not None:
+                return count
+        spec = next((s for s in self.fleet.streams if s.name == stream_name), None)
+        if spec is None:
+            raise KeyError(f"no stream named {stream_name!r} in the fleet")
+        return spec.shards
+
+    def _forget(self, stream_name: str, start: int) -> None:
+        for (name, _, anchor), steps in self._backlogs.items():
+            if name == stream_name and len(steps) > start - anchor:
+                del steps[max(0, start - anchor) :]
 
     def _key(self, namespace: str, metric: str, dims: Dimensions, unit: str, resource: str) -> SeriesKey:
         lookup = (namespace, metric, dims, unit)
@@ -219,6 +340,8 @@ class MetricGenerator:
         out: list[tuple[SeriesKey, float]] = []
         factors = load_factors or {}
         live = state or self._catalog_state
+        if live.stream_shards:
+            self.observe_shards(minute, live.stream_shards)
         for instance in self.fleet.instances:
             if instance.instance_id in live.running_instances:
                 self._instance(out, instance, minute, factors, live)
@@ -486,18 +609,12 @@ class MetricGenerator:
 
     # ---- Kinesis and Lambda ---------------------------------------------------------------
 
-    def _stream(
-        self, out: list[tuple[SeriesKey, float]], stream: StreamSpec, minute: int, factors: LoadFactors
-    ) -> None:
+    def _writes(self, stream: StreamSpec, minute: int, factor: float, shards: int) -> _Writes:
+        """Producer demand against ``shards`` shards' write limit: accepted, throttled, failed."""
         seed = self.fleet.seed
         name = stream.name
-        dims: Dimensions = (("StreamName", name),)
-
-        def emit(metric: str, value: float, unit: str) -> None:
-            out.append((self._key("AWS/Kinesis", metric, dims, unit, name), value))
-
-        demand = level(stream.records_per_s, seed, f"{name}:records", minute, factors.get(name, 1.0))
-        capacity = stream.shards * min(SHARD_WRITE_RECORDS, SHARD_WRITE_BYTES / stream.record_bytes)
+        demand = level(stream.records_per_s, seed, f"{name}:records", minute, factor)
+        capacity = shards * min(SHARD_WRITE_RECORDS, SHARD_WRITE_BYTES / stream.record_bytes)
         spike = unit_noise(seed, f"{name}:spike", minute)
         burst = 1.0 + (stream.burst - 1.0) * (0.4 + 2.0 * spike**4)
         throttled_rps = max(demand - capacity, 0.25 * max(0.0, demand * burst - capacity))
@@ -508,40 +625,110 @@ class MetricGenerator:
         batch_failed = min(
             batch_total - batch_throttled, int(failure_roll * 100) - 96 if failure_roll > 0.97 else 0
         )
-        batch_ok = batch_total - batch_throttled - batch_failed
         single_total = round(demand * 60.0 * (1.0 - share))
         single_throttled = min(single_total, round(throttled_rps * 60.0 * (1.0 - share)))
-        single_ok = single_total - single_throttled
-        incoming = batch_ok + single_ok
+        return _Writes(
+            batch_total=batch_total,
+            batch_ok=batch_total - batch_throttled - batch_failed,
+            batch_throttled=batch_throttled,
+            batch_failed=batch_failed,
+            single_total=single_total,
+            single_ok=single_total - single_throttled,
+            single_throttled=single_throttled,
+        )
+
+    def story_anchor(self, stream: StreamSpec, consumer: ConsumerSpec, minute: int) -> int:
+        """The minute from which ``minute``'s backlog of a rate-limited reader is computed."""
+        seed = self.fleet.seed
+        hours = consumer.behind_hours + unit_noise(seed, f"{stream.name}/{consumer.name}:story", 0) - 0.5
+        lead = round(hours * 60.0)
+        story = self.fleet.story_minute
+        if story is not None and minute >= story - lead:
+            return story - lead
+        first_daily = _DAILY_STORY_HOUR_UTC * 60 - lead
+        return first_daily + ((minute - first_daily) // _DAY_MINUTES) * _DAY_MINUTES
+
+    def _initial_backlog(self, stream: StreamSpec, consumer: ConsumerSpec) -> float:
+        rate = consumer.per_shard_rps or 0.0
+        # Several hours of reading already owed at the anchor, so the story starts well behind.
+        minutes = 340.0 + 20.0 * unit_noise(self.fleet.seed, f"{stream.name}/{consumer.name}:b0", 0)
+        return rate * stream.shards * 60.0 * minutes
+
+    def reader_minute(
+        self,
+        stream: StreamSpec,
+        consumer: ConsumerSpec,
+        minute: int,
+        load_factors: LoadFactors | None = None,
+    ) -> ReaderMinute:
+        """A rate-limited reader's minute, computed in order from its anchor (and memoised)."""
+        if consumer.per_shard_rps is None:
+            raise ValueError(f"{consumer.name} reads as fast as records arrive: it has no backlog")
+        factors = load_factors or {}
+        stream_factor = factors.get(stream.name, 1.0)
+        slowdown = factors.get(consumer.name, 1.0)
+        seed = self.fleet.seed
+        pace_key = f"{stream.name}/{consumer.name}:pace"
+        retention_s = stream.retention_hours * 3600.0
+        with self._lock:
+            anchor = self.story_anchor(stream, consumer, minute)
+            steps = self._backlogs.setdefault((stream.name, consumer.name, anchor), [])
+            while len(steps) <= minute - anchor:
+                at = anchor + len(steps)
+                before = steps[-1].backlog if steps else self._initial_backlog(stream, consumer)
+                shards = self.shards_at(stream.name, at)
+                incoming = float(self._writes(stream, at, stream_factor, shards).incoming)
+                rate = shards * consumer.per_shard_rps / slowdown if slowdown > 0.0 else 0.0
+                capacity = rate * 60.0 * jitter(seed, pace_key, at, 0.01)
+                processed = min(before + incoming, capacity)
+                # The age counts the backlog in seconds of the stream's usual arrivals (its daily curve
+                # without the minute's jitter), so a draining backlog reads as a falling age.
+                curve = stream.records_per_s
+                arrival = (curve.night + (curve.peak - curve.night) * daily(at)) * stream_factor
+                # Records older than the retention expire unread.
+                backlog = min(before + incoming - processed, (arrival or rate) * retention_s)
+                steps.append(ReaderMinute(processed, backlog, capacity, shards, rate, arrival))
+            return steps[minute - anchor]
+
+    def _stream(
+        self, out: list[tuple[SeriesKey, float]], stream: StreamSpec, minute: int, factors: LoadFactors
+    ) -> None:
+        seed = self.fleet.seed
+        name = stream.name
+        dims: Dimensions = (("StreamName", name),)
+
+        def emit(metric: str, value: float, unit: str) -> None:
+            out.append((self._key("AWS/Kinesis", metric, dims, unit, name), value))
+
+        shards = self.shards_at(name, minute)
+        writes = self._writes(stream, minute, factors.get(name, 1.0), shards)
+        incoming = writes.incoming
         size = stream.record_bytes
         emit("IncomingRecords", incoming, "Count")
         emit("IncomingBytes", incoming * size, "Bytes")
-        emit("PutRecords.TotalRecords", batch_total, "Count")
-        emit("PutRecords.SuccessfulRecords", batch_ok, "Count")
-        emit("PutRecords.ThrottledRecords", batch_throttled, "Count")
-        emit("PutRecords.FailedRecords", batch_failed, "Count")
-        emit("PutRecords.Bytes", batch_ok * size, "Bytes")
-        emit("PutRecord.Success", single_ok, "Count")
-        emit("PutRecord.Bytes", single_ok * size, "Bytes")
-        emit("WriteProvisionedThroughputExceeded", batch_throttled + single_throttled, "Count")
+        emit("PutRecords.TotalRecords", writes.batch_total, "Count")
+        emit("PutRecords.SuccessfulRecords", writes.batch_ok, "Count")
+        emit("PutRecords.ThrottledRecords", writes.batch_throttled, "Count")
+        emit("PutRecords.FailedRecords", writes.batch_failed, "Count")
+        emit("PutRecords.Bytes", writes.batch_ok * size, "Bytes")
+        emit("PutRecord.Success", writes.single_ok, "Count")
+        emit("PutRecord.Bytes", writes.single_ok * size, "Bytes")
+        emit("WriteProvisionedThroughputExceeded", writes.batch_throttled + writes.single_throttled, "Count")
 
-        pollers = stream.pollers
-        readers = len(stream.consumers)
-        emit("OutgoingRecords", incoming * readers, "Count")
-        emit("OutgoingBytes", incoming * readers * size, "Bytes")
-        if pollers:
-            emit("GetRecords.Records", incoming * len(pollers), "Count")
-            emit("GetRecords.Bytes", incoming * len(pollers) * size, "Bytes")
-            emit("GetRecords.Success", len(pollers) * stream.shards * 60, "Count")
-            latency = level(Load(12.0, 28.0, 0.2), seed, f"{name}:get-latency", minute)
-            emit("GetRecords.Latency", latency, "Milliseconds")
-            emit("ReadProvisionedThroughputExceeded", 0, "Count")
-        ages = []
+        ages: list[float] = []
+        read: dict[str, float] = {}
         for consumer in stream.consumers:
-            lag = level(
+            base = level(
                 consumer.lag_ms, seed, f"{name}/{consumer.name}:lag", minute, factors.get(consumer.name, 1.0)
             )
-            lag = float(round(lag))
+            reader: ReaderMinute | None = None
+            if consumer.per_shard_rps is not None:
+                reader = self.reader_minute(stream, consumer, minute, factors)
+                read[consumer.name] = reader.processed
+                lag = float(round(reader.age_seconds * 1000.0 + base))
+            else:
+                read[consumer.name] = float(incoming)
+                lag = float(round(base))
             if consumer.efo:
                 consumer_dims: Dimensions = (("StreamName", name), ("ConsumerName", consumer.name))
                 key = self._key(
@@ -555,12 +742,63 @@ class MetricGenerator:
             else:
                 ages.append(lag)
             if consumer.lambda_function:
-                fn_dims: Dimensions = (("FunctionName", consumer.name),)
-                out.append(
-                    (self._key("AWS/Lambda", "IteratorAge", fn_dims, "Milliseconds", consumer.name), lag)
-                )
+                self._function(out, stream, consumer, minute, lag, reader)
+
+        outgoing = sum(read.values())
+        emit("OutgoingRecords", round(outgoing), "Count")
+        emit("OutgoingBytes", round(outgoing) * size, "Bytes")
+        pollers = stream.pollers
+        if pollers:
+            polled = round(sum(read[c.name] for c in pollers))
+            emit("GetRecords.Records", polled, "Count")
+            emit("GetRecords.Bytes", polled * size, "Bytes")
+            emit("GetRecords.Success", len(pollers) * shards * 60, "Count")
+            latency = level(Load(12.0, 28.0, 0.2), seed, f"{name}:get-latency", minute)
+            emit("GetRecords.Latency", latency, "Milliseconds")
+            emit("ReadProvisionedThroughputExceeded", 0, "Count")
         if ages:
             emit("GetRecords.IteratorAgeMilliseconds", max(ages), "Milliseconds")
+
+    def _function(
+        self,
+        out: list[tuple[SeriesKey, float]],
+        stream: StreamSpec,
+        consumer: ConsumerSpec,
+        minute: int,
+        lag: float,
+        reader: ReaderMinute | None,
+    ) -> None:
+        """AWS/Lambda metrics of a function reading the stream through an event source mapping."""
+        fn = consumer.name
+        dims: Dimensions = (("FunctionName", fn),)
+
+        def emit(metric: str, value: float, unit: str) -> None:
+            out.append((self._key("AWS/Lambda", metric, dims, unit, fn), value))
+
+        emit("IteratorAge", lag, "Milliseconds")
+        if reader is None or consumer.per_shard_rps is None:
+            return
+        seed = self.fleet.seed
+        invocations = math.ceil(reader.processed / LAMBDA_BATCH_SIZE)
+        emit("Invocations", invocations, "Count")
+        roll = unit_noise(seed, f"{stream.name}/{fn}:errors", minute)
+        errors = min(invocations, int((roll - 0.9) * 30.0) if roll > 0.9 else 0)
+        emit("Errors", errors, "Count")
+        if invocations:
+            batch = reader.processed / invocations
+            duration = 1000.0 * batch / consumer.per_shard_rps
+            emit(
+                "Duration",
+                duration * jitter(seed, f"{stream.name}/{fn}:duration", minute, 0.08),
+                "Milliseconds",
+            )
+        if reader.backlog > 0.0:
+            concurrent = reader.shards
+        elif reader.processed > 0.0 and reader.capacity > 0.0:
+            concurrent = max(1, math.ceil(reader.shards * reader.processed / reader.capacity - 1e-9))
+        else:
+            concurrent = 0
+        emit("ConcurrentExecutions", concurrent, "Count")
 
     # ---- Service Quotas usage -------------------------------------------------------------
 
@@ -593,13 +831,21 @@ def _scaled(key: SeriesKey, value: float, multipliers: Multipliers) -> float:
 
 
 def running_state(
-    fleet: FleetModel, running: Collection[str], attached: Collection[str], standard_vcpus: float
+    fleet: FleetModel,
+    running: Collection[str],
+    attached: Collection[str],
+    standard_vcpus: float,
+    stream_shards: Mapping[str, int] | None = None,
 ) -> LiveState:
     """A LiveState restricted to the fleet's resources."""
     known_instances = {i.instance_id for i in fleet.instances}
     known_volumes = {v.volume_id for i in fleet.instances for v in i.volumes}
+    known_streams = {s.name for s in fleet.streams}
     return LiveState(
         running_instances=frozenset(known_instances.intersection(running)),
         attached_volumes=frozenset(known_volumes.intersection(attached)),
         standard_vcpus=float(standard_vcpus),
+        stream_shards={
+            name: int(count) for name, count in (stream_shards or {}).items() if name in known_streams
+        },
     )

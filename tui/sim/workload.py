@@ -13,10 +13,12 @@ EC2 backend to find which instances still run and which volumes are still attach
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 import threading
 import uuid
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -216,14 +218,23 @@ class Workload:
     # ---- metrics ---------------------------------------------------------------------------
 
     def live_state(self) -> LiveState:
-        """Running instances, attached volumes and running Standard vCPUs, read from moto's EC2."""
+        """Running instances, attached volumes and running Standard vCPUs, read from moto's EC2,
+        and the streams' open shard counts, read from moto's Kinesis."""
         from moto.ec2.models import ec2_backends
 
         fleet = self.fleet
+        shards = self.stream_shards()
         per_account = dict.get(ec2_backends, self.account_id)
         backend = dict.get(per_account, self.region) if per_account is not None else None
         if backend is None:
-            return self.generator.catalog_state
+            catalog_state = self.generator.catalog_state
+            return running_state(
+                fleet,
+                catalog_state.running_instances,
+                catalog_state.attached_volumes,
+                catalog_state.standard_vcpus,
+                shards,
+            )
         instances = list(backend.all_instances())
         running = [i for i in instances if i.state == "running"]
         attached = [v.id for v in list(backend.volumes.values()) if v.attachment is not None]
@@ -231,7 +242,36 @@ class Workload:
         for instance in running:
             if is_standard_type(instance.instance_type):
                 vcpus += vcpus_of(instance.instance_type)
-        return running_state(fleet, [i.id for i in running], attached, vcpus)
+        return running_state(fleet, [i.id for i in running], attached, vcpus, shards)
+
+    def stream_shards(self) -> dict[str, int]:
+        """Open shards per seeded stream, as moto's Kinesis reports them (DescribeStreamSummary's
+        OpenShardCount, which UpdateShardCount sets to its target); a stream moto does not hold,
+        or all of them when its state cannot be read, is left out (the generator then keeps the
+        counts it recorded last, the catalog's before any)."""
+        try:
+            from moto.kinesis.models import kinesis_backends
+
+            per_account = dict.get(kinesis_backends, self.account_id)
+            backend = dict.get(per_account, self.region) if per_account is not None else None
+            if backend is None:
+                return {}
+            counts: dict[str, int] = {}
+            for spec in self.fleet.streams:
+                stream = backend.streams.get(spec.name)
+                if stream is None:
+                    continue
+                reported = stream.shard_count
+                if not isinstance(reported, int) or reported < 1:
+                    reported = sum(1 for shard in list(stream.shards.values()) if shard.is_open)
+                if reported >= 1:
+                    counts[spec.name] = reported
+            return counts
+        except (AttributeError, KeyError, TypeError, ImportError):
+            logger.debug(
+                "reading moto's Kinesis state failed; keeping the recorded shard counts", exc_info=True
+            )
+            return {}
 
     def tick(self, now: datetime | None = None) -> int:
         """Write every complete minute not yet written (at most the backfill window); return how many."""
@@ -339,6 +379,19 @@ def vcpus_of(instance_type: str) -> float:
     return float(info.get("VCpuInfo", {}).get("DefaultVCpus", 0))
 
 
+def detach_stream_invocations(account_id: str, region: str, stream_name: str, function_arn: str) -> int:
+    """Remove a function's event source mappings from moto's Kinesis stream object, so records
+    put into the stream do not invoke it; return how many were removed."""
+    from moto.kinesis.models import kinesis_backends
+
+    stream = kinesis_backends[account_id][region].streams[stream_name]
+    mappings = stream.lambda_event_source_mappings
+    keys = [key for key, mapping in mappings.items() if mapping.function_arn == function_arn]
+    for key in keys:
+        del mappings[key]
+    return len(keys)
+
+
 class _Seeder:
     """One seeding run: the API calls, in a fixed order, and what they returned."""
 
@@ -360,6 +413,7 @@ class _Seeder:
         self.volume_ids: dict[str, str] = {}
         self.groups: dict[str, str] = {}
         self.profile_arn: str | None = None
+        self.lambda_role_arn: str | None = None
 
     def zone(self, catalog_zone: str) -> str:
         """The catalog's zone (written for us-east-1) in the workload's region: same letter."""
@@ -440,7 +494,12 @@ class _Seeder:
         for spec in catalog.INSTANCES:
             volumes = tuple(VolumeModel(self.volume_ids[v.key], v) for v in spec.volumes)
             models.append(InstanceModel(self.instances[spec.name]["InstanceId"], spec, volumes))
-        return FleetModel(seed=self.w.seed, instances=tuple(models), streams=catalog.STREAMS)
+        return FleetModel(
+            seed=self.w.seed,
+            instances=tuple(models),
+            streams=catalog.STREAMS,
+            story_minute=minute_of(self.now),
+        )
 
     # ---- IAM -------------------------------------------------------------------------------
 
@@ -728,7 +787,55 @@ class _Seeder:
                 kinesis.register_stream_consumer(StreamARN=arn, ConsumerName=consumer.name)
                 names.append(consumer.name)
             consumers[stream.name] = tuple(names)
+            for consumer in stream.consumers:
+                if consumer.lambda_function:
+                    self.stream_function(stream.name, arn, consumer.name)
         return consumers
+
+    def stream_function(self, stream_name: str, stream_arn: str, function_name: str) -> None:
+        """A Lambda function reading the stream through an event source mapping.
+
+        moto would invoke the function (in Docker) for every record put into the stream, so the
+        mapping is detached from moto's stream object: Lambda lists it, records do not start it.
+        """
+        role_arn = self.lambda_role()
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr(
+                zipfile.ZipInfo("handler.py", date_time=(2020, 1, 1, 0, 0, 0)),
+                "def handler(event, context):\n    return {'batchItemFailures': []}\n",
+            )
+        lam = self.client("lambda")
+        function_arn: str = lam.create_function(
+            FunctionName=function_name,
+            Runtime=catalog.LAMBDA_RUNTIME,
+            Role=role_arn,
+            Handler="handler.handler",
+            Code={"ZipFile": code.getvalue()},
+            MemorySize=catalog.LAMBDA_MEMORY_MB,
+            Timeout=catalog.LAMBDA_TIMEOUT_S,
+            Tags={"Service": stream_name.split("-")[0]},
+        )["FunctionArn"]
+        lam.create_event_source_mapping(
+            EventSourceArn=stream_arn,
+            FunctionName=function_name,
+            StartingPosition="TRIM_HORIZON",
+            BatchSize=catalog.LAMBDA_BATCH_SIZE,
+            ParallelizationFactor=1,
+        )
+        detach_stream_invocations(self.w.account_id, self.w.region, stream_name, function_arn)
+
+    def lambda_role(self) -> str:
+        if self.lambda_role_arn is None:
+            trust = (
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":'
+                '"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+            )
+            role = self.client("iam").create_role(
+                RoleName=catalog.LAMBDA_ROLE, AssumeRolePolicyDocument=trust
+            )
+            self.lambda_role_arn = str(role["Role"]["Arn"])
+        return self.lambda_role_arn
 
     # ---- S3 and CloudTrail -----------------------------------------------------------------
 

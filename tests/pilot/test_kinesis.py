@@ -1,0 +1,129 @@
+"""The Kinesis pane driven with keys: the lagging event stream, its advice, and resharding it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.helpers import frozen_clock, sim_settings
+from tui import paths
+from tui.app import make_app
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.kinesis import KinesisScreen
+from tui.screens.stream import StreamScreen
+from widgets.vtable import VirtualTable
+
+EVENTS = "payments-events"
+
+
+async def open_kinesis(pilot: Pilot[Any], *, within: float = 20.0) -> KinesisScreen:
+    await pilot.press("3")
+    waited = 0.0
+    while waited < within:
+        screen = pilot.app.screen
+        if isinstance(screen, KinesisScreen) and (screen.snapshot is not None or screen.failures):
+            await pilot.pause()
+            return screen
+        await pilot.pause(0.1)
+        waited += 0.1
+    raise AssertionError("the Kinesis pane showed no data in time")
+
+
+def _select(screen: KinesisScreen, name: str) -> Any:
+    assert screen.snapshot is not None
+    view = next(v for v in screen.snapshot.streams if v.stream_name == name)
+    assert screen.query_one(VirtualTable).move_cursor_to_key(view.stream_arn or view.stream_name)
+    return view
+
+
+def _audit() -> list[dict[str, Any]]:
+    path = paths.audit_file()
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+async def test_the_event_stream_lags_and_is_advised_to_scale_up(sim_url: str) -> None:
+    app = make_app(sim_settings(sim_url), clock=frozen_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_kinesis(pilot)
+        snapshot = screen.snapshot
+        assert snapshot is not None and snapshot.error is None
+        names = {v.stream_name for v in snapshot.streams}
+        assert {EVENTS, "ledger-cdc", "audit-trail"} <= names
+        events = next(v for v in snapshot.streams if v.stream_name == EVENTS)
+        assert events.open_shards == 1
+        assert events.usage_factor is not None and events.usage_factor >= 0.75
+        assert events.advice == "scale_up" and "0.75" in (events.advice_reason or "")
+        _select(screen, EVENTS)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StreamScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, KinesisScreen)
+
+
+async def test_reshard_asks_first_shows_the_call_and_cancel_calls_nothing(sim_url: str) -> None:
+    app = make_app(sim_settings(sim_url), clock=frozen_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_kinesis(pilot)
+        _select(screen, EVENTS)
+        before = app.factory.calls["kinesis:UpdateShardCount"]
+        await pilot.press("U")
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        clis = [call.cli() for call in confirm.plan.calls]
+        assert clis and "update-shard-count" in clis[0] and "--target-shard-count 2" in clis[0]
+        assert "UNIFORM_SCALING" in clis[0]
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, KinesisScreen)
+        assert app.factory.calls["kinesis:UpdateShardCount"] == before
+
+
+async def test_reshard_confirmed_changes_the_stream_and_is_audited(sim_url: str) -> None:
+    app = make_app(sim_settings(sim_url), clock=frozen_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_kinesis(pilot)
+        _select(screen, EVENTS)
+        await pilot.press("U")
+        await pilot.pause()
+        await pilot.press("y")
+        for _ in range(100):
+            if app.factory.calls["kinesis:UpdateShardCount"]:
+                break
+            await pilot.pause(0.1)
+        await pilot.pause(0.5)
+        assert app.factory.calls["kinesis:UpdateShardCount"] == 1
+        kinesis = await app.factory.client("kinesis", "us-east-1")
+        summary = await kinesis.describe_stream_summary(StreamName=EVENTS)
+        assert summary["StreamDescriptionSummary"]["OpenShardCount"] == 2
+        records = [r for r in _audit() if r.get("operation") == "UpdateShardCount"]
+        assert records and records[-1]["outcome"] == "ok"
+        assert records[-1]["params"]["TargetShardCount"] == 2
+        # Back to one shard: the simulator is shared by the whole test session.
+        await kinesis.update_shard_count(StreamName=EVENTS, TargetShardCount=1, ScalingType="UNIFORM_SCALING")
+        restored = await kinesis.describe_stream_summary(StreamName=EVENTS)
+        assert restored["StreamDescriptionSummary"]["OpenShardCount"] == 1
+
+
+async def test_read_only_refuses_in_the_dialog(sim_url: str) -> None:
+    app = make_app(sim_settings(sim_url, read_only=True), clock=frozen_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_kinesis(pilot)
+        _select(screen, EVENTS)
+        await pilot.press("U")
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen) and not confirm.runnable
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen), "y does nothing in read-only mode"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.factory.calls["kinesis:UpdateShardCount"] == 0

@@ -1,0 +1,702 @@
+"""The Kinesis poller: every stream's write usage, how far behind its readers are, and what to do.
+
+One cycle per region, regions concurrently: ListStreams (paginated), then per stream and at once
+DescribeStreamSummary, ListStreamConsumers (the enhanced fan-out consumers) and Lambda
+ListEventSourceMappings (functions polling the stream by its ARN; a function's name is read from
+its ARN), then ONE GetMetricData call (per 500 queries) for the last hour of every stream's,
+consumer's and function's one-minute metrics. Rates are the latest complete minute's Sum / 60.
+
+A stream's iterator age is the oldest of GetRecords.IteratorAgeMilliseconds (shared-throughput
+readers, Lambda included) and its EFO consumers' SubscribeToShardEvent.MillisBehindLatest;
+``iterator_age_source`` names which. The usage factor uses the stream's current open shard
+count for every minute of the hour. A failing API becomes an ``ApiError`` (one per region and
+API, counting the streams it failed for) and the values it would have fed stay unknown (None),
+with the reason in the stream's ``reasons``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tui.aws.clients import ClientFactory
+from tui.aws.errors import AwsProblem, classify
+from tui.aws.kinesis_math import (
+    DEFAULT_BLOCK_MINUTES,
+    advice,
+    age_level,
+    project,
+    retention_fraction,
+    usage_factor,
+    usage_level,
+)
+from tui.aws.limits import ApiError
+from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data
+from tui.aws.outcome import utcnow
+
+log = logging.getLogger(__name__)
+
+PERIOD_S = 60
+WINDOW_S = 3600.0
+LIST_LIMIT = 100
+MAX_LIST_PAGES = 1000
+# Describe calls in flight per region (the rate limiter paces them further).
+DESCRIBE_CONCURRENCY = 16
+
+KINESIS = "AWS/Kinesis"
+LAMBDA = "AWS/Lambda"
+BYTES = "IncomingBytes"
+RECORDS = "IncomingRecords"
+ITERATOR_AGE = "GetRecords.IteratorAgeMilliseconds"
+WRITE_THROTTLED = "WriteProvisionedThroughputExceeded"
+READ_THROTTLED = "ReadProvisionedThroughputExceeded"
+PUT_THROTTLED = "PutRecords.ThrottledRecords"
+PUT_FAILED = "PutRecords.FailedRecords"
+GET_SUCCESS = "GetRecords.Success"
+MILLIS_BEHIND = "SubscribeToShardEvent.MillisBehindLatest"
+STREAM_METRICS: tuple[tuple[str, str], ...] = (
+    (BYTES, "Sum"),
+    (RECORDS, "Sum"),
+    (ITERATOR_AGE, "Maximum"),
+    (WRITE_THROTTLED, "Sum"),
+    (READ_THROTTLED, "Sum"),
+    (PUT_THROTTLED, "Sum"),
+    (PUT_FAILED, "Sum"),
+    (GET_SUCCESS, "Sum"),
+)
+LAMBDA_METRICS: tuple[tuple[str, str], ...] = (
+    ("IteratorAge", "Maximum"),
+    ("Errors", "Sum"),
+    ("Duration", "Average"),
+    ("ConcurrentExecutions", "Maximum"),
+)
+UNKNOWN = "UNKNOWN"
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshot
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsumerView:
+    """A registered (enhanced fan-out) consumer and how far behind the stream's tip it reads."""
+
+    name: str
+    arn: str
+    status: str
+    efo: bool = True
+    millis_behind_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class LambdaView:
+    """A Lambda event source mapping on the stream, with its function's latest minute."""
+
+    function_name: str
+    uuid: str
+    state: str
+    batch_size: int | None
+    iterator_age_ms: float | None = None
+    errors: float | None = None
+    duration_ms: float | None = None
+    concurrent_executions: float | None = None
+
+
+@dataclass(frozen=True)
+class StreamHistory:
+    """The last hour, one point a minute, oldest first: (epoch seconds, value)."""
+
+    iterator_age: tuple[tuple[float, float], ...] = ()
+    usage_factor: tuple[tuple[float, float], ...] = ()
+    write_throttled: tuple[tuple[float, float], ...] = ()
+    read_throttled: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class StreamView:
+    """One stream. Counts (throttled, failed, success) are the latest complete minute's sums;
+    rates are per second over that minute; None is unknown, never 0."""
+
+    region: str
+    stream_name: str
+    stream_arn: str
+    mode: str  # "PROVISIONED" | "ON_DEMAND" | "UNKNOWN"
+    status: str  # "ACTIVE" | "CREATING" | "UPDATING" | "DELETING" | "UNKNOWN"
+    open_shards: int | None
+    retention_hours: int | None
+    consumers: tuple[ConsumerView, ...] = ()
+    consumer_count: int | None = None
+    efo_count: int | None = None
+    incoming_bytes_per_s: float | None = None
+    incoming_records_per_s: float | None = None
+    usage_factor: float | None = None
+    usage_driver: str | None = None  # "bytes" | "records"
+    iterator_age_ms: float | None = None
+    iterator_age_source: str | None = None  # ITERATOR_AGE or "consumer:<name>"
+    iterator_age_retention_fraction: float | None = None
+    iterator_age_slope_ms_per_s: float | None = None
+    time_to_risk_s: float | None = None
+    time_to_loss_s: float | None = None
+    time_to_catch_up_s: float | None = None
+    write_throttled: float | None = None
+    read_throttled: float | None = None
+    put_records_throttled: float | None = None
+    put_records_failed: float | None = None
+    get_records_success: float | None = None
+    advice: str = "hold"  # "scale_up" | "scale_down" | "hold"
+    advice_reason: str = ""
+    age_level: str = "unknown"
+    usage_level: str = "unknown"
+    lambdas: tuple[LambdaView, ...] = ()
+    history: StreamHistory = field(default_factory=StreamHistory)
+    reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stream_name": self.stream_name,
+            "stream_arn": self.stream_arn or None,
+            "region": self.region,
+            "mode": None if self.mode == UNKNOWN else self.mode,
+            "status": None if self.status == UNKNOWN else self.status,
+            "open_shards": self.open_shards,
+            "retention_hours": self.retention_hours,
+            "consumers": self.consumer_count,
+            "efo_consumers": self.efo_count,
+            "incoming_bytes_per_s": _round(self.incoming_bytes_per_s),
+            "incoming_records_per_s": _round(self.incoming_records_per_s),
+            "usage_factor": _round(self.usage_factor, 4),
+            "usage_driver": self.usage_driver,
+            "usage_level": self.usage_level,
+            "iterator_age_ms": _round(self.iterator_age_ms, 1),
+            "iterator_age_source": self.iterator_age_source,
+            "iterator_age_retention_fraction": _round(self.iterator_age_retention_fraction, 6),
+            "age_level": self.age_level,
+            "time_to_risk_s": _round(self.time_to_risk_s, 0),
+            "time_to_loss_s": _round(self.time_to_loss_s, 0),
+            "time_to_catch_up_s": _round(self.time_to_catch_up_s, 0),
+            "write_throttled": self.write_throttled,
+            "read_throttled": self.read_throttled,
+            "put_records_throttled": self.put_records_throttled,
+            "put_records_failed": self.put_records_failed,
+            "get_records_success": self.get_records_success,
+            "advice": self.advice,
+            "advice_reason": self.advice_reason,
+            "lambdas": [fn.function_name for fn in self.lambdas],
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class KinesisSnapshot:
+    fetched_at: datetime
+    period_s: int = PERIOD_S
+    streams: tuple[StreamView, ...] = ()
+    errors: tuple[ApiError, ...] = ()
+    error: AwsProblem | None = None
+    queries: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fetched_at": self.fetched_at.isoformat(),
+            "period_s": self.period_s,
+            "streams": [s.to_json() for s in self.streams],
+            "errors": [
+                {"api": e.api, "message": e.message, "region": e.region, "hint": e.hint} for e in self.errors
+            ]
+            + (
+                [{"api": self.error.operation or "poll", "message": self.error.one_line()}]
+                if self.error
+                else []
+            ),
+        }
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the describe calls returned
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Stream:
+    name: str
+    arn: str = ""
+    mode: str = UNKNOWN
+    status: str = UNKNOWN
+    open_shards: int | None = None
+    retention_hours: int | None = None
+    summary_consumers: int | None = None
+    consumers: list[dict[str, Any]] | None = None
+    mappings: list[dict[str, Any]] | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+class _Errors:
+    """One ApiError per API in a region: the first problem, and how many streams it hit."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self._seen: dict[str, tuple[AwsProblem, int]] = {}
+
+    def add(self, api: str, problem: AwsProblem) -> None:
+        first, count = self._seen.get(api, (problem, 0))
+        self._seen[api] = (first, count + 1)
+
+    def as_tuple(self) -> tuple[ApiError, ...]:
+        out = []
+        for api, (problem, count) in self._seen.items():
+            more = f" ({count} streams)" if count > 1 else ""
+            out.append(ApiError(self.region, api, problem.message + more, problem.hint))
+        return tuple(out)
+
+
+@dataclass
+class _RegionResult:
+    streams: list[StreamView] = field(default_factory=list)
+    errors: tuple[ApiError, ...] = ()
+    listing_problem: AwsProblem | None = None
+    queries: int = 0
+
+
+def _function_name(function_arn: str) -> str:
+    """``arn:aws:lambda:region:account:function:NAME[:qualifier]`` -> NAME (a bare name stays)."""
+    parts = function_arn.split(":")
+    return parts[6] if len(parts) >= 7 and parts[5] == "function" else function_arn
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Metric arithmetic over one batch
+# ---------------------------------------------------------------------------------------------
+
+
+def _complete(series: Series | None, now_ts: float) -> list[tuple[float, float]]:
+    """The series' complete minutes of the last hour, oldest first."""
+    if series is None:
+        return []
+    first = now_ts - WINDOW_S
+    points = [
+        (float(ts), float(value))
+        for ts, value in zip(series.timestamps, series.values, strict=False)
+        if first <= ts and ts + PERIOD_S <= now_ts
+    ]
+    points.sort()
+    return points
+
+
+def _last(points: list[tuple[float, float]]) -> float | None:
+    return points[-1][1] if points else None
+
+
+class _Reader:
+    def __init__(self, batch: MetricBatch, now_ts: float) -> None:
+        self.batch = batch
+        self.now_ts = now_ts
+
+    def points(self, key: str) -> list[tuple[float, float]]:
+        return _complete(self.batch.series.get(key), self.now_ts)
+
+    def latest(self, key: str) -> float | None:
+        return _last(self.points(key))
+
+
+def _stream_key(stream: str, metric: str) -> str:
+    return f"s|{stream}|{metric}"
+
+
+def _consumer_key(stream: str, consumer: str) -> str:
+    return f"c|{stream}|{consumer}"
+
+
+def _function_key(function: str, metric: str) -> str:
+    return f"f|{function}|{metric}"
+
+
+def _queries(streams: Iterable[_Stream]) -> list[MetricQuery]:
+    queries: list[MetricQuery] = []
+    functions: set[str] = set()
+    for stream in streams:
+        dims = (("StreamName", stream.name),)
+        for metric, stat in STREAM_METRICS:
+            queries.append(
+                MetricQuery(_stream_key(stream.name, metric), KINESIS, metric, dims, stat, PERIOD_S)
+            )
+        for consumer in stream.consumers or ():
+            name = str(consumer.get("ConsumerName") or "")
+            if name:
+                queries.append(
+                    MetricQuery(
+                        _consumer_key(stream.name, name),
+                        KINESIS,
+                        MILLIS_BEHIND,
+                        (("StreamName", stream.name), ("ConsumerName", name)),
+                        "Maximum",
+                        PERIOD_S,
+                    )
+                )
+        for mapping in stream.mappings or ():
+            functions.add(_function_name(str(mapping.get("FunctionArn") or "")))
+    for function in sorted(f for f in functions if f):
+        for metric, stat in LAMBDA_METRICS:
+            queries.append(
+                MetricQuery(
+                    _function_key(function, metric),
+                    LAMBDA,
+                    metric,
+                    (("FunctionName", function),),
+                    stat,
+                    PERIOD_S,
+                )
+            )
+    return queries
+
+
+# ---------------------------------------------------------------------------------------------
+# The poller
+# ---------------------------------------------------------------------------------------------
+
+
+class KinesisPoller:
+    """``poll()`` is one cycle; every cycle reads the full last hour (one GetMetricData call a
+    region for fewer than 500 queries), so the poller keeps no history of its own."""
+
+    def __init__(
+        self,
+        factory: ClientFactory,
+        *,
+        block_minutes: float = DEFAULT_BLOCK_MINUTES,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if block_minutes <= 0:
+            raise ValueError(f"block_minutes must be positive, not {block_minutes!r}")
+        self.factory = factory
+        self.block_minutes = block_minutes
+        self.clock = clock
+
+    async def poll(self) -> KinesisSnapshot:
+        now = self.clock()
+        regions = self.factory.regions
+        parts = await asyncio.gather(*(self._region(region, now) for region in regions))
+        streams: list[StreamView] = []
+        errors: list[ApiError] = []
+        for part in parts:
+            streams.extend(part.streams)
+            errors.extend(part.errors)
+        listing = [p.listing_problem for p in parts if p.listing_problem is not None]
+        error = listing[0] if listing and len(listing) == len(parts) else None
+        return KinesisSnapshot(
+            fetched_at=now,
+            period_s=PERIOD_S,
+            streams=tuple(streams),
+            errors=tuple(errors),
+            error=error,
+            queries=sum(p.queries for p in parts),
+            calls=dict(self.factory.calls),
+        )
+
+    # -- inventory --------------------------------------------------------------------------
+
+    def _classify(self, exc: Exception) -> AwsProblem:
+        return classify(exc, profile=self.factory.target.profile)
+
+    async def _list_streams(self, kinesis: Any) -> list[_Stream]:
+        """ListStreams page by page: NextToken when the service gives one, else the last name
+        (ExclusiveStartStreamName). Summaries fill in ARN, status and mode when present."""
+        found: dict[str, _Stream] = {}
+        params: dict[str, Any] = {"Limit": LIST_LIMIT}
+        for _ in range(MAX_LIST_PAGES):
+            reply = await kinesis.list_streams(**params)
+            names = [str(n) for n in reply.get("StreamNames") or ()]
+            added = 0
+            for name in names:
+                if name not in found:
+                    found[name] = _Stream(name)
+                    added += 1
+            for summary in reply.get("StreamSummaries") or ():
+                name = str(summary.get("StreamName") or "")
+                if not name:
+                    continue
+                stream = found.get(name)
+                if stream is None:
+                    stream = found[name] = _Stream(name)
+                    added += 1
+                stream.arn = str(summary.get("StreamARN") or stream.arn)
+                stream.status = str(summary.get("StreamStatus") or stream.status)
+                stream.mode = str((summary.get("StreamModeDetails") or {}).get("StreamMode") or stream.mode)
+            token = reply.get("NextToken")
+            if not reply.get("HasMoreStreams") or not added:
+                break
+            if token:
+                params = {"NextToken": token, "Limit": LIST_LIMIT}
+            elif names:
+                params = {"ExclusiveStartStreamName": names[-1], "Limit": LIST_LIMIT}
+            else:
+                break
+        return sorted(found.values(), key=lambda s: s.name)
+
+    async def _describe(
+        self, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: _Errors
+    ) -> None:
+        try:
+            async with gate:
+                reply = await kinesis.describe_stream_summary(StreamName=stream.name)
+        except Exception as exc:  # the stream stays listed, its shape unknown
+            problem = self._classify(exc)
+            errors.add("kinesis:DescribeStreamSummary", problem)
+            stream.reasons.append(f"shard count and retention unknown: {problem.message}")
+            return
+        summary = reply.get("StreamDescriptionSummary") or {}
+        stream.arn = str(summary.get("StreamARN") or stream.arn)
+        stream.status = str(summary.get("StreamStatus") or stream.status)
+        stream.mode = str((summary.get("StreamModeDetails") or {}).get("StreamMode") or stream.mode)
+        stream.open_shards = _int(summary.get("OpenShardCount"))
+        stream.retention_hours = _int(summary.get("RetentionPeriodHours"))
+        stream.summary_consumers = _int(summary.get("ConsumerCount"))
+
+    async def _consumers(
+        self, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: _Errors
+    ) -> None:
+        if not stream.arn:
+            stream.reasons.append("consumers unknown: the stream's ARN is unknown")
+            return
+        found: list[dict[str, Any]] = []
+        try:
+            async with gate:
+                async for page in kinesis.get_paginator("list_stream_consumers").paginate(
+                    StreamARN=stream.arn
+                ):
+                    found.extend(page.get("Consumers") or ())
+        except Exception as exc:  # the age falls back to GetRecords alone
+            problem = self._classify(exc)
+            errors.add("kinesis:ListStreamConsumers", problem)
+            stream.reasons.append(f"enhanced fan-out consumers unknown: {problem.message}")
+            return
+        stream.consumers = found
+
+    async def _mappings(self, region: str, stream: _Stream, gate: asyncio.Semaphore, errors: _Errors) -> None:
+        if not stream.arn:
+            stream.reasons.append("Lambda consumers unknown: the stream's ARN is unknown")
+            return
+        found: list[dict[str, Any]] = []
+        try:
+            client = await self.factory.client("lambda", region)
+            async with gate:
+                paginator = client.get_paginator("list_event_source_mappings")
+                async for page in paginator.paginate(EventSourceArn=stream.arn):
+                    found.extend(page.get("EventSourceMappings") or ())
+        except Exception as exc:  # the stream's other readers still show
+            problem = self._classify(exc)
+            errors.add("lambda:ListEventSourceMappings", problem)
+            stream.reasons.append(f"Lambda consumers unknown: {problem.message}")
+            return
+        stream.mappings = found
+
+    async def _inventory(
+        self, region: str, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: _Errors
+    ) -> None:
+        if stream.arn:
+            await asyncio.gather(
+                self._describe(kinesis, stream, gate, errors),
+                self._consumers(kinesis, stream, gate, errors),
+                self._mappings(region, stream, gate, errors),
+            )
+            return
+        await self._describe(kinesis, stream, gate, errors)
+        await asyncio.gather(
+            self._consumers(kinesis, stream, gate, errors), self._mappings(region, stream, gate, errors)
+        )
+
+    # -- one region -------------------------------------------------------------------------
+
+    async def _region(self, region: str, now: datetime) -> _RegionResult:
+        errors = _Errors(region)
+        try:
+            kinesis = await self.factory.client("kinesis", region)
+            streams = await self._list_streams(kinesis)
+        except Exception as exc:  # the region shows its error; other regions carry on
+            problem = self._classify(exc)
+            errors.add("kinesis:ListStreams", problem)
+            return _RegionResult(errors=errors.as_tuple(), listing_problem=problem)
+        gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
+        await asyncio.gather(*(self._inventory(region, kinesis, s, gate, errors) for s in streams))
+        queries = _queries(streams)
+        batch = MetricBatch()
+        metrics_problem = ""
+        if queries:
+            try:
+                batch = await get_metric_data(
+                    self.factory, region, queries, now - timedelta(seconds=WINDOW_S), now
+                )
+            except Exception as exc:  # every metric-fed value is unknown, and says why
+                problem = self._classify(exc)
+                errors.add("cloudwatch:GetMetricData", problem)
+                metrics_problem = problem.message
+            for message in batch.messages:
+                log.debug("GetMetricData in %s said: %s", region, message)
+        reader = _Reader(batch, now.timestamp())
+        views = [self._view(region, s, reader, metrics_problem) for s in streams]
+        return _RegionResult(streams=views, errors=errors.as_tuple(), queries=len(queries))
+
+    # -- derivation ---------------------------------------------------------------------------
+
+    def _view(self, region: str, stream: _Stream, reader: _Reader, metrics_problem: str) -> StreamView:
+        name = stream.name
+        reasons = list(stream.reasons)
+        if metrics_problem:
+            reasons.append(f"metrics unknown: {metrics_problem}")
+        if stream.status != "ACTIVE":
+            if stream.status == UNKNOWN:
+                reasons.append("stream status unknown")
+            else:
+                reasons.append(f"stream is {stream.status}, not ACTIVE")
+
+        # Writes.
+        bytes_points = dict(reader.points(_stream_key(name, BYTES)))
+        records_points = dict(reader.points(_stream_key(name, RECORDS)))
+        last_bytes = _last(sorted(bytes_points.items()))
+        last_records = _last(sorted(records_points.items()))
+        usage_history: list[tuple[float, float]] = []
+        usage: float | None = None
+        driver: str | None = None
+        for ts in sorted(bytes_points.keys() & records_points.keys()):
+            value, which = usage_factor(bytes_points[ts], records_points[ts], PERIOD_S, stream.open_shards)
+            if value is not None:
+                usage_history.append((ts, value))
+                usage, driver = value, which
+        why_unknown = ""
+        if usage is None:
+            if stream.open_shards is None:
+                why_unknown = "open shard count unknown"
+            elif metrics_problem:
+                why_unknown = f"GetMetricData failed: {metrics_problem}"
+            elif stream.open_shards <= 0:
+                why_unknown = "the stream has no open shards"
+            else:
+                why_unknown = f"no {BYTES}/{RECORDS} datapoints in the last hour"
+            reasons.append(f"usage unknown: {why_unknown}")
+
+        # Readers.
+        consumers: list[ConsumerView] = []
+        ages: dict[float, float] = {}
+        current: list[tuple[float, str]] = []
+        getrecords = reader.points(_stream_key(name, ITERATOR_AGE))
+        for ts, value in getrecords:
+            ages[ts] = max(value, ages.get(ts, value))
+        if getrecords:
+            current.append((getrecords[-1][1], ITERATOR_AGE))
+        for consumer in stream.consumers or ():
+            cname = str(consumer.get("ConsumerName") or "")
+            behind = reader.points(_consumer_key(name, cname)) if cname else []
+            for ts, value in behind:
+                ages[ts] = max(value, ages.get(ts, value))
+            if behind:
+                current.append((behind[-1][1], f"consumer:{cname}"))
+            consumers.append(
+                ConsumerView(
+                    name=cname,
+                    arn=str(consumer.get("ConsumerARN") or ""),
+                    status=str(consumer.get("ConsumerStatus") or UNKNOWN),
+                    efo=True,
+                    millis_behind_ms=_last(behind),
+                )
+            )
+        age_ms: float | None = None
+        age_source: str | None = None
+        if current:
+            age_ms, age_source = max(current, key=lambda c: c[0])
+        age_history = tuple(sorted(ages.items()))
+        fraction = retention_fraction(age_ms, stream.retention_hours)
+        projection = project(age_history, stream.retention_hours)
+
+        lambdas = tuple(self._lambda_view(m, reader) for m in stream.mappings or ())
+
+        verdict, reason = advice(
+            usage,
+            age_ms,
+            mode=stream.mode,
+            block_minutes=self.block_minutes,
+            shards=stream.open_shards,
+            driver=driver,
+            unknown_reason=why_unknown or "no usage",
+        )
+        if stream.status != "ACTIVE" and stream.mode != "ON_DEMAND":
+            verdict = "hold"
+            reason = f"stream is {stream.status}: the shard count can change only when it is ACTIVE"
+
+        if stream.consumers is not None:
+            consumer_count: int | None = len(stream.consumers)
+            efo_count: int | None = len(stream.consumers)
+        else:
+            consumer_count, efo_count = stream.summary_consumers, None
+
+        return StreamView(
+            region=region,
+            stream_name=name,
+            stream_arn=stream.arn,
+            mode=stream.mode,
+            status=stream.status,
+            open_shards=stream.open_shards,
+            retention_hours=stream.retention_hours,
+            consumers=tuple(consumers),
+            consumer_count=consumer_count,
+            efo_count=efo_count,
+            incoming_bytes_per_s=None if last_bytes is None else last_bytes / PERIOD_S,
+            incoming_records_per_s=None if last_records is None else last_records / PERIOD_S,
+            usage_factor=usage,
+            usage_driver=driver,
+            iterator_age_ms=age_ms,
+            iterator_age_source=age_source,
+            iterator_age_retention_fraction=fraction,
+            iterator_age_slope_ms_per_s=projection.slope_ms_per_s,
+            time_to_risk_s=projection.time_to_risk_s,
+            time_to_loss_s=projection.time_to_loss_s,
+            time_to_catch_up_s=projection.time_to_catch_up_s,
+            write_throttled=reader.latest(_stream_key(name, WRITE_THROTTLED)),
+            read_throttled=reader.latest(_stream_key(name, READ_THROTTLED)),
+            put_records_throttled=reader.latest(_stream_key(name, PUT_THROTTLED)),
+            put_records_failed=reader.latest(_stream_key(name, PUT_FAILED)),
+            get_records_success=reader.latest(_stream_key(name, GET_SUCCESS)),
+            advice=verdict,
+            advice_reason=reason,
+            age_level=age_level(fraction),
+            usage_level=usage_level(usage),
+            lambdas=lambdas,
+            history=StreamHistory(
+                iterator_age=age_history,
+                usage_factor=tuple(usage_history),
+                write_throttled=tuple(reader.points(_stream_key(name, WRITE_THROTTLED))),
+                read_throttled=tuple(reader.points(_stream_key(name, READ_THROTTLED))),
+            ),
+            reasons=tuple(reasons),
+        )
+
+    @staticmethod
+    def _lambda_view(mapping: dict[str, Any], reader: _Reader) -> LambdaView:
+        function = _function_name(str(mapping.get("FunctionArn") or ""))
+        return LambdaView(
+            function_name=function,
+            uuid=str(mapping.get("UUID") or ""),
+            state=str(mapping.get("State") or UNKNOWN),
+            batch_size=_int(mapping.get("BatchSize")),
+            iterator_age_ms=reader.latest(_function_key(function, "IteratorAge")),
+            errors=reader.latest(_function_key(function, "Errors")),
+            duration_ms=reader.latest(_function_key(function, "Duration")),
+            concurrent_executions=reader.latest(_function_key(function, "ConcurrentExecutions")),
+        )
+
+
+async def poll(factory: ClientFactory) -> KinesisSnapshot:
+    """One cycle with a fresh poller (``warroom snapshot kinesis``)."""
+    return await KinesisPoller(factory).poll()

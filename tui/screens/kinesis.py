@@ -1,0 +1,357 @@
+"""The Kinesis pane: every stream's iterator age against its retention, shard usage and throttling, the
+auto-scaling advice, and the actions that fix them (each asks first)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Footer, Input, Static
+
+from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
+from tui.aws.actions import kinesis as stream_actions
+from tui.aws.errors import AwsProblem
+from tui.aws.kinesis import KinesisPoller, KinesisSnapshot, StreamView
+from tui.context import ActivityEvent, PaneContext
+from tui.screens import kinesis_format as fmt
+from tui.screens.base import PaneScreen
+from tui.screens.confirm import ConfirmScreen
+from widgets.gauge import Fragment
+from widgets.safe import clean
+from widgets.vtable import Column, TableRow, VirtualTable
+
+ACTION_BINDINGS: list[BindingType] = [
+    Binding("U", "act('double')", "Double shards"),
+    Binding("D", "act('halve')", "Halve shards"),
+    Binding("E", "act('retention')", "Extend retention"),
+    Binding("M", "act('mode')", "Switch mode"),
+]
+
+
+def columns_for(width: int) -> tuple[Column, ...]:
+    if width >= 140:
+        return (
+            Column("name", "STREAM", 16, flex=True),
+            Column("mode", "MODE", 5),
+            Column("shards", "SHARDS", 6, align="right"),
+            Column("ret", "RET", 5, align="right"),
+            Column("cons", "CONS", 6, align="right"),
+            Column("usage", "USAGE (of shards)", 19),
+            Column("age", "ITERATOR AGE vs retention", 26),
+            Column("trend", "TREND", 16),
+            Column("wthr", "W-THR", 7, align="right"),
+            Column("rthr", "R-THR", 6, align="right"),
+            Column("advice", "ADVICE", 14),
+        )
+    if width >= 110:
+        return (
+            Column("name", "STREAM", 14, flex=True),
+            Column("shards", "SHARDS", 6, align="right"),
+            Column("usage", "USAGE", 17),
+            Column("age", "ITERATOR AGE", 24),
+            Column("trend", "TREND", 14),
+            Column("wthr", "W-THR", 6, align="right"),
+            Column("advice", "ADVICE", 12),
+        )
+    return (
+        Column("name", "STREAM", 12, flex=True),
+        Column("shards", "SH", 3, align="right"),
+        Column("usage", "USAGE", 14),
+        Column("age", "AGE", 20),
+        Column("advice", "ADVICE", 11),
+    )
+
+
+def row_for(view: StreamView, columns: tuple[Column, ...], pending: str) -> TableRow:
+    cells: list[str | list[Fragment]] = []
+    for col in columns:
+        key = col.key
+        if key == "name":
+            cells.append(clean(view.stream_name))
+        elif key == "mode":
+            cells.append("on-d" if view.mode == "ON_DEMAND" else "prov")
+        elif key == "shards":
+            cells.append(str(view.open_shards) if view.open_shards is not None else fmt.UNKNOWN)
+        elif key == "ret":
+            cells.append(f"{view.retention_hours}h" if view.retention_hours is not None else fmt.UNKNOWN)
+        elif key == "cons":
+            cells.append(fmt.consumers(view))
+        elif key == "usage":
+            cells.append(fmt.usage_gauge(view, col.width))
+        elif key == "age":
+            cells.append(fmt.age_gauge(view, col.width))
+        elif key == "trend":
+            cells.append(fmt.trend(view))
+        elif key == "wthr":
+            cells.append(fmt.count(view.write_throttled))
+        elif key == "rthr":
+            cells.append(fmt.count(view.read_throttled))
+        elif key == "advice":
+            cells.append(pending or fmt.advice_word(view))
+        else:
+            cells.append("")
+    worst = "critical" if "critical" in (view.age_level, view.usage_level) else ""
+    if not worst and "warn" in (view.age_level, view.usage_level):
+        worst = "warn"
+    return TableRow(view.stream_arn or view.stream_name, tuple(cells), level=worst)
+
+
+class StreamActions:
+    """Reshard, retention and mode actions shared by the list and a stream's view."""
+
+    ctx: PaneContext
+    pending: dict[str, str]
+
+    def current_stream(self) -> StreamView | None:
+        raise NotImplementedError
+
+    def plan_for(self, kind: str, view: StreamView) -> Plan:
+        actions = self.ctx.actions
+        audit = actions.audit if actions is not None else None
+        facts = stream_actions.StreamFacts(
+            name=view.stream_name,
+            arn=view.stream_arn,
+            region=view.region,
+            mode=view.mode,
+            open_shards=view.open_shards or 0,
+            retention_hours=view.retention_hours or 24,
+            status=view.status,
+        )
+        now = self.ctx.clock()
+        if kind == "double":
+            return stream_actions.double_plan(facts, audit=audit, now=now)
+        if kind == "halve":
+            return stream_actions.halve_plan(facts, audit=audit, now=now)
+        if kind == "retention":
+            return stream_actions.retention_plan(facts, fmt.retention_target(view))
+        return stream_actions.mode_plan(facts, "PROVISIONED" if view.mode == "ON_DEMAND" else "ON_DEMAND")
+
+    def action_act(self, kind: str) -> None:
+        screen: Any = self
+        view = self.current_stream()
+        if view is None:
+            screen.notify("Pick a stream first", severity="warning", timeout=3)
+            return
+        plan = self.plan_for(kind, view)
+
+        def chosen(confirmed: bool | None) -> None:
+            if confirmed:
+                screen.run_action_worker(plan, view)
+
+        screen.app.push_screen(ConfirmScreen(plan, read_only=self.ctx.settings.read_only), chosen)
+
+    @work(group="actions", exit_on_error=False)
+    async def run_action_worker(self, plan: Plan, view: StreamView) -> None:
+        screen: Any = self
+        runner = self.ctx.actions
+        if runner is None:
+            screen.notify("Actions are not available in this console", severity="error")
+            return
+        try:
+            result = await runner.execute(plan)
+        except ReadOnlyRefusal:
+            screen.notify("Read-only mode: refused, nothing was called", severity="warning")
+            return
+        except PlanRefusal as refusal:
+            screen.notify(f"Refused: {refusal}", severity="warning")
+            return
+        level = "info" if result.ok else "error"
+        text = plan.title if result.ok else f"{plan.title} failed: {result.message}"
+        self.ctx.record(ActivityEvent(self.ctx.clock(), "Kinesis", level, text))
+        if result.ok:
+            self.pending[view.stream_name] = fmt.pending_word(plan)
+            screen.notify(f"✓ {plan.title}: done; the next polls show the stream updating", timeout=5)
+            screen.after_action()
+        else:
+            screen.notify(f"✖ {text}", severity="error", timeout=8)
+
+    def after_action(self) -> None:
+        """Poll soon so the change shows."""
+
+
+class KinesisScreen(StreamActions, PaneScreen[KinesisSnapshot]):
+    """Streams, lag against retention, usage against shards, and the fixes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "sort", "Sort"),
+        Binding("enter", "open", "Open", show=False),
+        *ACTION_BINDINGS,
+    ]
+
+    PANE: ClassVar[str] = "kinesis"
+    TITLE: ClassVar[str] = "Kinesis"
+    HELP: ClassVar[str] = (
+        "Each stream's usage factor (max of bytes / 1 MiB and records / 1,000 per shard-second; which "
+        "one dominates is named) and its oldest iterator age against retention: ▲ at 50% (data at risk), "
+        "✖ at 100% (records expiring). TREND projects the age's last 15 minutes: time to 50%/100%, or to "
+        "catch up. ADVICE follows the auto-scaling rule: double at usage ≥ 0.75, halve under 0.25 unless "
+        "the age blocks it. "
+        "Shift+U/D double or halve the shards, E extends retention, M switches capacity mode; each shows "
+        "its exact calls and asks first."
+    )
+
+    DEFAULT_CSS = """
+    KinesisScreen #kin-summary { height: 1; padding: 0 1; color: $text-muted; }
+    KinesisScreen #kin-errors { height: auto; max-height: 4; padding: 0 1; color: $warning; }
+    KinesisScreen #kin-filter { display: none; height: 3; margin: 0 1; }
+    KinesisScreen #kin-filter.-shown { display: block; }
+    KinesisScreen #kin-table { height: 1fr; }
+    KinesisScreen #kin-advice { height: auto; max-height: 8; padding: 0 1; border-top: solid $primary 40%; }
+    """
+
+    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
+        super().__init__(ctx, interval=interval)
+        self.poller = KinesisPoller(
+            ctx.factory, block_minutes=ctx.settings.kinesis_block_minutes, clock=ctx.clock
+        )
+        self.needle = ""
+        self.sort = 0
+        self.pending: dict[str, str] = {}
+        self._columns = columns_for(120)
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with Vertical(classes="pane-body"):
+            yield Static("waiting for the first poll…", id="kin-summary")
+            yield Static("", id="kin-errors")
+            yield Input(placeholder="filter: stream name, mode or advice", id="kin-filter")
+            yield VirtualTable(self._columns, empty_text="no streams yet", id="kin-table")
+            yield Static("", id="kin-advice")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(VirtualTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        columns = columns_for(event.size.width)
+        if columns != self._columns:
+            self._columns = columns
+            self.query_one(VirtualTable).set_columns(columns)
+            self._fill()
+
+    async def fetch(self) -> KinesisSnapshot:
+        return await self.poller.poll()
+
+    def show(self, snapshot: KinesisSnapshot) -> None:
+        for view in snapshot.streams:
+            if view.stream_name in self.pending and fmt.settled(view, self.pending[view.stream_name]):
+                del self.pending[view.stream_name]
+        self._fill()
+        errors = Text()
+        for n, err in enumerate(snapshot.errors):
+            if n:
+                errors.append("\n")
+            errors.append(f"⚠ {err.api} ({err.region}): {clean(err.message)}")
+            if err.hint:
+                errors.append(f" → {clean(err.hint)}")
+        self.query_one("#kin-errors", Static).update(errors)
+        from tui.screens.stream import StreamScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, StreamScreen):
+                screen.update_view(snapshot)
+
+    def show_problem(self, problem: AwsProblem) -> None:
+        if self.snapshot is None:
+            self.query_one("#kin-summary", Static).update(Text(f"⚠ {problem.message}"))
+            self.query_one("#kin-errors", Static).update(Text(f"→ {problem.hint}" if problem.hint else ""))
+            self.query_one(VirtualTable).empty_text = f"no data: {problem.message}"
+
+    def after_action(self) -> None:
+        self.set_timer(2.0, self.start_poll)
+
+    def _visible(self) -> list[StreamView]:
+        if self.snapshot is None:
+            return []
+        chosen = [v for v in self.snapshot.streams if fmt.matches(v, self.needle)]
+        return fmt.sort_views(chosen, fmt.SORTS[self.sort][0])
+
+    def _fill(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        views = self._visible()
+        table = self.query_one(VirtualTable)
+        table.empty_text = f"no stream matches {self.needle!r}" if self.needle else "no Kinesis streams here"
+        table.set_rows([row_for(v, self._columns, self.pending.get(v.stream_name, "")) for v in views])
+        line = fmt.summary(snapshot, len(views)) + f" · sorted {fmt.SORTS[self.sort][1]}"
+        if self.needle:
+            line += f" · filter {self.needle!r}"
+        self.query_one("#kin-summary", Static).update(Text(line))
+        self._show_advice()
+
+    def _show_advice(self) -> None:
+        view = self.current_stream()
+        text = Text()
+        if view is not None:
+            text.append(clean(view.stream_name), "bold")
+            text.append(f"  {fmt.advice_word(view)}: {clean(view.advice_reason or '')}")
+            for reason in view.reasons:
+                text.append(f"\n⚠ {clean(reason)}")
+            text.append("\nShift+U double · Shift+D halve · E extend retention · M switch mode · Enter opens")
+        self.query_one("#kin-advice", Static).update(text)
+
+    def current_stream(self) -> StreamView | None:
+        if self.snapshot is None:
+            return None
+        key = self.query_one(VirtualTable).cursor_key
+        return next((v for v in self.snapshot.streams if (v.stream_arn or v.stream_name) == key), None)
+
+    @on(VirtualTable.Highlighted, "#kin-table")
+    def _highlighted(self, event: VirtualTable.Highlighted) -> None:
+        self._show_advice()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#kin-filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#kin-filter", Input)
+        if not box.has_class("-shown") and not self.needle:
+            return
+        box.value = ""
+        box.remove_class("-shown")
+        self.needle = ""
+        self._fill()
+        self.query_one(VirtualTable).focus()
+
+    @on(Input.Changed, "#kin-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value
+        self._fill()
+
+    @on(Input.Submitted, "#kin-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one(VirtualTable).focus()
+
+    def action_sort(self) -> None:
+        self.sort = (self.sort + 1) % len(fmt.SORTS)
+        self._fill()
+        self.notify(f"Sorted {fmt.SORTS[self.sort][1]}", timeout=2)
+
+    def action_open(self) -> None:
+        view = self.current_stream()
+        if view is not None:
+            self._open(view)
+
+    @on(VirtualTable.Selected, "#kin-table")
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        view = self.current_stream()
+        if view is not None:
+            self._open(view)
+
+    def _open(self, view: StreamView) -> None:
+        from tui.screens.stream import StreamScreen
+
+        if self.snapshot is not None:
+            self.app.push_screen(
+                StreamScreen(self.ctx, self.snapshot, view.stream_arn or view.stream_name, self)
+            )
