@@ -70,6 +70,13 @@ def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = 
         metavar="PCT",
         help="gauges turn critical at this percentage (default 95)",
     )
+    parser.add_argument(
+        "--scale-down-block-minutes",
+        type=float,
+        default=argparse.SUPPRESS if suppress else 30.0,
+        metavar="MIN",
+        help="an iterator age of this many minutes blocks the advice to halve a stream (default 30)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,6 +132,10 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
     if warn > critical:
         raise SystemExit(f"warroom: --warn-at {warn:g} is above --critical-at {critical:g}")
     values["thresholds"] = Thresholds(warn=warn / 100.0, critical=critical / 100.0)
+    block = float(getattr(args, "scale_down_block_minutes", 30.0))
+    if block <= 0:
+        raise SystemExit("warroom: --scale-down-block-minutes must be above 0")
+    values["kinesis_block_minutes"] = block
     values.update(overrides)
     return Settings(**values)
 

@@ -176,3 +176,50 @@ def test_snapshot_limits_json_demo_has_the_documented_fields(tmp_path: object) -
     assert len(doc["unattached_volumes"]) == 1
     assert doc["quotas"][0]["code"] == "L-1216C47A" and doc["quotas"][0]["value"] == 640.0
     assert out.stderr == ""
+
+
+def test_snapshot_kinesis_json_demo_has_the_documented_fields(tmp_path: object) -> None:
+    out = subprocess.run(
+        [*WARROOM, "snapshot", "kinesis", "--json", "--demo"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_env(tmp_path),
+        timeout=120,
+    )
+    doc = json.loads(out.stdout)
+    assert set(doc) >= {"fetched_at", "period_s", "streams", "errors"} and doc["errors"] == []
+    events = next(s for s in doc["streams"] if s["stream_name"] == "payments-events")
+    assert set(events) >= {
+        "stream_arn",
+        "mode",
+        "open_shards",
+        "retention_hours",
+        "consumers",
+        "incoming_bytes_per_s",
+        "incoming_records_per_s",
+        "usage_factor",
+        "usage_driver",
+        "iterator_age_ms",
+        "iterator_age_retention_fraction",
+        "time_to_risk_s",
+        "time_to_loss_s",
+        "write_throttled",
+        "read_throttled",
+        "advice",
+        "advice_reason",
+    }
+    assert events["open_shards"] == 1 and events["usage_driver"] == "records"
+    assert events["usage_factor"] >= 0.75 and events["advice"] == "scale_up"
+    assert 0.25 < events["iterator_age_retention_fraction"] < 0.5
+    assert events["time_to_risk_s"] > 0
+    assert out.stderr == ""
+
+
+def test_scale_down_block_minutes_reach_the_settings() -> None:
+    from tui.cli import _settings, build_parser
+
+    settings = _settings(build_parser().parse_args(["--scale-down-block-minutes", "45"]))
+    assert settings.kinesis_block_minutes == 45.0
+    with pytest.raises(SystemExit):
+        _settings(build_parser().parse_args(["--scale-down-block-minutes", "0"]))

@@ -33,6 +33,23 @@ ACTION_BINDINGS: list[BindingType] = [
 
 
 def columns_for(width: int) -> tuple[Column, ...]:
+    if width >= 170:
+        return (
+            Column("name", "STREAM", 16, flex=True),
+            Column("mode", "MODE", 5),
+            Column("shards", "SHARDS", 6, align="right"),
+            Column("ret", "RET", 5, align="right"),
+            Column("cons", "CONS", 6, align="right"),
+            Column("usage", "USAGE (of shards)", 19),
+            Column("driver", "BY", 4),
+            Column("age", "ITERATOR AGE vs retention", 26),
+            Column("trend", "TREND", 16),
+            Column("wthr", "W-THR", 7, align="right"),
+            Column("rthr", "R-THR", 6, align="right"),
+            Column("put", "PUT THR/FAIL", 12, align="right"),
+            Column("get", "GET OK", 7, align="right"),
+            Column("advice", "ADVICE", 14),
+        )
     if width >= 140:
         return (
             Column("name", "STREAM", 16, flex=True),
@@ -90,6 +107,12 @@ def row_for(view: StreamView, columns: tuple[Column, ...], pending: str) -> Tabl
             cells.append(fmt.count(view.write_throttled))
         elif key == "rthr":
             cells.append(fmt.count(view.read_throttled))
+        elif key == "driver":
+            cells.append({"records": "rec", "bytes": "byte"}.get(view.usage_driver or "", fmt.UNKNOWN))
+        elif key == "put":
+            cells.append(f"{fmt.count(view.put_records_throttled)}/{fmt.count(view.put_records_failed)}")
+        elif key == "get":
+            cells.append(fmt.count(view.get_records_success))
         elif key == "advice":
             cells.append(pending or fmt.advice_word(view))
         else:

@@ -18,6 +18,18 @@ def duration(seconds: float | None) -> str:
     return UNKNOWN if seconds is None else humanize_age(seconds)
 
 
+def precise(seconds: float | None) -> str:
+    """9h48m05s: to the second, so a lag moving by seconds a minute is seen to move."""
+    if seconds is None:
+        return UNKNOWN
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
 def count(value: float | None) -> str:
     return UNKNOWN if value is None else f"{value:,.0f}"
 

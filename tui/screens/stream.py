@@ -123,7 +123,7 @@ class StreamScreen(StreamActions, Screen[None]):
         age.level = view.age_level
         age.marks = (0.5,)
         age_s = None if view.iterator_age_ms is None else view.iterator_age_ms / 1000.0
-        age.detail = f"{fmt.duration(age_s)} of {view.retention_hours} h · {fmt.trend(view)}" + (
+        age.detail = f"{fmt.precise(age_s)} of {view.retention_hours} h · {fmt.trend(view)}" + (
             f" · oldest: {clean(view.iterator_age_source)}" if view.iterator_age_source else ""
         )
         advice = Text()
