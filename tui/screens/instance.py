@@ -4,7 +4,7 @@ instance's, which ceiling binds, charts of the last hours with the limit lines, 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -22,6 +22,7 @@ from tui.aws.limits_history import InstanceHistory, instance_history
 from tui.aws.limits_math import Thresholds, level
 from tui.context import PaneContext
 from tui.screens import limits_format as fmt
+from tui.screens.listing import sync_detail_header
 from widgets.gauge import Gauge, gauge
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -147,22 +148,11 @@ class InstanceScreen(Screen[None]):
         self._show()
 
     def on_mount(self) -> None:
-        self._sync_header()
+        sync_detail_header(self, self.ctx, "Limits \u203a instance")
         self._show()
         self.query_one(VirtualTable).focus()
         self.load_history()
         self.set_interval(HISTORY_REFRESH_S, self.load_history, name="instance-history")
-
-    def _sync_header(self) -> None:
-        app: Any = self.app
-        header = self.query_one(HeaderBar)
-        header.account = getattr(app, "account", "")
-        header.identity_problem = getattr(app, "identity_problem", "")
-        header.profile = self.ctx.settings.target.profile or ""
-        header.regions = self.ctx.factory.regions
-        header.demo = self.ctx.settings.demo
-        header.read_only = self.ctx.settings.read_only
-        header.pane = "Limits \u203a instance"
 
     def update_view(self, snapshot: LimitsSnapshot) -> None:
         """A new poll of the Limits pane arrived."""

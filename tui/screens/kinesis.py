@@ -20,6 +20,7 @@ from tui.context import ActivityEvent, PaneContext
 from tui.screens import kinesis_format as fmt
 from tui.screens.base import PaneScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.listing import FilteredList
 from widgets.gauge import Fragment
 from widgets.safe import clean
 from widgets.vtable import Column, TableRow, VirtualTable
@@ -196,7 +197,7 @@ class StreamActions:
         """Poll soon so the change shows."""
 
 
-class KinesisScreen(StreamActions, PaneScreen[KinesisSnapshot]):
+class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
     """Streams, lag against retention, usage against shards, and the fixes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -207,6 +208,7 @@ class KinesisScreen(StreamActions, PaneScreen[KinesisSnapshot]):
         *ACTION_BINDINGS,
     ]
 
+    FILTER_ID: ClassVar[str] = "kin-filter"
     PANE: ClassVar[str] = "kinesis"
     TITLE: ClassVar[str] = "Kinesis"
     HELP: ClassVar[str] = (
@@ -290,6 +292,9 @@ class KinesisScreen(StreamActions, PaneScreen[KinesisSnapshot]):
     def after_action(self) -> None:
         self.set_timer(2.0, self.start_poll)
 
+    def sort_choices(self) -> tuple[tuple[str, str], ...]:
+        return fmt.SORTS
+
     def _visible(self) -> list[StreamView]:
         if self.snapshot is None:
             return []
@@ -330,35 +335,6 @@ class KinesisScreen(StreamActions, PaneScreen[KinesisSnapshot]):
     @on(VirtualTable.Highlighted, "#kin-table")
     def _highlighted(self, event: VirtualTable.Highlighted) -> None:
         self._show_advice()
-
-    def action_filter(self) -> None:
-        box = self.query_one("#kin-filter", Input)
-        box.add_class("-shown")
-        box.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#kin-filter", Input)
-        if not box.has_class("-shown") and not self.needle:
-            return
-        box.value = ""
-        box.remove_class("-shown")
-        self.needle = ""
-        self._fill()
-        self.query_one(VirtualTable).focus()
-
-    @on(Input.Changed, "#kin-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.needle = event.value
-        self._fill()
-
-    @on(Input.Submitted, "#kin-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        self.query_one(VirtualTable).focus()
-
-    def action_sort(self) -> None:
-        self.sort = (self.sort + 1) % len(fmt.SORTS)
-        self._fill()
-        self.notify(f"Sorted {fmt.SORTS[self.sort][1]}", timeout=2)
 
     def action_open(self) -> None:
         view = self.current_stream()

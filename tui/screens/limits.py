@@ -18,6 +18,7 @@ from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot
 from tui.context import PaneContext
 from tui.screens import limits_format as fmt
 from tui.screens.base import PaneScreen
+from tui.screens.listing import FilteredList
 from widgets.gauge import Fragment, to_text
 from widgets.safe import clean
 from widgets.vtable import Column, TableRow, VirtualTable
@@ -100,7 +101,7 @@ def row_for(view: InstanceView, columns: tuple[Column, ...]) -> TableRow:
     return TableRow(view.instance_id, tuple(cells), level=fmt.level_of(view))
 
 
-class LimitsScreen(PaneScreen[LimitsSnapshot]):
+class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
     """Instances against their limits, with hints and the account's vCPU quota."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -111,6 +112,7 @@ class LimitsScreen(PaneScreen[LimitsSnapshot]):
         Binding("h", "toggle_hints", "Hints"),
     ]
 
+    FILTER_ID: ClassVar[str] = "limits-filter"
     PANE: ClassVar[str] = "limits"
     TITLE: ClassVar[str] = "Limits"
     HELP: ClassVar[str] = (
@@ -184,6 +186,9 @@ class LimitsScreen(PaneScreen[LimitsSnapshot]):
             self.query_one("#limits-errors", Static).update(Text(f"→ {problem.hint}" if problem.hint else ""))
             self.query_one(VirtualTable).empty_text = f"no data: {problem.message}"
 
+    def sort_choices(self) -> tuple[tuple[str, str], ...]:
+        return fmt.SORTS
+
     def _visible(self) -> list[InstanceView]:
         snapshot = self.snapshot
         if snapshot is None:
@@ -251,35 +256,6 @@ class LimitsScreen(PaneScreen[LimitsSnapshot]):
         # A refresh the user asks for also re-reads the fleet (instances and volumes).
         self.poller.refresh_inventory()
         super().action_poll_now()
-
-    def action_filter(self) -> None:
-        box = self.query_one("#limits-filter", Input)
-        box.add_class("-shown")
-        box.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#limits-filter", Input)
-        if not box.has_class("-shown") and not self.needle:
-            return
-        box.value = ""
-        box.remove_class("-shown")
-        self.needle = ""
-        self._fill()
-        self.query_one(VirtualTable).focus()
-
-    @on(Input.Changed, "#limits-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.needle = event.value
-        self._fill()
-
-    @on(Input.Submitted, "#limits-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        self.query_one(VirtualTable).focus()
-
-    def action_sort(self) -> None:
-        self.sort = (self.sort + 1) % len(fmt.SORTS)
-        self._fill()
-        self.notify(f"Sorted {fmt.SORTS[self.sort][1]}", timeout=2)
 
     def action_toggle_hints(self) -> None:
         self.query_one("#limits-hints-box").toggle_class("-hidden")

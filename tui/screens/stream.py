@@ -18,6 +18,7 @@ from tui.aws.kinesis import KinesisSnapshot, StreamView
 from tui.context import PaneContext
 from tui.screens import kinesis_format as fmt
 from tui.screens.kinesis import ACTION_BINDINGS, StreamActions
+from tui.screens.listing import sync_detail_header
 from widgets.gauge import Gauge
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -80,15 +81,7 @@ class StreamScreen(StreamActions, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        app: Any = self.app
-        header = self.query_one(HeaderBar)
-        header.account = getattr(app, "account", "")
-        header.identity_problem = getattr(app, "identity_problem", "")
-        header.profile = self.ctx.settings.target.profile or ""
-        header.regions = self.ctx.factory.regions
-        header.demo = self.ctx.settings.demo
-        header.read_only = self.ctx.settings.read_only
-        header.pane = "Kinesis \u203a stream"
+        sync_detail_header(self, self.ctx, "Kinesis \u203a stream")
         self._show()
 
     def update_view(self, snapshot: KinesisSnapshot) -> None:

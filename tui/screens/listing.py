@@ -1,0 +1,75 @@
+"""What the list panes share: the `/` filter typed into an input over the table, and the `s` sort."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from textual.widgets import Input
+
+from tui.context import PaneContext
+from widgets.header import HeaderBar
+from widgets.vtable import VirtualTable
+
+
+class FilteredList:
+    """Mixed into a pane with an Input ``#{FILTER_ID}`` over a VirtualTable; ``_fill()`` redraws."""
+
+    FILTER_ID: ClassVar[str] = ""
+    needle: str
+    sort: int
+
+    def sort_choices(self) -> Sequence[tuple[str, str]]:
+        """(key, words) of each order ``s`` cycles through."""
+        raise NotImplementedError
+
+    def _fill(self) -> None:
+        raise NotImplementedError
+
+    def action_filter(self) -> None:
+        screen: Any = self
+        box = screen.query_one(f"#{self.FILTER_ID}", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        screen: Any = self
+        box = screen.query_one(f"#{self.FILTER_ID}", Input)
+        if not box.has_class("-shown") and not self.needle:
+            return
+        box.value = ""
+        box.remove_class("-shown")
+        self.needle = ""
+        self._fill()
+        screen.query_one(VirtualTable).focus()
+
+    # Named handlers, not @on: Textual collects decorated handlers only on its own classes.
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == self.FILTER_ID:
+            self.needle = event.value
+            self._fill()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == self.FILTER_ID:
+            screen: Any = self
+            screen.query_one(VirtualTable).focus()
+
+    def action_sort(self) -> None:
+        screen: Any = self
+        choices = self.sort_choices()
+        self.sort = (self.sort + 1) % len(choices)
+        self._fill()
+        screen.notify(f"Sorted {choices[self.sort][1]}", timeout=2)
+
+
+def sync_detail_header(screen: Any, ctx: PaneContext, pane: str) -> None:
+    """Give a drill-in screen's header what the pane's own header shows."""
+    app = screen.app
+    header = screen.query_one(HeaderBar)
+    header.account = getattr(app, "account", "")
+    header.identity_problem = getattr(app, "identity_problem", "")
+    header.profile = ctx.settings.target.profile or ""
+    header.regions = ctx.factory.regions
+    header.demo = ctx.settings.demo
+    header.read_only = ctx.settings.read_only
+    header.pane = pane
