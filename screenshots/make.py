@@ -15,6 +15,7 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
 from tests.frozen import FROZEN  # noqa: E402
 from tests.helpers import open_instance, open_limits, sim_app, wait_for_data  # noqa: E402
+from tests.pilot.test_kinesis import open_kinesis  # noqa: E402
 from tui.sim.server import SimServer  # noqa: E402
 
 
@@ -31,6 +32,9 @@ async def shoot(url: str) -> None:
         app.save_screenshot(str(HERE / "limits.svg"))
         await open_instance(pilot, "payments-db-1")
         app.save_screenshot(str(HERE / "instance.svg"))
+        await pilot.press("escape")
+        await open_kinesis(pilot)
+        app.save_screenshot(str(HERE / "kinesis.svg"))
 
 
 def main() -> None:
