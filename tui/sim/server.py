@@ -33,6 +33,18 @@ def silence_library_logs() -> None:
         logger.propagate = True
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Raise OSError now when ``port`` is taken: moto binds it in its own thread, where a failure
+    would leave start() waiting forever for a server that never comes up."""
+    if not port:
+        return
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
 def _keep_connections_alive() -> None:
     """Answer in HTTP/1.1 so clients reuse connections, as AWS endpoints let them (werkzeug's
     default, HTTP/1.0, makes every call open a new connection)."""
@@ -75,6 +87,7 @@ class SimServer:
 
         extensions.install()
         _keep_connections_alive()
+        _check_port_free(self.host, self.port)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         if not self.empty:
