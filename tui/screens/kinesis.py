@@ -125,13 +125,11 @@ def row_for(view: StreamView, columns: tuple[Column, ...], pending: str) -> Tabl
 
 
 class StreamActions:
-    """Reshard, retention and mode actions shared by the list and a stream's view."""
+    """Reshard, retention and mode actions shared by the list and a stream's view; the screen
+    provides ``current_stream()``, the stream the keys act on."""
 
     ctx: PaneContext
     pending: dict[str, str]
-
-    def current_stream(self) -> StreamView | None:
-        raise NotImplementedError
 
     def plan_for(self, kind: str, view: StreamView) -> Plan:
         actions = self.ctx.actions
@@ -156,7 +154,7 @@ class StreamActions:
 
     def action_act(self, kind: str) -> None:
         screen: Any = self
-        view = self.current_stream()
+        view: StreamView | None = screen.current_stream()
         if view is None:
             screen.notify("Pick a stream first", severity="warning", timeout=3)
             return

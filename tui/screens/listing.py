@@ -13,18 +13,12 @@ from widgets.vtable import VirtualTable
 
 
 class FilteredList:
-    """Mixed into a pane with an Input ``#{FILTER_ID}`` over a VirtualTable; ``_fill()`` redraws."""
+    """Mixed into a pane with an Input ``#{FILTER_ID}`` over a VirtualTable. The pane provides
+    ``_fill()`` (redraw the rows) and ``sort_choices()`` ((key, words) of each order ``s`` cycles)."""
 
     FILTER_ID: ClassVar[str] = ""
     needle: str
     sort: int
-
-    def sort_choices(self) -> Sequence[tuple[str, str]]:
-        """(key, words) of each order ``s`` cycles through."""
-        raise NotImplementedError
-
-    def _fill(self) -> None:
-        raise NotImplementedError
 
     def action_filter(self) -> None:
         screen: Any = self
@@ -40,14 +34,15 @@ class FilteredList:
         box.value = ""
         box.remove_class("-shown")
         self.needle = ""
-        self._fill()
+        screen._fill()
         screen.query_one(VirtualTable).focus()
 
     # Named handlers, not @on: Textual collects decorated handlers only on its own classes.
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == self.FILTER_ID:
             self.needle = event.value
-            self._fill()
+            pane: Any = self
+            pane._fill()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == self.FILTER_ID:
@@ -56,9 +51,9 @@ class FilteredList:
 
     def action_sort(self) -> None:
         screen: Any = self
-        choices = self.sort_choices()
+        choices: Sequence[tuple[str, str]] = screen.sort_choices()
         self.sort = (self.sort + 1) % len(choices)
-        self._fill()
+        screen._fill()
         screen.notify(f"Sorted {choices[self.sort][1]}", timeout=2)
 
 
