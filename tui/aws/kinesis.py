@@ -34,9 +34,8 @@ from tui.aws.kinesis_math import (
     usage_factor,
     usage_level,
 )
-from tui.aws.limits import ApiError
 from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data
-from tui.aws.outcome import utcnow
+from tui.aws.outcome import ApiError, errors_json, rounded, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -167,18 +166,18 @@ class StreamView:
             "retention_hours": self.retention_hours,
             "consumers": self.consumer_count,
             "efo_consumers": self.efo_count,
-            "incoming_bytes_per_s": _round(self.incoming_bytes_per_s),
-            "incoming_records_per_s": _round(self.incoming_records_per_s),
-            "usage_factor": _round(self.usage_factor, 4),
+            "incoming_bytes_per_s": rounded(self.incoming_bytes_per_s),
+            "incoming_records_per_s": rounded(self.incoming_records_per_s),
+            "usage_factor": rounded(self.usage_factor, 4),
             "usage_driver": self.usage_driver,
             "usage_level": self.usage_level,
-            "iterator_age_ms": _round(self.iterator_age_ms, 1),
+            "iterator_age_ms": rounded(self.iterator_age_ms, 1),
             "iterator_age_source": self.iterator_age_source,
-            "iterator_age_retention_fraction": _round(self.iterator_age_retention_fraction, 6),
+            "iterator_age_retention_fraction": rounded(self.iterator_age_retention_fraction, 6),
             "age_level": self.age_level,
-            "time_to_risk_s": _round(self.time_to_risk_s, 0),
-            "time_to_loss_s": _round(self.time_to_loss_s, 0),
-            "time_to_catch_up_s": _round(self.time_to_catch_up_s, 0),
+            "time_to_risk_s": rounded(self.time_to_risk_s, 0),
+            "time_to_loss_s": rounded(self.time_to_loss_s, 0),
+            "time_to_catch_up_s": rounded(self.time_to_catch_up_s, 0),
             "write_throttled": self.write_throttled,
             "read_throttled": self.read_throttled,
             "put_records_throttled": self.put_records_throttled,
@@ -206,19 +205,8 @@ class KinesisSnapshot:
             "fetched_at": self.fetched_at.isoformat(),
             "period_s": self.period_s,
             "streams": [s.to_json() for s in self.streams],
-            "errors": [
-                {"api": e.api, "message": e.message, "region": e.region, "hint": e.hint} for e in self.errors
-            ]
-            + (
-                [{"api": self.error.operation or "poll", "message": self.error.one_line()}]
-                if self.error
-                else []
-            ),
+            "errors": errors_json(self.errors, self.error),
         }
-
-
-def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 # ---------------------------------------------------------------------------------------------

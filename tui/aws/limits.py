@@ -44,7 +44,7 @@ from tui.aws.limits_math import (
     volume_limit,
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data
-from tui.aws.outcome import utcnow
+from tui.aws.outcome import ApiError, errors_json, rounded, utcnow
 
 VCPU_QUOTA_CODE = "L-1216C47A"
 VCPU_QUOTA_NAME = "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPU)"
@@ -118,10 +118,10 @@ class VolumeView:
             "burst_iops": None if limit is None else limit.burst_iops,
             "baseline_mibps": None if limit is None else limit.baseline_mibps,
             "burst_mibps": None if limit is None else limit.burst_mibps,
-            "iops": _round(self.iops),
-            "throughput_mibps": _round(self.throughput_mibps),
-            "burst_balance_pct": _round(self.burst_balance_pct),
-            "utilization": _round(self.utilization, 4),
+            "iops": rounded(self.iops),
+            "throughput_mibps": rounded(self.throughput_mibps),
+            "burst_balance_pct": rounded(self.burst_balance_pct),
+            "utilization": rounded(self.utilization, 4),
             "capped_by": self.capped_by,
         }
 
@@ -176,22 +176,22 @@ class InstanceView:
             "network": {
                 "baseline_mbps": lim.net_baseline_mbps,
                 "peak_mbps": lim.net_peak_mbps,
-                "in_mbps": _round(self.net_in_mbps),
-                "out_mbps": _round(self.net_out_mbps),
-                "utilization": _round(self.net_utilization, 4),
+                "in_mbps": rounded(self.net_in_mbps),
+                "out_mbps": rounded(self.net_out_mbps),
+                "utilization": rounded(self.net_utilization, 4),
             },
             "ebs": {
                 "baseline_mbs": lim.ebs_baseline_mbs,
                 "max_mbs": lim.ebs_max_mbs,
                 "baseline_iops": lim.ebs_baseline_iops,
                 "max_iops": lim.ebs_max_iops,
-                "throughput_mbs": _round(self.ebs_mbs),
-                "iops": _round(self.ebs_iops),
-                "utilization": _round(self.ebs_utilization, 4),
+                "throughput_mbs": rounded(self.ebs_mbs),
+                "iops": rounded(self.ebs_iops),
+                "utilization": rounded(self.ebs_utilization, 4),
                 "binding": self.ebs_binding,
             },
-            "memory_used_pct": _round(self.memory_used_pct),
-            "disk_used_pct": _round(self.disk_used_pct),
+            "memory_used_pct": rounded(self.memory_used_pct),
+            "disk_used_pct": rounded(self.disk_used_pct),
             "ena_allowance_exceeded": None if self.ena is None else dict(self.ena),
             "volumes": [v.to_json() for v in self.volumes],
             "notes": list(self.reasons),
@@ -208,14 +208,6 @@ class QuotaView:
     utilization: float | None
     level: str
     problem: str = ""
-
-
-@dataclass(frozen=True)
-class ApiError:
-    region: str
-    api: str
-    message: str
-    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -246,26 +238,15 @@ class LimitsSnapshot:
                     "name": q.name,
                     "value": q.value,
                     "usage": q.usage,
-                    "utilization": _round(q.utilization, 4),
+                    "utilization": rounded(q.utilization, 4),
                     "region": q.region,
                     **({"problem": q.problem} if q.problem else {}),
                 }
                 for q in self.quotas
             ],
             "hints": [{"resource_id": h.resource_id, "kind": h.kind, "text": h.text} for h in self.hints],
-            "errors": [
-                {"api": e.api, "message": e.message, "region": e.region, "hint": e.hint} for e in self.errors
-            ]
-            + (
-                [{"api": self.error.operation or "poll", "message": self.error.one_line()}]
-                if self.error
-                else []
-            ),
+            "errors": errors_json(self.errors, self.error),
         }
-
-
-def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 # ---------------------------------------------------------------------------------------------

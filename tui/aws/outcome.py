@@ -51,3 +51,26 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, list | tuple):
         return [to_jsonable(v) for v in obj]
     return obj
+
+
+@dataclass(frozen=True)
+class ApiError:
+    """One API that failed in a poll, where, and what to do; the rest of the poll stands."""
+
+    region: str
+    api: str
+    message: str
+    hint: str = ""
+
+
+def errors_json(errors: tuple[ApiError, ...], error: AwsProblem | None) -> list[dict[str, str]]:
+    """The ``errors`` list of a pane's JSON snapshot: each failed API, then the whole poll's failure."""
+    out = [{"api": e.api, "message": e.message, "region": e.region, "hint": e.hint} for e in errors]
+    if error is not None:
+        out.append({"api": error.operation or "poll", "message": error.one_line()})
+    return out
+
+
+def rounded(value: float | None, digits: int = 2) -> float | None:
+    """A figure for JSON: rounded, and still None when unknown."""
+    return None if value is None else round(value, digits)

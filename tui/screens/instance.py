@@ -10,7 +10,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.color import Color
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -22,7 +21,7 @@ from tui.aws.limits_history import InstanceHistory, instance_history
 from tui.aws.limits_math import Thresholds, level
 from tui.context import PaneContext
 from tui.screens import limits_format as fmt
-from tui.screens.listing import sync_detail_header
+from tui.screens.listing import sync_detail_header, theme_rgb
 from widgets.gauge import Gauge, gauge
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -301,11 +300,6 @@ class InstanceScreen(Screen[None]):
             self.selected_volume = event.row_key
             self._draw_charts()
 
-    def _colour(self, name: str) -> tuple[int, int, int]:
-        value = self.app.theme_variables.get(name) or self.app.theme_variables.get("foreground") or "white"
-        r, g, b = Color.parse(value).rgb
-        return (r, g, b)
-
     def _draw_charts(self) -> None:
         history = self.history
         view = self.view
@@ -319,8 +313,8 @@ class InstanceScreen(Screen[None]):
         def minutes(points: tuple[tuple[float, float], ...]) -> list[float]:
             return [(ts - end) / 60.0 for ts, _ in points]
 
-        primary, secondary = self._colour("primary"), self._colour("accent")
-        limit_colour, warn_colour = self._colour("error"), self._colour("warning")
+        primary, secondary = theme_rgb(self.app, "primary"), theme_rgb(self.app, "accent")
+        limit_colour, warn_colour = theme_rgb(self.app, "error"), theme_rgb(self.app, "warning")
         plt = net.plt
         plt.clear_data()
         plt.clear_figure()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -248,16 +248,8 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
             yield Static("", id="kin-advice")
         yield Footer()
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one(VirtualTable).focus()
-
-    def on_resize(self, event: events.Resize) -> None:
-        columns = columns_for(event.size.width)
-        if columns != self._columns:
-            self._columns = columns
-            self.query_one(VirtualTable).set_columns(columns)
-            self._fill()
+    def columns_for(self, width: int) -> tuple[Column, ...]:
+        return columns_for(width)
 
     async def fetch(self) -> KinesisSnapshot:
         return await self.poller.poll()

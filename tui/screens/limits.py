@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -153,16 +153,8 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
                 yield Static("", id="limits-hints")
         yield Footer()
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one(VirtualTable).focus()
-
-    def on_resize(self, event: events.Resize) -> None:
-        columns = columns_for(event.size.width)
-        if columns != self._columns:
-            self._columns = columns
-            self.query_one(VirtualTable).set_columns(columns)
-            self._fill()
+    def columns_for(self, width: int) -> tuple[Column, ...]:
+        return columns_for(width)
 
     # -- polling ------------------------------------------------------------------------------
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from textual import events
+from textual.app import App
+from textual.color import Color
 from textual.widgets import Input
 
 from tui.context import PaneContext
 from widgets.header import HeaderBar
-from widgets.vtable import VirtualTable
+from widgets.vtable import Column, VirtualTable
 
 
 class FilteredList:
@@ -19,6 +22,24 @@ class FilteredList:
     FILTER_ID: ClassVar[str] = ""
     needle: str
     sort: int
+    _columns: tuple[Column, ...]
+
+    def columns_for(self, width: int) -> tuple[Column, ...]:
+        """The table's columns at ``width`` cells."""
+        return self._columns
+
+    # Textual calls every class's on_mount along the MRO: the pane's own starts its poll.
+    def on_mount(self) -> None:
+        screen: Any = self
+        screen.query_one(VirtualTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        columns = self.columns_for(event.size.width)
+        if columns != self._columns:
+            screen: Any = self
+            self._columns = columns
+            screen.query_one(VirtualTable).set_columns(columns)
+            screen._fill()
 
     def action_filter(self) -> None:
         screen: Any = self
@@ -68,3 +89,10 @@ def sync_detail_header(screen: Any, ctx: PaneContext, pane: str) -> None:
     header.demo = ctx.settings.demo
     header.read_only = ctx.settings.read_only
     header.pane = pane
+
+
+def theme_rgb(app: App[Any], name: str) -> tuple[int, int, int]:
+    """A theme variable's colour for plotext, which takes RGB triples (colours stay in the theme)."""
+    value = app.theme_variables.get(name) or app.theme_variables.get("foreground") or "white"
+    r, g, b = Color.parse(value).rgb
+    return (r, g, b)

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.color import Color
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -18,7 +17,7 @@ from tui.aws.kinesis import KinesisSnapshot, StreamView
 from tui.context import PaneContext
 from tui.screens import kinesis_format as fmt
 from tui.screens.kinesis import ACTION_BINDINGS, StreamActions
-from tui.screens.listing import sync_detail_header
+from tui.screens.listing import sync_detail_header, theme_rgb
 from widgets.gauge import Gauge
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -153,16 +152,11 @@ class StreamScreen(StreamActions, Screen[None]):
         self.query_one("#st-readers-text", Static).update(readers)
         self._draw_charts(view)
 
-    def _colour(self, name: str) -> tuple[int, int, int]:
-        value = self.app.theme_variables.get(name) or self.app.theme_variables.get("foreground") or "white"
-        r, g, b = Color.parse(value).rgb
-        return (r, g, b)
-
     def _draw_charts(self, view: StreamView) -> None:
         end = self.ctx.clock().timestamp()
         history = view.history
-        primary, secondary = self._colour("primary"), self._colour("accent")
-        warn, error = self._colour("warning"), self._colour("error")
+        primary, secondary = theme_rgb(self.app, "primary"), theme_rgb(self.app, "accent")
+        warn, error = theme_rgb(self.app, "warning"), theme_rgb(self.app, "error")
 
         def xs(points: tuple[tuple[float, float], ...]) -> list[float]:
             return [(ts - end) / 60.0 for ts, _ in points]
