@@ -95,9 +95,10 @@ class StreamScreen(StreamActions, Screen[None]):
             title.update(Text(f"{self.key}: no longer listed"))
             return
         pending = self.pending.get(view.stream_name, "")
+        shards = f"{view.open_shards} shard" + ("" if view.open_shards == 1 else "s")
         title.update(
             Text(
-                f"{clean(view.stream_name)}  {view.mode}  {view.status}  {view.open_shards} shards  "
+                f"{clean(view.stream_name)}  {view.mode}  {view.status}  {shards}  "
                 f"retention {view.retention_hours} h  {view.region}" + (f"  {pending}" if pending else "")
             )
         )
