@@ -325,6 +325,7 @@ def test_own_account_finding_resources_exist(findings: list[dict[str, Any]], cli
                     "AwsIamRole": rid in roles,
                     "AwsIamAccessKey": rid in keys,
                     "AwsAccount": rid == f"AWS::::Account:{ACCOUNT}",
+                    "AwsKmsKey": rid in {k["KeyArn"] for k in client("kms").list_keys()["Keys"]},
                 }[kind]
             assert exists, (finding["Title"], kind, rid)
             checked[kind] += 1

@@ -13,9 +13,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The seeded account is the simulator's (tui.sim.server.ACCOUNT_ID); findings also name this
-# member account, whose resources the simulator does not hold.
+# The seeded account is the simulator's (tui.sim.server.ACCOUNT_ID). The member account holds the
+# few resources its findings name (``MEMBER_*`` below), created through an assumed role.
+ACCOUNT_NAME = "payments-prod"
 MEMBER_ACCOUNT_ID = "210987654321"
+MEMBER_ACCOUNT_NAME = "payments-sandbox"
+
+# The role AWS Organizations creates in a member account; the workload seeds the member through it.
+MEMBER_BOOTSTRAP_ROLE = "OrganizationAccountAccessRole"
+
+# The role the console's playbooks assume to fix a finding of another account; the workload creates
+# it in both accounts, trusting the seeded account's root.
+REMEDIATION_ROLE = "warroom-remediation"
+# What the remediation role's inline policy allows: the reads and fixes of the Findings pane's playbooks.
+REMEDIATION_POLICY_NAME = "warroom-playbooks"
+REMEDIATION_ACTIONS = (
+    "ec2:DescribeSecurityGroups",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:GetEbsEncryptionByDefault",
+    "ec2:EnableEbsEncryptionByDefault",
+    "s3:GetAccountPublicAccessBlock",
+    "s3:PutAccountPublicAccessBlock",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:PutBucketPublicAccessBlock",
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetTrail",
+    "cloudtrail:UpdateTrail",
+    "kms:DescribeKey",
+    "kms:GetKeyRotationStatus",
+    "kms:EnableKeyRotation",
+    "iam:ListAccessKeys",
+    "iam:UpdateAccessKey",
+)
 
 # The peak of the daily curve, in hours UTC.
 PEAK_HOUR_UTC = 15.0
@@ -281,6 +311,24 @@ SECURITY_GROUPS: tuple[SecurityGroupSpec, ...] = (
 
 # Rules added to the default VPC's default security group (besides the self reference AWS puts there).
 DEFAULT_SG_EXTRA_INGRESS = IngressRule("tcp", 8080, 8080, "0.0.0.0/0", "temporary debug listener")
+
+# The member account's security group in its default VPC: SSH and RDP from anywhere, IPv4 and IPv6.
+MEMBER_SECURITY_GROUP = SecurityGroupSpec(
+    "sandbox-open-admin",
+    "sandbox admin access, open while the builder is tested",
+    (
+        IngressRule("tcp", 22, 22, "0.0.0.0/0", "SSH from anywhere"),
+        IngressRule("tcp", 22, 22, "::/0", "SSH from anywhere (IPv6)"),
+        IngressRule("tcp", 3389, 3389, "0.0.0.0/0", "RDP from anywhere"),
+        IngressRule("tcp", 3389, 3389, "::/0", "RDP from anywhere (IPv6)"),
+    ),
+)
+# The member account's build host (IMDSv1, no instance profile, so not managed by SSM), in that group.
+MEMBER_INSTANCE_NAME = "sandbox-builder-1"
+MEMBER_INSTANCE_TYPE = "t3.medium"
+MEMBER_INSTANCE_ZONE = "us-east-1a"
+# The member account's bucket is ``<prefix>-<member account id>``, with Block Public Access on.
+MEMBER_BUCKET_PREFIX = "sandbox-artifacts"
 
 INSTANCES: tuple[InstanceSpec, ...] = (
     InstanceSpec(
@@ -687,13 +735,18 @@ EXTERNAL_ROLE = "partner-settlement-reader"
 EXTERNAL_PARTNER_ACCOUNT = "999988887777"
 TRAIL_NAME = "payments-audit"
 
-# IAM users with access keys: name -> age of the key in days (the simulator's keys are new; the
-# findings carry the age the story gives them).
+# IAM users with access keys: name -> age of the key in days. The workload dates each key (and its
+# user, ``USER_OLDER_THAN_KEY_DAYS`` earlier) back from the seeding time, so ListAccessKeys reports it.
 ACCESS_KEY_USERS: dict[str, int] = {
     "svc-reconciler": 412,
     "legacy-ftp-export": 1038,
     "ci-deployer": 37,
 }
+USER_OLDER_THAN_KEY_DAYS = 3
+
+# A customer managed symmetric key of the seeded account, with automatic rotation off.
+KMS_KEY_ALIAS = "alias/payments-ledger"
+KMS_KEY_DESCRIPTION = "payments ledger field encryption"
 
 # Bucket name prefixes; the workload appends a seed-derived suffix. Public ones carry an ACL.
 PUBLIC_BUCKET_PREFIXES = ("payments-statements", "partner-exports")

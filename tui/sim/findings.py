@@ -1,9 +1,9 @@
 """Security Hub findings (ASFF) about the seeded platform, built from the resources really seeded.
 
 ``build_findings`` is pure: the same resources, random generator state and clock give the same
-findings. Findings of the seeded account name resources that exist in the simulator (their ids,
-ARNs and, for security groups, the rules they really have); findings of the member account name
-resources of that account, which the simulator does not hold.
+findings. Every finding names resources that exist in the simulator (their ids, ARNs and, for
+security groups, the rules they really have), in the seeded account or, for the member account's
+findings, in that account (``SeededResources.member``; without it there are no member findings).
 """
 
 from __future__ import annotations
@@ -115,6 +115,29 @@ class RoleRef:
 
 
 @dataclass(frozen=True)
+class KeyRef:
+    """A customer managed KMS key."""
+
+    key_id: str
+    arn: str
+    alias: str
+    description: str
+    created_at: float
+    rotation_enabled: bool
+
+
+@dataclass(frozen=True)
+class MemberResources:
+    """What the member account holds: its default VPC, an open security group, a build host in
+    that group and a bucket with Block Public Access."""
+
+    default_vpc_id: str
+    group: GroupRef
+    instance: InstanceRef
+    bucket: BucketRef
+
+
+@dataclass(frozen=True)
 class SeededResources:
     """What the workload created, as the findings need to describe it."""
 
@@ -132,6 +155,8 @@ class SeededResources:
     trail: TrailRef
     external_role: RoleRef
     unmanaged_instances: Sequence[str] = field(default_factory=tuple)
+    member: MemberResources | None = None
+    kms_keys: Sequence[KeyRef] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -286,6 +311,13 @@ CONTROLS: dict[str, Control] = {
         "ec2-instance-managed-by-systems-manager",
         "Attach an instance profile that allows SSM and make sure SSM Agent runs.",
     ),
+    "KMS.4": Control(
+        "AWS KMS key rotation should be enabled",
+        "MEDIUM",
+        (CIS_12, CIS_14),
+        "cmk-backing-key-rotation-enabled",
+        "Turn on automatic rotation of the key material with EnableKeyRotation.",
+    ),
 }
 
 CIS_RULES: dict[str, tuple[str, str]] = {
@@ -295,6 +327,7 @@ CIS_RULES: dict[str, tuple[str, str]] = {
     "1.12": ("Ensure no root user account access key exists", "CRITICAL"),
     "2.1": ("Ensure CloudTrail is enabled in all regions", "HIGH"),
     "2.2": ("Ensure CloudTrail log file validation is enabled", "MEDIUM"),
+    "2.8": ("Ensure rotation for customer created CMKs is enabled", "MEDIUM"),
     "2.9": ("Ensure VPC flow logging is enabled in all VPCs", "MEDIUM"),
     "3.3": ('Ensure a log metric filter and alarm exist for usage of "root" account', "LOW"),
     "4.1": ("Ensure no security groups allow ingress from 0.0.0.0/0 to port 22", "HIGH"),
@@ -344,7 +377,8 @@ class _Builder:
     def account_resource(self, account: str) -> dict[str, Any]:
         return self.resource("AwsAccount", f"AWS::::Account:{account}")
 
-    def instance_resource(self, ref: InstanceRef) -> dict[str, Any]:
+    def instance_resource(self, ref: InstanceRef, account: str | None = None) -> dict[str, Any]:
+        owner = account or self.res.account_id
         details: dict[str, Any] = {
             "Type": ref.instance_type,
             "ImageId": ref.image_id,
@@ -362,16 +396,17 @@ class _Builder:
             details["IamInstanceProfileArn"] = ref.profile_arn
         return self.resource(
             "AwsEc2Instance",
-            f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:instance/{ref.instance_id}",
+            f"arn:aws:ec2:{self.res.region}:{owner}:instance/{ref.instance_id}",
             details,
             tags=dict(ref.tags),
         )
 
-    def group_resource(self, ref: GroupRef) -> dict[str, Any]:
+    def group_resource(self, ref: GroupRef, account: str | None = None) -> dict[str, Any]:
+        owner = account or self.res.account_id
         details: dict[str, Any] = {
             "GroupName": ref.name,
             "GroupId": ref.group_id,
-            "OwnerId": self.res.account_id,
+            "OwnerId": owner,
             "VpcId": ref.vpc_id,
             "IpPermissions": [dict(p) for p in ref.ip_permissions],
         }
@@ -379,7 +414,7 @@ class _Builder:
             details["IpPermissionsEgress"] = [dict(p) for p in ref.ip_permissions_egress]
         return self.resource(
             "AwsEc2SecurityGroup",
-            f"arn:aws:ec2:{self.res.region}:{self.res.account_id}:security-group/{ref.group_id}",
+            f"arn:aws:ec2:{self.res.region}:{owner}:security-group/{ref.group_id}",
             details,
         )
 
@@ -436,8 +471,8 @@ class _Builder:
             },
         )
 
-    def bucket_resource(self, ref: BucketRef) -> dict[str, Any]:
-        details: dict[str, Any] = {"Name": ref.name, "OwnerAccountId": self.res.account_id}
+    def bucket_resource(self, ref: BucketRef, account: str | None = None) -> dict[str, Any]:
+        details: dict[str, Any] = {"Name": ref.name, "OwnerAccountId": account or self.res.account_id}
         flag = ref.public_access_block
         details["PublicAccessBlockConfiguration"] = {
             "BlockPublicAcls": flag,
@@ -477,15 +512,21 @@ class _Builder:
             },
         )
 
-    def member_resource(self, kind: str, path: str) -> dict[str, Any]:
-        member = self.res.member_account_id
-        region = self.res.region
-        ids = {
-            "AwsEc2Instance": f"arn:aws:ec2:{region}:{member}:instance/{path}",
-            "AwsEc2SecurityGroup": f"arn:aws:ec2:{region}:{member}:security-group/{path}",
-            "AwsS3Bucket": f"arn:aws:s3:::{path}",
-        }
-        return {"Type": kind, "Id": ids[kind], "Partition": "aws", "Region": region}
+    def key_resource(self, ref: KeyRef) -> dict[str, Any]:
+        return self.resource(
+            "AwsKmsKey",
+            ref.arn,
+            {
+                "AWSAccountId": self.res.account_id,
+                "CreationDate": ref.created_at,
+                "KeyId": ref.key_id,
+                "KeyManager": "CUSTOMER",
+                "KeyState": "Enabled",
+                "Origin": "AWS_KMS",
+                "Description": ref.description,
+                "KeyRotationStatus": ref.rotation_enabled,
+            },
+        )
 
     # ---- the common envelope -----------------------------------------------------------
 
@@ -816,6 +857,79 @@ def _pkg(name: str, version: str, release: str, fixed: str, manager: str = "OS")
         "PackageManager": manager,
         "FixedInVersion": fixed,
     }
+
+
+def _member_findings(b: _Builder, member: MemberResources, vectors: Mapping[str, str]) -> None:
+    """The member account's findings, about the resources it really holds."""
+    account = b.res.member_account_id
+    account_res = b.account_resource(account)
+    sg_res = b.group_resource(member.group, account)
+    instance = member.instance
+    instance_res = b.instance_resource(instance, account)
+    world_admin = "Rules: tcp 22 and tcp 3389 from 0.0.0.0/0 and ::/0."
+    b.control("EC2.19", sg_res, account=account, age_days=8, note=world_admin)
+    b.control("EC2.13", sg_res, account=account, age_days=8, note="Rule: tcp 22 from 0.0.0.0/0 and ::/0.")
+    b.control("S3.1", account_res, account=account, age_days=400)
+    b.control("IAM.6", account_res, account=account, age_days=400)
+    b.control("IAM.4", account_res, account=account, workflow="NOTIFIED", age_days=400)
+    b.control("CloudTrail.1", account_res, account=account, age_days=400)
+    b.control("EC2.8", instance_res, account=account, age_days=30, note=f"{instance.name} accepts IMDSv1.")
+    b.control("SSM.1", instance_res, account=account, workflow="SUPPRESSED", age_days=30)
+    b.control(
+        "S3.8",
+        b.bucket_resource(member.bucket, account),
+        account=account,
+        status="PASSED",
+        workflow="RESOLVED",
+    )
+    b.cis("4.1", sg_res, account=account, age_days=8, note="Port 22 is open to 0.0.0.0/0.")
+    b.cis("1.12", account_res, account=account, age_days=400)
+    b.control("EC2.14", sg_res, account=account, age_days=8, note="Rule: tcp 3389 from 0.0.0.0/0 and ::/0.")
+    b.cis("4.2", sg_res, account=account, age_days=8, note="Port 3389 is open to 0.0.0.0/0.")
+    instance_id = instance.instance_id
+    b.guardduty(
+        "CryptoCurrency:EC2/BitcoinTool.B!DNS",
+        "TTPs/Command and Control/CryptoCurrency:EC2-BitcoinTool.B!DNS",
+        instance_res,
+        account=account,
+        gd_severity=8.0,
+        title=f"EC2 instance {instance_id} is querying a domain name that is associated with Bitcoin "
+        "activity.",
+        description=f"EC2 instance {instance_id} is querying pool.example-miner.net, a domain associated "
+        "with cryptocurrency mining.",
+        age_days=0.8,
+        count=1204,
+    )
+    b.guardduty(
+        "Backdoor:EC2/C&CActivity.B!DNS",
+        "TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS",
+        instance_res,
+        account=account,
+        gd_severity=8.0,
+        title=f"EC2 instance {instance_id} is querying a domain name associated with a known command and "
+        "control server.",
+        description="The instance queried c2.example-botnet.net, a known command and control domain.",
+        age_days=0.7,
+        count=88,
+    )
+    b.inspector(
+        "CVE-2021-44228",
+        10.0,
+        vectors["10.0"],
+        _pkg("log4j-core", "2.14.1", "", "2.17.1", "JAR"),
+        instance_res,
+        account=account,
+        age_days=21.0,
+    )
+    b.inspector(
+        "CVE-2024-3094",
+        10.0,
+        vectors["10.0"],
+        _pkg("xz-libs", "5.6.0", "1.fc40", "5.6.1-2.fc40"),
+        instance_res,
+        account=account,
+        age_days=21.0,
+    )
 
 
 def build_findings(res: SeededResources, rng: random.Random, now: datetime) -> list[dict[str, Any]]:
@@ -1217,70 +1331,14 @@ def build_findings(res: SeededResources, rng: random.Random, now: datetime) -> l
     )
 
     # The member account.
-    member = res.member_account_id
-    member_sg = f"sg-{b.hex(17)}"
-    member_instance = f"i-{b.hex(17)}"
-    member_account = b.account_resource(member)
-    sg_res = b.member_resource("AwsEc2SecurityGroup", member_sg)
-    instance_res = b.member_resource("AwsEc2Instance", member_instance)
-    b.control("EC2.19", sg_res, account=member, age_days=8)
-    b.control("EC2.13", sg_res, account=member, age_days=8)
-    b.control("S3.1", member_account, account=member, age_days=400)
-    b.control("IAM.6", member_account, account=member, age_days=400)
-    b.control("IAM.4", member_account, account=member, workflow="NOTIFIED", age_days=400)
-    b.control("CloudTrail.1", member_account, account=member, age_days=400)
-    b.control("EC2.8", instance_res, account=member, age_days=30)
-    b.control("SSM.1", instance_res, account=member, workflow="SUPPRESSED", age_days=30)
-    b.control(
-        "S3.8",
-        b.member_resource("AwsS3Bucket", f"sandbox-artifacts-{member}"),
-        account=member,
-        status="PASSED",
-        workflow="RESOLVED",
-    )
-    b.cis("4.1", sg_res, account=member, age_days=8)
-    b.cis("1.12", member_account, account=member, age_days=400)
-    b.guardduty(
-        "CryptoCurrency:EC2/BitcoinTool.B!DNS",
-        "TTPs/Command and Control/CryptoCurrency:EC2-BitcoinTool.B!DNS",
-        instance_res,
-        account=member,
-        gd_severity=8.0,
-        title=f"EC2 instance {member_instance} is querying a domain name that is associated with Bitcoin "
-        "activity.",
-        description=f"EC2 instance {member_instance} is querying pool.example-miner.net, a domain associated "
-        "with cryptocurrency mining.",
-        age_days=0.8,
-        count=1204,
-    )
-    b.guardduty(
-        "Backdoor:EC2/C&CActivity.B!DNS",
-        "TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS",
-        instance_res,
-        account=member,
-        gd_severity=8.0,
-        title=f"EC2 instance {member_instance} is querying a domain name associated with a known command and "
-        "control server.",
-        description="The instance queried c2.example-botnet.net, a known command and control domain.",
-        age_days=0.7,
-        count=88,
-    )
-    b.inspector(
-        "CVE-2021-44228",
-        10.0,
-        vectors["10.0"],
-        _pkg("log4j-core", "2.14.1", "", "2.17.1", "JAR"),
-        instance_res,
-        account=member,
-        age_days=21.0,
-    )
-    b.inspector(
-        "CVE-2024-3094",
-        10.0,
-        vectors["10.0"],
-        _pkg("xz-libs", "5.6.0", "1.fc40", "5.6.1-2.fc40"),
-        instance_res,
-        account=member,
-        age_days=21.0,
-    )
+    if res.member is not None:
+        _member_findings(b, res.member, vectors)
+
+    # Customer managed KMS keys.
+    for key in res.kms_keys:
+        if key.rotation_enabled:
+            continue
+        note = f"Automatic rotation of {key.alias} is off."
+        b.control("KMS.4", b.key_resource(key), age_days=75, note=note)
+        b.cis("2.8", b.key_resource(key), age_days=75, note=note)
     return b.findings

@@ -54,20 +54,27 @@ def _keep_connections_alive() -> None:
 
 
 def _prepare_moto_env() -> None:
-    # moto reads these at import time; the simulator is always account 123456789012.
-    os.environ.setdefault("MOTO_ACCOUNT_ID", ACCOUNT_ID)
+    # moto reads the region at import time. Accounts are not pinned (no MOTO_ACCOUNT_ID): a request
+    # lands in the account of its access key, so the simulator's keys, which belong to no IAM user,
+    # reach moto's default account (ACCOUNT_ID), and keys from sts:AssumeRole the role's account.
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
 
 
 @dataclass
 class SimServer:
-    """A running simulator. ``start()`` returns once the endpoint answers."""
+    """A running simulator. ``start()`` returns once the endpoint answers.
+
+    ``extra_findings`` synthetic findings (``tui.sim.findings_bulk``) are imported after the
+    seeded ones, through BatchImportFindings in batches of 100: 10,000 add about 2.5 s to start()
+    (50,000 about 21 s: each import costs more as the store grows).
+    """
 
     host: str = "127.0.0.1"
     port: int = 0
     seed: int = 7
     empty: bool = False
     live: bool = True
+    extra_findings: int = 0
     _server: Any = field(default=None, init=False, repr=False)
     _workload: Any = field(default=None, init=False, repr=False)
 
@@ -93,7 +100,7 @@ class SimServer:
         if not self.empty:
             from tui.sim.workload import Workload
 
-            self._workload = Workload(self.endpoint_url, seed=self.seed)
+            self._workload = Workload(self.endpoint_url, seed=self.seed, extra_findings=self.extra_findings)
             self._workload.seed_all()
             if self.live:
                 self._workload.start_metrics()

@@ -2,9 +2,11 @@
 
 ``Workload(endpoint_url, seed=...)`` talks to a running simulator. ``seed_all()`` creates the
 fleet of ``tui.sim.catalog`` through boto3 (single-threaded, so moto's seeded id generator gives
-the same ids for the same seed), registers SSM managed nodes, imports Security Hub findings about
-what it created, and backfills three hours of one-minute metrics. ``start_metrics()`` keeps the
-metrics current from a daemon thread; ``tick(now)`` is the same step, callable directly.
+the same ids for the same seed), registers SSM managed nodes, creates the member account's few
+resources through an assumed role (moto puts them in the role's account), imports Security Hub
+findings about what it created (and, with ``extra_findings``, that many synthetic ones from
+``tui.sim.findings_bulk``), and backfills three hours of one-minute metrics. ``start_metrics()``
+keeps the metrics current from a daemon thread; ``tick(now)`` is the same step, callable directly.
 
 The simulator runs in this process: managed nodes and metrics go straight into the extensions'
 stores (``tui.sim.extensions.ssm`` and ``tui.sim.extensions.cloudwatch``), and each tick reads the
@@ -14,6 +16,7 @@ EC2 backend to find which instances still run and which volumes are still attach
 from __future__ import annotations
 
 import io
+import json
 import logging
 import random
 import threading
@@ -27,11 +30,13 @@ from typing import Any
 
 from tui.aws.overview_math import is_standard_family as is_standard_type
 from tui.sim import catalog
-from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, VolumeSpec
+from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, SecurityGroupSpec, VolumeSpec
 from tui.sim.findings import (
     BucketRef,
     GroupRef,
     InstanceRef,
+    KeyRef,
+    MemberResources,
     RoleRef,
     SeededResources,
     TrailRef,
@@ -88,6 +93,18 @@ class Inventory:
     rejected_findings: tuple[str, ...]
     managed_nodes: tuple[str, ...]
     hybrid_nodes: Mapping[str, str]
+    seeded_at: datetime
+    member_default_vpc_id: str
+    member_security_groups: Mapping[str, str]
+    member_instances: Mapping[str, str]
+    member_buckets: tuple[str, ...]
+    kms_keys: Mapping[str, str]
+    """Alias -> key ARN."""
+    remediation_roles: Mapping[str, str]
+    """Account id -> ARN of ``catalog.REMEDIATION_ROLE`` there."""
+    extra_findings: int = 0
+    """Synthetic findings imported besides the seeded ones (``Workload(extra_findings=...)``)."""
+    extra_rejected: int = 0
 
 
 def _utcnow() -> datetime:
@@ -138,9 +155,14 @@ class Workload:
         backfill: timedelta = BACKFILL,
         interval_seconds: float = TICK_INTERVAL_SECONDS,
         retention: timedelta | None = RETENTION,
+        extra_findings: int = 0,
     ) -> None:
+        if extra_findings < 0:
+            raise ValueError(f"extra_findings must be 0 or more, not {extra_findings}")
         self.endpoint_url = endpoint_url
         self.seed = seed
+        self.extra_findings = extra_findings
+        """Synthetic findings ``seed_all`` imports after the seeded ones (see ``import_extra_findings``)."""
         self.account_id = ACCOUNT_ID
         self.region = region
         self.track_ec2 = track_ec2
@@ -392,6 +414,123 @@ def detach_stream_invocations(account_id: str, region: str, stream_name: str, fu
     return len(keys)
 
 
+def import_findings(hub: Any, findings: list[dict[str, Any]]) -> set[str]:
+    """Import ``findings`` through the boto3 Security Hub client ``hub``, in batches of 100;
+    return the ids Security Hub refused."""
+    rejected: set[str] = set()
+    for start in range(0, len(findings), IMPORT_BATCH):
+        response = hub.batch_import_findings(Findings=findings[start : start + IMPORT_BATCH])
+        for failure in response.get("FailedFindings", []):
+            rejected.add(failure.get("Id", ""))
+            logger.debug(
+                "Security Hub refused finding %s: %s %s",
+                failure.get("Id"),
+                failure.get("ErrorCode"),
+                failure.get("ErrorMessage"),
+            )
+    return rejected
+
+
+def import_synthetic_findings(
+    hub: Any, count: int, *, seed: int, now: datetime, region: str
+) -> tuple[int, int]:
+    """Import ``count`` findings of ``tui.sim.findings_bulk.synthetic_findings`` through ``hub``, a
+    Security Hub client of a region where the hub is enabled; return (imported, refused).
+
+    In the simulator 10,000 take about 2.5 s, 50,000 about 21 s (each batch costs more as the
+    store grows)."""
+    if count <= 0:
+        return 0, 0
+    from tui.sim.findings_bulk import synthetic_findings
+
+    findings = synthetic_findings(count, seed=seed, now=now, region=region)
+    refused = len(import_findings(hub, findings))
+    return count - refused, refused
+
+
+def backdate_iam_users(
+    account_id: str,
+    key_ages_days: Mapping[str, int],
+    now: datetime,
+    *,
+    region: str = REGION,
+    user_lead_days: int = catalog.USER_OLDER_THAN_KEY_DAYS,
+) -> int:
+    """Date each named user's access keys ``key_ages_days[name]`` days before ``now`` (and the user
+    ``user_lead_days`` earlier still) in moto's IAM backend, so ListAccessKeys and GetUser report
+    those CreateDates (moto stamps both with the moment of creation). Setting the same dates again
+    changes nothing; returns how many keys were dated."""
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import get_partition
+
+    backend = iam_backends[account_id][get_partition(region)]
+    moment = now.astimezone(UTC).replace(tzinfo=None)
+    dated = 0
+    for name, age in key_ages_days.items():
+        user = backend.get_user(name)
+        user.create_date = moment - timedelta(days=age + user_lead_days)
+        for key in user.access_keys:
+            key.create_date = moment - timedelta(days=age)
+            dated += 1
+    return dated
+
+
+def trust_account_root(account_id: str) -> str:
+    """A role trust policy that lets principals of ``account_id`` assume the role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )
+
+
+def remediation_policy() -> str:
+    """The inline policy of ``catalog.REMEDIATION_ROLE``: the calls the console's playbooks make.
+
+    moto does not evaluate IAM policies (unless its IAM authentication is switched on), so in the
+    simulator the policy documents what a real account would need rather than limiting anything.
+    """
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "WarroomPlaybooks",
+                    "Effect": "Allow",
+                    "Action": list(catalog.REMEDIATION_ACTIONS),
+                    "Resource": "*",
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )
+
+
+def _ip_permissions(spec: SecurityGroupSpec) -> list[dict[str, Any]]:
+    """EC2 IpPermissions for a group's ingress rules (IPv6 ranges for CIDRs with a colon)."""
+    permissions: list[dict[str, Any]] = []
+    for rule in spec.ingress:
+        permission: dict[str, Any] = {
+            "IpProtocol": rule.protocol,
+            "FromPort": rule.from_port,
+            "ToPort": rule.to_port,
+        }
+        if ":" in rule.cidr:
+            permission["Ipv6Ranges"] = [{"CidrIpv6": rule.cidr, "Description": rule.description}]
+        else:
+            permission["IpRanges"] = [{"CidrIp": rule.cidr, "Description": rule.description}]
+        permissions.append(permission)
+    return permissions
+
+
 class _Seeder:
     """One seeding run: the API calls, in a fixed order, and what they returned."""
 
@@ -414,6 +553,9 @@ class _Seeder:
         self.groups: dict[str, str] = {}
         self.profile_arn: str | None = None
         self.lambda_role_arn: str | None = None
+        self.member_session: Any = None
+        self.member_remediation_role = ""
+        self._member_clients: dict[str, Any] = {}
 
     def zone(self, catalog_zone: str) -> str:
         """The catalog's zone (written for us-east-1) in the workload's region: same letter."""
@@ -438,11 +580,16 @@ class _Seeder:
         trail = self.trail(buckets)
         group_refs = self.group_refs(default_vpc)
         managed, hybrid = self.managed_nodes()
+        key = self.kms_key()
+        roles = {self.w.account_id: self.remediation_role(self.client("iam"))}
+        backdate_iam_users(self.w.account_id, catalog.ACCESS_KEY_USERS, self.now, region=self.w.region)
+        member = self.member_account()
+        roles[MEMBER_ACCOUNT_ID] = self.member_remediation_role
         resources = SeededResources(
             account_id=self.w.account_id,
-            account_name="payments-prod",
+            account_name=catalog.ACCOUNT_NAME,
             member_account_id=MEMBER_ACCOUNT_ID,
-            member_account_name="payments-sandbox",
+            member_account_name=catalog.MEMBER_ACCOUNT_NAME,
             region=self.w.region,
             default_vpc_id=default_vpc,
             instances=self.instance_refs(),
@@ -455,9 +602,12 @@ class _Seeder:
             unmanaged_instances=tuple(
                 spec.name for spec in catalog.INSTANCES if spec.running and not spec.ssm_managed
             ),
+            member=member,
+            kms_keys=(key,),
         )
         findings = build_findings(resources, self.rng, self.now)
         rejected = self.import_findings(findings)
+        extra_imported, extra_rejected = self.import_extra_findings()
         accepted = [f for f in findings if f["Id"] not in rejected]
         by_account: dict[str, int] = {}
         for finding in accepted:
@@ -487,6 +637,15 @@ class _Seeder:
             rejected_findings=tuple(sorted(rejected)),
             managed_nodes=managed,
             hybrid_nodes=_frozen(hybrid),
+            seeded_at=self.now,
+            member_default_vpc_id=member.default_vpc_id,
+            member_security_groups=_frozen({member.group.name: member.group.group_id}),
+            member_instances=_frozen({member.instance.name: member.instance.instance_id}),
+            member_buckets=(member.bucket.name,),
+            kms_keys=_frozen({key.alias: key.arn}),
+            remediation_roles=_frozen(roles),
+            extra_findings=extra_imported,
+            extra_rejected=extra_rejected,
         )
 
     def fleet(self) -> FleetModel:
@@ -575,18 +734,7 @@ class _Seeder:
                     {"ResourceType": "security-group", "Tags": [{"Key": "Name", "Value": spec.name}]}
                 ],
             )["GroupId"]
-            ec2.authorize_security_group_ingress(
-                GroupId=group_id,
-                IpPermissions=[
-                    {
-                        "IpProtocol": rule.protocol,
-                        "FromPort": rule.from_port,
-                        "ToPort": rule.to_port,
-                        "IpRanges": [{"CidrIp": rule.cidr, "Description": rule.description}],
-                    }
-                    for rule in spec.ingress
-                ],
-            )
+            ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=_ip_permissions(spec))
             self.groups[spec.name] = group_id
         self.default_group = default["GroupId"]
         return vpc_id, default["GroupId"]
@@ -878,24 +1026,203 @@ class _Seeder:
         cloudtrail.start_logging(Name=catalog.TRAIL_NAME)
         return TrailRef(name=trail["Name"], arn=trail["TrailARN"], bucket=bucket)
 
+    # ---- KMS and the remediation role ------------------------------------------------------
+
+    def kms_key(self) -> KeyRef:
+        """A customer managed symmetric key under ``catalog.KMS_KEY_ALIAS``, rotation left off."""
+        kms = self.client("kms")
+        meta = kms.create_key(
+            Description=catalog.KMS_KEY_DESCRIPTION,
+            KeyUsage="ENCRYPT_DECRYPT",
+            KeySpec="SYMMETRIC_DEFAULT",
+            Tags=[{"TagKey": "Service", "TagValue": "ledger"}],
+        )["KeyMetadata"]
+        kms.create_alias(AliasName=catalog.KMS_KEY_ALIAS, TargetKeyId=meta["KeyId"])
+        rotation = kms.get_key_rotation_status(KeyId=meta["KeyId"])["KeyRotationEnabled"]
+        return KeyRef(
+            key_id=meta["KeyId"],
+            arn=meta["Arn"],
+            alias=catalog.KMS_KEY_ALIAS,
+            description=catalog.KMS_KEY_DESCRIPTION,
+            created_at=meta["CreationDate"].timestamp(),
+            rotation_enabled=bool(rotation),
+        )
+
+    def remediation_role(self, iam: Any) -> str:
+        """``catalog.REMEDIATION_ROLE`` in the account of ``iam``, trusting the seeded account's root."""
+        role = iam.create_role(
+            RoleName=catalog.REMEDIATION_ROLE,
+            AssumeRolePolicyDocument=trust_account_root(self.w.account_id),
+            Description="Assumed by warroom to run the Findings pane's remediation playbooks",
+            MaxSessionDuration=3600,
+        )["Role"]
+        iam.put_role_policy(
+            RoleName=catalog.REMEDIATION_ROLE,
+            PolicyName=catalog.REMEDIATION_POLICY_NAME,
+            PolicyDocument=remediation_policy(),
+        )
+        return str(role["Arn"])
+
+    # ---- the member account ----------------------------------------------------------------
+
+    def member_client(self, service: str) -> Any:
+        """A client of the member account, with credentials of its bootstrap role."""
+        existing = self._member_clients.get(service)
+        if existing is None:
+            if self.member_session is None:
+                self.member_session = self.assume_member_role()
+            existing = self.member_session.client(
+                service, endpoint_url=self.w.endpoint_url, config=self.config
+            )
+            self._member_clients[service] = existing
+        return existing
+
+    def assume_member_role(self) -> Any:
+        """A boto3 session of ``catalog.MEMBER_BOOTSTRAP_ROLE`` in the member account.
+
+        moto maps the credentials sts:AssumeRole returns to the role's account, unless the
+        MOTO_ACCOUNT_ID variable pins every request to one account; then this raises.
+        """
+        import boto3
+
+        role_arn = f"arn:aws:iam::{MEMBER_ACCOUNT_ID}:role/{catalog.MEMBER_BOOTSTRAP_ROLE}"
+        credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="warroom-sim-seed")[
+            "Credentials"
+        ]
+        session = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self.w.region,
+        )
+        sts = session.client("sts", endpoint_url=self.w.endpoint_url, config=self.config)
+        account = sts.get_caller_identity()["Account"]
+        if account != MEMBER_ACCOUNT_ID:
+            raise RuntimeError(
+                f"credentials of {role_arn} act in account {account}, not {MEMBER_ACCOUNT_ID}: "
+                "unset MOTO_ACCOUNT_ID so the simulator can hold the member account"
+            )
+        return session
+
+    def member_account(self) -> MemberResources:
+        """The member account's roles, open security group, build host and bucket."""
+        iam = self.member_client("iam")
+        iam.create_role(
+            RoleName=catalog.MEMBER_BOOTSTRAP_ROLE,
+            AssumeRolePolicyDocument=trust_account_root(self.w.account_id),
+        )
+        iam.put_role_policy(
+            RoleName=catalog.MEMBER_BOOTSTRAP_ROLE,
+            PolicyName="AdministratorAccess",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                },
+                separators=(",", ":"),
+            ),
+        )
+        self.member_remediation_role = self.remediation_role(iam)
+        ec2 = self.member_client("ec2")
+        vpc_id = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        spec = catalog.MEMBER_SECURITY_GROUP
+        group_id = ec2.create_security_group(
+            GroupName=spec.name,
+            Description=spec.description,
+            VpcId=vpc_id,
+            TagSpecifications=[
+                {"ResourceType": "security-group", "Tags": [{"Key": "Name", "Value": spec.name}]}
+            ],
+        )["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=_ip_permissions(spec))
+        group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+        group_ref = GroupRef(
+            name=spec.name,
+            group_id=group_id,
+            vpc_id=vpc_id,
+            ip_permissions=_asff_permissions(group.get("IpPermissions", [])),
+            ip_permissions_egress=_asff_permissions(group.get("IpPermissionsEgress", [])),
+        )
+        return MemberResources(
+            default_vpc_id=vpc_id,
+            group=group_ref,
+            instance=self.member_instance(ec2, group_id),
+            bucket=self.member_bucket(),
+        )
+
+    def member_instance(self, ec2: Any, group_id: str) -> InstanceRef:
+        images = ec2.describe_images(Filters=[{"Name": "name", "Values": [_LINUX_AMI_NAME]}])["Images"]
+        if not images:
+            raise RuntimeError(f"the simulator has no AMI named like {_LINUX_AMI_NAME!r}")
+        image = sorted(images, key=lambda found: (found.get("CreationDate", ""), found["ImageId"]))[-1]
+        tags = {
+            "Name": catalog.MEMBER_INSTANCE_NAME,
+            "Role": "builder",
+            "Service": "sandbox",
+            "Environment": "sandbox",
+        }
+        data = ec2.run_instances(
+            ImageId=image["ImageId"],
+            MinCount=1,
+            MaxCount=1,
+            InstanceType=catalog.MEMBER_INSTANCE_TYPE,
+            Placement={"AvailabilityZone": self.zone(catalog.MEMBER_INSTANCE_ZONE)},
+            SecurityGroupIds=[group_id],
+            MetadataOptions={"HttpTokens": "optional", "HttpEndpoint": "enabled"},
+            TagSpecifications=[
+                {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+            ],
+        )["Instances"][0]
+        return InstanceRef(
+            name=catalog.MEMBER_INSTANCE_NAME,
+            instance_id=data["InstanceId"],
+            instance_type=catalog.MEMBER_INSTANCE_TYPE,
+            image_id=data["ImageId"],
+            private_ip=data.get("PrivateIpAddress", ""),
+            public_ip=data.get("PublicIpAddress"),
+            vpc_id=data.get("VpcId", ""),
+            subnet_id=data.get("SubnetId", ""),
+            launched_at=_iso(data["LaunchTime"]),
+            http_tokens="optional",
+            profile_arn=None,
+            tags=tags,
+        )
+
+    def member_bucket(self) -> BucketRef:
+        s3 = self.member_client("s3")
+        name = f"{catalog.MEMBER_BUCKET_PREFIX}-{MEMBER_ACCOUNT_ID}"
+        if self.w.region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.w.region})
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        return BucketRef(name=name, public_read_acl=False, public_access_block=True)
+
     # ---- Security Hub ----------------------------------------------------------------------
 
     def import_findings(self, findings: list[dict[str, Any]]) -> set[str]:
-        """Import in batches of 100; return the ids Security Hub refused."""
+        """Enable the hub and import in batches of 100; return the ids Security Hub refused."""
         hub = self.client("securityhub")
         hub.enable_security_hub(EnableDefaultStandards=True)
-        rejected: set[str] = set()
-        for start in range(0, len(findings), IMPORT_BATCH):
-            response = hub.batch_import_findings(Findings=findings[start : start + IMPORT_BATCH])
-            for failure in response.get("FailedFindings", []):
-                rejected.add(failure.get("Id", ""))
-                logger.debug(
-                    "Security Hub refused finding %s: %s %s",
-                    failure.get("Id"),
-                    failure.get("ErrorCode"),
-                    failure.get("ErrorMessage"),
-                )
-        return rejected
+        return import_findings(hub, findings)
+
+    def import_extra_findings(self) -> tuple[int, int]:
+        """Import ``Workload.extra_findings`` synthetic findings; return (imported, refused)."""
+        return import_synthetic_findings(
+            self.client("securityhub"),
+            self.w.extra_findings,
+            seed=self.w.seed,
+            now=self.now,
+            region=self.w.region,
+        )
 
     # ---- SSM managed nodes -----------------------------------------------------------------
 
