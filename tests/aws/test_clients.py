@@ -56,3 +56,22 @@ async def test_endpoint_from_environment_is_honoured(sim_url: str, monkeypatch) 
         assert (await caller_identity(factory)).account == "123456789012"
     finally:
         await factory.close()
+
+
+async def test_s3_control_reaches_an_explicit_endpoint_for_any_account(sim_url: str) -> None:
+    import pytest
+    from botocore.exceptions import ClientError
+
+    target = AwsTarget(
+        regions=("us-east-1",), endpoint_url=sim_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    try:
+        control = await factory.client("s3control")
+        # Without the fix the host is "123456789012.127.0.0.1", which never resolves: the call
+        # raises EndpointConnectionError instead of reaching the simulator, which answers for an
+        # account with no block configured.
+        with pytest.raises(ClientError, match="NoSuchPublicAccessBlockConfiguration"):
+            await control.get_public_access_block(AccountId="123456789012")
+    finally:
+        await factory.close()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -128,32 +129,30 @@ def test_sim_serve_answers_boto3(served: str) -> None:
     assert len(set(values)) > len(values) // 2  # a moving series, not a constant
 
 
-def test_snapshot_overview_json_demo(tmp_path: object) -> None:
+def _snapshot_json(pane: str, tmp_path: object) -> dict[str, Any]:
+    """``warroom snapshot PANE --json --demo`` as a user runs it, parsed."""
     out = subprocess.run(
-        [*WARROOM, "snapshot", "overview", "--json", "--demo"],
+        [*WARROOM, "snapshot", pane, "--json", "--demo"],
         capture_output=True,
         text=True,
         check=True,
         env=_env(tmp_path),
         timeout=120,
     )
-    doc = json.loads(out.stdout)
+    assert out.stderr == "", "nothing but the JSON may reach the terminal"
+    doc: dict[str, Any] = json.loads(out.stdout)
+    return doc
+
+
+def test_snapshot_overview_json_demo(tmp_path: object) -> None:
+    doc = _snapshot_json("overview", tmp_path)
     assert doc["identity"]["account"] == "123456789012"
     assert doc["error"] is None
     assert doc["regions"][0]["region"] == "us-east-1"
-    assert out.stderr == ""
 
 
 def test_snapshot_limits_json_demo_has_the_documented_fields(tmp_path: object) -> None:
-    out = subprocess.run(
-        [*WARROOM, "snapshot", "limits", "--json", "--demo"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=_env(tmp_path),
-        timeout=120,
-    )
-    doc = json.loads(out.stdout)
+    doc = _snapshot_json("limits", tmp_path)
     assert {"fetched_at", "period_s", "instances", "unattached_volumes", "quotas", "errors"} <= set(doc)
     assert doc["period_s"] == 60 and doc["errors"] == []
     db = next(i for i in doc["instances"] if i["name"] == "payments-db-1")
@@ -175,19 +174,10 @@ def test_snapshot_limits_json_demo_has_the_documented_fields(tmp_path: object) -
     assert stopped["network"]["in_mbps"] is None and stopped["ebs"]["utilization"] is None
     assert len(doc["unattached_volumes"]) == 1
     assert doc["quotas"][0]["code"] == "L-1216C47A" and doc["quotas"][0]["value"] == 640.0
-    assert out.stderr == ""
 
 
 def test_snapshot_kinesis_json_demo_has_the_documented_fields(tmp_path: object) -> None:
-    out = subprocess.run(
-        [*WARROOM, "snapshot", "kinesis", "--json", "--demo"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=_env(tmp_path),
-        timeout=120,
-    )
-    doc = json.loads(out.stdout)
+    doc = _snapshot_json("kinesis", tmp_path)
     assert set(doc) >= {"fetched_at", "period_s", "streams", "errors"} and doc["errors"] == []
     events = next(s for s in doc["streams"] if s["stream_name"] == "payments-events")
     assert set(events) >= {
@@ -213,7 +203,6 @@ def test_snapshot_kinesis_json_demo_has_the_documented_fields(tmp_path: object) 
     assert events["usage_factor"] >= 0.75 and events["advice"] == "scale_up"
     assert 0.25 < events["iterator_age_retention_fraction"] < 0.5
     assert events["time_to_risk_s"] > 0
-    assert out.stderr == ""
 
 
 def test_scale_down_block_minutes_reach_the_settings() -> None:
@@ -223,3 +212,35 @@ def test_scale_down_block_minutes_reach_the_settings() -> None:
     assert settings.kinesis_block_minutes == 45.0
     with pytest.raises(SystemExit):
         _settings(build_parser().parse_args(["--scale-down-block-minutes", "0"]))
+
+
+def test_snapshot_findings_json_demo_has_the_documented_fields(tmp_path: object) -> None:
+    doc = _snapshot_json("findings", tmp_path)
+    assert set(doc) == {"fetched_at", "total", "findings", "errors"} and doc["errors"] == []
+    assert doc["total"] == len(doc["findings"]) > 50
+    for finding in doc["findings"]:
+        assert set(finding) == {
+            "id",
+            "product_arn",
+            "product_name",
+            "title",
+            "severity",
+            "account_id",
+            "region",
+            "control_id",
+            "compliance_status",
+            "workflow_status",
+            "record_state",
+            "resource_type",
+            "resource_id",
+            "first_observed_at",
+            "last_observed_at",
+            "remediation",
+        }
+        assert finding["record_state"] == "ACTIVE"
+    ssh = [f for f in doc["findings"] if f["control_id"] == "EC2.13"]
+    assert ssh and {f["remediation"] for f in ssh} == {"sg-world-admin-ports"}
+    hostile = next(f for f in doc["findings"] if f["title"].startswith("Suspicious object key"))
+    assert "\x1b" not in hostile["title"] and "[bold]x[/]" in hostile["title"]
+    inspector = next(f for f in doc["findings"] if f["product_name"] == "Inspector")
+    assert inspector["remediation"] is None

@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
 from tui.aws.actions import (
+    NO_DRY_RUN,
     ActionRunner,
     ApiCall,
     AuditLog,
@@ -259,11 +260,15 @@ class FakeFactory:
         self.calls: Counter[str] = Counter()
         self.journal: list[tuple[str, str, dict[str, Any]]] = []
         self.clients_made: list[tuple[str, str | None]] = []
+        self.roles_used: list[str | None] = []
         self.failures = failures or {}
         self.client_error = client_error
 
-    async def client(self, service: str, region: str | None = None) -> FakeClient:
+    async def client(
+        self, service: str, region: str | None = None, *, role_arn: str | None = None
+    ) -> FakeClient:
         self.clients_made.append((service, region))
+        self.roles_used.append(role_arn)
         if self.client_error is not None:
             raise self.client_error
         return FakeClient(service, self.journal, self.failures)
@@ -403,3 +408,145 @@ def test_summarize_is_short_and_secret_free() -> None:
     assert summarize({"SessionId": "s-1", "TokenValue": "tv", "StreamUrl": "wss://x"}) == (
         f"SessionId=s-1, StreamUrl=wss://x, TokenValue={REDACTED}"
     )
+
+
+# Roles and dry runs --------------------------------------------------------------------------------
+
+ROLE = "arn:aws:iam::111122223333:role/warroom-remediation"
+
+
+def _dry_denied(operation: str) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": "DryRunOperation", "Message": "Request would have succeeded"}}, operation
+    )
+
+
+def _revoke(group: str, *, role_arn: str | None = None, dry_run: bool = True) -> ApiCall:
+    return ApiCall(
+        "ec2",
+        "RevokeSecurityGroupIngress",
+        "eu-west-1",
+        {"GroupId": group, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22}]},
+        role_arn=role_arn,
+        dry_run=dry_run,
+    )
+
+
+def test_a_role_call_keeps_a_valid_cli_line_and_names_the_role_apart() -> None:
+    plain = _revoke("sg-1")
+    as_role = _revoke("sg-1", role_arn=ROLE)
+    assert as_role.cli() == plain.cli()
+    assert as_role.cli().startswith("aws ec2 revoke-security-group-ingress --group-id sg-1 --ip-permissions ")
+    assert as_role.cli().endswith(" --region eu-west-1")
+    assert as_role.as_role == f"as role {ROLE}"
+    assert plain.as_role == ""
+
+
+async def test_execute_runs_each_call_as_its_role_and_audits_the_role(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    plan = Plan(title="Close SSH", why="world", calls=(_revoke("sg-1", role_arn=ROLE), _revoke("sg-2")))
+    result = await _runner(factory, audit).execute(plan)
+    assert result.ok
+    assert factory.roles_used == [ROLE, None]
+    assert [method for _, method, _ in factory.journal] == ["revoke_security_group_ingress"] * 2
+    assert all("DryRun" not in params for _, _, params in factory.journal)
+    assert [r["role_arn"] for r in audit.records()] == [ROLE, None]
+
+
+async def test_a_refused_role_call_is_audited_with_its_role(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    plan = Plan(title="Close SSH", why="world", calls=(_revoke("sg-1", role_arn=ROLE),))
+    with pytest.raises(ReadOnlyRefusal):
+        await _runner(factory, audit, read_only=True).execute(plan)
+    (record,) = audit.records()
+    assert (record["outcome"], record["role_arn"]) == ("refused-read-only", ROLE)
+
+
+async def test_dry_run_passes_on_dry_run_operation_and_changes_nothing(tmp_path: Path) -> None:
+    factory = FakeFactory(
+        failures={"revoke_security_group_ingress": _dry_denied("RevokeSecurityGroupIngress")}
+    )
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    not_checkable = ApiCall("securityhub", "BatchUpdateFindings", "eu-west-1", {"FindingIdentifiers": []})
+    plan = Plan(
+        title="Close SSH",
+        why="world",
+        calls=(_revoke("sg-1", role_arn=ROLE), not_checkable, _revoke("sg-2")),
+        key="k",
+    )
+    result = await _runner(factory, audit).dry_run(plan)
+    assert result.ok and result.problem is None
+    assert result.message == "Close SSH: dry run passed (2 calls)"
+    assert result.outputs == (
+        {"DryRunOperation": "Request would have succeeded"},
+        {"DryRunOperation": "Request would have succeeded"},
+    )
+    assert [(method, params["GroupId"], params["DryRun"]) for _, method, params in factory.journal] == [
+        ("revoke_security_group_ingress", "sg-1", True),
+        ("revoke_security_group_ingress", "sg-2", True),
+    ]
+    assert factory.roles_used == [ROLE, None]
+    assert plan.calls[0].params.get("DryRun") is None, "the plan's own call was changed"
+    records = audit.records()
+    assert [(r["outcome"], r["role_arn"], r["params"]["DryRun"]) for r in records] == [
+        ("dry-run-ok", ROLE, True),
+        ("dry-run-ok", None, True),
+    ]
+    assert records[0]["message"] == "Request would have succeeded"
+    assert records[0]["plan_key"] == "k"
+
+
+async def test_a_failed_dry_run_stops_and_is_a_problem(tmp_path: Path) -> None:
+    unauthorized = ClientError(
+        {"Error": {"Code": "UnauthorizedOperation", "Message": "You are not authorized"}},
+        "RevokeSecurityGroupIngress",
+    )
+    factory = FakeFactory(failures={"revoke_security_group_ingress": unauthorized})
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    plan = Plan(title="Close SSH", why="world", calls=(_revoke("sg-1"), _revoke("sg-2")))
+    result = await _runner(factory, audit).dry_run(plan)
+    assert not result.ok and result.outputs == ()
+    assert result.problem is not None and result.problem.kind is ErrorKind.PERMISSION
+    assert result.message.startswith("Close SSH: dry run failed: RevokeSecurityGroupIngress: access denied")
+    assert len(factory.journal) == 1
+    (record,) = audit.records()
+    assert (record["outcome"], record["error_code"]) == ("dry-run-error", "UnauthorizedOperation")
+
+
+async def test_a_call_that_ignores_dry_run_is_reported_not_passed(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    result = await _runner(factory, audit).dry_run(Plan(title="Close SSH", why="w", calls=(_revoke("sg-1"),)))
+    assert not result.ok
+    assert result.problem is not None and result.problem.code == "DryRunIgnored"
+    assert "ran instead of a dry run" in result.message
+    (record,) = audit.records()
+    assert (record["outcome"], record["error_code"]) == ("dry-run-error", "DryRunIgnored")
+    assert SECRET_ACCESS_KEY not in audit.path.read_text()
+
+
+async def test_a_plan_without_dry_runnable_calls_is_ok_without_calling(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    result = await _runner(factory, audit).dry_run(_plan("UpdateShardCount"))
+    assert result.ok and result.outputs == () and result.problem is None
+    assert result.message == NO_DRY_RUN == "no dry run available"
+    assert factory.journal == [] and factory.clients_made == []
+    assert audit.records() == []
+
+
+async def test_dry_run_is_refused_like_execute(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    plan = Plan(title="Close SSH", why="w", calls=(_revoke("sg-1", role_arn=ROLE),))
+    with pytest.raises(ReadOnlyRefusal):
+        await _runner(factory, audit, read_only=True).dry_run(plan)
+    refused = Plan(title="Close SSH", why="w", calls=(_revoke("sg-1"),), refusal="the group is gone")
+    with pytest.raises(PlanRefusal) as info:
+        await _runner(factory, audit).dry_run(refused)
+    assert info.value.reason == "the group is gone"
+    with pytest.raises(PlanRefusal):
+        await _runner(factory, audit).dry_run(Plan(title="Empty", why="w", calls=()))
+    assert factory.journal == [] and factory.clients_made == []
+    assert [(r["outcome"], r["role_arn"]) for r in audit.records()] == [
+        ("refused-read-only", ROLE),
+        ("refused", None),
+        ("refused", None),
+    ]

@@ -3,24 +3,71 @@
 Credentials follow botocore's standard chain exactly as the AWS CLI does (environment, profiles,
 SSO, process credentials, container and instance roles), and ``AWS_ENDPOINT_URL`` /
 ``AWS_ENDPOINT_URL_<SERVICE>`` are honoured by botocore itself when no endpoint is given.
+
+A client may also run as an IAM role of another account: the factory assumes the role with
+sts:AssumeRole through its own STS client (rate limited and counted like every call), keeps the
+temporary credentials until shortly before they expire, and refreshes them on the next call after that.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import Counter
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiobotocore.config import AioConfig
+from aiobotocore.credentials import AioCredentialResolver, AioRefreshableCredentials
 from aiobotocore.session import AioSession, get_session
+from botocore.exceptions import ClientError
 
 from tui import __version__
 from tui.aws.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
+
+#: The RoleSessionName of every assumed role: CloudTrail in the target account shows it.
+ROLE_SESSION_NAME = "warroom"
+#: Assumed-role credentials are replaced this long before they expire.
+ROLE_REFRESH_BEFORE = timedelta(minutes=5)
+ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+
+
+def account_of_role(role_arn: str) -> str:
+    """The account id in an IAM role ARN ("" when it is not one)."""
+    return role_arn.split(":")[4] if ROLE_ARN.match(role_arn) else ""
+
+
+def invalid_role_arn(role_arn: str) -> ClientError:
+    """The ValidationError STS answers a malformed role ARN with, raised before anything is sent."""
+    return ClientError(
+        {
+            "Error": {
+                "Code": "ValidationError",
+                "Message": f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+            },
+            "ResponseMetadata": {"ServiceName": "sts"},
+        },
+        "AssumeRole",
+    )
+
+
+class _RoleCredentialProvider:
+    """A credential provider that always answers with one role's refreshable credentials."""
+
+    METHOD = "assume-role"
+    CANONICAL_NAME = "custom-warroom-assume-role"
+
+    def __init__(self, credentials: Any) -> None:
+        self._credentials = credentials
+
+    async def load(self) -> Any:
+        return self._credentials
 
 
 @dataclass(frozen=True)
@@ -49,11 +96,21 @@ def retry_config(max_attempts: int = 6) -> AioConfig:
     )
 
 
+_ACCOUNT_HOST = re.compile(r"^(https?://)\d{12}\.")
+
+
+def _one_endpoint_for_every_account(request: Any, **_: Any) -> None:
+    """S3 Control's endpoint rules put ``<account-id>.`` before the host; an explicit endpoint (a local
+    stand-in for AWS) serves every account at its own host, so the prefix is removed before signing."""
+    request.url = _ACCOUNT_HOST.sub(r"\1", request.url, count=1)
+
+
 class ClientFactory:
-    """Builds and caches aiobotocore clients per (service, region); close() releases them.
+    """Builds and caches aiobotocore clients per (service, region, role); close() releases them.
 
     Every client runs its calls through the shared ``RateLimiter`` first, and every call is counted
-    in ``calls`` by ``service:Operation`` (retries of one call count once).
+    in ``calls`` by ``service:Operation`` (retries of one call count once). ``clock`` is the time
+    assumed-role credentials are checked against.
     """
 
     def __init__(
@@ -62,13 +119,17 @@ class ClientFactory:
         *,
         limiter: RateLimiter | None = None,
         session: AioSession | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.target = target
         self.limiter = limiter or RateLimiter()
         self._session = session or self._make_session(target)
+        self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._stack = AsyncExitStack()
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
         self._lock = asyncio.Lock()
+        self._roles: dict[str, tuple[AioSession, Any]] = {}
+        self._role_locks: dict[str, asyncio.Lock] = {}
         self.calls: Counter[str] = Counter()
 
     @staticmethod
@@ -90,26 +151,82 @@ class ClientFactory:
     def regions(self) -> tuple[str, ...]:
         return self.target.regions or (self.region,)
 
-    async def client(self, service: str, region: str | None = None) -> Any:
-        """A long-lived client for ``service`` in ``region`` (default: the primary region)."""
+    async def client(self, service: str, region: str | None = None, *, role_arn: str | None = None) -> Any:
+        """A long-lived client for ``service`` in ``region`` (default: the primary region).
+
+        With ``role_arn`` the client runs as that IAM role (sts:AssumeRole on first use); errors of
+        AssumeRole, such as AccessDenied, are raised here as botocore's ``ClientError``.
+        """
         region = region or self.region
-        key = (service, region)
+        key = (service, region, role_arn or "")
         client = self._clients.get(key)
         if client is not None:
             return client
+        role_session = await self._role_session(role_arn) if role_arn else None
         async with self._lock:
             client = self._clients.get(key)
             if client is None:
                 kwargs: dict[str, Any] = {"region_name": region, "config": retry_config()}
                 if self.target.endpoint_url:
                     kwargs["endpoint_url"] = self.target.endpoint_url
-                if self.target.access_key and self.target.secret_key:
+                if role_session is None and self.target.access_key and self.target.secret_key:
                     kwargs["aws_access_key_id"] = self.target.access_key
                     kwargs["aws_secret_access_key"] = self.target.secret_key
-                client = await self._stack.enter_async_context(self._session.create_client(service, **kwargs))
-                self._install_limiter(client, region)
-                self._clients[key] = client
+                session = role_session or self._session
+                made: Any = await self._stack.enter_async_context(session.create_client(service, **kwargs))
+                self._install_limiter(made, region)
+                if self.target.endpoint_url and service == "s3control":
+                    made.meta.events.register("before-sign", _one_endpoint_for_every_account)
+                self._clients[key] = client = made
         return client
+
+    async def _role_session(self, role_arn: str) -> AioSession:
+        """A session whose credentials are ``role_arn``'s, assuming the role once however many ask."""
+        known = self._roles.get(role_arn)
+        if known is not None:
+            return known[0]
+        if not ROLE_ARN.match(role_arn):
+            raise invalid_role_arn(role_arn)
+        lock = self._role_locks.setdefault(role_arn, asyncio.Lock())
+        async with lock:
+            known = self._roles.get(role_arn)
+            if known is not None:
+                return known[0]
+            first = await self._assume(role_arn)
+            credentials = AioRefreshableCredentials(
+                access_key=first["access_key"],
+                secret_key=first["secret_key"],
+                token=first["token"],
+                expiry_time=datetime.fromisoformat(first["expiry_time"]),
+                refresh_using=lambda: self._assume(role_arn),
+                method=_RoleCredentialProvider.METHOD,
+                time_fetcher=self._clock,
+                advisory_timeout=ROLE_REFRESH_BEFORE.total_seconds(),
+                mandatory_timeout=ROLE_REFRESH_BEFORE.total_seconds(),
+            )
+            session = self._make_session(self.target)
+            session.register_component("data_loader", self._session.get_component("data_loader"))
+            session.register_component(
+                "credential_provider", AioCredentialResolver([_RoleCredentialProvider(credentials)])
+            )
+            self._roles[role_arn] = (session, credentials)
+            return session
+
+    async def _assume(self, role_arn: str) -> dict[str, str]:
+        """Fresh credentials of ``role_arn`` in the shape botocore's refreshable credentials take."""
+        sts = await self.client("sts", self.region)
+        reply = await sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)
+        issued = reply["Credentials"]
+        expiry = issued["Expiration"]
+        if isinstance(expiry, datetime):
+            expiry = (expiry if expiry.tzinfo else expiry.replace(tzinfo=UTC)).isoformat()
+        log.debug("assumed %s until %s", role_arn, expiry)
+        return {
+            "access_key": issued["AccessKeyId"],
+            "secret_key": issued["SecretAccessKey"],
+            "token": issued["SessionToken"],
+            "expiry_time": str(expiry),
+        }
 
     def _install_limiter(self, client: Any, region: str) -> None:
         limiter = self.limiter
@@ -123,5 +240,8 @@ class ClientFactory:
         client.meta.events.register("before-call", throttle)
 
     async def close(self) -> None:
+        """Close every client, those of assumed roles included, and forget assumed credentials."""
         self._clients.clear()
+        self._roles.clear()
+        self._role_locks.clear()
         await self._stack.aclose()

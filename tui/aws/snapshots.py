@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tui.aws import kinesis, limits, overview
+from tui.aws import findings, kinesis, limits, overview
 from tui.aws.clients import ClientFactory
 
 POLLERS: dict[str, Callable[[ClientFactory], Awaitable[Any]]] = {
     "overview": overview.poll,
     "limits": limits.poll,
     "kinesis": kinesis.poll,
+    "findings": findings.poll,
 }

@@ -2,6 +2,8 @@
 
 from tui.aws.actions.audit import AuditLog, scrub
 from tui.aws.actions.core import (
+    DRY_RUN_PASSED,
+    NO_DRY_RUN,
     ActionResult,
     ActionRunner,
     ApiCall,
@@ -10,8 +12,11 @@ from tui.aws.actions.core import (
     ReadOnlyRefusal,
     snake_case,
 )
+from tui.aws.actions.findings import Target, WorkflowOutcome, run_workflow, workflow_plan
 
 __all__ = [
+    "DRY_RUN_PASSED",
+    "NO_DRY_RUN",
     "ActionResult",
     "ActionRunner",
     "ApiCall",
@@ -19,6 +24,10 @@ __all__ = [
     "Plan",
     "PlanRefusal",
     "ReadOnlyRefusal",
+    "Target",
+    "WorkflowOutcome",
+    "run_workflow",
     "scrub",
     "snake_case",
+    "workflow_plan",
 ]

@@ -43,6 +43,7 @@ FIELDS = (
     "service",
     "operation",
     "params",
+    "role_arn",
     "outcome",
     "error_code",
     "message",

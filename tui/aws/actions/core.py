@@ -12,15 +12,20 @@ from datetime import datetime
 from typing import Any
 
 from botocore import xform_name
+from botocore.exceptions import ClientError
 
 from tui.aws.actions.audit import AuditLog, scrub
 from tui.aws.clients import ClientFactory
-from tui.aws.errors import AwsProblem, classify
+from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.outcome import utcnow
 
 log = logging.getLogger(__name__)
 
 SUMMARY_LIMIT = 300
+#: The error code with which AWS answers a dry run that would have succeeded.
+DRY_RUN_PASSED = "DryRunOperation"
+#: ``ActionRunner.dry_run``'s message for a plan none of whose calls takes DryRun.
+NO_DRY_RUN = "no dry run available"
 
 
 def snake_case(operation: str) -> str:
@@ -56,15 +61,26 @@ def _cli_args(name: str, value: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class ApiCall:
-    """One AWS API call, exactly as it will be made."""
+    """One AWS API call, exactly as it will be made.
+
+    ``role_arn``: the call runs with credentials of that IAM role (sts:AssumeRole). ``dry_run``: the
+    operation takes ``DryRun=True``, so ``ActionRunner.dry_run`` can check it without changing anything.
+    """
 
     service: str
     operation: str
     region: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    role_arn: str | None = None
+    dry_run: bool = False
+
+    @property
+    def as_role(self) -> str:
+        """``"as role arn:..."`` when the call runs as an assumed role, else ``""``."""
+        return f"as role {self.role_arn}" if self.role_arn else ""
 
     def cli(self) -> str:
-        """The same call as one copy-pasteable AWS CLI command line."""
+        """The same call as one copy-pasteable AWS CLI command line (the role is in ``as_role``)."""
         words = ["aws", self.service, kebab_case(self.operation)]
         for name, value in self.params.items():
             words.extend(_cli_args(name, value))
@@ -171,8 +187,9 @@ class ActionRunner:
         *,
         error_code: str = "",
         message: str = "",
+        params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return {
+        record = {
             "at": self.clock().isoformat(),
             "actor": self.actor,
             "profile": self.profile,
@@ -181,12 +198,16 @@ class ActionRunner:
             "service": call.service if call else None,
             "operation": call.operation if call else None,
             "params": dict(call.params) if call else None,
+            "role_arn": call.role_arn if call else None,
             "outcome": outcome,
             "error_code": error_code,
             "message": message,
             "plan_title": plan.title,
             "plan_key": plan.key,
         }
+        if params is not None:
+            record["params"] = dict(params)
+        return record
 
     async def _write(self, record: Mapping[str, Any]) -> str:
         """Append ``record``; an unwritable audit log is reported, never raised past a made call."""
@@ -201,8 +222,8 @@ class ActionRunner:
         for call in plan.calls or (None,):
             await self._write(self._record(plan, call, outcome, message=message))
 
-    async def execute(self, plan: Plan) -> ActionResult:
-        """Run ``plan``; AWS failures come back in the result, refusals are raised."""
+    async def _gate(self, plan: Plan) -> None:
+        """Refuse (audited, raised) a plan that must not run: read-only mode first, then its refusal."""
         if self.read_only:
             await self._refuse(plan, "refused-read-only", "read-only mode: nothing was called")
             raise ReadOnlyRefusal(plan)
@@ -214,13 +235,22 @@ class ActionRunner:
             await self._refuse(plan, "refused", reason)
             raise PlanRefusal(plan, reason)
 
+    async def _invoke(self, call: ApiCall, params: Mapping[str, Any]) -> dict[str, Any]:
+        if call.role_arn:
+            client = await self.factory.client(call.service, call.region, role_arn=call.role_arn)
+        else:
+            client = await self.factory.client(call.service, call.region)
+        method = getattr(client, snake_case(call.operation))
+        return strip_metadata(await method(**params))
+
+    async def execute(self, plan: Plan) -> ActionResult:
+        """Run ``plan``; AWS failures come back in the result, refusals are raised."""
+        await self._gate(plan)
         outputs: list[Mapping[str, Any]] = []
         warning = ""
         for call in plan.calls:
             try:
-                client = await self.factory.client(call.service, call.region)
-                method = getattr(client, snake_case(call.operation))
-                response = strip_metadata(await method(**call.params))
+                response = await self._invoke(call, call.params)
             except Exception as exc:  # every failure is reported in the result, never raised
                 problem = classify(exc, profile=self.profile)
                 log.debug("%s:%s failed: %s", call.service, call.operation, problem.code)
@@ -247,4 +277,71 @@ class ActionRunner:
             outputs=tuple(outputs),
             problem=None,
             message=f"{plan.title}: done ({count} call{'s' if count != 1 else ''}){warning}",
+        )
+
+    async def dry_run(self, plan: Plan) -> ActionResult:
+        """Check ``plan`` with ``DryRun=True`` on each call that takes it, changing nothing.
+
+        Refused exactly like ``execute``. A call passes when AWS answers ``DryRunOperation``; the
+        first call that does not stops the check. Each checked call is audited as ``dry-run-ok`` or
+        ``dry-run-error``; ``outputs`` holds one ``{"DryRunOperation": message}`` per passed call.
+        """
+        await self._gate(plan)
+        checkable = [call for call in plan.calls if call.dry_run]
+        if not checkable:
+            return ActionResult(plan=plan, ok=True, outputs=(), problem=None, message=NO_DRY_RUN)
+        outputs: list[Mapping[str, Any]] = []
+        warning = ""
+        for call in checkable:
+            params = {**call.params, "DryRun": True}
+            try:
+                response = await self._invoke(call, params)
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                if error.get("Code") == DRY_RUN_PASSED:
+                    text = str(error.get("Message") or DRY_RUN_PASSED)
+                    outputs.append({DRY_RUN_PASSED: text})
+                    failed = await self._write(
+                        self._record(plan, call, "dry-run-ok", message=text, params=params)
+                    )
+                    warning = warning or failed
+                    continue
+                problem = classify(exc, profile=self.profile)
+            except Exception as exc:  # every failure is reported in the result, never raised
+                problem = classify(exc, profile=self.profile)
+            else:
+                problem = AwsProblem(
+                    ErrorKind.ERROR,
+                    f"{call.operation}: ran instead of a dry run ({summarize(response)})",
+                    "the call was made: re-read the resource before running the plan",
+                    "DryRunIgnored",
+                    call.operation,
+                )
+            log.debug("%s:%s dry run failed: %s", call.service, call.operation, problem.code)
+            failed = await self._write(
+                self._record(
+                    plan,
+                    call,
+                    "dry-run-error",
+                    error_code=problem.code,
+                    message=problem.message,
+                    params=params,
+                )
+            )
+            warning = warning or failed
+            done = f" after {len(outputs)} of {len(checkable)} calls" if outputs else ""
+            return ActionResult(
+                plan=plan,
+                ok=False,
+                outputs=tuple(outputs),
+                problem=problem,
+                message=f"{plan.title}: dry run failed{done}: {problem.one_line()}{warning}",
+            )
+        count = len(checkable)
+        return ActionResult(
+            plan=plan,
+            ok=True,
+            outputs=tuple(outputs),
+            problem=None,
+            message=f"{plan.title}: dry run passed ({count} call{'s' if count != 1 else ''}){warning}",
         )

@@ -1,0 +1,319 @@
+"""The Findings poller: every ACTIVE Security Hub finding of the hub region, kept current cheaply.
+
+The first load pages GetFindings (100 a page) at its quota (3 calls/s, burst 6: the factory's limiter
+paces it) and reports its progress after each page. Later polls ask only for findings whose UpdatedAt
+is at or after the newest UpdatedAt seen, less a small overlap, so a refresh with nothing new is one
+call. BatchUpdateFindings does not move UpdatedAt, so findings this console changed are re-read by
+Id on the next poll (``expect``), and a full reload every ``full_every`` catches workflow changes
+made elsewhere. GetEnabledStandards feeds the per-standard scores; its failure only blanks them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tui.aws.clients import ClientFactory
+from tui.aws.errors import AwsProblem, classify
+from tui.aws.findings_model import Finding, parse_finding
+from tui.aws.outcome import ApiError, errors_json, utcnow
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+OVERLAP = timedelta(minutes=5)
+FULL_EVERY = timedelta(minutes=30)
+ID_CHUNK = 20
+MAX_PAGES = 5_000
+ACTIVE_ONLY = {"RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}]}
+
+Progress = Callable[[int, int], None]
+"""Called after each page of a full load with (pages read, findings so far)."""
+
+
+def asff_time(moment: datetime) -> str:
+    """A timestamp as Security Hub's filters take it."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class FindingsSnapshot:
+    fetched_at: datetime
+    region: str
+    findings: tuple[Finding, ...] = ()
+    version: int = 0
+    full_load: bool = False
+    pages: int = 0
+    changed: int = 0
+    skipped: int = 0
+    malformed: int = 0
+    standards: tuple[Mapping[str, Any], ...] | None = None
+    standards_problem: AwsProblem | None = None
+    watermark: datetime | None = None
+    errors: tuple[ApiError, ...] = ()
+    error: AwsProblem | None = None
+    calls: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return len(self.findings)
+
+    def to_json(self) -> dict[str, Any]:
+        from tui.aws.actions.playbooks import playbook_for
+
+        def playbook_of(finding: Finding) -> str | None:
+            book = playbook_for(finding)
+            return book.id if book else None
+
+        return {
+            "fetched_at": self.fetched_at.isoformat(),
+            "total": self.total,
+            "findings": [finding_json(f, playbook_of(f)) for f in self.findings],
+            "errors": errors_json(self.errors, self.error),
+        }
+
+
+def finding_json(finding: Finding, remediation: str | None) -> dict[str, Any]:
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "id": finding.id,
+        "product_arn": finding.product_arn,
+        "product_name": finding.product_name,
+        "title": finding.title,
+        "severity": finding.severity,
+        "account_id": finding.account_id,
+        "region": finding.region,
+        "control_id": finding.control_id or None,
+        "compliance_status": finding.compliance_status or None,
+        "workflow_status": finding.workflow_status,
+        "record_state": finding.record_state,
+        "resource_type": finding.resource_type or None,
+        "resource_id": finding.resource_id or None,
+        "first_observed_at": iso(finding.first_observed_at),
+        "last_observed_at": iso(finding.last_observed_at),
+        "remediation": remediation,
+    }
+
+
+class FindingsPoller:
+    """``poll()`` is one cycle: a full load the first time (and every ``full_every``), else the
+    findings updated since the watermark plus those this console changed."""
+
+    def __init__(
+        self,
+        factory: ClientFactory,
+        *,
+        region: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        full_every: timedelta = FULL_EVERY,
+        overlap: timedelta = OVERLAP,
+    ) -> None:
+        self.factory = factory
+        self.region = region or factory.region
+        self.clock = clock
+        self.full_every = full_every
+        self.overlap = overlap
+        self._findings: dict[tuple[str, str], Finding] = {}
+        self._watermark: datetime | None = None
+        self._loaded_at: datetime | None = None
+        self._expected: set[tuple[str, str]] = set()
+        self._version = 0
+        self._standards: tuple[Mapping[str, Any], ...] | None = None
+        self._standards_problem: AwsProblem | None = None
+        self._skipped = 0
+
+    # -- what the console changed -------------------------------------------------------------
+
+    def expect(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Re-read these findings by Id on the next poll (their UpdatedAt will not have moved)."""
+        self._expected.update(keys)
+
+    def apply_local(self, findings: Iterable[Finding]) -> None:
+        """Show a change this console made at once; the next poll reconciles it with Security Hub."""
+        for finding in findings:
+            if finding.key in self._findings:
+                self._findings[finding.key] = finding
+                self._expected.add(finding.key)
+        self._version += 1
+
+    def current(self) -> tuple[tuple[Finding, ...], int]:
+        """The findings as they stand now (polls plus local changes), and their version."""
+        return tuple(self._findings.values()), self._version
+
+    def reload(self) -> None:
+        """Make the next poll a full load."""
+        self._loaded_at = None
+
+    # -- one cycle ----------------------------------------------------------------------------
+
+    def _problem(self, exc: Exception) -> AwsProblem:
+        return classify(exc, profile=self.factory.target.profile)
+
+    async def poll(self, progress: Progress | None = None) -> FindingsSnapshot:
+        now = self.clock()
+        hub = await self.factory.client("securityhub", self.region)
+        full = self._loaded_at is None or now - self._loaded_at >= self.full_every
+        errors: list[ApiError] = []
+        pages = 0
+        changed = 0
+        try:
+            if full:
+                pages, changed = await self._full_load(hub, now, progress)
+            else:
+                pages, changed = await self._incremental(hub, now)
+        except Exception as exc:  # the findings on screen stay; the pane says why they are stale
+            problem = self._problem(exc)
+            return self._snapshot(now, full, pages, changed, errors, problem)
+        if self._expected:
+            try:
+                changed += await self._reread(hub, sorted(self._expected))
+                self._expected.clear()
+            except Exception as exc:  # the next poll tries again
+                problem = self._problem(exc)
+                errors.append(ApiError(self.region, "GetFindings", problem.message, problem.hint))
+        if full:
+            await self._read_standards(hub)
+        return self._snapshot(now, full, pages, changed, errors, None)
+
+    def _snapshot(
+        self,
+        now: datetime,
+        full: bool,
+        pages: int,
+        changed: int,
+        errors: list[ApiError],
+        error: AwsProblem | None,
+    ) -> FindingsSnapshot:
+        findings = tuple(self._findings.values())
+        return FindingsSnapshot(
+            fetched_at=now,
+            region=self.region,
+            findings=findings,
+            version=self._version,
+            full_load=full,
+            pages=pages,
+            changed=changed,
+            skipped=self._skipped,
+            malformed=sum(1 for f in findings if f.problems),
+            standards=self._standards,
+            standards_problem=self._standards_problem,
+            watermark=self._watermark,
+            errors=tuple(errors),
+            error=error,
+            calls=dict(self.factory.calls),
+        )
+
+    async def _pages(self, hub: Any, filters: Mapping[str, Any]) -> Any:
+        params: dict[str, Any] = {"Filters": dict(filters), "MaxResults": PAGE_SIZE}
+        for _ in range(MAX_PAGES):
+            reply = await hub.get_findings(**params)
+            yield reply.get("Findings") or []
+            token = reply.get("NextToken")
+            if not token:
+                return
+            params["NextToken"] = token
+
+    def _take(self, raw_findings: Iterable[Any], into: dict[tuple[str, str], Finding]) -> int:
+        taken = 0
+        for raw in raw_findings:
+            finding = parse_finding(raw)
+            if finding is None:
+                self._skipped += 1
+                continue
+            into[finding.key] = finding
+            taken += 1
+            stamp = finding.updated_at
+            if stamp is not None and (self._watermark is None or stamp > self._watermark):
+                self._watermark = stamp
+        return taken
+
+    async def _full_load(self, hub: Any, now: datetime, progress: Progress | None) -> tuple[int, int]:
+        loaded: dict[tuple[str, str], Finding] = {}
+        self._skipped = 0
+        pages = 0
+        async for page in self._pages(hub, ACTIVE_ONLY):
+            pages += 1
+            self._take(page, loaded)
+            if progress is not None:
+                progress(pages, len(loaded))
+        changed = len(loaded.keys() ^ self._findings.keys()) + sum(
+            1 for key, f in loaded.items() if key in self._findings and self._findings[key] != f
+        )
+        self._findings = loaded
+        self._loaded_at = now
+        self._version += 1
+        return pages, changed
+
+    def _merge(self, found: dict[tuple[str, str], Finding]) -> int:
+        changed = 0
+        for key, finding in found.items():
+            if self._findings.get(key) != finding:
+                self._findings[key] = finding
+                changed += 1
+        if changed:
+            self._version += 1
+        return changed
+
+    async def _incremental(self, hub: Any, now: datetime) -> tuple[int, int]:
+        since = (self._watermark or now) - self.overlap
+        filters = {"UpdatedAt": [{"Start": asff_time(since), "End": asff_time(now + timedelta(days=1))}]}
+        found: dict[tuple[str, str], Finding] = {}
+        pages = 0
+        async for page in self._pages(hub, filters):
+            pages += 1
+            self._take(page, found)
+        return pages, self._merge(found)
+
+    async def _reread(self, hub: Any, keys: list[tuple[str, str]]) -> int:
+        found: dict[tuple[str, str], Finding] = {}
+        for start in range(0, len(keys), ID_CHUNK):
+            chunk = keys[start : start + ID_CHUNK]
+            filters = {"Id": [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id, _ in chunk]}
+            async for page in self._pages(hub, filters):
+                self._take(page, found)
+        return self._merge(found)
+
+    async def _read_standards(self, hub: Any) -> None:
+        try:
+            subscriptions: list[Mapping[str, Any]] = []
+            params: dict[str, Any] = {}
+            for _ in range(20):
+                reply = await hub.get_enabled_standards(**params)
+                subscriptions.extend(reply.get("StandardsSubscriptions") or [])
+                token = reply.get("NextToken")
+                if not token:
+                    break
+                params["NextToken"] = token
+        except Exception as exc:  # the scores show as unknown with the reason
+            self._standards = None
+            self._standards_problem = self._problem(exc)
+            return
+        self._standards = tuple(subscriptions)
+        self._standards_problem = None
+
+    async def read_one(self, key: tuple[str, str]) -> Mapping[str, Any]:
+        """The full ASFF of one finding as Security Hub has it now (for the details view)."""
+        hub = await self.factory.client("securityhub", self.region)
+        finding_id, product_arn = key
+        reply = await hub.get_findings(
+            Filters={
+                "Id": [{"Value": finding_id, "Comparison": "EQUALS"}],
+                "ProductArn": [{"Value": product_arn, "Comparison": "EQUALS"}],
+            },
+            MaxResults=1,
+        )
+        found = reply.get("Findings") or []
+        if not found:
+            raise LookupError(f"Security Hub no longer has finding {finding_id}")
+        raw: Mapping[str, Any] = found[0]
+        return raw
+
+
+async def poll(factory: ClientFactory) -> FindingsSnapshot:
+    """One full load with a fresh poller (``warroom snapshot findings``)."""
+    return await FindingsPoller(factory).poll()
