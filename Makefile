@@ -36,6 +36,7 @@ pytest: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/getmetricdata.py
 	$(BIN)/python bench/limits.py
+	$(BIN)/python bench/findings.py
 
 screenshots: $(VENV)/.installed-test
 	$(BIN)/python screenshots/make.py

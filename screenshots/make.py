@@ -15,6 +15,7 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
 from tests.frozen import FROZEN  # noqa: E402
 from tests.helpers import open_instance, open_limits, sim_app, wait_for_data  # noqa: E402
+from tests.pilot.test_findings import open_findings  # noqa: E402
 from tests.pilot.test_kinesis import open_kinesis  # noqa: E402
 from tui.sim.server import SimServer  # noqa: E402
 
@@ -35,6 +36,11 @@ async def shoot(url: str) -> None:
         await pilot.press("escape")
         await open_kinesis(pilot)
         app.save_screenshot(str(HERE / "kinesis.svg"))
+        await open_findings(pilot)
+        app.save_screenshot(str(HERE / "findings.svg"))
+        await pilot.press("v")
+        await pilot.pause()
+        app.save_screenshot(str(HERE / "findings-by-resource.svg"))
 
 
 def main() -> None:

@@ -45,20 +45,25 @@ async def wait_for_data(pilot: Pilot[Any], *, within: float = 20.0) -> None:
     raise AssertionError("the pane showed no data in time")
 
 
-async def open_limits(pilot: Pilot[Any], *, within: float = 20.0) -> Any:
-    """Press 2 and wait until the Limits pane has shown a poll; returns the pane."""
-    from tui.screens.limits import LimitsScreen
-
-    await pilot.press("2")
+async def open_pane(pilot: Pilot[Any], key: str, pane: type[PaneScreen[Any]], *, within: float = 20.0) -> Any:
+    """Press ``key`` and wait until ``pane`` is on screen and has shown a poll (or its failure)."""
+    await pilot.press(key)
     waited = 0.0
     while waited < within:
         screen = pilot.app.screen
-        if isinstance(screen, LimitsScreen) and (screen.snapshot is not None or screen.failures):
+        if isinstance(screen, pane) and (screen.snapshot is not None or screen.failures):
             await pilot.pause()
             return screen
         await pilot.pause(0.1)
         waited += 0.1
-    raise AssertionError("the Limits pane showed no data in time")
+    raise AssertionError(f"the {pane.TITLE} pane showed no data in time")
+
+
+async def open_limits(pilot: Pilot[Any], *, within: float = 20.0) -> Any:
+    """Press 2 and wait until the Limits pane has shown a poll; returns the pane."""
+    from tui.screens.limits import LimitsScreen
+
+    return await open_pane(pilot, "2", LimitsScreen, within=within)
 
 
 async def open_instance(pilot: Pilot[Any], name: str, *, within: float = 10.0) -> Any:

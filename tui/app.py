@@ -22,6 +22,7 @@ from tui.aws.identity import caller_identity
 from tui.context import ActivityEvent, PaneContext, utc_clock
 from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
+from tui.screens.findings import FindingsScreen
 from tui.screens.help import HelpScreen, KeyRow
 from tui.screens.jump import JumpScreen
 from tui.screens.kinesis import KinesisScreen
@@ -58,6 +59,12 @@ def _panes() -> tuple[PaneSpec, ...]:
             "Kinesis",
             "3",
             lambda app: KinesisScreen(app.pane_context, interval=app.settings.intervals.kinesis),
+        ),
+        PaneSpec(
+            "findings",
+            "Findings",
+            "4",
+            lambda app: FindingsScreen(app.pane_context, interval=app.settings.intervals.findings),
         ),
         PaneSpec("activity", "Activity", "9", lambda app: ActivityScreen(lambda: tuple(app.activity))),
     )
@@ -130,6 +137,7 @@ class WarroomApp(App[None]):
         else:
             self.account = identity.account
             self.actions.account = identity.account
+            self.actions.actor = identity.arn
             self.identity_problem = ""
             self.record(ActivityEvent(self.clock(), "identity", "info", f"signed in as {identity.arn}"))
         self.sync_header()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import signal
 import sys
 import threading
@@ -77,6 +78,18 @@ def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = 
         metavar="MIN",
         help="an iterator age of this many minutes blocks the advice to halve a stream (default 30)",
     )
+    parser.add_argument(
+        "--updated-by",
+        default=argparse.SUPPRESS if suppress else "",
+        metavar="NAME",
+        help="name written as UpdatedBy on finding notes (default: your identity ARN)",
+    )
+    parser.add_argument(
+        "--remediation-role",
+        default=argparse.SUPPRESS if suppress else "warroom-remediation",
+        metavar="ROLE",
+        help="role assumed in a finding's account to fix it there (default warroom-remediation)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,6 +149,11 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
     if block <= 0:
         raise SystemExit("warroom: --scale-down-block-minutes must be above 0")
     values["kinesis_block_minutes"] = block
+    values["findings_updated_by"] = str(getattr(args, "updated_by", "") or "")[:512]
+    role = str(getattr(args, "remediation_role", "") or "warroom-remediation")
+    if not re.fullmatch(r"[\w+=,.@/-]{1,64}", role):
+        raise SystemExit(f"warroom: --remediation-role {role!r} is not a valid IAM role name")
+    values["remediation_role"] = role
     values.update(overrides)
     return Settings(**values)
 

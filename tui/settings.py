@@ -16,6 +16,7 @@ class Intervals:
     overview: float = 30.0
     limits: float = 30.0
     kinesis: float = 30.0
+    findings: float = 60.0
     max_backoff: float = 300.0
 
 
@@ -29,3 +30,7 @@ class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     # An iterator age of this many minutes blocks the advice to scale a stream down.
     kinesis_block_minutes: float = 30.0
+    # The Note's UpdatedBy on workflow changes; empty: the caller's identity ARN.
+    findings_updated_by: str = ""
+    # Findings of another account are fixed through this role in that account (sts:AssumeRole).
+    remediation_role: str = "warroom-remediation"

@@ -25,7 +25,7 @@ Fragment = tuple[str, str]
 LEVELS: tuple[str, ...] = ("ok", "warn", "critical", "unknown")
 """The levels a gauge or row can be at."""
 
-SYMBOL: dict[str, str] = {"ok": "", "warn": "▲", "critical": "✖", "unknown": "?"}
+SYMBOL: dict[str, str] = {"ok": "", "warn": "▲", "critical": "✖", "unknown": "?", "mark": "●"}
 """The symbol shown next to a value at each level (nothing when it is fine)."""
 
 PERCENT_WIDTH = 6

@@ -467,9 +467,13 @@ class VirtualTable(Widget):
     def set_rows(self, rows: Sequence[TableRow]) -> None:
         """Show ``rows``; the cursor stays on its key when present, else keeps its index within range.
 
+        A sequence with an ``index_of(key) -> int | None`` method is kept as it is, not copied: it may
+        make its rows only when they are drawn.
+
         When the cursor's row moved, the view scrolls with it so it stays at the same place on screen.
         """
-        rows = rows if isinstance(rows, tuple) else tuple(rows)
+        if not isinstance(rows, tuple) and not hasattr(rows, "index_of"):
+            rows = tuple(rows)
         old_index = self._cursor
         found = self._find(rows, self._cursor_key, hint=old_index)
         index = max(0, min(old_index, len(rows) - 1)) if found is None else found
@@ -525,6 +529,10 @@ class VirtualTable(Widget):
             return None
         if 0 <= hint < len(rows) and rows[hint].key == key:
             return hint
+        index_of = getattr(rows, "index_of", None)
+        if index_of is not None:
+            found: int | None = index_of(key)
+            return found
         for index, row in enumerate(rows):
             if row.key == key:
                 return index

@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.helpers import frozen_clock, sim_settings
+from tests.helpers import frozen_clock, open_pane, sim_settings
 from tui import paths
 from tui.app import make_app
 from tui.screens.confirm import ConfirmScreen
@@ -20,16 +20,8 @@ EVENTS = "payments-events"
 
 
 async def open_kinesis(pilot: Pilot[Any], *, within: float = 20.0) -> KinesisScreen:
-    await pilot.press("3")
-    waited = 0.0
-    while waited < within:
-        screen = pilot.app.screen
-        if isinstance(screen, KinesisScreen) and (screen.snapshot is not None or screen.failures):
-            await pilot.pause()
-            return screen
-        await pilot.pause(0.1)
-        waited += 0.1
-    raise AssertionError("the Kinesis pane showed no data in time")
+    screen: KinesisScreen = await open_pane(pilot, "3", KinesisScreen, within=within)
+    return screen
 
 
 def _select(screen: KinesisScreen, name: str) -> Any:

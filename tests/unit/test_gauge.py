@@ -68,7 +68,7 @@ def test_percent_roles_carry_the_level_and_pad_is_plain() -> None:
 
 
 def test_symbols_never_leave_a_level_to_colour_alone() -> None:
-    assert SYMBOL == {"ok": "", "warn": "▲", "critical": "✖", "unknown": "?"}
+    assert SYMBOL == {"ok": "", "warn": "▲", "critical": "✖", "unknown": "?", "mark": "●"}
 
 
 def test_gauge_is_bar_space_percent_in_exact_width() -> None:

@@ -54,7 +54,12 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Static(Text(clean(plan.why)))
             yield Static("It will make exactly these calls:", classes="confirm--label")
             with VerticalScroll():
-                calls = "\n".join(f"$ {call.cli()}" for call in plan.calls) or "(none)"
+                lines = []
+                for call in plan.calls:
+                    lines.append(f"$ {call.cli()}")
+                    if call.as_role:
+                        lines.append(f"    ({call.as_role})")
+                calls = "\n".join(lines) or "(none)"
                 yield Static(Text(calls), classes="confirm--calls")
             if plan.notes:
                 yield Static(Text("\n".join(f"• {clean(n)}" for n in plan.notes)), classes="confirm--label")

@@ -1,0 +1,575 @@
+"""The Findings pane: Security Hub findings cut down as you type, worked in bulk from the keyboard,
+and the common ones fixed with one key (each change asks first and shows its calls)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rich.color import Color as RichColor
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Footer, Input, Static
+
+from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal, playbooks
+from tui.aws.actions import findings as workflow
+from tui.aws.errors import AwsProblem, classify
+from tui.aws.findings import FindingsPoller, FindingsSnapshot
+from tui.aws.findings_model import (
+    SORTS,
+    FilterCache,
+    Finding,
+    FindingFilter,
+    Note,
+    ResourceGroup,
+    group_by_resource,
+    severity_counts,
+    sort_findings,
+    standard_scores,
+)
+from tui.context import ActivityEvent, PaneContext
+from tui.screens import findings_format as fmt
+from tui.screens.base import PaneScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.findings_modals import FacetScreen, NoteScreen
+from tui.screens.listing import FilteredList, theme_rgb
+from widgets.safe import clean
+from widgets.textline import TextLine
+from widgets.vtable import Column, VirtualTable
+
+WORKFLOW_VERBS = {
+    "NOTIFIED": "Mark {n} NOTIFIED (owner told)",
+    "SUPPRESSED": "Suppress {n}",
+    "RESOLVED": "Resolve {n}",
+    "NEW": "Reopen {n} as NEW",
+}
+
+UNPROCESSED_SHOWN = 20
+
+TRIAGE_BINDINGS: list[BindingType] = [
+    Binding("N", "workflow('NOTIFIED')", "Notified"),
+    Binding("S", "workflow('SUPPRESSED')", "Suppress"),
+    Binding("R", "workflow('RESOLVED')", "Resolve"),
+    Binding("U", "workflow('NEW')", "Back to new", show=False),
+    Binding("X", "remediate", "Fix"),
+]
+
+
+def _plural(count: int) -> str:
+    return f"{count:,} finding{'s' if count != 1 else ''}"
+
+
+class Triage:
+    """Workflow changes and one-key remediation, shared by the list and a finding's view; the screen
+    provides ``targets()`` (the findings the keys act on) and ``pane()`` (the Findings pane)."""
+
+    ctx: PaneContext
+
+    def action_workflow(self, status: str) -> None:
+        screen: Any = self
+        targets: list[Finding] = screen.targets()
+        if not targets:
+            screen.notify("Nothing to mark: move to a finding or select some with space", severity="warning")
+            return
+        pane: FindingsScreen = screen.pane()
+        title = WORKFLOW_VERBS[status].format(n=_plural(len(targets)))
+
+        def plan_for(note: str) -> Plan:
+            return workflow.workflow_plan(targets, status, note, pane.updated_by(), pane.poller.region)
+
+        def chosen(note: str | None) -> None:
+            if note is not None:
+                pane.run_workflow_worker(targets, status, plan_for(note), note)
+
+        screen.app.push_screen(
+            NoteScreen(title, targets, plan_for, read_only=self.ctx.settings.read_only), chosen
+        )
+
+    def action_remediate(self) -> None:
+        screen: Any = self
+        targets: list[Finding] = screen.targets()
+        if not targets:
+            screen.notify("Nothing to fix: move to a finding or select some with space", severity="warning")
+            return
+        kinds = {pb.id if pb else None for pb in (playbooks.playbook_for(t) for t in targets)}
+        if None in kinds:
+            missing = next(t for t in targets if playbooks.playbook_for(t) is None)
+            screen.notify(
+                f"No playbook for {missing.control_id or missing.product_name}: "
+                "fix it by hand, then resolve it with R",
+                severity="warning",
+                timeout=6,
+            )
+            return
+        if len(kinds) > 1:
+            screen.notify(
+                "The selection mixes controls with different playbooks: select findings of one control",
+                severity="warning",
+                timeout=6,
+            )
+            return
+        screen.pane().prepare_worker(targets)
+
+
+class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
+    """Every ACTIVE finding of the hub region, filtered, grouped, triaged and fixed from the keyboard."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "back", "Clear", show=False),
+        Binding("f", "facets", "Facets"),
+        Binding("v", "group", "By resource"),
+        Binding("s", "sort", "Sort"),
+        Binding("space", "toggle_select", "Select", show=False),
+        Binding("a", "select_all", "Select all", show=False),
+        Binding("enter", "open", "Open", show=False),
+        *TRIAGE_BINDINGS,
+    ]
+
+    FILTER_ID: ClassVar[str] = "fnd-filter"
+    PANE: ClassVar[str] = "findings"
+    TITLE: ClassVar[str] = "Findings"
+    HELP: ClassVar[str] = (
+        "Security Hub findings of the hub region (ACTIVE records; the default view shows workflow NEW and "
+        "NOTIFIED, worst first). / filters as you type over title, resource, control and account; f opens "
+        "the facet toggles (severity, workflow, product, account, resource type, compliance); v groups the "
+        "findings of one resource into a row (Enter lists them). space selects, a selects every row shown. "
+        "Shift+N notified, Shift+S suppress, Shift+R resolve, Shift+U back to new: each asks for a note and "
+        "shows its BatchUpdateFindings calls. Shift+X runs the control's playbook (+ after the control): "
+        "it shows the calls, dry-runs them where AWS can, runs them, re-reads the resource and marks the "
+        "finding RESOLVED with a note, or NOTIFIED with the failure."
+    )
+
+    DEFAULT_CSS = """
+    FindingsScreen #fnd-summary { height: 1; padding: 0 1; }
+    FindingsScreen #fnd-scores { height: 1; padding: 0 1; color: $text-muted; }
+    FindingsScreen #fnd-view { height: 1; padding: 0 1; color: $text-muted; }
+    FindingsScreen #fnd-errors { height: auto; max-height: 3; padding: 0 1; color: $warning; }
+    FindingsScreen #fnd-filter { display: none; height: 3; margin: 0 1; }
+    FindingsScreen #fnd-filter.-shown { display: block; }
+    FindingsScreen #fnd-table { height: 1fr; }
+    FindingsScreen #fnd-detail { height: 4; padding: 0 1; border-top: solid $primary 40%; }
+    """
+
+    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
+        super().__init__(ctx, interval=interval)
+        self.poller = FindingsPoller(ctx.factory, clock=ctx.clock)
+        self.needle = ""
+        self.sort = 0
+        self.flt = FindingFilter()
+        self.grouped = False
+        self.selected: set[tuple[str, str]] = set()
+        self._cache = FilterCache()
+        self._sorted: list[Finding] = []
+        self._sorted_for: tuple[int, int] = (-1, -1)
+        self._data_version = 0
+        self._shown: list[Finding] = []
+        self._groups: list[ResourceGroup] = []
+        self._by_key: dict[tuple[str, str], Finding] = {}
+        self._scores_text = ""
+        self._came_from_groups = False
+        self._columns = fmt.columns_for(120)
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with Vertical(classes="pane-body"):
+            yield TextLine("waiting for the first poll…", id="fnd-summary")
+            yield TextLine("", id="fnd-scores")
+            yield TextLine("", id="fnd-view")
+            yield Static("", id="fnd-errors")
+            yield Input(placeholder="filter: title, resource, control or account", id="fnd-filter")
+            yield VirtualTable(self._columns, empty_text="loading findings…", id="fnd-table")
+            yield TextLine("", id="fnd-detail")
+        yield Footer()
+
+    # -- the pane's parts ---------------------------------------------------------------------
+
+    def pane(self) -> FindingsScreen:
+        return self
+
+    def columns_for(self, width: int) -> tuple[Column, ...]:
+        return fmt.group_columns_for(width) if self.grouped else fmt.columns_for(width)
+
+    def sort_choices(self) -> tuple[tuple[str, str], ...]:
+        return tuple((name, name) for name in SORTS)
+
+    def updated_by(self) -> str:
+        configured = self.ctx.settings.findings_updated_by
+        if configured:
+            return configured
+        runner = self.ctx.actions
+        return (runner.actor if runner is not None else None) or "warroom"
+
+    # -- polling ------------------------------------------------------------------------------
+
+    async def fetch(self) -> FindingsSnapshot:
+        return await self.poller.poll(progress=self._progress)
+
+    def _progress(self, pages: int, found: int) -> None:
+        if self.snapshot is None:
+            self.query_one("#fnd-summary", TextLine).update(
+                Text(f"⟳ first load: page {pages:,}, {found:,} findings so far (GetFindings at 3 calls/s)…")
+            )
+
+    def show(self, snapshot: FindingsSnapshot) -> None:
+        self._by_key = {f.key: f for f in snapshot.findings}
+        self.selected &= self._by_key.keys()
+        problem = snapshot.standards_problem.message if snapshot.standards_problem else ""
+        scores = standard_scores(snapshot.findings, snapshot.standards)
+        self._scores_text = fmt.scores_text(scores, problem, known=snapshot.standards is not None)
+        self._fill()
+        errors = Text()
+        for n, err in enumerate(snapshot.errors):
+            if n:
+                errors.append("\n")
+            errors.append(f"⚠ {err.api}: {clean(err.message)}")
+            if err.hint:
+                errors.append(f" → {clean(err.hint)}")
+        if snapshot.skipped:
+            errors.append(
+                f"{chr(10) if errors else ''}⚠ {snapshot.skipped} finding(s) without Id or ProductArn"
+            )
+        self.query_one("#fnd-errors", Static).update(errors)
+        from tui.screens.finding import FindingScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, FindingScreen):
+                screen.refresh_from(self._by_key)
+
+    def show_problem(self, problem: AwsProblem) -> None:
+        if self.snapshot is None:
+            self.query_one("#fnd-summary", TextLine).update(Text(f"⚠ {problem.message}"))
+            self.query_one("#fnd-errors", Static).update(Text(f"→ {problem.hint}" if problem.hint else ""))
+            self.query_one(VirtualTable).empty_text = f"no findings: {problem.message}"
+
+    def _local(self, changed: Sequence[Finding]) -> None:
+        """Show this console's own change at once; the next poll reconciles it."""
+        self.poller.apply_local(changed)
+        if self.snapshot is not None:
+            findings, version = self.poller.current()
+            self.snapshot = dataclasses.replace(self.snapshot, findings=findings, version=version)
+            self.show(self.snapshot)
+
+    # -- the list -----------------------------------------------------------------------------
+
+    def _sorted_findings(self) -> list[Finding]:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return []
+        wanted = (snapshot.version, self.sort)
+        if wanted != self._sorted_for:
+            self._sorted = sort_findings(snapshot.findings, SORTS[self.sort])
+            self._sorted_for = wanted
+            self._data_version += 1
+        return self._sorted
+
+    def _fill(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        flt = dataclasses.replace(self.flt, text=self.needle)
+        findings = self._sorted_findings()
+        shown = self._cache.select(findings, self._data_version, flt)
+        self._shown = shown
+        table = self.query_one(VirtualTable)
+        now = self.ctx.clock()
+        if self.grouped:
+            self._groups = group_by_resource(shown)
+            groups = self._groups
+            selected = self.selected
+            columns = self._columns
+
+            def make_group(index: int) -> Any:
+                group = groups[index]
+                chosen = bool(selected) and all(f.key in selected for f in group.findings)
+                return fmt.group_row(group, columns, now, chosen)
+
+            rows = fmt.LazyRows(len(groups), lambda i: fmt.group_key(groups[i]), make_group)
+            table.empty_text = "no resource has findings in this view"
+        else:
+            selected = self.selected
+            columns = self._columns
+            playbook_of = _playbook_id
+
+            def make_row(index: int) -> Any:
+                finding = shown[index]
+                return fmt.finding_row(finding, columns, now, finding.key in selected, playbook_of)
+
+            rows = fmt.LazyRows(
+                len(shown),
+                lambda i: fmt.row_key(shown[i]),
+                make_row,
+                lambda key: fmt.finding_index(shown, key),
+            )
+            if self.needle or self.flt != FindingFilter():
+                table.empty_text = "no finding matches this filter (Esc clears, f changes the facets)"
+            else:
+                table.empty_text = "no open findings: Security Hub has nothing NEW or NOTIFIED here"
+        table.set_rows(rows)
+        summary = Text()
+        for text, role in fmt.summary(severity_counts(shown), len(shown), snapshot.total):
+            summary.append(text, self._role_style(role))
+        self.query_one("#fnd-summary", TextLine).update(summary)
+        self.query_one("#fnd-scores", TextLine).update(Text(self._scores_text))
+        view = fmt.filter_text(flt, SORTS[self.sort], self.grouped, len(self.selected))
+        if self.needle:
+            view += f" · text {self.needle!r}"
+        self.query_one("#fnd-view", TextLine).update(Text(view))
+        self._show_detail()
+
+    def _role_style(self, role: str) -> Style:
+        if role == "muted":
+            return Style(dim=True)
+        name = {"critical": "error", "warn": "warning"}.get(role)
+        if name is None:
+            return Style()
+        r, g, b = theme_rgb(self.app, name)
+        return Style(color=RichColor.from_rgb(r, g, b), bold=role == "critical")
+
+    def current_finding(self) -> Finding | None:
+        key = self.query_one(VirtualTable).cursor_key
+        if key is None or self.grouped:
+            return None
+        product_arn, _, finding_id = key.partition("\x00")
+        return self._by_key.get((finding_id, product_arn))
+
+    def current_group(self) -> ResourceGroup | None:
+        key = self.query_one(VirtualTable).cursor_key
+        if key is None or not self.grouped:
+            return None
+        return next((g for g in self._groups if fmt.group_key(g) == key), None)
+
+    def targets(self) -> list[Finding]:
+        if self.selected:
+            return [self._by_key[k] for k in sorted(self.selected) if k in self._by_key]
+        if self.grouped:
+            group = self.current_group()
+            return list(group.findings) if group else []
+        finding = self.current_finding()
+        return [finding] if finding else []
+
+    def _show_detail(self) -> None:
+        text = Text()
+        finding = self.current_finding()
+        group = self.current_group()
+        if finding is not None:
+            text.append(finding.title, "bold")
+            text.append(f"\n{fmt.resource_text(finding.resource_type, finding.resource_id)}")
+            text.append(f" · {finding.account_id} {finding.account_name} · {finding.product_name}")
+            book = playbooks.playbook_for(finding)
+            if book is not None:
+                text.append(f"\n+ Shift+X fixes it: {book.title}", "bold")
+            elif finding.remediation_text:
+                text.append(f"\n{finding.remediation_text.splitlines()[0]}")
+            if finding.problems:
+                text.append(f"\n⚠ {finding.problems[0]}")
+        elif group is not None:
+            text.append(fmt.resource_text(group.resource_type, group.resource_id), "bold")
+            controls = ", ".join(group.controls) or "none"
+            text.append(f"\n{_plural(group.count)}, worst {group.severity}; controls: {controls}")
+            text.append("\nEnter lists them · space selects them all")
+        self.query_one("#fnd-detail", TextLine).update(text)
+
+    @on(VirtualTable.Highlighted, "#fnd-table")
+    def _highlighted(self, event: VirtualTable.Highlighted) -> None:
+        self._show_detail()
+
+    @on(VirtualTable.Selected, "#fnd-table")
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        self.action_open()
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        if self.grouped:
+            group = self.current_group()
+            if group is None:
+                return
+            self.flt = dataclasses.replace(self.flt, resource=group.key)
+            self._came_from_groups = True
+            self._set_grouped(False)
+            return
+        finding = self.current_finding()
+        if finding is not None:
+            from tui.screens.finding import FindingScreen
+
+            self.app.push_screen(FindingScreen(self.ctx, self, finding))
+
+    def _set_grouped(self, grouped: bool) -> None:
+        self.grouped = grouped
+        self._columns = self.columns_for(self.size.width or 120)
+        table = self.query_one(VirtualTable)
+        table.set_columns(self._columns)
+        self._fill()
+        table.move_cursor_to_key(table.cursor_key or "")
+
+    def action_group(self) -> None:
+        self._came_from_groups = False
+        self._set_grouped(not self.grouped)
+
+    def action_back(self) -> None:
+        box = self.query_one(f"#{self.FILTER_ID}", Input)
+        if box.has_class("-shown") or self.needle:
+            self.action_clear_filter()
+            return
+        if self.flt.resource is not None:
+            self.flt = dataclasses.replace(self.flt, resource=None)
+            if self._came_from_groups:
+                self._came_from_groups = False
+                self._set_grouped(True)
+            else:
+                self._fill()
+            return
+        if self.selected:
+            self.selected.clear()
+            self._fill()
+
+    def action_toggle_select(self) -> None:
+        if self.grouped:
+            group = self.current_group()
+            keys = {f.key for f in group.findings} if group else set()
+        else:
+            finding = self.current_finding()
+            keys = {finding.key} if finding else set()
+        if not keys:
+            return
+        if keys <= self.selected:
+            self.selected -= keys
+        else:
+            self.selected |= keys
+        self._fill()
+        self.query_one(VirtualTable).action_cursor_down()
+
+    def action_select_all(self) -> None:
+        keys = {f.key for f in self._shown}
+        if keys and keys <= self.selected:
+            self.selected -= keys
+            self.notify("Selection cleared", timeout=2)
+        else:
+            self.selected |= keys
+            self.notify(f"{_plural(len(self.selected))} selected", timeout=2)
+        self._fill()
+
+    def action_facets(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            self.notify("Wait for the first load", severity="warning", timeout=2)
+            return
+
+        def chosen(flt: FindingFilter | None) -> None:
+            if flt is not None:
+                self.flt = dataclasses.replace(flt, text="", resource=self.flt.resource)
+                self._fill()
+
+        self.app.push_screen(FacetScreen(snapshot.findings, self.flt), chosen)
+
+    # -- workers ------------------------------------------------------------------------------
+
+    def _record(self, level: str, text: str) -> None:
+        self.ctx.record(ActivityEvent(self.ctx.clock(), self.TITLE, level, text))
+
+    @work(group="actions", exit_on_error=False)
+    async def run_workflow_worker(
+        self, targets: list[Finding], status: str, plan: Plan, note_text: str
+    ) -> None:
+        runner = self.ctx.actions
+        if runner is None:
+            self.notify("Actions are not available in this console", severity="error")
+            return
+        try:
+            outcome = await workflow.run_workflow(runner, plan)
+        except ReadOnlyRefusal:
+            self.notify("Read-only mode: refused, nothing was called", severity="warning")
+            return
+        except PlanRefusal as refusal:
+            self.notify(f"Refused: {refusal}", severity="warning")
+            return
+        note = Note(text=note_text, updated_by=self.updated_by(), updated_at=self.ctx.clock().isoformat())
+        changed = [t.with_workflow(status, note) for t in targets if t.key in outcome.processed]
+        self.selected -= outcome.processed
+        self._local(changed)
+        self.poller.expect(t.key for t in targets)
+        failed = len(outcome.unprocessed) + len(outcome.not_sent)
+        self._record("error" if failed else "info", outcome.message)
+        titles = {t.key: t.title for t in targets}
+        for key, reason in sorted(outcome.unprocessed.items())[:UNPROCESSED_SHOWN]:
+            self._record("error", f"not marked {status}: {titles.get(key, key[0])} ({reason})")
+        if failed:
+            self.notify(f"✖ {outcome.message}", severity="error", timeout=10)
+        else:
+            self.notify(f"✓ {outcome.message}", timeout=5)
+
+    @work(group="actions", exit_on_error=False)
+    async def prepare_worker(self, targets: list[Finding]) -> None:
+        context = self.remediation_context()
+        self.notify(f"Reading what the fix would change for {_plural(len(targets))}…", timeout=3)
+        try:
+            remediation = await playbooks.prepare(context, targets)
+        except Exception as exc:  # reads that fail are shown, never raised
+            problem = classify(exc, profile=self.ctx.settings.target.profile)
+            self.notify(f"✖ Could not read the resource: {problem.one_line()}", severity="error", timeout=10)
+            return
+
+        def chosen(confirmed: bool | None) -> None:
+            if confirmed:
+                self.remediate_worker(remediation)
+
+        self.app.push_screen(ConfirmScreen(remediation.plan, read_only=self.ctx.settings.read_only), chosen)
+
+    def remediation_context(self) -> playbooks.RemediationContext:
+        runner = self.ctx.actions
+        caller = (runner.account if runner is not None else None) or ""
+        return playbooks.RemediationContext(
+            factory=self.ctx.factory,
+            caller_account=caller,
+            role_name=self.ctx.settings.remediation_role,
+            updated_by=self.updated_by(),
+            hub_region=self.poller.region,
+        )
+
+    @work(group="actions", exit_on_error=False)
+    async def remediate_worker(self, remediation: playbooks.Remediation) -> None:
+        runner = self.ctx.actions
+        if runner is None:
+            self.notify("Actions are not available in this console", severity="error")
+            return
+        title = remediation.plan.title
+        self.notify(f"Running: {title}…", timeout=3)
+        try:
+            outcome = await playbooks.run(runner, self.remediation_context(), remediation)
+        except ReadOnlyRefusal:
+            self.notify("Read-only mode: refused, nothing was called", severity="warning")
+            return
+        except PlanRefusal as refusal:
+            self.notify(f"Refused: {refusal}", severity="warning")
+            return
+        keys = [t.key for t in remediation.targets]
+        marked = outcome.marked
+        if marked is not None and marked.processed:
+            note = Note(
+                text=outcome.message, updated_by=self.updated_by(), updated_at=self.ctx.clock().isoformat()
+            )
+            changed = [
+                self._by_key[k].with_workflow(marked.status, note)
+                for k in keys
+                if k in marked.processed and k in self._by_key
+            ]
+            self.selected -= set(keys)
+            self._local(changed)
+        self.poller.expect(keys)
+        self.selected -= set(keys)
+        self._record("info" if outcome.ok else "error", f"{title}: {outcome.message}")
+        if outcome.ok:
+            self.notify(f"✓ {outcome.message}", timeout=8)
+        else:
+            self.notify(f"✖ {outcome.message}", severity="error", timeout=12)
+
+
+def _playbook_id(finding: Finding) -> str | None:
+    book = playbooks.playbook_for(finding)
+    return book.id if book else None

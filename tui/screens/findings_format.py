@@ -1,0 +1,348 @@
+"""How the Findings pane words and lays out findings: columns, cells, the summary strip, and the lazy
+row source that turns only the rows on screen into table rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import overload
+
+from tui.aws.findings_model import (
+    SEVERITIES,
+    Finding,
+    FindingFilter,
+    ResourceGroup,
+    StandardScore,
+)
+from widgets.gauge import Fragment
+from widgets.vtable import Column, TableRow
+
+SEVERITY_WORD = {
+    "CRITICAL": "✖ CRIT",
+    "HIGH": "▲ HIGH",
+    "MEDIUM": "MED",
+    "LOW": "LOW",
+    "INFORMATIONAL": "info",
+}
+SEVERITY_ROLE = {
+    "CRITICAL": "critical",
+    "HIGH": "warn",
+    "MEDIUM": "",
+    "LOW": "muted",
+    "INFORMATIONAL": "muted",
+}
+WORKFLOW_WORD = {"NEW": "new", "NOTIFIED": "notified", "RESOLVED": "resolved", "SUPPRESSED": "suppressed"}
+COMPLIANCE_WORD = {
+    "FAILED": "✖ fail",
+    "PASSED": "✓ pass",
+    "WARNING": "▲ warn",
+    "NOT_AVAILABLE": "n/a",
+    "": "—",
+}
+WORKFLOW_SHORT = {"NEW": "new", "NOTIFIED": "ntfy", "RESOLVED": "rslv", "SUPPRESSED": "supp"}
+
+RESOURCE_ABBREVIATIONS = {
+    "AwsEc2SecurityGroup": "sg",
+    "AwsEc2Instance": "ec2",
+    "AwsEc2Volume": "ebs",
+    "AwsEc2Vpc": "vpc",
+    "AwsS3Bucket": "s3",
+    "AwsIamUser": "user",
+    "AwsIamAccessKey": "key",
+    "AwsIamRole": "role",
+    "AwsAccount": "account",
+    "AwsKmsKey": "kms",
+    "AwsCloudTrailTrail": "trail",
+    "AwsLambdaFunction": "lambda",
+    "AwsEcrContainerImage": "image",
+}
+
+
+def resource_kind(resource_type: str) -> str:
+    known = RESOURCE_ABBREVIATIONS.get(resource_type)
+    if known:
+        return known
+    return resource_type.removeprefix("Aws") or "?"
+
+
+def short_id(resource_id: str) -> str:
+    """The readable tail of a resource id: an ARN's last part, an account's number."""
+    if resource_id.startswith("AWS::::Account:"):
+        return resource_id.rsplit(":", 1)[-1]
+    if resource_id.startswith("arn:"):
+        parts = resource_id.split(":", 5)
+        tail = parts[5] if len(parts) == 6 else resource_id
+        if "/" in tail:
+            head, _, rest = tail.partition("/")
+            if head in {"security-group", "instance", "volume", "vpc", "key", "user", "role", "trail"}:
+                return rest.rsplit("/", 1)[-1]
+            return rest
+        return tail
+    return resource_id
+
+
+def resource_text(resource_type: str, resource_id: str) -> str:
+    if not resource_type and not resource_id:
+        return "—"
+    return f"{resource_kind(resource_type)} {short_id(resource_id)}"
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    if since is None:
+        return "?"
+    seconds = max(0.0, (now - since).total_seconds())
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400 * 2:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
+
+
+def severity_cell(severity: str) -> list[Fragment]:
+    return [(SEVERITY_WORD.get(severity, severity.lower()), SEVERITY_ROLE.get(severity, ""))]
+
+
+def columns_for(width: int) -> tuple[Column, ...]:
+    if width >= 170:
+        return (
+            Column("sev", "SEV", 6),
+            Column("title", "TITLE", 30, flex=True),
+            Column("resource", "RESOURCE", 26),
+            Column("account", "ACCOUNT", 12),
+            Column("region", "REGION", 10),
+            Column("product", "PRODUCT", 14),
+            Column("control", "CONTROL", 11),
+            Column("compliance", "COMPL", 6),
+            Column("workflow", "WORKFLOW", 10),
+            Column("age", "AGE", 4, align="right"),
+        )
+    if width >= 130:
+        return (
+            Column("sev", "SEV", 6),
+            Column("title", "TITLE", 26, flex=True),
+            Column("resource", "RESOURCE", 22),
+            Column("account", "ACCOUNT", 12),
+            Column("region", "REGION", 9),
+            Column("product", "PRODUCT", 12),
+            Column("control", "CONTROL", 11),
+            Column("compliance", "COMPL", 6),
+            Column("workflow", "WORKFLOW", 9),
+            Column("age", "AGE", 4, align="right"),
+        )
+    if width >= 100:
+        return (
+            Column("sev", "SEV", 6),
+            Column("title", "TITLE", 24, flex=True),
+            Column("resource", "RESOURCE", 20),
+            Column("account", "ACCOUNT", 12),
+            Column("control", "CONTROL", 11),
+            Column("workflow", "WORKFLOW", 9),
+            Column("age", "AGE", 4, align="right"),
+        )
+    return (
+        Column("sev", "SEV", 6),
+        Column("title", "TITLE", 20, flex=True),
+        Column("resource", "RESOURCE", 16),
+        Column("workflow", "WF", 4),
+        Column("age", "AGE", 4, align="right"),
+    )
+
+
+def group_columns_for(width: int) -> tuple[Column, ...]:
+    if width >= 120:
+        return (
+            Column("sev", "SEV", 6),
+            Column("count", "COUNT", 5, align="right"),
+            Column("resource", "RESOURCE", 30, flex=True),
+            Column("account", "ACCOUNT", 12),
+            Column("region", "REGION", 10),
+            Column("controls", "CONTROLS", 28),
+            Column("last", "SEEN", 4, align="right"),
+        )
+    return (
+        Column("sev", "SEV", 6),
+        Column("count", "N", 3, align="right"),
+        Column("resource", "RESOURCE", 24, flex=True),
+        Column("controls", "CONTROLS", 18),
+    )
+
+
+def finding_row(
+    finding: Finding,
+    columns: tuple[Column, ...],
+    now: datetime,
+    selected: bool,
+    playbook_of: Callable[[Finding], str | None],
+) -> TableRow:
+    cells: list[str | list[Fragment]] = []
+    for col in columns:
+        key = col.key
+        if key == "sev":
+            cells.append(severity_cell(finding.severity))
+        elif key == "title":
+            cells.append(finding.title)
+        elif key == "resource":
+            cells.append(resource_text(finding.resource_type, finding.resource_id))
+        elif key == "account":
+            cells.append(finding.account_id)
+        elif key == "region":
+            cells.append(finding.region)
+        elif key == "product":
+            cells.append(finding.product_name)
+        elif key == "control":
+            fix = "+" if playbook_of(finding) else ""
+            cells.append(
+                [(finding.control_id or "—", ""), (fix, "mark")] if fix else finding.control_id or "—"
+            )
+        elif key == "compliance":
+            cells.append(COMPLIANCE_WORD.get(finding.compliance_status, finding.compliance_status.lower()))
+        elif key == "workflow":
+            words = WORKFLOW_SHORT if col.width < 6 else WORKFLOW_WORD
+            cells.append(words.get(finding.workflow_status, finding.workflow_status.lower()))
+        elif key == "age":
+            cells.append(age(finding.first_observed_at, now))
+        else:
+            cells.append("")
+    return TableRow(_row_key(finding.key), tuple(cells), level="mark" if selected else "")
+
+
+def group_row(group: ResourceGroup, columns: tuple[Column, ...], now: datetime, selected: bool) -> TableRow:
+    cells: list[str | list[Fragment]] = []
+    for col in columns:
+        key = col.key
+        if key == "sev":
+            cells.append(severity_cell(group.severity))
+        elif key == "count":
+            cells.append(str(group.count))
+        elif key == "resource":
+            cells.append(resource_text(group.resource_type, group.resource_id))
+        elif key == "account":
+            cells.append(group.account_id)
+        elif key == "region":
+            cells.append(group.region)
+        elif key == "controls":
+            cells.append(", ".join(group.controls) or "—")
+        elif key == "last":
+            cells.append(age(group.last_observed_at, now))
+        else:
+            cells.append("")
+    return TableRow(_group_key(group.key), tuple(cells), level="mark" if selected else "")
+
+
+def _row_key(key: tuple[str, str]) -> str:
+    return f"{key[1]}\x00{key[0]}"
+
+
+def _group_key(key: tuple[str, str]) -> str:
+    return f"{key[0]}\x00{key[1]}"
+
+
+def row_key(finding: Finding) -> str:
+    return _row_key(finding.key)
+
+
+def finding_index(findings: Sequence[Finding], key: str) -> int | None:
+    """Where the finding with table row ``key`` is in ``findings``, without making every row's key."""
+    product_arn, _, finding_id = key.partition("\x00")
+    wanted = (finding_id, product_arn)
+    for index, finding in enumerate(findings):
+        if finding.id == finding_id and finding.key == wanted:
+            return index
+    return None
+
+
+def group_key(group: ResourceGroup) -> str:
+    return _group_key(group.key)
+
+
+class LazyRows(Sequence[TableRow]):
+    """Table rows made only when the table draws them: a keystroke over 50,000 findings builds the
+    rows on screen, not 50,000 of them."""
+
+    def __init__(
+        self,
+        count: int,
+        key_of: Callable[[int], str],
+        make: Callable[[int], TableRow],
+        find: Callable[[str], int | None] | None = None,
+    ) -> None:
+        self._count = count
+        self._key_of = key_of
+        self._make = make
+        self._find = find
+        self._made: dict[int, TableRow] = {}
+        self._index: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> TableRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[TableRow]: ...
+    def __getitem__(self, index: int | slice) -> TableRow | Sequence[TableRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        row = self._made.get(index)
+        if row is None:
+            if len(self._made) > 4096:
+                self._made.clear()
+            row = self._make(index)
+            self._made[index] = row
+        return row
+
+    def __iter__(self) -> Iterator[TableRow]:
+        for index in range(self._count):
+            yield self[index]
+
+    def key_at(self, index: int) -> str:
+        return self._key_of(index)
+
+    def index_of(self, key: str) -> int | None:
+        if self._find is not None:
+            return self._find(key)
+        if self._index is None:
+            self._index = {self._key_of(i): i for i in range(self._count)}
+        return self._index.get(key)
+
+
+def summary(counts: Mapping[str, int], shown: int, loaded: int) -> list[Fragment]:
+    out: list[Fragment] = []
+    for severity in SEVERITIES:
+        count = counts.get(severity, 0)
+        word = SEVERITY_WORD[severity] if severity != "INFORMATIONAL" else "INFO"
+        role = SEVERITY_ROLE[severity] if count else "muted"
+        if out:
+            out.append(("  ", ""))
+        out.append((f"{word} {count:,}", role))
+    out.append((f"   showing {shown:,} of {loaded:,}", "muted"))
+    return out
+
+
+def scores_text(scores: Sequence[StandardScore], problem: str, *, known: bool = True) -> str:
+    """Each standard's share of passing controls; "(not enabled)" only when the enabled ones are known."""
+    parts: list[str] = []
+    for score in scores:
+        share = score.share
+        if share is None:
+            continue
+        flag = "" if score.enabled or not known else " (not enabled)"
+        parts.append(f"{score.name} {share:.0%} ({score.passed}/{score.total} controls){flag}")
+    if problem:
+        parts.append(f"standards: ? {problem}")
+    return " · ".join(parts) if parts else "standards: no control findings yet"
+
+
+def filter_text(flt: FindingFilter, sort: str, grouped: bool, selected: int) -> str:
+    parts = [flt.describe() or "all findings", f"sorted by {sort}"]
+    if flt.resource is not None:
+        parts.append(f"resource {resource_text(*flt.resource)}")
+    if grouped:
+        parts.append("grouped by resource")
+    if selected:
+        parts.append(f"{selected} selected")
+    return " · ".join(parts)
