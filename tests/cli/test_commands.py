@@ -244,3 +244,33 @@ def test_snapshot_findings_json_demo_has_the_documented_fields(tmp_path: object)
     assert "\x1b" not in hostile["title"] and "[bold]x[/]" in hostile["title"]
     inspector = next(f for f in doc["findings"] if f["product_name"] == "Inspector")
     assert inspector["remediation"] is None
+
+
+def test_snapshot_instances_json_demo_has_the_documented_fields(tmp_path: object) -> None:
+    doc = _snapshot_json("instances", tmp_path)
+    assert set(doc) == {"fetched_at", "instances", "sessions", "errors"} and doc["errors"] == []
+    for instance in doc["instances"]:
+        assert set(instance) == {
+            "instance_id",
+            "name",
+            "resource_type",
+            "ping_status",
+            "platform_type",
+            "platform_name",
+            "agent_version",
+            "agent_outdated",
+            "ip_address",
+            "computer_name",
+            "last_ping_at",
+        }
+    hybrid = [i for i in doc["instances"] if i["resource_type"] == "ManagedInstance"]
+    assert {i["name"] for i in hybrid} == {"onprem-hsm-gw-1", "branch-pos-gw-2"}
+    assert all(i["instance_id"].startswith("mi-") for i in hybrid)
+    lost = next(i for i in hybrid if i["ping_status"] == "ConnectionLost")
+    assert lost["agent_outdated"] is True and doc["instances"][-1] == lost
+    ec2 = [i for i in doc["instances"] if i["resource_type"] == "EC2Instance"]
+    assert ec2 and all(i["name"] and i["instance_id"].startswith("i-") for i in ec2)
+    assert any(i["name"] == "payments-db-1" for i in ec2)
+    assert isinstance(doc["sessions"], list)
+    for session in doc["sessions"]:
+        assert set(session) == {"session_id", "target", "owner", "status", "start_date", "document_name"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tui.aws import findings, kinesis, limits, overview
+from tui.aws import findings, kinesis, limits, overview, sessions
 from tui.aws.clients import ClientFactory
 
 POLLERS: dict[str, Callable[[ClientFactory], Awaitable[Any]]] = {
@@ -13,4 +13,5 @@ POLLERS: dict[str, Callable[[ClientFactory], Awaitable[Any]]] = {
     "limits": limits.poll,
     "kinesis": kinesis.poll,
     "findings": findings.poll,
+    "instances": sessions.poll,
 }

@@ -1,0 +1,643 @@
+"""Opening a Session Manager session the way the AWS CLI does, without any UI.
+
+``aws ssm start-session`` calls StartSession through the SDK, then runs ``session-manager-plugin``
+with ``[plugin, response-or-env-name, region, "StartSession", profile or "", request-json,
+endpoint-url]``. A plugin newer than 1.2.497.0 reads the response (SessionId, TokenValue, StreamUrl)
+from the environment variable named in argv[1]; an older one takes the JSON itself there. While the
+plugin runs, the keyboard's signals (Ctrl+C, Ctrl+\\, Ctrl+Z) belong to the session, not to this
+process. When the plugin cannot be started, the session just opened is terminated by the caller
+(``SessionLauncher.terminate``), as the CLI does.
+
+The session token (TokenValue) lives in memory only: the audit log gets the StartSession record
+with the token redacted (``actions.audit.scrub``) and a SessionEnded record without it; a tmux
+window receives it over a private unix socket, never on a command line or in a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from tui.aws.actions.audit import FIELDS
+from tui.aws.actions.core import ActionResult, ActionRunner, ApiCall, Plan
+from tui.aws.clients import ClientFactory
+from tui.aws.errors import AwsProblem, ErrorKind, classify
+from tui.aws.outcome import utcnow
+from tui.aws.sessions import ManagedTarget
+
+log = logging.getLogger(__name__)
+
+PLUGIN_NAME = "session-manager-plugin"
+#: The newest plugin version that still takes the StartSession response in argv (the AWS CLI's
+#: LAST_PLUGIN_VERSION_WITHOUT_ENV_VAR); newer ones read it from ``RESPONSE_ENV``.
+LAST_VERSION_WITHOUT_ENV = (1, 2, 497, 0)
+RESPONSE_ENV = "AWS_SSM_START_SESSION_RESPONSE"
+VERSION_TIMEOUT_S = 5.0
+RESPONSE_KEYS = ("SessionId", "TokenValue", "StreamUrl")
+
+SHELL_DOCUMENT = "SSM-SessionManagerRunShell"
+PORT_FORWARD = "AWS-StartPortForwardingSession"
+REMOTE_PORT_FORWARD = "AWS-StartPortForwardingSessionToRemoteHost"
+SSH = "AWS-StartSSHSession"
+
+#: The session documents the console launches and the parameters each takes. ``None`` is the
+#: shell: StartSession without DocumentName runs SSM-SessionManagerRunShell.
+DOCUMENTS: dict[str | None, tuple[str, ...]] = {
+    None: (),
+    PORT_FORWARD: ("portNumber", "localPortNumber"),
+    REMOTE_PORT_FORWARD: ("host", "portNumber", "localPortNumber"),
+    SSH: ("portNumber",),
+}
+DOCUMENT_TITLES: dict[str | None, str] = {
+    None: "shell",
+    PORT_FORWARD: "port forwarding",
+    REMOTE_PORT_FORWARD: "remote host port forwarding",
+    SSH: "SSH",
+}
+REQUIRED_PARAMETERS: dict[str | None, tuple[str, ...]] = {REMOTE_PORT_FORWARD: ("host",)}
+REASON_LIMIT = 256
+HOST_LIMIT = 253
+_DOCUMENT_NAME = re.compile(r"^[a-zA-Z0-9_\-.:/]{3,128}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+INSTALL_DOCS = "https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html"
+_DOWNLOADS = "https://s3.amazonaws.com/session-manager-downloads/plugin/latest"
+INSTALL_HINT = (
+    f"Install the Session Manager plugin ({INSTALL_DOCS}):\n"
+    "  Debian/Ubuntu: curl -o session-manager-plugin.deb"
+    f" {_DOWNLOADS}/ubuntu_64bit/session-manager-plugin.deb"
+    " && sudo dpkg -i session-manager-plugin.deb   (ubuntu_arm64 on ARM)\n"
+    f"  Amazon Linux/RHEL/Fedora: sudo yum install -y {_DOWNLOADS}/linux_64bit/session-manager-plugin.rpm"
+    "   (linux_arm64 on ARM)\n"
+    "  macOS: brew install --cask session-manager-plugin\n"
+    "It is not on PyPI nor in Debian; then check with: session-manager-plugin --version"
+)
+
+#: How long a new tmux window may take to collect the plugin's argv and environment.
+WINDOW_CONNECT_TIMEOUT_S = 15.0
+WINDOW_PAYLOAD_LIMIT = 1 << 20
+
+
+# ---------------------------------------------------------------------------------------------
+# The StartSession plan
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """What to open: ``document`` None is a shell; ``parameters`` values are lists of strings."""
+
+    target: str
+    region: str
+    document: str | None
+    parameters: Mapping[str, list[str]] = field(default_factory=dict)
+    reason: str = ""
+
+
+def start_parameters(req: SessionRequest) -> dict[str, Any]:
+    """StartSession's parameters for ``req``, exactly as sent (and as handed to the plugin)."""
+    params: dict[str, Any] = {"Target": req.target}
+    if req.document:
+        params["DocumentName"] = req.document
+    if req.parameters:
+        params["Parameters"] = {name: list(values) for name, values in req.parameters.items()}
+    if req.reason:
+        params["Reason"] = req.reason
+    return params
+
+
+def _port_problem(name: str, value: str, *, lowest: int) -> str:
+    if not value.isascii() or not value.isdigit() or not lowest <= int(value) <= 65535:
+        return f"{name} {value!r} is not a port number ({lowest}-65535)"
+    return ""
+
+
+def _host_problem(value: str) -> str:
+    if not value:
+        return "host is required: the remote host the instance forwards to"
+    if len(value) > HOST_LIMIT or any(c.isspace() for c in value) or _CONTROL.search(value):
+        return f"host {value!r} is not a host name or address"
+    return ""
+
+
+def request_problem(req: SessionRequest) -> str:
+    """Why StartSession must not be called for ``req`` ("" when it may)."""
+    if not req.target:
+        return "no target instance"
+    if not req.region:
+        return "no region"
+    document = req.document
+    if document is not None and not _DOCUMENT_NAME.match(document):
+        return f"{document!r} is not a document name"
+    kind = None if document == SHELL_DOCUMENT else document
+    known = DOCUMENTS.get(kind)
+    values: dict[str, str] = {}
+    for name, given in req.parameters.items():
+        if known is not None and name not in known:
+            return f"{DOCUMENT_TITLES[kind]} sessions take no parameter {name!r}"
+        if not isinstance(given, list) or len(given) != 1 or not isinstance(given[0], str):
+            return f"parameter {name!r} takes exactly one string value"
+        values[name] = given[0]
+    for name in REQUIRED_PARAMETERS.get(kind, ()):
+        if name not in values:
+            return _host_problem("") if name == "host" else f"{name} is required"
+    for name, value in values.items():
+        if name == "portNumber":
+            problem = _port_problem(name, value, lowest=1)
+        elif name == "localPortNumber":
+            problem = _port_problem(name, value, lowest=0)
+        elif name == "host":
+            problem = _host_problem(value)
+        else:
+            problem = ""
+        if problem:
+            return problem
+    if len(req.reason) > REASON_LIMIT:
+        return f"the reason is {len(req.reason)} characters; Session Manager takes at most {REASON_LIMIT}"
+    if _CONTROL.search(req.reason):
+        return "the reason must be one line of text"
+    return ""
+
+
+def _title(req: SessionRequest) -> str:
+    kind = None if req.document == SHELL_DOCUMENT else req.document
+    return DOCUMENT_TITLES.get(kind, req.document or "shell")
+
+
+def start_plan(req: SessionRequest) -> Plan:
+    """The one StartSession call opening ``req``, or a refusal saying why it must not be made."""
+    title = _title(req)
+    details = ", ".join(f"{name}={values[0] if values else ''}" for name, values in req.parameters.items())
+    return Plan(
+        title=f"Start a {title} session on {req.target}",
+        why=(
+            f"Session Manager opens a {title} session"
+            + (f" ({details})" if details else "")
+            + " and session-manager-plugin takes over this terminal until it ends."
+        ),
+        calls=(ApiCall("ssm", "StartSession", req.region, start_parameters(req)),),
+        refusal=request_problem(req),
+        notes=("The session token in the answer stays in memory: it is never logged nor written.",),
+        key=f"ssm:{req.region}:{req.target}",
+    )
+
+
+def terminate_plan(session_id: str, region: str) -> Plan:
+    """The one TerminateSession call ending ``session_id``."""
+    return Plan(
+        title=f"Terminate session {session_id}",
+        why="It ends the session for good: its plugin and the agent side are disconnected.",
+        calls=(ApiCall("ssm", "TerminateSession", region, {"SessionId": session_id}),),
+        key=f"ssm:{region}:{session_id}",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The plugin
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """An executable session-manager-plugin and the version it reports (None when unreadable)."""
+
+    path: str
+    version: str | None
+
+
+_VERSION = re.compile(r"\d+(?:\.\d+)+")
+
+
+def plugin_version(path: str, *, timeout: float = VERSION_TIMEOUT_S) -> str | None:
+    """What ``<path> --version`` prints, or None when it cannot be run or says nothing usable."""
+    try:
+        done = subprocess.run(
+            [path, "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        log.debug("%s --version failed: %s", path, exc)
+        return None
+    match = _VERSION.search(done.stdout or "")
+    return match.group(0) if match else None
+
+
+def find_plugin(explicit: str | None = None, path: str | None = None) -> Plugin | None:
+    """The plugin at ``explicit`` (a path or a command name), else ``session-manager-plugin`` on
+    ``path`` (default: PATH); None when it is not an executable file. Never raises."""
+    wanted = os.path.expanduser(explicit) if explicit else PLUGIN_NAME
+    try:
+        found = shutil.which(wanted, path=path)
+    except (OSError, ValueError) as exc:
+        log.debug("looking for %s failed: %s", wanted, exc)
+        return None
+    if found is None or not os.path.isfile(found):
+        return None
+    resolved = os.path.abspath(found)
+    return Plugin(resolved, plugin_version(resolved))
+
+
+def _version_tuple(version: str) -> tuple[int, ...] | None:
+    match = _VERSION.search(version)
+    return tuple(int(part) for part in match.group(0).split(".")) if match else None
+
+
+def uses_env_response(version: str | None) -> bool:
+    """Whether a plugin of ``version`` reads the StartSession response from ``RESPONSE_ENV``
+    (versions above 1.2.497.0, compared number by number; unknown versions do not)."""
+    if not version:
+        return False
+    parts = _version_tuple(version)
+    if parts is None:
+        return False
+    width = max(len(parts), len(LAST_VERSION_WITHOUT_ENV))
+    padded = parts + (0,) * (width - len(parts))
+    limit = LAST_VERSION_WITHOUT_ENV + (0,) * (width - len(LAST_VERSION_WITHOUT_ENV))
+    return padded > limit
+
+
+def plugin_invocation(
+    plugin: Plugin,
+    response: Mapping[str, Any],
+    region: str,
+    profile: str | None,
+    request: Mapping[str, Any],
+    endpoint_url: str,
+) -> tuple[list[str], dict[str, str]]:
+    """The plugin's argv and the environment to add, exactly as the AWS CLI builds them."""
+    payload = json.dumps({key: response[key] for key in RESPONSE_KEYS})
+    extra: dict[str, str] = {}
+    first = payload
+    if uses_env_response(plugin.version):
+        extra[RESPONSE_ENV] = payload
+        first = RESPONSE_ENV
+    argv = [
+        plugin.path,
+        first,
+        region,
+        "StartSession",
+        profile or "",
+        json.dumps(dict(request)),
+        endpoint_url,
+    ]
+    return argv, extra
+
+
+# ---------------------------------------------------------------------------------------------
+# Pre-flight
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """Whether a session may be started, and every reason it may not."""
+
+    ok: bool
+    problems: tuple[str, ...]
+    plugin: Plugin | None
+
+
+async def _credentials_problem(factory: ClientFactory, region: str) -> str:
+    try:
+        sts = await factory.client("sts", region)
+        await sts.get_caller_identity()
+    except Exception as exc:  # any failure means StartSession would fail the same way
+        problem = classify(exc, profile=factory.target.profile)
+        return f"credentials: {problem.one_line()}"
+    return ""
+
+
+async def preflight(factory: ClientFactory, target: ManagedTarget, plugin_path: str | None) -> Preflight:
+    """Check the target is online, the plugin is installed and the credentials work; never calls
+    StartSession."""
+    plugin, credentials = await asyncio.gather(
+        asyncio.to_thread(find_plugin, plugin_path), _credentials_problem(factory, target.region)
+    )
+    problems: list[str] = []
+    if not target.online:
+        label = target.name or target.instance_id
+        problems.append(
+            f"{label} is {target.ping_status or 'not reporting'}, not Online: "
+            "Session Manager reaches it only while its agent is connected"
+        )
+    if plugin is None:
+        where = f"at {plugin_path}" if plugin_path else "on PATH"
+        problems.append(f"{PLUGIN_NAME} was not found {where}. {INSTALL_HINT}")
+    if credentials:
+        problems.append(credentials)
+    return Preflight(ok=not problems, problems=tuple(problems), plugin=plugin)
+
+
+# ---------------------------------------------------------------------------------------------
+# Launching
+# ---------------------------------------------------------------------------------------------
+
+
+class SessionStartError(Exception):
+    """StartSession failed or answered without a session; ``problem`` says why."""
+
+    def __init__(self, problem: AwsProblem, result: ActionResult | None = None) -> None:
+        super().__init__(problem.one_line())
+        self.problem = problem
+        self.result = result
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    """A session StartSession opened. ``response`` holds the token: it is kept in memory only and
+    left out of ``repr``."""
+
+    request: SessionRequest
+    session_id: str
+    response: Mapping[str, str] = field(repr=False)
+    endpoint_url: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class PluginExit:
+    """How the plugin ended: ``returncode`` None when it runs on in a tmux window."""
+
+    started: bool
+    returncode: int | None
+    error: str
+    ended_at: datetime
+
+
+_USER_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGQUIT", "SIGTSTP") if hasattr(signal, name)
+)
+
+
+def _swallow(signum: int, frame: FrameType | None) -> None:
+    log.debug("signal %d left to the session", signum)
+
+
+@contextlib.contextmanager
+def keyboard_signals_to_child() -> Iterator[None]:
+    """While inside, Ctrl+C, Ctrl+\\ and Ctrl+Z do nothing to this process (the AWS CLI's
+    ``ignore_user_entered_signals``); the previous handlers come back on the way out, even on error.
+
+    A handler that does nothing is installed rather than SIG_IGN: exec resets a handled signal to
+    its default in the child, while an ignored one would stay ignored there too. Outside the main
+    thread handlers cannot be changed, and nothing is.
+    """
+    saved: dict[int, Any] = {}
+    try:
+        for sig in _USER_SIGNALS:
+            try:
+                saved[sig] = signal.signal(sig, _swallow)
+            except ValueError:
+                log.debug("not the main thread: keyboard signals keep their handlers")
+                break
+        yield
+    finally:
+        for sig, previous in saved.items():
+            signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+
+
+def _os_error_text(path: str, exc: OSError) -> str:
+    return f"{path}: {exc.strerror or exc}"
+
+
+def _window_name(target: str) -> str:
+    return "ssm:" + re.sub(r"[^A-Za-z0-9._-]", "_", target)[:40]
+
+
+def _peer_uid(conn: socket.socket) -> int | None:
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    raw = conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", raw)
+    return int(uid)
+
+
+def _window_environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment plus ``extra``, minus what names this process's tmux pane."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    env.update(extra)
+    return env
+
+
+class SessionLauncher:
+    """Opens sessions through the action gate, hands them to the plugin, ends and audits them."""
+
+    def __init__(
+        self, runner: ActionRunner, factory: ClientFactory, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.runner = runner
+        self.factory = factory
+        self.clock = clock
+
+    async def open(self, req: SessionRequest) -> OpenedSession:
+        """StartSession through the runner (read-only and plan refusals are raised by it, and it
+        audits the call with the token redacted); a failed call raises ``SessionStartError``."""
+        result = await self.runner.execute(start_plan(req))
+        if not result.ok:
+            problem = result.problem or AwsProblem(
+                ErrorKind.ERROR, result.message, "", "StartSessionFailed", "StartSession"
+            )
+            raise SessionStartError(problem, result)
+        answer = result.outputs[0] if result.outputs else {}
+        values = {key: answer.get(key) for key in RESPONSE_KEYS}
+        missing = [key for key, value in values.items() if not isinstance(value, str) or not value]
+        if missing:
+            session_id = values["SessionId"]
+            if isinstance(session_id, str) and session_id:
+                await self.terminate(session_id, req.region)
+            raise SessionStartError(
+                AwsProblem(
+                    ErrorKind.ERROR,
+                    f"StartSession answered without {', '.join(missing)}",
+                    "the session cannot be joined; try again",
+                    "IncompleteResponse",
+                    "StartSession",
+                )
+            )
+        response = {key: str(values[key]) for key in RESPONSE_KEYS}
+        ssm = await self.factory.client("ssm", req.region)
+        return OpenedSession(
+            request=req,
+            session_id=response["SessionId"],
+            response=response,
+            endpoint_url=str(ssm.meta.endpoint_url),
+            started_at=self.clock(),
+        )
+
+    def invocation(
+        self, opened: OpenedSession, plugin: Plugin, profile: str | None
+    ) -> tuple[list[str], dict[str, str]]:
+        """The plugin's argv and extra environment for ``opened``."""
+        return plugin_invocation(
+            plugin,
+            opened.response,
+            opened.request.region,
+            profile,
+            start_parameters(opened.request),
+            opened.endpoint_url,
+        )
+
+    def run_plugin(
+        self, opened: OpenedSession, plugin: Plugin, *, profile: str | None, tmux_window: bool = False
+    ) -> PluginExit:
+        """Run the plugin on this terminal until it exits (blocking), keyboard signals going to it;
+        with ``tmux_window`` (inside tmux only) start it in a new tmux window and return at once."""
+        argv, extra = self.invocation(opened, plugin, profile)
+        if tmux_window:
+            return self._in_tmux_window(opened, argv, extra)
+        env = {**os.environ, **extra}
+        with keyboard_signals_to_child():
+            try:
+                child = subprocess.Popen(argv, env=env)
+            except OSError as exc:
+                log.debug("plugin %s did not start: %s", plugin.path, exc.strerror or exc)
+                return PluginExit(False, None, _os_error_text(plugin.path, exc), self.clock())
+            returncode = child.wait()
+        log.debug("plugin for %s exited with %s", opened.session_id, returncode)
+        return PluginExit(True, returncode, "", self.clock())
+
+    def _in_tmux_window(self, opened: OpenedSession, argv: list[str], extra: Mapping[str, str]) -> PluginExit:
+        """A new tmux window runs ``python -m tui.aws.session_window <socket>``, which reads argv and
+        environment from a unix socket (mode 0600, in a 0700 directory) served here once, then execs
+        the plugin. The exec closes the helper's end of the socket: an EOF means the plugin runs, a
+        line of text is the helper's error."""
+        if not os.environ.get("TMUX"):
+            return PluginExit(False, None, "not inside tmux: TMUX is not set", self.clock())
+        tmux = shutil.which("tmux")
+        if tmux is None:
+            return PluginExit(False, None, "tmux is not on PATH", self.clock())
+        directory = tempfile.mkdtemp(prefix="warroom-ssm-")
+        address = os.path.join(directory, "s")
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            server.bind(address)
+            os.chmod(address, 0o600)
+            server.listen(1)
+            server.settimeout(WINDOW_CONNECT_TIMEOUT_S)
+            helper = [sys.executable, "-m", "tui.aws.session_window", address]
+            made = subprocess.run(
+                [tmux, "new-window", "-n", _window_name(opened.request.target), shlex.join(helper)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=WINDOW_CONNECT_TIMEOUT_S,
+                check=False,
+            )
+            if made.returncode != 0:
+                reason = made.stderr.strip() or f"exit status {made.returncode}"
+                return PluginExit(False, None, f"tmux new-window failed: {reason}", self.clock())
+            error = self._hand_over(server, argv, _window_environment(extra))
+        except (OSError, subprocess.SubprocessError) as exc:
+            text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return PluginExit(False, None, f"tmux window: {text or type(exc).__name__}", self.clock())
+        finally:
+            server.close()
+            with contextlib.suppress(OSError):
+                os.unlink(address)
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)
+        if error:
+            return PluginExit(False, None, error, self.clock())
+        return PluginExit(True, None, "", self.clock())
+
+    @staticmethod
+    def _hand_over(server: socket.socket, argv: list[str], env: Mapping[str, str]) -> str:
+        """Serve one connection of this user: send argv and environment, then read the helper's
+        answer until EOF ("" when the plugin was exec'd)."""
+        try:
+            conn, _ = server.accept()
+        except TimeoutError:
+            return "the tmux window did not ask for the session in time"
+        with conn:
+            conn.settimeout(WINDOW_CONNECT_TIMEOUT_S)
+            uid = _peer_uid(conn)
+            if uid is not None and uid != os.getuid():
+                return f"a process of another user (uid {uid}) connected to the session socket"
+            conn.sendall(json.dumps({"argv": argv, "env": dict(env)}).encode("utf-8"))
+            conn.shutdown(socket.SHUT_WR)
+            answer = bytearray()
+            try:
+                while len(answer) < WINDOW_PAYLOAD_LIMIT:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    answer.extend(chunk)
+            except TimeoutError:
+                return "the tmux window did not confirm the plugin started"
+        return answer.decode("utf-8", errors="replace").strip()
+
+    async def terminate(self, session_id: str, region: str) -> ActionResult:
+        """TerminateSession through the runner (audited; refusals are raised by it)."""
+        return await self.runner.execute(terminate_plan(session_id, region))
+
+    async def record_end(self, opened: OpenedSession, exit: PluginExit) -> None:
+        """One SessionEnded audit record: target, document, times and exit status, never the token.
+        An unwritable audit log is logged, not raised."""
+        req = opened.request
+        if not exit.started:
+            outcome, message = "error", f"plugin did not start: {exit.error}"
+        elif exit.returncode is None:
+            outcome, message = "ok", "handed to a new tmux window; its end is not observed here"
+        elif exit.returncode == 0:
+            outcome, message = "ok", "exit status 0"
+        else:
+            outcome, message = "error", f"exit status {exit.returncode}"
+        record: dict[str, Any] = {name: None for name in FIELDS}
+        record.update(
+            {
+                "at": self.clock().isoformat(),
+                "actor": self.runner.actor,
+                "profile": self.runner.profile,
+                "account": self.runner.account,
+                "region": req.region,
+                "service": "ssm",
+                "operation": "SessionEnded",
+                "params": {
+                    "SessionId": opened.session_id,
+                    "Target": req.target,
+                    "DocumentName": req.document or SHELL_DOCUMENT,
+                    "Parameters": {name: list(values) for name, values in req.parameters.items()},
+                    "Reason": req.reason or None,
+                    "StartedAt": opened.started_at.isoformat(),
+                    "EndedAt": exit.ended_at.isoformat(),
+                    "PluginStarted": exit.started,
+                    "ExitStatus": exit.returncode,
+                },
+                "role_arn": None,
+                "outcome": outcome,
+                "error_code": ""
+                if outcome == "ok"
+                else ("PluginNotStarted" if not exit.started else "ExitStatus"),
+                "message": message,
+                "plan_title": f"{_title(req).capitalize()} session {opened.session_id} on {req.target}",
+                "plan_key": f"ssm:{req.region}:{req.target}",
+            }
+        )
+        try:
+            await asyncio.to_thread(self.runner.audit.append, record)
+        except OSError as exc:
+            log.debug("audit log %s not written: %s", self.runner.audit.path, exc)

@@ -1,0 +1,331 @@
+"""The Sessions poller: every managed instance Session Manager can reach, and the sessions to them.
+
+One cycle per region, regions concurrently: DescribeInstanceInformation (every page, 50 a page) and
+DescribeSessions (Active, every page; History, the newest ``HISTORY_LIMIT``) at once, then EC2
+DescribeInstances for the EC2 instance ids, ``EC2_CHUNK`` ids a call, for their Name tags. Hybrid
+nodes (``mi-``) are named by their own Name field. A failed API becomes an ``ApiError`` and what it
+would have fed stays blank; only when DescribeInstanceInformation fails in every region is the whole
+poll's ``error`` set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.aws.clients import ClientFactory
+from tui.aws.errors import AwsProblem, classify
+from tui.aws.outcome import ApiError, errors_json, utcnow
+
+log = logging.getLogger(__name__)
+
+INFO_PAGE_SIZE = 50
+SESSIONS_PAGE_SIZE = 200
+HISTORY_LIMIT = 100
+EC2_CHUNK = 200
+MAX_PAGES = 1000
+
+DESCRIBE_INSTANCE_INFORMATION = "ssm:DescribeInstanceInformation"
+DESCRIBE_SESSIONS = "ssm:DescribeSessions"
+DESCRIBE_INSTANCES = "ec2:DescribeInstances"
+
+ONLINE = "Online"
+HYBRID_PREFIX = "mi-"
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, str) and value else None
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True)
+class ManagedTarget:
+    """One managed instance as DescribeInstanceInformation reports it, named by its EC2 Name tag
+    (EC2 instances) or its own Name (hybrid nodes); "" when no name is known."""
+
+    instance_id: str
+    name: str
+    resource_type: str  # "EC2Instance" | "ManagedInstance"
+    ping_status: str  # "Online" | "ConnectionLost" | "Inactive"
+    platform_type: str | None
+    platform_name: str | None
+    platform_version: str | None
+    agent_version: str | None
+    agent_outdated: bool | None
+    ip_address: str | None
+    computer_name: str | None
+    last_ping_at: datetime | None
+    region: str
+    iam_role: str | None = None
+    activation_id: str | None = None
+
+    @property
+    def hybrid(self) -> bool:
+        """A hybrid (on-premises or other cloud) node registered with an activation."""
+        return self.instance_id.startswith(HYBRID_PREFIX)
+
+    @property
+    def online(self) -> bool:
+        return self.ping_status == ONLINE
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "instance_id": self.instance_id,
+            "name": self.name,
+            "resource_type": self.resource_type,
+            "ping_status": self.ping_status,
+            "platform_type": self.platform_type,
+            "platform_name": self.platform_name,
+            "agent_version": self.agent_version,
+            "agent_outdated": self.agent_outdated,
+            "ip_address": self.ip_address,
+            "computer_name": self.computer_name,
+            "last_ping_at": _iso(self.last_ping_at),
+        }
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One Session Manager session; ``active`` for those DescribeSessions lists under State Active."""
+
+    session_id: str
+    target: str
+    owner: str
+    status: str
+    start_date: datetime | None
+    end_date: datetime | None
+    document_name: str | None
+    reason: str | None
+    region: str
+    active: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "target": self.target,
+            "owner": self.owner,
+            "status": self.status,
+            "start_date": _iso(self.start_date),
+            "document_name": self.document_name,
+        }
+
+
+@dataclass(frozen=True)
+class SessionsSnapshot:
+    fetched_at: datetime
+    instances: tuple[ManagedTarget, ...] = ()
+    active: tuple[SessionView, ...] = ()
+    history: tuple[SessionView, ...] = ()
+    errors: tuple[ApiError, ...] = ()
+    error: AwsProblem | None = None
+    calls: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fetched_at": self.fetched_at.isoformat(),
+            "instances": [i.to_json() for i in self.instances],
+            "sessions": [s.to_json() for s in (*self.active, *self.history)],
+            "errors": errors_json(self.errors, self.error),
+        }
+
+
+def target_from(info: Mapping[str, Any], region: str, ec2_name: str = "") -> ManagedTarget:
+    """A ``ManagedTarget`` from one InstanceInformation entry; ``ec2_name`` is the EC2 Name tag."""
+    instance_id = str(info.get("InstanceId") or "")
+    latest = info.get("IsLatestVersion")
+    hybrid = instance_id.startswith(HYBRID_PREFIX)
+    resource_type = _text(info.get("ResourceType")) or ("ManagedInstance" if hybrid else "EC2Instance")
+    name = (_text(info.get("Name")) or "") if hybrid else ec2_name
+    return ManagedTarget(
+        instance_id=instance_id,
+        name=name,
+        resource_type=resource_type,
+        ping_status=_text(info.get("PingStatus")) or "",
+        platform_type=_text(info.get("PlatformType")),
+        platform_name=_text(info.get("PlatformName")),
+        platform_version=_text(info.get("PlatformVersion")),
+        agent_version=_text(info.get("AgentVersion")),
+        agent_outdated=(not latest) if isinstance(latest, bool) else None,
+        ip_address=_text(info.get("IPAddress")),
+        computer_name=_text(info.get("ComputerName")),
+        last_ping_at=_instant(info.get("LastPingDateTime")),
+        region=region,
+        iam_role=_text(info.get("IamRole")),
+        activation_id=_text(info.get("ActivationId")),
+    )
+
+
+def session_from(raw: Mapping[str, Any], region: str, *, active: bool) -> SessionView:
+    """A ``SessionView`` from one DescribeSessions entry."""
+    return SessionView(
+        session_id=str(raw.get("SessionId") or ""),
+        target=str(raw.get("Target") or ""),
+        owner=str(raw.get("Owner") or ""),
+        status=str(raw.get("Status") or ""),
+        start_date=_instant(raw.get("StartDate")),
+        end_date=_instant(raw.get("EndDate")),
+        document_name=_text(raw.get("DocumentName")),
+        reason=_text(raw.get("Reason")),
+        region=region,
+        active=active,
+    )
+
+
+def sort_key(target: ManagedTarget) -> tuple[bool, bool, str, str]:
+    """Online first, then named before unnamed, by name, then by id."""
+    return (not target.online, not target.name, target.name.lower(), target.instance_id)
+
+
+def _newest_first(session: SessionView) -> tuple[float, str]:
+    start = session.start_date.timestamp() if session.start_date is not None else 0.0
+    return (-start, session.session_id)
+
+
+@dataclass
+class _RegionResult:
+    instances: list[ManagedTarget] = field(default_factory=list)
+    active: list[SessionView] = field(default_factory=list)
+    history: list[SessionView] = field(default_factory=list)
+    errors: list[ApiError] = field(default_factory=list)
+    listing_problem: AwsProblem | None = None
+
+
+class SessionsPoller:
+    """``poll()`` is one cycle over every region of the factory; it keeps no state between cycles."""
+
+    def __init__(self, factory: ClientFactory, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.factory = factory
+        self.clock = clock
+
+    async def poll(self) -> SessionsSnapshot:
+        now = self.clock()
+        regions = self.factory.regions
+        parts = await asyncio.gather(*(self._region(region) for region in regions))
+        instances: list[ManagedTarget] = []
+        active: list[SessionView] = []
+        history: list[SessionView] = []
+        errors: list[ApiError] = []
+        for part in parts:
+            instances.extend(part.instances)
+            active.extend(part.active)
+            history.extend(part.history)
+            errors.extend(part.errors)
+        listing = [p.listing_problem for p in parts if p.listing_problem is not None]
+        error = listing[0] if listing and len(listing) == len(parts) else None
+        return SessionsSnapshot(
+            fetched_at=now,
+            instances=tuple(sorted(instances, key=sort_key)),
+            active=tuple(sorted(active, key=_newest_first)),
+            history=tuple(sorted(history, key=_newest_first)),
+            errors=tuple(errors),
+            error=error,
+            calls=dict(self.factory.calls),
+        )
+
+    def _classify(self, exc: Exception) -> AwsProblem:
+        return classify(exc, profile=self.factory.target.profile)
+
+    def _api_error(self, region: str, api: str, exc: Exception) -> tuple[AwsProblem, ApiError]:
+        problem = self._classify(exc)
+        log.debug("%s in %s failed: %s", api, region, problem.code)
+        return problem, ApiError(region, api, problem.message, problem.hint)
+
+    async def _region(self, region: str) -> _RegionResult:
+        result = _RegionResult()
+        infos, active, history = await asyncio.gather(
+            self._instance_information(region, result),
+            self._sessions(region, "Active", None, result),
+            self._sessions(region, "History", HISTORY_LIMIT, result),
+        )
+        result.active = [session_from(s, region, active=True) for s in active]
+        result.history = sorted((session_from(s, region, active=False) for s in history), key=_newest_first)[
+            :HISTORY_LIMIT
+        ]
+        ec2_ids = [str(i["InstanceId"]) for i in infos if str(i["InstanceId"]).startswith("i-")]
+        names = await self._names(region, ec2_ids, result) if ec2_ids else {}
+        result.instances = [
+            target_from(info, region, names.get(str(info.get("InstanceId") or ""), "")) for info in infos
+        ]
+        return result
+
+    async def _instance_information(self, region: str, result: _RegionResult) -> list[dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        try:
+            ssm = await self.factory.client("ssm", region)
+            params: dict[str, Any] = {"MaxResults": INFO_PAGE_SIZE}
+            for _ in range(MAX_PAGES):
+                reply = await ssm.describe_instance_information(**params)
+                for info in reply.get("InstanceInformationList") or ():
+                    instance_id = info.get("InstanceId")
+                    if isinstance(instance_id, str) and instance_id:
+                        found[instance_id] = info
+                token = reply.get("NextToken")
+                if not token:
+                    break
+                params = {"MaxResults": INFO_PAGE_SIZE, "NextToken": token}
+        except Exception as exc:  # the region shows its error; other regions carry on
+            problem, error = self._api_error(region, DESCRIBE_INSTANCE_INFORMATION, exc)
+            result.errors.append(error)
+            result.listing_problem = problem
+            return []
+        return list(found.values())
+
+    async def _sessions(
+        self, region: str, state: str, limit: int | None, result: _RegionResult
+    ) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        try:
+            ssm = await self.factory.client("ssm", region)
+            params: dict[str, Any] = {"State": state, "MaxResults": SESSIONS_PAGE_SIZE}
+            for _ in range(MAX_PAGES):
+                reply = await ssm.describe_sessions(**params)
+                found.extend(reply.get("Sessions") or ())
+                token = reply.get("NextToken")
+                if not token or (limit is not None and len(found) >= limit):
+                    break
+                params = {"State": state, "MaxResults": SESSIONS_PAGE_SIZE, "NextToken": token}
+        except Exception as exc:  # the instances still show; the sessions list says why it is empty
+            _, error = self._api_error(region, f"{DESCRIBE_SESSIONS} ({state})", exc)
+            result.errors.append(error)
+            return []
+        return found
+
+    async def _names(self, region: str, instance_ids: list[str], result: _RegionResult) -> dict[str, str]:
+        """Name tags of EC2 instances, ``EC2_CHUNK`` ids a call (an id filter, so an id EC2 no longer
+        knows is skipped rather than failing the call)."""
+        names: dict[str, str] = {}
+        try:
+            ec2 = await self.factory.client("ec2", region)
+            for start in range(0, len(instance_ids), EC2_CHUNK):
+                chunk = instance_ids[start : start + EC2_CHUNK]
+                paginator = ec2.get_paginator("describe_instances")
+                async for page in paginator.paginate(Filters=[{"Name": "instance-id", "Values": chunk}]):
+                    for reservation in page.get("Reservations") or ():
+                        for instance in reservation.get("Instances") or ():
+                            for tag in instance.get("Tags") or ():
+                                if tag.get("Key") == "Name" and isinstance(tag.get("Value"), str):
+                                    names[str(instance.get("InstanceId"))] = tag["Value"]
+        except Exception as exc:  # the instances not named by then stay listed, unnamed
+            _, error = self._api_error(region, DESCRIBE_INSTANCES, exc)
+            result.errors.append(
+                ApiError(error.region, error.api, f"{error.message} (instance names unknown)", error.hint)
+            )
+        return names
+
+
+async def poll(factory: ClientFactory) -> SessionsSnapshot:
+    """One cycle with a fresh poller (``warroom snapshot instances``)."""
+    return await SessionsPoller(factory).poll()
