@@ -28,6 +28,7 @@ from tui.screens.jump import JumpScreen
 from tui.screens.kinesis import KinesisScreen
 from tui.screens.limits import LimitsScreen
 from tui.screens.overview import OverviewScreen
+from tui.screens.sessions import SessionsScreen
 from tui.settings import Settings
 from widgets.header import HeaderBar
 
@@ -65,6 +66,12 @@ def _panes() -> tuple[PaneSpec, ...]:
             "Findings",
             "4",
             lambda app: FindingsScreen(app.pane_context, interval=app.settings.intervals.findings),
+        ),
+        PaneSpec(
+            "sessions",
+            "Sessions",
+            "5",
+            lambda app: SessionsScreen(app.pane_context, interval=app.settings.intervals.sessions),
         ),
         PaneSpec("activity", "Activity", "9", lambda app: ActivityScreen(lambda: tuple(app.activity))),
     )

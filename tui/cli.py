@@ -90,6 +90,12 @@ def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = 
         metavar="ROLE",
         help="role assumed in a finding's account to fix it there (default warroom-remediation)",
     )
+    parser.add_argument(
+        "--tmux-windows",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="inside tmux, open each Session Manager session in a new tmux window",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,6 +160,7 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
     if not re.fullmatch(r"[\w+=,.@/-]{1,64}", role):
         raise SystemExit(f"warroom: --remediation-role {role!r} is not a valid IAM role name")
     values["remediation_role"] = role
+    values["session_tmux_windows"] = bool(getattr(args, "tmux_windows", False))
     values.update(overrides)
     return Settings(**values)
 
@@ -196,7 +203,15 @@ def run_demo(args: argparse.Namespace) -> int:
     runtime.tune_gc()
     sim = SimServer(seed=args.seed).start()
     try:
-        settings = _settings(args, target=_sim_target(sim.endpoint_url), demo=True)
+        from tui import paths
+        from tui.sim.standin_plugin import write_launcher
+
+        # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
+        # the session-manager-plugin found on PATH.
+        plugin = write_launcher(paths.state_dir() / "demo-plugin")
+        settings = _settings(
+            args, target=_sim_target(sim.endpoint_url), demo=True, session_plugin=str(plugin)
+        )
         _check_theme(settings)
         make_app(settings).run()
     finally:
@@ -254,7 +269,15 @@ def run_snapshot(args: argparse.Namespace) -> int:
         from tui.sim.server import SimServer
 
         sim = SimServer(seed=args.seed, live=False).start()
-        settings = _settings(args, target=_sim_target(sim.endpoint_url), demo=True)
+        from tui import paths
+        from tui.sim.standin_plugin import write_launcher
+
+        # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
+        # the session-manager-plugin found on PATH.
+        plugin = write_launcher(paths.state_dir() / "demo-plugin")
+        settings = _settings(
+            args, target=_sim_target(sim.endpoint_url), demo=True, session_plugin=str(plugin)
+        )
     else:
         settings = _settings(args)
     try:

@@ -17,6 +17,7 @@ class Intervals:
     limits: float = 30.0
     kinesis: float = 30.0
     findings: float = 60.0
+    sessions: float = 30.0
     max_backoff: float = 300.0
 
 
@@ -34,3 +35,7 @@ class Settings:
     findings_updated_by: str = ""
     # Findings of another account are fixed through this role in that account (sts:AssumeRole).
     remediation_role: str = "warroom-remediation"
+    # The session-manager-plugin to run (None: the one on PATH); only the demo sets its stand-in.
+    session_plugin: str | None = None
+    # Inside tmux, open each session in a new tmux window instead of suspending the console.
+    session_tmux_windows: bool = False
