@@ -45,6 +45,17 @@ async def wait_for_data(pilot: Pilot[Any], *, within: float = 20.0) -> None:
     raise AssertionError("the pane showed no data in time")
 
 
+async def settle(pilot: Pilot[Any], until: Any, *, within: float = 20.0) -> None:
+    """Until ``until()`` is true, letting the app run; fails the test after ``within`` seconds."""
+    waited = 0.0
+    while waited < within:
+        if until():
+            return
+        await pilot.pause(0.1)
+        waited += 0.1
+    raise AssertionError("the console did not get there in time")
+
+
 async def open_pane(pilot: Pilot[Any], key: str, pane: type[PaneScreen[Any]], *, within: float = 20.0) -> Any:
     """Press ``key`` and wait until ``pane`` is on screen and has shown a poll (or its failure)."""
     await pilot.press(key)

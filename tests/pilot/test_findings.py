@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.frozen import FROZEN
-from tests.helpers import frozen_clock, open_pane, sim_settings
+from tests.helpers import frozen_clock, open_pane, settle, sim_settings
 from tui import paths
 from tui.app import make_app
 from tui.aws.findings import asff_time
@@ -30,16 +30,6 @@ ACCOUNT = "123456789012"
 async def open_findings(pilot: Pilot[Any], *, within: float = 30.0) -> FindingsScreen:
     screen: FindingsScreen = await open_pane(pilot, "4", FindingsScreen, within=within)
     return screen
-
-
-async def settle(pilot: Pilot[Any], until: Any, *, within: float = 20.0) -> None:
-    waited = 0.0
-    while waited < within:
-        if until():
-            return
-        await pilot.pause(0.1)
-        waited += 0.1
-    raise AssertionError("the console did not get there in time")
 
 
 def plain(widget: Any) -> str:

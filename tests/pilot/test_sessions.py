@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.helpers import frozen_clock, open_pane, sim_settings
+from tests.helpers import frozen_clock, open_pane, settle, sim_settings
 from tui import paths
 from tui.app import make_app
 from tui.screens.confirm import ConfirmScreen
@@ -25,16 +25,6 @@ from widgets.vtable import VirtualTable
 async def open_sessions(pilot: Pilot[Any]) -> SessionsScreen:
     screen: SessionsScreen = await open_pane(pilot, "5", SessionsScreen)
     return screen
-
-
-async def settle(pilot: Pilot[Any], until: Any, *, within: float = 20.0) -> None:
-    waited = 0.0
-    while waited < within:
-        if until():
-            return
-        await pilot.pause(0.1)
-        waited += 0.1
-    raise AssertionError("the console did not get there in time")
 
 
 def recording_plugin(tmp_path: Path, version: str = "1.2.650.0") -> tuple[Path, Path]:

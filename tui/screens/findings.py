@@ -37,8 +37,7 @@ from tui.screens import findings_format as fmt
 from tui.screens.base import PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.findings_modals import FacetScreen, NoteScreen
-from tui.screens.listing import FilteredList, theme_rgb
-from widgets.safe import clean
+from tui.screens.listing import FilteredList, api_errors_text, theme_rgb
 from widgets.textline import TextLine
 from widgets.vtable import Column, VirtualTable
 
@@ -223,13 +222,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         scores = standard_scores(snapshot.findings, snapshot.standards)
         self._scores_text = fmt.scores_text(scores, problem, known=snapshot.standards is not None)
         self._fill()
-        errors = Text()
-        for n, err in enumerate(snapshot.errors):
-            if n:
-                errors.append("\n")
-            errors.append(f"⚠ {err.api}: {clean(err.message)}")
-            if err.hint:
-                errors.append(f" → {clean(err.hint)}")
+        errors = api_errors_text(snapshot.errors, regions=False)
         if snapshot.skipped:
             errors.append(
                 f"{chr(10) if errors else ''}⚠ {snapshot.skipped} finding(s) without Id or ProductArn"

@@ -20,7 +20,7 @@ from tui.context import ActivityEvent, PaneContext
 from tui.screens import kinesis_format as fmt
 from tui.screens.base import PaneScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.listing import FilteredList
+from tui.screens.listing import FilteredList, api_errors_text
 from widgets.gauge import Fragment
 from widgets.safe import clean
 from widgets.vtable import Column, TableRow, VirtualTable
@@ -259,14 +259,7 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
             if view.stream_name in self.pending and fmt.settled(view, self.pending[view.stream_name]):
                 del self.pending[view.stream_name]
         self._fill()
-        errors = Text()
-        for n, err in enumerate(snapshot.errors):
-            if n:
-                errors.append("\n")
-            errors.append(f"⚠ {err.api} ({err.region}): {clean(err.message)}")
-            if err.hint:
-                errors.append(f" → {clean(err.hint)}")
-        self.query_one("#kin-errors", Static).update(errors)
+        self.query_one("#kin-errors", Static).update(api_errors_text(snapshot.errors))
         from tui.screens.stream import StreamScreen
 
         for screen in self.app.screen_stack:

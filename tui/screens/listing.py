@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.color import Color
 from textual.widgets import Input
 
+from tui.aws.outcome import ApiError
 from tui.context import PaneContext
 from widgets.header import HeaderBar
+from widgets.safe import clean
 from widgets.vtable import Column, VirtualTable
 
 
@@ -89,6 +92,19 @@ def sync_detail_header(screen: Any, ctx: PaneContext, pane: str) -> None:
     header.demo = ctx.settings.demo
     header.read_only = ctx.settings.read_only
     header.pane = pane
+
+
+def api_errors_text(errors: Sequence[ApiError], *, regions: bool = True) -> Text:
+    """A poll's failed APIs, one line each: what failed, where, why, and what to do."""
+    text = Text()
+    for n, err in enumerate(errors):
+        if n:
+            text.append("\n")
+        where = f" ({err.region})" if regions and err.region else ""
+        text.append(f"⚠ {err.api}{where}: {clean(err.message)}")
+        if err.hint:
+            text.append(f" → {clean(err.hint)}")
+    return text
 
 
 def theme_rgb(app: App[Any], name: str) -> tuple[int, int, int]:

@@ -22,9 +22,8 @@ from tui.context import ActivityEvent, PaneContext
 from tui.presets import Presets
 from tui.screens.base import PaneScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.listing import FilteredList
+from tui.screens.listing import FilteredList, api_errors_text
 from tui.screens.session_form import FIELDS, TITLES, SessionForm
-from widgets.safe import clean
 from widgets.textline import TextLine
 from widgets.vtable import Column, TableRow, VirtualTable
 
@@ -211,14 +210,7 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
 
     def show(self, snapshot: SessionsSnapshot) -> None:
         self._fill()
-        errors = Text()
-        for n, err in enumerate(snapshot.errors):
-            if n:
-                errors.append("\n")
-            errors.append(f"⚠ {err.api} ({err.region}): {clean(err.message)}")
-            if err.hint:
-                errors.append(f" → {clean(err.hint)}")
-        self.query_one("#ses-errors", Static).update(errors)
+        self.query_one("#ses-errors", Static).update(api_errors_text(snapshot.errors))
 
     def show_problem(self, problem: AwsProblem) -> None:
         if self.snapshot is None:
