@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +41,17 @@ class PaneSpec:
     title: str
     key: str
     build: Callable[[WarroomApp], Screen[Any]]
+
+
+TERMINAL_CHECK_S = 2.0
+
+
+def controlling_terminal() -> str | None:
+    """The device of the terminal on stdin (``/dev/pts/3``), or None when stdin is not a terminal."""
+    try:
+        return os.ttyname(sys.__stdin__.fileno()) if sys.__stdin__ is not None else None
+    except (OSError, ValueError):
+        return None
 
 
 def _panes() -> tuple[PaneSpec, ...]:
@@ -126,6 +139,15 @@ class WarroomApp(App[None]):
     async def on_mount(self) -> None:
         await self.switch_mode(self.panes[0].name)
         self.load_identity()
+        terminal = controlling_terminal()
+        if terminal is not None and not self.is_headless:
+            self.set_interval(TERMINAL_CHECK_S, lambda: self._check_terminal(terminal), name="terminal-check")
+
+    def _check_terminal(self, terminal: str) -> None:
+        """Quit when the terminal is gone. A hangup may not reach the console (``make demo`` takes it
+        and waits), and a console left on a vanished terminal would spin on it forever."""
+        if not os.path.exists(terminal):
+            self.exit(return_code=1, message="warroom: the terminal went away")
 
     async def on_unmount(self) -> None:
         await self.factory.close()

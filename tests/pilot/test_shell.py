@@ -169,3 +169,27 @@ async def test_command_palette_switches_panes(sim_url: str) -> None:
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert isinstance(app.screen, ActivityScreen)
+
+
+async def test_the_console_quits_when_its_terminal_is_gone(sim_url: str, tmp_path: Any) -> None:
+    terminal = tmp_path / "pts-0"
+    terminal.write_text("")
+    app = sim_app(sim_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app._check_terminal(str(terminal))
+        await pilot.pause()
+        assert app.is_running
+        terminal.unlink()
+        app._check_terminal(str(terminal))
+        await pilot.pause()
+    assert app.return_code == 1
+
+
+def test_controlling_terminal_is_none_without_a_tty(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from tui.app import controlling_terminal
+
+    monkeypatch.setattr(sys, "__stdin__", io.StringIO(""))
+    assert controlling_terminal() is None
