@@ -44,6 +44,14 @@ I/O; stream name: producer demand; consumer or Lambda function name: its lag, wh
 rate-limited reader's processing rate is divided by it), and
 ``multipliers`` ((namespace, metric, resource id) -> factor, metric ``"*"`` for all of a
 resource's metrics in a namespace) scales the emitted value (percentages stay at most 100).
+
+Both hooks apply to every minute computed. ``effects`` (minute -> ``Effects``) gives them per
+minute instead, with a few more: an instance's network traffic alone, an instance whose EBS IOPS
+burst is spent (held to its baseline IOPS, EBSIOBalance% at 0), a Lambda function's share of
+failing invocations, and emitted values pulled toward a goal (``Effects.blends``). A rate-limited
+reader's backlog takes each minute's load factors from ``effects`` at that minute, so the same
+effects give the same values however a window is split; when the effects of minutes already
+computed change, ``forget`` drops the memoised backlogs from the first minute that changed.
 """
 
 from __future__ import annotations
@@ -52,9 +60,10 @@ import functools
 import hashlib
 import math
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from tui.sim.catalog import (
     LAMBDA_BATCH_SIZE,
@@ -72,6 +81,7 @@ from tui.sim.catalog import (
 Dimensions = tuple[tuple[str, str], ...]
 Multipliers = Mapping[tuple[str, str, str], float]
 LoadFactors = Mapping[str, float]
+Blends = Mapping[tuple[str, str, str], tuple[float, float]]
 
 _MASK64 = (1 << 64) - 1
 _TWO_64 = float(1 << 64)
@@ -132,6 +142,75 @@ class LiveState:
     standard_vcpus: float
     stream_shards: Mapping[str, int] = field(default_factory=dict)
     """Open shards per stream name, where known; a stream not named keeps its recorded count."""
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What faults do to one minute.
+
+    ``load_factors`` and ``multipliers`` work as the generator's hooks of the same names;
+    ``network`` scales an instance's network traffic only (instance id -> factor);
+    ``ebs_io_spent`` names instances whose EBS IOPS burst is spent: their volumes together get at
+    most the type's baseline IOPS and EBSIOBalance% reads 0; ``function_errors`` is the share of a
+    Lambda function's invocations that fail (function name -> share); ``blends`` pull an emitted
+    value toward a goal ((namespace, metric, resource id) -> (goal, weight in [0, 1]), applied
+    after the multipliers).
+    """
+
+    load_factors: LoadFactors = field(default_factory=dict)
+    multipliers: Multipliers = field(default_factory=dict)
+    network: Mapping[str, float] = field(default_factory=dict)
+    ebs_io_spent: frozenset[str] = frozenset()
+    function_errors: Mapping[str, float] = field(default_factory=dict)
+    blends: Blends = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.load_factors
+            or self.multipliers
+            or self.network
+            or self.ebs_io_spent
+            or self.function_errors
+            or self.blends
+        )
+
+
+NO_EFFECTS = Effects()
+EffectsAt = Callable[[int], Effects]
+
+
+def _product(a: Mapping[Any, float], b: Mapping[Any, float]) -> dict[Any, float]:
+    merged = dict(a)
+    for key, value in b.items():
+        merged[key] = merged.get(key, 1.0) * value
+    return merged
+
+
+def _effects_at(
+    multipliers: Multipliers | None, load_factors: LoadFactors | None, effects: EffectsAt | None
+) -> EffectsAt:
+    """Per-minute effects: those of ``effects`` with the fixed hooks multiplied in."""
+    fixed_m = dict(multipliers or {})
+    fixed_f = dict(load_factors or {})
+    if effects is None:
+        fixed = Effects(load_factors=fixed_f, multipliers=fixed_m) if fixed_m or fixed_f else NO_EFFECTS
+        return lambda _minute: fixed
+    if not fixed_m and not fixed_f:
+        return effects
+
+    def at(minute: int) -> Effects:
+        given = effects(minute)
+        return Effects(
+            load_factors=_product(fixed_f, given.load_factors),
+            multipliers=_product(fixed_m, given.multipliers),
+            network=given.network,
+            ebs_io_spent=given.ebs_io_spent,
+            function_errors=given.function_errors,
+            blends=given.blends,
+        )
+
+    return at
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,6 +407,12 @@ class MetricGenerator:
             self._keys[lookup] = key
         return key
 
+    def forget(self, stream_name: str, start: int) -> None:
+        """Drop the memoised backlogs of a stream's readers from minute ``start`` on (the effects
+        of those minutes changed); they are recomputed when next asked for."""
+        with self._lock:
+            self._forget(stream_name, start)
+
     def sample(
         self,
         minute: int,
@@ -335,21 +420,29 @@ class MetricGenerator:
         multipliers: Multipliers | None = None,
         load_factors: LoadFactors | None = None,
         state: LiveState | None = None,
+        effects: EffectsAt | None = None,
     ) -> list[tuple[SeriesKey, float]]:
         """Every series' value for one minute."""
+        return self._sample(minute, _effects_at(multipliers, load_factors, effects), state)
+
+    def _sample(self, minute: int, at: EffectsAt, state: LiveState | None) -> list[tuple[SeriesKey, float]]:
         out: list[tuple[SeriesKey, float]] = []
-        factors = load_factors or {}
+        effect = at(minute)
         live = state or self._catalog_state
         if live.stream_shards:
             self.observe_shards(minute, live.stream_shards)
         for instance in self.fleet.instances:
             if instance.instance_id in live.running_instances:
-                self._instance(out, instance, minute, factors, live)
+                self._instance(out, instance, minute, effect, live)
         for stream in self.fleet.streams:
-            self._stream(out, stream, minute, factors)
+            self._stream(out, stream, minute, effect, at)
         self._usage(out, live)
-        if multipliers:
+        if effect.multipliers:
+            multipliers = effect.multipliers
             out = [(key, _scaled(key, value, multipliers)) for key, value in out]
+        if effect.blends:
+            blends = effect.blends
+            out = [(key, _blended(key, value, blends)) for key, value in out]
         return out
 
     def window(
@@ -360,12 +453,14 @@ class MetricGenerator:
         multipliers: Multipliers | None = None,
         load_factors: LoadFactors | None = None,
         state: LiveState | None = None,
+        effects: EffectsAt | None = None,
     ) -> dict[SeriesKey, list[tuple[datetime, float]]]:
         """Every series' points for the minutes first..last inclusive, grouped by series."""
         series: dict[SeriesKey, list[tuple[datetime, float]]] = {}
+        at = _effects_at(multipliers, load_factors, effects)
         for minute in range(first_minute, last_minute + 1):
             stamp = minute_start(minute)
-            values = self.sample(minute, multipliers=multipliers, load_factors=load_factors, state=state)
+            values = self._sample(minute, at, state)
             for key, value in values:
                 points = series.get(key)
                 if points is None:
@@ -381,7 +476,7 @@ class MetricGenerator:
         out: list[tuple[SeriesKey, float]],
         instance: InstanceModel,
         minute: int,
-        factors: LoadFactors,
+        effect: Effects,
         live: LiveState,
     ) -> None:
         seed = self.fleet.seed
@@ -389,7 +484,11 @@ class MetricGenerator:
         facts = spec.facts
         iid = instance.instance_id
         name = spec.name
+        factors = effect.load_factors
         f_inst = factors.get(iid, 1.0)
+        f_net = f_inst * effect.network.get(iid, 1.0)
+        io_spent = iid in effect.ebs_io_spent
+        max_iops = facts.ebs_baseline_iops if io_spent else facts.ebs_max_iops
         dims: Dimensions = (("InstanceId", iid),)
         ec2 = "AWS/EC2"
 
@@ -408,8 +507,8 @@ class MetricGenerator:
             emit("CPUCreditBalance", _clamp(balance, 0.0, facts.max_credit_balance), "Count")
 
         # Network.
-        in_bps = level(spec.net_in_mbps, seed, f"{name}:net-in", minute, f_inst) * 1e6 / 8.0
-        out_bps = level(spec.net_out_mbps, seed, f"{name}:net-out", minute, f_inst) * 1e6 / 8.0
+        in_bps = level(spec.net_in_mbps, seed, f"{name}:net-in", minute, f_net) * 1e6 / 8.0
+        out_bps = level(spec.net_out_mbps, seed, f"{name}:net-out", minute, f_net) * 1e6 / 8.0
         in_packet, out_packet = spec.packet_bytes, spec.packet_bytes * 1.2
         emit("NetworkIn", in_bps * 60.0, "Bytes")
         emit("NetworkOut", out_bps * 60.0, "Bytes")
@@ -440,8 +539,8 @@ class MetricGenerator:
             total_iops += iops * scale
             total_mbps += mibps * scale * _MIB / 1e6
         instance_scale = 1.0
-        if total_iops > facts.ebs_max_iops:
-            instance_scale = facts.ebs_max_iops / total_iops
+        if total_iops > max_iops:
+            instance_scale = max_iops / total_iops
         if total_mbps > facts.ebs_max_mbps:
             instance_scale = min(instance_scale, facts.ebs_max_mbps / total_mbps)
 
@@ -482,11 +581,8 @@ class MetricGenerator:
             _balance(delivered_mbps, facts.ebs_baseline_mbps, facts.ebs_max_mbps, minute),
             "Percent",
         )
-        emit(
-            "EBSIOBalance%",
-            _balance(delivered_iops, facts.ebs_baseline_iops, facts.ebs_max_iops, minute),
-            "Percent",
-        )
+        io_balance = _balance(delivered_iops, facts.ebs_baseline_iops, facts.ebs_max_iops, minute)
+        emit("EBSIOBalance%", 0.0 if io_spent else io_balance, "Percent")
 
         if spec.windows:
             return
@@ -660,13 +756,19 @@ class MetricGenerator:
         consumer: ConsumerSpec,
         minute: int,
         load_factors: LoadFactors | None = None,
+        *,
+        effects: EffectsAt | None = None,
     ) -> ReaderMinute:
-        """A rate-limited reader's minute, computed in order from its anchor (and memoised)."""
+        """A rate-limited reader's minute, computed in order from its anchor (and memoised); each
+        step takes the load factors of its own minute."""
         if consumer.per_shard_rps is None:
             raise ValueError(f"{consumer.name} reads as fast as records arrive: it has no backlog")
-        factors = load_factors or {}
-        stream_factor = factors.get(stream.name, 1.0)
-        slowdown = factors.get(consumer.name, 1.0)
+        return self._reader_minute(stream, consumer, minute, _effects_at(None, load_factors, effects))
+
+    def _reader_minute(
+        self, stream: StreamSpec, consumer: ConsumerSpec, minute: int, effects_of: EffectsAt
+    ) -> ReaderMinute:
+        per_shard_rps = consumer.per_shard_rps or 0.0
         seed = self.fleet.seed
         pace_key = f"{stream.name}/{consumer.name}:pace"
         retention_s = stream.retention_hours * 3600.0
@@ -675,23 +777,34 @@ class MetricGenerator:
             steps = self._backlogs.setdefault((stream.name, consumer.name, anchor), [])
             while len(steps) <= minute - anchor:
                 at = anchor + len(steps)
+                factors = effects_of(at).load_factors
+                stream_factor = factors.get(stream.name, 1.0)
+                slowdown = factors.get(consumer.name, 1.0)
                 before = steps[-1].backlog if steps else self._initial_backlog(stream, consumer)
                 shards = self.shards_at(stream.name, at)
                 incoming = float(self._writes(stream, at, stream_factor, shards).incoming)
-                rate = shards * consumer.per_shard_rps / slowdown if slowdown > 0.0 else 0.0
+                rate = shards * per_shard_rps / slowdown if slowdown > 0.0 else 0.0
                 capacity = rate * 60.0 * jitter(seed, pace_key, at, 0.01)
                 processed = min(before + incoming, capacity)
                 # The age counts the backlog in seconds of the stream's usual arrivals (its daily curve
-                # without the minute's jitter), so a draining backlog reads as a falling age.
+                # without the minute's jitter, at most what the shards accept), so a draining backlog
+                # reads as a falling age.
                 curve = stream.records_per_s
                 arrival = (curve.night + (curve.peak - curve.night) * daily(at)) * stream_factor
+                accepted = shards * min(SHARD_WRITE_RECORDS, SHARD_WRITE_BYTES / stream.record_bytes)
+                arrival = min(arrival, accepted)
                 # Records older than the retention expire unread.
                 backlog = min(before + incoming - processed, (arrival or rate) * retention_s)
                 steps.append(ReaderMinute(processed, backlog, capacity, shards, rate, arrival))
             return steps[minute - anchor]
 
     def _stream(
-        self, out: list[tuple[SeriesKey, float]], stream: StreamSpec, minute: int, factors: LoadFactors
+        self,
+        out: list[tuple[SeriesKey, float]],
+        stream: StreamSpec,
+        minute: int,
+        effect: Effects,
+        at: EffectsAt,
     ) -> None:
         seed = self.fleet.seed
         name = stream.name
@@ -700,6 +813,7 @@ class MetricGenerator:
         def emit(metric: str, value: float, unit: str) -> None:
             out.append((self._key("AWS/Kinesis", metric, dims, unit, name), value))
 
+        factors = effect.load_factors
         shards = self.shards_at(name, minute)
         writes = self._writes(stream, minute, factors.get(name, 1.0), shards)
         incoming = writes.incoming
@@ -723,7 +837,7 @@ class MetricGenerator:
             )
             reader: ReaderMinute | None = None
             if consumer.per_shard_rps is not None:
-                reader = self.reader_minute(stream, consumer, minute, factors)
+                reader = self._reader_minute(stream, consumer, minute, at)
                 read[consumer.name] = reader.processed
                 lag = float(round(reader.age_seconds * 1000.0 + base))
             else:
@@ -742,7 +856,8 @@ class MetricGenerator:
             else:
                 ages.append(lag)
             if consumer.lambda_function:
-                self._function(out, stream, consumer, minute, lag, reader)
+                failing = effect.function_errors.get(consumer.name, 0.0)
+                self._function(out, stream, consumer, minute, lag, reader, failing)
 
         outgoing = sum(read.values())
         emit("OutgoingRecords", round(outgoing), "Count")
@@ -767,8 +882,10 @@ class MetricGenerator:
         minute: int,
         lag: float,
         reader: ReaderMinute | None,
+        failing: float = 0.0,
     ) -> None:
-        """AWS/Lambda metrics of a function reading the stream through an event source mapping."""
+        """AWS/Lambda metrics of a function reading the stream through an event source mapping;
+        ``failing`` is the share of its invocations that fail besides the usual few."""
         fn = consumer.name
         dims: Dimensions = (("FunctionName", fn),)
 
@@ -783,6 +900,8 @@ class MetricGenerator:
         emit("Invocations", invocations, "Count")
         roll = unit_noise(seed, f"{stream.name}/{fn}:errors", minute)
         errors = min(invocations, int((roll - 0.9) * 30.0) if roll > 0.9 else 0)
+        if failing > 0.0:
+            errors = max(errors, min(invocations, round(invocations * min(failing, 1.0))))
         emit("Errors", errors, "Count")
         if invocations:
             batch = reader.processed / invocations
@@ -828,6 +947,16 @@ def _scaled(key: SeriesKey, value: float, multipliers: Multipliers) -> float:
         return value
     scaled = max(0.0, value * factor)
     return min(scaled, 100.0) if key.unit == "Percent" else scaled
+
+
+def _blended(key: SeriesKey, value: float, blends: Blends) -> float:
+    blend = blends.get((key.namespace, key.metric, key.resource))
+    if blend is None:
+        return value
+    goal, weight = blend
+    weight = _clamp(weight, 0.0, 1.0)
+    moved = max(0.0, value + (goal - value) * weight)
+    return min(moved, 100.0) if key.unit == "Percent" else moved
 
 
 def running_state(

@@ -5,7 +5,11 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.sim.faults import FaultEngine
+    from tui.sim.scenario import Scenario, ScenarioRunner
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -67,6 +71,12 @@ class SimServer:
     ``extra_findings`` synthetic findings (``tui.sim.findings_bulk``) are imported after the
     seeded ones, through BatchImportFindings in batches of 100: 10,000 add about 2.5 s to start()
     (50,000 about 21 s: each import costs more as the store grows).
+
+    With a workload, ``faults`` is the fault engine (``tui.sim.faults``) and the control API
+    (``tui.sim.control``) answers on the same endpoint. ``scenario`` is played from T+0 = the end
+    of start(), at ``speed`` scenario seconds per wall second (None: the scenario's own speed,
+    else 1); start() raises ``tui.sim.scenario.ScenarioError`` when a scenario names a target the
+    workload does not have.
     """
 
     host: str = "127.0.0.1"
@@ -75,8 +85,13 @@ class SimServer:
     empty: bool = False
     live: bool = True
     extra_findings: int = 0
+    scenario: Scenario | None = None
+    speed: float | None = None
     _server: Any = field(default=None, init=False, repr=False)
     _workload: Any = field(default=None, init=False, repr=False)
+    _faults: FaultEngine | None = field(default=None, init=False, repr=False)
+    _runner: ScenarioRunner | None = field(default=None, init=False, repr=False)
+    _control: Any = field(default=None, init=False, repr=False)
 
     @property
     def endpoint_url(self) -> str:
@@ -85,32 +100,87 @@ class SimServer:
         host, port = self._server.get_host_and_port()
         return f"http://{host}:{port}"
 
+    @property
+    def effective_speed(self) -> float:
+        """Scenario seconds per wall second: ``speed``, else the scenario's, else 1."""
+        if self.speed is not None:
+            return float(self.speed)
+        return self.scenario.speed if self.scenario is not None else 1.0
+
     def start(self) -> SimServer:
+        speed = self.effective_speed
+        if not speed > 0:
+            raise ValueError(f"speed must be above 0, not {speed!r}")
+        if self.scenario is not None and self.empty:
+            raise ValueError("a scenario needs the workload: it cannot run on an empty simulator")
         _prepare_moto_env()
         silence_library_logs()
         from moto.server import ThreadedMotoServer
 
-        from tui.sim import extensions
+        from tui.sim import control, extensions
 
         extensions.install()
+        control.install()
         _keep_connections_alive()
         _check_port_free(self.host, self.port)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
-        if not self.empty:
-            from tui.sim.workload import Workload
-
-            self._workload = Workload(self.endpoint_url, seed=self.seed, extra_findings=self.extra_findings)
-            self._workload.seed_all()
-            if self.live:
-                self._workload.start_metrics()
+        try:
+            if not self.empty:
+                self._start_workload(speed)
+        except BaseException:
+            self.stop()
+            raise
+        self._control = _Control(self)
+        control.register(self._server.get_host_and_port()[1], self._control)
         return self
+
+    def _start_workload(self, speed: float) -> None:
+        from tui.sim.faults import FaultEngine
+        from tui.sim.workload import Workload
+
+        self._workload = Workload(self.endpoint_url, seed=self.seed, extra_findings=self.extra_findings)
+        self._workload.seed_all()
+        if getattr(self._workload, "inventory", None) is not None:
+            self._faults = FaultEngine(self._workload, speed=speed).install()
+        if self.scenario is not None:
+            if self._faults is None:
+                raise ValueError("a scenario needs a seeded workload with an inventory")
+            from tui.sim.scenario import ScenarioRunner, check_targets
+
+            check_targets(self.scenario, self._faults)
+            self._runner = ScenarioRunner(self.scenario, self._faults, speed=speed)
+        if self.live:
+            self._workload.start_metrics()
+        if self._faults is not None and (self.live or self._runner is not None):
+            self._faults.start_monitor()
+        if self._runner is not None:
+            self._runner.start()
 
     @property
     def workload(self) -> Any:
         return self._workload
 
+    @property
+    def faults(self) -> FaultEngine | None:
+        """The fault engine (None without a workload)."""
+        return self._faults
+
+    @property
+    def scenario_runner(self) -> ScenarioRunner | None:
+        """What plays the scenario (None without one)."""
+        return self._runner
+
     def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.stop()
+        if self._faults is not None:
+            self._faults.close()
+        if self._control is not None and self._server is not None:
+            from tui.sim import control
+
+            control.unregister(self._server.get_host_and_port()[1], self._control)
+            self._control = None
         if self._workload is not None:
             self._workload.stop()
         if self._server is not None:
@@ -122,3 +192,58 @@ class SimServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _Control:
+    """The control API of one SimServer (``tui.sim.control``)."""
+
+    def __init__(self, server: SimServer) -> None:
+        self.server = server
+
+    def _engine(self) -> FaultEngine:
+        engine = self.server.faults
+        if engine is None:
+            raise ValueError(
+                "this simulator runs without a workload (--empty): it has nothing to inject into"
+            )
+        return engine
+
+    def status(self) -> dict[str, Any]:
+        from tui.gameday.catalogue import CATALOGUE
+
+        engine = self.server.faults
+        runner = self.server.scenario_runner
+        if engine is not None:
+            engine.refresh()
+            catalogue = engine.catalogue()
+            faults = [r.to_json() for r in engine.faults()]
+            log = engine.log_entries(200)
+        else:
+            catalogue = [
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "target_kind": s.target_kind,
+                    "default_target": "",
+                    "targets": [],
+                }
+                for s in CATALOGUE
+            ]
+            faults, log = [], []
+        return {
+            "simulator": "warroom",
+            "seed": None if self.server.empty else self.server.seed,
+            "speed": self.server.effective_speed,
+            "scenario": runner.status() if runner is not None else None,
+            "catalogue": catalogue,
+            "faults": faults,
+            "schedule": runner.schedule() if runner is not None else [],
+            "log": log,
+        }
+
+    def inject(self, fault: str, target: str | None, duration_s: float | None) -> dict[str, Any]:
+        record = self._engine().start(fault, target, origin="facilitator", duration_s=duration_s)
+        return record.to_json()
+
+    def clear(self, fault: str, target: str | None) -> list[dict[str, Any]]:
+        return [r.to_json() for r in self._engine().clear(fault, target, origin="facilitator")]

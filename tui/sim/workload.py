@@ -7,6 +7,8 @@ resources through an assumed role (moto puts them in the role's account), import
 findings about what it created (and, with ``extra_findings``, that many synthetic ones from
 ``tui.sim.findings_bulk``), and backfills three hours of one-minute metrics. ``start_metrics()``
 keeps the metrics current from a daemon thread; ``tick(now)`` is the same step, callable directly.
+Every minute written takes the effects ``effects_provider`` gives for that minute (the faults of
+``tui.sim.faults``), and a minute written again replaces what was stored for it.
 
 The simulator runs in this process: managed nodes and metrics go straight into the extensions'
 stores (``tui.sim.extensions.ssm`` and ``tui.sim.extensions.cloudwatch``), and each tick reads the
@@ -22,7 +24,7 @@ import random
 import threading
 import uuid
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -45,12 +47,15 @@ from tui.sim.findings import (
     build_findings,
 )
 from tui.sim.metricgen import (
+    EffectsAt,
     FleetModel,
     InstanceModel,
     LiveState,
     MetricGenerator,
+    SeriesKey,
     VolumeModel,
     minute_of,
+    minute_start,
     running_state,
 )
 from tui.sim.server import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
@@ -174,6 +179,9 @@ class Workload:
         """Output scaling per (namespace, metric, resource id); metric "*" scales all of a resource's."""
         self.load_factors: dict[str, float] = {}
         """Demand scaling per resource id (instance, volume, stream, consumer or function name)."""
+        self.effects_provider: EffectsAt | None = None
+        """Per-minute effects (``tui.sim.faults.FaultEngine.effects_at``): every minute written takes
+        the effects of that minute, besides ``multipliers`` and ``load_factors``."""
         self._rng = random.Random(seed)
         self._inventory: Inventory | None = None
         self._fleet: FleetModel | None = None
@@ -309,7 +317,8 @@ class Workload:
             return last_complete - first + 1
 
     def _write(self, first: int, last: int) -> None:
-        """Generate and store the datapoints of minutes ``first``..``last`` (hold the tick lock)."""
+        """Generate and store the datapoints of minutes ``first``..``last`` (hold the tick lock),
+        replacing what was stored for those minutes before (a rewrite leaves one point a minute)."""
         generator = self.generator
         state = generator.catalog_state
         if self.track_ec2:
@@ -323,9 +332,11 @@ class Workload:
             multipliers=dict(self.multipliers),
             load_factors=dict(self.load_factors),
             state=state,
+            effects=self.effects_provider,
         )
         from tui.sim.extensions.cloudwatch import put_series
 
+        drop_points(self.account_id, self.region, series, minute_start(first), minute_start(last + 1))
         for key, points in series.items():
             put_series(
                 self.account_id,
@@ -399,6 +410,36 @@ def vcpus_of(instance_type: str) -> float:
 
     info = INSTANCE_TYPES.get(instance_type) or {}
     return float(info.get("VCpuInfo", {}).get("DefaultVCpus", 0))
+
+
+def drop_points(
+    account_id: str, region: str, keys: Iterable[SeriesKey], start: datetime, end: datetime
+) -> int:
+    """Remove the stored datapoints of the series ``keys`` timestamped in [start, end) from the
+    simulator's CloudWatch index (``tui.sim.extensions.cloudwatch``); return how many went."""
+    from bisect import bisect_left
+
+    from tui.sim.extensions.cloudwatch import backend_for, index_of
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    start_us = (start - epoch) // timedelta(microseconds=1)
+    end_us = (end - epoch) // timedelta(microseconds=1)
+    index = index_of(backend_for(account_id, region))
+    removed = 0
+    with index.lock:
+        for key in keys:
+            series = index.series.get((key.namespace, key.metric, frozenset(key.dimensions)))
+            part = None if series is None else series.parts.get(key.unit)
+            if part is None or not part.ts:
+                continue
+            low = bisect_left(part.ts, start_us)
+            high = bisect_left(part.ts, end_us, low)
+            if high > low:
+                del part.ts[low:high]
+                del part.vals[low:high]
+                del part.seqs[low:high]
+                removed += high - low
+    return removed
 
 
 def detach_stream_invocations(account_id: str, region: str, stream_name: str, function_arn: str) -> int:

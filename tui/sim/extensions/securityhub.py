@@ -1133,6 +1133,22 @@ def _query(backend: Any, filters: Any, sort_criteria: Any, digest: str) -> list[
     return chosen
 
 
+def delete_findings(account_id: str, region: str, identifiers: Iterable[tuple[str, str]]) -> int:
+    """Remove findings, by (Id, ProductArn), from the hub of an account and region (Security Hub
+    itself deletes archived findings after 90 days); return how many went."""
+    from moto.securityhub.models import securityhub_backends
+
+    wanted = set(identifiers)
+    backend = securityhub_backends[account_id][region]
+    with _state_lock:
+        kept = [f for f in backend.findings if identity(f.data) not in wanted]
+        removed = len(backend.findings) - len(kept)
+        if removed:
+            backend.findings[:] = kept
+            _changed(backend)
+    return removed
+
+
 def _backend_get_findings(
     self: Any,
     filters: Any = None,

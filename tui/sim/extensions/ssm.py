@@ -220,6 +220,13 @@ def set_ping_status(account_id: str, region: str, instance_id: str, status: str)
     logger.debug("managed node %s is now %s", instance_id, status)
 
 
+def ping_status(account_id: str, region: str, instance_id: str) -> str | None:
+    """A registered node's PingStatus, or None when no node has that id."""
+    with _lock:
+        node = _nodes.get((account_id, region), {}).get(instance_id)
+        return None if node is None else node.ping_status
+
+
 def clear_nodes(account_id: str, region: str) -> None:
     """Forget every managed node in an account and region, and every session to them."""
     with _lock:

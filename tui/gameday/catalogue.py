@@ -1,0 +1,175 @@
+"""The fault catalogue: what each fault does to the fictional workload, how the console detects it
+and how it ends.
+
+The simulator (``tui.sim.faults``) implements the faults; the console's detectors
+(``tui.gameday.detect``) emit journal events named by ``Detection.metric``; the report matches the
+two to compute times to detect and to mitigate. Fault ids are also the value of the FIS template
+tag ``warroom:fault``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FAULT_TAG = "warroom:fault"
+"""FIS template and experiment tag naming the catalogue fault an experiment starts."""
+TARGET_TAG = "warroom:target"
+"""FIS experiment tag: the resource id the fault acts on."""
+ORIGIN_TAG = "warroom:origin"
+"""FIS experiment tag: who started the fault: scenario, facilitator or fis."""
+SCENARIO_TAG = "warroom:scenario"
+"""FIS experiment tag: the scenario's name, when a scenario started the fault."""
+SPEED_TAG = "warroom:speed"
+"""FIS experiment tag: the scenario's speed (scenario seconds per wall second)."""
+SCENARIO_START_TAG = "warroom:scenario-start"
+"""FIS experiment tag: the wall time (ISO 8601, UTC) at which the scenario's clock read 0."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Where and how the console sees a fault: a journal ``detected`` event from ``pane`` whose
+    ``metric`` is this one, on the fault's target (or a resource of the target's instance)."""
+
+    pane: str
+    metric: str
+    threshold: str
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    id: str
+    title: str
+    target_kind: str
+    """instance, volume, stream, consumer, function, security-group, bucket or managed-node."""
+    effect: str
+    detection: Detection
+    ends: str
+    """How the fault ends, besides ``warroom sim clear`` and stopping its FIS experiment."""
+
+
+# Journal metrics the detectors emit (``JournalEvent.metric``).
+M_INSTANCE_EBS = "instance.ebs"
+M_INSTANCE_NETWORK = "instance.network"
+M_INSTANCE_MEMORY = "instance.memory"
+M_VOLUME = "volume.limit"
+M_STREAM_AGE = "stream.iterator_age"
+M_STREAM_USAGE = "stream.usage"
+M_STREAM_THROTTLE = "stream.write_throttled"
+M_LAMBDA_ERRORS = "lambda.errors"
+M_FINDING_NEW = "finding.new"
+M_NODE_PING = "node.ping"
+
+CATALOGUE: tuple[FaultSpec, ...] = (
+    FaultSpec(
+        "ebs-instance-cap",
+        "EBS throughput capped by the instance",
+        "instance",
+        "the instance's volumes demand more than its EBS maximum: the instance's EBS throughput sits "
+        "at its ceiling while each volume stays below its own limit",
+        Detection(
+            "limits",
+            M_INSTANCE_EBS,
+            "instance EBS throughput at or above the critical share (95%) of its maximum, binding: instance",
+        ),
+        "demand falls back when the fault ends",
+    ),
+    FaultSpec(
+        "io2-instance-cap",
+        "io2 IOPS held far below provisioned by the instance",
+        "volume",
+        "an io2 volume's demand rises towards its provisioned IOPS, but the instance's EBS IOPS "
+        "maximum holds it to a fraction of them",
+        Detection(
+            "limits",
+            M_VOLUME,
+            "volume IOPS capped by the instance (capped_by instance) at or "
+            "above the warning share (80%) of its ceiling",
+        ),
+        "demand falls back when the fault ends",
+    ),
+    FaultSpec(
+        "network-baseline",
+        "Network near the instance's baseline",
+        "instance",
+        "network traffic rises to the instance's baseline bandwidth; ENA allowance counters start "
+        "to count shaped packets",
+        Detection(
+            "limits",
+            M_INSTANCE_NETWORK,
+            "network throughput at or above the warning share (80%) of the baseline",
+        ),
+        "traffic falls back when the fault ends",
+    ),
+    FaultSpec(
+        "kinesis-consumer-lag",
+        "Kinesis consumer lag growing toward 50% of retention",
+        "stream",
+        "the stream's rate-limited reader stalls: its iterator age grows toward half the stream's "
+        "retention period",
+        Detection("kinesis", M_STREAM_AGE, "iterator age at or above 50% of the retention period"),
+        "the reader catches up when the fault ends (faster with more shards)",
+    ),
+    FaultSpec(
+        "kinesis-write-throttle",
+        "Kinesis write throttling",
+        "stream",
+        "producers write about three times the stream's write capacity: records are throttled",
+        Detection(
+            "kinesis", M_STREAM_THROTTLE, "throttled writes at or above 1% of incoming records in a minute"
+        ),
+        "resharding to enough shards absorbs the demand; the demand falls back when the fault ends",
+    ),
+    FaultSpec(
+        "sg-open-ssh",
+        "A security group opened to the world on port 22",
+        "security-group",
+        "an ingress rule tcp 22 from 0.0.0.0/0 is added to the group and Security Hub reports a "
+        "new CRITICAL finding on it",
+        Detection("findings", M_FINDING_NEW, "a new ACTIVE CRITICAL finding on the group"),
+        "revoking the rule (the sg-high-risk-ports playbook) mitigates it",
+    ),
+    FaultSpec(
+        "s3-public-bucket",
+        "An S3 bucket made public",
+        "bucket",
+        "the bucket's Block Public Access is turned off and a public-read policy attached; "
+        "Security Hub reports a new CRITICAL finding on it",
+        Detection("findings", M_FINDING_NEW, "a new ACTIVE CRITICAL or HIGH finding on the bucket"),
+        "turning Block Public Access back on (the s3-bucket-block-public playbook) mitigates it",
+    ),
+    FaultSpec(
+        "ssm-connection-lost",
+        "An SSM agent loses its connection",
+        "managed-node",
+        "the managed node's PingStatus turns ConnectionLost and its last ping stops moving",
+        Detection("sessions", M_NODE_PING, "PingStatus other than Online"),
+        "the agent reconnects when the fault ends",
+    ),
+    FaultSpec(
+        "memory-pressure",
+        "Memory pressure on an instance",
+        "instance",
+        "the CloudWatch agent's mem_used_percent climbs above 95%",
+        Detection("limits", M_INSTANCE_MEMORY, "mem_used_percent at or above 90%"),
+        "memory falls back when the fault ends",
+    ),
+    FaultSpec(
+        "lambda-errors",
+        "A business API's Lambda functions failing",
+        "function",
+        "the function's invocations fail (Errors about a third of Invocations) and its Duration triples",
+        Detection("kinesis", M_LAMBDA_ERRORS, "Lambda Errors at or above 5% of invocations in a minute"),
+        "the function recovers when the fault ends",
+    ),
+)
+
+BY_ID: dict[str, FaultSpec] = {spec.id: spec for spec in CATALOGUE}
+
+
+def fault(fault_id: str) -> FaultSpec:
+    """The catalogue entry for ``fault_id``; KeyError names the known ones."""
+    try:
+        return BY_ID[fault_id]
+    except KeyError:
+        known = ", ".join(BY_ID)
+        raise KeyError(f"no fault {fault_id!r}; the catalogue has: {known}") from None
