@@ -1,0 +1,368 @@
+"""The lessons-learned report: times to detect and to mitigate from a known recording (in scenario
+time at speed 10), the fault nobody detected, a service in breach, notes and actions, charts, and
+hostile text escaped in Markdown and HTML."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+
+from tests.gameday.test_codec import poll_all
+from tui.aws.kinesis import KinesisSnapshot
+from tui.aws.limits import InstanceView, LimitsSnapshot
+from tui.aws.limits_math import InstanceLimits
+from tui.gameday import events as ev
+from tui.gameday.charts import BLOCKS, sparkline, svg_line_chart
+from tui.gameday.events import JournalEvent
+from tui.gameday.record import Recorder, read_recording
+from tui.gameday.report import CHART_PANES, analyse, duration_text, offset_text, render_html, render_markdown
+
+T = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+ORIGIN = T - timedelta(seconds=60)
+TARGET = "i-0abc123def4567890"
+BUCKET = "warroom-public-assets"
+HOSTILE = "<script>alert(1)</script> & EBS | pinned"
+
+
+def at(seconds: float) -> datetime:
+    return T + timedelta(seconds=seconds)
+
+
+def scenario(extra: dict[str, str] | None = None) -> MappingProxyType[str, str]:
+    detail = {
+        "speed": "10",
+        "scenario_start": ORIGIN.isoformat(),
+        "scenario": "checkout-peak",
+        "origin": "scenario",
+    }
+    detail.update(extra or {})
+    return MappingProxyType(detail)
+
+
+def journal() -> list[JournalEvent]:
+    def e(seconds: float, kind: str, text: str, **kwargs: Any) -> JournalEvent:
+        return JournalEvent(
+            at=at(seconds), kind=kind, source=kwargs.pop("source", "console"), text=text, **kwargs
+        )
+
+    return [
+        e(0, ev.FAULT_STARTED, "fault started: EBS capped", source="fis", resource=TARGET,
+          fault="ebs-instance-cap", ref="EXP1", level="warning", detail=scenario()),
+        e(30, ev.DETECTED, "network at 85%", source="limits", resource=TARGET, metric="instance.network",
+          value=0.85, limit=0.8, unit="ratio", level="warning"),
+        e(60, ev.ACTION, "revoke ingress on sg-0zzz", resource="sg-0zzz"),
+        e(75, ev.DETECTED, "EBS at 97% of the instance maximum", source="limits", resource=TARGET,
+          metric="instance.ebs", value=0.97, limit=0.95, unit="ratio", level="critical"),
+        e(80, ev.SERVICE_IMPAIRED, "Checkout impaired", resource="Checkout", ref="Checkout",
+          detail=MappingProxyType({"tolerance_s": "60", "tolerance_minutes": "1"})),
+        e(90, ev.ACTION, f"throttled the batch job on {TARGET}", resource=TARGET),
+        e(100, ev.FAULT_STARTED, "fault started: public bucket", source="fis", resource=BUCKET,
+          fault="s3-public-bucket", ref="EXP2", detail=scenario({"origin": "facilitator"})),
+        e(120, ev.NOTE, HOSTILE, source="person", detail=MappingProxyType({"author": "alice"})),
+        e(140, ev.SERVICE_BREACH, "Checkout: impaired longer than its 1 min tolerance", resource="Checkout",
+          ref="Checkout", level="critical", detail=MappingProxyType({"tolerance_s": "60"})),
+        e(150, ev.RECOVERED, "EBS back to 60%", source="limits", resource=TARGET, metric="instance.ebs",
+          value=0.6, limit=0.9, unit="ratio"),
+        e(160, ev.SERVICE_RESTORED, "Checkout restored", resource="Checkout", ref="Checkout",
+          detail=MappingProxyType({"tolerance_s": "60", "breached": "yes"})),
+        e(200, ev.FAULT_ENDED, "fault completed", source="fis", resource=TARGET, fault="ebs-instance-cap",
+          ref="EXP1"),
+        e(400, ev.FAULT_ENDED, "fault completed", source="fis", resource=BUCKET, fault="s3-public-bucket",
+          ref="EXP2"),
+    ]  # fmt: skip
+
+
+def ebs_share(seconds: float) -> float | None:
+    if seconds == 45:
+        return None
+    return 0.97 if 60 <= seconds <= 150 else 0.3
+
+
+def limits(seconds: float) -> LimitsSnapshot:
+    instance = InstanceView(
+        region="us-east-1",
+        instance_id=TARGET,
+        name="checkout-web-1",
+        instance_type="m5.large",
+        state="running",
+        tags=(("Name", "checkout-web-1"), ("Service", "checkout")),
+        period_s=60,
+        limits=InstanceLimits(ebs_baseline_mbs=81.25, ebs_max_mbs=593.75),
+        ebs_utilization=ebs_share(seconds),
+    )
+    return LimitsSnapshot(fetched_at=at(seconds), period_s=60, instances=(instance,))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = T
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def record_game_day(path: Path) -> None:
+    clock = Clock()
+    clock.at = at(-120)
+    recorder = Recorder(path, meta={"facilitator": "bo"}, clock=clock)
+    items: list[tuple[float, Any]] = [(e.at.timestamp() - T.timestamp(), e) for e in journal()]
+    items += [(float(s), limits(s)) for s in range(-120, 421, 15)]
+    items.sort(key=lambda pair: (pair[0], isinstance(pair[1], JournalEvent)))
+    for seconds, item in items:
+        clock.at = at(seconds)
+        if isinstance(item, JournalEvent):
+            recorder.event(item)
+        else:
+            recorder.snapshot("limits", item)
+    recorder.close()
+    assert recorder.problem is None
+
+
+@pytest.fixture
+def recording_path(tmp_path: Path) -> Path:
+    path = tmp_path / "checkout-peak.jsonl"
+    record_game_day(path)
+    return path
+
+
+def test_times_to_detect_and_mitigate_in_scenario_time(recording_path: Path) -> None:
+    review = analyse(read_recording(recording_path))
+    assert review.clock.speed == 10.0 and review.clock.origin == ORIGIN and review.clock.from_scenario
+    assert review.title == "checkout-peak"
+    first, second = review.faults
+
+    assert first.fault == "ebs-instance-cap" and first.target == TARGET and first.origin == "scenario"
+    assert first.started == T
+    assert review.clock.label(first.started) == "T+10:00"
+    assert first.detection is not None
+    assert first.detection.metric == "instance.ebs", "the catalogue's signal is preferred to an earlier one"
+    assert first.detection.at == at(75) and first.detection.expected
+    assert first.detection.reading() == "97% vs limit 95%"
+    assert [s.metric for s in first.other_signals] == ["instance.network"]
+    assert first.time_to_detect_s == 75.0
+    assert first.ttd_text() == "12m30s (wall 1m15s)"
+    assert first.first_action is not None and first.first_action.at == at(90), "the action on the target"
+    assert first.mitigated == at(150) and first.mitigated_by == "recovered"
+    assert first.ttm_text() == "25m (wall 2m30s)"
+    assert first.ended == at(200)
+
+    assert second.fault == "s3-public-bucket" and not second.detected and second.origin == "facilitator"
+    assert second.ttd_text() == "not detected"
+    assert second.first_action is None, "a change to another resource is not the response to it"
+    assert second.mitigated == at(400) and second.mitigated_by == "fault ended"
+    assert second.ttm_text() == "50m (wall 5m)"
+    assert review.undetected == (second,)
+
+    assert review.summary.faults == 2 and review.summary.detected == 1
+    assert review.summary.median_ttd_s == 750.0
+    assert review.summary.median_ttm_s == (1500.0 + 3000.0) / 2
+
+    (service,) = review.services
+    assert service.name == "Checkout" and service.tolerance_s == 60.0
+    assert service.breached and service.breach_at == at(140)
+    assert service.impaired_s == 80.0 and service.longest_s == 80.0 and not service.still_impaired
+    assert service.impaired_text() == "1m20s (scenario 13m20s)"
+
+    assert [r.at for r in review.timeline] == [e.at for e in journal()]
+    assert review.timeline[0].clock == "T+10:00" and review.timeline[0].wall == "10:00:00"
+    assert [r.at for r in review.actions] == [at(60), at(90)]
+    (note,) = review.notes
+    assert note.author == "alice" and note.text == HOSTILE
+
+
+def test_charts_follow_the_fault_metric_from_the_snapshots(recording_path: Path) -> None:
+    review = analyse(read_recording(recording_path))
+    ebs, bucket = review.charts
+    assert ebs.fault == "ebs-instance-cap" and ebs.unit == "%"
+    times = [t for t, _ in ebs.points]
+    assert times[0] == at(-120) and times[-1] == at(420), "5 minutes either side, within the recording"
+    assert ebs.threshold == pytest.approx(95.0)
+    values = dict(ebs.points)
+    assert values[at(45)] is None
+    assert values[at(90)] == pytest.approx(97.0)
+    assert "min 30%, max 97%" in ebs.words()
+    assert bucket.fault == "s3-public-bucket" and bucket.points == ()
+    assert bucket.note == "no findings snapshots recorded around this fault"
+    assert analyse(read_recording(recording_path, panes=CHART_PANES)) == analyse(
+        read_recording(recording_path)
+    )
+
+
+def test_markdown_has_every_section_and_calls_out_the_miss(recording_path: Path) -> None:
+    text = render_markdown(analyse(read_recording(recording_path)))
+    headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert headings == [
+        "Summary",
+        "Faults",
+        "Not detected",
+        "Business services",
+        "Timeline",
+        "Actions",
+        "Notes",
+        "Charts",
+    ]
+    assert "- Detected: 1 of 2" in text
+    assert "- Median time to detect: 12m30s (scenario time)" in text
+    missed = text.split("## Not detected", 1)[1].split("## ", 1)[0]
+    assert BUCKET in missed and "should have been caught by the findings pane, metric finding.new" in missed
+    assert "12m30s (wall 1m15s)" in text and "25m (wall 2m30s)" in text
+    assert "BREACHED" in text
+    sparks = re.findall(rf"`([{BLOCKS} ]+)`", text)
+    assert sparks, "the chart is drawn as a sparkline"
+    assert "█" in sparks[0] and " " in sparks[0], "the peak at the top, the missing value a gap"
+    assert "threshold 95%" in text
+    assert "<script>" not in text
+    assert "\\<script\\>alert(1)\\</script\\> \\& EBS \\| pinned" in text
+
+
+def test_html_is_self_contained_and_escapes_hostile_text(recording_path: Path) -> None:
+    page = render_html(analyse(read_recording(recording_path)))
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; EBS | pinned" in page
+    assert "<style>" in page and "<link" not in page and "src=" not in page
+    assert page.count("<svg") == 1
+    assert "stroke-dasharray" in page
+    assert "NOT DETECTED" in page and "BREACHED" in page
+    svg = page[page.index("<svg") : page.index("</svg>") + len("</svg>")]
+    ET.fromstring(svg)
+
+
+def test_a_journal_without_a_scenario_counts_from_its_start(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    lag = "kinesis-consumer-lag"
+    events = [
+        JournalEvent(at(0), ev.FAULT_STARTED, "fis", "fault", resource="orders", fault=lag),
+        JournalEvent(
+            at(95), ev.DETECTED, "kinesis", "age 60%", resource="orders", metric="stream.iterator_age",
+            value=0.6, limit=0.5, unit="ratio",
+        ),
+        JournalEvent(at(300), ev.FAULT_ENDED, "fis", "ended", resource="orders", fault=lag),
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events))
+    review = analyse(read_recording(path))
+    assert not review.clock.from_scenario and review.clock.speed == 1.0
+    (fault,) = review.faults
+    assert fault.ttd_text() == "1m35s"
+    assert fault.ttm_text() == "5m"
+    assert review.timeline[1].clock == "T+01:35"
+    assert review.charts[0].note == "no kinesis snapshots recorded around this fault"
+    text = render_markdown(review)
+    assert "Every fault was detected." in text
+    assert "Times are counted from the start of the recording" in text
+
+
+def test_time_formats() -> None:
+    assert offset_text(750) == "T+12:30"
+    assert offset_text(3723) == "T+1:02:03"
+    assert offset_text(-30) == "T-00:30"
+    assert duration_text(750) == "12m30s"
+    assert duration_text(1500) == "25m"
+    assert duration_text(45) == "45s"
+    assert duration_text(3900) == "1h05m"
+    assert duration_text(3910) == "1h05m10s"
+
+
+def test_sparkline() -> None:
+    assert sparkline([0, None, 5, 10]) == "▁ ▅█"
+    assert sparkline([2.0, 2.0]) == "▄▄"
+    assert sparkline([None, None]) == "  "
+    assert sparkline([]) == ""
+    assert sparkline([50, 200], low=0, high=100) == "▅█", "values outside the scale are clamped"
+
+
+def test_svg_chart_escapes_text_and_leaves_gaps() -> None:
+    points = [(at(n * 60), v) for n, v in enumerate([1.0, 2.0, None, 4.0, 5.0, None, 3.0])]
+    svg = svg_line_chart(
+        points,
+        threshold=4.5,
+        start=at(60),
+        end=at(240),
+        width=400,
+        height=160,
+        title='<b>"hi" & bye</b>',
+        unit="<u>",
+    )
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert "<b>" not in svg and "&lt;b&gt;&quot;hi&quot; &amp; bye&lt;/b&gt;" in svg
+    assert "&lt;u&gt;" in svg
+    assert svg.count("<polyline") == 2 and svg.count("<circle") == 1, "two runs and a lone point"
+    assert 'stroke-dasharray="6 4"' in svg
+    assert "fault window" in svg
+    empty = svg_line_chart([], threshold=None, start=at(0), end=at(60), title="none", unit="")
+    assert "no data recorded" in empty
+    ET.fromstring(empty)
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts from real snapshots
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real(sim_url: str) -> dict[str, Any]:
+    return poll_all(sim_url)
+
+
+def real_targets(real: dict[str, Any]) -> dict[str, str]:
+    """A target from the seeded workload for every catalogue fault, one whose metric is known."""
+    lim: LimitsSnapshot = real["limits"]
+    kin: KinesisSnapshot = real["kinesis"]
+    ebs = next(i for i in lim.instances if i.ebs_utilization is not None)
+    net = next(i for i in lim.instances if i.net_utilization is not None)
+    volume = next(v for i in lim.instances for v in i.volumes if v.utilization is not None)
+    stream = next(s for s in kin.streams if s.iterator_age_retention_fraction is not None)
+    throttled = next(s for s in kin.streams if s.write_throttled is not None and s.incoming_records_per_s)
+    function = next(fn for s in kin.streams for fn in s.lambdas if fn.errors is not None)
+    node = real["sessions"].instances[0]
+    group = next(
+        f.resource_id.rsplit("/", 1)[-1]
+        for f in real["findings"].findings
+        if f.record_state == "ACTIVE" and f.severity in ("CRITICAL", "HIGH") and "sg-" in f.resource_id
+    )
+    return {
+        "ebs-instance-cap": ebs.instance_id,
+        "network-baseline": net.instance_id,
+        "io2-instance-cap": volume.volume_id,
+        "kinesis-consumer-lag": stream.stream_name,
+        "kinesis-write-throttle": throttled.stream_name,
+        "lambda-errors": function.function_name,
+        "ssm-connection-lost": node.instance_id,
+        "sg-open-ssh": group,
+    }
+
+
+def test_every_chart_reads_its_metric_from_real_snapshots(real: dict[str, Any], tmp_path: Path) -> None:
+    targets = real_targets(real)
+    path = tmp_path / "real.jsonl"
+    clock = Clock()
+    with Recorder(path, meta={}, clock=clock) as recorder:
+        for n, (fault, target) in enumerate(targets.items()):
+            clock.at = at(n)
+            recorder.event(
+                JournalEvent(at(n), ev.FAULT_STARTED, "fis", f"{fault} started", resource=target, fault=fault)
+            )
+        for minute in range(3):
+            for pane in ("limits", "kinesis", "sessions", "findings"):
+                clock.at = at(60 * minute + 30)
+                recorder.snapshot(pane, real[pane])
+    review = analyse(read_recording(path))
+    assert [c.fault for c in review.charts] == list(targets)
+    for chart in review.charts:
+        assert len(chart.points) == 3, chart.title
+        assert chart.known, f"{chart.title}: no value for {chart.target} in the real snapshots"
+        assert chart.threshold is not None, chart.title
+    by_fault = {c.fault: c for c in review.charts}
+    assert by_fault["sg-open-ssh"].known[0] >= 1, "the group's CRITICAL/HIGH findings are counted"
+    assert by_fault["ssm-connection-lost"].known[0] in (0.0, 1.0)
+    page = render_html(review)
+    assert page.count("<svg") == len(targets)
+    assert "No fault started" not in render_markdown(review)

@@ -1,0 +1,293 @@
+"""Business services: loading the TOML file, matching detections by id, name and tag, impairment,
+breach after the tolerance (once per impairment) and restoration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+from tui.gameday import catalogue as cat
+from tui.gameday.events import (
+    DETECTED,
+    FAULT_STARTED,
+    NOTE,
+    RECOVERED,
+    SERVICE_BREACH,
+    SERVICE_IMPAIRED,
+    SERVICE_RESTORED,
+    JournalEvent,
+)
+from tui.gameday.services import (
+    BusinessService,
+    ServiceTracker,
+    default_demo_services,
+    load_services,
+    parse_services,
+    services_json,
+)
+from tui.sim import catalog
+
+T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def event(kind: str, metric: str, resource: str, minutes: float, **detail: str) -> JournalEvent:
+    return JournalEvent(
+        at=at(minutes),
+        kind=kind,
+        source="limits",
+        text=f"{metric} {resource}",
+        resource=resource,
+        metric=metric,
+        detail=MappingProxyType(detail),
+    )
+
+
+def detected(metric: str, resource: str, minutes: float, **detail: str) -> JournalEvent:
+    return event(DETECTED, metric, resource, minutes, **detail)
+
+
+def recovered(metric: str, resource: str, minutes: float, **detail: str) -> JournalEvent:
+    return event(RECOVERED, metric, resource, minutes, **detail)
+
+
+CARD = BusinessService(
+    "Card payments",
+    15,
+    resources=("payments-events", "payments-db-1"),
+    tags=(("Service", "payments-api"),),
+    ignore_metrics=(cat.M_STREAM_USAGE,),
+)
+LEDGER = BusinessService("Ledger", 30, resources=("i-ledger",))
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ev", "matches"),
+    [
+        (detected(cat.M_STREAM_AGE, "payments-events", 0), True),
+        (detected(cat.M_INSTANCE_EBS, "i-1", 0, name="payments-db-1"), True),
+        (detected(cat.M_VOLUME, "vol-1", 0, name="payments-db-1-data", instance_name="payments-db-1"), True),
+        (detected(cat.M_INSTANCE_MEMORY, "i-2", 0, **{"tag:Service": "payments-api"}), True),
+        (detected(cat.M_INSTANCE_MEMORY, "i-3", 0, **{"tag:Service": "ledger"}), False),
+        (detected(cat.M_INSTANCE_MEMORY, "i-3", 0, **{"tag:Team": "payments-api"}), False),
+        (detected(cat.M_STREAM_USAGE, "payments-events", 0), False),
+        (detected(cat.M_LAMBDA_ERRORS, "payments-ledger-writer", 0, stream="payments-events"), False),
+    ],
+)
+def test_matching_by_id_name_instance_and_tag(ev: JournalEvent, matches: bool) -> None:
+    assert CARD.matches(ev) is matches
+
+
+def test_volume_matches_its_instance_id() -> None:
+    assert LEDGER.matches(detected(cat.M_VOLUME, "vol-9", 0, instance_id="i-ledger"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracking
+# ---------------------------------------------------------------------------------------------
+
+
+def test_impaired_while_any_signal_is_open_then_restored() -> None:
+    tracker = ServiceTracker([CARD, LEDGER])
+    out = tracker.update(detected(cat.M_STREAM_AGE, "payments-events", 1))
+    assert [(e.kind, e.ref, e.resource, e.at) for e in out] == [
+        (SERVICE_IMPAIRED, "Card payments", "Card payments", at(1))
+    ]
+    assert out[0].detail["tolerance_s"] == "900"
+    assert tracker.update(detected(cat.M_STREAM_AGE, "payments-events", 2)) == []
+    second = detected(cat.M_INSTANCE_EBS, "i-1", 3, **{"tag:Service": "payments-api"})
+    assert tracker.update(second) == []
+    assert tracker.update(recovered(cat.M_STREAM_AGE, "payments-events", 5)) == []
+    (card,) = [s for s in tracker.status(at(6)) if s.name == "Card payments"]
+    assert card.impaired_since == at(1)
+    assert card.impaired_s == 300.0
+    assert card.signals == ("instance.ebs i-1",)
+    assert not card.breached
+    restored = tracker.update(recovered(cat.M_INSTANCE_EBS, "i-1", 7))
+    assert [(e.kind, e.ref, e.value, e.limit) for e in restored] == [
+        (SERVICE_RESTORED, "Card payments", 360.0, 900.0)
+    ]
+    assert restored[0].detail["breached"] == "no"
+    (card, ledger) = tracker.status(at(20))
+    assert (card.impaired_since, card.impaired_s, card.total_impaired_s) == (None, 0.0, 360.0)
+    assert (ledger.impaired_since, ledger.total_impaired_s, ledger.signals) == (None, 0.0, ())
+
+
+def test_breach_after_the_tolerance_once_per_impairment_dated_when_it_ran_out() -> None:
+    tracker = ServiceTracker([CARD])
+    tracker.update(detected(cat.M_STREAM_THROTTLE, "payments-events", 0))
+    assert tracker.tick(at(15)) == []
+    assert tracker.status(at(15))[0].breached is False
+    (breach,) = tracker.tick(at(15.5))
+    assert (breach.kind, breach.at, breach.ref, breach.level) == (
+        SERVICE_BREACH,
+        at(15),
+        "Card payments",
+        "critical",
+    )
+    assert tracker.tick(at(16)) == []
+    status = tracker.status(at(20))[0]
+    assert (status.breached, status.impaired_s, status.breaches) == (True, 1200.0, 1)
+    restored = tracker.update(recovered(cat.M_STREAM_THROTTLE, "payments-events", 21))
+    assert [e.kind for e in restored] == [SERVICE_RESTORED]
+    assert restored[0].detail["breached"] == "yes"
+    # A new impairment starts its own clock: the tolerance is per continuous impairment.
+    tracker.update(detected(cat.M_STREAM_THROTTLE, "payments-events", 30))
+    assert tracker.tick(at(44)) == []
+    status = tracker.status(at(44))[0]
+    assert (status.breached, status.impaired_s, status.total_impaired_s) == (False, 840.0, 21 * 60 + 840.0)
+
+
+def test_breach_is_found_by_events_alone_without_ticks() -> None:
+    tracker = ServiceTracker([CARD])
+    tracker.update(detected(cat.M_STREAM_AGE, "payments-events", 0))
+    out = tracker.update(recovered(cat.M_STREAM_AGE, "payments-events", 40))
+    assert [(e.kind, e.at) for e in out] == [(SERVICE_BREACH, at(15)), (SERVICE_RESTORED, at(40))]
+
+
+def test_other_kinds_and_unmatched_resources_change_nothing() -> None:
+    tracker = ServiceTracker([CARD])
+    note = JournalEvent(at=at(1), kind=NOTE, source="person", text="payments-events looks slow")
+    assert tracker.update(note) == []
+    assert tracker.update(detected(cat.M_INSTANCE_EBS, "i-other", 1)) == []
+    assert tracker.update(recovered(cat.M_INSTANCE_EBS, "i-other", 2)) == []
+    assert tracker.status(at(3))[0].impaired_since is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+GOOD = """
+[[service]]
+name = "Card payments"
+tolerance_minutes = 15
+resources = ["payments-events", "i-0123"]
+tags = { Service = ["payments-api", "payments"], Team = "payments-platform" }
+ignore_metrics = ["stream.usage"]
+
+[[service]]
+name = "Ledger"
+tolerance_minutes = 2.5
+tags = { Service = "ledger" }
+"""
+
+
+def test_load_services(tmp_path: Path) -> None:
+    path = tmp_path / "services.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    card, ledger = load_services(path)
+    assert card == BusinessService(
+        "Card payments",
+        15.0,
+        ("payments-events", "i-0123"),
+        (("Service", "payments-api"), ("Service", "payments"), ("Team", "payments-platform")),
+        ("stream.usage",),
+    )
+    assert (ledger.name, ledger.tolerance_s, ledger.resources) == ("Ledger", 150.0, ())
+    assert services_json([ledger]) == [
+        {
+            "name": "Ledger",
+            "tolerance_minutes": 2.5,
+            "resources": [],
+            "tags": [["Service", "ledger"]],
+            "ignore_metrics": [],
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[service]\n", "not valid TOML"),
+        ("title = 'x'\n", "unknown top-level keys title"),
+        ("", "no [[service]] entries"),
+        ("[[service]]\ntolerance_minutes = 5\nresources = ['a']\n", "service 1: name must be"),
+        ("[[service]]\nname = 'A'\ntolerance_minutes = 0\nresources = ['a']\n", "tolerance_minutes must be"),
+        (
+            "[[service]]\nname = 'A'\ntolerance_minutes = true\nresources = ['a']\n",
+            "tolerance_minutes must be",
+        ),
+        ("[[service]]\nname = 'A'\ntolerance_minutes = 5\n", "names no resources and no tags"),
+        ("[[service]]\nname = 'A'\ntolerance_minutes = 5\nresources = [1]\n", "resources must be a list"),
+        ("[[service]]\nname = 'A'\ntolerance_minutes = 5\ntags = ['x']\n", "tags must be a table"),
+        ("[[service]]\nname = 'A'\ntolerance_minutes = 5\ntags = { Service = 3 }\n", "tag Service must be"),
+        ("[[service]]\nname = 'A'\ntolerance_minutes = 5\nresource = ['a']\n", "unknown keys resource"),
+        (
+            "[[service]]\nname = 'A'\ntolerance_minutes = 5\nresources = ['a']\nignore_metrics = ['cpu']\n",
+            "unknown metrics cpu",
+        ),
+        (
+            "[[service]]\nname = 'A'\ntolerance_minutes = 5\nresources = ['a']\n"
+            "[[service]]\nname = 'A'\ntolerance_minutes = 5\nresources = ['b']\n",
+            "service 2 ('A'): the name is used twice",
+        ),
+    ],
+)
+def test_load_services_errors_name_the_file_and_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.toml") as caught:
+        load_services(path)
+    assert message in str(caught.value)
+
+
+def test_a_missing_file_is_a_value_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"missing\.toml: cannot read"):
+        load_services(tmp_path / "missing.toml")
+
+
+def test_parse_services_names_its_source() -> None:
+    with pytest.raises(ValueError, match=r"^inline: no"):
+        parse_services("", "inline")
+
+
+def test_demo_services_name_what_the_simulator_seeds() -> None:
+    services = default_demo_services()
+    assert 2 <= len(services) <= 3
+    names = {s.name for s in services}
+    assert "Card payments" in names
+    card = next(s for s in services if s.name == "Card payments")
+    assert card.tolerance_minutes == 15
+    seeded_services = {spec.service for spec in catalog.INSTANCES}
+    seeded_streams = {spec.name for spec in catalog.STREAMS}
+    seeded_functions = {c.name for spec in catalog.STREAMS for c in spec.consumers if c.lambda_function}
+    for service in services:
+        for key, value in service.tags:
+            assert key == "Service" and value in seeded_services, (service.name, value)
+        for resource in service.resources:
+            assert resource in seeded_streams | seeded_functions, (service.name, resource)
+    assert "payments-events" in card.resources
+    assert seeded_functions <= set(card.resources)
+
+
+def test_a_compressed_rehearsal_spends_tolerance_in_scenario_time() -> None:
+    tracker = ServiceTracker([CARD])
+    started = JournalEvent(
+        at=at(0),
+        kind=FAULT_STARTED,
+        source="fis",
+        text="fault started",
+        detail=MappingProxyType({"speed": "10", "scenario_start": at(0).isoformat()}),
+    )
+    assert tracker.update(started) == []
+    (impaired,) = tracker.update(detected(cat.M_STREAM_THROTTLE, "payments-events", 0))
+    assert impaired.detail["speed"] == "10"
+    # Fifteen scenario minutes are ninety wall seconds at speed 10.
+    assert tracker.tick(at(1.4)) == []
+    assert tracker.status(at(1.4))[0].impaired_s == pytest.approx(14 * 60)
+    (breach,) = tracker.tick(at(1.6))
+    assert breach.at == at(1.5)
+    (restored,) = tracker.update(recovered(cat.M_STREAM_THROTTLE, "payments-events", 2))
+    assert restored.value == pytest.approx(20 * 60)

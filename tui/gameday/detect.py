@@ -1,0 +1,964 @@
+"""Journal events from poll snapshots: every threshold crossing the panes show, and its recovery.
+
+``Detector.observe(pane, snapshot)`` compares one pane's snapshot with what the detector saw
+before and returns the events it implies. Detections are edge-triggered: a signal is reported
+once when it crosses its line (again when it escalates from warning to critical) and once when it
+recovers, with hysteresis so a value hovering on the line does not flap.
+
+Gauges use the level the pane computed (so the journal says what the pane shows) and recover only
+below a lower line:
+
+- utilisation shares (instance EBS and network, volumes, stream usage, iterator age against
+  retention): ``RECOVERY_MARGIN`` (5 points) below the line they crossed;
+- memory: detected at ``MEMORY_WARN_PCT`` (90%), critical at ``MEMORY_CRITICAL_PCT`` (95%),
+  recovered below ``MEMORY_RECOVER_PCT`` (85%);
+- counts per minute (throttled writes, Lambda errors): below half their limit.
+
+Throttled writes are detected at ``THROTTLE_SHARE`` (1%) of the minute's incoming records and at
+least one record. Lambda errors: the snapshot carries no Invocations, so the limit is
+``LAMBDA_ERROR_SHARE`` (5%) of the invocations the stream's incoming records make at the mapping's
+batch size (the records a consumer that keeps up processes), and never below
+``LAMBDA_MIN_ERRORS`` (5) a minute, the limit on its own when either figure is unknown. The
+simulator's healthy functions fail at most 2 invocations a minute (``int((roll - 0.9) * 30)``);
+a third of a 1-shard reader's 360 invocations is about 120.
+
+Findings: the first snapshot is the baseline; afterwards an ACTIVE CRITICAL or HIGH finding not
+seen before (or seen ARCHIVED) is ``finding.new`` and a known finding's workflow change is
+``finding.workflow``. Sessions: ``node.ping`` is detected whenever a managed node is not Online (on
+first sight too) and recovers when it is Online again; sessions appearing in or leaving the
+Active list are ``session.started`` / ``session.ended`` after the first snapshot. FIS: an
+experiment is ``fault.started`` (dated by its start time) when first seen initiating, running or
+already ended, and ``fault.ended`` (dated by its end time) when it completes, stops or fails, each
+once. A detection on the target of a running experiment names the experiment's fault.
+
+An unknown value (None) neither detects nor recovers. A resource that leaves a snapshot whose
+region reported no API error recovers ("no longer listed"), so no signal stays open forever.
+Snapshots whose ``error`` is set produce nothing. State is kept per resource and signal only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Protocol, cast
+
+from tui.aws.findings_model import clean_line
+from tui.aws.kinesis_math import AGE_CRITICAL_FRACTION, AGE_WARN_FRACTION, USAGE_CRITICAL, USAGE_WARN
+from tui.aws.limits_math import Thresholds
+from tui.gameday import catalogue as cat
+from tui.gameday.events import (
+    DETECTED,
+    FAULT_ENDED,
+    FAULT_STARTED,
+    FINDING_NEW,
+    FINDING_WORKFLOW,
+    RECOVERED,
+    SESSION_ENDED,
+    SESSION_STARTED,
+    JournalEvent,
+)
+
+if TYPE_CHECKING:
+    from tui.aws.findings import FindingsSnapshot
+    from tui.aws.findings_model import Finding
+    from tui.aws.kinesis import KinesisSnapshot, LambdaView, StreamView
+    from tui.aws.limits import InstanceView, LimitsSnapshot, VolumeView
+    from tui.aws.outcome import ApiError
+    from tui.aws.sessions import ManagedTarget, SessionsSnapshot
+
+PANES = ("limits", "kinesis", "findings", "sessions", "fis")
+
+RECOVERY_MARGIN = 0.05
+"""Utilisation points below the crossed line at which a gauge counts as recovered."""
+MEMORY_WARN_PCT = 90.0
+MEMORY_CRITICAL_PCT = 95.0
+MEMORY_RECOVER_PCT = 85.0
+THROTTLE_SHARE = 0.01
+LAMBDA_ERROR_SHARE = 0.05
+LAMBDA_MIN_ERRORS = 5.0
+COUNT_RECOVER_FACTOR = 0.5
+"""A count signal recovers below this share of its limit."""
+NEW_FINDING_LEVELS: Mapping[str, str] = MappingProxyType({"CRITICAL": "critical", "HIGH": "warning"})
+ONLINE = "Online"
+DESCRIBE_INSTANCE_INFORMATION = "ssm:DescribeInstanceInformation"
+DESCRIBE_ACTIVE_SESSIONS = "ssm:DescribeSessions (Active)"
+RUNNING_STATES = frozenset({"initiating", "running"})
+ENDED_STATES = frozenset({"completed", "stopped", "failed", "cancelled"})
+MAX_EXPERIMENTS = 4096
+"""Experiments remembered (so none is reported twice); the oldest ended ones are forgotten first."""
+
+TEXT_LIMIT = 300
+DETAIL_LIMIT = 200
+
+_EVENT_LEVEL = {"warn": "warning", "critical": "critical"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The FIS snapshot as this module reads it (tui.aws.fis.FisSnapshot / ExperimentView)
+# ---------------------------------------------------------------------------------------------
+
+
+class _Experiment(Protocol):
+    @property
+    def region(self) -> str: ...
+    @property
+    def experiment_id(self) -> str: ...
+    @property
+    def template_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def fault(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+    @property
+    def tags(self) -> tuple[tuple[str, str], ...]: ...
+
+
+class _FisSnapshot(Protocol):
+    @property
+    def fetched_at(self) -> datetime: ...
+    @property
+    def experiments(self) -> Sequence[_Experiment]: ...
+    @property
+    def error(self) -> object: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _clean(value: object, limit: int = DETAIL_LIMIT) -> str:
+    return clean_line(value, limit)
+
+
+def _label(name: str, resource_id: str) -> str:
+    name = _clean(name, 80)
+    return f"{name} ({resource_id})" if name and name != resource_id else resource_id
+
+
+def _pct(fraction: float) -> str:
+    return f"{fraction * 100:.0f}%"
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    return "?" if value is None else f"{value:,.{digits}f}"
+
+
+def _shards(count: int | None) -> str:
+    if count is None:
+        return "the shards'"
+    return "1 shard's" if count == 1 else f"{count:,} shards'"
+
+
+def _identity(name: str, tags: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The detail every detection carries: a display name and the resource's tags."""
+    detail = {"name": _clean(name)} if name else {}
+    for key, value in tags:
+        clean_key = _clean(key, 128)
+        if clean_key:
+            detail[f"tag:{clean_key}"] = _clean(value)
+    return detail
+
+
+def _failed_regions(errors: Iterable[ApiError], api_prefix: str = "") -> set[str] | None:
+    """Regions with an API error (of APIs starting with ``api_prefix``) in this snapshot: what they
+    do not list may only be hidden. None when an error names no region (nothing can be trusted)."""
+    failed: set[str] = set()
+    for error in errors:
+        if error.api.startswith(api_prefix):
+            if not error.region:
+                return None
+            failed.add(error.region)
+    return failed
+
+
+def _tail(resource_id: str) -> str:
+    """The last part of an ARN (``.../sg-1`` -> ``sg-1``, ``arn:aws:s3:::bucket`` -> ``bucket``)."""
+    return resource_id.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One gauge of one resource in one snapshot."""
+
+    pane: str
+    metric: str
+    region: str
+    resource: str
+    label: str
+    what: str
+    value: float | None
+    level: str  # ok, warn, critical, unknown
+    warn_limit: float
+    critical_limit: float | None
+    warn_recover: float
+    critical_recover: float | None
+    unit: str
+    fmt: Callable[[float], str]
+    detail: Mapping[str, str]
+    note: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.metric, self.region, self.resource)
+
+
+@dataclass
+class _Open:
+    """A signal currently detected, and what its recovery event repeats."""
+
+    pane: str
+    level: str
+    resource: str
+    region: str
+    label: str
+    what: str
+    unit: str
+    detail: Mapping[str, str]
+
+
+# ---------------------------------------------------------------------------------------------
+# The detector
+# ---------------------------------------------------------------------------------------------
+
+
+class Detector:
+    """Stateful and edge-triggered: feed it every snapshot of every pane, in order."""
+
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self._open: dict[tuple[str, str, str], _Open] = {}
+        self._instance_tags: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
+        self._findings: dict[tuple[str, str], tuple[str, str]] | None = None
+        self._findings_version: int | None = None
+        self._sessions: dict[str, str] | None = None
+        self._experiments: OrderedDict[str, tuple[bool, bool]] = OrderedDict()
+        self._faults: dict[str, tuple[str, str]] = {}
+
+    def observe(self, pane: str, snapshot: object) -> list[JournalEvent]:
+        """The events this snapshot implies; [] for other panes and for failed polls."""
+        if pane not in PANES or getattr(snapshot, "error", None) is not None:
+            return []
+        if pane == "limits":
+            events = self._limits(cast("LimitsSnapshot", snapshot))
+        elif pane == "kinesis":
+            events = self._kinesis(cast("KinesisSnapshot", snapshot))
+        elif pane == "findings":
+            events = self._findings_events(cast("FindingsSnapshot", snapshot))
+        elif pane == "sessions":
+            events = self._sessions_events(cast("SessionsSnapshot", snapshot))
+        else:
+            events = self._fis(cast(_FisSnapshot, snapshot))
+        return [self._attribute(e) for e in events]
+
+    @property
+    def open_signals(self) -> tuple[tuple[str, str], ...]:
+        """(metric, resource) of every signal detected and not yet recovered."""
+        return tuple((metric, state.resource) for (metric, _, _), state in self._open.items())
+
+    # -- gauges -------------------------------------------------------------------------------
+
+    def _judge(self, reading: _Reading, at: datetime) -> JournalEvent | None:
+        value = reading.value
+        if value is None or reading.level not in ("ok", "warn", "critical"):
+            return None
+        key = reading.key
+        prev = self._open.get(key)
+        critical_recover = reading.critical_recover
+        if prev is not None and prev.level == "critical" and critical_recover is not None:
+            # Well below the critical line again: a later climb is reported as a new escalation.
+            prev.level = "warn" if value < critical_recover else prev.level
+        if reading.level in ("warn", "critical"):
+            if prev is not None and (prev.level == reading.level or prev.level == "critical"):
+                return None
+            self._open[key] = _Open(
+                reading.pane,
+                reading.level,
+                reading.resource,
+                reading.region,
+                reading.label,
+                reading.what,
+                reading.unit,
+                reading.detail,
+            )
+            limit = reading.warn_limit if reading.level == "warn" else reading.critical_limit
+            limit = reading.warn_limit if limit is None else limit
+            note = f" ({reading.note})" if reading.note else ""
+            return JournalEvent(
+                at=at,
+                kind=DETECTED,
+                source=reading.pane,
+                text=_clean(
+                    f"{reading.label}: {reading.what} {reading.fmt(value)} ≥ {reading.fmt(limit)}{note}",
+                    TEXT_LIMIT,
+                ),
+                resource=reading.resource,
+                metric=reading.metric,
+                value=value,
+                limit=limit,
+                unit=reading.unit,
+                level=_EVENT_LEVEL[reading.level],
+                detail=MappingProxyType(dict(reading.detail)),
+            )
+        if prev is None or value >= reading.warn_recover:
+            return None
+        del self._open[key]
+        return JournalEvent(
+            at=at,
+            kind=RECOVERED,
+            source=reading.pane,
+            text=_clean(
+                f"{reading.label}: {reading.what} back to {reading.fmt(value)} "
+                f"(< {reading.fmt(reading.warn_recover)})",
+                TEXT_LIMIT,
+            ),
+            resource=reading.resource,
+            metric=reading.metric,
+            value=value,
+            limit=reading.warn_recover,
+            unit=reading.unit,
+            detail=MappingProxyType(dict(reading.detail)),
+        )
+
+    def _gone(
+        self, pane: str, seen: set[tuple[str, str, str]], failed: set[str] | None, at: datetime
+    ) -> list[JournalEvent]:
+        """Recover the pane's open signals whose resource a region without errors no longer lists."""
+        events: list[JournalEvent] = []
+        if failed is None:
+            return events
+        for key, state in list(self._open.items()):
+            if state.pane != pane or key in seen or state.region in failed:
+                continue
+            del self._open[key]
+            detail = dict(state.detail)
+            detail["reason"] = "no longer listed"
+            events.append(
+                JournalEvent(
+                    at=at,
+                    kind=RECOVERED,
+                    source=pane,
+                    text=_clean(f"{state.label}: {state.what} no longer listed", TEXT_LIMIT),
+                    resource=state.resource,
+                    metric=key[0],
+                    unit=state.unit,
+                    detail=MappingProxyType(detail),
+                )
+            )
+        return events
+
+    def _run(
+        self, pane: str, readings: list[_Reading], failed: set[str] | None, at: datetime
+    ) -> list[JournalEvent]:
+        events = [e for e in (self._judge(r, at) for r in readings) if e is not None]
+        events.extend(self._gone(pane, {r.key for r in readings}, failed, at))
+        return events
+
+    # -- limits -------------------------------------------------------------------------------
+
+    def _limits(self, snap: LimitsSnapshot) -> list[JournalEvent]:
+        readings: list[_Reading] = []
+        for inst in snap.instances:
+            readings.extend(self._instance_readings(inst))
+            for vol in inst.volumes:
+                readings.append(self._volume_reading(inst, vol))
+        failed = _failed_regions(snap.errors)
+        tags = {i.instance_id: (i.region, i.tags) for i in snap.instances}
+        if failed is not None:
+            # Instances of regions that failed this time keep the tags seen last.
+            tags |= {
+                iid: known
+                for iid, known in self._instance_tags.items()
+                if iid not in tags and known[0] in failed
+            }
+        self._instance_tags = tags
+        return self._run("limits", readings, failed, snap.fetched_at)
+
+    def _instance_readings(self, inst: InstanceView) -> list[_Reading]:
+        th = self.thresholds
+        iid = inst.instance_id
+        label = _label(inst.name, iid)
+        ident = _identity(inst.name or iid, inst.tags)
+        ident["region"] = inst.region
+        ebs = dict(ident)
+        ebs.update(
+            binding=inst.ebs_binding or "unknown",
+            ceiling_mbs=_num(inst.ebs_ceiling_mbs, 1),
+            ceiling_iops=_num(inst.ebs_ceiling_iops),
+            throughput_mbs=_num(inst.ebs_mbs, 1),
+            iops=_num(inst.ebs_iops),
+        )
+        net = dict(ident)
+        net.update(
+            baseline_mbps=_num(inst.limits.net_baseline_mbps),
+            in_mbps=_num(inst.net_in_mbps, 1),
+            out_mbps=_num(inst.net_out_mbps, 1),
+        )
+        memory = inst.memory_used_pct
+        if memory is None:
+            memory_level = "unknown"
+        elif memory >= MEMORY_CRITICAL_PCT:
+            memory_level = "critical"
+        elif memory >= MEMORY_WARN_PCT:
+            memory_level = "warn"
+        else:
+            memory_level = "ok"
+        return [
+            _Reading(
+                "limits",
+                cat.M_INSTANCE_EBS,
+                inst.region,
+                iid,
+                label,
+                "EBS at",
+                inst.ebs_utilization,
+                inst.ebs_level,
+                th.warn,
+                th.critical,
+                th.warn - RECOVERY_MARGIN,
+                th.critical - RECOVERY_MARGIN,
+                "ratio",
+                _pct,
+                MappingProxyType(ebs),
+                note=(
+                    f"binding: {inst.ebs_binding}; {_num(inst.ebs_mbs, 1)} of "
+                    f"{_num(inst.ebs_ceiling_mbs, 1)} MB/s, {_num(inst.ebs_iops)} of "
+                    f"{_num(inst.ebs_ceiling_iops)} IOPS"
+                    if inst.ebs_binding
+                    else ""
+                ),
+            ),
+            _Reading(
+                "limits",
+                cat.M_INSTANCE_NETWORK,
+                inst.region,
+                iid,
+                label,
+                "network at",
+                inst.net_utilization,
+                inst.net_level,
+                th.warn,
+                th.critical,
+                th.warn - RECOVERY_MARGIN,
+                th.critical - RECOVERY_MARGIN,
+                "ratio",
+                _pct,
+                MappingProxyType(net),
+                note=f"of the {_num(inst.limits.net_baseline_mbps)} Mbps baseline",
+            ),
+            _Reading(
+                "limits",
+                cat.M_INSTANCE_MEMORY,
+                inst.region,
+                iid,
+                label,
+                "memory used",
+                memory,
+                memory_level,
+                MEMORY_WARN_PCT,
+                MEMORY_CRITICAL_PCT,
+                MEMORY_RECOVER_PCT,
+                MEMORY_WARN_PCT,
+                "percent",
+                lambda v: f"{v:.0f}%",
+                MappingProxyType(dict(ident)),
+            ),
+        ]
+
+    def _volume_reading(self, inst: InstanceView, vol: VolumeView) -> _Reading:
+        th = self.thresholds
+        detail = _identity(vol.name or vol.volume_id, inst.tags)
+        detail.update(
+            region=vol.region,
+            instance_id=inst.instance_id,
+            capped_by=vol.capped_by or "unknown",
+            volume_type=vol.volume_type,
+            iops=_num(vol.iops),
+            iops_ceiling=_num(vol.iops_ceiling),
+            throughput_mibps=_num(vol.throughput_mibps, 1),
+            mibps_ceiling=_num(vol.mibps_ceiling, 1),
+        )
+        if inst.name:
+            detail["instance_name"] = _clean(inst.name)
+        return _Reading(
+            "limits",
+            cat.M_VOLUME,
+            vol.region,
+            vol.volume_id,
+            _label(vol.name, vol.volume_id),
+            f"{vol.volume_type} volume at",
+            vol.utilization,
+            vol.level,
+            th.warn,
+            th.critical,
+            th.warn - RECOVERY_MARGIN,
+            th.critical - RECOVERY_MARGIN,
+            "ratio",
+            _pct,
+            MappingProxyType(detail),
+            note=f"capped by the {vol.capped_by}" if vol.capped_by else "",
+        )
+
+    # -- kinesis ------------------------------------------------------------------------------
+
+    def _kinesis(self, snap: KinesisSnapshot) -> list[JournalEvent]:
+        readings: list[_Reading] = []
+        functions: set[tuple[str, str]] = set()
+        for stream in snap.streams:
+            readings.extend(self._stream_readings(stream, snap.period_s))
+            for fn in stream.lambdas:
+                if (stream.region, fn.function_name) in functions:
+                    continue
+                functions.add((stream.region, fn.function_name))
+                readings.append(self._lambda_reading(stream, fn, snap.period_s))
+        return self._run("kinesis", readings, _failed_regions(snap.errors), snap.fetched_at)
+
+    def _stream_readings(self, stream: StreamView, period_s: int) -> list[_Reading]:
+        name = stream.stream_name
+        ident = _identity(name, ())
+        ident["region"] = stream.region
+        age = dict(ident)
+        age.update(
+            iterator_age_ms=_num(stream.iterator_age_ms),
+            retention_hours=_num(stream.retention_hours),
+            source=_clean(stream.iterator_age_source or "unknown"),
+        )
+        usage = dict(ident)
+        usage.update(driver=stream.usage_driver or "unknown", shards=_num(stream.open_shards))
+        retention = f"{stream.retention_hours} h retention" if stream.retention_hours else "retention"
+        readings = [
+            _Reading(
+                "kinesis",
+                cat.M_STREAM_AGE,
+                stream.region,
+                name,
+                _clean(name, 80),
+                "iterator age at",
+                stream.iterator_age_retention_fraction,
+                stream.age_level,
+                AGE_WARN_FRACTION,
+                AGE_CRITICAL_FRACTION,
+                AGE_WARN_FRACTION - RECOVERY_MARGIN,
+                AGE_CRITICAL_FRACTION - RECOVERY_MARGIN,
+                "ratio",
+                _pct,
+                MappingProxyType(age),
+                note=f"of the {retention}; {_num((stream.iterator_age_ms or 0) / 60_000, 1)} min",
+            ),
+            _Reading(
+                "kinesis",
+                cat.M_STREAM_USAGE,
+                stream.region,
+                name,
+                _clean(name, 80),
+                "write usage at",
+                stream.usage_factor,
+                stream.usage_level,
+                USAGE_WARN,
+                USAGE_CRITICAL,
+                USAGE_WARN - RECOVERY_MARGIN,
+                USAGE_CRITICAL - RECOVERY_MARGIN,
+                "ratio",
+                _pct,
+                MappingProxyType(usage),
+                note=f"of {_shards(stream.open_shards)} write capacity",
+            ),
+        ]
+        throttled = stream.write_throttled
+        rate = stream.incoming_records_per_s
+        if throttled is None or rate is None:
+            value: float | None = None
+            limit = 1.0
+        else:
+            value = throttled
+            limit = max(1.0, THROTTLE_SHARE * rate * period_s)
+        throttle = dict(ident)
+        throttle["incoming_records"] = _num(None if rate is None else rate * period_s)
+        if throttled is not None and rate:
+            throttle["share"] = f"{throttled / (rate * period_s):.2%}"
+        readings.append(
+            _Reading(
+                "kinesis",
+                cat.M_STREAM_THROTTLE,
+                stream.region,
+                name,
+                _clean(name, 80),
+                "writes throttled",
+                value,
+                _count_level(value, limit),
+                limit,
+                None,
+                limit * COUNT_RECOVER_FACTOR,
+                None,
+                "records/min",
+                lambda v: f"{v:,.0f}/min",
+                MappingProxyType(throttle),
+                note=f"{THROTTLE_SHARE:.0%} of {throttle['incoming_records']} incoming records",
+            )
+        )
+        return readings
+
+    def _lambda_reading(self, stream: StreamView, fn: LambdaView, period_s: int) -> _Reading:
+        rate = stream.incoming_records_per_s
+        invocations: float | None = None
+        limit = LAMBDA_MIN_ERRORS
+        note = "invocations unknown"
+        if rate is not None and fn.batch_size:
+            invocations = rate * period_s / fn.batch_size
+            limit = max(LAMBDA_MIN_ERRORS, LAMBDA_ERROR_SHARE * invocations)
+            note = f"{LAMBDA_ERROR_SHARE:.0%} of about {invocations:,.0f} invocations"
+        detail = _identity(fn.function_name, ())
+        detail.update(
+            region=stream.region,
+            stream=_clean(stream.stream_name),
+            batch_size=_num(fn.batch_size),
+            invocations_estimate=_num(invocations),
+        )
+        return _Reading(
+            "kinesis",
+            cat.M_LAMBDA_ERRORS,
+            stream.region,
+            fn.function_name,
+            _clean(fn.function_name, 80),
+            "Lambda errors",
+            fn.errors,
+            _count_level(fn.errors, limit),
+            limit,
+            None,
+            limit * COUNT_RECOVER_FACTOR,
+            None,
+            "errors/min",
+            lambda v: f"{v:,.0f}/min",
+            MappingProxyType(detail),
+            note=note,
+        )
+
+    # -- findings -----------------------------------------------------------------------------
+
+    def _findings_events(self, snap: FindingsSnapshot) -> list[JournalEvent]:
+        if self._findings is not None and snap.version == self._findings_version:
+            return []
+        current = {f.key: (f.workflow_status, f.record_state) for f in snap.findings}
+        known = self._findings
+        self._findings = current
+        self._findings_version = snap.version
+        if known is None:
+            return []
+        events: list[JournalEvent] = []
+        at = snap.fetched_at
+        for finding in snap.findings:
+            before = known.get(finding.key)
+            level = NEW_FINDING_LEVELS.get(finding.severity)
+            if (
+                (before is None or before[1] == "ARCHIVED")
+                and finding.record_state == "ACTIVE"
+                and level is not None
+            ):
+                events.append(_new_finding(finding, level, at))
+            elif before is not None and before[0] != finding.workflow_status:
+                events.append(_workflow_change(finding, before[0], at))
+        return events
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def _sessions_events(self, snap: SessionsSnapshot) -> list[JournalEvent]:
+        at = snap.fetched_at
+        events: list[JournalEvent] = []
+        seen: set[tuple[str, str, str]] = set()
+        for node in snap.instances:
+            key = (cat.M_NODE_PING, node.region, node.instance_id)
+            seen.add(key)
+            status = node.ping_status
+            if not status:
+                continue
+            if status != ONLINE and key not in self._open:
+                event = self._ping_event(node, DETECTED, at)
+                self._open[key] = _Open(
+                    "sessions",
+                    "warn",
+                    node.instance_id,
+                    node.region,
+                    _label(node.name, node.instance_id),
+                    "SSM agent",
+                    "",
+                    event.detail,
+                )
+                events.append(event)
+            elif status == ONLINE and key in self._open:
+                del self._open[key]
+                events.append(self._ping_event(node, RECOVERED, at))
+        events.extend(
+            self._gone("sessions", seen, _failed_regions(snap.errors, DESCRIBE_INSTANCE_INFORMATION), at)
+        )
+        events.extend(self._session_changes(snap))
+        return events
+
+    def _session_changes(self, snap: SessionsSnapshot) -> list[JournalEvent]:
+        failed = _failed_regions(snap.errors, DESCRIBE_ACTIVE_SESSIONS)
+        active = {s.session_id: s for s in snap.active if s.session_id}
+        known = self._sessions
+        # Sessions of a region whose listing failed are kept as they were (neither ended nor new).
+        kept = {
+            sid: region
+            for sid, region in (known or {}).items()
+            if sid not in active and (failed is None or region in failed)
+        }
+        self._sessions = {sid: s.region for sid, s in active.items()} | kept
+        if known is None:
+            return []
+        events: list[JournalEvent] = []
+        at = snap.fetched_at
+        for sid, session in active.items():
+            if sid in known:
+                continue
+            detail = _identity("", self._tags_of(session.target))
+            detail.update(
+                region=session.region,
+                owner=_clean(session.owner),
+                status=_clean(session.status),
+                document=_clean(session.document_name or ""),
+            )
+            events.append(
+                JournalEvent(
+                    at=session.start_date or at,
+                    kind=SESSION_STARTED,
+                    source="sessions",
+                    text=_clean(
+                        f"session {sid} to {session.target} started by {session.owner or 'unknown'}",
+                        TEXT_LIMIT,
+                    ),
+                    resource=_clean(session.target),
+                    ref=sid,
+                    detail=MappingProxyType({k: v for k, v in detail.items() if v}),
+                )
+            )
+        history = {s.session_id: s for s in snap.history}
+        for sid, region in known.items():
+            if sid in self._sessions:
+                continue
+            ended = history.get(sid)
+            detail = {"region": region}
+            if ended is not None:
+                detail.update(status=_clean(ended.status), owner=_clean(ended.owner))
+            target = _clean(ended.target) if ended is not None else ""
+            events.append(
+                JournalEvent(
+                    at=(ended.end_date if ended is not None else None) or at,
+                    kind=SESSION_ENDED,
+                    source="sessions",
+                    text=_clean(f"session {sid}{' to ' + target if target else ''} ended", TEXT_LIMIT),
+                    resource=target,
+                    ref=sid,
+                    detail=MappingProxyType({k: v for k, v in detail.items() if v}),
+                )
+            )
+        return events
+
+    def _ping_event(self, node: ManagedTarget, kind: str, at: datetime) -> JournalEvent:
+        detail = _identity(node.name or node.instance_id, self._tags_of(node.instance_id))
+        detail.update(
+            region=node.region,
+            ping_status=_clean(node.ping_status),
+            resource_type=_clean(node.resource_type),
+            last_ping_at=node.last_ping_at.isoformat() if node.last_ping_at else "unknown",
+        )
+        label = _label(node.name, node.instance_id)
+        if kind == DETECTED:
+            text = f"{label}: SSM agent {node.ping_status} (not Online)"
+            level = "warning"
+        else:
+            text = f"{label}: SSM agent back Online"
+            level = "info"
+        return JournalEvent(
+            at=at,
+            kind=kind,
+            source="sessions",
+            text=_clean(text, TEXT_LIMIT),
+            resource=node.instance_id,
+            metric=cat.M_NODE_PING,
+            level=level,
+            detail=MappingProxyType(detail),
+        )
+
+    # -- FIS ----------------------------------------------------------------------------------
+
+    def _fis(self, snap: _FisSnapshot) -> list[JournalEvent]:
+        events: list[JournalEvent] = []
+        at = snap.fetched_at
+        for exp in snap.experiments:
+            if not getattr(exp, "detailed", True):
+                continue  # its times are unknown until GetExperiment reads it (the next poll)
+            status = (exp.status or "").lower()
+            started, ended = self._experiments.get(exp.experiment_id, (False, False))
+            running = status in RUNNING_STATES
+            finished = status in ENDED_STATES
+            if running and exp.fault:
+                self._faults[exp.experiment_id] = (exp.fault, exp.target)
+            if finished:
+                self._faults.pop(exp.experiment_id, None)
+            if not started and (running or (finished and status != "cancelled")):
+                events.append(_fault_started(exp, at, dict(self._tags_of(exp.target)).get("Name", "")))
+                started = True
+            if finished and started and not ended:
+                events.append(_fault_ended(exp, status, at))
+                ended = True
+            self._experiments[exp.experiment_id] = (started, ended)
+            self._experiments.move_to_end(exp.experiment_id)
+        while len(self._experiments) > MAX_EXPERIMENTS:
+            victim = next((k for k, (_, done) in self._experiments.items() if done), None)
+            if victim is None:
+                victim = next(iter(self._experiments))
+            del self._experiments[victim]
+            self._faults.pop(victim, None)
+        return events
+
+    def _attribute(self, event: JournalEvent) -> JournalEvent:
+        """Name the running fault whose target is the event's resource (or its instance)."""
+        if event.fault or event.kind not in (DETECTED, RECOVERED, FINDING_NEW) or not self._faults:
+            return event
+        names = {event.resource, _tail(event.resource)}
+        names.update(event.detail.get(k, "") for k in ("instance_id", "name", "stream"))
+        names.discard("")
+        for fault, target in self._faults.values():
+            if target and target in names:
+                return dataclasses.replace(event, fault=fault)
+        return event
+
+    def _tags_of(self, instance_id: str) -> tuple[tuple[str, str], ...]:
+        known = self._instance_tags.get(instance_id)
+        return known[1] if known else ()
+
+
+def _count_level(value: float | None, limit: float) -> str:
+    if value is None:
+        return "unknown"
+    return "warn" if value >= limit else "ok"
+
+
+def _new_finding(finding: Finding, level: str, at: datetime) -> JournalEvent:
+    control = f" {finding.control_id}" if finding.control_id else ""
+    detail = _identity(_tail(finding.resource_id), ())
+    detail.update(
+        severity=finding.severity,
+        control=finding.control_id,
+        title=finding.title,
+        resource_type=finding.resource_type,
+        account=finding.account_id,
+        region=finding.region,
+        product=finding.product_name,
+        workflow=finding.workflow_status,
+    )
+    return JournalEvent(
+        at=at,
+        kind=FINDING_NEW,
+        source="findings",
+        text=_clean(f"new {finding.severity}{control}: {finding.title}", TEXT_LIMIT),
+        resource=finding.resource_id,
+        metric=cat.M_FINDING_NEW,
+        ref=finding.id,
+        level=level,
+        detail=MappingProxyType({k: _clean(v) for k, v in detail.items() if v}),
+    )
+
+
+def _workflow_change(finding: Finding, before: str, at: datetime) -> JournalEvent:
+    detail = {
+        "from": before,
+        "to": finding.workflow_status,
+        "severity": finding.severity,
+        "control": finding.control_id,
+        "title": finding.title,
+    }
+    if finding.note is not None and finding.note.updated_by:
+        detail["updated_by"] = finding.note.updated_by
+    control = f" {finding.control_id}" if finding.control_id else ""
+    return JournalEvent(
+        at=at,
+        kind=FINDING_WORKFLOW,
+        source="findings",
+        text=_clean(f"{before} -> {finding.workflow_status}{control}: {finding.title}", TEXT_LIMIT),
+        resource=finding.resource_id,
+        ref=finding.id,
+        detail=MappingProxyType({k: _clean(v) for k, v in detail.items() if v}),
+    )
+
+
+def _tag(exp: _Experiment, key: str) -> str:
+    for tag_key, value in exp.tags:
+        if tag_key == key:
+            return _clean(value)
+    return ""
+
+
+def _fault_detail(exp: _Experiment) -> dict[str, str]:
+    detail = {
+        "region": exp.region,
+        "origin": _clean(exp.origin),
+        "template": _clean(exp.template_id),
+        "speed": _tag(exp, cat.SPEED_TAG),
+        "scenario_start": _tag(exp, cat.SCENARIO_START_TAG),
+        "scenario": _tag(exp, cat.SCENARIO_TAG),
+        "status": _clean(exp.status),
+    }
+    return {k: v for k, v in detail.items() if v}
+
+
+def _fault_name(exp: _Experiment) -> str:
+    if exp.fault:
+        try:
+            return cat.fault(exp.fault).title
+        except KeyError:
+            return _clean(exp.fault, 80)
+    return f"FIS template {_clean(exp.template_id, 80)}"
+
+
+def _fault_started(exp: _Experiment, at: datetime, target_name: str) -> JournalEvent:
+    target = f" on {_label(target_name, _clean(exp.target, 120))}" if exp.target else ""
+    origin = f" ({_clean(exp.origin, 40)})" if exp.origin else ""
+    detail = _fault_detail(exp)
+    if target_name:
+        detail["target_name"] = _clean(target_name)
+    return JournalEvent(
+        at=exp.started_at or at,
+        kind=FAULT_STARTED,
+        source="fis",
+        text=_clean(f"fault started: {_fault_name(exp)}{target}{origin}", TEXT_LIMIT),
+        resource=_clean(exp.target),
+        fault=_clean(exp.fault, 80),
+        ref=exp.experiment_id,
+        level="warning",
+        detail=MappingProxyType(detail),
+    )
+
+
+def _fault_ended(exp: _Experiment, status: str, at: datetime) -> JournalEvent:
+    detail = _fault_detail(exp)
+    detail["status"] = status
+    if exp.reason:
+        detail["reason"] = _clean(exp.reason)
+    reason = f": {_clean(exp.reason, 120)}" if exp.reason else ""
+    target = f" on {_clean(exp.target, 120)}" if exp.target else ""
+    return JournalEvent(
+        at=exp.ended_at or at,
+        kind=FAULT_ENDED,
+        source="fis",
+        text=_clean(f"fault {status}: {_fault_name(exp)}{target}{reason}", TEXT_LIMIT),
+        resource=_clean(exp.target),
+        fault=_clean(exp.fault, 80),
+        ref=exp.experiment_id,
+        detail=MappingProxyType(detail),
+    )

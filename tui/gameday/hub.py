@@ -1,0 +1,170 @@
+"""The console's game-day hub: every poll snapshot and every change the console makes passes
+through here on its way to the journal, the recording and the business services' timers.
+
+It holds no UI: the app calls ``observe`` after each poll, ``action`` for each audited call,
+``note`` for what people type and ``tick`` once a second; listeners learn of each new event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from tui.gameday import events as ev
+from tui.gameday.detect import Detector
+from tui.gameday.events import JournalEvent
+from tui.gameday.journal import Journal
+from tui.gameday.record import Recorder
+from tui.gameday.services import ServiceStatus, ServiceTracker
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[JournalEvent], None]
+
+_SUMMARY_PARAMS = (
+    "GroupId",
+    "Bucket",
+    "StreamName",
+    "TargetShardCount",
+    "RetentionPeriodHours",
+    "experimentTemplateId",
+    "id",
+    "KeyId",
+    "Name",
+    "Target",
+    "SessionId",
+)
+
+
+def action_event(record: Mapping[str, Any], at: datetime) -> JournalEvent | None:
+    """A journal event for one audit record of a call that was made (refusals are not actions)."""
+    outcome = str(record.get("outcome") or "")
+    if outcome not in ("ok", "error"):
+        return None
+    service = str(record.get("service") or "")
+    operation = str(record.get("operation") or "")
+    params = record.get("params") or {}
+    resource = ""
+    shown: list[str] = []
+    if isinstance(params, Mapping):
+        for key in _SUMMARY_PARAMS:
+            value = params.get(key)
+            if isinstance(value, str | int | float) and not isinstance(value, bool):
+                shown.append(f"{key}={value}")
+                if not resource and isinstance(value, str):
+                    resource = value
+        if not resource:
+            findings = params.get("FindingIdentifiers")
+            if isinstance(findings, list) and findings:
+                shown.append(f"{len(findings)} finding(s)")
+    title = str(record.get("plan_title") or "")
+    result = "ok" if outcome == "ok" else f"failed: {record.get('error_code') or record.get('message')}"
+    text = f"{title}: {service}:{operation}" if title else f"{service}:{operation}"
+    if shown:
+        text += " " + " ".join(shown)
+    text += f" ({result})"
+    detail = {"operation": f"{service}:{operation}", "outcome": outcome}
+    for key in ("plan_key", "region", "actor", "role_arn"):
+        value = record.get(key)
+        if value:
+            detail[key] = str(value)
+    return JournalEvent(
+        at=at,
+        kind=ev.ACTION,
+        source="console",
+        text=text,
+        resource=resource,
+        level="info" if outcome == "ok" else "warning",
+        detail=detail,
+    )
+
+
+class GameDay:
+    """Routes snapshots to the detector and the recorder, and events to the journal, the
+    recorder, the service tracker and the listeners."""
+
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        detector: Detector,
+        services: ServiceTracker,
+        recorder: Recorder | None = None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.journal = journal
+        self.detector = detector
+        self.services = services
+        self.recorder = recorder
+        self.clock = clock
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    @property
+    def problem(self) -> str:
+        """Why the journal or the recording is not being written, or empty."""
+        problems = [self.journal.problem or ""]
+        if self.recorder is not None:
+            problems.append(self.recorder.problem or "")
+        return "; ".join(p for p in problems if p)
+
+    def observe(self, pane: str, snapshot: object) -> None:
+        """One finished poll: record it, then journal what crossed a threshold."""
+        if self.recorder is not None:
+            self.recorder.snapshot(pane, snapshot)
+        try:
+            found = self.detector.observe(pane, snapshot)
+        except Exception:  # a detector bug must not cost the poll its display
+            log.exception("detector failed on a %s snapshot", pane)
+            return
+        for event in found:
+            self.add(event)
+
+    def add(self, event: JournalEvent) -> None:
+        self._emit(event)
+        for derived in self.services.update(event):
+            self._emit(derived)
+
+    def _emit(self, event: JournalEvent) -> None:
+        self.journal.add(event)
+        if self.recorder is not None:
+            self.recorder.event(event)
+        for listener in tuple(self._listeners):
+            listener(event)
+
+    def note(self, text: str, author: str) -> JournalEvent:
+        event = JournalEvent(
+            at=self.clock(),
+            kind=ev.NOTE,
+            source="person",
+            text=text,
+            detail={"author": author} if author else {},
+        )
+        self.add(event)
+        return event
+
+    def action(self, record: Mapping[str, Any]) -> None:
+        event = action_event(record, self.clock())
+        if event is not None:
+            self.add(event)
+
+    def tick(self) -> None:
+        for event in self.services.tick(self.clock()):
+            self._emit(event)
+
+    def service_status(self) -> tuple[ServiceStatus, ...]:
+        return self.services.status(self.clock())
+
+    def close(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()

@@ -1,0 +1,515 @@
+"""Recordings: every poll snapshot and journal event of a session, one JSON line each.
+
+The file starts with a header line, ``{"type": "header", "format": "warroom-recording/1",
+"started_at": ISO, "meta": {...}}``, written only when the file is new or empty (a second session
+appends to the same file). Then one object per line: ``{"type": "snapshot", "at": ISO, "pane":
+PANE, "data": {...}}`` (``data`` from ``tui.gameday.codec.encode``) or ``{"type": "event", "at":
+ISO, "event": JournalEvent.to_json()}``. Each line is one ``os.write`` on a descriptor opened with
+O_APPEND, so a kill -9 loses at most the line being written, and the reader reports a cut-off last
+line instead of failing.
+
+Findings snapshots are large and mostly unchanged, so the findings themselves are written as a
+difference from the last findings written by the same recorder:
+
+- the first findings snapshot (and any whose findings all changed) is written whole;
+- a snapshot whose ``version`` and findings equal the last written ones is written without its
+  findings plus ``"same_findings_as": <version>``;
+- otherwise the snapshot is written without its findings plus ``"findings_delta": {"base":
+  <version of the last written set>, "upsert": [findings added or changed, in snapshot order],
+  "removed": [[Id, ProductArn], ...]}``. The reader drops the removed keys from the previous
+  ordered set, replaces changed findings in place and appends new ones at the end, which is how
+  ``FindingsPoller`` merges an incremental poll. When that does not give the snapshot's order (a
+  full reload returns Security Hub's order), the delta also carries ``"order": [[Id, ProductArn],
+  ...]``, the keys in snapshot order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tui.aws.findings import FindingsSnapshot
+from tui.aws.findings_model import Finding
+from tui.aws.outcome import utcnow
+from tui.gameday.codec import PANES, CodecError, decode, encode, snapshot_class
+from tui.gameday.events import JournalEvent
+
+log = logging.getLogger(__name__)
+
+FORMAT = "warroom-recording/1"
+FORMAT_FAMILY = "warroom-recording/"
+
+FindingKey = tuple[str, str]
+
+
+def _line(record: Mapping[str, Any]) -> bytes:
+    return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+class Recorder:
+    """Appends snapshots and journal events to ``path``; a failure is remembered in ``problem``,
+    never raised, so recording can never stop the console."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        meta: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.problem: str | None = None
+        """The latest failure to write (the recording misses what it concerned), or None."""
+        self.lines = 0
+        """Lines this recorder wrote, the header included."""
+        self._fd: int | None = None
+        self._findings: dict[FindingKey, Finding] = {}
+        self._findings_tuple: tuple[Finding, ...] | None = None
+        self._findings_version: int | None = None
+        try:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            empty = os.fstat(self._fd).st_size == 0
+        except OSError as exc:
+            self._fail(f"cannot open {self.path}: {exc.strerror or exc}")
+            return
+        if empty:
+            header = {
+                "type": "header",
+                "format": FORMAT,
+                "started_at": self.clock().isoformat(),
+                "meta": {str(k): str(v) for k, v in (meta or {}).items()},
+            }
+            self._write(_line(header))
+
+    @property
+    def closed(self) -> bool:
+        return self._fd is None
+
+    def _fail(self, problem: str) -> None:
+        self.problem = problem
+        log.debug("recording %s: %s", self.path, problem)
+
+    def _write(self, data: bytes) -> bool:
+        fd = self._fd
+        if fd is None:
+            return False
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        except OSError as exc:
+            self._fail(f"cannot write {self.path}: {exc.strerror or exc}")
+            return False
+        self.lines += 1
+        return True
+
+    def snapshot(self, pane: str, snapshot: object) -> None:
+        """Record one poll's snapshot of ``pane`` (a key of ``codec.PANES``)."""
+        if self._fd is None:
+            return
+        if pane not in PANES:
+            self._fail(f"not recorded: no pane {pane!r}")
+            return
+        at = self.clock()
+        found = snapshot if pane == "findings" and isinstance(snapshot, FindingsSnapshot) else None
+        findings = found is not None
+        try:
+            data = encode(snapshot) if found is None else self._findings_data(found)
+            line = _line({"type": "snapshot", "at": at.isoformat(), "pane": pane, "data": data})
+        except (CodecError, TypeError, ValueError) as exc:
+            self._fail(f"a {pane} snapshot could not be recorded: {exc}")
+            if findings:
+                self._forget_findings()
+            return
+        if not self._write(line) and findings:
+            self._forget_findings()
+
+    def event(self, event: JournalEvent) -> None:
+        """Record one journal event."""
+        if self._fd is None:
+            return
+        record = {"type": "event", "at": self.clock().isoformat(), "event": event.to_json()}
+        try:
+            line = _line(record)
+        except (TypeError, ValueError) as exc:
+            self._fail(f"an event could not be recorded: {exc}")
+            return
+        self._write(line)
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError as exc:
+                self._fail(f"cannot close {self.path}: {exc.strerror or exc}")
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- findings ---------------------------------------------------------------------------
+
+    def _forget_findings(self) -> None:
+        """After a findings line was lost, the next one is written whole (a delta would refer to
+        a set the file does not hold)."""
+        self._findings = {}
+        self._findings_tuple = None
+        self._findings_version = None
+
+    def _findings_data(self, snapshot: FindingsSnapshot) -> dict[str, Any]:
+        findings = snapshot.findings
+        previous = self._findings_tuple
+        if (
+            previous is not None
+            and snapshot.version == self._findings_version
+            and (findings is previous or findings == previous)
+        ):
+            data = self._without_findings(snapshot)
+            data["same_findings_as"] = snapshot.version
+            return data
+        by_key = {f.key: f for f in findings}
+        old = self._findings
+        upsert = [f for f in findings if (prior := old.get(f.key)) is not f and prior != f]
+        if previous is None or len(by_key) != len(findings) or (findings and len(upsert) >= len(findings)):
+            data = encode(snapshot)
+        else:
+            removed = [list(key) for key in old if key not in by_key]
+            merged = [key for key in old if key in by_key]
+            merged.extend(f.key for f in upsert if f.key not in old)
+            keys = [f.key for f in findings]
+            delta: dict[str, Any] = {
+                "base": self._findings_version,
+                "upsert": encode(upsert),
+                "removed": removed,
+            }
+            if merged != keys:
+                delta["order"] = [list(key) for key in keys]
+            data = self._without_findings(snapshot)
+            data["findings_delta"] = delta
+        self._findings = by_key
+        self._findings_tuple = findings
+        self._findings_version = snapshot.version
+        return data
+
+    @staticmethod
+    def _without_findings(snapshot: FindingsSnapshot) -> dict[str, Any]:
+        data: dict[str, Any] = encode(dataclasses.replace(snapshot, findings=()))
+        data.pop("findings", None)
+        return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One recorded snapshot or journal event. ``pane`` is the event's source for events."""
+
+    at: datetime
+    kind: str
+    pane: str
+    snapshot: object | None = None
+    event: JournalEvent | None = None
+
+
+@dataclass
+class Recording:
+    """What ``read_recording`` found: the header, the entries in file order, and what could not
+    be read (one sentence per line concerned)."""
+
+    path: Path
+    header: dict[str, Any] = field(default_factory=dict)
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    panes: set[str] = field(default_factory=set)
+    """Panes with at least one snapshot."""
+    journal: bool = False
+    """True when the file was a journal (events only, no header)."""
+
+    @property
+    def start(self) -> datetime | None:
+        """The header's start time, else the earliest entry's."""
+        started = self.header.get("started_at")
+        if isinstance(started, str):
+            try:
+                moment = datetime.fromisoformat(started)
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is not None:
+                return moment
+        return min((e.at for e in self.entries), default=None)
+
+    @property
+    def end(self) -> datetime | None:
+        """The latest entry's time (the start for a recording with no entries)."""
+        return max((e.at for e in self.entries), default=self.start)
+
+    @property
+    def meta(self) -> dict[str, str]:
+        meta = self.header.get("meta")
+        return {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
+
+    def events(self) -> list[JournalEvent]:
+        return [e.event for e in self.entries if e.event is not None]
+
+    def snapshots(self, pane: str) -> list[tuple[datetime, object]]:
+        return [(e.at, e.snapshot) for e in self.entries if e.pane == pane and e.snapshot is not None]
+
+
+class _Findings:
+    """The reader's side of the findings deltas: the last set read, in order."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[FindingKey, Finding] | None = None
+        self.version: int | None = None
+        self.as_tuple: tuple[Finding, ...] = ()
+
+    def _set(self, by_key: dict[FindingKey, Finding], version: int) -> None:
+        self.by_key = by_key
+        self.version = version
+        self.as_tuple = tuple(by_key.values())
+
+    def full(self, snapshot: FindingsSnapshot) -> FindingsSnapshot:
+        self._set({f.key: f for f in snapshot.findings}, snapshot.version)
+        self.as_tuple = snapshot.findings
+        return snapshot
+
+    def same(self, snapshot: FindingsSnapshot, base: Any) -> tuple[FindingsSnapshot, str | None]:
+        problem = self._check(base, "the same findings as")
+        return dataclasses.replace(snapshot, findings=self.as_tuple), problem
+
+    def delta(self, snapshot: FindingsSnapshot, delta: Any) -> tuple[FindingsSnapshot, str | None]:
+        if not isinstance(delta, dict):
+            raise CodecError("expected an object", "findings_delta")
+        problem = self._check(delta.get("base"), "a findings change against")
+        upsert = decode(tuple[Finding, ...], delta.get("upsert", []))
+        removed = _keys(delta.get("removed", []), "findings_delta.removed")
+        order = delta.get("order")
+        by_key = dict(self.by_key or {})
+        for key in removed:
+            by_key.pop(key, None)
+        for finding in upsert:
+            by_key[finding.key] = finding
+        if order is not None:
+            keys = _keys(order, "findings_delta.order")
+            missing = [k for k in keys if k not in by_key]
+            if missing and problem is None:
+                problem = f"{len(missing)} finding(s) of the recorded order were never recorded"
+            by_key = {k: by_key[k] for k in keys if k in by_key}
+        self._set(by_key, snapshot.version)
+        return dataclasses.replace(snapshot, findings=self.as_tuple), problem
+
+    def _check(self, base: Any, what: str) -> str | None:
+        if self.by_key is None:
+            return f"{what} version {base}, but no findings were read before: findings missing"
+        if base != self.version:
+            return (
+                f"{what} version {base}, but the findings read before are version {self.version}: "
+                "findings may be wrong"
+            )
+        return None
+
+
+def _keys(data: Any, path: str) -> list[FindingKey]:
+    if not isinstance(data, list):
+        raise CodecError("expected a list of [Id, ProductArn]", path)
+    keys: list[FindingKey] = []
+    for index, item in enumerate(data):
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(p, str) for p in item)):
+            raise CodecError("expected [Id, ProductArn]", f"{path}[{index}]")
+        keys.append((item[0], item[1]))
+    return keys
+
+
+def _time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("no time")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"time {value!r} has no time zone")
+    return moment
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, bytes without the newline, complete) for each non-empty line."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            complete = raw.endswith(b"\n")
+            text = raw.rstrip(b"\r\n")
+            if text.strip():
+                yield number, text, complete
+
+
+class _Reader:
+    def __init__(self, recording: Recording, panes: Collection[str] | None) -> None:
+        self.recording = recording
+        self.findings = _Findings()
+        self.wanted = None if panes is None else frozenset(panes)
+
+    def problem(self, number: int, text: str) -> None:
+        self.recording.problems.append(f"line {number}: {text}")
+
+    def record(self, number: int, record: dict[str, Any]) -> None:
+        kind = record.get("type")
+        if kind == "snapshot":
+            self.snapshot(number, record)
+        elif kind == "event":
+            self.event(number, record)
+        elif kind == "header":
+            if self.recording.header:
+                self.problem(number, "a second header (another session appended): read on")
+            else:
+                self.recording.header = record
+        else:
+            self.problem(number, f"unknown record type {kind!r}")
+
+    def event(self, number: int, record: dict[str, Any]) -> None:
+        data = record.get("event")
+        if not isinstance(data, dict):
+            self.problem(number, "event record without an event")
+            return
+        try:
+            event = JournalEvent.from_json(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            self.problem(number, f"bad event: {exc}")
+            return
+        try:
+            at = _time(record.get("at"))
+        except ValueError:
+            at = event.at
+        self.recording.entries.append(Entry(at, "event", event.source, event=event))
+
+    def snapshot(self, number: int, record: dict[str, Any]) -> None:
+        pane = record.get("pane")
+        if not isinstance(pane, str) or pane not in PANES:
+            self.problem(number, f"snapshot of an unknown pane {pane!r}")
+            return
+        if self.wanted is not None and pane not in self.wanted:
+            return
+        try:
+            at = _time(record.get("at"))
+        except ValueError as exc:
+            self.problem(number, f"{pane} snapshot with a bad time: {exc}")
+            return
+        data = record.get("data")
+        if not isinstance(data, dict):
+            self.problem(number, f"{pane} snapshot without data")
+            return
+        try:
+            cls = snapshot_class(pane)
+        except ImportError as exc:
+            self.problem(number, f"{pane} snapshots cannot be read by this version: {exc}")
+            return
+        problem: str | None = None
+        try:
+            if pane == "findings":
+                snapshot, problem = self.findings_snapshot(data)
+            else:
+                snapshot = decode(cls, data)
+        except CodecError as exc:
+            self.problem(number, f"{pane} snapshot: {exc}")
+            return
+        except (TypeError, ValueError) as exc:
+            self.problem(number, f"{pane} snapshot cannot be read: {exc}")
+            return
+        if problem is not None:
+            self.problem(number, f"{pane} snapshot: {problem}")
+        self.recording.entries.append(Entry(at, "snapshot", pane, snapshot=snapshot))
+        self.recording.panes.add(pane)
+
+    def findings_snapshot(self, data: dict[str, Any]) -> tuple[FindingsSnapshot, str | None]:
+        body = dict(data)
+        same = body.pop("same_findings_as", None)
+        delta = body.pop("findings_delta", None)
+        snapshot = decode(FindingsSnapshot, body)
+        if delta is not None:
+            return self.findings.delta(snapshot, delta)
+        if same is not None:
+            return self.findings.same(snapshot, same)
+        return self.findings.full(snapshot), None
+
+
+def _is_event(record: dict[str, Any]) -> bool:
+    return "at" in record and "kind" in record and "type" not in record
+
+
+def read_recording(path: Path, *, panes: Collection[str] | None = None) -> Recording:
+    """Read a recording (or a journal file: JournalEvent JSON lines without a header).
+
+    ``panes`` limits the snapshots read to those panes (the others are skipped undecoded, which
+    is much faster on a long recording); None reads every pane. Lines that cannot be read become
+    ``problems`` (a cut-off last line, bad JSON, a snapshot that does not decode); they are never
+    raised. Raises ValueError when the file is neither a recording nor a journal, and OSError
+    when it cannot be read."""
+    path = Path(path)
+    recording = Recording(path)
+    reader = _Reader(recording, panes)
+    first = True
+    for number, text, complete in _lines(path):
+        try:
+            value = json.loads(text.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            value = None
+        if first:
+            first = False
+            _identify(path, value, recording, complete)
+        if not complete and not isinstance(value, dict):
+            reader.problem(number, "truncated (the recording was cut off while writing)")
+            continue
+        if not isinstance(value, dict):
+            reader.problem(number, "bad JSON" if value is None else "not a JSON object")
+            continue
+        if recording.journal:
+            if not _is_event(value):
+                reader.problem(number, "not a journal event")
+                continue
+            try:
+                event = JournalEvent.from_json(value)
+            except (KeyError, TypeError, ValueError) as exc:
+                reader.problem(number, f"bad event: {exc}")
+                continue
+            recording.entries.append(Entry(event.at, "event", event.source, event=event))
+            continue
+        reader.record(number, value)
+    if first:
+        raise ValueError(f"{path} is empty: not a warroom recording or journal")
+    return recording
+
+
+def _identify(path: Path, value: Any, recording: Recording, complete: bool) -> None:
+    """Decide from the first line whether ``path`` is a recording or a journal."""
+    if isinstance(value, dict):
+        kind = value.get("type")
+        if kind == "header":
+            fmt = str(value.get("format", ""))
+            if fmt != FORMAT:
+                if fmt.startswith(FORMAT_FAMILY):
+                    raise ValueError(f"{path} is a recording in format {fmt}; this version reads {FORMAT}")
+                raise ValueError(f"{path} has a header of an unknown format {fmt!r}: not a warroom recording")
+            return
+        if kind in ("snapshot", "event"):
+            recording.problems.append("line 1: no header (the recording's first line is missing)")
+            return
+        if _is_event(value):
+            recording.journal = True
+            return
+    if not complete and value is None:
+        raise ValueError(f"{path} holds only a cut-off first line: not a readable recording")
+    raise ValueError(
+        f"{path} is not a warroom recording or journal: its first line is neither a recording "
+        "header nor a journal event"
+    )

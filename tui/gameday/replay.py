@@ -1,0 +1,145 @@
+"""Playback of a recording: a virtual clock over its entries, with pause, step, seek and speed.
+
+Pure and UI-free: the console's replay driver asks ``advance`` for what to show as wall time
+passes, and ``state_at`` for the latest snapshot of each pane and the journal up to a moment.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tui.gameday.events import JournalEvent
+
+SPEEDS: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+"""The speeds ``faster`` and ``slower`` step through (recorded seconds per wall second)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What playback hands the console: snapshots per pane and journal events, in recorded order."""
+
+    snapshots: tuple[tuple[str, Any], ...]
+    events: tuple[JournalEvent, ...]
+    rewound: bool = False
+    """True after a backwards seek: the console must rebuild its journal from ``state_at``."""
+
+
+class Playback:
+    """Plays ``entries`` (objects with ``at``, ``kind`` "snapshot"|"event", ``pane``, ``snapshot``,
+    ``event``; in time order) on a virtual clock."""
+
+    def __init__(self, entries: Sequence[Any], *, speed: float = 1.0) -> None:
+        ordered = sorted(enumerate(entries), key=lambda pair: (pair[1].at, pair[0]))
+        self.entries: list[Any] = [entry for _, entry in ordered]
+        self._times: list[datetime] = [entry.at for entry in self.entries]
+        self._snapshot_times: list[datetime] = sorted({e.at for e in self.entries if e.kind == "snapshot"})
+        if not self.entries:
+            raise ValueError("the recording has nothing to play: no snapshots and no events")
+        self.start: datetime = self._times[0]
+        self.end: datetime = self._times[-1]
+        self.position: datetime = self.start
+        self._next = 0
+        self.paused = False
+        self.speed = speed if speed > 0 else 1.0
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self._next >= len(self.entries)
+
+    @property
+    def delivered(self) -> int:
+        """How many entries are at or before the position."""
+        return self._next
+
+    def now(self) -> datetime:
+        return self.position
+
+    def state_at(self) -> tuple[dict[str, Any], list[JournalEvent]]:
+        """The latest snapshot of each pane and every journal event up to the position."""
+        latest: dict[str, Any] = {}
+        events: list[JournalEvent] = []
+        for entry in self.entries[: self._next]:
+            if entry.kind == "snapshot" and entry.snapshot is not None:
+                latest[entry.pane] = entry.snapshot
+            elif entry.kind == "event" and entry.event is not None:
+                events.append(entry.event)
+        return latest, events
+
+    def latest(self, pane: str) -> Any | None:
+        for entry in reversed(self.entries[: self._next]):
+            if entry.kind == "snapshot" and entry.pane == pane and entry.snapshot is not None:
+                return entry.snapshot
+        return None
+
+    # -- moving -------------------------------------------------------------------------------
+
+    def _deliver_until(self, moment: datetime) -> Delivery:
+        end = bisect.bisect_right(self._times, moment)
+        snapshots: list[tuple[str, Any]] = []
+        events: list[JournalEvent] = []
+        for entry in self.entries[self._next : end]:
+            if entry.kind == "snapshot" and entry.snapshot is not None:
+                snapshots.append((entry.pane, entry.snapshot))
+            elif entry.kind == "event" and entry.event is not None:
+                events.append(entry.event)
+        self._next = max(self._next, end)
+        return Delivery(tuple(snapshots), tuple(events))
+
+    def advance(self, wall_seconds: float) -> Delivery:
+        """Move the clock by ``wall_seconds`` times the speed (nothing while paused or at the end)."""
+        if self.paused or wall_seconds <= 0:
+            return Delivery((), ())
+        target = self.position + timedelta(seconds=wall_seconds * self.speed)
+        if target >= self.end:
+            target = self.end
+            self.paused = True
+        self.position = target
+        return self._deliver_until(target)
+
+    def seek(self, moment: datetime) -> Delivery:
+        """Jump to ``moment`` (clamped to the recording). Backwards, the delivery says ``rewound``
+        and carries the state at the new position."""
+        moment = min(max(moment, self.start), self.end)
+        if moment >= self.position:
+            self.position = moment
+            return self._deliver_until(moment)
+        self.position = moment
+        self._next = bisect.bisect_right(self._times, moment)
+        latest, events = self.state_at()
+        return Delivery(tuple(latest.items()), tuple(events), rewound=True)
+
+    def step(self) -> Delivery:
+        """Forward to the next recorded poll (and every event before it)."""
+        i = bisect.bisect_right(self._snapshot_times, self.position)
+        target = self._snapshot_times[i] if i < len(self._snapshot_times) else self.end
+        return self.seek(target)
+
+    def step_back(self) -> Delivery:
+        """Back to the previous recorded poll."""
+        i = bisect.bisect_left(self._snapshot_times, self.position) - 1
+        target = self._snapshot_times[i] if i >= 0 else self.start
+        return self.seek(target)
+
+    def faster(self) -> float:
+        bigger = [s for s in SPEEDS if s > self.speed]
+        self.speed = bigger[0] if bigger else self.speed
+        return self.speed
+
+    def slower(self) -> float:
+        smaller = [s for s in SPEEDS if s < self.speed]
+        self.speed = smaller[-1] if smaller else self.speed
+        return self.speed
+
+    def toggle(self) -> bool:
+        """Pause or play; playing at the end starts again from the beginning."""
+        if self.paused and self.position >= self.end:
+            self.position = self.start
+            self._next = 0
+        self.paused = not self.paused
+        return self.paused
