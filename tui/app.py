@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections import deque
@@ -13,6 +14,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from themes import STYLESHEET, THEMES
@@ -21,11 +23,16 @@ from tui.aws.actions import ActionRunner, AuditLog
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
 from tui.aws.identity import caller_identity
-from tui.context import ActivityEvent, PaneContext, utc_clock
+from tui.context import ActivityEvent, PaneContext, ReplaySource, utc_clock
+from tui.gameday.events import JournalEvent
+from tui.gameday.hub import GameDay
+from tui.gameday.services import ServiceStatus
+from tui.replaying import ReplayDriver
 from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
 from tui.screens.findings import FindingsScreen
 from tui.screens.help import HelpScreen, KeyRow
+from tui.screens.journal import JournalNoteScreen, JournalScreen
 from tui.screens.jump import JumpScreen
 from tui.screens.kinesis import KinesisScreen
 from tui.screens.limits import LimitsScreen
@@ -44,6 +51,8 @@ class PaneSpec:
 
 
 TERMINAL_CHECK_S = 2.0
+LIVE_PANES = frozenset({"overview", "limits", "kinesis", "findings", "sessions", "fis"})
+"""Panes that poll AWS (``Settings.watch_all`` starts them all at once)."""
 
 
 def controlling_terminal() -> str | None:
@@ -52,6 +61,12 @@ def controlling_terminal() -> str | None:
         return os.ttyname(sys.__stdin__.fileno()) if sys.__stdin__ is not None else None
     except (OSError, ValueError):
         return None
+
+
+def _fis_screen(app: WarroomApp) -> Screen[Any]:
+    from tui.screens.fis import FisScreen
+
+    return FisScreen(app.pane_context, interval=app.settings.intervals.fis)
 
 
 def _panes() -> tuple[PaneSpec, ...]:
@@ -86,6 +101,13 @@ def _panes() -> tuple[PaneSpec, ...]:
             "5",
             lambda app: SessionsScreen(app.pane_context, interval=app.settings.intervals.sessions),
         ),
+        PaneSpec("fis", "Experiments", "6", _fis_screen),
+        PaneSpec(
+            "journal",
+            "Journal",
+            "7",
+            lambda app: JournalScreen(app.journal_events, app.service_status, app.journal_description),
+        ),
         PaneSpec("activity", "Activity", "9", lambda app: ActivityScreen(lambda: tuple(app.activity))),
     )
 
@@ -99,9 +121,18 @@ class WarroomApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("colon", "jump", "Jump", key_display=":"),
+        Binding("n", "note", "Note"),
         Binding("T", "next_theme", "Theme", show=False),
         Binding("q", "quit", "Quit"),
         *[Binding(str(n), f"pane({n})", f"Pane {n}", show=False) for n in range(1, 10)],
+        Binding("full_stop", "replay_step(True)", "Step", show=False, key_display="."),
+        Binding("comma", "replay_step(False)", "Step back", show=False, key_display=","),
+        Binding("right_square_bracket", "replay_seek(60)", "+1 min", show=False, key_display="]"),
+        Binding("left_square_bracket", "replay_seek(-60)", "-1 min", show=False, key_display="["),
+        Binding("right_curly_bracket", "replay_seek(600)", "+10 min", show=False, key_display="}"),
+        Binding("left_curly_bracket", "replay_seek(-600)", "-10 min", show=False, key_display="{"),
+        Binding("greater_than_sign", "replay_speed(True)", "Faster", show=False, key_display=">"),
+        Binding("less_than_sign", "replay_speed(False)", "Slower", show=False, key_display="<"),
     ]
 
     def __init__(
@@ -110,6 +141,8 @@ class WarroomApp(App[None]):
         factory: ClientFactory,
         *,
         clock: Callable[[], datetime] = utc_clock,
+        gameday: GameDay | None = None,
+        replay: ReplaySource | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -119,17 +152,32 @@ class WarroomApp(App[None]):
         self.activity: deque[ActivityEvent] = deque(maxlen=5000)
         self.account = ""
         self.identity_problem = ""
+        self.gameday = gameday
+        self.replay = replay
         self.actions = ActionRunner(
-            factory, read_only=settings.read_only, audit=AuditLog.default(), clock=clock
+            factory, read_only=settings.read_only or replay is not None, audit=AuditLog.default(), clock=clock
         )
+        if gameday is not None:
+            self.actions.listeners.append(gameday.action)
+            gameday.subscribe(self._journal_event)
         self.pane_context = PaneContext(
-            factory=factory, settings=settings, clock=clock, record=self.record, actions=self.actions
+            factory=factory,
+            settings=settings,
+            clock=clock,
+            record=self.record,
+            actions=self.actions,
+            replay=replay,
         )
+        if gameday is not None:
+            self.pane_context = dataclasses.replace(self.pane_context, observe=gameday.observe)
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = settings.theme
         for spec in self.panes:
             self.add_mode(spec.name, self._builder(spec))
+        if settings.demo and settings.target.endpoint_url and replay is None:
+            # The demo's endpoint is warroom's own simulator: no need to ask it.
+            self.add_facilitator(settings.target.endpoint_url)
 
     def _builder(self, spec: PaneSpec) -> Callable[[], Screen[Any]]:
         return lambda: spec.build(self)
@@ -137,8 +185,18 @@ class WarroomApp(App[None]):
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
+        if self.settings.watch_all and self.replay is None:
+            # Every polling pane starts now, so the journal sees crossings on panes nobody opened.
+            for spec in self.panes[1:]:
+                if spec.name in LIVE_PANES:
+                    await self.switch_mode(spec.name)
         await self.switch_mode(self.panes[0].name)
-        self.load_identity()
+        if isinstance(self.replay, ReplayDriver):
+            self.replay.bind(self)
+        else:
+            self.load_identity()
+            self.detect_simulator()
+        self.set_interval(1.0, self._tick_services, name="services-timer")
         terminal = controlling_terminal()
         if terminal is not None and not self.is_headless:
             self.set_interval(TERMINAL_CHECK_S, lambda: self._check_terminal(terminal), name="terminal-check")
@@ -150,6 +208,8 @@ class WarroomApp(App[None]):
             self.exit(return_code=1, message="warroom: the terminal went away")
 
     async def on_unmount(self) -> None:
+        if self.gameday is not None:
+            self.gameday.close()
         await self.factory.close()
 
     def on_screen_resume(self) -> None:
@@ -171,6 +231,42 @@ class WarroomApp(App[None]):
             self.record(ActivityEvent(self.clock(), "identity", "info", f"signed in as {identity.arn}"))
         self.sync_header()
 
+    @work(exclusive=True, group="simulator", exit_on_error=False)
+    async def detect_simulator(self) -> None:
+        """Against warroom's simulator, add the facilitator's pane (key 8)."""
+        url = self.settings.target.endpoint_url
+        if not url or any(p.name == "facilitator" for p in self.panes):
+            return
+        import asyncio
+
+        from tui.sim.control import probe
+
+        if await asyncio.to_thread(probe, url):
+            self.add_facilitator(url)
+
+    def add_facilitator(self, url: str) -> None:
+        """The facilitator's pane for the simulator at ``url``, on key 8."""
+        if any(p.name == "facilitator" for p in self.panes):
+            return
+        from tui.sim.control import ControlClient
+
+        client = ControlClient(url)
+
+        def build(app: WarroomApp) -> Screen[Any]:
+            from tui.screens.facilitator import FacilitatorScreen
+
+            return FacilitatorScreen(
+                client,
+                read_only=app.settings.read_only,
+                audit=app.actions.audit,
+                actor=app.actions.actor or "",
+            )
+
+        spec = PaneSpec("facilitator", "Facilitator", "8", build)
+        self.panes = (*self.panes[:-1], spec, self.panes[-1])
+        self.add_mode(spec.name, self._builder(spec))
+        self.record(ActivityEvent(self.clock(), "facilitator", "info", f"warroom simulator at {url}: key 8"))
+
     def sync_header(self) -> None:
         """Copy the console's state to the header of the screen on show."""
         spec = self.current_pane
@@ -182,6 +278,123 @@ class WarroomApp(App[None]):
             header.demo = self.settings.demo
             header.read_only = self.settings.read_only
             header.pane = spec.title if spec else ""
+            header.alert = self._alert
+            header.replay = self.replay_badge()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast is literal text: its message often carries AWS data (titles, descriptions,
+        errors), which must never be read as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    # -- journal ------------------------------------------------------------------------------
+
+    _alert = ""
+
+    def journal_events(self) -> tuple[JournalEvent, ...]:
+        if isinstance(self.replay, ReplayDriver):
+            return tuple(self.replay.events)
+        return self.gameday.journal.events if self.gameday is not None else ()
+
+    def service_status(self) -> tuple[ServiceStatus, ...]:
+        if isinstance(self.replay, ReplayDriver):
+            return self.replay.services()
+        return self.gameday.service_status() if self.gameday is not None else ()
+
+    def journal_append(self, event: JournalEvent) -> None:
+        """Show one more event in every journal pane."""
+        self._journal_event(event)
+
+    def journal_reload(self) -> None:
+        """Show the journal anew (a replay seeked backwards)."""
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, JournalScreen) and screen.is_mounted:
+                    screen.reload()
+
+    def journal_description(self) -> str:
+        if self.gameday is None:
+            return ""
+        parts = []
+        path = self.gameday.journal.path
+        if path is not None:
+            parts.append(f"journal {path}")
+        if self.gameday.recorder is not None:
+            parts.append(f"● recording {self.gameday.recorder.path}")
+        problem = self.gameday.problem
+        if problem:
+            parts.append(f"⚠ {problem}")
+        return " · ".join(parts)
+
+    def replay_badge(self) -> str:
+        return self.replay.badge() if isinstance(self.replay, ReplayDriver) else ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action.startswith("replay_"):
+            return isinstance(self.replay, ReplayDriver)
+        return True
+
+    def _replay_moved(self) -> None:
+        for header in self.screen.query(HeaderBar):
+            header.replay = self.replay_badge()
+
+    def action_replay_step(self, forward: bool) -> None:
+        if isinstance(self.replay, ReplayDriver):
+            self.replay.step(forward)
+            self._replay_moved()
+
+    def action_replay_seek(self, seconds: float) -> None:
+        if isinstance(self.replay, ReplayDriver):
+            self.replay.seek_by(seconds)
+            self._replay_moved()
+
+    def action_replay_speed(self, up: bool) -> None:
+        if isinstance(self.replay, ReplayDriver):
+            self.replay.faster(up)
+            self._replay_moved()
+
+    def _journal_event(self, event: JournalEvent) -> None:
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, JournalScreen):
+                    screen.add_event(event)
+        if (
+            self.replay is None
+            and event.level == "critical"
+            and event.kind not in ("fault.started", "fault.ended")
+        ):
+            self.notify(event.text[:200], title="Journal", severity="warning", timeout=6)
+
+    def _tick_services(self) -> None:
+        if self.gameday is not None:
+            self.gameday.tick()
+        alert = alert_text(self.service_status())
+        if alert != self._alert:
+            self._alert = alert
+        for header in self.screen.query(HeaderBar):
+            header.alert = alert
+            header.replay = self.replay_badge()
+
+    def action_note(self) -> None:
+        if self.gameday is None:
+            self.notify("Replaying a recording: notes go in the journal of a live console", timeout=3)
+            return
+        author = self.settings.note_author or self.actions.actor or os.environ.get("USER", "")
+        when = self.clock().strftime("%H:%M:%SZ")
+
+        def keep(text: str | None) -> None:
+            if text and self.gameday is not None:
+                self.gameday.note(text, author)
+                self.notify("✎ Noted in the journal", timeout=2)
+
+        self.push_screen(JournalNoteScreen(author, when), keep)
 
     # -- activity -----------------------------------------------------------------------------
 
@@ -228,6 +441,8 @@ class WarroomApp(App[None]):
         for item in bindings:
             binding = item if isinstance(item, Binding) else Binding(*item)
             if binding.action.startswith("pane("):
+                continue
+            if binding.action.startswith("replay_") and not isinstance(self.replay, ReplayDriver):
                 continue
             keys = binding.key_display or " ".join(
                 self.get_key_display(Binding(k.strip(), binding.action)) for k in binding.key.split(",")
@@ -286,14 +501,76 @@ class WarroomApp(App[None]):
         return go
 
 
+def alert_text(statuses: tuple[ServiceStatus, ...]) -> str:
+    """The header's timer: a service in breach first, else an impaired one ("" when all are well)."""
+    from tui.screens.journal import _clock
+
+    breached = [s for s in statuses if s.breached]
+    impaired = [s for s in statuses if s.impaired_since is not None and not s.breached]
+    if breached:
+        first = breached[0]
+        text = f"✖ BREACH {first.name} {_clock(first.impaired_s)} > {_clock(first.tolerance_s)}"
+        others = len(breached) + len(impaired) - 1
+    elif impaired:
+        first = impaired[0]
+        text = f"⏱ {first.name} impaired {_clock(first.impaired_s)}/{_clock(first.tolerance_s)}"
+        others = len(impaired) - 1
+    else:
+        return ""
+    return f"{text} (+{others})" if others else text
+
+
+def make_gameday(settings: Settings, clock: Callable[[], datetime]) -> GameDay:
+    """The journal, its detectors, the services' timers and (with --record) the recording."""
+    from tui import paths
+    from tui.gameday.detect import Detector
+    from tui.gameday.journal import Journal, default_journal_path
+    from tui.gameday.record import Recorder
+    from tui.gameday.services import ServiceTracker
+
+    path = settings.journal_path or default_journal_path(paths.state_dir(), clock())
+    recorder = None
+    if settings.record_path is not None:
+        meta = {
+            "version": __version__,
+            "profile": settings.target.profile or "",
+            "regions": ",".join(settings.target.regions),
+            "endpoint_url": settings.target.endpoint_url or "",
+            "demo": "yes" if settings.demo else "no",
+            "journal": str(path),
+        }
+        recorder = Recorder(settings.record_path, meta=meta, clock=clock)
+    return GameDay(
+        journal=Journal(path, clock=clock),
+        detector=Detector(settings.thresholds),
+        services=ServiceTracker(settings.services),
+        recorder=recorder,
+        clock=clock,
+    )
+
+
 def make_app(
     settings: Settings,
     *,
     factory: ClientFactory | None = None,
     clock: Callable[[], datetime] = utc_clock,
+    gameday: GameDay | None = None,
 ) -> WarroomApp:
     """The one way to build the console, for the CLI and for the tests."""
-    return WarroomApp(settings, factory or ClientFactory(settings.target), clock=clock)
+    return WarroomApp(
+        settings,
+        factory or ClientFactory(settings.target),
+        clock=clock,
+        gameday=gameday or make_gameday(settings, clock),
+    )
+
+
+def make_replay_app(settings: Settings, driver: ReplayDriver) -> WarroomApp:
+    """The console over a recording: the same panes, fed by ``driver``, with no AWS client."""
+    from tui.replaying import OfflineFactory
+
+    settings = dataclasses.replace(settings, read_only=True, watch_all=False)
+    return WarroomApp(settings, OfflineFactory(settings.target), clock=driver.now, replay=driver)
 
 
 __all__ = ["PaneScreen", "WarroomApp", "__version__", "make_app"]

@@ -98,6 +98,34 @@ def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = 
     )
 
 
+def _add_gameday_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        default=default,
+        help="append every poll snapshot and journal event to FILE (warroom replay / report read it)",
+    )
+    parser.add_argument(
+        "--journal",
+        metavar="FILE",
+        default=default,
+        help="the journal's append-only file (default: a new file under the state directory)",
+    )
+    parser.add_argument(
+        "--services",
+        metavar="FILE",
+        default=default,
+        help="TOML naming the important business services and their impact tolerance",
+    )
+    parser.add_argument(
+        "--note-author",
+        metavar="NAME",
+        default=default,
+        help="who journal notes are from (default: your identity ARN)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warroom", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -106,13 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_aws_options(parser)
     parser.add_argument("--theme", help="warroom-dark (default) or warroom-high-contrast")
     _add_threshold_options(parser)
+    _add_gameday_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from tui.sim.commands import add_fault_commands, add_serve_options
 
     demo = sub.add_parser("demo", help="the console against the embedded simulator (no AWS account needed)")
     demo.add_argument("--seed", type=int, default=7, help="workload seed (same seed, same fleet)")
     demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="refuse changes")
     demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
     _add_threshold_options(demo, suppress=True)
+    _add_gameday_options(demo, suppress=True)
+    add_serve_options(demo)
 
     sim = sub.add_parser("sim", help="the simulator on its own")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
@@ -121,6 +153,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     serve.add_argument("--seed", type=int, default=7, help="workload seed")
     serve.add_argument("--empty", action="store_true", help="start with no workload")
+    add_serve_options(serve)
+    add_fault_commands(sim_sub)
+
+    replay = sub.add_parser("replay", help="play a recording back in the console's panes (no AWS calls)")
+    replay.add_argument("file", metavar="FILE", help="a file written with --record")
+    replay.add_argument(
+        "--speed", type=float, default=1.0, help="recorded seconds per second (default 1; < > change it)"
+    )
+    replay.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
+
+    report = sub.add_parser("report", help="write the lessons-learned review of a recording or a journal")
+    report.add_argument("file", metavar="FILE", help="a recording (--record) or a journal file")
+    report.add_argument("--format", choices=("md", "html"), default="md", help="md (default) or html")
+    report.add_argument("--output", metavar="PATH", help="write here instead of standard output")
 
     snap = sub.add_parser("snapshot", help="one poll of a pane, printed as JSON")
     from tui.aws.snapshots import POLLERS
@@ -161,6 +207,22 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
         raise SystemExit(f"warroom: --remediation-role {role!r} is not a valid IAM role name")
     values["remediation_role"] = role
     values["session_tmux_windows"] = bool(getattr(args, "tmux_windows", False))
+    from pathlib import Path
+
+    for option, key in (("record", "record_path"), ("journal", "journal_path")):
+        given = getattr(args, option, None)
+        if given:
+            values[key] = Path(given).expanduser()
+    services = getattr(args, "services", None)
+    if services:
+        from tui.gameday.services import load_services
+
+        try:
+            values["services"] = load_services(Path(services).expanduser())
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"warroom: --services {services}: {exc}") from None
+    values["note_author"] = str(getattr(args, "note_author", "") or "")[:200]
+    values["watch_all"] = True
     values.update(overrides)
     return Settings(**values)
 
@@ -194,6 +256,18 @@ def run_console(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start_sim(server: Any) -> Any:
+    """Start the simulator; a scenario it cannot run (a target the workload lacks) or a port in
+    use ends the command with one line, not a traceback."""
+    try:
+        return server.start()
+    except ValueError as exc:
+        server.stop()
+        raise SystemExit(f"warroom: the scenario cannot run: {exc}") from None
+    except OSError as exc:
+        raise SystemExit(f"warroom: the simulator cannot start: {exc.strerror or exc}") from None
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from tui import logs, runtime
     from tui.app import make_app
@@ -201,7 +275,10 @@ def run_demo(args: argparse.Namespace) -> int:
 
     logs.configure()
     runtime.tune_gc()
-    sim = SimServer(seed=args.seed).start()
+    from tui.sim.commands import scenario_from_args, speed_from_args
+
+    scenario = scenario_from_args(args)
+    sim = _start_sim(SimServer(seed=args.seed, scenario=scenario, speed=speed_from_args(args)))
     try:
         from tui import paths
         from tui.sim.standin_plugin import write_launcher
@@ -209,8 +286,13 @@ def run_demo(args: argparse.Namespace) -> int:
         # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
         # the session-manager-plugin found on PATH.
         plugin = write_launcher(paths.state_dir() / "demo-plugin")
+        extra: dict[str, Any] = {}
+        if not getattr(args, "services", None):
+            from tui.gameday.services import default_demo_services
+
+            extra["services"] = default_demo_services()
         settings = _settings(
-            args, target=_sim_target(sim.endpoint_url), demo=True, session_plugin=str(plugin)
+            args, target=_sim_target(sim.endpoint_url), demo=True, session_plugin=str(plugin), **extra
         )
         _check_theme(settings)
         make_app(settings).run()
@@ -221,10 +303,21 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_sim_serve(args: argparse.Namespace) -> int:
     from tui import logs
+    from tui.sim.commands import scenario_from_args, speed_from_args
     from tui.sim.server import ACCOUNT_ID, REGION, SimServer
 
     logs.configure()
-    sim = SimServer(host=args.host, port=args.port, seed=args.seed, empty=args.empty).start()
+    scenario = scenario_from_args(args)
+    sim = _start_sim(
+        SimServer(
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            empty=args.empty,
+            scenario=scenario,
+            speed=speed_from_args(args),
+        )
+    )
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -291,12 +384,85 @@ def run_snapshot(args: argparse.Namespace) -> int:
     return 1 if getattr(snapshot, "error", None) is not None else 0
 
 
+def run_replay(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tui import logs
+    from tui.app import make_replay_app
+    from tui.aws.clients import AwsTarget
+    from tui.gameday.record import read_recording
+    from tui.gameday.replay import Playback
+    from tui.replaying import ReplayDriver
+
+    logs.configure()
+    if args.speed <= 0:
+        raise SystemExit("warroom: --speed must be above 0")
+    try:
+        recording = read_recording(Path(args.file).expanduser())
+        playback = Playback(recording.entries, speed=args.speed)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"warroom: cannot replay {args.file}: {exc}") from None
+    for problem in recording.problems[:5]:
+        print(f"warroom: {args.file}: {problem}", file=sys.stderr)
+    meta = recording.header.get("meta") if isinstance(recording.header, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    regions = tuple(r for r in str(meta.get("regions", "")).split(",") if r)
+    settings = _settings(args, target=AwsTarget(regions=regions or ("recorded",)))
+    settings = _replay_settings(settings, meta)
+    _check_theme(settings)
+    driver = ReplayDriver(playback, source=str(args.file))
+    make_replay_app(settings, driver).run()
+    return 0
+
+
+def _replay_settings(settings: Any, meta: dict[str, Any]) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(settings, demo=meta.get("demo") == "yes", record_path=None)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tui.gameday.record import read_recording
+    from tui.gameday.report import CHART_PANES, analyse, render_html, render_markdown
+
+    try:
+        recording = read_recording(Path(args.file).expanduser(), panes=CHART_PANES)
+    except (OSError, ValueError) as exc:
+        print(f"warroom: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    review = analyse(recording)
+    text = render_html(review) if args.format == "html" else render_markdown(review)
+    for problem in recording.problems[:5]:
+        print(f"warroom: {args.file}: {problem}", file=sys.stderr)
+    if args.output:
+        out = Path(args.output).expanduser()
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"warroom: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"warroom: wrote the review to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         return run_demo(args)
     if args.command == "sim":
+        if args.sim_command != "serve":
+            from tui.sim.commands import run_fault_command
+
+            return run_fault_command(args)
         return run_sim_serve(args)
+    if args.command == "replay":
+        return run_replay(args)
+    if args.command == "report":
+        return run_report(args)
     if args.command == "snapshot":
         return run_snapshot(args)
     return run_console(args)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from themes import DEFAULT_THEME
 from tui.aws.clients import AwsTarget
 from tui.aws.limits_math import Thresholds
+from tui.gameday.services import BusinessService
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class Intervals:
     kinesis: float = 30.0
     findings: float = 60.0
     sessions: float = 30.0
+    fis: float = 15.0
     max_backoff: float = 300.0
 
 
@@ -39,3 +42,13 @@ class Settings:
     session_plugin: str | None = None
     # Inside tmux, open each session in a new tmux window instead of suspending the console.
     session_tmux_windows: bool = False
+    # Poll every pane from the start (not only those opened), so the journal sees every crossing.
+    watch_all: bool = False
+    # The journal's append-only file; None: a new file under the state directory.
+    journal_path: Path | None = None
+    # Write every poll snapshot and journal event to this file (warroom replay / report read it).
+    record_path: Path | None = None
+    # Important business services and their impact tolerance (the header times a breach).
+    services: tuple[BusinessService, ...] = ()
+    # Who typed a journal note; empty: the caller's identity ARN, else the login name.
+    note_author: str = ""

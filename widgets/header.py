@@ -22,6 +22,8 @@ class HeaderBar(Widget):
     HeaderBar > .header--name { color: $primary; text-style: bold; }
     HeaderBar > .header--dim { color: $text-muted; }
     HeaderBar > .header--problem { color: $warning; }
+    HeaderBar > .header--alert { background: $error; color: $background; text-style: bold; }
+    HeaderBar > .header--badge-replay { background: $primary; color: $background; text-style: bold; }
     """
     COMPONENT_CLASSES = {
         "header--badge-demo",
@@ -29,6 +31,8 @@ class HeaderBar(Widget):
         "header--name",
         "header--dim",
         "header--problem",
+        "header--alert",
+        "header--badge-replay",
     }
 
     account: reactive[str] = reactive("")
@@ -45,6 +49,10 @@ class HeaderBar(Widget):
     """True when pointed at the embedded simulator."""
     read_only: reactive[bool] = reactive(False)
     """True when every mutating action is refused."""
+    alert: reactive[str] = reactive("")
+    """A business service impaired or in breach of its impact tolerance, with its timer."""
+    replay: reactive[str] = reactive("")
+    """The playback position and speed when replaying a recording."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -70,6 +78,12 @@ class HeaderBar(Widget):
         left.append("  region ", dim)
         left.append(clean(",".join(self.regions)) or "?")
         badges = Text()
+        if self.alert:
+            badges.append(f" {clean(self.alert)} ", self.get_component_rich_style("header--alert"))
+            badges.append(" ")
+        if self.replay:
+            badges.append(f" {clean(self.replay)} ", self.get_component_rich_style("header--badge-replay"))
+            badges.append(" ")
         if self.demo:
             badges.append(" DEMO ", self.get_component_rich_style("header--badge-demo"))
             badges.append(" ")

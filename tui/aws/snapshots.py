@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tui.aws import findings, kinesis, limits, overview, sessions
+from tui.aws import findings, fis, kinesis, limits, overview, sessions
 from tui.aws.clients import ClientFactory
 
 POLLERS: dict[str, Callable[[ClientFactory], Awaitable[Any]]] = {
@@ -14,4 +14,5 @@ POLLERS: dict[str, Callable[[ClientFactory], Awaitable[Any]]] = {
     "kinesis": kinesis.poll,
     "findings": findings.poll,
     "instances": sessions.poll,
+    "fis": fis.poll,
 }

@@ -76,6 +76,9 @@ class PaneScreen(Screen[None], Generic[S]):
     # -- polling ------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.ctx.replay is not None:
+            self.ctx.replay.attach(self)
+            return
         self.start_poll()
 
     @abstractmethod
@@ -93,7 +96,7 @@ class PaneScreen(Screen[None], Generic[S]):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        if self._polling or self.paused:
+        if self._polling or self.paused or self.ctx.replay is not None:
             return
         self._polling = True
         status = self.query_one(StatusLine)
@@ -138,10 +141,12 @@ class PaneScreen(Screen[None], Generic[S]):
             status.problem = problem.one_line()
             self.show_problem(problem)
         status.failures = self.failures
+        if self.ctx.replay is None and not isinstance(snapshot, _Failed):
+            self.ctx.observe(self.PANE, snapshot)
         self._arm()
 
     def _arm(self) -> None:
-        if self.paused:
+        if self.paused or self.ctx.replay is not None:
             return
         delay = next_delay(self.interval, self.failures, cap=self.ctx.settings.intervals.max_backoff)
         self.query_one(StatusLine).next_poll_at = self.ctx.clock() + timedelta(seconds=delay)
@@ -153,6 +158,9 @@ class PaneScreen(Screen[None], Generic[S]):
     # -- actions ------------------------------------------------------------------------------
 
     def action_toggle_pause(self) -> None:
+        if self.ctx.replay is not None:
+            self.ctx.replay.toggle_pause()
+            return
         self.paused = not self.paused
         status = self.query_one(StatusLine)
         status.paused = self.paused
@@ -167,6 +175,9 @@ class PaneScreen(Screen[None], Generic[S]):
             self.start_poll()
 
     def action_poll_now(self) -> None:
+        if self.ctx.replay is not None:
+            self.notify("Replaying a recording: nothing is polled; . steps, [ ] seek", timeout=3)
+            return
         if self._polling:
             self.notify("A poll is already running", timeout=2)
             return

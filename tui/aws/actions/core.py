@@ -174,6 +174,8 @@ class ActionRunner:
         self.clock = clock
         self.actor = actor
         self.account = account
+        self.listeners: list[Callable[[Mapping[str, Any]], None]] = []
+        """Called with every audit record after it is written (the journal lists the changes made)."""
 
     @property
     def profile(self) -> str | None:
@@ -211,6 +213,11 @@ class ActionRunner:
 
     async def _write(self, record: Mapping[str, Any]) -> str:
         """Append ``record``; an unwritable audit log is reported, never raised past a made call."""
+        for listener in tuple(self.listeners):
+            try:
+                listener(record)
+            except Exception:  # a listener's bug must not hide the call's outcome
+                log.exception("audit listener failed")
         try:
             await asyncio.to_thread(self.audit.append, record)
         except OSError as exc:

@@ -1,0 +1,145 @@
+"""The journal as a person uses it: notes from any pane, detections from the panes' polls, every
+pane watched from the start, and a recording played back with no AWS calls."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import frozen_clock, open_limits, settle, sim_settings
+from tui.app import LIVE_PANES, WarroomApp, make_app, make_gameday, make_replay_app
+from tui.aws.limits_math import Thresholds
+from tui.gameday import events as ev
+from tui.gameday.journal import read_journal
+from tui.gameday.record import read_recording
+from tui.gameday.replay import Playback
+from tui.replaying import ReplayDriver
+from tui.screens.journal import JournalNoteScreen, JournalScreen
+from tui.screens.limits import LimitsScreen
+from widgets.vtable import VirtualTable
+
+
+def _rows_text(screen: JournalScreen) -> list[str]:
+    table = screen.query_one(VirtualTable)
+    return [" ".join(str(c) for c in row.cells) for row in table.rows]
+
+
+async def test_a_note_from_any_pane_reaches_the_journal_pane_and_its_file(
+    sim_url: str, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.jsonl"
+    app = make_app(sim_settings(sim_url, journal_path=journal, note_author="dana"), clock=frozen_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, JournalNoteScreen))
+        await pilot.press(*"rolled back payments-api")
+        await pilot.press("enter")
+        await settle(pilot, lambda: not isinstance(app.screen, JournalNoteScreen))
+        await pilot.press("7")
+        await settle(pilot, lambda: isinstance(app.screen, JournalScreen))
+        screen = app.screen
+        assert isinstance(screen, JournalScreen)
+        await settle(pilot, lambda: any("rolled back payments-api" in r for r in _rows_text(screen)))
+    events, problems = read_journal(journal)
+    notes = [e for e in events if e.kind == ev.NOTE]
+    assert problems == []
+    assert [n.text for n in notes] == ["rolled back payments-api"]
+    assert notes[0].detail.get("author") == "dana"
+
+
+async def test_an_empty_note_is_not_kept(sim_url: str, tmp_path: Path) -> None:
+    journal = tmp_path / "journal.jsonl"
+    app = make_app(sim_settings(sim_url, journal_path=journal), clock=frozen_clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, JournalNoteScreen))
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, JournalNoteScreen))
+        assert app.gameday is not None
+        assert not [e for e in app.gameday.journal.events if e.kind == ev.NOTE]
+
+
+async def test_threshold_crossings_seen_by_the_limits_pane_are_journaled(
+    sim_url: str, tmp_path: Path
+) -> None:
+    # Lines low enough that the seeded fleet crosses them at the tests' frozen hour.
+    lines = Thresholds(warn=0.5, critical=0.7)
+    settings = sim_settings(sim_url, journal_path=tmp_path / "j.jsonl", thresholds=lines)
+    app = make_app(settings, clock=frozen_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        limits: LimitsScreen = await open_limits(pilot)
+        hot = ("warn", "critical")
+        crossed = {
+            i.instance_id for i in limits.snapshot.instances if i.ebs_level in hot or i.net_level in hot
+        }
+        crossed |= {v.volume_id for i in limits.snapshot.instances for v in i.volumes if v.level in hot}
+        assert crossed, "the seeded fleet has resources over a gauge's line"
+        assert app.gameday is not None
+        detected = [e for e in app.gameday.journal.events if e.kind == ev.DETECTED and e.source == "limits"]
+        assert crossed <= {e.resource for e in detected}
+        for event in detected:
+            assert event.value is not None and event.limit is not None
+
+
+async def test_every_pane_is_watched_from_the_start(sim_url: str, tmp_path: Path) -> None:
+    settings = sim_settings(sim_url, journal_path=tmp_path / "j.jsonl", watch_all=True)
+    gameday = make_gameday(settings, frozen_clock)
+    observed: set[str] = set()
+    observe = gameday.observe
+
+    def watching(pane: str, snapshot: object) -> None:
+        observed.add(pane)
+        observe(pane, snapshot)
+
+    gameday.observe = watching  # type: ignore[method-assign]
+    app = make_app(settings, clock=frozen_clock, gameday=gameday)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, lambda: observed >= LIVE_PANES, within=40)
+        assert app.current_mode == "overview"
+
+
+async def test_a_recording_replays_in_the_same_panes_without_aws(sim_url: str, tmp_path: Path) -> None:
+    recording = tmp_path / "rehearsal.jsonl"
+    settings = sim_settings(sim_url, journal_path=tmp_path / "j.jsonl", record_path=recording)
+    app = make_app(settings, clock=frozen_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        live: LimitsScreen = await open_limits(pilot)
+        live_ids = [i.instance_id for i in live.snapshot.instances]
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, JournalNoteScreen))
+        await pilot.press(*"limits checked")
+        await pilot.press("enter")
+        await settle(pilot, lambda: not isinstance(app.screen, JournalNoteScreen))
+    recorded = read_recording(recording)
+    assert "limits" in recorded.panes
+    playback = Playback(recorded.entries, speed=60.0)
+    driver = ReplayDriver(playback, source=str(recording))
+    calls: list[Any] = []
+    replay = make_replay_app(dataclasses.replace(settings, record_path=None), driver)
+    assert isinstance(replay, WarroomApp)
+    original = replay.factory.client
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return await original(*args, **kwargs)
+
+    replay.factory.client = counting  # type: ignore[method-assign]
+    async with replay.run_test(size=(140, 40)) as pilot:
+        await pilot.press("2")
+        await settle(
+            pilot, lambda: isinstance(replay.screen, LimitsScreen) and replay.screen.snapshot is not None
+        )
+        shown = replay.screen
+        assert isinstance(shown, LimitsScreen)
+        assert [i.instance_id for i in shown.snapshot.instances] == live_ids
+        await pilot.press("7")
+        await settle(pilot, lambda: isinstance(replay.screen, JournalScreen))
+        journal = replay.screen
+        assert isinstance(journal, JournalScreen)
+        await pilot.press("right_curly_bracket")
+        await settle(pilot, lambda: any("limits checked" in r for r in _rows_text(journal)))
+        assert "REPLAY" in replay.replay_badge()
+        # A change is refused: the replay console is read-only below the UI.
+        assert replay.actions.read_only
+    assert calls == []

@@ -1,0 +1,407 @@
+"""The facilitator's pane, shown when the console runs against warroom's simulator: the fault
+catalogue with what is active, the scenario's clock and schedule, and the simulator's own log.
+``i`` injects the selected fault (on a target you pick), ``c`` clears it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.gameday.catalogue import BY_ID
+from tui.screens.journal import _clock
+from widgets.header import HeaderBar
+from widgets.safe import clean
+from widgets.textline import TextLine
+from widgets.vtable import Column, TableRow, VirtualTable
+
+REFRESH_S = 2.0
+
+FAULT_COLUMNS = (
+    Column("state", "State", 9),
+    Column("fault", "Fault", 22),
+    Column("target", "Target", 24),
+    Column("since", "Since", 9, align="right"),
+    Column("origin", "By", 11),
+    Column("detect", "Expected detection", 30, flex=True),
+)
+LOG_COLUMNS = (
+    Column("at", "UTC", 8),
+    Column("t", "T+", 8, align="right"),
+    Column("text", "Simulator log and schedule", 40, flex=True),
+)
+
+
+def _state_label(state: str) -> str:
+    return {"active": "● active", "mitigated": "✓ mitig.", "ended": "■ ended"}.get(state, "· idle")
+
+
+def parse_duration(text: str) -> float | None:
+    """ "90s", "10m", "1h30m" or a number of seconds -> seconds; "" -> None; ValueError otherwise."""
+    text = text.strip().lower()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    total, number = 0.0, ""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    for char in text:
+        if char.isdigit() or char == ".":
+            number += char
+        elif char in units and number:
+            total += float(number) * units[char]
+            number = ""
+        else:
+            raise ValueError(f"{text!r} is not a duration: write 90s, 10m or 1h30m")
+    if number:
+        raise ValueError(f"{text!r} is not a duration: end it with s, m or h")
+    if total <= 0:
+        raise ValueError("a duration must be above zero")
+    return total
+
+
+def fault_rows(status: Mapping[str, Any]) -> list[TableRow]:
+    """One row per catalogue fault; an active fault shows its target, age and who started it."""
+    active: dict[str, list[Mapping[str, Any]]] = {}
+    for state in status.get("faults") or []:
+        if isinstance(state, Mapping) and state.get("state") == "active":
+            active.setdefault(str(state.get("fault")), []).append(state)
+    scenario = status.get("scenario") or {}
+    rows: list[TableRow] = []
+    for entry in status.get("catalogue") or []:
+        if not isinstance(entry, Mapping):
+            continue
+        fault_id = str(entry.get("id", ""))
+        spec = BY_ID.get(fault_id)
+        detect = f"{spec.detection.pane}: {spec.detection.threshold}" if spec else ""
+        running = active.get(fault_id, [])
+        if running:
+            for state in running:
+                since = state.get("scenario_at_s")
+                elapsed = ""
+                if isinstance(since, int | float) and isinstance(scenario, Mapping):
+                    now_s = scenario.get("elapsed_s")
+                    if isinstance(now_s, int | float):
+                        elapsed = _clock(max(0.0, float(now_s) - float(since)))
+                rows.append(
+                    TableRow(
+                        key=f"{fault_id}|{state.get('target', '')}",
+                        cells=(
+                            _state_label("active"),
+                            fault_id,
+                            clean(str(state.get("target_name") or state.get("target") or "")),
+                            elapsed or clean(str(state.get("started_at", ""))[11:19]),
+                            clean(str(state.get("origin", ""))),
+                            detect,
+                        ),
+                        level="critical",
+                    )
+                )
+        else:
+            rows.append(
+                TableRow(
+                    key=f"{fault_id}|",
+                    cells=(
+                        _state_label(""),
+                        fault_id,
+                        clean(str(entry.get("default_target", ""))),
+                        "",
+                        "",
+                        detect,
+                    ),
+                )
+            )
+    return rows
+
+
+def log_rows(status: Mapping[str, Any]) -> list[TableRow]:
+    rows: list[TableRow] = []
+    for i, item in enumerate(status.get("schedule") or []):
+        if not isinstance(item, Mapping) or item.get("started"):
+            continue
+        at_s = item.get("at_s")
+        when = _clock(float(at_s)) if isinstance(at_s, int | float) else "?"
+        duration = item.get("duration_s")
+        lasting = f" for {_clock(float(duration))}" if isinstance(duration, int | float) else " until cleared"
+        text = f"⏲ scheduled: {item.get('fault')} on {item.get('target') or 'its default target'}{lasting}"
+        rows.append(TableRow(key=f"s{i}", cells=("", when, clean(text)), level="muted"))
+    for i, item in enumerate(status.get("log") or []):
+        if not isinstance(item, Mapping):
+            continue
+        at = str(item.get("at", ""))
+        scenario_at = item.get("scenario_at_s")
+        when = _clock(float(scenario_at)) if isinstance(scenario_at, int | float) else ""
+        text = (
+            item.get("text")
+            or item.get("what")
+            or " ".join(str(item.get(k, "")) for k in ("fault", "target", "origin") if item.get(k))
+        )
+        rows.append(TableRow(key=f"l{i}", cells=(at[11:19], when, clean(str(text)))))
+    return rows
+
+
+def scenario_text(status: Mapping[str, Any] | None, problem: str) -> Text:
+    text = Text()
+    if problem:
+        text.append(f"⚠ {problem}", "bold")
+        return text
+    if status is None:
+        text.append("⟳ asking the simulator…")
+        return text
+    scenario = status.get("scenario")
+    speed = status.get("speed", 1)
+    if isinstance(scenario, Mapping) and scenario:
+        state = str(scenario.get("state", ""))
+        mark = "▶" if state == "running" else "■"
+        elapsed = scenario.get("elapsed_s")
+        duration = scenario.get("duration_s")
+        text.append(f"Scenario {clean(str(scenario.get('name', '')))} ", "bold")
+        text.append(f"{mark} {state}")
+        if isinstance(elapsed, int | float):
+            text.append(f"  T+{_clock(float(elapsed))}")
+            if isinstance(duration, int | float) and duration:
+                text.append(f" of {_clock(float(duration))}")
+        text.append(f"  speed {speed}")
+    else:
+        text.append(
+            "No scenario running: faults start when injected here, with `warroom sim inject`, or by FIS"
+        )
+    active = sum(
+        1 for f in status.get("faults") or [] if isinstance(f, Mapping) and f.get("state") == "active"
+    )
+    text.append(f"  · {active} active fault(s)")
+    return text
+
+
+class InjectScreen(ModalScreen[tuple[str, float | None] | None]):
+    """Pick the target and (optionally) a duration in scenario time for one fault."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    InjectScreen { align: center middle; }
+    InjectScreen > Vertical {
+        width: 90%; max-width: 100; height: auto; max-height: 90%;
+        border: thick $warning; background: $panel; padding: 1 2;
+    }
+    InjectScreen OptionList { height: auto; max-height: 10; }
+    InjectScreen #inject-error { color: $error; }
+    """
+
+    def __init__(self, fault_id: str, targets: Sequence[Mapping[str, Any]], default: str) -> None:
+        super().__init__()
+        self.fault_id = fault_id
+        self.targets = [t for t in targets if isinstance(t, Mapping)]
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        spec = BY_ID.get(self.fault_id)
+        with Vertical():
+            yield Static(Text(f"⚡ Inject {self.fault_id}", style="bold"))
+            if spec is not None:
+                yield Static(Text(f"{spec.title}: {spec.effect}"))
+                yield Static(Text(f"Expected detection: {spec.detection.pane} · {spec.detection.threshold}"))
+                yield Static(Text(f"Ends: {spec.ends}", style="dim"))
+            options = [
+                Option(clean(f"{t.get('name') or t.get('id')}  ({t.get('id')})"), id=str(t.get("id")))
+                for t in self.targets
+            ]
+            yield Static("Target (↑↓, Enter injects):")
+            yield OptionList(*options, id="inject-targets")
+            yield Static("Duration in scenario time (empty: until cleared or mitigated):")
+            yield Input(placeholder="e.g. 20m", id="inject-duration")
+            yield Static("", id="inject-error")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        ids = [str(t.get("id")) for t in self.targets]
+        names = [str(t.get("name")) for t in self.targets]
+        index = (
+            ids.index(self.default)
+            if self.default in ids
+            else (names.index(self.default) if self.default in names else 0)
+        )
+        if ids:
+            options.highlighted = index
+        options.focus()
+
+    def _finish(self) -> None:
+        options = self.query_one(OptionList)
+        index = options.highlighted
+        if index is None or not self.targets:
+            self.query_one("#inject-error", Static).update("no target to choose")
+            return
+        try:
+            duration = parse_duration(self.query_one("#inject-duration", Input).value)
+        except ValueError as exc:
+            self.query_one("#inject-error", Static).update(Text(str(exc)))
+            return
+        self.dismiss((str(self.targets[index].get("id")), duration))
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self) -> None:
+        self._finish()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self._finish()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FacilitatorScreen(Screen[None]):
+    """What the simulator is doing to the workload, and the keys to change it."""
+
+    PANE: ClassVar[str] = "facilitator"
+    TITLE: ClassVar[str] = "Facilitator"
+    HELP: ClassVar[str] = (
+        "Shown when the console runs against warroom's simulator. The fault catalogue (● active, with its "
+        "target, age in scenario time and who started it: scenario, facilitator or FIS), the scenario's "
+        "clock, what is scheduled next and the simulator's log. i injects the selected fault on a target "
+        "you pick (optionally for a duration in scenario time); c clears it. Every console attached to "
+        "the same simulator sees the change, and the journal records it through the fault's FIS experiment."
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "inject", "Inject"),
+        Binding("c", "clear", "Clear"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("tab", "focus_next", "Next list", show=False),
+    ]
+    DEFAULT_CSS = """
+    FacilitatorScreen #fac-scenario { padding: 0 1; }
+    FacilitatorScreen #fac-faults { height: 14; }
+    FacilitatorScreen #fac-log { height: 1fr; }
+    """
+
+    def __init__(self, client: Any, *, read_only: bool, audit: Any = None, actor: str = "") -> None:
+        super().__init__(name=self.PANE)
+        self.client = client
+        self.read_only = read_only
+        self.audit = audit
+        self.actor = actor
+        self.status: Mapping[str, Any] | None = None
+        self.problem = ""
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        yield TextLine(id="fac-scenario")
+        yield VirtualTable(FAULT_COLUMNS, empty_text="asking the simulator…", id="fac-faults")
+        yield VirtualTable(LOG_COLUMNS, empty_text="nothing has happened yet", id="fac-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#fac-faults", VirtualTable).focus()
+        self._show()
+        self.action_refresh()
+        self.set_interval(REFRESH_S, self.action_refresh, name="facilitator-refresh")
+
+    def action_refresh(self) -> None:
+        self._load()
+
+    @work(exclusive=True, group="facilitator", exit_on_error=False)
+    async def _load(self) -> None:
+        try:
+            status = await asyncio.to_thread(self.client.status)
+        except Exception as exc:  # shown in the pane; the next refresh tries again
+            self.problem = f"the simulator did not answer: {exc}"
+        else:
+            self.status = status if isinstance(status, Mapping) else None
+            self.problem = ""
+        self._show()
+
+    def _show(self) -> None:
+        self.query_one("#fac-scenario", TextLine).update(scenario_text(self.status, self.problem))
+        if self.status is None:
+            return
+        self.query_one("#fac-faults", VirtualTable).set_rows(fault_rows(self.status))
+        self.query_one("#fac-log", VirtualTable).set_rows(log_rows(self.status))
+
+    def _selected(self) -> tuple[str, str] | None:
+        key = self.query_one("#fac-faults", VirtualTable).cursor_key
+        if not key:
+            return None
+        fault_id, _, target = key.partition("|")
+        return fault_id, target
+
+    def _refuse_read_only(self) -> bool:
+        if self.read_only:
+            self.notify(
+                "Read-only console: faults are not started or cleared from here "
+                "(use a facilitator console or `warroom sim inject`)",
+                severity="warning",
+                timeout=5,
+            )
+        return self.read_only
+
+    def action_inject(self) -> None:
+        chosen = self._selected()
+        if chosen is None or self.status is None or self._refuse_read_only():
+            return
+        fault_id = chosen[0]
+        entry = next(
+            (
+                e
+                for e in self.status.get("catalogue") or []
+                if isinstance(e, Mapping) and e.get("id") == fault_id
+            ),
+            None,
+        )
+        if entry is None:
+            return
+        targets = entry.get("targets") or []
+
+        def picked(result: tuple[str, float | None] | None) -> None:
+            if result is not None:
+                self._call("inject", fault_id, result[0], result[1])
+
+        self.app.push_screen(InjectScreen(fault_id, targets, str(entry.get("default_target", ""))), picked)
+
+    def action_clear(self) -> None:
+        chosen = self._selected()
+        if chosen is None or self._refuse_read_only():
+            return
+        fault_id, target = chosen
+        if not target:
+            self.notify(f"{fault_id} is not active", timeout=2)
+            return
+        self._call("clear", fault_id, target, None)
+
+    @work(group="facilitator-change", exit_on_error=False)
+    async def _call(self, verb: str, fault_id: str, target: str, duration: float | None) -> None:
+        try:
+            if verb == "inject":
+                result: Any = await asyncio.to_thread(self.client.inject, fault_id, target, duration)
+                said = f"⚡ started {fault_id} on {target}"
+            else:
+                result = await asyncio.to_thread(self.client.clear, fault_id, target)
+                said = f"■ cleared {fault_id} on {target}" if result else f"{fault_id} was not active"
+        except Exception as exc:  # the simulator's refusal is shown, never raised
+            self.notify(f"{verb} {fault_id} failed: {exc}", severity="error", timeout=6)
+            outcome = "error"
+        else:
+            self.notify(said, timeout=4)
+            outcome = "ok"
+        if self.audit is not None:
+            record = {
+                "operation": f"sim:{verb}",
+                "fault": fault_id,
+                "target": target,
+                "duration_s": duration,
+                "outcome": outcome,
+                "actor": self.actor,
+            }
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(self.audit.append, record)
+        self.action_refresh()

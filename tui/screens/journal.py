@@ -1,0 +1,430 @@
+"""The journal pane: everything a game day (or an incident) leaves behind, in time order.
+
+Faults started and ended, threshold crossings the panes detected, new CRITICAL/HIGH findings,
+workflow changes, every change this console made, sessions, business services impaired and in
+breach, and notes people typed (``n`` anywhere). The same events go to an append-only file.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static
+
+from tui.gameday import events as ev
+from tui.gameday.events import JournalEvent
+from tui.gameday.services import ServiceStatus
+from widgets.header import HeaderBar
+from widgets.safe import clean
+from widgets.textline import TextLine
+from widgets.vtable import Column, TableRow, VirtualTable
+
+_KIND_LABEL = {
+    ev.FAULT_STARTED: "⚡ fault",
+    ev.FAULT_ENDED: "⚡ ended",
+    ev.DETECTED: "▲ detect",
+    ev.RECOVERED: "✓ recover",
+    ev.FINDING_NEW: "▲ finding",
+    ev.FINDING_WORKFLOW: "· workflow",
+    ev.ACTION: "► action",
+    ev.SESSION_STARTED: "· session",
+    ev.SESSION_ENDED: "· session",
+    ev.NOTE: "✎ note",
+    ev.SERVICE_IMPAIRED: "⚠ service",
+    ev.SERVICE_BREACH: "✖ BREACH",
+    ev.SERVICE_RESTORED: "✓ service",
+}
+
+VIEWS: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("all", "everything", frozenset()),
+    (
+        "signals",
+        "faults, detections and services",
+        frozenset(
+            {
+                ev.FAULT_STARTED,
+                ev.FAULT_ENDED,
+                ev.DETECTED,
+                ev.RECOVERED,
+                ev.FINDING_NEW,
+                ev.SERVICE_IMPAIRED,
+                ev.SERVICE_BREACH,
+                ev.SERVICE_RESTORED,
+            }
+        ),
+    ),
+    (
+        "actions",
+        "actions, workflow changes and sessions",
+        frozenset(
+            {
+                ev.ACTION,
+                ev.FINDING_WORKFLOW,
+                ev.SESSION_STARTED,
+                ev.SESSION_ENDED,
+            }
+        ),
+    ),
+    ("notes", "notes", frozenset({ev.NOTE})),
+)
+
+COLUMNS = (
+    Column("at", "UTC", 8),
+    Column("t", "T+", 8, align="right"),
+    Column("kind", "What", 10),
+    Column("source", "Seen by", 9),
+    Column("resource", "Resource", 22),
+    Column("text", "Details", 30, flex=True),
+)
+
+
+def _clock(seconds: float) -> str:
+    sign = "-" if seconds < 0 else ""
+    total = int(abs(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours}:{minutes:02d}:{secs:02d}" if hours else f"{sign}{minutes:02d}:{secs:02d}"
+
+
+class ScenarioClock:
+    """Scenario time from the latest fault.started event that says where T+0 was and the speed."""
+
+    def __init__(self) -> None:
+        self.start: datetime | None = None
+        self.speed = 1.0
+        self.name = ""
+
+    def learn(self, event: JournalEvent) -> None:
+        if event.kind != ev.FAULT_STARTED:
+            return
+        raw = event.detail.get("scenario_start", "")
+        if not raw:
+            return
+        try:
+            start = datetime.fromisoformat(raw)
+            speed = float(event.detail.get("speed", "1") or 1)
+        except ValueError:
+            return
+        if start.tzinfo is None or speed <= 0:
+            return
+        self.start, self.speed, self.name = start, speed, event.detail.get("scenario", "")
+
+    def at(self, moment: datetime) -> str:
+        if self.start is None:
+            return ""
+        return _clock((moment - self.start).total_seconds() * self.speed)
+
+
+def services_text(statuses: Sequence[ServiceStatus], now_text: str = "") -> Text:
+    """One line: each business service's state, with its timer when impaired (symbols, not colour)."""
+    text = Text()
+    if not statuses:
+        text.append(
+            "No business services configured (--services FILE names them with their impact tolerance)"
+        )
+        return text
+    text.append("Services ", "bold")
+    for i, status in enumerate(statuses):
+        if i:
+            text.append(" · ")
+        tolerance = _clock(status.tolerance_s)
+        if status.breached:
+            text.append(
+                f"✖ {clean(status.name)} BREACH {_clock(status.impaired_s)} > {tolerance}", "bold reverse"
+            )
+        elif status.impaired_since is not None:
+            text.append(f"⚠ {clean(status.name)} impaired {_clock(status.impaired_s)} of {tolerance}", "bold")
+        else:
+            text.append(f"✓ {clean(status.name)} ok", "")
+            if status.total_impaired_s:
+                text.append(f" (impaired {_clock(status.total_impaired_s)} in all)", "dim")
+    if now_text:
+        text.append(f"  {now_text}", "dim")
+    return text
+
+
+def event_row(event: JournalEvent, index: int, scenario: ScenarioClock) -> TableRow:
+    what = clean(event.text)
+    if event.value is not None and event.limit is not None and event.kind in (ev.DETECTED, ev.RECOVERED):
+        what = f"{what} [{event.value:.4g} vs {event.limit:.4g}{(' ' + event.unit) if event.unit else ''}]"
+    level = {"critical": "critical", "warning": "warn"}.get(event.level, "")
+    if event.kind in (ev.RECOVERED, ev.SERVICE_RESTORED):
+        level = "ok"
+    return TableRow(
+        key=str(index),
+        cells=(
+            event.at.strftime("%H:%M:%S"),
+            scenario.at(event.at),
+            _KIND_LABEL.get(event.kind, event.kind),
+            clean(event.source),
+            clean(event.detail.get("name") or event.resource),
+            what,
+        ),
+        level=level,
+    )
+
+
+class EventScreen(ModalScreen[None]):
+    """Every field of one journal event."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    EventScreen { align: center middle; }
+    EventScreen > Vertical {
+        width: 90%; max-width: 110; height: auto; max-height: 90%;
+        border: thick $primary; background: $panel; padding: 1 2;
+    }
+    """
+
+    def __init__(self, event: JournalEvent, scenario: str) -> None:
+        super().__init__()
+        self.event = event
+        self.scenario = scenario
+
+    def compose(self) -> ComposeResult:
+        e = self.event
+        lines = [
+            ("When", e.at.isoformat() + (f"  (scenario T+{self.scenario})" if self.scenario else "")),
+            ("What", e.kind),
+            ("Seen by", e.source),
+            ("Text", e.text),
+            ("Resource", e.resource),
+            ("Metric", e.metric),
+            ("Value", "" if e.value is None else f"{e.value:g} {e.unit}".strip()),
+            ("Limit", "" if e.limit is None else f"{e.limit:g} {e.unit}".strip()),
+            ("Fault", e.fault),
+            ("Reference", e.ref),
+            ("Level", e.level),
+            *((f"· {k}", v) for k, v in sorted(e.detail.items())),
+        ]
+        body = Text()
+        for label, value in lines:
+            if value:
+                body.append(f"{label:<12}", "bold")
+                body.append(clean(value) + "\n")
+        with Vertical():
+            yield Static(Text("Journal event", style="bold"))
+            with VerticalScroll():
+                yield Static(body)
+            yield Static(Text("Esc closes", style="dim"))
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+class JournalNoteScreen(ModalScreen[str | None]):
+    """One line for the journal: Enter keeps it (with the time and your name), Esc drops it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    JournalNoteScreen { align: center middle; }
+    JournalNoteScreen > Vertical {
+        width: 90%; max-width: 100; height: auto;
+        border: thick $accent; background: $panel; padding: 1 2;
+    }
+    """
+
+    def __init__(self, author: str, when: str) -> None:
+        super().__init__()
+        self.author = author
+        self.when = when
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text("✎ Note for the journal", style="bold"))
+            yield Static(Text(f"{self.when} · {clean(self.author) or 'unknown author'}", style="dim"))
+            yield Input(placeholder="what you saw, decided or did", id="journal-note", max_length=2000)
+            yield Static(Text("Enter saves it to the journal (and the recording) · Esc cancels", style="dim"))
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        self.dismiss(text or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class JournalScreen(Screen[None]):
+    """The journal's events in time order, newest last, following new ones while on the last row."""
+
+    PANE: ClassVar[str] = "journal"
+    TITLE: ClassVar[str] = "Journal"
+    HELP: ClassVar[str] = (
+        "The game day's record: faults started and ended (FIS experiments), every threshold crossing a "
+        "pane detected (resource, metric, value vs limit) and its recovery, new CRITICAL/HIGH findings, "
+        "workflow changes, changes this console made, sessions, business services impaired or in breach "
+        "of their impact tolerance, and notes (n, anywhere). T+ is scenario time when a scenario runs. "
+        "Everything is also appended to the journal file shown at the top; `warroom report` turns a "
+        "recording into the lessons-learned review."
+    )
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear", show=False),
+        Binding("f", "next_view", "View"),
+        Binding("enter", "details", "Details", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    JournalScreen #jr-filter { display: none; height: 1; border: none; padding: 0 1; }
+    JournalScreen #jr-filter.shown { display: block; }
+    JournalScreen #jr-services, JournalScreen #jr-summary { padding: 0 1; }
+    """
+
+    def __init__(
+        self,
+        history: Callable[[], Sequence[JournalEvent]],
+        services: Callable[[], Sequence[ServiceStatus]],
+        describe: Callable[[], str],
+    ) -> None:
+        super().__init__(name=self.PANE)
+        self._history = history
+        self._services = services
+        self._describe = describe
+        self._events: list[JournalEvent] = []
+        self._scenario = ScenarioClock()
+        self._query = ""
+        self._view = 0
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        yield TextLine(id="jr-services")
+        yield TextLine(id="jr-summary")
+        yield Input(placeholder="filter: resource, metric, text…", id="jr-filter")
+        yield VirtualTable(COLUMNS, empty_text="no events yet", id="jr-events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.refresh_services()
+        self.set_interval(1.0, self.refresh_services, name="journal-services")
+        self.query_one(VirtualTable).focus()
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read every event again (after a replay seek)."""
+        self._events = sorted(self._history(), key=lambda e: e.at)
+        self._scenario = ScenarioClock()
+        for event in self._events:
+            self._scenario.learn(event)
+        self._fill(follow=True)
+
+    def add_event(self, event: JournalEvent) -> None:
+        # In time order: a fault's start (read from FIS) often arrives after what it caused.
+        index = bisect.bisect_right([e.at for e in self._events[-200:]], event.at)
+        self._events.insert(max(0, len(self._events) - 200) + index, event)
+        self._scenario.learn(event)
+        if self.is_mounted:
+            table = self.query_one(VirtualTable)
+            follow = not table.rows or table.cursor_index >= len(table.rows) - 1
+            self._fill(follow=follow)
+
+    def _matches(self, event: JournalEvent) -> bool:
+        kinds = VIEWS[self._view][2]
+        if kinds and event.kind not in kinds:
+            return False
+        if not self._query:
+            return True
+        hay = " ".join(
+            (
+                event.kind,
+                event.source,
+                event.resource,
+                event.metric,
+                event.text,
+                event.fault,
+                event.ref,
+                *event.detail.values(),
+            )
+        ).lower()
+        return all(word in hay for word in self._query.lower().split())
+
+    def _fill(self, *, follow: bool) -> None:
+        rows = [
+            event_row(event, i, self._scenario)
+            for i, event in enumerate(self._events)
+            if self._matches(event)
+        ]
+        table = self.query_one(VirtualTable)
+        name, label, _ = VIEWS[self._view]
+        table.empty_text = (
+            "no events yet: they appear as the panes poll" if not self._events else f"no {label} match"
+        )
+        table.set_rows(rows)
+        if follow and rows:
+            table.action_cursor_last()
+        summary = Text()
+        summary.append(f"{len(rows):,} of {len(self._events):,} events", "bold")
+        summary.append(f" · view {name} (f)")
+        if self._query:
+            summary.append(f" · filter “{clean(self._query)}”")
+        if self._scenario.start is not None:
+            summary.append(
+                f" · scenario {clean(self._scenario.name) or '(unnamed)'} at speed {self._scenario.speed:g}"
+            )
+        described = self._describe()
+        if described:
+            summary.append(f" · {clean(described)}", "dim")
+        self.query_one("#jr-summary", TextLine).update(summary)
+
+    def refresh_services(self) -> None:
+        self.query_one("#jr-services", TextLine).update(services_text(self._services()))
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#jr-filter", Input)
+        box.add_class("shown")
+        box.focus()
+
+    @on(Input.Changed, "#jr-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._query = event.value.strip()
+        self._fill(follow=True)
+
+    @on(Input.Submitted, "#jr-filter")
+    def _filter_done(self) -> None:
+        self.query_one(VirtualTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#jr-filter", Input)
+        if box.value:
+            box.value = ""
+        box.remove_class("shown")
+        self.query_one(VirtualTable).focus()
+
+    def action_next_view(self) -> None:
+        self._view = (self._view + 1) % len(VIEWS)
+        self._fill(follow=True)
+        self.notify(f"Journal: {VIEWS[self._view][1]}", timeout=2)
+
+    @on(VirtualTable.Selected, "#jr-events")
+    def _selected(self, message: VirtualTable.Selected) -> None:
+        message.stop()
+        self._open(message.row_key)
+
+    def action_details(self) -> None:
+        key = self.query_one(VirtualTable).cursor_key
+        if key is not None:
+            self._open(key)
+
+    def _open(self, key: str) -> None:
+        try:
+            event = self._events[int(key)]
+        except (ValueError, IndexError):
+            return
+        self.app.push_screen(EventScreen(event, self._scenario.at(event.at)))
