@@ -260,6 +260,7 @@ class WarroomApp(App[None]):
                 read_only=app.settings.read_only,
                 audit=app.actions.audit,
                 actor=app.actions.actor or "",
+                journal=app.gameday.action if app.gameday is not None else None,
             )
 
         spec = PaneSpec("facilitator", "Facilitator", "8", build)

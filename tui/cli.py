@@ -164,7 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
 
     report = sub.add_parser("report", help="write the lessons-learned review of a recording or a journal")
-    report.add_argument("file", metavar="FILE", help="a recording (--record) or a journal file")
+    report.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="a recording (--record) or a journal file; several (one per console) are merged",
+    )
     report.add_argument("--format", choices=("md", "html"), default="md", help="md (default) or html")
     report.add_argument("--output", metavar="PATH", help="write here instead of standard output")
 
@@ -333,6 +338,16 @@ def run_sim_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    if scenario is not None:
+        speed = sim.effective_speed
+        total = scenario.duration_s
+        print(
+            f"# scenario {scenario.name!r}: {len(scenario.faults)} fault(s) over {total / 60:.0f} scenario "
+            f"minutes at speed {speed:g} ({total / speed / 60:.1f} wall minutes); follow it with "
+            f"`warroom sim faults --endpoint-url {url}` or the console's Facilitator pane (8)",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         while not stop.wait(0.5):
             pass
@@ -424,18 +439,21 @@ def _replay_settings(settings: Any, meta: dict[str, Any]) -> Any:
 def run_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tui.gameday.record import read_recording
+    from tui.gameday.record import merge_recordings, read_recording
     from tui.gameday.report import CHART_PANES, analyse, render_html, render_markdown
 
-    try:
-        recording = read_recording(Path(args.file).expanduser(), panes=CHART_PANES)
-    except (OSError, ValueError) as exc:
-        print(f"warroom: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 2
+    recordings = []
+    for name in args.files:
+        try:
+            recordings.append(read_recording(Path(name).expanduser(), panes=CHART_PANES))
+        except (OSError, ValueError) as exc:
+            print(f"warroom: cannot read {name}: {exc}", file=sys.stderr)
+            return 2
+    recording = merge_recordings(recordings)
     review = analyse(recording)
     text = render_html(review) if args.format == "html" else render_markdown(review)
     for problem in recording.problems[:5]:
-        print(f"warroom: {args.file}: {problem}", file=sys.stderr)
+        print(f"warroom: {problem}", file=sys.stderr)
     if args.output:
         out = Path(args.output).expanduser()
         try:

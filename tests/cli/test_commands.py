@@ -29,12 +29,15 @@ def _env(tmp_path: object) -> dict[str, str]:
 
 def test_help_documents_every_command() -> None:
     out = subprocess.run([*WARROOM, "--help"], capture_output=True, text=True, check=True).stdout
-    for word in ("demo", "sim", "snapshot", "--profile", "--region", "--endpoint-url", "--read-only"):
+    for word in (
+        "demo", "sim", "snapshot", "replay", "report", "--profile", "--region", "--endpoint-url",
+        "--read-only", "--record", "--journal", "--services",
+    ):  # fmt: skip
         assert word in out
     sim = subprocess.run(
         [*WARROOM, "sim", "serve", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    for word in ("--host", "--port", "--seed", "--empty"):
+    for word in ("--host", "--port", "--seed", "--empty", "--scenario", "--speed"):
         assert word in sim
 
 
@@ -258,3 +261,64 @@ def test_snapshot_instances_json_demo_has_the_documented_fields(tmp_path: object
     assert isinstance(doc["sessions"], list)
     for session in doc["sessions"]:
         assert set(session) == {"session_id", "target", "owner", "status", "start_date", "document_name"}
+
+
+def _journal_file(path: Any, events: list[Any]) -> None:
+    path.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events))
+
+
+def test_report_merges_the_journals_of_several_consoles(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+    from tui.gameday import events as ev
+    from tui.gameday.events import JournalEvent
+
+    t0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    detail = {"speed": "10", "scenario_start": t0.isoformat(), "scenario": "drill", "origin": "scenario"}
+    started = JournalEvent(
+        at=t0 + timedelta(seconds=60),
+        kind=ev.FAULT_STARTED,
+        source="fis",
+        text="fault started: A security group opened to the world on port 22",
+        resource="sg-0abc",
+        fault="sg-open-ssh",
+        ref="EXP1",
+        detail=detail,
+    )
+    found = JournalEvent(
+        at=t0 + timedelta(seconds=90),
+        kind=ev.FINDING_NEW,
+        source="findings",
+        text="new CRITICAL EC2.19",
+        resource="arn:aws:ec2:us-east-1:123456789012:security-group/sg-0abc",
+        metric="finding.new",
+        level="critical",
+    )
+    fixed = JournalEvent(
+        at=t0 + timedelta(seconds=120),
+        kind=ev.ACTION,
+        source="console",
+        text="Close high-risk ports: ec2:RevokeSecurityGroupIngress GroupId=sg-0abc (ok)",
+        resource="sg-0abc",
+    )
+    ended = JournalEvent(
+        at=t0 + timedelta(seconds=121),
+        kind=ev.FAULT_ENDED,
+        source="fis",
+        text="fault completed: mitigated: the rule was revoked",
+        resource="sg-0abc",
+        fault="sg-open-ssh",
+        ref="EXP1",
+        detail={"outcome": "mitigated: the rule was revoked"},
+    )
+    watcher, fixer = tmp_path / "alice.jsonl", tmp_path / "bob.jsonl"
+    _journal_file(watcher, [started, found, ended])
+    _journal_file(fixer, [started, fixed, ended])
+    assert main(["report", str(watcher), str(fixer)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("| 1 | `sg-open-ssh`") == 1, "the fault both consoles saw is one fault"
+    assert "ec2:RevokeSecurityGroupIngress" in out, "the other console's action is the first action"
+    assert "fixed by the team" in out
+    # TTD 30 s and TTM 61 s of wall time are 5 and about 10 scenario minutes at speed 10.
+    assert "5m (wall 30s)" in out and "10m10s (wall 1m01s)" in out

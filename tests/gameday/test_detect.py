@@ -658,3 +658,18 @@ async def test_real_pollers_feed_the_detector(sim_url: str) -> None:
     assert detector.observe("limits", limits_snap) == []
     assert detector.observe("kinesis", kinesis_snap) == []
     assert detector.observe("sessions", sessions_snap) == []
+
+
+def test_a_fault_ended_says_how_it_ended_when_the_experiment_tells() -> None:
+    detector = Detector()
+    outcome = "mitigated: the rule allowing SSH from 0.0.0.0/0 was revoked"
+    ended = experiment(
+        "completed",
+        reason="Experiment completed",
+        ended_at=at(3),
+        tags=(*experiment("running").tags, (cat.OUTCOME_TAG, outcome)),
+    )
+    events = detector.observe("fis", FisSnapshot(fetched_at=at(4), experiments=(ended,)))
+    (finished,) = [e for e in events if e.kind == FAULT_ENDED]
+    assert finished.detail["outcome"] == outcome
+    assert outcome in finished.text and "Experiment completed" not in finished.text

@@ -562,6 +562,7 @@ async def test_revoking_the_ssh_rule_with_the_playbook_mitigates_the_fault(
     assert record.note == "mitigated: the rule allowing SSH from 0.0.0.0/0 was revoked"
     experiment = _experiment(client, record)
     assert experiment["state"]["status"] == "completed" and experiment["endTime"] == record.ended_at
+    assert experiment["tags"][cat.OUTCOME_TAG] == record.note, "every console can say how it ended"
     assert _stored_finding(client, finding.id)["RecordState"] == "ARCHIVED"
     assert engine.log_entries(1)[0]["what"] == "mitigated"
 

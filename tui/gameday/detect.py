@@ -322,7 +322,7 @@ class Detector:
             kind=RECOVERED,
             source=reading.pane,
             text=_clean(
-                f"{reading.label}: {reading.what} back to {reading.fmt(value)} "
+                f"{reading.label}: {reading.what.removesuffix(' at')} back to {reading.fmt(value)} "
                 f"(< {reading.fmt(reading.warn_recover)})",
                 TEXT_LIMIT,
             ),
@@ -950,7 +950,11 @@ def _fault_ended(exp: _Experiment, status: str, at: datetime) -> JournalEvent:
     detail["status"] = status
     if exp.reason:
         detail["reason"] = _clean(exp.reason)
-    reason = f": {_clean(exp.reason, 120)}" if exp.reason else ""
+    outcome = dict(exp.tags).get(cat.OUTCOME_TAG, "")
+    if outcome:
+        detail["outcome"] = _clean(outcome)
+    said = outcome or exp.reason
+    reason = f": {_clean(said, 160)}" if said else ""
     target = f" on {_clean(exp.target, 120)}" if exp.target else ""
     return JournalEvent(
         at=exp.ended_at or at,

@@ -29,7 +29,7 @@ import dataclasses
 import json
 import logging
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -512,4 +512,36 @@ def _identify(path: Path, value: Any, recording: Recording, complete: bool) -> N
     raise ValueError(
         f"{path} is not a warroom recording or journal: its first line is neither a recording "
         "header nor a journal event"
+    )
+
+
+def merge_recordings(recordings: Sequence[Recording]) -> Recording:
+    """Several consoles' recordings (or journals) of one game day as one: entries in time order,
+    an event two of them journaled alike (a fault read from the same FIS experiment) kept once.
+    The header is the first recording's; problems name the file they come from."""
+    if not recordings:
+        raise ValueError("no recording to merge")
+    if len(recordings) == 1:
+        return recordings[0]
+    first = recordings[0]
+    seen: set[tuple[Any, ...]] = set()
+    tagged: list[tuple[datetime, int, Entry]] = []
+    for number, recording in enumerate(recordings):
+        for entry in recording.entries:
+            if entry.kind == "event" and entry.event is not None:
+                e = entry.event
+                key = (e.at, e.kind, e.source, e.resource, e.ref, e.text)
+                if key in seen:
+                    continue
+                seen.add(key)
+            tagged.append((entry.at, number, entry))
+    tagged.sort(key=lambda item: (item[0], item[1]))
+    problems = [f"{r.path.name}: {p}" for r in recordings for p in r.problems]
+    return Recording(
+        path=first.path,
+        header=dict(first.header),
+        entries=[entry for _, _, entry in tagged],
+        problems=problems,
+        panes=set().union(*(r.panes for r in recordings)),
+        journal=all(r.journal for r in recordings),
     )

@@ -544,7 +544,12 @@ def _fault_review(
         if recovered is not None and (end_at is None or recovered.at < end_at):
             mitigated, mitigated_by, mitigation_text = recovered.at, "recovered", _clean(recovered.text)
     if mitigated is None and occ.end is not None:
-        mitigated, mitigated_by, mitigation_text = occ.end.at, "fault ended", _clean(occ.end.text)
+        fixed = occ.end.detail.get("outcome", "").startswith("mitigated")
+        mitigated, mitigated_by, mitigation_text = (
+            occ.end.at,
+            "fixed by the team" if fixed else "fault ended",
+            _clean(occ.end.text),
+        )
     end_text = ""
     if occ.end is not None:
         end_text = _clean(occ.end.text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -285,12 +285,22 @@ class FacilitatorScreen(Screen[None]):
     FacilitatorScreen #fac-log { height: 1fr; }
     """
 
-    def __init__(self, client: Any, *, read_only: bool, audit: Any = None, actor: str = "") -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        read_only: bool,
+        audit: Any = None,
+        actor: str = "",
+        journal: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> None:
         super().__init__(name=self.PANE)
         self.client = client
         self.read_only = read_only
         self.audit = audit
         self.actor = actor
+        self.journal = journal
+        """Told of each injection or clearing, as an audit record (the journal lists it as an action)."""
         self.status: Mapping[str, Any] | None = None
         self.problem = ""
 
@@ -393,15 +403,22 @@ class FacilitatorScreen(Screen[None]):
         else:
             self.notify(said, timeout=4)
             outcome = "ok"
+        params: dict[str, Any] = {"Fault": fault_id, "Target": target}
+        if duration is not None:
+            params["DurationSeconds"] = duration
+        record = {
+            "at": self.app.clock().isoformat() if hasattr(self.app, "clock") else "",
+            "actor": self.actor,
+            "service": "sim",
+            "operation": "InjectFault" if verb == "inject" else "ClearFault",
+            "params": params,
+            "outcome": outcome,
+            "plan_title": f"{'Inject' if verb == 'inject' else 'Clear'} {fault_id} on {target}",
+            "plan_key": f"facilitator:{verb}",
+        }
+        if self.journal is not None:
+            self.journal(record)
         if self.audit is not None:
-            record = {
-                "operation": f"sim:{verb}",
-                "fault": fault_id,
-                "target": target,
-                "duration_s": duration,
-                "outcome": outcome,
-                "actor": self.actor,
-            }
             with contextlib.suppress(OSError):
                 await asyncio.to_thread(self.audit.append, record)
         self.action_refresh()

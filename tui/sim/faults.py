@@ -1264,6 +1264,13 @@ class FaultEngine:
         if not record.experiment_id or record.ended_at is None:
             return
         backend = fis.backend(self.account_id, self.region)
+        experiment = backend.experiments.get(record.experiment_id)
+        if experiment is not None and record.note:
+            # How it ended travels with the experiment (tagged before the state moves, so no reader
+            # sees it ended without it), and every console's journal can say it.
+            backend.tagger.tag_resource(
+                experiment.arn, [{"Key": cat.OUTCOME_TAG, "Value": record.note[:256]}]
+            )
         fis.set_experiment_state(backend, record.experiment_id, status, record.ended_at.timestamp())
 
     def start_from_template(self, template_id: str, tags: Mapping[str, str], client_token: str | None) -> str:
