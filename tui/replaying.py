@@ -161,6 +161,11 @@ class ReplayDriver:
         if app is None:
             return
         for pane, snapshot in delivery.snapshots:
+            identity = getattr(snapshot, "identity", None) if pane == "overview" else None
+            account = getattr(identity, "account", "")
+            if account and account != app.account:
+                app.account = account
+                app.sync_header()
             for screen in self._screens(pane):
                 screen.post_message(type(screen).Polled(snapshot))
         if delivery.rewound or rewound:

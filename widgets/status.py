@@ -47,6 +47,8 @@ class StatusLine(Widget):
     """Why the last poll failed; empty when it succeeded."""
     failures: reactive[int] = reactive(0)
     """Consecutive failed polls."""
+    recorded: reactive[bool] = reactive(False)
+    """True when the data comes from a recording being replayed, not from polls."""
 
     def __init__(
         self,
@@ -78,6 +80,8 @@ class StatusLine(Widget):
             text.append(clean(self.problem))
         elif self.fetched_at is None:
             text.append("… loading" if self.polling else "○ waiting for first poll")
+        elif self.recorded:
+            text.append("⏵ recorded")
         else:
             text.append("● live")
         if self.fetched_at is not None:

@@ -82,6 +82,14 @@ def test_seek_back_rewinds_to_the_state_at_that_moment() -> None:
     assert playback.latest("limits") == {"value": 2}
 
 
+def test_seeking_back_before_a_panes_first_poll_shows_that_first_poll() -> None:
+    entries = [note(0, "start"), snap(10, "limits", 1), snap(20, "kinesis", 10), snap(30, "kinesis", 11)]
+    playback = Playback(entries)
+    playback.seek(playback.end)
+    back = playback.seek(T0 + timedelta(seconds=5))
+    assert dict(back.snapshots) == {"limits": {"value": 1}, "kinesis": {"value": 10}}
+
+
 def test_step_moves_poll_by_poll_and_clamps() -> None:
     playback = Playback(ENTRIES)
     playback.seek(playback.start)

@@ -259,6 +259,24 @@ def test_a_journal_without_a_scenario_counts_from_its_start(tmp_path: Path) -> N
     assert "Times are counted from the start of the recording" in text
 
 
+def test_a_compressed_rehearsal_measures_services_in_scenario_time(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    tolerance = MappingProxyType({"tolerance_s": "900", "speed": "10"})
+    events = [
+        JournalEvent(at(0), ev.SERVICE_IMPAIRED, "console", "Card impaired", resource="Card", ref="Card",
+                     detail=tolerance),
+        JournalEvent(at(90), ev.SERVICE_BREACH, "console", "Card breach", resource="Card", ref="Card",
+                     detail=tolerance),
+        JournalEvent(at(150), ev.SERVICE_RESTORED, "console", "Card restored", resource="Card", ref="Card",
+                     detail=MappingProxyType({**tolerance, "breached": "yes"})),
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events))
+    (service,) = analyse(read_recording(path)).services
+    assert service.breached and service.breach_at == at(90)
+    assert service.longest_text() == "25m (wall 2m30s)"
+    assert service.share_text() == "167% of tolerance"
+
+
 def test_time_formats() -> None:
     assert offset_text(750) == "T+12:30"
     assert offset_text(3723) == "T+1:02:03"

@@ -112,6 +112,10 @@ class Playback:
         self.position = moment
         self._next = bisect.bisect_right(self._times, moment)
         latest, events = self.state_at()
+        # A pane not yet polled at that moment shows its first poll rather than keeping a later one.
+        for entry in self.entries:
+            if entry.kind == "snapshot" and entry.snapshot is not None and entry.pane not in latest:
+                latest[entry.pane] = entry.snapshot
         return Delivery(tuple(latest.items()), tuple(events), rewound=True)
 
     def step(self) -> Delivery:

@@ -268,12 +268,20 @@ class ServiceReview:
     first_impaired: datetime | None
     still_impaired: bool
     periods: tuple[tuple[datetime, datetime | None], ...]
+    scale: float = 1.0
+    """Scenario seconds per wall second in which the console spent the tolerance (its events'
+    detail "speed"): during a compressed rehearsal, tolerance is scenario time."""
+
+    def _span(self, wall_seconds: float) -> str:
+        if self.scale != 1.0:
+            return f"{duration_text(wall_seconds * self.scale)} (wall {duration_text(wall_seconds)})"
+        return _wall_span_text(wall_seconds, self.speed)
 
     def impaired_text(self) -> str:
-        return _wall_span_text(self.impaired_s, self.speed)
+        return self._span(self.impaired_s)
 
     def longest_text(self) -> str:
-        return _wall_span_text(self.longest_s, self.speed)
+        return self._span(self.longest_s)
 
     def tolerance_text(self) -> str:
         return "unknown" if self.tolerance_s is None else duration_text(self.tolerance_s)
@@ -281,7 +289,7 @@ class ServiceReview:
     def share_text(self) -> str:
         if not self.tolerance_s:
             return ""
-        return f"{self.longest_s / self.tolerance_s:.0%} of tolerance"
+        return f"{self.longest_s * self.scale / self.tolerance_s:.0%} of tolerance"
 
 
 @dataclass(frozen=True)
@@ -593,8 +601,10 @@ def _services(events: Sequence[JournalEvent], clock: Clock, end: datetime) -> li
         periods: list[tuple[datetime, datetime | None]] = []
         opened: datetime | None = None
         breach_at: datetime | None = None
+        scale = 1.0
         for event in items:
             tolerance = _float(event.detail.get("tolerance_s")) or tolerance
+            scale = _float(event.detail.get("speed")) or scale
             if event.kind == ev.SERVICE_BREACH and breach_at is None:
                 breach_at = event.at
             if event.kind == ev.SERVICE_RESTORED and event.detail.get("breached") == "yes":
@@ -609,7 +619,7 @@ def _services(events: Sequence[JournalEvent], clock: Clock, end: datetime) -> li
             periods.append((opened, None))
         lengths = [max(0.0, ((stop or end) - begin).total_seconds()) for begin, stop in periods]
         longest = max(lengths, default=0.0)
-        breached = breach_at is not None or (tolerance is not None and longest > tolerance)
+        breached = breach_at is not None or (tolerance is not None and longest * scale > tolerance)
         out.append(
             ServiceReview(
                 name=_clean(name, 120),
@@ -622,6 +632,7 @@ def _services(events: Sequence[JournalEvent], clock: Clock, end: datetime) -> li
                 first_impaired=periods[0][0] if periods else None,
                 still_impaired=still,
                 periods=tuple(periods),
+                scale=scale,
             )
         )
     return out

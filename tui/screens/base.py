@@ -77,6 +77,7 @@ class PaneScreen(Screen[None], Generic[S]):
 
     def on_mount(self) -> None:
         if self.ctx.replay is not None:
+            self.query_one(StatusLine).recorded = True
             self.ctx.replay.attach(self)
             return
         self.start_poll()
