@@ -143,3 +143,103 @@ async def test_a_recording_replays_in_the_same_panes_without_aws(sim_url: str, t
         # A change is refused: the replay console is read-only below the UI.
         assert replay.actions.read_only
     assert calls == []
+
+
+async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
+    sim: Any, sim_url: str, tmp_path: Path
+) -> None:
+    """A fault injected by a facilitator, found by the Findings pane, fixed with X: the journal
+    (pane and file) has the fault's start and end, the new finding, the actions, the workflow
+    change, a threshold crossing and a note, each once."""
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.findings import FindingsScreen
+    from tui.sim.control import ControlClient
+    from tui.sim.extensions.securityhub import delete_findings
+    from tui.sim.server import ACCOUNT_ID
+
+    journal = tmp_path / "journal.jsonl"
+    settings = sim_settings(sim_url, journal_path=journal, watch_all=True)
+    # The real clock: the simulator stamps the fault's finding with the time it is imported.
+    app = make_app(settings)
+    control = ControlClient(sim_url)
+    engine = sim.faults
+    known = len(engine.faults())
+    try:
+        async with app.run_test(size=(150, 42)) as pilot:
+            gameday = app.gameday
+            assert gameday is not None
+
+            def kinds() -> set[str]:
+                return {e.kind for e in gameday.journal.events}
+
+            def findings_loaded() -> bool:
+                return any(
+                    isinstance(s, FindingsScreen) and s.snapshot is not None for s in app.screen_stack
+                ) or any(
+                    isinstance(s, FindingsScreen) and s.snapshot is not None
+                    for stack in app._screen_stacks.values()
+                    for s in stack
+                )
+
+            await settle(pilot, findings_loaded, within=40)
+            state = control.inject("sg-open-ssh", None, None)
+            group = state["target"]
+            await pilot.press("6")
+            await pilot.pause(0.3)
+            await pilot.press("r")
+            await pilot.press("4")
+            await pilot.pause(0.3)
+            await pilot.press("r")
+            await settle(pilot, lambda: {ev.FAULT_STARTED, ev.FINDING_NEW} <= kinds(), within=30)
+            screen = app.screen
+            assert isinstance(screen, FindingsScreen)
+            new = next(e for e in gameday.journal.events if e.kind == ev.FINDING_NEW and group in e.resource)
+            await pilot.press("slash")
+            await pilot.press(*group)
+            await pilot.press("enter")
+            await settle(pilot, lambda: bool(screen.query_one(VirtualTable).rows))
+            key = next(r.key for r in screen.query_one(VirtualTable).rows if new.ref in r.key)
+            assert screen.query_one(VirtualTable).move_cursor_to_key(key)
+            await pilot.press("X")
+            await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await settle(pilot, lambda: ev.ACTION in kinds(), within=30)
+            await pilot.press("6")
+            await pilot.pause(0.3)
+            await pilot.press("r")
+            await pilot.press("4")
+            await pilot.pause(0.3)
+            await pilot.press("r")
+            await settle(pilot, lambda: {ev.FAULT_ENDED, ev.FINDING_WORKFLOW} <= kinds(), within=30)
+            await pilot.press("n")
+            await settle(pilot, lambda: isinstance(app.screen, JournalNoteScreen))
+            await pilot.press(*"ssh closed")
+            await pilot.press("enter")
+            await settle(pilot, lambda: ev.NOTE in kinds())
+            events = gameday.journal.events
+    finally:
+        for left in engine.active():
+            control.clear(left.fault, left.target.id)
+        findings = [r.data["finding"] for r in engine.faults()[known:] if "finding" in r.data]
+        delete_findings(ACCOUNT_ID, "us-east-1", [(f["Id"], f["ProductArn"]) for f in findings])
+    expected = {
+        ev.FAULT_STARTED,
+        ev.FAULT_ENDED,
+        ev.DETECTED,
+        ev.FINDING_NEW,
+        ev.FINDING_WORKFLOW,
+        ev.ACTION,
+        ev.NOTE,
+    }
+    assert expected <= {e.kind for e in events}
+    ended = next(e for e in events if e.kind == ev.FAULT_ENDED and e.resource == group)
+    assert ended.detail.get("outcome", "").startswith("mitigated"), "the fix ended the fault"
+    operations = {e.detail.get("operation") for e in events if e.kind == ev.ACTION}
+    assert {"ec2:RevokeSecurityGroupIngress", "securityhub:BatchUpdateFindings"} <= operations
+    started = [e for e in events if e.kind == ev.FAULT_STARTED and e.resource == group]
+    assert len(started) == 1, "a fault seen on several polls is journaled once"
+    written, problems = read_journal(journal)
+    assert problems == []
+    assert [e.to_json() for e in written] == [e.to_json() for e in events], (
+        "the file holds what the pane shows"
+    )
