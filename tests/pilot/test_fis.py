@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
+# moto's experiments advance one state per GetExperiment here too (an autouse fixture).
+from tests.aws.test_fis import one_step_per_read  # noqa: F401
 from tests.helpers import frozen_clock, open_pane, settle, sim_settings
 from tui import paths
 from tui.app import WarroomApp, make_app
@@ -29,21 +31,6 @@ from widgets.vtable import VirtualTable
 
 REGION = "me-south-1"
 _serial = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def one_step_per_read() -> Iterator[None]:
-    from moto.moto_api import state_manager
-
-    model = "fis::experiment"
-    before = state_manager.get_transition(model)
-    state_manager.set_transition(model, {"progression": "manual", "times": 1})
-    try:
-        yield
-    finally:
-        state_manager.unset_transition(model)
-        if state_manager.get_transition(model) != before:
-            state_manager.set_transition(model, before)
 
 
 @pytest.fixture

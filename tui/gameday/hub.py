@@ -8,6 +8,8 @@ It holds no UI: the app calls ``observe`` after each poll, ``action`` for each a
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -81,6 +83,44 @@ def action_event(record: Mapping[str, Any], at: datetime) -> JournalEvent | None
     )
 
 
+class _RecordingWriter:
+    """Encodes and appends to the recording off the UI thread, in the order things happened: a
+    snapshot of a large fleet takes a fraction of a second to encode, which the screen must not
+    wait for. The queue is drained as fast as it fills, so a kill loses only what is being written."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self._queue: queue.SimpleQueue[tuple[str, object, object] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="warroom-recording", daemon=True)
+        self._thread.start()
+
+    def snapshot(self, pane: str, snapshot: object) -> None:
+        self._queue.put(("snapshot", pane, snapshot))
+
+    def event(self, event: JournalEvent) -> None:
+        self._queue.put(("event", event, None))
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            kind, first, second = item
+            try:
+                if kind == "snapshot":
+                    self.recorder.snapshot(str(first), second)
+                elif isinstance(first, JournalEvent):
+                    self.recorder.event(first)
+            except Exception:  # the recorder reports its own problems; a bug must not stop the thread
+                log.exception("recording a %s failed", kind)
+
+    def close(self) -> None:
+        """Write what is queued, then close the file."""
+        self._queue.put(None)
+        self._thread.join(timeout=30.0)
+        self.recorder.close()
+
+
 class GameDay:
     """Routes snapshots to the detector and the recorder, and events to the journal, the
     recorder, the service tracker and the listeners."""
@@ -100,6 +140,7 @@ class GameDay:
         self.recorder = recorder
         self.clock = clock
         self._listeners: list[Listener] = []
+        self._writer = _RecordingWriter(recorder) if recorder is not None else None
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -120,8 +161,8 @@ class GameDay:
 
     def observe(self, pane: str, snapshot: object) -> None:
         """One finished poll: record it, then journal what crossed a threshold."""
-        if self.recorder is not None:
-            self.recorder.snapshot(pane, snapshot)
+        if self._writer is not None:
+            self._writer.snapshot(pane, snapshot)
         try:
             found = self.detector.observe(pane, snapshot)
         except Exception:  # a detector bug must not cost the poll its display
@@ -137,8 +178,8 @@ class GameDay:
 
     def _emit(self, event: JournalEvent) -> None:
         self.journal.add(event)
-        if self.recorder is not None:
-            self.recorder.event(event)
+        if self._writer is not None:
+            self._writer.event(event)
         for listener in tuple(self._listeners):
             listener(event)
 
@@ -166,5 +207,5 @@ class GameDay:
         return self.services.status(self.clock())
 
     def close(self) -> None:
-        if self.recorder is not None:
-            self.recorder.close()
+        if self._writer is not None:
+            self._writer.close()
