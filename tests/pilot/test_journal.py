@@ -243,3 +243,58 @@ async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
     assert [e.to_json() for e in written] == [e.to_json() for e in events], (
         "the file holds what the pane shows"
     )
+
+
+async def test_the_journal_pane_keeps_time_order_filters_and_opens_an_event(
+    sim_url: str, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+    from types import MappingProxyType
+
+    from tests.frozen import FROZEN
+    from tui.gameday.events import JournalEvent
+    from tui.screens.journal import EventScreen
+
+    app = make_app(sim_settings(sim_url, journal_path=tmp_path / "j.jsonl"), clock=frozen_clock)
+    async with app.run_test(size=(150, 40)) as pilot:
+        gameday = app.gameday
+        assert gameday is not None
+        await pilot.press("7")
+        await settle(pilot, lambda: isinstance(app.screen, JournalScreen))
+        screen = app.screen
+        assert isinstance(screen, JournalScreen)
+        table = screen.query_one(VirtualTable)
+        before = len(table.rows)
+
+        def at(seconds: int) -> Any:
+            return FROZEN + timedelta(days=1, seconds=seconds)
+
+        found = JournalEvent(at(20), ev.FINDING_NEW, "findings", "new CRITICAL EC2.19", resource="sg-0feed")
+        gameday.add(found)
+        await pilot.pause()
+        assert table.rows[-1].cells[2] == "▲ finding" and table.rows[-1].cells[1] == ""
+        # The fault's start arrives later than what it caused, and names the scenario's T+0.
+        scenario = MappingProxyType({"speed": "10", "scenario_start": at(0).isoformat(), "scenario": "drill"})
+        gameday.add(
+            JournalEvent(
+                at(10), ev.FAULT_STARTED, "fis", "fault started", resource="sg-0feed", detail=scenario
+            )
+        )
+        gameday.add(JournalEvent(at(30), ev.NOTE, "person", "closing port 22"))
+        await pilot.pause()
+        last = [(row.cells[1], row.cells[2]) for row in table.rows[before:]]
+        assert last == [("01:40", "⚡ fault"), ("03:20", "▲ finding"), ("05:00", "✎ note")]
+        await pilot.press("slash")
+        await pilot.press(*"0feed")
+        await pilot.pause()
+        assert [row.cells[2] for row in table.rows] == ["⚡ fault", "▲ finding"]
+        await pilot.press("enter")
+        await pilot.press("escape")
+        await pilot.press("f")  # signals only
+        await pilot.pause()
+        assert all(row.cells[2] != "✎ note" for row in table.rows)
+        table.move_cursor_to_key(table.rows[-1].key)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, EventScreen))
+        shown = app.screen
+        assert isinstance(shown, EventScreen) and shown.event is found and shown.scenario == "03:20"

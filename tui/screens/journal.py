@@ -103,20 +103,25 @@ class ScenarioClock:
         self.speed = 1.0
         self.name = ""
 
-    def learn(self, event: JournalEvent) -> None:
+    def learn(self, event: JournalEvent) -> bool:
+        """Take T+0 and the speed from ``event``; True when that changed the clock."""
         if event.kind != ev.FAULT_STARTED:
-            return
+            return False
         raw = event.detail.get("scenario_start", "")
         if not raw:
-            return
+            return False
         try:
             start = datetime.fromisoformat(raw)
             speed = float(event.detail.get("speed", "1") or 1)
         except ValueError:
-            return
+            return False
         if start.tzinfo is None or speed <= 0:
-            return
-        self.start, self.speed, self.name = start, speed, event.detail.get("scenario", "")
+            return False
+        learned = (start, speed, event.detail.get("scenario", ""))
+        if learned == (self.start, self.speed, self.name):
+            return False
+        self.start, self.speed, self.name = learned
+        return True
 
     def at(self, moment: datetime) -> str:
         if self.start is None:
@@ -152,7 +157,7 @@ def services_text(statuses: Sequence[ServiceStatus], now_text: str = "") -> Text
     return text
 
 
-def event_row(event: JournalEvent, index: int, scenario: ScenarioClock) -> TableRow:
+def event_row(event: JournalEvent, key: str, scenario: ScenarioClock) -> TableRow:
     what = clean(event.text)
     if event.value is not None and event.limit is not None and event.kind in (ev.DETECTED, ev.RECOVERED):
         what = f"{what} [{event.value:.4g} vs {event.limit:.4g}{(' ' + event.unit) if event.unit else ''}]"
@@ -160,7 +165,7 @@ def event_row(event: JournalEvent, index: int, scenario: ScenarioClock) -> Table
     if event.kind in (ev.RECOVERED, ev.SERVICE_RESTORED):
         level = "ok"
     return TableRow(
-        key=str(index),
+        key=key,
         cells=(
             event.at.strftime("%H:%M:%S"),
             scenario.at(event.at),
@@ -294,7 +299,12 @@ class JournalScreen(Screen[None]):
         self._history = history
         self._services = services
         self._describe = describe
-        self._events: list[JournalEvent] = []
+        self._entries: list[tuple[str, JournalEvent]] = []
+        """Every event with its row key, in time order."""
+        self._by_key: dict[str, JournalEvent] = {}
+        self._rows: list[TableRow] = []
+        """The rows of the events the view and filter show, kept so a new event costs one row."""
+        self._serial = 0
         self._scenario = ScenarioClock()
         self._query = ""
         self._view = 0
@@ -317,21 +327,37 @@ class JournalScreen(Screen[None]):
 
     def reload(self) -> None:
         """Read every event again (after a replay seek)."""
-        self._events = sorted(self._history(), key=lambda e: e.at)
+        self._entries, self._by_key = [], {}
         self._scenario = ScenarioClock()
-        for event in self._events:
+        for event in sorted(self._history(), key=lambda e: e.at):
             self._scenario.learn(event)
+            self._keep(event)
         self._fill(follow=True)
 
+    def _keep(self, event: JournalEvent) -> int:
+        """Store ``event`` in time order (a fault's start, read from FIS, often arrives after what
+        it caused); return its position."""
+        key = str(self._serial)
+        self._serial += 1
+        self._by_key[key] = event
+        recent = self._entries[-200:]
+        index = len(self._entries) - len(recent) + bisect.bisect_right([e.at for _, e in recent], event.at)
+        self._entries.insert(index, (key, event))
+        return index
+
     def add_event(self, event: JournalEvent) -> None:
-        # In time order: a fault's start (read from FIS) often arrives after what it caused.
-        index = bisect.bisect_right([e.at for e in self._events[-200:]], event.at)
-        self._events.insert(max(0, len(self._events) - 200) + index, event)
-        self._scenario.learn(event)
-        if self.is_mounted:
-            table = self.query_one(VirtualTable)
-            follow = not table.rows or table.cursor_index >= len(table.rows) - 1
+        clock_moved = self._scenario.learn(event)
+        index = self._keep(event)
+        if not self.is_mounted:
+            return
+        table = self.query_one(VirtualTable)
+        follow = not table.rows or table.cursor_index >= len(table.rows) - 1
+        if clock_moved or index != len(self._entries) - 1:
             self._fill(follow=follow)
+            return
+        if self._matches(event):
+            self._rows.append(event_row(event, self._entries[index][0], self._scenario))
+        self._show(follow=follow)
 
     def _matches(self, event: JournalEvent) -> bool:
         kinds = VIEWS[self._view][2]
@@ -354,21 +380,24 @@ class JournalScreen(Screen[None]):
         return all(word in hay for word in self._query.lower().split())
 
     def _fill(self, *, follow: bool) -> None:
-        rows = [
-            event_row(event, i, self._scenario)
-            for i, event in enumerate(self._events)
-            if self._matches(event)
+        """Every row again (the filter, the view or the scenario clock changed)."""
+        self._rows = [
+            event_row(event, key, self._scenario) for key, event in self._entries if self._matches(event)
         ]
+        self._show(follow=follow)
+
+    def _show(self, *, follow: bool) -> None:
+        rows = self._rows
         table = self.query_one(VirtualTable)
         name, label, _ = VIEWS[self._view]
         table.empty_text = (
-            "no events yet: they appear as the panes poll" if not self._events else f"no {label} match"
+            "no events yet: they appear as the panes poll" if not self._entries else f"no {label} match"
         )
         table.set_rows(rows)
         if follow and rows:
             table.action_cursor_last()
         summary = Text()
-        summary.append(f"{len(rows):,} of {len(self._events):,} events", "bold")
+        summary.append(f"{len(rows):,} of {len(self._entries):,} events", "bold")
         summary.append(f" · view {name} (f)")
         if self._query:
             summary.append(f" · filter “{clean(self._query)}”")
@@ -423,8 +452,7 @@ class JournalScreen(Screen[None]):
             self._open(key)
 
     def _open(self, key: str) -> None:
-        try:
-            event = self._events[int(key)]
-        except (ValueError, IndexError):
+        event = self._by_key.get(key)
+        if event is None:
             return
         self.app.push_screen(EventScreen(event, self._scenario.at(event.at)))
