@@ -15,6 +15,7 @@ from tui.gameday.journal import read_journal
 from tui.gameday.record import read_recording
 from tui.gameday.replay import Playback
 from tui.replaying import ReplayDriver
+from tui.screens.instance import InstanceScreen
 from tui.screens.journal import JournalNoteScreen, JournalScreen
 from tui.screens.limits import LimitsScreen
 from widgets.vtable import VirtualTable
@@ -133,6 +134,11 @@ async def test_a_recording_replays_in_the_same_panes_without_aws(sim_url: str, t
         shown = replay.screen
         assert isinstance(shown, LimitsScreen)
         assert [i.instance_id for i in shown.snapshot.instances] == live_ids
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(replay.screen, InstanceScreen))
+        charts = str(replay.screen.query_one("#inst-chart-status").render())
+        assert "no charts in a replay" in charts
+        await pilot.press("escape")
         await pilot.press("7")
         await settle(pilot, lambda: isinstance(replay.screen, JournalScreen))
         journal = replay.screen

@@ -150,6 +150,12 @@ class InstanceScreen(Screen[None]):
         sync_detail_header(self, self.ctx, "Limits \u203a instance")
         self._show()
         self.query_one(VirtualTable).focus()
+        if self.ctx.replay is not None:
+            # A recording holds the polls, not the 3 hours of metrics the charts read.
+            self.query_one("#inst-chart-status", Static).update(
+                "no charts in a replay: the recording holds the gauges above, not 3 hours of metrics"
+            )
+            return
         self.load_history()
         self.set_interval(HISTORY_REFRESH_S, self.load_history, name="instance-history")
 
