@@ -27,6 +27,7 @@ from tui.context import ActivityEvent, PaneContext, ReplaySource, utc_clock
 from tui.gameday.events import JournalEvent
 from tui.gameday.hub import GameDay
 from tui.gameday.services import ServiceStatus
+from tui.gameday.timefmt import clock_text
 from tui.replaying import ReplayDriver
 from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
@@ -504,17 +505,15 @@ class WarroomApp(App[None]):
 
 def alert_text(statuses: tuple[ServiceStatus, ...]) -> str:
     """The header's timer: a service in breach first, else an impaired one ("" when all are well)."""
-    from tui.screens.journal import _clock
-
     breached = [s for s in statuses if s.breached]
     impaired = [s for s in statuses if s.impaired_since is not None and not s.breached]
     if breached:
         first = breached[0]
-        text = f"✖ BREACH {first.name} {_clock(first.impaired_s)} > {_clock(first.tolerance_s)}"
+        text = f"✖ BREACH {first.name} {clock_text(first.impaired_s)} > {clock_text(first.tolerance_s)}"
         others = len(breached) + len(impaired) - 1
     elif impaired:
         first = impaired[0]
-        text = f"⏱ {first.name} impaired {_clock(first.impaired_s)}/{_clock(first.tolerance_s)}"
+        text = f"⏱ {first.name} impaired {clock_text(first.impaired_s)}/{clock_text(first.tolerance_s)}"
         others = len(impaired) - 1
     else:
         return ""

@@ -17,6 +17,7 @@ from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.replay import Delivery, Playback
 from tui.gameday.services import ServiceStatus
+from tui.gameday.timefmt import clock_text
 
 if TYPE_CHECKING:
     from tui.app import WarroomApp
@@ -140,7 +141,8 @@ class ReplayDriver:
         state = "⏸" if p.paused else "▶"
         done = (p.position - p.start).total_seconds()
         total = (p.end - p.start).total_seconds()
-        return f"REPLAY {state} {p.position.strftime('%H:%M:%SZ')} {_mmss(done)}/{_mmss(total)} {p.speed:g}x"
+        where = f"{clock_text(done)}/{clock_text(total)}"
+        return f"REPLAY {state} {p.position.strftime('%H:%M:%SZ')} {where} {p.speed:g}x"
 
     def services(self) -> tuple[ServiceStatus, ...]:
         return recorded_services(self.events, self.playback.now())
@@ -179,10 +181,3 @@ class ReplayDriver:
     def _say(self, text: str) -> None:
         if self.app is not None:
             self.app.notify(f"Replay: {text}", timeout=2)
-
-
-def _mmss(seconds: float) -> str:
-    total = int(max(0.0, seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"

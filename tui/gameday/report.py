@@ -37,6 +37,7 @@ from tui.gameday.charts import number_text, sparkline, svg_line_chart
 from tui.gameday.detect import LAMBDA_ERROR_SHARE, LAMBDA_MIN_ERRORS, MEMORY_WARN_PCT, THROTTLE_SHARE
 from tui.gameday.events import JournalEvent
 from tui.gameday.record import Recording
+from tui.gameday.timefmt import duration_text, offset_text
 
 WINDOW_PAD = timedelta(minutes=5)
 """Charts reach this far (wall time) before a fault's start and after its end."""
@@ -52,30 +53,6 @@ NOTE_LIMIT = 2000
 # ---------------------------------------------------------------------------------------------
 # Time
 # ---------------------------------------------------------------------------------------------
-
-
-def offset_text(seconds: float) -> str:
-    """``T+12:30``, ``T+1:02:03``, ``T-00:30``."""
-    sign = "-" if seconds < 0 else "+"
-    whole = round(abs(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"T{sign}{hours}:{minutes:02d}:{secs:02d}"
-    return f"T{sign}{minutes:02d}:{secs:02d}"
-
-
-def duration_text(seconds: float) -> str:
-    """``45s``, ``12m30s``, ``25m``, ``1h05m``, ``1h05m10s``."""
-    whole = round(abs(seconds))
-    if whole < 60:
-        return f"{whole}s"
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    tail = f"{secs:02d}s" if secs else ""
-    if hours:
-        return f"{hours}h{minutes:02d}m{tail}"
-    return f"{minutes}m{tail}"
 
 
 def wall_text(moment: datetime) -> str:

@@ -19,7 +19,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.gameday.catalogue import BY_ID
-from tui.screens.journal import _clock
+from tui.gameday.timefmt import clock_text
 from widgets.header import HeaderBar
 from widgets.safe import clean
 from widgets.textline import TextLine
@@ -47,29 +47,13 @@ def _state_label(state: str) -> str:
 
 
 def parse_duration(text: str) -> float | None:
-    """ "90s", "10m", "1h30m" or a number of seconds -> seconds; "" -> None; ValueError otherwise."""
-    text = text.strip().lower()
-    if not text:
+    """ "90s", "10m", "1h30m" or a number of seconds -> seconds, as a scenario file takes them;
+    "" -> None (until cleared); ValueError otherwise."""
+    from tui.sim.scenario import parse_duration as scenario_duration
+
+    if not text.strip():
         return None
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    total, number = 0.0, ""
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
-    for char in text:
-        if char.isdigit() or char == ".":
-            number += char
-        elif char in units and number:
-            total += float(number) * units[char]
-            number = ""
-        else:
-            raise ValueError(f"{text!r} is not a duration: write 90s, 10m or 1h30m")
-    if number:
-        raise ValueError(f"{text!r} is not a duration: end it with s, m or h")
-    if total <= 0:
-        raise ValueError("a duration must be above zero")
-    return total
+    return scenario_duration(text, what="the duration")
 
 
 def fault_rows(status: Mapping[str, Any]) -> list[TableRow]:
@@ -94,7 +78,7 @@ def fault_rows(status: Mapping[str, Any]) -> list[TableRow]:
                 if isinstance(since, int | float) and isinstance(scenario, Mapping):
                     now_s = scenario.get("elapsed_s")
                     if isinstance(now_s, int | float):
-                        elapsed = _clock(max(0.0, float(now_s) - float(since)))
+                        elapsed = clock_text(max(0.0, float(now_s) - float(since)))
                 rows.append(
                     TableRow(
                         key=f"{fault_id}|{state.get('target', '')}",
@@ -132,9 +116,11 @@ def log_rows(status: Mapping[str, Any]) -> list[TableRow]:
         if not isinstance(item, Mapping) or item.get("started"):
             continue
         at_s = item.get("at_s")
-        when = _clock(float(at_s)) if isinstance(at_s, int | float) else "?"
+        when = clock_text(float(at_s)) if isinstance(at_s, int | float) else "?"
         duration = item.get("duration_s")
-        lasting = f" for {_clock(float(duration))}" if isinstance(duration, int | float) else " until cleared"
+        lasting = (
+            f" for {clock_text(float(duration))}" if isinstance(duration, int | float) else " until cleared"
+        )
         text = f"⏲ scheduled: {item.get('fault')} on {item.get('target') or 'its default target'}{lasting}"
         rows.append(TableRow(key=f"s{i}", cells=("", when, clean(text)), level="muted"))
     for i, item in enumerate(status.get("log") or []):
@@ -142,7 +128,7 @@ def log_rows(status: Mapping[str, Any]) -> list[TableRow]:
             continue
         at = str(item.get("at", ""))
         scenario_at = item.get("scenario_at_s")
-        when = _clock(float(scenario_at)) if isinstance(scenario_at, int | float) else ""
+        when = clock_text(float(scenario_at)) if isinstance(scenario_at, int | float) else ""
         text = (
             item.get("text")
             or item.get("what")
@@ -170,9 +156,9 @@ def scenario_text(status: Mapping[str, Any] | None, problem: str) -> Text:
         text.append(f"Scenario {clean(str(scenario.get('name', '')))} ", "bold")
         text.append(f"{mark} {state}")
         if isinstance(elapsed, int | float):
-            text.append(f"  T+{_clock(float(elapsed))}")
+            text.append(f"  T+{clock_text(float(elapsed))}")
             if isinstance(duration, int | float) and duration:
-                text.append(f" of {_clock(float(duration))}")
+                text.append(f" of {clock_text(float(duration))}")
         text.append(f"  speed {speed}")
     else:
         text.append(

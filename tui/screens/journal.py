@@ -23,6 +23,7 @@ from textual.widgets import Footer, Input, Static
 from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.services import ServiceStatus
+from tui.gameday.timefmt import clock_text
 from widgets.header import HeaderBar
 from widgets.safe import clean
 from widgets.textline import TextLine
@@ -87,14 +88,6 @@ COLUMNS = (
 )
 
 
-def _clock(seconds: float) -> str:
-    sign = "-" if seconds < 0 else ""
-    total = int(abs(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{sign}{hours}:{minutes:02d}:{secs:02d}" if hours else f"{sign}{minutes:02d}:{secs:02d}"
-
-
 class ScenarioClock:
     """Scenario time from the latest fault.started event that says where T+0 was and the speed."""
 
@@ -126,7 +119,7 @@ class ScenarioClock:
     def at(self, moment: datetime) -> str:
         if self.start is None:
             return ""
-        return _clock((moment - self.start).total_seconds() * self.speed)
+        return clock_text((moment - self.start).total_seconds() * self.speed)
 
 
 def services_text(statuses: Sequence[ServiceStatus], now_text: str = "") -> Text:
@@ -141,17 +134,19 @@ def services_text(statuses: Sequence[ServiceStatus], now_text: str = "") -> Text
     for i, status in enumerate(statuses):
         if i:
             text.append(" · ")
-        tolerance = _clock(status.tolerance_s)
+        tolerance = clock_text(status.tolerance_s)
         if status.breached:
             text.append(
-                f"✖ {clean(status.name)} BREACH {_clock(status.impaired_s)} > {tolerance}", "bold reverse"
+                f"✖ {clean(status.name)} BREACH {clock_text(status.impaired_s)} > {tolerance}", "bold reverse"
             )
         elif status.impaired_since is not None:
-            text.append(f"⚠ {clean(status.name)} impaired {_clock(status.impaired_s)} of {tolerance}", "bold")
+            text.append(
+                f"⚠ {clean(status.name)} impaired {clock_text(status.impaired_s)} of {tolerance}", "bold"
+            )
         else:
             text.append(f"✓ {clean(status.name)} ok", "")
             if status.total_impaired_s:
-                text.append(f" (impaired {_clock(status.total_impaired_s)} in all)", "dim")
+                text.append(f" (impaired {clock_text(status.total_impaired_s)} in all)", "dim")
     if now_text:
         text.append(f"  {now_text}", "dim")
     return text

@@ -200,12 +200,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _clock(seconds: Any) -> str:
-    if not isinstance(seconds, int | float):
-        return ""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"T+{hours}:{minutes:02d}:{secs:02d}" if hours else f"T+{minutes}:{secs:02d}"
+    from tui.gameday.timefmt import offset_text
+
+    return offset_text(float(seconds)) if isinstance(seconds, int | float) else ""
 
 
 def status_text(status: Mapping[str, Any]) -> str:
