@@ -72,3 +72,12 @@ def client(sim_url: str) -> Callable[..., Any]:
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def plain_moto_url() -> Iterator[str]:
+    """A moto server in its own process, without the simulator's extensions (``tests.plain_moto``)."""
+    from tests.plain_moto import plain_moto_server
+
+    with plain_moto_server() as url:
+        yield url
