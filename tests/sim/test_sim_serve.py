@@ -1,4 +1,5 @@
-"""``warroom sim serve`` as teams use it: a shared endpoint that is never seen half seeded.
+"""``warroom sim serve`` as teams use it: a shared endpoint that is never seen half seeded, and the
+commands its banner prints work on a machine without AWS credentials.
 
 One simulator process serves the module. Its port is polled from the moment it starts; at the first
 TCP connection that succeeds, the workload must already be there.
@@ -6,8 +7,10 @@ TCP connection that succeeds, the workload must already be there.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -155,3 +158,138 @@ def test_the_address_is_held_but_refuses_connections_until_the_server_is_ready(
         assert seen == [(False, "Address already in use")]
         assert sim.endpoint_url == f"http://127.0.0.1:{port}"
         assert _connects(port)
+
+
+def _printed_commands(banner: str) -> list[list[str]]:
+    commands = [shlex.split(m.group(1)) for line in banner.splitlines() if (m := COMMAND.match(line))]
+    assert commands, banner
+    return commands
+
+
+def _split(command: list[str]) -> tuple[dict[str, str], str, list[str]]:
+    """(environment assignments, program, arguments) of one printed command."""
+    assignments: dict[str, str] = {}
+    while "=" in command[0]:
+        name, _, value = command.pop(0).partition("=")
+        assignments[name] = value
+    return assignments, command[0], command[1:]
+
+
+# The console's own credential resolution, with the TUI replaced by a probe: it builds the clients
+# the console would (tui.aws.clients) and calls the simulator through them.
+PROBE = """
+import asyncio, json, sys
+import tui.app
+
+def probe(settings, *args, **kwargs):
+    from tui.aws.clients import ClientFactory
+
+    async def calls():
+        factory = ClientFactory(settings.target)
+        try:
+            sts = await factory.client("sts")
+            ec2 = await factory.client("ec2")
+            who = await sts.get_caller_identity()
+            reply = await ec2.describe_instances()
+            count = sum(len(r["Instances"]) for r in reply["Reservations"])
+            return {"account": who["Account"], "instances": count, "region": factory.region}
+        except Exception as exc:
+            return {"error": type(exc).__name__}
+        finally:
+            await factory.close()
+
+    class App:
+        def run(self):
+            print("PROBE " + json.dumps(asyncio.run(calls())), flush=True)
+
+    return App()
+
+tui.app.make_app = probe
+from tui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _probe(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=CALL_DEADLINE_S,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
+    assert lines, (done.returncode, done.stdout, done.stderr)
+    result: dict[str, Any] = json.loads(lines[-1][len("PROBE ") :])
+    return result
+
+
+def test_every_printed_console_command_resolves_credentials_without_aws_configured(
+    first_contact: FirstContact, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    consoles = [c for c in _printed_commands(first_contact.banner) if _split(list(c))[1] == "warroom"]
+    assert len(consoles) >= 2, first_contact.banner
+    for command in consoles:
+        assignments, _, args = _split(list(command))
+        assert first_contact.url in args, command
+        result = _probe(args, _clean_env(home, tmp_path / "state", **assignments))
+        expected = {"account": "123456789012", "instances": first_contact.instances, "region": "us-east-1"}
+        assert result == expected, command
+
+
+def test_the_plain_endpoint_option_still_follows_the_aws_cli_chain(
+    first_contact: FirstContact, tmp_path: Path
+) -> None:
+    """No keys are made up for ``--endpoint-url``: without credentials it fails as the AWS CLI does."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _clean_env(home, tmp_path / "state", AWS_EC2_METADATA_DISABLED="true")
+    result = _probe(["--endpoint-url", first_contact.url, "--region", "us-east-1"], env)
+    assert result == {"error": "NoCredentialsError"}
+
+
+def test_attach_refuses_what_is_not_a_warroom_simulator(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    port = _free_port()
+    done = subprocess.run(
+        [sys.executable, "-c", MAIN, "demo", "--attach", f"http://127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        env=_clean_env(home, tmp_path / "state"),
+        cwd=ROOT,
+        timeout=CALL_DEADLINE_S,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert f"--attach http://127.0.0.1:{port}: cannot reach a simulator" in done.stderr
+
+
+def test_the_printed_aws_cli_environment_reaches_the_simulator(
+    first_contact: FirstContact, tmp_path: Path
+) -> None:
+    """The AWS CLI line's environment, as botocore (the AWS CLI's engine) reads it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (command,) = [c for c in _printed_commands(first_contact.banner) if _split(list(c))[1] == "aws"]
+    assignments, _, args = _split(list(command))
+    assert args[:4] == ["--endpoint-url", first_contact.url, "--region", "us-east-1"], args
+    assert args[4:] == ["ec2", "describe-instances"]
+    code = (
+        "import boto3, json, sys; "
+        "r = boto3.client('ec2', endpoint_url=sys.argv[1], region_name=sys.argv[2]).describe_instances(); "
+        "print(json.dumps(sum(len(x['Instances']) for x in r['Reservations'])))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, args[1], args[3]],
+        capture_output=True,
+        text=True,
+        env=_clean_env(home, tmp_path / "state", **assignments),
+        timeout=CALL_DEADLINE_S,
+        check=True,
+    )
+    assert json.loads(done.stdout) == first_contact.instances
