@@ -14,6 +14,9 @@ from typing import Any
 
 from tui import __version__
 
+#: How long ``warroom demo --attach`` waits for the simulator to answer.
+ATTACH_TIMEOUT_S = 5.0
+
 DESCRIPTION = """\
 warroom: a full-screen terminal console for AWS.
 
@@ -140,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the console against the embedded simulator (no AWS account needed)")
     demo.add_argument("--seed", type=int, default=7, help="workload seed (same seed, same fleet)")
+    demo.add_argument(
+        "--attach",
+        metavar="URL",
+        help="use a simulator already running (the URL warroom sim serve printed) instead of starting one; "
+        "its testing keys are sent to that URL only",
+    )
     demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="refuse changes")
     demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
     _add_threshold_options(demo, suppress=True)
@@ -273,6 +282,38 @@ def _start_sim(server: Any) -> Any:
         raise SystemExit(f"warroom: the simulator cannot start: {exc.strerror or exc}") from None
 
 
+def _demo_settings(args: argparse.Namespace, endpoint_url: str) -> Any:
+    """The demo console's settings against the simulator at ``endpoint_url``."""
+    from tui import paths
+    from tui.sim.standin_plugin import write_launcher
+
+    # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
+    # the session-manager-plugin found on PATH.
+    plugin = write_launcher(paths.state_dir() / "demo-plugin")
+    extra: dict[str, Any] = {}
+    if not getattr(args, "services", None):
+        from tui.gameday.services import default_demo_services
+
+        extra["services"] = default_demo_services()
+    settings = _settings(
+        args, target=_sim_target(endpoint_url), demo=True, session_plugin=str(plugin), **extra
+    )
+    _check_theme(settings)
+    return settings
+
+
+def _attached(url: str) -> str:
+    """``--attach URL`` checked: the simulator's testing keys go only to a warroom simulator that answers."""
+    from tui.sim.control import ControlClient, ControlError
+
+    url = url.strip().rstrip("/")
+    try:
+        ControlClient(url, timeout=ATTACH_TIMEOUT_S).status()
+    except ControlError as exc:
+        raise SystemExit(f"warroom: --attach {url}: {exc}") from None
+    return url
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from tui import logs, runtime
     from tui.app import make_app
@@ -282,28 +323,35 @@ def run_demo(args: argparse.Namespace) -> int:
     runtime.tune_gc()
     from tui.sim.commands import scenario_from_args, speed_from_args
 
+    if getattr(args, "attach", None):
+        if getattr(args, "scenario", None) or getattr(args, "speed", None) is not None:
+            raise SystemExit(
+                "warroom: --scenario and --speed belong to the simulator: give them to warroom sim serve"
+            )
+        make_app(_demo_settings(args, _attached(args.attach))).run()
+        return 0
     scenario = scenario_from_args(args)
     sim = _start_sim(SimServer(seed=args.seed, scenario=scenario, speed=speed_from_args(args)))
     try:
-        from tui import paths
-        from tui.sim.standin_plugin import write_launcher
-
-        # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
-        # the session-manager-plugin found on PATH.
-        plugin = write_launcher(paths.state_dir() / "demo-plugin")
-        extra: dict[str, Any] = {}
-        if not getattr(args, "services", None):
-            from tui.gameday.services import default_demo_services
-
-            extra["services"] = default_demo_services()
-        settings = _settings(
-            args, target=_sim_target(sim.endpoint_url), demo=True, session_plugin=str(plugin), **extra
-        )
-        _check_theme(settings)
-        make_app(settings).run()
+        make_app(_demo_settings(args, sim.endpoint_url)).run()
     finally:
         sim.stop()
     return 0
+
+
+def serve_banner(url: str, workload: str, account: str, region: str) -> str:
+    """What ``warroom sim serve`` prints on stderr: commands that work on a machine without AWS
+    credentials (the simulator's keys are not secrets, and are given for this endpoint only)."""
+    from tui.sim.server import SIM_ACCESS_KEY, SIM_SECRET_KEY
+
+    keys = f"AWS_ACCESS_KEY_ID={SIM_ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SIM_SECRET_KEY}"
+    return (
+        f"# warroom simulator ({workload}), account {account}, region {region}\n"
+        f"# console:  warroom demo --attach {url}\n"
+        f"#       or: {keys} warroom --endpoint-url {url} --region {region}\n"
+        f"# AWS CLI:  {keys} aws --endpoint-url {url} --region {region} ec2 describe-instances\n"
+        "# Ctrl+C stops it."
+    )
 
 
 def run_sim_serve(args: argparse.Namespace) -> int:
@@ -329,15 +377,7 @@ def run_sim_serve(args: argparse.Namespace) -> int:
     url = sim.endpoint_url
     workload = "empty" if args.empty else f"payments platform, seed {args.seed}"
     print(url, flush=True)
-    print(
-        f"# warroom simulator ({workload}), account {ACCOUNT_ID}, region {REGION}\n"
-        f"# use it with:  AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
-        f"AWS_REGION={REGION} aws ec2 describe-instances\n"
-        f"#           or: warroom --endpoint-url {url} --region {REGION}\n"
-        "# Ctrl+C stops it.",
-        file=sys.stderr,
-        flush=True,
-    )
+    print(serve_banner(url, workload, ACCOUNT_ID, REGION), file=sys.stderr, flush=True)
     if scenario is not None:
         speed = sim.effective_speed
         total = scenario.duration_s

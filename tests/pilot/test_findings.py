@@ -4,6 +4,7 @@ details, hostile text shown literally, and workflow and remediation asking first
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,13 @@ async def test_the_default_view_is_open_active_findings_worst_first(sim_url: str
         assert ranks == sorted(ranks)
         summary = plain(screen.query_one("#fnd-summary"))
         assert "CRIT" in summary and f"of {snapshot.total:,}" in summary
+        # Security Hub's PASSED findings are there (they make the scores), but not in the default view.
+        assert any(f.compliance_status == "PASSED" for f in snapshot.findings)
+        assert "PASSED" not in {f.compliance_status for f in shown}
         scores = plain(screen.query_one("#fnd-scores"))
-        assert "FSBP" in scores and "controls" in scores
+        shares = dict(re.findall(r"(FSBP v1\.0\.0|CIS 1\.2\.0) (\d+)% \(\d+/\d+ controls\)", scores))
+        assert set(shares) == {"FSBP v1.0.0", "CIS 1.2.0"}, scores
+        assert all(0 < int(share) < 100 for share in shares.values()), scores
 
 
 async def test_hostile_text_is_shown_literally(sim_url: str) -> None:

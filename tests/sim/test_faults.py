@@ -481,7 +481,13 @@ async def test_a_resharded_stream_mitigates_the_write_throttle(
 
 
 def _finding_on(snapshot: FindingsSnapshot, resource_arn: str, control: str) -> Finding:
-    found = [f for f in snapshot.findings if f.resource_id == resource_arn and f.control_id == control]
+    """The fault's finding: the one of ``control`` on the resource that fails (it may also pass
+    elsewhere, in the PASSED finding Security Hub keeps for it)."""
+    found = [
+        f
+        for f in snapshot.findings
+        if f.resource_id == resource_arn and f.control_id == control and f.compliance_status == "FAILED"
+    ]
     assert len(found) == 1, [f.id for f in found]
     return found[0]
 

@@ -180,7 +180,7 @@ def test_member_findings_name_the_member_accounts_real_resources(
     findings: list[dict[str, Any]], member: Client, inventory: Inventory
 ) -> None:
     ours = [f for f in findings if f["AwsAccountId"] == MEMBER]
-    assert len(ours) == inventory.findings_by_account[MEMBER] == 17
+    assert len(ours) == inventory.findings_by_account[MEMBER] == 18
     group_id = inventory.member_security_groups[catalog.MEMBER_SECURITY_GROUP.name]
     (instance_id,) = inventory.member_instances.values()
     (bucket,) = inventory.member_buckets
@@ -571,7 +571,10 @@ def test_sim_server_passes_extra_findings_to_the_workload(monkeypatch: pytest.Mo
     monkeypatch.setattr(workload, "Workload", Recorder)
     server = SimServer(seed=3, live=False, extra_findings=1234).start()
     try:
-        assert made == [{"endpoint_url": server.endpoint_url, "seed": 3, "extra_findings": 1234}]
+        # The workload is seeded through the simulator's private loopback listener.
+        (given,) = made
+        assert given.pop("endpoint_url").startswith("http://127.0.0.1:")
+        assert given == {"seed": 3, "extra_findings": 1234}
     finally:
         server.stop()
 
@@ -581,3 +584,172 @@ def test_a_negative_extra_findings_count_is_refused() -> None:
 
     with pytest.raises(ValueError, match="extra_findings"):
         Workload("http://127.0.0.1:9", extra_findings=-1)
+
+
+# ------------------------------------------------------------------------------------------------
+# Controls that pass, per resource, and findings of deleted resources
+# ------------------------------------------------------------------------------------------------
+
+
+def _passed(findings: list[dict[str, Any]], control: str) -> set[str]:
+    return {
+        f["Resources"][0]["Id"]
+        for f in _control(findings, control)
+        if f["Compliance"]["Status"] == "PASSED" and f["RecordState"] == "ACTIVE"
+    }
+
+
+def test_passed_control_findings_are_informational_and_resolved(findings: list[dict[str, Any]]) -> None:
+    passed = [
+        f
+        for f in findings
+        if f.get("Compliance", {}).get("Status") == "PASSED" and f["RecordState"] == "ACTIVE"
+    ]
+    assert len(passed) >= 60
+    for finding in passed:
+        assert finding["Severity"] == {"Label": "INFORMATIONAL", "Normalized": 0}, finding["Id"]
+        assert finding["Workflow"]["Status"] == "RESOLVED", finding["Id"]
+
+
+def test_every_instance_passes_or_fails_imdsv2_as_it_is_configured(
+    client: Client, findings: list[dict[str, Any]]
+) -> None:
+    reservations = client("ec2").describe_instances()["Reservations"]
+    required, optional = set(), set()
+    for instance in (i for r in reservations for i in r["Instances"]):
+        arn = f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:instance/{instance['InstanceId']}"
+        tokens = instance["MetadataOptions"]["HttpTokens"]
+        (required if tokens == "required" else optional).add(arn)
+        assert instance["VirtualizationType"] == "hvm" and len(instance["NetworkInterfaces"]) <= 1
+    failed = {
+        f["Resources"][0]["Id"]
+        for f in _control(findings, "EC2.8")
+        if f["Compliance"]["Status"] == "FAILED" and f["RecordState"] == "ACTIVE"
+    }
+    assert required and optional
+    assert _passed(findings, "EC2.8") == required
+    assert failed == optional
+    assert _passed(findings, "EC2.24") == _passed(findings, "EC2.17") == required | optional
+
+
+def test_encrypted_attached_volumes_pass_and_unencrypted_ones_fail(
+    client: Client, findings: list[dict[str, Any]]
+) -> None:
+    volumes = client("ec2").describe_volumes()["Volumes"]
+    attached = [v for v in volumes if v["Attachments"]]
+    arn = "arn:aws:ec2:us-east-1:{}:volume/{}".format
+    encrypted = {arn(ACCOUNT_ID, v["VolumeId"]) for v in attached if v["Encrypted"]}
+    assert encrypted and _passed(findings, "EC2.3") == encrypted
+    failed = {f["Resources"][0]["Id"] for f in _control(findings, "EC2.3")} - encrypted
+    assert failed == {arn(ACCOUNT_ID, v["VolumeId"]) for v in attached if not v["Encrypted"]}
+
+
+@pytest.mark.parametrize(("control", "ports"), [("EC2.13", (22,)), ("EC2.14", (3389,))])
+def test_security_groups_pass_the_port_controls_only_when_their_rules_are_closed(
+    client: Client, findings: list[dict[str, Any]], inventory: Inventory, control: str, ports: tuple[int, ...]
+) -> None:
+    groups = client("ec2").describe_security_groups(GroupIds=list(inventory.security_groups.values()))
+    passed = _passed(findings, control)
+    assert passed
+    for group in groups["SecurityGroups"]:
+        arn = f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:security-group/{group['GroupId']}"
+        open_to_world = any(
+            p.get("FromPort", 0) <= port <= p.get("ToPort", 65535)
+            and {r.get("CidrIp") for r in p.get("IpRanges", [])} & {"0.0.0.0/0"}
+            for p in group["IpPermissions"]
+            for port in ports
+        )
+        assert (arn in passed) is not open_to_world, (group["GroupName"], group["IpPermissions"])
+
+
+def test_passing_users_have_no_console_password_and_their_keys_are_used(
+    client: Client, findings: list[dict[str, Any]]
+) -> None:
+    iam = client("iam")
+    users = {f"arn:aws:iam::{ACCOUNT_ID}:user/{name}" for name in catalog.ACCESS_KEY_USERS}
+    assert _passed(findings, "IAM.5") == users
+    for name in catalog.ACCESS_KEY_USERS:
+        with pytest.raises(ClientError, match="NoSuchEntity"):
+            iam.get_login_profile(UserName=name)
+    assert _passed(findings, "IAM.8") == users - {f"arn:aws:iam::{ACCOUNT_ID}:user/legacy-ftp-export"}
+
+
+def test_buckets_pass_public_write_and_read_as_their_acls_say(
+    client: Client, findings: list[dict[str, Any]], inventory: Inventory
+) -> None:
+    s3 = client("s3")
+    everyone = "http://acs.amazonaws.com/groups/global/AllUsers"
+    public_read, names = set(), set()
+    for name in inventory.buckets:
+        names.add(f"arn:aws:s3:::{name}")
+        grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+        for grant in grants:
+            if grant["Grantee"].get("URI") == everyone:
+                assert grant["Permission"] not in ("WRITE", "WRITE_ACP", "FULL_CONTROL"), name
+                if grant["Permission"] == "READ":
+                    public_read.add(f"arn:aws:s3:::{name}")
+    assert public_read
+    assert _passed(findings, "S3.3") == names
+    assert _passed(findings, "S3.2") == names - public_read
+
+
+def test_standards_scores_are_realistic_and_failing_controls_still_fail(sim: SimServer) -> None:
+    import asyncio
+
+    from tui.aws.clients import AwsTarget, ClientFactory
+    from tui.aws.findings import FindingsPoller
+    from tui.aws.findings_model import standard_scores
+
+    async def poll() -> Any:
+        factory = ClientFactory(
+            AwsTarget(
+                regions=("us-east-1",),
+                endpoint_url=sim.endpoint_url,
+                access_key="testing",
+                secret_key="testing",
+            )
+        )
+        try:
+            return await FindingsPoller(factory).poll()
+        finally:
+            await factory.close()
+
+    snapshot = asyncio.run(poll())
+    scores = {s.name: s for s in standard_scores(snapshot.findings, snapshot.standards)}
+    for name in ("FSBP v1.0.0", "CIS 1.2.0"):
+        share = scores[name].share
+        assert share is not None and 0.15 <= share <= 0.8, (name, scores[name])
+    failing: dict[str, bool] = {}
+    for finding in snapshot.findings:
+        if finding.control_id and finding.workflow_status != "SUPPRESSED":
+            failing[finding.control_id] = failing.get(finding.control_id, False) or (
+                finding.compliance_status == "FAILED"
+            )
+    for control in ("EC2.19", "S3.8", "IAM.3", "EC2.8", "CloudTrail.1"):
+        assert failing[control] is True, control
+    for control in ("EC2.24", "S3.3", "IAM.5", "KMS.3", "GuardDuty.1"):
+        assert failing[control] is False, control
+
+
+def test_archived_findings_name_resources_that_no_longer_exist(
+    client: Client, findings: list[dict[str, Any]]
+) -> None:
+    gone = ("was deleted", "was terminated")
+    archived = [
+        f for f in findings if f["RecordState"] == "ARCHIVED" and any(w in f["Description"] for w in gone)
+    ]
+    kinds = {f["Resources"][0]["Type"] for f in archived}
+    assert {"AwsEc2Instance", "AwsEc2SecurityGroup", "AwsS3Bucket"} <= kinds
+    ec2 = client("ec2")
+    for finding in archived:
+        assert finding["RecordState"] == "ARCHIVED"
+        resource = finding["Resources"][0]
+        if resource["Type"] == "AwsEc2Instance":
+            with pytest.raises(ClientError, match="InvalidInstanceID"):
+                ec2.describe_instances(InstanceIds=[resource["Id"].rsplit("/", 1)[1]])
+        elif resource["Type"] == "AwsEc2SecurityGroup":
+            with pytest.raises(ClientError, match="InvalidGroup"):
+                ec2.describe_security_groups(GroupIds=[resource["Id"].rsplit("/", 1)[1]])
+        else:
+            with pytest.raises(ClientError, match=r"NoSuchBucket|Not Found|404"):
+                client("s3").head_bucket(Bucket=resource["Id"].split(":::", 1)[1])

@@ -268,7 +268,13 @@ def _group_id(finding: dict[str, Any]) -> str:
 def test_open_port_findings_name_a_group_that_really_has_the_rule(
     findings: list[dict[str, Any]], client: Client, control: str, rule: str, port: int
 ) -> None:
-    mine = [f for f in findings if f["AwsAccountId"] == ACCOUNT]
+    failing = ("FAILED", "ACTIVE")
+    mine = [
+        f
+        for f in findings
+        if f["AwsAccountId"] == ACCOUNT
+        and (f.get("Compliance", {}).get("Status"), f["RecordState"]) == failing
+    ]
     matching = [
         f
         for f in mine
@@ -307,7 +313,8 @@ def test_own_account_finding_resources_exist(findings: list[dict[str, Any]], cli
     }
     checked = Counter[str]()
     for finding in findings:
-        if finding["AwsAccountId"] != ACCOUNT:
+        # Archived findings may name resources that were deleted since.
+        if finding["AwsAccountId"] != ACCOUNT or finding["RecordState"] == "ARCHIVED":
             continue
         for resource in finding["Resources"]:
             kind, rid = resource["Type"], resource["Id"]
@@ -373,7 +380,9 @@ def test_public_bucket_and_trail_findings_match_their_resources(
     flagged = {
         f["Resources"][0]["Id"]
         for f in findings
-        if f.get("Compliance", {}).get("SecurityControlId") == "S3.2" and f["AwsAccountId"] == ACCOUNT
+        if f.get("Compliance", {}).get("SecurityControlId") == "S3.2"
+        and f["AwsAccountId"] == ACCOUNT
+        and f["Compliance"]["Status"] == "FAILED"
     }
     assert flagged == {f"arn:aws:s3:::{public}"}
     trail = client("cloudtrail").get_trail(Name=inventory.trail_name)["Trail"]

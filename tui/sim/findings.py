@@ -155,6 +155,8 @@ class SeededResources:
     trail: TrailRef
     external_role: RoleRef
     unmanaged_instances: Sequence[str] = field(default_factory=tuple)
+    # Running instances that Systems Manager manages (they pass SSM.1).
+    managed_instances: Sequence[str] = field(default_factory=tuple)
     member: MemberResources | None = None
     kms_keys: Sequence[KeyRef] = field(default_factory=tuple)
 
@@ -320,6 +322,107 @@ CONTROLS: dict[str, Control] = {
     ),
 }
 
+#: Controls the seeded platform passes everywhere: each has only PASSED findings (the synthetic
+#: findings of ``tui.sim.findings_bulk`` draw from ``CONTROLS`` alone).
+PASSING_CONTROLS: dict[str, Control] = {
+    "Account.1": Control(
+        "Security contact information should be provided for an AWS account",
+        "MEDIUM",
+        (FSBP,),
+        "security-account-alternate-contact-security",
+        "Add an alternate security contact to the account.",
+    ),
+    "Config.1": Control(
+        "AWS Config should be enabled and use the service-linked role for resource recording",
+        "CRITICAL",
+        (FSBP, CIS_14),
+        "securityhub-config-enabled",
+        "Turn on AWS Config recording with the service-linked role.",
+    ),
+    "EC2.1": Control(
+        "Amazon EBS snapshots should not be publicly restorable",
+        "CRITICAL",
+        (FSBP,),
+        "ebs-snapshot-public-restorable-check",
+        "Remove the all-users permission from the snapshot.",
+    ),
+    "EC2.17": Control(
+        "Amazon EC2 instances should not use multiple ENIs",
+        "LOW",
+        (FSBP,),
+        "ec2-instance-multiple-eni-check",
+        "Detach the additional network interfaces the instance does not need.",
+    ),
+    "EC2.24": Control(
+        "Amazon EC2 paravirtual instance types should not be used",
+        "MEDIUM",
+        (FSBP,),
+        "ec2-paravirtual-instance-check",
+        "Move the instance to an HVM instance type.",
+    ),
+    "GuardDuty.1": Control(
+        "GuardDuty should be enabled",
+        "HIGH",
+        (FSBP,),
+        "guardduty-enabled-centralized",
+        "Turn on GuardDuty in every Region.",
+    ),
+    "IAM.5": Control(
+        "MFA should be enabled for all IAM users that have a console password",
+        "MEDIUM",
+        (FSBP, CIS_12, CIS_14),
+        "mfa-enabled-for-iam-console-access",
+        "Register an MFA device for every user that signs in to the console.",
+    ),
+    "IAM.9": Control(
+        "MFA should be enabled for the root user",
+        "CRITICAL",
+        (CIS_12, CIS_14),
+        "root-account-mfa-enabled",
+        "Register an MFA device for the root user.",
+    ),
+    "Inspector.1": Control(
+        "Amazon Inspector EC2 scanning should be enabled",
+        "HIGH",
+        (FSBP,),
+        "inspector-ec2-scan-enabled",
+        "Turn on Amazon Inspector EC2 scanning.",
+    ),
+    "KMS.3": Control(
+        "AWS KMS keys should not be deleted unintentionally",
+        "CRITICAL",
+        (FSBP,),
+        "kms-cmk-not-scheduled-for-deletion-2",
+        "Cancel the key's scheduled deletion.",
+    ),
+    "Macie.1": Control(
+        "Amazon Macie should be enabled",
+        "MEDIUM",
+        (FSBP,),
+        "macie-status-check",
+        "Turn on Amazon Macie.",
+    ),
+    "S3.3": Control(
+        "S3 general purpose buckets should block public write access",
+        "CRITICAL",
+        (FSBP,),
+        "s3-bucket-public-write-prohibited",
+        "Remove every public write grant from the bucket ACL and policy.",
+    ),
+    "SSM.4": Control(
+        "SSM documents should not be public",
+        "CRITICAL",
+        (FSBP,),
+        "ssm-document-not-public",
+        "Turn off public sharing of the document.",
+    ),
+}
+
+ALL_CONTROLS: dict[str, Control] = {**CONTROLS, **PASSING_CONTROLS}
+
+#: Controls the seeded account passes as a whole (their resource is the account).
+ACCOUNT_CONTROLS_PASSED = ("Account.1", "Config.1", "EC2.1", "GuardDuty.1", "Inspector.1", "Macie.1", "SSM.4")
+
 CIS_RULES: dict[str, tuple[str, str]] = {
     "1.3": ("Ensure credentials unused for 90 days or greater are disabled", "MEDIUM"),
     "1.4": ("Ensure access keys are rotated every 90 days or less", "MEDIUM"),
@@ -334,6 +437,23 @@ CIS_RULES: dict[str, tuple[str, str]] = {
     "4.2": ("Ensure no security groups allow ingress from 0.0.0.0/0 to port 3389", "HIGH"),
     "4.3": ("Ensure the default security group of every VPC restricts all traffic", "HIGH"),
 }
+
+#: CIS 1.2 rules the seeded platform passes everywhere.
+PASSING_CIS_RULES: dict[str, tuple[str, str]] = {
+    "1.2": (
+        "Ensure multi-factor authentication (MFA) is enabled for all IAM users that have a console password",
+        "MEDIUM",
+    ),
+    "1.13": ("Ensure MFA is enabled for the root user", "CRITICAL"),
+    "2.3": ("Ensure the S3 bucket used to store CloudTrail logs is not publicly accessible", "CRITICAL"),
+    "2.5": ("Ensure AWS Config is enabled", "MEDIUM"),
+}
+ALL_CIS_RULES: dict[str, tuple[str, str]] = {**CIS_RULES, **PASSING_CIS_RULES}
+
+
+def _workflow_of(status: str) -> str:
+    """The workflow Security Hub gives a new control finding: it resolves the ones that pass."""
+    return "RESOLVED" if status == "PASSED" else "NEW"
 
 
 def _iso(moment: datetime) -> str:
@@ -610,12 +730,12 @@ class _Builder:
         *,
         account: str | None = None,
         status: str = "FAILED",
-        workflow: str = "NEW",
+        workflow: str | None = None,
         record_state: str = "ACTIVE",
         age_days: float = 20.0,
         note: str = "",
     ) -> None:
-        spec = CONTROLS[control_id]
+        spec = ALL_CONTROLS[control_id]
         account = account or self.res.account_id
         region = self.res.region
         finding_id = (
@@ -638,7 +758,7 @@ class _Builder:
             label=label,
             resources=[resource],
             age_days=age_days,
-            workflow=workflow,
+            workflow=workflow or _workflow_of(status),
             record_state=record_state,
             compliance={
                 "Status": status,
@@ -660,11 +780,12 @@ class _Builder:
         *,
         account: str | None = None,
         status: str = "FAILED",
-        workflow: str = "NEW",
+        workflow: str | None = None,
+        record_state: str = "ACTIVE",
         age_days: float = 30.0,
         note: str = "",
     ) -> None:
-        title, severity = CIS_RULES[rule_id]
+        title, severity = ALL_CIS_RULES[rule_id]
         account = account or self.res.account_id
         region = self.res.region
         guide = "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0"
@@ -688,7 +809,8 @@ class _Builder:
             label=label,
             resources=[resource],
             age_days=age_days,
-            workflow=workflow,
+            workflow=workflow or _workflow_of(status),
+            record_state=record_state,
             compliance={"Status": status, "AssociatedStandards": [{"StandardsId": CIS_12}]},
             remediation=(f"For directions on how to fix this issue, see CIS {rule_id} remediation.", url),
             product_fields={
@@ -958,7 +1080,7 @@ def build_findings(res: SeededResources, rng: random.Random, now: datetime) -> l
             "1.4",
             b.user_resource(user),
             status="FAILED" if old else "PASSED",
-            workflow="SUPPRESSED" if name == "legacy-ftp-export" else "NEW",
+            workflow="SUPPRESSED" if name == "legacy-ftp-export" else None,
             note=f"Access key {user.access_key_id} is {user.key_age_days} days old.",
         )
     b.cis(
@@ -1341,4 +1463,161 @@ def build_findings(res: SeededResources, rng: random.Random, now: datetime) -> l
         note = f"Automatic rotation of {key.alias} is off."
         b.control("KMS.4", b.key_resource(key), age_days=75, note=note)
         b.cis("2.8", b.key_resource(key), age_days=75, note=note)
-    return b.findings
+
+    # What passes, and what was deleted, from a generator of their own: the draws of the findings
+    # above, and of whatever the workload draws after them, stay as they were.
+    rest = _Builder(res, random.Random(f"passed-and-archived/{rng.getstate()!r}"), now)
+    _passed_findings(rest, {_control_key(f) for f in b.findings if f["RecordState"] == "ACTIVE"})
+    _archived_findings(rest)
+    return b.findings + rest.findings
+
+
+def _control_key(finding: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(account, control or CIS rule, resource id) of a Security Hub control finding."""
+    control = finding.get("Compliance", {}).get("SecurityControlId") or finding.get("GeneratorId", "")
+    return str(finding["AwsAccountId"]), str(control), str(finding["Resources"][0]["Id"])
+
+
+def _world_open(group: GroupRef, ports: Sequence[int]) -> bool:
+    """Whether a rule of ``group`` lets 0.0.0.0/0 or ::/0 reach one of ``ports``."""
+    for permission in group.ip_permissions:
+        world = any(r.get("CidrIp") == "0.0.0.0/0" for r in permission.get("IpRanges", ())) or any(
+            r.get("CidrIpv6") == "::/0" for r in permission.get("Ipv6Ranges", ())
+        )
+        if not world:
+            continue
+        if permission.get("IpProtocol") == "-1":
+            return True
+        low, high = permission.get("FromPort"), permission.get("ToPort")
+        if low is None or high is None or any(low <= port <= high for port in ports):
+            return True
+    return False
+
+
+def _passed_findings(b: _Builder, seen: set[tuple[str, str, str]]) -> None:
+    """A PASSED finding for each control that passes, per resource, as Security Hub writes them
+    (severity INFORMATIONAL, workflow RESOLVED): only where the seeded resource really passes, and
+    only where no finding of that control on that resource exists already."""
+    from tui.aws.actions.playbooks import HIGH_RISK_PORTS
+
+    res = b.res
+    account = res.account_id
+    cis_guide = "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0/rule/"
+
+    def passes(control: str, resource: Mapping[str, Any], *, owner: str = account, cis: str = "") -> None:
+        key = (owner, f"{cis_guide}{cis}" if cis else control, str(resource["Id"]))
+        if key in seen:
+            return
+        seen.add(key)
+        age = b.rng.uniform(30, 400)
+        if cis:
+            b.cis(cis, resource, account=owner, status="PASSED", age_days=age)
+        else:
+            b.control(control, resource, account=owner, status="PASSED", age_days=age)
+
+    account_res = b.account_resource(account)
+    for control in ACCOUNT_CONTROLS_PASSED:
+        passes(control, account_res)
+    passes("IAM.6", account_res)
+    passes("IAM.9", account_res)
+    passes("", account_res, cis="1.13")
+    passes("", account_res, cis="2.5")
+    for name, ref in sorted(res.instances.items()):
+        resource = b.instance_resource(ref)
+        # Every seeded type is HVM, with one network interface.
+        passes("EC2.24", resource)
+        passes("EC2.17", resource)
+        if ref.http_tokens == "required":
+            passes("EC2.8", resource)
+        if name in res.managed_instances:
+            passes("SSM.1", resource)
+    for volume in res.volumes:
+        if volume.instance_id and volume.encrypted:
+            passes("EC2.3", b.volume_resource(volume))
+    for _name, group in sorted(res.groups.items()):
+        resource = b.group_resource(group)
+        if not _world_open(group, (22,)):
+            passes("EC2.13", resource)
+            passes("", resource, cis="4.1")
+        if not _world_open(group, (3389,)):
+            passes("EC2.14", resource)
+            passes("", resource, cis="4.2")
+        if not _world_open(group, HIGH_RISK_PORTS):
+            passes("EC2.19", resource)
+    for bucket in res.buckets:
+        resource = b.bucket_resource(bucket)
+        # No seeded bucket grants write access to everyone.
+        passes("S3.3", resource)
+        if not bucket.public_read_acl:
+            passes("S3.2", resource)
+        if bucket.name == res.trail.bucket and bucket.public_access_block:
+            passes("", resource, cis="2.3")
+    for _name, user in sorted(res.users.items()):
+        resource = b.user_resource(user)
+        # The seeded users are services: none has a console password.
+        passes("IAM.5", resource)
+        passes("", resource, cis="1.2")
+        if user.name != "legacy-ftp-export":
+            passes("IAM.8", resource)
+            passes("", resource, cis="1.3")
+    for key in res.kms_keys:
+        resource = b.key_resource(key)
+        passes("KMS.3", resource)
+        if key.rotation_enabled:
+            passes("KMS.4", resource)
+            passes("", resource, cis="2.8")
+    if res.member is not None:
+        member = res.member_account_id
+        passes("S3.2", b.bucket_resource(res.member.bucket, member), owner=member)
+
+
+def _archived_findings(b: _Builder) -> None:
+    """Findings Security Hub archived when their resources were deleted: an instance, a security
+    group and a bucket that the simulator no longer holds."""
+    res = b.res
+    instance = InstanceRef(
+        name="payments-canary-1",
+        instance_id=f"i-0{b.hex(16)}",
+        instance_type="t3.small",
+        image_id=f"ami-0{b.hex(16)}",
+        private_ip="10.40.1.77",
+        vpc_id=res.default_vpc_id,
+        subnet_id=f"subnet-0{b.hex(16)}",
+        launched_at=_iso(b.now - timedelta(days=120)),
+        http_tokens="optional",
+        profile_arn=None,
+        tags={"Name": "payments-canary-1", "app": "payments"},
+    )
+    b.control(
+        "EC2.8",
+        b.instance_resource(instance),
+        record_state="ARCHIVED",
+        age_days=110,
+        note="The instance was terminated.",
+    )
+    group = GroupRef(
+        name="payments-debug-ssh",
+        group_id=f"sg-0{b.hex(16)}",
+        vpc_id=res.default_vpc_id,
+        ip_permissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ],
+    )
+    b.control(
+        "EC2.13",
+        b.group_resource(group),
+        record_state="ARCHIVED",
+        age_days=95,
+        note="The security group was deleted.",
+    )
+    b.cis("4.1", b.group_resource(group), record_state="ARCHIVED", age_days=95)
+    bucket = BucketRef(
+        name=f"payments-export-scratch-{b.hex(8)}", public_read_acl=False, public_access_block=False
+    )
+    b.control(
+        "S3.8",
+        b.bucket_resource(bucket),
+        record_state="ARCHIVED",
+        age_days=70,
+        note="The bucket was deleted.",
+    )

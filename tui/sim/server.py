@@ -1,9 +1,11 @@
-"""The simulator's server: moto's ThreadedMotoServer on loopback, with our extensions and a workload."""
+"""The simulator's server: moto's WSGI application on loopback, with our extensions and a workload."""
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,16 +39,63 @@ def silence_library_logs() -> None:
         logger.propagate = True
 
 
-def _check_port_free(host: str, port: int) -> None:
-    """Raise OSError now when ``port`` is taken: moto binds it in its own thread, where a failure
-    would leave start() waiting forever for a server that never comes up."""
-    if not port:
-        return
-    import socket
+def _reserve(host: str, port: int) -> socket.socket:
+    """Bind the public address now, without listening on it.
 
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
+    A taken port fails here at once (moto would fail in its own thread, where start() could not see
+    it), and until ``listen()`` the kernel refuses every connection to the address: a client that
+    connects as soon as the port answers finds the workload already seeded.
+    """
+    from werkzeug.serving import select_address_family
+
+    family = select_address_family(host, port)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class _Listener:
+    """One werkzeug server of moto's WSGI application, serving from its own thread."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, name="warroom-sim-http", daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def open(cls, host: str, port: int, app: Any, *, sock: socket.socket | None = None) -> _Listener:
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+        from werkzeug.serving import LISTEN_QUEUE, make_server
+
+        if sock is None:
+            return cls(make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler))
+        sock.listen(LISTEN_QUEUE)
+        # werkzeug serves a duplicate of the descriptor; ours is closed once it has its own.
+        server = make_server(
+            host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=sock.fileno()
+        )
+        sock.close()
+        return cls(server)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.server.server_address[:2]
+        return str(host), int(port)
+
+    @property
+    def url(self) -> str:
+        host, port = self.address
+        return f"http://{host}:{port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
 
 
 def _keep_connections_alive() -> None:
@@ -66,7 +115,11 @@ def _prepare_moto_env() -> None:
 
 @dataclass
 class SimServer:
-    """A running simulator. ``start()`` returns once the endpoint answers.
+    """A running simulator. ``start()`` returns once the endpoint answers, with the workload seeded.
+
+    The workload is seeded through the API, on a private loopback listener of the same application;
+    the public address is bound first but listens only once seeding is done, so until then a
+    client's connection is refused and no client ever sees a half-seeded account.
 
     ``extra_findings`` synthetic findings (``tui.sim.findings_bulk``) are imported after the
     seeded ones, through BatchImportFindings in batches of 100: 10,000 add about 2.5 s to start()
@@ -87,18 +140,20 @@ class SimServer:
     extra_findings: int = 0
     scenario: Scenario | None = None
     speed: float | None = None
-    _server: Any = field(default=None, init=False, repr=False)
+    _public: _Listener | None = field(default=None, init=False, repr=False)
+    _private: _Listener | None = field(default=None, init=False, repr=False)
     _workload: Any = field(default=None, init=False, repr=False)
     _faults: FaultEngine | None = field(default=None, init=False, repr=False)
     _runner: ScenarioRunner | None = field(default=None, init=False, repr=False)
     _control: Any = field(default=None, init=False, repr=False)
+    _control_port: int = field(default=0, init=False, repr=False)
 
     @property
     def endpoint_url(self) -> str:
-        if self._server is None:
+        """The public endpoint (known once start() has returned)."""
+        if self._public is None:
             raise RuntimeError("the simulator is not started")
-        host, port = self._server.get_host_and_port()
-        return f"http://{host}:{port}"
+        return self._public.url
 
     @property
     def effective_speed(self) -> float:
@@ -115,31 +170,38 @@ class SimServer:
             raise ValueError("a scenario needs the workload: it cannot run on an empty simulator")
         _prepare_moto_env()
         silence_library_logs()
-        from moto.server import ThreadedMotoServer
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         from tui.sim import control, extensions
 
         extensions.install()
         control.install()
         _keep_connections_alive()
-        _check_port_free(self.host, self.port)
-        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
-        self._server.start()
+        reserved = _reserve(self.host, self.port)
         try:
+            app = DomainDispatcherApplication(create_backend_app)
+            self._private = _Listener.open("127.0.0.1", 0, app)
             if not self.empty:
-                self._start_workload(speed)
+                self._seed_workload(speed)
+            self._control = _Control(self)
+            self._control_port = int(reserved.getsockname()[1])
+            control.register(self._control_port, self._control)
+            self._public = _Listener.open(self.host, self._control_port, app, sock=reserved)
+            if not self.empty:
+                self._run_workload()
         except BaseException:
+            reserved.close()
             self.stop()
             raise
-        self._control = _Control(self)
-        control.register(self._server.get_host_and_port()[1], self._control)
         return self
 
-    def _start_workload(self, speed: float) -> None:
+    def _seed_workload(self, speed: float) -> None:
+        """Seed through the private listener, and prepare what runs once the public one is open."""
         from tui.sim.faults import FaultEngine
         from tui.sim.workload import Workload
 
-        self._workload = Workload(self.endpoint_url, seed=self.seed, extra_findings=self.extra_findings)
+        assert self._private is not None
+        self._workload = Workload(self._private.url, seed=self.seed, extra_findings=self.extra_findings)
         self._workload.seed_all()
         if getattr(self._workload, "inventory", None) is not None:
             self._faults = FaultEngine(self._workload, speed=speed).install()
@@ -150,6 +212,8 @@ class SimServer:
 
             check_targets(self.scenario, self._faults)
             self._runner = ScenarioRunner(self.scenario, self._faults, speed=speed)
+
+    def _run_workload(self) -> None:
         if self.live:
             self._workload.start_metrics()
         if self._faults is not None and (self.live or self._runner is not None):
@@ -176,16 +240,17 @@ class SimServer:
             self._runner.stop()
         if self._faults is not None:
             self._faults.close()
-        if self._control is not None and self._server is not None:
+        if self._control is not None:
             from tui.sim import control
 
-            control.unregister(self._server.get_host_and_port()[1], self._control)
+            control.unregister(self._control_port, self._control)
             self._control = None
         if self._workload is not None:
             self._workload.stop()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        for listener in (self._public, self._private):
+            if listener is not None:
+                listener.close()
+        self._public = self._private = None
 
     def __enter__(self) -> SimServer:
         return self.start()

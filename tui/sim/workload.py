@@ -643,6 +643,9 @@ class _Seeder:
             unmanaged_instances=tuple(
                 spec.name for spec in catalog.INSTANCES if spec.running and not spec.ssm_managed
             ),
+            managed_instances=tuple(
+                spec.name for spec in catalog.INSTANCES if spec.running and spec.ssm_managed
+            ),
             member=member,
             kms_keys=(key,),
         )
