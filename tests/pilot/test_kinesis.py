@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -94,14 +96,26 @@ async def test_reshard_confirmed_changes_the_stream_and_is_audited(sim_url: str)
         assert app.factory.calls["kinesis:UpdateShardCount"] == 1
         kinesis = await app.factory.client("kinesis", "us-east-1")
         summary = await kinesis.describe_stream_summary(StreamName=EVENTS)
-        assert summary["StreamDescriptionSummary"]["OpenShardCount"] == 2
+        assert summary["StreamDescriptionSummary"]["StreamStatus"] == "UPDATING"
+        assert (await _active(kinesis))["OpenShardCount"] == 2
         records = [r for r in _audit() if r.get("operation") == "UpdateShardCount"]
         assert records and records[-1]["outcome"] == "ok"
         assert records[-1]["params"]["TargetShardCount"] == 2
         # Back to one shard: the simulator is shared by the whole test session.
         await kinesis.update_shard_count(StreamName=EVENTS, TargetShardCount=1, ScalingType="UNIFORM_SCALING")
-        restored = await kinesis.describe_stream_summary(StreamName=EVENTS)
-        assert restored["StreamDescriptionSummary"]["OpenShardCount"] == 1
+        assert (await _active(kinesis))["OpenShardCount"] == 1
+
+
+async def _active(kinesis: Any, deadline_s: float = 30.0) -> dict[str, Any]:
+    """The stream's summary once a reshard is done: it is UPDATING meanwhile, as on AWS."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        reply = await kinesis.describe_stream_summary(StreamName=EVENTS)
+        summary: dict[str, Any] = reply["StreamDescriptionSummary"]
+        if summary["StreamStatus"] == "ACTIVE":
+            return summary
+        assert time.monotonic() < deadline, f"{EVENTS} is still {summary['StreamStatus']}"
+        await asyncio.sleep(0.2)
 
 
 async def test_read_only_refuses_in_the_dialog(sim_url: str) -> None:
