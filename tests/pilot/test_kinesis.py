@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from tests.helpers import frozen_clock, open_pane, sim_settings
 from tui import paths
@@ -56,6 +57,16 @@ async def test_the_event_stream_lags_and_is_advised_to_scale_up(sim_url: str) ->
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, StreamScreen)
+        # Who is behind: each reader by its own metric, the worst first.
+        readers = str(app.screen.query_one("#st-readers-text", Static).render())
+        assert "Who is behind (3 readers, worst first)" in readers
+        ages = [r.behind_ms for r in events.readers]
+        assert None not in ages and ages == sorted(ages, reverse=True)  # type: ignore[type-var]
+        names = [r.name for r in events.readers]
+        # The Lambda mapping is the reader that is hours behind; the fraud scorer keeps up.
+        assert names[-1] == "fraud-scorer" and "payments-ledger-writer" in names[:2]
+        positions = [readers.index(f"  {name}  ") for name in names]
+        assert positions == sorted(positions)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, KinesisScreen)

@@ -858,6 +858,8 @@ class KinesisPoller:
                 )
             )
         if getrecords:
+            # Every shared-throughput reader at once, Lambda mappings included: KCL applications do not
+            # register, so the stream-wide age is the only lag they have.
             found.append(ReaderLag("GetRecords readers", "GetRecords", ITERATOR_AGE, getrecords[-1][1]))
         if stream.consumers is None:
             found.append(
