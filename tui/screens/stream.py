@@ -140,7 +140,8 @@ class StreamScreen(StreamActions, Screen[None]):
                 if reader.behind_ms is not None
                 else f"{fmt.UNKNOWN} {reader.reason}"
             )
-            readers.append(f"\n  {clean(reader.name)}  {reader.kind}  {behind}  ({reader.metric})")
+            metric = reader.metric.rsplit(".", 1)[-1]
+            readers.append(f"\n  {clean(reader.name)}  {reader.kind}  {behind}  ({metric})")
         for consumer in view.consumers:
             if consumer.status != "ACTIVE":
                 readers.append(f"\n  ⚠ consumer {clean(consumer.name)} is {clean(consumer.status)}")
