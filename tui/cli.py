@@ -59,6 +59,17 @@ def _percent(text: str) -> float:
     return value
 
 
+def _scaling_window(text: str) -> tuple[float, int, int]:
+    """``0.75:5/5`` -> (0.75, 5, 5): a usage line and M of the last N five-minute points."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*:\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not USAGE:M/N, like 0.75:5/5")
+    usage, points, window = float(match.group(1)), int(match.group(2)), int(match.group(3))
+    if not 1 <= points <= window:
+        raise argparse.ArgumentTypeError(f"{text!r}: M must be between 1 and N")
+    return usage, points, window
+
+
 def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
     parser.add_argument(
         "--warn-at",
@@ -73,6 +84,22 @@ def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = 
         default=argparse.SUPPRESS if suppress else 95.0,
         metavar="PCT",
         help="gauges turn critical at this percentage (default 95)",
+    )
+    parser.add_argument(
+        "--scale-up-rule",
+        type=_scaling_window,
+        default=argparse.SUPPRESS if suppress else (0.75, 5, 5),
+        metavar="USAGE:M/N",
+        help="advise doubling a stream when usage >= USAGE in M of the last N five-minute points"
+        " (default 0.75:5/5)",
+    )
+    parser.add_argument(
+        "--scale-down-rule",
+        type=_scaling_window,
+        default=argparse.SUPPRESS if suppress else (0.25, 57, 60),
+        metavar="USAGE:M/N",
+        help="advise halving a stream when MAX(usage, iterator-age term) < USAGE in M of the last N"
+        " five-minute points (default 0.25:57/60)",
     )
     parser.add_argument(
         "--scale-down-block-minutes",
@@ -215,6 +242,22 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
     if block <= 0:
         raise SystemExit("warroom: --scale-down-block-minutes must be above 0")
     values["kinesis_block_minutes"] = block
+    from tui.aws.kinesis_math import ScalingRule
+
+    up_at, up_points, up_window = getattr(args, "scale_up_rule", (0.75, 5, 5))
+    down_below, down_points, down_window = getattr(args, "scale_down_rule", (0.25, 57, 60))
+    try:
+        values["kinesis_rule"] = ScalingRule(
+            up_at=up_at,
+            up_points=up_points,
+            up_window=up_window,
+            down_below=down_below,
+            down_points=down_points,
+            down_window=down_window,
+            block_minutes=block,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"warroom: --scale-up-rule/--scale-down-rule: {exc}") from None
     values["findings_updated_by"] = str(getattr(args, "updated_by", "") or "")[:512]
     role = str(getattr(args, "remediation_role", "") or "warroom-remediation")
     if not re.fullmatch(r"[\w+=,.@/-]{1,64}", role):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from themes import DEFAULT_THEME
 from tui.aws.clients import AwsTarget
+from tui.aws.kinesis_math import ScalingRule
 from tui.aws.limits_math import Thresholds
 from tui.gameday.services import BusinessService
 
@@ -34,6 +35,8 @@ class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     # An iterator age of this many minutes blocks the advice to scale a stream down.
     kinesis_block_minutes: float = 30.0
+    # The Kinesis scaling advice's thresholds and windows (aws-samples/kinesis-auto-scaling's by default).
+    kinesis_rule: ScalingRule = field(default_factory=ScalingRule)
     # The Note's UpdatedBy on workflow changes; empty: the caller's identity ARN.
     findings_updated_by: str = ""
     # Findings of another account are fixed through this role in that account (sts:AssumeRole).

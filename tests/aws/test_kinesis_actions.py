@@ -7,6 +7,7 @@ Region eu-west-3 is this module's own for Kinesis: every stream here is created 
 from __future__ import annotations
 
 import itertools
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -60,6 +61,18 @@ def now() -> datetime:
 def summary(kinesis: Any, name: str) -> dict[str, Any]:
     reply: dict[str, Any] = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
     return reply
+
+
+def settled(kinesis: Any, name: str, deadline_s: float = 30.0) -> dict[str, Any]:
+    """The stream's summary once its reshard is done (ACTIVE again), failing after ``deadline_s``."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        found = summary(kinesis, name)
+        if found["StreamStatus"] == "ACTIVE":
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} is still {found['StreamStatus']} after {deadline_s:g} s")
+        time.sleep(0.2)
 
 
 def new_stream(kinesis: Any, *, shards: int = 2, mode: str = "PROVISIONED", retention: int = 24) -> str:
@@ -149,7 +162,12 @@ async def test_doubling_reshards_the_stream_and_audits_the_exact_call(
     assert result.outputs[0]["CurrentShardCount"] == 2
     assert result.outputs[0]["TargetShardCount"] == 4
     assert factory.calls == Counter({"kinesis:UpdateShardCount": 1})
-    assert summary(kinesis, name)["OpenShardCount"] == 4
+    # AWS reshards while the stream is UPDATING; a second reshard meanwhile is refused with the reason.
+    during = facts_of(kinesis, name)
+    assert during.status == "UPDATING"
+    again = double_plan(during, audit=audit, now=now())
+    assert again.refusal == f"{name} is UPDATING; AWS changes the shard count only while the stream is ACTIVE"
+    assert settled(kinesis, name)["OpenShardCount"] == 4
     (record,) = audit.records()
     assert record["outcome"] == "ok"
     assert record["service"] == "kinesis" and record["operation"] == "UpdateShardCount"
@@ -171,7 +189,7 @@ async def test_halving_rounds_up(
     assert plan.calls[0].params["TargetShardCount"] == halved
     result = await runner(factory, audit).execute(plan)
     assert result.ok, result.message
-    assert summary(kinesis, name)["OpenShardCount"] == halved
+    assert settled(kinesis, name)["OpenShardCount"] == halved
     assert [r["outcome"] for r in audit.records()] == ["ok"]
 
 
@@ -225,7 +243,7 @@ async def test_scalings_outside_the_window_region_or_stream_do_not_count(
     assert any("9 of the 10 scalings" in note for note in plan.notes)
     result = await runner(factory, audit).execute(plan)
     assert result.ok, result.message
-    assert summary(kinesis, facts.name)["OpenShardCount"] == 2
+    assert settled(kinesis, facts.name)["OpenShardCount"] == 2
     # That was the tenth: the next one is refused.
     after = facts_of(kinesis, facts.name)
     refused = halve_plan(after, audit=audit, now=now())

@@ -10,6 +10,7 @@ metrics cover the hour before it, one point a minute ending at ``t0 - 1 min``.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from tests.frozen import FROZEN
 from tui.aws import kinesis as kinesis_module
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.kinesis import ITERATOR_AGE, KinesisPoller, KinesisSnapshot, StreamView
+from tui.aws.kinesis_math import ScalingRule
 from tui.aws.snapshots import POLLERS
 from tui.sim.extensions.cloudwatch import put_series
 from tui.sim.server import ACCOUNT_ID
@@ -32,6 +34,8 @@ MIB = 1024 * 1024
 MINUTE_MS = 60_000.0
 HOUR_MS = 3_600_000.0
 MINUTES = 60
+# clicks has five hours and ten minutes of writes: the scale-down window's 60 five-minute points.
+CLICKS_MINUTES = 310
 
 ClientMaker = Callable[..., Any]
 
@@ -54,6 +58,8 @@ STREAM_JSON_KEYS = {
     "read_throttled",
     "advice",
     "advice_reason",
+    "iterator_age_trend",
+    "readers",
 }
 
 
@@ -84,7 +90,8 @@ def _build(client: ClientMaker) -> World:
         GetRecords.Success 240, ReadProvisionedThroughputExceeded 0.
     clicks: provisioned, 4 shards, 48 h. 0.4 MiB/s of 4 KiB records (bytes dominate, usage 0.1);
         no GetRecords age; EFO consumer "indexer" a steady 41 min behind; Lambda "clicks-sink"
-        reading it by an event source mapping.
+        reading it by an event source mapping, 800 ms behind. Its writes and the indexer's lag go back
+        CLICKS_MINUTES, with no write points at all for 7 minutes around 200 minutes ago.
     quiet: provisioned, 1 shard, no datapoints at all.
     elastic: on-demand.
     """
@@ -149,12 +156,14 @@ def _build(client: ClientMaker) -> World:
     )
 
     clicks = {"StreamName": "clicks"}
-    _put("IncomingBytes", clicks, flat(0.4 * MIB * 60), "Bytes")
-    _put("IncomingRecords", clicks, flat(0.4 * MIB * 60 / 4096), "Count")
+    longer = [t0 - timedelta(minutes=k) for k in range(CLICKS_MINUTES, 0, -1)]
+    written = [t for t in longer if not 197 <= (t0 - t).total_seconds() / 60 <= 203]
+    _put("IncomingBytes", clicks, [(t, 0.4 * MIB * 60) for t in written], "Bytes")
+    _put("IncomingRecords", clicks, [(t, 0.4 * MIB * 60 / 4096) for t in written], "Count")
     _put(
         "SubscribeToShardEvent.MillisBehindLatest",
         {"StreamName": "clicks", "ConsumerName": "indexer"},
-        flat(41 * MINUTE_MS),
+        [(t, 41 * MINUTE_MS) for t in longer],
         "Milliseconds",
     )
     sink = {"FunctionName": "clicks-sink"}
@@ -294,21 +303,50 @@ async def test_advice(world: World, factory: ClientFactory) -> None:
     views = by_name(await poll_at(factory, world.t0))
     assert views["orders"].advice == "scale_up"
     assert views["orders"].advice_reason == (
-        "usage 0.75 of 2 shards' write capacity (records dominate) >= 0.75: double to 4 shards"
+        "usage >= 0.75 in 5 of 5 five-minute points (latest 0.75 of 2 shards' write capacity,"
+        " records dominate): double to 4 shards"
     )
-    assert views["clicks"].advice == "hold"
-    assert (
-        views["clicks"].advice_reason == "usage 0.10 but iterator age 41 min blocks scaling down (>= 30 min)"
-    )
-    # A longer block time lets the same age through: 0.10 + 41 x 0.25 / 120 = 0.185 < 0.25.
+    # The indexer's 41 min of a 30 min block keeps MAX(usage, age term) at 0.34 in every point.
+    clicks = views["clicks"]
+    assert clicks.advice == "hold"
+    assert "< 0.25 in 0 of 60 five-minute points" in clicks.advice_reason
+    assert "the iterator age blocked scaling down in 60 points" in clicks.advice_reason
+    # A longer block time lets the same age through: MAX(0.10, 41 x 0.25 / 120 = 0.085) < 0.25 in
+    # every point, the seven minutes without writes included (no writes is usage 0).
     relaxed = by_name(await poll_at(factory, world.t0, block_minutes=120.0))
     assert relaxed["clicks"].advice == "scale_down"
+    assert "< 0.25 in 60 of 60 five-minute points" in relaxed["clicks"].advice_reason
     assert relaxed["clicks"].advice_reason.endswith("halve to 2 shards")
+    # One hour of orders' writes is not enough to decide on scaling down.
+    calm = by_name(await poll_at(factory, world.t0, rule=ScalingRule(up_at=2.0)))["orders"]
+    assert calm.advice == "hold"
+    assert re.search(r"scale-down window 1[23] of 60 points: not enough history", calm.advice_reason)
     assert views["elastic"].mode == "ON_DEMAND"
     assert (views["elastic"].advice, views["elastic"].advice_reason) == (
         "hold",
         "on-demand streams scale themselves",
     )
+
+
+async def test_readers_behind_worst_first(world: World, factory: ClientFactory) -> None:
+    views = by_name(await poll_at(factory, world.t0))
+    readers = [(r.name, r.kind, r.behind_ms) for r in views["clicks"].readers]
+    assert readers == [
+        ("indexer", "enhanced fan-out", 41 * MINUTE_MS),
+        ("clicks-sink", "Lambda", 800.0),
+    ]
+    readers = [(r.name, r.kind, r.behind_ms) for r in views["orders"].readers]
+    assert readers == [
+        ("GetRecords readers", "GetRecords", 6 * HOUR_MS),
+        ("fraud", "enhanced fan-out", 5000.0),
+    ]
+    row = {s["stream_name"]: s for s in (await poll_at(factory, world.t0)).to_json()["streams"]}["clicks"]
+    assert row["readers"][0] == {
+        "name": "indexer",
+        "kind": "enhanced fan-out",
+        "behind_ms": 2460000.0,
+        "reason": None,
+    }
 
 
 async def test_lambda_readers(world: World, factory: ClientFactory) -> None:
@@ -348,9 +386,7 @@ async def test_unknown_metrics_are_none_not_zero(world: World, factory: ClientFa
         assert getattr(quiet, name) is None, name
     assert (quiet.usage_level, quiet.age_level) == ("unknown", "unknown")
     assert quiet.advice == "hold"
-    assert (
-        quiet.advice_reason == "usage unknown: no IncomingBytes/IncomingRecords datapoints in the last hour"
-    )
+    assert quiet.advice_reason == "usage unknown: no IncomingBytes/IncomingRecords datapoints in the last 5 h"
     assert quiet.history.iterator_age == () and quiet.history.usage_factor == ()
     (row,) = (s for s in snapshot.to_json()["streams"] if s["stream_name"] == "quiet")
     assert row["usage_factor"] is None and row["incoming_bytes_per_s"] is None
@@ -398,13 +434,15 @@ async def test_json_contract(world: World, factory: ClientFactory) -> None:
 async def test_call_counts(world: World, factory: ClientFactory) -> None:
     snapshot = await poll_at(factory, world.t0)
     calls = factory.calls
-    assert calls["cloudwatch:GetMetricData"] == 1
+    # The hour's one-minute series, and the scaling rule's 5-minute series over its five hours.
+    assert calls["cloudwatch:GetMetricData"] == 2
     assert calls["kinesis:ListStreams"] == 1
     assert calls["kinesis:DescribeStreamSummary"] == 4
     assert calls["kinesis:ListStreamConsumers"] == 4
     assert calls["lambda:ListEventSourceMappings"] == 4
-    # 4 streams x 8 metrics, 2 EFO consumers, 1 function x 4 metrics.
-    assert snapshot.queries == 4 * 8 + 2 + 4
+    # 4 streams x 8 metrics, 2 EFO consumers, 1 function x 4 metrics; for the scaling rule, the
+    # 3 provisioned streams x 3 metrics and their 2 EFO consumers (the on-demand stream has no rule).
+    assert snapshot.queries == 4 * 8 + 2 + 4 + 3 * 3 + 2
     assert snapshot.calls == dict(calls)
 
 
@@ -442,7 +480,9 @@ async def test_list_stream_consumers_failing(world: World, factory: ClientFactor
     # Usage and the GetRecords age stand; the consumers are unknown.
     assert orders.usage_factor == rel(0.75)
     assert orders.iterator_age_source == ITERATOR_AGE
-    assert (orders.consumers, orders.consumer_count, orders.efo_count) == ((), None, None)
+    # The count still comes from DescribeStreamSummary's ConsumerCount; who they are is unknown.
+    assert (orders.consumers, orders.consumer_count, orders.efo_count) == ((), 1, None)
+    assert any(r.reason == "unknown: the consumers could not be listed" for r in orders.readers)
     assert any("enhanced fan-out consumers unknown" in r for r in orders.reasons)
     # The clicks age came only from its EFO consumer: now unknown, and the advice no longer blocked.
     clicks = views["clicks"]
@@ -454,8 +494,8 @@ async def test_list_stream_consumers_failing(world: World, factory: ClientFactor
     assert {"api": "kinesis:ListStreamConsumers", "message": error.message} == {
         k: data["errors"][0][k] for k in ("api", "message")
     }
-    assert {row["stream_name"]: row["consumers"] for row in data["streams"]}["orders"] is None
-    assert factory.calls["cloudwatch:GetMetricData"] == 1
+    assert {row["stream_name"]: row["consumers"] for row in data["streams"]}["orders"] == 1
+    assert factory.calls["cloudwatch:GetMetricData"] == 2
 
 
 async def test_lambda_failing(world: World, factory: ClientFactory) -> None:

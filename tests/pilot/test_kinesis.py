@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from tests.helpers import frozen_clock, open_pane, sim_settings
 from tui import paths
@@ -54,6 +57,16 @@ async def test_the_event_stream_lags_and_is_advised_to_scale_up(sim_url: str) ->
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, StreamScreen)
+        # Who is behind: each reader by its own metric, the worst first.
+        readers = str(app.screen.query_one("#st-readers-text", Static).render())
+        assert "Who is behind (3 readers, worst first)" in readers
+        ages = [r.behind_ms for r in events.readers]
+        assert None not in ages and ages == sorted(ages, reverse=True)  # type: ignore[type-var]
+        names = [r.name for r in events.readers]
+        # The Lambda mapping is the reader that is hours behind; the fraud scorer keeps up.
+        assert names[-1] == "fraud-scorer" and "payments-ledger-writer" in names[:2]
+        positions = [readers.index(f"  {name}  ") for name in names]
+        assert positions == sorted(positions)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, KinesisScreen)
@@ -94,14 +107,26 @@ async def test_reshard_confirmed_changes_the_stream_and_is_audited(sim_url: str)
         assert app.factory.calls["kinesis:UpdateShardCount"] == 1
         kinesis = await app.factory.client("kinesis", "us-east-1")
         summary = await kinesis.describe_stream_summary(StreamName=EVENTS)
-        assert summary["StreamDescriptionSummary"]["OpenShardCount"] == 2
+        assert summary["StreamDescriptionSummary"]["StreamStatus"] == "UPDATING"
+        assert (await _active(kinesis))["OpenShardCount"] == 2
         records = [r for r in _audit() if r.get("operation") == "UpdateShardCount"]
         assert records and records[-1]["outcome"] == "ok"
         assert records[-1]["params"]["TargetShardCount"] == 2
         # Back to one shard: the simulator is shared by the whole test session.
         await kinesis.update_shard_count(StreamName=EVENTS, TargetShardCount=1, ScalingType="UNIFORM_SCALING")
-        restored = await kinesis.describe_stream_summary(StreamName=EVENTS)
-        assert restored["StreamDescriptionSummary"]["OpenShardCount"] == 1
+        assert (await _active(kinesis))["OpenShardCount"] == 1
+
+
+async def _active(kinesis: Any, deadline_s: float = 30.0) -> dict[str, Any]:
+    """The stream's summary once a reshard is done: it is UPDATING meanwhile, as on AWS."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        reply = await kinesis.describe_stream_summary(StreamName=EVENTS)
+        summary: dict[str, Any] = reply["StreamDescriptionSummary"]
+        if summary["StreamStatus"] == "ACTIVE":
+            return summary
+        assert time.monotonic() < deadline, f"{EVENTS} is still {summary['StreamStatus']}"
+        await asyncio.sleep(0.2)
 
 
 async def test_read_only_refuses_in_the_dialog(sim_url: str) -> None:

@@ -9,6 +9,7 @@ shared stream keeps its one shard.
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -326,6 +327,19 @@ def _open_shards(kinesis: Any) -> int:
     return sum(1 for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"])
 
 
+def _reshard(kinesis: Any, target: int, deadline_s: float = 30.0) -> dict[str, Any]:
+    """UpdateShardCount, then the summary once the stream is ACTIVE again (UPDATING meanwhile, as on AWS)."""
+    kinesis.update_shard_count(StreamName=EVENTS, TargetShardCount=target, ScalingType="UNIFORM_SCALING")
+    deadline = time.monotonic() + deadline_s
+    while True:
+        reply = kinesis.describe_stream_summary(StreamName=EVENTS)
+        summary: dict[str, Any] = reply["StreamDescriptionSummary"]
+        if summary["StreamStatus"] == "ACTIVE":
+            return summary
+        assert time.monotonic() < deadline, f"{EVENTS} is still {summary['StreamStatus']}"
+        time.sleep(0.2)
+
+
 def test_resharding_halves_the_usage_and_brings_the_lag_down(story: Story) -> None:
     workload, kinesis, cloudwatch = story.workload, story.kinesis, story.cloudwatch
     now = minute_of(T0)
@@ -337,8 +351,7 @@ def test_resharding_halves_the_usage_and_brings_the_lag_down(story: Story) -> No
     assert 0.30 * DAY_MS <= before_ages[now - 1] <= 0.50 * DAY_MS
     assert before_ages[now - 1] > before_ages[now - 30]
 
-    kinesis.update_shard_count(StreamName=EVENTS, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
-    summary = kinesis.describe_stream_summary(StreamName=EVENTS)["StreamDescriptionSummary"]
+    summary = _reshard(kinesis, 2)
     assert summary["OpenShardCount"] == _open_shards(kinesis) == 2
     assert workload.stream_shards() == {EVENTS: 2}
     assert workload.tick(T0 + timedelta(minutes=10)) == 10
@@ -368,8 +381,7 @@ def test_resharding_halves_the_usage_and_brings_the_lag_down(story: Story) -> No
         )
 
     # Halving back: moto's OpenShardCount and its open shards agree again, and new minutes use it.
-    kinesis.update_shard_count(StreamName=EVENTS, TargetShardCount=1, ScalingType="UNIFORM_SCALING")
-    summary = kinesis.describe_stream_summary(StreamName=EVENTS)["StreamDescriptionSummary"]
+    summary = _reshard(kinesis, 1)
     assert summary["OpenShardCount"] == _open_shards(kinesis) == 1
     assert workload.tick(T0 + timedelta(minutes=15)) == 5
     assert workload.generator.shard_history() == {EVENTS: ((now, 2), (now + 10, 1))}

@@ -3,15 +3,20 @@ scaling advice at its boundaries, and the levels."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tui.aws.kinesis_math import (
     MIB,
     PROJECTION_WINDOW_S,
+    AdvicePoint,
     Projection,
+    ScalingRule,
     advice,
     age_level,
     blocking_term,
+    period_points,
     project,
     retention_fraction,
     usage_factor,
@@ -167,6 +172,22 @@ def test_scatter_without_a_trend_is_flat() -> None:
     assert project(climbing, 24).trend == "rising"
 
 
+def test_an_age_that_began_climbing_follows_its_recent_slope() -> None:
+    # Ten minutes at 1 h, then five climbing at wall-clock pace: rising at 1,000 ms/s, 50% in 10.9 h.
+    flat = [(60.0 * k, HOUR_MS) for k in range(11)]
+    climbing = [(600.0 + 60.0 * k, HOUR_MS + 60_000.0 * k) for k in range(1, 6)]
+    got = project(flat + climbing, 24)
+    assert got.trend == "rising"
+    assert got.slope_ms_per_s == rel(1000.0)
+    assert got.time_to_risk_s == rel((12 * HOUR_MS - (HOUR_MS + 300_000.0)) / 1000.0)
+
+
+def test_rising_with_unknown_retention_is_still_rising() -> None:
+    got = project(line(HOUR_MS, 1000.0), None)
+    assert got.trend == "rising"
+    assert got.time_to_risk_s is None
+
+
 def test_too_few_points() -> None:
     assert project([], 24) == Projection()
     assert project([(0.0, 1.0), (60.0, 60_000.0)], 24) == Projection()
@@ -205,78 +226,149 @@ def test_blocking_term() -> None:
         blocking_term(1.0, 0.0)
 
 
-def test_scale_up_at_the_boundary() -> None:
-    verdict, reason = advice(0.75, 0.0, mode="PROVISIONED", shards=1, driver="records")
+MIN_MS = 60_000.0
+_TICKS = itertools.count()
+
+
+def window(
+    *values: tuple[float | None, float | None], repeat: int = 1, driver: str | None = "records"
+) -> list[AdvicePoint]:
+    """Five-minute points, oldest first: ``(usage, age ms)`` pairs, the sequence repeated ``repeat`` times."""
+    pairs = list(values) * repeat
+    # Timestamps keep rising across calls, so windows built in order concatenate in order.
+    return [AdvicePoint(300.0 * next(_TICKS), usage, age, driver) for usage, age in pairs]
+
+
+def steady(usage: float | None, age_ms: float | None = 0.0, count: int = 60) -> list[AdvicePoint]:
+    return window((usage, age_ms), repeat=count)
+
+
+def test_scale_up_needs_5_of_5_points() -> None:
+    verdict, reason = advice(steady(0.75), mode="PROVISIONED", shards=1)
     assert verdict == "scale_up"
-    assert reason == "usage 0.75 of 1 shard's write capacity (records dominate) >= 0.75: double to 2 shards"
-    assert advice(0.7499, 0.0, mode="PROVISIONED", shards=1)[0] == "hold"
-    assert advice(0.93, None, mode="PROVISIONED", shards=4)[1] == (
-        "usage 0.93 of 4 shards' write capacity >= 0.75: double to 8 shards"
-    )
-    assert (
-        advice(0.8, 0.0, mode="PROVISIONED")[1]
-        == "usage 0.80 of the shards' write capacity >= 0.75: double the shard count"
-    )
+    assert reason.startswith("usage >= 0.75 in 5 of 5 five-minute points")
+    assert "latest 0.75 of 1 shard's write capacity, records dominate" in reason
+    assert reason.endswith("double to 2 shards")
+    # 4 of the last 5 holds, whichever point missed the line.
+    points = steady(0.1, count=55) + window((0.8, 0.0), (0.9, 0.0), (0.7, 0.0), (0.8, 0.0), (0.95, 0.0))
+    verdict, reason = advice(points, mode="PROVISIONED", shards=4)
+    assert verdict == "hold"
+    assert "usage >= 0.75 in 4 of 5 five-minute points" in reason
+    assert advice(steady(0.7499), mode="PROVISIONED", shards=1)[0] == "hold"
+    assert advice(steady(0.8), mode="PROVISIONED")[1].endswith(": double the shard count")
 
 
-def test_scale_down_at_the_boundary() -> None:
-    verdict, reason = advice(0.2499, 0.0, mode="PROVISIONED", shards=4, driver="bytes")
+def test_scale_up_window_incomplete() -> None:
+    verdict, reason = advice(steady(0.9, count=3), mode="PROVISIONED", shards=2)
+    assert verdict == "hold"
+    assert "usage >= 0.75 in 3 of 3 five-minute points" in reason
+    assert "scale-up window 3 of 5 points: not enough history" in reason
+
+
+def test_scale_down_takes_the_larger_of_usage_and_age_term() -> None:
+    # MAX(0.20, 10 min x 0.25 / 30 min = 0.083) = 0.20 < 0.25: down (adding them, 0.28, would hold).
+    verdict, reason = advice(steady(0.20, 10 * MIN_MS), mode="PROVISIONED", shards=4)
     assert verdict == "scale_down"
-    assert "usage 0.25" in reason and "(bytes dominate)" in reason and "halve to 2 shards" in reason
-    assert advice(0.25, 0.0, mode="PROVISIONED", shards=4)[0] == "hold"
-    assert advice(0.1, 0.0, mode="PROVISIONED", shards=3)[1].endswith("halve to 2 shards")
+    assert "MAX(usage, iterator-age term) < 0.25 in 60 of 60 five-minute points" in reason
+    assert "iterator age 10 min, term 0.08" in reason
+    assert reason.endswith("halve to 2 shards")
+    # MAX(0.24, 2 min x 0.25 / 30 = 0.017) = 0.24: down.
+    assert advice(steady(0.24, 2 * MIN_MS), mode="PROVISIONED", shards=4)[0] == "scale_down"
+    assert advice(steady(0.25, 0.0), mode="PROVISIONED", shards=4)[0] == "hold"
 
 
-def test_iterator_age_blocks_scaling_down() -> None:
-    verdict, reason = advice(0.12, 41 * 60_000.0, mode="PROVISIONED", shards=4)
+def test_iterator_age_blocks_scaling_down_on_its_own() -> None:
+    # 30 min of a 30 min block: the term is 0.25 itself, so no point is below 0.25.
+    verdict, reason = advice(steady(0.0, 30 * MIN_MS), mode="PROVISIONED", shards=4)
     assert verdict == "hold"
-    assert reason == "usage 0.12 but iterator age 41 min blocks scaling down (>= 30 min)"
-    # Exactly the block time blocks on its own, even at zero usage.
-    assert advice(0.0, 30 * 60_000.0, mode="PROVISIONED", shards=4)[0] == "hold"
-    assert advice(0.0, 29.9 * 60_000.0, mode="PROVISIONED", shards=4)[0] == "scale_down"
-    # Below the block time the term still adds to usage: 0.12 + 18 min x 0.25 / 30 = 0.27.
-    verdict, reason = advice(0.12, 18 * 60_000.0, mode="PROVISIONED", shards=4)
+    assert "< 0.25 in 0 of 60 five-minute points" in reason
+    assert "the iterator age blocked scaling down in 60 points" in reason
+    assert advice(steady(0.0, 29.9 * MIN_MS), mode="PROVISIONED", shards=4)[0] == "scale_down"
+    # A longer block weakens the term: 41 min of 60 is 0.17.
+    rule = ScalingRule(block_minutes=60.0)
+    assert advice(steady(0.1, 41 * MIN_MS), mode="PROVISIONED", shards=4, rule=rule)[0] == "scale_down"
+
+
+@pytest.mark.parametrize(("below", "expected"), [(57, "scale_down"), (56, "hold"), (60, "scale_down")])
+def test_scale_down_needs_57_of_60_points(below: int, expected: str) -> None:
+    points = window((0.5, 0.0), repeat=60 - below) + window((0.1, 0.0), repeat=below)
+    verdict, reason = advice(points, mode="PROVISIONED", shards=4)
+    assert verdict == expected
+    assert f"< 0.25 in {below} of 60 five-minute points" in reason
+
+
+def test_only_the_last_60_points_count() -> None:
+    points = window((0.5, 0.0), repeat=10) + steady(0.1)
+    assert advice(points, mode="PROVISIONED", shards=4)[0] == "scale_down"
+
+
+def test_scale_down_window_incomplete() -> None:
+    verdict, reason = advice(steady(0.05, count=12), mode="PROVISIONED", shards=4)
     assert verdict == "hold"
-    assert "0.27 >= 0.25" in reason
-    # A longer block time weakens the term: 0.12 + 18 x 0.25 / 60 = 0.195.
-    assert advice(0.12, 18 * 60_000.0, mode="PROVISIONED", shards=4, block_minutes=60.0)[0] == "scale_down"
+    assert "scale-down window 12 of 60 points: not enough history" in reason
+
+
+def test_thresholds_and_windows_are_configurable() -> None:
+    rule = ScalingRule(up_at=0.5, up_points=2, up_window=3, down_below=0.1, down_points=3, down_window=4)
+    assert advice(steady(0.6, count=2), mode="PROVISIONED", shards=1, rule=rule)[0] == "scale_up"
+    assert advice(steady(0.09, count=4), mode="PROVISIONED", shards=2, rule=rule)[0] == "scale_down"
+    assert advice(steady(0.2, count=4), mode="PROVISIONED", shards=2, rule=rule)[0] == "hold"
+    with pytest.raises(ValueError, match="points <= window"):
+        ScalingRule(down_points=61)
+    with pytest.raises(ValueError, match="block_minutes"):
+        ScalingRule(block_minutes=0.0)
+
+
+def test_halving_an_odd_count_rounds_up() -> None:
+    verdict, reason = advice(steady(0.1), mode="PROVISIONED", shards=5)
+    assert verdict == "scale_down"
+    assert reason.endswith("halve to 3 shards (rounded up from 2.5: AWS refuses fewer than half)")
+    assert advice(steady(0.1), mode="PROVISIONED", shards=3)[1].endswith(
+        "halve to 2 shards (rounded up from 1.5: AWS refuses fewer than half)"
+    )
 
 
 def test_one_shard_cannot_halve() -> None:
-    verdict, reason = advice(0.05, 0.0, mode="PROVISIONED", shards=1)
+    verdict, reason = advice(steady(0.05), mode="PROVISIONED", shards=1)
     assert verdict == "hold"
     assert "1 shard is the minimum" in reason
 
 
 def test_on_demand_holds() -> None:
-    assert advice(2.0, 10 * HOUR_MS, mode="ON_DEMAND", shards=4) == (
+    assert advice(steady(2.0, 10 * HOUR_MS), mode="ON_DEMAND", shards=4) == (
         "hold",
         "on-demand streams scale themselves",
     )
-    assert advice(None, None, mode="ON_DEMAND") == ("hold", "on-demand streams scale themselves")
+    assert advice([], mode="ON_DEMAND") == ("hold", "on-demand streams scale themselves")
 
 
 def test_unknown_usage_holds_and_says_why() -> None:
-    assert advice(None, 0.0, mode="PROVISIONED") == (
+    assert advice([], mode="PROVISIONED") == (
         "hold",
         "usage unknown: no IncomingBytes/IncomingRecords datapoints",
     )
-    assert advice(None, 0.0, mode="PROVISIONED", unknown_reason="open shard count unknown") == (
+    assert advice(steady(None), mode="PROVISIONED", unknown_reason="open shard count unknown") == (
         "hold",
         "usage unknown: open shard count unknown",
     )
 
 
 def test_unknown_age_does_not_block_and_says_so() -> None:
-    verdict, reason = advice(0.1, None, mode="PROVISIONED", shards=2)
+    verdict, reason = advice(steady(0.1, None), mode="PROVISIONED", shards=2)
     assert verdict == "scale_down"
     assert "iterator age unknown" in reason
 
 
 def test_between_thresholds_holds() -> None:
-    verdict, reason = advice(0.5, 0.0, mode="PROVISIONED", shards=2)
+    verdict, reason = advice(steady(0.5), mode="PROVISIONED", shards=2)
     assert verdict == "hold"
-    assert "0.50" in reason and "between 0.25 and 0.75" in reason
+    assert "in 0 of 5" in reason and "in 0 of 60" in reason and "latest 0.50" in reason
+
+
+def test_period_points_align_to_the_period() -> None:
+    minutes = [(1_200.0 + 60.0 * k, 10.0 + k) for k in range(12)]  # 20:00 .. 31:00 past the epoch
+    assert period_points(minutes, 300, now_ts=1_200.0 + 60.0 * 12) == [(1_200.0, 60.0), (1_500.0, 85.0)]
+    assert period_points(minutes, 300, now_ts=1_800.0, how="max") == [(1_200.0, 14.0), (1_500.0, 19.0)]
 
 
 # ---------------------------------------------------------------------------------------------

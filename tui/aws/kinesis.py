@@ -5,6 +5,10 @@ DescribeStreamSummary, ListStreamConsumers (the enhanced fan-out consumers) and 
 ListEventSourceMappings (functions polling the stream by its ARN; a function's name is read from
 its ARN), then ONE GetMetricData call (per 500 queries) for the last hour of every stream's,
 consumer's and function's one-minute metrics. Rates are the latest complete minute's Sum / 60.
+The scaling advice reads its own points, as the aws-samples/kinesis-auto-scaling alarms do: a
+second GetMetricData call asks for IncomingBytes and IncomingRecords (Sum) and
+GetRecords.IteratorAgeMilliseconds (Maximum) at Period 300 over the rule's longest window, from a
+StartTime on a 5-minute boundary, so CloudWatch returns the 5-minute points the rule counts.
 
 A stream's iterator age is the oldest of GetRecords.IteratorAgeMilliseconds (shared-throughput
 readers, Lambda included) and its EFO consumers' SubscribeToShardEvent.MillisBehindLatest;
@@ -27,6 +31,8 @@ from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.kinesis_math import (
     DEFAULT_BLOCK_MINUTES,
+    AdvicePoint,
+    ScalingRule,
     advice,
     age_level,
     project,
@@ -107,6 +113,20 @@ class LambdaView:
 
 
 @dataclass(frozen=True)
+class ReaderLag:
+    """One reader of the stream and how far behind it is, from its own metric: an enhanced fan-out
+    consumer's SubscribeToShardEvent.MillisBehindLatest, a Lambda mapping's function IteratorAge, or
+    the shared-throughput readers' GetRecords.IteratorAgeMilliseconds. ``behind_ms`` is the latest
+    complete minute's Maximum; None is unknown, with ``reason``."""
+
+    name: str
+    kind: str  # "enhanced fan-out" | "Lambda" | "GetRecords"
+    metric: str
+    behind_ms: float | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class StreamHistory:
     """The last hour, one point a minute, oldest first: (epoch seconds, value)."""
 
@@ -139,6 +159,7 @@ class StreamView:
     iterator_age_source: str | None = None  # ITERATOR_AGE or "consumer:<name>"
     iterator_age_retention_fraction: float | None = None
     iterator_age_slope_ms_per_s: float | None = None
+    iterator_age_trend: str = "unknown"  # "rising" | "falling" | "flat" | "unknown"
     time_to_risk_s: float | None = None
     time_to_loss_s: float | None = None
     time_to_catch_up_s: float | None = None
@@ -152,6 +173,8 @@ class StreamView:
     age_level: str = "unknown"
     usage_level: str = "unknown"
     lambdas: tuple[LambdaView, ...] = ()
+    readers: tuple[ReaderLag, ...] = ()
+    """Every reader with its own lag, worst first; unknown ones last."""
     history: StreamHistory = field(default_factory=StreamHistory)
     reasons: tuple[str, ...] = ()
 
@@ -174,6 +197,7 @@ class StreamView:
             "iterator_age_ms": rounded(self.iterator_age_ms, 1),
             "iterator_age_source": self.iterator_age_source,
             "iterator_age_retention_fraction": rounded(self.iterator_age_retention_fraction, 6),
+            "iterator_age_trend": self.iterator_age_trend,
             "age_level": self.age_level,
             "time_to_risk_s": rounded(self.time_to_risk_s, 0),
             "time_to_loss_s": rounded(self.time_to_loss_s, 0),
@@ -186,6 +210,15 @@ class StreamView:
             "advice": self.advice,
             "advice_reason": self.advice_reason,
             "lambdas": [fn.function_name for fn in self.lambdas],
+            "readers": [
+                {
+                    "name": r.name,
+                    "kind": r.kind,
+                    "behind_ms": rounded(r.behind_ms, 1),
+                    "reason": r.reason or None,
+                }
+                for r in self.readers
+            ],
             "reasons": list(self.reasons),
         }
 
@@ -312,6 +345,81 @@ def _function_key(function: str, metric: str) -> str:
     return f"f|{function}|{metric}"
 
 
+def _advice_key(stream: str, metric: str) -> str:
+    return f"a|{stream}|{metric}"
+
+
+ADVICE_METRICS: tuple[tuple[str, str], ...] = ((BYTES, "Sum"), (RECORDS, "Sum"), (ITERATOR_AGE, "Maximum"))
+
+
+def _advice_queries(streams: Iterable[_Stream], period_s: int) -> list[MetricQuery]:
+    """The rule's 5-minute series: the reference's three (kinesis_scaling_cf.yaml, m1..m3), and each
+    enhanced fan-out consumer's MillisBehindLatest, which the reference does not read: GetRecords'
+    age misses a consumer that reads by SubscribeToShard, and halving the shards under a consumer
+    that is far behind is what the age term is there to prevent."""
+    queries: list[MetricQuery] = []
+    for stream in streams:
+        if stream.mode == "ON_DEMAND":
+            continue
+        dims = (("StreamName", stream.name),)
+        for metric, stat in ADVICE_METRICS:
+            queries.append(
+                MetricQuery(_advice_key(stream.name, metric), KINESIS, metric, dims, stat, period_s)
+            )
+        for consumer in stream.consumers or ():
+            name = str(consumer.get("ConsumerName") or "")
+            if name:
+                queries.append(
+                    MetricQuery(
+                        _advice_key(stream.name, f"{MILLIS_BEHIND}|{name}"),
+                        KINESIS,
+                        MILLIS_BEHIND,
+                        (*dims, ("ConsumerName", name)),
+                        "Maximum",
+                        period_s,
+                    )
+                )
+    return queries
+
+
+def _advice_points(
+    batch: MetricBatch, stream: _Stream, rule: ScalingRule, now_ts: float
+) -> list[AdvicePoint]:
+    """The rule's evaluation points, oldest first: every period that ended by ``now_ts`` from the
+    first one with a write point on. A period with no IncomingBytes/IncomingRecords point in between
+    counts as no writes (the reference's FILL(m, 0)); one without an age point as age unknown."""
+    period = rule.period_s
+
+    def points(metric: str) -> dict[float, float]:
+        series = batch.series.get(_advice_key(stream.name, metric))
+        if series is None:
+            return {}
+        return {
+            float(ts) - float(ts) % period: float(value)
+            for ts, value in zip(series.timestamps, series.values, strict=False)
+            if float(ts) - float(ts) % period + period <= now_ts
+        }
+
+    written_bytes, written_records, ages = points(BYTES), points(RECORDS), points(ITERATOR_AGE)
+    for consumer in stream.consumers or ():
+        for ts, behind in points(f"{MILLIS_BEHIND}|{consumer.get('ConsumerName') or ''}").items():
+            ages[ts] = max(behind, ages.get(ts, behind))
+    starts = written_bytes.keys() | written_records.keys()
+    if not starts or stream.open_shards is None:
+        return []
+    last = (now_ts - now_ts % period) - period
+    first = max(min(starts), last - (max(rule.up_window, rule.down_window) - 1) * period)
+    out: list[AdvicePoint] = []
+    ts = first
+    while ts <= last:
+        usage, driver = usage_factor(
+            written_bytes.get(ts, 0.0), written_records.get(ts, 0.0), period, stream.open_shards
+        )
+        out.append(AdvicePoint(ts, usage, ages.get(ts), driver))
+        ts += period
+    return out
+
+
 def _queries(streams: Iterable[_Stream]) -> list[MetricQuery]:
     queries: list[MetricQuery] = []
     functions: set[str] = set()
@@ -365,12 +473,16 @@ class KinesisPoller:
         factory: ClientFactory,
         *,
         block_minutes: float = DEFAULT_BLOCK_MINUTES,
+        rule: ScalingRule | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``rule`` sets the scaling thresholds and windows; without it the reference's defaults
+        with ``block_minutes``."""
         if block_minutes <= 0:
             raise ValueError(f"block_minutes must be positive, not {block_minutes!r}")
         self.factory = factory
-        self.block_minutes = block_minutes
+        self.rule = rule if rule is not None else ScalingRule(block_minutes=block_minutes)
+        self.block_minutes = self.rule.block_minutes
         self.clock = clock
 
     async def poll(self) -> KinesisSnapshot:
@@ -520,26 +632,58 @@ class KinesisPoller:
         gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
         await asyncio.gather(*(self._inventory(region, kinesis, s, gate, errors) for s in streams))
         queries = _queries(streams)
-        batch = MetricBatch()
-        metrics_problem = ""
-        if queries:
-            try:
-                batch = await get_metric_data(
-                    self.factory, region, queries, now - timedelta(seconds=WINDOW_S), now
-                )
-            except Exception as exc:  # every metric-fed value is unknown, and says why
-                problem = self._classify(exc)
-                errors.add("cloudwatch:GetMetricData", problem)
-                metrics_problem = problem.message
-            for message in batch.messages:
-                log.debug("GetMetricData in %s said: %s", region, message)
-        reader = _Reader(batch, now.timestamp())
-        views = [self._view(region, s, reader, metrics_problem) for s in streams]
-        return _RegionResult(streams=views, errors=errors.as_tuple(), queries=len(queries))
+        advice_queries = _advice_queries(streams, self.rule.period_s)
+        now_ts = now.timestamp()
+        period = self.rule.period_s
+        advice_start = now - timedelta(seconds=self.rule.history_s + period + now_ts % period)
+        (batch, metrics_problem), (advice_batch, advice_problem) = await asyncio.gather(
+            self._metrics(region, queries, now - timedelta(seconds=WINDOW_S), now, errors),
+            self._metrics(region, advice_queries, advice_start, now, errors),
+        )
+        reader = _Reader(batch, now_ts)
+        views = [
+            self._view(
+                region,
+                s,
+                reader,
+                metrics_problem,
+                _advice_points(advice_batch, s, self.rule, now_ts),
+                advice_problem,
+            )
+            for s in streams
+        ]
+        return _RegionResult(
+            streams=views, errors=errors.as_tuple(), queries=len(queries) + len(advice_queries)
+        )
+
+    async def _metrics(
+        self, region: str, queries: list[MetricQuery], start: datetime, end: datetime, errors: _Errors
+    ) -> tuple[MetricBatch, str]:
+        """One GetMetricData batch, and the problem's message when it failed (every value it
+        would have fed is then unknown, and says why)."""
+        if not queries:
+            return MetricBatch(), ""
+        try:
+            batch = await get_metric_data(self.factory, region, queries, start, end)
+        except Exception as exc:
+            problem = self._classify(exc)
+            errors.add("cloudwatch:GetMetricData", problem)
+            return MetricBatch(), problem.message
+        for message in batch.messages:
+            log.debug("GetMetricData in %s said: %s", region, message)
+        return batch, ""
 
     # -- derivation ---------------------------------------------------------------------------
 
-    def _view(self, region: str, stream: _Stream, reader: _Reader, metrics_problem: str) -> StreamView:
+    def _view(
+        self,
+        region: str,
+        stream: _Stream,
+        reader: _Reader,
+        metrics_problem: str,
+        advice_points: list[AdvicePoint],
+        advice_problem: str,
+    ) -> StreamView:
         name = stream.name
         reasons = list(stream.reasons)
         if metrics_problem:
@@ -610,15 +754,20 @@ class KinesisPoller:
 
         lambdas = tuple(self._lambda_view(m, reader) for m in stream.mappings or ())
 
+        if advice_problem:
+            advice_unknown = f"GetMetricData failed: {advice_problem}"
+        elif stream.open_shards is None:
+            advice_unknown = "open shard count unknown"
+        else:
+            advice_unknown = f"no {BYTES}/{RECORDS} datapoints in the last {self.rule.history_s // 3600} h"
         verdict, reason = advice(
-            usage,
-            age_ms,
+            advice_points,
             mode=stream.mode,
-            block_minutes=self.block_minutes,
+            rule=self.rule,
             shards=stream.open_shards,
-            driver=driver,
-            unknown_reason=why_unknown or "no usage",
+            unknown_reason=advice_unknown,
         )
+        readers = self._readers(stream, consumers, lambdas, getrecords, metrics_problem)
         if stream.status != "ACTIVE" and stream.mode != "ON_DEMAND":
             verdict = "hold"
             reason = f"stream is {stream.status}: the shard count can change only when it is ACTIVE"
@@ -648,6 +797,7 @@ class KinesisPoller:
             iterator_age_source=age_source,
             iterator_age_retention_fraction=fraction,
             iterator_age_slope_ms_per_s=projection.slope_ms_per_s,
+            iterator_age_trend=projection.trend,
             time_to_risk_s=projection.time_to_risk_s,
             time_to_loss_s=projection.time_to_loss_s,
             time_to_catch_up_s=projection.time_to_catch_up_s,
@@ -661,6 +811,7 @@ class KinesisPoller:
             age_level=age_level(fraction),
             usage_level=usage_level(usage),
             lambdas=lambdas,
+            readers=readers,
             history=StreamHistory(
                 iterator_age=age_history,
                 usage_factor=tuple(usage_history),
@@ -669,6 +820,68 @@ class KinesisPoller:
             ),
             reasons=tuple(reasons),
         )
+
+    @staticmethod
+    def _readers(
+        stream: _Stream,
+        consumers: list[ConsumerView],
+        lambdas: tuple[LambdaView, ...],
+        getrecords: list[tuple[float, float]],
+        metrics_problem: str,
+    ) -> tuple[ReaderLag, ...]:
+        """Each reader with its own metric, worst first, unknown ones last with their reason."""
+
+        def missing(metric: str) -> str:
+            if metrics_problem:
+                return f"unknown: GetMetricData failed: {metrics_problem}"
+            return f"no {metric} datapoints in the last hour"
+
+        found: list[ReaderLag] = []
+        for consumer in consumers:
+            found.append(
+                ReaderLag(
+                    consumer.name,
+                    "enhanced fan-out",
+                    MILLIS_BEHIND,
+                    consumer.millis_behind_ms,
+                    "" if consumer.millis_behind_ms is not None else missing(MILLIS_BEHIND),
+                )
+            )
+        for fn in lambdas:
+            found.append(
+                ReaderLag(
+                    fn.function_name,
+                    "Lambda",
+                    "IteratorAge",
+                    fn.iterator_age_ms,
+                    "" if fn.iterator_age_ms is not None else missing("AWS/Lambda IteratorAge"),
+                )
+            )
+        if getrecords:
+            # Every shared-throughput reader at once, Lambda mappings included: KCL applications do not
+            # register, so the stream-wide age is the only lag they have.
+            found.append(ReaderLag("GetRecords readers", "GetRecords", ITERATOR_AGE, getrecords[-1][1]))
+        if stream.consumers is None:
+            found.append(
+                ReaderLag(
+                    "enhanced fan-out consumers",
+                    "enhanced fan-out",
+                    MILLIS_BEHIND,
+                    None,
+                    "unknown: the consumers could not be listed",
+                )
+            )
+        if stream.mappings is None:
+            found.append(
+                ReaderLag(
+                    "Lambda event source mappings",
+                    "Lambda",
+                    "IteratorAge",
+                    None,
+                    "unknown: the event source mappings could not be listed",
+                )
+            )
+        return tuple(sorted(found, key=lambda r: (r.behind_ms is None, -(r.behind_ms or 0.0), r.name)))
 
     @staticmethod
     def _lambda_view(mapping: dict[str, Any], reader: _Reader) -> LambdaView:

@@ -1,10 +1,11 @@
 """Kinesis arithmetic: shard usage, iterator age against retention, its trend, and scaling advice.
 
 The usage factor and the thresholds follow aws-samples/kinesis-auto-scaling: a provisioned shard
-accepts 1 MiB/s or 1,000 records/s of writes; usage >= 0.75 doubles the shard count; usage below
-0.25 halves it unless the iterator-age term (age in minutes x 0.25 / block minutes) lifts the sum
-to 0.25 or more. An iterator age of half the retention period puts records at risk of expiring
-unread; at the full retention period they are gone.
+accepts 1 MiB/s or 1,000 records/s of writes; usage >= 0.75 in 5 of the last 5 five-minute points
+doubles the shard count; MAX(usage, iterator-age term) < 0.25 in 57 of the last 60 halves it, where
+the term is age in minutes x 0.25 / block minutes (see ``ScalingRule``).
+An iterator age of half the retention period puts records at risk of expiring unread; at the
+full retention period they are gone.
 
 Everything here is pure: numbers in, numbers and sentences out. Unknown inputs give ``None``
 (never 0).
@@ -31,12 +32,15 @@ USAGE_CRITICAL = 1.0
 
 PROJECTION_WINDOW_S = 900.0
 PROJECTION_MIN_POINTS = 3
+PROJECTION_RECENT_S = 300.0
 # The age is flat when the fitted change across the window is under a second, or the slope is
 # within this many standard errors of zero (the points' scatter explains it).
 FLAT_CHANGE_MS = 1000.0
 FLAT_STANDARD_ERRORS = 2.0
 
 MS_PER_HOUR = 3_600_000.0
+# The reference's alarms read 5-minute points (SCALE_PERIOD_MINS 5, Period 300).
+ADVICE_PERIOD_S = 300
 
 
 def usage_factor(
@@ -72,10 +76,11 @@ def retention_fraction(age_ms: float | None, retention_hours: float | None) -> f
 
 @dataclass(frozen=True)
 class Projection:
-    """Where the iterator age is heading, from a least-squares line over the recent window.
+    """Where the iterator age is heading, from a least-squares line over the recent points.
 
     ``slope_ms_per_s``: the fitted slope (None with fewer than ``PROJECTION_MIN_POINTS`` points in
     the window, or when they all share one timestamp).
+    ``direction``: "rising", "falling", "flat" or "unknown" (no slope).
     ``time_to_risk_s`` / ``time_to_loss_s``: seconds until the age reaches 50% / 100% of the
     retention period at the fitted slope; 0.0 when the latest age is already at or past that
     mark (whatever the trend); None when the age is not rising towards it, the retention is
@@ -88,17 +93,12 @@ class Projection:
     time_to_risk_s: float | None = None
     time_to_loss_s: float | None = None
     time_to_catch_up_s: float | None = None
+    direction: str = "unknown"
 
     @property
     def trend(self) -> str:
         """ "rising", "falling", "flat" or "unknown"."""
-        if self.slope_ms_per_s is None:
-            return "unknown"
-        if self.time_to_catch_up_s is not None:
-            return "falling"
-        if self.slope_ms_per_s > 0 and (self.time_to_risk_s is not None or self.time_to_loss_s is not None):
-            return "rising"
-        return "flat"
+        return self.direction
 
 
 def _fit(points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
@@ -123,49 +123,64 @@ def _time_to(mark_ms: float, age_ms: float, slope: float, rising: bool) -> float
     return (mark_ms - age_ms) / slope
 
 
+def _trend(points: Sequence[tuple[float, float]]) -> tuple[float, str] | None:
+    """The fitted slope over ``points`` and whether it rises, falls or is flat (None: no fit)."""
+    if len(points) < PROJECTION_MIN_POINTS:
+        return None
+    fitted = _fit(points)
+    if fitted is None:
+        return None
+    slope, error = fitted
+    span = points[-1][0] - points[0][0]
+    if abs(slope) * span < FLAT_CHANGE_MS or abs(slope) < FLAT_STANDARD_ERRORS * error:
+        return slope, "flat"
+    return slope, "rising" if slope > 0 else "falling"
+
+
 def project(
     points: Sequence[tuple[float, float]],
     retention_hours: float | None,
     *,
     window_s: float = PROJECTION_WINDOW_S,
+    recent_s: float = PROJECTION_RECENT_S,
 ) -> Projection:
     """Project the iterator age from ``(epoch seconds, age ms)`` points (any order).
 
-    Only points within ``window_s`` of the newest one count. The age is flat (no time to risk,
-    loss or catch-up beyond marks already passed) when the fitted change across the window is
-    under ``FLAT_CHANGE_MS`` or the slope is within ``FLAT_STANDARD_ERRORS`` standard errors of
-    zero. Times are measured from the newest point's observed age, not the fitted one.
+    Only points within ``window_s`` of the newest one count. When the points of the last
+    ``recent_s`` alone rise or fall clearly, their slope is the one projected (an age that began
+    climbing five minutes ago climbs at that pace now, not at the window's average); otherwise the
+    whole window's. The age is flat (no time to risk, loss or catch-up beyond marks already passed)
+    when the fitted change across the points is under ``FLAT_CHANGE_MS`` or the slope is within
+    ``FLAT_STANDARD_ERRORS`` standard errors of zero. Times are measured from the newest point's
+    observed age, not the fitted one.
     """
     if not points:
         return Projection()
     ordered = sorted(points)
     newest_t, newest_age = ordered[-1]
-    recent = [(t, v) for t, v in ordered if t >= newest_t - window_s]
-    if len(recent) < PROJECTION_MIN_POINTS:
+    recent = _trend([(t, v) for t, v in ordered if t >= newest_t - recent_s])
+    whole = _trend([(t, v) for t, v in ordered if t >= newest_t - window_s])
+    chosen = recent if recent is not None and recent[1] != "flat" else whole
+    if chosen is None:
         return Projection()
-    fitted = _fit(recent)
-    if fitted is None:
-        return Projection()
-    slope, error = fitted
-    span = recent[-1][0] - recent[0][0]
-    flat = abs(slope) * span < FLAT_CHANGE_MS or abs(slope) < FLAT_STANDARD_ERRORS * error
-    rising = not flat and slope > 0
-    falling = not flat and slope < 0
+    slope, direction = chosen
+    rising = direction == "rising"
     risk = loss = None
     if retention_hours is not None and retention_hours > 0:
         retention_ms = retention_hours * MS_PER_HOUR
         risk = _time_to(AGE_WARN_FRACTION * retention_ms, newest_age, slope, rising)
         loss = _time_to(AGE_CRITICAL_FRACTION * retention_ms, newest_age, slope, rising)
     catch_up = None
-    if falling:
+    if direction == "falling":
         catch_up = 0.0 if newest_age <= 0 else newest_age / -slope
-    return Projection(slope, risk, loss, catch_up)
+    return Projection(slope, risk, loss, catch_up, direction)
 
 
 def blocking_term(age_ms: float | None, block_minutes: float = DEFAULT_BLOCK_MINUTES) -> float:
-    """The iterator-age term added to usage before scaling down: age minutes x (0.25 / block minutes).
+    """The iterator-age term of the scale-down rule: age minutes x (0.25 / block minutes), so an age
+    of ``block_minutes`` reads as the scale-down threshold itself.
 
-    An unknown age adds nothing (0.0); ``block_minutes`` must be positive."""
+    An unknown age gives 0.0, as the reference's FILL(m3, 0) does; ``block_minutes`` must be positive."""
     if block_minutes <= 0:
         raise ValueError(f"block_minutes must be positive, not {block_minutes!r}")
     if age_ms is None:
@@ -182,61 +197,148 @@ def _shards(count: int) -> str:
     return f"{count} shard" if count == 1 else f"{count} shards"
 
 
+@dataclass(frozen=True)
+class ScalingRule:
+    """The reference's two CloudWatch alarms (aws-samples/kinesis-auto-scaling, kinesis_scaling_cf.yaml):
+    both read Period 300 points; the scale-up alarm fires when MAX(bytes, records usage) >= 0.75 in
+    ``up_points`` of the last ``up_window`` points (DatapointsToAlarm 5, EvaluationPeriods 5); the
+    scale-down alarm fires when MAX(bytes usage, records usage, age term) < 0.25 in ``down_points`` of
+    the last ``down_window`` (57 of 60). The age term is FILL(GetRecords.IteratorAgeMilliseconds, 0) in
+    minutes x 0.25 / ``block_minutes``. Missing IncomingBytes/IncomingRecords points count as 0 there
+    (FILL(m1, 0)); points before the history begins are not there to count."""
+
+    up_at: float = SCALE_UP_AT
+    up_points: int = 5
+    up_window: int = 5
+    down_below: float = SCALE_DOWN_BELOW
+    down_points: int = 57
+    down_window: int = 60
+    block_minutes: float = DEFAULT_BLOCK_MINUTES
+    period_s: int = ADVICE_PERIOD_S
+
+    def __post_init__(self) -> None:
+        if self.block_minutes <= 0:
+            raise ValueError(f"block_minutes must be positive, not {self.block_minutes!r}")
+        for points, window in ((self.up_points, self.up_window), (self.down_points, self.down_window)):
+            if not 1 <= points <= window:
+                raise ValueError(f"a window needs 1 <= points <= window, not {points} of {window}")
+        if self.period_s <= 0:
+            raise ValueError(f"period_s must be positive, not {self.period_s!r}")
+
+    @property
+    def history_s(self) -> int:
+        """How far back the longer window reaches."""
+        return max(self.up_window, self.down_window) * self.period_s
+
+
+@dataclass(frozen=True)
+class AdvicePoint:
+    """One evaluation point of the rule: its period's usage factor (``None``: not published), which
+    write limit drove it, and the period's largest GetRecords iterator age (``None``: not published)."""
+
+    ts: float
+    usage: float | None
+    age_ms: float | None = None
+    driver: str | None = None
+
+
+def period_points(
+    points: Sequence[tuple[float, float]], period_s: int, now_ts: float, how: str = "sum"
+) -> list[tuple[float, float]]:
+    """Finer ``(epoch seconds, value)`` points gathered into ``period_s`` points aligned to the epoch,
+    as CloudWatch aligns them: each period's Sum (``how="sum"``) or Maximum (``how="max"``), only
+    periods that have ended by ``now_ts`` and hold at least one point; oldest first."""
+    if how not in ("sum", "max"):
+        raise ValueError(f"how must be 'sum' or 'max', not {how!r}")
+    buckets: dict[float, float] = {}
+    for ts, value in points:
+        start = math.floor(ts / period_s) * period_s
+        if start + period_s > now_ts:
+            continue
+        if start not in buckets:
+            buckets[start] = value
+        elif how == "sum":
+            buckets[start] += value
+        else:
+            buckets[start] = max(buckets[start], value)
+    return sorted(buckets.items())
+
+
+def _halve(shards: int) -> int:
+    # The reference floors (golang/scale.go calculateNewShardCount: currentShardCount / 2); AWS's
+    # UpdateShardCount refuses a target below half the open shards, so an odd count rounds up.
+    return max(1, math.ceil(shards / 2))
+
+
 def advice(
-    usage: float | None,
-    age_ms: float | None,
+    points: Sequence[AdvicePoint],
     *,
     mode: str,
-    block_minutes: float = DEFAULT_BLOCK_MINUTES,
+    rule: ScalingRule = ScalingRule(),
     shards: int | None = None,
-    driver: str | None = None,
     unknown_reason: str = "no IncomingBytes/IncomingRecords datapoints",
 ) -> tuple[str, str]:
     """("scale_up" | "scale_down" | "hold", the reason as a sentence with its numbers).
 
-    On-demand streams always hold. Unknown usage holds with ``"usage unknown: <unknown_reason>"``.
-    Usage >= 0.75 doubles the shard count; usage + ``blocking_term`` < 0.25 halves it, except at
-    one shard (the minimum). ``shards`` (the open shard count) and ``driver`` ("bytes" or
-    "records") only enrich the sentence. An unknown age counts as no blocking and says so.
+    ``points`` are the rule's evaluation points, oldest first, one per period (the last
+    ``max(up_window, down_window)`` count). On-demand streams always hold. Without any point with a
+    usage the advice holds with ``"usage unknown: <unknown_reason>"``. A point without a usage counts
+    as usage 0 (the reference fills gaps with 0) and a point without an age as age 0. The reason names
+    how many points of each window crossed its line, and says when a window has too few points to decide.
     """
     if mode == "ON_DEMAND":
         return "hold", "on-demand streams scale themselves"
-    if usage is None:
+    ordered = sorted(points, key=lambda p: p.ts)
+    known = [p for p in ordered if p.usage is not None]
+    if not known:
         return "hold", f"usage unknown: {unknown_reason}"
+    latest = known[-1]
+    latest_usage = latest.usage or 0.0
     capacity = "the shards'" if shards is None else "1 shard's" if shards == 1 else f"{shards} shards'"
-    dominates = f" ({driver} dominate)" if driver else ""
-    if usage >= SCALE_UP_AT:
+    dominates = f", {latest.driver} dominate" if latest.driver else ""
+    now = f"latest {latest_usage:.2f} of {capacity} write capacity{dominates}"
+
+    up = ordered[-rule.up_window :]
+    up_crossed = sum(1 for p in up if (p.usage or 0.0) >= rule.up_at)
+    up_text = f"usage >= {rule.up_at:.2f} in {up_crossed} of {len(up)} five-minute points"
+    if len(up) < rule.up_window:
+        up_text += f" (scale-up window {len(up)} of {rule.up_window} points: not enough history)"
+    if up_crossed >= rule.up_points:
         target = f": double to {_shards(2 * shards)}" if shards is not None else ": double the shard count"
-        return (
-            "scale_up",
-            f"usage {usage:.2f} of {capacity} write capacity{dominates} >= {SCALE_UP_AT:.2f}{target}",
-        )
-    term = blocking_term(age_ms, block_minutes)
-    if usage < SCALE_DOWN_BELOW:
-        if usage + term >= SCALE_DOWN_BELOW:
-            age_text = "?" if age_ms is None else _minutes(age_ms)
-            if term >= SCALE_DOWN_BELOW:
-                why = f"(>= {block_minutes:g} min)"
-            else:
-                why = (
-                    f"(usage + age term {usage + term:.2f} >= {SCALE_DOWN_BELOW:.2f};"
-                    f" {block_minutes:g} min blocks on its own)"
-                )
-            return "hold", f"usage {usage:.2f} but iterator age {age_text} blocks scaling down {why}"
-        if shards is not None and shards <= 1:
-            return "hold", f"usage {usage:.2f}{dominates} < {SCALE_DOWN_BELOW:.2f} but 1 shard is the minimum"
-        target = f": halve to {_shards(max(1, math.ceil(shards / 2)))}" if shards is not None else ": halve"
-        age_note = "" if age_ms is not None else " (iterator age unknown)"
-        return (
-            "scale_down",
-            f"usage {usage:.2f} of {capacity} write capacity{dominates} + age term {term:.2f}"
-            f" < {SCALE_DOWN_BELOW:.2f}{age_note}{target}",
-        )
-    return (
-        "hold",
-        f"usage {usage:.2f} of {capacity} write capacity{dominates} is between"
-        f" {SCALE_DOWN_BELOW:.2f} and {SCALE_UP_AT:.2f}",
+        return "scale_up", f"{up_text} ({now}){target}"
+
+    down = ordered[-rule.down_window :]
+    terms = [blocking_term(p.age_ms, rule.block_minutes) for p in down]
+    factors = [max(p.usage or 0.0, term) for p, term in zip(down, terms, strict=True)]
+    down_crossed = sum(1 for f in factors if f < rule.down_below)
+    blocked = sum(
+        1 for p, term in zip(down, terms, strict=True) if (p.usage or 0.0) < rule.down_below <= term
     )
+    down_text = (
+        f"MAX(usage, iterator-age term) < {rule.down_below:.2f} in {down_crossed} of {len(down)}"
+        " five-minute points"
+    )
+    if len(down) < rule.down_window:
+        down_text += f" (scale-down window {len(down)} of {rule.down_window} points: not enough history)"
+    latest_age = down[-1].age_ms
+    age_text = "iterator age unknown" if latest_age is None else f"iterator age {_minutes(latest_age)}"
+    age_text += f", term {terms[-1]:.2f} (blocks at {rule.block_minutes:g} min)"
+    if down_crossed >= rule.down_points and len(down) >= rule.down_points:
+        if shards is not None and shards <= 1:
+            return "hold", f"{down_text} but 1 shard is the minimum ({now})"
+        if shards is None:
+            target = ": halve the shard count"
+        else:
+            half = _halve(shards)
+            target = f": halve to {_shards(half)}"
+            if shards % 2:
+                target += f" (rounded up from {shards / 2:g}: AWS refuses fewer than half)"
+        return "scale_down", f"{down_text} ({now}; {age_text}){target}"
+    why = f"{up_text}; {down_text}"
+    if blocked:
+        plural = "point" if blocked == 1 else "points"
+        why += f"; the iterator age blocked scaling down in {blocked} {plural}"
+    return "hold", f"{why} ({now}; {age_text})"
 
 
 def age_level(fraction: float | None) -> str:

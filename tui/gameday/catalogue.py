@@ -106,8 +106,8 @@ CATALOGUE: tuple[FaultSpec, ...] = (
         "kinesis-consumer-lag",
         "Kinesis consumer lag growing toward 50% of retention",
         "stream",
-        "the stream's rate-limited reader stalls: its iterator age grows toward half the stream's "
-        "retention period",
+        "one named reader of the stream stalls (its enhanced fan-out consumer, else its Lambda "
+        "mapping): its lag grows as fast as time passes, toward half the stream's retention period",
         Detection("kinesis", M_STREAM_AGE, "iterator age at or above 50% of the retention period"),
         "the reader catches up when the fault ends (faster with more shards)",
     ),

@@ -3,6 +3,7 @@ auto-scaling advice, and the actions that fix them (each asks first)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -212,9 +213,11 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
     HELP: ClassVar[str] = (
         "Each stream's usage factor (max of bytes / 1 MiB and records / 1,000 per shard-second; which "
         "one dominates is named) and its oldest iterator age against retention: ▲ at 50% (data at risk), "
-        "✖ at 100% (records expiring). TREND projects the age's last 15 minutes: time to 50%/100%, or to "
-        "catch up. ADVICE follows the auto-scaling rule: double at usage ≥ 0.75, halve under 0.25 unless "
-        "the age blocks it. "
+        "✖ at 100% (records expiring). TREND projects the age's recent slope (the last 5 minutes when they "
+        "clearly rise or fall, else the last 15): time to 50%/100%, or to catch up. ADVICE follows "
+        "aws-samples/kinesis-auto-scaling over 5-minute points: double when usage ≥ 0.75 in 5 of the last 5, "
+        "halve when MAX(usage, age minutes x 0.25 / block minutes) < 0.25 in 57 of the last 60; the reason "
+        "counts the points and says when there is not enough history yet. "
         "Shift+U/D double or halve the shards, E extends retention, M switches capacity mode; each shows "
         "its exact calls and asks first."
     )
@@ -230,9 +233,8 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
 
     def __init__(self, ctx: PaneContext, *, interval: float) -> None:
         super().__init__(ctx, interval=interval)
-        self.poller = KinesisPoller(
-            ctx.factory, block_minutes=ctx.settings.kinesis_block_minutes, clock=ctx.clock
-        )
+        rule = replace(ctx.settings.kinesis_rule, block_minutes=ctx.settings.kinesis_block_minutes)
+        self.poller = KinesisPoller(ctx.factory, rule=rule, clock=ctx.clock)
         self.needle = ""
         self.sort = 0
         self.pending: dict[str, str] = {}

@@ -51,13 +51,22 @@ def age_gauge(view: StreamView, width: int) -> list[Fragment]:
 
 
 def trend(view: StreamView) -> str:
-    if view.time_to_loss_s is not None and view.time_to_risk_s is None:
-        return f"loss in {duration(view.time_to_loss_s)}"
-    if view.time_to_risk_s is not None:
-        return f"50% in {duration(view.time_to_risk_s)}"
-    if view.time_to_catch_up_s is not None:
-        return f"catch up {duration(view.time_to_catch_up_s)}"
-    return "steady" if view.iterator_age_ms is not None else UNKNOWN
+    """Where the age is heading: a rising age names the next retention mark it reaches, and reads
+    "rising" when the retention is unknown; only an age that is not moving reads "steady"."""
+    direction = view.iterator_age_trend
+    if direction == "rising":
+        if view.time_to_risk_s:
+            return f"↑ 50% in {duration(view.time_to_risk_s)}"
+        if view.time_to_loss_s:
+            return f"↑ 100% in {duration(view.time_to_loss_s)}"
+        if view.time_to_loss_s == 0.0:
+            return "↑ expiring"
+        return "↑ rising"
+    if direction == "falling" and view.time_to_catch_up_s is not None:
+        return f"↓ catch up {duration(view.time_to_catch_up_s)}"
+    if direction == "flat":
+        return "steady"
+    return UNKNOWN
 
 
 ADVICE_WORDS = {"scale_up": "▲ double", "scale_down": "▼ halve", "hold": "hold"}

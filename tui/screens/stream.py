@@ -31,8 +31,9 @@ class StreamScreen(StreamActions, Screen[None]):
     TITLE: ClassVar[str] = "Stream"
     HELP: ClassVar[str] = (
         "One stream: iterator age with the 50% (at risk) and 100% (expiring) retention lines, usage factor "
-        "with the 0.75 (double) and 0.25 (halve) lines, throttling, consumers and the Lambda functions "
-        "reading it. "
+        "with the 0.75 (double) and 0.25 (halve) lines, throttling, and who is behind: every enhanced "
+        "fan-out consumer (MillisBehindLatest), Lambda mapping (IteratorAge) and the GetRecords readers, "
+        "worst first. "
         "Shift+U/D, E and M act on it, asking first."
     )
 
@@ -132,15 +133,18 @@ class StreamScreen(StreamActions, Screen[None]):
             advice.append(f"\n⚠ {clean(reason)}")
         self.query_one("#st-advice", Static).update(advice)
         readers = Text()
-        readers.append(f"Consumers ({len(view.consumers)})", "bold")
-        for consumer in view.consumers:
-            kind = "enhanced fan-out" if consumer.efo else "shared (GetRecords)"
+        readers.append(f"Who is behind ({len(view.readers)} readers, worst first)", "bold")
+        for reader in view.readers:
             behind = (
-                ""
-                if consumer.millis_behind_ms is None
-                else f", {fmt.duration(consumer.millis_behind_ms / 1000.0)} behind"
+                fmt.precise(reader.behind_ms / 1000.0) + " behind"
+                if reader.behind_ms is not None
+                else f"{fmt.UNKNOWN} {reader.reason}"
             )
-            readers.append(f"\n  {clean(consumer.name)}  {kind}  {clean(consumer.status)}{behind}")
+            metric = reader.metric.rsplit(".", 1)[-1]
+            readers.append(f"\n  {clean(reader.name)}  {reader.kind}  {behind}  ({metric})")
+        for consumer in view.consumers:
+            if consumer.status != "ACTIVE":
+                readers.append(f"\n  ⚠ consumer {clean(consumer.name)} is {clean(consumer.status)}")
         readers.append(f"\nLambda functions reading it ({len(view.lambdas)})", "bold")
         for fn in view.lambdas:
             age_text = fmt.duration(None if fn.iterator_age_ms is None else fn.iterator_age_ms / 1000.0)

@@ -434,51 +434,61 @@ class _NetworkBaseline(_Fault):
 
 
 class _KinesisConsumerLag(_Fault):
-    """The stream's polling readers stall: their iterator age grows toward 60% of the retention
-    over ``ramp_s`` scenario seconds; once the fault ends they catch up over ``CATCH_UP_S``
-    scenario seconds, shortened in proportion to the shards added since it started."""
+    """One named reader of the stream stalls: its own lag metric (an enhanced fan-out consumer's
+    SubscribeToShardEvent.MillisBehindLatest, else a Lambda mapping's IteratorAge and the stream's
+    GetRecords age it feeds) grows by ``PACE`` ms for every wall-clock ms the fault runs, as a
+    reader that reads nothing falls behind by the time that passes (a slower reader, ``PACE`` < 1,
+    falls behind slower). The other readers keep their own lag. Once the fault ends the reader
+    catches up over ``CATCH_UP_S`` scenario seconds, shortened in proportion to the shards added
+    since it started."""
 
     spec_id = "kinesis-consumer-lag"
     default_target = "ledger-cdc"
-    ramp_s = 15 * 60.0
     CATCH_UP_S = 10 * 60.0
-    GOAL = 0.6
+    PACE = 1.0
 
     def prepare(self, engine: FaultEngine, target: Target, started: datetime) -> dict[str, Any]:
         spec = engine.stream_spec(target.id)
         keys: list[tuple[str, str, str]] = []
-        if spec.pollers:
-            keys.append(("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", spec.name))
-            keys.extend(("AWS/Lambda", "IteratorAge", c.name) for c in spec.pollers if c.lambda_function)
+        readers = [c for c in spec.consumers if c.efo] or [c for c in spec.consumers if c.lambda_function]
+        if not readers:
+            raise FaultError(f"{spec.name} has no enhanced fan-out consumer or Lambda reader to stall")
+        reader = readers[0]
+        if reader.efo:
+            keys.append(("AWS/Kinesis", "SubscribeToShardEvent.MillisBehindLatest", reader.name))
         else:
-            keys.extend(
-                ("AWS/Kinesis", "SubscribeToShardEvent.MillisBehindLatest", c.name) for c in spec.consumers
-            )
+            keys.append(("AWS/Lambda", "IteratorAge", reader.name))
+            keys.append(("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", spec.name))
+        usual = reader.lag_ms
         return {
             "keys": tuple(keys),
-            "goal_ms": self.GOAL * spec.retention_hours * 3600.0 * 1000.0,
+            "reader": reader.name,
+            "usual_ms": (usual.night + usual.peak) / 2.0,
             "shards": engine.workload.generator.shards_at(spec.name, minute_of(started)),
             "generator": engine.workload.generator,
         }
 
-    def weight(self, span: _Span, middle: float, minute: int) -> float:
+    def behind_ms(self, span: _Span, middle: float, minute: int) -> float:
+        """How far the reader has fallen behind its usual lag at ``middle`` (epoch seconds)."""
         if middle < span.start:
             return 0.0
+        stalled_until = middle if span.covers(middle) else span.end
+        assert stalled_until is not None
+        fallen = (stalled_until - span.start) * 1000.0 * self.PACE
         if span.covers(middle):
-            return span.progress(middle, self.ramp_s)
+            return fallen
         assert span.end is not None
-        reached = span.progress(span.end, self.ramp_s)
         shards = max(1, int(span.params["generator"].shards_at(span.target.id, minute)))
         catch_up: float = self.CATCH_UP_S * span.params["shards"] / shards
         since = (middle - span.end) * span.speed
-        return reached * max(0.0, 1.0 - since / catch_up)
+        return fallen * max(0.0, 1.0 - since / catch_up)
 
     def effects(self, span: _Span, middle: float, minute: int, into: _Effects) -> None:
-        weight = self.weight(span, middle, minute)
-        if weight <= 0.0:
+        behind = self.behind_ms(span, middle, minute)
+        if behind <= 0.0:
             return
         for key in span.params["keys"]:
-            into.blends[key] = (span.params["goal_ms"], weight)
+            into.blends[key] = (span.params["usual_ms"] + behind, 1.0)
 
     def horizon(self, span: _Span) -> float | None:
         if span.end is None:

@@ -63,6 +63,8 @@ from tui.sim.server import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 logger = logging.getLogger(__name__)
 
 BACKFILL = timedelta(hours=3)
+# How long before the oldest backfilled metric the seeded streams were created.
+STREAM_AGE = timedelta(days=30)
 TICK_INTERVAL_SECONDS = 15.0
 RETENTION = timedelta(hours=24)
 IMPORT_BATCH = 100
@@ -974,6 +976,7 @@ class _Seeder:
                 "StreamARN"
             ]
             kinesis.add_tags_to_stream(StreamName=stream.name, Tags={"Service": stream.name.split("-")[0]})
+            self.stream_created(stream.name)
             names = []
             for consumer in stream.registered_consumers:
                 kinesis.register_stream_consumer(StreamARN=arn, ConsumerName=consumer.name)
@@ -983,6 +986,17 @@ class _Seeder:
                 if consumer.lambda_function:
                     self.stream_function(stream.name, arn, consumer.name)
         return consumers
+
+    def stream_created(self, stream_name: str) -> None:
+        """Date the stream's StreamCreationTimestamp before its oldest backfilled metric (moto dates it
+        now), as a stream that has been publishing them for weeks would be."""
+        from tui.sim.extensions.kinesis import set_creation_time
+
+        created = self.w._clock() - timedelta(minutes=self.w._backfill_minutes) - STREAM_AGE
+        try:
+            set_creation_time(self.w.account_id, self.w.region, stream_name, created)
+        except KeyError:  # moto runs in another process: the stream keeps moto's date
+            logger.debug("cannot date stream %s: moto's Kinesis is not in this process", stream_name)
 
     def stream_function(self, stream_name: str, stream_arn: str, function_name: str) -> None:
         """A Lambda function reading the stream through an event source mapping.
