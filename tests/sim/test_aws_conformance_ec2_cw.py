@@ -1,0 +1,198 @@
+"""The simulator answers EC2 and CloudWatch as AWS does, with boto3 as the client.
+
+The seeded workload (seed 7) publishes the way AWS publishes: idle volumes send no AWS/EBS points,
+a volume that only reads sends no write points, basic monitoring sends AWS/EC2 every 5 minutes,
+and a Xen-generation instance has no instance EBS metrics. GetMetricData aligns its buckets to the
+period and computes metric math; DescribeVolumes reports Iops and Throughput where AWS does.
+
+Metric math tests write their own series into ca-central-1, which the workload leaves empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tui.sim.extensions.cloudwatch import put_series
+from tui.sim.server import SimServer
+
+ACCOUNT = "123456789012"
+MATH_REGION = "ca-central-1"
+
+Client = Callable[..., Any]
+
+
+def _aligned_now(step_minutes: int) -> datetime:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    return now - timedelta(minutes=now.minute % step_minutes)
+
+
+def _stat(namespace: str, metric: str, dims: dict[str, str], period: int, stat: str) -> dict[str, Any]:
+    return {
+        "Metric": {
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": [{"Name": name, "Value": value} for name, value in dims.items()],
+        },
+        "Period": period,
+        "Stat": stat,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# GetMetricData: period alignment and metric math
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def math_now(sim: SimServer) -> datetime:
+    """Two series written a minute apart for an hour, ending at a 10-minute boundary: Reads is
+    the minute's number of minutes ago, Writes twice that; Sparse has a point every 5 minutes."""
+    now = _aligned_now(10)
+    reads = [(now - timedelta(minutes=m), float(m)) for m in range(1, 61)]
+    writes = [(now - timedelta(minutes=m), 2.0 * m) for m in range(1, 61)]
+    sparse = [(now - timedelta(minutes=m), 100.0 + m) for m in range(5, 61, 5)]
+    dims = {"VolumeId": "vol-math"}
+    put_series(ACCOUNT, MATH_REGION, "Warroom/Conformance", "Reads", dims, reads, "Count")
+    put_series(ACCOUNT, MATH_REGION, "Warroom/Conformance", "Writes", dims, writes, "Count")
+    put_series(ACCOUNT, MATH_REGION, "Warroom/Conformance", "Sparse", dims, sparse, "Count")
+    return now
+
+
+def _math_query(client: Client, now: datetime, queries: list[dict[str, Any]], **kwargs: Any) -> Any:
+    cw = client("cloudwatch", region=MATH_REGION)
+    return cw.get_metric_data(
+        MetricDataQueries=queries,
+        StartTime=kwargs.pop("start", now - timedelta(minutes=30)),
+        EndTime=kwargs.pop("end", now),
+        ScanBy="TimestampAscending",
+        **kwargs,
+    )
+
+
+DIMS = {"VolumeId": "vol-math"}
+
+
+def test_buckets_are_aligned_to_the_period_whatever_the_start(client: Client, math_now: datetime) -> None:
+    now = math_now
+    # A window starting 2 minutes past a 5-minute boundary: the first bucket is stamped at the
+    # boundary, and every timestamp is a multiple of 300 s since the epoch.
+    reply = _math_query(
+        client,
+        now,
+        [{"Id": "r", "MetricStat": _stat("Warroom/Conformance", "Reads", DIMS, 300, "Sum")}],
+        start=now - timedelta(minutes=28),
+    )
+    result = reply["MetricDataResults"][0]
+    stamps = [stamp.astimezone(UTC) for stamp in result["Timestamps"]]
+    assert all(int(stamp.timestamp()) % 300 == 0 for stamp in stamps)
+    assert stamps[0] == now - timedelta(minutes=30)
+    # The first bucket holds minutes 28..26 ago (the window's part of it); the others five minutes.
+    assert result["Values"] == [28.0 + 27 + 26, 25.0 + 24 + 23 + 22 + 21, 90.0, 65.0, 40.0, 15.0]
+
+
+def test_a_coarser_series_comes_back_at_its_own_timestamps(client: Client, math_now: datetime) -> None:
+    """A 5-minute series asked for at 60 s from a start between minutes: its points as published,
+    never spread per minute nor shifted to the start's seconds."""
+    now = math_now
+    reply = _math_query(
+        client,
+        now,
+        [{"Id": "s", "MetricStat": _stat("Warroom/Conformance", "Sparse", DIMS, 60, "Sum")}],
+        start=now - timedelta(minutes=30, seconds=30),
+    )
+    result = reply["MetricDataResults"][0]
+    stamps = [stamp.astimezone(UTC) for stamp in result["Timestamps"]]
+    assert stamps == [now - timedelta(minutes=m) for m in (30, 25, 20, 15, 10, 5)]
+    assert result["Values"] == [130.0, 125.0, 120.0, 115.0, 110.0, 105.0]
+
+
+def test_expressions_compute_arithmetic_point_wise(client: Client, math_now: datetime) -> None:
+    now = math_now
+    reply = _math_query(
+        client,
+        now,
+        [
+            {
+                "Id": "r",
+                "MetricStat": _stat("Warroom/Conformance", "Reads", DIMS, 300, "Sum"),
+                "ReturnData": False,
+            },
+            {
+                "Id": "w",
+                "MetricStat": _stat("Warroom/Conformance", "Writes", DIMS, 300, "Sum"),
+                "ReturnData": False,
+            },
+            {"Id": "iops", "Expression": "(r + w) / PERIOD(r)", "Label": "IOPS"},
+            {"Id": "share", "Expression": "100 * r / (r + w)"},
+            {"Id": "nested", "Expression": "iops * 2 - -1"},
+            {"Id": "hidden", "Expression": "w - r", "ReturnData": False},
+        ],
+    )
+    results = {result["Id"]: result for result in reply["MetricDataResults"]}
+    # Queries with ReturnData false are computed from, never returned.
+    assert sorted(results) == ["iops", "nested", "share"]
+    sums = [140.0, 115.0, 90.0, 65.0, 40.0, 15.0]
+    assert results["iops"]["Label"] == "IOPS"
+    assert results["iops"]["StatusCode"] == "Complete"
+    assert results["iops"]["Values"] == pytest.approx([3.0 * s / 300.0 for s in sums])
+    assert results["share"]["Values"] == pytest.approx([100.0 / 3.0] * 6)
+    assert results["nested"]["Values"] == pytest.approx([6.0 * s / 300.0 + 1.0 for s in sums])
+    stamps = [stamp.astimezone(UTC) for stamp in results["iops"]["Timestamps"]]
+    assert stamps == [now - timedelta(minutes=30 - 5 * k) for k in range(6)]
+
+
+def test_series_combine_only_where_both_have_a_point(client: Client, math_now: datetime) -> None:
+    now = math_now
+    reply = _math_query(
+        client,
+        now,
+        [
+            {"Id": "r", "MetricStat": _stat("Warroom/Conformance", "Reads", DIMS, 60, "Sum")},
+            {"Id": "s", "MetricStat": _stat("Warroom/Conformance", "Sparse", DIMS, 60, "Sum")},
+            {"Id": "both", "Expression": "s - r"},
+        ],
+        start=now - timedelta(minutes=12),
+    )
+    results = {result["Id"]: result for result in reply["MetricDataResults"]}
+    assert len(results["r"]["Values"]) == 12
+    assert results["both"]["Values"] == [100.0, 100.0]
+    stamps = [stamp.astimezone(UTC) for stamp in results["both"]["Timestamps"]]
+    assert stamps == [now - timedelta(minutes=10), now - timedelta(minutes=5)]
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("r +", "end of expression"),
+        ("r + nosuch", "nosuch"),
+        ("RATE(r)", "RATE"),
+        ("r $ 2", "$"),
+        ("(r + 1", "parenthesis"),
+        ("2 * 3", "at least one metric"),
+        ("loop + 1", "Circular"),
+    ],
+)
+def test_an_expression_that_cannot_be_computed_is_a_validation_error(
+    client: Client, math_now: datetime, expression: str, reason: str
+) -> None:
+    now = math_now
+    with pytest.raises(ClientError) as excinfo:
+        _math_query(
+            client,
+            now,
+            [
+                {"Id": "r", "MetricStat": _stat("Warroom/Conformance", "Reads", DIMS, 60, "Sum")},
+                {"Id": "loop", "Expression": expression},
+            ],
+        )
+    error = excinfo.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Code"] == "ValidationError"
+    message = error["Error"]["Message"]
+    assert expression in message
+    assert reason in message
