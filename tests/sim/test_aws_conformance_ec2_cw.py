@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from tui.sim.extensions.cloudwatch import put_series
 from tui.sim.server import SimServer
+from tui.sim.workload import Inventory
 
 ACCOUNT = "123456789012"
 MATH_REGION = "ca-central-1"
@@ -75,6 +76,12 @@ def _math_query(client: Client, now: datetime, queries: list[dict[str, Any]], **
 
 
 DIMS = {"VolumeId": "vol-math"}
+
+
+@pytest.fixture(scope="module")
+def inventory(sim: SimServer) -> Inventory:
+    inv: Inventory = sim.workload.inventory
+    return inv
 
 
 def test_buckets_are_aligned_to_the_period_whatever_the_start(client: Client, math_now: datetime) -> None:
@@ -196,3 +203,48 @@ def test_an_expression_that_cannot_be_computed_is_a_validation_error(
     message = error["Error"]["Message"]
     assert expression in message
     assert reason in message
+
+
+# --------------------------------------------------------------------------------------------
+# DescribeVolumes: Iops and Throughput where AWS reports them
+# --------------------------------------------------------------------------------------------
+
+
+def test_describe_volumes_reports_iops_and_throughput_per_type(client: Client, inventory: Inventory) -> None:
+    ec2 = client("ec2")
+    volumes = {v["VolumeId"]: v for v in ec2.describe_volumes()["Volumes"]}
+    by_key = inventory.volumes_by_key
+    expected: dict[str, tuple[int | None, int | None]] = {
+        "payments-db-1:data": (12000, 750),  # gp3 as provisioned
+        "payments-db-1:root": (3000, 125),  # gp3 root from the launch: AWS's defaults
+        "payments-db-1:wal": (10000, None),  # io2
+        "ledger-1:journal": (8000, None),  # io1
+        "ledger-1:archive": (3000, None),  # gp2, 1000 GiB: 3 IOPS per GiB
+        "payments-api-1:root": (150, None),  # gp2, 50 GiB
+        "ingest-1:spool": (None, None),  # st1
+        "audit-archiver-1:cold": (None, None),  # sc1
+        "audit-archiver-1:legacy": (None, None),  # standard
+    }
+    for key, (iops, throughput) in expected.items():
+        volume = volumes[by_key[key]]
+        assert volume.get("Iops") == iops, key
+        assert volume.get("Throughput") == throughput, key
+    for volume in volumes.values():
+        if volume["VolumeType"] in ("gp2", "gp3", "io1", "io2"):
+            assert volume["Iops"] >= 100, volume["VolumeId"]
+        if volume["VolumeType"] == "gp3":
+            assert volume["Throughput"] >= 125, volume["VolumeId"]
+
+
+def test_gp2_iops_is_clamped_and_follows_a_type_change(client: Client) -> None:
+    ec2 = client("ec2", region="eu-central-1")
+    zone = "eu-central-1a"
+    small = ec2.create_volume(AvailabilityZone=zone, Size=20, VolumeType="gp2")["VolumeId"]
+    large = ec2.create_volume(AvailabilityZone=zone, Size=6000, VolumeType="gp2")["VolumeId"]
+    moved = ec2.create_volume(AvailabilityZone=zone, Size=400, VolumeType="gp3", Iops=4000)["VolumeId"]
+    ec2.modify_volume(VolumeId=moved, VolumeType="gp2")
+    described = {v["VolumeId"]: v for v in ec2.describe_volumes(VolumeIds=[small, large, moved])["Volumes"]}
+    assert described[small]["Iops"] == 100
+    assert described[large]["Iops"] == 16000
+    assert described[moved]["Iops"] == 1200
+    assert "Throughput" not in described[moved]

@@ -18,8 +18,8 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from tui.sim.extensions import cloudwatch, fis, securityhub, servicequotas, ssm
+        from tui.sim.extensions import cloudwatch, ec2, fis, securityhub, servicequotas, ssm
 
-        for module in (securityhub, ssm, servicequotas, cloudwatch, fis):
+        for module in (securityhub, ssm, servicequotas, cloudwatch, fis, ec2):
             module.install()
         _installed = True
