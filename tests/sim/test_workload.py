@@ -505,8 +505,19 @@ def test_values_depend_only_on_seed_series_and_minute() -> None:
     assert [v for _, v in first] != [v for _, v in other]
     window = MetricGenerator(_fleet(7)).window(MINUTE - 30, MINUTE + 5)
     single = dict(first)
+    # A window is its minutes' samples, each point stamped with the first minute it covers.
+    fresh = MetricGenerator(_fleet(7))
+    expected: dict[Any, list[tuple[datetime, float]]] = {}
+    for minute in range(MINUTE - 30, MINUTE + 6):
+        for key, value in fresh.sample(minute):
+            expected.setdefault(key, []).append((minute_start(minute + 1 - key.period // 60), value))
+    assert window == expected
     for key, points in window.items():
-        assert points[30] == (minute_start(MINUTE), single[key])
+        if key.period == 60 and key in single:
+            assert points[30] == (minute_start(MINUTE), single[key])
+    coarse = [key for key in window if key.period == 300]
+    assert coarse, "a basic-monitoring instance publishes 5-minute points"
+    assert all(stamp.minute % 5 == 0 for key in coarse for stamp, _ in window[key])
     assert unit_noise(7, "k", MINUTE) == unit_noise(7, "k", MINUTE) != unit_noise(7, "k", MINUTE + 1)
 
 

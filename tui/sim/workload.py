@@ -336,7 +336,14 @@ class Workload:
         )
         from tui.sim.extensions.cloudwatch import put_series
 
-        drop_points(self.account_id, self.region, series, minute_start(first), minute_start(last + 1))
+        # A point covering several minutes is written with its last minute and stamped with its
+        # first: the points these minutes write start up to ``period`` - 1 minute earlier.
+        by_span: dict[int, list[SeriesKey]] = {}
+        for key in series:
+            by_span.setdefault(key.period // 60, []).append(key)
+        for span, keys in by_span.items():
+            start, end = minute_start(first + 1 - span), minute_start(last + 2 - span)
+            drop_points(self.account_id, self.region, keys, start, end)
         for key, points in series.items():
             put_series(
                 self.account_id,
@@ -829,7 +836,7 @@ class _Seeder:
                 "HttpEndpoint": "enabled",
             },
             EbsOptimized=True,
-            Monitoring={"Enabled": True},
+            Monitoring={"Enabled": spec.detailed_monitoring},
             BlockDeviceMappings=[
                 {
                     "DeviceName": root.device,
