@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tui.sim import catalog
 from tui.sim.extensions.cloudwatch import put_series
 from tui.sim.server import SimServer
 from tui.sim.workload import Inventory
@@ -248,3 +249,223 @@ def test_gp2_iops_is_clamped_and_follows_a_type_change(client: Client) -> None:
     assert described[large]["Iops"] == 16000
     assert described[moved]["Iops"] == 1200
     assert "Throughput" not in described[moved]
+
+
+# --------------------------------------------------------------------------------------------
+# The seeded fleet publishes as AWS publishes
+# --------------------------------------------------------------------------------------------
+
+
+def _series(
+    client: Client,
+    namespace: str,
+    metric: str,
+    dims: dict[str, str],
+    start: datetime,
+    end: datetime,
+    period: int = 60,
+    stat: str = "Sum",
+) -> tuple[list[datetime], list[float]]:
+    result = client("cloudwatch").get_metric_data(
+        MetricDataQueries=[{"Id": "q", "MetricStat": _stat(namespace, metric, dims, period, stat)}],
+        StartTime=start,
+        EndTime=end,
+        ScanBy="TimestampAscending",
+    )["MetricDataResults"][0]
+    return [stamp.astimezone(UTC) for stamp in result["Timestamps"]], list(result["Values"])
+
+
+def _listed(client: Client, namespace: str, name: str, value: str) -> set[str]:
+    metrics = client("cloudwatch").list_metrics(
+        Namespace=namespace, Dimensions=[{"Name": name, "Value": value}]
+    )
+    return {metric["MetricName"] for metric in metrics["Metrics"]}
+
+
+def _backfill(sim: SimServer) -> tuple[datetime, datetime]:
+    """The three hours the workload wrote before its last written minute, as a window."""
+    last = sim.workload.last_written_minute
+    assert last is not None
+    end = datetime.fromtimestamp((last + 1) * 60, UTC)
+    return end - timedelta(hours=3), end
+
+
+EBS_READS = {"VolumeReadOps", "VolumeReadBytes", "VolumeTotalReadTime"}
+EBS_WRITES = {"VolumeWriteOps", "VolumeWriteBytes", "VolumeTotalWriteTime"}
+INSTANCE_EBS = {
+    "EBSReadOps",
+    "EBSWriteOps",
+    "EBSReadBytes",
+    "EBSWriteBytes",
+    "EBSIOBalance%",
+    "EBSByteBalance%",
+}
+
+
+def test_an_idle_attached_volume_publishes_no_ebs_points(
+    sim: SimServer, client: Client, inventory: Inventory
+) -> None:
+    start, end = _backfill(sim)
+    assert catalog.SPARSE_IDLE_VOLUMES
+    for key in catalog.SPARSE_IDLE_VOLUMES:
+        volume_id = inventory.volumes_by_key[key]
+        volume = client("ec2").describe_volumes(VolumeIds=[volume_id])["Volumes"][0]
+        assert volume["State"] == "in-use" and volume["Attachments"], key
+        assert _listed(client, "AWS/EBS", "VolumeId", volume_id) == set(), key
+        for metric in ("VolumeReadOps", "VolumeWriteOps", "VolumeIdleTime", "BurstBalance"):
+            assert _series(client, "AWS/EBS", metric, {"VolumeId": volume_id}, start, end) == ([], []), key
+    # Its neighbour on the same instance is busy and publishes every minute.
+    busy = inventory.volumes_by_key["legacy-bastion-1:root"]
+    stamps, _ = _series(client, "AWS/EBS", "VolumeWriteOps", {"VolumeId": busy}, start, end)
+    assert len(stamps) == 180
+
+
+@pytest.mark.parametrize(
+    ("keys", "present", "absent"),
+    [
+        (catalog.SPARSE_READ_ONLY_VOLUMES, EBS_READS, EBS_WRITES),
+        (catalog.SPARSE_WRITE_ONLY_VOLUMES, EBS_WRITES, EBS_READS),
+    ],
+    ids=["read-only", "write-only"],
+)
+def test_a_volume_that_only_reads_or_only_writes_has_no_points_for_the_other(
+    sim: SimServer,
+    client: Client,
+    inventory: Inventory,
+    keys: tuple[str, ...],
+    present: set[str],
+    absent: set[str],
+) -> None:
+    start, end = _backfill(sim)
+    assert keys
+    for key in keys:
+        volume_id = inventory.volumes_by_key[key]
+        listed = _listed(client, "AWS/EBS", "VolumeId", volume_id)
+        assert present <= listed, key
+        assert not absent & listed, key
+        for metric in present:
+            stamps, values = _series(client, "AWS/EBS", metric, {"VolumeId": volume_id}, start, end)
+            assert len(stamps) >= 170 and min(values) > 0, (key, metric)
+        for metric in absent:
+            assert _series(client, "AWS/EBS", metric, {"VolumeId": volume_id}, start, end) == ([], []), key
+
+
+def _by_name(client: Client) -> dict[str, dict[str, Any]]:
+    reservations = client("ec2").describe_instances()["Reservations"]
+    instances = [i for r in reservations for i in r["Instances"]]
+    return {
+        next(t["Value"] for t in i.get("Tags", []) if t["Key"] == "Name"): i
+        for i in instances
+        if i["State"]["Name"] == "running"
+    }
+
+
+def test_basic_monitoring_publishes_ec2_every_five_minutes(
+    sim: SimServer, client: Client, inventory: Inventory
+) -> None:
+    described = _by_name(client)
+    assert catalog.BASIC_MONITORING_INSTANCES
+    for name, instance in described.items():
+        basic = name in catalog.BASIC_MONITORING_INSTANCES
+        assert instance["Monitoring"]["State"] == ("disabled" if basic else "enabled"), name
+    start, end = _backfill(sim)
+    generator = sim.workload.generator
+    state = sim.workload.live_state()
+    for name in catalog.BASIC_MONITORING_INSTANCES:
+        iid = inventory.instances[name]
+        dims = {"InstanceId": iid}
+        # Asked for at 60 s, the 5-minute points come back as published: one per 5-minute block
+        # whose last minute was written, stamped with its first minute.
+        early = start - timedelta(minutes=4)
+        stamps, net = _series(client, "AWS/EC2", "NetworkIn", dims, early, end)
+        first, last = int(start.timestamp()) // 60, int(end.timestamp()) // 60 - 1
+        blocks = [m - 4 for m in range(first, last + 1) if (m + 1) % 5 == 0]
+        assert stamps == [datetime.fromtimestamp(60 * m, UTC) for m in blocks]
+        assert len(stamps) == 36
+        assert _series(client, "AWS/EC2", "NetworkIn", dims, early, end, period=300) == (stamps, net)
+        # Each is the Sum of its five minutes; CPU is their Average, so a percentage still.
+        last_block = stamps[-1]
+        block_end = int(last_block.timestamp()) // 60 + 4
+        sample = {
+            key.metric: value
+            for key, value in generator.sample(block_end, state=state)
+            if key.resource == iid
+        }
+        assert net[-1] == pytest.approx(sample["NetworkIn"])
+        five_minutes = [
+            value
+            for minute in range(block_end - 4, block_end + 1)
+            for key, value in generator.sample(minute, state=state)
+            if key.resource == iid and key.metric == "CPUUtilization"
+        ]
+        assert five_minutes == [pytest.approx(sample["CPUUtilization"])]
+        cpu_stamps, cpu = _series(client, "AWS/EC2", "CPUUtilization", dims, early, end, stat="Average")
+        assert cpu_stamps == stamps and max(cpu) <= 100.0
+        # Its volumes still publish every minute (AWS/EBS has 1-minute data for every volume).
+        root = inventory.volumes_by_key[f"{name}:root"]
+        assert len(_series(client, "AWS/EBS", "VolumeWriteOps", {"VolumeId": root}, start, end)[0]) == 180
+    detailed = inventory.instances["payments-db-1"]
+    assert len(_series(client, "AWS/EC2", "NetworkIn", {"InstanceId": detailed}, start, end)[0]) == 180
+
+
+def test_a_xen_instance_publishes_no_instance_ebs_metrics(
+    sim: SimServer, client: Client, inventory: Inventory
+) -> None:
+    described = _by_name(client)
+    assert catalog.XEN_INSTANCES
+    ec2 = client("ec2")
+    for name in catalog.XEN_INSTANCES:
+        instance_type = described[name]["InstanceType"]
+        info = ec2.describe_instance_types(InstanceTypes=[instance_type])["InstanceTypes"][0]
+        assert info["Hypervisor"] == "xen"
+        assert info["EbsInfo"]["EbsOptimizedInfo"]["MaximumThroughputInMBps"] > 0
+        iid = inventory.instances[name]
+        listed = _listed(client, "AWS/EC2", "InstanceId", iid)
+        assert {"CPUUtilization", "NetworkIn", "NetworkOut"} <= listed
+        assert not INSTANCE_EBS & listed, name
+        # Its volumes publish their own I/O, without the Nitro-only checks.
+        for volume in (v for v in catalog.INSTANCES if v.name == name for v in v.volumes):
+            volume_listed = _listed(client, "AWS/EBS", "VolumeId", inventory.volumes_by_key[volume.key])
+            assert volume_listed and "VolumeIOPSExceededCheck" not in volume_listed, volume.key
+    for name, instance in described.items():
+        if name in catalog.XEN_INSTANCES:
+            continue
+        info = ec2.describe_instance_types(InstanceTypes=[instance["InstanceType"]])["InstanceTypes"][0]
+        assert info["Hypervisor"] == "nitro", name
+        assert _listed(client, "AWS/EC2", "InstanceId", inventory.instances[name]) >= INSTANCE_EBS, name
+
+
+def test_instances_were_launched_before_their_first_metric(
+    sim: SimServer, client: Client, inventory: Inventory
+) -> None:
+    reservations = client("ec2").describe_instances()["Reservations"]
+    instances = [
+        i for r in reservations for i in r["Instances"] if i["InstanceId"] in inventory.instances.values()
+    ]
+    assert len(instances) == len(inventory.instances)
+    end = datetime.now(UTC) + timedelta(minutes=1)
+    launches = set()
+    for instance in instances:
+        launched = instance["LaunchTime"].astimezone(UTC)
+        launches.add(launched)
+        assert launched <= inventory.seeded_at - timedelta(days=45), instance["InstanceId"]
+        stamps, _ = _series(
+            client,
+            "AWS/EC2",
+            "CPUUtilization",
+            {"InstanceId": instance["InstanceId"]},
+            launched,
+            end,
+            3600,
+            "Average",
+        )
+        if instance["State"]["Name"] == "running":
+            assert stamps and launched < stamps[0], instance["InstanceId"]
+        volumes = client("ec2").describe_volumes(
+            Filters=[{"Name": "attachment.instance-id", "Values": [instance["InstanceId"]]}]
+        )["Volumes"]
+        assert volumes
+        for volume in volumes:
+            assert volume["CreateTime"].astimezone(UTC) == launched
+            assert volume["Attachments"][0]["AttachTime"].astimezone(UTC) == launched
+    assert len(launches) == len(instances), "each instance has its own launch time"

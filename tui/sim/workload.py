@@ -57,6 +57,7 @@ from tui.sim.metricgen import (
     minute_of,
     minute_start,
     running_state,
+    unit_noise,
 )
 from tui.sim.server import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 
@@ -815,6 +816,7 @@ class _Seeder:
                     continue
                 volume_id = self.create_volume(ec2, volume, self.zone(spec.zone), spec)
                 ec2.attach_volume(VolumeId=volume_id, InstanceId=instance["InstanceId"], Device=volume.device)
+            instance["LaunchTime"] = self.backdate_launch(spec, instance)
             if not spec.running:
                 stopped.append(instance["InstanceId"])
         if stopped:
@@ -858,6 +860,35 @@ class _Seeder:
         )
         instance: dict[str, Any] = response["Instances"][0]
         return instance
+
+    def launched_at(self, name: str) -> datetime:
+        """When the instance ``name`` was launched: 45 to 545 days before the seeding (from the seed,
+        on a whole second), so long before the oldest metric the workload writes."""
+        days = 45.0 + 500.0 * unit_noise(self.w.seed, f"{name}:launch", 0)
+        moment = self.now - timedelta(days=days)
+        return moment.replace(microsecond=0)
+
+    def backdate_launch(self, spec: InstanceSpec, instance: Mapping[str, Any]) -> datetime:
+        """Move the instance's LaunchTime, and the creation and attachment of its volumes, back to
+        ``launched_at`` in moto's EC2 backend (moto stamps them with the moment of each call); a
+        simulator in another process keeps moto's times."""
+        from moto.ec2.models import ec2_backends
+
+        launched = self.launched_at(spec.name)
+        per_account = dict.get(ec2_backends, self.w.account_id)
+        backend = dict.get(per_account, self.w.region) if per_account is not None else None
+        moto_instance = backend.get_instance_by_id(instance["InstanceId"]) if backend is not None else None
+        if backend is None or moto_instance is None:
+            stamped: datetime = instance["LaunchTime"]
+            return stamped
+        naive = launched.astimezone(UTC).replace(tzinfo=None)
+        moto_instance.launch_time = naive
+        for volume in list(backend.volumes.values()):
+            attachment = volume.attachment
+            if attachment is not None and attachment.instance.id == instance["InstanceId"]:
+                volume.create_time = naive
+                attachment.attach_time = naive
+        return launched
 
     @staticmethod
     def instance_tags(spec: InstanceSpec) -> dict[str, str]:
