@@ -5,7 +5,9 @@ fleet of ``tui.sim.catalog`` through boto3 (single-threaded, so moto's seeded id
 the same ids for the same seed), registers SSM managed nodes, creates the member account's few
 resources through an assumed role (moto puts them in the role's account), imports Security Hub
 findings about what it created (and, with ``extra_findings``, that many synthetic ones from
-``tui.sim.findings_bulk``), and backfills three hours of one-minute metrics. ``start_metrics()``
+``tui.sim.findings_bulk``), and backfills three hours of metrics (one-minute points, five-minute
+ones for instances with basic monitoring); instances carry launch times weeks or months before
+the seeding, long before the oldest metric. ``start_metrics()``
 keeps the metrics current from a daemon thread; ``tick(now)`` is the same step, callable directly.
 Every minute written takes the effects ``effects_provider`` gives for that minute (the faults of
 ``tui.sim.faults``), and a minute written again replaces what was stored for it.
