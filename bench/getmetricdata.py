@@ -129,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
+    # On a 5-minute boundary: CloudWatch's 300 s buckets are aligned to the period, so the last
+    # 25 minutes are then exactly 5 of them (and moto's buckets, stepped from StartTime, agree).
+    now -= timedelta(minutes=now.minute % 5)
     server = SimServer(empty=True).start()
     try:
         began = time.perf_counter()

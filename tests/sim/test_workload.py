@@ -514,8 +514,19 @@ def test_values_depend_only_on_seed_series_and_minute() -> None:
     assert [v for _, v in first] != [v for _, v in other]
     window = MetricGenerator(_fleet(7)).window(MINUTE - 30, MINUTE + 5)
     single = dict(first)
+    # A window is its minutes' samples, each point stamped with the first minute it covers.
+    fresh = MetricGenerator(_fleet(7))
+    expected: dict[Any, list[tuple[datetime, float]]] = {}
+    for minute in range(MINUTE - 30, MINUTE + 6):
+        for key, value in fresh.sample(minute):
+            expected.setdefault(key, []).append((minute_start(minute + 1 - key.period // 60), value))
+    assert window == expected
     for key, points in window.items():
-        assert points[30] == (minute_start(MINUTE), single[key])
+        if key.period == 60 and key in single:
+            assert points[30] == (minute_start(MINUTE), single[key])
+    coarse = [key for key in window if key.period == 300]
+    assert coarse, "a basic-monitoring instance publishes 5-minute points"
+    assert all(stamp.minute % 5 == 0 for key in coarse for stamp, _ in window[key])
     assert unit_noise(7, "k", MINUTE) == unit_noise(7, "k", MINUTE) != unit_noise(7, "k", MINUTE + 1)
 
 
@@ -738,3 +749,56 @@ def test_unseeded_workload_refuses_to_tick() -> None:
     with pytest.raises(RuntimeError, match="not seeded"):
         workload.start_metrics()
     assert not workload.metrics_running
+
+
+def test_rewriting_minutes_keeps_one_five_minute_point_per_block(
+    own_workload: Workload, client: Client, inventory: Inventory
+) -> None:
+    """A basic-monitoring point is written with the last minute of its block: writing minutes
+    again, in windows that start or end inside a block, leaves exactly one point per block."""
+    name = catalog.BASIC_MONITORING_INSTANCES[0]
+    iid = inventory.instances[name]
+    end = datetime(2026, 6, 3, 10, 0, tzinfo=UTC)
+    own_workload.write_minutes(end, 60)
+    own_workload.write_minutes(end - timedelta(minutes=12), 7)  # 09:41..09:47, inside blocks
+    own_workload.write_minutes(end, 3)  # 09:57..09:59: rewrites only the last block's point
+    own_workload.write_minutes(end - timedelta(minutes=31), 1)  # 09:28 alone: writes no block
+    result = client("cloudwatch", region=OWN_REGION).get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "n",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/EC2",
+                        "MetricName": "NetworkIn",
+                        "Dimensions": [{"Name": "InstanceId", "Value": iid}],
+                    },
+                    "Period": 60,
+                    "Stat": "SampleCount",
+                },
+            },
+            {
+                "Id": "s",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/EC2",
+                        "MetricName": "NetworkIn",
+                        "Dimensions": [{"Name": "InstanceId", "Value": iid}],
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            },
+        ],
+        StartTime=end - timedelta(hours=1),
+        EndTime=end,
+        ScanBy="TimestampAscending",
+    )["MetricDataResults"]
+    counts, sums = result
+    stamps = [stamp.astimezone(UTC) for stamp in counts["Timestamps"]]
+    assert stamps == [end - timedelta(minutes=60 - 5 * k) for k in range(12)]
+    assert counts["Values"] == [1.0] * 12
+    generator = own_workload.generator
+    for stamp, value in zip(stamps, sums["Values"], strict=True):
+        block_end = minute_of(stamp) + 4
+        assert value == _values(generator.sample(block_end), "NetworkIn", iid)

@@ -7,6 +7,12 @@ A ``Load`` is a daily curve: ``night`` at the trough (03:00 UTC) and ``peak`` in
 
 Instance-type facts are those DescribeInstanceTypes reports (EBS throughput in MB/s of 10^6 bytes,
 network bandwidth in Gbps); volume limits follow the EBS volume-type rules (throughput in MiB/s).
+
+The fleet publishes as AWS publishes, so the console meets the data shapes real accounts have
+(``SPARSE_*_VOLUMES``, ``BASIC_MONITORING_INSTANCES`` and ``XEN_INSTANCES`` name them): a volume
+nobody uses sends no AWS/EBS points, a volume that only reads (or only writes) sends no write (or
+read) points, an instance without detailed monitoring sends AWS/EC2 every 5 minutes, and a
+Xen-generation instance sends no AWS/EC2 EBS* metrics.
 """
 
 from __future__ import annotations
@@ -81,6 +87,10 @@ class TypeFacts:
     # Burstable (T) types: baseline utilisation per vCPU (percent) and credits earned per hour.
     cpu_baseline_pct: float | None = None
     credits_per_hour: float | None = None
+    # Nitro types publish AWS/EC2 EBSReadOps/EBSWriteOps/EBSReadBytes/EBSWriteBytes and
+    # EBSIOBalance%/EBSByteBalance%, the EBS volume checks, and (with ENA) the ethtool allowance
+    # counters; Xen types (m4, c4, ...) publish none of them.
+    nitro: bool = True
 
     @property
     def max_credit_balance(self) -> float | None:
@@ -96,6 +106,7 @@ INSTANCE_TYPES: dict[str, TypeFacts] = {
     "t3.large": TypeFacts(2, 86.875, 347.5, 4000, 15700, 0.512, 5.0, 30.0, 36.0),
     "t3.medium": TypeFacts(2, 43.375, 260.625, 2000, 11800, 0.256, 5.0, 20.0, 24.0),
     "t3.small": TypeFacts(2, 21.75, 260.625, 1000, 11800, 0.128, 5.0, 20.0, 24.0),
+    "m4.large": TypeFacts(2, 56.25, 56.25, 3600, 3600, 0.45, 1.2, nitro=False),
 }
 
 
@@ -194,6 +205,9 @@ class InstanceSpec:
     # Tracked connections and the connection-tracking allowance.
     connections: Load | None = None
     conntrack_allowance: float | None = None
+    # Detailed monitoring publishes AWS/EC2 every minute; basic monitoring (AWS's default) every
+    # 5 minutes, each point covering the 5 minutes it is stamped with.
+    detailed_monitoring: bool = True
 
     @property
     def facts(self) -> TypeFacts:
@@ -393,13 +407,14 @@ INSTANCES: tuple[InstanceSpec, ...] = (
                 write_kib=16,
                 latency_ms=0.5,
             ),
+            # Closed ledger years: read by reports and audits, never written.
             VolumeSpec(
                 key="ledger-1:archive",
                 volume_type="gp2",
                 size_gib=1000,
                 device="/dev/sdg",
                 read_iops=Load(200, 900, 0.1),
-                write_iops=Load(100, 400, 0.1),
+                write_iops=Load(0, 0),
                 read_kib=64,
                 write_kib=64,
                 latency_ms=0.9,
@@ -533,21 +548,23 @@ INSTANCES: tuple[InstanceSpec, ...] = (
         imdsv2=False,
         ssm_managed=False,
     ),
+    # An older host (Xen generation): no instance EBS metrics.
     InstanceSpec(
         name="audit-archiver-1",
-        instance_type="m5.large",
+        instance_type="m4.large",
         role="archive",
         service="audit",
         zone="us-east-1c",
         security_group="payments-app",
         volumes=(
             _gp3_root("audit-archiver-1"),
+            # Audit records appended for the regulator, never read back here.
             VolumeSpec(
                 key="audit-archiver-1:cold",
                 volume_type="sc1",
                 size_gib=1024,
                 device="/dev/sdf",
-                read_iops=Load(1, 4, 0.3),
+                read_iops=Load(0, 0),
                 write_iops=Load(5, 40, 0.1),
                 read_kib=1024,
                 write_kib=1024,
@@ -590,8 +607,8 @@ INSTANCES: tuple[InstanceSpec, ...] = (
                 volume_type="gp2",
                 size_gib=50,
                 device="/dev/sdf",
-                read_iops=Load(0.01, 0.05, 0.3),
-                write_iops=Load(0.01, 0.05, 0.3),
+                read_iops=Load(0, 0),
+                write_iops=Load(0, 0),
                 read_kib=16,
                 write_kib=16,
                 latency_ms=0.6,
@@ -605,6 +622,7 @@ INSTANCES: tuple[InstanceSpec, ...] = (
         disk_used_pct=52.0,
         imdsv2=False,
         agent_version="3.1.1004.0",
+        detailed_monitoring=False,
     ),
     InstanceSpec(
         name="ops-jump-1",
@@ -638,6 +656,13 @@ INSTANCES: tuple[InstanceSpec, ...] = (
         running=False,
     ),
 )
+
+# The resources that publish sparsely, as AWS publishes (see the module's docstring).
+SPARSE_IDLE_VOLUMES = ("legacy-bastion-1:home",)
+SPARSE_READ_ONLY_VOLUMES = ("ledger-1:archive",)
+SPARSE_WRITE_ONLY_VOLUMES = ("audit-archiver-1:cold",)
+BASIC_MONITORING_INSTANCES = tuple(spec.name for spec in INSTANCES if not spec.detailed_monitoring)
+XEN_INSTANCES = tuple(spec.name for spec in INSTANCES if not spec.facts.nitro)
 
 # A volume restored for a test and never attached to anything.
 UNATTACHED_VOLUME = VolumeSpec(

@@ -10,7 +10,16 @@ The model follows AWS's limits, so the numbers agree with each other:
   volumes together at most the instance's EBS maximum; demand above either is clamped, raises
   latency, and sets VolumeIOPSExceededCheck / VolumeThroughputExceededCheck when the volume is
   the one that binds;
-* AWS/EC2 EBS* metrics are the sums of the instance's volumes;
+* AWS/EC2 EBS* metrics are the sums of the instance's volumes, published by Nitro types only
+  (``TypeFacts.nitro``), like EBSIOBalance%/EBSByteBalance%, the volume checks
+  (VolumeIOPSExceededCheck, VolumeThroughputExceededCheck) and the ENA ethtool counters;
+* AWS/EBS is published only while a volume is active: a minute without reads has no
+  VolumeReadOps/VolumeReadBytes/VolumeTotalReadTime point (likewise for writes), and a minute with
+  neither has no AWS/EBS point at all;
+* an instance with basic monitoring (``InstanceSpec.detailed_monitoring`` false) publishes AWS/EC2
+  once every 5 minutes: the point stamped at a 5-minute boundary covers those 5 minutes (a Sum,
+  or an Average for percentages and the CPU credit balance) and is emitted with the block's last
+  minute; its ``SeriesKey.period`` is 300 (60 for every other series);
 * a Kinesis stream accepts min(1000 records/s, 1 MiB/s) per shard, and the busiest second of a
   minute carries more than the minute's mean (between 1.04 and 1.24 times it for ``burst`` 1.1,
   mostly near the low end), so a stream near its limit throttles a few records now and then and
@@ -75,6 +84,7 @@ from tui.sim.catalog import (
     InstanceSpec,
     Load,
     StreamSpec,
+    TypeFacts,
     VolumeSpec,
 )
 
@@ -102,6 +112,9 @@ class SeriesKey:
     dimensions: Dimensions
     unit: str
     resource: str
+    period: int = 60
+    """Seconds a point covers; a point is emitted with the last minute it covers and stamped with
+    the first."""
 
     @property
     def dimension_map(self) -> dict[str, str]:
@@ -284,6 +297,9 @@ def _clamp(value: float, low: float, high: float) -> float:
 # --------------------------------------------------------------------------------------------
 
 _SKIP_CHECK = frozenset({"standard"})
+# Basic monitoring: one AWS/EC2 point per 5 minutes; these metrics average over it, the rest sum.
+_BASIC_PERIOD = 300
+_AVERAGED_EC2 = frozenset({"CPUCreditBalance"})
 
 
 @dataclass(frozen=True)
@@ -399,11 +415,13 @@ class MetricGenerator:
             if name == stream_name and len(steps) > start - anchor:
                 del steps[max(0, start - anchor) :]
 
-    def _key(self, namespace: str, metric: str, dims: Dimensions, unit: str, resource: str) -> SeriesKey:
+    def _key(
+        self, namespace: str, metric: str, dims: Dimensions, unit: str, resource: str, period: int = 60
+    ) -> SeriesKey:
         lookup = (namespace, metric, dims, unit)
         key = self._keys.get(lookup)
         if key is None:
-            key = SeriesKey(namespace, metric, dims, unit, resource)
+            key = SeriesKey(namespace, metric, dims, unit, resource, period)
             self._keys[lookup] = key
         return key
 
@@ -431,19 +449,52 @@ class MetricGenerator:
         live = state or self._catalog_state
         if live.stream_shards:
             self.observe_shards(minute, live.stream_shards)
+        finished: list[tuple[SeriesKey, float]] = []
         for instance in self.fleet.instances:
-            if instance.instance_id in live.running_instances:
+            if instance.instance_id not in live.running_instances:
+                continue
+            if instance.spec.detailed_monitoring:
                 self._instance(out, instance, minute, effect, live)
+            else:
+                self._basic_instance(out, finished, instance, minute, at, live)
         for stream in self.fleet.streams:
             self._stream(out, stream, minute, effect, at)
         self._usage(out, live)
-        if effect.multipliers:
-            multipliers = effect.multipliers
-            out = [(key, _scaled(key, value, multipliers)) for key, value in out]
-        if effect.blends:
-            blends = effect.blends
-            out = [(key, _blended(key, value, blends)) for key, value in out]
-        return out
+        return _finish(out, effect) + finished
+
+    def _basic_instance(
+        self,
+        out: list[tuple[SeriesKey, float]],
+        finished: list[tuple[SeriesKey, float]],
+        instance: InstanceModel,
+        minute: int,
+        at: EffectsAt,
+        live: LiveState,
+    ) -> None:
+        """An instance with basic monitoring: its other namespaces into ``out`` as every minute;
+        AWS/EC2, on the last minute of a 5-minute block, as one point per series covering the
+        block, each minute scaled by its own effects, into ``finished``."""
+        own: list[tuple[SeriesKey, float]] = []
+        self._instance(own, instance, minute, at(minute), live, ec2_period=_BASIC_PERIOD)
+        out.extend(item for item in own if item[0].namespace != "AWS/EC2")
+        block = _BASIC_PERIOD // 60
+        if (minute + 1) % block:
+            return
+        values: dict[SeriesKey, list[float]] = {}
+        for covered in range(minute - block + 1, minute + 1):
+            effect = at(covered)
+            part: list[tuple[SeriesKey, float]] = []
+            if covered == minute:
+                part = own
+            else:
+                self._instance(part, instance, covered, effect, live, ec2_period=_BASIC_PERIOD)
+            ec2 = [item for item in part if item[0].namespace == "AWS/EC2"]
+            for key, value in _finish(ec2, effect):
+                values.setdefault(key, []).append(value)
+        for key, covered_values in values.items():
+            total = sum(covered_values)
+            averaged = key.unit == "Percent" or key.metric in _AVERAGED_EC2
+            finished.append((key, total / len(covered_values) if averaged else total))
 
     def window(
         self,
@@ -462,11 +513,12 @@ class MetricGenerator:
             stamp = minute_start(minute)
             values = self._sample(minute, at, state)
             for key, value in values:
+                at_stamp = stamp if key.period == 60 else minute_start(minute + 1 - key.period // 60)
                 points = series.get(key)
                 if points is None:
-                    series[key] = [(stamp, value)]
+                    series[key] = [(at_stamp, value)]
                 else:
-                    points.append((stamp, value))
+                    points.append((at_stamp, value))
         return series
 
     # ---- EC2, EBS and the CloudWatch agent ------------------------------------------------
@@ -478,6 +530,7 @@ class MetricGenerator:
         minute: int,
         effect: Effects,
         live: LiveState,
+        ec2_period: int = 60,
     ) -> None:
         seed = self.fleet.seed
         spec = instance.spec
@@ -493,7 +546,7 @@ class MetricGenerator:
         ec2 = "AWS/EC2"
 
         def emit(metric: str, value: float, unit: str) -> None:
-            out.append((self._key(ec2, metric, dims, unit, iid), value))
+            out.append((self._key(ec2, metric, dims, unit, iid, ec2_period), value))
 
         # CPU and, for burstable types, credits.
         cpu = min(100.0, level(spec.cpu_pct, seed, f"{name}:cpu", minute, f_inst))
@@ -569,7 +622,23 @@ class MetricGenerator:
                 iops_over,
                 mibps_over,
                 f_vol,
+                facts.nitro,
             )
+        if facts.nitro:
+            self._instance_ebs(emit, sums, facts, minute, io_spent)
+        if spec.windows:
+            return
+        self._agent(out, instance, minute, f_inst, in_bps, out_bps, in_packet, out_packet)
+
+    @staticmethod
+    def _instance_ebs(
+        emit: Callable[[str, float, str], None],
+        sums: list[float],
+        facts: TypeFacts,
+        minute: int,
+        io_spent: bool,
+    ) -> None:
+        """A Nitro instance's AWS/EC2 EBS* metrics: its volumes' I/O together, and the balances."""
         emit("EBSReadOps", round(sums[0]), "Count")
         emit("EBSWriteOps", round(sums[1]), "Count")
         emit("EBSReadBytes", sums[2], "Bytes")
@@ -584,10 +653,6 @@ class MetricGenerator:
         io_balance = _balance(delivered_iops, facts.ebs_baseline_iops, facts.ebs_max_iops, minute)
         emit("EBSIOBalance%", 0.0 if io_spent else io_balance, "Percent")
 
-        if spec.windows:
-            return
-        self._agent(out, instance, minute, f_inst, in_bps, out_bps, in_packet, out_packet)
-
     def _volume(
         self,
         out: list[tuple[SeriesKey, float]],
@@ -601,6 +666,7 @@ class MetricGenerator:
         iops_over: bool,
         mibps_over: bool,
         f_vol: float,
+        nitro: bool = True,
     ) -> None:
         seed = self.fleet.seed
         spec = volume.spec
@@ -619,12 +685,18 @@ class MetricGenerator:
         throttle = 1.0 / got if got > 0.0 else 1.0
         latency_ms = spec.latency_ms * (1.0 + 1.5 * min(utilisation, 1.0) ** 3) * throttle
         latency_ms *= jitter(seed, f"{spec.key}:lat", minute, 0.1)
-        emit("VolumeReadOps", round(read_ops), "Count")
-        emit("VolumeWriteOps", round(write_ops), "Count")
-        emit("VolumeReadBytes", read_bytes, "Bytes")
-        emit("VolumeWriteBytes", write_bytes, "Bytes")
-        emit("VolumeTotalReadTime", read_ops * latency_ms / 1000.0, "Seconds")
-        emit("VolumeTotalWriteTime", write_ops * latency_ms / 1000.0, "Seconds")
+        reading = round(read_ops) > 0
+        writing = round(write_ops) > 0
+        if not (reading or writing):
+            return  # an idle minute: AWS/EBS sends nothing for it
+        if reading:
+            emit("VolumeReadOps", round(read_ops), "Count")
+            emit("VolumeReadBytes", read_bytes, "Bytes")
+            emit("VolumeTotalReadTime", read_ops * latency_ms / 1000.0, "Seconds")
+        if writing:
+            emit("VolumeWriteOps", round(write_ops), "Count")
+            emit("VolumeWriteBytes", write_bytes, "Bytes")
+            emit("VolumeTotalWriteTime", write_ops * latency_ms / 1000.0, "Seconds")
         queue = iops * latency_ms / 1000.0
         emit("VolumeIdleTime", 60.0 * (1.0 - min(queue, 1.0)), "Seconds")
         emit("VolumeQueueLength", queue, "Count")
@@ -641,7 +713,7 @@ class MetricGenerator:
             emit(
                 "VolumeConsumedReadWriteOps", round(read_ops * units_read + write_ops * units_write), "Count"
             )
-        if spec.volume_type not in _SKIP_CHECK:
+        if nitro and spec.volume_type not in _SKIP_CHECK:
             emit("VolumeIOPSExceededCheck", 1.0 if iops_over else 0.0, "None")
             emit("VolumeThroughputExceededCheck", 1.0 if mibps_over else 0.0, "None")
 
@@ -680,6 +752,8 @@ class MetricGenerator:
             ("fstype", "xfs"),
         )
         emit("disk_used_percent", disk_dims, disk, "Percent")
+        if not facts.nitro:
+            return  # no ENA driver: ethtool has no allowance counters to report
 
         eth: Dimensions = (("InstanceId", iid), ("driver", "ena"), ("interface", "eth0"))
         baseline_bps = facts.net_baseline_gbps * 1e9 / 8.0
@@ -937,6 +1011,17 @@ def _balance(rate: float, baseline: float, maximum: float, minute: int) -> float
         return 100.0
     over = _clamp((rate / baseline - 1.0) / (maximum / baseline - 1.0), 0.0, 1.0)
     return _clamp(100.0 * (1.0 - over * daily(minute) ** 1.5), 0.0, 100.0)
+
+
+def _finish(values: list[tuple[SeriesKey, float]], effect: Effects) -> list[tuple[SeriesKey, float]]:
+    """Values with the effect's multipliers, then its blends, applied."""
+    if effect.multipliers:
+        multipliers = effect.multipliers
+        values = [(key, _scaled(key, value, multipliers)) for key, value in values]
+    if effect.blends:
+        blends = effect.blends
+        values = [(key, _blended(key, value, blends)) for key, value in values]
+    return values
 
 
 def _scaled(key: SeriesKey, value: float, multipliers: Multipliers) -> float:

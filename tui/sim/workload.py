@@ -5,7 +5,9 @@ fleet of ``tui.sim.catalog`` through boto3 (single-threaded, so moto's seeded id
 the same ids for the same seed), registers SSM managed nodes, creates the member account's few
 resources through an assumed role (moto puts them in the role's account), imports Security Hub
 findings about what it created (and, with ``extra_findings``, that many synthetic ones from
-``tui.sim.findings_bulk``), and backfills three hours of one-minute metrics. ``start_metrics()``
+``tui.sim.findings_bulk``), and backfills three hours of metrics (one-minute points, five-minute
+ones for instances with basic monitoring); instances carry launch times weeks or months before
+the seeding, long before the oldest metric. ``start_metrics()``
 keeps the metrics current from a daemon thread; ``tick(now)`` is the same step, callable directly.
 Every minute written takes the effects ``effects_provider`` gives for that minute (the faults of
 ``tui.sim.faults``), and a minute written again replaces what was stored for it.
@@ -57,6 +59,7 @@ from tui.sim.metricgen import (
     minute_of,
     minute_start,
     running_state,
+    unit_noise,
 )
 from tui.sim.server import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 
@@ -338,7 +341,14 @@ class Workload:
         )
         from tui.sim.extensions.cloudwatch import put_series
 
-        drop_points(self.account_id, self.region, series, minute_start(first), minute_start(last + 1))
+        # A point covering several minutes is written with its last minute and stamped with its
+        # first: the points these minutes write start up to ``period`` - 1 minute earlier.
+        by_span: dict[int, list[SeriesKey]] = {}
+        for key in series:
+            by_span.setdefault(key.period // 60, []).append(key)
+        for span, keys in by_span.items():
+            start, end = minute_start(first + 1 - span), minute_start(last + 2 - span)
+            drop_points(self.account_id, self.region, keys, start, end)
         for key, points in series.items():
             put_series(
                 self.account_id,
@@ -813,6 +823,7 @@ class _Seeder:
                     continue
                 volume_id = self.create_volume(ec2, volume, self.zone(spec.zone), spec)
                 ec2.attach_volume(VolumeId=volume_id, InstanceId=instance["InstanceId"], Device=volume.device)
+            instance["LaunchTime"] = self.backdate_launch(spec, instance)
             if not spec.running:
                 stopped.append(instance["InstanceId"])
         if stopped:
@@ -834,7 +845,7 @@ class _Seeder:
                 "HttpEndpoint": "enabled",
             },
             EbsOptimized=True,
-            Monitoring={"Enabled": True},
+            Monitoring={"Enabled": spec.detailed_monitoring},
             BlockDeviceMappings=[
                 {
                     "DeviceName": root.device,
@@ -856,6 +867,35 @@ class _Seeder:
         )
         instance: dict[str, Any] = response["Instances"][0]
         return instance
+
+    def launched_at(self, name: str) -> datetime:
+        """When the instance ``name`` was launched: 45 to 545 days before the seeding (from the seed,
+        on a whole second), so long before the oldest metric the workload writes."""
+        days = 45.0 + 500.0 * unit_noise(self.w.seed, f"{name}:launch", 0)
+        moment = self.now - timedelta(days=days)
+        return moment.replace(microsecond=0)
+
+    def backdate_launch(self, spec: InstanceSpec, instance: Mapping[str, Any]) -> datetime:
+        """Move the instance's LaunchTime, and the creation and attachment of its volumes, back to
+        ``launched_at`` in moto's EC2 backend (moto stamps them with the moment of each call); a
+        simulator in another process keeps moto's times."""
+        from moto.ec2.models import ec2_backends
+
+        launched = self.launched_at(spec.name)
+        per_account = dict.get(ec2_backends, self.w.account_id)
+        backend = dict.get(per_account, self.w.region) if per_account is not None else None
+        moto_instance = backend.get_instance_by_id(instance["InstanceId"]) if backend is not None else None
+        if backend is None or moto_instance is None:
+            stamped: datetime = instance["LaunchTime"]
+            return stamped
+        naive = launched.astimezone(UTC).replace(tzinfo=None)
+        moto_instance.launch_time = naive
+        for volume in list(backend.volumes.values()):
+            attachment = volume.attachment
+            if attachment is not None and attachment.instance.id == instance["InstanceId"]:
+                volume.create_time = naive
+                attachment.attach_time = naive
+        return launched
 
     @staticmethod
     def instance_tags(spec: InstanceSpec) -> dict[str, str]:

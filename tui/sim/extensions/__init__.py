@@ -18,8 +18,8 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from tui.sim.extensions import cloudwatch, fis, kinesis, securityhub, servicequotas, ssm
+        from tui.sim.extensions import cloudwatch, ec2, fis, kinesis, securityhub, servicequotas, ssm
 
-        for module in (securityhub, ssm, servicequotas, cloudwatch, fis, kinesis):
+        for module in (securityhub, ssm, servicequotas, cloudwatch, fis, kinesis, ec2):
             module.install()
         _installed = True

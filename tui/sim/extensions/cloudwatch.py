@@ -15,14 +15,25 @@ moto's own ``CloudWatchBackend`` methods are replaced:
   ``moto_originals``, still see every datapoint;
 * ``CloudWatchResponse.list_metrics`` also passes ``RecentlyActive`` to the backend.
 
-GetMetricData returns what moto 5.2.5 returns for the same data: results for MetricStat queries
-first, then metric math, then Metrics Insights; buckets start at StartTime (truncated to the
-second) and step by Period; only non-empty buckets; ``TimestampDescending`` reverses them; values
-are summed in arrival order, as moto's ``Statistics`` does. Where moto has no answer, the index
-gives one: a percentile statistic (``pNN``, nearest rank over single values) is computed, where
-moto's response fails with HTTP 500; any other statistic moto cannot compute comes back with
-``StatusCode`` ``InternalError`` and a message. Deliberate differences, each where moto departs
-from CloudWatch:
+GetMetricData returns what moto 5.2.5 returns for the same data where moto follows CloudWatch:
+results for MetricStat queries first, then metric math, then Metrics Insights; only non-empty
+buckets; ``TimestampDescending`` reverses them; values are summed in arrival order, as moto's
+``Statistics`` does. Where moto departs from CloudWatch, the index answers as CloudWatch does:
+
+* buckets are aligned to the period (they start at multiples of Period since the epoch), and
+  StartTime is rounded down as CloudWatch rounds it (to the minute within 15 days, to 5 minutes
+  within 63 days, to the hour before that), where moto steps from StartTime itself; a point
+  published at a coarser resolution than the period (a 5-minute Sum) stays one point at its own
+  timestamp;
+* a metric math ``Expression`` is computed (``_evaluate_query``:
+  + - * / and parentheses over query ids and numbers, and ``PERIOD(id)``; series combine
+  point-wise on matching timestamps), or the call fails with HTTP 400 ``ValidationError`` naming
+  the expression, where moto returns an empty result for anything but a bare query id.
+
+Where moto has no answer, the index gives one: a percentile statistic (``pNN``, nearest rank
+over single values) is computed, where moto's response fails with HTTP 500; any other statistic
+moto cannot compute comes back with ``StatusCode`` ``InternalError`` and a message. Other
+deliberate differences, each where moto departs from CloudWatch:
 
 * a MetricStat with dimensions matches only its own namespace (moto ignores the namespace then),
   and dimension order does not matter (moto's comparison depends on it for several dimensions);
@@ -606,12 +617,13 @@ def _stat_result(
             slices.extend(source.exact_slices(namespace, metric_name, dimset, unit, start_us, end_us))
     values: list[Any] = []
     timestamps: list[datetime] = []
-    for k, singles, aggs in _buckets(slices, start_us, period_us):
+    epoch = _epoch_like(start_time)
+    for k, singles, aggs in _buckets(slices, 0, period_us):
         value = _statistic(stat, singles, aggs)
         if value is None:
             continue
         values.append(value)
-        timestamps.append(start_time + timedelta(microseconds=k * period_us))
+        timestamps.append(epoch + timedelta(microseconds=k * period_us))
     if descending and timestamps:
         timestamps.reverse()
         values.reverse()
@@ -652,9 +664,10 @@ def _insights_result(
             slices.extend(source.all_slices(start_us, end_us))
     values: list[Any] = []
     timestamps: list[datetime] = []
-    for k, singles, aggs in _buckets(slices, start_us, period_us):
+    epoch = _epoch_like(start_time)
+    for k, singles, aggs in _buckets(slices, 0, period_us):
         values.append(_statistic("Sum", singles, aggs))
-        timestamps.append(start_time + timedelta(microseconds=k * period_us))
+        timestamps.append(epoch + timedelta(microseconds=k * period_us))
     if descending and timestamps:
         timestamps.reverse()
         values.reverse()
@@ -674,46 +687,279 @@ def _get_metric_data(
     end_time: datetime,
     scan_by: str = "TimestampAscending",
 ) -> list[dict[str, Any]]:
-    from moto.cloudwatch.metric_data_expression_parser import parse_expression
-
     start_time = start_time.replace(microsecond=0)
     end_time = end_time.replace(microsecond=0)
     if start_time > end_time:
         raise _exceptions().ValidationError("The parameter EndTime must be greater than StartTime.")
     if start_time == end_time:
         raise _exceptions().ValidationError("The parameter StartTime must not equal parameter EndTime.")
-    start_us = _to_us(start_time)
+    start_us = _rounded_start_us(_to_us(start_time))
     end_us = _to_us(end_time)
     descending = scan_by == "TimestampDescending"
     sources = _sources(self)
 
-    results: list[dict[str, Any]] = []
+    results: dict[str, dict[str, Any]] = {}
     to_return: list[dict[str, Any]] = []
     for query in queries:
         if "MetricStat" not in query:
             continue
         result = _stat_result(query, sources, start_time, start_us, end_us, descending)
-        results.append(result)
+        results[query["Id"]] = result
         if query.get("ReturnData", True):
             to_return.append(dict(result))
-    for query in queries:
-        if "Expression" in query and not query["Expression"].startswith("SELECT"):
-            values, timestamps = parse_expression(query["Expression"], results)
-            to_return.append(
-                {
-                    "id": query["Id"],
-                    "label": query.get("Label") or query["Id"],
-                    "values": values,
-                    "timestamps": timestamps,
-                    "status_code": "Complete",
-                }
-            )
+    math_queries = {
+        query["Id"]: query
+        for query in queries
+        if "Expression" in query and not query["Expression"].lstrip().upper().startswith("SELECT")
+    }
+    periods = {query["Id"]: int(query["MetricStat"]["Period"]) for query in queries if "MetricStat" in query}
+    computed: dict[str, _Operand] = {}
+    for query_id, query in math_queries.items():
+        series = _evaluate_query(query_id, math_queries, results, periods, computed, ())
+        if not isinstance(series, dict):
+            reason = "the expression must use at least one metric"
+            raise _expression_error(query_id, query["Expression"], reason)
+        if not query.get("ReturnData", True):
+            continue
+        stamps = sorted(series, reverse=descending)
+        epoch = _epoch_like(start_time)
+        to_return.append(
+            {
+                "id": query_id,
+                "label": query.get("Label") or query_id,
+                "values": [series[stamp] for stamp in stamps],
+                "timestamps": [epoch + timedelta(microseconds=stamp) for stamp in stamps],
+                "status_code": "Complete",
+            }
+        )
     for position, query in enumerate(queries, start=1):
         if "Expression" in query and query["Expression"].startswith("SELECT"):
             to_return.append(
                 _insights_result(query, position, sources, start_time, start_us, end_us, descending)
             )
     return to_return
+
+
+# --------------------------------------------------------------------------------------------
+# Time alignment and metric math
+# --------------------------------------------------------------------------------------------
+
+_US_PER_MINUTE = 60 * _US_PER_SECOND
+_US_PER_DAY = 86_400 * _US_PER_SECOND
+
+
+def _epoch_like(moment: datetime) -> datetime:
+    """The epoch, naive or aware like ``moment`` (moto passes either)."""
+    return _EPOCH if moment.tzinfo is None else _EPOCH_UTC
+
+
+def _rounded_start_us(start_us: int) -> int:
+    """StartTime rounded down as CloudWatch rounds it: to the minute when less than 15 days ago,
+    to 5 minutes within 63 days, to the hour before that."""
+    age_us = _to_us(_utcnow()) - start_us
+    if age_us < 15 * _US_PER_DAY:
+        step = _US_PER_MINUTE
+    elif age_us < 63 * _US_PER_DAY:
+        step = 5 * _US_PER_MINUTE
+    else:
+        step = 60 * _US_PER_MINUTE
+    return start_us - start_us % step
+
+
+# A metric math value: a series (timestamp in microseconds -> value) or a number.
+_Operand = dict[int, float] | float
+
+_TOKEN = re.compile(
+    r"\s*(?:(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(.))"
+)
+
+
+def _expression_error(query_id: str, expression: str, reason: str) -> Exception:
+    """CloudWatch's answer to a metric math expression it cannot evaluate (HTTP 400)."""
+    error: Exception = _exceptions().ValidationError(
+        f"Error in expression {query_id} [{expression}]: {reason}"
+    )
+    return error
+
+
+def _tokens(query_id: str, expression: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    text = expression.rstrip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:  # only trailing blanks are left
+            break
+        number, name, symbol = match.groups()
+        if number is not None:
+            tokens.append(("number", number))
+        elif name is not None:
+            tokens.append(("name", name))
+        elif symbol in ("+", "-", "*", "/", "(", ")", ","):
+            tokens.append(("symbol", symbol))
+        else:
+            raise _expression_error(query_id, expression, f"Unexpected character '{symbol}'")
+        position = match.end()
+    return tokens
+
+
+def _combine(left: _Operand, right: _Operand, operator: str) -> _Operand:
+    def apply(a: float, b: float) -> float | None:
+        if operator == "+":
+            return a + b
+        if operator == "-":
+            return a - b
+        if operator == "*":
+            return a * b
+        return None if b == 0.0 else a / b
+
+    pairs: Iterable[tuple[int, float, float]]
+    if isinstance(left, dict) and isinstance(right, dict):
+        pairs = [(stamp, left[stamp], right[stamp]) for stamp in left if stamp in right]
+    elif isinstance(left, dict):
+        number = float(right)  # type: ignore[arg-type]
+        pairs = [(stamp, value, number) for stamp, value in left.items()]
+    elif isinstance(right, dict):
+        number = float(left)
+        pairs = [(stamp, number, value) for stamp, value in right.items()]
+    else:
+        value = apply(float(left), float(right))
+        return math.nan if value is None else value
+    out: dict[int, float] = {}
+    for stamp, a, b in pairs:
+        value = apply(a, b)
+        if value is not None:
+            out[stamp] = value
+    return out
+
+
+class _Parser:
+    """A recursive-descent reader of one expression: sums of products of signed factors."""
+
+    def __init__(
+        self,
+        query_id: str,
+        expression: str,
+        resolve: Callable[[str], _Operand],
+        period_of: Callable[[str], float],
+    ) -> None:
+        self.query_id = query_id
+        self.expression = expression
+        self.tokens = _tokens(query_id, expression)
+        self.position = 0
+        self.resolve = resolve
+        self.period_of = period_of
+
+    def fail(self, reason: str) -> Exception:
+        return _expression_error(self.query_id, self.expression, reason)
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.peek()
+        if token is None:
+            raise self.fail("Unexpected end of expression")
+        self.position += 1
+        return token
+
+    def parse(self) -> _Operand:
+        if not self.tokens:
+            raise self.fail("The expression is empty")
+        value = self.sum()
+        token = self.peek()
+        if token is not None:
+            raise self.fail(f"Unexpected token '{token[1]}'")
+        return value
+
+    def sum(self) -> _Operand:
+        value = self.product()
+        while (token := self.peek()) is not None and token[1] in ("+", "-") and token[0] == "symbol":
+            self.position += 1
+            value = _combine(value, self.product(), token[1])
+        return value
+
+    def product(self) -> _Operand:
+        value = self.unary()
+        while (token := self.peek()) is not None and token[1] in ("*", "/") and token[0] == "symbol":
+            self.position += 1
+            value = _combine(value, self.unary(), token[1])
+        return value
+
+    def unary(self) -> _Operand:
+        token = self.peek()
+        if token == ("symbol", "-"):
+            self.position += 1
+            return _combine(-1.0, self.unary(), "*")
+        if token == ("symbol", "+"):
+            self.position += 1
+            return self.unary()
+        return self.atom()
+
+    def atom(self) -> _Operand:
+        kind, text = self.take()
+        if kind == "number":
+            return float(text)
+        if kind == "symbol" and text == "(":
+            value = self.sum()
+            if self.peek() != ("symbol", ")"):
+                raise self.fail("Missing closing parenthesis")
+            self.position += 1
+            return value
+        if kind == "name":
+            if self.peek() == ("symbol", "("):
+                return self.call(text)
+            return self.resolve(text)
+        raise self.fail(f"Unexpected token '{text}'")
+
+    def call(self, function: str) -> _Operand:
+        self.position += 1
+        if function.upper() != "PERIOD":
+            raise self.fail(f"Unsupported function {function}")
+        kind, name = self.take()
+        if kind != "name" or self.take() != ("symbol", ")"):
+            raise self.fail("PERIOD takes the id of one metric")
+        return self.period_of(name)
+
+
+def _evaluate_query(
+    query_id: str,
+    math_queries: Mapping[str, dict[str, Any]],
+    stat_results: Mapping[str, dict[str, Any]],
+    periods: Mapping[str, int],
+    computed: dict[str, _Operand],
+    visiting: tuple[str, ...],
+) -> _Operand:
+    """The value of the math query ``query_id``, evaluating the expressions it uses first."""
+    if query_id in computed:
+        return computed[query_id]
+    expression = str(math_queries[query_id]["Expression"])
+
+    def resolve(name: str) -> _Operand:
+        if name in stat_results:
+            result = stat_results[name]
+            return {
+                _to_us(stamp): float(value)
+                for stamp, value in zip(result["timestamps"], result["values"], strict=True)
+            }
+        if name in math_queries:
+            if name == query_id or name in visiting:
+                raise _expression_error(query_id, expression, f"Circular reference to {name}")
+            return _evaluate_query(name, math_queries, stat_results, periods, computed, (*visiting, query_id))
+        raise _expression_error(query_id, expression, f"Unrecognized metric or expression id {name}")
+
+    def period_of(name: str) -> float:
+        if name in periods:
+            return float(periods[name])
+        if name in math_queries and "Period" in math_queries[name]:
+            return float(math_queries[name]["Period"])
+        raise _expression_error(query_id, expression, f"PERIOD needs the id of a metric, not {name}")
+
+    value = _Parser(query_id, expression, resolve, period_of).parse()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _expression_error(query_id, expression, "Division by zero")
+    computed[query_id] = value
+    return value
 
 
 def _get_metric_statistics(
