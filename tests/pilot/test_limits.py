@@ -43,7 +43,9 @@ async def test_every_instance_is_listed_busiest_first(sim_url: str) -> None:
         assert stopped.utilization is None and "not running" in stopped.reasons[0]
         quota = snapshot.quotas[0]
         assert quota.code == "L-1216C47A" and quota.value == 640 and quota.usage is not None
-        assert {h.kind for h in snapshot.hints} >= {"unattached", "gp2-to-gp3", "io-to-gp3", "to-st1", "idle"}
+        # No seeded volume moves to st1 for less: the settlement spool's 500 GiB gp3 ($45 a month)
+        # would need about 4 TiB of st1 to sustain its average 150 MiB/s.
+        assert {h.kind for h in snapshot.hints} >= {"unattached", "gp2-to-gp3", "io-to-gp3", "idle"}
 
 
 async def test_filter_sort_and_clear(sim_url: str) -> None:
