@@ -24,6 +24,7 @@ import pytest
 from tests.plain_moto import boto3_factory
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.limits import NO_DATAPOINTS, InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
+from tui.aws.limits_history import instance_history
 from tui.aws.limits_math import MB_PER_MIB
 
 REGION = "eu-south-1"
@@ -307,3 +308,15 @@ async def test_json_is_null_only_where_nothing_was_published(fleet: Fleet, facto
     assert any(NO_DATAPOINTS in note for note in silent["notes"]), silent["notes"]
     assert instances[fleet.silent]["period_s"] == 60
     assert instances[fleet.basic]["period_s"] == 300
+
+
+async def test_charts_show_read_only_and_write_only_volumes(fleet: Fleet, factory: ClientFactory) -> None:
+    nitro = by_id(await LimitsPoller(factory, clock=Clock(fleet.t0)).poll())[fleet.nitro]
+    history = await instance_history(factory, nitro, now=fleet.t0, hours=1.0)
+    reader = history.volumes[fleet.reader]
+    assert len(reader.iops) == len(reader.mibps) == MINUTES
+    assert {round(v, 6) for _, v in reader.iops} == {1000.0}
+    assert {round(v, 6) for _, v in reader.mibps} == {62.5}
+    writer = history.volumes[fleet.writer]
+    assert {round(v, 6) for _, v in writer.mibps} == {3.90625}
+    assert history.volumes[fleet.idle].iops == ()  # nothing published: no line, not a line at zero
