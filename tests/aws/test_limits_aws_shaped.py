@@ -320,3 +320,42 @@ async def test_charts_show_read_only_and_write_only_volumes(fleet: Fleet, factor
     writer = history.volumes[fleet.writer]
     assert {round(v, 6) for _, v in writer.mibps} == {3.90625}
     assert history.volumes[fleet.idle].iops == ()  # nothing published: no line, not a line at zero
+
+
+async def test_two_regions_keep_each_others_history(fleet: Fleet, plain_moto_url: str) -> None:
+    """Each region's cycle ends at its own time; neither may forget the other's rolling hour."""
+    other = "eu-south-2"
+    make = boto3_factory(plain_moto_url)
+    ec2 = make("ec2", region=other)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    iid = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", Monitoring={"Enabled": True}
+    )["Instances"][0]["InstanceId"]
+    minutes = [fleet.t0 - timedelta(minutes=k) for k in range(1, MINUTES + 1)]
+    make("cloudwatch", region=other).put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            {
+                "MetricName": "NetworkIn",
+                "Dimensions": [{"Name": "InstanceId", "Value": iid}],
+                "Timestamp": t,
+                "Value": 7.5e8,
+                "Unit": "Bytes",
+            }
+            for t in minutes
+        ],
+    )
+    target = AwsTarget(
+        regions=(REGION, other), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    try:
+        poller = LimitsPoller(factory, clock=Clock(fleet.t0))
+        views = by_id(await poller.poll())
+    finally:
+        await factory.close()
+    assert views[iid].net_in_mbps == rel(100.0)
+    assert len(views[iid].history) == MINUTES
+    assert len(poller.history.values(f"{iid}|NetworkIn")) == MINUTES
+    assert len(poller.history.values(f"{fleet.xen}|NetworkIn")) == MINUTES
+    assert len(poller.history.values(f"{fleet.xen_busy}|iops")) == MINUTES
