@@ -96,7 +96,9 @@ class InstanceScreen(Screen[None]):
     )
 
     DEFAULT_CSS = """
-    InstanceScreen #inst-title { height: 1; padding: 0 1; text-style: bold; color: $accent; }
+    InstanceScreen #inst-title {
+        height: auto; max-height: 2; padding: 0 1; text-style: bold; color: $accent;
+    }
     InstanceScreen #inst-gauges { height: auto; padding: 0 1; }
     InstanceScreen #inst-notes { height: auto; padding: 0 1; color: $warning; }
     InstanceScreen #inst-volumes { height: 4; }
@@ -177,7 +179,7 @@ class InstanceScreen(Screen[None]):
         title.update(
             Text(
                 f"{clean(view.name) or '(no Name)'}  {view.instance_id}  {view.instance_type}  {view.state}  "
-                f"{view.region}  · {view.monitoring}"
+                f"{view.region}  · {view.monitoring}{fmt.ebs_source_text(view)}"
             )
         )
         stale = view.state != "running"
@@ -203,7 +205,7 @@ class InstanceScreen(Screen[None]):
             None if view.ebs_mbs is None or not view.ebs_ceiling_mbs else view.ebs_mbs / view.ebs_ceiling_mbs,
             f"{fmt.num(view.ebs_mbs, 1)} of {fmt.num(view.ebs_ceiling_mbs, 1)} MB/s "
             f"(baseline {fmt.num(lim.ebs_baseline_mbs, 1)}, max {fmt.num(lim.ebs_max_mbs, 1)}, "
-            f"balance {fmt.pct(view.ebs_byte_balance_pct)}){fmt.ebs_source_text(view)}",
+            f"balance {fmt.pct(view.ebs_byte_balance_pct)})",
             stale,
             marks=fmt.ratio_marks(lim.ebs_baseline_mbs, view.ebs_ceiling_mbs),
         )

@@ -179,8 +179,8 @@ def hint_subject(hint: Hint, snapshot: LimitsSnapshot) -> str:
 
 
 def ebs_source_text(view: InstanceView) -> str:
-    """ " · from AWS/EC2 EBS*": where the instance's EBS numbers come from (nothing when unknown)."""
-    return f" · from {view.ebs_source}" if view.ebs_source else ""
+    """Where the instance's EBS numbers come from (", EBS from AWS/EC2 EBS*"); nothing when unknown."""
+    return f", EBS from {view.ebs_source}" if view.ebs_source else ""
 
 
 def volume_limit_text(vol: VolumeView, kind: str) -> str:
