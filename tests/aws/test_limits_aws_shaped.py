@@ -305,7 +305,8 @@ async def test_json_is_null_only_where_nothing_was_published(fleet: Fleet, facto
     silent = instances[fleet.silent]
     assert silent["network"]["in_mbps"] is None
     assert silent["ebs"]["throughput_mbs"] is None and silent["ebs"]["iops"] is None
-    assert any(NO_DATAPOINTS in note for note in silent["notes"]), silent["notes"]
+    assert any(note.startswith(f"EBS: {NO_DATAPOINTS}") for note in silent["notes"]), silent["notes"]
+    assert any(note.startswith(f"network: {NO_DATAPOINTS}") for note in silent["notes"]), silent["notes"]
     assert instances[fleet.silent]["period_s"] == 60
     assert instances[fleet.basic]["period_s"] == 300
 

@@ -800,9 +800,12 @@ class LimitsPoller:
         if latest_out and latest_out[0] >= stale_after:
             net_out = latest_out[1]
         if net_in is None and net_out is None and not metrics_problem:
-            reasons.append(
-                f"no AWS/EC2 network datapoints in the last {(3 * period + 300) // 60} min (metric gap)"
-            )
+            if latest_in is None and latest_out is None:
+                reasons.append(f"network: {NO_DATAPOINTS} (AWS/EC2, last {BACKFILL_S / 60:.0f} min)")
+            else:  # AWS publishes a running instance's network every period, idle or not
+                reasons.append(
+                    f"no AWS/EC2 network datapoints in the last {(3 * period + 300) // 60} min (metric gap)"
+                )
         busiest = max((v for v in (net_in, net_out) if v is not None), default=None)
         net_util = Dimension(busiest, limits.net_baseline_mbps, None).utilization
         if limits.net_reason:
