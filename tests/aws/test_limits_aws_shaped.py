@@ -39,12 +39,15 @@ class Fleet:
     xen: str = ""  # m4.large, detailed; no AWS/EC2 EBS*
     basic: str = ""  # m5.large, basic monitoring: 5-minute points
     silent: str = ""  # m5.large, detailed; nothing published at all
+    lagging: str = ""  # m4.large, detailed; its second volume's newest minute arrives late
     roots: dict[str, str] = field(default_factory=dict)
     reader: str = ""  # gp3 on nitro: reads only
     writer: str = ""  # io2 on nitro: writes only
     idle: str = ""  # gp2 on nitro: no AWS/EBS points at all
     xen_busy: str = ""  # gp3 on xen: reads and writes every minute
     xen_quieted: str = ""  # gp2 on xen: wrote until 15 minutes ago, idle since
+    lag_a: str = ""  # gp3 on lagging: 100 read IOPS every minute
+    lag_b: str = ""  # gp3 on lagging: 100 read IOPS, 50 write IOPS; its last minute not yet published
 
 
 _BUILT: list[Fleet] = []
@@ -81,18 +84,23 @@ def _build(url: str) -> Fleet:
         ec2.attach_volume(VolumeId=volume_id, InstanceId=instance["InstanceId"], Device=device)
         return volume_id
 
-    nitro, xen, basic, silent = (
+    nitro, xen, basic, silent, lagging = (
         launch("m5.large", True),
         launch("m4.large", True),
         launch("m5.large", False),
         launch("m5.large", True),
+        launch("m4.large", True),
     )
-    fleet.nitro, fleet.xen, fleet.basic, fleet.silent = (i["InstanceId"] for i in (nitro, xen, basic, silent))
+    fleet.nitro, fleet.xen, fleet.basic, fleet.silent, fleet.lagging = (
+        i["InstanceId"] for i in (nitro, xen, basic, silent, lagging)
+    )
     fleet.reader = attach(nitro, "/dev/sdf", Size=500, VolumeType="gp3")
     fleet.writer = attach(nitro, "/dev/sdg", Size=100, VolumeType="io2", Iops=2000)
     fleet.idle = attach(nitro, "/dev/sdh", Size=200, VolumeType="gp2")
     fleet.xen_busy = attach(xen, "/dev/sdf", Size=500, VolumeType="gp3")
     fleet.xen_quieted = attach(xen, "/dev/sdg", Size=200, VolumeType="gp2")
+    fleet.lag_a = attach(lagging, "/dev/sdf", Size=100, VolumeType="gp3")
+    fleet.lag_b = attach(lagging, "/dev/sdg", Size=100, VolumeType="gp3")
 
     minutes = [t0 - timedelta(minutes=k) for k in range(1, MINUTES + 1)]
     fives = [t0 - timedelta(minutes=k) for k in range(5, MINUTES + 1, 5)]
@@ -140,6 +148,12 @@ def _build(url: str) -> Fleet:
     earlier = [t for t in minutes if t <= t0 - timedelta(minutes=16)]
     volume(fleet.xen_quieted, "VolumeWriteOps", 18000.0, earlier)
     volume(fleet.xen_quieted, "VolumeWriteBytes", 18000.0 * 16384, earlier)
+
+    # lagging: both volumes read; lag_b's points for the newest minute are not published yet.
+    volume(fleet.lag_a, "VolumeReadOps", 6000.0)
+    volume(fleet.lag_a, "VolumeReadBytes", 6000.0 * 4096)
+    volume(fleet.lag_b, "VolumeReadOps", 6000.0, minutes[1:])
+    volume(fleet.lag_b, "VolumeReadBytes", 6000.0 * 4096, minutes[1:])
 
     # basic: one Sum per 5 minutes, stamped on the boundary. 100 Mbps in, 20 Mbps out; EBS reads
     # only, 100 IOPS and 2 MB/s; its root volume (1-minute data, as AWS/EBS always is) 20 IOPS.
@@ -254,7 +268,7 @@ async def test_basic_monitoring_reads_five_minute_points(fleet: Fleet, factory: 
     assert basic.ebs_iops == rel(100.0)
     assert basic.ebs_mbs == rel(2.0)
     assert volume(basic, fleet.roots[fleet.basic]).iops == rel(20.0)
-    assert snapshot.periods == {60: 3, 300: 1}
+    assert snapshot.periods == {60: 4, 300: 1}
 
 
 async def test_a_late_five_minute_point_is_still_read(
@@ -360,3 +374,40 @@ async def test_two_regions_keep_each_others_history(fleet: Fleet, plain_moto_url
     assert len(poller.history.values(f"{iid}|NetworkIn")) == MINUTES
     assert len(poller.history.values(f"{fleet.xen}|NetworkIn")) == MINUTES
     assert len(poller.history.values(f"{fleet.xen_busy}|iops")) == MINUTES
+
+
+async def test_a_point_published_after_its_minute_was_read_is_counted(
+    fleet: Fleet, factory: ClientFactory, plain_moto_url: str
+) -> None:
+    """CloudWatch publishes each volume's minute on its own: a cycle may read one volume's newest
+    minute before another's, or a volume's reads before its writes. The next cycle counts them."""
+    clock = Clock(fleet.t0)
+    poller = LimitsPoller(factory, clock=clock)
+    first = by_id(await poller.poll())[fleet.lagging]
+    assert first.ebs_iops == rel(100.0)  # lag_b had no point yet for the newest minute
+    newest = [fleet.t0 - timedelta(minutes=1)]
+    cloudwatch = boto3_factory(plain_moto_url)("cloudwatch", region=REGION)
+    for metric, value in (
+        ("VolumeReadOps", 6000.0),
+        ("VolumeReadBytes", 6000.0 * 4096),
+        ("VolumeWriteOps", 3000.0),
+        ("VolumeWriteBytes", 3000.0 * 4096),
+    ):
+        cloudwatch.put_metric_data(
+            Namespace="AWS/EBS",
+            MetricData=[
+                {
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "VolumeId", "Value": fleet.lag_b}],
+                    "Timestamp": newest[0],
+                    "Value": value,
+                }
+            ],
+        )
+    clock.at = fleet.t0 + timedelta(seconds=20)
+    second = by_id(await poller.poll())[fleet.lagging]
+    assert volume(second, fleet.lag_b).iops == rel(150.0)
+    assert second.ebs_iops == rel(250.0)
+    assert second.ebs_mbs == rel(250.0 * 4096 / 1e6)
+    iops = poller.history.values(f"{fleet.lagging}|ebs_iops")
+    assert len(iops) == MINUTES and iops[-1] == rel(250.0)

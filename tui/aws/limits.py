@@ -291,6 +291,8 @@ class History:
         if not times or ts > times[-1]:
             times.append(ts)
             series[1].append(value)
+        elif ts == times[-1]:  # the newest period again, with points that arrived since
+            series[1][-1] = value
 
     def latest(self, key: str) -> tuple[float, float] | None:
         series = self._data.get(key)
@@ -917,7 +919,10 @@ class LimitsPoller:
     ) -> bool:
         """New points of the instance's EBS IOPS and MB/s; True when they come from AWS/EC2 EBS*."""
         h = self.history
-        after = h.last_ts(f"{iid}|ebs_mbs")
+        # The newest period is derived again: a sibling series or another volume may have
+        # published its point for it after the last cycle read it.
+        last = h.last_ts(f"{iid}|ebs_mbs")
+        after = last - 1.0 if last else 0.0
         ec2 = with_siblings(*(_new_points(series.get(f"{iid}|{m}"), after) for m in INSTANCE_EBS_METRICS))
         if ec2:
             self._ebs_from_ec2.add(iid)
@@ -951,9 +956,11 @@ class LimitsPoller:
         return _Ceilings(balance, own_iops, own_mibps, inst_iops, inst_mibps)
 
     def _derive_volume(self, vid: str, series: dict[str, Series], ceilings: _Ceilings) -> None:
-        """New periods of one volume: IOPS, MiB/s, idle share and utilization per timestamp."""
+        """New periods of one volume: IOPS, MiB/s, idle share and utilization per timestamp (the
+        newest known period again, in case a sibling series published its point for it since)."""
         h = self.history
-        after = h.last_ts(f"{vid}|iops")
+        last = h.last_ts(f"{vid}|iops")
+        after = last - 1.0 if last else 0.0
         fresh = with_siblings(*(_new_points(series.get(f"{vid}|{m}"), after) for m in FAST_VOLUME_METRICS))
         if not fresh:
             return
