@@ -80,6 +80,11 @@ EC2_METRICS = (
     ("NetworkOut", "Sum", "Bytes"),
     ("EBSByteBalance%", "Average", "Percent"),
     ("EBSIOBalance%", "Average", "Percent"),
+    # The instance's EBS as Nitro types publish it; the poller reads these before its volumes' sum.
+    ("EBSReadOps", "Sum", "Count"),
+    ("EBSWriteOps", "Sum", "Count"),
+    ("EBSReadBytes", "Sum", "Bytes"),
+    ("EBSWriteBytes", "Sum", "Bytes"),
 )
 EBS_METRICS = (
     ("VolumeReadOps", "Sum", "Count"),
@@ -302,6 +307,8 @@ def write_metrics(fleet: Fleet, now: datetime, seed: int, history: int = HISTORY
                 minutes,
                 values.around(len(minutes), rng.uniform(10, 85), 1, 0, 100),
             )
+        # The instance's EBS*, as a Nitro type publishes it: its volumes' sums per period.
+        totals = [[0.0] * len(minutes) for _ in range(4)]
         for disk in host.disks:
             vdims = {"VolumeId": disk.volume_id}
             ceiling = {"gp3": 3000.0, "gp2": 3.0 * GP2_GIB, "io2": float(IO2_IOPS)}[disk.volume_type]
@@ -313,6 +320,9 @@ def write_metrics(fleet: Fleet, now: datetime, seed: int, history: int = HISTORY
             put("AWS/EBS", "VolumeWriteOps", vdims, minutes, [w * 60.0 for w in writes])
             put("AWS/EBS", "VolumeReadBytes", vdims, minutes, [r * 60.0 * size for r in reads])
             put("AWS/EBS", "VolumeWriteBytes", vdims, minutes, [w * 60.0 * size for w in writes])
+            for i, (r, w) in enumerate(zip(reads, writes, strict=True)):
+                for k, value in enumerate((r * 60.0, w * 60.0, r * 60.0 * size, w * 60.0 * size)):
+                    totals[k][i] += value
             put(
                 "AWS/EBS",
                 "VolumeIdleTime",
@@ -328,6 +338,15 @@ def write_metrics(fleet: Fleet, now: datetime, seed: int, history: int = HISTORY
                     minutes,
                     values.around(len(minutes), rng.uniform(40, 100), 3, 0, 100),
                 )
+        for k, metric in enumerate(("EBSReadOps", "EBSWriteOps", "EBSReadBytes", "EBSWriteBytes")):
+            if host.detailed:
+                put("AWS/EC2", metric, dims, minutes, totals[k])
+                continue
+            by_five: dict[datetime, float] = {}
+            for stamp, value in zip(minutes, totals[k], strict=True):
+                start = stamp - timedelta(minutes=stamp.minute % 5)
+                by_five[start] = by_five.get(start, 0.0) + value
+            put("AWS/EC2", metric, dims, five, [by_five[f] for f in five])
     fleet.series = series
     fleet.points = points
 

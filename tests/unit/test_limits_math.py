@@ -29,7 +29,9 @@ from tui.aws.limits_math import (
     mbps,
     mbs,
     mibps,
+    monthly_cost,
     network_from_performance,
+    st1_size_for,
     unattached_hint,
     volume_hints,
     volume_limit,
@@ -99,13 +101,18 @@ def test_gp3_included_and_provisioned() -> None:
     [
         ("io1", 100, 25.0),
         ("io1", 1000, 250.0),
-        ("io2", 2000, 500.0),
+        ("io1", 2000, 500.0),
         ("io1", 32000, 500.0),
-        ("io2", 48000, 750.0),
+        ("io1", 48000, 750.0),
         ("io1", 64000, 1000.0),
-        ("io2", 64000, 1000.0),
-        ("io2", 256000, 4000.0),
         ("io1", 256000, 1000.0),
+        # io2 Block Express: 0.256 MiB/s per provisioned IOPS up to 4,000 MiB/s.
+        ("io2", 100, 25.6),
+        ("io2", 2000, 512.0),
+        ("io2", 4000, 1024.0),
+        ("io2", 15625, 4000.0),
+        ("io2", 48000, 4000.0),
+        ("io2", 256000, 4000.0),
     ],
 )
 def test_io_throughput(volume_type: str, iops: int, expected: float) -> None:
@@ -470,17 +477,79 @@ def test_io_beyond_gp3_or_unmeasured_gets_no_io_to_gp3() -> None:
     assert "io-to-gp3" not in kinds(usage("gp3", peak_iops=5000.0, peak_mibps=200.0))
 
 
-def test_to_st1_for_large_sequential_io() -> None:
-    hints = volume_hints(usage("gp2", size_gib=500, peak_iops=400.0, peak_mibps=200.0))
+def test_to_st1_for_large_sequential_io_names_a_cheaper_size() -> None:
+    # 200 MiB/s at peak, 30 MiB/s on average: an st1 bursting to 200 (820 GiB) that sustains 30
+    # at baseline (768 GiB) and holds the 500 GiB of data: 820 GiB at $0.045 = $36.90 < gp2's $50.00.
+    hints = volume_hints(usage("gp2", size_gib=500, peak_iops=400.0, peak_mibps=200.0, mean_mibps=30.0))
     st1 = [h for h in hints if h.kind == "to-st1"]
     assert len(st1) == 1
     assert "512 KiB per op" in st1[0].text
-    # Small I/O, low throughput, a volume too small for st1, or st1 already: no hint.
-    assert "to-st1" not in kinds(usage("gp2", size_gib=500, peak_iops=3000.0, peak_mibps=100.0))
-    assert "to-st1" not in kinds(usage("gp3", size_gib=500, peak_iops=100.0, peak_mibps=50.0))
-    assert "to-st1" not in kinds(usage("gp3", size_gib=100, peak_iops=400.0, peak_mibps=200.0))
-    assert "to-st1" not in kinds(usage("st1", size_gib=500, peak_iops=400.0, peak_mibps=200.0))
-    assert "to-st1" not in kinds(usage("gp3", size_gib=500, peak_iops=0.0, peak_mibps=200.0))
+    assert "st1 of 820 GiB" in st1[0].text
+    assert "$36.90/month instead of $50.00" in st1[0].text
+    # Small I/O, low throughput, st1 already, or no I/O counted: no hint.
+    assert "to-st1" not in kinds(
+        usage("gp2", size_gib=500, peak_iops=3000.0, peak_mibps=100.0, mean_mibps=30.0)
+    )
+    assert "to-st1" not in kinds(
+        usage("gp3", size_gib=500, peak_iops=100.0, peak_mibps=50.0, mean_mibps=30.0)
+    )
+    assert "to-st1" not in kinds(
+        usage("st1", size_gib=500, peak_iops=400.0, peak_mibps=200.0, mean_mibps=30.0)
+    )
+    assert "to-st1" not in kinds(usage("gp3", size_gib=500, peak_iops=0.0, peak_mibps=200.0, mean_mibps=30.0))
+
+
+def test_to_st1_only_when_cheaper() -> None:
+    # Sustaining 200 MiB/s takes 5 TiB of st1 ($230.40): dearer than 500 GiB of gp2 ($50).
+    assert "to-st1" not in kinds(
+        usage("gp2", size_gib=500, peak_iops=400.0, peak_mibps=200.0, mean_mibps=200.0)
+    )
+    # Without a mean, the baseline must carry the peak: the same 5 TiB.
+    assert "to-st1" not in kinds(usage("gp2", size_gib=500, peak_iops=400.0, peak_mibps=200.0))
+    # A provisioned io2 costs its IOPS too: 500 GiB and 4,000 IOPS = $62.50 + $260 = $322.50, so
+    # the 5 TiB st1 ($230.40) is cheaper.
+    io2 = [
+        h
+        for h in volume_hints(
+            usage("io2", size_gib=500, peak_iops=400.0, peak_mibps=200.0, provisioned_iops=4000.0)
+        )
+        if h.kind == "to-st1"
+    ]
+    assert len(io2) == 1
+    assert "st1 of 5,120 GiB" in io2[0].text
+    assert "$230.40/month instead of $322.50" in io2[0].text
+    # A small gp3 is cheaper than any st1 that carries 150 MiB/s.
+    assert "to-st1" not in kinds(
+        usage("gp3", size_gib=125, peak_iops=300.0, peak_mibps=150.0, mean_mibps=10.0)
+    )
+    # st1 must hold the data: a 2 TiB gp2 with little throughput needs 2 TiB of st1 ($92.16 < $204.80).
+    big = [
+        h
+        for h in volume_hints(usage("gp2", size_gib=2048, peak_iops=200.0, peak_mibps=100.0, mean_mibps=10.0))
+        if h.kind == "to-st1"
+    ]
+    assert len(big) == 1 and "st1 of 2,048 GiB" in big[0].text
+    # Above st1's 500 MiB/s, no st1 serves it.
+    assert "to-st1" not in kinds(
+        usage(
+            "io2", size_gib=500, peak_iops=2000.0, peak_mibps=600.0, mean_mibps=10.0, provisioned_iops=64000.0
+        )
+    )
+
+
+def test_st1_size_and_monthly_costs() -> None:
+    assert st1_size_for(200.0, 30.0) == 820
+    assert st1_size_for(200.0) == 5120
+    assert st1_size_for(10.0, 1.0) == 125  # st1's smallest size
+    assert st1_size_for(500.0, 500.0) == 12800
+    assert st1_size_for(501.0) is None
+    assert monthly_cost("gp2", 500) == pytest.approx(50.0)
+    assert monthly_cost("gp3", 500) == pytest.approx(40.0)
+    assert monthly_cost("gp3", 500, 12000.0, 750.0) == pytest.approx(40.0 + 45.0 + 25.0)
+    assert monthly_cost("io1", 100, 1000.0) == pytest.approx(12.5 + 65.0)
+    assert monthly_cost("io2", 100, None) is None  # unknown IOPS: unknown price, never a guess
+    assert monthly_cost("st1", 1000) == pytest.approx(45.0)
+    assert monthly_cost("sc1", 1000) is None
 
 
 def test_unattached_hint() -> None:

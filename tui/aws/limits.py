@@ -7,8 +7,13 @@ agent's series are discovered with ListMetrics every ``AGENT_REFRESH_S`` (their 
 agent configuration). Rates are Sum / period, computed here.
 
 The first cycle reads the last hour so gauges, sparklines and hints start full; later cycles read
-only the last few periods and keep a rolling hour per series in memory. Instance EBS traffic is
-the sum of its attached volumes' (AWS/EBS is published for every instance generation).
+only the last few periods and keep a rolling hour per series in memory.
+
+Data as AWS publishes it is sparse: AWS/EBS sends nothing for an idle volume, and nothing for the
+direction (read or write) a volume did not use that minute; a missing sibling series is zero when
+another of the resource's series has a point. An instance's EBS traffic is its AWS/EC2 EBS* metrics
+where AWS publishes them (Nitro types), otherwise the sum of its volumes', an idle volume counting
+zero. A value is unknown only when nothing at all was published for it in the watched hour.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
@@ -42,6 +47,7 @@ from tui.aws.limits_math import (
     unattached_hint,
     volume_hints,
     volume_limit,
+    with_siblings,
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data
 from tui.aws.outcome import ApiError, errors_json, rounded, utcnow
@@ -73,6 +79,9 @@ ENA_COUNTERS = (
     "ethtool_linklocal_allowance_exceeded",
 )
 FAST_VOLUME_METRICS = ("VolumeReadOps", "VolumeWriteOps", "VolumeReadBytes", "VolumeWriteBytes")
+# Published by Nitro instances for all their volumes together; older (Xen) types publish none.
+INSTANCE_EBS_METRICS = ("EBSReadOps", "EBSWriteOps", "EBSReadBytes", "EBSWriteBytes")
+NO_DATAPOINTS = "no datapoints: idle or not published"
 VOLUME_METRICS = (*FAST_VOLUME_METRICS, "VolumeIdleTime")
 
 
@@ -158,6 +167,13 @@ class InstanceView:
     history: tuple[float, ...] = ()
     reasons: tuple[str, ...] = ()
     root_device: str = ""
+    # Where the EBS gauges come from: "AWS/EC2 EBS*" or "AWS/EBS, sum of volumes" ("" before data).
+    ebs_source: str = ""
+
+    @property
+    def monitoring(self) -> str:
+        """ "1-min data (detailed monitoring)" or "5-min data (basic monitoring)"."""
+        return monitoring_words(self.period_s)
 
     @property
     def worst_volume(self) -> VolumeView | None:
@@ -275,6 +291,8 @@ class History:
         if not times or ts > times[-1]:
             times.append(ts)
             series[1].append(value)
+        elif ts == times[-1]:  # the newest period again, with points that arrived since
+            series[1][-1] = value
 
     def latest(self, key: str) -> tuple[float, float] | None:
         series = self._data.get(key)
@@ -313,6 +331,14 @@ class History:
     def forget(self, keep: Callable[[str], bool]) -> None:
         for key in [k for k in self._data if not keep(k)]:
             del self._data[key]
+
+
+def monitoring_words(period_s: int) -> str:
+    if period_s == 60:
+        return "1-min data (detailed monitoring)"
+    if period_s == 300:
+        return "5-min data (basic monitoring)"
+    return f"{period_s}-s data"
 
 
 def _new_points(series: Series | None, after: float) -> dict[float, float]:
@@ -397,6 +423,7 @@ class LimitsPoller:
         self._plans: dict[tuple[str, bool], _Plan] = {}
         self._slow_at: float | None = None
         self._hints: dict[str, list[Hint]] = {}
+        self._ebs_from_ec2: set[str] = set()  # instances whose AWS/EC2 EBS* metrics were seen
         self._cycles = 0
         self.last_queries = 0
 
@@ -556,6 +583,13 @@ class LimitsPoller:
             hints.extend(part.hints)
             queries += part.queries
         self.last_queries = queries
+        if slow and not any(d.fatal for d in described):
+            # Across every region: one region's cycle must not drop another's history.
+            live = {i.instance_id for i in instances} | {v.volume_id for i in instances for v in i.volumes}
+            self.history.forget(
+                lambda key: key.split("|", 1)[0] in live or not key.startswith(("i-", "vol-"))
+            )
+            self._ebs_from_ec2 &= live
         periods: dict[int, int] = {}
         for inst in instances:
             if inst.state == "running":
@@ -600,7 +634,10 @@ class LimitsPoller:
             plan = _Plan(region, agent.fetched_at)
             for inst in described.instances:
                 vols = described.by_instance.get(str(inst.get("InstanceId")), [])
-                period = plan.add_instance(inst, vols, agent, slow)
+                info = self._types.get((region, str(inst.get("InstanceType"))))
+                # Xen types publish no AWS/EC2 EBS*; a type not described yet is asked for them.
+                xen = info is not None and info.get("Hypervisor") == "xen"
+                period = plan.add_instance(inst, vols, agent, slow, instance_ebs=not xen)
                 plan.static.append(self._static(region, inst, vols, period))
             quota_q = _quota_query(region, described.quota)
             if quota_q is not None:
@@ -637,13 +674,6 @@ class LimitsPoller:
             self._hints[region] = hints
         result.hints.extend(self._hints[region])
         result.quotas.append(self._quota_view(region, described.quota, batch))
-        if slow:
-            live = {i.instance_id for i in result.instances} | {
-                v.volume_id for i in result.instances for v in i.volumes
-            }
-            self.history.forget(
-                lambda key: key.split("|", 1)[0] in live or not key.startswith(("i-", "vol-"))
-            )
         return result
 
     # -- derivation ---------------------------------------------------------------------------
@@ -732,14 +762,22 @@ class LimitsPoller:
         inst_mbs = ceiling_now(limits.ebs_baseline_mbs, limits.ebs_max_mbs, byte_pct)
         inst_iops = ceiling_now(limits.ebs_baseline_iops, limits.ebs_max_iops, io_pct)
 
-        volumes = tuple(self._volume_view(v, inst_iops, inst_mbs, series, now_ts) for v in static.volumes)
+        measured = not metrics_problem
+        ceilings = [self._volume_ceilings(v, inst_iops, inst_mbs, series) for v in static.volumes]
+        for vol, ceiling in zip(static.volumes, ceilings, strict=True):
+            self._derive_volume(vol.volume_id, series, ceiling)
+        # The newest minute any of the instance's volumes published: one with no point there was idle.
+        newest = max((h.last_ts(f"{v.volume_id}|iops") for v in static.volumes), default=0.0)
+        volumes = tuple(
+            self._volume_view(v, ceiling, newest, now_ts, measured)
+            for v, ceiling in zip(static.volumes, ceilings, strict=True)
+        )
 
-        # Instance EBS: the sum of its volumes at the timestamps they all have.
-        self._derive_instance_ebs(iid, [v.volume_id for v in volumes])
-        ebs_latest = h.latest(f"{iid}|ebs_mbs")
-        ebs_iops_latest = h.latest(f"{iid}|ebs_iops")
-        ebs_mbs = ebs_latest[1] if ebs_latest and ebs_latest[0] >= stale_after else None
-        ebs_iops = ebs_iops_latest[1] if ebs_iops_latest and ebs_iops_latest[0] >= stale_after else None
+        # Instance EBS: its AWS/EC2 EBS* metrics where published, else the sum of its volumes.
+        from_ec2 = self._derive_instance_ebs(iid, period, series, [v.volume_id for v in volumes])
+        ebs_source = "AWS/EC2 EBS*" if from_ec2 else "AWS/EBS, sum of volumes" if volumes else ""
+        ebs_mbs = self._current(f"{iid}|ebs_mbs", stale_after, now_ts, measured)
+        ebs_iops = self._current(f"{iid}|ebs_iops", stale_after, now_ts, measured)
         vol_mibps = _sum_known([v.own_mibps for v in volumes]) if volumes else None
         vol_iops = _sum_known([v.own_iops for v in volumes]) if volumes else None
         ebs_dims = (
@@ -749,8 +787,8 @@ class LimitsPoller:
         ebs_bind = binding(ebs_dims)
         if not volumes and volumes_ok:
             reasons.append("no EBS volumes attached")
-        elif volumes and ebs_mbs is None and not metrics_problem:
-            reasons.append("no AWS/EBS datapoints in the last minutes (metric gap)")
+        elif ebs_mbs is None and measured and (volumes or from_ec2):
+            reasons.append(f"EBS: {NO_DATAPOINTS} (AWS/EC2 EBS* and AWS/EBS, last {BACKFILL_S / 60:.0f} min)")
 
         # Network.
         net_in = net_out = None
@@ -767,9 +805,12 @@ class LimitsPoller:
         if latest_out and latest_out[0] >= stale_after:
             net_out = latest_out[1]
         if net_in is None and net_out is None and not metrics_problem:
-            reasons.append(
-                f"no AWS/EC2 network datapoints in the last {(3 * period + 300) // 60} min (metric gap)"
-            )
+            if latest_in is None and latest_out is None:
+                reasons.append(f"network: {NO_DATAPOINTS} (AWS/EC2, last {BACKFILL_S / 60:.0f} min)")
+            else:  # AWS publishes a running instance's network every period, idle or not
+                reasons.append(
+                    f"no AWS/EC2 network datapoints in the last {(3 * period + 300) // 60} min (metric gap)"
+                )
         busiest = max((v for v in (net_in, net_out) if v is not None), default=None)
         net_util = Dimension(busiest, limits.net_baseline_mbps, None).utilization
         if limits.net_reason:
@@ -822,6 +863,7 @@ class LimitsPoller:
             period_s=period,
             limits=limits,
             root_device=base.root_device,
+            ebs_source=ebs_source if ebs_mbs is not None else "",
             net_in_mbps=net_in,
             net_out_mbps=net_out,
             net_utilization=net_util,
@@ -864,76 +906,104 @@ class LimitsPoller:
         for ts in sorted(busiest):
             h.add(f"{iid}|util", ts, busiest[ts])
 
-    def _derive_instance_ebs(self, iid: str, volume_ids: list[str]) -> None:
-        h = self.history
-        if not volume_ids:
-            return
-        after = h.last_ts(f"{iid}|ebs_mbs")
-        per_volume: list[dict[float, tuple[float, float]]] = []
-        for vid in volume_ids:
-            iops = {ts: v for ts, v in h.points_after(f"{vid}|iops", after)}
-            mib = {ts: v for ts, v in h.points_after(f"{vid}|mibps", after)}
-            per_volume.append({ts: (iops[ts], mib[ts]) for ts in iops if ts in mib})
-        common = set(per_volume[0])
-        for points in per_volume[1:]:
-            common &= set(points)
-        for ts in sorted(common):
-            h.add(f"{iid}|ebs_iops", ts, sum(p[ts][0] for p in per_volume))
-            h.add(f"{iid}|ebs_mbs", ts, sum(p[ts][1] for p in per_volume) * MB_PER_MIB)
+    def _current(self, key: str, stale_after: float, now_ts: float, measured: bool) -> float | None:
+        """The latest value of a sparse series: its newest point while fresh; zero when the resource
+        published earlier in the watched hour and nothing since (AWS sends nothing while idle);
+        unknown when it published nothing at all, or when the metrics could not be read."""
+        latest = self.history.latest(key)
+        if latest is None or not measured:
+            return None
+        if latest[0] >= stale_after:
+            return latest[1]
+        return 0.0 if latest[0] >= now_ts - BACKFILL_S else None
 
-    def _volume_view(
-        self,
-        vol: VolumeView,
-        inst_iops: float | None,
-        inst_mbs: float | None,
-        series: dict[str, Series],
-        now_ts: float,
-    ) -> VolumeView:
-        vid = vol.volume_id
-        limit = vol.limit
+    def _derive_instance_ebs(
+        self, iid: str, period: int, series: dict[str, Series], volume_ids: list[str]
+    ) -> bool:
+        """New points of the instance's EBS IOPS and MB/s; True when they come from AWS/EC2 EBS*."""
         h = self.history
-        balance = _latest_value(series.get(f"{vid}|BurstBalance"))
+        # The newest period is derived again: a sibling series or another volume may have
+        # published its point for it after the last cycle read it.
+        last = h.last_ts(f"{iid}|ebs_mbs")
+        after = last - 1.0 if last else 0.0
+        ec2 = with_siblings(*(_new_points(series.get(f"{iid}|{m}"), after) for m in INSTANCE_EBS_METRICS))
+        if ec2:
+            self._ebs_from_ec2.add(iid)
+        if iid in self._ebs_from_ec2:
+            for ts in sorted(ec2):
+                reads, writes, rbytes, wbytes = ec2[ts]
+                h.add(f"{iid}|ebs_iops", ts, (reads + writes) / period)
+                h.add(f"{iid}|ebs_mbs", ts, (rbytes + wbytes) / period / 1e6)
+            return True
+        # The sum of the volumes at every minute any of them published: the others were idle.
+        total: dict[float, list[float]] = {}
+        for vid in volume_ids:
+            mib = dict(h.points_after(f"{vid}|mibps", after))
+            for ts, iops in h.points_after(f"{vid}|iops", after):
+                acc = total.setdefault(ts, [0.0, 0.0])
+                acc[0] += iops
+                acc[1] += mib.get(ts, 0.0)
+        for ts in sorted(total):
+            h.add(f"{iid}|ebs_iops", ts, total[ts][0])
+            h.add(f"{iid}|ebs_mbs", ts, total[ts][1] * MB_PER_MIB)
+        return False
+
+    def _volume_ceilings(
+        self, vol: VolumeView, inst_iops: float | None, inst_mbs: float | None, series: dict[str, Series]
+    ) -> _Ceilings:
+        limit = vol.limit
+        balance = _latest_value(series.get(f"{vol.volume_id}|BurstBalance"))
         own_iops = limit.iops_now(balance) if limit else None
         own_mibps = limit.mibps_now(balance) if limit else None
         inst_mibps = None if inst_mbs is None else inst_mbs / MB_PER_MIB
-        iops_ceiling = _lowest(own_iops, inst_iops)
-        mibps_ceiling = _lowest(own_mibps, inst_mibps)
-        # Derive new periods: IOPS, MiB/s, idle share and utilization per timestamp.
-        after = h.last_ts(f"{vid}|iops")
-        reads = _new_points(series.get(f"{vid}|VolumeReadOps"), after)
-        if reads:
-            writes = _new_points(series.get(f"{vid}|VolumeWriteOps"), after)
-            rbytes = _new_points(series.get(f"{vid}|VolumeReadBytes"), after)
-            wbytes = _new_points(series.get(f"{vid}|VolumeWriteBytes"), after)
-            idle = _new_points(series.get(f"{vid}|VolumeIdleTime"), after)
-            for ts in sorted(reads):
-                if ts not in writes:
-                    continue
-                ts_iops = (reads[ts] + writes[ts]) / VOLUME_PERIOD
-                h.add(f"{vid}|iops", ts, ts_iops)
-                ts_mib: float | None = None
-                if ts in rbytes and ts in wbytes:
-                    ts_mib = (rbytes[ts] + wbytes[ts]) / VOLUME_PERIOD / MIB
-                    h.add(f"{vid}|mibps", ts, ts_mib)
-                if ts in idle:
-                    h.add(f"{vid}|idle", ts, min(1.0, idle[ts] / VOLUME_PERIOD))
-                ts_util = _fraction(ts_iops, iops_ceiling)
-                mib_util = _fraction(ts_mib, mibps_ceiling)
-                if mib_util is not None and (ts_util is None or mib_util > ts_util):
-                    ts_util = mib_util
-                if ts_util is not None:
-                    h.add(f"{vid}|util", ts, ts_util)
-        stale_after = now_ts - (3 * VOLUME_PERIOD + 300)
-        latest_iops = h.latest(f"{vid}|iops")
-        latest_mib = h.latest(f"{vid}|mibps")
-        iops = latest_iops[1] if latest_iops and latest_iops[0] >= stale_after else None
-        mib = latest_mib[1] if latest_mib and latest_mib[0] >= stale_after else None
+        return _Ceilings(balance, own_iops, own_mibps, inst_iops, inst_mibps)
+
+    def _derive_volume(self, vid: str, series: dict[str, Series], ceilings: _Ceilings) -> None:
+        """New periods of one volume: IOPS, MiB/s, idle share and utilization per timestamp (the
+        newest known period again, in case a sibling series published its point for it since)."""
+        h = self.history
+        last = h.last_ts(f"{vid}|iops")
+        after = last - 1.0 if last else 0.0
+        fresh = with_siblings(*(_new_points(series.get(f"{vid}|{m}"), after) for m in FAST_VOLUME_METRICS))
+        if not fresh:
+            return
+        idle = _new_points(series.get(f"{vid}|VolumeIdleTime"), after)
+        iops_ceiling = _lowest(ceilings.own_iops, ceilings.inst_iops)
+        mibps_ceiling = _lowest(ceilings.own_mibps, ceilings.inst_mibps)
+        for ts in sorted(fresh):
+            reads, writes, rbytes, wbytes = fresh[ts]
+            ts_iops = (reads + writes) / VOLUME_PERIOD
+            ts_mib = (rbytes + wbytes) / VOLUME_PERIOD / MIB
+            h.add(f"{vid}|iops", ts, ts_iops)
+            h.add(f"{vid}|mibps", ts, ts_mib)
+            if ts in idle:
+                h.add(f"{vid}|idle", ts, min(1.0, idle[ts] / VOLUME_PERIOD))
+            ts_util = _fraction(ts_iops, iops_ceiling)
+            mib_util = _fraction(ts_mib, mibps_ceiling)
+            if mib_util is not None and (ts_util is None or mib_util > ts_util):
+                ts_util = mib_util
+            if ts_util is not None:
+                h.add(f"{vid}|util", ts, ts_util)
+
+    def _volume_view(
+        self, vol: VolumeView, ceilings: _Ceilings, newest: float, now_ts: float, measured: bool
+    ) -> VolumeView:
+        """``newest``: the newest minute any volume of the instance published; a volume without a
+        point there was idle in it."""
+        vid = vol.volume_id
+        h = self.history
+        stale_after = max(now_ts - (3 * VOLUME_PERIOD + 300), newest)
+        iops = self._current(f"{vid}|iops", stale_after, now_ts, measured)
+        mib = self._current(f"{vid}|mibps", stale_after, now_ts, measured)
         idle_pt = h.latest(f"{vid}|idle")
-        dims = (Dimension(iops, own_iops, inst_iops), Dimension(mib, own_mibps, inst_mibps))
+        dims = (
+            Dimension(iops, ceilings.own_iops, ceilings.inst_iops),
+            Dimension(mib, ceilings.own_mibps, ceilings.inst_mibps),
+        )
         bound = binding(dims)
         reasons = vol.reasons
-        if iops is None:
-            reasons = (*reasons, "no AWS/EBS datapoints in the last minutes (metric gap)")
+        if iops is None and measured:
+            reasons = (*reasons, f"{NO_DATAPOINTS} (AWS/EBS, last {BACKFILL_S / 60:.0f} min)")
         return VolumeView(
             region=vol.region,
             volume_id=vid,
@@ -943,10 +1013,10 @@ class LimitsPoller:
             state=vol.state,
             instance_id=vol.instance_id,
             device=vol.device,
-            limit=limit,
+            limit=vol.limit,
             iops=iops,
             throughput_mibps=mib,
-            burst_balance_pct=balance,
+            burst_balance_pct=ceilings.balance,
             idle_fraction=idle_pt[1] if idle_pt else None,
             iops_ceiling=dims[0].ceiling,
             mibps_ceiling=dims[1].ceiling,
@@ -956,8 +1026,8 @@ class LimitsPoller:
             capped_by=_side(bound, other="instance", own="volume"),
             level=level(bound.utilization, self.thresholds),
             reasons=reasons,
-            own_iops=own_iops,
-            own_mibps=own_mibps,
+            own_iops=ceilings.own_iops,
+            own_mibps=ceilings.own_mibps,
         )
 
     def _instance_hints(self, view: InstanceView) -> list[Hint]:
@@ -987,6 +1057,8 @@ class LimitsPoller:
             if vol.device and vol.device == root:
                 continue  # a boot volume idles by nature and cannot be provisioned much lower
             vspan = h.span_minutes(f"{vol.volume_id}|iops")
+            throughputs = h.values(f"{vol.volume_id}|mibps")
+            limit = vol.limit
             usage = VolumeUsage(
                 volume_id=vol.volume_id,
                 volume_type=vol.volume_type,
@@ -999,6 +1071,10 @@ class LimitsPoller:
                 at_gp3_floor=vol.limit is not None
                 and (vol.limit.baseline_iops or 0) <= 3000
                 and (vol.limit.baseline_mibps or 0) <= 125,
+                provisioned_iops=limit.baseline_iops if limit and vol.volume_type != "gp2" else None,
+                provisioned_mibps=limit.baseline_mibps if limit and vol.volume_type == "gp3" else None,
+                # Minutes without a point were idle: the mean over the points alone errs high (safe).
+                mean_mibps=sum(throughputs) / len(throughputs) if throughputs else None,
             )
             hints.extend(volume_hints(usage))
         return hints
@@ -1029,6 +1105,16 @@ class LimitsPoller:
             level(util, self.thresholds),
             reason,
         )
+
+
+class _Ceilings(NamedTuple):
+    """A volume's burst balance and ceilings in force: its own and its instance's."""
+
+    balance: float | None
+    own_iops: float | None
+    own_mibps: float | None
+    inst_iops: float | None
+    inst_mibps: float | None
 
 
 @dataclass
@@ -1069,7 +1155,13 @@ class _Plan:
         self.queries.append(MetricQuery(key, namespace, metric, dims, stat, period))
 
     def add_instance(
-        self, inst: dict[str, Any], vols: list[dict[str, Any]], agent: _AgentCatalog, slow: bool
+        self,
+        inst: dict[str, Any],
+        vols: list[dict[str, Any]],
+        agent: _AgentCatalog,
+        slow: bool,
+        *,
+        instance_ebs: bool = True,
     ) -> int:
         """Queue the instance's queries; returns its period (60 s detailed, 300 s basic monitoring)."""
         iid = str(inst.get("InstanceId"))
@@ -1083,6 +1175,8 @@ class _Plan:
             self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Sum", period)
         for metric in ("EBSByteBalance%", "EBSIOBalance%"):
             self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Average", period)
+        for metric in INSTANCE_EBS_METRICS if instance_ebs else ():
+            self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Sum", period)
         if iid in agent.memory:
             self.q(f"{iid}|mem", "CWAgent", "mem_used_percent", agent.memory[iid], "Average", 60)
         for n, disk_dims in enumerate(agent.disks.get(iid, [])):
@@ -1101,8 +1195,10 @@ class _Plan:
 
 
 def _steady_lookback(period: int) -> float:
-    """A steady cycle reads the last few periods: enough for CloudWatch's publishing delay."""
-    return max(240.0, 2.0 * period + 120.0)
+    """A steady cycle reads the last few periods: enough for CloudWatch's publishing delay, which
+    for basic monitoring's 5-minute points is a few minutes after the period ends (a point stamped
+    T arrives near T + 8 min and is still read until T + 17 min)."""
+    return 240.0 if period <= 60 else 3.0 * period + 120.0
 
 
 def _quota_query(region: str, quota: dict[str, Any] | None) -> MetricQuery | None:

@@ -1,6 +1,8 @@
 """The last hours of one instance, for the charts of its detail view: one GetMetricData call.
 
-Rates are computed the way the Limits poller computes them (Sum / period), per timestamp.
+Rates are computed the way the Limits poller computes them (Sum / period), per timestamp, and a
+volume's missing read or write series is zero wherever its sibling has a point (AWS publishes nothing
+for a direction without I/O).
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tui.aws.clients import ClientFactory
-from tui.aws.limits import VOLUME_METRICS, VOLUME_PERIOD, InstanceView
-from tui.aws.limits_math import mbps, mibps
+from tui.aws.limits import FAST_VOLUME_METRICS, VOLUME_PERIOD, InstanceView
+from tui.aws.limits_math import mbps, mibps, with_siblings
 from tui.aws.metrics import MetricQuery, Series, get_metric_data
 
 Points = tuple[tuple[float, float], ...]
@@ -39,10 +41,6 @@ def _ascending(series: Series | None) -> dict[float, float]:
     return dict(zip(reversed(series.timestamps), reversed(series.values), strict=False))
 
 
-def _combine(a: dict[float, float], b: dict[float, float], scale: float) -> Points:
-    return tuple((ts, (a[ts] + b[ts]) * scale) for ts in sorted(a) if ts in b)
-
-
 async def instance_history(
     factory: ClientFactory, view: InstanceView, *, now: datetime, hours: float = 3.0
 ) -> InstanceHistory:
@@ -58,8 +56,7 @@ async def instance_history(
         vdims = (("VolumeId", vol.volume_id),)
         queries += [
             MetricQuery(f"{vol.volume_id}|{metric}", "AWS/EBS", metric, vdims, "Sum", VOLUME_PERIOD)
-            for metric in VOLUME_METRICS
-            if metric != "VolumeIdleTime"
+            for metric in FAST_VOLUME_METRICS
         ]
     batch = await get_metric_data(factory, view.region, queries, now - timedelta(hours=hours), now)
     series = batch.series
@@ -72,15 +69,11 @@ async def instance_history(
     volumes: dict[str, VolumeHistory] = {}
     for vol in view.volumes:
         vid = vol.volume_id
-        reads = _ascending(series.get(f"{vid}|VolumeReadOps"))
-        writes = _ascending(series.get(f"{vid}|VolumeWriteOps"))
-        rbytes = _ascending(series.get(f"{vid}|VolumeReadBytes"))
-        wbytes = _ascending(series.get(f"{vid}|VolumeWriteBytes"))
+        sums = with_siblings(*(_ascending(series.get(f"{vid}|{metric}")) for metric in FAST_VOLUME_METRICS))
+        stamps = sorted(sums)
         volumes[vid] = VolumeHistory(
             vid,
-            iops=_combine(reads, writes, 1.0 / VOLUME_PERIOD),
-            mibps=tuple(
-                (ts, mibps(rbytes[ts] + wbytes[ts], VOLUME_PERIOD)) for ts in sorted(rbytes) if ts in wbytes
-            ),
+            iops=tuple((ts, (sums[ts][0] + sums[ts][1]) / VOLUME_PERIOD) for ts in stamps),
+            mibps=tuple((ts, mibps(sums[ts][2] + sums[ts][3], VOLUME_PERIOD)) for ts in stamps),
         )
     return InstanceHistory(iid, hours, net_in, net_out, volumes, tuple(batch.messages))

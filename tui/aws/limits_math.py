@@ -9,6 +9,7 @@ never zero.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,22 @@ GP3_MAX_MIBPS = 2000.0
 GP3_INCLUDED_IOPS = 3000.0
 GP3_INCLUDED_MIBPS = 125.0
 ST1_MIN_GIB = 125
+ST1_MAX_GIB = 16384
+ST1_BASELINE_MIBPS_PER_TIB = 40.0
+ST1_BURST_MIBPS_PER_TIB = 250.0
+ST1_MAX_MIBPS = 500.0
+IO2_MIBPS_PER_IOPS = 0.256
+IO2_MAX_MIBPS = 4000.0
+
+# Public us-east-1 list prices (USD per GiB-month, per provisioned IOPS-month, per provisioned
+# MiB/s-month), used only to compare one volume type with another: never a bill.
+PRICE_GP2_GIB = 0.10
+PRICE_GP3_GIB = 0.08
+PRICE_GP3_IOPS = 0.005  # above the included 3,000
+PRICE_GP3_MIBPS = 0.04  # above the included 125 MiB/s
+PRICE_IO_GIB = 0.125  # io1 and io2
+PRICE_IO_IOPS = 0.065  # io1 and io2, first tier
+PRICE_ST1_GIB = 0.045
 
 
 @dataclass(frozen=True)
@@ -80,12 +97,14 @@ def _clamp(value: float, low: float, high: float) -> float:
 
 
 def io_throughput_mibps(volume_type: str, iops: float) -> float:
-    """io1/io2 throughput: 256 KiB per I/O up to 500 MiB/s at <= 32,000 IOPS, 16 KiB per I/O above
-    (1,000 MiB/s at 64,000), and io2 Block Express up to 4,000 MiB/s."""
+    """io1: 256 KiB per I/O up to 500 MiB/s at <= 32,000 IOPS, 16 KiB per I/O above (1,000 MiB/s at
+    64,000). io2 (Block Express, every io2 since 2023): 0.256 MiB/s per provisioned IOPS up to
+    4,000 MiB/s."""
+    if volume_type == "io2":
+        return min(IO2_MAX_MIBPS, iops * IO2_MIBPS_PER_IOPS)
     if iops <= 32000:
         return min(500.0, iops * 256.0 / 1024.0)
-    cap = 4000.0 if volume_type == "io2" else 1000.0
-    return min(cap, iops * 16.0 / 1024.0)
+    return min(1000.0, iops * 16.0 / 1024.0)
 
 
 def volume_limit(
@@ -118,7 +137,12 @@ def volume_limit(
             return None
         tib = size_gib / 1024.0
         if volume_type == "st1":
-            return VolumeLimit(500.0, None, min(500.0, 40.0 * tib), min(500.0, 250.0 * tib))
+            return VolumeLimit(
+                500.0,
+                None,
+                min(ST1_MAX_MIBPS, ST1_BASELINE_MIBPS_PER_TIB * tib),
+                min(ST1_MAX_MIBPS, ST1_BURST_MIBPS_PER_TIB * tib),
+            )
         return VolumeLimit(250.0, None, min(192.0, 12.0 * tib), min(250.0, 80.0 * tib))
     if volume_type == "standard":
         return VolumeLimit(100.0, 200.0, 40.0, 90.0)
@@ -290,6 +314,16 @@ def binding(dimensions: tuple[Dimension, ...]) -> Binding:
     return Binding(None, known[0] if known else None, None)
 
 
+def with_siblings(*series: Mapping[float, float]) -> dict[float, tuple[float, ...]]:
+    """Per timestamp where any of a resource's sibling series (read and write, ops and bytes) has a
+    point, every series' value there: a missing one is zero, as AWS publishes nothing for a
+    direction without I/O in that period. Timestamps where none has a point are absent (unknown)."""
+    stamps: set[float] = set()
+    for points in series:
+        stamps.update(points)
+    return {ts: tuple(points.get(ts, 0.0) for points in series) for ts in stamps}
+
+
 def mbps(bytes_sum: float, period_s: float) -> float:
     """Megabits per second from a byte count over a period."""
     return bytes_sum * 8.0 / period_s / 1e6
@@ -326,6 +360,9 @@ class VolumeUsage:
     idle_fraction: float | None  # lowest VolumeIdleTime / period over the window
     window_minutes: float
     at_gp3_floor: bool = False  # a gp3 volume at the included 3,000 IOPS / 125 MiB/s cannot go lower
+    provisioned_iops: float | None = None  # DescribeVolumes Iops (gp3, io1, io2 are billed for it)
+    provisioned_mibps: float | None = None  # DescribeVolumes Throughput (gp3)
+    mean_mibps: float | None = None  # the average over the window: what a baseline must sustain
 
 
 @dataclass(frozen=True)
@@ -388,24 +425,74 @@ def volume_hints(usage: VolumeUsage) -> list[Hint]:
                 f"{min(mib, GP3_MAX_MIBPS):,.0f} MiB/s",
             )
         )
-    if (
-        usage.volume_type in ("gp2", "gp3", "io1", "io2")
-        and usage.peak_iops
-        and usage.peak_mibps is not None
-        and usage.peak_mibps >= 100.0
-        and usage.peak_mibps * 1024.0 / usage.peak_iops >= ST1_MIN_IO_KIB
-        and (usage.size_gib or 0) >= ST1_MIN_GIB
-    ):
-        io_kib = usage.peak_mibps * 1024.0 / usage.peak_iops
-        hints.append(
-            Hint(
-                vid,
-                "to-st1",
-                f"large sequential I/O ({io_kib:,.0f} KiB per op, {usage.peak_mibps:,.0f} MiB/s): "
-                "st1 serves throughput for less",
-            )
-        )
+    st1 = _st1_hint(usage)
+    if st1 is not None:
+        hints.append(st1)
     return hints
+
+
+def monthly_cost(
+    volume_type: str, size_gib: float, iops: float | None = None, mibps: float | None = None
+) -> float | None:
+    """A volume's monthly price at the us-east-1 list prices above; None for a type not priced here."""
+    if volume_type == "gp2":
+        return size_gib * PRICE_GP2_GIB
+    if volume_type == "gp3":
+        extra_iops = max(0.0, (iops or GP3_INCLUDED_IOPS) - GP3_INCLUDED_IOPS)
+        extra_mibps = max(0.0, (mibps or GP3_INCLUDED_MIBPS) - GP3_INCLUDED_MIBPS)
+        return size_gib * PRICE_GP3_GIB + extra_iops * PRICE_GP3_IOPS + extra_mibps * PRICE_GP3_MIBPS
+    if volume_type in ("io1", "io2"):
+        if iops is None:
+            return None
+        return size_gib * PRICE_IO_GIB + iops * PRICE_IO_IOPS
+    if volume_type == "st1":
+        return size_gib * PRICE_ST1_GIB
+    return None
+
+
+def st1_size_for(peak_mibps: float, mean_mibps: float | None = None) -> int | None:
+    """The smallest st1 (GiB) that bursts to the peak and sustains the mean at its baseline; without
+    a mean, one whose baseline sustains the peak. None when no st1 can (above 500 MiB/s)."""
+    if peak_mibps > ST1_MAX_MIBPS:
+        return None
+    sustained = peak_mibps if mean_mibps is None else min(mean_mibps, peak_mibps)
+    for_burst = peak_mibps / ST1_BURST_MIBPS_PER_TIB * 1024.0
+    for_baseline = sustained / ST1_BASELINE_MIBPS_PER_TIB * 1024.0
+    size = max(float(ST1_MIN_GIB), for_burst, for_baseline)
+    # The largest st1 sustains 500 MiB/s at baseline: a sustained load below that fits in it.
+    return min(ST1_MAX_GIB, int(-(-size // 1)))
+
+
+def _st1_hint(usage: VolumeUsage) -> Hint | None:
+    """Large sequential I/O on an SSD volume: st1 of the size that serves it, only when cheaper."""
+    if (
+        usage.volume_type not in ("gp2", "gp3", "io1", "io2")
+        or not usage.peak_iops
+        or usage.peak_mibps is None
+        or usage.peak_mibps < 100.0
+        or usage.peak_mibps * 1024.0 / usage.peak_iops < ST1_MIN_IO_KIB
+        or usage.size_gib is None
+    ):
+        return None
+    size = st1_size_for(usage.peak_mibps, usage.mean_mibps)
+    now = monthly_cost(usage.volume_type, usage.size_gib, usage.provisioned_iops, usage.provisioned_mibps)
+    if size is None or now is None:
+        return None
+    # st1 must also hold the data: never smaller than the volume it replaces.
+    size = max(size, usage.size_gib)
+    if size > ST1_MAX_GIB:
+        return None
+    then = monthly_cost("st1", size)
+    if then is None or then >= now:
+        return None
+    io_kib = usage.peak_mibps * 1024.0 / usage.peak_iops
+    return Hint(
+        usage.volume_id,
+        "to-st1",
+        f"large sequential I/O ({io_kib:,.0f} KiB per op, peak {usage.peak_mibps:,.0f} MiB/s): "
+        f"st1 of {size:,} GiB serves it for ${then:,.2f}/month instead of ${now:,.2f} "
+        "(us-east-1 list prices)",
+    )
 
 
 def _round_up(value: float, step: float) -> float:

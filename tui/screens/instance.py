@@ -96,7 +96,9 @@ class InstanceScreen(Screen[None]):
     )
 
     DEFAULT_CSS = """
-    InstanceScreen #inst-title { height: 1; padding: 0 1; text-style: bold; color: $accent; }
+    InstanceScreen #inst-title {
+        height: auto; max-height: 2; padding: 0 1; text-style: bold; color: $accent;
+    }
     InstanceScreen #inst-gauges { height: auto; padding: 0 1; }
     InstanceScreen #inst-notes { height: auto; padding: 0 1; color: $warning; }
     InstanceScreen #inst-volumes { height: 4; }
@@ -177,7 +179,7 @@ class InstanceScreen(Screen[None]):
         title.update(
             Text(
                 f"{clean(view.name) or '(no Name)'}  {view.instance_id}  {view.instance_type}  {view.state}  "
-                f"{view.region}  · period {view.period_s} s"
+                f"{view.region}  · {view.monitoring}{fmt.ebs_source_text(view)}"
             )
         )
         stale = view.state != "running"

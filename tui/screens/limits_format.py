@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tui.aws.limits import InstanceView, LimitsSnapshot, QuotaView, VolumeView
+from tui.aws.limits import InstanceView, LimitsSnapshot, QuotaView, VolumeView, monitoring_words
 from tui.aws.limits_math import Hint
 from widgets.gauge import Fragment, gauge, percent, sparkline
 
@@ -135,10 +135,11 @@ def summary(snapshot: LimitsSnapshot, shown: int) -> str:
     if not periods:
         period = "period unknown (nothing running)"
     elif len(periods) == 1:
-        only = next(iter(periods))
-        period = f"period {only} s ({'detailed' if only == 60 else 'basic'} monitoring)"
+        period = monitoring_words(next(iter(periods)))
     else:
-        period = "periods " + ", ".join(f"{p} s x{n}" for p, n in sorted(periods.items()))
+        # "1-min data x3, 5-min data (basic monitoring) x1": which instances refresh slower, and why.
+        period = ", ".join(f"{monitoring_words(p)} x{n}" for p, n in sorted(periods.items()))
+        period = period.replace(" (detailed monitoring)", "")
     parts = [
         f"{shown}/{len(snapshot.instances)} instances",
         f"{running} running",
@@ -175,6 +176,11 @@ def hint_subject(hint: Hint, snapshot: LimitsSnapshot) -> str:
         if vol.volume_id == hint.resource_id:
             return vol.name or vol.volume_id
     return hint.resource_id
+
+
+def ebs_source_text(view: InstanceView) -> str:
+    """Where the instance's EBS numbers come from (", EBS from AWS/EC2 EBS*"); nothing when unknown."""
+    return f", EBS from {view.ebs_source}" if view.ebs_source else ""
 
 
 def volume_limit_text(vol: VolumeView, kind: str) -> str:

@@ -1,0 +1,413 @@
+"""The Limits poller on data shaped the way AWS publishes it, against a plain moto server (no
+simulator patches): metrics written with PutMetricData exactly as AWS would send them.
+
+- AWS/EBS sends nothing for an idle volume, and only the direction a volume used: a read-only
+  volume has VolumeReadOps/VolumeReadBytes and no write points.
+- AWS/EC2 basic monitoring sends one Sum per 5 minutes, stamped on the 5-minute boundary.
+- Nitro types send AWS/EC2 EBSReadOps/EBSWriteOps/EBSReadBytes/EBSWriteBytes for the instance as a
+  whole; Xen types (m4) send none, so their EBS traffic is the sum of their volumes'.
+
+Every point sits on its period's boundary, so the answer is the same whether or not a server aligns
+GetMetricData's timestamps to the period (AWS does; moto may not). Region eu-south-1 is this module's
+own on the shared plain server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.plain_moto import boto3_factory
+from tui.aws.clients import AwsTarget, ClientFactory
+from tui.aws.limits import NO_DATAPOINTS, InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
+from tui.aws.limits_history import instance_history
+from tui.aws.limits_math import MB_PER_MIB
+
+REGION = "eu-south-1"
+MIB = 1024 * 1024
+MINUTES = 30
+
+
+@dataclass
+class Fleet:
+    t0: datetime
+    nitro: str = ""  # m5.large, detailed; publishes AWS/EC2 EBS*
+    xen: str = ""  # m4.large, detailed; no AWS/EC2 EBS*
+    basic: str = ""  # m5.large, basic monitoring: 5-minute points
+    silent: str = ""  # m5.large, detailed; nothing published at all
+    lagging: str = ""  # m4.large, detailed; its second volume's newest minute arrives late
+    roots: dict[str, str] = field(default_factory=dict)
+    reader: str = ""  # gp3 on nitro: reads only
+    writer: str = ""  # io2 on nitro: writes only
+    idle: str = ""  # gp2 on nitro: no AWS/EBS points at all
+    xen_busy: str = ""  # gp3 on xen: reads and writes every minute
+    xen_quieted: str = ""  # gp2 on xen: wrote until 15 minutes ago, idle since
+    lag_a: str = ""  # gp3 on lagging: 100 read IOPS every minute
+    lag_b: str = ""  # gp3 on lagging: 100 read IOPS, 50 write IOPS; its last minute not yet published
+
+
+_BUILT: list[Fleet] = []
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def _build(url: str) -> Fleet:
+    make = boto3_factory(url)
+    ec2 = make("ec2", region=REGION)
+    cloudwatch = make("cloudwatch", region=REGION)
+    now = datetime.now(UTC)
+    t0 = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    fleet = Fleet(t0=t0)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+
+    def launch(itype: str, detailed: bool) -> dict[str, Any]:
+        reply = ec2.run_instances(
+            ImageId=image, MinCount=1, MaxCount=1, InstanceType=itype, Monitoring={"Enabled": detailed}
+        )
+        instance: dict[str, Any] = reply["Instances"][0]
+        fleet.roots[instance["InstanceId"]] = instance["BlockDeviceMappings"][0]["Ebs"]["VolumeId"]
+        return instance
+
+    def attach(instance: dict[str, Any], device: str, **volume: Any) -> str:
+        zone = instance["Placement"]["AvailabilityZone"]
+        volume_id: str = ec2.create_volume(AvailabilityZone=zone, **volume)["VolumeId"]
+        ec2.attach_volume(VolumeId=volume_id, InstanceId=instance["InstanceId"], Device=device)
+        return volume_id
+
+    nitro, xen, basic, silent, lagging = (
+        launch("m5.large", True),
+        launch("m4.large", True),
+        launch("m5.large", False),
+        launch("m5.large", True),
+        launch("m4.large", True),
+    )
+    fleet.nitro, fleet.xen, fleet.basic, fleet.silent, fleet.lagging = (
+        i["InstanceId"] for i in (nitro, xen, basic, silent, lagging)
+    )
+    fleet.reader = attach(nitro, "/dev/sdf", Size=500, VolumeType="gp3")
+    fleet.writer = attach(nitro, "/dev/sdg", Size=100, VolumeType="io2", Iops=2000)
+    fleet.idle = attach(nitro, "/dev/sdh", Size=200, VolumeType="gp2")
+    fleet.xen_busy = attach(xen, "/dev/sdf", Size=500, VolumeType="gp3")
+    fleet.xen_quieted = attach(xen, "/dev/sdg", Size=200, VolumeType="gp2")
+    fleet.lag_a = attach(lagging, "/dev/sdf", Size=100, VolumeType="gp3")
+    fleet.lag_b = attach(lagging, "/dev/sdg", Size=100, VolumeType="gp3")
+
+    minutes = [t0 - timedelta(minutes=k) for k in range(1, MINUTES + 1)]
+    fives = [t0 - timedelta(minutes=k) for k in range(5, MINUTES + 1, 5)]
+
+    def put(namespace: str, metric: str, dims: dict[str, str], value: float, times: list[datetime]) -> None:
+        cloudwatch.put_metric_data(
+            Namespace=namespace,
+            MetricData=[
+                {
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                    "Timestamp": t,
+                    "Value": value,
+                    "Unit": "Count" if metric.endswith("Ops") else "Bytes",
+                }
+                for t in times
+            ],
+        )
+
+    def volume(vid: str, metric: str, value: float, times: list[datetime] = minutes) -> None:
+        put("AWS/EBS", metric, {"VolumeId": vid}, value, times)
+
+    # nitro: the gp3 reads 1,000 IOPS of 64 KiB (62.5 MiB/s); the io2 writes 500 IOPS of 8 KiB
+    # (3.90625 MiB/s); the gp2 and the root volume idle: no AWS/EBS points for them.
+    volume(fleet.reader, "VolumeReadOps", 60000.0)
+    volume(fleet.reader, "VolumeReadBytes", 60000.0 * 65536)
+    volume(fleet.writer, "VolumeWriteOps", 30000.0)
+    volume(fleet.writer, "VolumeWriteBytes", 30000.0 * 8192)
+    # ... and the instance as a whole, as Nitro publishes it.
+    nitro_dims = {"InstanceId": fleet.nitro}
+    put("AWS/EC2", "EBSReadOps", nitro_dims, 60000.0, minutes)
+    put("AWS/EC2", "EBSWriteOps", nitro_dims, 30000.0, minutes)
+    put("AWS/EC2", "EBSReadBytes", nitro_dims, 60000.0 * 65536, minutes)
+    put("AWS/EC2", "EBSWriteBytes", nitro_dims, 30000.0 * 8192, minutes)
+    for iid in (fleet.nitro, fleet.xen):
+        put("AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8, minutes)  # 100 Mbps
+        put("AWS/EC2", "NetworkOut", {"InstanceId": iid}, 3.75e8, minutes)  # 50 Mbps
+
+    # xen (no AWS/EC2 EBS*): the gp3 does 600 IOPS and 6 MiB/s, half reads, half writes; the gp2
+    # wrote 300 IOPS of 16 KiB until 15 minutes ago and has been idle since.
+    for metric in ("VolumeReadOps", "VolumeWriteOps"):
+        volume(fleet.xen_busy, metric, 18000.0)
+    for metric in ("VolumeReadBytes", "VolumeWriteBytes"):
+        volume(fleet.xen_busy, metric, 3.0 * MIB * 60)
+    earlier = [t for t in minutes if t <= t0 - timedelta(minutes=16)]
+    volume(fleet.xen_quieted, "VolumeWriteOps", 18000.0, earlier)
+    volume(fleet.xen_quieted, "VolumeWriteBytes", 18000.0 * 16384, earlier)
+
+    # lagging: both volumes read; lag_b's points for the newest minute are not published yet.
+    volume(fleet.lag_a, "VolumeReadOps", 6000.0)
+    volume(fleet.lag_a, "VolumeReadBytes", 6000.0 * 4096)
+    volume(fleet.lag_b, "VolumeReadOps", 6000.0, minutes[1:])
+    volume(fleet.lag_b, "VolumeReadBytes", 6000.0 * 4096, minutes[1:])
+
+    # basic: one Sum per 5 minutes, stamped on the boundary. 100 Mbps in, 20 Mbps out; EBS reads
+    # only, 100 IOPS and 2 MB/s; its root volume (1-minute data, as AWS/EBS always is) 20 IOPS.
+    basic_dims = {"InstanceId": fleet.basic}
+    put("AWS/EC2", "NetworkIn", basic_dims, 3.75e9, fives)
+    put("AWS/EC2", "NetworkOut", basic_dims, 7.5e8, fives)
+    put("AWS/EC2", "EBSReadOps", basic_dims, 30000.0, fives)
+    put("AWS/EC2", "EBSReadBytes", basic_dims, 6e8, fives)
+    volume(fleet.roots[fleet.basic], "VolumeReadOps", 1200.0)
+    volume(fleet.roots[fleet.basic], "VolumeReadBytes", 1200.0 * 4096)
+    return fleet
+
+
+@pytest.fixture
+def fleet(plain_moto_url: str) -> Fleet:
+    if not _BUILT:
+        _BUILT.append(_build(plain_moto_url))
+    return _BUILT[0]
+
+
+@pytest.fixture
+async def factory(plain_moto_url: str) -> AsyncIterator[ClientFactory]:
+    target = AwsTarget(
+        regions=(REGION,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    made = ClientFactory(target)
+    yield made
+    await made.close()
+
+
+def by_id(snapshot: LimitsSnapshot) -> dict[str, InstanceView]:
+    return {view.instance_id: view for view in snapshot.instances}
+
+
+def volume(view: InstanceView, volume_id: str) -> VolumeView:
+    (found,) = (v for v in view.volumes if v.volume_id == volume_id)
+    return found
+
+
+def rel(expected: float) -> Any:
+    return pytest.approx(expected, rel=1e-6)
+
+
+async def test_read_only_and_write_only_volumes_are_known(fleet: Fleet, factory: ClientFactory) -> None:
+    views = by_id(await LimitsPoller(factory, clock=Clock(fleet.t0)).poll())
+    nitro = views[fleet.nitro]
+    reader = volume(nitro, fleet.reader)
+    assert reader.iops == rel(1000.0)
+    assert reader.throughput_mibps == rel(62.5)
+    assert reader.utilization == rel(62.5 / 125.0)  # gp3's included 125 MiB/s binds
+    assert reader.reasons == ()
+    writer = volume(nitro, fleet.writer)
+    assert writer.iops == rel(500.0)
+    assert writer.throughput_mibps == rel(3.90625)
+    assert writer.utilization == rel(500.0 / 2000.0)
+
+
+async def test_volumes_that_published_nothing_are_unknown_with_the_reason(
+    fleet: Fleet, factory: ClientFactory
+) -> None:
+    views = by_id(await LimitsPoller(factory, clock=Clock(fleet.t0)).poll())
+    nitro = views[fleet.nitro]
+    for vid in (fleet.idle, fleet.roots[fleet.nitro]):
+        vol = volume(nitro, vid)
+        assert vol.iops is None and vol.throughput_mibps is None and vol.utilization is None
+        assert vol.level == "unknown"
+        assert any(NO_DATAPOINTS in r for r in vol.reasons), vol.reasons
+
+
+async def test_nitro_instance_ebs_comes_from_its_ec2_metrics(fleet: Fleet, factory: ClientFactory) -> None:
+    views = by_id(await LimitsPoller(factory, clock=Clock(fleet.t0)).poll())
+    nitro = views[fleet.nitro]
+    assert nitro.ebs_source == "AWS/EC2 EBS*"
+    assert nitro.ebs_iops == rel(1500.0)
+    assert nitro.ebs_mbs == rel((60000.0 * 65536 + 30000.0 * 8192) / 60 / 1e6)
+    assert nitro.net_in_mbps == rel(100.0)
+    assert nitro.period_s == 60
+
+
+async def test_xen_instance_ebs_is_its_volumes_sum_an_idle_one_counting_zero(
+    fleet: Fleet, factory: ClientFactory
+) -> None:
+    poller = LimitsPoller(factory, clock=Clock(fleet.t0))
+    views = by_id(await poller.poll())
+    xen = views[fleet.xen]
+    assert xen.ebs_source == "AWS/EBS, sum of volumes"
+    busy = volume(xen, fleet.xen_busy)
+    assert busy.iops == rel(600.0)
+    assert busy.throughput_mibps == rel(6.0)
+    # Published earlier in the hour, nothing in the last 15 minutes: idle now, zero and known.
+    quieted = volume(xen, fleet.xen_quieted)
+    assert quieted.iops == 0.0 and quieted.throughput_mibps == 0.0
+    assert quieted.utilization == 0.0 and quieted.level == "ok"
+    # The root published nothing at all: unknown, and it does not make the sum unknown.
+    assert volume(xen, fleet.roots[fleet.xen]).iops is None
+    assert xen.ebs_iops == rel(600.0)
+    assert xen.ebs_mbs == rel(6.0 * MB_PER_MIB)
+    # The sum was known at every minute some volume published: 30 minutes, 15 of them with the gp2.
+    assert max(poller.history.values(f"{fleet.xen}|ebs_iops")) == rel(900.0)
+    assert len(poller.history.values(f"{fleet.xen}|ebs_iops")) == MINUTES
+
+
+async def test_basic_monitoring_reads_five_minute_points(fleet: Fleet, factory: ClientFactory) -> None:
+    snapshot = await LimitsPoller(factory, clock=Clock(fleet.t0)).poll()
+    basic = by_id(snapshot)[fleet.basic]
+    assert basic.period_s == 300
+    assert basic.monitoring == "5-min data (basic monitoring)"
+    assert basic.net_in_mbps == rel(100.0)
+    assert basic.net_out_mbps == rel(20.0)
+    # EBS reads only: the write series' absence is zero at the 5-minute stamps.
+    assert basic.ebs_source == "AWS/EC2 EBS*"
+    assert basic.ebs_iops == rel(100.0)
+    assert basic.ebs_mbs == rel(2.0)
+    assert volume(basic, fleet.roots[fleet.basic]).iops == rel(20.0)
+    assert snapshot.periods == {60: 4, 300: 1}
+
+
+async def test_a_late_five_minute_point_is_still_read(
+    fleet: Fleet, factory: ClientFactory, plain_moto_url: str
+) -> None:
+    """AWS publishes a basic-monitoring point minutes after its period ends: a steady cycle long
+    after the stamp must still find it."""
+    clock = Clock(fleet.t0)
+    poller = LimitsPoller(factory, clock=clock)
+    await poller.poll()
+    cloudwatch = boto3_factory(plain_moto_url)("cloudwatch", region=REGION)
+    late = fleet.t0 + timedelta(minutes=5)
+    cloudwatch.put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            {
+                "MetricName": "NetworkIn",
+                "Dimensions": [{"Name": "InstanceId", "Value": fleet.basic}],
+                "Timestamp": late,
+                "Value": 7.5e9,  # 200 Mbps over those 5 minutes
+                "Unit": "Bytes",
+            }
+        ],
+    )
+    # Covering [t0+5, t0+10), arriving 13 minutes after the period ended.
+    clock.at = fleet.t0 + timedelta(minutes=23)
+    basic = by_id(await poller.poll())[fleet.basic]
+    assert basic.net_in_mbps == rel(200.0)
+
+
+async def test_json_is_null_only_where_nothing_was_published(fleet: Fleet, factory: ClientFactory) -> None:
+    doc = (await LimitsPoller(factory, clock=Clock(fleet.t0)).poll()).to_json()
+    instances = {i["instance_id"]: i for i in doc["instances"]}
+    for iid in (fleet.nitro, fleet.xen, fleet.basic):
+        inst = instances[iid]
+        assert inst["network"]["in_mbps"] is not None, iid
+        assert inst["network"]["utilization"] is not None, iid
+        assert inst["ebs"]["throughput_mbs"] is not None, iid
+        assert inst["ebs"]["iops"] is not None, iid
+        assert inst["ebs"]["utilization"] is not None, iid
+    vols = {v["volume_id"]: v for i in doc["instances"] for v in i["volumes"]}
+    for vid in (fleet.reader, fleet.writer, fleet.xen_busy, fleet.xen_quieted, fleet.roots[fleet.basic]):
+        assert vols[vid]["iops"] is not None and vols[vid]["throughput_mibps"] is not None, vid
+        assert vols[vid]["utilization"] is not None, vid
+    assert vols[fleet.xen_quieted]["iops"] == 0.0
+    for vid in (fleet.idle, fleet.roots[fleet.nitro], fleet.roots[fleet.xen], fleet.roots[fleet.silent]):
+        assert vols[vid]["iops"] is None and vols[vid]["utilization"] is None, vid
+    silent = instances[fleet.silent]
+    assert silent["network"]["in_mbps"] is None
+    assert silent["ebs"]["throughput_mbs"] is None and silent["ebs"]["iops"] is None
+    assert any(note.startswith(f"EBS: {NO_DATAPOINTS}") for note in silent["notes"]), silent["notes"]
+    assert any(note.startswith(f"network: {NO_DATAPOINTS}") for note in silent["notes"]), silent["notes"]
+    assert instances[fleet.silent]["period_s"] == 60
+    assert instances[fleet.basic]["period_s"] == 300
+
+
+async def test_charts_show_read_only_and_write_only_volumes(fleet: Fleet, factory: ClientFactory) -> None:
+    nitro = by_id(await LimitsPoller(factory, clock=Clock(fleet.t0)).poll())[fleet.nitro]
+    history = await instance_history(factory, nitro, now=fleet.t0, hours=1.0)
+    reader = history.volumes[fleet.reader]
+    assert len(reader.iops) == len(reader.mibps) == MINUTES
+    assert {round(v, 6) for _, v in reader.iops} == {1000.0}
+    assert {round(v, 6) for _, v in reader.mibps} == {62.5}
+    writer = history.volumes[fleet.writer]
+    assert {round(v, 6) for _, v in writer.mibps} == {3.90625}
+    assert history.volumes[fleet.idle].iops == ()  # nothing published: no line, not a line at zero
+
+
+async def test_two_regions_keep_each_others_history(fleet: Fleet, plain_moto_url: str) -> None:
+    """Each region's cycle ends at its own time; neither may forget the other's rolling hour."""
+    other = "eu-south-2"
+    make = boto3_factory(plain_moto_url)
+    ec2 = make("ec2", region=other)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    iid = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", Monitoring={"Enabled": True}
+    )["Instances"][0]["InstanceId"]
+    minutes = [fleet.t0 - timedelta(minutes=k) for k in range(1, MINUTES + 1)]
+    make("cloudwatch", region=other).put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            {
+                "MetricName": "NetworkIn",
+                "Dimensions": [{"Name": "InstanceId", "Value": iid}],
+                "Timestamp": t,
+                "Value": 7.5e8,
+                "Unit": "Bytes",
+            }
+            for t in minutes
+        ],
+    )
+    target = AwsTarget(
+        regions=(REGION, other), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    try:
+        poller = LimitsPoller(factory, clock=Clock(fleet.t0))
+        views = by_id(await poller.poll())
+    finally:
+        await factory.close()
+    assert views[iid].net_in_mbps == rel(100.0)
+    assert len(views[iid].history) == MINUTES
+    assert len(poller.history.values(f"{iid}|NetworkIn")) == MINUTES
+    assert len(poller.history.values(f"{fleet.xen}|NetworkIn")) == MINUTES
+    assert len(poller.history.values(f"{fleet.xen_busy}|iops")) == MINUTES
+
+
+async def test_a_point_published_after_its_minute_was_read_is_counted(
+    fleet: Fleet, factory: ClientFactory, plain_moto_url: str
+) -> None:
+    """CloudWatch publishes each volume's minute on its own: a cycle may read one volume's newest
+    minute before another's, or a volume's reads before its writes. The next cycle counts them."""
+    clock = Clock(fleet.t0)
+    poller = LimitsPoller(factory, clock=clock)
+    first = by_id(await poller.poll())[fleet.lagging]
+    assert first.ebs_iops == rel(100.0)  # lag_b had no point yet for the newest minute
+    newest = [fleet.t0 - timedelta(minutes=1)]
+    cloudwatch = boto3_factory(plain_moto_url)("cloudwatch", region=REGION)
+    for metric, value in (
+        ("VolumeReadOps", 6000.0),
+        ("VolumeReadBytes", 6000.0 * 4096),
+        ("VolumeWriteOps", 3000.0),
+        ("VolumeWriteBytes", 3000.0 * 4096),
+    ):
+        cloudwatch.put_metric_data(
+            Namespace="AWS/EBS",
+            MetricData=[
+                {
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "VolumeId", "Value": fleet.lag_b}],
+                    "Timestamp": newest[0],
+                    "Value": value,
+                }
+            ],
+        )
+    clock.at = fleet.t0 + timedelta(seconds=20)
+    second = by_id(await poller.poll())[fleet.lagging]
+    assert volume(second, fleet.lag_b).iops == rel(150.0)
+    assert second.ebs_iops == rel(250.0)
+    assert second.ebs_mbs == rel(250.0 * 4096 / 1e6)
+    iops = poller.history.values(f"{fleet.lagging}|ebs_iops")
+    assert len(iops) == MINUTES and iops[-1] == rel(250.0)
