@@ -158,7 +158,10 @@ def test_snapshot_overview_json_demo(tmp_path: object) -> None:
 def test_snapshot_limits_json_demo_has_the_documented_fields(tmp_path: object) -> None:
     doc = _snapshot_json("limits", tmp_path)
     assert {"fetched_at", "period_s", "instances", "unattached_volumes", "quotas", "errors"} <= set(doc)
-    assert doc["period_s"] == 60 and doc["errors"] == []
+    # The fleet holds a basic-monitoring instance: the snapshot's period is its longest.
+    assert doc["period_s"] == 300 and doc["errors"] == []
+    periods = {i["name"]: i["period_s"] for i in doc["instances"]}
+    assert periods["legacy-bastion-1"] == 300 and periods["payments-db-1"] == 60
     db = next(i for i in doc["instances"] if i["name"] == "payments-db-1")
     assert {"instance_id", "instance_type", "state", "memory_used_pct", "disk_used_pct"} <= set(db)
     assert set(db["network"]) >= {"baseline_mbps", "peak_mbps", "in_mbps", "out_mbps", "utilization"}
@@ -178,6 +181,10 @@ def test_snapshot_limits_json_demo_has_the_documented_fields(tmp_path: object) -
     assert stopped["network"]["in_mbps"] is None and stopped["ebs"]["utilization"] is None
     assert len(doc["unattached_volumes"]) == 1
     assert doc["quotas"][0]["code"] == "L-1216C47A" and doc["quotas"][0]["value"] == 640.0
+    # Sparse publishing: the read-only and the Xen instance's EBS are known, not null.
+    for name in ("ledger-1", "audit-archiver-1", "legacy-bastion-1"):
+        inst = next(i for i in doc["instances"] if i["name"] == name)
+        assert inst["ebs"]["throughput_mbs"] is not None and inst["ebs"]["iops"] is not None, name
 
 
 def test_snapshot_kinesis_json_demo_has_the_documented_fields(tmp_path: object) -> None:
