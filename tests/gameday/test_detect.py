@@ -673,3 +673,23 @@ def test_a_fault_ended_says_how_it_ended_when_the_experiment_tells() -> None:
     (finished,) = [e for e in events if e.kind == FAULT_ENDED]
     assert finished.detail["outcome"] == outcome
     assert outcome in finished.text and "Experiment completed" not in finished.text
+
+
+def test_write_throttling_is_critical_at_five_percent_and_a_drop_rearms_it() -> None:
+    d = Detector()
+    # 60,000 records a minute: warning at 600, critical at 3,000 (recovering from it below 1,500).
+    counts = [700.0, 3_100.0, 3_500.0, 1_000.0, 3_200.0, 200.0]
+    out = run(
+        d, "kinesis", [kinesis(stream(incoming_records_per_s=1000.0, write_throttled=c)) for c in counts]
+    )
+    assert [[(e.kind, e.level) for e in events] for events in out] == [
+        [(DETECTED, "warning")],
+        [(DETECTED, "critical")],
+        [],
+        [],
+        [(DETECTED, "critical")],
+        [(RECOVERED, "info")],
+    ]
+    critical = out[1][0]
+    assert (critical.value, critical.limit) == (3_100.0, 3_000.0)
+    assert "5% of 60,000 incoming records" in critical.text

@@ -15,7 +15,8 @@ below a lower line:
 - counts per minute (throttled writes, Lambda errors): below half their limit.
 
 Throttled writes are detected at ``THROTTLE_SHARE`` (1%) of the minute's incoming records and at
-least one record. Lambda errors: the snapshot carries no Invocations, so the limit is
+least one record, and are critical at ``THROTTLE_CRITICAL_SHARE`` (5%). Lambda errors: the
+snapshot carries no Invocations, so the limit is
 ``LAMBDA_ERROR_SHARE`` (5%) of the invocations the stream's incoming records make at the mapping's
 batch size (the records a consumer that keeps up processes), and never below
 ``LAMBDA_MIN_ERRORS`` (5) a minute, the limit on its own when either figure is unknown. The
@@ -78,6 +79,10 @@ MEMORY_WARN_PCT = 90.0
 MEMORY_CRITICAL_PCT = 95.0
 MEMORY_RECOVER_PCT = 85.0
 THROTTLE_SHARE = 0.01
+THROTTLE_CRITICAL_SHARE = 0.05
+"""Throttled writes at this share of a minute's incoming records are critical: more than the
+sub-second bursts of a stream running near its capacity throttle (those stay a few records in a
+thousand), so producers are being turned away, not merely retried."""
 LAMBDA_ERROR_SHARE = 0.05
 LAMBDA_MIN_ERRORS = 5.0
 COUNT_RECOVER_FACTOR = 0.5
@@ -583,9 +588,13 @@ class Detector:
         if throttled is None or rate is None:
             value: float | None = None
             limit = 1.0
+            critical = 1.0
         else:
             value = throttled
             limit = max(1.0, THROTTLE_SHARE * rate * period_s)
+            critical = max(limit, THROTTLE_CRITICAL_SHARE * rate * period_s)
+        level = _count_level(value, limit, critical)
+        share = THROTTLE_CRITICAL_SHARE if level == "critical" else THROTTLE_SHARE
         throttle = dict(ident)
         throttle["incoming_records"] = _num(None if rate is None else rate * period_s)
         if throttled is not None and rate:
@@ -599,15 +608,15 @@ class Detector:
                 _clean(name, 80),
                 "writes throttled",
                 value,
-                _count_level(value, limit),
+                level,
                 limit,
-                None,
+                critical,
                 limit * COUNT_RECOVER_FACTOR,
-                None,
+                critical * COUNT_RECOVER_FACTOR,
                 "records/min",
                 lambda v: f"{v:,.0f}/min",
                 MappingProxyType(throttle),
-                note=f"{THROTTLE_SHARE:.0%} of {throttle['incoming_records']} incoming records",
+                note=f"{share:.0%} of {throttle['incoming_records']} incoming records",
             )
         )
         return readings
@@ -843,9 +852,11 @@ class Detector:
         return known[1] if known else ()
 
 
-def _count_level(value: float | None, limit: float) -> str:
+def _count_level(value: float | None, limit: float, critical: float | None = None) -> str:
     if value is None:
         return "unknown"
+    if critical is not None and value >= critical:
+        return "critical"
     return "warn" if value >= limit else "ok"
 
 

@@ -24,6 +24,11 @@ A resource matches when its id, its display name (detail ``name``), its instance
 ``instance_id`` / ``instance_name``, for volumes) is listed in ``resources``, or when it carries one of
 the ``tags`` pairs (detail ``tag:<Key>``). ``ignore_metrics`` lists journal metrics that do not
 impair this service (a capacity warning such as ``stream.usage`` is headroom, not impact).
+
+A warning on a utilisation gauge (``HEADROOM_METRICS``: instance EBS, network and memory, a
+volume's ceiling, a stream's write usage and throttled writes below the critical share) is
+headroom running short and impairs nothing; the same gauge at its critical level does, until it
+recovers. Iterator age, Lambda errors and an SSM agent lost impair at any level.
 """
 
 from __future__ import annotations
@@ -62,6 +67,18 @@ KNOWN_METRICS = frozenset(
         cat.M_NODE_PING,
     }
 )
+HEADROOM_METRICS = frozenset(
+    {
+        cat.M_INSTANCE_EBS,
+        cat.M_INSTANCE_NETWORK,
+        cat.M_INSTANCE_MEMORY,
+        cat.M_VOLUME,
+        cat.M_STREAM_USAGE,
+        cat.M_STREAM_THROTTLE,
+    }
+)
+"""Gauges whose warning is headroom running short, not customers affected: a detection of one
+impairs a service only at the critical level (a resource at its ceiling, writes turned away)."""
 _KEYS = frozenset({"name", "tolerance_minutes", "resources", "tags", "ignore_metrics"})
 _ID_DETAILS = ("name", "instance_id", "instance_name")
 
@@ -81,6 +98,8 @@ class BusinessService:
     def matches(self, event: JournalEvent) -> bool:
         """Whether the event's resource is one of this service's (by id, name or tag)."""
         if event.metric in self.ignore_metrics:
+            return False
+        if event.kind == DETECTED and event.metric in HEADROOM_METRICS and event.level == "warning":
             return False
         names = {event.resource, *(event.detail.get(k, "") for k in _ID_DETAILS)}
         names.discard("")
