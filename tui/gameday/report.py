@@ -51,8 +51,9 @@ from tui.gameday.timefmt import duration_text, offset_text
 WINDOW_PAD = timedelta(minutes=5)
 """Charts reach this far (wall time) before a fault's start and after its end, within the recording."""
 METRIC_PANES = frozenset({"limits", "kinesis"})
-"""Panes whose signals are CloudWatch metrics: a value exists only once a complete minute has been
-published, so the console sees a change ``CLOUDWATCH_MINUTE_S`` to that plus a poll after it."""
+"""Panes whose signals are CloudWatch metrics: a value exists only once its minute is over, and the
+minute a fault starts in is only partly changed, so the console sees a change from one minute
+after it (``CLOUDWATCH_MINUTE_S``) to two minutes and a poll after it."""
 CLOUDWATCH_MINUTE_S = 60.0
 DEFAULT_POLL_S: Mapping[str, float] = MappingProxyType(
     {"limits": 30.0, "kinesis": 30.0, "findings": 60.0, "sessions": 30.0, "fis": 15.0}
@@ -261,7 +262,7 @@ class FaultReview:
             if low
             else f"up to {duration_text(high * self.speed)}"
         )
-        return f"{scenario} of it is reporting delay at speed {_speed_text(self.speed)} (wall {wall})"
+        return f"reporting delay at speed {_speed_text(self.speed)}: {scenario} (wall {wall})"
 
     def ttm_text(self) -> str:
         seconds = self.time_to_mitigate_s
@@ -549,10 +550,11 @@ def poll_intervals(recording: Recording) -> dict[str, float]:
 
 def reporting_delay(pane: str, intervals: Mapping[str, float]) -> tuple[float, float]:
     """The shortest and longest wall time from a change to the console seeing it on ``pane``: a
-    metric needs its complete minute, then a poll; any other state only a poll."""
+    metric needs the first minute it fills to be over (one to two minutes), then a poll; any other
+    state only a poll."""
     poll = intervals.get(pane, 30.0)
     if pane in METRIC_PANES:
-        return CLOUDWATCH_MINUTE_S, CLOUDWATCH_MINUTE_S + poll
+        return CLOUDWATCH_MINUTE_S, 2 * CLOUDWATCH_MINUTE_S + poll
     return 0.0, poll
 
 
@@ -1136,7 +1138,7 @@ def _intro(review: Review) -> list[str]:
             low, high = metric
             lines.append(
                 f"The console sees a CloudWatch metric {duration_text(low)} to {duration_text(high)} (wall) "
-                "after the fact: its complete minute, then a poll. At speed "
+                "after the fact: the first whole minute it changes, then a poll. At speed "
                 f"{_speed_text(clock.speed)} that is {duration_text(low * clock.speed)} to "
                 f"{duration_text(high * clock.speed)} of scenario time, included in each time to detect "
                 "and stated beside it."
