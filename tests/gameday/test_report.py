@@ -470,7 +470,7 @@ def test_a_fault_shorter_than_a_cloudwatch_minute_is_too_short_to_detect(tmp_pat
     assert review.too_short == (short,) and review.undetected == (missed,)
     text = render_markdown(review)
     assert text.count("NOT DETECTED") == 1, "only the fault that lasted long enough is a miss"
-    assert "Detected: 0 of 2 (1 too short to detect)" in text
+    assert "Detected: 0 of 2 (1 could not be: too short to detect)" in text
 
 
 def test_the_reporting_delay_is_stated_beside_the_time_to_detect(recording_path: Path) -> None:
@@ -492,3 +492,35 @@ def test_chart_windows_end_where_the_recording_ends(recording_path: Path) -> Non
     # The fault ended at 200 s; five minutes after is past the recording's end at 420 s.
     assert ebs.end == at(200) and ebs.window_end == at(420) and ebs.window_start == at(-120)
     assert "window T-10:00 to T+1:20:00, fault T+10:00 to T+43:20" in render_markdown(review)
+
+
+def test_a_stalled_reader_too_short_to_reach_half_the_retention_says_so(tmp_path: Path) -> None:
+    from tests.gameday.test_detect import kinesis, stream
+
+    lag = "kinesis-consumer-lag"
+    path = tmp_path / "lag.jsonl"
+    clock = Clock()
+    clock.at = at(-60)
+    recorder = Recorder(path, meta={}, clock=clock)
+    for seconds in range(-60, 241, 30):
+        clock.at = at(seconds)
+        # The age grows a second per second from 5 minutes: far from 12 h, half the 24 h retention.
+        age_ms = (300 + max(0, seconds)) * 1000.0
+        recorder.snapshot("kinesis", kinesis(stream(iterator_age_ms=age_ms), when=at(seconds)))
+        if seconds in (0, 210):
+            kind, status = (ev.FAULT_STARTED, "running") if seconds == 0 else (ev.FAULT_ENDED, "completed")
+            detail = scenario({"status": status})
+            recorder.event(
+                JournalEvent(at(seconds), kind, "fis", kind, resource="payments-events", fault=lag, ref="E1",
+                             detail=detail)
+            )  # fmt: skip
+    recorder.close()
+    review = analyse(read_recording(path))
+    (fault,) = review.faults
+    assert fault.undetected_reason == (
+        "out of reach in its duration: an iterator age grows at most a second per wall second, and in "
+        "3m30s wall (scenario 35m) from 5m it cannot reach 50% of the 24 h retention (12h00m)"
+    )
+    assert review.undetected == () and review.too_short == (fault,)
+    assert fault.ttd_text() == "out of reach in its duration"
+    assert "NOT DETECTED" not in render_markdown(review)

@@ -24,6 +24,7 @@ the poll interval of a pane that reads state) is "too short to detect", not a mi
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import itertools
 import math
@@ -247,8 +248,13 @@ class FaultReview:
     def ttd_text(self) -> str:
         seconds = self.time_to_detect_s
         if seconds is None:
-            return "too short to detect" if self.undetected_reason else "not detected"
+            return self.undetectable or "not detected"
         return span_text(seconds, self.speed)
+
+    @property
+    def undetectable(self) -> str:
+        """The short form of ``undetected_reason`` ("too short to detect"), or ""."""
+        return self.undetected_reason.split(":", 1)[0]
 
     def delay_text(self) -> str:
         """How much of the time to detect is the console's reporting delay, when the speed makes
@@ -408,7 +414,8 @@ class Review:
 
     @property
     def too_short(self) -> tuple[FaultReview, ...]:
-        """Faults that ended before their signal could reach the console."""
+        """Faults whose signal could not reach the console before they ended (too short, or a
+        line out of reach in their duration)."""
         return tuple(f for f in self.faults if not f.detected and f.undetected_reason)
 
 
@@ -587,6 +594,35 @@ def _too_short(
             f"{duration_text(high)} between {expected.pane} polls"
         )
     return ""
+
+
+def _age_out_of_reach(fault: FaultReview, recording: Recording) -> str:
+    """Why a stalled reader's iterator age could not reach its line while the fault ran, or "".
+
+    An iterator age grows at most one second per wall second (the oldest unread record only gets
+    older), so from the age recorded when the fault started it cannot reach
+    ``AGE_WARN_FRACTION`` of the retention sooner than the difference, whatever the speed."""
+    if fault.expected is None or fault.expected.metric != cat.M_STREAM_AGE or fault.ended is None:
+        return ""
+    before: StreamView | None = None
+    for entry in recording.entries:
+        if entry.at > fault.started:
+            break
+        if isinstance(entry.snapshot, KinesisSnapshot):
+            before = _stream(entry.snapshot, fault.target) or before
+    if before is None or not before.retention_hours:
+        return ""
+    line_s = AGE_WARN_FRACTION * before.retention_hours * 3600.0
+    age_s = (before.iterator_age_ms or 0.0) / 1000.0
+    lasted = (fault.ended - fault.started).total_seconds()
+    if age_s + lasted >= line_s:
+        return ""
+    scenario = f" (scenario {duration_text(lasted * fault.speed)})" if fault.speed != 1.0 else ""
+    return (
+        f"out of reach in its duration: an iterator age grows at most a second per wall second, and "
+        f"in {duration_text(lasted)} wall{scenario} from {duration_text(age_s)} it cannot reach "
+        f"{AGE_WARN_FRACTION:.0%} of the {before.retention_hours} h retention ({duration_text(line_s)})"
+    )
 
 
 def _fault_review(
@@ -1021,7 +1057,12 @@ def analyse(recording: Recording) -> Review:
             None,
         )
         later = [e for e in events if e.at >= start and (following is None or e.at < following)]
-        faults.append(_fault_review(number, occ, later, clock, intervals))
+        review = _fault_review(number, occ, later, clock, intervals)
+        if not review.detected and not review.undetected_reason:
+            reason = _age_out_of_reach(review, recording)
+            if reason:
+                review = dataclasses.replace(review, undetected_reason=reason)
+        faults.append(review)
     services = _services(events, clock, end)
     timeline = tuple(_row(e, clock) for e in events)
     actions = tuple(r for r in timeline if r.kind == ev.ACTION)
@@ -1148,15 +1189,21 @@ def _intro(review: Review) -> list[str]:
     return lines
 
 
+def _undetectable_text(review: Review) -> str:
+    short = review.too_short
+    if not short:
+        return ""
+    return f" ({len(short)} could not be: {', '.join(f.undetectable for f in short)})"
+
+
 def _summary_items(review: Review) -> list[str]:
     s = review.summary
     scenario = " (scenario time)" if review.clock.from_scenario and review.clock.speed != 1.0 else ""
-    short = len(review.too_short)
     mitigated = sum(1 for f in review.faults if f.mitigated is not None)
     unmitigated = [f for f in review.faults if f.mitigated is None and f.ended_how]
     items = [
         f"Faults: {s.faults}",
-        f"Detected: {s.detected} of {s.faults}" + (f" ({short} too short to detect)" if short else ""),
+        f"Detected: {s.detected} of {s.faults}" + _undetectable_text(review),
         "Median time to detect: "
         + ("n/a" if s.median_ttd_s is None else duration_text(s.median_ttd_s) + scenario),
         "Median time to mitigate: "
@@ -1218,7 +1265,7 @@ def _detected_cell(fault: FaultReview, clock: Clock) -> Cell:
     if fault.detection is not None:
         return _plain(_at(clock, fault.detection.at))
     if fault.undetected_reason:
-        return _styled("muted", "too short to detect")
+        return _styled("muted", fault.undetectable)
     return _styled("bad", "✗ NOT DETECTED")
 
 
