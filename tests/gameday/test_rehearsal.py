@@ -148,6 +148,9 @@ async def test_the_default_scenario_at_speed_10_gives_verdicts_from_the_exercise
     impaired = [e for e in events if e.kind == ev.SERVICE_IMPAIRED]
     assert all(e.fault for e in impaired), [e.text for e in impaired if not e.fault]
 
+    # Once the faults are over and their signals have cleared, the seed alone impairs nothing again.
+    assert [s.name for s in review.services if s.still_impaired] == []
+
     # Every fault is detected, or the report says why it could not be.
     for fault in review.faults:
         assert fault.detected or fault.undetected_reason, f"{fault.label()} missed without a reason"

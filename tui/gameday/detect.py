@@ -6,7 +6,8 @@ once when it crosses its line (again when it escalates from warning to critical)
 recovers, with hysteresis so a value hovering on the line does not flap.
 
 Gauges use the level the pane computed (so the journal says what the pane shows) and recover only
-below a lower line:
+below a lower line (a headroom gauge, ``catalogue.HEADROOM_METRICS``, also says when it falls back
+below its critical line's recovery: a ``recovered`` event whose detail ``eased`` is "critical"):
 
 - utilisation shares (instance EBS and network, volumes, stream usage, iterator age against
   retention): ``RECOVERY_MARGIN`` (5 points) below the line they crossed;
@@ -284,12 +285,21 @@ class Detector:
         key = reading.key
         prev = self._open.get(key)
         critical_recover = reading.critical_recover
-        if prev is not None and prev.level == "critical" and critical_recover is not None:
-            # Well below the critical line again: a later climb is reported as a new escalation.
-            prev.level = "warn" if value < critical_recover else prev.level
+        eased = None
+        if (
+            prev is not None
+            and prev.level == "critical"
+            and critical_recover is not None
+            and value < critical_recover
+        ):
+            # Well below the critical line again: a later climb is reported as a new escalation,
+            # and a headroom gauge says its impact is over.
+            prev.level = "warn"
+            if reading.metric in cat.HEADROOM_METRICS:
+                eased = self._eased(reading, value, at)
         if reading.level in ("warn", "critical"):
             if prev is not None and (prev.level == reading.level or prev.level == "critical"):
-                return None
+                return eased
             self._open[key] = _Open(
                 reading.pane,
                 reading.level,
@@ -320,7 +330,7 @@ class Detector:
                 detail=MappingProxyType(dict(reading.detail)),
             )
         if prev is None or value >= reading.warn_recover:
-            return None
+            return eased
         del self._open[key]
         return JournalEvent(
             at=at,
@@ -337,6 +347,29 @@ class Detector:
             limit=reading.warn_recover,
             unit=reading.unit,
             detail=MappingProxyType(dict(reading.detail)),
+        )
+
+    def _eased(self, reading: _Reading, value: float, at: datetime) -> JournalEvent:
+        """A headroom gauge back below its critical line, still at its warning level."""
+        limit = reading.critical_recover
+        assert limit is not None
+        detail = dict(reading.detail)
+        detail[cat.EASED] = "critical"
+        return JournalEvent(
+            at=at,
+            kind=RECOVERED,
+            source=reading.pane,
+            text=_clean(
+                f"{reading.label}: {reading.what.removesuffix(' at')} back to {reading.fmt(value)} "
+                f"(< {reading.fmt(limit)}), below its critical line, still at its warning level",
+                TEXT_LIMIT,
+            ),
+            resource=reading.resource,
+            metric=reading.metric,
+            value=value,
+            limit=limit,
+            unit=reading.unit,
+            detail=MappingProxyType(detail),
         )
 
     def _gone(

@@ -28,7 +28,8 @@ impair this service (a capacity warning such as ``stream.usage`` is headroom, no
 A warning on a utilisation gauge (``HEADROOM_METRICS``: instance EBS, network and memory, a
 volume's ceiling, a stream's write usage and throttled writes below the critical share) is
 headroom running short and impairs nothing; the same gauge at its critical level does, until it
-recovers. Iterator age, Lambda errors and an SSM agent lost impair at any level.
+falls back below its critical line (the detector's ``eased`` recovery) or recovers. Iterator
+age, Lambda errors and an SSM agent lost impair at any level.
 """
 
 from __future__ import annotations
@@ -67,18 +68,7 @@ KNOWN_METRICS = frozenset(
         cat.M_NODE_PING,
     }
 )
-HEADROOM_METRICS = frozenset(
-    {
-        cat.M_INSTANCE_EBS,
-        cat.M_INSTANCE_NETWORK,
-        cat.M_INSTANCE_MEMORY,
-        cat.M_VOLUME,
-        cat.M_STREAM_USAGE,
-        cat.M_STREAM_THROTTLE,
-    }
-)
-"""Gauges whose warning is headroom running short, not customers affected: a detection of one
-impairs a service only at the critical level (a resource at its ceiling, writes turned away)."""
+HEADROOM_METRICS = cat.HEADROOM_METRICS
 _KEYS = frozenset({"name", "tolerance_minutes", "resources", "tags", "ignore_metrics"})
 _ID_DETAILS = ("name", "instance_id", "instance_name")
 
