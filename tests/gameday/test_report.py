@@ -448,7 +448,7 @@ def test_only_a_fix_or_a_signal_cleared_after_an_action_is_mitigation(tmp_path: 
     assert review.summary.median_ttm_s == (1000.0 + 600.0) / 2
     text = render_markdown(review)
     assert "expired, not mitigated: ended T+1:10:00" in text
-    assert "Ended without being mitigated: 1 (#1 expired)" in text
+    assert "Ended without being mitigated: 1 (1 expired: #1)" in text
 
 
 def test_a_fault_shorter_than_a_cloudwatch_minute_is_too_short_to_detect(tmp_path: Path) -> None:

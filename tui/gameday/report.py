@@ -551,7 +551,7 @@ def poll_intervals(recording: Recording) -> dict[str, float]:
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(moments)]
         gaps = [g for g in gaps if g > 0]
         if gaps:
-            out[pane] = statistics.median(gaps)
+            out[pane] = float(round(statistics.median(gaps)))
     return out
 
 
@@ -1189,6 +1189,16 @@ def _intro(review: Review) -> list[str]:
     return lines
 
 
+def _how_ended_text(faults: Sequence[FaultReview]) -> str:
+    """ " (7 expired: #1, #2, ...; 1 stopped: #4)" for the faults that ended unmitigated."""
+    by_how: dict[str, list[str]] = {}
+    for fault in faults:
+        by_how.setdefault(fault.ended_how, []).append(f"#{fault.number}")
+    if not by_how:
+        return ""
+    return " (" + "; ".join(f"{len(n)} {how}: {', '.join(n)}" for how, n in by_how.items()) + ")"
+
+
 def _undetectable_text(review: Review) -> str:
     short = review.too_short
     if not short:
@@ -1212,8 +1222,7 @@ def _summary_items(review: Review) -> list[str]:
             if s.median_ttm_s is None
             else f"{duration_text(s.median_ttm_s)}{scenario}, over the {mitigated} mitigated"
         ),
-        f"Ended without being mitigated: {len(unmitigated)}"
-        + (" (" + ", ".join(f"#{f.number} {f.ended_how}" for f in unmitigated) + ")" if unmitigated else ""),
+        f"Ended without being mitigated: {len(unmitigated)}" + _how_ended_text(unmitigated),
         f"Business services impaired: {s.services}, {s.breached} in breach of their tolerance",
         f"Actions: {s.actions}; notes: {s.notes}",
     ]
