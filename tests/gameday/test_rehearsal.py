@@ -4,7 +4,8 @@ the test moves, then the report. The verdicts must come from the exercise: no br
 first fault, every fault detected or reported with the reason it was not, and no time to mitigate
 for a fault that expired.
 
-Nobody acts during this rehearsal, so every fault runs until its duration is over."""
+One responder acts: when the journal shows the new finding on the security group opened to SSH,
+they revoke the rule; every other fault runs until its duration is over."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from tui.sim.server import ACCOUNT_ID, SimServer
 from tui.sim.workload import drop_points
 
 REGION = "us-east-1"
+SSH = "sg-open-ssh"
 SPEED = 10.0
 POLL = timedelta(seconds=30)
 """The console's poll interval (wall time) for the metric panes and sessions."""
@@ -107,8 +109,34 @@ async def rehearse(sim: SimServer, engine: FaultEngine, path: Path) -> None:
         clock=clock,
     )
     end = T0 + timedelta(seconds=scenario.duration_s / SPEED) + 4 * POLL
+    seen: list[ev.JournalEvent] = []
+    hub.subscribe(seen.append)
+    fixed = False
     try:
         while now[0] <= end:
+            if not fixed and any(e.kind == ev.FINDING_NEW and e.fault == SSH for e in seen):
+                fixed = True
+                group = next(e.resource.rsplit("/", 1)[-1] for e in seen if e.fault == SSH)
+                ec2 = engine.client("ec2")
+                ec2.revoke_security_group_ingress(
+                    GroupId=group,
+                    IpPermissions=[
+                        {
+                            "IpProtocol": "tcp",
+                            "FromPort": 22,
+                            "ToPort": 22,
+                            "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                        }
+                    ],
+                )
+                hub.action(
+                    {
+                        "outcome": "ok",
+                        "service": "ec2",
+                        "operation": "RevokeSecurityGroupIngress",
+                        "params": {"GroupId": group},
+                    }
+                )
             runner.tick(now[0])
             engine.refresh(now[0])
             last_complete = minute_of(now[0]) - 1
@@ -156,16 +184,23 @@ async def test_the_default_scenario_at_speed_10_gives_verdicts_from_the_exercise
         assert fault.detected or fault.undetected_reason, f"{fault.label()} missed without a reason"
     assert review.undetected == ()
 
-    # Nobody acted: every fault ran out, and none has a time to mitigate.
+    # The fix is the only mitigation, and the only time to mitigate; every other fault ran out.
     for fault in review.faults:
         assert fault.ended is not None, fault.label()
+        if fault.fault == SSH:
+            assert fault.first_action is not None and "RevokeSecurityGroupIngress" in fault.first_action.text
+            assert fault.mitigated_by == "fixed by the team" and fault.mitigated == fault.ended
+            assert fault.time_to_mitigate_s is not None and fault.time_to_mitigate_s > 0
+            continue
         assert fault.mitigated is None and fault.time_to_mitigate_s is None, fault.label()
         assert fault.ended_how == "expired" and fault.ttm_text() == "expired, not mitigated"
-    assert review.summary.median_ttm_s is None
+    (ssh,) = [f for f in review.faults if f.fault == SSH]
+    assert review.summary.median_ttm_s == pytest.approx(ssh.time_to_mitigate_s * SPEED)
 
     text = render_markdown(review)
     assert "NOT DETECTED" not in text
-    assert "Median time to mitigate: n/a (no fault was mitigated)" in text
-    assert f"Ended without being mitigated: {len(scenario.faults)}" in text
+    assert "over the 1 mitigated" in text
+    expired = len(scenario.faults) - 1
+    assert f"Ended without being mitigated: {expired} ({expired} expired" in text
     assert "times are scenario time" in text
     assert "reporting delay at speed 10: 10m to 25m (wall 1m to 2m30s)" in text
