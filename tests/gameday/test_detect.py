@@ -118,12 +118,16 @@ def test_ebs_detects_escalates_and_recovers_with_a_margin() -> None:
         [(DETECTED, "warning")],
         [],
         [(DETECTED, "critical")],
-        [],
+        [(RECOVERED, "info")],
         [],
         [(RECOVERED, "info")],
         [],
     ]
-    warn, crit, rec = out[1][0], out[3][0], out[6][0]
+    warn, crit, eased, rec = out[1][0], out[3][0], out[4][0], out[6][0]
+    # Back below the critical line's recovery, still at its warning level: the impact is over.
+    assert eased.detail[cat.EASED] == "critical" and cat.EASED not in rec.detail
+    assert eased.value == 0.78 and eased.limit == pytest.approx(0.90)
+    assert "below its critical line, still at its warning level" in eased.text
     assert (warn.metric, warn.resource, warn.source) == (cat.M_INSTANCE_EBS, "i-0001", "limits")
     assert (warn.value, warn.limit, warn.at) == (0.85, 0.8, at(1))
     assert (crit.value, crit.limit) == (0.97, 0.95)
@@ -147,7 +151,13 @@ def test_critical_hovering_does_not_repeat_but_a_real_drop_rearms_escalation() -
     d = Detector()
     utils = [0.97, 0.93, 0.96, 0.85, 0.96]
     out = run(d, "limits", [limits(ebs(u)) for u in utils])
-    assert [[e.level for e in events] for events in out] == [["critical"], [], [], [], ["critical"]]
+    assert [[(e.kind, e.level) for e in events] for events in out] == [
+        [(DETECTED, "critical")],
+        [],
+        [],
+        [(RECOVERED, "info")],
+        [(DETECTED, "critical")],
+    ]
 
 
 def test_unknown_values_neither_detect_nor_recover() -> None:
@@ -164,6 +174,7 @@ def test_memory_detects_at_90_and_recovers_below_85() -> None:
     assert flat == [
         (DETECTED, "warning", 90.0),
         (DETECTED, "critical", 95.0),
+        (RECOVERED, "info", 90.0),
         (RECOVERED, "info", 85.0),
     ]
     assert out[1][0].metric == cat.M_INSTANCE_MEMORY and out[1][0].unit == "percent"
@@ -673,3 +684,23 @@ def test_a_fault_ended_says_how_it_ended_when_the_experiment_tells() -> None:
     (finished,) = [e for e in events if e.kind == FAULT_ENDED]
     assert finished.detail["outcome"] == outcome
     assert outcome in finished.text and "Experiment completed" not in finished.text
+
+
+def test_write_throttling_is_critical_at_five_percent_and_a_drop_rearms_it() -> None:
+    d = Detector()
+    # 60,000 records a minute: warning at 600, critical at 3,000 (recovering from it below 1,500).
+    counts = [700.0, 3_100.0, 3_500.0, 1_000.0, 3_200.0, 200.0]
+    out = run(
+        d, "kinesis", [kinesis(stream(incoming_records_per_s=1000.0, write_throttled=c)) for c in counts]
+    )
+    assert [[(e.kind, e.level) for e in events] for events in out] == [
+        [(DETECTED, "warning")],
+        [(DETECTED, "critical")],
+        [],
+        [(RECOVERED, "info")],
+        [(DETECTED, "critical")],
+        [(RECOVERED, "info")],
+    ]
+    critical = out[1][0]
+    assert (critical.value, critical.limit) == (3_100.0, 3_000.0)
+    assert "5% of 60,000 incoming records" in critical.text

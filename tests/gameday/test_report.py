@@ -75,7 +75,7 @@ def journal() -> list[JournalEvent]:
         e(200, ev.FAULT_ENDED, "fault completed", source="fis", resource=TARGET, fault="ebs-instance-cap",
           ref="EXP1"),
         e(400, ev.FAULT_ENDED, "fault completed", source="fis", resource=BUCKET, fault="s3-public-bucket",
-          ref="EXP2"),
+          ref="EXP2", detail=scenario({"status": "completed"})),
     ]  # fmt: skip
 
 
@@ -156,13 +156,15 @@ def test_times_to_detect_and_mitigate_in_scenario_time(recording_path: Path) -> 
     assert second.fault == "s3-public-bucket" and not second.detected and second.origin == "facilitator"
     assert second.ttd_text() == "not detected"
     assert second.first_action is None, "a change to another resource is not the response to it"
-    assert second.mitigated == at(400) and second.mitigated_by == "fault ended"
-    assert second.ttm_text() == "50m (wall 5m)"
+    # Its duration ran out: it ended, nobody mitigated it, and it has no time to mitigate.
+    assert second.mitigated is None and second.ended_how == "expired" and second.ended == at(400)
+    assert second.time_to_mitigate_s is None
+    assert second.ttm_text() == "expired, not mitigated"
     assert review.undetected == (second,)
 
     assert review.summary.faults == 2 and review.summary.detected == 1
     assert review.summary.median_ttd_s == 750.0
-    assert review.summary.median_ttm_s == (1500.0 + 3000.0) / 2
+    assert review.summary.median_ttm_s == 1500.0, "only the mitigated fault counts"
 
     (service,) = review.services
     assert service.name == "Checkout" and service.tolerance_s == 60.0
@@ -251,7 +253,7 @@ def test_a_journal_without_a_scenario_counts_from_its_start(tmp_path: Path) -> N
     assert not review.clock.from_scenario and review.clock.speed == 1.0
     (fault,) = review.faults
     assert fault.ttd_text() == "1m35s"
-    assert fault.ttm_text() == "5m"
+    assert fault.ttm_text() == "ended, not mitigated", "no action, no fix: the recording only says it ended"
     assert review.timeline[1].clock == "T+01:35"
     assert review.charts[0].note == "no kinesis snapshots recorded around this fault"
     text = render_markdown(review)
@@ -384,3 +386,141 @@ def test_every_chart_reads_its_metric_from_real_snapshots(real: dict[str, Any], 
     page = render_html(review)
     assert page.count("<svg") == len(targets)
     assert "No fault started" not in render_markdown(review)
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts that come from the exercise
+# ---------------------------------------------------------------------------------------------
+
+
+def write_journal(path: Path, events: list[JournalEvent]) -> Path:
+    path.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events))
+    return path
+
+
+def test_only_a_fix_or_a_signal_cleared_after_an_action_is_mitigation(tmp_path: Path) -> None:
+    lag, mem, ssh = "kinesis-consumer-lag", "memory-pressure", "sg-open-ssh"
+
+    def started(s: float, fault: str, target: str, ref: str) -> JournalEvent:
+        return JournalEvent(
+            at(s), ev.FAULT_STARTED, "fis", "fault", resource=target, fault=fault, ref=ref, detail=scenario()
+        )
+
+    def ended(s: float, fault: str, target: str, ref: str, **detail: str) -> JournalEvent:
+        return JournalEvent(
+            at(s),
+            ev.FAULT_ENDED,
+            "fis",
+            "ended",
+            resource=target,
+            fault=fault,
+            ref=ref,
+            detail=scenario(detail),
+        )
+
+    def signal(s: float, kind: str, metric: str, target: str) -> JournalEvent:
+        return JournalEvent(at(s), kind, "kinesis", kind, resource=target, metric=metric, level="warning")
+
+    events = [
+        started(0, lag, "orders", "E1"),
+        signal(90, ev.DETECTED, "stream.iterator_age", "orders"),
+        # The signal dips under its line on its own, and nobody acted: not mitigated.
+        signal(150, ev.RECOVERED, "stream.iterator_age", "orders"),
+        started(160, mem, "i-0settle", "E2"),
+        signal(200, ev.DETECTED, "instance.memory", "i-0settle"),
+        JournalEvent(at(220), ev.ACTION, "console", "restart the worker", resource="i-0settle"),
+        signal(260, ev.RECOVERED, "instance.memory", "i-0settle"),
+        started(270, ssh, "sg-0app", "E3"),
+        JournalEvent(at(280), ev.FINDING_NEW, "findings", "new CRITICAL", resource="sg-0app",
+                     metric="finding.new"),
+        ended(330, ssh, "sg-0app", "E3", status="completed", outcome="mitigated: the rule was revoked"),
+        ended(360, lag, "orders", "E1", status="completed"),
+        ended(400, mem, "i-0settle", "E2", status="stopped"),
+    ]  # fmt: skip
+    review = analyse(read_recording(write_journal(tmp_path / "j.jsonl", events)))
+    by_fault = {f.fault: f for f in review.faults}
+    expired, fixed_by_action, fixed = by_fault[lag], by_fault[mem], by_fault[ssh]
+    assert expired.mitigated is None and expired.time_to_mitigate_s is None
+    assert expired.ttm_text() == "expired, not mitigated"
+    assert fixed_by_action.mitigated == at(260) and fixed_by_action.mitigated_by == "recovered"
+    assert fixed_by_action.ttm_text() == "16m40s (wall 1m40s)"
+    assert fixed.mitigated == at(330) and fixed.mitigated_by == "fixed by the team"
+    assert review.summary.median_ttm_s == (1000.0 + 600.0) / 2
+    text = render_markdown(review)
+    assert "expired, not mitigated: ended T+1:10:00" in text
+    assert "Ended without being mitigated: 1 (1 expired: #1)" in text
+
+
+def test_a_fault_shorter_than_a_cloudwatch_minute_is_too_short_to_detect(tmp_path: Path) -> None:
+    cap = "ebs-instance-cap"
+    events = [
+        JournalEvent(at(0), ev.FAULT_STARTED, "fis", "fault", resource=TARGET, fault=cap, ref="E1",
+                     detail=scenario()),
+        JournalEvent(at(40), ev.FAULT_ENDED, "fis", "ended", resource=TARGET, fault=cap, ref="E1",
+                     detail=scenario({"status": "completed"})),
+        JournalEvent(at(50), ev.FAULT_STARTED, "fis", "fault", resource=BUCKET, fault="s3-public-bucket",
+                     ref="E2", detail=scenario()),
+        JournalEvent(at(400), ev.FAULT_ENDED, "fis", "ended", resource=BUCKET, fault="s3-public-bucket",
+                     ref="E2", detail=scenario({"status": "completed"})),
+    ]  # fmt: skip
+    review = analyse(read_recording(write_journal(tmp_path / "j.jsonl", events)))
+    short, missed = review.faults
+    assert short.undetected_reason.startswith("too short to detect: it lasted 40s wall (scenario 6m40s)")
+    assert short.ttd_text() == "too short to detect"
+    assert review.too_short == (short,) and review.undetected == (missed,)
+    text = render_markdown(review)
+    assert text.count("NOT DETECTED") == 1, "only the fault that lasted long enough is a miss"
+    assert "Detected: 0 of 2 (1 could not be: too short to detect)" in text
+
+
+def test_the_reporting_delay_is_stated_beside_the_time_to_detect(recording_path: Path) -> None:
+    review = analyse(read_recording(recording_path))
+    first = review.faults[0]
+    # Limits snapshots every 15 s in this recording: a metric is seen 1 to 2 minutes and 15 s
+    # after the fact.
+    assert first.delay_s == (60.0, 135.0)
+    delay = "reporting delay at speed 10: 10m to 22m30s (wall 1m to 2m15s)"
+    assert first.delay_text() == delay
+    text = render_markdown(review)
+    assert f"12m30s (wall 1m15s); {delay}" in text
+    assert "that is 10m to 22m30s of scenario time, included in each time to detect" in text
+
+
+def test_chart_windows_end_where_the_recording_ends(recording_path: Path) -> None:
+    review = analyse(read_recording(recording_path))
+    ebs = review.charts[0]
+    # The fault ended at 200 s; five minutes after is past the recording's end at 420 s.
+    assert ebs.end == at(200) and ebs.window_end == at(420) and ebs.window_start == at(-120)
+    assert "window T-10:00 to T+1:20:00, fault T+10:00 to T+43:20" in render_markdown(review)
+
+
+def test_a_stalled_reader_too_short_to_reach_half_the_retention_says_so(tmp_path: Path) -> None:
+    from tests.gameday.test_detect import kinesis, stream
+
+    lag = "kinesis-consumer-lag"
+    path = tmp_path / "lag.jsonl"
+    clock = Clock()
+    clock.at = at(-60)
+    recorder = Recorder(path, meta={}, clock=clock)
+    for seconds in range(-60, 241, 30):
+        clock.at = at(seconds)
+        # The age grows a second per second from 5 minutes: far from 12 h, half the 24 h retention.
+        age_ms = (300 + max(0, seconds)) * 1000.0
+        recorder.snapshot("kinesis", kinesis(stream(iterator_age_ms=age_ms), when=at(seconds)))
+        if seconds in (0, 210):
+            kind, status = (ev.FAULT_STARTED, "running") if seconds == 0 else (ev.FAULT_ENDED, "completed")
+            detail = scenario({"status": status})
+            recorder.event(
+                JournalEvent(at(seconds), kind, "fis", kind, resource="payments-events", fault=lag, ref="E1",
+                             detail=detail)
+            )  # fmt: skip
+    recorder.close()
+    review = analyse(read_recording(path))
+    (fault,) = review.faults
+    assert fault.undetected_reason == (
+        "out of reach in its duration: an iterator age grows at most a second per wall second, and in "
+        "3m30s wall (scenario 35m) from 5m it cannot reach 50% of the 24 h retention (12h00m)"
+    )
+    assert review.undetected == () and review.too_short == (fault,)
+    assert fault.ttd_text() == "out of reach in its duration"
+    assert "NOT DETECTED" not in render_markdown(review)

@@ -3,9 +3,11 @@ breach after the tolerance (once per impairment) and restoration."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 
@@ -291,3 +293,72 @@ def test_a_compressed_rehearsal_spends_tolerance_in_scenario_time() -> None:
     assert breach.at == at(1.5)
     (restored,) = tracker.update(recovered(cat.M_STREAM_THROTTLE, "payments-events", 2))
     assert restored.value == pytest.approx(20 * 60)
+
+
+# ---------------------------------------------------------------------------------------------
+# Headroom is not impact
+# ---------------------------------------------------------------------------------------------
+
+
+def leveled(metric: str, resource: str, minutes: float, level: str) -> JournalEvent:
+    return dataclasses.replace(detected(metric, resource, minutes), level=level)
+
+
+def test_a_utilisation_warning_is_headroom_and_its_critical_level_impairs() -> None:
+    tracker = ServiceTracker([CARD])
+    assert tracker.update(leveled(cat.M_INSTANCE_EBS, "payments-db-1", 1, "warning")) == []
+    assert tracker.update(leveled(cat.M_STREAM_THROTTLE, "payments-events", 1, "warning")) == []
+    assert tracker.status(at(40))[0].impaired_since is None
+    out = tracker.update(leveled(cat.M_INSTANCE_EBS, "payments-db-1", 5, "critical"))
+    assert [e.kind for e in out] == [SERVICE_IMPAIRED]
+    # The signal stays open until the gauge recovers below its warning line.
+    out = tracker.update(recovered(cat.M_INSTANCE_EBS, "payments-db-1", 12))
+    assert [e.kind for e in out] == [SERVICE_RESTORED]
+    # A reader falling behind is impact from its warning on.
+    out = tracker.update(leveled(cat.M_STREAM_AGE, "payments-events", 20, "warning"))
+    assert [e.kind for e in out] == [SERVICE_IMPAIRED]
+
+
+async def test_the_seeded_workload_impairs_no_demo_service_over_the_afternoon_peak(sim: Any) -> None:
+    """The demo opens healthy: over ten hours of the seeded daily curve, the peak (15:00 UTC)
+    included, the detectors find headroom warnings but no demo service is impaired."""
+    from tui.aws.clients import AwsTarget, ClientFactory
+    from tui.aws.kinesis import KinesisPoller
+    from tui.aws.limits import LimitsPoller
+    from tui.aws.sessions import SessionsPoller
+    from tui.gameday.detect import Detector
+
+    start = datetime(2026, 6, 3, 11, 0, tzinfo=UTC)
+    hours = 10
+    sim.workload.write_minutes(start + timedelta(hours=hours), hours * 60 + 15)
+    now = [start]
+    factory = ClientFactory(
+        AwsTarget(
+            regions=("us-east-1",), endpoint_url=sim.endpoint_url, access_key="testing", secret_key="testing"
+        )
+    )
+    pollers = (
+        ("limits", LimitsPoller(factory, clock=lambda: now[0])),
+        ("kinesis", KinesisPoller(factory, clock=lambda: now[0])),
+        ("sessions", SessionsPoller(factory, clock=lambda: now[0])),
+    )
+    detector = Detector()
+    tracker = ServiceTracker(default_demo_services())
+    found: list[JournalEvent] = []
+    impairments: list[JournalEvent] = []
+    try:
+        for step in range(hours * 3 + 1):
+            now[0] = start + timedelta(minutes=20 * step)
+            for pane, poller in pollers:
+                for e in detector.observe(pane, await poller.poll()):
+                    found.append(e)
+                    impairments.extend(tracker.update(e))
+            impairments.extend(tracker.tick(now[0]))
+    finally:
+        await factory.close()
+    headroom = {(e.metric, e.detail.get("name")) for e in found if e.kind == DETECTED}
+    # The afternoon peak is busy: the fleet's own gauges cross their warning lines ...
+    assert (cat.M_INSTANCE_EBS, "payments-db-1") in headroom
+    assert (cat.M_STREAM_THROTTLE, "payments-events") in headroom
+    # ... and no business service is impaired by the seed alone.
+    assert impairments == []

@@ -61,6 +61,16 @@ M_LAMBDA_ERRORS = "lambda.errors"
 M_FINDING_NEW = "finding.new"
 M_NODE_PING = "node.ping"
 
+HEADROOM_METRICS = frozenset(
+    {M_INSTANCE_EBS, M_INSTANCE_NETWORK, M_INSTANCE_MEMORY, M_VOLUME, M_STREAM_USAGE, M_STREAM_THROTTLE}
+)
+"""Gauges whose warning is headroom running short, not customers affected: their critical level
+is the impact. The detectors say when one falls back below its critical line (``EASED``), and a
+business service is impaired by one only from its critical detection to then."""
+EASED = "eased"
+"""Detail key of a ``recovered`` event that only left the critical level (value "critical"): the
+gauge is still at or above its warning line."""
+
 CATALOGUE: tuple[FaultSpec, ...] = (
     FaultSpec(
         "ebs-instance-cap",

@@ -6,7 +6,8 @@ once when it crosses its line (again when it escalates from warning to critical)
 recovers, with hysteresis so a value hovering on the line does not flap.
 
 Gauges use the level the pane computed (so the journal says what the pane shows) and recover only
-below a lower line:
+below a lower line (a headroom gauge, ``catalogue.HEADROOM_METRICS``, also says when it falls back
+below its critical line's recovery: a ``recovered`` event whose detail ``eased`` is "critical"):
 
 - utilisation shares (instance EBS and network, volumes, stream usage, iterator age against
   retention): ``RECOVERY_MARGIN`` (5 points) below the line they crossed;
@@ -15,7 +16,8 @@ below a lower line:
 - counts per minute (throttled writes, Lambda errors): below half their limit.
 
 Throttled writes are detected at ``THROTTLE_SHARE`` (1%) of the minute's incoming records and at
-least one record. Lambda errors: the snapshot carries no Invocations, so the limit is
+least one record, and are critical at ``THROTTLE_CRITICAL_SHARE`` (5%). Lambda errors: the
+snapshot carries no Invocations, so the limit is
 ``LAMBDA_ERROR_SHARE`` (5%) of the invocations the stream's incoming records make at the mapping's
 batch size (the records a consumer that keeps up processes), and never below
 ``LAMBDA_MIN_ERRORS`` (5) a minute, the limit on its own when either figure is unknown. The
@@ -78,6 +80,10 @@ MEMORY_WARN_PCT = 90.0
 MEMORY_CRITICAL_PCT = 95.0
 MEMORY_RECOVER_PCT = 85.0
 THROTTLE_SHARE = 0.01
+THROTTLE_CRITICAL_SHARE = 0.05
+"""Throttled writes at this share of a minute's incoming records are critical: more than the
+sub-second bursts of a stream running near its capacity throttle (those stay a few records in a
+thousand), so producers are being turned away, not merely retried."""
 LAMBDA_ERROR_SHARE = 0.05
 LAMBDA_MIN_ERRORS = 5.0
 COUNT_RECOVER_FACTOR = 0.5
@@ -279,12 +285,21 @@ class Detector:
         key = reading.key
         prev = self._open.get(key)
         critical_recover = reading.critical_recover
-        if prev is not None and prev.level == "critical" and critical_recover is not None:
-            # Well below the critical line again: a later climb is reported as a new escalation.
-            prev.level = "warn" if value < critical_recover else prev.level
+        eased = None
+        if (
+            prev is not None
+            and prev.level == "critical"
+            and critical_recover is not None
+            and value < critical_recover
+        ):
+            # Well below the critical line again: a later climb is reported as a new escalation,
+            # and a headroom gauge says its impact is over.
+            prev.level = "warn"
+            if reading.metric in cat.HEADROOM_METRICS:
+                eased = self._eased(reading, value, at)
         if reading.level in ("warn", "critical"):
             if prev is not None and (prev.level == reading.level or prev.level == "critical"):
-                return None
+                return eased
             self._open[key] = _Open(
                 reading.pane,
                 reading.level,
@@ -315,7 +330,7 @@ class Detector:
                 detail=MappingProxyType(dict(reading.detail)),
             )
         if prev is None or value >= reading.warn_recover:
-            return None
+            return eased
         del self._open[key]
         return JournalEvent(
             at=at,
@@ -332,6 +347,29 @@ class Detector:
             limit=reading.warn_recover,
             unit=reading.unit,
             detail=MappingProxyType(dict(reading.detail)),
+        )
+
+    def _eased(self, reading: _Reading, value: float, at: datetime) -> JournalEvent:
+        """A headroom gauge back below its critical line, still at its warning level."""
+        limit = reading.critical_recover
+        assert limit is not None
+        detail = dict(reading.detail)
+        detail[cat.EASED] = "critical"
+        return JournalEvent(
+            at=at,
+            kind=RECOVERED,
+            source=reading.pane,
+            text=_clean(
+                f"{reading.label}: {reading.what.removesuffix(' at')} back to {reading.fmt(value)} "
+                f"(< {reading.fmt(limit)}), below its critical line, still at its warning level",
+                TEXT_LIMIT,
+            ),
+            resource=reading.resource,
+            metric=reading.metric,
+            value=value,
+            limit=limit,
+            unit=reading.unit,
+            detail=MappingProxyType(detail),
         )
 
     def _gone(
@@ -583,9 +621,13 @@ class Detector:
         if throttled is None or rate is None:
             value: float | None = None
             limit = 1.0
+            critical = 1.0
         else:
             value = throttled
             limit = max(1.0, THROTTLE_SHARE * rate * period_s)
+            critical = max(limit, THROTTLE_CRITICAL_SHARE * rate * period_s)
+        level = _count_level(value, limit, critical)
+        share = THROTTLE_CRITICAL_SHARE if level == "critical" else THROTTLE_SHARE
         throttle = dict(ident)
         throttle["incoming_records"] = _num(None if rate is None else rate * period_s)
         if throttled is not None and rate:
@@ -599,15 +641,15 @@ class Detector:
                 _clean(name, 80),
                 "writes throttled",
                 value,
-                _count_level(value, limit),
+                level,
                 limit,
-                None,
+                critical,
                 limit * COUNT_RECOVER_FACTOR,
-                None,
+                critical * COUNT_RECOVER_FACTOR,
                 "records/min",
                 lambda v: f"{v:,.0f}/min",
                 MappingProxyType(throttle),
-                note=f"{THROTTLE_SHARE:.0%} of {throttle['incoming_records']} incoming records",
+                note=f"{share:.0%} of {throttle['incoming_records']} incoming records",
             )
         )
         return readings
@@ -843,9 +885,11 @@ class Detector:
         return known[1] if known else ()
 
 
-def _count_level(value: float | None, limit: float) -> str:
+def _count_level(value: float | None, limit: float, critical: float | None = None) -> str:
     if value is None:
         return "unknown"
+    if critical is not None and value >= critical:
+        return "critical"
     return "warn" if value >= limit else "ok"
 
 

@@ -10,13 +10,23 @@ CSS and SVG, no scripts, every piece of text escaped).
 Times are scenario time ("T+12:30": wall time since the scenario's T+0 times its speed, both read
 from the ``fault.started`` events' detail) when the recording has them, else the time since the
 recording started; the wall clock (UTC) is shown beside. Times to detect and to mitigate are in
-scenario time with the wall duration in brackets when the speed is not 1; a service's time
-impaired is in wall time, as ``tui.gameday.services`` measures it against the tolerance.
+scenario time with the wall duration in brackets when the speed is not 1; a time to detect then
+says how much of it is the console's reporting delay (a CloudWatch minute and a poll are wall
+time, so at speed 10 they read as ten times longer). A service's time impaired is in scenario
+time as the console spent its tolerance.
+
+A fault is mitigated when the simulator saw the team's fix, or when its signal cleared after an
+action on its target while it still ran; only those have a time to mitigate. A fault whose
+duration ran out is "expired, not mitigated", one stopped is "stopped, not mitigated". A fault
+that ended before its signal could reach the console (shorter than a CloudWatch minute, or than
+the poll interval of a pane that reads state) is "too short to detect", not a miss.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import itertools
 import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -40,7 +50,17 @@ from tui.gameday.record import Recording
 from tui.gameday.timefmt import duration_text, offset_text
 
 WINDOW_PAD = timedelta(minutes=5)
-"""Charts reach this far (wall time) before a fault's start and after its end."""
+"""Charts reach this far (wall time) before a fault's start and after its end, within the recording."""
+METRIC_PANES = frozenset({"limits", "kinesis"})
+"""Panes whose signals are CloudWatch metrics: a value exists only once its minute is over, and the
+minute a fault starts in is only partly changed, so the console sees a change from one minute
+after it (``CLOUDWATCH_MINUTE_S``) to two minutes and a poll after it."""
+CLOUDWATCH_MINUTE_S = 60.0
+DEFAULT_POLL_S: Mapping[str, float] = MappingProxyType(
+    {"limits": 30.0, "kinesis": 30.0, "findings": 60.0, "sessions": 30.0, "fis": 15.0}
+)
+"""The console's default poll intervals (``tui.settings.Intervals``), for panes the recording
+holds no snapshots of."""
 MIN_CONTAINED = 4
 """The shortest id that matches another by containment (shorter ones must be equal)."""
 ID_DETAIL_KEYS = ("instance_id", "volume_id", "stream", "function", "target", "resource_id")
@@ -192,10 +212,20 @@ class FaultReview:
     first_action: Row | None
     mitigated: datetime | None
     mitigated_by: str
-    """``recovered`` (the detection's signal recovered), ``fault ended``, or "" (neither)."""
+    """``recovered`` (the detection's signal recovered after an action on the target, while the
+    fault ran), ``fixed by the team`` (the simulator saw the fix), or "" (not mitigated)."""
     mitigation_text: str
     other_signals: tuple[Signal, ...] = ()
     """Other detections on the target while the fault ran (first of each metric)."""
+    ended_how: str = ""
+    """How a fault that was not mitigated ended: ``expired`` (its duration ran out), ``stopped``
+    (cleared or stopped by someone), ``ended`` (the recording does not say), or "" (still running
+    at the end of the recording, or mitigated)."""
+    undetected_reason: str = ""
+    """Why a fault that was not detected could not have been ("too short to detect: ..."), or ""."""
+    delay_s: tuple[float, float] = (0.0, 0.0)
+    """The shortest and longest wall time from a change to the console seeing it on the expected
+    pane (CloudWatch's minute and the poll interval)."""
 
     @property
     def detected(self) -> bool:
@@ -217,11 +247,36 @@ class FaultReview:
 
     def ttd_text(self) -> str:
         seconds = self.time_to_detect_s
-        return "not detected" if seconds is None else span_text(seconds, self.speed)
+        if seconds is None:
+            return self.undetectable or "not detected"
+        return span_text(seconds, self.speed)
+
+    @property
+    def undetectable(self) -> str:
+        """The short form of ``undetected_reason`` ("too short to detect"), or ""."""
+        return self.undetected_reason.split(":", 1)[0]
+
+    def delay_text(self) -> str:
+        """How much of the time to detect is the console's reporting delay, when the speed makes
+        it count: at speed 10 a wall minute of CloudWatch is ten minutes of scenario time."""
+        low, high = self.delay_s
+        if self.speed == 1.0 or high <= 0.0:
+            return ""
+        wall = f"{duration_text(low)} to {duration_text(high)}" if low else f"up to {duration_text(high)}"
+        scenario = (
+            f"{duration_text(low * self.speed)} to {duration_text(high * self.speed)}"
+            if low
+            else f"up to {duration_text(high * self.speed)}"
+        )
+        return f"reporting delay at speed {_speed_text(self.speed)}: {scenario} (wall {wall})"
 
     def ttm_text(self) -> str:
         seconds = self.time_to_mitigate_s
-        return "not mitigated" if seconds is None else span_text(seconds, self.speed)
+        if seconds is not None:
+            return span_text(seconds, self.speed)
+        if self.ended_how:
+            return f"{self.ended_how}, not mitigated"
+        return "not mitigated"
 
     def label(self) -> str:
         name = f" ({self.target_name})" if self.target_name and self.target_name != self.target else ""
@@ -285,6 +340,9 @@ class Chart:
     end: datetime
     pane: str
     note: str = ""
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    """The window charted: ``WINDOW_PAD`` either side of the fault, within the recording."""
 
     @property
     def values(self) -> list[float | None]:
@@ -351,7 +409,14 @@ class Review:
 
     @property
     def undetected(self) -> tuple[FaultReview, ...]:
-        return tuple(f for f in self.faults if not f.detected)
+        """Faults the console could have seen and did not."""
+        return tuple(f for f in self.faults if not f.detected and not f.undetected_reason)
+
+    @property
+    def too_short(self) -> tuple[FaultReview, ...]:
+        """Faults whose signal could not reach the console before they ended (too short, or a
+        line out of reach in their duration)."""
+        return tuple(f for f in self.faults if not f.detected and f.undetected_reason)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,12 +538,99 @@ def _signal(event: JournalEvent, expected: str | None) -> Signal:
     )
 
 
+def poll_intervals(recording: Recording) -> dict[str, float]:
+    """Each pane's poll interval (wall seconds): the median gap between its recorded snapshots,
+    else the console's default."""
+    times: dict[str, list[datetime]] = {}
+    for entry in recording.entries:
+        if entry.kind == "snapshot":
+            times.setdefault(entry.pane, []).append(entry.at)
+    out = dict(DEFAULT_POLL_S)
+    for pane, moments in times.items():
+        moments.sort()
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(moments)]
+        gaps = [g for g in gaps if g > 0]
+        if gaps:
+            out[pane] = float(round(statistics.median(gaps)))
+    return out
+
+
+def reporting_delay(pane: str, intervals: Mapping[str, float]) -> tuple[float, float]:
+    """The shortest and longest wall time from a change to the console seeing it on ``pane``: a
+    metric needs the first minute it fills to be over (one to two minutes), then a poll; any other
+    state only a poll."""
+    poll = intervals.get(pane, 30.0)
+    if pane in METRIC_PANES:
+        return CLOUDWATCH_MINUTE_S, 2 * CLOUDWATCH_MINUTE_S + poll
+    return 0.0, poll
+
+
+def _ended_how(end: JournalEvent) -> str:
+    status = end.detail.get("status", "").lower()
+    if status == "completed":
+        return "expired"
+    if status in ("stopped", "cancelled", "failed"):
+        return "stopped"
+    return "ended"
+
+
+def _too_short(
+    occ: _Occurrence, expected: cat.Detection | None, intervals: Mapping[str, float], speed: float
+) -> str:
+    """Why a fault that ended before the console could see it was not detected, or ""."""
+    if occ.end is None or expected is None:
+        return ""
+    lasted = max(0.0, (occ.end.at - occ.start.at).total_seconds())
+    low, high = reporting_delay(expected.pane, intervals)
+    scenario = f" (scenario {duration_text(lasted * speed)})" if speed != 1.0 else ""
+    if expected.pane in METRIC_PANES and lasted < low:
+        return (
+            f"too short to detect: it lasted {duration_text(lasted)} wall{scenario}, less than the "
+            f"complete minute CloudWatch publishes before the {expected.pane} pane can read it"
+        )
+    if expected.pane not in METRIC_PANES and lasted < high:
+        return (
+            f"too short to detect: it lasted {duration_text(lasted)} wall{scenario}, less than the "
+            f"{duration_text(high)} between {expected.pane} polls"
+        )
+    return ""
+
+
+def _age_out_of_reach(fault: FaultReview, recording: Recording) -> str:
+    """Why a stalled reader's iterator age could not reach its line while the fault ran, or "".
+
+    An iterator age grows at most one second per wall second (the oldest unread record only gets
+    older), so from the age recorded when the fault started it cannot reach
+    ``AGE_WARN_FRACTION`` of the retention sooner than the difference, whatever the speed."""
+    if fault.expected is None or fault.expected.metric != cat.M_STREAM_AGE or fault.ended is None:
+        return ""
+    before: StreamView | None = None
+    for entry in recording.entries:
+        if entry.at > fault.started:
+            break
+        if isinstance(entry.snapshot, KinesisSnapshot):
+            before = _stream(entry.snapshot, fault.target) or before
+    if before is None or not before.retention_hours:
+        return ""
+    line_s = AGE_WARN_FRACTION * before.retention_hours * 3600.0
+    age_s = (before.iterator_age_ms or 0.0) / 1000.0
+    lasted = (fault.ended - fault.started).total_seconds()
+    if age_s + lasted >= line_s:
+        return ""
+    scenario = f" (scenario {duration_text(lasted * fault.speed)})" if fault.speed != 1.0 else ""
+    return (
+        f"out of reach in its duration: an iterator age grows at most a second per wall second, and "
+        f"in {duration_text(lasted)} wall{scenario} from {duration_text(age_s)} it cannot reach "
+        f"{AGE_WARN_FRACTION:.0%} of the {before.retention_hours} h retention ({duration_text(line_s)})"
+    )
+
+
 def _fault_review(
     number: int,
     occ: _Occurrence,
     later: Sequence[JournalEvent],
     clock: Clock,
-    recording_end: datetime,
+    intervals: Mapping[str, float],
 ) -> FaultReview:
     """``later``: the events from the fault's start up to the next start of the same fault on the
     same target (or the end of the recording)."""
@@ -511,16 +663,21 @@ def _fault_review(
         return bool(experiment) and (event.resource == experiment or experiment in event.text)
 
     action = next((e for e in actions if answers(e)), None)
+    # Mitigated means people ended it: the simulator saw their fix, or the signal cleared after an
+    # action on the target while the fault still ran. A fault whose duration ran out, or that was
+    # stopped, ended without being mitigated, and has no time to mitigate.
     mitigated: datetime | None = None
     mitigated_by = ""
     mitigation_text = ""
-    if chosen is not None:
+    if occ.end is not None and occ.end.detail.get("outcome", "").startswith("mitigated"):
+        mitigated, mitigated_by, mitigation_text = occ.end.at, "fixed by the team", _clean(occ.end.text)
+    elif chosen is not None and action is not None:
         recovered = next(
             (
                 e
                 for e in later
                 if e.kind == ev.RECOVERED
-                and e.at >= chosen.at
+                and e.at >= max(chosen.at, action.at)
                 and e.metric == chosen.metric
                 and e.resource == chosen.resource
             ),
@@ -528,16 +685,12 @@ def _fault_review(
         )
         if recovered is not None and (end_at is None or recovered.at < end_at):
             mitigated, mitigated_by, mitigation_text = recovered.at, "recovered", _clean(recovered.text)
-    if mitigated is None and occ.end is not None:
-        fixed = occ.end.detail.get("outcome", "").startswith("mitigated")
-        mitigated, mitigated_by, mitigation_text = (
-            occ.end.at,
-            "fixed by the team" if fixed else "fault ended",
-            _clean(occ.end.text),
-        )
     end_text = ""
+    ended_how = ""
     if occ.end is not None:
         end_text = _clean(occ.end.text)
+        if mitigated is None:
+            ended_how = _ended_how(occ.end)
     return FaultReview(
         number=number,
         fault=_clean(occ.fault, 80),
@@ -557,6 +710,9 @@ def _fault_review(
         mitigated_by=mitigated_by,
         mitigation_text=mitigation_text,
         other_signals=tuple(others),
+        ended_how=ended_how,
+        undetected_reason="" if chosen is not None else _too_short(occ, expected, intervals, speed),
+        delay_s=reporting_delay(expected.pane, intervals) if expected is not None else (0.0, 0.0),
     )
 
 
@@ -831,9 +987,12 @@ def _chart(fault: FaultReview, recording: Recording) -> Chart | None:
     metric = METRICS.get(fault.expected.metric)
     if metric is None:
         return None
-    end = fault.ended or fault.mitigated or recording.end or fault.started
+    last = recording.end or fault.started
+    end = min(fault.ended or last, last)
     end = max(end, fault.started)
-    window_start, window_end = fault.started - WINDOW_PAD, end + WINDOW_PAD
+    first = recording.start or fault.started
+    window_start = max(fault.started - WINDOW_PAD, min(first, fault.started))
+    window_end = max(min(end + WINDOW_PAD, last), end)
     points: list[tuple[datetime, float | None]] = []
     threshold: float | None = None
     for entry in recording.entries:
@@ -864,6 +1023,8 @@ def _chart(fault: FaultReview, recording: Recording) -> Chart | None:
         end=end,
         pane=metric.pane,
         note=note,
+        window_start=window_start,
+        window_end=window_end,
     )
 
 
@@ -880,6 +1041,7 @@ def analyse(recording: Recording) -> Review:
     if events and events[-1].at > end:
         end = events[-1].at
     occurrences = _occurrences(events)
+    intervals = poll_intervals(recording)
     faults: list[FaultReview] = []
     for number, occ in enumerate(occurrences, start=1):
         start = occ.start.at
@@ -895,7 +1057,12 @@ def analyse(recording: Recording) -> Review:
             None,
         )
         later = [e for e in events if e.at >= start and (following is None or e.at < following)]
-        faults.append(_fault_review(number, occ, later, clock, end))
+        review = _fault_review(number, occ, later, clock, intervals)
+        if not review.detected and not review.undetected_reason:
+            reason = _age_out_of_reach(review, recording)
+            if reason:
+                review = dataclasses.replace(review, undetected_reason=reason)
+        faults.append(review)
     services = _services(events, clock, end)
     timeline = tuple(_row(e, clock) for e in events)
     actions = tuple(r for r in timeline if r.kind == ev.ACTION)
@@ -1005,21 +1172,57 @@ def _intro(review: Review) -> list[str]:
         )
     else:
         lines.append("Times are counted from the start of the recording, with the wall clock (UTC) beside.")
+    if clock.speed != 1.0:
+        delays = {f.delay_s for f in review.faults if f.delay_s[1] > 0}
+        metric = next((d for d in sorted(delays, reverse=True) if d[0] > 0), None)
+        if metric is not None:
+            low, high = metric
+            lines.append(
+                f"The console sees a CloudWatch metric {duration_text(low)} to {duration_text(high)} (wall) "
+                "after the fact: the first whole minute it changes, then a poll. At speed "
+                f"{_speed_text(clock.speed)} that is {duration_text(low * clock.speed)} to "
+                f"{duration_text(high * clock.speed)} of scenario time, included in each time to detect "
+                "and stated beside it."
+            )
     if review.meta:
         lines.append("Recorded with: " + "; ".join(f"{k} = {v}" for k, v in review.meta.items()) + ".")
     return lines
 
 
+def _how_ended_text(faults: Sequence[FaultReview]) -> str:
+    """ " (7 expired: #1, #2, ...; 1 stopped: #4)" for the faults that ended unmitigated."""
+    by_how: dict[str, list[str]] = {}
+    for fault in faults:
+        by_how.setdefault(fault.ended_how, []).append(f"#{fault.number}")
+    if not by_how:
+        return ""
+    return " (" + "; ".join(f"{len(n)} {how}: {', '.join(n)}" for how, n in by_how.items()) + ")"
+
+
+def _undetectable_text(review: Review) -> str:
+    short = review.too_short
+    if not short:
+        return ""
+    return f" ({len(short)} could not be: {', '.join(f.undetectable for f in short)})"
+
+
 def _summary_items(review: Review) -> list[str]:
     s = review.summary
     scenario = " (scenario time)" if review.clock.from_scenario and review.clock.speed != 1.0 else ""
+    mitigated = sum(1 for f in review.faults if f.mitigated is not None)
+    unmitigated = [f for f in review.faults if f.mitigated is None and f.ended_how]
     items = [
         f"Faults: {s.faults}",
-        f"Detected: {s.detected} of {s.faults}",
+        f"Detected: {s.detected} of {s.faults}" + _undetectable_text(review),
         "Median time to detect: "
         + ("n/a" if s.median_ttd_s is None else duration_text(s.median_ttd_s) + scenario),
         "Median time to mitigate: "
-        + ("n/a" if s.median_ttm_s is None else duration_text(s.median_ttm_s) + scenario),
+        + (
+            "n/a (no fault was mitigated)"
+            if s.median_ttm_s is None
+            else f"{duration_text(s.median_ttm_s)}{scenario}, over the {mitigated} mitigated"
+        ),
+        f"Ended without being mitigated: {len(unmitigated)}" + _how_ended_text(unmitigated),
         f"Business services impaired: {s.services}, {s.breached} in breach of their tolerance",
         f"Actions: {s.actions}; notes: {s.notes}",
     ]
@@ -1049,9 +1252,30 @@ def _action_text(fault: FaultReview) -> str:
 
 def _mitigated_text(fault: FaultReview, clock: Clock) -> str:
     if fault.mitigated is None:
+        if fault.ended_how and fault.ended is not None:
+            return f"{fault.ended_how}, not mitigated: ended {_at(clock, fault.ended)}"
         return "not mitigated (still running at the end)"
-    how = "its signal recovered" if fault.mitigated_by == "recovered" else fault.mitigated_by
+    how = (
+        "its signal recovered after the first action on the target"
+        if fault.mitigated_by == "recovered"
+        else fault.mitigated_by
+    )
     return f"{_at(clock, fault.mitigated)}, {how}"
+
+
+def _ttd_cell(fault: FaultReview) -> Cell:
+    if fault.detection is None:
+        return _plain(fault.ttd_text())
+    delay = fault.delay_text()
+    return _plain(fault.ttd_text() + (f"; {delay}" if delay else ""))
+
+
+def _detected_cell(fault: FaultReview, clock: Clock) -> Cell:
+    if fault.detection is not None:
+        return _plain(_at(clock, fault.detection.at))
+    if fault.undetected_reason:
+        return _styled("muted", fault.undetectable)
+    return _styled("bad", "✗ NOT DETECTED")
 
 
 def _fault_cells(fault: FaultReview, clock: Clock) -> tuple[Cell, ...]:
@@ -1067,8 +1291,8 @@ def _fault_cells(fault: FaultReview, clock: Clock) -> tuple[Cell, ...]:
         target,
         _plain(fault.origin),
         _plain(_at(clock, fault.started)),
-        _styled("bad", "✗ NOT DETECTED") if detection is None else _plain(_at(clock, detection.at)),
-        _plain(fault.ttd_text()),
+        _detected_cell(fault, clock),
+        _ttd_cell(fault),
         _plain("" if detection is None else detection.summary()),
         _plain(_action_text(fault)),
         _plain(_mitigated_text(fault, clock)),
@@ -1131,7 +1355,7 @@ def _document(review: Review) -> list[_Section]:
     sections.append(_Section("faults", "Faults", tuple(faults)))
 
     missed: Block
-    if review.undetected:
+    if review.undetected or review.too_short:
         missed = _List(
             tuple(
                 (
@@ -1142,6 +1366,13 @@ def _document(review: Review) -> list[_Section]:
                     ),
                 )
                 for f in review.undetected
+            )
+            + tuple(
+                (
+                    ("muted", f"{f.label()}"),
+                    ("", f", started {_at(clock, f.started)}: {f.undetected_reason}."),
+                )
+                for f in review.too_short
             )
         )
     elif review.faults:
@@ -1205,7 +1436,8 @@ def _document(review: Review) -> list[_Section]:
     charts: list[Block] = []
     for chart in review.charts:
         window = (
-            f"window {clock.label(chart.start - WINDOW_PAD)} to {clock.label(chart.end + WINDOW_PAD)}, "
+            f"window {clock.label(chart.window_start or chart.start)} to "
+            f"{clock.label(chart.window_end or chart.end)}, "
             f"fault {clock.label(chart.start)} to {clock.label(chart.end)}"
         )
         charts.append(_ChartBlock(chart, window))

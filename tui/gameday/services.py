@@ -24,6 +24,12 @@ A resource matches when its id, its display name (detail ``name``), its instance
 ``instance_id`` / ``instance_name``, for volumes) is listed in ``resources``, or when it carries one of
 the ``tags`` pairs (detail ``tag:<Key>``). ``ignore_metrics`` lists journal metrics that do not
 impair this service (a capacity warning such as ``stream.usage`` is headroom, not impact).
+
+A warning on a utilisation gauge (``HEADROOM_METRICS``: instance EBS, network and memory, a
+volume's ceiling, a stream's write usage and throttled writes below the critical share) is
+headroom running short and impairs nothing; the same gauge at its critical level does, until it
+falls back below its critical line (the detector's ``eased`` recovery) or recovers. Iterator
+age, Lambda errors and an SSM agent lost impair at any level.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ KNOWN_METRICS = frozenset(
         cat.M_NODE_PING,
     }
 )
+HEADROOM_METRICS = cat.HEADROOM_METRICS
 _KEYS = frozenset({"name", "tolerance_minutes", "resources", "tags", "ignore_metrics"})
 _ID_DETAILS = ("name", "instance_id", "instance_name")
 
@@ -81,6 +88,8 @@ class BusinessService:
     def matches(self, event: JournalEvent) -> bool:
         """Whether the event's resource is one of this service's (by id, name or tag)."""
         if event.metric in self.ignore_metrics:
+            return False
+        if event.kind == DETECTED and event.metric in HEADROOM_METRICS and event.level == "warning":
             return False
         names = {event.resource, *(event.detail.get(k, "") for k in _ID_DETAILS)}
         names.discard("")
