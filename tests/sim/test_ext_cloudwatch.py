@@ -669,7 +669,8 @@ def test_list_metrics_pages_by_500(cw: Any) -> None:
 
 
 def test_put_metric_data_through_the_api_joins_the_series(cw: Any) -> None:
-    now = _now()
+    # Both points in one 10-minute bucket, whatever the clock reads: buckets align to the period.
+    now = _now(10) - timedelta(minutes=7)
     put_series(
         ACCOUNT, REGION, "Warroom/Mixed", "Ops", {"VolumeId": "vol-m"}, [(now - timedelta(minutes=2), 5.0)]
     )
@@ -706,8 +707,8 @@ def test_put_metric_data_through_the_api_joins_the_series(cw: Any) -> None:
     }
     counts = cw.get_metric_data(
         MetricDataQueries=[query, dict(query, Id="total", MetricStat=dict(query["MetricStat"], Stat="Sum"))],
-        StartTime=now - timedelta(minutes=10),
-        EndTime=now,
+        StartTime=now - timedelta(minutes=3),
+        EndTime=now + timedelta(minutes=7),
     )["MetricDataResults"]
     assert counts[0]["Values"] == [4.0]
     assert counts[1]["Values"] == [18.0]
