@@ -223,6 +223,16 @@ async def test_volumes_that_published_nothing_are_unknown_with_the_reason(
         assert any(NO_DATAPOINTS in r for r in vol.reasons), vol.reasons
 
 
+async def test_a_data_volume_that_published_nothing_in_the_hour_is_hinted_idle(
+    fleet: Fleet, factory: ClientFactory
+) -> None:
+    snapshot = await LimitsPoller(factory, clock=Clock(fleet.t0)).poll()
+    idle = {h.resource_id: h.text for h in snapshot.hints if h.kind == "idle"}
+    assert fleet.idle in idle and "no I/O over 60 min" in idle[fleet.idle]
+    # A boot volume idles by nature; a volume that published earlier in the hour is not silent.
+    assert fleet.roots[fleet.nitro] not in idle and fleet.xen_quieted not in idle
+
+
 async def test_nitro_instance_ebs_comes_from_its_ec2_metrics(fleet: Fleet, factory: ClientFactory) -> None:
     views = by_id(await LimitsPoller(factory, clock=Clock(fleet.t0)).poll())
     nitro = views[fleet.nitro]

@@ -196,7 +196,12 @@ async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
             await pilot.press("4")
             await pilot.pause(0.3)
             await pilot.press("r")
-            await settle(pilot, lambda: {ev.FAULT_STARTED, ev.FINDING_NEW} <= kinds(), within=30)
+            await settle(
+                pilot,
+                lambda: ev.FINDING_NEW in kinds()
+                and any(e.ref == state["experiment_id"] for e in gameday.journal.events),
+                within=30,
+            )
             screen = app.screen
             assert isinstance(screen, FindingsScreen)
             new = next(e for e in gameday.journal.events if e.kind == ev.FINDING_NEW and group in e.resource)
@@ -238,11 +243,14 @@ async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
         ev.NOTE,
     }
     assert expected <= {e.kind for e in events}
-    ended = next(e for e in events if e.kind == ev.FAULT_ENDED and e.resource == group)
+    # Earlier tests may have run the same fault on the same group: this test's is its experiment.
+    experiment = state["experiment_id"]
+    assert experiment
+    ended = next(e for e in events if e.kind == ev.FAULT_ENDED and e.ref == experiment)
     assert ended.detail.get("outcome", "").startswith("mitigated"), "the fix ended the fault"
     operations = {e.detail.get("operation") for e in events if e.kind == ev.ACTION}
     assert {"ec2:RevokeSecurityGroupIngress", "securityhub:BatchUpdateFindings"} <= operations
-    started = [e for e in events if e.kind == ev.FAULT_STARTED and e.resource == group]
+    started = [e for e in events if e.kind == ev.FAULT_STARTED and e.ref == experiment]
     assert len(started) == 1, "a fault seen on several polls is journaled once"
     written, problems = read_journal(journal)
     assert problems == []

@@ -44,6 +44,7 @@ from tui.aws.limits_math import (
     instance_hint,
     instance_limits,
     level,
+    silent_volume_hint,
     unattached_hint,
     volume_hints,
     volume_limit,
@@ -1056,6 +1057,9 @@ class LimitsPoller:
         for vol in view.volumes:
             if vol.device and vol.device == root:
                 continue  # a boot volume idles by nature and cannot be provisioned much lower
+            if not h.values(f"{vol.volume_id}|iops") and any(NO_DATAPOINTS in r for r in vol.reasons):
+                hints.append(silent_volume_hint(vol.volume_id, BACKFILL_S / 60.0))
+                continue
             vspan = h.span_minutes(f"{vol.volume_id}|iops")
             throughputs = h.values(f"{vol.volume_id}|mibps")
             limit = vol.limit

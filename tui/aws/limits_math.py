@@ -495,6 +495,16 @@ def _st1_hint(usage: VolumeUsage) -> Hint | None:
     )
 
 
+def silent_volume_hint(volume_id: str, window_minutes: float) -> Hint:
+    """An attached volume that published no AWS/EBS datapoint over the whole window did no I/O:
+    AWS sends a volume's metrics only while it is active."""
+    return Hint(
+        volume_id,
+        "idle",
+        f"no I/O over {_window(window_minutes)} (AWS/EBS published nothing): still needed?",
+    )
+
+
 def _round_up(value: float, step: float) -> float:
     return float(-(-value // step) * step)
 
