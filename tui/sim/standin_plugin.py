@@ -332,9 +332,14 @@ def user_shell(environ: Mapping[str, str]) -> str:
     return "/bin/sh"
 
 
+_SHELL_STOPS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def _default_sigint() -> None:
-    """In the shell's process before exec: SIGINT back to its default, whatever this process had."""
+    """In the shell's process before exec: SIGINT back to its default, whatever this process had,
+    and the stop signals this process blocked while starting it delivered again."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SHELL_STOPS)
 
 
 def exit_status(returncode: int) -> int:
@@ -351,18 +356,24 @@ def run_shell(invocation: Invocation, out: _Output, environ: Mapping[str, str]) 
     out.say("")
     # Ctrl+C belongs to the shell, as it belongs to the remote shell in a real session.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    process: subprocess.Popen[bytes] | None = None
     try:
-        try:
-            process = subprocess.Popen(argv, env=env, preexec_fn=_default_sigint)
-        except OSError as exc:
-            out.warn(f"warroom demo: cannot start the shell {shell}: {exc.strerror or exc}")
-            return 127
-        try:
-            with _stopped_by(signal.SIGTERM, signal.SIGHUP):
-                return exit_status(process.wait())
-        except _Stop as stop:
+        with _stopped_by(*_SHELL_STOPS):
+            # A stop that arrives while the shell starts waits until ``process`` names it, so
+            # the shell is always hung up with the session.
+            signal.pthread_sigmask(signal.SIG_BLOCK, _SHELL_STOPS)
+            try:
+                process = subprocess.Popen(argv, env=env, preexec_fn=_default_sigint)
+            except OSError as exc:
+                out.warn(f"warroom demo: cannot start the shell {shell}: {exc.strerror or exc}")
+                return 127
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _SHELL_STOPS)
+            return exit_status(process.wait())
+    except _Stop as stop:
+        if process is not None:
             _hang_up(process)
-            return 128 + stop.signum
+        return 128 + stop.signum
     finally:
         signal.signal(signal.SIGINT, previous)
 
