@@ -60,18 +60,9 @@ def sim_url(sim: SimServer) -> str:
 @pytest.fixture
 def client(sim_url: str) -> Callable[..., Any]:
     """``client("ec2", region="eu-west-1")``: a boto3 client against the simulator."""
-    import boto3
+    from tests.plain_moto import boto3_factory
 
-    def make(service: str, region: str = "us-east-1") -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=sim_url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    return make
+    return boto3_factory(sim_url)
 
 
 @pytest.fixture(scope="session")
