@@ -229,6 +229,15 @@ def is_stalled(points: Sequence[tuple[float, float]]) -> bool:
     return newest >= STALL_MIN_BEHIND_MS and stalled_for_s(points) >= STALL_MIN_S
 
 
+def growth_text(ms_per_s: float | None) -> str:
+    """A lag's growth as seconds more (or fewer) behind each minute: "+60 s/min", "-0.5 s/min",
+    "unknown"."""
+    if ms_per_s is None:
+        return "unknown"
+    per_minute = ms_per_s * 60.0 / 1000.0
+    return f"{per_minute:+.0f} s/min" if abs(per_minute) >= 10 else f"{per_minute:+.1f} s/min"
+
+
 def blocking_term(age_ms: float | None, block_minutes: float = DEFAULT_BLOCK_MINUTES) -> float:
     """The iterator-age term of the scale-down rule: age minutes x (0.25 / block minutes), so an age
     of ``block_minutes`` reads as the scale-down threshold itself.
