@@ -123,7 +123,7 @@ def row_for(view: StreamView, columns: tuple[Column, ...], pending: str) -> Tabl
         elif key == "age":
             cells.append(fmt.age_gauge(view, col.width))
         elif key == "trend":
-            cells.append(fmt.trend_cell(view))
+            cells.append(fmt.trend_cell(view, col.width))
         elif key == "wthr":
             cells.append(fmt.count(view.write_throttled))
         elif key == "rthr":

@@ -83,12 +83,18 @@ def stall_word(reader: ReaderLag) -> str:
     return f"{STALLED}: {growth_text(reader.growth_ms_per_s)}"
 
 
-def trend_cell(view: StreamView) -> str | list[Fragment]:
-    """The TREND cell: a stalled reader before the age's projection (it is why the age climbs)."""
+def trend_cell(view: StreamView, width: int) -> str | list[Fragment]:
+    """The TREND cell: a stalled reader before the age's projection (it is why the age climbs), with
+    how fast it falls behind when that fits ``width`` ("⏸ stalled +60 s/min", "⏸ stalled +60s/m"),
+    else the symbol and the word alone."""
     stuck = stalled(view)
     if not stuck:
         return trend(view)
-    return [(f"{STALLED} {growth_text(stuck[0].growth_ms_per_s)}", "critical")]
+    rate = growth_text(stuck[0].growth_ms_per_s)
+    for text in (f"{STALLED} {rate}", f"{STALLED} {rate.replace(' s/min', 's/m')}", STALLED):
+        if len(text) <= width:
+            break
+    return [(text, "critical")]
 
 
 ADVICE_WORDS = {"scale_up": "▲ double", "scale_down": "▼ halve", "hold": "hold"}

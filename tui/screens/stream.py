@@ -142,10 +142,13 @@ class StreamScreen(StreamActions, Screen[None]):
                 else f"{fmt.UNKNOWN} {reader.reason}"
             )
             metric = reader.metric.rsplit(".", 1)[-1]
-            readers.append(f"\n  {clean(reader.name)}  {reader.kind}  {behind}  ({metric})")
             if reader.stalled:
-                readers.append("  ")
+                # In place of its kind (its metric names it), so the line still fits 80 columns.
+                readers.append(f"\n  {clean(reader.name)}  ")
                 readers.append(fmt.stall_word(reader), stall_style(self.app))
+                readers.append(f"  {behind}  ({metric})")
+            else:
+                readers.append(f"\n  {clean(reader.name)}  {reader.kind}  {behind}  ({metric})")
         for consumer in view.consumers:
             if consumer.status != "ACTIVE":
                 readers.append(f"\n  ⚠ consumer {clean(consumer.name)} is {clean(consumer.status)}")
