@@ -346,6 +346,8 @@ async def test_readers_behind_worst_first(world: World, factory: ClientFactory) 
         "kind": "enhanced fan-out",
         "behind_ms": 2460000.0,
         "reason": None,
+        "growth_ms_per_s": 0.0,
+        "stalled": False,
     }
 
 
@@ -610,3 +612,72 @@ async def test_seeded_workload(sim_url: str) -> None:
     assert payments.usage_driver == "records"
     assert payments.usage_factor is not None and payments.usage_factor > 0.5
     assert [fn.function_name for fn in payments.lambdas] == ["payments-ledger-writer"]
+
+
+# ---------------------------------------------------------------------------------------------
+# A stalled reader, on metrics written the way AWS writes them (plain moto, PutMetricData)
+# ---------------------------------------------------------------------------------------------
+
+STALL_REGION = "eu-west-3"
+
+
+async def test_a_stalled_reader_is_told_from_a_slow_one(plain_moto_url: str) -> None:
+    """Two enhanced fan-out consumers of one stream, one point a minute for ten minutes: "stuck"
+    reads nothing (its MillisBehindLatest rises 60,000 ms a minute, as time passes), "slow" falls
+    behind 20,000 ms a minute. Only the first is stalled; both know how fast they fall behind."""
+    from tests.plain_moto import boto3_factory
+
+    make = boto3_factory(plain_moto_url)
+    kinesis = make("kinesis", region=STALL_REGION)
+    kinesis.create_stream(StreamName="ledger", ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName="ledger")["StreamDescriptionSummary"]["StreamARN"]
+    for name in ("stuck", "slow", "early"):
+        kinesis.register_stream_consumer(StreamARN=arn, ConsumerName=name)
+    t0 = datetime.now(UTC).replace(second=0, microsecond=0)
+    cloudwatch = make("cloudwatch", region=STALL_REGION)
+
+    def put(consumer: str, values: list[tuple[int, float]]) -> None:
+        cloudwatch.put_metric_data(
+            Namespace="AWS/Kinesis",
+            MetricData=[
+                {
+                    "MetricName": "SubscribeToShardEvent.MillisBehindLatest",
+                    "Dimensions": [
+                        {"Name": "StreamName", "Value": "ledger"},
+                        {"Name": "ConsumerName", "Value": consumer},
+                    ],
+                    "Timestamp": t0 - timedelta(minutes=ago),
+                    "Value": value,
+                    "Unit": "Milliseconds",
+                }
+                for ago, value in values
+            ],
+        )
+
+    put("stuck", [(ago, 60_000.0 * (10 - ago)) for ago in range(10, 0, -1)])
+    put("slow", [(ago, 20_000.0 * (10 - ago)) for ago in range(10, 0, -1)])
+    # Steady, then stuck for the last two minutes only: not yet three minutes of it.
+    put("early", [(ago, 5_000.0 if ago > 3 else 5_000.0 + 60_000.0 * (3 - ago)) for ago in range(10, 0, -1)])
+    target = AwsTarget(
+        regions=(STALL_REGION,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    try:
+        snapshot = await KinesisPoller(factory, clock=Clock(t0)).poll()
+    finally:
+        await factory.close()
+    (view,) = snapshot.streams
+    readers = {r.name: r for r in view.readers}
+    assert readers["stuck"].behind_ms == 540_000.0
+    assert readers["stuck"].growth_ms_per_s == rel(1000.0)
+    assert readers["stuck"].stalled is True
+    assert readers["slow"].behind_ms == 180_000.0
+    assert readers["slow"].growth_ms_per_s == rel(20_000.0 / 60.0)
+    assert readers["slow"].stalled is False
+    assert readers["early"].behind_ms == 125_000.0
+    assert readers["early"].stalled is False
+    rows = {r["name"]: r for r in snapshot.to_json()["streams"][0]["readers"]}
+    assert rows["stuck"]["stalled"] is True and rows["stuck"]["growth_ms_per_s"] == 1000.0
+    assert rows["slow"]["stalled"] is False and rows["slow"]["growth_ms_per_s"] == 333.3
+    # The growth comes from the series the lag is read from: no query of its own.
+    assert snapshot.queries == 8 + 3 + 3 + 3

@@ -13,7 +13,7 @@ from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import Finding, parse_finding
 from tui.aws.fis import ExperimentView, FisSnapshot
-from tui.aws.kinesis import KinesisPoller, KinesisSnapshot, LambdaView, StreamView
+from tui.aws.kinesis import KinesisPoller, KinesisSnapshot, LambdaView, ReaderLag, StreamView
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
 from tui.aws.limits_math import InstanceLimits, Thresholds
 from tui.aws.outcome import ApiError
@@ -287,12 +287,73 @@ def test_iterator_age_against_retention() -> None:
     assert flat == [
         (DETECTED, "warning", 0.5),
         (DETECTED, "critical", 1.0),
+        (RECOVERED, "info", pytest.approx(0.95)),
         (RECOVERED, "info", pytest.approx(0.45)),
     ]
     first = out[1][0]
     assert (first.metric, first.resource) == (cat.M_STREAM_AGE, "payments-events")
     assert first.detail["name"] == "payments-events"
     assert first.detail["retention_hours"] == "24"
+    # Headroom: back below the critical line (records no longer expiring unread), the loss is over.
+    assert out[4][0].detail[cat.EASED] == "critical"
+
+
+def reader(name: str, behind_ms: float | None, growth: float | None, stalled: bool) -> ReaderLag:
+    return ReaderLag(
+        name, "enhanced fan-out", "SubscribeToShardEvent.MillisBehindLatest", behind_ms, "", growth, stalled
+    )
+
+
+def test_a_stalled_reader_is_detected_and_recovers_when_it_reads_again() -> None:
+    d = Detector()
+    slow = reader("ledger-writer", 3_600_000.0, 370.0, False)
+    steps = [
+        reader("projector", 5_000.0, 0.0, False),
+        reader("projector", 185_000.0, 1000.0, True),
+        reader("projector", 245_000.0, 1000.0, True),
+        reader("projector", None, None, False),  # unknown: neither
+        reader("projector", 200_000.0, -700.0, False),
+        reader("projector", 100_000.0, -700.0, False),
+    ]
+    out = run(
+        d, "kinesis", [kinesis(stream(readers=(step, slow)), when=at(n)) for n, step in enumerate(steps)]
+    )
+    stalls = [[(e.kind, e.level) for e in events if e.metric == cat.M_READER_STALLED] for events in out]
+    assert stalls == [[], [(DETECTED, "critical")], [], [], [(RECOVERED, "info")], []]
+    found, back = out[1][0], out[4][0]
+    assert found.resource == "payments-events/projector"
+    assert (found.detail["name"], found.detail["stream"]) == ("projector", "payments-events")
+    assert found.value == pytest.approx(1.0) and found.limit == pytest.approx(0.9) and found.unit == "ms/ms"
+    assert found.text == "payments-events / projector: reader stalled, lag +60 s/min, 3.1 min behind"
+    assert back.text == "payments-events / projector: reader no longer stalled, lag -42 s/min, 3.3 min behind"
+    # The slow reader, a third of time's pace, never counts.
+    assert all(e.resource != "payments-events/ledger-writer" for events in out for e in events)
+
+
+def test_a_stalled_reader_no_longer_listed_recovers() -> None:
+    d = Detector()
+    stuck = reader("projector", 185_000.0, 1000.0, True)
+    assert [e.kind for e in d.observe("kinesis", kinesis(stream(readers=(stuck,))))] == [DETECTED]
+    (gone,) = d.observe("kinesis", kinesis(stream(readers=()), when=at(1)))
+    assert (gone.kind, gone.metric, gone.detail["reason"]) == (
+        RECOVERED,
+        cat.M_READER_STALLED,
+        "no longer listed",
+    )
+
+
+def test_a_stall_on_a_faulted_stream_names_the_fault() -> None:
+    d = Detector()
+    lag = experiment(
+        "running",
+        fault="kinesis-consumer-lag",
+        target="payments-events",
+        tags=((cat.FAULT_TAG, "kinesis-consumer-lag"), (cat.TARGET_TAG, "payments-events")),
+    )
+    d.observe("fis", fis(lag))
+    stuck = reader("projector", 185_000.0, 1000.0, True)
+    (found,) = d.observe("kinesis", kinesis(stream(readers=(stuck,))))
+    assert found.fault == "kinesis-consumer-lag"
 
 
 def test_usage_level() -> None:

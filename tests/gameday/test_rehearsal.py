@@ -22,6 +22,7 @@ from tui.aws.fis import FisPoller
 from tui.aws.kinesis import KinesisPoller
 from tui.aws.limits import LimitsPoller
 from tui.aws.sessions import SessionsPoller
+from tui.gameday import catalogue as cat
 from tui.gameday import events as ev
 from tui.gameday.detect import Detector
 from tui.gameday.hub import GameDay
@@ -183,6 +184,16 @@ async def test_the_default_scenario_at_speed_10_gives_verdicts_from_the_exercise
     for fault in review.faults:
         assert fault.detected or fault.undetected_reason, f"{fault.label()} missed without a reason"
     assert review.undetected == ()
+    # The stalled reader is told from a slow one while its fault runs, and impairs the Ledger.
+    (lag,) = [f for f in review.faults if f.fault == "kinesis-consumer-lag"]
+    assert lag.detected and lag.detection is not None, lag.undetected_reason
+    assert lag.detection.metric == cat.M_READER_STALLED
+    assert lag.detection.resource == "ledger-cdc/ledger-projector"
+    assert lag.ended is not None and lag.detection.at < lag.ended
+    assert any(
+        e.kind == ev.SERVICE_IMPAIRED and e.resource == "Ledger" and cat.M_READER_STALLED in e.text
+        for e in events
+    )
 
     # The fix is the only mitigation, and the only time to mitigate; every other fault ran out.
     for fault in review.faults:

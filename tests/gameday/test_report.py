@@ -18,6 +18,7 @@ from tests.gameday.test_codec import poll_all
 from tui.aws.kinesis import KinesisSnapshot
 from tui.aws.limits import InstanceView, LimitsSnapshot
 from tui.aws.limits_math import InstanceLimits
+from tui.gameday import catalogue as cat
 from tui.gameday import events as ev
 from tui.gameday.charts import BLOCKS, sparkline, svg_line_chart
 from tui.gameday.events import JournalEvent
@@ -494,7 +495,7 @@ def test_chart_windows_end_where_the_recording_ends(recording_path: Path) -> Non
     assert "window T-10:00 to T+1:20:00, fault T+10:00 to T+43:20" in render_markdown(review)
 
 
-def test_a_stalled_reader_too_short_to_reach_half_the_retention_says_so(tmp_path: Path) -> None:
+def test_a_reader_stalled_too_briefly_to_tell_from_a_slow_one_says_so(tmp_path: Path) -> None:
     from tests.gameday.test_detect import kinesis, stream
 
     lag = "kinesis-consumer-lag"
@@ -504,9 +505,7 @@ def test_a_stalled_reader_too_short_to_reach_half_the_retention_says_so(tmp_path
     recorder = Recorder(path, meta={}, clock=clock)
     for seconds in range(-60, 241, 30):
         clock.at = at(seconds)
-        # The age grows a second per second from 5 minutes: far from 12 h, half the 24 h retention.
-        age_ms = (300 + max(0, seconds)) * 1000.0
-        recorder.snapshot("kinesis", kinesis(stream(iterator_age_ms=age_ms), when=at(seconds)))
+        recorder.snapshot("kinesis", kinesis(stream(iterator_age_ms=300_000.0), when=at(seconds)))
         if seconds in (0, 210):
             kind, status = (ev.FAULT_STARTED, "running") if seconds == 0 else (ev.FAULT_ENDED, "completed")
             detail = scenario({"status": status})
@@ -518,9 +517,43 @@ def test_a_stalled_reader_too_short_to_reach_half_the_retention_says_so(tmp_path
     review = analyse(read_recording(path))
     (fault,) = review.faults
     assert fault.undetected_reason == (
-        "out of reach in its duration: an iterator age grows at most a second per wall second, and in "
-        "3m30s wall (scenario 35m) from 5m it cannot reach 50% of the 24 h retention (12h00m)"
+        "too short to detect: it lasted 3m30s wall (scenario 35m), less than the 4m of complete minutes "
+        "in which a reader's lag must grow at time's pace before it counts as stalled"
     )
     assert review.undetected == () and review.too_short == (fault,)
-    assert fault.ttd_text() == "out of reach in its duration"
     assert "NOT DETECTED" not in render_markdown(review)
+
+
+def test_a_stalled_reader_detects_the_consumer_lag_fault(tmp_path: Path) -> None:
+    from tests.gameday.test_detect import kinesis, reader, stream
+
+    lag = "kinesis-consumer-lag"
+    path = tmp_path / "lag.jsonl"
+    clock = Clock()
+    recorder = Recorder(path, meta={}, clock=clock)
+    for seconds in range(-60, 481, 60):
+        clock.at = at(seconds)
+        growth = 1000.0 if seconds >= 60 else 0.0
+        behind = 5_000.0 + 1000.0 * max(0, seconds)
+        stuck = reader("projector", behind, growth, seconds >= 240)
+        recorder.snapshot("kinesis", kinesis(stream(readers=(stuck,)), when=at(seconds)))
+        if seconds == 0:
+            recorder.event(
+                JournalEvent(at(0), ev.FAULT_STARTED, "fis", "started", resource="payments-events", fault=lag,
+                             ref="E1", detail=scenario({"status": "running"}))
+            )  # fmt: skip
+        if seconds == 240:
+            recorder.event(
+                JournalEvent(at(240), ev.DETECTED, "kinesis", "payments-events / projector: reader stalled",
+                             resource="payments-events/projector", metric=cat.M_READER_STALLED, fault=lag,
+                             value=1.0, limit=0.9, unit="ms/ms", level="critical",
+                             detail={"name": "projector", "stream": "payments-events"})
+            )  # fmt: skip
+    recorder.close()
+    review = analyse(read_recording(path))
+    (fault,) = review.faults
+    assert fault.detected and fault.detection is not None
+    assert fault.detection.metric == cat.M_READER_STALLED
+    assert fault.expected is not None and fault.expected.metric == cat.M_READER_STALLED
+    (chart,) = review.charts
+    assert max(v for _, v in chart.points if v is not None) == pytest.approx(1.0)

@@ -55,6 +55,12 @@ def detected(metric: str, resource: str, minutes: float, **detail: str) -> Journ
     return event(DETECTED, metric, resource, minutes, **detail)
 
 
+def stalled(stream: str, reader: str, kind: str) -> JournalEvent:
+    """A reader stalled, as the detector reports it."""
+    ev = detected(cat.M_READER_STALLED, f"{stream}/{reader}", 0, name=reader, stream=stream)
+    return dataclasses.replace(ev, detail=MappingProxyType({**ev.detail, "kind": kind}))
+
+
 def recovered(metric: str, resource: str, minutes: float, **detail: str) -> JournalEvent:
     return event(RECOVERED, metric, resource, minutes, **detail)
 
@@ -85,6 +91,11 @@ LEDGER = BusinessService("Ledger", 30, resources=("i-ledger",))
         (detected(cat.M_INSTANCE_MEMORY, "i-3", 0, **{"tag:Team": "payments-api"}), False),
         (detected(cat.M_STREAM_USAGE, "payments-events", 0), False),
         (detected(cat.M_LAMBDA_ERRORS, "payments-ledger-writer", 0, stream="payments-events"), False),
+        # A stalled reader is its owner's by name; unregistered GetRecords readers are the stream's.
+        (stalled("ledger-cdc", "payments-db-1", "enhanced fan-out"), True),
+        (stalled("payments-events", "fraud", "enhanced fan-out"), False),
+        (stalled("payments-events", "GetRecords readers", "GetRecords"), True),
+        (stalled("ledger-cdc", "GetRecords readers", "GetRecords"), False),
     ],
 )
 def test_matching_by_id_name_instance_and_tag(ev: JournalEvent, matches: bool) -> None:
@@ -265,13 +276,17 @@ def test_demo_services_name_what_the_simulator_seeds() -> None:
     seeded_services = {spec.service for spec in catalog.INSTANCES}
     seeded_streams = {spec.name for spec in catalog.STREAMS}
     seeded_functions = {c.name for spec in catalog.STREAMS for c in spec.consumers if c.lambda_function}
+    seeded_consumers = {c.name for spec in catalog.STREAMS for c in spec.consumers if c.efo}
     for service in services:
         for key, value in service.tags:
             assert key == "Service" and value in seeded_services, (service.name, value)
         for resource in service.resources:
-            assert resource in seeded_streams | seeded_functions, (service.name, resource)
+            assert resource in seeded_streams | seeded_functions | seeded_consumers, (service.name, resource)
     assert "payments-events" in card.resources
     assert seeded_functions <= set(card.resources)
+    # The reader the consumer-lag fault stalls by default belongs to the Ledger.
+    ledger = next(s for s in services if s.name == "Ledger")
+    assert {"ledger-cdc", "ledger-projector"} <= set(ledger.resources)
 
 
 def test_a_compressed_rehearsal_spends_tolerance_in_scenario_time() -> None:
@@ -314,13 +329,14 @@ def test_a_utilisation_warning_is_headroom_and_its_critical_level_impairs() -> N
     # The signal stays open until the gauge recovers below its warning line.
     out = tracker.update(recovered(cat.M_INSTANCE_EBS, "payments-db-1", 12))
     assert [e.kind for e in out] == [SERVICE_RESTORED]
-    # A reader falling behind is impact from its warning on.
-    out = tracker.update(leveled(cat.M_STREAM_AGE, "payments-events", 20, "warning"))
+    # An iterator age at half the retention is headroom: records are lost only at 100%.
+    assert tracker.update(leveled(cat.M_STREAM_AGE, "payments-events", 20, "warning")) == []
+    out = tracker.update(leveled(cat.M_STREAM_AGE, "payments-events", 21, "critical"))
     assert [e.kind for e in out] == [SERVICE_IMPAIRED]
 
 
-async def test_the_seeded_workload_impairs_no_demo_service_over_the_afternoon_peak(sim: Any) -> None:
-    """The demo opens healthy: over ten hours of the seeded daily curve, the peak (15:00 UTC)
+async def test_the_seeded_workload_impairs_no_demo_service_for_a_day(sim: Any) -> None:
+    """The demo opens healthy and stays so: over a day of the seeded daily curve, the peak (15:00 UTC)
     included, the detectors find headroom warnings but no demo service is impaired."""
     from tui.aws.clients import AwsTarget, ClientFactory
     from tui.aws.kinesis import KinesisPoller
@@ -329,7 +345,7 @@ async def test_the_seeded_workload_impairs_no_demo_service_over_the_afternoon_pe
     from tui.gameday.detect import Detector
 
     start = datetime(2026, 6, 3, 11, 0, tzinfo=UTC)
-    hours = 10
+    hours = 24
     sim.workload.write_minutes(start + timedelta(hours=hours), hours * 60 + 15)
     now = [start]
     factory = ClientFactory(
@@ -360,5 +376,9 @@ async def test_the_seeded_workload_impairs_no_demo_service_over_the_afternoon_pe
     # The afternoon peak is busy: the fleet's own gauges cross their warning lines ...
     assert (cat.M_INSTANCE_EBS, "payments-db-1") in headroom
     assert (cat.M_STREAM_THROTTLE, "payments-events") in headroom
+    # ... the rate-limited ledger writer falls behind past half the retention (records at risk, none
+    # lost), slowly: it is not stalled ...
+    assert (cat.M_STREAM_AGE, "payments-events") in headroom
+    assert not any(e.metric == cat.M_READER_STALLED for e in found)
     # ... and no business service is impaired by the seed alone.
     assert impairments == []

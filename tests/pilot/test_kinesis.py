@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -144,3 +145,42 @@ async def test_read_only_refuses_in_the_dialog(sim_url: str) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.factory.calls["kinesis:UpdateShardCount"] == 0
+
+
+def _with_a_stalled_reader(snapshot: Any, stream: str) -> Any:
+    """The snapshot with the stream's first reader stalled, 5 minutes behind and a minute more each minute."""
+    views = []
+    for view in snapshot.streams:
+        if view.stream_name == stream:
+            first, *rest = view.readers
+            stuck = dataclasses.replace(first, behind_ms=300_000.0, growth_ms_per_s=1000.0, stalled=True)
+            view = dataclasses.replace(view, readers=(stuck, *rest))
+        views.append(view)
+    return dataclasses.replace(snapshot, streams=tuple(views))
+
+
+async def test_a_stalled_reader_is_marked_with_a_symbol_and_a_word_at_80_columns(sim_url: str) -> None:
+    app = make_app(sim_settings(sim_url), clock=frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_kinesis(pilot)
+        assert screen.snapshot is not None
+        ledger = next(v for v in screen.snapshot.streams if v.stream_name == "ledger-cdc")
+        assert not any(r.stalled for r in ledger.readers), "the seed alone stalls no reader"
+        await pilot.press("p")  # no poll replaces the snapshot below
+        screen.post_message(screen.Polled(_with_a_stalled_reader(screen.snapshot, "ledger-cdc")))
+        await pilot.pause()
+        summary = str(screen.query_one("#kin-summary", Static).render())
+        assert summary.startswith("⏸ stalled: 1 reader · ")
+        view = _select(screen, "ledger-cdc")
+        await pilot.pause()
+        advice = str(screen.query_one("#kin-advice", Static).render())
+        assert f"⏸ stalled: +60 s/min {view.readers[0].name}, 5m00s behind" in advice
+        key = view.stream_arn or view.stream_name
+        (row,) = [r for r in screen.query_one(VirtualTable).rows if r.key == key]
+        assert row.level == "critical"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StreamScreen)
+        readers = str(app.screen.query_one("#st-readers-text", Static).render())
+        line = next(line for line in readers.splitlines() if view.readers[0].name in line)
+        assert "5m00s behind" in line and "⏸ stalled: +60 s/min" in line

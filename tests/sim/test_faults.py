@@ -409,6 +409,9 @@ async def test_kinesis_consumer_lag_grows_at_wall_clock_pace_for_its_reader_then
     assert stream.iterator_age_trend == "rising"
     assert stream.time_to_risk_s is not None and stream.time_to_risk_s > 0
     assert stream.age_level == "ok", "40 minutes behind is far from half of 24 h"
+    # Stalled: its lag grows as fast as time passes; the other readers are not.
+    assert worst.stalled and worst.growth_ms_per_s == pytest.approx(1000.0, rel=0.01)
+    assert not any(r.stalled for r in others), others
 
     engine.clear("kinesis-consumer-lag", at=window.end)
     _assert_stopped(client, record, window.end)
@@ -418,6 +421,7 @@ async def test_kinesis_consumer_lag_grows_at_wall_clock_pace_for_its_reader_then
     assert soon.readers[0].behind_ms is not None and later.readers[0].behind_ms is not None
     assert soon.readers[0].behind_ms < worst.behind_ms, "the reader is catching up"
     assert soon.iterator_age_trend == "falling"
+    assert not soon.readers[0].stalled, "catching up is not stalled"
     assert later.readers[0].behind_ms < 420_000.0 + 1.0, "caught up to its usual lag"
 
 
@@ -716,7 +720,7 @@ def test_every_detection_metric_has_a_fault_whose_test_checks_it() -> None:
         cat.M_VOLUME: "io2-instance-cap",
         cat.M_INSTANCE_NETWORK: "network-baseline",
         cat.M_INSTANCE_MEMORY: "memory-pressure",
-        cat.M_STREAM_AGE: "kinesis-consumer-lag",
+        cat.M_READER_STALLED: "kinesis-consumer-lag",
         cat.M_STREAM_THROTTLE: "kinesis-write-throttle",
         cat.M_LAMBDA_ERRORS: "lambda-errors",
         cat.M_NODE_PING: "ssm-connection-lost",

@@ -10,12 +10,15 @@ import pytest
 from tui.aws.kinesis_math import (
     MIB,
     PROJECTION_WINDOW_S,
+    STALL_MIN_BEHIND_MS,
     AdvicePoint,
     Projection,
     ScalingRule,
     advice,
     age_level,
     blocking_term,
+    is_stalled,
+    lag_growth,
     period_points,
     project,
     retention_fraction,
@@ -390,3 +393,52 @@ def test_age_level(fraction: float | None, expected: str) -> None:
 )
 def test_usage_level(usage: float | None, expected: str) -> None:
     assert usage_level(usage) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# One reader's lag: how fast it grows, and whether the reader is stalled
+# ---------------------------------------------------------------------------------------------
+
+
+def minutes(values: list[float], start: float = 1_000_020.0) -> list[tuple[float, float]]:
+    return [(start + 60.0 * k, v) for k, v in enumerate(values)]
+
+
+def test_lag_growth_is_the_recent_slope_in_ms_per_second() -> None:
+    # Flat for an hour, then 60 s more behind every minute for the last five: the window's slope.
+    points = minutes([1000.0] * 60 + [1000.0 + 60_000.0 * k for k in range(1, 6)])
+    assert lag_growth(points) == rel(1000.0)
+    assert lag_growth(minutes([9.0, 8.0])) is None  # too few points
+    assert lag_growth([]) is None
+    assert lag_growth(minutes([5000.0 - 100.0 * k for k in range(6)])) == rel(-100.0 / 60.0)
+
+
+@pytest.mark.parametrize(
+    ("values", "stalled"),
+    [
+        # 60 s behind more every minute for three minutes, already four minutes behind.
+        ([5000.0, 5000.0, 65_000.0, 125_000.0, 185_000.0, 245_000.0], True),
+        # The same pace for only two minutes.
+        ([5000.0, 5000.0, 5000.0, 5000.0, 65_000.0, 125_000.0], False),
+        # A third of time's pace: slow, still reading.
+        ([20_000.0 * k for k in range(30)], False),
+        # Half of time's pace for three minutes.
+        ([0.0, 30_000.0, 60_000.0, 90_000.0, 120_000.0, 150_000.0], False),
+        # 0.9 ms per ms is the line.
+        ([STALL_MIN_BEHIND_MS + 54_000.0 * k for k in range(4)], True),
+        ([STALL_MIN_BEHIND_MS + 53_999.0 * k for k in range(4)], False),
+        # It read again in its last minute.
+        ([60_000.0 * k for k in range(10)] + [480_000.0], False),
+        ([], False),
+    ],
+)
+def test_a_reader_is_stalled_when_its_lag_grows_as_fast_as_time_for_three_minutes(
+    values: list[float], stalled: bool
+) -> None:
+    assert is_stalled(minutes(values)) is stalled
+
+
+def test_a_missing_minute_is_one_longer_step() -> None:
+    points = minutes([0.0, 60_000.0, 120_000.0, 180_000.0, 240_000.0])
+    del points[2]
+    assert is_stalled(points) is True

@@ -35,6 +35,8 @@ from tui.aws.kinesis_math import (
     ScalingRule,
     advice,
     age_level,
+    is_stalled,
+    lag_growth,
     project,
     retention_fraction,
     usage_factor,
@@ -117,13 +119,17 @@ class ReaderLag:
     """One reader of the stream and how far behind it is, from its own metric: an enhanced fan-out
     consumer's SubscribeToShardEvent.MillisBehindLatest, a Lambda mapping's function IteratorAge, or
     the shared-throughput readers' GetRecords.IteratorAgeMilliseconds. ``behind_ms`` is the latest
-    complete minute's Maximum; None is unknown, with ``reason``."""
+    complete minute's Maximum; None is unknown, with ``reason``. ``growth_ms_per_s`` is how fast
+    that lag grows (``kinesis_math.lag_growth`` over the same points; None with too few) and
+    ``stalled`` says the reader has stopped making progress (``kinesis_math.is_stalled``)."""
 
     name: str
     kind: str  # "enhanced fan-out" | "Lambda" | "GetRecords"
     metric: str
     behind_ms: float | None
     reason: str = ""
+    growth_ms_per_s: float | None = None
+    stalled: bool = False
 
 
 @dataclass(frozen=True)
@@ -216,6 +222,8 @@ class StreamView:
                     "kind": r.kind,
                     "behind_ms": rounded(r.behind_ms, 1),
                     "reason": r.reason or None,
+                    "growth_ms_per_s": rounded(r.growth_ms_per_s, 1),
+                    "stalled": r.stalled,
                 }
                 for r in self.readers
             ],
@@ -767,7 +775,7 @@ class KinesisPoller:
             shards=stream.open_shards,
             unknown_reason=advice_unknown,
         )
-        readers = self._readers(stream, consumers, lambdas, getrecords, metrics_problem)
+        readers = self._readers(stream, consumers, lambdas, getrecords, reader, metrics_problem)
         if stream.status != "ACTIVE" and stream.mode != "ON_DEMAND":
             verdict = "hold"
             reason = f"stream is {stream.status}: the shard count can change only when it is ACTIVE"
@@ -827,40 +835,43 @@ class KinesisPoller:
         consumers: list[ConsumerView],
         lambdas: tuple[LambdaView, ...],
         getrecords: list[tuple[float, float]],
+        reader: _Reader,
         metrics_problem: str,
     ) -> tuple[ReaderLag, ...]:
-        """Each reader with its own metric, worst first, unknown ones last with their reason."""
+        """Each reader with its own metric, worst first, unknown ones last with their reason. How
+        fast each lag grows, and whether the reader is stalled, come from the same minute points
+        the lag does (no query of their own)."""
 
         def missing(metric: str) -> str:
             if metrics_problem:
                 return f"unknown: GetMetricData failed: {metrics_problem}"
             return f"no {metric} datapoints in the last hour"
 
+        def lag(
+            name: str, kind: str, metric: str, points: list[tuple[float, float]], unknown: str
+        ) -> ReaderLag:
+            behind = _last(points)
+            return ReaderLag(
+                name,
+                kind,
+                metric,
+                behind,
+                "" if behind is not None else missing(unknown),
+                lag_growth(points),
+                is_stalled(points),
+            )
+
         found: list[ReaderLag] = []
         for consumer in consumers:
-            found.append(
-                ReaderLag(
-                    consumer.name,
-                    "enhanced fan-out",
-                    MILLIS_BEHIND,
-                    consumer.millis_behind_ms,
-                    "" if consumer.millis_behind_ms is not None else missing(MILLIS_BEHIND),
-                )
-            )
+            points = reader.points(_consumer_key(stream.name, consumer.name)) if consumer.name else []
+            found.append(lag(consumer.name, "enhanced fan-out", MILLIS_BEHIND, points, MILLIS_BEHIND))
         for fn in lambdas:
-            found.append(
-                ReaderLag(
-                    fn.function_name,
-                    "Lambda",
-                    "IteratorAge",
-                    fn.iterator_age_ms,
-                    "" if fn.iterator_age_ms is not None else missing("AWS/Lambda IteratorAge"),
-                )
-            )
+            points = reader.points(_function_key(fn.function_name, "IteratorAge"))
+            found.append(lag(fn.function_name, "Lambda", "IteratorAge", points, "AWS/Lambda IteratorAge"))
         if getrecords:
             # Every shared-throughput reader at once, Lambda mappings included: KCL applications do not
             # register, so the stream-wide age is the only lag they have.
-            found.append(ReaderLag("GetRecords readers", "GetRecords", ITERATOR_AGE, getrecords[-1][1]))
+            found.append(lag("GetRecords readers", "GetRecords", ITERATOR_AGE, getrecords, ITERATOR_AGE))
         if stream.consumers is None:
             found.append(
                 ReaderLag(

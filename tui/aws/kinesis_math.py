@@ -39,6 +39,18 @@ FLAT_CHANGE_MS = 1000.0
 FLAT_STANDARD_ERRORS = 2.0
 
 MS_PER_HOUR = 3_600_000.0
+
+# How fast one reader's lag grows: a least-squares slope over its own points of the last
+# ``GROWTH_WINDOW_S`` (None with fewer than ``GROWTH_MIN_POINTS``).
+GROWTH_WINDOW_S = 300.0
+GROWTH_MIN_POINTS = 3
+# A reader is stalled when its lag grows nearly as fast as time passes (a reader that reads nothing
+# falls behind by exactly the time that passes: 1 ms per ms) at every step of its last
+# ``STALL_MIN_S`` at least, and it is already ``STALL_MIN_BEHIND_MS`` behind. A slow reader that
+# still makes progress grows slower than ``STALL_GROWTH_MS_PER_MS``.
+STALL_GROWTH_MS_PER_MS = 0.9
+STALL_MIN_S = 180.0
+STALL_MIN_BEHIND_MS = 120_000.0
 # The reference's alarms read 5-minute points (SCALE_PERIOD_MINS 5, Period 300).
 ADVICE_PERIOD_S = 300
 
@@ -174,6 +186,56 @@ def project(
     if direction == "falling":
         catch_up = 0.0 if newest_age <= 0 else newest_age / -slope
     return Projection(slope, risk, loss, catch_up, direction)
+
+
+def lag_growth(points: Sequence[tuple[float, float]], *, window_s: float = GROWTH_WINDOW_S) -> float | None:
+    """How fast a reader's lag grows, in ms per second: the least-squares slope of its
+    ``(epoch seconds, lag ms)`` points (any order) within ``window_s`` of the newest one; negative
+    while it catches up. None with fewer than ``GROWTH_MIN_POINTS`` points there, or when they all
+    share one timestamp."""
+    if not points:
+        return None
+    ordered = sorted(points)
+    recent = [(t, v) for t, v in ordered if t >= ordered[-1][0] - window_s]
+    if len(recent) < GROWTH_MIN_POINTS:
+        return None
+    fitted = _fit(recent)
+    return None if fitted is None else fitted[0]
+
+
+def stalled_for_s(points: Sequence[tuple[float, float]]) -> float:
+    """How long, up to the newest point, a reader's lag has grown by at least
+    ``STALL_GROWTH_MS_PER_MS`` between every two consecutive points (0.0 when its last step did
+    not). A missing minute between two points is one longer step, judged the same way."""
+    ordered = sorted(points)
+    start = len(ordered) - 1
+    while start > 0:
+        (t0, v0), (t1, v1) = ordered[start - 1], ordered[start]
+        if t1 <= t0 or v1 - v0 < STALL_GROWTH_MS_PER_MS * (t1 - t0) * 1000.0:
+            break
+        start -= 1
+    if start < 0 or start == len(ordered) - 1:
+        return 0.0
+    return ordered[-1][0] - ordered[start][0]
+
+
+def is_stalled(points: Sequence[tuple[float, float]]) -> bool:
+    """Whether a reader has stopped making progress: its lag has grown at least
+    ``STALL_GROWTH_MS_PER_MS`` ms per ms at every step over the last ``STALL_MIN_S`` or longer,
+    and its newest lag is at least ``STALL_MIN_BEHIND_MS``."""
+    if not points:
+        return False
+    newest = max(points)[1]
+    return newest >= STALL_MIN_BEHIND_MS and stalled_for_s(points) >= STALL_MIN_S
+
+
+def growth_text(ms_per_s: float | None) -> str:
+    """A lag's growth as seconds more (or fewer) behind each minute: "+60 s/min", "-0.5 s/min",
+    "unknown"."""
+    if ms_per_s is None:
+        return "unknown"
+    per_minute = ms_per_s * 60.0 / 1000.0
+    return f"{per_minute:+.0f} s/min" if abs(per_minute) >= 10 else f"{per_minute:+.1f} s/min"
 
 
 def blocking_term(age_ms: float | None, block_minutes: float = DEFAULT_BLOCK_MINUTES) -> float:

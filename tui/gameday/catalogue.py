@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui.aws.kinesis_math import STALL_GROWTH_MS_PER_MS, STALL_MIN_BEHIND_MS, STALL_MIN_S
+
 FAULT_TAG = "warroom:fault"
 """FIS template and experiment tag naming the catalogue fault an experiment starts."""
 TARGET_TAG = "warroom:target"
@@ -57,15 +59,27 @@ M_VOLUME = "volume.limit"
 M_STREAM_AGE = "stream.iterator_age"
 M_STREAM_USAGE = "stream.usage"
 M_STREAM_THROTTLE = "stream.write_throttled"
+M_READER_STALLED = "stream.reader_stalled"
+"""A reader of a stream stopped making progress (``kinesis_math.is_stalled``); its resource is
+"<stream>/<reader>"."""
 M_LAMBDA_ERRORS = "lambda.errors"
 M_FINDING_NEW = "finding.new"
 M_NODE_PING = "node.ping"
 
 HEADROOM_METRICS = frozenset(
-    {M_INSTANCE_EBS, M_INSTANCE_NETWORK, M_INSTANCE_MEMORY, M_VOLUME, M_STREAM_USAGE, M_STREAM_THROTTLE}
+    {
+        M_INSTANCE_EBS,
+        M_INSTANCE_NETWORK,
+        M_INSTANCE_MEMORY,
+        M_VOLUME,
+        M_STREAM_USAGE,
+        M_STREAM_THROTTLE,
+        M_STREAM_AGE,
+    }
 )
 """Gauges whose warning is headroom running short, not customers affected: their critical level
-is the impact. The detectors say when one falls back below its critical line (``EASED``), and a
+is the impact (an iterator age at half the retention puts records at risk; at the full retention
+they are lost). The detectors say when one falls back below its critical line (``EASED``), and a
 business service is impaired by one only from its critical detection to then."""
 EASED = "eased"
 """Detail key of a ``recovered`` event that only left the critical level (value "critical"): the
@@ -114,11 +128,16 @@ CATALOGUE: tuple[FaultSpec, ...] = (
     ),
     FaultSpec(
         "kinesis-consumer-lag",
-        "Kinesis consumer lag growing toward 50% of retention",
+        "A Kinesis reader stalls, its lag growing toward 50% of retention",
         "stream",
         "one named reader of the stream stalls (its enhanced fan-out consumer, else its Lambda "
         "mapping): its lag grows as fast as time passes, toward half the stream's retention period",
-        Detection("kinesis", M_STREAM_AGE, "iterator age at or above 50% of the retention period"),
+        Detection(
+            "kinesis",
+            M_READER_STALLED,
+            f"a reader's lag growing at least {STALL_GROWTH_MS_PER_MS:g} ms per ms for "
+            f"{STALL_MIN_S / 60:g} minutes, {STALL_MIN_BEHIND_MS / 60_000:g} minutes behind or more",
+        ),
         "the reader catches up when the fault ends (faster with more shards)",
     ),
     FaultSpec(

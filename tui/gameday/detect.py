@@ -15,6 +15,10 @@ below its critical line's recovery: a ``recovered`` event whose detail ``eased``
   recovered below ``MEMORY_RECOVER_PCT`` (85%);
 - counts per minute (throttled writes, Lambda errors): below half their limit.
 
+A stream's reader that stops making progress (``ReaderLag.stalled``: its lag grows about as fast as
+time passes) is ``stream.reader_stalled`` on "<stream>/<reader>", critical, and recovers once its
+lag is known and it is no longer stalled.
+
 Throttled writes are detected at ``THROTTLE_SHARE`` (1%) of the minute's incoming records and at
 least one record, and are critical at ``THROTTLE_CRITICAL_SHARE`` (5%). Lambda errors: the
 snapshot carries no Invocations, so the limit is
@@ -49,7 +53,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol, cast
 
 from tui.aws.findings_model import clean_line
-from tui.aws.kinesis_math import AGE_CRITICAL_FRACTION, AGE_WARN_FRACTION, USAGE_CRITICAL, USAGE_WARN
+from tui.aws.kinesis_math import (
+    AGE_CRITICAL_FRACTION,
+    AGE_WARN_FRACTION,
+    STALL_GROWTH_MS_PER_MS,
+    USAGE_CRITICAL,
+    USAGE_WARN,
+    growth_text,
+)
 from tui.aws.limits_math import Thresholds
 from tui.gameday import catalogue as cat
 from tui.gameday.events import (
@@ -67,7 +78,7 @@ from tui.gameday.events import (
 if TYPE_CHECKING:
     from tui.aws.findings import FindingsSnapshot
     from tui.aws.findings_model import Finding
-    from tui.aws.kinesis import KinesisSnapshot, LambdaView, StreamView
+    from tui.aws.kinesis import KinesisSnapshot, LambdaView, ReaderLag, StreamView
     from tui.aws.limits import InstanceView, LimitsSnapshot, VolumeView
     from tui.aws.outcome import ApiError
     from tui.aws.sessions import ManagedTarget, SessionsSnapshot
@@ -556,6 +567,8 @@ class Detector:
     def _kinesis(self, snap: KinesisSnapshot) -> list[JournalEvent]:
         readings: list[_Reading] = []
         functions: set[tuple[str, str]] = set()
+        stalls: list[JournalEvent] = []
+        seen: set[tuple[str, str, str]] = set()
         for stream in snap.streams:
             readings.extend(self._stream_readings(stream, snap.period_s))
             for fn in stream.lambdas:
@@ -563,7 +576,74 @@ class Detector:
                     continue
                 functions.add((stream.region, fn.function_name))
                 readings.append(self._lambda_reading(stream, fn, snap.period_s))
-        return self._run("kinesis", readings, _failed_regions(snap.errors), snap.fetched_at)
+            for reader in stream.readers:
+                seen.add((cat.M_READER_STALLED, stream.region, _reader_resource(stream, reader)))
+                event = self._stall(stream, reader, snap.fetched_at)
+                if event is not None:
+                    stalls.append(event)
+        seen.update(r.key for r in readings)
+        events = [e for e in (self._judge(r, snap.fetched_at) for r in readings) if e is not None]
+        events.extend(stalls)
+        events.extend(self._gone("kinesis", seen, _failed_regions(snap.errors), snap.fetched_at))
+        return events
+
+    def _stall(self, stream: StreamView, reader: ReaderLag, at: datetime) -> JournalEvent | None:
+        """A reader that stopped making progress is detected (critical: what it should read piles up
+        unread); once its lag is known and it is no longer stalled, it recovers. An unknown lag does
+        neither."""
+        resource = _reader_resource(stream, reader)
+        key = (cat.M_READER_STALLED, stream.region, resource)
+        prev = self._open.get(key)
+        if reader.behind_ms is None or reader.stalled == (prev is not None):
+            return None
+        label = _clean(f"{stream.stream_name} / {reader.name}", 120)
+        detail = _identity(reader.name, ())
+        detail.update(
+            region=stream.region,
+            stream=_clean(stream.stream_name),
+            kind=reader.kind,
+            reader_metric=reader.metric,
+            behind_ms=_num(reader.behind_ms),
+            growth_ms_per_s=_num(reader.growth_ms_per_s, 1),
+        )
+        growth = None if reader.growth_ms_per_s is None else reader.growth_ms_per_s / 1000.0
+        behind = f"{_num(reader.behind_ms / 60_000, 1)} min behind"
+        if reader.stalled:
+            self._open[key] = _Open(
+                "kinesis", "critical", resource, stream.region, label, "reader stalled", "ms/ms", detail
+            )
+            return JournalEvent(
+                at=at,
+                kind=DETECTED,
+                source="kinesis",
+                text=_clean(
+                    f"{label}: reader stalled, lag {growth_text(reader.growth_ms_per_s)}, {behind}",
+                    TEXT_LIMIT,
+                ),
+                resource=resource,
+                metric=cat.M_READER_STALLED,
+                value=growth,
+                limit=STALL_GROWTH_MS_PER_MS,
+                unit="ms/ms",
+                level="critical",
+                detail=MappingProxyType(detail),
+            )
+        del self._open[key]
+        return JournalEvent(
+            at=at,
+            kind=RECOVERED,
+            source="kinesis",
+            text=_clean(
+                f"{label}: reader no longer stalled, lag {growth_text(reader.growth_ms_per_s)}, {behind}",
+                TEXT_LIMIT,
+            ),
+            resource=resource,
+            metric=cat.M_READER_STALLED,
+            value=growth,
+            limit=STALL_GROWTH_MS_PER_MS,
+            unit="ms/ms",
+            detail=MappingProxyType(detail),
+        )
 
     def _stream_readings(self, stream: StreamView, period_s: int) -> list[_Reading]:
         name = stream.stream_name
@@ -883,6 +963,11 @@ class Detector:
     def _tags_of(self, instance_id: str) -> tuple[tuple[str, str], ...]:
         known = self._instance_tags.get(instance_id)
         return known[1] if known else ()
+
+
+def _reader_resource(stream: StreamView, reader: ReaderLag) -> str:
+    """A reader's resource in the journal: "<stream>/<reader>"."""
+    return f"{stream.stream_name}/{reader.name}"
 
 
 def _count_level(value: float | None, limit: float, critical: float | None = None) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import clean_line
 from tui.aws.kinesis import KinesisSnapshot, StreamView
-from tui.aws.kinesis_math import AGE_WARN_FRACTION
+from tui.aws.kinesis_math import AGE_WARN_FRACTION, STALL_GROWTH_MS_PER_MS, STALL_MIN_S
 from tui.aws.limits import InstanceView, LimitsSnapshot, VolumeView
 from tui.aws.sessions import SessionsSnapshot
 from tui.gameday import catalogue as cat
@@ -596,32 +596,24 @@ def _too_short(
     return ""
 
 
-def _age_out_of_reach(fault: FaultReview, recording: Recording) -> str:
-    """Why a stalled reader's iterator age could not reach its line while the fault ran, or "".
+def _stall_out_of_reach(fault: FaultReview) -> str:
+    """Why a stalled reader could not be told from a slow one while the fault ran, or "".
 
-    An iterator age grows at most one second per wall second (the oldest unread record only gets
-    older), so from the age recorded when the fault started it cannot reach
-    ``AGE_WARN_FRACTION`` of the retention sooner than the difference, whatever the speed."""
-    if fault.expected is None or fault.expected.metric != cat.M_STREAM_AGE or fault.ended is None:
+    A reader counts as stalled once its lag has grown at time's pace over ``STALL_MIN_S`` of
+    complete CloudWatch minutes; the lag grows with wall time whatever the scenario's speed, so a
+    fault that lasted less wall time than that and the minute CloudWatch takes to publish is too
+    short to detect."""
+    if fault.expected is None or fault.expected.metric != cat.M_READER_STALLED or fault.ended is None:
         return ""
-    before: StreamView | None = None
-    for entry in recording.entries:
-        if entry.at > fault.started:
-            break
-        if isinstance(entry.snapshot, KinesisSnapshot):
-            before = _stream(entry.snapshot, fault.target) or before
-    if before is None or not before.retention_hours:
-        return ""
-    line_s = AGE_WARN_FRACTION * before.retention_hours * 3600.0
-    age_s = (before.iterator_age_ms or 0.0) / 1000.0
     lasted = (fault.ended - fault.started).total_seconds()
-    if age_s + lasted >= line_s:
+    needed = STALL_MIN_S + CLOUDWATCH_MINUTE_S
+    if lasted >= needed:
         return ""
     scenario = f" (scenario {duration_text(lasted * fault.speed)})" if fault.speed != 1.0 else ""
     return (
-        f"out of reach in its duration: an iterator age grows at most a second per wall second, and "
-        f"in {duration_text(lasted)} wall{scenario} from {duration_text(age_s)} it cannot reach "
-        f"{AGE_WARN_FRACTION:.0%} of the {before.retention_hours} h retention ({duration_text(line_s)})"
+        f"too short to detect: it lasted {duration_text(lasted)} wall{scenario}, less than the "
+        f"{duration_text(needed)} of complete minutes in which a reader's lag must grow at time's pace "
+        "before it counts as stalled"
     )
 
 
@@ -843,6 +835,15 @@ def _age(snap: Any, target: str) -> float | None:
     return None if stream is None else _pct(stream.iterator_age_retention_fraction)
 
 
+def _reader_growth(snap: Any, target: str) -> float | None:
+    """The stream's fastest-growing reader lag, in ms per ms (1.0: it reads nothing)."""
+    stream = _stream(snap, target) if isinstance(snap, KinesisSnapshot) else None
+    if stream is None:
+        return None
+    growths = [r.growth_ms_per_s for r in stream.readers if r.growth_ms_per_s is not None]
+    return max(growths) / 1000.0 if growths else None
+
+
 def _throttled(snap: Any, target: str) -> float | None:
     stream = _stream(snap, target) if isinstance(snap, KinesisSnapshot) else None
     if stream is None or stream.write_throttled is None:
@@ -944,6 +945,14 @@ METRICS: Mapping[str, _Metric] = {
         _age,
         _fixed(AGE_WARN_FRACTION * 100.0),
         f"{AGE_WARN_FRACTION:.0%} of retention",
+    ),
+    cat.M_READER_STALLED: _Metric(
+        "kinesis",
+        "fastest-growing reader lag, ms per ms",
+        "ms/ms",
+        _reader_growth,
+        _fixed(STALL_GROWTH_MS_PER_MS),
+        f"{STALL_GROWTH_MS_PER_MS:g} ms per ms",
     ),
     cat.M_STREAM_THROTTLE: _Metric(
         "kinesis",
@@ -1059,7 +1068,7 @@ def analyse(recording: Recording) -> Review:
         later = [e for e in events if e.at >= start and (following is None or e.at < following)]
         review = _fault_review(number, occ, later, clock, intervals)
         if not review.detected and not review.undetected_reason:
-            reason = _age_out_of_reach(review, recording)
+            reason = _stall_out_of_reach(review)
             if reason:
                 review = dataclasses.replace(review, undetected_reason=reason)
         faults.append(review)

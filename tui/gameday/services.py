@@ -21,15 +21,19 @@ The services file is TOML::
     ignore_metrics = ["stream.usage"]                           # optional
 
 A resource matches when its id, its display name (detail ``name``), its instance (detail
-``instance_id`` / ``instance_name``, for volumes) is listed in ``resources``, or when it carries one of
-the ``tags`` pairs (detail ``tag:<Key>``). ``ignore_metrics`` lists journal metrics that do not
-impair this service (a capacity warning such as ``stream.usage`` is headroom, not impact).
+``instance_id`` / ``instance_name``, for volumes) is listed in ``resources``, or when it carries
+one of the ``tags`` pairs (detail ``tag:<Key>``). A stalled reader (``stream.reader_stalled``) is
+its owner's by its name (an enhanced fan-out consumer or a Lambda function); the stream's
+GetRecords readers taken together register no name, so they are the stream's owner's.
+``ignore_metrics`` lists journal metrics that do not impair this service (a capacity warning such
+as ``stream.usage`` is headroom, not impact).
 
 A warning on a utilisation gauge (``HEADROOM_METRICS``: instance EBS, network and memory, a
-volume's ceiling, a stream's write usage and throttled writes below the critical share) is
-headroom running short and impairs nothing; the same gauge at its critical level does, until it
-falls back below its critical line (the detector's ``eased`` recovery) or recovers. Iterator
-age, Lambda errors and an SSM agent lost impair at any level.
+volume's ceiling, a stream's write usage, throttled writes below the critical share, and the
+iterator age against the retention period, whose records are not lost before 100%) is headroom
+running short and impairs nothing; the same gauge at its critical level does, until it falls
+back below its critical line (the detector's ``eased`` recovery) or recovers. A stalled reader,
+Lambda errors and an SSM agent lost impair at any level.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ KNOWN_METRICS = frozenset(
         cat.M_STREAM_AGE,
         cat.M_STREAM_USAGE,
         cat.M_STREAM_THROTTLE,
+        cat.M_READER_STALLED,
         cat.M_LAMBDA_ERRORS,
         cat.M_NODE_PING,
     }
@@ -71,6 +76,8 @@ KNOWN_METRICS = frozenset(
 HEADROOM_METRICS = cat.HEADROOM_METRICS
 _KEYS = frozenset({"name", "tolerance_minutes", "resources", "tags", "ignore_metrics"})
 _ID_DETAILS = ("name", "instance_id", "instance_name")
+GETRECORDS_KIND = "GetRecords"
+"""``ReaderLag.kind`` of a stream's unregistered shared-throughput readers, taken together."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,8 @@ class BusinessService:
         if event.kind == DETECTED and event.metric in HEADROOM_METRICS and event.level == "warning":
             return False
         names = {event.resource, *(event.detail.get(k, "") for k in _ID_DETAILS)}
+        if event.metric == cat.M_READER_STALLED and event.detail.get("kind") == GETRECORDS_KIND:
+            names.add(event.detail.get("stream", ""))
         names.discard("")
         if names.intersection(self.resources):
             return True

@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, ClassVar
 
+from rich.color import Color as RichColor
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer, Input, Static
@@ -21,7 +23,7 @@ from tui.context import ActivityEvent, PaneContext
 from tui.screens import kinesis_format as fmt
 from tui.screens.base import PaneScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.listing import FilteredList, api_errors_text
+from tui.screens.listing import FilteredList, api_errors_text, theme_rgb
 from widgets.gauge import Fragment
 from widgets.safe import clean
 from widgets.vtable import Column, TableRow, VirtualTable
@@ -85,6 +87,23 @@ def columns_for(width: int) -> tuple[Column, ...]:
     )
 
 
+def stall_style(app: App[Any]) -> Style:
+    """The theme's error colour, bold: how a stalled reader's words are drawn (with ⏸ and a word)."""
+    r, g, b = theme_rgb(app, "error")
+    return Style(color=RichColor.from_rgb(r, g, b), bold=True)
+
+
+def stall_lines(view: StreamView, app: App[Any]) -> Text:
+    """One line per stalled reader: "⏸ stalled: +60 s/min ledger-projector, 5m00s behind"."""
+    text = Text()
+    for reader in fmt.stalled(view):
+        text.append("\n")
+        text.append(fmt.stall_word(reader), stall_style(app))
+        behind = fmt.precise(None if reader.behind_ms is None else reader.behind_ms / 1000.0)
+        text.append(f" {clean(reader.name)}, {behind} behind")
+    return text
+
+
 def row_for(view: StreamView, columns: tuple[Column, ...], pending: str) -> TableRow:
     cells: list[str | list[Fragment]] = []
     for col in columns:
@@ -104,7 +123,7 @@ def row_for(view: StreamView, columns: tuple[Column, ...], pending: str) -> Tabl
         elif key == "age":
             cells.append(fmt.age_gauge(view, col.width))
         elif key == "trend":
-            cells.append(fmt.trend(view))
+            cells.append(fmt.trend_cell(view, col.width))
         elif key == "wthr":
             cells.append(fmt.count(view.write_throttled))
         elif key == "rthr":
@@ -119,7 +138,9 @@ def row_for(view: StreamView, columns: tuple[Column, ...], pending: str) -> Tabl
             cells.append(pending or fmt.advice_word(view))
         else:
             cells.append("")
-    worst = "critical" if "critical" in (view.age_level, view.usage_level) else ""
+    # A stalled reader is critical whatever the age: what it should read piles up unread.
+    stuck = bool(fmt.stalled(view))
+    worst = "critical" if stuck or "critical" in (view.age_level, view.usage_level) else ""
     if not worst and "warn" in (view.age_level, view.usage_level):
         worst = "warn"
     return TableRow(view.stream_arn or view.stream_name, tuple(cells), level=worst)
@@ -214,7 +235,9 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
         "Each stream's usage factor (max of bytes / 1 MiB and records / 1,000 per shard-second; which "
         "one dominates is named) and its oldest iterator age against retention: ▲ at 50% (data at risk), "
         "✖ at 100% (records expiring). TREND projects the age's recent slope (the last 5 minutes when they "
-        "clearly rise or fall, else the last 15): time to 50%/100%, or to catch up. ADVICE follows "
+        "clearly rise or fall, else the last 15): time to 50%/100%, or to catch up; ⏸ stalled when a "
+        "reader's lag has grown as fast as time for 3 minutes or more (it reads nothing), with how many "
+        "seconds it falls behind each minute. ADVICE follows "
         "aws-samples/kinesis-auto-scaling over 5-minute points: double when usage ≥ 0.75 in 5 of the last 5, "
         "halve when MAX(usage, age minutes x 0.25 / block minutes) < 0.25 in 57 of the last 60; the reason "
         "counts the points and says when there is not enough history yet. "
@@ -306,6 +329,7 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
         if view is not None:
             text.append(clean(view.stream_name), "bold")
             text.append(f"  {fmt.advice_word(view)}: {clean(view.advice_reason or '')}")
+            text.append_text(stall_lines(view, self.app))
             for reason in view.reasons:
                 text.append(f"\n⚠ {clean(reason)}")
             text.append("\nShift+U double · Shift+D halve · E extend retention · M switch mode · Enter opens")

@@ -6,7 +6,8 @@ import re
 from collections.abc import Sequence
 
 from tui.aws.actions import Plan
-from tui.aws.kinesis import KinesisSnapshot, StreamView
+from tui.aws.kinesis import KinesisSnapshot, ReaderLag, StreamView
+from tui.aws.kinesis_math import growth_text
 from widgets.gauge import Fragment, gauge
 from widgets.status import humanize_age
 
@@ -67,6 +68,33 @@ def trend(view: StreamView) -> str:
     if direction == "flat":
         return "steady"
     return UNKNOWN
+
+
+STALLED = "⏸ stalled"
+
+
+def stalled(view: StreamView) -> tuple[ReaderLag, ...]:
+    """The stream's readers that stopped making progress, worst first."""
+    return tuple(r for r in view.readers if r.stalled)
+
+
+def stall_word(reader: ReaderLag) -> str:
+    """ "⏸ stalled: +60 s/min": a symbol and a word, and how fast the reader falls behind."""
+    return f"{STALLED}: {growth_text(reader.growth_ms_per_s)}"
+
+
+def trend_cell(view: StreamView, width: int) -> str | list[Fragment]:
+    """The TREND cell: a stalled reader before the age's projection (it is why the age climbs), with
+    how fast it falls behind when that fits ``width`` ("⏸ stalled +60 s/min", "⏸ stalled +60s/m"),
+    else the symbol and the word alone."""
+    stuck = stalled(view)
+    if not stuck:
+        return trend(view)
+    rate = growth_text(stuck[0].growth_ms_per_s)
+    for text in (f"{STALLED} {rate}", f"{STALLED} {rate.replace(' s/min', 's/m')}", STALLED):
+        if len(text) <= width:
+            break
+    return [(text, "critical")]
 
 
 ADVICE_WORDS = {"scale_up": "▲ double", "scale_down": "▼ halve", "hold": "hold"}
@@ -140,7 +168,11 @@ def summary(snapshot: KinesisSnapshot, shown: int) -> str:
     shards = sum(v.open_shards or 0 for v in snapshot.streams)
     at_risk = sum(1 for v in snapshot.streams if v.age_level in ("warn", "critical"))
     advice = sum(1 for v in snapshot.streams if v.advice in ("scale_up", "scale_down"))
-    return (
+    stuck = sum(len(stalled(v)) for v in snapshot.streams)
+    line = (
         f"{shown}/{len(snapshot.streams)} streams · {shards} open shards · period {snapshot.period_s} s"
         f" · {at_risk} at risk · {advice} with scaling advice"
     )
+    if stuck:
+        line = f"{STALLED}: {stuck} reader{'s' if stuck > 1 else ''} · " + line
+    return line

@@ -16,7 +16,7 @@ from textual_plotext import PlotextPlot
 from tui.aws.kinesis import KinesisSnapshot, StreamView
 from tui.context import PaneContext
 from tui.screens import kinesis_format as fmt
-from tui.screens.kinesis import ACTION_BINDINGS, StreamActions
+from tui.screens.kinesis import ACTION_BINDINGS, StreamActions, stall_style
 from tui.screens.listing import sync_detail_header, theme_rgb
 from widgets.gauge import Gauge
 from widgets.header import HeaderBar
@@ -33,7 +33,8 @@ class StreamScreen(StreamActions, Screen[None]):
         "One stream: iterator age with the 50% (at risk) and 100% (expiring) retention lines, usage factor "
         "with the 0.75 (double) and 0.25 (halve) lines, throttling, and who is behind: every enhanced "
         "fan-out consumer (MillisBehindLatest), Lambda mapping (IteratorAge) and the GetRecords readers, "
-        "worst first. "
+        "worst first; ⏸ stalled marks a reader whose lag has grown as fast as time for 3 minutes or more "
+        "(it reads nothing), with how many seconds it falls behind each minute. "
         "Shift+U/D, E and M act on it, asking first."
     )
 
@@ -141,7 +142,13 @@ class StreamScreen(StreamActions, Screen[None]):
                 else f"{fmt.UNKNOWN} {reader.reason}"
             )
             metric = reader.metric.rsplit(".", 1)[-1]
-            readers.append(f"\n  {clean(reader.name)}  {reader.kind}  {behind}  ({metric})")
+            if reader.stalled:
+                # In place of its kind (its metric names it), so the line still fits 80 columns.
+                readers.append(f"\n  {clean(reader.name)}  ")
+                readers.append(fmt.stall_word(reader), stall_style(self.app))
+                readers.append(f"  {behind}  ({metric})")
+            else:
+                readers.append(f"\n  {clean(reader.name)}  {reader.kind}  {behind}  ({metric})")
         for consumer in view.consumers:
             if consumer.status != "ACTIVE":
                 readers.append(f"\n  ⚠ consumer {clean(consumer.name)} is {clean(consumer.status)}")
