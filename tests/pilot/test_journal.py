@@ -198,8 +198,10 @@ async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
             await pilot.press("r")
             await settle(
                 pilot,
-                lambda: ev.FINDING_NEW in kinds()
-                and any(e.ref == state["experiment_id"] for e in gameday.journal.events),
+                lambda: (
+                    ev.FINDING_NEW in kinds()
+                    and any(e.ref == state["experiment_id"] for e in gameday.journal.events)
+                ),
                 within=30,
             )
             screen = app.screen
