@@ -22,6 +22,7 @@ from tui.aws.kinesis_math import (
     period_points,
     project,
     retention_fraction,
+    stalled_growth,
     usage_factor,
     usage_level,
 )
@@ -436,6 +437,15 @@ def test_a_reader_is_stalled_when_its_lag_grows_as_fast_as_time_for_three_minute
     values: list[float], stalled: bool
 ) -> None:
     assert is_stalled(minutes(values)) is stalled
+
+
+def test_a_stalled_reader_grows_at_its_stalled_pace_not_the_windows_average() -> None:
+    # Caught up for a while, then stalled for four minutes: time's pace, 1,000 ms per second.
+    points = minutes([5_000.0, 5_000.0, 5_000.0, 65_000.0, 125_000.0, 185_000.0, 245_000.0])
+    assert is_stalled(points)
+    assert stalled_growth(points) == rel(1000.0)
+    assert (lag_growth(points) or 0.0) < 1000.0  # the window's slope mixes in the minutes before
+    assert stalled_growth(minutes([5_000.0, 5_000.0, 5_000.0])) is None
 
 
 def test_a_missing_minute_is_one_longer_step() -> None:

@@ -39,6 +39,7 @@ from tui.aws.kinesis_math import (
     lag_growth,
     project,
     retention_fraction,
+    stalled_growth,
     usage_factor,
     usage_level,
 )
@@ -851,14 +852,15 @@ class KinesisPoller:
             name: str, kind: str, metric: str, points: list[tuple[float, float]], unknown: str
         ) -> ReaderLag:
             behind = _last(points)
+            stalled = is_stalled(points)
             return ReaderLag(
                 name,
                 kind,
                 metric,
                 behind,
                 "" if behind is not None else missing(unknown),
-                lag_growth(points),
-                is_stalled(points),
+                stalled_growth(points) if stalled else lag_growth(points),
+                stalled,
             )
 
         found: list[ReaderLag] = []

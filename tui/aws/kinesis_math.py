@@ -219,6 +219,19 @@ def stalled_for_s(points: Sequence[tuple[float, float]]) -> float:
     return ordered[-1][0] - ordered[start][0]
 
 
+def stalled_growth(points: Sequence[tuple[float, float]]) -> float | None:
+    """How fast the lag grew over its trailing stalled run (ms per second, from the run's first
+    point to its newest), or None when the last step did not grow at the stalled pace. A stalled
+    reader's growth is this, not the slope over a window that began before it stalled."""
+    span = stalled_for_s(points)
+    if span <= 0:
+        return None
+    ordered = sorted(points)
+    newest_t, newest_v = ordered[-1]
+    start_v = next(v for t, v in ordered if t >= newest_t - span)
+    return (newest_v - start_v) / span
+
+
 def is_stalled(points: Sequence[tuple[float, float]]) -> bool:
     """Whether a reader has stopped making progress: its lag has grown at least
     ``STALL_GROWTH_MS_PER_MS`` ms per ms at every step over the last ``STALL_MIN_S`` or longer,
