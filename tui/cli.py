@@ -217,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--demo", action="store_true", help="poll a fresh embedded simulator")
     snap.add_argument("--seed", type=int, default=7, help="workload seed with --demo")
     _add_aws_options(snap, suppress=True)
+    _add_threshold_options(snap)
     return parser
 
 
@@ -445,6 +446,11 @@ async def _snapshot(settings: Any, pane: str) -> Any:
 
     factory = ClientFactory(settings.target)
     try:
+        # The Kinesis advice takes the command line's scaling rule.
+        if pane == "kinesis":
+            from tui.aws.kinesis import KinesisPoller
+
+            return await KinesisPoller(factory, rule=settings.kinesis_rule).poll()
         return await POLLERS[pane](factory)
     finally:
         await factory.close()

@@ -133,10 +133,10 @@ def test_sim_serve_answers_boto3(served: str) -> None:
     assert len(set(values)) > len(values) // 2  # a moving series, not a constant
 
 
-def _snapshot_json(pane: str, tmp_path: object) -> dict[str, Any]:
-    """``warroom snapshot PANE --json --demo`` as a user runs it, parsed."""
+def _snapshot_json(pane: str, tmp_path: object, *options: str) -> dict[str, Any]:
+    """``warroom snapshot PANE --json --demo [OPTIONS]`` as a user runs it, parsed."""
     out = subprocess.run(
-        [*WARROOM, "snapshot", pane, "--json", "--demo"],
+        [*WARROOM, "snapshot", pane, "--json", "--demo", *options],
         capture_output=True,
         text=True,
         check=True,
@@ -197,6 +197,12 @@ def test_snapshot_kinesis_json_demo_has_the_documented_fields(tmp_path: object) 
     assert events["usage_factor"] >= 0.75 and events["advice"] == "scale_up"
     assert 0.25 < events["iterator_age_retention_fraction"] < 0.5
     assert events["time_to_risk_s"] > 0
+
+
+def test_snapshot_kinesis_takes_the_scaling_rule(tmp_path: object) -> None:
+    doc = _snapshot_json("kinesis", tmp_path, "--scale-up-rule", "0.5:2/3")
+    events = next(s for s in doc["streams"] if s["stream_name"] == "payments-events")
+    assert "usage >= 0.50 in 3 of 3 five-minute points" in events["advice_reason"]
 
 
 def test_scale_down_block_minutes_reach_the_settings() -> None:
