@@ -375,20 +375,24 @@ def _advice_queries(streams: Iterable[_Stream], period_s: int) -> list[MetricQue
             queries.append(
                 MetricQuery(_advice_key(stream.name, metric), KINESIS, metric, dims, stat, period_s)
             )
-        for consumer in stream.consumers or ():
-            name = str(consumer.get("ConsumerName") or "")
-            if name:
-                queries.append(
-                    MetricQuery(
-                        _advice_key(stream.name, f"{MILLIS_BEHIND}|{name}"),
-                        KINESIS,
-                        MILLIS_BEHIND,
-                        (*dims, ("ConsumerName", name)),
-                        "Maximum",
-                        period_s,
-                    )
-                )
+        queries.extend(_behind_queries(stream, period_s, _advice_behind_key))
     return queries
+
+
+def _advice_behind_key(stream_name: str, consumer_name: str) -> str:
+    return _advice_key(stream_name, f"{MILLIS_BEHIND}|{consumer_name}")
+
+
+def _behind_queries(stream: _Stream, period_s: int, key: Callable[[str, str], str]) -> list[MetricQuery]:
+    """Each enhanced fan-out consumer's MillisBehindLatest (Maximum) at ``period_s``, keyed by
+    ``key(stream name, consumer name)``."""
+    out: list[MetricQuery] = []
+    for consumer in stream.consumers or ():
+        name = str(consumer.get("ConsumerName") or "")
+        if name:
+            dims = (("StreamName", stream.name), ("ConsumerName", name))
+            out.append(MetricQuery(key(stream.name, name), KINESIS, MILLIS_BEHIND, dims, "Maximum", period_s))
+    return out
 
 
 def _advice_points(
@@ -438,19 +442,7 @@ def _queries(streams: Iterable[_Stream]) -> list[MetricQuery]:
             queries.append(
                 MetricQuery(_stream_key(stream.name, metric), KINESIS, metric, dims, stat, PERIOD_S)
             )
-        for consumer in stream.consumers or ():
-            name = str(consumer.get("ConsumerName") or "")
-            if name:
-                queries.append(
-                    MetricQuery(
-                        _consumer_key(stream.name, name),
-                        KINESIS,
-                        MILLIS_BEHIND,
-                        (("StreamName", stream.name), ("ConsumerName", name)),
-                        "Maximum",
-                        PERIOD_S,
-                    )
-                )
+        queries.extend(_behind_queries(stream, PERIOD_S, _consumer_key))
         for mapping in stream.mappings or ():
             functions.add(_function_name(str(mapping.get("FunctionArn") or "")))
     for function in sorted(f for f in functions if f):
