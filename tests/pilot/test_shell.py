@@ -55,6 +55,20 @@ async def test_header_shows_default_without_a_profile(sim_url: str) -> None:
         assert "profile default" in app.screen.query_one(HeaderBar).render().plain
 
 
+async def test_header_never_draws_bidi_overrides_or_zero_width_characters(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for_data(pilot)
+        header = app.screen.query_one(HeaderBar)
+        header.alert = "payments\u202e-prod\u200b impaired"
+        header.regions = ("us-east-1\u2066\ufeff",)
+        await pilot.pause()
+        rendered = header.render().plain
+        assert "payments-prod impaired" in rendered and "region us-east-1" in rendered
+        for hidden in ("\u202e", "\u200b", "\u2066", "\ufeff"):
+            assert hidden not in rendered
+
+
 async def test_read_only_badge(sim_url: str) -> None:
     app = sim_app(sim_url, read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
