@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from tui import paths
+from tui.common.jsonl import replace_atomically
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,7 @@ class Presets:
             data.pop(next(iter(data)))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                json.dump(data, handle)
+            # Replaced whole, never truncated and rewritten: a crash leaves the old presets or the new.
+            replace_atomically(self.path, json.dumps(data).encode("utf-8"))
         except OSError as exc:
             log.debug("session presets not saved to %s: %s", self.path, exc)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 
-# ESC-introduced sequences (CSI, OSC, and two-character escapes), then any other C0/C1 control.
-_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from tui.common.text import clean as _strict_clean
 
 
 def clean(value: object) -> str:
-    """The printable part of ``value``: escape sequences removed, other controls shown as '?'."""
-    text = _ESCAPES.sub("", str(value))
-    text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
-    return _CONTROLS.sub("?", text)
+    """The printable part of ``value`` on one line: the one strict cleaner (escape sequences,
+    controls, bidi overrides and zero-width characters removed), line breaks and tabs as spaces."""
+    return _strict_clean(value)
 
 
 def literal(value: object, style: str = "") -> Text:

@@ -75,3 +75,13 @@ async def test_s3_control_reaches_an_explicit_endpoint_for_any_account(sim_url: 
             await control.get_public_access_block(AccountId="123456789012")
     finally:
         await factory.close()
+
+
+def test_profile_in_use_is_the_flag_then_the_environment(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config"
+    config.write_text("[profile from-env]\nregion = eu-west-1\n[profile from-flag]\nregion = eu-west-2\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    assert ClientFactory(AwsTarget()).profile is None
+    monkeypatch.setenv("AWS_PROFILE", "from-env")
+    assert ClientFactory(AwsTarget()).profile == "from-env"
+    assert ClientFactory(AwsTarget(profile="from-flag")).profile == "from-flag"

@@ -640,11 +640,17 @@ async def test_the_token_never_reaches_the_audit_log_and_session_end_is_recorded
     text = audit.path.read_text()
     assert token not in text
     assert token[:24] not in text
+    # The AWS CLI hands the stream URL only to the plugin: the audit log keeps the SessionId alone.
+    stream_url = opened.response["StreamUrl"]
+    assert stream_url.startswith("wss://")
+    assert stream_url not in text
+    assert "wss://" not in text
     records = audit.records()
     start, end, terminate = records
     assert start["operation"] == "StartSession" and start["outcome"] == "ok"
     assert start["params"] == start_parameters(request)
     assert "TokenValue=[redacted]" in start["message"]
+    assert "StreamUrl=[redacted]" in start["message"]
     assert opened.session_id in start["message"]
 
     assert set(end) == set(FIELDS)

@@ -94,3 +94,38 @@ def test_a_detector_failure_costs_nothing_but_its_events(tmp_path: Path) -> None
     )
     hub.observe("limits", object())
     assert hub.journal.events == ()
+
+
+def test_a_session_token_in_an_event_reaches_neither_the_recording_nor_a_listener(tmp_path: Path) -> None:
+    token = "IQoJb3JpZ2luX2VjEJr" + "A1b2C3d4E5f6G7h8" * 8
+    hub = GameDay(
+        journal=Journal(tmp_path / "journal.jsonl", clock=lambda: T0),
+        detector=Detector(),
+        services=ServiceTracker(()),
+        recorder=Recorder(tmp_path / "rec.jsonl", clock=lambda: T0),
+        clock=lambda: T0,
+    )
+    heard: list[JournalEvent] = []
+    hub.subscribe(heard.append)
+    hub.add(
+        JournalEvent(
+            at=T0,
+            kind=ev.ACTION,
+            source="console",
+            text=f"assumed a role (token {token})",
+            detail={
+                "SessionToken": token,
+                "StreamUrl": "wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/s-1",
+                "role_arn": "arn:aws:iam::123456789012:role/responder",
+            },
+        )
+    )
+    hub.close()
+    assert len(heard) == 1
+    assert "SessionToken" not in heard[0].detail and "StreamUrl" not in heard[0].detail
+    assert heard[0].detail["role_arn"].endswith("role/responder")
+    assert token not in heard[0].text
+    recorded = (tmp_path / "rec.jsonl").read_text()
+    assert token not in recorded and "wss://" not in recorded
+    assert "role/responder" in recorded
+    assert token not in (tmp_path / "journal.jsonl").read_text()

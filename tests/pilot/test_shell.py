@@ -31,6 +31,44 @@ async def test_header_shows_account_and_demo_badge(sim_url: str) -> None:
         assert "123456789012" in rendered and "DEMO" in rendered and "READ-ONLY" not in rendered
 
 
+async def test_header_shows_the_profile_named_by_aws_profile(
+    sim_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config"
+    config.write_text("[profile oncall-prod]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "oncall-prod")
+    app = sim_app(sim_url)  # no --profile: the profile in use comes from the environment
+    assert app.settings.target.profile is None
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        header = app.screen.query_one(HeaderBar)
+        assert header.profile == "oncall-prod"
+        rendered = header.render().plain
+        assert "profile oncall-prod" in rendered and "profile default" not in rendered
+
+
+async def test_header_shows_default_without_a_profile(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        assert "profile default" in app.screen.query_one(HeaderBar).render().plain
+
+
+async def test_header_never_draws_bidi_overrides_or_zero_width_characters(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for_data(pilot)
+        header = app.screen.query_one(HeaderBar)
+        header.alert = "payments\u202e-prod\u200b impaired"
+        header.regions = ("us-east-1\u2066\ufeff",)
+        await pilot.pause()
+        rendered = header.render().plain
+        assert "payments-prod impaired" in rendered and "region us-east-1" in rendered
+        for hidden in ("\u202e", "\u200b", "\u2066", "\ufeff"):
+            assert hidden not in rendered
+
+
 async def test_read_only_badge(sim_url: str) -> None:
     app = sim_app(sim_url, read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:

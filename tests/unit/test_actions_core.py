@@ -406,7 +406,7 @@ def test_summarize_is_short_and_secret_free() -> None:
     assert summarize({"Blob": SESSION_TOKEN}) == f"Blob={REDACTED}"
     assert len(long) == 300 and long.endswith("…")
     assert summarize({"SessionId": "s-1", "TokenValue": "tv", "StreamUrl": "wss://x"}) == (
-        f"SessionId=s-1, StreamUrl=wss://x, TokenValue={REDACTED}"
+        f"SessionId=s-1, StreamUrl={REDACTED}, TokenValue={REDACTED}"
     )
 
 

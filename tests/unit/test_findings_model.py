@@ -1505,3 +1505,65 @@ def test_the_model_imports_no_ui_and_no_aws_client() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields of the wrong JSON type, everywhere
+# ---------------------------------------------------------------------------------------------
+
+_WRONG_TYPES: tuple[object, ...] = (42, 4.5, True, None, "text", ["x", 7, None], {"k": "v", "n": [1]}, [], {})
+
+
+def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every path to a value inside ``value`` (keys of objects, indexes of lists), leaves included."""
+    found: list[tuple[object, ...]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.append((*path, key))
+            found.extend(_paths(item, (*path, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.append((*path, index))
+            found.extend(_paths(item, (*path, index)))
+    return found
+
+
+def _replaced(raw: dict[str, Any], path: tuple[object, ...], value: object) -> dict[str, Any]:
+    copy = json.loads(json.dumps(raw))
+    target: Any = copy
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return copy
+
+
+def test_every_field_of_the_wrong_json_type_still_parses() -> None:
+    """A number where text is due, a list where an object is due, an object where a list is due, null
+    anywhere: the finding still parses, the bad field is unknown or empty, nothing raises."""
+    raw = base_raw()
+    keys = {"Id", "ProductArn"}
+    for path in _paths(raw):
+        for wrong in _WRONG_TYPES:
+            changed = _replaced(raw, path, wrong)
+            finding = parse_finding(changed)
+            if path[0] in keys and len(path) == 1 and not (isinstance(wrong, str) and wrong):
+                continue  # no identity, no finding: covered by test_no_finding_without_id_and_product_arn
+            assert finding is not None, (path, wrong)
+            # Parsed field by field, never through the fallback that keeps only the identity.
+            assert not any("could not be read" in p for p in finding.problems), (
+                path,
+                wrong,
+                finding.problems,
+            )
+            _assert_sane(finding)
+
+
+def test_null_everywhere_but_the_identity_still_parses() -> None:
+    raw = base_raw()
+    nulled = {key: (value if key in ("Id", "ProductArn") else None) for key, value in raw.items()}
+    finding = parse_finding(nulled)
+    assert finding is not None
+    assert not any("could not be read" in p for p in finding.problems), finding.problems
+    _assert_sane(finding)
+    assert finding.title == "" and finding.resources == () and finding.note is None
+    assert finding.first_observed_at is None and finding.last_observed_at is None

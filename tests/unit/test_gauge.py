@@ -99,7 +99,7 @@ def test_to_text_is_literal_and_styles_by_role() -> None:
     warn = Style(bold=True)
     text = to_text([("[bold]x[/]", "warn"), (" [red]y", "nope"), ("\x1b[31mz\x07", "")], {"warn": warn})
     assert isinstance(text, Text)
-    assert text.plain == "[bold]x[/] [red]yz?"
+    assert text.plain == "[bold]x[/] [red]yz"
     assert [(span.start, span.end, span.style) for span in text.spans] == [(0, 10, warn)]
 
 

@@ -45,8 +45,10 @@ def test_severity_counts_keeps_order_and_zeros() -> None:
 
 
 def test_aws_text_is_literal_and_loses_control_sequences() -> None:
-    assert clean("[bold]x[/] \x1b[31mred\x1b[0m\x07") == "[bold]x[/] red?"
+    assert clean("[bold]x[/] \x1b[31mred\x1b[0m\x07") == "[bold]x[/] red"
     assert clean("a\nb\tc") == "a b c"
+    # Bidi overrides and zero-width characters never reach the screen (the one strict cleaner).
+    assert clean("evil\u202egnp.exe\u200b\u2066x\u2069\ufeff") == "evilgnp.exex"
     text = literal("[red]not markup[/red]")
     assert isinstance(text, Text) and text.plain == "[red]not markup[/red]" and not text.spans
 

@@ -91,7 +91,9 @@ def test_fit_cell_crops_with_ellipsis_and_pads_by_alignment() -> None:
     assert sum(cell_len(text) for text, _ in cropped) == 6
     assert cropped[-1] == ("…", "")
     # Control characters and escapes are data to clean, never to interpret.
-    assert fit_cell("a\x1b[31mb\x07", 4) == [("ab?", ""), (" ", "")]
+    assert fit_cell("a\x1b[31mb\x07", 4) == [("ab", ""), ("  ", "")]
+    # A resource name with a bidi override and zero-width characters shows only its visible text.
+    assert fit_cell("pay\u202egnp.exe\u200b\u2066\ufeff", 12) == [("paygnp.exe", ""), ("  ", "")]
 
 
 async def test_fifty_thousand_rows_in_one_call_show_first_then_last() -> None:

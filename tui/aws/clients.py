@@ -140,6 +140,15 @@ class ClientFactory:
         return session
 
     @property
+    def profile(self) -> str | None:
+        """The named profile really in use: --profile first, then AWS_PROFILE (or AWS_DEFAULT_PROFILE),
+        as botocore resolves it; None for the default profile and chain."""
+        if self.target.profile:
+            return self.target.profile
+        configured = self._session.get_config_variable("profile")
+        return str(configured) if configured else None
+
+    @property
     def region(self) -> str:
         """The primary region: --region first, then the profile's or environment's region."""
         if self.target.primary_region:

@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from tui.common.text import as_text, strip_unsafe
+
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
 WORKFLOWS = ("NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED")
 DEFAULT_WORKFLOWS = frozenset({"NEW", "NOTIFIED"})
@@ -46,55 +48,10 @@ NOTE_LIMIT = 2000
 # Text made safe to draw
 # ---------------------------------------------------------------------------------------------
 
-# Escape sequences, 7-bit and 8-bit forms: OSC (ended by BEL or ST), DCS/SOS/PM/APC (ended by ST),
-# CSI (parameters, intermediates, final byte), then any other ESC sequence (intermediates + final,
-# which covers the two-character ones such as ESC c or ESC 7). An unterminated string sequence runs
-# to the end of the text, as a terminal would swallow it.
-_ESCAPES = re.compile(
-    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"
-    r"|(?:\x1b\[|\x9b)[0-?]*[\x20-/]*[@-~]?"
-    r"|\x1b[\x20-/]*[0-~]?"
-)
-
-# Characters removed outright: C0 controls other than the whitespace ones, DEL, C1 controls other
-# than NEL, every format character (Unicode category Cf: soft hyphen, zero-width characters, bidi
-# embeddings, overrides, isolates and marks, word joiners, invisible operators, BOM, interlinear
-# annotation, tags), and lone surrogates (which cannot be encoded for the terminal).
-_UNSAFE = re.compile(
-    "["
-    "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
-    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
-    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-    "\U000e0001\U000e0020-\U000e007f"
-    "\ud800-\udfff"
-    "]"
-)
+# The one strict cleaner (tui.common.text) removes escape sequences, controls and format characters.
 
 _ELLIPSIS = "…"
 _CACHEABLE = 2048
-
-
-def _as_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    try:
-        return str(value)
-    except Exception:  # a value whose str() fails has no text to show
-        return ""
-
-
-def _strip_unsafe(text: str) -> str:
-    if "\x1b" in text or _has_c1_introducer(text):
-        text = _ESCAPES.sub("", text)
-    return _UNSAFE.sub("", text)
-
-
-def _has_c1_introducer(text: str) -> bool:
-    return any(ch in text for ch in "\x90\x98\x9b\x9d\x9e\x9f")
 
 
 def _cap(text: str, limit: int) -> tuple[str, bool]:
@@ -117,13 +74,13 @@ def clean_line(value: object, limit: int = 500) -> str:
     become one space; at most ``limit`` characters, the last one "…" when cut. Markup characters
     stay as they are. None is ""; other non-strings are their str()."""
     limit = max(1, limit)
-    text = _as_text(value)
+    text = as_text(value)
     if not text:
         return ""
     if len(text) <= limit and text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
         return text
     text, cut = _cap(text, limit)
-    text = " ".join(_strip_unsafe(text).split())
+    text = " ".join(strip_unsafe(text).split())
     return _truncate(text, limit, cut)
 
 
@@ -131,11 +88,11 @@ def clean_block(value: object, limit: int = 4000) -> str:
     """Like ``clean_line``, but line breaks survive as "\\n" (any line separator counts as one), with
     never more than two in a row; whitespace inside each line is collapsed."""
     limit = max(1, limit)
-    text = _as_text(value)
+    text = as_text(value)
     if not text:
         return ""
     text, cut = _cap(text, limit)
-    lines = [" ".join(line.split()) for line in _strip_unsafe(text).splitlines()]
+    lines = [" ".join(line.split()) for line in strip_unsafe(text).splitlines()]
     out: list[str] = []
     blank = False
     for line in lines:

@@ -8,9 +8,10 @@ plugin runs, the keyboard's signals (Ctrl+C, Ctrl+\\, Ctrl+Z) belong to the sess
 process. When the plugin cannot be started, the session just opened is terminated by the caller
 (``SessionLauncher.terminate``), as the CLI does.
 
-The session token (TokenValue) lives in memory only: the audit log gets the StartSession record
-with the token redacted (``actions.audit.scrub``) and a SessionEnded record without it; a tmux
-window receives it over a private unix socket, never on a command line or in a file.
+The session token (TokenValue) and the StreamUrl live in memory only, for the plugin: the audit log
+gets the StartSession record with both redacted (``actions.audit.scrub``) and a SessionEnded record
+that keeps the SessionId alone; a tmux window receives them over a private unix socket, never on a
+command line or in a file.
 """
 
 from __future__ import annotations

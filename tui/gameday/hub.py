@@ -171,17 +171,21 @@ class GameDay:
         for event in found:
             self.add(event)
 
-    def add(self, event: JournalEvent) -> None:
-        self._emit(event)
-        for derived in self.services.update(event):
+    def add(self, event: JournalEvent) -> JournalEvent:
+        """Journal, record and announce ``event``; returns it as kept (credentials scrubbed)."""
+        kept = self._emit(event)
+        for derived in self.services.update(kept):
             self._emit(derived)
+        return kept
 
-    def _emit(self, event: JournalEvent) -> None:
-        self.journal.add(event)
+    def _emit(self, event: JournalEvent) -> JournalEvent:
+        # The journal scrubs the event once; only that copy goes on to the recording and listeners.
+        kept = self.journal.add(event)
         if self._writer is not None:
-            self._writer.event(event)
+            self._writer.event(kept)
         for listener in tuple(self._listeners):
-            listener(event)
+            listener(kept)
+        return kept
 
     def note(self, text: str, author: str) -> JournalEvent:
         event = JournalEvent(
@@ -191,8 +195,7 @@ class GameDay:
             text=text,
             detail={"author": author} if author else {},
         )
-        self.add(event)
-        return event
+        return self.add(event)
 
     def action(self, record: Mapping[str, Any]) -> None:
         event = action_event(record, self.clock())

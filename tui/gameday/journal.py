@@ -1,13 +1,14 @@
 """The journal: every event of a game day (or an incident), in memory and in an append-only file.
 
 The file holds one JSON object a line (``JournalEvent.to_json``). It is opened once in append mode
-and each line goes out in one ``write(2)`` of the whole line, so a reader sees whole lines, several
-journals appending to one file never interleave inside a line, and a process killed at any moment
-loses at most the line being written. A write that fails is remembered in ``Journal.problem`` and
+and each line goes out under an advisory lock (``tui.common.jsonl``), so a reader sees whole lines,
+several journals appending to one file never interleave inside a line, and a process killed at any
+moment loses at most the line being written. A write that fails is remembered in ``Journal.problem`` and
 never raised: the game day goes on in memory.
 
 Events carry no credentials; detail keys that name one (token values, session tokens, secret
-keys, passwords) are dropped anyway before an event is kept or written.
+keys, passwords, stream URLs) are dropped anyway, and text shaped like one is redacted, by the one
+scrubber (``tui.common.secrets``) before an event is kept, written or announced.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import dataclasses
 import json
 import logging
 import os
-import re
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
+from tui.common.jsonl import append_locked, open_append
+from tui.common.secrets import scrub_text, without_secrets
 from tui.gameday.events import NOTE, JournalEvent
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,6 @@ MAX_EVENTS = 20_000
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
-_SECRET_KEY = re.compile(r"tokenvalue|sessiontoken|secretaccesskey|secretkey|password|credential")
-
 Subscriber = Callable[[JournalEvent], None]
 
 
@@ -40,17 +40,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def is_secret_key(key: str) -> bool:
-    """Whether a detail key names a credential (TokenValue, SessionToken, SecretAccessKey, ...)."""
-    return bool(_SECRET_KEY.search(re.sub(r"[^a-z]", "", key.lower())))
-
-
 def scrub(event: JournalEvent) -> JournalEvent:
-    """The event without detail entries whose key names a credential."""
-    if not any(is_secret_key(k) for k in event.detail):
+    """The event without detail entries whose key names a credential, and with anything shaped like
+    one (a session token, a secret key, a stream URL) redacted from its text and detail values."""
+    detail = without_secrets(event.detail)
+    text = scrub_text(event.text)
+    if text == event.text and detail == dict(event.detail):
         return event
-    kept = {k: v for k, v in event.detail.items() if not is_secret_key(k)}
-    return dataclasses.replace(event, detail=MappingProxyType(kept))
+    return dataclasses.replace(event, text=text, detail=MappingProxyType(detail))
 
 
 def default_journal_path(state_dir: Path, now: datetime) -> Path:
@@ -91,15 +88,13 @@ class Journal:
         self._events: deque[JournalEvent] = deque(maxlen=maxlen)
         self._subscribers: list[Subscriber] = []
         self._fd: int | None = None
-        self._partial = False
         if path is not None:
             self._open(path)
 
     def _open(self, path: Path) -> None:
         try:
             _make_dirs(path.parent)
-            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-            self._fd = os.open(path, flags, FILE_MODE)
+            self._fd = open_append(path)
         except OSError as exc:
             self.problem = f"cannot open the journal file {path}: {exc.strerror or exc}"
             log.debug("journal: %s", self.problem)
@@ -144,19 +139,12 @@ class Journal:
             return
         line = json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
         data = line.encode("utf-8")
-        if self._partial:
-            # A line cut short by an earlier failure: end it, so this one stands on its own.
-            data = b"\n" + data
         try:
-            done = os.write(fd, data)
-            while done < len(data):
-                self._partial = True
-                done += os.write(fd, data[done:])
+            append_locked(fd, data)
         except OSError as exc:
             self.problem = f"cannot write the journal file {self.path}: {exc.strerror or exc}"
             log.debug("journal: %s", self.problem)
             return
-        self._partial = False
         self.written += 1
 
     def close(self) -> None:

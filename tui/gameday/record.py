@@ -4,9 +4,9 @@ The file starts with a header line, ``{"type": "header", "format": "warroom-reco
 "started_at": ISO, "meta": {...}}``, written only when the file is new or empty (a second session
 appends to the same file). Then one object per line: ``{"type": "snapshot", "at": ISO, "pane":
 PANE, "data": {...}}`` (``data`` from ``tui.gameday.codec.encode``) or ``{"type": "event", "at":
-ISO, "event": JournalEvent.to_json()}``. Each line is one ``os.write`` on a descriptor opened with
-O_APPEND, so a kill -9 loses at most the line being written, and the reader reports a cut-off last
-line instead of failing.
+ISO, "event": JournalEvent.to_json()}``. Each line is appended under an advisory lock on a
+descriptor opened with O_APPEND (``tui.common.jsonl``), so a kill -9 loses at most the line being
+written, and the reader reports a cut-off last line instead of failing.
 
 Findings snapshots are large and mostly unchanged, so the findings themselves are written as a
 difference from the last findings written by the same recorder:
@@ -38,6 +38,7 @@ from typing import Any
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import Finding
 from tui.aws.outcome import utcnow
+from tui.common.jsonl import append_locked, encode_line, open_append
 from tui.gameday.codec import PANES, CodecError, decode, encode, snapshot_class
 from tui.gameday.events import JournalEvent
 
@@ -50,7 +51,7 @@ FindingKey = tuple[str, str]
 
 
 def _line(record: Mapping[str, Any]) -> bytes:
-    return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    return encode_line(record)
 
 
 class Recorder:
@@ -75,7 +76,7 @@ class Recorder:
         self._findings_tuple: tuple[Finding, ...] | None = None
         self._findings_version: int | None = None
         try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._fd = open_append(self.path)
             empty = os.fstat(self._fd).st_size == 0
         except OSError as exc:
             self._fail(f"cannot open {self.path}: {exc.strerror or exc}")
@@ -101,11 +102,8 @@ class Recorder:
         fd = self._fd
         if fd is None:
             return False
-        view = memoryview(data)
         try:
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            append_locked(fd, data)
         except OSError as exc:
             self._fail(f"cannot write {self.path}: {exc.strerror or exc}")
             return False

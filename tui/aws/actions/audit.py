@@ -6,32 +6,18 @@ import getpass
 import json
 import logging
 import os
-import re
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui.common.jsonl import append_locked, open_append
+from tui.common.secrets import REDACTED, scrub, scrub_text
+
 log = logging.getLogger(__name__)
 
-REDACTED = "[redacted]"
-
-#: Keys whose values never reach the file, at any depth.
-SECRET_KEY = re.compile(r"(?i)(secret|token|password|credential|sessiontoken|accesskey)")
-
-# A value that looks like an AWS secret access key: 40 base64 characters mixing upper case, lower case
-# and digits (a 40-digit hex digest does not mix cases, so it is left alone).
-_SECRET_ACCESS_KEY = re.compile(
-    r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])"
-    r"(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
-)
-# A value that looks like an STS session token or a similar bearer blob: a long base64 run, again
-# mixing upper case, lower case and digits.
-_SESSION_TOKEN = re.compile(
-    r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])"
-    r"(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{100,}={0,2}"
-)
+__all__ = ["FIELDS", "REDACTED", "AuditLog", "os_user", "scrub", "scrub_text"]
 
 #: The fields every record carries, in the order they are written.
 FIELDS = (
@@ -58,33 +44,6 @@ def os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return os.environ.get("USER") or os.environ.get("USERNAME") or f"uid:{os.getuid()}"
-
-
-def scrub_text(text: str) -> str:
-    """``text`` with anything shaped like an AWS secret key or session token replaced."""
-    text = _SESSION_TOKEN.sub(REDACTED, text)
-    return _SECRET_ACCESS_KEY.sub(REDACTED, text)
-
-
-def scrub(value: Any) -> Any:
-    """A JSON-ready copy of ``value`` with secret-named keys and secret-shaped strings redacted."""
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            name = str(key)
-            out[name] = REDACTED if SECRET_KEY.search(name) else scrub(item)
-        return out
-    if isinstance(value, list | tuple | set | frozenset):
-        return [scrub(item) for item in value]
-    if isinstance(value, str):
-        return scrub_text(value)
-    if isinstance(value, bytes | bytearray):
-        return f"<{len(value)} bytes>"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return scrub_text(str(value))
 
 
 def _parse_at(record: Mapping[str, Any]) -> datetime | None:
@@ -130,17 +89,9 @@ class AuditLog:
         data = line.encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with self._lock:
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = open_append(self.path)
             try:
-                size = os.fstat(fd).st_size
-                # A torn last line (a crash mid-write) is closed off so this record stays its own line.
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    data = b"\n" + data
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
+                append_locked(fd, data, fsync=True)
             finally:
                 os.close(fd)
 

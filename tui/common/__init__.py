@@ -1,0 +1,3 @@
+"""The small layer shared by the data layer, the simulator and the game day: the one text cleaner
+(``text``), the one secret scrubber (``secrets``) and the one JSON Lines appender (``jsonl``).
+No Textual or Rich imports, and nothing from tui.aws, tui.sim, tui.gameday or tui.screens."""
