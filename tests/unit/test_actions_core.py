@@ -720,3 +720,21 @@ def test_the_cli_target_comes_from_the_factory_profile_and_configured_endpoints(
     monkeypatch.delenv("AWS_ENDPOINT_URL")
     monkeypatch.delenv("AWS_ENDPOINT_URL_SECURITYHUB")
     assert CliTarget.of(ClientFactory(AwsTarget()), ["ec2"]).endpoints == {}
+
+
+def test_an_s3_control_call_to_an_endpoint_says_where_the_cli_sends_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    call = ApiCall(
+        "s3control",
+        "PutPublicAccessBlock",
+        "us-east-1",
+        {"AccountId": "123456789012", "PublicAccessBlockConfiguration": {"BlockPublicAcls": True}},
+    )
+    config = tmp_path / "config"
+    config.write_text("")
+    line, note = cli_lines((call,), CliTarget(endpoints={"s3control": ENDPOINT}))
+    _, request = parse_with_the_aws_cli(line, monkeypatch, config)
+    assert request["url"].startswith("http://123456789012.127.0.0.1:45999/")
+    assert note.startswith("# ") and "<account-id>.<endpoint host>" in note
+    assert cli_lines((call,), CliTarget()) == [line.removesuffix(f" --endpoint-url {ENDPOINT}")]

@@ -72,6 +72,12 @@ ASSUMED_ENV = (
 )
 
 
+#: The one way a shown line may differ from the console's call, said where it is pasted (a comment).
+S3CONTROL_ENDPOINT_NOTE = (
+    "# the AWS CLI sends this to <account-id>.<endpoint host>; the console sends it to the endpoint itself"
+)
+
+
 def _literal(value: Any) -> bool:
     """Whether the CLI takes ``value`` as given on the command line (else it goes in --cli-input-json)."""
     if isinstance(value, str):
@@ -189,6 +195,8 @@ def cli_lines(calls: tuple[ApiCall, ...] | list[ApiCall], target: CliTarget) -> 
             lines.append(assume_role_line(call.role_arn, target))
             assumed = call.role_arn
         lines.append(call.cli(target))
+        if call.service == "s3control" and target.endpoints.get("s3control"):
+            lines.append(S3CONTROL_ENDPOINT_NOTE)
     return lines
 
 
