@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.aws.actions import CliTarget, Plan, cli_lines
+from tui.aws.actions import ApiCall, CliTarget, Plan, cli_lines
 from tui.aws.clients import ClientFactory
 from widgets.safe import clean
+
+
+def cli_target_of(app: App[Any], calls: Sequence[ApiCall]) -> CliTarget:
+    """Where ``app``'s clients send ``calls``: its profile, endpoints and STS region."""
+    context = getattr(app, "pane_context", None)
+    factory = getattr(context, "factory", None)
+    if isinstance(factory, ClientFactory):
+        return CliTarget.of(factory, [call.service for call in calls])
+    return CliTarget()
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -50,11 +60,7 @@ class ConfirmScreen(ModalScreen[bool]):
         """Where the shown commands go: the console's own profile, endpoints and STS region."""
         if self._cli is not None:
             return self._cli
-        context = getattr(self.app, "pane_context", None)
-        factory = getattr(context, "factory", None)
-        if isinstance(factory, ClientFactory):
-            return CliTarget.of(factory, [call.service for call in self.plan.calls])
-        return CliTarget()
+        return cli_target_of(self.app, self.plan.calls)
 
     @property
     def runnable(self) -> bool:
