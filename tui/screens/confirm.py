@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -15,6 +16,17 @@ from textual.widgets import Static
 from tui.aws.actions import ApiCall, CliTarget, Plan, cli_lines
 from tui.aws.clients import ClientFactory
 from widgets.safe import clean
+
+
+def visible(line: str) -> str:
+    """``line`` with every invisible or control character (bidi overrides, zero-width spaces, newlines,
+    escapes) shown as its code point, so what is read is what runs; ``c`` copies the exact line."""
+    return "".join(
+        f"⟨U+{ord(ch):04X}⟩"
+        if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp")
+        else ch
+        for ch in line
+    )
 
 
 def cli_target_of(app: App[Any], calls: Sequence[ApiCall]) -> CliTarget:
@@ -76,7 +88,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 "Exactly these calls (pasted into a shell, they do the same):", classes="confirm--label"
             )
             with VerticalScroll():
-                calls = "\n".join(f"$ {line}" for line in self.commands) or "(none)"
+                calls = "\n".join(f"$ {visible(line)}" for line in self.commands) or "(none)"
                 yield Static(Text(calls, overflow="fold"), classes="confirm--calls")
             if plan.notes:
                 yield Static(Text("\n".join(f"• {clean(n)}" for n in plan.notes)), classes="confirm--label")
