@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +25,7 @@ from aiobotocore.httpsession import AIOHTTPSession
 from botocore.exceptions import ClientError
 from moto.core import enable_iam_authentication
 
-from tui.aws.actions import ActionRunner, ApiCall, AuditLog, Plan
+from tui.aws.actions import ActionRunner, ApiCall, AuditLog, CliTarget, Plan, cli_lines
 from tui.aws.clients import ROLE_SESSION_NAME, AwsTarget, ClientFactory, account_of_role
 from tui.aws.errors import ErrorKind
 
@@ -340,3 +343,48 @@ async def test_dry_run_and_execute_through_a_role_act_in_the_roles_account(
     assert described["SecurityGroups"][0]["IpPermissions"] == []
     assert [(r["outcome"], r["role_arn"]) for r in audit.records()] == [("dry-run-ok", ROLE), ("ok", ROLE)]
     assert factory.calls["sts:AssumeRole"] == 1
+
+
+async def test_the_shown_commands_pasted_into_a_shell_do_what_the_console_would(
+    factory: ClientFactory, client: ClientMaker, accounts: None, tmp_path: Path
+) -> None:
+    """The confirm dialog's lines, run by sh and the AWS CLI with the simulator's keys: the rule is
+    revoked in the role's account, the queue is made in the console's own account."""
+    aws = Path(sys.executable).with_name("aws")
+    assert aws.exists(), "the AWS CLI is in the test extra"
+    as_role = await factory.client("ec2", REGION, role_arn=ROLE)
+    group_id = (await as_role.create_security_group(GroupName=unique("pasted-sg"), Description="pasted"))[
+        "GroupId"
+    ]
+    await as_role.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[SSH_WORLD])
+    queue = unique("pasted-queue")
+    calls = (
+        *revoke_plan(group_id, role_arn=ROLE).calls,
+        ApiCall("sqs", "CreateQueue", REGION, {"QueueName": queue}),
+    )
+    script = "\n".join(["set -e", *cli_lines(calls, CliTarget.of(factory, ["ec2", "sqs"]))])
+    assert "testing" not in script
+    (tmp_path / "config").write_text("")
+    env = {
+        "PATH": f"{aws.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(tmp_path / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "config"),
+        "HOME": str(tmp_path),
+    }
+    done = await asyncio.to_thread(
+        subprocess.run,
+        ["sh", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    described = await as_role.describe_security_groups(GroupIds=[group_id])
+    assert described["SecurityGroups"][0]["IpPermissions"] == []
+    assert queue_names(client("sqs", region=REGION), queue) == [queue]
+    role_sqs = await factory.client("sqs", REGION, role_arn=ROLE)
+    assert (await role_sqs.list_queues(QueueNamePrefix=queue)).get("QueueUrls", []) == []

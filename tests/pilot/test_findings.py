@@ -170,6 +170,9 @@ async def test_selecting_and_read_only_workflow_refusal(sim_url: str) -> None:
         assert "Read-only" in plain(note.query_one("#refusal", Static))
         calls = plain(note.query_one("#calls", Static))
         assert "batch-update-findings" in calls and "SUPPRESSED" in calls
+        # the preview is the command that does the same when pasted: the console's endpoint included
+        assert calls.startswith("$ aws securityhub batch-update-findings ")
+        assert f" --region us-east-1 --endpoint-url {sim_url}" in calls
         await pilot.press("escape")
         await pilot.pause()
         assert app.factory.calls["securityhub:BatchUpdateFindings"] == before

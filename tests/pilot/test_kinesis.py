@@ -184,3 +184,30 @@ async def test_a_stalled_reader_is_marked_with_a_symbol_and_a_word_at_80_columns
         readers = str(app.screen.query_one("#st-readers-text", Static).render())
         line = next(line for line in readers.splitlines() if view.readers[0].name in line)
         assert "5m00s behind" in line and "⏸ stalled: +60 s/min" in line
+
+
+async def test_the_reshard_dialog_shows_a_runnable_command_at_80x24_and_copies_it(sim_url: str) -> None:
+    app = make_app(sim_settings(sim_url), clock=frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_kinesis(pilot)
+        _select(screen, EVENTS)
+        await pilot.press("U")
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        shown = str(confirm.query_one(".confirm--calls", Static).render())
+        (line,) = confirm.commands
+        assert shown == f"$ {line}"
+        assert line.startswith("aws kinesis update-shard-count --stream-name payments-events ")
+        assert line.endswith(f" --region us-east-1 --endpoint-url {sim_url}")
+        # wrapped inside the dialog, and the keys stay on screen
+        calls = confirm.query_one(".confirm--calls", Static)
+        assert calls.region.width < 80 and calls.region.height > 1
+        keys = confirm.query_one(".confirm--keys", Static)
+        assert 0 <= keys.region.y < 24 and "c copies the commands" in str(keys.render())
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard == f"{line}\n"
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, KinesisScreen)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import stat
 from collections import Counter
 from collections.abc import Callable
@@ -19,9 +20,11 @@ from tui.aws.actions import (
     ActionRunner,
     ApiCall,
     AuditLog,
+    CliTarget,
     Plan,
     PlanRefusal,
     ReadOnlyRefusal,
+    cli_lines,
     scrub,
     snake_case,
 )
@@ -550,3 +553,188 @@ async def test_dry_run_is_refused_like_execute(tmp_path: Path) -> None:
         ("refused", None),
         ("refused", None),
     ]
+
+
+# cli_lines: what the confirm dialog shows runs as shown ---------------------------------------------
+
+ENDPOINT = "http://127.0.0.1:45999"
+XACCT_ROLE = "arn:aws:iam::222222222222:role/warroom-fixer"
+SSH_WORLD = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+#: The calls of real plans: a security group rule revoked (as a role of another account, and in
+#: the console's own account), an S3 public access block, a reshard and a findings workflow update.
+REAL_CALLS = (
+    ApiCall(
+        "ec2",
+        "RevokeSecurityGroupIngress",
+        "eu-west-1",
+        {"GroupId": "sg-0abc", "IpPermissions": [SSH_WORLD]},
+        role_arn=XACCT_ROLE,
+        dry_run=True,
+    ),
+    ApiCall(
+        "ec2", "RevokeSecurityGroupIngress", "us-east-1", {"GroupId": "sg-1", "IpPermissions": [SSH_WORLD]}
+    ),
+    ApiCall(
+        "s3",
+        "PutPublicAccessBlock",
+        "us-east-1",
+        {
+            "Bucket": "payments-exports",
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        },
+    ),
+    ApiCall(
+        "kinesis",
+        "UpdateShardCount",
+        "us-east-1",
+        {"StreamName": "payments-events", "TargetShardCount": 4, "ScalingType": "UNIFORM_SCALING"},
+    ),
+    ApiCall(
+        "securityhub",
+        "BatchUpdateFindings",
+        "us-east-1",
+        {
+            "FindingIdentifiers": [{"Id": "it's $HOME `id`", "ProductArn": "arn:aws:securityhub:x"}],
+            "Workflow": {"Status": "NOTIFIED"},
+            "Note": {"Text": "--region elsewhere; file://etc/passwd", "UpdatedBy": "warroom"},
+        },
+    ),
+    ApiCall("sqs", "CreateQueue", "us-east-1", {"QueueName": "-looks-like-an-option"}),
+    ApiCall("ec2", "TerminateInstances", "us-east-1", {"InstanceIds": ["i-1", "i-2"], "DryRun": False}),
+)
+
+
+def parse_with_the_aws_cli(
+    line: str, monkeypatch: pytest.MonkeyPatch, config: Path
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Run ``line`` (one shown command, with its environment words) through the AWS CLI's own argument
+    parsing and client set-up, stopping before anything is sent; what the request would be."""
+    from awscli.clidriver import create_clidriver
+
+    words = shlex.split(line)
+    env = {}
+    while "=" in words[0]:
+        name, _, value = words.pop(0).partition("=")
+        env[name] = value
+    assert words[0] == "aws"
+    seen: dict[str, Any] = {}
+
+    def params(params: dict[str, Any], model: Any, **_: Any) -> None:
+        seen["operation"] = model.name
+        seen["params"] = dict(params)
+
+    def sent(params: dict[str, Any], request_signer: Any, **_: Any) -> tuple[Any, dict[str, Any]]:
+        seen["url"] = params["url"]
+        seen["region"] = request_signer.region_name
+        return type("Http", (), {"status_code": 200, "headers": {}})(), {}
+
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(config.with_name("none")))
+    driver = create_clidriver()
+    driver.session.register("before-parameter-build", params)
+    driver.session.register("before-call", sent)
+    assert driver.main(words[1:]) == 0, line
+    seen["profile"] = driver.session.get_config_variable("profile")
+    return env, seen
+
+
+def expected_params(call: ApiCall) -> dict[str, Any]:
+    return {name: value for name, value in call.params.items() if value is not None}
+
+
+@pytest.mark.parametrize("profile", [None, "payments-oncall"])
+def test_every_shown_line_is_the_same_call_to_the_same_endpoint_region_profile_and_role(
+    profile: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    config.write_text("[profile payments-oncall]\nregion = ap-south-1\n")
+    target = CliTarget(
+        profile=profile,
+        endpoints={"ec2": ENDPOINT, "sts": ENDPOINT, "s3": ENDPOINT, "kinesis": ENDPOINT},
+        sts_region="us-east-1",
+    )
+    lines = cli_lines(REAL_CALLS, target)
+    assert not any(secret in "\n".join(lines) for secret in ("testing", "AKIA", "SecretAccessKey="))
+    # the role of another account is assumed first, by the profile, at the console's STS endpoint
+    assume, *made = lines
+    assert assume.startswith("set -- $(") and assume.endswith(")")
+    env, sts = parse_with_the_aws_cli(assume[len("set -- $(") : -1], monkeypatch, config)
+    assert env == {}
+    assert sts["operation"] == "AssumeRole"
+    assert sts["params"] == {"RoleArn": XACCT_ROLE, "RoleSessionName": "warroom"}
+    assert (sts["url"], sts["region"], sts["profile"]) == (ENDPOINT + "/", "us-east-1", profile)
+    words = shlex.split(assume[len("set -- $(") : -1])
+    assert words[words.index("--query") + 1] == "Credentials.[AccessKeyId,SecretAccessKey,SessionToken]"
+    assert words[words.index("--output") + 1] == "text"
+    assert len(made) == len(REAL_CALLS)
+    for call, line in zip(REAL_CALLS, made, strict=True):
+        env, request = parse_with_the_aws_cli(line, monkeypatch, config)
+        assert request["operation"] == call.operation, line
+        assert request["params"] == expected_params(call), line
+        assert request["region"] == call.region, line
+        assert request["url"].startswith(ENDPOINT) == (call.service in target.endpoints), line
+        if call.role_arn:
+            # the role's credentials from the assume-role line, never the profile's
+            assert set(env) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+            assert env["AWS_ACCESS_KEY_ID"].startswith("${1:?")
+            assert request["profile"] is None
+        else:
+            assert env == {}
+            assert request["profile"] == profile
+
+
+def test_the_cli_target_comes_from_the_factory_profile_and_configured_endpoints(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    config.write_text("[profile blue]\nregion = eu-west-2\n[profile green]\nregion = eu-west-3\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "green")
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://all.example:1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECURITYHUB", "http://hub.example:2")
+    from_env = CliTarget.of(ClientFactory(AwsTarget()), ["ec2", "securityhub"])
+    assert from_env == CliTarget(
+        profile="green",
+        endpoints={
+            "ec2": "http://all.example:1",
+            "securityhub": "http://hub.example:2",
+            "sts": "http://all.example:1",
+        },
+        sts_region="eu-west-3",
+    )
+    given = CliTarget.of(
+        ClientFactory(AwsTarget(profile="blue", regions=("us-west-2",), endpoint_url=ENDPOINT)), ["kinesis"]
+    )
+    assert given == CliTarget(
+        profile="blue", endpoints={"kinesis": ENDPOINT, "sts": ENDPOINT}, sts_region="us-west-2"
+    )
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_SECURITYHUB")
+    assert CliTarget.of(ClientFactory(AwsTarget()), ["ec2"]).endpoints == {}
+
+
+def test_an_s3_control_call_to_an_endpoint_says_where_the_cli_sends_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    call = ApiCall(
+        "s3control",
+        "PutPublicAccessBlock",
+        "us-east-1",
+        {"AccountId": "123456789012", "PublicAccessBlockConfiguration": {"BlockPublicAcls": True}},
+    )
+    config = tmp_path / "config"
+    config.write_text("")
+    line, note = cli_lines((call,), CliTarget(endpoints={"s3control": ENDPOINT}))
+    _, request = parse_with_the_aws_cli(line, monkeypatch, config)
+    assert request["url"].startswith("http://123456789012.127.0.0.1:45999/")
+    assert note.startswith("# ") and "<account-id>.<endpoint host>" in note
+    assert cli_lines((call,), CliTarget()) == [line.removesuffix(f" --endpoint-url {ENDPOINT}")]

@@ -24,7 +24,8 @@ from typing import Any
 from aiobotocore.config import AioConfig
 from aiobotocore.credentials import AioCredentialResolver, AioRefreshableCredentials
 from aiobotocore.session import AioSession, get_session
-from botocore.exceptions import ClientError
+from botocore.configprovider import ConfiguredEndpointProvider
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tui import __version__
 from tui.aws.ratelimit import RateLimiter
@@ -159,6 +160,35 @@ class ClientFactory:
     @property
     def regions(self) -> tuple[str, ...]:
         return self.target.regions or (self.region,)
+
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint URL ``service``'s clients use when one is set: --endpoint-url first, then what
+        botocore resolves itself (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the config file)."""
+        if self.target.endpoint_url:
+            return self.target.endpoint_url
+        session = self._session
+        try:
+            if session.get_config_variable("ignore_configured_endpoint_urls"):
+                return None
+            provider = ConfiguredEndpointProvider(
+                full_config=session.full_config,
+                scoped_config=session.get_scoped_config(),
+                client_name=service,
+            )
+            url = provider.provide()
+        except BotoCoreError:  # a missing profile or a broken config: no endpoint is configured either
+            return None
+        return str(url) if url else None
+
+    def profile_in_use(self) -> str | None:
+        """The named profile whose credentials the clients use (--profile, else AWS_PROFILE); None when
+        they use explicit keys or the default chain."""
+        if self.target.access_key and self.target.secret_key:
+            return None
+        if self.target.profile:
+            return self.target.profile
+        named = self._session.get_config_variable("profile")
+        return str(named) if named else None
 
     async def client(self, service: str, region: str | None = None, *, role_arn: str | None = None) -> Any:
         """A long-lived client for ``service`` in ``region`` (default: the primary region).

@@ -14,8 +14,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
-from tui.aws.actions import Plan
+from tui.aws.actions import Plan, cli_lines
 from tui.aws.findings_model import FACETS, SEVERITIES, WORKFLOWS, Finding, FindingFilter, facet_counts
+from tui.screens.confirm import cli_target_of, visible
 from widgets.safe import clean
 
 FACET_TITLES = {
@@ -188,7 +189,7 @@ class NoteScreen(ModalScreen[str | None]):
     def _preview(self, note: str) -> Plan:
         plan = self.plan_for(note)
         calls = plan.calls
-        shown = [f"$ {call.cli()}" for call in calls[:3]]
+        shown = [f"$ {visible(line)}" for line in cli_lines(calls[:3], cli_target_of(self.app, calls))]
         if len(calls) > 3:
             shown.append(f"… and {len(calls) - 3} more calls like these ({len(calls)} in all)")
         self.query_one("#calls", Static).update(Text("\n".join(shown) or "(none)"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from tui.aws.actions.audit import AuditLog, scrub
-from tui.aws.clients import ClientFactory
+from tui.aws.clients import ROLE_SESSION_NAME, ClientFactory
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.outcome import utcnow
 
@@ -59,6 +60,67 @@ def _cli_args(name: str, value: Any) -> list[str]:
     return [option, _cli_scalar(value)]
 
 
+#: The AWS CLI's command for a botocore service where the two differ (``aws s3`` is the file commands).
+CLI_SERVICE_NAMES = {"s3": "s3api", "config": "configservice"}
+#: Values the AWS CLI would not take literally as an option: it reads ``file://`` and ``fileb://`` (and,
+#: when configured, URLs) as files to load, and a leading ``-`` as an option.
+_NOT_LITERAL = re.compile(r"^(?:-|file://|fileb://|https?://)", re.IGNORECASE)
+#: The shell line that assumes a role stores its three credentials in ``$1 $2 $3``.
+ASSUMED_ENV = (
+    'AWS_ACCESS_KEY_ID="${1:?assume-role gave no credentials}" '
+    'AWS_SECRET_ACCESS_KEY="$2" AWS_SESSION_TOKEN="$3"'
+)
+
+
+#: The one way a shown line may differ from the console's call, said where it is pasted (a comment).
+S3CONTROL_ENDPOINT_NOTE = (
+    "# the AWS CLI sends this to <account-id>.<endpoint host>; the console sends it to the endpoint itself"
+)
+
+
+def _literal(value: Any) -> bool:
+    """Whether the CLI takes ``value`` as given on the command line (else it goes in --cli-input-json)."""
+    if isinstance(value, str):
+        return not _NOT_LITERAL.match(value)
+    if isinstance(value, list | tuple):
+        return bool(value) and all(_literal(item) for item in value)
+    return True
+
+
+def _shell(words: list[str]) -> str:
+    return " ".join(shlex.quote(word) for word in words)
+
+
+@dataclass(frozen=True)
+class CliTarget:
+    """What a pasted AWS CLI command needs to reach what the console reaches.
+
+    ``profile``: the named profile whose credentials the console uses (None: the default chain).
+    ``endpoints``: the endpoint URL per service when one is set (--endpoint-url, AWS_ENDPOINT_URL,
+    AWS_ENDPOINT_URL_<SERVICE>, the config file), as botocore resolves it for the console.
+    ``sts_region``: where the console calls sts:AssumeRole.
+    """
+
+    profile: str | None = None
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+    sts_region: str = "us-east-1"
+
+    @classmethod
+    def of(cls, factory: ClientFactory, services: tuple[str, ...] | list[str] = ()) -> CliTarget:
+        """The target of ``factory``'s clients for ``services`` (and STS, for assumed roles)."""
+        endpoints = {}
+        for service in {*services, "sts"}:
+            url = factory.endpoint_for(service)
+            if url:
+                endpoints[service] = url
+        return cls(profile=factory.profile_in_use(), endpoints=endpoints, sts_region=factory.region)
+
+    def options(self, service: str, *, profile: bool = True) -> list[str]:
+        words = ["--profile", self.profile] if profile and self.profile else []
+        url = self.endpoints.get(service)
+        return [*words, "--endpoint-url", url] if url else words
+
+
 @dataclass(frozen=True)
 class ApiCall:
     """One AWS API call, exactly as it will be made.
@@ -79,13 +141,63 @@ class ApiCall:
         """``"as role arn:..."`` when the call runs as an assumed role, else ``""``."""
         return f"as role {self.role_arn}" if self.role_arn else ""
 
-    def cli(self) -> str:
-        """The same call as one copy-pasteable AWS CLI command line (the role is in ``as_role``)."""
-        words = ["aws", self.service, kebab_case(self.operation)]
-        for name, value in self.params.items():
-            words.extend(_cli_args(name, value))
+    def cli(self, target: CliTarget | None = None) -> str:
+        """The same call as one AWS CLI command line a shell runs as shown.
+
+        With ``target`` it names the profile and endpoint the console uses; a call that runs as an
+        assumed role takes its credentials from ``$1 $2 $3`` (see ``cli_lines``) and names no profile.
+        """
+        words = ["aws", CLI_SERVICE_NAMES.get(self.service, self.service), kebab_case(self.operation)]
+        given = {name: value for name, value in self.params.items() if value is not None}
+        if all(_literal(value) for value in given.values()):
+            for name, value in given.items():
+                words.extend(_cli_args(name, value))
+        else:
+            words.extend(["--cli-input-json", json.dumps(given, separators=(",", ":"), default=str)])
         words.extend(["--region", self.region])
-        return " ".join(shlex.quote(word) for word in words)
+        if target is not None:
+            words.extend(target.options(self.service, profile=not self.role_arn))
+        line = _shell(words)
+        return f"{ASSUMED_ENV} {line}" if self.role_arn and target is not None else line
+
+
+def assume_role_line(role_arn: str, target: CliTarget) -> str:
+    """The shell line that assumes ``role_arn`` as the console does and keeps its credentials in $1 $2 $3."""
+    words = [
+        "aws",
+        "sts",
+        "assume-role",
+        "--role-arn",
+        role_arn,
+        "--role-session-name",
+        ROLE_SESSION_NAME,
+        "--query",
+        "Credentials.[AccessKeyId,SecretAccessKey,SessionToken]",
+        "--output",
+        "text",
+        "--region",
+        target.sts_region,
+        *target.options("sts"),
+    ]
+    return f"set -- $({_shell(words)})"
+
+
+def cli_lines(calls: tuple[ApiCall, ...] | list[ApiCall], target: CliTarget) -> list[str]:
+    """The shell lines that make ``calls`` exactly as the console will, in order, pasted as shown.
+
+    A call as an assumed role is preceded by the ``aws sts assume-role`` line whose output it uses
+    (once per role in a row); no line holds a credential.
+    """
+    lines: list[str] = []
+    assumed: str | None = None
+    for call in calls:
+        if call.role_arn and call.role_arn != assumed:
+            lines.append(assume_role_line(call.role_arn, target))
+            assumed = call.role_arn
+        lines.append(call.cli(target))
+        if call.service == "s3control" and target.endpoints.get("s3control"):
+            lines.append(S3CONTROL_ENDPOINT_NOTE)
+    return lines
 
 
 @dataclass(frozen=True)
