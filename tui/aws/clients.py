@@ -185,10 +185,7 @@ class ClientFactory:
         they use explicit keys or the default chain."""
         if self.target.access_key and self.target.secret_key:
             return None
-        if self.target.profile:
-            return self.target.profile
-        named = self._session.get_config_variable("profile")
-        return str(named) if named else None
+        return self.profile
 
     async def client(self, service: str, region: str | None = None, *, role_arn: str | None = None) -> Any:
         """A long-lived client for ``service`` in ``region`` (default: the primary region).
