@@ -37,6 +37,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/getmetricdata.py
 	$(BIN)/python bench/limits.py
 	$(BIN)/python bench/findings.py
+	$(BIN)/python bench/memory.py
 
 screenshots: $(VENV)/.installed-test
 	$(BIN)/python screenshots/make.py

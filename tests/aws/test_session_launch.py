@@ -10,9 +10,11 @@ Region eu-south-2 is this module's own for sessions: the managed nodes here are 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -820,3 +822,105 @@ async def test_tmux_window_outside_tmux_is_refused(
 def test_session_window_helper_refuses_bad_use(tmp_path: Path) -> None:
     assert session_window.main([]) == 2
     assert session_window.main([str(tmp_path / "no-socket")]) == 127
+
+
+# ---------------------------------------------------------------------------------------------
+# The plugin owns the terminal while it runs
+# ---------------------------------------------------------------------------------------------
+
+#: Stands in for the plugin: says which group it is in and whether that group has the terminal,
+#: then records the keyboard's signals it gets; Ctrl+C ends it.
+_JOB = """
+import os, signal, sys, time
+report = sys.argv[1]
+def note(text):
+    with open(report, "a") as out:
+        out.write(text + "\\n")
+def interrupted(signum, frame):
+    note("job SIGINT")
+    sys.exit(130)
+signal.signal(signal.SIGINT, interrupted)
+signal.signal(signal.SIGCONT, lambda s, f: note("job SIGCONT"))
+note(f"job pgid={os.getpgrp()} foreground={os.tcgetpgrp(0) == os.getpgrp()}")
+for _ in range(300):
+    time.sleep(0.1)
+note("job timed out")
+"""
+
+#: Stands in for warroom under ``make``: a sibling in its process group notes what the keyboard
+#: sends it, then warroom runs the job with the launch code and says who has the terminal after.
+_CONSOLE = """
+import os, signal, subprocess, sys
+from tui.aws.session_launch import run_in_foreground
+report, job = sys.argv[1], sys.argv[2]
+def note(text):
+    with open(report, "a") as out:
+        out.write(text + "\\n")
+sibling = subprocess.Popen([sys.executable, "-c", '''
+import signal, sys, time
+def got(signum, frame):
+    with open(sys.argv[1], "a") as out:
+        out.write(f"sibling signal {signum}\\\\n")
+for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
+    signal.signal(sig, got)
+time.sleep(30)
+''', report])
+note(f"console pgid={os.getpgrp()} sibling pgid={os.getpgid(sibling.pid)}")
+status = run_in_foreground([sys.executable, "-c", job, report], dict(os.environ))
+note(f"console exit={status} foreground={os.tcgetpgrp(0) == os.getpgrp()}")
+sibling.kill()
+sibling.wait()
+note("console done")
+"""
+
+
+def _wait_for(report: Path, text: str, master: int, *, within: float = 20.0) -> str:
+    """The report once it holds ``text``; the terminal's output is drained meanwhile."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select([master], [], [], 0.05)
+        if readable:
+            with contextlib.suppress(OSError):
+                os.read(master, 4096)
+        content = report.read_text() if report.exists() else ""
+        if text in content:
+            return content
+    said = report.read_text() if report.exists() else ""
+    raise AssertionError(f"{text!r} never came; the report says:\n{said}")
+
+
+@pytest.mark.skipif(not hasattr(os, "forkpty"), reason="needs a pseudo-terminal")
+def test_the_plugin_alone_gets_the_keyboard_and_the_console_gets_the_terminal_back(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    argv = [sys.executable, "-c", _CONSOLE, str(report), _JOB]
+    pid, master = os.forkpty()
+    if pid == 0:  # the new session's leader, the pty its terminal: exec at once
+        try:
+            os.execve(sys.executable, argv, env)
+        finally:
+            os._exit(127)
+    try:
+        _wait_for(report, "job pgid=", master)
+        os.write(master, b"\x1a")  # Ctrl+Z: the job is continued, nothing else is stopped
+        _wait_for(report, "job SIGCONT", master)
+        os.write(master, b"\x03")  # Ctrl+C
+        content = _wait_for(report, "console done", master)
+    finally:
+        deadline = time.monotonic() + 10
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                break
+            time.sleep(0.05)
+        os.close(master)
+    lines = content.splitlines()
+    console = next(line for line in lines if line.startswith("console pgid="))
+    console_pgid = console.split()[1].split("=")[1]
+    assert console == f"console pgid={console_pgid} sibling pgid={console_pgid}"
+    job = next(line for line in lines if line.startswith("job pgid="))
+    assert job.split()[0] != f"pgid={console_pgid}" and job.endswith("foreground=True"), content
+    assert "job SIGINT" in lines, content
+    assert not [line for line in lines if line.startswith("sibling signal")], content
+    assert "console exit=130 foreground=True" in lines, content

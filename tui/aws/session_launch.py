@@ -419,6 +419,87 @@ def keyboard_signals_to_child() -> Iterator[None]:
             signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
 
 
+def foreground_terminal() -> int | None:
+    """The descriptor of this process's terminal (standard input) when this process's group is its
+    foreground group, else None (no terminal, or run in the background)."""
+    try:
+        fd = sys.stdin.fileno()
+        if os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp():
+            return fd
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _hand_terminal(fd: int, pgid: int) -> bool:
+    """Make ``pgid`` the foreground group of the terminal ``fd``. SIGTTOU is blocked meanwhile: a
+    process not in the foreground group would otherwise be stopped by it (blocking works in any
+    thread, where changing a handler would not)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})
+    try:
+        os.tcsetpgrp(fd, pgid)
+    except OSError as exc:
+        log.debug("terminal not handed to group %d: %s", pgid, exc.strerror or exc)
+        return False
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return True
+
+
+#: Written to the terminal when Ctrl+Z stops a session: the console cannot keep a stopped job.
+RESUMED_NOTE = "\r\nwarroom: a session cannot be suspended from the console; it goes on.\r\n"
+
+
+def run_in_foreground(argv: list[str], env: Mapping[str, str], *, terminal: int | None = None) -> int:
+    """Run ``argv`` until it exits, as a shell runs a job in the foreground; its exit status (minus
+    the signal number when a signal ended it). Raises OSError when it cannot be started.
+
+    The child gets its own process group, which is made the terminal's foreground group while it
+    runs: Ctrl+C, Ctrl+\\ and Ctrl+Z reach it and nothing else (not this console, not ``make`` or
+    the shell above it). The terminal comes back to this process's group when the child ends,
+    whatever happened. A child stopped by Ctrl+Z (or by reading the terminal before it was its
+    own) is continued in the foreground at once: the console offers no job control, and a stopped
+    session would hang it. Without a terminal this process is in the foreground of (``terminal``
+    defaults to ``foreground_terminal()``), the child shares this process's group and the keyboard's
+    signals are ignored here meanwhile, as the AWS CLI does.
+    """
+    fd = foreground_terminal() if terminal is None else terminal
+    if fd is None:
+        with keyboard_signals_to_child():
+            return subprocess.Popen(list(argv), env=dict(env)).wait()
+    own = os.getpgrp()
+    with keyboard_signals_to_child():
+        child = subprocess.Popen(list(argv), env=dict(env), process_group=0)
+        try:
+            if _hand_terminal(fd, child.pid):
+                # It may have tried the terminal before it was its own, and been stopped for it.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGCONT)
+            while True:
+                try:
+                    _pid, status = os.waitpid(child.pid, os.WUNTRACED)
+                except InterruptedError:
+                    continue
+                if os.WIFSTOPPED(status):
+                    log.debug("session stopped by signal %d: continued", os.WSTOPSIG(status))
+                    _hand_terminal(fd, child.pid)
+                    with contextlib.suppress(OSError):
+                        os.write(fd, RESUMED_NOTE.encode())
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(child.pid, signal.SIGCONT)
+                    continue
+                child.returncode = os.waitstatus_to_exitcode(status)
+                return child.returncode
+        finally:
+            _hand_terminal(fd, own)
+            if child.returncode is None:
+                # Leaving on an error: the session must not outlive the console's hold on it.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGHUP)
+                with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                    child.wait(timeout=5)
+
+
 def _os_error_text(path: str, exc: OSError) -> str:
     return f"{path}: {exc.strerror or exc}"
 
@@ -510,13 +591,11 @@ class SessionLauncher:
         if tmux_window:
             return self._in_tmux_window(opened, argv, extra)
         env = {**os.environ, **extra}
-        with keyboard_signals_to_child():
-            try:
-                child = subprocess.Popen(argv, env=env)
-            except OSError as exc:
-                log.debug("plugin %s did not start: %s", plugin.path, exc.strerror or exc)
-                return PluginExit(False, None, _os_error_text(plugin.path, exc), self.clock())
-            returncode = child.wait()
+        try:
+            returncode = run_in_foreground(argv, env)
+        except OSError as exc:
+            log.debug("plugin %s did not start: %s", plugin.path, exc.strerror or exc)
+            return PluginExit(False, None, _os_error_text(plugin.path, exc), self.clock())
         log.debug("plugin for %s exited with %s", opened.session_id, returncode)
         return PluginExit(True, returncode, "", self.clock())
 

@@ -9,9 +9,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, RichLog
+from textual.widgets import RichLog
 
 from tui.context import ActivityEvent
+from tui.screens.base import PaneFooter
 from widgets.header import HeaderBar
 from widgets.safe import clean
 
@@ -50,7 +51,7 @@ class ActivityScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield HeaderBar()
         yield RichLog(markup=False, highlight=False, wrap=True, id="events", max_lines=5000)
-        yield Footer()
+        yield PaneFooter()
 
     def on_mount(self) -> None:
         log = self.query_one(RichLog)

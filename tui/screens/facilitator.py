@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.gameday.catalogue import BY_ID
 from tui.gameday.timefmt import clock_text
+from tui.screens.base import PaneFooter
 from widgets.header import HeaderBar
 from widgets.safe import clean
 from widgets.textline import TextLine
@@ -295,7 +296,7 @@ class FacilitatorScreen(Screen[None]):
         yield TextLine(id="fac-scenario")
         yield VirtualTable(FAULT_COLUMNS, empty_text="asking the simulator…", id="fac-faults")
         yield VirtualTable(LOG_COLUMNS, empty_text="nothing has happened yet", id="fac-log")
-        yield Footer()
+        yield PaneFooter()
 
     def on_mount(self) -> None:
         self.query_one("#fac-faults", VirtualTable).focus()

@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.aws.actions import playbooks
 from tui.aws.errors import classify
 from tui.aws.findings_model import Finding, clean_block, clean_line
 from tui.context import PaneContext
 from tui.screens import findings_format as fmt
+from tui.screens.base import PaneFooter
 from tui.screens.findings import TRIAGE_BINDINGS, FindingsScreen, Triage
 from tui.screens.listing import sync_detail_header
 from widgets.header import HeaderBar
@@ -169,7 +170,7 @@ class FindingScreen(Triage, Screen[None]):
         yield HeaderBar()
         with Vertical(classes="pane-body"), VerticalScroll(id="fd-body"):
             yield Static("", id="fd-text")
-        yield Footer()
+        yield PaneFooter()
 
     def on_mount(self) -> None:
         sync_detail_header(self, self.ctx, "Findings \u203a finding")

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal, playbooks
 from tui.aws.actions import findings as workflow
@@ -34,7 +34,7 @@ from tui.aws.findings_model import (
 )
 from tui.context import ActivityEvent, PaneContext
 from tui.screens import findings_format as fmt
-from tui.screens.base import PaneScreen
+from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.findings_modals import FacetScreen, NoteScreen
 from tui.screens.listing import FilteredList, api_errors_text, theme_rgb
@@ -184,7 +184,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             yield Input(placeholder="filter: title, resource, control or account", id="fnd-filter")
             yield VirtualTable(self._columns, empty_text="loading findings…", id="fnd-table")
             yield TextLine("", id="fnd-detail")
-        yield Footer()
+        yield PaneFooter()
 
     # -- the pane's parts ---------------------------------------------------------------------
 

@@ -12,14 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
 from tui.aws.actions import fis as fis_actions
 from tui.aws.errors import AwsProblem
 from tui.aws.fis import ExperimentView, FisPoller, FisSnapshot, TemplateView, running_of
 from tui.context import ActivityEvent, PaneContext
-from tui.screens.base import PaneScreen
+from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.listing import api_errors_text
 from widgets.gauge import Fragment
@@ -415,7 +415,7 @@ class FisScreen(PaneScreen[FisSnapshot]):
                 self._experiment_columns, empty_text="no experiments yet", id="fis-experiments"
             )
             yield Static("", id="fis-detail")
-        yield Footer()
+        yield PaneFooter()
 
     # Textual calls every class's on_mount along the MRO: the base's starts the poll.
     def on_mount(self) -> None:

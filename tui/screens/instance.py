@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from tui.aws.errors import classify
@@ -21,6 +21,7 @@ from tui.aws.limits_history import InstanceHistory, instance_history
 from tui.aws.limits_math import Thresholds, level
 from tui.context import PaneContext
 from tui.screens import limits_format as fmt
+from tui.screens.base import PaneFooter
 from tui.screens.listing import sync_detail_header, theme_rgb
 from widgets.gauge import Gauge, gauge
 from widgets.header import HeaderBar
@@ -143,7 +144,7 @@ class InstanceScreen(Screen[None]):
                 yield PlotextPlot(id="chart-mib")
             with VerticalScroll(id="inst-hints"):
                 yield Static("", id="inst-hints-text")
-        yield Footer()
+        yield PaneFooter()
 
     def on_resize(self) -> None:
         self._show()

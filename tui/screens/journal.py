@@ -18,12 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.services import ServiceStatus
 from tui.gameday.timefmt import clock_text
+from tui.screens.base import PaneFooter
 from widgets.header import HeaderBar
 from widgets.safe import clean
 from widgets.textline import TextLine
@@ -310,7 +311,7 @@ class JournalScreen(Screen[None]):
         yield TextLine(id="jr-summary")
         yield Input(placeholder="filter: resource, metric, text…", id="jr-filter")
         yield VirtualTable(COLUMNS, empty_text="no events yet", id="jr-events")
-        yield Footer()
+        yield PaneFooter()
 
     def on_mount(self) -> None:
         self.reload()

@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
 from tui.aws.actions import kinesis as stream_actions
@@ -21,7 +21,7 @@ from tui.aws.errors import AwsProblem
 from tui.aws.kinesis import KinesisPoller, KinesisSnapshot, StreamView
 from tui.context import ActivityEvent, PaneContext
 from tui.screens import kinesis_format as fmt
-from tui.screens.base import PaneScreen
+from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.listing import FilteredList, api_errors_text, theme_rgb
 from widgets.gauge import Fragment
@@ -271,7 +271,7 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
             yield Input(placeholder="filter: stream name, mode or advice", id="kin-filter")
             yield VirtualTable(self._columns, empty_text="no streams yet", id="kin-table")
             yield Static("", id="kin-advice")
-        yield Footer()
+        yield PaneFooter()
 
     def columns_for(self, width: int) -> tuple[Column, ...]:
         return columns_for(width)

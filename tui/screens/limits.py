@@ -11,13 +11,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.aws.errors import AwsProblem
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot
 from tui.context import PaneContext
 from tui.screens import limits_format as fmt
-from tui.screens.base import PaneScreen
+from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.listing import FilteredList
 from widgets.gauge import Fragment, to_text
 from widgets.safe import clean
@@ -151,7 +151,7 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
             yield VirtualTable(self._columns, empty_text="no instances yet", id="limits-table")
             with VerticalScroll(id="limits-hints-box"):
                 yield Static("", id="limits-hints")
-        yield Footer()
+        yield PaneFooter()
 
     def columns_for(self, width: int) -> tuple[Column, ...]:
         return columns_for(width)

@@ -8,7 +8,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.aws import overview
 from tui.aws.errors import AwsProblem
@@ -22,7 +22,7 @@ from tui.aws.overview import (
     RegionOverview,
     SessionsCard,
 )
-from tui.screens.base import PaneScreen
+from tui.screens.base import PaneFooter, PaneScreen
 from widgets.card import Card, Row
 
 CARDS = ("ec2", "ebs", "kinesis", "sessions", "findings")
@@ -122,7 +122,7 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
                 with Grid(classes="cards"):
                     for key in CARDS:
                         yield Card(CARD_TITLES[key], id=self._card_id(region, key))
-        yield Footer()
+        yield PaneFooter()
 
     @staticmethod
     def _card_id(region: str, key: str) -> str:

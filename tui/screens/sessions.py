@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.aws import session_launch as launch
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
@@ -20,7 +20,7 @@ from tui.aws.errors import AwsProblem, classify
 from tui.aws.sessions import ManagedTarget, SessionsPoller, SessionsSnapshot, SessionView
 from tui.context import ActivityEvent, PaneContext
 from tui.presets import Presets
-from tui.screens.base import PaneScreen
+from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.listing import FilteredList, api_errors_text
 from tui.screens.session_form import FIELDS, TITLES, SessionForm
@@ -197,7 +197,7 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
             yield Input(placeholder="filter: name, id, IP, platform or computer name", id="ses-filter")
             yield VirtualTable(self._columns, empty_text="no managed instances yet", id="ses-table")
             yield TextLine("", id="ses-detail")
-        yield Footer()
+        yield PaneFooter()
 
     def columns_for(self, width: int) -> tuple[Column, ...]:
         return session_columns(width) if self.show_sessions else target_columns(width)

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from tui.aws.kinesis import KinesisSnapshot, StreamView
 from tui.context import PaneContext
 from tui.screens import kinesis_format as fmt
+from tui.screens.base import PaneFooter
 from tui.screens.kinesis import ACTION_BINDINGS, StreamActions, stall_style
 from tui.screens.listing import sync_detail_header, theme_rgb
 from widgets.gauge import Gauge
@@ -79,7 +80,7 @@ class StreamScreen(StreamActions, Screen[None]):
                 yield PlotextPlot(id="chart-throttle")
             with VerticalScroll(id="st-readers"):
                 yield Static("", id="st-readers-text")
-        yield Footer()
+        yield PaneFooter()
 
     def on_mount(self) -> None:
         sync_detail_header(self, self.ctx, "Kinesis \u203a stream")
