@@ -220,16 +220,21 @@ def stalled_for_s(points: Sequence[tuple[float, float]]) -> float:
 
 
 def stalled_growth(points: Sequence[tuple[float, float]]) -> float | None:
-    """How fast the lag grew over its trailing stalled run (ms per second, from the run's first
-    point to its newest), or None when the last step did not grow at the stalled pace. A stalled
-    reader's growth is this, not the slope over a window that began before it stalled."""
+    """How fast the lag grows while the reader is stalled (ms per second): the least-squares slope
+    of the points after the last one it still read at, or None when its last step did not grow at
+    the stalled pace. Not the slope over a window that began before it stalled, and not the first
+    step, which holds whatever part of a minute the reader still read."""
     span = stalled_for_s(points)
     if span <= 0:
         return None
     ordered = sorted(points)
-    newest_t, newest_v = ordered[-1]
-    start_v = next(v for t, v in ordered if t >= newest_t - span)
-    return (newest_v - start_v) / span
+    newest_t = ordered[-1][0]
+    run = [(t, v) for t, v in ordered if t > newest_t - span]
+    fitted = _fit(run) if len(run) >= 2 else None
+    if fitted is None:
+        start_v = next(v for t, v in ordered if t >= newest_t - span)
+        return (ordered[-1][1] - start_v) / span
+    return fitted[0]
 
 
 def is_stalled(points: Sequence[tuple[float, float]]) -> bool:
