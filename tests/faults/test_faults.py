@@ -132,7 +132,7 @@ async def test_limits_metrics_are_stale_while_get_metric_data_fails(clean_proxy:
             what="another poll whose DescribeInstances answered",
         )
         assert screen.failures == 0
-        assert "throttled" in status.problem
+        assert status.problem.startswith("cloudwatch:GetMetricData: throttled by AWS"), status.problem
         assert status.fetched_at is not None and before is not None
         assert status.fetched_at <= before
         assert "● live" not in status.render().plain

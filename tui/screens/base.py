@@ -207,7 +207,11 @@ class PaneScreen(Screen[None], Generic[S]):
         if not failing:
             return snapshot.fetched_at, ""
         first = errors[0]
-        reason = f"{first.api}: {first.message}"
+        operation = first.api.rsplit(":", 1)[-1]
+        message = first.message
+        if message.startswith(f"{operation}: "):  # "GetMetricData: throttled" under its API's name
+            message = message[len(operation) + 2 :]
+        reason = f"{first.api}: {message}"
         if first.hint:
             reason += f" — {first.hint}"
         if len(failing) > 1:
