@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +38,29 @@ log = logging.getLogger(__name__)
 ROLE_SESSION_NAME = "warroom"
 #: Assumed-role credentials are replaced this long before they expire.
 ROLE_REFRESH_BEFORE = timedelta(minutes=5)
+#: Calls in flight longer than this are forgotten (their task was cancelled), checked past this many.
+IN_FLIGHT_FORGET_S = 900.0
+IN_FLIGHT_KEPT = 200
 ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+
+
+#: Who makes the calls of the current task (a pane's name while it polls): the calls it is waiting for
+#: are told apart from those of other panes by it.
+CALLER: ContextVar[str] = ContextVar("warroom_caller", default="")
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """One API call that has been sent and not yet answered (its retries included)."""
+
+    service: str
+    operation: str
+    started: float
+    """``time.monotonic()`` when the call was made."""
+    caller: str
+
+    def waited(self, now: float | None = None) -> float:
+        return (time.monotonic() if now is None else now) - self.started
 
 
 def account_of_role(role_arn: str) -> str:
@@ -87,11 +111,11 @@ class AwsTarget:
         return self.regions[0] if self.regions else None
 
 
-def retry_config(max_attempts: int = 6) -> AioConfig:
+def retry_config(max_attempts: int = 4) -> AioConfig:
     return AioConfig(
         retries={"mode": "adaptive", "total_max_attempts": max_attempts},
         connect_timeout=5,
-        read_timeout=30,
+        read_timeout=20,
         user_agent_extra=f"warroom/{__version__}",
         max_pool_connections=20,
     )
@@ -132,6 +156,57 @@ class ClientFactory:
         self._roles: dict[str, tuple[AioSession, Any]] = {}
         self._role_locks: dict[str, asyncio.Lock] = {}
         self.calls: Counter[str] = Counter()
+        self._in_flight: dict[int, InFlight] = {}
+        self._success_listeners: list[Callable[[str], None]] = []
+        self._failing = False
+        self._probe_lock = asyncio.Lock()
+        self._probed_at = float("-inf")
+
+    # -- what is in flight, and telling the panes that AWS answers again --
+
+    def waiting_for(self, caller: str, *, since: float = float("-inf")) -> InFlight | None:
+        """The oldest call ``caller`` made at or after ``since`` (monotonic) and still waits for."""
+        mine = [c for c in self._in_flight.values() if c.caller == caller and c.started >= since]
+        return min(mine, key=lambda c: c.started) if mine else None
+
+    def on_success(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``listener(service)`` when a call succeeds after calls failed; returns the unsubscriber."""
+        self._success_listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._success_listeners:
+                self._success_listeners.remove(listener)
+
+        return unsubscribe
+
+    def _succeeded(self, service: str) -> None:
+        if not self._failing:
+            return
+        self._failing = False
+        for listener in list(self._success_listeners):
+            try:
+                listener(service)
+            except Exception:  # a listener's fault never fails the call that succeeded
+                log.exception("success listener failed")
+
+    async def probe(self, *, min_gap: float = 1.0) -> bool:
+        """One cheap call (sts:GetCallerIdentity, no retries) to learn whether AWS answers again.
+
+        Panes waiting out a long backoff call this once per interval, so that a fault clearing is seen
+        within an interval whatever the backoff had reached; probes closer than ``min_gap`` seconds
+        apart are one probe. A success tells every listener (``on_success``).
+        """
+        async with self._probe_lock:
+            if time.monotonic() - self._probed_at < min_gap:
+                return not self._failing
+            self._probed_at = time.monotonic()
+            try:
+                sts = await self._client("sts", self.region, None, 1)
+                await sts.get_caller_identity()
+            except Exception as exc:  # the answer is the point, not the identity
+                log.debug("probe failed: %s", type(exc).__name__)
+                return False
+            return True
 
     @staticmethod
     def _make_session(target: AwsTarget) -> AioSession:
@@ -193,8 +268,11 @@ class ClientFactory:
         With ``role_arn`` the client runs as that IAM role (sts:AssumeRole on first use); errors of
         AssumeRole, such as AccessDenied, are raised here as botocore's ``ClientError``.
         """
-        region = region or self.region
-        key = (service, region, role_arn or "")
+        return await self._client(service, region or self.region, role_arn, 0)
+
+    async def _client(self, service: str, region: str, role_arn: str | None, attempts: int) -> Any:
+        """The cached client; ``attempts`` other than 0 makes one with that many attempts per call."""
+        key = (service, region, f"{role_arn or ''}#{attempts}" if attempts else role_arn or "")
         client = self._clients.get(key)
         if client is not None:
             return client
@@ -202,7 +280,8 @@ class ClientFactory:
         async with self._lock:
             client = self._clients.get(key)
             if client is None:
-                kwargs: dict[str, Any] = {"region_name": region, "config": retry_config()}
+                config = retry_config(attempts) if attempts else retry_config()
+                kwargs: dict[str, Any] = {"region_name": region, "config": config}
                 if self.target.endpoint_url:
                     kwargs["endpoint_url"] = self.target.endpoint_url
                 if role_session is None and self.target.access_key and self.target.secret_key:
@@ -269,11 +348,32 @@ class ClientFactory:
         calls = self.calls
         service = client.meta.service_model.service_name
 
-        async def throttle(model: Any, **_: Any) -> None:
+        in_flight = self._in_flight
+
+        async def throttle(model: Any, context: Any = None, **_: Any) -> None:
             calls[f"{service}:{model.name}"] += 1
+            now = time.monotonic()
+            if len(in_flight) > IN_FLIGHT_KEPT:  # calls whose task was cancelled never answer
+                for key in [k for k, c in in_flight.items() if now - c.started > IN_FLIGHT_FORGET_S]:
+                    del in_flight[key]
+            in_flight[id(context)] = InFlight(service, model.name, now, CALLER.get())
             await limiter.acquire(region, service, model.name)
 
+        def answered(http_response: Any = None, context: Any = None, **_: Any) -> None:
+            in_flight.pop(id(context), None)
+            status = int(getattr(http_response, "status_code", 0) or 0)
+            if 200 <= status < 300:
+                self._succeeded(service)
+            else:
+                self._failing = True
+
+        def failed(context: Any = None, **_: Any) -> None:
+            in_flight.pop(id(context), None)
+            self._failing = True
+
         client.meta.events.register("before-call", throttle)
+        client.meta.events.register("after-call", answered)
+        client.meta.events.register("after-call-error", failed)
 
     async def close(self) -> None:
         """Close every client, those of assumed roles included, and forget assumed credentials."""

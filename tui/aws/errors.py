@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
     ProfileNotFound,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 
 class ErrorKind(StrEnum):
@@ -74,6 +78,19 @@ _EXPIRED = {
     "SignatureDoesNotMatch",
     "AuthFailure",
 }
+_UNAVAILABLE = {
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalServiceError",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "Unavailable",
+    "500",
+    "502",
+    "503",
+    "504",
+}
 _NOT_ENABLED = {"InvalidAccessException", "OptInRequired", "SubscriptionRequiredException"}
 _NOT_FOUND = {"ResourceNotFoundException", "NoSuchResourceException", "NotFoundException"}
 
@@ -116,6 +133,14 @@ def classify(exc: BaseException, *, profile: str | None = None) -> AwsProblem:
                 code,
                 op,
             )
+        if code in _UNAVAILABLE:
+            return AwsProblem(
+                ErrorKind.NETWORK,
+                f"{op}: AWS answered with a server error ({code})",
+                "retrying with backoff; if it lasts, check the AWS Health Dashboard",
+                code,
+                op,
+            )
         if code in _NOT_FOUND:
             return AwsProblem(ErrorKind.NOT_FOUND, f"{op}: {text}", "it may have been deleted", code, op)
         return AwsProblem(ErrorKind.ERROR, f"{op}: {code}: {text}", "retrying with backoff", code, op)
@@ -133,14 +158,62 @@ def classify(exc: BaseException, *, profile: str | None = None) -> AwsProblem:
         return AwsProblem(ErrorKind.INVALID, "no region configured", "pass --region or set AWS_REGION", name)
     if name in {"TokenRetrievalError", "SSOTokenLoadError", "UnauthorizedSSOTokenError", "SSOError"}:
         return AwsProblem(ErrorKind.EXPIRED, "SSO session expired or missing", _login_hint(profile), name)
-    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
-        return AwsProblem(
-            ErrorKind.NETWORK, f"cannot reach AWS ({name})", "check the network or --endpoint-url", name
-        )
-    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-        return AwsProblem(ErrorKind.NETWORK, "request timed out", "retrying with backoff", name)
+    unreadable = _unreadable(exc)
+    if unreadable is not None:
+        return unreadable
     if isinstance(exc, OSError):
-        return AwsProblem(ErrorKind.NETWORK, f"network error: {exc}", "retrying with backoff", name)
+        return AwsProblem(
+            ErrorKind.NETWORK,
+            f"network error: {exc.strerror or name}",
+            "retrying with backoff; check the network or --endpoint-url",
+            name,
+        )
     if isinstance(exc, BotoCoreError):
         return AwsProblem(ErrorKind.ERROR, f"{name}: {exc}", "retrying with backoff", name)
     return AwsProblem(ErrorKind.ERROR, f"{name}: {exc}", "retrying with backoff; details in the log", name)
+
+
+_REACH = "check the network, a VPN or proxy, and --endpoint-url"
+
+
+def _unreadable(exc: BaseException) -> AwsProblem | None:
+    """The endpoint could not be reached, went silent, hung up or sent an answer no parser reads.
+
+    These are said in words (what happened, what the console does, what to check), never as the name
+    of a Python exception: the user sees the endpoint's behaviour, not the parser's.
+    """
+    name = type(exc).__name__
+    if isinstance(exc, ReadTimeoutError):
+        return AwsProblem(
+            ErrorKind.NETWORK,
+            "the endpoint accepted the request but sent no answer in time",
+            f"retrying; if it lasts, {_REACH}",
+            name,
+        )
+    if isinstance(exc, ConnectTimeoutError | EndpointConnectionError):
+        return AwsProblem(ErrorKind.NETWORK, "cannot connect to the endpoint", f"retrying; {_REACH}", name)
+    if isinstance(exc, ConnectionClosedError) or (
+        isinstance(exc, HTTPClientError | ConnectionError) and not isinstance(exc, ConnectionRefusedError)
+    ):
+        return AwsProblem(
+            ErrorKind.NETWORK,
+            "the endpoint closed the connection before answering",
+            f"retrying; if it lasts, {_REACH}",
+            name,
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return AwsProblem(
+            ErrorKind.NETWORK, "the endpoint refused the connection", f"retrying; {_REACH}", name
+        )
+    if isinstance(exc, ResponseParserError | UnicodeDecodeError | json.JSONDecodeError):
+        return AwsProblem(
+            ErrorKind.NETWORK,
+            "the endpoint sent an answer that could not be read (truncated, or not the expected JSON/XML)",
+            "retrying; check the endpoint and any proxy in between",
+            name,
+        )
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        return AwsProblem(
+            ErrorKind.NETWORK, "the request timed out", f"retrying; if it lasts, {_REACH}", name
+        )
+    return None

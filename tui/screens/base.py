@@ -3,11 +3,20 @@
 The loop: a named exclusive worker runs one poll; when it ends (success or failure) a timer is set
 for the next one, so two polls of one pane never run at once. Failures keep the last data on
 screen, mark it stale with the reason, and back off.
+
+A poll has a deadline: one still running when the next would be due marks the pane stale with the
+call it waits for ("ec2 DescribeInstances has not answered for 40 s"). A poll whose answer lacks some
+of its sources (a snapshot's ``errors``) is stale in those parts: the age shown is that of the oldest
+source that failed, never the time the poll ran. A backoff never outlasts the fault: while a pane
+waits longer than its interval it probes once an interval, and any call that succeeds again brings
+every waiting pane's next poll forward to one interval after its last.
 """
 
 from __future__ import annotations
 
+import time
 from abc import abstractmethod
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -19,6 +28,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
+from tui.aws.clients import CALLER
 from tui.aws.errors import AwsProblem, classify
 from tui.context import ActivityEvent, PaneContext
 from tui.polling import next_delay
@@ -85,7 +95,14 @@ class PaneScreen(Screen[None], Generic[S]):
         self.failures = 0
         self.paused = False
         self._timer: Timer | None = None
+        self._probe_timer: Timer | None = None
         self._polling = False
+        self._poll_started = 0.0
+        self._poll_ended = 0.0
+        self._overdue = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self._source_ok_at: dict[str, datetime | None] = {}
+        self._last_good_at: datetime | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -100,7 +117,14 @@ class PaneScreen(Screen[None], Generic[S]):
             self.query_one(StatusLine).recorded = True
             self.ctx.replay.attach(self)
             return
+        self._unsubscribe = self.ctx.factory.on_success(self._aws_answers_again)
+        self.set_interval(1.0, self._check_deadline, name=f"deadline-{self.PANE}")
         self.start_poll()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     @abstractmethod
     async def fetch(self) -> S:
@@ -114,12 +138,12 @@ class PaneScreen(Screen[None], Generic[S]):
         """A failed poll: the data on screen stays; subclasses may mark affected parts."""
 
     def start_poll(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self._stop_timers()
         if self._polling or self.paused or self.ctx.replay is not None:
             return
         self._polling = True
+        self._poll_started = time.monotonic()
+        self._overdue = False
         status = self.query_one(StatusLine)
         status.polling = True
         status.next_poll_at = None
@@ -133,17 +157,37 @@ class PaneScreen(Screen[None], Generic[S]):
         )
 
     async def _poll(self) -> None:
+        CALLER.set(self.PANE)  # this worker's own context: its calls are told apart from others'
         try:
             snapshot: Any = await self.fetch()
         except Exception as exc:  # a poll never crashes the console
             snapshot = _Failed(self.ctx.clock(), classify(exc, profile=self.ctx.settings.target.profile))
         self.post_message(self.Polled(snapshot))
 
+    def _check_deadline(self) -> None:
+        """Once a second: a poll still running when the next one is due marks the pane stale."""
+        if not self._polling:
+            return
+        waited = time.monotonic() - self._poll_started
+        if waited < self.interval:
+            return
+        call = self.ctx.factory.waiting_for(self.PANE, since=self._poll_started)
+        if call is not None:
+            what = f"{call.service} {call.operation} has not answered for {int(call.waited())} s"
+        else:
+            what = f"the {self.TITLE} poll has not answered for {int(waited)} s"
+        if not self._overdue:
+            self._overdue = True
+            self._record("warning", what)
+        self.query_one(StatusLine).problem = f"{what} — still waiting; the data shown is from before"
+
     @on(Polled)
     def _on_polled(self, message: Polled) -> None:
         message.stop()
         self._polling = False
         snapshot = message.snapshot
+        self._poll_ended = time.monotonic()
+        self._overdue = False
         status = self.query_one(StatusLine)
         status.polling = False
         problem: AwsProblem | None = snapshot.error
@@ -152,8 +196,7 @@ class PaneScreen(Screen[None], Generic[S]):
                 self._record("info", f"recovered after {self.failures} failed poll(s)")
             self.failures = 0
             self.snapshot = snapshot
-            status.fetched_at = snapshot.fetched_at
-            status.problem = ""
+            status.fetched_at, status.problem = self._freshness(snapshot)
             self.show(snapshot)
         else:
             self.failures += 1
@@ -166,10 +209,69 @@ class PaneScreen(Screen[None], Generic[S]):
             self.ctx.observe(self.PANE, snapshot)
         self._arm()
 
+    def _freshness(self, snapshot: Any) -> tuple[datetime | None, str]:
+        """The age and the stale reason of a good poll, from the sources whose data arrived.
+
+        A source (region and API) listed in the snapshot's ``errors`` brought nothing new: the data
+        shown is as old as the last poll it answered in (None: it never did).
+        """
+        errors = tuple(getattr(snapshot, "errors", ()) or ())
+        failing: dict[str, Any] = {f"{e.region} {e.api}": e for e in errors}
+        for source in list(self._source_ok_at):
+            if source not in failing:
+                del self._source_ok_at[source]
+        for source in failing:
+            if source not in self._source_ok_at:
+                self._source_ok_at[source] = self._last_good_at
+        self._last_good_at = snapshot.fetched_at
+        if not failing:
+            return snapshot.fetched_at, ""
+        first = errors[0]
+        operation = first.api.rsplit(":", 1)[-1]
+        message = first.message
+        if message.startswith(f"{operation}: "):  # "GetMetricData: throttled" under its API's name
+            message = message[len(operation) + 2 :]
+        reason = f"{first.api}: {message}"
+        if first.hint:
+            reason += f" — {first.hint}"
+        if len(failing) > 1:
+            reason += f" (and {len(failing) - 1} more, listed in the pane)"
+        ages = [at for at in self._source_ok_at.values() if at is not None]
+        if len(ages) < len(failing):
+            return None, reason
+        return min(ages), reason
+
     def _arm(self) -> None:
         if self.paused or self.ctx.replay is not None:
             return
         delay = next_delay(self.interval, self.failures, cap=self.ctx.settings.intervals.max_backoff)
+        self.query_one(StatusLine).next_poll_at = self.ctx.clock() + timedelta(seconds=delay)
+        self._timer = self.set_timer(delay, self.start_poll, name=f"poll-{self.PANE}")
+        if delay > self.interval:
+            self._probe_timer = self.set_interval(self.interval, self._probe, name=f"probe-{self.PANE}")
+
+    def _stop_timers(self) -> None:
+        for timer in (self._timer, self._probe_timer):
+            if timer is not None:
+                timer.stop()
+        self._timer = self._probe_timer = None
+
+    def _probe(self) -> None:
+        self.run_worker(
+            self.ctx.factory.probe(),
+            name=f"probe:{self.PANE}",
+            group=f"probe-{self.PANE}",
+            description=f"whether AWS answers again, for the {self.TITLE} pane",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _aws_answers_again(self, service: str) -> None:
+        """A call succeeded after failures: a pane waiting out a backoff polls one interval after its last."""
+        if not self.failures or self._polling or self.paused or self._timer is None:
+            return
+        delay = max(0.05, self._poll_ended + self.interval - time.monotonic())
+        self._stop_timers()
         self.query_one(StatusLine).next_poll_at = self.ctx.clock() + timedelta(seconds=delay)
         self._timer = self.set_timer(delay, self.start_poll, name=f"poll-{self.PANE}")
 
@@ -186,9 +288,7 @@ class PaneScreen(Screen[None], Generic[S]):
         status = self.query_one(StatusLine)
         status.paused = self.paused
         if self.paused:
-            if self._timer is not None:
-                self._timer.stop()
-                self._timer = None
+            self._stop_timers()
             status.next_poll_at = None
             self.notify(f"{self.TITLE}: paused; p resumes", timeout=3)
         else:
