@@ -13,7 +13,7 @@ from tui.settings import Intervals
 from tui.sim.faultproxy import FaultProxy
 
 #: Every pane polls this often in the fault tests (seconds), so two intervals pass quickly.
-INTERVAL = 2.0
+INTERVAL = 1.0
 INTERVALS = Intervals(
     overview=INTERVAL,
     limits=INTERVAL,
