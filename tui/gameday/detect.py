@@ -343,22 +343,7 @@ class Detector:
         if prev is None or value >= reading.warn_recover:
             return eased
         del self._open[key]
-        return JournalEvent(
-            at=at,
-            kind=RECOVERED,
-            source=reading.pane,
-            text=_clean(
-                f"{reading.label}: {reading.what.removesuffix(' at')} back to {reading.fmt(value)} "
-                f"(< {reading.fmt(reading.warn_recover)})",
-                TEXT_LIMIT,
-            ),
-            resource=reading.resource,
-            metric=reading.metric,
-            value=value,
-            limit=reading.warn_recover,
-            unit=reading.unit,
-            detail=MappingProxyType(dict(reading.detail)),
-        )
+        return _recovered(reading, value, at, reading.warn_recover, "", dict(reading.detail))
 
     def _eased(self, reading: _Reading, value: float, at: datetime) -> JournalEvent:
         """A headroom gauge back below its critical line, still at its warning level."""
@@ -366,21 +351,8 @@ class Detector:
         assert limit is not None
         detail = dict(reading.detail)
         detail[cat.EASED] = "critical"
-        return JournalEvent(
-            at=at,
-            kind=RECOVERED,
-            source=reading.pane,
-            text=_clean(
-                f"{reading.label}: {reading.what.removesuffix(' at')} back to {reading.fmt(value)} "
-                f"(< {reading.fmt(limit)}), below its critical line, still at its warning level",
-                TEXT_LIMIT,
-            ),
-            resource=reading.resource,
-            metric=reading.metric,
-            value=value,
-            limit=limit,
-            unit=reading.unit,
-            detail=MappingProxyType(detail),
+        return _recovered(
+            reading, value, at, limit, ", below its critical line, still at its warning level", detail
         )
 
     def _gone(
@@ -1053,6 +1025,28 @@ def _fault_name(exp: _Experiment) -> str:
         except KeyError:
             return _clean(exp.fault, 80)
     return f"FIS template {_clean(exp.template_id, 80)}"
+
+
+def _recovered(
+    reading: _Reading, value: float, at: datetime, limit: float, more: str, detail: dict[str, str]
+) -> JournalEvent:
+    """A gauge back below ``limit``: fully recovered, or (``more`` says) only below its critical line."""
+    return JournalEvent(
+        at=at,
+        kind=RECOVERED,
+        source=reading.pane,
+        text=_clean(
+            f"{reading.label}: {reading.what.removesuffix(' at')} back to {reading.fmt(value)} "
+            f"(< {reading.fmt(limit)}){more}",
+            TEXT_LIMIT,
+        ),
+        resource=reading.resource,
+        metric=reading.metric,
+        value=value,
+        limit=limit,
+        unit=reading.unit,
+        detail=MappingProxyType(detail),
+    )
 
 
 def _fault_started(exp: _Experiment, at: datetime, target_name: str) -> JournalEvent:
