@@ -275,7 +275,7 @@ class WarroomApp(App[None]):
         for header in self.screen.query(HeaderBar):
             header.account = self.account
             header.identity_problem = self.identity_problem
-            header.profile = self.factory.profile or ""
+            header.profile = self.factory.profile_in_use() or ""
             header.regions = self.factory.regions
             header.demo = self.settings.demo
             header.read_only = self.settings.read_only

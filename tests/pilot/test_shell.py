@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers import sim_app, sim_settings, wait_for_data
+from tests.helpers import frozen_clock, sim_app, sim_settings, wait_for_data
 from tui.app import make_app
-from tui.aws.clients import ClientFactory
+from tui.aws.clients import AwsTarget, ClientFactory
 from tui.screens.activity import ActivityScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jump import JumpScreen
 from tui.screens.overview import OverviewScreen
+from tui.settings import Settings
 from widgets.card import Card
 from widgets.header import HeaderBar
 from widgets.status import StatusLine
@@ -35,10 +36,18 @@ async def test_header_shows_the_profile_named_by_aws_profile(
     sim_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "config"
-    config.write_text("[profile oncall-prod]\nregion = us-east-1\n")
+    config.write_text(
+        "[profile oncall-prod]\nregion = us-east-1\n"
+        "aws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_PROFILE", "oncall-prod")
-    app = sim_app(sim_url)  # no --profile: the profile in use comes from the environment
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    # no --profile and no keys: the credentials, and the profile named, come from the environment
+    target = AwsTarget(regions=("us-east-1",), endpoint_url=sim_url)
+    app = make_app(Settings(target=target, demo=True), clock=frozen_clock)
     assert app.settings.target.profile is None
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)
@@ -48,7 +57,8 @@ async def test_header_shows_the_profile_named_by_aws_profile(
         assert "profile oncall-prod" in rendered and "profile default" not in rendered
 
 
-async def test_header_shows_default_without_a_profile(sim_url: str) -> None:
+async def test_header_shows_default_without_a_profile(sim_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "not-in-use")  # explicit keys win over it, as in the AWS CLI
     app = sim_app(sim_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)

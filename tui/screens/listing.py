@@ -87,7 +87,7 @@ def sync_detail_header(screen: Any, ctx: PaneContext, pane: str) -> None:
     header = screen.query_one(HeaderBar)
     header.account = getattr(app, "account", "")
     header.identity_problem = getattr(app, "identity_problem", "")
-    header.profile = ctx.factory.profile or ""
+    header.profile = ctx.factory.profile_in_use() or ""
     header.regions = ctx.factory.regions
     header.demo = ctx.settings.demo
     header.read_only = ctx.settings.read_only
