@@ -37,18 +37,44 @@ from widgets.status import StatusLine
 
 
 class PaneFooter(Footer):
-    """Textual's Footer, minus its leak: every recompose (each time its screen is shown again, each
-    focus change) yields new ``FooterKey`` widgets whose ``data_bind(compact=...)`` adds a watcher
-    on this footer, and Textual prunes those watchers only when ``compact`` changes, which it never
-    does here. A footer in a long-lived mode screen thus kept every key it ever showed alive (about
-    45 MB per 100 pane switches). The watchers of keys already removed are dropped before each
-    compose; the footer is otherwise Textual's own."""
+    """Textual's Footer, recomposed only when the keys it shows change, and without its leak.
+
+    Textual recomposes a footer each time its screen is shown again and on each focus change, even
+    when the keys are the same: a pane switch then spent most of its time mounting and styling some
+    forty new ``FooterKey`` widgets. Here the keys shown (key, action, description, enabled,
+    tooltip) are compared with those last composed, and an unchanged footer is left as it is.
+
+    When it does recompose, each new key's ``data_bind(compact=...)`` adds a watcher on this footer
+    that Textual prunes only when ``compact`` changes, which it never does here, so a footer in a
+    long-lived mode screen kept every key it ever showed alive (about 45 MB per 100 pane switches).
+    The watchers of keys already removed are dropped before each compose."""
+
+    _composed: tuple[Any, ...] | None = None
+
+    def _shown(self) -> tuple[Any, ...]:
+        shown = tuple(
+            (key, binding.key, binding.action, binding.description, enabled, tooltip, binding.group)
+            for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            if binding.show
+        )
+        return (*shown, self.show_command_palette, self.compact)
 
     def compose(self) -> ComposeResult:
         watchers: dict[str, list[tuple[Any, Any]]] = getattr(self, "__watchers", {})
         for entries in watchers.values():
             entries[:] = [(node, callback) for node, callback in entries if _alive(node)]
+        if self._bindings_ready:
+            self._composed = self._shown()
         yield from super().compose()
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        if self.is_attached and self._shown() != self._composed:
+            await self.recompose()
 
 
 def _alive(node: Any) -> bool:

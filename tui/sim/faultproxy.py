@@ -431,3 +431,30 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
 
     return Handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tui.sim.faultproxy UPSTREAM [--port N]``: serve the proxy until interrupted."""
+    import argparse
+    import contextlib
+    import signal
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tui.sim.faultproxy",
+        description="A fault-injecting proxy in front of a warroom simulator (POST /__faults__ sets faults).",
+    )
+    parser.add_argument("upstream", help="the simulator's URL, as `warroom sim serve` prints it")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the throttling rate's draws")
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with FaultProxy(args.upstream, port=args.port, seed=args.seed) as proxy:
+        print(proxy.url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
