@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from botocore.parsers import ResponseParserError
+
 from tests.helpers import sim_settings
 from tui.aws.clients import AwsTarget, ClientFactory, retry_config
+from tui.aws.errors import classify
 from tui.aws.identity import caller_identity
 from tui.aws.ratelimit import RateLimiter
 
@@ -85,3 +94,43 @@ def test_profile_in_use_is_the_flag_then_the_environment(tmp_path, monkeypatch) 
     monkeypatch.setenv("AWS_PROFILE", "from-env")
     assert ClientFactory(AwsTarget()).profile == "from-env"
     assert ClientFactory(AwsTarget(profile="from-flag")).profile == "from-flag"
+
+
+class _CutJson(BaseHTTPRequestHandler):
+    """Answers every request 200 with half a JSON document, its Content-Length saying that half."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"StreamNames": ["orders", "clicks"], "HasMoreStreams": False}).encode()
+        cut = body[: len(body) // 2]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(cut)))
+        self.end_headers()
+        self.wfile.write(cut)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+async def test_a_json_answer_cut_short_is_an_error_in_words_not_an_empty_answer() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CutJson)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    target = AwsTarget(
+        regions=("us-east-1",),
+        endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
+        access_key="testing",
+        secret_key="testing",
+    )
+    factory = ClientFactory(target)
+    try:
+        kinesis = await factory.client("kinesis")
+        with pytest.raises(ResponseParserError) as raised:
+            await kinesis.list_streams()
+    finally:
+        await factory.close()
+        server.shutdown()
+        server.server_close()
+    problem = classify(raised.value)
+    assert "could not be read" in problem.message, problem

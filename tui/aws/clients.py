@@ -28,6 +28,7 @@ from aiobotocore.credentials import AioCredentialResolver, AioRefreshableCredent
 from aiobotocore.session import AioSession, get_session
 from botocore.configprovider import ConfiguredEndpointProvider
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from tui import __version__
 from tui.aws.ratelimit import RateLimiter
@@ -128,6 +129,28 @@ def _one_endpoint_for_every_account(request: Any, **_: Any) -> None:
     """S3 Control's endpoint rules put ``<account-id>.`` before the host; an explicit endpoint (a local
     stand-in for AWS) serves every account at its own host, so the prefix is removed before signing."""
     request.url = _ACCOUNT_HOST.sub(r"\1", request.url, count=1)
+
+
+def _refuse_unreadable_json(operation_model: Any = None, response_dict: Any = None, **_: Any) -> None:
+    """A 2xx JSON answer that is not one whole JSON object is an error, not an empty answer.
+
+    botocore reads a JSON body it cannot parse as ``{"message": body}``, so an answer cut short with
+    a length that matches (a proxy or a middlebox closing early) would read as an empty list of
+    streams or findings, shown as live. AWS's JSON protocols answer with one object: a body that
+    does not start with ``{`` and end with ``}`` is refused here (a cheap test, no second parse).
+    """
+    if operation_model is None or not response_dict:
+        return
+    if operation_model.service_model.resolved_protocol not in {"json", "rest-json"}:
+        return
+    if operation_model.has_streaming_output or not 200 <= int(response_dict.get("status_code", 0)) < 300:
+        return
+    body = response_dict.get("body")
+    if not isinstance(body, bytes | bytearray):
+        return
+    text = body.strip()
+    if text and not (text.startswith(b"{") and text.endswith(b"}")):
+        raise ResponseParserError(f"the answer of {len(body)} bytes is not a whole JSON document")
 
 
 class ClientFactory:
@@ -290,6 +313,7 @@ class ClientFactory:
                 session = role_session or self._session
                 made: Any = await self._stack.enter_async_context(session.create_client(service, **kwargs))
                 self._install_limiter(made, region)
+                made.meta.events.register("before-parse", _refuse_unreadable_json)
                 if self.target.endpoint_url and service == "s3control":
                     made.meta.events.register("before-sign", _one_endpoint_for_every_account)
                 self._clients[key] = client = made
