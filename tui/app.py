@@ -18,7 +18,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from themes import STYLESHEET, THEMES
-from tui import __version__
+from tui import __version__, panes
 from tui.aws.actions import ActionRunner, AuditLog
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
@@ -31,14 +31,9 @@ from tui.gameday.timefmt import clock_text
 from tui.replaying import ReplayDriver
 from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
-from tui.screens.findings import FindingsScreen
 from tui.screens.help import HelpScreen, KeyRow
 from tui.screens.journal import JournalNoteScreen, JournalScreen
 from tui.screens.jump import JumpScreen
-from tui.screens.kinesis import KinesisScreen
-from tui.screens.limits import LimitsScreen
-from tui.screens.overview import OverviewScreen
-from tui.screens.sessions import SessionsScreen
 from tui.settings import Settings
 from widgets.header import HeaderBar
 
@@ -52,7 +47,7 @@ class PaneSpec:
 
 
 TERMINAL_CHECK_S = 2.0
-LIVE_PANES = frozenset({"overview", "limits", "kinesis", "findings", "sessions", "fis"})
+LIVE_PANES = frozenset(p.name for p in panes.LIVE)
 """Panes that poll AWS (``Settings.watch_all`` starts them all at once)."""
 
 
@@ -64,52 +59,26 @@ def controlling_terminal() -> str | None:
         return None
 
 
-def _fis_screen(app: WarroomApp) -> Screen[Any]:
-    from tui.screens.fis import FisScreen
+def _pane_screen(pane: panes.Pane) -> Callable[[WarroomApp], Screen[Any]]:
+    def build(app: WarroomApp) -> Screen[Any]:
+        screen: Screen[Any] = panes.resolve(pane.screen)(
+            app.pane_context, interval=getattr(app.settings.intervals, pane.interval)
+        )
+        return screen
 
-    return FisScreen(app.pane_context, interval=app.settings.intervals.fis)
+    return build
 
 
 def _panes() -> tuple[PaneSpec, ...]:
-    return (
-        PaneSpec(
-            "overview",
-            "Overview",
-            "1",
-            lambda app: OverviewScreen(app.pane_context, interval=app.settings.intervals.overview),
-        ),
-        PaneSpec(
-            "limits",
-            "Limits",
-            "2",
-            lambda app: LimitsScreen(app.pane_context, interval=app.settings.intervals.limits),
-        ),
-        PaneSpec(
-            "kinesis",
-            "Kinesis",
-            "3",
-            lambda app: KinesisScreen(app.pane_context, interval=app.settings.intervals.kinesis),
-        ),
-        PaneSpec(
-            "findings",
-            "Findings",
-            "4",
-            lambda app: FindingsScreen(app.pane_context, interval=app.settings.intervals.findings),
-        ),
-        PaneSpec(
-            "sessions",
-            "Sessions",
-            "5",
-            lambda app: SessionsScreen(app.pane_context, interval=app.settings.intervals.sessions),
-        ),
-        PaneSpec("fis", "Experiments", "6", _fis_screen),
-        PaneSpec(
-            "journal",
-            "Journal",
-            "7",
-            lambda app: JournalScreen(app.journal_events, app.service_status, app.journal_description),
-        ),
-        PaneSpec("activity", "Activity", "9", lambda app: ActivityScreen(lambda: tuple(app.activity))),
+    """The console's panes (``tui.panes``); the facilitator's joins when a simulator answers."""
+    builders: dict[str, Callable[[WarroomApp], Screen[Any]]] = {
+        "journal": lambda app: JournalScreen(app.journal_events, app.service_status, app.journal_description),
+        "activity": lambda app: ActivityScreen(lambda: tuple(app.activity)),
+    }
+    return tuple(
+        PaneSpec(p.name, p.title, p.key, _pane_screen(p) if p.live else builders[p.name])
+        for p in panes.PANES
+        if p.live or p.name in builders
     )
 
 
@@ -264,7 +233,8 @@ class WarroomApp(App[None]):
                 journal=app.gameday.action if app.gameday is not None else None,
             )
 
-        spec = PaneSpec("facilitator", "Facilitator", "8", build)
+        pane = panes.BY_NAME["facilitator"]
+        spec = PaneSpec(pane.name, pane.title, pane.key, build)
         self.panes = (*self.panes[:-1], spec, self.panes[-1])
         self.add_mode(spec.name, self._builder(spec))
         self.record(ActivityEvent(self.clock(), "facilitator", "info", f"warroom simulator at {url}: key 8"))

@@ -210,9 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output", metavar="PATH", help="write here instead of standard output")
 
     snap = sub.add_parser("snapshot", help="one poll of a pane, printed as JSON")
-    from tui.aws.snapshots import POLLERS
+    from tui.panes import SNAPSHOT_NAMES
 
-    snap.add_argument("pane", choices=sorted(POLLERS), help="which pane's data")
+    snap.add_argument("pane", choices=sorted(SNAPSHOT_NAMES), help="which pane's data")
     snap.add_argument("--json", action="store_true", required=True, help="print JSON (the only format)")
     snap.add_argument("--demo", action="store_true", help="poll a fresh embedded simulator")
     snap.add_argument("--seed", type=int, default=7, help="workload seed with --demo")
@@ -442,16 +442,13 @@ def run_sim_serve(args: argparse.Namespace) -> int:
 
 async def _snapshot(settings: Any, pane: str) -> Any:
     from tui.aws.clients import ClientFactory
-    from tui.aws.snapshots import POLLERS
+    from tui.context import utc_clock
+    from tui.panes import one_poll
 
     factory = ClientFactory(settings.target)
     try:
-        # The Kinesis advice takes the command line's scaling rule.
-        if pane == "kinesis":
-            from tui.aws.kinesis import KinesisPoller
-
-            return await KinesisPoller(factory, rule=settings.kinesis_rule).poll()
-        return await POLLERS[pane](factory)
+        # The settings carry the command line's thresholds and Kinesis scaling rule.
+        return await one_poll(pane, factory, settings, utc_clock)
     finally:
         await factory.close()
 

@@ -25,7 +25,6 @@ from tui.aws import kinesis as kinesis_module
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.kinesis import ITERATOR_AGE, KinesisPoller, KinesisSnapshot, StreamView
 from tui.aws.kinesis_math import ScalingRule
-from tui.aws.snapshots import POLLERS
 from tui.sim.extensions.cloudwatch import put_series
 from tui.sim.server import ACCOUNT_ID
 
@@ -455,10 +454,6 @@ async def test_list_streams_pages(
     snapshot = await poll_at(factory, world.t0)
     assert [v.stream_name for v in snapshot.streams] == ["clicks", "elastic", "orders", "quiet"]
     assert factory.calls["kinesis:ListStreams"] >= 2
-
-
-async def test_snapshot_registry_has_kinesis() -> None:
-    assert POLLERS["kinesis"] is kinesis_module.poll
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,9 +26,7 @@ from tui.aws.sessions import (
     ManagedTarget,
     SessionsPoller,
     SessionsSnapshot,
-    poll,
 )
-from tui.aws.snapshots import POLLERS
 from tui.sim import catalog
 from tui.sim.extensions.ssm import ManagedNode, register_node
 from tui.sim.server import ACCOUNT_ID
@@ -194,7 +192,6 @@ async def test_json_has_exactly_the_documented_shape(seeded: ClientFactory) -> N
     assert hybrid["resource_type"] == "ManagedInstance" and hybrid["ping_status"] == "Online"
     assert hybrid["agent_outdated"] is False
     assert datetime.fromisoformat(hybrid["last_ping_at"]).tzinfo is not None
-    assert POLLERS["instances"] is poll
 
 
 def test_sessions_json_lists_active_then_history() -> None:

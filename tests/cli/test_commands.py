@@ -246,8 +246,9 @@ def test_snapshot_findings_json_demo_has_the_documented_fields(tmp_path: object)
     assert inspector["remediation"] is None
 
 
-def test_snapshot_instances_json_demo_has_the_documented_fields(tmp_path: object) -> None:
-    doc = _snapshot_json("instances", tmp_path)
+@pytest.mark.parametrize("name", ["sessions", "instances"])
+def test_snapshot_sessions_json_demo_has_the_documented_fields(tmp_path: object, name: str) -> None:
+    doc = _snapshot_json(name, tmp_path)
     assert set(doc) == {"fetched_at", "instances", "sessions", "errors"} and doc["errors"] == []
     for instance in doc["instances"]:
         assert set(instance) == {

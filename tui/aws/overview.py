@@ -187,3 +187,13 @@ async def poll(factory: ClientFactory) -> OverviewSnapshot:
         return OverviewSnapshot(utcnow(), None, (), classify(exc, profile=factory.target.profile))
     regions = await asyncio.gather(*(_region(factory, r) for r in factory.regions))
     return OverviewSnapshot(utcnow(), identity, tuple(regions))
+
+
+class OverviewPoller:
+    """The overview's poller: each ``poll()`` is one cycle (it keeps nothing between cycles)."""
+
+    def __init__(self, factory: ClientFactory, *_: object) -> None:
+        self.factory = factory
+
+    async def poll(self) -> OverviewSnapshot:
+        return await poll(self.factory)

@@ -19,52 +19,29 @@ from __future__ import annotations
 import collections.abc as cabc
 import dataclasses
 import enum
-import importlib
 import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar, Union, cast
 
-from tui.aws.findings import FindingsSnapshot
-from tui.aws.kinesis import KinesisSnapshot
-from tui.aws.limits import LimitsSnapshot
-from tui.aws.overview import OverviewSnapshot
-from tui.aws.sessions import SessionsSnapshot
+from tui import panes
 
 T = TypeVar("T")
 
-PANES: Mapping[str, type | str] = {
-    "overview": OverviewSnapshot,
-    "limits": LimitsSnapshot,
-    "kinesis": KinesisSnapshot,
-    "findings": FindingsSnapshot,
-    "sessions": SessionsSnapshot,
-    "fis": "tui.aws.fis.FisSnapshot",
-}
-"""The snapshot class of each recorded pane (a dotted name is imported when first needed)."""
 
-_RESOLVED: dict[str, type] = {}
+PANES = frozenset(p.name for p in panes.LIVE)
+"""The panes a recording holds snapshots of."""
 
 
 def snapshot_class(pane: str) -> type:
-    """The snapshot class of ``pane``; KeyError for an unknown pane, ImportError when its module
-    cannot be imported."""
-    if pane in _RESOLVED:
-        return _RESOLVED[pane]
-    try:
-        entry = PANES[pane]
-    except KeyError:
-        raise KeyError(f"no pane {pane!r}; recordings know: {', '.join(PANES)}") from None
-    if isinstance(entry, str):
-        module_name, _, name = entry.rpartition(".")
-        module = importlib.import_module(module_name)
-        resolved = getattr(module, name, None)
-        if not isinstance(resolved, type):
-            raise ImportError(f"{module_name} has no class {name}")
-        entry = resolved
-    _RESOLVED[pane] = entry
-    return entry
+    """The snapshot class of ``pane`` (``tui.panes``); KeyError for an unknown pane, ImportError
+    when its module cannot be imported."""
+    found = panes.BY_NAME.get(pane)
+    if found is None or not found.snapshot:
+        known = ", ".join(p.name for p in panes.LIVE)
+        raise KeyError(f"no pane {pane!r}; recordings know: {known}")
+    return found.snapshot_class()
 
 
 class CodecError(ValueError):

@@ -50,8 +50,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol
 
+from tui import panes
 from tui.aws.findings_model import clean_line
 from tui.aws.kinesis_math import (
     AGE_CRITICAL_FRACTION,
@@ -83,7 +84,8 @@ if TYPE_CHECKING:
     from tui.aws.outcome import ApiError
     from tui.aws.sessions import ManagedTarget, SessionsSnapshot
 
-PANES = ("limits", "kinesis", "findings", "sessions", "fis")
+PANES = {p.name: p.detect for p in panes.LIVE if p.detect}
+"""The panes the journal reads, and the method reading each (``tui.panes``)."""
 
 RECOVERY_MARGIN = 0.05
 """Utilisation points below the crossed line at which a gauge counts as recovered."""
@@ -268,18 +270,10 @@ class Detector:
 
     def observe(self, pane: str, snapshot: object) -> list[JournalEvent]:
         """The events this snapshot implies; [] for other panes and for failed polls."""
-        if pane not in PANES or getattr(snapshot, "error", None) is not None:
+        method = PANES.get(pane)
+        if method is None or getattr(snapshot, "error", None) is not None:
             return []
-        if pane == "limits":
-            events = self._limits(cast("LimitsSnapshot", snapshot))
-        elif pane == "kinesis":
-            events = self._kinesis(cast("KinesisSnapshot", snapshot))
-        elif pane == "findings":
-            events = self._findings_events(cast("FindingsSnapshot", snapshot))
-        elif pane == "sessions":
-            events = self._sessions_events(cast("SessionsSnapshot", snapshot))
-        else:
-            events = self._fis(cast(_FisSnapshot, snapshot))
+        events: list[JournalEvent] = getattr(self, method)(snapshot)
         return [self._attribute(e) for e in events]
 
     @property

@@ -111,7 +111,7 @@ class Recorder:
         return True
 
     def snapshot(self, pane: str, snapshot: object) -> None:
-        """Record one poll's snapshot of ``pane`` (a key of ``codec.PANES``)."""
+        """Record one poll's snapshot of ``pane`` (one of ``codec.PANES``, from ``tui.panes``)."""
         if self._fd is None:
             return
         if pane not in PANES:

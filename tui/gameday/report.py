@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
+from tui import panes
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import clean_line
 from tui.aws.kinesis import KinesisSnapshot, StreamView
@@ -48,16 +49,17 @@ from tui.gameday.detect import LAMBDA_ERROR_SHARE, LAMBDA_MIN_ERRORS, MEMORY_WAR
 from tui.gameday.events import JournalEvent
 from tui.gameday.record import Recording
 from tui.gameday.timefmt import duration_text, offset_text
+from tui.settings import Intervals
 
 WINDOW_PAD = timedelta(minutes=5)
 """Charts reach this far (wall time) before a fault's start and after its end, within the recording."""
-METRIC_PANES = frozenset({"limits", "kinesis"})
+METRIC_PANES = frozenset(p.name for p in panes.LIVE if p.metrics)
 """Panes whose signals are CloudWatch metrics: a value exists only once its minute is over, and the
 minute a fault starts in is only partly changed, so the console sees a change from one minute
 after it (``CLOUDWATCH_MINUTE_S``) to two minutes and a poll after it."""
 CLOUDWATCH_MINUTE_S = 60.0
 DEFAULT_POLL_S: Mapping[str, float] = MappingProxyType(
-    {"limits": 30.0, "kinesis": 30.0, "findings": 60.0, "sessions": 30.0, "fis": 15.0}
+    {p.name: float(getattr(Intervals(), p.interval)) for p in panes.LIVE}
 )
 """The console's default poll intervals (``tui.settings.Intervals``), for panes the recording
 holds no snapshots of."""

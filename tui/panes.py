@@ -1,0 +1,192 @@
+"""The panes, each named once: the one table the app, the feeds, the codec, ``warroom snapshot``,
+the journal's detector and the report read.
+
+Classes and functions are named by dotted path and imported when first needed, so reading the
+table costs nothing at start-up and this module stays below the layers it names (its screens, its
+detector rules): it imports no Textual and nothing of warroom's but the settings.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from tui.settings import Settings
+
+
+@dataclass(frozen=True)
+class Pane:
+    name: str
+    """For ``:``, the modes, recordings and ``warroom snapshot``."""
+    title: str
+    key: str
+    """Its number key."""
+    screen: str
+    """``module:Class`` of its screen."""
+    snapshot: str = ""
+    """``module:Class`` of the snapshot its feed publishes ("" for a pane with no feed)."""
+    poller: str = ""
+    """``module:function`` building its poller: ``(factory, settings, clock) -> poller`` whose
+    ``poll()`` is one cycle."""
+    interval: str = ""
+    """The ``Intervals`` field of its poll interval."""
+    detect: str = ""
+    """The ``Detector`` method that reads its snapshots for the journal ("" for none)."""
+    metrics: bool = False
+    """Its data are CloudWatch metrics, published a minute late (the report's reporting delay)."""
+    aliases: tuple[str, ...] = ()
+    """Other names ``warroom snapshot`` and ``:`` accept."""
+    progress: bool = False
+    """Its poller's ``poll`` takes a ``progress(pages, items)`` callback for a long first load."""
+
+    @property
+    def live(self) -> bool:
+        """It has a feed that polls AWS."""
+        return bool(self.poller)
+
+    def snapshot_class(self) -> type:
+        if not self.snapshot:
+            raise KeyError(f"the {self.name} pane publishes no snapshot")
+        found = resolve(self.snapshot)
+        assert isinstance(found, type)
+        return found
+
+    def make_poller(self, factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+        """A new poller for this pane (``poll()`` is one cycle)."""
+        return resolve(self.poller)(factory, settings, clock)
+
+
+PANES: tuple[Pane, ...] = (
+    Pane(
+        "overview",
+        "Overview",
+        "1",
+        "tui.screens.overview:OverviewScreen",
+        "tui.aws.overview:OverviewSnapshot",
+        "tui.aws.overview:OverviewPoller",
+        "overview",
+    ),
+    Pane(
+        "limits",
+        "Limits",
+        "2",
+        "tui.screens.limits:LimitsScreen",
+        "tui.aws.limits:LimitsSnapshot",
+        "tui.panes:_limits",
+        "limits",
+        detect="_limits",
+        metrics=True,
+    ),
+    Pane(
+        "kinesis",
+        "Kinesis",
+        "3",
+        "tui.screens.kinesis:KinesisScreen",
+        "tui.aws.kinesis:KinesisSnapshot",
+        "tui.panes:_kinesis",
+        "kinesis",
+        detect="_kinesis",
+        metrics=True,
+    ),
+    Pane(
+        "findings",
+        "Findings",
+        "4",
+        "tui.screens.findings:FindingsScreen",
+        "tui.aws.findings:FindingsSnapshot",
+        "tui.panes:_findings",
+        "findings",
+        detect="_findings_events",
+        progress=True,
+    ),
+    Pane(
+        "sessions",
+        "Sessions",
+        "5",
+        "tui.screens.sessions:SessionsScreen",
+        "tui.aws.sessions:SessionsSnapshot",
+        "tui.panes:_sessions",
+        "sessions",
+        detect="_sessions_events",
+        aliases=("instances",),
+    ),
+    Pane(
+        "fis",
+        "Experiments",
+        "6",
+        "tui.screens.fis:FisScreen",
+        "tui.aws.fis:FisSnapshot",
+        "tui.panes:_fis",
+        "fis",
+        detect="_fis",
+        aliases=("experiments",),
+    ),
+    Pane("journal", "Journal", "7", "tui.screens.journal:JournalScreen"),
+    Pane("facilitator", "Facilitator", "8", "tui.screens.facilitator:FacilitatorScreen"),
+    Pane("activity", "Activity", "9", "tui.screens.activity:ActivityScreen"),
+)
+
+LIVE = tuple(p for p in PANES if p.live)
+"""The panes with a feed, in key order."""
+BY_NAME = {p.name: p for p in PANES}
+SNAPSHOT_NAMES = {name: p for p in LIVE for name in (p.name, *p.aliases)}
+"""Every name ``warroom snapshot`` accepts."""
+
+
+def pane(name: str) -> Pane:
+    """The pane called ``name`` (or one of its aliases); KeyError naming the panes otherwise."""
+    found = BY_NAME.get(name) or SNAPSHOT_NAMES.get(name)
+    if found is None:
+        raise KeyError(f"no pane {name!r}; the panes are {', '.join(p.name for p in PANES)}")
+    return found
+
+
+@cache
+def resolve(path: str) -> Any:
+    """The object ``module:name`` names."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+# -- the pollers that need more than the client factory ------------------------------------------
+
+
+def _limits(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    from tui.aws.limits import LimitsPoller
+
+    return LimitsPoller(factory, thresholds=settings.thresholds, clock=clock)
+
+
+def _kinesis(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    from tui.aws.kinesis import KinesisPoller
+
+    return KinesisPoller(factory, rule=settings.kinesis_rule, clock=clock)
+
+
+def _findings(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    from tui.aws.findings import FindingsPoller
+
+    return FindingsPoller(factory, clock=clock)
+
+
+def _sessions(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    from tui.aws.sessions import SessionsPoller
+
+    return SessionsPoller(factory, clock=clock)
+
+
+def _fis(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    from tui.aws.fis import FisPoller
+
+    return FisPoller(factory, clock=clock)
+
+
+async def one_poll(name: str, factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    """One cycle of a fresh poller of pane ``name`` (``warroom snapshot``)."""
+    poller = pane(name).make_poller(factory, settings, clock)
+    result: Awaitable[Any] = poller.poll()
+    return await result
