@@ -54,6 +54,15 @@ PANES: list[tuple[str, str, frozenset[str]]] = [
     ("5", "Sessions", frozenset({"ec2", "ssm"})),
     ("6", "Experiments", frozenset({"fis"})),
 ]
+#: Each pane's normal poll interval (``tui.settings.Intervals``), in seconds.
+INTERVALS = {
+    "Overview": 30.0,
+    "Limits": 30.0,
+    "Kinesis": 30.0,
+    "Findings": 60.0,
+    "Sessions": 30.0,
+    "Experiments": 15.0,
+}
 #: The longest normal interval (Findings) and the time one poll may take, in seconds.
 LONGEST_INTERVAL = 60.0
 
@@ -94,6 +103,8 @@ class Result:
     stale: dict[str, str] = field(default_factory=dict)
     affected: list[str] = field(default_factory=list)
     recovery: float | None = None
+    recovered: dict[str, float] = field(default_factory=dict)
+    """Seconds from the fault clearing to each pane reading live again."""
     per_minute: float = 0.0
 
 
@@ -235,6 +246,7 @@ def run_mode(mode: Mode, proxy: str, pid: int, hold: float) -> Result:
             time.sleep(0.1)
             if "● live" in status_line(screen()):
                 waiting.discard(title)
+                result.recovered[title] = time.monotonic() - cleared
         time.sleep(0.2)
     if not waiting:
         result.recovery = time.monotonic() - cleared if (result.affected or result.stale) else None
@@ -252,7 +264,15 @@ def report(result: Result) -> None:
     marked = [t for t in result.affected if t in result.stale]
     stale = "-" if not result.affected else ("yes" if len(marked) == len(result.affected) else "NO ")
     recovery = "-" if result.recovery is None else f"{result.recovery:5.1f} s"
-    reason = "; ".join(f"{pane}: {why}" for pane, why in result.stale.items())[:90]
+    if result.recovered:
+        # Each pane against its own interval: the goal is within one interval (and a poll).
+        worst = max(result.recovered, key=lambda t: result.recovered[t] / INTERVALS[t])
+        recovery += f" ({worst} {result.recovered[worst]:.0f}/{INTERVALS[worst]:.0f} s)"
+    unmarked = [t for t in result.affected if t not in result.stale]
+    reason = ("not marked: " + ", ".join(unmarked) + "; " if unmarked else "") + "; ".join(
+        f"{pane}: {why}" for pane, why in result.stale.items()
+    )
+    reason = reason[:110]
     print(
         f"{result.label:<12} crashes {result.crashes}  keys {len(keys):3d}  p50 {ms(statistics.median(keys))}"
         f"  max {ms(keys[-1])}  stale {stale} ({len(marked)}/{len(result.affected)})  recovery {recovery:>7}"
