@@ -23,9 +23,10 @@ from tui.aws.actions import ActionRunner, AuditLog
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
 from tui.aws.identity import caller_identity
-from tui.context import ActivityEvent, PaneContext, ReplaySource, utc_clock
+from tui.context import ActivityEvent, PaneContext, utc_clock
+from tui.feeds import Feeds, Topic, simulator_feed
 from tui.gameday.events import JournalEvent
-from tui.gameday.hub import GameDay
+from tui.gameday.hub import GameDay, make_gameday
 from tui.gameday.services import ServiceStatus
 from tui.gameday.timefmt import clock_text
 from tui.replaying import ReplayDriver
@@ -61,9 +62,7 @@ def controlling_terminal() -> str | None:
 
 def _pane_screen(pane: panes.Pane) -> Callable[[WarroomApp], Screen[Any]]:
     def build(app: WarroomApp) -> Screen[Any]:
-        screen: Screen[Any] = panes.resolve(pane.screen)(
-            app.pane_context, interval=getattr(app.settings.intervals, pane.interval)
-        )
+        screen: Screen[Any] = panes.resolve(pane.screen)(app.pane_context, app.feeds[pane.name])
         return screen
 
     return build
@@ -72,8 +71,10 @@ def _pane_screen(pane: panes.Pane) -> Callable[[WarroomApp], Screen[Any]]:
 def _panes() -> tuple[PaneSpec, ...]:
     """The console's panes (``tui.panes``); the facilitator's joins when a simulator answers."""
     builders: dict[str, Callable[[WarroomApp], Screen[Any]]] = {
-        "journal": lambda app: JournalScreen(app.journal_events, app.service_status, app.journal_description),
-        "activity": lambda app: ActivityScreen(lambda: tuple(app.activity)),
+        "journal": lambda app: JournalScreen(
+            app.journal_events, app.service_status, app.journal_description, app.journal
+        ),
+        "activity": lambda app: ActivityScreen(lambda: tuple(app.activity), app.activity_topic),
     }
     return tuple(
         PaneSpec(p.name, p.title, p.key, _pane_screen(p) if p.live else builders[p.name])
@@ -112,7 +113,7 @@ class WarroomApp(App[None]):
         *,
         clock: Callable[[], datetime] = utc_clock,
         gameday: GameDay | None = None,
-        replay: ReplaySource | None = None,
+        replay: ReplayDriver | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -120,6 +121,9 @@ class WarroomApp(App[None]):
         self.clock = clock
         self.panes = _panes()
         self.activity: deque[ActivityEvent] = deque(maxlen=5000)
+        self.activity_topic: Topic[ActivityEvent] = Topic("activity")
+        self.journal: Topic[JournalEvent | None] = Topic("journal")
+        """The journal's events as they come; None: read them all again (a replay seeked back)."""
         self.account = ""
         self.identity_problem = ""
         self.gameday = gameday
@@ -127,19 +131,23 @@ class WarroomApp(App[None]):
         self.actions = ActionRunner(
             factory, read_only=settings.read_only or replay is not None, audit=AuditLog.default(), clock=clock
         )
+        if replay is not None:
+            self.feeds = replay.feeds
+        else:
+            self.feeds = Feeds.live(factory, settings, clock, record=self._record_feed)
         if gameday is not None:
             self.actions.listeners.append(gameday.action)
             gameday.subscribe(self._journal_event)
+            # The recording and the journal's detectors read every good poll of every pane.
+            self.feeds.observe_polls(gameday.observe)
         self.pane_context = PaneContext(
             factory=factory,
             settings=settings,
             clock=clock,
             record=self.record,
             actions=self.actions,
-            replay=replay,
+            instance_history=self.feeds.instance_history,
         )
-        if gameday is not None:
-            self.pane_context = dataclasses.replace(self.pane_context, observe=gameday.observe)
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = settings.theme
@@ -155,13 +163,11 @@ class WarroomApp(App[None]):
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
-        if self.settings.watch_all and self.replay is None:
-            # Every polling pane starts now, so the journal sees crossings on panes nobody opened.
-            for spec in self.panes[1:]:
-                if spec.name in LIVE_PANES:
-                    await self.switch_mode(spec.name)
+        if self.settings.watch_all:
+            # Every feed starts now, so the journal sees crossings on panes nobody opened.
+            self.feeds.start()
         await self.switch_mode(self.panes[0].name)
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             self.replay.bind(self)
         else:
             self.load_identity()
@@ -178,6 +184,7 @@ class WarroomApp(App[None]):
             self.exit(return_code=1, message="warroom: the terminal went away")
 
     async def on_unmount(self) -> None:
+        await self.feeds.close()
         if self.gameday is not None:
             self.gameday.close()
         await self.factory.close()
@@ -227,6 +234,7 @@ class WarroomApp(App[None]):
 
             return FacilitatorScreen(
                 client,
+                feed=simulator_feed(client, backend=app.factory, clock=app.clock, record=app._record_feed),
                 read_only=app.settings.read_only,
                 audit=app.actions.audit,
                 actor=app.actions.actor or "",
@@ -271,12 +279,12 @@ class WarroomApp(App[None]):
     _alert = ""
 
     def journal_events(self) -> tuple[JournalEvent, ...]:
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             return tuple(self.replay.events)
         return self.gameday.journal.events if self.gameday is not None else ()
 
     def service_status(self) -> tuple[ServiceStatus, ...]:
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             return self.replay.services()
         return self.gameday.service_status() if self.gameday is not None else ()
 
@@ -286,10 +294,7 @@ class WarroomApp(App[None]):
 
     def journal_reload(self) -> None:
         """Show the journal anew (a replay seeked backwards)."""
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, JournalScreen) and screen.is_mounted:
-                    screen.reload()
+        self.journal.publish(None)
 
     def journal_description(self) -> str:
         if self.gameday is None:
@@ -306,11 +311,11 @@ class WarroomApp(App[None]):
         return " · ".join(parts)
 
     def replay_badge(self) -> str:
-        return self.replay.badge() if isinstance(self.replay, ReplayDriver) else ""
+        return self.replay.badge() if self.replay is not None else ""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action.startswith("replay_"):
-            return isinstance(self.replay, ReplayDriver)
+            return self.replay is not None
         return True
 
     def _replay_moved(self) -> None:
@@ -318,25 +323,22 @@ class WarroomApp(App[None]):
             header.replay = self.replay_badge()
 
     def action_replay_step(self, forward: bool) -> None:
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             self.replay.step(forward)
             self._replay_moved()
 
     def action_replay_seek(self, seconds: float) -> None:
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             self.replay.seek_by(seconds)
             self._replay_moved()
 
     def action_replay_speed(self, up: bool) -> None:
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             self.replay.faster(up)
             self._replay_moved()
 
     def _journal_event(self, event: JournalEvent) -> None:
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, JournalScreen):
-                    screen.add_event(event)
+        self.journal.publish(event)
         if (
             self.replay is None
             and event.level == "critical"
@@ -372,10 +374,10 @@ class WarroomApp(App[None]):
 
     def record(self, event: ActivityEvent) -> None:
         self.activity.append(event)
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, ActivityScreen):
-                    screen.add_event(event)
+        self.activity_topic.publish(event)
+
+    def _record_feed(self, title: str, level: str, text: str) -> None:
+        self.record(ActivityEvent(self.clock(), title, level, text))
 
     # -- panes --------------------------------------------------------------------------------
 
@@ -414,7 +416,7 @@ class WarroomApp(App[None]):
             binding = item if isinstance(item, Binding) else Binding(*item)
             if binding.action.startswith("pane("):
                 continue
-            if binding.action.startswith("replay_") and not isinstance(self.replay, ReplayDriver):
+            if binding.action.startswith("replay_") and not self.replay is not None:
                 continue
             keys = binding.key_display or " ".join(
                 self.get_key_display(Binding(k.strip(), binding.action)) for k in binding.key.split(",")
@@ -488,35 +490,6 @@ def alert_text(statuses: tuple[ServiceStatus, ...]) -> str:
     else:
         return ""
     return f"{text} (+{others})" if others else text
-
-
-def make_gameday(settings: Settings, clock: Callable[[], datetime]) -> GameDay:
-    """The journal, its detectors, the services' timers and (with --record) the recording."""
-    from tui import paths
-    from tui.gameday.detect import Detector
-    from tui.gameday.journal import Journal, default_journal_path
-    from tui.gameday.record import Recorder
-    from tui.gameday.services import ServiceTracker
-
-    path = settings.journal_path or default_journal_path(paths.state_dir(), clock())
-    recorder = None
-    if settings.record_path is not None:
-        meta = {
-            "version": __version__,
-            "profile": settings.target.profile or "",
-            "regions": ",".join(settings.target.regions),
-            "endpoint_url": settings.target.endpoint_url or "",
-            "demo": "yes" if settings.demo else "no",
-            "journal": str(path),
-        }
-        recorder = Recorder(settings.record_path, meta=meta, clock=clock)
-    return GameDay(
-        journal=Journal(path, clock=clock),
-        detector=Detector(settings.thresholds),
-        services=ServiceTracker(settings.services),
-        recorder=recorder,
-        clock=clock,
-    )
 
 
 def make_app(

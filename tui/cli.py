@@ -128,6 +128,15 @@ def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = 
     )
 
 
+def _duration_arg(text: str) -> float:
+    from tui.sim.scenario import ScenarioError, parse_duration
+
+    try:
+        return parse_duration(text, what="--duration")
+    except ScenarioError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_gameday_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument(
@@ -209,6 +218,25 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("md", "html"), default="md", help="md (default) or html")
     report.add_argument("--output", metavar="PATH", help="write here instead of standard output")
 
+    rec = sub.add_parser(
+        "record", help="record every pane's polls for a while, with no screen (replay and report read it)"
+    )
+    rec.add_argument("--output", metavar="FILE", required=True, help="the recording to write (appended to)")
+    rec.add_argument(
+        "--duration",
+        type=_duration_arg,
+        default=600.0,
+        metavar="DURATION",
+        help="how long to record: 90s, 10m, 1h30m (default 10m)",
+    )
+    rec.add_argument("--demo", action="store_true", help="record a fresh embedded simulator")
+    rec.add_argument("--seed", type=int, default=7, help="workload seed with --demo")
+    _add_aws_options(rec, suppress=True)
+    _add_threshold_options(rec, suppress=True)
+    rec.add_argument("--journal", metavar="FILE", default=argparse.SUPPRESS, help="the journal's file")
+    rec.add_argument(
+        "--services", metavar="FILE", default=argparse.SUPPRESS, help="TOML of the business services"
+    )
     snap = sub.add_parser("snapshot", help="one poll of a pane, printed as JSON")
     from tui.panes import SNAPSHOT_NAMES
 
@@ -453,6 +481,38 @@ async def _snapshot(settings: Any, pane: str) -> Any:
         await factory.close()
 
 
+def run_record(args: argparse.Namespace) -> int:
+    """``warroom record``: every pane's feed to a recording for ``--duration``, no screen."""
+    import asyncio
+    import dataclasses
+    from pathlib import Path
+
+    from tui import logs
+    from tui.context import utc_clock
+    from tui.headless import record
+
+    logs.configure()
+    output = Path(args.output).expanduser()
+    sim = None
+    settings = _settings(args, record_path=output)
+    if args.demo:
+        from tui.sim.server import SimServer
+
+        sim = _start_sim(SimServer(seed=args.seed, live=True))
+        settings = dataclasses.replace(settings, target=_sim_target(sim.endpoint_url), demo=True)
+    try:
+        asyncio.run(record(settings, duration_s=args.duration, clock=utc_clock))
+    except KeyboardInterrupt:
+        print(f"warroom record: stopped; the recording in {output} is complete up to here", file=sys.stderr)
+    except OSError as exc:
+        print(f"warroom record: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    finally:
+        if sim is not None:
+            sim.stop()
+    return 0
+
+
 def run_snapshot(args: argparse.Namespace) -> int:
     from tui import logs
     from tui.aws.outcome import to_jsonable
@@ -569,6 +629,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_report(args)
     if args.command == "snapshot":
         return run_snapshot(args)
+    if args.command == "record":
+        return run_record(args)
     return run_console(args)
 
 

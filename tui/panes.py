@@ -162,9 +162,12 @@ def _limits(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> 
 
 
 def _kinesis(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    from dataclasses import replace
+
     from tui.aws.kinesis import KinesisPoller
 
-    return KinesisPoller(factory, rule=settings.kinesis_rule, clock=clock)
+    rule = replace(settings.kinesis_rule, block_minutes=settings.kinesis_block_minutes)
+    return KinesisPoller(factory, rule=rule, clock=clock)
 
 
 def _findings(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:

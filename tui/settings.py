@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from themes import DEFAULT_THEME
 from tui.aws.clients import AwsTarget
 from tui.aws.kinesis_math import ScalingRule
 from tui.aws.limits_math import Thresholds
-from tui.gameday.services import BusinessService
+
+if TYPE_CHECKING:  # the settings sit below the layers that read them
+    from tui.gameday.services import BusinessService
+
+DEFAULT_THEME = "warroom-dark"
+"""The name of the theme used unless another is asked for (``themes.DARK``)."""
 
 
 @dataclass(frozen=True)

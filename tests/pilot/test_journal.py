@@ -179,13 +179,7 @@ async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
                 return {e.kind for e in gameday.journal.events}
 
             def findings_loaded() -> bool:
-                return any(
-                    isinstance(s, FindingsScreen) and s.snapshot is not None for s in app.screen_stack
-                ) or any(
-                    isinstance(s, FindingsScreen) and s.snapshot is not None
-                    for stack in app._screen_stacks.values()
-                    for s in stack
-                )
+                return app.feeds["findings"].state.snapshot is not None
 
             await settle(pilot, findings_loaded, within=40)
             state = control.inject("sg-open-ssh", None, None)

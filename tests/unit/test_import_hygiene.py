@@ -23,10 +23,16 @@ def _imports(package: str, forbidden: set[str]) -> list[str]:
     return [m for m in out.stdout.strip().split(",") if m]
 
 
-@pytest.mark.parametrize("package", ["tui.aws", "tui.sim"])
+@pytest.mark.parametrize("package", ["tui.aws", "tui.sim", "tui.feeds", "tui.gameday"])
 def test_data_layer_and_simulator_import_no_textual(package: str) -> None:
     assert _imports(package, {"textual", "rich"}) == []
 
 
 def test_widgets_import_no_aws_client_code() -> None:
     assert _imports("widgets", {"aiobotocore", "botocore", "boto3", "moto"}) == []
+
+
+def test_the_headless_recorder_and_the_pane_registry_import_no_textual() -> None:
+    code = "import sys, tui.headless, tui.panes; print(*[m for m in sys.modules if m.startswith('textual')])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

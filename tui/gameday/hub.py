@@ -12,7 +12,7 @@ import queue
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.gameday import events as ev
 from tui.gameday.detect import Detector
@@ -20,6 +20,9 @@ from tui.gameday.events import JournalEvent
 from tui.gameday.journal import Journal
 from tui.gameday.record import Recorder
 from tui.gameday.services import ServiceStatus, ServiceTracker
+
+if TYPE_CHECKING:
+    from tui.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -212,3 +215,29 @@ class GameDay:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+
+
+def make_gameday(settings: Settings, clock: Callable[[], datetime]) -> GameDay:
+    """The journal, its detectors, the services' timers and (with --record) the recording."""
+    from tui import __version__, paths
+    from tui.gameday.journal import default_journal_path
+
+    path = settings.journal_path or default_journal_path(paths.state_dir(), clock())
+    recorder = None
+    if settings.record_path is not None:
+        meta = {
+            "version": __version__,
+            "profile": settings.target.profile or "",
+            "regions": ",".join(settings.target.regions),
+            "endpoint_url": settings.target.endpoint_url or "",
+            "demo": "yes" if settings.demo else "no",
+            "journal": str(path),
+        }
+        recorder = Recorder(settings.record_path, meta=meta, clock=clock)
+    return GameDay(
+        journal=Journal(path, clock=clock),
+        detector=Detector(settings.thresholds),
+        services=ServiceTracker(settings.services),
+        recorder=recorder,
+        clock=clock,
+    )

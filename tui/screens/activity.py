@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import RichLog
 
 from tui.context import ActivityEvent
+from tui.feeds import Topic
 from tui.screens.base import PaneFooter
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -44,9 +45,13 @@ class ActivityScreen(Screen[None]):
         Binding("g,home", "scroll_home", "Oldest"),
     ]
 
-    def __init__(self, history: Callable[[], Iterable[ActivityEvent]]) -> None:
+    def __init__(
+        self, history: Callable[[], Iterable[ActivityEvent]], activity: Topic[ActivityEvent]
+    ) -> None:
         super().__init__(name=self.PANE)
         self._history = history
+        self._activity = activity
+        self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -60,6 +65,12 @@ class ActivityScreen(Screen[None]):
             log.write(Text("No events yet: failed polls, recoveries and identity changes appear here."))
         for event in events:
             log.write(format_event(event))
+        self._unsubscribe = self._activity.subscribe(self.add_event)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     def add_event(self, event: ActivityEvent) -> None:
         if self.is_mounted:

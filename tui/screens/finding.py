@@ -3,7 +3,7 @@ recommendation, and what the one-key fix would do; the same triage keys as the l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -18,6 +18,7 @@ from tui.aws.actions import playbooks
 from tui.aws.errors import classify
 from tui.aws.findings_model import Finding, clean_block, clean_line
 from tui.context import PaneContext
+from tui.feeds import Update
 from tui.screens import findings_format as fmt
 from tui.screens.base import PaneFooter
 from tui.screens.findings import TRIAGE_BINDINGS, FindingsScreen, Triage
@@ -156,6 +157,7 @@ class FindingScreen(Triage, Screen[None]):
         super().__init__()
         self.ctx = ctx
         self._pane = pane
+        self._unsubscribe: Callable[[], None] | None = None
         self.finding = finding
         self.raw: Mapping[str, Any] | None = None
         self.problem = ""
@@ -176,12 +178,28 @@ class FindingScreen(Triage, Screen[None]):
         sync_detail_header(self, self.ctx, "Findings \u203a finding")
         self._show()
         self.query_one("#fd-body").focus()
+        self._unsubscribe = self._pane.feed.subscribe(self._fed)
         self.load()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _fed(self, update: Update) -> None:
+        if update.kind in ("polled", "amended") and update.snapshot is not None:
+            findings = {f.key: f for f in update.snapshot.findings}
+            self.call_later(self.refresh_from, findings)
 
     @work(exclusive=True, group="finding", exit_on_error=False)
     async def load(self) -> None:
+        poller = self._pane.poller
+        if poller is None:
+            self.problem = "a recording holds the finding's fields, not its raw JSON"
+            self._show()
+            return
         try:
-            self.raw = await self._pane.poller.read_one(self.finding.key)
+            self.raw = await poller.read_one(self.finding.key)
             self.problem = ""
         except LookupError as exc:
             self.problem = str(exc)

@@ -33,6 +33,7 @@ from tui.aws.findings_model import (
     standard_scores,
 )
 from tui.context import ActivityEvent, PaneContext
+from tui.feeds import Feed
 from tui.screens import findings_format as fmt
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
@@ -79,7 +80,7 @@ class Triage:
         title = WORKFLOW_VERBS[status].format(n=_plural(len(targets)))
 
         def plan_for(note: str) -> Plan:
-            return workflow.workflow_plan(targets, status, note, pane.updated_by(), pane.poller.region)
+            return workflow.workflow_plan(targets, status, note, pane.updated_by(), pane.hub_region)
 
         def chosen(note: str | None) -> None:
             if note is not None:
@@ -155,9 +156,9 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     FindingsScreen #fnd-detail { height: 4; padding: 0 1; border-top: solid $primary 40%; }
     """
 
-    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
-        super().__init__(ctx, interval=interval)
-        self.poller = FindingsPoller(ctx.factory, clock=ctx.clock)
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
+        super().__init__(ctx, feed)
+        self.poller: FindingsPoller | None = feed.source
         self.needle = ""
         self.sort = 0
         self.flt = FindingFilter()
@@ -197,6 +198,11 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     def sort_choices(self) -> tuple[tuple[str, str], ...]:
         return tuple((name, name) for name in SORTS)
 
+    @property
+    def hub_region(self) -> str:
+        """The region whose Security Hub the findings come from."""
+        return self.poller.region if self.poller is not None else self.ctx.factory.region
+
     def updated_by(self) -> str:
         configured = self.ctx.settings.findings_updated_by
         if configured:
@@ -206,10 +212,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
 
     # -- polling ------------------------------------------------------------------------------
 
-    async def fetch(self) -> FindingsSnapshot:
-        return await self.poller.poll(progress=self._progress)
-
-    def _progress(self, pages: int, found: int) -> None:
+    def show_progress(self, pages: int, found: int) -> None:
         if self.snapshot is None:
             self.query_one("#fnd-summary", TextLine).update(
                 Text(f"⟳ first load: page {pages:,}, {found:,} findings so far (GetFindings at 3 calls/s)…")
@@ -228,11 +231,6 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
                 f"{chr(10) if errors else ''}⚠ {snapshot.skipped} finding(s) without Id or ProductArn"
             )
         self.query_one("#fnd-errors", Static).update(errors)
-        from tui.screens.finding import FindingScreen
-
-        for screen in self.app.screen_stack:
-            if isinstance(screen, FindingScreen):
-                screen.refresh_from(self._by_key)
 
     def show_problem(self, problem: AwsProblem) -> None:
         if self.snapshot is None:
@@ -242,11 +240,12 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
 
     def _local(self, changed: Sequence[Finding]) -> None:
         """Show this console's own change at once; the next poll reconciles it."""
+        if self.poller is None:
+            return
         self.poller.apply_local(changed)
         if self.snapshot is not None:
             findings, version = self.poller.current()
-            self.snapshot = dataclasses.replace(self.snapshot, findings=findings, version=version)
-            self.show(self.snapshot)
+            self.feed.amend(dataclasses.replace(self.snapshot, findings=findings, version=version))
 
     # -- the list -----------------------------------------------------------------------------
 
@@ -486,7 +485,8 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         changed = [t.with_workflow(status, note) for t in targets if t.key in outcome.processed]
         self.selected -= outcome.processed
         self._local(changed)
-        self.poller.expect(t.key for t in targets)
+        if self.poller is not None:
+            self.poller.expect(t.key for t in targets)
         failed = len(outcome.unprocessed) + len(outcome.not_sent)
         self._record("error" if failed else "info", outcome.message)
         titles = {t.key: t.title for t in targets}
@@ -522,7 +522,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             caller_account=caller,
             role_name=self.ctx.settings.remediation_role,
             updated_by=self.updated_by(),
-            hub_region=self.poller.region,
+            hub_region=self.hub_region,
         )
 
     @work(group="actions", exit_on_error=False)
@@ -554,7 +554,8 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             ]
             self.selected -= set(keys)
             self._local(changed)
-        self.poller.expect(keys)
+        if self.poller is not None:
+            self.poller.expect(keys)
         self.selected -= set(keys)
         self._record("info" if outcome.ok else "error", f"{title}: {outcome.message}")
         if outcome.ok:

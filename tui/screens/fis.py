@@ -17,8 +17,9 @@ from textual.widgets import Input, Static
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
 from tui.aws.actions import fis as fis_actions
 from tui.aws.errors import AwsProblem
-from tui.aws.fis import ExperimentView, FisPoller, FisSnapshot, TemplateView, running_of
+from tui.aws.fis import ExperimentView, FisSnapshot, TemplateView, running_of
 from tui.context import ActivityEvent, PaneContext
+from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.listing import api_errors_text
@@ -391,9 +392,8 @@ class FisScreen(PaneScreen[FisSnapshot]):
     FisScreen #fis-detail { height: 3; padding: 0 1; border-top: solid $primary 40%; }
     """
 
-    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
-        super().__init__(ctx, interval=interval)
-        self.poller = FisPoller(ctx.factory, clock=ctx.clock)
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
+        super().__init__(ctx, feed)
         self.needle = ""
         self._template_columns = template_columns(120)
         self._experiment_columns = experiment_columns(120)
@@ -439,9 +439,6 @@ class FisScreen(PaneScreen[FisSnapshot]):
     @property
     def _experiments_table(self) -> VirtualTable:
         return self.query_one("#fis-experiments", VirtualTable)
-
-    async def fetch(self) -> FisSnapshot:
-        return await self.poller.poll()
 
     def show(self, snapshot: FisSnapshot) -> None:
         self._fill()
@@ -673,4 +670,4 @@ class FisScreen(PaneScreen[FisSnapshot]):
             self.notify(f"✓ {clean(plan.title)}: {clean(body['id'])}", timeout=5, markup=False)
         else:
             self.notify(f"✓ {clean(plan.title)}", timeout=5, markup=False)
-        self.set_timer(1.0, self.start_poll)
+        self.set_timer(1.0, self.feed.refresh)

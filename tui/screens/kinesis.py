@@ -3,7 +3,6 @@ auto-scaling advice, and the actions that fix them (each asks first)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, ClassVar
 
 from rich.color import Color as RichColor
@@ -18,8 +17,9 @@ from textual.widgets import Input, Static
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
 from tui.aws.actions import kinesis as stream_actions
 from tui.aws.errors import AwsProblem
-from tui.aws.kinesis import KinesisPoller, KinesisSnapshot, StreamView
+from tui.aws.kinesis import KinesisSnapshot, StreamView
 from tui.context import ActivityEvent, PaneContext
+from tui.feeds import Feed
 from tui.screens import kinesis_format as fmt
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
@@ -254,10 +254,8 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
     KinesisScreen #kin-advice { height: auto; max-height: 8; padding: 0 1; border-top: solid $primary 40%; }
     """
 
-    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
-        super().__init__(ctx, interval=interval)
-        rule = replace(ctx.settings.kinesis_rule, block_minutes=ctx.settings.kinesis_block_minutes)
-        self.poller = KinesisPoller(ctx.factory, rule=rule, clock=ctx.clock)
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
+        super().__init__(ctx, feed)
         self.needle = ""
         self.sort = 0
         self.pending: dict[str, str] = {}
@@ -276,20 +274,12 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
     def columns_for(self, width: int) -> tuple[Column, ...]:
         return columns_for(width)
 
-    async def fetch(self) -> KinesisSnapshot:
-        return await self.poller.poll()
-
     def show(self, snapshot: KinesisSnapshot) -> None:
         for view in snapshot.streams:
             if view.stream_name in self.pending and fmt.settled(view, self.pending[view.stream_name]):
                 del self.pending[view.stream_name]
         self._fill()
         self.query_one("#kin-errors", Static).update(api_errors_text(snapshot.errors))
-        from tui.screens.stream import StreamScreen
-
-        for screen in self.app.screen_stack:
-            if isinstance(screen, StreamScreen):
-                screen.update_view(snapshot)
 
     def show_problem(self, problem: AwsProblem) -> None:
         if self.snapshot is None:
@@ -298,7 +288,7 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
             self.query_one(VirtualTable).empty_text = f"no data: {problem.message}"
 
     def after_action(self) -> None:
-        self.set_timer(2.0, self.start_poll)
+        self.set_timer(2.0, self.feed.refresh)
 
     def sort_choices(self) -> tuple[tuple[str, str], ...]:
         return fmt.SORTS
@@ -361,5 +351,5 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
 
         if self.snapshot is not None:
             self.app.push_screen(
-                StreamScreen(self.ctx, self.snapshot, view.stream_arn or view.stream_name, self)
+                StreamScreen(self.ctx, self.feed, self.snapshot, view.stream_arn or view.stream_name, self)
             )

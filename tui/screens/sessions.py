@@ -17,8 +17,9 @@ from textual.widgets import Input, Static
 from tui.aws import session_launch as launch
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
 from tui.aws.errors import AwsProblem, classify
-from tui.aws.sessions import ManagedTarget, SessionsPoller, SessionsSnapshot, SessionView
+from tui.aws.sessions import ManagedTarget, SessionsSnapshot, SessionView
 from tui.context import ActivityEvent, PaneContext
+from tui.feeds import Feed
 from tui.presets import Presets
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
@@ -178,9 +179,8 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
     SessionsScreen #ses-detail { height: 3; padding: 0 1; border-top: solid $primary 40%; }
     """
 
-    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
-        super().__init__(ctx, interval=interval)
-        self.poller = SessionsPoller(ctx.factory, clock=ctx.clock)
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
+        super().__init__(ctx, feed)
         self.needle = ""
         self.sort = 0
         self.hide_offline = False
@@ -204,9 +204,6 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
 
     def sort_choices(self) -> tuple[tuple[str, str], ...]:
         return (("status", "online first"),)
-
-    async def fetch(self) -> SessionsSnapshot:
-        return await self.poller.poll()
 
     def show(self, snapshot: SessionsSnapshot) -> None:
         self._fill()
@@ -451,7 +448,7 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
         self._record("info", f"session {opened.session_id} on {request.target} {status}")
         if exit_.started:
             self.notify(f"Session {opened.session_id} {status}", timeout=5)
-        self.start_poll()
+        self.feed.refresh()
 
     def action_terminate(self) -> None:
         session = self.current_session()
@@ -480,4 +477,4 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
         self.notify(
             ("✓ " if result.ok else "✖ ") + result.message, severity="information" if result.ok else "error"
         )
-        self.start_poll()
+        self.feed.refresh()

@@ -3,6 +3,7 @@ and the Lambda functions reading it; the same actions as the list."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual_plotext import PlotextPlot
 
 from tui.aws.kinesis import KinesisSnapshot, StreamView
 from tui.context import PaneContext
+from tui.feeds import Feed, Update
 from tui.screens import kinesis_format as fmt
 from tui.screens.base import PaneFooter
 from tui.screens.kinesis import ACTION_BINDINGS, StreamActions, stall_style
@@ -48,9 +50,13 @@ class StreamScreen(StreamActions, Screen[None]):
     StreamScreen #st-readers { height: auto; max-height: 10; padding: 0 1; }
     """
 
-    def __init__(self, ctx: PaneContext, snapshot: KinesisSnapshot, key: str, parent: Any) -> None:
+    def __init__(
+        self, ctx: PaneContext, feed: Feed, snapshot: KinesisSnapshot, key: str, parent: Any
+    ) -> None:
         super().__init__()
         self.ctx = ctx
+        self.feed = feed
+        self._unsubscribe: Callable[[], None] | None = None
         self.key = key
         self.snapshot = snapshot
         self.parent_pane = parent
@@ -85,6 +91,16 @@ class StreamScreen(StreamActions, Screen[None]):
     def on_mount(self) -> None:
         sync_detail_header(self, self.ctx, "Kinesis \u203a stream")
         self._show()
+        self._unsubscribe = self.feed.subscribe(self._fed)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _fed(self, update: Update) -> None:
+        if update.kind in ("polled", "amended") and update.snapshot is not None:
+            self.call_later(self.update_view, update.snapshot)
 
     def update_view(self, snapshot: KinesisSnapshot) -> None:
         self.snapshot = snapshot
