@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,7 +122,7 @@ async def test_a_failing_poll_backs_off_and_a_success_anywhere_brings_the_next_p
     try:
         await until(lambda: feed.state.failures >= 4, within=10)
         assert "RuntimeError" in feed.state.problem or "boom" in feed.state.problem
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert gaps[-1] > gaps[0] * 2  # backing off
         assert backend.probes >= 1  # a backoff longer than the interval probes meanwhile
         failing = False
