@@ -416,7 +416,7 @@ class WarroomApp(App[None]):
             binding = item if isinstance(item, Binding) else Binding(*item)
             if binding.action.startswith("pane("):
                 continue
-            if binding.action.startswith("replay_") and not self.replay is not None:
+            if binding.action.startswith("replay_") and self.replay is None:
                 continue
             keys = binding.key_display or " ".join(
                 self.get_key_display(Binding(k.strip(), binding.action)) for k in binding.key.split(",")
