@@ -72,6 +72,31 @@ def _alive(node: Any) -> bool:
     return bool(getattr(node, "is_attached", True)) and not getattr(node, "_closing", False)
 
 
+class FollowsFeeds:
+    """A screen (or any widget) that follows feeds while it is mounted: ``follow`` subscribes, and
+    every subscription ends when it is unmounted. A detail screen follows its pane's feed this way,
+    so nothing has to find it on the screen stack to update it."""
+
+    def follow(self, feed: Feed, on_snapshot: Callable[[Any], None]) -> None:
+        """``on_snapshot(snapshot)``, on this widget's own queue, for each new or amended snapshot."""
+        call_later: Callable[..., Any] = self.call_later  # type: ignore[attr-defined]
+
+        def fed(update: Update) -> None:
+            if update.kind in ("polled", "amended") and update.snapshot is not None:
+                call_later(on_snapshot, update.snapshot)
+
+        self.keep(feed.subscribe(fed))
+
+    def keep(self, unsubscribe: Callable[[], None]) -> None:
+        """End this subscription when the widget is unmounted."""
+        self.__dict__.setdefault("_subscriptions", []).append(unsubscribe)
+
+    def _on_unmount(self) -> None:
+        # Textual calls each class's own handler: a subclass's on_unmount does not replace this one.
+        for unsubscribe in self.__dict__.pop("_subscriptions", []):
+            unsubscribe()
+
+
 class Snapshot(Protocol):
     @property
     def fetched_at(self) -> datetime: ...

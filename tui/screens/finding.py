@@ -3,7 +3,7 @@ recommendation, and what the one-key fix would do; the same triage keys as the l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -18,9 +18,8 @@ from tui.aws.actions import playbooks
 from tui.aws.errors import classify
 from tui.aws.findings_model import Finding, clean_block, clean_line
 from tui.context import PaneContext
-from tui.feeds import Update
 from tui.screens import findings_format as fmt
-from tui.screens.base import PaneFooter
+from tui.screens.base import FollowsFeeds, PaneFooter
 from tui.screens.findings import TRIAGE_BINDINGS, FindingsScreen, Triage
 from tui.screens.listing import sync_detail_header
 from widgets.header import HeaderBar
@@ -137,7 +136,7 @@ def describe(finding: Finding, raw: Mapping[str, Any] | None, problem: str) -> T
     return text
 
 
-class FindingScreen(Triage, Screen[None]):
+class FindingScreen(FollowsFeeds, Triage, Screen[None]):
     """Opened from the Findings pane with Enter; Esc goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back"), *TRIAGE_BINDINGS]
@@ -157,7 +156,6 @@ class FindingScreen(Triage, Screen[None]):
         super().__init__()
         self.ctx = ctx
         self._pane = pane
-        self._unsubscribe: Callable[[], None] | None = None
         self.finding = finding
         self.raw: Mapping[str, Any] | None = None
         self.problem = ""
@@ -178,18 +176,10 @@ class FindingScreen(Triage, Screen[None]):
         sync_detail_header(self, self.ctx, "Findings \u203a finding")
         self._show()
         self.query_one("#fd-body").focus()
-        self._unsubscribe = self._pane.feed.subscribe(self._fed)
+        self.follow(
+            self._pane.feed, lambda snapshot: self.refresh_from({f.key: f for f in snapshot.findings})
+        )
         self.load()
-
-    def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-
-    def _fed(self, update: Update) -> None:
-        if update.kind in ("polled", "amended") and update.snapshot is not None:
-            findings = {f.key: f for f in update.snapshot.findings}
-            self.call_later(self.refresh_from, findings)
 
     @work(exclusive=True, group="finding", exit_on_error=False)
     async def load(self) -> None:

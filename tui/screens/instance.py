@@ -3,7 +3,6 @@ instance's, which ceiling binds, charts of the last hours with the limit lines, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,7 +21,7 @@ from tui.aws.limits_math import Thresholds, level
 from tui.context import PaneContext
 from tui.feeds import HISTORY_HOURS, Feed, Update
 from tui.screens import limits_format as fmt
-from tui.screens.base import PaneFooter
+from tui.screens.base import FollowsFeeds, PaneFooter
 from tui.screens.listing import sync_detail_header, theme_rgb
 from widgets.gauge import Gauge, gauge
 from widgets.header import HeaderBar
@@ -87,7 +86,7 @@ class HistoryFed(Message):
         self.update = update
 
 
-class InstanceScreen(Screen[None]):
+class InstanceScreen(FollowsFeeds, Screen[None]):
     """Opened from the Limits pane with Enter; Esc goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -120,8 +119,6 @@ class InstanceScreen(Screen[None]):
         super().__init__()
         self.ctx = ctx
         self.feed = feed
-        self._unsubscribe: Callable[[], None] | None = None
-        self._unsubscribe_history: Callable[[], None] | None = None
         self.history_feed: Feed | None = None
         self.instance_id = instance_id
         self.snapshot = snapshot
@@ -164,7 +161,7 @@ class InstanceScreen(Screen[None]):
         sync_detail_header(self, self.ctx, "Limits \u203a instance")
         self._show()
         self.query_one(VirtualTable).focus()
-        self._unsubscribe = self.feed.subscribe(self._fed)
+        self.follow(self.feed, self.update_view)
         status = self.query_one("#inst-chart-status", Static)
         view = self.view
         if view is None or view.state != "running":
@@ -177,14 +174,10 @@ class InstanceScreen(Screen[None]):
                 "no charts in a replay: the recording holds the gauges above, not 3 hours of metrics"
             )
             return
-        self._unsubscribe_history = self.history_feed.subscribe(self._history_fed)
+        self.keep(self.history_feed.subscribe(self._history_fed))
         self.history_feed.start()
 
     async def on_unmount(self) -> None:
-        for stop in (self._unsubscribe, self._unsubscribe_history):
-            if stop is not None:
-                stop()
-        self._unsubscribe = self._unsubscribe_history = None
         if self.history_feed is not None:
             await self.history_feed.stop()
 
@@ -208,10 +201,6 @@ class InstanceScreen(Screen[None]):
             status.update(Text(f"⚠ charts unavailable: {update.error.one_line()}"))
         elif update.kind == "overdue":
             status.update(Text(f"⚠ charts: {update.state.problem}"))
-
-    def _fed(self, update: Update) -> None:
-        if update.kind in ("polled", "amended") and update.snapshot is not None:
-            self.call_later(self.update_view, update.snapshot)
 
     def update_view(self, snapshot: LimitsSnapshot) -> None:
         """A new poll of the Limits pane arrived."""

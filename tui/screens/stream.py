@@ -3,7 +3,6 @@ and the Lambda functions reading it; the same actions as the list."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -16,9 +15,9 @@ from textual_plotext import PlotextPlot
 
 from tui.aws.kinesis import KinesisSnapshot, StreamView
 from tui.context import PaneContext
-from tui.feeds import Feed, Update
+from tui.feeds import Feed
 from tui.screens import kinesis_format as fmt
-from tui.screens.base import PaneFooter
+from tui.screens.base import FollowsFeeds, PaneFooter
 from tui.screens.kinesis import ACTION_BINDINGS, StreamActions, stall_style
 from tui.screens.listing import sync_detail_header, theme_rgb
 from widgets.gauge import Gauge
@@ -26,7 +25,7 @@ from widgets.header import HeaderBar
 from widgets.safe import clean
 
 
-class StreamScreen(StreamActions, Screen[None]):
+class StreamScreen(FollowsFeeds, StreamActions, Screen[None]):
     """Opened from the Kinesis pane with Enter; Esc goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back"), *ACTION_BINDINGS]
@@ -56,7 +55,6 @@ class StreamScreen(StreamActions, Screen[None]):
         super().__init__()
         self.ctx = ctx
         self.feed = feed
-        self._unsubscribe: Callable[[], None] | None = None
         self.key = key
         self.snapshot = snapshot
         self.parent_pane = parent
@@ -91,16 +89,7 @@ class StreamScreen(StreamActions, Screen[None]):
     def on_mount(self) -> None:
         sync_detail_header(self, self.ctx, "Kinesis \u203a stream")
         self._show()
-        self._unsubscribe = self.feed.subscribe(self._fed)
-
-    def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-
-    def _fed(self, update: Update) -> None:
-        if update.kind in ("polled", "amended") and update.snapshot is not None:
-            self.call_later(self.update_view, update.snapshot)
+        self.follow(self.feed, self.update_view)
 
     def update_view(self, snapshot: KinesisSnapshot) -> None:
         self.snapshot = snapshot
