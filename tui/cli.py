@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tui import __version__
+from tui.common.durations import DurationError, parse_duration
 
 #: How long ``warroom demo --attach`` waits for the simulator to answer.
 ATTACH_TIMEOUT_S = 5.0
@@ -129,11 +130,9 @@ def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = 
 
 
 def _duration_arg(text: str) -> float:
-    from tui.sim.scenario import ScenarioError, parse_duration
-
     try:
         return parse_duration(text, what="--duration")
-    except ScenarioError as exc:
+    except DurationError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 

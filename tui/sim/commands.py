@@ -10,6 +10,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from tui.common.durations import DurationError, parse_duration
 from tui.gameday.catalogue import BY_ID
 
 FAULT_COMMANDS = ("inject", "clear", "faults")
@@ -27,11 +28,9 @@ def _speed(text: str) -> float:
 
 
 def _duration(text: str) -> float:
-    from tui.sim.scenario import ScenarioError, parse_duration
-
     try:
         return parse_duration(text, what="the duration")
-    except ScenarioError as exc:
+    except DurationError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 

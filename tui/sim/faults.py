@@ -26,7 +26,6 @@ import json
 import logging
 import math
 import random
-import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tui.common.durations import iso_duration_seconds
 from tui.gameday import catalogue as cat
 from tui.gameday.catalogue import FaultSpec
 from tui.sim.catalog import SHARD_WRITE_BYTES, SHARD_WRITE_RECORDS
@@ -1305,8 +1305,8 @@ class FaultEngine:
         duration_s: float | None = None
         for action in (template.actions or {}).values():
             raw = (action.get("parameters") or {}).get("duration") if isinstance(action, Mapping) else None
-            seconds = _iso_duration(raw) if isinstance(raw, str) else None
-            if seconds is not None:
+            seconds = iso_duration_seconds(raw) if isinstance(raw, str) else None
+            if seconds:  # PT0S sets no duration
                 duration_s = max(duration_s or 0.0, seconds * self.speed)
         record = self.start(
             fault_id,
@@ -1645,13 +1645,3 @@ def _implementation(fault_id: str) -> _Fault:
         known = ", ".join(FAULTS)
         raise FaultError(f"no fault {fault_id!r}; the catalogue has: {known}")
     return implementation
-
-
-def _iso_duration(value: str) -> float | None:
-    """Seconds in an ISO 8601 duration such as PT10M or PT1H30M; None when it is not one."""
-    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", value.strip())
-    if match is None or not any(match.groups()):
-        return None
-    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    total = days * 86400.0 + hours * 3600.0 + minutes * 60.0 + seconds
-    return total if total > 0 else None

@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tui.common.durations import DurationError, parse_duration
 from tui.gameday import catalogue as cat
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,6 @@ BUILTIN = ("default",)
 
 _TOP_KEYS = ("name", "description", "speed", "fault")
 _FAULT_KEYS = ("at", "fault", "target", "duration")
-_PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
 
 
 class ScenarioError(ValueError):
@@ -75,36 +75,12 @@ class Scenario:
         return max((f.at_s + (f.duration_s or 0.0) for f in self.faults), default=0.0)
 
 
-def parse_duration(value: Any, *, what: str = "a duration", allow_zero: bool = False) -> float:
-    """Seconds in "90s", "5m", "1h30m", "2h", "1.5m", "90" or a number; ScenarioError otherwise."""
-    if isinstance(value, bool):
-        raise ScenarioError(f"{what} must be a duration such as 90s, 5m or 1h30m, not {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        seconds = _text_seconds(value, what)
-    else:
-        raise ScenarioError(f"{what} must be a duration such as 90s, 5m or 1h30m, not {value!r}")
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
-        raise ScenarioError(f"{what} {value!r} is not a finite duration")
-    if seconds < 0 or (seconds == 0 and not allow_zero):
-        raise ScenarioError(f"{what} must be {'0 or more' if allow_zero else 'above 0'}, not {value!r}")
-    return seconds
-
-
-def _text_seconds(value: str, what: str) -> float:
-    text = value.strip().lower().replace(" ", "")
+def _duration(value: Any, *, what: str, allow_zero: bool = False) -> float:
+    """``tui.common.durations.parse_duration``, its error a ScenarioError."""
     try:
-        return float(text)
-    except ValueError:
-        pass
-    parts = _PART.findall(text)
-    if not text or "".join(n + u for n, u in parts) != text:
-        raise ScenarioError(f"{what} {value!r} is not a duration: write it like 90s, 5m or 1h30m")
-    units = [u for _, u in parts]
-    if len(set(units)) != len(units) or units != sorted(units, key="hms".index):
-        raise ScenarioError(f"{what} {value!r} is not a duration: give hours, minutes, seconds once each")
-    return sum(float(n) * {"h": 3600.0, "m": 60.0, "s": 1.0}[u] for n, u in parts)
+        return parse_duration(value, what=what, allow_zero=allow_zero)
+    except DurationError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def _fault_lines(text: str) -> list[int]:
@@ -172,13 +148,13 @@ def _scheduled(entry: Any, where: str, line: int | None) -> ScheduledFault:
         raise ScenarioError(f"{where}: unknown fault {fault_id!r}; the catalogue has: {', '.join(cat.BY_ID)}")
     if "at" not in entry:
         raise ScenarioError(f'{where}: at is missing (when the fault starts, e.g. at = "5m")')
-    at_s = parse_duration(entry["at"], what=f"{where}: at", allow_zero=True)
+    at_s = _duration(entry["at"], what=f"{where}: at", allow_zero=True)
     target = entry.get("target")
     if target is not None and (not isinstance(target, str) or not target.strip()):
         raise ScenarioError(f"{where}: target must be a resource id or name")
     duration_s = None
     if "duration" in entry:
-        duration_s = parse_duration(entry["duration"], what=f"{where}: duration")
+        duration_s = _duration(entry["duration"], what=f"{where}: duration")
     return ScheduledFault(
         at_s=at_s,
         fault=fault_id,
