@@ -23,12 +23,12 @@ from tui.aws.actions import ActionRunner, AuditLog
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
 from tui.aws.identity import caller_identity
+from tui.common.timefmt import clock_text, zulu_text
 from tui.context import ActivityEvent, PaneContext, utc_clock
 from tui.feeds import Feeds, Topic, simulator_feed
 from tui.gameday.events import JournalEvent
 from tui.gameday.hub import GameDay, make_gameday
 from tui.gameday.services import ServiceStatus
-from tui.gameday.timefmt import clock_text
 from tui.replaying import ReplayDriver
 from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
@@ -361,7 +361,7 @@ class WarroomApp(App[None]):
             self.notify("Replaying a recording: notes go in the journal of a live console", timeout=3)
             return
         author = self.settings.note_author or self.actions.actor or os.environ.get("USER", "")
-        when = self.clock().strftime("%H:%M:%SZ")
+        when = zulu_text(self.clock())
 
         def keep(text: str | None) -> None:
             if text and self.gameday is not None:

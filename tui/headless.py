@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from tui.aws.clients import ClientFactory
+from tui.common.timefmt import duration_text
 from tui.feeds import Feeds
 from tui.gameday.hub import make_gameday
-from tui.gameday.timefmt import duration_text
 from tui.settings import Settings
 
 PROGRESS_S = 30.0

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from tui import panes
 from tui.aws.clients import AwsTarget, ClientFactory
+from tui.common.timefmt import clock_text, zulu_text
 from tui.feeds import Feeds, RecordedFeed
 from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.replay import Delivery, Playback
 from tui.gameday.services import ServiceStatus
-from tui.gameday.timefmt import clock_text
 
 if TYPE_CHECKING:
     from tui.app import WarroomApp
@@ -143,7 +143,7 @@ class ReplayDriver:
         done = (p.position - p.start).total_seconds()
         total = (p.end - p.start).total_seconds()
         where = f"{clock_text(done)}/{clock_text(total)}"
-        return f"REPLAY {state} {p.position.strftime('%H:%M:%SZ')} {where} {p.speed:g}x"
+        return f"REPLAY {state} {zulu_text(p.position)} {where} {p.speed:g}x"
 
     def services(self) -> tuple[ServiceStatus, ...]:
         return recorded_services(self.events, self.playback.now())

@@ -8,7 +8,6 @@ from tui.aws.overview_math import is_standard_family, severity_counts, standard_
 from tui.polling import next_delay
 from tui.screens.jump import match_panes
 from widgets.safe import clean, literal
-from widgets.status import humanize_age
 
 
 def test_next_delay_backs_off_and_caps() -> None:
@@ -51,17 +50,6 @@ def test_aws_text_is_literal_and_loses_control_sequences() -> None:
     assert clean("evil\u202egnp.exe\u200b\u2066x\u2069\ufeff") == "evilgnp.exex"
     text = literal("[red]not markup[/red]")
     assert isinstance(text, Text) and text.plain == "[red]not markup[/red]" and not text.spans
-
-
-def test_humanize_age() -> None:
-    assert [humanize_age(s) for s in (0, 59, 61, 3599, 3600, 90000)] == [
-        "0s",
-        "59s",
-        "1m01s",
-        "59m59s",
-        "1h00m",
-        "1d01h",
-    ]
 
 
 def test_match_panes_prefix_then_contains() -> None:

@@ -20,6 +20,7 @@ from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.findings_model import Finding, parse_finding
 from tui.aws.outcome import ApiError, errors_json, utcnow
+from tui.common.timefmt import asff_time
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,6 @@ ACTIVE_ONLY = {"RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}]}
 
 Progress = Callable[[int, int], None]
 """Called after each page of a full load with (pages read, findings so far)."""
-
-
-def asff_time(moment: datetime) -> str:
-    """A timestamp as Security Hub's filters take it."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tui.common.timefmt import tenths_of_minutes_text
+
 MIB = 1024 * 1024
 SHARD_WRITE_BYTES_PER_S = MIB
 SHARD_WRITE_RECORDS_PER_S = 1000.0
@@ -268,11 +270,6 @@ def blocking_term(age_ms: float | None, block_minutes: float = DEFAULT_BLOCK_MIN
     return max(age_ms, 0.0) / 60_000.0 * (SCALE_DOWN_BELOW / block_minutes)
 
 
-def _minutes(age_ms: float) -> str:
-    minutes = age_ms / 60_000.0
-    return f"{minutes:.0f} min" if minutes >= 10 else f"{minutes:.1f} min"
-
-
 def _shards(count: int) -> str:
     return f"{count} shard" if count == 1 else f"{count} shards"
 
@@ -401,7 +398,11 @@ def advice(
     if len(down) < rule.down_window:
         down_text += f" (scale-down window {len(down)} of {rule.down_window} points: not enough history)"
     latest_age = down[-1].age_ms
-    age_text = "iterator age unknown" if latest_age is None else f"iterator age {_minutes(latest_age)}"
+    age_text = (
+        "iterator age unknown"
+        if latest_age is None
+        else f"iterator age {tenths_of_minutes_text(latest_age / 1000.0)}"
+    )
     age_text += f", term {terms[-1]:.2f} (blocks at {rule.block_minutes:g} min)"
     if down_crossed >= rule.down_points and len(down) >= rule.down_points:
         if shards is not None and shards <= 1:

@@ -42,13 +42,13 @@ from tui.aws.kinesis import KinesisSnapshot, StreamView
 from tui.aws.kinesis_math import AGE_WARN_FRACTION, STALL_GROWTH_MS_PER_MS, STALL_MIN_S
 from tui.aws.limits import InstanceView, LimitsSnapshot, VolumeView
 from tui.aws.sessions import SessionsSnapshot
+from tui.common.timefmt import date_time_text, duration_text, offset_text, wall_text
 from tui.gameday import catalogue as cat
 from tui.gameday import events as ev
 from tui.gameday.charts import number_text, sparkline, svg_line_chart
 from tui.gameday.detect import LAMBDA_ERROR_SHARE, LAMBDA_MIN_ERRORS, MEMORY_WARN_PCT, THROTTLE_SHARE
 from tui.gameday.events import JournalEvent
 from tui.gameday.record import Recording
-from tui.gameday.timefmt import duration_text, offset_text
 from tui.settings import Intervals
 
 WINDOW_PAD = timedelta(minutes=5)
@@ -75,14 +75,6 @@ NOTE_LIMIT = 2000
 # ---------------------------------------------------------------------------------------------
 # Time
 # ---------------------------------------------------------------------------------------------
-
-
-def wall_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%H:%M:%S")
-
-
-def _date_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _speed_text(speed: float) -> str:
@@ -1172,13 +1164,13 @@ def _intro(review: Review) -> list[str]:
     if review.start is not None and review.end is not None:
         wall = (review.end - review.start).total_seconds()
         lines.append(
-            f"{kind} {review.source}: {_date_text(review.start)} to {_date_text(review.end)} "
+            f"{kind} {review.source}: {date_time_text(review.start)} to {date_time_text(review.end)} "
             f"({duration_text(wall)} wall time)."
         )
     if clock.from_scenario:
         name = f'Scenario "{clock.scenario}"' if clock.scenario else "The scenario"
         lines.append(
-            f"{name} ran at speed {_speed_text(clock.speed)} from T+0 = {_date_text(clock.origin)}: "
+            f"{name} ran at speed {_speed_text(clock.speed)} from T+0 = {date_time_text(clock.origin)}: "
             "times are scenario time, with the wall clock (UTC) beside."
         )
     else:

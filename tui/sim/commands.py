@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from tui.common.durations import DurationError, parse_duration
+from tui.common.timefmt import compact_duration_text, offset_text
 from tui.gameday.catalogue import BY_ID
 
 FAULT_COMMANDS = ("inject", "clear", "faults")
@@ -170,9 +171,7 @@ def _label(state: Mapping[str, Any]) -> str:
 
 
 def _span(seconds: Any) -> str:
-    from tui.sim.faults import format_duration
-
-    return format_duration(float(seconds)) if isinstance(seconds, int | float) else ""
+    return compact_duration_text(float(seconds)) if isinstance(seconds, int | float) else ""
 
 
 def started_line(state: Mapping[str, Any]) -> str:
@@ -199,8 +198,6 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _clock(seconds: Any) -> str:
-    from tui.gameday.timefmt import offset_text
-
     return offset_text(float(seconds)) if isinstance(seconds, int | float) else ""
 
 

@@ -34,6 +34,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tui.common.durations import iso_duration_seconds
+from tui.common.timefmt import asff_time as _asff_time
+from tui.common.timefmt import compact_duration_text as format_duration
 from tui.gameday import catalogue as cat
 from tui.gameday.catalogue import FaultSpec
 from tui.sim.catalog import SHARD_WRITE_BYTES, SHARD_WRITE_RECORDS
@@ -75,20 +77,6 @@ def _utcnow() -> datetime:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat()
-
-
-def _asff_time(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def format_duration(seconds: float) -> str:
-    """Seconds as people write a duration: 90 -> "1m30s", 3600 -> "1h"."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
-    return "".join(parts) or "0s"
 
 
 class FaultError(ValueError):

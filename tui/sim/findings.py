@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tui.common.timefmt import asff_time as _iso
+
 SCHEMA_VERSION = "2018-10-08"
 
 FSBP = "standards/aws-foundational-security-best-practices/v/1.0.0"
@@ -454,10 +456,6 @@ ALL_CIS_RULES: dict[str, tuple[str, str]] = {**CIS_RULES, **PASSING_CIS_RULES}
 def _workflow_of(status: str) -> str:
     """The workflow Security Hub gives a new control finding: it resolves the ones that pass."""
     return "RESOLVED" if status == "PASSED" else "NEW"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class _Builder:
