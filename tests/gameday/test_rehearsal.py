@@ -22,7 +22,7 @@ from tui.aws.fis import FisPoller
 from tui.aws.kinesis import KinesisPoller
 from tui.aws.limits import LimitsPoller
 from tui.aws.sessions import SessionsPoller
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.gameday import events as ev
 from tui.gameday.detect import Detector
 from tui.gameday.hub import GameDay

@@ -18,7 +18,7 @@ from tests.gameday.test_codec import poll_all
 from tui.aws.kinesis import KinesisSnapshot
 from tui.aws.limits import InstanceView, LimitsSnapshot
 from tui.aws.limits_math import InstanceLimits
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.gameday import events as ev
 from tui.gameday.charts import BLOCKS, sparkline, svg_line_chart
 from tui.gameday.events import JournalEvent

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tui.cli import build_parser
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.sim import control
 from tui.sim.commands import run_fault_command
 from tui.sim.control import ControlClient, ControlError, probe

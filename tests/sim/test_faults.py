@@ -30,7 +30,7 @@ from tui.aws.kinesis import KinesisPoller, KinesisSnapshot, StreamView
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot
 from tui.aws.sessions import SessionsSnapshot
 from tui.aws.sessions import poll as poll_sessions
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.sim.extensions.securityhub import delete_findings
 from tui.sim.faults import DEFAULT_TARGETS, FAULTS, FaultConflict, FaultEngine, FaultError, FaultRecord
 from tui.sim.metricgen import minute_of, minute_start

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.sim.extensions import fis as fis_extension
 from tui.sim.extensions.ssm import ping_status
 from tui.sim.faults import FaultEngine

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from tui.gameday import catalogue as cat
-from tui.gameday.catalogue import SCENARIO_START_TAG, SCENARIO_TAG, SPEED_TAG
+from tui.common import catalogue as cat
+from tui.common.catalogue import SCENARIO_START_TAG, SCENARIO_TAG, SPEED_TAG
 from tui.sim.commands import add_serve_options, scenario_from_args, speed_from_args
 from tui.sim.faults import FaultEngine
 from tui.sim.scenario import (

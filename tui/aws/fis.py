@@ -22,8 +22,8 @@ from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.findings_model import clean_line
 from tui.aws.outcome import ApiError, errors_json, utcnow
+from tui.common.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
 from tui.common.durations import iso_duration_seconds
-from tui.gameday.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
 
 log = logging.getLogger(__name__)
 

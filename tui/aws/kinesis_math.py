@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tui.common.catalogue import STALL_GROWTH_MS_PER_MS, STALL_MIN_BEHIND_MS, STALL_MIN_S
 from tui.common.timefmt import tenths_of_minutes_text
 
 MIB = 1024 * 1024
@@ -46,13 +47,6 @@ MS_PER_HOUR = 3_600_000.0
 # ``GROWTH_WINDOW_S`` (None with fewer than ``GROWTH_MIN_POINTS``).
 GROWTH_WINDOW_S = 300.0
 GROWTH_MIN_POINTS = 3
-# A reader is stalled when its lag grows nearly as fast as time passes (a reader that reads nothing
-# falls behind by exactly the time that passes: 1 ms per ms) at every step of its last
-# ``STALL_MIN_S`` at least, and it is already ``STALL_MIN_BEHIND_MS`` behind. A slow reader that
-# still makes progress grows slower than ``STALL_GROWTH_MS_PER_MS``.
-STALL_GROWTH_MS_PER_MS = 0.9
-STALL_MIN_S = 180.0
-STALL_MIN_BEHIND_MS = 120_000.0
 # The reference's alarms read 5-minute points (SCALE_PERIOD_MINS 5, Period 300).
 ADVICE_PERIOD_S = 300
 

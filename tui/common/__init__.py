@@ -1,3 +1,8 @@
-"""The small layer shared by the data layer, the simulator and the game day: the one text cleaner
-(``text``), the one secret scrubber (``secrets``) and the one JSON Lines appender (``jsonl``).
-No Textual or Rich imports, and nothing from tui.aws, tui.sim, tui.gameday or tui.screens."""
+"""The bottom layer, shared by the data layer, the simulator, the game day and the console: the
+fault catalogue and its FIS tags (``catalogue``), durations read from text (``durations``), every
+time and duration format (``timefmt``), the one text cleaner (``text``), the one secret scrubber
+(``secrets``) and the one JSON Lines appender (``jsonl``).
+
+No Textual or Rich imports, and nothing of warroom's above it (the import contracts in
+pyproject.toml hold this).
+"""

@@ -39,11 +39,11 @@ from tui import panes
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import clean_line
 from tui.aws.kinesis import KinesisSnapshot, StreamView
-from tui.aws.kinesis_math import AGE_WARN_FRACTION, STALL_GROWTH_MS_PER_MS, STALL_MIN_S
+from tui.aws.kinesis_math import AGE_WARN_FRACTION
 from tui.aws.limits import InstanceView, LimitsSnapshot, VolumeView
 from tui.aws.sessions import SessionsSnapshot
+from tui.common import catalogue as cat
 from tui.common.timefmt import date_time_text, duration_text, offset_text, wall_text
-from tui.gameday import catalogue as cat
 from tui.gameday import events as ev
 from tui.gameday.charts import number_text, sparkline, svg_line_chart
 from tui.gameday.detect import LAMBDA_ERROR_SHARE, LAMBDA_MIN_ERRORS, MEMORY_WARN_PCT, THROTTLE_SHARE
@@ -593,14 +593,14 @@ def _too_short(
 def _stall_out_of_reach(fault: FaultReview) -> str:
     """Why a stalled reader could not be told from a slow one while the fault ran, or "".
 
-    A reader counts as stalled once its lag has grown at time's pace over ``STALL_MIN_S`` of
+    A reader counts as stalled once its lag has grown at time's pace over ``cat.STALL_MIN_S`` of
     complete CloudWatch minutes; the lag grows with wall time whatever the scenario's speed, so a
     fault that lasted less wall time than that and the minute CloudWatch takes to publish is too
     short to detect."""
     if fault.expected is None or fault.expected.metric != cat.M_READER_STALLED or fault.ended is None:
         return ""
     lasted = (fault.ended - fault.started).total_seconds()
-    needed = STALL_MIN_S + CLOUDWATCH_MINUTE_S
+    needed = cat.STALL_MIN_S + CLOUDWATCH_MINUTE_S
     if lasted >= needed:
         return ""
     scenario = f" (scenario {duration_text(lasted * fault.speed)})" if fault.speed != 1.0 else ""
@@ -945,8 +945,8 @@ METRICS: Mapping[str, _Metric] = {
         "fastest-growing reader lag, ms per ms",
         "ms/ms",
         _reader_growth,
-        _fixed(STALL_GROWTH_MS_PER_MS),
-        f"{STALL_GROWTH_MS_PER_MS:g} ms per ms",
+        _fixed(cat.STALL_GROWTH_MS_PER_MS),
+        f"{cat.STALL_GROWTH_MS_PER_MS:g} ms per ms",
     ),
     cat.M_STREAM_THROTTLE: _Metric(
         "kinesis",

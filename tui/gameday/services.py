@@ -47,8 +47,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from tui.common import catalogue as cat
 from tui.common.timefmt import minutes_text
-from tui.gameday import catalogue as cat
 from tui.gameday.events import (
     DETECTED,
     FAULT_STARTED,

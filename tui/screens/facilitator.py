@@ -20,9 +20,9 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.common import durations
+from tui.common.catalogue import BY_ID
 from tui.common.timefmt import clock_text
 from tui.feeds import Feed, Update
-from tui.gameday.catalogue import BY_ID
 from tui.screens.base import PaneFooter
 from widgets.header import HeaderBar
 from widgets.safe import clean

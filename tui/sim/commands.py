@@ -10,9 +10,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from tui.common.catalogue import BY_ID
 from tui.common.durations import DurationError, parse_duration
 from tui.common.timefmt import compact_duration_text, offset_text
-from tui.gameday.catalogue import BY_ID
 
 FAULT_COMMANDS = ("inject", "clear", "faults")
 LOG_LINES = 15

@@ -1,4 +1,4 @@
-"""The game-day faults of ``tui.gameday.catalogue``, injected into the seeded workload.
+"""The game-day faults of ``tui.common.catalogue``, injected into the seeded workload.
 
 A ``FaultEngine`` is attached to a seeded ``Workload`` (``install()``). ``start`` begins a fault on
 a target (by id or by name; each fault has a default target in the seeded fleet), ``clear`` ends
@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tui.common import catalogue as cat
+from tui.common.catalogue import FaultSpec
 from tui.common.durations import iso_duration_seconds
 from tui.common.timefmt import asff_time as _asff_time
 from tui.common.timefmt import compact_duration_text as format_duration
-from tui.gameday import catalogue as cat
-from tui.gameday.catalogue import FaultSpec
 from tui.sim.catalog import SHARD_WRITE_BYTES, SHARD_WRITE_RECORDS
 from tui.sim.metricgen import (
     NO_EFFECTS,

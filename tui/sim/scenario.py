@@ -30,8 +30,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tui.common import catalogue as cat
 from tui.common.durations import DurationError, parse_duration
-from tui.gameday import catalogue as cat
 
 logger = logging.getLogger(__name__)
 

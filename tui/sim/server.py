@@ -274,7 +274,7 @@ class _Control:
         return engine
 
     def status(self) -> dict[str, Any]:
-        from tui.gameday.catalogue import CATALOGUE
+        from tui.common.catalogue import CATALOGUE
 
         engine = self.server.faults
         runner = self.server.scenario_runner

@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from tui.common.catalogue import FAULT_TAG
 from tui.sim.extensions._common import service_error
 
 logger = logging.getLogger(__name__)
 
-FAULT_TAG = "warroom:fault"
 MANAGED_ATTR = "warroom_managed"
 """Set on an experiment whose state its handler sets (moto leaves it alone)."""
 TERMINAL_STATES = ("completed", "stopped", "failed", "cancelled")
