@@ -4,7 +4,8 @@ import random
 
 from rich.text import Text
 
-from tui.aws.overview_math import is_standard_family, severity_counts, standard_vcpus
+from tui.aws.overview_math import severity_counts, standard_vcpus
+from tui.common.aws_rules import is_standard_family
 from tui.polling import next_delay
 from tui.screens.jump import match_panes
 from widgets.safe import clean, literal

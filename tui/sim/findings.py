@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tui.common.aws_rules import HIGH_RISK_PORTS
 from tui.common.timefmt import asff_time as _iso
 
 SCHEMA_VERSION = "2018-10-08"
@@ -1496,8 +1497,6 @@ def _passed_findings(b: _Builder, seen: set[tuple[str, str, str]]) -> None:
     """A PASSED finding for each control that passes, per resource, as Security Hub writes them
     (severity INFORMATIONAL, workflow RESOLVED): only where the seeded resource really passes, and
     only where no finding of that control on that resource exists already."""
-    from tui.aws.actions.playbooks import HIGH_RISK_PORTS
-
     res = b.res
     account = res.account_id
     cis_guide = "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0/rule/"

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from tui.aws.overview_math import is_standard_family as is_standard_type
+from tui.common.aws_rules import is_standard_family as is_standard_type
 from tui.sim import catalog
 from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, SecurityGroupSpec, VolumeSpec
 from tui.sim.findings import (
