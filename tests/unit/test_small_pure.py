@@ -6,7 +6,7 @@ from rich.text import Text
 
 from tui.aws.overview_math import severity_counts, standard_vcpus
 from tui.common.aws_rules import is_standard_family
-from tui.polling import next_delay
+from tui.feeds.polling import next_delay
 from tui.screens.jump import match_panes
 from widgets.safe import clean, literal
 
@@ -65,7 +65,7 @@ def test_match_panes_prefix_then_contains() -> None:
 def test_tune_gc_raises_thresholds_and_never_lowers_them() -> None:
     import gc
 
-    from tui.runtime import GC_THRESHOLDS, tune_gc
+    from tui.common.runtime import GC_THRESHOLDS, tune_gc
 
     before = gc.get_threshold()
     try:

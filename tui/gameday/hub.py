@@ -14,10 +14,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from tui import __version__
+from tui.common import paths
 from tui.gameday import events as ev
 from tui.gameday.detect import Detector
 from tui.gameday.events import JournalEvent
-from tui.gameday.journal import Journal
+from tui.gameday.journal import Journal, default_journal_path
 from tui.gameday.record import Recorder
 from tui.gameday.services import ServiceStatus, ServiceTracker
 
@@ -219,9 +221,6 @@ class GameDay:
 
 def make_gameday(settings: Settings, clock: Callable[[], datetime]) -> GameDay:
     """The journal, its detectors, the services' timers and (with --record) the recording."""
-    from tui import __version__, paths
-    from tui.gameday.journal import default_journal_path
-
     path = settings.journal_path or default_journal_path(paths.state_dir(), clock())
     recorder = None
     if settings.record_path is not None:

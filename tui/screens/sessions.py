@@ -21,10 +21,10 @@ from tui.aws.sessions import ManagedTarget, SessionsSnapshot, SessionView
 from tui.common.timefmt import one_unit_age_text
 from tui.context import ActivityEvent, PaneContext
 from tui.feeds import Feed
-from tui.presets import Presets
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.listing import FilteredList, api_errors_text
+from tui.screens.presets import Presets
 from tui.screens.session_form import FIELDS, TITLES, SessionForm
 from widgets.textline import TextLine
 from widgets.vtable import Column, TableRow, VirtualTable

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from tui.common.logs import silence_library_logs
 
 if TYPE_CHECKING:
     from tui.sim.faults import FaultEngine
@@ -19,24 +20,6 @@ REGION = "us-east-1"
 # Credentials the simulator accepts; they are not secrets and never reach AWS.
 SIM_ACCESS_KEY = "testing"
 SIM_SECRET_KEY = "testing"
-
-_QUIET_LOGGERS = ("werkzeug", "moto", "botocore", "boto3", "urllib3", "aiobotocore")
-
-
-def silence_library_logs() -> None:
-    """Keep moto's request log and library chatter off the terminal the console draws on.
-
-    With no handler on the root logger, Python's last-resort handler and Flask's default handler
-    would both write to stderr; a NullHandler there keeps records flowing to whatever file handler
-    the caller configures, and nowhere else.
-    """
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.NullHandler())
-    for name in _QUIET_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.WARNING if name != "werkzeug" else logging.ERROR)
-        logger.propagate = True
 
 
 def _reserve(host: str, port: int) -> socket.socket:
