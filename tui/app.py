@@ -29,7 +29,7 @@ from tui.feeds import Feeds, Topic, simulator_feed
 from tui.gameday.events import JournalEvent
 from tui.gameday.hub import GameDay, make_gameday
 from tui.gameday.services import ServiceStatus
-from tui.replaying import ReplayDriver
+from tui.replaying import OfflineFactory, ReplayDriver
 from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
 from tui.screens.help import HelpScreen, KeyRow
@@ -510,8 +510,6 @@ def make_app(
 
 def make_replay_app(settings: Settings, driver: ReplayDriver) -> WarroomApp:
     """The console over a recording: the same panes, fed by ``driver``, with no AWS client."""
-    from tui.replaying import OfflineFactory
-
     settings = dataclasses.replace(settings, read_only=True, watch_all=False)
     return WarroomApp(settings, OfflineFactory(settings.target), clock=driver.now, replay=driver)
 
