@@ -6,7 +6,7 @@ import dataclasses
 import os
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -28,7 +28,7 @@ from tui.context import ActivityEvent, PaneContext, utc_clock
 from tui.feeds import Feeds, Topic, simulator_feed
 from tui.gameday.events import JournalEvent
 from tui.gameday.hub import GameDay, make_gameday
-from tui.gameday.services import ServiceStatus
+from tui.gameday.services import BusinessService, ServiceStatus
 from tui.replaying import OfflineFactory, ReplayDriver
 from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
@@ -498,13 +498,15 @@ def make_app(
     factory: ClientFactory | None = None,
     clock: Callable[[], datetime] = utc_clock,
     gameday: GameDay | None = None,
+    services: Iterable[BusinessService] = (),
 ) -> WarroomApp:
-    """The one way to build the console, for the CLI and for the tests."""
+    """The one way to build the console, for the CLI and for the tests; ``services`` are the
+    important business services whose impairment the header times."""
     return WarroomApp(
         settings,
         factory or ClientFactory(settings.target),
         clock=clock,
-        gameday=gameday or make_gameday(settings, clock),
+        gameday=gameday or make_gameday(settings, clock, services),
     )
 
 

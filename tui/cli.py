@@ -24,7 +24,7 @@ from tui.common.durations import DurationError, parse_duration
 from tui.context import utc_clock
 from tui.gameday.record import merge_recordings, read_recording
 from tui.gameday.replay import Playback
-from tui.gameday.services import default_demo_services, load_services
+from tui.gameday.services import BusinessService, default_demo_services, load_services
 from tui.panes import SNAPSHOT_NAMES, one_poll
 from tui.replaying import ReplayDriver
 from tui.settings import Settings
@@ -318,16 +318,21 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
         given = getattr(args, option, None)
         if given:
             values[key] = Path(given).expanduser()
-    services = getattr(args, "services", None)
-    if services:
-        try:
-            values["services"] = load_services(Path(services).expanduser())
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"warroom: --services {services}: {exc}") from None
     values["note_author"] = str(getattr(args, "note_author", "") or "")[:200]
     values["watch_all"] = True
     values.update(overrides)
     return Settings(**values)
+
+
+def _services(args: argparse.Namespace) -> tuple[BusinessService, ...]:
+    """The business services of ``--services FILE`` (none without it); a bad file ends the command."""
+    given = getattr(args, "services", None)
+    if not given:
+        return ()
+    try:
+        return load_services(Path(given).expanduser())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"warroom: --services {given}: {exc}") from None
 
 
 def _sim_target(endpoint_url: str) -> AwsTarget:
@@ -351,7 +356,7 @@ def run_console(args: argparse.Namespace) -> int:
     runtime.tune_gc()
     settings = _settings(args)
     _check_theme(settings)
-    make_app(settings).run()
+    make_app(settings, services=_services(args)).run()
     return 0
 
 
@@ -372,12 +377,7 @@ def _demo_settings(args: argparse.Namespace, endpoint_url: str) -> Settings:
     # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
     # the session-manager-plugin found on PATH.
     plugin = write_launcher(paths.state_dir() / "demo-plugin")
-    extra: dict[str, Any] = {}
-    if not getattr(args, "services", None):
-        extra["services"] = default_demo_services()
-    settings = _settings(
-        args, target=_sim_target(endpoint_url), demo=True, session_plugin=str(plugin), **extra
-    )
+    settings = _settings(args, target=_sim_target(endpoint_url), demo=True, session_plugin=str(plugin))
     _check_theme(settings)
     return settings
 
@@ -397,17 +397,19 @@ def run_demo(args: argparse.Namespace) -> int:
 
     logs.configure()
     runtime.tune_gc()
+    # The demo's console times the fictional platform's services unless --services names others.
+    services = _services(args) or default_demo_services()
     if getattr(args, "attach", None):
         if getattr(args, "scenario", None) or getattr(args, "speed", None) is not None:
             raise SystemExit(
                 "warroom: --scenario and --speed belong to the simulator: give them to warroom sim serve"
             )
-        make_app(_demo_settings(args, _attached(args.attach))).run()
+        make_app(_demo_settings(args, _attached(args.attach)), services=services).run()
         return 0
     scenario = scenario_from_args(args)
     sim = _start_sim(SimServer(seed=args.seed, scenario=scenario, speed=speed_from_args(args)))
     try:
-        make_app(_demo_settings(args, sim.endpoint_url)).run()
+        make_app(_demo_settings(args, sim.endpoint_url), services=services).run()
     finally:
         sim.stop()
     return 0
@@ -481,11 +483,12 @@ def run_record(args: argparse.Namespace) -> int:
     output = Path(args.output).expanduser()
     sim = None
     settings = _settings(args, record_path=output)
+    services = _services(args)
     if args.demo:
         sim = _start_sim(SimServer(seed=args.seed, live=True))
         settings = dataclasses.replace(settings, target=_sim_target(sim.endpoint_url), demo=True)
     try:
-        asyncio.run(record(settings, duration_s=args.duration, clock=utc_clock))
+        asyncio.run(record(settings, duration_s=args.duration, clock=utc_clock, services=services))
     except KeyboardInterrupt:
         print(f"warroom record: stopped; the recording in {output} is complete up to here", file=sys.stderr)
     except OSError as exc:
