@@ -28,6 +28,7 @@ from tui.gameday.services import BusinessService, default_demo_services, load_se
 from tui.panes import SNAPSHOT_NAMES, one_poll
 from tui.replaying import ReplayDriver
 from tui.settings import Settings
+from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.commands import (
     add_fault_commands,
     add_serve_options,
@@ -36,7 +37,7 @@ from tui.sim.commands import (
     speed_from_args,
 )
 from tui.sim.control import ControlClient, ControlError
-from tui.sim.server import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY, SimServer
+from tui.sim.server import SimServer
 from tui.sim.standin_plugin import write_launcher
 
 # Three things are imported inside the commands that use them, for start-up time: Textual (the

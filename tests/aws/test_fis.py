@@ -34,7 +34,7 @@ from tui.aws.fis import (
     poll,
 )
 from tui.aws.outcome import ApiError
-from tui.sim.server import ACCOUNT_ID
+from tui.sim.account import ACCOUNT_ID
 
 REGION = "me-south-1"
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/fis-experiments"

@@ -26,7 +26,7 @@ from tui.common import paths
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.fis import FisDetailScreen, FisScreen
 from tui.settings import Intervals
-from tui.sim.server import ACCOUNT_ID
+from tui.sim.account import ACCOUNT_ID
 from widgets.vtable import VirtualTable
 
 REGION = "me-south-1"

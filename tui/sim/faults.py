@@ -38,6 +38,7 @@ from tui.common.catalogue import FaultSpec
 from tui.common.durations import iso_duration_seconds
 from tui.common.timefmt import asff_time as _asff_time
 from tui.common.timefmt import compact_duration_text as format_duration
+from tui.sim.account import SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.catalog import SHARD_WRITE_BYTES, SHARD_WRITE_RECORDS
 from tui.sim.metricgen import (
     NO_EFFECTS,
@@ -968,8 +969,6 @@ class FaultEngine:
             if existing is None:
                 import boto3
                 from botocore.config import Config
-
-                from tui.sim.server import SIM_ACCESS_KEY, SIM_SECRET_KEY
 
                 existing = boto3.session.Session(
                     aws_access_key_id=SIM_ACCESS_KEY,

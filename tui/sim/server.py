@@ -9,17 +9,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tui.common.logs import silence_library_logs
+from tui.sim.account import REGION
 
 if TYPE_CHECKING:
     from tui.sim.faults import FaultEngine
     from tui.sim.scenario import Scenario, ScenarioRunner
-
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
-
-# Credentials the simulator accepts; they are not secrets and never reach AWS.
-SIM_ACCESS_KEY = "testing"
-SIM_SECRET_KEY = "testing"
 
 
 def _reserve(host: str, port: int) -> socket.socket:
