@@ -21,7 +21,7 @@ from tui.context import PaneContext
 from tui.feeds import Update
 from tui.screens import findings_format as fmt
 from tui.screens.base import PaneFooter
-from tui.screens.findings import TRIAGE_BINDINGS, FindingsScreen, Triage
+from tui.screens.findings_triage import TRIAGE_BINDINGS, FindingsPane, Triage
 from tui.screens.listing import sync_detail_header
 from widgets.header import HeaderBar
 
@@ -153,7 +153,7 @@ class FindingScreen(Triage, Screen[None]):
     FindingScreen #fd-body { height: 1fr; padding: 0 1; }
     """
 
-    def __init__(self, ctx: PaneContext, pane: FindingsScreen, finding: Finding) -> None:
+    def __init__(self, ctx: PaneContext, pane: FindingsPane, finding: Finding) -> None:
         super().__init__()
         self.ctx = ctx
         self._pane = pane
@@ -162,7 +162,7 @@ class FindingScreen(Triage, Screen[None]):
         self.raw: Mapping[str, Any] | None = None
         self.problem = ""
 
-    def pane(self) -> FindingsScreen:
+    def pane(self) -> FindingsPane:
         return self._pane
 
     def targets(self) -> list[Finding]:
