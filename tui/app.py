@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import sys
@@ -12,7 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -32,10 +33,12 @@ from tui.gameday.services import BusinessService, ServiceStatus
 from tui.replaying import OfflineFactory, ReplayDriver
 from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
+from tui.screens.facilitator import FacilitatorScreen
 from tui.screens.help import HelpScreen, KeyRow
 from tui.screens.journal import JournalNoteScreen, JournalScreen
 from tui.screens.jump import JumpScreen
 from tui.settings import Settings
+from tui.sim.control import ControlClient, probe
 from widgets.header import HeaderBar
 
 
@@ -214,10 +217,6 @@ class WarroomApp(App[None]):
         url = self.settings.target.endpoint_url
         if not url or any(p.name == "facilitator" for p in self.panes):
             return
-        import asyncio
-
-        from tui.sim.control import probe
-
         if await asyncio.to_thread(probe, url):
             self.add_facilitator(url)
 
@@ -225,13 +224,9 @@ class WarroomApp(App[None]):
         """The facilitator's pane for the simulator at ``url``, on key 8."""
         if any(p.name == "facilitator" for p in self.panes):
             return
-        from tui.sim.control import ControlClient
-
         client = ControlClient(url)
 
         def build(app: WarroomApp) -> Screen[Any]:
-            from tui.screens.facilitator import FacilitatorScreen
-
             return FacilitatorScreen(
                 client,
                 feed=simulator_feed(client, backend=app.factory, clock=app.clock, record=app._record_feed),
@@ -457,8 +452,6 @@ class WarroomApp(App[None]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     def get_system_commands(self, screen: Screen[Any]) -> Any:
-        from textual.app import SystemCommand
-
         yield from super().get_system_commands(screen)
         for spec in self.panes:
             yield SystemCommand(

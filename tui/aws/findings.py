@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tui.aws.actions.playbooks import playbook_for
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.findings_model import Finding, parse_finding
@@ -58,8 +59,6 @@ class FindingsSnapshot:
         return len(self.findings)
 
     def to_json(self) -> dict[str, Any]:
-        from tui.aws.actions.playbooks import playbook_for
-
         def playbook_of(finding: Finding) -> str | None:
             book = playbook_for(finding)
             return book.id if book else None

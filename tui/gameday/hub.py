@@ -12,7 +12,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tui import __version__
 from tui.common import paths
@@ -22,9 +22,7 @@ from tui.gameday.events import JournalEvent
 from tui.gameday.journal import Journal, default_journal_path
 from tui.gameday.record import Recorder
 from tui.gameday.services import BusinessService, ServiceStatus, ServiceTracker
-
-if TYPE_CHECKING:
-    from tui.settings import Settings
+from tui.settings import Settings
 
 log = logging.getLogger(__name__)
 

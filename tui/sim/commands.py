@@ -13,6 +13,8 @@ from typing import Any, TextIO
 from tui.common.catalogue import BY_ID
 from tui.common.durations import DurationError, parse_duration
 from tui.common.timefmt import compact_duration_text, offset_text
+from tui.sim.control import ControlClient, ControlError
+from tui.sim.scenario import ScenarioError, check_names, scenario_from
 
 FAULT_COMMANDS = ("inject", "clear", "faults")
 LOG_LINES = 15
@@ -97,8 +99,6 @@ def scenario_from_args(args: argparse.Namespace) -> Any:
     value = getattr(args, "scenario", None)
     if not value:
         return None
-    from tui.sim.scenario import ScenarioError, check_names, scenario_from
-
     try:
         scenario = scenario_from(str(value))
         check_names(scenario)
@@ -129,8 +129,6 @@ def run_fault_command(
     args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Run ``warroom sim inject|clear|faults``: 0 when done, 2 with one line on stderr otherwise."""
-    from tui.sim.control import ControlClient, ControlError
-
     stdout = out or sys.stdout
     stderr = err or sys.stderr
     command = getattr(args, "sim_command", "")

@@ -33,6 +33,9 @@ from typing import Any
 from tui.common import catalogue as cat
 from tui.common.durations import DurationError, parse_duration
 
+# Every command reads --scenario through this module, so the fault engine and the workload's
+# catalogue (about 50 ms) are imported inside the functions that check or play a scenario.
+
 logger = logging.getLogger(__name__)
 
 BUILTIN = ("default",)
@@ -255,7 +258,7 @@ class ScenarioRunner:
 
     def tick(self, now: datetime | None = None) -> list[Any]:
         """Start every fault that is due and not started yet; return the records started."""
-        from tui.sim.faults import FaultError
+        from tui.sim.faults import FaultError  # for start-up time: see the note at the top
 
         moment = now or self.clock()
         started = []
@@ -374,7 +377,7 @@ def _where(scheduled: ScheduledFault) -> str:
 
 def check_targets(scenario: Scenario, engine: Any) -> None:
     """Raise ScenarioError naming every scheduled fault whose target the engine cannot resolve."""
-    from tui.sim.faults import FaultError
+    from tui.sim.faults import FaultError  # for start-up time: see the note at the top
 
     problems = []
     for scheduled in scenario.faults:
@@ -396,7 +399,7 @@ _ID_SHAPES = {
 
 def _catalog_names(kind: str) -> tuple[list[str], list[str]]:
     """(names, bucket name prefixes) the seeded workload gives resources of ``kind``."""
-    from tui.sim import catalog
+    from tui.sim import catalog  # for start-up time: see the note at the top
 
     if kind == "instance":
         return [i.name for i in catalog.INSTANCES if i.running], []
@@ -420,7 +423,7 @@ def _catalog_names(kind: str) -> tuple[list[str], list[str]]:
 def check_names(scenario: Scenario) -> None:
     """Raise ScenarioError naming every target that names nothing the seeded workload has (by
     name, id shape, ARN, or bucket name prefix), before any simulator starts."""
-    from tui.sim.faults import resource_id_of
+    from tui.sim.faults import resource_id_of  # for start-up time: see the note at the top
 
     problems = []
     for scheduled in scenario.faults:

@@ -8,8 +8,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tui.common.catalogue import CATALOGUE
 from tui.common.logs import silence_library_logs
+from tui.sim import control, extensions
 from tui.sim.account import REGION
+
+# Every command imports this module, and the console runs without a simulator: moto and werkzeug
+# (0.3 s, and moto reads AWS_DEFAULT_REGION when imported, which ``start`` sets first), the
+# workload and the fault engine are imported inside the functions that start a simulator.
 
 if TYPE_CHECKING:
     from tui.sim.faults import FaultEngine
@@ -149,8 +155,6 @@ class SimServer:
         silence_library_logs()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        from tui.sim import control, extensions
-
         extensions.install()
         control.install()
         _keep_connections_alive()
@@ -174,6 +178,7 @@ class SimServer:
 
     def _seed_workload(self, speed: float) -> None:
         """Seed through the private listener, and prepare what runs once the public one is open."""
+        # Imported here for start-up time, as moto is: see the note at the top.
         from tui.sim.faults import FaultEngine
         from tui.sim.workload import Workload
 
@@ -185,7 +190,7 @@ class SimServer:
         if self.scenario is not None:
             if self._faults is None:
                 raise ValueError("a scenario needs a seeded workload with an inventory")
-            from tui.sim.scenario import ScenarioRunner, check_targets
+            from tui.sim.scenario import ScenarioRunner, check_targets  # start-up time, as above
 
             check_targets(self.scenario, self._faults)
             self._runner = ScenarioRunner(self.scenario, self._faults, speed=speed)
@@ -218,8 +223,6 @@ class SimServer:
         if self._faults is not None:
             self._faults.close()
         if self._control is not None:
-            from tui.sim import control
-
             control.unregister(self._control_port, self._control)
             self._control = None
         if self._workload is not None:
@@ -251,8 +254,6 @@ class _Control:
         return engine
 
     def status(self) -> dict[str, Any]:
-        from tui.common.catalogue import CATALOGUE
-
         engine = self.server.faults
         runner = self.server.scenario_runner
         if engine is not None:

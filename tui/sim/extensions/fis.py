@@ -17,6 +17,7 @@ The backend helpers below work on moto's backend objects in this process, so a h
 them while it answers an HTTP request of its own.
 """
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import json
