@@ -39,7 +39,8 @@ from tui.app import WarroomApp, make_app
 from tui.aws.clients import AwsTarget
 from tui.feeds import LiveFeed, Update
 from tui.settings import Intervals, Settings
-from tui.sim.server import SIM_ACCESS_KEY, SIM_SECRET_KEY, SimServer
+from tui.sim.account import SIM_ACCESS_KEY, SIM_SECRET_KEY
+from tui.sim.server import SimServer
 
 
 def rss_mb() -> float:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -23,19 +24,21 @@ from tui.aws.actions import ActionRunner, AuditLog
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
 from tui.aws.identity import caller_identity
+from tui.common.timefmt import clock_text, zulu_text
 from tui.context import ActivityEvent, PaneContext, utc_clock
 from tui.feeds import Feeds, Topic, simulator_feed
 from tui.gameday.events import JournalEvent
 from tui.gameday.hub import GameDay, make_gameday
-from tui.gameday.services import ServiceStatus
-from tui.gameday.timefmt import clock_text
-from tui.replaying import ReplayDriver
+from tui.gameday.services import BusinessService, ServiceStatus
+from tui.replaying import OfflineFactory, ReplayDriver
 from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
+from tui.screens.facilitator import FacilitatorScreen
 from tui.screens.help import HelpScreen, KeyRow
 from tui.screens.journal import JournalNoteScreen, JournalScreen
 from tui.screens.jump import JumpScreen
 from tui.settings import Settings
+from tui.sim.control import ControlClient, probe
 from widgets.header import HeaderBar
 
 
@@ -214,10 +217,6 @@ class WarroomApp(App[None]):
         url = self.settings.target.endpoint_url
         if not url or any(p.name == "facilitator" for p in self.panes):
             return
-        import asyncio
-
-        from tui.sim.control import probe
-
         if await asyncio.to_thread(probe, url):
             self.add_facilitator(url)
 
@@ -225,13 +224,9 @@ class WarroomApp(App[None]):
         """The facilitator's pane for the simulator at ``url``, on key 8."""
         if any(p.name == "facilitator" for p in self.panes):
             return
-        from tui.sim.control import ControlClient
-
         client = ControlClient(url)
 
         def build(app: WarroomApp) -> Screen[Any]:
-            from tui.screens.facilitator import FacilitatorScreen
-
             return FacilitatorScreen(
                 client,
                 feed=simulator_feed(client, backend=app.factory, clock=app.clock, record=app._record_feed),
@@ -361,7 +356,7 @@ class WarroomApp(App[None]):
             self.notify("Replaying a recording: notes go in the journal of a live console", timeout=3)
             return
         author = self.settings.note_author or self.actions.actor or os.environ.get("USER", "")
-        when = self.clock().strftime("%H:%M:%SZ")
+        when = zulu_text(self.clock())
 
         def keep(text: str | None) -> None:
             if text and self.gameday is not None:
@@ -457,8 +452,6 @@ class WarroomApp(App[None]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     def get_system_commands(self, screen: Screen[Any]) -> Any:
-        from textual.app import SystemCommand
-
         yield from super().get_system_commands(screen)
         for spec in self.panes:
             yield SystemCommand(
@@ -498,20 +491,20 @@ def make_app(
     factory: ClientFactory | None = None,
     clock: Callable[[], datetime] = utc_clock,
     gameday: GameDay | None = None,
+    services: Iterable[BusinessService] = (),
 ) -> WarroomApp:
-    """The one way to build the console, for the CLI and for the tests."""
+    """The one way to build the console, for the CLI and for the tests; ``services`` are the
+    important business services whose impairment the header times."""
     return WarroomApp(
         settings,
         factory or ClientFactory(settings.target),
         clock=clock,
-        gameday=gameday or make_gameday(settings, clock),
+        gameday=gameday or make_gameday(settings, clock, services),
     )
 
 
 def make_replay_app(settings: Settings, driver: ReplayDriver) -> WarroomApp:
     """The console over a recording: the same panes, fed by ``driver``, with no AWS client."""
-    from tui.replaying import OfflineFactory
-
     settings = dataclasses.replace(settings, read_only=True, watch_all=False)
     return WarroomApp(settings, OfflineFactory(settings.target), clock=driver.now, replay=driver)
 

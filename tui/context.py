@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tui.aws.actions import ActionRunner
 from tui.aws.clients import ClientFactory
 from tui.settings import Settings
-
-if TYPE_CHECKING:
-    from tui.aws.actions import ActionRunner
 
 
 def utc_clock() -> datetime:

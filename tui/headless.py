@@ -10,14 +10,15 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TextIO
 
 from tui.aws.clients import ClientFactory
+from tui.common.timefmt import duration_text
 from tui.feeds import Feeds
 from tui.gameday.hub import make_gameday
-from tui.gameday.timefmt import duration_text
+from tui.gameday.services import BusinessService
 from tui.settings import Settings
 
 PROGRESS_S = 30.0
@@ -31,12 +32,13 @@ async def record(
     clock: Callable[[], datetime],
     out: TextIO = sys.stderr,
     factory: ClientFactory | None = None,
+    services: Iterable[BusinessService] = (),
 ) -> Counter[str]:
     """Poll every pane for ``duration_s`` seconds into ``settings.record_path``; returns the number
     of snapshots recorded per pane. Cancelling it (Ctrl+C) ends the recording cleanly."""
     assert settings.record_path is not None, "warroom record needs an output file"
     factory = factory or ClientFactory(settings.target)
-    gameday = make_gameday(settings, clock)
+    gameday = make_gameday(settings, clock, services)
     recorded: Counter[str] = Counter()
 
     def say(title: str, level: str, text: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -153,6 +153,8 @@ def resolve(path: str) -> Any:
 
 
 # -- the pollers that need more than the client factory ------------------------------------------
+# Each imports its poller when it builds one, like the table above, for start-up time: the
+# commands read the table, and ``warroom snapshot PANE`` needs one poller.
 
 
 def _limits(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
@@ -162,8 +164,6 @@ def _limits(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> 
 
 
 def _kinesis(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
-    from dataclasses import replace
-
     from tui.aws.kinesis import KinesisPoller
 
     rule = replace(settings.kinesis_rule, block_minutes=settings.kinesis_block_minutes)

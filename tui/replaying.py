@@ -10,20 +10,18 @@ read-only mode.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tui import panes
 from tui.aws.clients import AwsTarget, ClientFactory
+from tui.common.timefmt import clock_text, zulu_text
 from tui.feeds import Feeds, RecordedFeed
 from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.replay import Delivery, Playback
 from tui.gameday.services import ServiceStatus
-from tui.gameday.timefmt import clock_text
-
-if TYPE_CHECKING:
-    from tui.app import WarroomApp
 
 TICK_S = 0.25
 
@@ -88,6 +86,24 @@ def recorded_services(events: list[JournalEvent], now: datetime) -> tuple[Servic
     return tuple(out)
 
 
+class ReplayConsole(Protocol):
+    """What the driver plays into: the console (``tui.app.WarroomApp``), seen from below."""
+
+    account: str
+
+    def sync_header(self) -> None: ...
+
+    def journal_append(self, event: JournalEvent) -> None: ...
+
+    def journal_reload(self) -> None: ...
+
+    def notify(self, message: str, *, timeout: float | None = None) -> None: ...
+
+    def set_interval(
+        self, interval: float, callback: Callable[[], Any] | None = None, *, name: str | None = None
+    ) -> Any: ...
+
+
 class ReplayDriver:
     """Publishes a ``Playback`` on recorded feeds and an app's journal."""
 
@@ -95,11 +111,11 @@ class ReplayDriver:
         self.playback = playback
         self.source = source
         self.events: list[JournalEvent] = []
-        self.app: WarroomApp | None = None
+        self.app: ReplayConsole | None = None
         self._recorded = {p.name: RecordedFeed(p.name, p.title, toggle=self.toggle_pause) for p in panes.LIVE}
         self.feeds = Feeds(dict(self._recorded))
 
-    def bind(self, app: WarroomApp) -> None:
+    def bind(self, app: ReplayConsole) -> None:
         self.app = app
         self._apply(self.playback.seek(self.playback.start))
         app.set_interval(TICK_S, self.tick, name="replay")
@@ -143,7 +159,7 @@ class ReplayDriver:
         done = (p.position - p.start).total_seconds()
         total = (p.end - p.start).total_seconds()
         where = f"{clock_text(done)}/{clock_text(total)}"
-        return f"REPLAY {state} {p.position.strftime('%H:%M:%SZ')} {where} {p.speed:g}x"
+        return f"REPLAY {state} {zulu_text(p.position)} {where} {p.speed:g}x"
 
     def services(self) -> tuple[ServiceStatus, ...]:
         return recorded_services(self.events, self.playback.now())

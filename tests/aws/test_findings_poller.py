@@ -11,7 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tui.aws.clients import AwsTarget, ClientFactory
-from tui.aws.findings import FindingsPoller, asff_time
+from tui.aws.findings import FindingsPoller
+from tui.common.timefmt import asff_time
 
 REGION = "ap-southeast-1"
 ACCOUNT = "123456789012"

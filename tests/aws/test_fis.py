@@ -31,11 +31,10 @@ from tui.aws.fis import (
     FisPoller,
     FisSnapshot,
     TemplateView,
-    iso_duration_seconds,
     poll,
 )
 from tui.aws.outcome import ApiError
-from tui.sim.server import ACCOUNT_ID
+from tui.sim.account import ACCOUNT_ID
 
 REGION = "me-south-1"
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/fis-experiments"
@@ -437,16 +436,6 @@ def test_stop_is_refused_while_stopping_and_a_plan_names_running_siblings() -> N
     plan = start_plan(template, running=(view("running"),))
     assert any("exp-running of this template is already running" in n for n in plan.notes)
     assert len({start_plan(template).calls[0].params["clientToken"] for _ in range(3)}) == 3
-
-
-def test_iso_durations() -> None:
-    assert iso_duration_seconds("PT10M") == 600
-    assert iso_duration_seconds("PT1H30M") == 5400
-    assert iso_duration_seconds("P1D") == 86400
-    assert iso_duration_seconds("PT0.5S") == 0.5
-    assert iso_duration_seconds("10 minutes") is None
-    assert iso_duration_seconds("P1M") is None  # months are not a fixed length
-    assert iso_duration_seconds("PT") is None
 
 
 # Failures -------------------------------------------------------------------------------------------

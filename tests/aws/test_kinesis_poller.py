@@ -25,8 +25,8 @@ from tui.aws import kinesis as kinesis_module
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.kinesis import ITERATOR_AGE, KinesisPoller, KinesisSnapshot, StreamView
 from tui.aws.kinesis_math import ScalingRule
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.cloudwatch import put_series
-from tui.sim.server import ACCOUNT_ID
 
 REGION = "us-west-1"
 MIB = 1024 * 1024

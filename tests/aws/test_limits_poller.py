@@ -23,8 +23,8 @@ from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
 from tui.aws.limits_math import MB_PER_MIB
 from tui.aws.metrics import MAX_QUERIES, MetricQuery, get_metric_data
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.cloudwatch import put_series
-from tui.sim.server import ACCOUNT_ID
 
 REGION = "ca-central-1"
 MIB = 1024 * 1024

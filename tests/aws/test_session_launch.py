@@ -59,8 +59,8 @@ from tui.aws.session_launch import (
     uses_env_response,
 )
 from tui.aws.sessions import ManagedTarget, SessionsPoller
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.ssm import ManagedNode, register_node
-from tui.sim.server import ACCOUNT_ID
 
 REGION = "eu-south-2"
 OLD_VERSION = "1.2.463.0"

@@ -28,8 +28,8 @@ from tui.aws.sessions import (
     SessionsSnapshot,
 )
 from tui.sim import catalog
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.ssm import ManagedNode, register_node
-from tui.sim.server import ACCOUNT_ID
 
 SEEDED = "us-east-1"
 OWN = "eu-south-2"

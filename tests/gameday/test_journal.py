@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 import pytest
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.gameday.events import DETECTED, NOTE, JournalEvent
 from tui.gameday.journal import Journal, default_journal_path, read_journal, scrub
 

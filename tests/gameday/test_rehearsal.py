@@ -22,7 +22,7 @@ from tui.aws.fis import FisPoller
 from tui.aws.kinesis import KinesisPoller
 from tui.aws.limits import LimitsPoller
 from tui.aws.sessions import SessionsPoller
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.gameday import events as ev
 from tui.gameday.detect import Detector
 from tui.gameday.hub import GameDay
@@ -30,11 +30,12 @@ from tui.gameday.journal import Journal
 from tui.gameday.record import Recorder, read_recording
 from tui.gameday.report import analyse, render_markdown
 from tui.gameday.services import ServiceTracker, default_demo_services
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.securityhub import delete_findings
 from tui.sim.faults import FaultEngine
 from tui.sim.metricgen import minute_of, minute_start
 from tui.sim.scenario import ScenarioRunner, builtin_scenario
-from tui.sim.server import ACCOUNT_ID, SimServer
+from tui.sim.server import SimServer
 from tui.sim.workload import drop_points
 
 REGION = "us-east-1"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.gameday.events import (
     DETECTED,
     FAULT_STARTED,

@@ -159,9 +159,9 @@ async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
     change, a threshold crossing and a note, each once."""
     from tui.screens.confirm import ConfirmScreen
     from tui.screens.findings import FindingsScreen
+    from tui.sim.account import ACCOUNT_ID
     from tui.sim.control import ControlClient
     from tui.sim.extensions.securityhub import delete_findings
-    from tui.sim.server import ACCOUNT_ID
 
     journal = tmp_path / "journal.jsonl"
     settings = sim_settings(sim_url, journal_path=journal, watch_all=True)

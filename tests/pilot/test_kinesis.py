@@ -13,8 +13,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.helpers import frozen_clock, open_pane, sim_settings
-from tui import paths
 from tui.app import make_app
+from tui.common import paths
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.kinesis import KinesisScreen
 from tui.screens.stream import StreamScreen

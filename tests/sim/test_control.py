@@ -21,13 +21,14 @@ from typing import Any
 import pytest
 
 from tui.cli import build_parser
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.sim import control
+from tui.sim.account import ACCOUNT_ID, REGION
 from tui.sim.commands import run_fault_command
 from tui.sim.control import ControlClient, ControlError, probe
 from tui.sim.extensions.ssm import ping_status
 from tui.sim.faults import FaultEngine
-from tui.sim.server import ACCOUNT_ID, REGION, SimServer
+from tui.sim.server import SimServer
 
 
 @pytest.fixture

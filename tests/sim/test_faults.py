@@ -30,11 +30,12 @@ from tui.aws.kinesis import KinesisPoller, KinesisSnapshot, StreamView
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot
 from tui.aws.sessions import SessionsSnapshot
 from tui.aws.sessions import poll as poll_sessions
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.securityhub import delete_findings
 from tui.sim.faults import DEFAULT_TARGETS, FAULTS, FaultConflict, FaultEngine, FaultError, FaultRecord
 from tui.sim.metricgen import minute_of, minute_start
-from tui.sim.server import ACCOUNT_ID, SimServer
+from tui.sim.server import SimServer
 from tui.sim.workload import drop_points
 
 REGION = "us-east-1"

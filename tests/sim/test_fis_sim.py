@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions import fis as fis_extension
 from tui.sim.extensions.ssm import ping_status
 from tui.sim.faults import FaultEngine
-from tui.sim.server import ACCOUNT_ID, SimServer
+from tui.sim.server import SimServer
 
 REGION = "us-east-1"
 OTHER_REGION = "af-south-1"

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from tui.gameday import catalogue as cat
-from tui.gameday.catalogue import SCENARIO_START_TAG, SCENARIO_TAG, SPEED_TAG
+from tui.common import catalogue as cat
+from tui.common.catalogue import SCENARIO_START_TAG, SCENARIO_TAG, SPEED_TAG
 from tui.sim.commands import add_serve_options, scenario_from_args, speed_from_args
 from tui.sim.faults import FaultEngine
 from tui.sim.scenario import (
@@ -31,7 +31,6 @@ from tui.sim.scenario import (
     check_names,
     check_targets,
     load_scenario,
-    parse_duration,
     parse_scenario,
     scenario_from,
 )
@@ -57,44 +56,6 @@ class FakeClock:
 # ------------------------------------------------------------------------------------------------
 # The format
 # ------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [
-        ("90s", 90.0),
-        ("5m", 300.0),
-        ("1h30m", 5400.0),
-        ("2h", 7200.0),
-        ("1.5m", 90.0),
-        ("45", 45.0),
-        (12, 12.0),
-    ],
-)
-def test_durations(text: Any, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("5 minutes", "is not a duration: write it like 90s, 5m or 1h30m"),
-        ("30m1h", "give hours, minutes, seconds once each"),
-        ("5m5m", "give hours, minutes, seconds once each"),
-        ("", "is not a duration"),
-        (True, "must be a duration"),
-        (-3, "must be above 0"),
-        (0, "must be above 0"),
-        ("inf", "not a finite duration"),
-    ],
-)
-def test_bad_durations_say_why(text: Any, message: str) -> None:
-    with pytest.raises(ScenarioError, match=message):
-        parse_duration(text)
-
-
-def test_at_may_be_zero() -> None:
-    assert parse_duration("0s", allow_zero=True) == 0.0
 
 
 SCENARIO = """

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tui.aws.actions.playbooks import playbook_for
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.findings_model import Finding, parse_finding
 from tui.aws.outcome import ApiError, errors_json, utcnow
+from tui.common.timefmt import asff_time
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +34,6 @@ ACTIVE_ONLY = {"RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}]}
 
 Progress = Callable[[int, int], None]
 """Called after each page of a full load with (pages read, findings so far)."""
-
-
-def asff_time(moment: datetime) -> str:
-    """A timestamp as Security Hub's filters take it."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True)
@@ -62,8 +59,6 @@ class FindingsSnapshot:
         return len(self.findings)
 
     def to_json(self) -> dict[str, Any]:
-        from tui.aws.actions.playbooks import playbook_for
-
         def playbook_of(finding: Finding) -> str | None:
             book = playbook_for(finding)
             return book.id if book else None

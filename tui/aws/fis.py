@@ -22,7 +22,8 @@ from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.findings_model import clean_line
 from tui.aws.outcome import ApiError, errors_json, utcnow
-from tui.gameday.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
+from tui.common.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
+from tui.common.durations import iso_duration_seconds
 
 log = logging.getLogger(__name__)
 
@@ -200,31 +201,6 @@ def _duration(actions: Any) -> str:
             if seconds is not None and seconds > best_seconds:
                 best, best_seconds = raw, seconds
     return best
-
-
-def iso_duration_seconds(value: str) -> float | None:
-    """Seconds in an ISO 8601 duration such as PT10M, PT1H30M or P1D; None when it is not one."""
-    text = value.strip().upper()
-    if not text.startswith("P"):
-        return None
-    units = {"D": 86400.0, "H": 3600.0, "M": 60.0, "S": 1.0}
-    total = 0.0
-    number = ""
-    in_time = False
-    seen = False
-    for char in text[1:]:
-        if char == "T":
-            in_time = True
-            continue
-        if char.isdigit() or char == ".":
-            number += char
-            continue
-        if not number or char not in units or (char == "M" and not in_time) or (char == "D" and in_time):
-            return None
-        total += float(number) * units[char]
-        number = ""
-        seen = True
-    return total if seen and not number else None
 
 
 def _stop_conditions(value: Any) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from tui import panes
 from tui.aws.errors import AwsProblem, ErrorKind
+from tui.aws.limits_history import instance_history
 from tui.feeds.feed import Backend, Feed, FeedState, LiveFeed, RecordedFeed, Update
 from tui.feeds.topic import Topic
 from tui.settings import Settings
@@ -126,8 +127,6 @@ class Feeds:
             )
 
         def history(view: Any) -> Feed:
-            from tui.aws.limits_history import instance_history
-
             async def fetch(_: Callable[[int, int], None]) -> HistorySnapshot:
                 now = clock()
                 found = await instance_history(factory, view, now=now, hours=HISTORY_HOURS)  # type: ignore[arg-type]

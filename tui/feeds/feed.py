@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol
 
 from tui.aws.clients import CALLER
 from tui.aws.errors import AwsProblem, classify
-from tui.polling import next_delay
+from tui.feeds.polling import next_delay
 
 log = logging.getLogger(__name__)
 

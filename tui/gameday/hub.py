@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tui import __version__
+from tui.common import paths
 from tui.gameday import events as ev
 from tui.gameday.detect import Detector
 from tui.gameday.events import JournalEvent
-from tui.gameday.journal import Journal
+from tui.gameday.journal import Journal, default_journal_path
 from tui.gameday.record import Recorder
-from tui.gameday.services import ServiceStatus, ServiceTracker
-
-if TYPE_CHECKING:
-    from tui.settings import Settings
+from tui.gameday.services import BusinessService, ServiceStatus, ServiceTracker
+from tui.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -217,11 +217,11 @@ class GameDay:
             self._writer.close()
 
 
-def make_gameday(settings: Settings, clock: Callable[[], datetime]) -> GameDay:
-    """The journal, its detectors, the services' timers and (with --record) the recording."""
-    from tui import __version__, paths
-    from tui.gameday.journal import default_journal_path
-
+def make_gameday(
+    settings: Settings, clock: Callable[[], datetime], services: Iterable[BusinessService] = ()
+) -> GameDay:
+    """The journal, its detectors, the timers of the important business ``services`` (--services)
+    and (with --record) the recording."""
     path = settings.journal_path or default_journal_path(paths.state_dir(), clock())
     recorder = None
     if settings.record_path is not None:
@@ -237,7 +237,7 @@ def make_gameday(settings: Settings, clock: Callable[[], datetime]) -> GameDay:
     return GameDay(
         journal=Journal(path, clock=clock),
         detector=Detector(settings.thresholds),
-        services=ServiceTracker(settings.services),
+        services=ServiceTracker(services),
         recorder=recorder,
         clock=clock,
     )

@@ -47,7 +47,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.common.timefmt import minutes_text
 from tui.gameday.events import (
     DETECTED,
     FAULT_STARTED,
@@ -327,7 +328,7 @@ class ServiceTracker:
             at=since + timedelta(seconds=service.tolerance_s / self.speed),
             kind=SERVICE_BREACH,
             source="console",
-            text=f"{service.name}: impaired longer than its {_minutes(service.tolerance_s)} tolerance",
+            text=f"{service.name}: impaired longer than its {minutes_text(service.tolerance_s)} tolerance",
             resource=service.name,
             ref=service.name,
             level="critical",
@@ -354,7 +355,7 @@ class ServiceTracker:
             kind=SERVICE_IMPAIRED,
             source="console",
             text=f"{service.name} impaired: {event.metric} on {what} (tolerance "
-            f"{_minutes(service.tolerance_s)})",
+            f"{minutes_text(service.tolerance_s)})",
             resource=service.name,
             fault=event.fault,
             ref=service.name,
@@ -382,8 +383,8 @@ class ServiceTracker:
                 at=event.at,
                 kind=SERVICE_RESTORED,
                 source="console",
-                text=f"{service.name} restored after {_minutes(lasted)} (tolerance "
-                f"{_minutes(service.tolerance_s)}{', breached' if state.breached else ''})",
+                text=f"{service.name} restored after {minutes_text(lasted)} (tolerance "
+                f"{minutes_text(service.tolerance_s)}{', breached' if state.breached else ''})",
                 resource=service.name,
                 fault=event.fault,
                 ref=service.name,
@@ -409,13 +410,6 @@ class ServiceTracker:
 
 def _tolerance(service: BusinessService) -> dict[str, str]:
     return {"tolerance_minutes": f"{service.tolerance_minutes:g}", "tolerance_s": f"{service.tolerance_s:g}"}
-
-
-def _minutes(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = seconds / 60.0
-    return f"{minutes:.0f} min" if minutes == int(minutes) or minutes >= 10 else f"{minutes:.1f} min"
 
 
 def services_json(services: Sequence[BusinessService]) -> list[dict[str, Any]]:

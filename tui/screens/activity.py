@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import RichLog
 
+from tui.common.timefmt import zulu_text
 from tui.context import ActivityEvent
 from tui.feeds import Topic
 from tui.screens.base import PaneFooter
@@ -22,7 +23,7 @@ _MARKS = {"info": "·", "warning": "⚠", "error": "✖"}
 
 def format_event(event: ActivityEvent) -> Text:
     text = Text()
-    text.append(event.at.strftime("%H:%M:%SZ "), "dim")
+    text.append(zulu_text(event.at) + " ", "dim")
     mark = _MARKS.get(event.level, "·")
     style = {"warning": "bold", "error": "bold reverse"}.get(event.level, "")
     text.append(f"{mark} {event.level:<7} ", style)

@@ -19,9 +19,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.common import durations
+from tui.common.catalogue import BY_ID
+from tui.common.timefmt import clock_text
 from tui.feeds import Feed, Update
-from tui.gameday.catalogue import BY_ID
-from tui.gameday.timefmt import clock_text
 from tui.screens.base import PaneFooter
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -49,12 +50,10 @@ def _state_label(state: str) -> str:
 
 def parse_duration(text: str) -> float | None:
     """ "90s", "10m", "1h30m" or a number of seconds -> seconds, as a scenario file takes them;
-    "" -> None (until cleared); ValueError otherwise."""
-    from tui.sim.scenario import parse_duration as scenario_duration
-
+    "" -> None (until cleared); ValueError (DurationError) otherwise."""
     if not text.strip():
         return None
-    return scenario_duration(text, what="the duration")
+    return durations.parse_duration(text, what="the duration")
 
 
 def fault_rows(status: Mapping[str, Any]) -> list[TableRow]:

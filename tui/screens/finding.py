@@ -20,7 +20,7 @@ from tui.aws.findings_model import Finding, clean_block, clean_line
 from tui.context import PaneContext
 from tui.screens import findings_format as fmt
 from tui.screens.base import FollowsFeeds, PaneFooter
-from tui.screens.findings import TRIAGE_BINDINGS, FindingsScreen, Triage
+from tui.screens.findings_triage import TRIAGE_BINDINGS, FindingsPane, Triage
 from tui.screens.listing import sync_detail_header
 from widgets.header import HeaderBar
 
@@ -152,7 +152,7 @@ class FindingScreen(FollowsFeeds, Triage, Screen[None]):
     FindingScreen #fd-body { height: 1fr; padding: 0 1; }
     """
 
-    def __init__(self, ctx: PaneContext, pane: FindingsScreen, finding: Finding) -> None:
+    def __init__(self, ctx: PaneContext, pane: FindingsPane, finding: Finding) -> None:
         super().__init__()
         self.ctx = ctx
         self._pane = pane
@@ -160,7 +160,7 @@ class FindingScreen(FollowsFeeds, Triage, Screen[None]):
         self.raw: Mapping[str, Any] | None = None
         self.problem = ""
 
-    def pane(self) -> FindingsScreen:
+    def pane(self) -> FindingsPane:
         return self._pane
 
     def targets(self) -> list[Finding]:

@@ -3,7 +3,7 @@ template, stop a running one (each asks first and shows the exact call)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,6 +18,7 @@ from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
 from tui.aws.actions import fis as fis_actions
 from tui.aws.errors import AwsProblem
 from tui.aws.fis import ExperimentView, FisSnapshot, TemplateView, running_of
+from tui.common.timefmt import age_text, wall_or_date_text
 from tui.context import ActivityEvent, PaneContext
 from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
@@ -25,7 +26,6 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.listing import api_errors_text
 from widgets.gauge import Fragment
 from widgets.safe import clean
-from widgets.status import humanize_age
 from widgets.textline import TextLine
 from widgets.vtable import Column, TableRow, VirtualTable
 
@@ -75,19 +75,14 @@ def experiment_target(view: ExperimentView) -> str:
 
 def clock_time(moment: datetime | None, now: datetime) -> str:
     """UTC time of day, with the date when it is not today's: 03:12:05 or 11-25 22:01."""
-    if moment is None:
-        return UNKNOWN
-    utc = moment.astimezone(UTC)
-    if utc.date() == now.astimezone(UTC).date():
-        return utc.strftime("%H:%M:%S")
-    return utc.strftime("%m-%d %H:%M")
+    return UNKNOWN if moment is None else wall_or_date_text(moment, now)
 
 
 def elapsed(view: ExperimentView, now: datetime) -> str:
     if view.started_at is None:
         return UNKNOWN
     end = view.ended_at if view.ended_at is not None else now
-    return humanize_age((end - view.started_at).total_seconds())
+    return age_text((end - view.started_at).total_seconds())
 
 
 def ended_or_elapsed(view: ExperimentView, now: datetime) -> str:

@@ -20,11 +20,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static
 
+from tui.common.timefmt import clock_text, wall_text
 from tui.feeds import Topic
 from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.services import ServiceStatus
-from tui.gameday.timefmt import clock_text
 from tui.screens.base import PaneFooter
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -164,7 +164,7 @@ def event_row(event: JournalEvent, key: str, scenario: ScenarioClock) -> TableRo
     return TableRow(
         key=key,
         cells=(
-            event.at.strftime("%H:%M:%S"),
+            wall_text(event.at),
             scenario.at(event.at),
             _KIND_LABEL.get(event.kind, event.kind),
             clean(event.source),

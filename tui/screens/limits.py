@@ -19,6 +19,7 @@ from tui.context import PaneContext
 from tui.feeds import Feed
 from tui.screens import limits_format as fmt
 from tui.screens.base import PaneFooter, PaneScreen
+from tui.screens.instance import InstanceScreen
 from tui.screens.listing import FilteredList
 from widgets.gauge import Fragment, to_text
 from widgets.safe import clean
@@ -256,8 +257,6 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         self._open(event.row_key)
 
     def _open(self, instance_id: str) -> None:
-        from tui.screens.instance import InstanceScreen
-
         if self.snapshot is None:
             return
         self.app.push_screen(InstanceScreen(self.ctx, self.feed, self.snapshot, instance_id))

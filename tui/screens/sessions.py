@@ -18,12 +18,13 @@ from tui.aws import session_launch as launch
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.sessions import ManagedTarget, SessionsSnapshot, SessionView
+from tui.common.timefmt import one_unit_age_text
 from tui.context import ActivityEvent, PaneContext
 from tui.feeds import Feed
-from tui.presets import Presets
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.listing import FilteredList, api_errors_text
+from tui.screens.presets import Presets
 from tui.screens.session_form import FIELDS, TITLES, SessionForm
 from widgets.textline import TextLine
 from widgets.vtable import Column, TableRow, VirtualTable
@@ -33,16 +34,7 @@ PING_WORD = {"Online": "● online", "ConnectionLost": "✖ lost", "Inactive": "
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "?"
-    seconds = max(0, int((now - moment).total_seconds()))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
+    return "?" if moment is None else one_unit_age_text((now - moment).total_seconds())
 
 
 def target_columns(width: int) -> tuple[Column, ...]:

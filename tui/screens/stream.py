@@ -18,7 +18,7 @@ from tui.context import PaneContext
 from tui.feeds import Feed
 from tui.screens import kinesis_format as fmt
 from tui.screens.base import FollowsFeeds, PaneFooter
-from tui.screens.kinesis import ACTION_BINDINGS, StreamActions, stall_style
+from tui.screens.kinesis_actions import ACTION_BINDINGS, StreamActions, stall_style
 from tui.screens.listing import sync_detail_header, theme_rgb
 from widgets.gauge import Gauge
 from widgets.header import HeaderBar

@@ -1,4 +1,4 @@
-"""The game-day faults of ``tui.gameday.catalogue``, injected into the seeded workload.
+"""The game-day faults of ``tui.common.catalogue``, injected into the seeded workload.
 
 A ``FaultEngine`` is attached to a seeded ``Workload`` (``install()``). ``start`` begins a fault on
 a target (by id or by name; each fault has a default target in the seeded fleet), ``clear`` ends
@@ -26,7 +26,6 @@ import json
 import logging
 import math
 import random
-import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -34,8 +33,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tui.gameday import catalogue as cat
-from tui.gameday.catalogue import FaultSpec
+from tui.common import catalogue as cat
+from tui.common.catalogue import FaultSpec
+from tui.common.durations import iso_duration_seconds
+from tui.common.timefmt import asff_time as _asff_time
+from tui.common.timefmt import compact_duration_text as format_duration
+from tui.sim.account import SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.catalog import SHARD_WRITE_BYTES, SHARD_WRITE_RECORDS
 from tui.sim.metricgen import (
     NO_EFFECTS,
@@ -75,20 +78,6 @@ def _utcnow() -> datetime:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat()
-
-
-def _asff_time(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def format_duration(seconds: float) -> str:
-    """Seconds as people write a duration: 90 -> "1m30s", 3600 -> "1h"."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
-    return "".join(parts) or "0s"
 
 
 class FaultError(ValueError):
@@ -981,8 +970,6 @@ class FaultEngine:
                 import boto3
                 from botocore.config import Config
 
-                from tui.sim.server import SIM_ACCESS_KEY, SIM_SECRET_KEY
-
                 existing = boto3.session.Session(
                     aws_access_key_id=SIM_ACCESS_KEY,
                     aws_secret_access_key=SIM_SECRET_KEY,
@@ -1305,8 +1292,8 @@ class FaultEngine:
         duration_s: float | None = None
         for action in (template.actions or {}).values():
             raw = (action.get("parameters") or {}).get("duration") if isinstance(action, Mapping) else None
-            seconds = _iso_duration(raw) if isinstance(raw, str) else None
-            if seconds is not None:
+            seconds = iso_duration_seconds(raw) if isinstance(raw, str) else None
+            if seconds:  # PT0S sets no duration
                 duration_s = max(duration_s or 0.0, seconds * self.speed)
         record = self.start(
             fault_id,
@@ -1645,13 +1632,3 @@ def _implementation(fault_id: str) -> _Fault:
         known = ", ".join(FAULTS)
         raise FaultError(f"no fault {fault_id!r}; the catalogue has: {known}")
     return implementation
-
-
-def _iso_duration(value: str) -> float | None:
-    """Seconds in an ISO 8601 duration such as PT10M or PT1H30M; None when it is not one."""
-    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", value.strip())
-    if match is None or not any(match.groups()):
-        return None
-    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    total = days * 86400.0 + hours * 3600.0 + minutes * 60.0 + seconds
-    return total if total > 0 else None

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tui.common.aws_rules import HIGH_RISK_PORTS
+from tui.common.timefmt import asff_time as _iso
+
 SCHEMA_VERSION = "2018-10-08"
 
 FSBP = "standards/aws-foundational-security-best-practices/v/1.0.0"
@@ -454,10 +457,6 @@ ALL_CIS_RULES: dict[str, tuple[str, str]] = {**CIS_RULES, **PASSING_CIS_RULES}
 def _workflow_of(status: str) -> str:
     """The workflow Security Hub gives a new control finding: it resolves the ones that pass."""
     return "RESOLVED" if status == "PASSED" else "NEW"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class _Builder:
@@ -1498,8 +1497,6 @@ def _passed_findings(b: _Builder, seen: set[tuple[str, str, str]]) -> None:
     """A PASSED finding for each control that passes, per resource, as Security Hub writes them
     (severity INFORMATIONAL, workflow RESOLVED): only where the seeded resource really passes, and
     only where no finding of that control on that resource exists already."""
-    from tui.aws.actions.playbooks import HIGH_RISK_PORTS
-
     res = b.res
     account = res.account_id
     cis_guide = "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0/rule/"

@@ -30,7 +30,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.common.durations import DurationError, parse_duration
+
+# Every command reads --scenario through this module, so the fault engine and the workload's
+# catalogue (about 50 ms) are imported inside the functions that check or play a scenario.
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +43,6 @@ BUILTIN = ("default",)
 
 _TOP_KEYS = ("name", "description", "speed", "fault")
 _FAULT_KEYS = ("at", "fault", "target", "duration")
-_PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
 
 
 class ScenarioError(ValueError):
@@ -75,36 +78,12 @@ class Scenario:
         return max((f.at_s + (f.duration_s or 0.0) for f in self.faults), default=0.0)
 
 
-def parse_duration(value: Any, *, what: str = "a duration", allow_zero: bool = False) -> float:
-    """Seconds in "90s", "5m", "1h30m", "2h", "1.5m", "90" or a number; ScenarioError otherwise."""
-    if isinstance(value, bool):
-        raise ScenarioError(f"{what} must be a duration such as 90s, 5m or 1h30m, not {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        seconds = _text_seconds(value, what)
-    else:
-        raise ScenarioError(f"{what} must be a duration such as 90s, 5m or 1h30m, not {value!r}")
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
-        raise ScenarioError(f"{what} {value!r} is not a finite duration")
-    if seconds < 0 or (seconds == 0 and not allow_zero):
-        raise ScenarioError(f"{what} must be {'0 or more' if allow_zero else 'above 0'}, not {value!r}")
-    return seconds
-
-
-def _text_seconds(value: str, what: str) -> float:
-    text = value.strip().lower().replace(" ", "")
+def _duration(value: Any, *, what: str, allow_zero: bool = False) -> float:
+    """``tui.common.durations.parse_duration``, its error a ScenarioError."""
     try:
-        return float(text)
-    except ValueError:
-        pass
-    parts = _PART.findall(text)
-    if not text or "".join(n + u for n, u in parts) != text:
-        raise ScenarioError(f"{what} {value!r} is not a duration: write it like 90s, 5m or 1h30m")
-    units = [u for _, u in parts]
-    if len(set(units)) != len(units) or units != sorted(units, key="hms".index):
-        raise ScenarioError(f"{what} {value!r} is not a duration: give hours, minutes, seconds once each")
-    return sum(float(n) * {"h": 3600.0, "m": 60.0, "s": 1.0}[u] for n, u in parts)
+        return parse_duration(value, what=what, allow_zero=allow_zero)
+    except DurationError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def _fault_lines(text: str) -> list[int]:
@@ -172,13 +151,13 @@ def _scheduled(entry: Any, where: str, line: int | None) -> ScheduledFault:
         raise ScenarioError(f"{where}: unknown fault {fault_id!r}; the catalogue has: {', '.join(cat.BY_ID)}")
     if "at" not in entry:
         raise ScenarioError(f'{where}: at is missing (when the fault starts, e.g. at = "5m")')
-    at_s = parse_duration(entry["at"], what=f"{where}: at", allow_zero=True)
+    at_s = _duration(entry["at"], what=f"{where}: at", allow_zero=True)
     target = entry.get("target")
     if target is not None and (not isinstance(target, str) or not target.strip()):
         raise ScenarioError(f"{where}: target must be a resource id or name")
     duration_s = None
     if "duration" in entry:
-        duration_s = parse_duration(entry["duration"], what=f"{where}: duration")
+        duration_s = _duration(entry["duration"], what=f"{where}: duration")
     return ScheduledFault(
         at_s=at_s,
         fault=fault_id,
@@ -279,7 +258,7 @@ class ScenarioRunner:
 
     def tick(self, now: datetime | None = None) -> list[Any]:
         """Start every fault that is due and not started yet; return the records started."""
-        from tui.sim.faults import FaultError
+        from tui.sim.faults import FaultError  # for start-up time: see the note at the top
 
         moment = now or self.clock()
         started = []
@@ -398,7 +377,7 @@ def _where(scheduled: ScheduledFault) -> str:
 
 def check_targets(scenario: Scenario, engine: Any) -> None:
     """Raise ScenarioError naming every scheduled fault whose target the engine cannot resolve."""
-    from tui.sim.faults import FaultError
+    from tui.sim.faults import FaultError  # for start-up time: see the note at the top
 
     problems = []
     for scheduled in scenario.faults:
@@ -420,7 +399,7 @@ _ID_SHAPES = {
 
 def _catalog_names(kind: str) -> tuple[list[str], list[str]]:
     """(names, bucket name prefixes) the seeded workload gives resources of ``kind``."""
-    from tui.sim import catalog
+    from tui.sim import catalog  # for start-up time: see the note at the top
 
     if kind == "instance":
         return [i.name for i in catalog.INSTANCES if i.running], []
@@ -444,7 +423,7 @@ def _catalog_names(kind: str) -> tuple[list[str], list[str]]:
 def check_names(scenario: Scenario) -> None:
     """Raise ScenarioError naming every target that names nothing the seeded workload has (by
     name, id shape, ARN, or bucket name prefix), before any simulator starts."""
-    from tui.sim.faults import resource_id_of
+    from tui.sim.faults import resource_id_of  # for start-up time: see the note at the top
 
     problems = []
     for scheduled in scenario.faults:

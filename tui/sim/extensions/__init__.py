@@ -2,6 +2,10 @@
 
 Each module exposes ``install()``; it must be idempotent and must run before the server
 builds its per-service WSGI apps (that is, before the first request).
+
+The modules import moto inside their functions, and this package imports them inside
+``install``: every warroom command imports the server, which imports this package, and moto
+costs 0.3 s of start-up (and reads AWS_DEFAULT_REGION when imported, which the server sets first).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ def install() -> None:
     with _lock:
         if _installed:
             return
+        # For start-up time: see the note at the top.
         from tui.sim.extensions import cloudwatch, ec2, fis, kinesis, securityhub, servicequotas, ssm
 
         for module in (securityhub, ssm, servicequotas, cloudwatch, fis, kinesis, ec2):

@@ -7,6 +7,7 @@ What moto answered before for vpc is unchanged, except that a value set with
 ``set_quota_value`` is the applied value GetServiceQuota and ListServiceQuotas report.
 """
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import copy

@@ -11,6 +11,7 @@ EC2 instance moto reports as stopped or terminated is no longer listed, like AWS
 connected to. TokenValue is a credential: it is generated, returned once and never logged or kept.
 """
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import base64
