@@ -27,8 +27,8 @@ from tui.aws.kinesis import KinesisSnapshot
 from tui.aws.limits import LimitsSnapshot
 from tui.aws.overview import OverviewSnapshot
 from tui.aws.sessions import SessionsSnapshot
+from tui.common.codec import to_builtins
 from tui.gameday import events as ev
-from tui.gameday.codec import encode
 from tui.gameday.journal import read_journal
 from tui.gameday.record import read_recording
 from tui.gameday.replay import Playback
@@ -76,7 +76,7 @@ def test_every_snapshot_reads_back_the_values_written() -> None:
     for entry, line in zip(snapshots, lines, strict=True):
         assert entry.at == datetime.fromisoformat(line["at"])
         # Nothing lost, renamed or reshaped: written again, the snapshot is the document it came from.
-        assert same_times(encode(entry.snapshot)) == same_times(line["data"]), entry.pane
+        assert same_times(to_builtins(entry.snapshot)) == same_times(line["data"]), entry.pane
 
 
 def test_the_snapshots_hold_their_recorded_values() -> None:
