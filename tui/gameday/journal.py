@@ -25,8 +25,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from tui.common.codec import CodecError, NotJSON, convert, decode, encode
-from tui.common.jsonl import append_locked, open_append
+from tui.common.codec import CodecError, NotJSON, convert, decode
+from tui.common.jsonl import append_locked, encode_line, open_append
 from tui.common.secrets import scrub_text, without_secrets
 from tui.gameday.events import NOTE, JournalEvent
 
@@ -141,7 +141,7 @@ class Journal:
         if fd is None:
             return
         try:
-            data = encode(event) + b"\n"
+            data = encode_line(event)
         except CodecError as exc:
             self.problem = f"an event could not be written to {self.path}: {exc}"
             log.debug("journal: %s", self.problem)

@@ -40,8 +40,8 @@ from tui import panes
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import Finding
 from tui.aws.outcome import utcnow
-from tui.common.codec import CodecError, NotJSON, Raw, Record, decode, decoder, encode, to_builtins
-from tui.common.jsonl import append_locked, open_append
+from tui.common.codec import CodecError, NotJSON, Raw, Record, decode, decoder, to_builtins
+from tui.common.jsonl import append_locked, encode_line, open_append
 from tui.gameday.events import JournalEvent
 
 log = logging.getLogger(__name__)
@@ -63,10 +63,6 @@ def snapshot_class(pane: str) -> type:
         known = ", ".join(p.name for p in panes.LIVE)
         raise KeyError(f"no pane {pane!r}; recordings know: {known}")
     return found.snapshot_class()
-
-
-def _line(record: Mapping[str, Any]) -> bytes:
-    return encode(record) + b"\n"
 
 
 class Recorder:
@@ -103,7 +99,7 @@ class Recorder:
                 "started_at": self.clock(),
                 "meta": {str(k): str(v) for k, v in (meta or {}).items()},
             }
-            self._write(_line(header))
+            self._write(encode_line(header))
 
     @property
     def closed(self) -> bool:
@@ -137,7 +133,7 @@ class Recorder:
         findings = found is not None
         try:
             data = snapshot if found is None else self._findings_data(found)
-            line = _line({"type": "snapshot", "at": at, "pane": pane, "data": data})
+            line = encode_line({"type": "snapshot", "at": at, "pane": pane, "data": data})
         except (CodecError, TypeError, ValueError) as exc:
             self._fail(f"a {pane} snapshot could not be recorded: {exc}")
             if findings:
@@ -152,7 +148,7 @@ class Recorder:
             return
         record = {"type": "event", "at": self.clock(), "event": event}
         try:
-            line = _line(record)
+            line = encode_line(record)
         except (CodecError, TypeError, ValueError) as exc:
             self._fail(f"an event could not be recorded: {exc}")
             return
