@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import signal
 import sys
@@ -515,7 +514,8 @@ def run_record(args: argparse.Namespace) -> int:
 
 def run_snapshot(args: argparse.Namespace) -> int:
     from tui import logs
-    from tui.aws.outcome import to_jsonable
+    from tui.aws.documents import document
+    from tui.common.codec import pretty
 
     logs.configure()
     sim = None
@@ -539,9 +539,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
     finally:
         if sim is not None:
             sim.stop()
-    data = snapshot.to_json() if hasattr(snapshot, "to_json") else to_jsonable(snapshot)
-    json.dump(data, sys.stdout, indent=2, sort_keys=False)
-    sys.stdout.write("\n")
+    sys.stdout.write(pretty(document(snapshot)) + "\n")
     return 1 if getattr(snapshot, "error", None) is not None else 0
 
 

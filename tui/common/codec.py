@@ -16,9 +16,11 @@ value of the wrong kind raises ``CodecError`` naming where it sits, e.g.
 Times are written as RFC 3339 (UTC as ``Z``; other offsets kept); ``+00:00`` written by earlier
 versions reads the same. A ``Mapping`` (a ``MappingProxyType``) is written as an object and read
 back as a dict; sets are written as lists. Every field is written, those with ``init=False``
-included (they are computed again when read); ``UNSET`` fields are left out. A type that is not JSON-shaped can take part by defining ``parse_value(value)`` (a
-classmethod that returns an instance or raises ValueError with the reason), which the codec calls
-with the raw value: a scenario's durations are read that way.
+included (they are computed again when read); ``UNSET`` fields are left out. A type that is not
+JSON-shaped can take part by defining ``parse_value(value)`` (a classmethod that returns an
+instance or raises ValueError with the reason), which the codec calls with the raw value: a
+scenario's durations are read that way. ``pretty`` is the same JSON indented and ASCII-only, for
+a terminal.
 """
 
 from __future__ import annotations
@@ -105,6 +107,24 @@ def encode(obj: Any) -> bytes:
         return _ENCODER.encode(obj)
     except (TypeError, ValueError, OverflowError) as exc:
         raise _encode_error(obj, exc) from None
+
+
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def pretty(obj: Any) -> str:
+    """``obj`` as JSON for a person or a terminal: indented by two, and ASCII only (everything else
+    escaped, so no character from AWS can act on the terminal it is printed to)."""
+    text = msgspec.json.format(encode(obj), indent=2).decode("utf-8")
+    return _NOT_ASCII.sub(_escape, text)
 
 
 def to_builtins(obj: Any) -> Any:
