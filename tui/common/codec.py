@@ -416,7 +416,7 @@ def _render(steps: Sequence[str | int], kinds: Sequence[str]) -> str:
         elif kind == "index":
             out += f"[{step}]"
         else:
-            out += f"[{step!r}]"
+            out += f"[{str(step)!r}]"
     return _path(out)
 
 
@@ -601,13 +601,20 @@ def read_toml(tp: type[T], text: str, *, source: str, check: Callable[[T], None]
         if check is not None:
             check(value)
     except CodecError as exc:
-        raise FileError(source, exc.reason, line=toml_line(text, exc.steps), path=exc.path) from None
+        # In TOML's words: an object is a table.
+        reason = exc.reason.replace("an object", "a table")
+        raise FileError(source, reason, line=toml_line(text, exc.steps), path=exc.path) from None
     return value
 
 
+class Key(str):
+    """A mapping key in the steps given to ``error_at`` (written ``['key']``, not ``.key``)."""
+
+
 def path_of(*steps: str | int) -> str:
-    """The path text of ``steps`` (names and indices), as CodecError writes it."""
-    return _render(steps, ["index" if isinstance(s, int) else "field" for s in steps])
+    """The path text of ``steps`` (field names, ``Key`` s and indices), as CodecError writes it."""
+    kinds = ["index" if isinstance(s, int) else "key" if isinstance(s, Key) else "field" for s in steps]
+    return _render(steps, kinds)
 
 
 def error_at(reason: str, *steps: str | int) -> CodecError:
