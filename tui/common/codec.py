@@ -276,15 +276,6 @@ _WORDS = {
     "uuid": "a UUID",
     "decimal": "a decimal number",
 }
-_JSON_KIND = {
-    "int": int,
-    "float": float,
-    "str": str,
-    "bool": bool,
-    "null": type(None),
-    "array": list,
-    "object": dict,
-}
 _ANY_KEY = object()
 
 
@@ -316,7 +307,7 @@ def _decode_error(tp: Any, message: str, data: Any) -> CodecError:
             raw_steps.append(name)
         else:
             raw_steps.append(_ANY_KEY if index == "..." else int(index))
-    steps, node, kinds = _resolve(tp, data, raw_steps, text)
+    steps, node, kinds = _resolve(tp, data, raw_steps)
     target = _type_at(tp, steps, kinds)
     if match.group("key"):
         return _key_error(target, node, steps, kinds)
@@ -350,9 +341,7 @@ def _decode_error(tp: Any, message: str, data: Any) -> CodecError:
     return CodecError(reason, _render(steps, kinds), steps)
 
 
-def _resolve(
-    tp: Any, data: Any, raw: list[str | int | object], message: str
-) -> tuple[list[str | int], Any, list[str]]:
+def _resolve(tp: Any, data: Any, raw: list[str | int | object]) -> tuple[list[str | int], Any, list[str]]:
     """The steps of msgspec's path with each ``[...]`` (a mapping key it does not name) replaced by
     the key whose value fails, the value found there, and each step's kind (field, key or index)."""
     steps: list[str | int] = []
@@ -362,7 +351,7 @@ def _resolve(
         if step is _ANY_KEY:
             if not isinstance(node, dict) or not node:
                 break
-            key = _failing_key(tp, steps, kinds, node, raw[position + 1 :], message)
+            key = _failing_key(tp, steps, kinds, node, raw[position + 1 :])
             steps.append(key)
             kinds.append("key")
             node = node[key]
@@ -379,7 +368,7 @@ def _resolve(
 
 
 def _failing_key(
-    tp: Any, steps: list[str | int], kinds: list[str], node: dict[Any, Any], rest: list[Any], message: str
+    tp: Any, steps: list[str | int], kinds: list[str], node: dict[Any, Any], rest: list[Any]
 ) -> Any:
     mapping = _type_at(tp, steps, kinds)
     value_type = _mapping_value(mapping)
@@ -388,8 +377,6 @@ def _failing_key(
             try:
                 msgspec.convert(value, value_type, dec_hook=_dec_hook, str_keys=True)
             except msgspec.ValidationError:
-                return key
-            except Exception:  # a hook that fails otherwise still points at this key
                 return key
             continue
         if _walk(value, rest) is not None:
@@ -421,28 +408,23 @@ def _render(steps: Sequence[str | int], kinds: Sequence[str]) -> str:
 
 
 def _key_error(mapping: Any, node: Any, steps: list[str | int], kinds: list[str]) -> CodecError:
+    """A mapping key of the wrong kind (an integer key that is not a number, say), named."""
     key_type = _mapping_key(mapping)
     bad: Any = None
     keyed: Any = dict[key_type or str, Any]  # type: ignore[misc]
-    if isinstance(node, dict):
-        for key in node:
-            try:
-                msgspec.json.decode(msgspec.json.encode({key: None}), type=keyed)
-            except msgspec.ValidationError:
-                bad = key
-                break
-    name = "an integer" if key_type is int else _WORDS.get(getattr(key_type, "__name__", ""), "a valid")
-    if isinstance(key_type, type) and issubclass(key_type, enum.Enum):
-        return CodecError(
-            f"expected a key that is one of {_allowed(key_type)}, got {got(bad)}",
-            _render([*steps, str(bad)], [*kinds, "key"]),
-            [*steps, str(bad)],
-        )
-    return CodecError(
-        f"expected {name} key, got {got(bad)}",
-        _render([*steps, str(bad)], [*kinds, "key"]),
-        [*steps, str(bad)],
-    )
+    for key in node if isinstance(node, dict) else ():
+        try:
+            msgspec.json.decode(msgspec.json.encode({key: None}), type=keyed)
+        except msgspec.ValidationError:
+            bad = key
+            break
+    allowed = _allowed(key_type)
+    if allowed:
+        reason = f"expected a key that is one of {allowed}, got {got(bad)}"
+    else:
+        name = _WORDS.get(getattr(key_type, "__name__", ""), "a valid")
+        reason = f"expected {name} key, got {got(bad)}"
+    return CodecError(reason, _render([*steps, str(bad)], [*kinds, "key"]), [*steps, str(bad)])
 
 
 # -- the type at a path, for naming what was expected ----------------------------------------------
