@@ -5,7 +5,7 @@ files people write, to and from JSON values, through msgspec.
 dict or list holding them) as compact UTF-8 JSON; ``decode`` (from JSON text) and ``convert``
 (from values already parsed, such as a TOML document) rebuild the type asked for from its type
 hints, so a snapshot read back equals the one written. bench/codec.py measured msgspec against the
-hand-written codec warroom had before: 5 to 26 times faster on large snapshots and recordings.
+hand-written codec warroom had before: 4 to 26 times faster on large snapshots and recordings.
 
 Decoding is lenient about time: unknown keys are ignored and missing keys take the field's
 default, so a recording from an older or newer version still loads. ``Model`` is the stricter base
