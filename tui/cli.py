@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 import re
 import signal
 import sys
@@ -16,10 +15,11 @@ from typing import Any
 
 from tui import __version__
 from tui.aws.clients import AwsTarget, ClientFactory
+from tui.aws.documents import document
 from tui.aws.kinesis_math import ScalingRule
 from tui.aws.limits_math import Thresholds
-from tui.aws.outcome import to_jsonable
 from tui.common import logs, paths, runtime
+from tui.common.codec import pretty
 from tui.common.durations import DurationError, parse_duration
 from tui.context import utc_clock
 from tui.gameday.record import merge_recordings, read_recording
@@ -519,9 +519,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
     finally:
         if sim is not None:
             sim.stop()
-    data = snapshot.to_json() if hasattr(snapshot, "to_json") else to_jsonable(snapshot)
-    json.dump(data, sys.stdout, indent=2, sort_keys=False)
-    sys.stdout.write("\n")
+    sys.stdout.write(pretty(document(snapshot)) + "\n")
     return 1 if getattr(snapshot, "error", None) is not None else 0
 
 

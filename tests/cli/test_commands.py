@@ -17,6 +17,7 @@ import pytest
 from tests.aws.test_kinesis_poller import STREAM_JSON_KEYS
 from tui import __version__
 from tui.cli import build_parser
+from tui.common.codec import encode
 
 WARROOM = [sys.executable, "-m", "tui.cli"]
 
@@ -278,7 +279,7 @@ def test_snapshot_sessions_json_demo_has_the_documented_fields(tmp_path: object,
 
 
 def _journal_file(path: Any, events: list[Any]) -> None:
-    path.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events))
+    path.write_bytes(b"".join(encode(e) + b"\n" for e in events))
 
 
 def test_report_merges_the_journals_of_several_consoles(

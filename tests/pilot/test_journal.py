@@ -10,6 +10,7 @@ from typing import Any
 from tests.helpers import frozen_clock, open_limits, settle, sim_settings
 from tui.app import LIVE_PANES, WarroomApp, make_app, make_gameday, make_replay_app
 from tui.aws.limits_math import Thresholds
+from tui.common.codec import to_builtins
 from tui.gameday import events as ev
 from tui.gameday.journal import read_journal
 from tui.gameday.record import read_recording
@@ -250,7 +251,7 @@ async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
     assert len(started) == 1, "a fault seen on several polls is journaled once"
     written, problems = read_journal(journal)
     assert problems == []
-    assert [e.to_json() for e in written] == [e.to_json() for e in events], (
+    assert [to_builtins(e) for e in written] == [to_builtins(e) for e in events], (
         "the file holds what the pane shows"
     )
 

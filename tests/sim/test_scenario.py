@@ -112,29 +112,49 @@ def test_a_file_names_the_scenario_after_itself(tmp_path: Path) -> None:
     [
         (
             '[[fault]]\nat = "1m"\nfault = "disk-full"\n',
-            r"fault #1 \(line 1\): unknown fault 'disk-full'; the catalogue has: ebs-instance-cap, io2-",
+            r"^bad\.toml line 3: fault\[0\]\.fault: unknown fault 'disk-full'; the catalogue has: ebs-",
         ),
         (
             'name = "x"\n\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n\n'
             '[[fault]]\nat = "soon"\nfault = "lambda-errors"\n',
-            r"fault #2 \(line 7\): at 'soon' is not a duration",
+            r"^bad\.toml line 8: fault\[1\]\.at: expected a duration such as 90s, got 'soon' \(write it like",
         ),
         (
             '[[fault]]\nat = "1m"\nfault = "lambda-errors"\nduration = "0s"\n',
-            r"fault #1 \(line 1\): duration must be above 0",
+            r"^bad\.toml line 4: fault\[0\]\.duration: expected a duration above 0, such as 90s, got '0s'$",
         ),
-        ('[[fault]]\nfault = "lambda-errors"\n', r"fault #1 \(line 1\): at is missing"),
-        ('[[fault]]\nat = "1m"\n', r"fault #1 \(line 1\): fault is missing \(one of: ebs-instance-cap"),
+        (
+            '[[fault]]\nfault = "lambda-errors"\n',
+            r"^bad\.toml line 1: fault\[0\]\.at: missing \(when the fault",
+        ),
+        (
+            '[[fault]]\nat = "1m"\n',
+            r"^bad\.toml line 1: fault\[0\]\.fault: missing \(one of: ebs-instance-cap",
+        ),
+        (
+            'name = "x"\n\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n\n'
+            '[[fault]]\nat = true\nfault = "lambda-errors"\n',
+            r"^bad\.toml line 8: fault\[1\]\.at: expected a duration such as 90s, got true$",
+        ),
+        ('[[fault]]\nat = "5m5m"\nfault = "lambda-errors"\n', r"line 2: fault\[0\]\.at: .*once each"),
+        ("fault = 3\n", r"^bad\.toml line 1: fault: expected a list, got 3$"),
         (
             '[[fault]]\nat = "1m"\nfault = "lambda-errors"\nwhen = 3\n',
-            r"unknown key\(s\) when; a fault has at, fault, target, duration",
+            r"^bad\.toml line 4: fault\[0\]\.when: unknown key; the known keys are at, fault, target",
         ),
         (
             'speed = 0\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n',
-            "speed must be a number above 0, not 0",
+            r"^bad\.toml line 1: speed: expected a number above 0, got 0$",
         ),
-        ('sped = 2\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n', r"unknown key\(s\) sped"),
-        ('name = "x"\n', "schedules no"),
+        (
+            'sped = 2\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n',
+            r"^bad\.toml line 1: sped: unknown key",
+        ),
+        (
+            'speed = "fast"\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n',
+            r"line 1: speed: expected a number, got 'fast'",
+        ),
+        ('name = "x"\n', r"^bad\.toml: the scenario schedules no \[\[fault\]\]$"),
         ('name = "x\n[[fault]]\n', r"not valid TOML: .*line 1"),
     ],
 )
@@ -217,7 +237,9 @@ def test_a_bad_scenario_argument_exits_with_status_2(
 
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"warroom: --scenario {path}: {path}: fault #1 (line 1): unknown fault 'disk-full'")
+    assert err.startswith(
+        f"warroom: --scenario {path}: {path} line 3: fault[0].fault: unknown fault 'disk-full'"
+    )
     assert err.count("\n") == 1
 
 

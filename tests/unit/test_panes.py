@@ -7,7 +7,7 @@ import pytest
 from tui import panes
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.context import utc_clock
-from tui.gameday import codec, detect, report
+from tui.gameday import detect, record, report
 from tui.gameday.detect import Detector
 from tui.settings import Intervals, Settings
 
@@ -46,8 +46,8 @@ def test_aliases_find_their_pane() -> None:
 
 def test_the_codec_the_detector_and_the_report_read_the_registry() -> None:
     live = {p.name for p in panes.LIVE}
-    assert live == codec.PANES
-    assert codec.snapshot_class("sessions") is panes.pane("sessions").snapshot_class()
+    assert live == record.PANES
+    assert record.snapshot_class("sessions") is panes.pane("sessions").snapshot_class()
     assert set(detect.PANES) == {p.name for p in panes.LIVE if p.detect}
     assert set(report.DEFAULT_POLL_S) == live
     assert report.DEFAULT_POLL_S["findings"] == Intervals().findings
