@@ -51,12 +51,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui.aws import findings, fis, kinesis, limits, overview, sessions
-from tui.aws.clients import AwsTarget, ClientFactory
+from tui.aws import findings, limits
 from tui.aws.findings_model import parse_finding
 from tui.common import codec as warroom_codec
 from tui.common.runtime import tune_gc
 from tui.gameday.events import DETECTED, JournalEvent
+from tui.panes import poll_every_pane
 from tui.sim.findings_bulk import synthetic_findings
 from tui.sim.server import SimServer
 
@@ -91,20 +91,7 @@ def hand_written() -> types.ModuleType | None:
 
 
 async def _poll(url: str) -> dict[str, Any]:
-    factory = ClientFactory(
-        AwsTarget(regions=(REGION,), endpoint_url=url, access_key="testing", secret_key="testing")
-    )
-    try:
-        return {
-            "overview": await overview.poll(factory),
-            "limits": await limits.poll(factory),
-            "kinesis": await kinesis.poll(factory),
-            "findings": await findings.FindingsPoller(factory).poll(),
-            "sessions": await sessions.poll(factory),
-            "fis": await fis.FisPoller(factory).poll(),
-        }
-    finally:
-        await factory.close()
+    return await poll_every_pane(url, REGION)
 
 
 def seeded() -> dict[str, Any]:

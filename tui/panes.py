@@ -193,3 +193,19 @@ async def one_poll(name: str, factory: Any, settings: Settings, clock: Callable[
     poller = pane(name).make_poller(factory, settings, clock)
     result: Awaitable[Any] = poller.poll()
     return await result
+
+
+async def poll_every_pane(endpoint_url: str, region: str = "us-east-1") -> dict[str, Any]:
+    """One snapshot of every pane with a poller, read from the endpoint (a simulator) with its test
+    keys and default settings: what the benches and the codec's tests encode."""
+    from tui.aws.clients import AwsTarget, ClientFactory  # the registry itself stays light to import
+    from tui.aws.outcome import utcnow
+
+    target = AwsTarget(
+        regions=(region,), endpoint_url=endpoint_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    try:
+        return {p.name: await one_poll(p.name, factory, Settings(), utcnow) for p in LIVE}
+    finally:
+        await factory.close()

@@ -20,8 +20,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import pytest
 
-from tui.aws import findings, kinesis, limits, overview, sessions
-from tui.aws.clients import AwsTarget, ClientFactory
+from tui.aws import findings, kinesis, limits
 from tui.aws.errors import AwsProblem, ErrorKind
 from tui.aws.findings_model import Finding
 from tui.aws.outcome import Outcome
@@ -29,25 +28,15 @@ from tui.aws.overview import Ec2Card, OverviewSnapshot
 from tui.common.codec import CodecError, convert, decode, encode
 from tui.gameday.events import JournalEvent
 from tui.gameday.record import PANES, snapshot_class
+from tui.panes import poll_every_pane
 
 REGION = "us-east-1"
 REAL_PANES = ("overview", "limits", "kinesis", "findings", "sessions")
 
 
 async def _poll_all(sim_url: str) -> dict[str, Any]:
-    factory = ClientFactory(
-        AwsTarget(regions=(REGION,), endpoint_url=sim_url, access_key="testing", secret_key="testing")
-    )
-    try:
-        return {
-            "overview": await overview.poll(factory),
-            "limits": await limits.poll(factory),
-            "kinesis": await kinesis.poll(factory),
-            "findings": await findings.FindingsPoller(factory).poll(),
-            "sessions": await sessions.poll(factory),
-        }
-    finally:
-        await factory.close()
+    every = await poll_every_pane(sim_url, REGION)
+    return {pane: every[pane] for pane in REAL_PANES}
 
 
 def poll_all(sim_url: str) -> dict[str, Any]:
