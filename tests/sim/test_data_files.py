@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from tui.sim import catalog
+from tui.sim import catalog, findings
 from tui.sim.datafile import DataFileError, parse, path_of, read
 
 ROOT = Path(__file__).resolve().parents[2]
 FLEET = "fleet.toml"
+FINDINGS = "findings.toml"
 
 Change = Callable[[dict[str, Any]], None]
 
@@ -121,3 +122,50 @@ def test_text_that_is_not_toml_is_named_with_its_file() -> None:
         parse("[member]\ninstance_name = sandbox\n", "fleet.toml")
     with pytest.raises(DataFileError, match=r"nope\.toml: cannot be read"):
         read("nope.toml")
+
+
+def test_the_finding_templates_are_read_once_with_their_standards() -> None:
+    assert findings.load_findings_data() == findings.FINDINGS_DATA
+    assert findings.CONTROLS["EC2.2"].standards == (findings.FSBP, findings.CIS_12, findings.CIS_14)
+    assert findings.FSBP == "standards/aws-foundational-security-best-practices/v/1.0.0"
+    assert findings.CIS_RULES["3.3"] == (
+        'Ensure a log metric filter and alarm exist for usage of "root" account',
+        "LOW",
+    )
+    first = findings.FINDINGS_DATA.vulnerabilities[0]
+    assert (first.cve, first.score, first.instance, first.workflow) == (
+        "CVE-2024-6387",
+        8.1,
+        "legacy-bastion-1",
+        "NEW",
+    )
+    assert [v.package.manager for v in findings.FINDINGS_DATA.member_vulnerabilities] == ["JAR", "OS"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            _set(("controls", "EC2.2", "standards"), ["fsbp", "cis_99"]),
+            "controls.\"EC2.2\".standards: 'cis_99' is not one of standards",
+        ),
+        (_drop(("controls", "S3.1", "severity")), 'controls."S3.1": severity is missing'),
+        (
+            _set(("inspector", "seeded", 3, "instance"), "payments-api-9"),
+            "inspector.seeded[3] \"CVE-2023-44487\".instance: 'payments-api-9' is not an instance",
+        ),
+        (_set(("inspector", "seeded", 0, "score"), 6.1), "no cvss_vectors entry for 6.1"),
+        (
+            _set(("account_controls_passed",), ["EC2.2"]),
+            "account_controls_passed: 'EC2.2' is not one of passing_controls",
+        ),
+        (_set(("cis_rules", "1.4"), {"title": "x"}), 'cis_rules."1.4": severity is missing'),
+    ],
+)
+def test_a_wrong_finding_template_is_named_with_its_file(change: Change, message: str) -> None:
+    data = copy.deepcopy(read(FINDINGS))
+    change(data)
+    with pytest.raises(DataFileError) as caught:
+        findings.load_findings_data(data=data)
+    assert str(caught.value).startswith(f"{path_of(FINDINGS)}: "), caught.value
+    assert message in str(caught.value)
