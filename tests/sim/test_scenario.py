@@ -1,7 +1,7 @@
 """Scenarios: the TOML format and its errors, the built-in rehearsal, and playing a scenario on a
 fake clock (scenario time = wall time since T+0 times the speed).
 
-Played faults run on a second fault engine of the shared workload that is not installed (it feeds
+Played faults run on a second fault engine of the module's own workload that is not installed (it feeds
 no metrics and answers no FIS call); its faults are metric faults whose only trace is their FIS
 experiments, which end ``completed`` or ``stopped``.
 """
@@ -36,6 +36,18 @@ from tui.sim.scenario import (
     scenario_from,
 )
 from tui.sim.server import SimServer
+
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """Played scenarios start faults: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
+
 
 T0 = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC)
 
@@ -272,7 +284,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def player(sim: SimServer, clock: FakeClock) -> Iterator[FaultEngine]:
-    """A fault engine of the shared workload at speed 10 on the fake clock (not installed)."""
+    """A fault engine of the module's workload at speed 10 on the fake clock (not installed)."""
     engine = FaultEngine(sim.workload, speed=10.0, clock=clock)
     yield engine
     engine.clear_all(at=clock())
