@@ -229,7 +229,9 @@ def test_importing_the_client_does_not_import_moto() -> None:
     import sys
 
     code = "import sys, tui.sim.control; print('moto' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert result.stdout.strip() == "False"
 
 

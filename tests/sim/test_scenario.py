@@ -376,12 +376,14 @@ def test_the_runner_thread_follows_the_fake_clock(player: FaultEngine, clock: Fa
         deadline = time.monotonic() + 3.0
         while not player.active() and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert player.active(), "the runner thread started no fault within 3 s of T+60 s"
         (record,) = player.active()
         assert record.fault == "memory-pressure" and record.started_at == T0 + timedelta(seconds=60)
         clock.advance(30)
         runner.wake()
         while len(player.active()) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert len(player.active()) == 2, "the runner thread did not start the second fault in time"
         assert {r.fault for r in player.active()} == {"memory-pressure", "network-baseline"}
         while runner.running and time.monotonic() < deadline:
             time.sleep(0.01)

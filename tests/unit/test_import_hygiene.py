@@ -19,7 +19,9 @@ print(",".join(bad))
 
 def _imports(package: str, forbidden: set[str]) -> list[str]:
     code = PROBE.format(package=package, forbidden=repr(forbidden))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     return [m for m in out.stdout.strip().split(",") if m]
 
 
@@ -34,5 +36,7 @@ def test_widgets_import_no_aws_client_code() -> None:
 
 def test_the_headless_recorder_and_the_pane_registry_import_no_textual() -> None:
     code = "import sys, tui.headless, tui.panes; print(*[m for m in sys.modules if m.startswith('textual')])"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == ""
