@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from tests.aws.test_kinesis_poller import STREAM_JSON_KEYS
+from tests.waits import read_line
 from tui import __version__
 from tui.cli import build_parser
 from tui.common.codec import encode
@@ -29,21 +30,23 @@ def _env(tmp_path: object) -> dict[str, str]:
 
 
 def test_help_documents_every_command() -> None:
-    out = subprocess.run([*WARROOM, "--help"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([*WARROOM, "--help"], capture_output=True, text=True, check=True, timeout=60).stdout
     for word in (
         "demo", "sim", "snapshot", "record", "replay", "report", "--profile", "--region", "--endpoint-url",
         "--read-only", "--record", "--journal", "--services",
     ):  # fmt: skip
         assert word in out
     sim = subprocess.run(
-        [*WARROOM, "sim", "serve", "--help"], capture_output=True, text=True, check=True
+        [*WARROOM, "sim", "serve", "--help"], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     for word in ("--host", "--port", "--seed", "--empty", "--scenario", "--speed"):
         assert word in sim
 
 
 def test_version() -> None:
-    out = subprocess.run([*WARROOM, "--version"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [*WARROOM, "--version"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     assert out.strip() == f"warroom {__version__}"
 
 
@@ -64,8 +67,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env=_env(tmp_path_factory.mktemp("state")),
     )
     assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
     try:
+        url = read_line(proc.stdout, within=60, what="warroom sim serve printing its URL").strip()
         assert url.startswith("http://127.0.0.1:"), url
         yield url
     finally:

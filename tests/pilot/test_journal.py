@@ -7,6 +7,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.helpers import frozen_clock, open_limits, settle, sim_settings
 from tui.app import LIVE_PANES, WarroomApp, make_app, make_gameday, make_replay_app
 from tui.aws.limits_math import Thresholds
@@ -19,7 +21,19 @@ from tui.replaying import ReplayDriver
 from tui.screens.instance import InstanceScreen
 from tui.screens.journal import JournalNoteScreen, JournalScreen
 from tui.screens.limits import LimitsScreen
+from tui.sim.server import SimServer
 from widgets.vtable import VirtualTable
+
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """A rehearsal here injects a fault: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
 
 
 def _rows_text(screen: JournalScreen) -> list[str]:

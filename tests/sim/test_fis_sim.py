@@ -23,6 +23,18 @@ from tui.sim.extensions.ssm import ping_status
 from tui.sim.faults import FaultEngine
 from tui.sim.server import SimServer
 
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """StartExperiment starts faults: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
+
+
 REGION = "us-east-1"
 OTHER_REGION = "af-south-1"
 

@@ -1,7 +1,7 @@
 """Scenarios: the TOML format and its errors, the built-in rehearsal, and playing a scenario on a
 fake clock (scenario time = wall time since T+0 times the speed).
 
-Played faults run on a second fault engine of the shared workload that is not installed (it feeds
+Played faults run on a second fault engine of the module's own workload that is not installed (it feeds
 no metrics and answers no FIS call); its faults are metric faults whose only trace is their FIS
 experiments, which end ``completed`` or ``stopped``.
 """
@@ -35,6 +35,18 @@ from tui.sim.scenario import (
     scenario_from,
 )
 from tui.sim.server import SimServer
+
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """Played scenarios start faults: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
+
 
 T0 = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC)
 
@@ -255,7 +267,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def player(sim: SimServer, clock: FakeClock) -> Iterator[FaultEngine]:
-    """A fault engine of the shared workload at speed 10 on the fake clock (not installed)."""
+    """A fault engine of the module's workload at speed 10 on the fake clock (not installed)."""
     engine = FaultEngine(sim.workload, speed=10.0, clock=clock)
     yield engine
     engine.clear_all(at=clock())
@@ -347,12 +359,14 @@ def test_the_runner_thread_follows_the_fake_clock(player: FaultEngine, clock: Fa
         deadline = time.monotonic() + 3.0
         while not player.active() and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert player.active(), "the runner thread started no fault within 3 s of T+60 s"
         (record,) = player.active()
         assert record.fault == "memory-pressure" and record.started_at == T0 + timedelta(seconds=60)
         clock.advance(30)
         runner.wake()
         while len(player.active()) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert len(player.active()) == 2, "the runner thread did not start the second fault in time"
         assert {r.fault for r in player.active()} == {"memory-pressure", "network-baseline"}
         while runner.running and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.waits import awaited
 from tui.aws.errors import AwsProblem, ErrorKind
 from tui.aws.outcome import ApiError
 from tui.feeds import LiveFeed, RecordedFeed, Topic, Update
@@ -68,7 +69,7 @@ async def until(check: Callable[[], bool], *, within: float = 5.0) -> None:
     deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError("not within the deadline")
+            raise AssertionError(f"not within {within:g} s: {awaited(check)}")
         await asyncio.sleep(0.01)
 
 

@@ -161,6 +161,12 @@ def unregister(port: int, handler: ControlHandler) -> None:
             del _handlers[int(port)]
 
 
+def registered_ports() -> tuple[int, ...]:
+    """The ports of the servers whose control API answers in this process."""
+    with _lock:
+        return tuple(sorted(_handlers))
+
+
 def _handler(environ: dict[str, Any]) -> ControlHandler | None:
     try:
         port = int(environ.get("SERVER_PORT") or 0)

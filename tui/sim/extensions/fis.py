@@ -83,6 +83,13 @@ def unregister(account_id: str, region: str, handler: FaultHandler) -> None:
         _refreshed.pop(id(handler), None)
 
 
+def reset() -> None:
+    """Forget every handler, in every account and region."""
+    with _lock:
+        _handlers.clear()
+        _refreshed.clear()
+
+
 def handler_for(account_id: str, region: str) -> FaultHandler | None:
     with _lock:
         stack = _handlers.get((account_id, region))

@@ -92,6 +92,12 @@ def set_quota_value(account_id: str, region: str, service_code: str, quota_code:
     logger.debug("quota %s/%s in %s/%s set to %s", service_code, quota_code, account_id, region, number)
 
 
+def reset() -> None:
+    """Forget every applied value, in every account and region."""
+    with _lock:
+        _applied.clear()
+
+
 def reset_quota_values(account_id: str, region: str) -> None:
     """Forget every applied value set in an account and region."""
     with _lock:

@@ -228,6 +228,13 @@ def ping_status(account_id: str, region: str, instance_id: str) -> str | None:
         return None if node is None else node.ping_status
 
 
+def reset() -> None:
+    """Forget every managed node and session, in every account and region."""
+    with _lock:
+        _nodes.clear()
+        _sessions.clear()
+
+
 def clear_nodes(account_id: str, region: str) -> None:
     """Forget every managed node in an account and region, and every session to them."""
     with _lock:
