@@ -26,6 +26,7 @@ test: $(VENV)/.installed-test lint typecheck pytest
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check tui widgets themes tests bench
 	$(BIN)/ruff format --check tui widgets themes tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy tui widgets themes
@@ -43,4 +44,4 @@ screenshots: $(VENV)/.installed-test
 	$(BIN)/python screenshots/make.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -38,8 +38,8 @@ from textual.app import App
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import Finding, parse_finding
+from tui.common.runtime import tune_gc
 from tui.context import PaneContext
-from tui.runtime import tune_gc
 from tui.screens.findings import FindingsScreen
 from tui.settings import Settings
 from tui.sim.findings_bulk import synthetic_findings

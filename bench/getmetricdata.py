@@ -23,8 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tui.sim.account import ACCOUNT_ID, REGION
 from tui.sim.extensions import cloudwatch
-from tui.sim.server import ACCOUNT_ID, REGION, SimServer
+from tui.sim.server import SimServer
 
 METRICS = ("VolumeReadBytes", "VolumeWriteBytes", "VolumeReadOps", "VolumeWriteOps")
 UNITS = {

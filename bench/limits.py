@@ -49,9 +49,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.limits import LimitsPoller, LimitsSnapshot
 from tui.aws.metrics import MAX_QUERIES
-from tui.runtime import tune_gc
+from tui.common.runtime import tune_gc
+from tui.sim.account import ACCOUNT_ID, SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.extensions import cloudwatch
-from tui.sim.server import ACCOUNT_ID, SIM_ACCESS_KEY, SIM_SECRET_KEY, SimServer
+from tui.sim.server import SimServer
 
 REGIONS = (
     "us-west-2",

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import gc
 import multiprocessing
 import os
@@ -38,8 +37,10 @@ from textual.widgets._footer import FooterKey
 
 from tui.app import WarroomApp, make_app
 from tui.aws.clients import AwsTarget
+from tui.feeds import LiveFeed, Update
 from tui.settings import Intervals, Settings
-from tui.sim.server import SIM_ACCESS_KEY, SIM_SECRET_KEY, SimServer
+from tui.sim.account import SIM_ACCESS_KEY, SIM_SECRET_KEY
+from tui.sim.server import SimServer
 
 
 def rss_mb() -> float:
@@ -68,33 +69,22 @@ def settings(url: str, intervals: Intervals) -> Settings:
 
 
 def set_intervals(app: WarroomApp, seconds: float) -> None:
-    """Every live pane polls every ``seconds`` from its next poll on."""
-    fast = Intervals(*(seconds,) * 6, max_backoff=seconds)
-    app.settings = dataclasses.replace(app.settings, intervals=fast)
-    app.pane_context = dataclasses.replace(app.pane_context, settings=app.settings)
-    for stack in app._screen_stacks.values():
-        for screen in stack:
-            if hasattr(screen, "interval"):
-                screen.interval = seconds
-                screen.ctx = dataclasses.replace(screen.ctx, settings=app.settings)
+    """Every live feed polls every ``seconds`` from its next poll on."""
+    for feed in app.feeds:
+        if isinstance(feed, LiveFeed):
+            feed.interval = seconds
+            feed.max_backoff = seconds
 
 
 def count_polls(app: WarroomApp) -> dict[str, int]:
-    """From now on, how many polls each live pane makes."""
-    counts: dict[str, int] = {}
-    for stack in app._screen_stacks.values():
-        for screen in stack:
-            fetch = getattr(screen, "fetch", None)
-            pane = getattr(screen, "PANE", "")
-            if fetch is None or not pane:
-                continue
-            counts[pane] = 0
+    """From now on, how many polls each feed makes."""
+    counts = {feed.pane: 0 for feed in app.feeds}
 
-            async def counted(fetch: Any = fetch, pane: str = pane) -> Any:
-                counts[pane] += 1
-                return await fetch()
+    def count(pane: str, update: Update) -> None:
+        if update.kind in ("polled", "failed"):
+            counts[pane] += 1
 
-            screen.fetch = counted
+    app.feeds.subscribe_all(count)
     return counts
 
 

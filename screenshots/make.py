@@ -61,8 +61,8 @@ async def shoot_game_day(url: str, journal: Path) -> None:
     from tui.gameday.services import default_demo_services
     from tui.sim.control import ControlClient
 
-    settings = sim_settings(url, journal_path=journal, services=default_demo_services(), watch_all=True)
-    app = make_app(settings)
+    settings = sim_settings(url, journal_path=journal, watch_all=True)
+    app = make_app(settings, services=default_demo_services())
     control = ControlClient(url)
     async with app.run_test(size=(140, 40)) as pilot:
         gameday = app.gameday

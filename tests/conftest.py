@@ -2,11 +2,17 @@
 
 moto keeps its state in process-wide backends, so every test shares one server. Tests that need a
 clean slate work in a region the workload does not use (see ``CLEAN_REGIONS``).
+
+The session simulator takes no faults: a test module that injects faults, plays a scenario or
+starts experiments of the seeded templates uses ``own_sim``, a simulator of its own. Only one
+seeded simulator can live in a process (moto's backends are shared), so while a module's own one
+runs the session one is stopped, and afterwards it is seeded again, as new, on the same port.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,23 +39,123 @@ SNAPSHOT_PORT = 47011
 CLEAN_REGIONS = ("eu-west-1", "eu-west-2", "eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1")
 
 
-@pytest.fixture(scope="session")
-def sim() -> Iterator[SimServer]:
-    """The simulator with the seeded workload (seed 7), without the live metric thread."""
-    # A fixed port when free, so the endpoint shown in SVG snapshots is stable.
-    try:
-        server = SimServer(seed=7, live=False, port=SNAPSHOT_PORT).start()
-    except OSError:
-        server = SimServer(seed=7, live=False).start()
+class _Simulators:
+    """The seeded simulators of this process: the session's, and the one a module runs for itself."""
+
+    session: SimServer | None = None
+    own: SimServer | None = None
+
+
+_simulators = _Simulators()
+
+
+def _refuse_faults(server: SimServer) -> None:
+    """Make the session simulator's fault engine refuse to start any fault, loudly."""
+    from tui.sim.faults import FaultError
+
+    engine = server.faults
+    assert engine is not None, "the session simulator has no fault engine"
+
+    def refuse(fault_id: str, *args: Any, **kwargs: Any) -> Any:
+        raise FaultError(
+            f"the session simulator takes no faults ({fault_id}): "
+            "the test module needs its own simulator (the own_sim fixture of tests/conftest.py)"
+        )
+
+    engine.start = refuse  # type: ignore[method-assign]
+
+
+def _seeded(server: SimServer) -> SimServer:
+    """``server`` started and seeded (seed 7), with the frozen clock's metrics."""
+    server.start()
     # The frozen clock of the UI tests (tests/helpers.FROZEN) gets its own hour of metrics, so
     # gauges and charts in snapshots are the same whenever the tests run.
     from tests.frozen import FROZEN
 
     server.workload.write_minutes(FROZEN, 190)
+    return server
+
+
+def _port_of(server: SimServer) -> int:
+    return int(server.endpoint_url.rsplit(":", 1)[1])
+
+
+def _hold(port: int) -> socket.socket:
+    """Keep ``port`` from other processes (a listening socket nobody connects to) while the
+    session simulator is stopped, so it gets its port back."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", port))
+    holder.listen(1)
+    return holder
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[SimServer]:
+    """The simulator with the seeded workload (seed 7), without the live metric thread; it takes no
+    faults (``own_sim`` is for the tests that inject them)."""
+    if _simulators.own is not None:
+        raise RuntimeError(
+            "a test of a module with its own simulator asked for the session one: "
+            "override sim and sim_url in that module (see tests/sim/test_faults.py)"
+        )
+    # A fixed port when free, so the endpoint shown in SVG snapshots is stable.
+    try:
+        server = _seeded(SimServer(seed=7, live=False, port=SNAPSHOT_PORT))
+    except OSError:
+        server = _seeded(SimServer(seed=7, live=False))
+    _refuse_faults(server)
+    _simulators.session = server
     try:
         yield server
     finally:
+        _simulators.session = None
+        faulted = [] if server.faults is None else server.faults.faults()
         server.stop()
+        assert not faulted, f"the session simulator was faulted: {[r.to_json() for r in faulted]}"
+
+
+@pytest.fixture(scope="module")
+def own_sim() -> Iterator[SimServer]:
+    """A seeded simulator (seed 7, the frozen clock's metrics) of the module's own, which it may
+    fault: the session simulator is stopped meanwhile and seeded again, as new, afterwards.
+
+    A module uses it by overriding the session fixtures::
+
+        @pytest.fixture(scope="module")
+        def sim(own_sim: SimServer) -> SimServer:
+            return own_sim
+
+        @pytest.fixture(scope="module")
+        def sim_url(own_sim: SimServer) -> str:
+            return own_sim.endpoint_url
+    """
+    from tui.sim import extensions
+
+    if _simulators.own is not None:
+        raise RuntimeError("another module's own simulator still runs")
+    parked = _simulators.session
+    holder: socket.socket | None = None
+    port = 0
+    if parked is not None:
+        port = _port_of(parked)
+        parked.stop()
+        holder = _hold(port)
+    extensions.reset()
+    server = _seeded(SimServer(seed=7, live=False))
+    _simulators.own = server
+    try:
+        yield server
+    finally:
+        _simulators.own = None
+        server.stop()
+        extensions.reset()
+        if parked is not None and holder is not None:
+            # The same port, so the session's URL (and every snapshot's endpoint) stays as it was.
+            holder.close()
+            parked.port = port
+            _seeded(parked)
+            _refuse_faults(parked)
 
 
 @pytest.fixture(scope="session")

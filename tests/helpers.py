@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from textual.pilot import Pilot
 
 from tests.frozen import FROZEN
+from tests.waits import awaited
 from tui.app import WarroomApp, make_app
 from tui.aws.clients import AwsTarget
 from tui.screens.base import PaneScreen
@@ -45,15 +47,18 @@ async def wait_for_data(pilot: Pilot[Any], *, within: float = 20.0) -> None:
     raise AssertionError("the pane showed no data in time")
 
 
-async def settle(pilot: Pilot[Any], until: Any, *, within: float = 20.0) -> None:
-    """Until ``until()`` is true, letting the app run; fails the test after ``within`` seconds."""
+async def settle(
+    pilot: Pilot[Any], until: Callable[[], object], *, within: float = 20.0, what: str = ""
+) -> None:
+    """Until ``until()`` is true, letting the app run; fails the test after ``within`` seconds,
+    saying what it waited for (``what``, else the condition's source)."""
     waited = 0.0
     while waited < within:
         if until():
             return
         await pilot.pause(0.1)
         waited += 0.1
-    raise AssertionError("the console did not get there in time")
+    raise AssertionError(f"the console did not get there in {within:g} s: {what or awaited(until)}")
 
 
 async def open_pane(pilot: Pilot[Any], key: str, pane: type[PaneScreen[Any]], *, within: float = 20.0) -> Any:

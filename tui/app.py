@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -23,18 +24,21 @@ from tui.aws.actions import ActionRunner, AuditLog
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
 from tui.aws.identity import caller_identity
-from tui.context import ActivityEvent, PaneContext, ReplaySource, utc_clock
+from tui.common.timefmt import clock_text, zulu_text
+from tui.context import ActivityEvent, PaneContext, utc_clock
+from tui.feeds import Feeds, Topic, simulator_feed
 from tui.gameday.events import JournalEvent
-from tui.gameday.hub import GameDay
-from tui.gameday.services import ServiceStatus
-from tui.gameday.timefmt import clock_text
-from tui.replaying import ReplayDriver
+from tui.gameday.hub import GameDay, make_gameday
+from tui.gameday.services import BusinessService, ServiceStatus
+from tui.replaying import OfflineFactory, ReplayDriver
 from tui.screens.activity import ActivityScreen
 from tui.screens.base import PaneScreen
+from tui.screens.facilitator import FacilitatorScreen
 from tui.screens.help import HelpScreen, KeyRow
 from tui.screens.journal import JournalNoteScreen, JournalScreen
 from tui.screens.jump import JumpScreen
 from tui.settings import Settings
+from tui.sim.control import ControlClient, probe
 from widgets.header import HeaderBar
 
 
@@ -61,9 +65,7 @@ def controlling_terminal() -> str | None:
 
 def _pane_screen(pane: panes.Pane) -> Callable[[WarroomApp], Screen[Any]]:
     def build(app: WarroomApp) -> Screen[Any]:
-        screen: Screen[Any] = panes.resolve(pane.screen)(
-            app.pane_context, interval=getattr(app.settings.intervals, pane.interval)
-        )
+        screen: Screen[Any] = panes.resolve(pane.screen)(app.pane_context, app.feeds[pane.name])
         return screen
 
     return build
@@ -72,8 +74,10 @@ def _pane_screen(pane: panes.Pane) -> Callable[[WarroomApp], Screen[Any]]:
 def _panes() -> tuple[PaneSpec, ...]:
     """The console's panes (``tui.panes``); the facilitator's joins when a simulator answers."""
     builders: dict[str, Callable[[WarroomApp], Screen[Any]]] = {
-        "journal": lambda app: JournalScreen(app.journal_events, app.service_status, app.journal_description),
-        "activity": lambda app: ActivityScreen(lambda: tuple(app.activity)),
+        "journal": lambda app: JournalScreen(
+            app.journal_events, app.service_status, app.journal_description, app.journal
+        ),
+        "activity": lambda app: ActivityScreen(lambda: tuple(app.activity), app.activity_topic),
     }
     return tuple(
         PaneSpec(p.name, p.title, p.key, _pane_screen(p) if p.live else builders[p.name])
@@ -112,7 +116,7 @@ class WarroomApp(App[None]):
         *,
         clock: Callable[[], datetime] = utc_clock,
         gameday: GameDay | None = None,
-        replay: ReplaySource | None = None,
+        replay: ReplayDriver | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -120,6 +124,9 @@ class WarroomApp(App[None]):
         self.clock = clock
         self.panes = _panes()
         self.activity: deque[ActivityEvent] = deque(maxlen=5000)
+        self.activity_topic: Topic[ActivityEvent] = Topic("activity")
+        self.journal: Topic[JournalEvent | None] = Topic("journal")
+        """The journal's events as they come; None: read them all again (a replay seeked back)."""
         self.account = ""
         self.identity_problem = ""
         self.gameday = gameday
@@ -127,19 +134,23 @@ class WarroomApp(App[None]):
         self.actions = ActionRunner(
             factory, read_only=settings.read_only or replay is not None, audit=AuditLog.default(), clock=clock
         )
+        if replay is not None:
+            self.feeds = replay.feeds
+        else:
+            self.feeds = Feeds.live(factory, settings, clock, record=self._record_feed)
         if gameday is not None:
             self.actions.listeners.append(gameday.action)
             gameday.subscribe(self._journal_event)
+            # The recording and the journal's detectors read every good poll of every pane.
+            self.feeds.observe_polls(gameday.observe)
         self.pane_context = PaneContext(
             factory=factory,
             settings=settings,
             clock=clock,
             record=self.record,
             actions=self.actions,
-            replay=replay,
+            instance_history=self.feeds.instance_history,
         )
-        if gameday is not None:
-            self.pane_context = dataclasses.replace(self.pane_context, observe=gameday.observe)
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = settings.theme
@@ -155,13 +166,11 @@ class WarroomApp(App[None]):
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
-        if self.settings.watch_all and self.replay is None:
-            # Every polling pane starts now, so the journal sees crossings on panes nobody opened.
-            for spec in self.panes[1:]:
-                if spec.name in LIVE_PANES:
-                    await self.switch_mode(spec.name)
+        if self.settings.watch_all:
+            # Every feed starts now, so the journal sees crossings on panes nobody opened.
+            self.feeds.start()
         await self.switch_mode(self.panes[0].name)
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             self.replay.bind(self)
         else:
             self.load_identity()
@@ -178,6 +187,7 @@ class WarroomApp(App[None]):
             self.exit(return_code=1, message="warroom: the terminal went away")
 
     async def on_unmount(self) -> None:
+        await self.feeds.close()
         if self.gameday is not None:
             self.gameday.close()
         await self.factory.close()
@@ -207,10 +217,6 @@ class WarroomApp(App[None]):
         url = self.settings.target.endpoint_url
         if not url or any(p.name == "facilitator" for p in self.panes):
             return
-        import asyncio
-
-        from tui.sim.control import probe
-
         if await asyncio.to_thread(probe, url):
             self.add_facilitator(url)
 
@@ -218,15 +224,12 @@ class WarroomApp(App[None]):
         """The facilitator's pane for the simulator at ``url``, on key 8."""
         if any(p.name == "facilitator" for p in self.panes):
             return
-        from tui.sim.control import ControlClient
-
         client = ControlClient(url)
 
         def build(app: WarroomApp) -> Screen[Any]:
-            from tui.screens.facilitator import FacilitatorScreen
-
             return FacilitatorScreen(
                 client,
+                feed=simulator_feed(client, backend=app.factory, clock=app.clock, record=app._record_feed),
                 read_only=app.settings.read_only,
                 audit=app.actions.audit,
                 actor=app.actions.actor or "",
@@ -271,12 +274,12 @@ class WarroomApp(App[None]):
     _alert = ""
 
     def journal_events(self) -> tuple[JournalEvent, ...]:
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             return tuple(self.replay.events)
         return self.gameday.journal.events if self.gameday is not None else ()
 
     def service_status(self) -> tuple[ServiceStatus, ...]:
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             return self.replay.services()
         return self.gameday.service_status() if self.gameday is not None else ()
 
@@ -286,10 +289,7 @@ class WarroomApp(App[None]):
 
     def journal_reload(self) -> None:
         """Show the journal anew (a replay seeked backwards)."""
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, JournalScreen) and screen.is_mounted:
-                    screen.reload()
+        self.journal.publish(None)
 
     def journal_description(self) -> str:
         if self.gameday is None:
@@ -306,11 +306,11 @@ class WarroomApp(App[None]):
         return " · ".join(parts)
 
     def replay_badge(self) -> str:
-        return self.replay.badge() if isinstance(self.replay, ReplayDriver) else ""
+        return self.replay.badge() if self.replay is not None else ""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action.startswith("replay_"):
-            return isinstance(self.replay, ReplayDriver)
+            return self.replay is not None
         return True
 
     def _replay_moved(self) -> None:
@@ -318,25 +318,22 @@ class WarroomApp(App[None]):
             header.replay = self.replay_badge()
 
     def action_replay_step(self, forward: bool) -> None:
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             self.replay.step(forward)
             self._replay_moved()
 
     def action_replay_seek(self, seconds: float) -> None:
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             self.replay.seek_by(seconds)
             self._replay_moved()
 
     def action_replay_speed(self, up: bool) -> None:
-        if isinstance(self.replay, ReplayDriver):
+        if self.replay is not None:
             self.replay.faster(up)
             self._replay_moved()
 
     def _journal_event(self, event: JournalEvent) -> None:
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, JournalScreen):
-                    screen.add_event(event)
+        self.journal.publish(event)
         if (
             self.replay is None
             and event.level == "critical"
@@ -359,7 +356,7 @@ class WarroomApp(App[None]):
             self.notify("Replaying a recording: notes go in the journal of a live console", timeout=3)
             return
         author = self.settings.note_author or self.actions.actor or os.environ.get("USER", "")
-        when = self.clock().strftime("%H:%M:%SZ")
+        when = zulu_text(self.clock())
 
         def keep(text: str | None) -> None:
             if text and self.gameday is not None:
@@ -372,10 +369,10 @@ class WarroomApp(App[None]):
 
     def record(self, event: ActivityEvent) -> None:
         self.activity.append(event)
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, ActivityScreen):
-                    screen.add_event(event)
+        self.activity_topic.publish(event)
+
+    def _record_feed(self, title: str, level: str, text: str) -> None:
+        self.record(ActivityEvent(self.clock(), title, level, text))
 
     # -- panes --------------------------------------------------------------------------------
 
@@ -414,7 +411,7 @@ class WarroomApp(App[None]):
             binding = item if isinstance(item, Binding) else Binding(*item)
             if binding.action.startswith("pane("):
                 continue
-            if binding.action.startswith("replay_") and not isinstance(self.replay, ReplayDriver):
+            if binding.action.startswith("replay_") and self.replay is None:
                 continue
             keys = binding.key_display or " ".join(
                 self.get_key_display(Binding(k.strip(), binding.action)) for k in binding.key.split(",")
@@ -455,8 +452,6 @@ class WarroomApp(App[None]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     def get_system_commands(self, screen: Screen[Any]) -> Any:
-        from textual.app import SystemCommand
-
         yield from super().get_system_commands(screen)
         for spec in self.panes:
             yield SystemCommand(
@@ -490,55 +485,26 @@ def alert_text(statuses: tuple[ServiceStatus, ...]) -> str:
     return f"{text} (+{others})" if others else text
 
 
-def make_gameday(settings: Settings, clock: Callable[[], datetime]) -> GameDay:
-    """The journal, its detectors, the services' timers and (with --record) the recording."""
-    from tui import paths
-    from tui.gameday.detect import Detector
-    from tui.gameday.journal import Journal, default_journal_path
-    from tui.gameday.record import Recorder
-    from tui.gameday.services import ServiceTracker
-
-    path = settings.journal_path or default_journal_path(paths.state_dir(), clock())
-    recorder = None
-    if settings.record_path is not None:
-        meta = {
-            "version": __version__,
-            "profile": settings.target.profile or "",
-            "regions": ",".join(settings.target.regions),
-            "endpoint_url": settings.target.endpoint_url or "",
-            "demo": "yes" if settings.demo else "no",
-            "journal": str(path),
-        }
-        recorder = Recorder(settings.record_path, meta=meta, clock=clock)
-    return GameDay(
-        journal=Journal(path, clock=clock),
-        detector=Detector(settings.thresholds),
-        services=ServiceTracker(settings.services),
-        recorder=recorder,
-        clock=clock,
-    )
-
-
 def make_app(
     settings: Settings,
     *,
     factory: ClientFactory | None = None,
     clock: Callable[[], datetime] = utc_clock,
     gameday: GameDay | None = None,
+    services: Iterable[BusinessService] = (),
 ) -> WarroomApp:
-    """The one way to build the console, for the CLI and for the tests."""
+    """The one way to build the console, for the CLI and for the tests; ``services`` are the
+    important business services whose impairment the header times."""
     return WarroomApp(
         settings,
         factory or ClientFactory(settings.target),
         clock=clock,
-        gameday=gameday or make_gameday(settings, clock),
+        gameday=gameday or make_gameday(settings, clock, services),
     )
 
 
 def make_replay_app(settings: Settings, driver: ReplayDriver) -> WarroomApp:
     """The console over a recording: the same panes, fed by ``driver``, with no AWS client."""
-    from tui.replaying import OfflineFactory
-
     settings = dataclasses.replace(settings, read_only=True, watch_all=False)
     return WarroomApp(settings, OfflineFactory(settings.target), clock=driver.now, replay=driver)
 

@@ -4,15 +4,46 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import dataclasses
 import re
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from tui import __version__
+from tui.aws.clients import AwsTarget, ClientFactory
+from tui.aws.documents import document
+from tui.aws.kinesis_math import ScalingRule
+from tui.aws.limits_math import Thresholds
+from tui.common import logs, paths, runtime
+from tui.common.codec import pretty
+from tui.common.durations import DurationError, parse_duration
+from tui.context import utc_clock
+from tui.gameday.record import merge_recordings, read_recording
+from tui.gameday.replay import Playback
+from tui.gameday.services import BusinessService, default_demo_services, load_services
+from tui.panes import SNAPSHOT_NAMES, one_poll
+from tui.replaying import ReplayDriver
+from tui.settings import Settings
+from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
+from tui.sim.commands import (
+    add_fault_commands,
+    add_serve_options,
+    run_fault_command,
+    scenario_from_args,
+    speed_from_args,
+)
+from tui.sim.control import ControlClient, ControlError
+from tui.sim.server import SimServer
+from tui.sim.standin_plugin import write_launcher
+
+# Three things are imported inside the commands that use them, for start-up time: Textual (the
+# console and its themes, about 0.4 s), the report's renderers and charts (0.13 s) and the game
+# day's detectors for ``warroom record`` (0.07 s). ``warroom sim``, ``warroom snapshot`` and the
+# rest never wait for what they do not run; everything else is imported here.
 
 #: How long ``warroom demo --attach`` waits for the simulator to answer.
 ATTACH_TIMEOUT_S = 5.0
@@ -128,6 +159,13 @@ def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = 
     )
 
 
+def _duration_arg(text: str) -> float:
+    try:
+        return parse_duration(text, what="--duration")
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_gameday_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument(
@@ -166,7 +204,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threshold_options(parser)
     _add_gameday_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from tui.sim.commands import add_fault_commands, add_serve_options
 
     demo = sub.add_parser("demo", help="the console against the embedded simulator (no AWS account needed)")
     demo.add_argument("--seed", type=int, default=7, help="workload seed (same seed, same fleet)")
@@ -209,8 +246,26 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("md", "html"), default="md", help="md (default) or html")
     report.add_argument("--output", metavar="PATH", help="write here instead of standard output")
 
+    rec = sub.add_parser(
+        "record", help="record every pane's polls for a while, with no screen (replay and report read it)"
+    )
+    rec.add_argument("--output", metavar="FILE", required=True, help="the recording to write (appended to)")
+    rec.add_argument(
+        "--duration",
+        type=_duration_arg,
+        default=600.0,
+        metavar="DURATION",
+        help="how long to record: 90s, 10m, 1h30m (default 10m)",
+    )
+    rec.add_argument("--demo", action="store_true", help="record a fresh embedded simulator")
+    rec.add_argument("--seed", type=int, default=7, help="workload seed with --demo")
+    _add_aws_options(rec, suppress=True)
+    _add_threshold_options(rec, suppress=True)
+    rec.add_argument("--journal", metavar="FILE", default=argparse.SUPPRESS, help="the journal's file")
+    rec.add_argument(
+        "--services", metavar="FILE", default=argparse.SUPPRESS, help="TOML of the business services"
+    )
     snap = sub.add_parser("snapshot", help="one poll of a pane, printed as JSON")
-    from tui.panes import SNAPSHOT_NAMES
 
     snap.add_argument("pane", choices=sorted(SNAPSHOT_NAMES), help="which pane's data")
     snap.add_argument("--json", action="store_true", required=True, help="print JSON (the only format)")
@@ -221,11 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
-    from tui.aws.clients import AwsTarget
-    from tui.aws.limits_math import Thresholds
-    from tui.settings import Settings
-
+def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
     target = AwsTarget(
         profile=getattr(args, "profile", None),
         regions=tuple(getattr(args, "regions", None) or ()),
@@ -243,7 +294,6 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
     if block <= 0:
         raise SystemExit("warroom: --scale-down-block-minutes must be above 0")
     values["kinesis_block_minutes"] = block
-    from tui.aws.kinesis_math import ScalingRule
 
     up_at, up_points, up_window = getattr(args, "scale_up_rule", (0.75, 5, 5))
     down_below, down_points, down_window = getattr(args, "scale_down_rule", (0.25, 57, 60))
@@ -265,37 +315,35 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
         raise SystemExit(f"warroom: --remediation-role {role!r} is not a valid IAM role name")
     values["remediation_role"] = role
     values["session_tmux_windows"] = bool(getattr(args, "tmux_windows", False))
-    from pathlib import Path
-
     for option, key in (("record", "record_path"), ("journal", "journal_path")):
         given = getattr(args, option, None)
         if given:
             values[key] = Path(given).expanduser()
-    services = getattr(args, "services", None)
-    if services:
-        from tui.gameday.services import load_services
-
-        try:
-            values["services"] = load_services(Path(services).expanduser())
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"warroom: --services {services}: {exc}") from None
     values["note_author"] = str(getattr(args, "note_author", "") or "")[:200]
     values["watch_all"] = True
     values.update(overrides)
     return Settings(**values)
 
 
-def _sim_target(endpoint_url: str) -> Any:
-    from tui.aws.clients import AwsTarget
-    from tui.sim.server import REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
+def _services(args: argparse.Namespace) -> tuple[BusinessService, ...]:
+    """The business services of ``--services FILE`` (none without it); a bad file ends the command."""
+    given = getattr(args, "services", None)
+    if not given:
+        return ()
+    try:
+        return load_services(Path(given).expanduser())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"warroom: --services {given}: {exc}") from None
 
+
+def _sim_target(endpoint_url: str) -> AwsTarget:
     return AwsTarget(
         regions=(REGION,), endpoint_url=endpoint_url, access_key=SIM_ACCESS_KEY, secret_key=SIM_SECRET_KEY
     )
 
 
-def _check_theme(settings: Any) -> None:
-    from themes import THEMES
+def _check_theme(settings: Settings) -> None:
+    from themes import THEMES  # for start-up time: see the note at the top
 
     names = [t.name for t in THEMES]
     if settings.theme not in names:
@@ -303,14 +351,13 @@ def _check_theme(settings: Any) -> None:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    from tui import logs, runtime
-    from tui.app import make_app
+    from tui.app import make_app  # for start-up time: see the note at the top
 
     logs.configure()
     runtime.tune_gc()
     settings = _settings(args)
     _check_theme(settings)
-    make_app(settings).run()
+    make_app(settings, services=_services(args)).run()
     return 0
 
 
@@ -326,30 +373,18 @@ def _start_sim(server: Any) -> Any:
         raise SystemExit(f"warroom: the simulator cannot start: {exc.strerror or exc}") from None
 
 
-def _demo_settings(args: argparse.Namespace, endpoint_url: str) -> Any:
+def _demo_settings(args: argparse.Namespace, endpoint_url: str) -> Settings:
     """The demo console's settings against the simulator at ``endpoint_url``."""
-    from tui import paths
-    from tui.sim.standin_plugin import write_launcher
-
     # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
     # the session-manager-plugin found on PATH.
     plugin = write_launcher(paths.state_dir() / "demo-plugin")
-    extra: dict[str, Any] = {}
-    if not getattr(args, "services", None):
-        from tui.gameday.services import default_demo_services
-
-        extra["services"] = default_demo_services()
-    settings = _settings(
-        args, target=_sim_target(endpoint_url), demo=True, session_plugin=str(plugin), **extra
-    )
+    settings = _settings(args, target=_sim_target(endpoint_url), demo=True, session_plugin=str(plugin))
     _check_theme(settings)
     return settings
 
 
 def _attached(url: str) -> str:
     """``--attach URL`` checked: the simulator's testing keys go only to a warroom simulator that answers."""
-    from tui.sim.control import ControlClient, ControlError
-
     url = url.strip().rstrip("/")
     try:
         ControlClient(url, timeout=ATTACH_TIMEOUT_S).status()
@@ -359,25 +394,23 @@ def _attached(url: str) -> str:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from tui import logs, runtime
-    from tui.app import make_app
-    from tui.sim.server import SimServer
+    from tui.app import make_app  # for start-up time: see the note at the top
 
     logs.configure()
     runtime.tune_gc()
-    from tui.sim.commands import scenario_from_args, speed_from_args
-
+    # The demo's console times the fictional platform's services unless --services names others.
+    services = _services(args) or default_demo_services()
     if getattr(args, "attach", None):
         if getattr(args, "scenario", None) or getattr(args, "speed", None) is not None:
             raise SystemExit(
                 "warroom: --scenario and --speed belong to the simulator: give them to warroom sim serve"
             )
-        make_app(_demo_settings(args, _attached(args.attach))).run()
+        make_app(_demo_settings(args, _attached(args.attach)), services=services).run()
         return 0
     scenario = scenario_from_args(args)
     sim = _start_sim(SimServer(seed=args.seed, scenario=scenario, speed=speed_from_args(args)))
     try:
-        make_app(_demo_settings(args, sim.endpoint_url)).run()
+        make_app(_demo_settings(args, sim.endpoint_url), services=services).run()
     finally:
         sim.stop()
     return 0
@@ -386,8 +419,6 @@ def run_demo(args: argparse.Namespace) -> int:
 def serve_banner(url: str, workload: str, account: str, region: str) -> str:
     """What ``warroom sim serve`` prints on stderr: commands that work on a machine without AWS
     credentials (the simulator's keys are not secrets, and are given for this endpoint only)."""
-    from tui.sim.server import SIM_ACCESS_KEY, SIM_SECRET_KEY
-
     keys = f"AWS_ACCESS_KEY_ID={SIM_ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SIM_SECRET_KEY}"
     return (
         f"# warroom simulator ({workload}), account {account}, region {region}\n"
@@ -399,10 +430,6 @@ def serve_banner(url: str, workload: str, account: str, region: str) -> str:
 
 
 def run_sim_serve(args: argparse.Namespace) -> int:
-    from tui import logs
-    from tui.sim.commands import scenario_from_args, speed_from_args
-    from tui.sim.server import ACCOUNT_ID, REGION, SimServer
-
     logs.configure()
     scenario = scenario_from_args(args)
     sim = _start_sim(
@@ -440,11 +467,7 @@ def run_sim_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _snapshot(settings: Any, pane: str) -> Any:
-    from tui.aws.clients import ClientFactory
-    from tui.context import utc_clock
-    from tui.panes import one_poll
-
+async def _snapshot(settings: Settings, pane: str) -> Any:
     factory = ClientFactory(settings.target)
     try:
         # The settings carry the command line's thresholds and Kinesis scaling rule.
@@ -453,19 +476,36 @@ async def _snapshot(settings: Any, pane: str) -> Any:
         await factory.close()
 
 
-def run_snapshot(args: argparse.Namespace) -> int:
-    from tui import logs
-    from tui.aws.outcome import to_jsonable
+def run_record(args: argparse.Namespace) -> int:
+    """``warroom record``: every pane's feed to a recording for ``--duration``, no screen."""
+    from tui.headless import record  # for start-up time: see the note at the top
 
+    logs.configure()
+    output = Path(args.output).expanduser()
+    sim = None
+    settings = _settings(args, record_path=output)
+    services = _services(args)
+    if args.demo:
+        sim = _start_sim(SimServer(seed=args.seed, live=True))
+        settings = dataclasses.replace(settings, target=_sim_target(sim.endpoint_url), demo=True)
+    try:
+        asyncio.run(record(settings, duration_s=args.duration, clock=utc_clock, services=services))
+    except KeyboardInterrupt:
+        print(f"warroom record: stopped; the recording in {output} is complete up to here", file=sys.stderr)
+    except OSError as exc:
+        print(f"warroom record: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    finally:
+        if sim is not None:
+            sim.stop()
+    return 0
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
     logs.configure()
     sim = None
     if args.demo:
-        from tui.sim.server import SimServer
-
         sim = SimServer(seed=args.seed, live=False).start()
-        from tui import paths
-        from tui.sim.standin_plugin import write_launcher
-
         # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
         # the session-manager-plugin found on PATH.
         plugin = write_launcher(paths.state_dir() / "demo-plugin")
@@ -479,21 +519,12 @@ def run_snapshot(args: argparse.Namespace) -> int:
     finally:
         if sim is not None:
             sim.stop()
-    data = snapshot.to_json() if hasattr(snapshot, "to_json") else to_jsonable(snapshot)
-    json.dump(data, sys.stdout, indent=2, sort_keys=False)
-    sys.stdout.write("\n")
+    sys.stdout.write(pretty(document(snapshot)) + "\n")
     return 1 if getattr(snapshot, "error", None) is not None else 0
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from tui import logs
-    from tui.app import make_replay_app
-    from tui.aws.clients import AwsTarget
-    from tui.gameday.record import read_recording
-    from tui.gameday.replay import Playback
-    from tui.replaying import ReplayDriver
+    from tui.app import make_replay_app  # for start-up time: see the note at the top
 
     logs.configure()
     if args.speed <= 0:
@@ -516,16 +547,12 @@ def run_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _replay_settings(settings: Any, meta: dict[str, Any]) -> Any:
-    import dataclasses
-
+def _replay_settings(settings: Settings, meta: dict[str, Any]) -> Settings:
     return dataclasses.replace(settings, demo=meta.get("demo") == "yes", record_path=None)
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from tui.gameday.record import merge_recordings, read_recording
+    # For start-up time: see the note at the top.
     from tui.gameday.report import CHART_PANES, analyse, render_html, render_markdown
 
     recordings = []
@@ -559,8 +586,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args)
     if args.command == "sim":
         if args.sim_command != "serve":
-            from tui.sim.commands import run_fault_command
-
             return run_fault_command(args)
         return run_sim_serve(args)
     if args.command == "replay":
@@ -569,6 +594,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_report(args)
     if args.command == "snapshot":
         return run_snapshot(args)
+    if args.command == "record":
+        return run_record(args)
     return run_console(args)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -153,6 +153,8 @@ def resolve(path: str) -> Any:
 
 
 # -- the pollers that need more than the client factory ------------------------------------------
+# Each imports its poller when it builds one, like the table above, for start-up time: the
+# commands read the table, and ``warroom snapshot PANE`` needs one poller.
 
 
 def _limits(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
@@ -164,7 +166,8 @@ def _limits(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> 
 def _kinesis(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
     from tui.aws.kinesis import KinesisPoller
 
-    return KinesisPoller(factory, rule=settings.kinesis_rule, clock=clock)
+    rule = replace(settings.kinesis_rule, block_minutes=settings.kinesis_block_minutes)
+    return KinesisPoller(factory, rule=rule, clock=clock)
 
 
 def _findings(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
@@ -190,3 +193,19 @@ async def one_poll(name: str, factory: Any, settings: Settings, clock: Callable[
     poller = pane(name).make_poller(factory, settings, clock)
     result: Awaitable[Any] = poller.poll()
     return await result
+
+
+async def poll_every_pane(endpoint_url: str, region: str = "us-east-1") -> dict[str, Any]:
+    """One snapshot of every pane with a poller, read from the endpoint (a simulator) with its test
+    keys and default settings: what the benches and the codec's tests encode."""
+    from tui.aws.clients import AwsTarget, ClientFactory  # the registry itself stays light to import
+    from tui.aws.outcome import utcnow
+
+    target = AwsTarget(
+        regions=(region,), endpoint_url=endpoint_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    try:
+        return {p.name: await one_poll(p.name, factory, Settings(), utcnow) for p in LIVE}
+    finally:
+        await factory.close()

@@ -1,26 +1,27 @@
 """``warroom replay``: the console's panes fed from a recording instead of AWS.
 
-The driver owns a ``Playback`` and, four times a second, hands each pane the snapshots recorded
-up to the playback clock, and the journal its events. No AWS client is ever made: the factory
-refuses, and every action is refused as in read-only mode.
+The driver owns a ``Playback`` and a recorded feed per pane (``Feeds.recorded``); four times a
+second it publishes the snapshots recorded up to the playback clock on those feeds, and the
+journal's events on the console's journal topic. The panes subscribe to the feeds as they would to
+live ones. No AWS client is ever made: the factory refuses, and every action is refused as in
+read-only mode.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from tui import panes
 from tui.aws.clients import AwsTarget, ClientFactory
+from tui.common.timefmt import clock_text, zulu_text
+from tui.feeds import Feeds, RecordedFeed
 from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.replay import Delivery, Playback
 from tui.gameday.services import ServiceStatus
-from tui.gameday.timefmt import clock_text
-
-if TYPE_CHECKING:
-    from tui.app import WarroomApp
 
 TICK_S = 0.25
 
@@ -85,33 +86,49 @@ def recorded_services(events: list[JournalEvent], now: datetime) -> tuple[Servic
     return tuple(out)
 
 
+class ReplayConsole(Protocol):
+    """What the driver plays into: the console (``tui.app.WarroomApp``), seen from below."""
+
+    account: str
+
+    def sync_header(self) -> None: ...
+
+    def journal_append(self, event: JournalEvent) -> None: ...
+
+    def journal_reload(self) -> None: ...
+
+    def notify(self, message: str, *, timeout: float | None = None) -> None: ...
+
+    def set_interval(
+        self, interval: float, callback: Callable[[], Any] | None = None, *, name: str | None = None
+    ) -> Any: ...
+
+
 class ReplayDriver:
-    """Feeds an app's panes and journal from a ``Playback`` (it is the panes' ``ReplaySource``)."""
+    """Publishes a ``Playback`` on recorded feeds and an app's journal."""
 
     def __init__(self, playback: Playback, *, source: str) -> None:
         self.playback = playback
         self.source = source
         self.events: list[JournalEvent] = []
-        self.app: WarroomApp | None = None
+        self.app: ReplayConsole | None = None
+        self._recorded = {p.name: RecordedFeed(p.name, p.title, toggle=self.toggle_pause) for p in panes.LIVE}
+        self.feeds = Feeds(dict(self._recorded))
 
-    def bind(self, app: WarroomApp) -> None:
+    def bind(self, app: ReplayConsole) -> None:
         self.app = app
         self._apply(self.playback.seek(self.playback.start))
         app.set_interval(TICK_S, self.tick, name="replay")
 
-    # -- ReplaySource -------------------------------------------------------------------------
+    # -- the panes' keys ----------------------------------------------------------------------
 
-    def attach(self, screen: Any) -> None:
-        snapshot = self.playback.latest(getattr(screen, "PANE", ""))
-        if snapshot is not None:
-            screen.post_message(type(screen).Polled(snapshot))
-
-    def toggle_pause(self) -> None:
+    def toggle_pause(self) -> str:
+        """p on any pane: pause or play the recording; returns what to tell the user."""
         at_end = self.playback.position >= self.playback.end
         paused = self.playback.toggle()
         if at_end and not paused:
             self._apply(self.playback.seek(self.playback.start), rewound=True)
-        self._say("⏸ paused" if paused else f"▶ playing at {self.playback.speed:g}x")
+        return "Replay: " + ("⏸ paused" if paused else f"▶ playing at {self.playback.speed:g}x")
 
     # -- moving -------------------------------------------------------------------------------
 
@@ -142,21 +159,12 @@ class ReplayDriver:
         done = (p.position - p.start).total_seconds()
         total = (p.end - p.start).total_seconds()
         where = f"{clock_text(done)}/{clock_text(total)}"
-        return f"REPLAY {state} {p.position.strftime('%H:%M:%SZ')} {where} {p.speed:g}x"
+        return f"REPLAY {state} {zulu_text(p.position)} {where} {p.speed:g}x"
 
     def services(self) -> tuple[ServiceStatus, ...]:
         return recorded_services(self.events, self.playback.now())
 
     # -- delivering ---------------------------------------------------------------------------
-
-    def _screens(self, pane: str) -> Iterator[Any]:
-        app = self.app
-        if app is None:
-            return
-        for stack in app._screen_stacks.values():
-            for screen in stack:
-                if getattr(screen, "PANE", None) == pane and hasattr(type(screen), "Polled"):
-                    yield screen
 
     def _apply(self, delivery: Delivery, *, rewound: bool = False) -> None:
         app = self.app
@@ -168,8 +176,8 @@ class ReplayDriver:
             if account and account != app.account:
                 app.account = account
                 app.sync_header()
-            for screen in self._screens(pane):
-                screen.post_message(type(screen).Polled(snapshot))
+            if pane in self._recorded:
+                self._recorded[pane].publish(snapshot)
         if delivery.rewound or rewound:
             self.events = list(delivery.events)
             app.journal_reload()

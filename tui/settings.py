@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from themes import DEFAULT_THEME
 from tui.aws.clients import AwsTarget
 from tui.aws.kinesis_math import ScalingRule
 from tui.aws.limits_math import Thresholds
-from tui.gameday.services import BusinessService
+
+DEFAULT_THEME = "warroom-dark"
+"""The name of the theme used unless another is asked for (``themes.DARK``)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,5 @@ class Settings:
     journal_path: Path | None = None
     # Write every poll snapshot and journal event to this file (warroom replay / report read it).
     record_path: Path | None = None
-    # Important business services and their impact tolerance (the header times a breach).
-    services: tuple[BusinessService, ...] = ()
     # Who typed a journal note; empty: the caller's identity ARN, else the login name.
     note_author: str = ""

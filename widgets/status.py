@@ -9,23 +9,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.common.timefmt import age_text
 from widgets.safe import clean
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def humanize_age(seconds: float) -> str:
-    """12s, 4m05s, 2h03m, 3d04h."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
 
 
 class StatusLine(Widget):
@@ -85,11 +74,11 @@ class StatusLine(Widget):
         else:
             text.append("● live")
         if self.fetched_at is not None:
-            text.append(f" · data {humanize_age((now - self.fetched_at).total_seconds())} old")
+            text.append(f" · data {age_text((now - self.fetched_at).total_seconds())} old")
         if self.polling and self.fetched_at is not None:
             text.append(" · polling…")
         elif self.next_poll_at is not None and not self.paused:
-            wait = humanize_age((self.next_poll_at - now).total_seconds())
+            wait = age_text((self.next_poll_at - now).total_seconds())
             label = "retry" if self.problem else "next poll"
             text.append(f" · {label} in {wait}")
             if self.failures > 1:

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.json_doc import json_of
 from tui.aws.clients import AwsTarget, ClientFactory
-from tui.aws.findings import FindingsPoller, asff_time
+from tui.aws.findings import FindingsPoller
+from tui.common.timefmt import asff_time
 
 REGION = "ap-southeast-1"
 ACCOUNT = "123456789012"
@@ -100,7 +102,7 @@ async def test_first_load_pages_the_active_findings_with_progress(factory: Clien
     assert factory.calls["securityhub:GetEnabledStandards"] == 1
     assert snapshot.full_load and snapshot.standards is not None
     assert snapshot.watermark is not None
-    assert snapshot.to_json()["total"] == snapshot.total
+    assert json_of(snapshot)["total"] == snapshot.total
 
 
 async def test_a_refresh_with_nothing_new_is_one_call(factory: ClientFactory) -> None:

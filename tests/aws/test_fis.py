@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.json_doc import json_of
 from tui.aws import fis as fis_module
 from tui.aws.actions import ActionRunner, AuditLog, PlanRefusal, ReadOnlyRefusal
 from tui.aws.actions.fis import start_plan, stop_plan
@@ -31,11 +32,11 @@ from tui.aws.fis import (
     FisPoller,
     FisSnapshot,
     TemplateView,
-    iso_duration_seconds,
     poll,
 )
 from tui.aws.outcome import ApiError
-from tui.sim.server import ACCOUNT_ID
+from tui.common.codec import decode, encode
+from tui.sim.account import ACCOUNT_ID
 
 REGION = "me-south-1"
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/fis-experiments"
@@ -439,16 +440,6 @@ def test_stop_is_refused_while_stopping_and_a_plan_names_running_siblings() -> N
     assert len({start_plan(template).calls[0].params["clientToken"] for _ in range(3)}) == 3
 
 
-def test_iso_durations() -> None:
-    assert iso_duration_seconds("PT10M") == 600
-    assert iso_duration_seconds("PT1H30M") == 5400
-    assert iso_duration_seconds("P1D") == 86400
-    assert iso_duration_seconds("PT0.5S") == 0.5
-    assert iso_duration_seconds("10 minutes") is None
-    assert iso_duration_seconds("P1M") is None  # months are not a fixed length
-    assert iso_duration_seconds("PT") is None
-
-
 # Failures -------------------------------------------------------------------------------------------
 
 
@@ -472,7 +463,7 @@ async def test_denied_template_listing_names_the_permission_and_keeps_the_experi
     assert "fis:GetExperiment" in error.hint
     view = experiment_of(snapshot, experiment_id)
     assert view.started_at is not None and view.fault == ""
-    assert snapshot.to_json()["errors"][0]["api"] == "fis:ListExperimentTemplates"
+    assert json_of(snapshot)["errors"][0]["api"] == "fis:ListExperimentTemplates"
 
 
 async def test_get_experiment_failing_leaves_the_times_unknown(factory: ClientFactory, fis: Any) -> None:
@@ -503,7 +494,7 @@ async def test_both_listings_failing_is_the_polls_error(factory: ClientFactory) 
     assert "fis:ListExperimentTemplates" in snapshot.error.hint
     assert [e.api for e in snapshot.errors] == ["fis:ListExperimentTemplates", "fis:ListExperiments"]
     assert factory.calls["fis:GetExperiment"] == 0 and factory.calls["fis:GetExperimentTemplate"] == 0
-    assert snapshot.to_json()["errors"][-1]["api"] == "ListExperimentTemplates"
+    assert json_of(snapshot)["errors"][-1]["api"] == "ListExperimentTemplates"
 
 
 async def test_text_from_aws_loses_escape_and_control_characters(factory: ClientFactory, fis: Any) -> None:
@@ -526,14 +517,16 @@ async def test_json_round_trips(factory: ClientFactory, fis: Any) -> None:
     template_id = new_template(fis, fault="lambda-errors", tags={"Name": "drill <b>[bold]x[/bold]"})
     start(fis, template_id, **{"warroom:origin": "console"})
     snapshot = await FisPoller(factory).poll()
-    doc = snapshot.to_json()
+    doc = json_of(snapshot)
     assert set(doc) == {"fetched_at", "templates", "experiments", "errors"}
     item = next(t for t in doc["templates"] if t["template_id"] == template_id)
     assert item["fault"] == "lambda-errors" and item["tags"]["Name"] == "drill <b>[bold]x[/bold]"
     assert datetime.fromisoformat(item["created_at"]).tzinfo is not None
-    back = FisSnapshot.from_json(doc)
-    assert back.templates == snapshot.templates and back.experiments == snapshot.experiments
-    assert back.fetched_at == snapshot.fetched_at
+    # A recording holds the snapshot itself, and reads it back whole.
+    assert decode(FisSnapshot, encode(snapshot)) == snapshot
 
     failed = FisSnapshot(FIXED, errors=(ApiError(REGION, "fis:ListExperiments", "denied", "grant it"),))
-    assert FisSnapshot.from_json(failed.to_json()).errors == failed.errors
+    assert json_of(failed)["errors"] == [
+        {"api": "fis:ListExperiments", "message": "denied", "region": REGION, "hint": "grant it"}
+    ]
+    assert decode(FisSnapshot, encode(failed)) == failed

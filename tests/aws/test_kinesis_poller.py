@@ -21,12 +21,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.frozen import FROZEN
+from tests.json_doc import json_of
 from tui.aws import kinesis as kinesis_module
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.kinesis import ITERATOR_AGE, KinesisPoller, KinesisSnapshot, StreamView
 from tui.aws.kinesis_math import ScalingRule
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.cloudwatch import put_series
-from tui.sim.server import ACCOUNT_ID
 
 REGION = "us-west-1"
 MIB = 1024 * 1024
@@ -339,7 +340,7 @@ async def test_readers_behind_worst_first(world: World, factory: ClientFactory) 
         ("GetRecords readers", "GetRecords", 6 * HOUR_MS),
         ("fraud", "enhanced fan-out", 5000.0),
     ]
-    row = {s["stream_name"]: s for s in (await poll_at(factory, world.t0)).to_json()["streams"]}["clicks"]
+    row = {s["stream_name"]: s for s in json_of(await poll_at(factory, world.t0))["streams"]}["clicks"]
     assert row["readers"][0] == {
         "name": "indexer",
         "kind": "enhanced fan-out",
@@ -389,7 +390,7 @@ async def test_unknown_metrics_are_none_not_zero(world: World, factory: ClientFa
     assert quiet.advice == "hold"
     assert quiet.advice_reason == "usage unknown: no IncomingBytes/IncomingRecords datapoints in the last 5 h"
     assert quiet.history.iterator_age == () and quiet.history.usage_factor == ()
-    (row,) = (s for s in snapshot.to_json()["streams"] if s["stream_name"] == "quiet")
+    (row,) = (s for s in json_of(snapshot)["streams"] if s["stream_name"] == "quiet")
     assert row["usage_factor"] is None and row["incoming_bytes_per_s"] is None
     assert row["write_throttled"] is None and row["iterator_age_ms"] is None
     assert row["consumers"] == 0  # listed, and there are none
@@ -401,9 +402,9 @@ async def test_unknown_metrics_are_none_not_zero(world: World, factory: ClientFa
 
 
 async def test_json_contract(world: World, factory: ClientFactory) -> None:
-    data = (await poll_at(factory, world.t0)).to_json()
+    data = json_of(await poll_at(factory, world.t0))
     assert set(data) == {"fetched_at", "period_s", "streams", "errors"}
-    assert data["fetched_at"] == world.t0.isoformat()
+    assert datetime.fromisoformat(data["fetched_at"]) == world.t0
     assert data["period_s"] == 60
     assert data["errors"] == []
     for row in data["streams"]:
@@ -487,7 +488,7 @@ async def test_list_stream_consumers_failing(world: World, factory: ClientFactor
     assert clicks.advice == "scale_down"
     assert "iterator age unknown" in clicks.advice_reason
     assert clicks.lambdas[0].function_name == "clicks-sink"
-    data = snapshot.to_json()
+    data = json_of(snapshot)
     assert {"api": "kinesis:ListStreamConsumers", "message": error.message} == {
         k: data["errors"][0][k] for k in ("api", "message")
     }
@@ -553,7 +554,7 @@ async def test_listing_failing_everywhere_sets_the_error(world: World, factory: 
     assert snapshot.error is not None and snapshot.error.operation == "ListStreams"
     (error,) = snapshot.errors
     assert error.api == "kinesis:ListStreams"
-    data = snapshot.to_json()
+    data = json_of(snapshot)
     assert data["streams"] == []
     assert [e["api"] for e in data["errors"]] == ["kinesis:ListStreams", "ListStreams"]
 
@@ -671,7 +672,7 @@ async def test_a_stalled_reader_is_told_from_a_slow_one(plain_moto_url: str) -> 
     assert readers["slow"].stalled is False
     assert readers["early"].behind_ms == 125_000.0
     assert readers["early"].stalled is False
-    rows = {r["name"]: r for r in snapshot.to_json()["streams"][0]["readers"]}
+    rows = {r["name"]: r for r in json_of(snapshot)["streams"][0]["readers"]}
     assert rows["stuck"]["stalled"] is True and rows["stuck"]["growth_ms_per_s"] == 1000.0
     assert rows["slow"]["stalled"] is False and rows["slow"]["growth_ms_per_s"] == 333.3
     # The growth comes from the series the lag is read from: no query of its own.

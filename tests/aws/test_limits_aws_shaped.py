@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.json_doc import json_of
 from tests.plain_moto import boto3_factory
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.limits import NO_DATAPOINTS, InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
@@ -310,7 +311,7 @@ async def test_a_late_five_minute_point_is_still_read(
 
 
 async def test_json_is_null_only_where_nothing_was_published(fleet: Fleet, factory: ClientFactory) -> None:
-    doc = (await LimitsPoller(factory, clock=Clock(fleet.t0)).poll()).to_json()
+    doc = json_of(await LimitsPoller(factory, clock=Clock(fleet.t0)).poll())
     instances = {i["instance_id"]: i for i in doc["instances"]}
     for iid in (fleet.nitro, fleet.xen, fleet.basic):
         inst = instances[iid]

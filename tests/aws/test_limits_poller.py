@@ -19,12 +19,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.json_doc import json_of
+from tui.aws import documents
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
 from tui.aws.limits_math import MB_PER_MIB
 from tui.aws.metrics import MAX_QUERIES, MetricQuery, get_metric_data
+from tui.common.codec import to_builtins
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.cloudwatch import put_series
-from tui.sim.server import ACCOUNT_ID
 
 REGION = "ca-central-1"
 MIB = 1024 * 1024
@@ -286,7 +289,7 @@ async def test_periods_follow_the_monitoring(fleet: Fleet, factory: ClientFactor
     assert views[fleet.batch].period_s == 300
     assert snapshot.periods == {60: 3, 300: 1}
     assert snapshot.period_s == 300  # the longest in use: the slowest gauge's refresh
-    doc = snapshot.to_json()
+    doc = json_of(snapshot)
     assert doc["period_s"] == 300
     assert {i["instance_id"]: i["period_s"] for i in doc["instances"]} == {
         fleet.web: 60,
@@ -308,7 +311,7 @@ async def test_gp3_volume_capped_by_its_instance(fleet: Fleet, factory: ClientFa
     assert gp3.utilization == rel(450.0 / (593.75 / MB_PER_MIB))
     assert gp3.level == "ok"
     doc = next(
-        v for i in snapshot.to_json()["instances"] for v in i["volumes"] if v["volume_id"] == fleet.web_gp3
+        v for i in json_of(snapshot)["instances"] for v in i["volumes"] if v["volume_id"] == fleet.web_gp3
     )
     assert doc["capped_by"] == "instance"
     assert doc["utilization"] == pytest.approx(0.7947, abs=1e-4)
@@ -426,7 +429,7 @@ async def test_a_cycle_without_new_data_adds_no_history(fleet: Fleet, factory: C
 async def test_json_has_the_named_fields_and_null_for_unknowns(fleet: Fleet, factory: ClientFactory) -> None:
     snapshot = await LimitsPoller(factory, clock=Clock(fleet.t0)).poll()
     await factory.close()
-    doc = snapshot.to_json()
+    doc = json_of(snapshot)
     assert {"fetched_at", "period_s", "instances", "unattached_volumes", "quotas", "errors"} <= set(doc)
     assert datetime.fromisoformat(doc["fetched_at"]) == fleet.t0
     assert doc["unattached_volumes"] == [fleet.spare]
@@ -497,7 +500,7 @@ async def test_describe_volumes_denied(fleet: Fleet, factory: ClientFactory) -> 
     poller = LimitsPoller(factory, clock=clock)
     snapshot = await poller.poll()
     assert {v.instance_id for v in snapshot.instances} == {fleet.web, fleet.db, fleet.batch, fleet.quiet}
-    doc = snapshot.to_json()
+    doc = json_of(snapshot)
     errors = [e for e in doc["errors"] if e["api"] == "ec2:DescribeVolumes"]
     assert len(errors) == 1 and "DescribeVolumes" in errors[0]["message"]
     for inst in doc["instances"]:
@@ -544,7 +547,7 @@ async def test_unknown_instance_type(fleet: Fleet, factory: ClientFactory) -> No
     await factory.close()
     assert asked, "DescribeInstanceTypes was not called"
     views = by_id(snapshot)
-    batch = views[fleet.batch].to_json()
+    batch = to_builtins(documents.instance(views[fleet.batch]))
     assert batch["network"]["baseline_mbps"] is None and batch["network"]["peak_mbps"] is None
     assert batch["ebs"]["max_mbs"] is None and batch["ebs"]["max_iops"] is None
     assert batch["network"]["utilization"] is None
@@ -582,7 +585,7 @@ async def test_get_metric_data_denied(fleet: Fleet, factory: ClientFactory) -> N
     assert web.limits.ebs_max_mbs == 593.75  # what the type allows is still known
     assert volume(web, fleet.web_gp3).capped_by == "instance"
     assert all(q.usage is None for q in snapshot.quotas)
-    doc = snapshot.to_json()
+    doc = json_of(snapshot)
     assert doc["errors"][0]["api"] == "cloudwatch:GetMetricData"
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from tests.helpers import sim_settings
+from tests.json_doc import json_of
 from tui.aws import overview
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.errors import ErrorKind
-from tui.aws.outcome import to_jsonable
 
 
 async def test_overview_poll_reads_the_fleet(sim_url: str, client) -> None:  # type: ignore[no-untyped-def]
@@ -32,7 +32,7 @@ async def test_overview_poll_reads_the_fleet(sim_url: str, client) -> None:  # t
     assert region.sessions.value is not None and region.sessions.value.hybrid == 2
     assert region.sessions.value.by_ping.get("ConnectionLost", 0) >= 1
     assert region.findings.value is not None and region.findings.value.total > 0
-    doc = to_jsonable(snap)
+    doc = json_of(snap)
     assert doc["identity"]["account"] == "123456789012"
     assert doc["regions"][0]["ec2"]["value"]["vcpu_quota"]["value"] == 640.0
 

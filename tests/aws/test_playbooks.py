@@ -20,7 +20,6 @@ import pytest
 
 from tui.aws.actions import ActionRunner, AuditLog, ReadOnlyRefusal
 from tui.aws.actions.playbooks import (
-    HIGH_RISK_PORTS,
     NO_PLAYBOOK,
     PLAYBOOKS,
     Remediation,
@@ -31,6 +30,7 @@ from tui.aws.actions.playbooks import (
 )
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.findings_model import Finding, parse_finding
+from tui.common.aws_rules import HIGH_RISK_PORTS
 
 REGION = "ap-south-1"
 HOME = "123456789012"

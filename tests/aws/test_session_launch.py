@@ -59,8 +59,8 @@ from tui.aws.session_launch import (
     uses_env_response,
 )
 from tui.aws.sessions import ManagedTarget, SessionsPoller
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.ssm import ManagedNode, register_node
-from tui.sim.server import ACCOUNT_ID
 
 REGION = "eu-south-2"
 OLD_VERSION = "1.2.463.0"
@@ -434,7 +434,8 @@ def test_keyboard_signals_are_left_to_the_child_and_restored_even_on_error() -> 
 
     worker = threading.Thread(target=in_a_thread)
     worker.start()
-    worker.join()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "keyboard_signals_to_child() did not return within 10 s in a thread"
     assert errors == [] and {sig: signal.getsignal(sig) for sig in before} == before
 
 
@@ -750,19 +751,23 @@ def tmux_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
         [tmux, "-S", str(socket_path), "new-session", "-d", "-s", "t", "-x", "80", "-y", "24"],
         check=True,
         capture_output=True,
+        timeout=30,
     )
     pid = subprocess.run(
         [tmux, "-S", str(socket_path), "display-message", "-p", "#{pid}"],
         check=True,
         capture_output=True,
         text=True,
+        timeout=30,
     ).stdout.strip()
     monkeypatch.setenv("TMUX", f"{socket_path},{pid},0")
     monkeypatch.delenv("TMUX_PANE", raising=False)
     try:
         yield socket_path
     finally:
-        subprocess.run([tmux, "-S", str(socket_path), "kill-server"], check=False, capture_output=True)
+        subprocess.run(
+            [tmux, "-S", str(socket_path), "kill-server"], check=False, capture_output=True, timeout=30
+        )
         socket_path.unlink(missing_ok=True)
 
 
@@ -869,7 +874,7 @@ note(f"console pgid={os.getpgrp()} sibling pgid={os.getpgid(sibling.pid)}")
 status = run_in_foreground([sys.executable, "-c", job, report], dict(os.environ))
 note(f"console exit={status} foreground={os.tcgetpgrp(0) == os.getpgrp()}")
 sibling.kill()
-sibling.wait()
+sibling.wait(timeout=10)
 note("console done")
 """
 

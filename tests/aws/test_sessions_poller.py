@@ -19,6 +19,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.json_doc import json_of
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.sessions import (
     HISTORY_LIMIT,
@@ -28,8 +29,8 @@ from tui.aws.sessions import (
     SessionsSnapshot,
 )
 from tui.sim import catalog
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.ssm import ManagedNode, register_node
-from tui.sim.server import ACCOUNT_ID
 
 SEEDED = "us-east-1"
 OWN = "eu-south-2"
@@ -182,7 +183,7 @@ async def test_agent_versions_ping_times_and_the_sort_order(seeded: ClientFactor
 
 async def test_json_has_exactly_the_documented_shape(seeded: ClientFactory) -> None:
     snapshot = await SessionsPoller(seeded).poll()
-    doc = snapshot.to_json()
+    doc = json_of(snapshot)
     assert set(doc) == {"fetched_at", "instances", "sessions", "errors"}
     assert doc["errors"] == []
     assert len(doc["instances"]) == len(snapshot.instances)
@@ -214,14 +215,14 @@ def test_sessions_json_lists_active_then_history() -> None:
     snapshot = SessionsSnapshot(
         FIXED, active=(view("a", True),), history=(view("h1", False), view("h2", False))
     )
-    doc = snapshot.to_json()
+    doc = json_of(snapshot)
     assert [s["session_id"] for s in doc["sessions"]] == ["a", "h1", "h2"]
     assert doc["sessions"][0] == {
         "session_id": "a",
         "target": "mi-0123456789abcdef0",
         "owner": "arn:aws:iam::123456789012:user/ops",
         "status": "Connected",
-        "start_date": FIXED.isoformat(),
+        "start_date": FIXED.isoformat().replace("+00:00", "Z"),
         "document_name": "AWS-StartSSHSession",
     }
 
@@ -291,7 +292,7 @@ async def test_active_sessions_and_the_newest_100_of_the_history(own: ClientFact
     assert ended[-1] in {s.session_id for s in snapshot.history}
     assert ended[0] not in {s.session_id for s in snapshot.history}
 
-    doc = snapshot.to_json()
+    doc = json_of(snapshot)
     assert [s["session_id"] for s in doc["sessions"]] == [
         *(s.session_id for s in snapshot.active),
         *(s.session_id for s in snapshot.history),
@@ -317,7 +318,7 @@ async def test_ec2_failing_leaves_names_blank_with_an_error(seeded: ClientFactor
     assert "grant DescribeInstances" in snapshot.errors[0].hint
     assert all(t.name == "" for t in snapshot.instances if not t.hybrid)
     assert {t.name for t in snapshot.instances if t.hybrid} == {n.name for n in catalog.HYBRID_NODES}
-    assert snapshot.to_json()["errors"][0]["api"] == "ec2:DescribeInstances"
+    assert json_of(snapshot)["errors"][0]["api"] == "ec2:DescribeInstances"
 
 
 async def test_describe_sessions_failing_keeps_the_instances(seeded: ClientFactory) -> None:
@@ -360,7 +361,7 @@ async def test_instance_information_failing_everywhere_is_the_polls_error(both: 
     assert snapshot.instances == ()
     assert {e.region for e in snapshot.errors} == {SEEDED, OWN}
     assert both.calls["ec2:DescribeInstances"] == 0
-    assert snapshot.to_json()["errors"][-1]["api"] == "DescribeInstanceInformation"
+    assert json_of(snapshot)["errors"][-1]["api"] == "DescribeInstanceInformation"
 
 
 def test_targets_know_hybrid_and_online() -> None:

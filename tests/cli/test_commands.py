@@ -15,8 +15,10 @@ import boto3
 import pytest
 
 from tests.aws.test_kinesis_poller import STREAM_JSON_KEYS
+from tests.waits import read_line
 from tui import __version__
 from tui.cli import build_parser
+from tui.common.codec import encode
 
 WARROOM = [sys.executable, "-m", "tui.cli"]
 
@@ -28,21 +30,23 @@ def _env(tmp_path: object) -> dict[str, str]:
 
 
 def test_help_documents_every_command() -> None:
-    out = subprocess.run([*WARROOM, "--help"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([*WARROOM, "--help"], capture_output=True, text=True, check=True, timeout=60).stdout
     for word in (
-        "demo", "sim", "snapshot", "replay", "report", "--profile", "--region", "--endpoint-url",
+        "demo", "sim", "snapshot", "record", "replay", "report", "--profile", "--region", "--endpoint-url",
         "--read-only", "--record", "--journal", "--services",
     ):  # fmt: skip
         assert word in out
     sim = subprocess.run(
-        [*WARROOM, "sim", "serve", "--help"], capture_output=True, text=True, check=True
+        [*WARROOM, "sim", "serve", "--help"], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     for word in ("--host", "--port", "--seed", "--empty", "--scenario", "--speed"):
         assert word in sim
 
 
 def test_version() -> None:
-    out = subprocess.run([*WARROOM, "--version"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [*WARROOM, "--version"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     assert out.strip() == f"warroom {__version__}"
 
 
@@ -63,8 +67,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env=_env(tmp_path_factory.mktemp("state")),
     )
     assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
     try:
+        url = read_line(proc.stdout, within=60, what="warroom sim serve printing its URL").strip()
         assert url.startswith("http://127.0.0.1:"), url
         yield url
     finally:
@@ -278,7 +282,7 @@ def test_snapshot_sessions_json_demo_has_the_documented_fields(tmp_path: object,
 
 
 def _journal_file(path: Any, events: list[Any]) -> None:
-    path.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events))
+    path.write_bytes(b"".join(encode(e) + b"\n" for e in events))
 
 
 def test_report_merges_the_journals_of_several_consoles(
@@ -336,3 +340,29 @@ def test_report_merges_the_journals_of_several_consoles(
     assert "fixed by the team" in out
     # TTD 30 s and TTM 61 s of wall time are 5 and about 10 scenario minutes at speed 10.
     assert "5m (wall 30s)" in out and "10m10s (wall 1m01s)" in out
+
+
+def test_record_writes_every_pane_with_no_screen_and_replay_and_report_read_it(tmp_path: Any) -> None:
+    """``warroom record``: data flows from the feeds to a recording without the UI."""
+    from tui import panes
+    from tui.gameday.record import read_recording
+
+    output = tmp_path / "rehearsal.jsonl"
+    done = subprocess.run(
+        [*WARROOM, "record", "--demo", "--duration", "6s", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert "warroom record: done:" in done.stderr
+    recording = read_recording(output)
+    assert set(recording.panes) >= {p.name for p in panes.LIVE}
+    limits = [e.snapshot for e in recording.entries if e.kind == "snapshot" and e.pane == "limits"]
+    assert limits and limits[0] is not None and limits[0].instances
+    report = subprocess.run(
+        [*WARROOM, "report", str(output)], capture_output=True, text=True, env=_env(tmp_path), timeout=120
+    )
+    assert report.returncode == 0 and "# Game day review" in report.stdout

@@ -98,7 +98,7 @@ async def test_every_fault_marks_limits_stale_in_words_and_clears_within_an_inte
             proxy.clear()
             recovered = await wait_until(
                 pilot,
-                lambda: not status.problem and screen.failures == 0 and not screen._polling,
+                lambda: not status.problem and screen.failures == 0 and not screen.feed.state.polling,
                 within=INTERVAL + POLL_TIME + delay,
                 what=f"{mode}: fresh data after the fault cleared",
             )
@@ -127,7 +127,7 @@ async def test_limits_metrics_are_stale_while_get_metric_data_fails(clean_proxy:
         polls_then = proxy.calls["ec2:DescribeInstances"]
         await wait_until(
             pilot,
-            lambda: proxy.calls["ec2:DescribeInstances"] > polls_then and not screen._polling,
+            lambda: proxy.calls["ec2:DescribeInstances"] > polls_then and not screen.feed.state.polling,
             within=2 * INTERVAL + POLL_TIME,
             what="another poll whose DescribeInstances answered",
         )

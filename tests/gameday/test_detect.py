@@ -18,7 +18,7 @@ from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot, VolumeVie
 from tui.aws.limits_math import InstanceLimits, Thresholds
 from tui.aws.outcome import ApiError
 from tui.aws.sessions import ManagedTarget, SessionsPoller, SessionsSnapshot, SessionView
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.gameday import detect
 from tui.gameday.detect import Detector
 from tui.gameday.events import (

@@ -12,7 +12,8 @@ from types import MappingProxyType
 
 import pytest
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.common.codec import encode, to_builtins
 from tui.gameday.events import DETECTED, NOTE, JournalEvent
 from tui.gameday.journal import Journal, default_journal_path, read_journal, scrub
 
@@ -61,7 +62,7 @@ def test_events_go_to_memory_file_and_subscribers(tmp_path: Path) -> None:
     assert (note.kind, note.at, note.source, note.detail["author"]) == (NOTE, T0, "person", "alice")
     assert journal.events == (first, note, detected(2))
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line) for line in lines] == [e.to_json() for e in journal.events]
+    assert [json.loads(line) for line in lines] == [to_builtins(e) for e in journal.events]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
@@ -185,8 +186,8 @@ def test_credentials_never_reach_memory_or_the_file(tmp_path: Path) -> None:
 
 def test_read_tolerates_a_truncated_last_line_and_reports_malformed_lines(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
-    good = [json.dumps(detected(n).to_json()) for n in range(3)]
-    cut = json.dumps(detected(3).to_json())[:40]
+    good = [encode(detected(n)).decode() for n in range(3)]
+    cut = encode(detected(3)).decode()[:40]
     path.write_text(
         "\n".join([good[0], "{not json", good[1], "", '["a list"]', '{"kind": "detected"}', good[2], cut]),
         encoding="utf-8",
@@ -202,15 +203,15 @@ def test_read_tolerates_a_truncated_last_line_and_reports_malformed_lines(tmp_pa
 
 def test_read_accepts_a_complete_last_line_without_its_newline(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
-    path.write_text(json.dumps(detected(1).to_json()), encoding="utf-8")
+    path.write_bytes(encode(detected(1)))
     assert read_journal(path) == ([detected(1)], [])
 
 
 def test_read_reports_bad_bytes_and_times(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
-    naive = {**detected(1).to_json(), "at": "2026-11-20T14:00:00"}
+    naive = {**to_builtins(detected(1)), "at": "2026-11-20T14:00:00"}
     path.write_bytes(b"\xff\xfe\n" + json.dumps(naive).encode() + b"\n")
     events, problems = read_journal(path)
     assert events == []
     assert problems[0] == "line 1: not UTF-8 text"
-    assert problems[1].startswith("line 2: not a journal event (event time")
+    assert problems[1].startswith("line 2: not a journal event (at: expected a time with a time zone")

@@ -26,6 +26,7 @@ from tests.gameday.test_codec import poll_all
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import Finding, Note
 from tui.aws.kinesis import KinesisSnapshot, StreamView
+from tui.common.codec import encode
 from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.record import FORMAT, Recorder, Recording, read_recording
@@ -362,7 +363,7 @@ def test_a_journal_file_reads_as_events_only(tmp_path: Path) -> None:
         event(ev.DETECTED, "EBS at 97%", T0 + timedelta(seconds=75), source="limits", metric="instance.ebs"),
         event(ev.NOTE, "looking", T0 + timedelta(seconds=90), detail=MappingProxyType({"author": "bo"})),
     ]
-    journal.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events) + '{"at": "2026-')
+    journal.write_bytes(b"".join(encode(e) + b"\n" for e in events) + b'{"at": "2026-')
     recording = read_recording(journal)
     assert recording.journal
     assert recording.events() == events

@@ -22,7 +22,7 @@ from tui.aws.fis import FisPoller
 from tui.aws.kinesis import KinesisPoller
 from tui.aws.limits import LimitsPoller
 from tui.aws.sessions import SessionsPoller
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.gameday import events as ev
 from tui.gameday.detect import Detector
 from tui.gameday.hub import GameDay
@@ -30,12 +30,25 @@ from tui.gameday.journal import Journal
 from tui.gameday.record import Recorder, read_recording
 from tui.gameday.report import analyse, render_markdown
 from tui.gameday.services import ServiceTracker, default_demo_services
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.securityhub import delete_findings
 from tui.sim.faults import FaultEngine
 from tui.sim.metricgen import minute_of, minute_start
 from tui.sim.scenario import ScenarioRunner, builtin_scenario
-from tui.sim.server import ACCOUNT_ID, SimServer
+from tui.sim.server import SimServer
 from tui.sim.workload import drop_points
+
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """The rehearsal plays the default scenario: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
+
 
 REGION = "us-east-1"
 SSH = "sg-open-ssh"
@@ -45,12 +58,12 @@ POLL = timedelta(seconds=30)
 HISTORY = 65
 """Minutes of metrics written before T+0: the pollers read the last hour."""
 T0 = minute_start(minute_of(datetime.now(UTC) - timedelta(days=7))) + timedelta(seconds=20)
-"""The scenario's T+0: a week ago, so no other test's metrics share its minutes."""
+"""The scenario's T+0: a week ago, so the seeding's own metrics share none of its minutes."""
 
 
 @pytest.fixture
 def engine(sim: SimServer) -> Iterator[FaultEngine]:
-    """The shared simulator's fault engine at speed 10 (on the rehearsal's clock while it plays);
+    """The module simulator's fault engine at speed 10 (on the rehearsal's clock while it plays);
     afterwards it has its own speed and clock again, no
     fault is active, the findings the faults imported are gone and the minutes written are dropped."""
     engine = sim.faults

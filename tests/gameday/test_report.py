@@ -4,7 +4,6 @@ hostile text escaped in Markdown and HTML."""
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
@@ -18,12 +17,13 @@ from tests.gameday.test_codec import poll_all
 from tui.aws.kinesis import KinesisSnapshot
 from tui.aws.limits import InstanceView, LimitsSnapshot
 from tui.aws.limits_math import InstanceLimits
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.common.codec import encode
 from tui.gameday import events as ev
 from tui.gameday.charts import BLOCKS, sparkline, svg_line_chart
 from tui.gameday.events import JournalEvent
 from tui.gameday.record import Recorder, read_recording
-from tui.gameday.report import CHART_PANES, analyse, duration_text, offset_text, render_html, render_markdown
+from tui.gameday.report import CHART_PANES, analyse, render_html, render_markdown
 
 T = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 ORIGIN = T - timedelta(seconds=60)
@@ -249,7 +249,7 @@ def test_a_journal_without_a_scenario_counts_from_its_start(tmp_path: Path) -> N
         ),
         JournalEvent(at(300), ev.FAULT_ENDED, "fis", "ended", resource="orders", fault=lag),
     ]  # fmt: skip
-    path.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events))
+    path.write_bytes(b"".join(encode(e) + b"\n" for e in events))
     review = analyse(read_recording(path))
     assert not review.clock.from_scenario and review.clock.speed == 1.0
     (fault,) = review.faults
@@ -273,22 +273,11 @@ def test_a_compressed_rehearsal_measures_services_in_scenario_time(tmp_path: Pat
         JournalEvent(at(150), ev.SERVICE_RESTORED, "console", "Card restored", resource="Card", ref="Card",
                      detail=MappingProxyType({**tolerance, "breached": "yes"})),
     ]  # fmt: skip
-    path.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events))
+    path.write_bytes(b"".join(encode(e) + b"\n" for e in events))
     (service,) = analyse(read_recording(path)).services
     assert service.breached and service.breach_at == at(90)
     assert service.longest_text() == "25m (wall 2m30s)"
     assert service.share_text() == "167% of tolerance"
-
-
-def test_time_formats() -> None:
-    assert offset_text(750) == "T+12:30"
-    assert offset_text(3723) == "T+1:02:03"
-    assert offset_text(-30) == "T-00:30"
-    assert duration_text(750) == "12m30s"
-    assert duration_text(1500) == "25m"
-    assert duration_text(45) == "45s"
-    assert duration_text(3900) == "1h05m"
-    assert duration_text(3910) == "1h05m10s"
 
 
 def test_sparkline() -> None:
@@ -395,7 +384,7 @@ def test_every_chart_reads_its_metric_from_real_snapshots(real: dict[str, Any], 
 
 
 def write_journal(path: Path, events: list[JournalEvent]) -> Path:
-    path.write_text("".join(json.dumps(e.to_json()) + "\n" for e in events))
+    path.write_bytes(b"".join(encode(e) + b"\n" for e in events))
     return path
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.common.codec import to_builtins
 from tui.gameday.events import (
     DETECTED,
     FAULT_STARTED,
@@ -28,7 +29,6 @@ from tui.gameday.services import (
     default_demo_services,
     load_services,
     parse_services,
-    services_json,
 )
 from tui.sim import catalog
 
@@ -209,7 +209,7 @@ def test_load_services(tmp_path: Path) -> None:
         ("stream.usage",),
     )
     assert (ledger.name, ledger.tolerance_s, ledger.resources) == ("Ledger", 150.0, ())
-    assert services_json([ledger]) == [
+    assert [to_builtins(ledger)] == [
         {
             "name": "Ledger",
             "tolerance_minutes": 2.5,
@@ -223,28 +223,54 @@ def test_load_services(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[[service]\n", "not valid TOML"),
-        ("title = 'x'\n", "unknown top-level keys title"),
-        ("", "no [[service]] entries"),
-        ("[[service]]\ntolerance_minutes = 5\nresources = ['a']\n", "service 1: name must be"),
-        ("[[service]]\nname = 'A'\ntolerance_minutes = 0\nresources = ['a']\n", "tolerance_minutes must be"),
+        ("[[service]\n", "bad.toml: not valid TOML"),
+        ("title = 'x'\n", "bad.toml line 1: title: unknown key; the known keys are service"),
+        ("", "bad.toml: no [[service]] entries"),
+        (
+            "[[service]]\ntolerance_minutes = 5\nresources = ['a']\n",
+            "bad.toml line 1: service[0].name: missing",
+        ),
+        (
+            "[[service]]\nname = 'A'\ntolerance_minutes = 0\nresources = ['a']\n",
+            "bad.toml line 3: service[0].tolerance_minutes: expected a number of minutes above 0, got 0",
+        ),
         (
             "[[service]]\nname = 'A'\ntolerance_minutes = true\nresources = ['a']\n",
-            "tolerance_minutes must be",
+            "bad.toml line 3: service[0].tolerance_minutes: expected a number, got true",
         ),
-        ("[[service]]\nname = 'A'\ntolerance_minutes = 5\n", "names no resources and no tags"),
-        ("[[service]]\nname = 'A'\ntolerance_minutes = 5\nresources = [1]\n", "resources must be a list"),
-        ("[[service]]\nname = 'A'\ntolerance_minutes = 5\ntags = ['x']\n", "tags must be a table"),
-        ("[[service]]\nname = 'A'\ntolerance_minutes = 5\ntags = { Service = 3 }\n", "tag Service must be"),
-        ("[[service]]\nname = 'A'\ntolerance_minutes = 5\nresource = ['a']\n", "unknown keys resource"),
+        (
+            "[[service]]\nname = 'A'\ntolerance_minutes = 5\n",
+            "bad.toml line 1: service[0]: names no resources and no tags",
+        ),
+        (
+            "[[service]]\nname = 'A'\ntolerance_minutes = 5\nresources = [1]\n",
+            "bad.toml line 4: service[0].resources[0]: expected a string, got 1",
+        ),
+        (
+            "[[service]]\nname = 'A'\ntolerance_minutes = 5\ntags = ['x']\n",
+            "bad.toml line 4: service[0].tags: expected a table, got a list",
+        ),
+        (
+            "[[service]]\nname = 'A'\ntolerance_minutes = 5\ntags = { Service = 3 }\n",
+            "bad.toml line 4: service[0].tags['Service']: expected a string or a list, got 3",
+        ),
+        (
+            "[[service]]\nname = 'A'\ntolerance_minutes = 5\nresource = ['a']\n",
+            "bad.toml line 4: service[0].resource: unknown key; the known keys are name, tolerance_minutes,",
+        ),
         (
             "[[service]]\nname = 'A'\ntolerance_minutes = 5\nresources = ['a']\nignore_metrics = ['cpu']\n",
-            "unknown metrics cpu",
+            "bad.toml line 5: service[0].ignore_metrics: names unknown metrics cpu",
         ),
         (
             "[[service]]\nname = 'A'\ntolerance_minutes = 5\nresources = ['a']\n"
             "[[service]]\nname = 'A'\ntolerance_minutes = 5\nresources = ['b']\n",
-            "service 2 ('A'): the name is used twice",
+            "bad.toml line 6: service[1].name: 'A' is used twice",
+        ),
+        (
+            "# the payments team's services\n\n[[service]]\nname = 'A'\ntolerance_minutes = 5\n"
+            "resources = ['a']\n\n[[service]]\nname = 'B'\n# minutes\ntolerance_minutes = '15'\n",
+            "bad.toml line 11: service[1].tolerance_minutes: expected a number, got '15'",
         ),
     ],
 )
@@ -253,7 +279,7 @@ def test_load_services_errors_name_the_file_and_the_problem(tmp_path: Path, text
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.toml") as caught:
         load_services(path)
-    assert message in str(caught.value)
+    assert str(caught.value).startswith(f"{path.parent}/{message}")
 
 
 def test_a_missing_file_is_a_value_error(tmp_path: Path) -> None:

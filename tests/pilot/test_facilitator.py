@@ -13,9 +13,21 @@ from tui.app import make_app
 from tui.gameday import events as ev
 from tui.screens.facilitator import FacilitatorScreen, InjectScreen, parse_duration
 from tui.sim.control import ControlClient
+from tui.sim.server import SimServer
 from widgets.vtable import VirtualTable
 
 FAULT = "ssm-connection-lost"
+
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """The facilitator's pane injects faults: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
 
 
 def _active(url: str) -> list[dict[str, Any]]:

@@ -15,9 +15,9 @@ from textual.widgets import Input, Static
 
 from tests.frozen import FROZEN
 from tests.helpers import frozen_clock, open_pane, settle, sim_settings
-from tui import paths
 from tui.app import make_app
-from tui.aws.findings import asff_time
+from tui.common import paths
+from tui.common.timefmt import asff_time
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.finding import FindingScreen
 from tui.screens.findings import FindingsScreen

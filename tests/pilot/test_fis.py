@@ -20,13 +20,13 @@ from textual.pilot import Pilot
 # moto's experiments advance one state per GetExperiment here too (an autouse fixture).
 from tests.aws.test_fis import one_step_per_read  # noqa: F401
 from tests.helpers import frozen_clock, open_pane, settle, sim_settings
-from tui import paths
 from tui.app import WarroomApp, make_app
 from tui.aws.clients import AwsTarget
+from tui.common import paths
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.fis import FisDetailScreen, FisScreen
 from tui.settings import Intervals
-from tui.sim.server import ACCOUNT_ID
+from tui.sim.account import ACCOUNT_ID
 from widgets.vtable import VirtualTable
 
 REGION = "me-south-1"

@@ -7,9 +7,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.helpers import frozen_clock, open_limits, settle, sim_settings
 from tui.app import LIVE_PANES, WarroomApp, make_app, make_gameday, make_replay_app
 from tui.aws.limits_math import Thresholds
+from tui.common.codec import to_builtins
 from tui.gameday import events as ev
 from tui.gameday.journal import read_journal
 from tui.gameday.record import read_recording
@@ -18,7 +21,19 @@ from tui.replaying import ReplayDriver
 from tui.screens.instance import InstanceScreen
 from tui.screens.journal import JournalNoteScreen, JournalScreen
 from tui.screens.limits import LimitsScreen
+from tui.sim.server import SimServer
 from widgets.vtable import VirtualTable
+
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """A rehearsal here injects a fault: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
 
 
 def _rows_text(screen: JournalScreen) -> list[str]:
@@ -159,9 +174,9 @@ async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
     change, a threshold crossing and a note, each once."""
     from tui.screens.confirm import ConfirmScreen
     from tui.screens.findings import FindingsScreen
+    from tui.sim.account import ACCOUNT_ID
     from tui.sim.control import ControlClient
     from tui.sim.extensions.securityhub import delete_findings
-    from tui.sim.server import ACCOUNT_ID
 
     journal = tmp_path / "journal.jsonl"
     settings = sim_settings(sim_url, journal_path=journal, watch_all=True)
@@ -179,13 +194,7 @@ async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
                 return {e.kind for e in gameday.journal.events}
 
             def findings_loaded() -> bool:
-                return any(
-                    isinstance(s, FindingsScreen) and s.snapshot is not None for s in app.screen_stack
-                ) or any(
-                    isinstance(s, FindingsScreen) and s.snapshot is not None
-                    for stack in app._screen_stacks.values()
-                    for s in stack
-                )
+                return app.feeds["findings"].state.snapshot is not None
 
             await settle(pilot, findings_loaded, within=40)
             state = control.inject("sg-open-ssh", None, None)
@@ -256,7 +265,7 @@ async def test_the_journal_collects_a_rehearsal_from_fault_to_fix(
     assert len(started) == 1, "a fault seen on several polls is journaled once"
     written, problems = read_journal(journal)
     assert problems == []
-    assert [e.to_json() for e in written] == [e.to_json() for e in events], (
+    assert [to_builtins(e) for e in written] == [to_builtins(e) for e in events], (
         "the file holds what the pane shows"
     )
 

@@ -13,8 +13,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.helpers import frozen_clock, open_pane, sim_settings
-from tui import paths
 from tui.app import make_app
+from tui.common import paths
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.kinesis import KinesisScreen
 from tui.screens.stream import StreamScreen
@@ -167,7 +167,7 @@ async def test_a_stalled_reader_is_marked_with_a_symbol_and_a_word_at_80_columns
         ledger = next(v for v in screen.snapshot.streams if v.stream_name == "ledger-cdc")
         assert not any(r.stalled for r in ledger.readers), "the seed alone stalls no reader"
         await pilot.press("p")  # no poll replaces the snapshot below
-        screen.post_message(screen.Polled(_with_a_stalled_reader(screen.snapshot, "ledger-cdc")))
+        screen.feed.amend(_with_a_stalled_reader(screen.snapshot, "ledger-cdc"))
         await pilot.pause()
         summary = str(screen.query_one("#kin-summary", Static).render())
         assert summary.startswith("⏸ stalled: 1 reader · ")

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tests.helpers import frozen_clock, open_limits, sim_settings
+from tests.helpers import frozen_clock, open_limits, settle, sim_app, sim_settings
 from tui.app import WarroomApp, make_app
 from tui.aws.clients import ClientFactory
 from tui.aws.limits import InstanceView, LimitsSnapshot
@@ -192,3 +192,22 @@ def test_the_summary_names_each_monitoring_period() -> None:
     basic = LimitsSnapshot(now, 300, instances=views[2:], periods={300: 1})
     assert "5-min data (basic monitoring)" in summary(basic, 1)
     assert views[2].monitoring == "5-min data (basic monitoring)"
+
+
+async def test_the_instance_view_follows_the_limits_feed_only_while_it_is_open(sim_url: str) -> None:
+    app = sim_app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_limits(pilot)
+        feed = app.feeds["limits"]
+        before = len(feed._subscribers)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, InstanceScreen))
+        screen = app.screen
+        assert isinstance(screen, InstanceScreen)
+        assert len(feed._subscribers) == before + 1
+        history = screen.history_feed
+        assert history is not None
+        await settle(pilot, lambda: history.state.snapshot is not None)
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, InstanceScreen))
+        await settle(pilot, lambda: len(feed._subscribers) == before and not history.started)

@@ -14,8 +14,8 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.helpers import frozen_clock, open_pane, settle, sim_settings
-from tui import paths
 from tui.app import make_app
+from tui.common import paths
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.session_form import SessionForm
 from tui.screens.sessions import SessionsScreen

@@ -1,8 +1,8 @@
 """The control API on the simulator's own endpoint: ControlClient, probe, the HTTP answers, and
-``warroom sim inject|clear|faults`` (run_fault_command), against the shared simulator.
+``warroom sim inject|clear|faults`` (run_fault_command), against the module's own simulator.
 
 Every fault started here is cleared before the test ends (an SSM agent's connection: no metric,
-no finding), so the shared simulator is left as it was found.
+no finding), so the next test finds the simulator as it was.
 """
 
 from __future__ import annotations
@@ -21,13 +21,25 @@ from typing import Any
 import pytest
 
 from tui.cli import build_parser
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.sim import control
+from tui.sim.account import ACCOUNT_ID, REGION
 from tui.sim.commands import run_fault_command
 from tui.sim.control import ControlClient, ControlError, probe
 from tui.sim.extensions.ssm import ping_status
 from tui.sim.faults import FaultEngine
-from tui.sim.server import ACCOUNT_ID, REGION, SimServer
+from tui.sim.server import SimServer
+
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """The control API injects faults: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
 
 
 @pytest.fixture
@@ -218,7 +230,9 @@ def test_importing_the_client_does_not_import_moto() -> None:
     import sys
 
     code = "import sys, tui.sim.control; print('moto' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert result.stdout.strip() == "False"
 
 

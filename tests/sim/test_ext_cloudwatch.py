@@ -887,7 +887,8 @@ def test_a_writer_thread_and_readers_share_the_index(cw: Any) -> None:
             cw.list_metrics(Namespace="Warroom/Threads")
     finally:
         stop.set()
-        writer.join()
+        writer.join(timeout=60)
+    assert not writer.is_alive(), "the writer thread did not stop within 60 s of being told to"
     assert not failures
     results = cw.get_metric_data(
         MetricDataQueries=queries, StartTime=now - timedelta(hours=2), EndTime=now + timedelta(minutes=1)

@@ -1,7 +1,7 @@
-"""Every fault of the catalogue, injected into the shared simulator's us-east-1 workload, shows in
-the console's own pollers as the catalogue documents; clearing it restores the workload.
+"""Every fault of the catalogue, injected into the us-east-1 workload of the module's own simulator,
+shows in the console's own pollers as the catalogue documents; clearing it restores the workload.
 
-The session simulator is shared: every test here leaves it as it found it. Metric faults are
+The module's tests share its simulator: every test here leaves it as it found it. Metric faults are
 backdated into a window of their own, two days and more before now (``window``), where no other
 test reads: the test writes that window's minutes with ``Workload.write_minutes``, polls with the
 real poller classes on a clock set to the window's end, clears the fault at that moment, and the
@@ -30,12 +30,25 @@ from tui.aws.kinesis import KinesisPoller, KinesisSnapshot, StreamView
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot
 from tui.aws.sessions import SessionsSnapshot
 from tui.aws.sessions import poll as poll_sessions
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.securityhub import delete_findings
 from tui.sim.faults import DEFAULT_TARGETS, FAULTS, FaultConflict, FaultEngine, FaultError, FaultRecord
 from tui.sim.metricgen import minute_of, minute_start
-from tui.sim.server import ACCOUNT_ID, SimServer
+from tui.sim.server import SimServer
 from tui.sim.workload import drop_points
+
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """Every test here injects faults: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
+
 
 REGION = "us-east-1"
 BEFORE = 60
@@ -63,10 +76,10 @@ class Window:
 
 @pytest.fixture
 def engine(sim: SimServer) -> Iterator[FaultEngine]:
-    """The shared simulator's fault engine; afterwards no fault is active and the findings the
+    """The module simulator's fault engine; afterwards no fault is active and the findings the
     test's faults imported (archived by then) are gone from the hub, as before the test."""
     engine = sim.faults
-    assert engine is not None, "the session simulator has no fault engine"
+    assert engine is not None, "the module's simulator has no fault engine"
     assert not engine.active(), f"faults left active by an earlier test: {engine.active()}"
     known = len(engine.faults())
     yield engine

@@ -20,9 +20,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tui.sim import catalog
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.findings import CIS_12, CIS_14
 from tui.sim.findings_bulk import synthetic_findings
-from tui.sim.server import ACCOUNT_ID, SimServer
+from tui.sim.server import SimServer
 from tui.sim.workload import Inventory, backdate_iam_users, import_synthetic_findings
 
 MEMBER = catalog.MEMBER_ACCOUNT_ID

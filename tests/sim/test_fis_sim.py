@@ -16,11 +16,24 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions import fis as fis_extension
 from tui.sim.extensions.ssm import ping_status
 from tui.sim.faults import FaultEngine
-from tui.sim.server import ACCOUNT_ID, SimServer
+from tui.sim.server import SimServer
+
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """StartExperiment starts faults: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
+
 
 REGION = "us-east-1"
 OTHER_REGION = "af-south-1"

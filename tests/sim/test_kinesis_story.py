@@ -20,8 +20,9 @@ import pytest
 
 from tests.frozen import FROZEN
 from tui.sim import catalog
+from tui.sim.account import ACCOUNT_ID
 from tui.sim.metricgen import FleetModel, LiveState, MetricGenerator, minute_of, minute_start
-from tui.sim.server import ACCOUNT_ID, SimServer
+from tui.sim.server import SimServer
 from tui.sim.workload import Workload, detach_stream_invocations
 
 Client = Callable[..., Any]

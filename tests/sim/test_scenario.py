@@ -1,7 +1,7 @@
 """Scenarios: the TOML format and its errors, the built-in rehearsal, and playing a scenario on a
 fake clock (scenario time = wall time since T+0 times the speed).
 
-Played faults run on a second fault engine of the shared workload that is not installed (it feeds
+Played faults run on a second fault engine of the module's own workload that is not installed (it feeds
 no metrics and answers no FIS call); its faults are metric faults whose only trace is their FIS
 experiments, which end ``completed`` or ``stopped``.
 """
@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from tui.gameday import catalogue as cat
-from tui.gameday.catalogue import SCENARIO_START_TAG, SCENARIO_TAG, SPEED_TAG
+from tui.common import catalogue as cat
+from tui.common.catalogue import SCENARIO_START_TAG, SCENARIO_TAG, SPEED_TAG
 from tui.sim.commands import add_serve_options, scenario_from_args, speed_from_args
 from tui.sim.faults import FaultEngine
 from tui.sim.scenario import (
@@ -31,11 +31,22 @@ from tui.sim.scenario import (
     check_names,
     check_targets,
     load_scenario,
-    parse_duration,
     parse_scenario,
     scenario_from,
 )
 from tui.sim.server import SimServer
+
+
+@pytest.fixture(scope="module")
+def sim(own_sim: SimServer) -> SimServer:
+    """Played scenarios start faults: the module's own simulator (own_sim)."""
+    return own_sim
+
+
+@pytest.fixture(scope="module")
+def sim_url(own_sim: SimServer) -> str:
+    return own_sim.endpoint_url
+
 
 T0 = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC)
 
@@ -57,44 +68,6 @@ class FakeClock:
 # ------------------------------------------------------------------------------------------------
 # The format
 # ------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [
-        ("90s", 90.0),
-        ("5m", 300.0),
-        ("1h30m", 5400.0),
-        ("2h", 7200.0),
-        ("1.5m", 90.0),
-        ("45", 45.0),
-        (12, 12.0),
-    ],
-)
-def test_durations(text: Any, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("5 minutes", "is not a duration: write it like 90s, 5m or 1h30m"),
-        ("30m1h", "give hours, minutes, seconds once each"),
-        ("5m5m", "give hours, minutes, seconds once each"),
-        ("", "is not a duration"),
-        (True, "must be a duration"),
-        (-3, "must be above 0"),
-        (0, "must be above 0"),
-        ("inf", "not a finite duration"),
-    ],
-)
-def test_bad_durations_say_why(text: Any, message: str) -> None:
-    with pytest.raises(ScenarioError, match=message):
-        parse_duration(text)
-
-
-def test_at_may_be_zero() -> None:
-    assert parse_duration("0s", allow_zero=True) == 0.0
 
 
 SCENARIO = """
@@ -151,29 +124,49 @@ def test_a_file_names_the_scenario_after_itself(tmp_path: Path) -> None:
     [
         (
             '[[fault]]\nat = "1m"\nfault = "disk-full"\n',
-            r"fault #1 \(line 1\): unknown fault 'disk-full'; the catalogue has: ebs-instance-cap, io2-",
+            r"^bad\.toml line 3: fault\[0\]\.fault: unknown fault 'disk-full'; the catalogue has: ebs-",
         ),
         (
             'name = "x"\n\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n\n'
             '[[fault]]\nat = "soon"\nfault = "lambda-errors"\n',
-            r"fault #2 \(line 7\): at 'soon' is not a duration",
+            r"^bad\.toml line 8: fault\[1\]\.at: expected a duration such as 90s, got 'soon' \(write it like",
         ),
         (
             '[[fault]]\nat = "1m"\nfault = "lambda-errors"\nduration = "0s"\n',
-            r"fault #1 \(line 1\): duration must be above 0",
+            r"^bad\.toml line 4: fault\[0\]\.duration: expected a duration above 0, such as 90s, got '0s'$",
         ),
-        ('[[fault]]\nfault = "lambda-errors"\n', r"fault #1 \(line 1\): at is missing"),
-        ('[[fault]]\nat = "1m"\n', r"fault #1 \(line 1\): fault is missing \(one of: ebs-instance-cap"),
+        (
+            '[[fault]]\nfault = "lambda-errors"\n',
+            r"^bad\.toml line 1: fault\[0\]\.at: missing \(when the fault",
+        ),
+        (
+            '[[fault]]\nat = "1m"\n',
+            r"^bad\.toml line 1: fault\[0\]\.fault: missing \(one of: ebs-instance-cap",
+        ),
+        (
+            'name = "x"\n\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n\n'
+            '[[fault]]\nat = true\nfault = "lambda-errors"\n',
+            r"^bad\.toml line 8: fault\[1\]\.at: expected a duration such as 90s, got true$",
+        ),
+        ('[[fault]]\nat = "5m5m"\nfault = "lambda-errors"\n', r"line 2: fault\[0\]\.at: .*once each"),
+        ("fault = 3\n", r"^bad\.toml line 1: fault: expected a list, got 3$"),
         (
             '[[fault]]\nat = "1m"\nfault = "lambda-errors"\nwhen = 3\n',
-            r"unknown key\(s\) when; a fault has at, fault, target, duration",
+            r"^bad\.toml line 4: fault\[0\]\.when: unknown key; the known keys are at, fault, target",
         ),
         (
             'speed = 0\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n',
-            "speed must be a number above 0, not 0",
+            r"^bad\.toml line 1: speed: expected a number above 0, got 0$",
         ),
-        ('sped = 2\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n', r"unknown key\(s\) sped"),
-        ('name = "x"\n', "schedules no"),
+        (
+            'sped = 2\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n',
+            r"^bad\.toml line 1: sped: unknown key",
+        ),
+        (
+            'speed = "fast"\n[[fault]]\nat = "1m"\nfault = "lambda-errors"\n',
+            r"line 1: speed: expected a number, got 'fast'",
+        ),
+        ('name = "x"\n', r"^bad\.toml: the scenario schedules no \[\[fault\]\]$"),
         ('name = "x\n[[fault]]\n', r"not valid TOML: .*line 1"),
     ],
 )
@@ -256,7 +249,9 @@ def test_a_bad_scenario_argument_exits_with_status_2(
 
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"warroom: --scenario {path}: {path}: fault #1 (line 1): unknown fault 'disk-full'")
+    assert err.startswith(
+        f"warroom: --scenario {path}: {path} line 3: fault[0].fault: unknown fault 'disk-full'"
+    )
     assert err.count("\n") == 1
 
 
@@ -272,7 +267,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def player(sim: SimServer, clock: FakeClock) -> Iterator[FaultEngine]:
-    """A fault engine of the shared workload at speed 10 on the fake clock (not installed)."""
+    """A fault engine of the module's workload at speed 10 on the fake clock (not installed)."""
     engine = FaultEngine(sim.workload, speed=10.0, clock=clock)
     yield engine
     engine.clear_all(at=clock())
@@ -364,12 +359,14 @@ def test_the_runner_thread_follows_the_fake_clock(player: FaultEngine, clock: Fa
         deadline = time.monotonic() + 3.0
         while not player.active() and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert player.active(), "the runner thread started no fault within 3 s of T+60 s"
         (record,) = player.active()
         assert record.fault == "memory-pressure" and record.started_at == T0 + timedelta(seconds=60)
         clock.advance(30)
         runner.wake()
         while len(player.active()) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert len(player.active()) == 2, "the runner thread did not start the second fault in time"
         assert {r.fault for r in player.active()} == {"memory-pressure", "network-baseline"}
         while runner.running and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -10,7 +10,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.frozen import FROZEN
-from tests.helpers import sim_app
+from tests.helpers import settle, sim_app
 from tui.aws.findings import FindingsPoller, FindingsSnapshot
 from tui.aws.findings_model import parse_finding
 from tui.screens.finding import FindingScreen
@@ -46,10 +46,12 @@ def fixed_findings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def _ready(pilot: Pilot[Any]) -> None:
     await pilot.press("4")
-    while not (isinstance(pilot.app.screen, FindingsScreen) and pilot.app.screen.snapshot is not None):
-        await pilot.pause(0.1)
-    while not pilot.app.account:
-        await pilot.pause(0.1)
+    await settle(
+        pilot,
+        lambda: isinstance(pilot.app.screen, FindingsScreen) and pilot.app.screen.snapshot is not None,
+        what="the Findings pane to show its poll",
+    )
+    await settle(pilot, lambda: pilot.app.account, what="the header to know the account")
     await pilot.pause()
 
 
@@ -71,8 +73,11 @@ def test_a_finding_in_full(snap_compare: Any, sim_url: str) -> None:
     async def open_hostile(pilot: Pilot[Any]) -> None:
         await _ready(pilot)
         await pilot.press("enter")
-        while not (isinstance(pilot.app.screen, FindingScreen) and pilot.app.screen.raw is not None):
-            await pilot.pause(0.1)
+        await settle(
+            pilot,
+            lambda: isinstance(pilot.app.screen, FindingScreen) and pilot.app.screen.raw is not None,
+            what="the finding's full record",
+        )
         await pilot.pause()
 
     assert snap_compare(sim_app(sim_url), terminal_size=(120, 40), run_before=open_hostile)

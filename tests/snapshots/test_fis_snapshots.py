@@ -11,7 +11,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.frozen import FROZEN
-from tests.helpers import sim_app
+from tests.helpers import settle, sim_app
 from tui.aws.actions import fis as fis_actions
 from tui.aws.fis import ExperimentView, FisPoller, FisSnapshot, TemplateView
 from tui.aws.outcome import ApiError
@@ -152,10 +152,12 @@ def fixed_experiments(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def _ready(pilot: Pilot[Any]) -> None:
     await pilot.press("6")
-    while not (isinstance(pilot.app.screen, FisScreen) and pilot.app.screen.snapshot is not None):
-        await pilot.pause(0.1)
-    while not getattr(pilot.app, "account", ""):
-        await pilot.pause(0.1)
+    await settle(
+        pilot,
+        lambda: isinstance(pilot.app.screen, FisScreen) and pilot.app.screen.snapshot is not None,
+        what="the Experiments pane to show its poll",
+    )
+    await settle(pilot, lambda: getattr(pilot.app, "account", ""), what="the header to know the account")
     await pilot.pause()
 
 

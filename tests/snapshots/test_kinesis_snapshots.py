@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.helpers import sim_app
+from tests.helpers import settle, sim_app
 from tests.pilot.test_kinesis import EVENTS, _select, open_kinesis
 
 SIZES = [(80, 24), (160, 48)]
@@ -15,8 +15,7 @@ SIZES = [(80, 24), (160, 48)]
 
 async def _ready(pilot: Pilot[Any]) -> None:
     await open_kinesis(pilot)
-    while not pilot.app.account:
-        await pilot.pause(0.1)
+    await settle(pilot, lambda: pilot.app.account, what="the header to know the account")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.helpers import open_instance, open_limits, sim_app
+from tests.helpers import open_instance, open_limits, settle, sim_app
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -16,8 +16,7 @@ SIZES = [(80, 24), (160, 48)]
 def test_limits(snap_compare: Any, sim_url: str, size: tuple[int, int]) -> None:
     async def ready(pilot: Pilot[Any]) -> None:
         await open_limits(pilot)
-        while not pilot.app.account:
-            await pilot.pause(0.1)
+        await settle(pilot, lambda: pilot.app.account, what="the header to know the account")
 
     assert snap_compare(sim_app(sim_url), terminal_size=size, run_before=ready)
 

@@ -10,7 +10,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.frozen import FROZEN
-from tests.helpers import sim_app
+from tests.helpers import settle, sim_app
 from tui.aws.sessions import ManagedTarget, SessionsPoller, SessionsSnapshot, SessionView
 from tui.screens.sessions import SessionsScreen
 
@@ -114,10 +114,12 @@ def fixed_targets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def _ready(pilot: Pilot[Any]) -> None:
     await pilot.press("5")
-    while not (isinstance(pilot.app.screen, SessionsScreen) and pilot.app.screen.snapshot is not None):
-        await pilot.pause(0.1)
-    while not pilot.app.account:
-        await pilot.pause(0.1)
+    await settle(
+        pilot,
+        lambda: isinstance(pilot.app.screen, SessionsScreen) and pilot.app.screen.snapshot is not None,
+        what="the Sessions pane to show its poll",
+    )
+    await settle(pilot, lambda: pilot.app.account, what="the header to know the account")
     await pilot.pause()
 
 

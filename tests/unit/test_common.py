@@ -16,7 +16,7 @@ import pytest
 from tui.common import jsonl
 from tui.common.secrets import REDACTED, is_secret_key, scrub, scrub_text, without_secrets
 from tui.common.text import clean
-from tui.presets import Presets
+from tui.screens.presets import Presets
 
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEJr" + "A1b2C3d4E5f6G7h8" * 8
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

@@ -10,7 +10,6 @@ import pytest
 from tui.aws.kinesis_math import (
     MIB,
     PROJECTION_WINDOW_S,
-    STALL_MIN_BEHIND_MS,
     AdvicePoint,
     Projection,
     ScalingRule,
@@ -26,6 +25,7 @@ from tui.aws.kinesis_math import (
     usage_factor,
     usage_level,
 )
+from tui.common.catalogue import STALL_MIN_BEHIND_MS
 
 HOUR_MS = 3_600_000.0
 

@@ -7,7 +7,7 @@ import pytest
 from tui import panes
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.context import utc_clock
-from tui.gameday import codec, detect, report
+from tui.gameday import detect, record, report
 from tui.gameday.detect import Detector
 from tui.settings import Intervals, Settings
 
@@ -46,9 +46,16 @@ def test_aliases_find_their_pane() -> None:
 
 def test_the_codec_the_detector_and_the_report_read_the_registry() -> None:
     live = {p.name for p in panes.LIVE}
-    assert codec.PANES == live
-    assert codec.snapshot_class("sessions") is panes.pane("sessions").snapshot_class()
+    assert live == record.PANES
+    assert record.snapshot_class("sessions") is panes.pane("sessions").snapshot_class()
     assert set(detect.PANES) == {p.name for p in panes.LIVE if p.detect}
     assert set(report.DEFAULT_POLL_S) == live
     assert report.DEFAULT_POLL_S["findings"] == Intervals().findings
-    assert report.METRIC_PANES == {"limits", "kinesis"}
+    assert {"limits", "kinesis"} == report.METRIC_PANES
+
+
+def test_the_default_theme_the_settings_name_exists() -> None:
+    from themes import DEFAULT_THEME, THEMES
+    from tui import settings
+
+    assert settings.DEFAULT_THEME == DEFAULT_THEME in {t.name for t in THEMES}

@@ -4,11 +4,11 @@ import random
 
 from rich.text import Text
 
-from tui.aws.overview_math import is_standard_family, severity_counts, standard_vcpus
-from tui.polling import next_delay
+from tui.aws.overview_math import severity_counts, standard_vcpus
+from tui.common.aws_rules import is_standard_family
+from tui.feeds.polling import next_delay
 from tui.screens.jump import match_panes
 from widgets.safe import clean, literal
-from widgets.status import humanize_age
 
 
 def test_next_delay_backs_off_and_caps() -> None:
@@ -53,17 +53,6 @@ def test_aws_text_is_literal_and_loses_control_sequences() -> None:
     assert isinstance(text, Text) and text.plain == "[red]not markup[/red]" and not text.spans
 
 
-def test_humanize_age() -> None:
-    assert [humanize_age(s) for s in (0, 59, 61, 3599, 3600, 90000)] == [
-        "0s",
-        "59s",
-        "1m01s",
-        "59m59s",
-        "1h00m",
-        "1d01h",
-    ]
-
-
 def test_match_panes_prefix_then_contains() -> None:
     panes = [("overview", "Overview"), ("activity", "Activity"), ("kinesis", "Kinesis")]
     assert match_panes("ov", panes) == [("overview", "Overview")]
@@ -76,7 +65,7 @@ def test_match_panes_prefix_then_contains() -> None:
 def test_tune_gc_raises_thresholds_and_never_lowers_them() -> None:
     import gc
 
-    from tui.runtime import GC_THRESHOLDS, tune_gc
+    from tui.common.runtime import GC_THRESHOLDS, tune_gc
 
     before = gc.get_threshold()
     try:

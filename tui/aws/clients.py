@@ -136,8 +136,9 @@ def _refuse_unreadable_json(operation_model: Any = None, response_dict: Any = No
 
     botocore reads a JSON body it cannot parse as ``{"message": body}``, so an answer cut short with
     a length that matches (a proxy or a middlebox closing early) would read as an empty list of
-    streams or findings, shown as live. AWS's JSON protocols answer with one object: a body that
-    does not start with ``{`` and end with ``}`` is refused here (a cheap test, no second parse).
+    streams or findings, shown as live. AWS's JSON protocols answer with one object (some
+    endpoints, the simulator's among them, with ``null`` for nothing): a body that does not open
+    and close as one JSON value is refused here (a cheap test, no second parse).
     """
     if operation_model is None or not response_dict:
         return
@@ -149,7 +150,8 @@ def _refuse_unreadable_json(operation_model: Any = None, response_dict: Any = No
     if not isinstance(body, bytes | bytearray):
         return
     text = body.strip()
-    if text and not (text.startswith(b"{") and text.endswith(b"}")):
+    whole = text == b"null" or (text[:1], text[-1:]) in {(b"{", b"}"), (b"[", b"]")}
+    if text and not whole:
         raise ResponseParserError(f"the answer of {len(body)} bytes is not a whole JSON document")
 
 

@@ -19,7 +19,8 @@ from typing import Any
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.findings_model import Finding, parse_finding
-from tui.aws.outcome import ApiError, errors_json, utcnow
+from tui.aws.outcome import ApiError, utcnow
+from tui.common.timefmt import asff_time
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,6 @@ ACTIVE_ONLY = {"RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}]}
 
 Progress = Callable[[int, int], None]
 """Called after each page of a full load with (pages read, findings so far)."""
-
-
-def asff_time(moment: datetime) -> str:
-    """A timestamp as Security Hub's filters take it."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True)
@@ -60,44 +56,6 @@ class FindingsSnapshot:
     @property
     def total(self) -> int:
         return len(self.findings)
-
-    def to_json(self) -> dict[str, Any]:
-        from tui.aws.actions.playbooks import playbook_for
-
-        def playbook_of(finding: Finding) -> str | None:
-            book = playbook_for(finding)
-            return book.id if book else None
-
-        return {
-            "fetched_at": self.fetched_at.isoformat(),
-            "total": self.total,
-            "findings": [finding_json(f, playbook_of(f)) for f in self.findings],
-            "errors": errors_json(self.errors, self.error),
-        }
-
-
-def finding_json(finding: Finding, remediation: str | None) -> dict[str, Any]:
-    def iso(moment: datetime | None) -> str | None:
-        return moment.isoformat() if moment else None
-
-    return {
-        "id": finding.id,
-        "product_arn": finding.product_arn,
-        "product_name": finding.product_name,
-        "title": finding.title,
-        "severity": finding.severity,
-        "account_id": finding.account_id,
-        "region": finding.region,
-        "control_id": finding.control_id or None,
-        "compliance_status": finding.compliance_status or None,
-        "workflow_status": finding.workflow_status,
-        "record_state": finding.record_state,
-        "resource_type": finding.resource_type or None,
-        "resource_id": finding.resource_id or None,
-        "first_observed_at": iso(finding.first_observed_at),
-        "last_observed_at": iso(finding.last_observed_at),
-        "remediation": remediation,
-    }
 
 
 class FindingsPoller:

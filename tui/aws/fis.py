@@ -21,8 +21,9 @@ from typing import Any
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.findings_model import clean_line
-from tui.aws.outcome import ApiError, errors_json, utcnow
-from tui.gameday.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
+from tui.aws.outcome import ApiError, utcnow
+from tui.common.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
+from tui.common.durations import iso_duration_seconds
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +64,6 @@ def _instant(value: Any) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _parse_iso(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _tags(value: Any) -> Tags:
@@ -202,31 +189,6 @@ def _duration(actions: Any) -> str:
     return best
 
 
-def iso_duration_seconds(value: str) -> float | None:
-    """Seconds in an ISO 8601 duration such as PT10M, PT1H30M or P1D; None when it is not one."""
-    text = value.strip().upper()
-    if not text.startswith("P"):
-        return None
-    units = {"D": 86400.0, "H": 3600.0, "M": 60.0, "S": 1.0}
-    total = 0.0
-    number = ""
-    in_time = False
-    seen = False
-    for char in text[1:]:
-        if char == "T":
-            in_time = True
-            continue
-        if char.isdigit() or char == ".":
-            number += char
-            continue
-        if not number or char not in units or (char == "M" and not in_time) or (char == "D" and in_time):
-            return None
-        total += float(number) * units[char]
-        number = ""
-        seen = True
-    return total if seen and not number else None
-
-
 def _stop_conditions(value: Any) -> tuple[str, ...]:
     out: list[str] = []
     for item in value or ():
@@ -257,47 +219,6 @@ class TemplateView:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     detailed: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "region": self.region,
-            "template_id": self.template_id,
-            "arn": self.arn,
-            "description": self.description,
-            "fault": self.fault,
-            "targets": list(self.targets),
-            "actions": list(self.actions),
-            "role_arn": self.role_arn,
-            "stop_conditions": list(self.stop_conditions),
-            "tags": dict(self.tags),
-            "target_details": list(self.target_details),
-            "action_details": list(self.action_details),
-            "duration": self.duration,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "detailed": self.detailed,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TemplateView:
-        return cls(
-            region=str(data.get("region") or ""),
-            template_id=str(data.get("template_id") or ""),
-            description=str(data.get("description") or ""),
-            fault=str(data.get("fault") or ""),
-            targets=tuple(str(t) for t in data.get("targets") or ()),
-            actions=tuple(str(a) for a in data.get("actions") or ()),
-            role_arn=str(data.get("role_arn") or ""),
-            stop_conditions=tuple(str(s) for s in data.get("stop_conditions") or ()),
-            tags=_tags(data.get("tags")),
-            arn=str(data.get("arn") or ""),
-            target_details=tuple(str(t) for t in data.get("target_details") or ()),
-            action_details=tuple(str(a) for a in data.get("action_details") or ()),
-            duration=str(data.get("duration") or ""),
-            created_at=_parse_iso(data.get("created_at")),
-            updated_at=_parse_iso(data.get("updated_at")),
-            detailed=bool(data.get("detailed", True)),
-        )
 
 
 @dataclass(frozen=True)
@@ -334,57 +255,6 @@ class ExperimentView:
     def active(self) -> bool:
         return self.status in ACTIVE
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "region": self.region,
-            "experiment_id": self.experiment_id,
-            "arn": self.arn,
-            "template_id": self.template_id,
-            "status": self.status,
-            "reason": self.reason,
-            "fault": self.fault,
-            "target": self.target,
-            "origin": self.origin,
-            "created_at": _iso(self.created_at),
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at),
-            "tags": dict(self.tags),
-            "role_arn": self.role_arn,
-            "resources": list(self.resources),
-            "actions": list(self.actions),
-            "action_details": list(self.action_details),
-            "target_details": list(self.target_details),
-            "stop_conditions": list(self.stop_conditions),
-            "error": self.error,
-            "detailed": self.detailed,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ExperimentView:
-        return cls(
-            region=str(data.get("region") or ""),
-            experiment_id=str(data.get("experiment_id") or ""),
-            template_id=str(data.get("template_id") or ""),
-            status=str(data.get("status") or ""),
-            reason=str(data.get("reason") or ""),
-            fault=str(data.get("fault") or ""),
-            target=str(data.get("target") or ""),
-            origin=str(data.get("origin") or ""),
-            started_at=_parse_iso(data.get("started_at")),
-            ended_at=_parse_iso(data.get("ended_at")),
-            tags=_tags(data.get("tags")),
-            arn=str(data.get("arn") or ""),
-            created_at=_parse_iso(data.get("created_at")),
-            role_arn=str(data.get("role_arn") or ""),
-            resources=tuple(str(r) for r in data.get("resources") or ()),
-            actions=tuple(str(a) for a in data.get("actions") or ()),
-            action_details=tuple(str(a) for a in data.get("action_details") or ()),
-            target_details=tuple(str(t) for t in data.get("target_details") or ()),
-            stop_conditions=tuple(str(s) for s in data.get("stop_conditions") or ()),
-            error=str(data.get("error") or ""),
-            detailed=bool(data.get("detailed", True)),
-        )
-
 
 @dataclass(frozen=True)
 class FisSnapshot:
@@ -399,35 +269,6 @@ class FisSnapshot:
     def running(self) -> tuple[ExperimentView, ...]:
         """The experiments under way (pending, initiating, running or stopping)."""
         return tuple(e for e in self.experiments if e.active)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "fetched_at": self.fetched_at.isoformat(),
-            "templates": [t.to_json() for t in self.templates],
-            "experiments": [e.to_json() for e in self.experiments],
-            "errors": errors_json(self.errors, self.error),
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> FisSnapshot:
-        """The snapshot ``to_json`` wrote (a failed poll's ``error`` comes back as an ``ApiError``)."""
-        fetched = _parse_iso(data.get("fetched_at")) or datetime.fromtimestamp(0, UTC)
-        errors = tuple(
-            ApiError(
-                str(e.get("region") or ""),
-                str(e.get("api") or ""),
-                str(e.get("message") or ""),
-                str(e.get("hint") or ""),
-            )
-            for e in data.get("errors") or ()
-            if isinstance(e, Mapping)
-        )
-        return cls(
-            fetched_at=fetched,
-            templates=tuple(TemplateView.from_json(t) for t in data.get("templates") or ()),
-            experiments=tuple(ExperimentView.from_json(e) for e in data.get("experiments") or ()),
-            errors=errors,
-        )
 
 
 def template_from(summary: Mapping[str, Any], detail: Mapping[str, Any] | None, region: str) -> TemplateView:

@@ -44,7 +44,7 @@ from tui.aws.kinesis_math import (
     usage_level,
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data
-from tui.aws.outcome import ApiError, errors_json, rounded, utcnow
+from tui.aws.outcome import ApiError, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -185,52 +185,6 @@ class StreamView:
     history: StreamHistory = field(default_factory=StreamHistory)
     reasons: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "stream_name": self.stream_name,
-            "stream_arn": self.stream_arn or None,
-            "region": self.region,
-            "mode": None if self.mode == UNKNOWN else self.mode,
-            "status": None if self.status == UNKNOWN else self.status,
-            "open_shards": self.open_shards,
-            "retention_hours": self.retention_hours,
-            "consumers": self.consumer_count,
-            "efo_consumers": self.efo_count,
-            "incoming_bytes_per_s": rounded(self.incoming_bytes_per_s),
-            "incoming_records_per_s": rounded(self.incoming_records_per_s),
-            "usage_factor": rounded(self.usage_factor, 4),
-            "usage_driver": self.usage_driver,
-            "usage_level": self.usage_level,
-            "iterator_age_ms": rounded(self.iterator_age_ms, 1),
-            "iterator_age_source": self.iterator_age_source,
-            "iterator_age_retention_fraction": rounded(self.iterator_age_retention_fraction, 6),
-            "iterator_age_trend": self.iterator_age_trend,
-            "age_level": self.age_level,
-            "time_to_risk_s": rounded(self.time_to_risk_s, 0),
-            "time_to_loss_s": rounded(self.time_to_loss_s, 0),
-            "time_to_catch_up_s": rounded(self.time_to_catch_up_s, 0),
-            "write_throttled": self.write_throttled,
-            "read_throttled": self.read_throttled,
-            "put_records_throttled": self.put_records_throttled,
-            "put_records_failed": self.put_records_failed,
-            "get_records_success": self.get_records_success,
-            "advice": self.advice,
-            "advice_reason": self.advice_reason,
-            "lambdas": [fn.function_name for fn in self.lambdas],
-            "readers": [
-                {
-                    "name": r.name,
-                    "kind": r.kind,
-                    "behind_ms": rounded(r.behind_ms, 1),
-                    "reason": r.reason or None,
-                    "growth_ms_per_s": rounded(r.growth_ms_per_s, 1),
-                    "stalled": r.stalled,
-                }
-                for r in self.readers
-            ],
-            "reasons": list(self.reasons),
-        }
-
 
 @dataclass(frozen=True)
 class KinesisSnapshot:
@@ -241,14 +195,6 @@ class KinesisSnapshot:
     error: AwsProblem | None = None
     queries: int = 0
     calls: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "fetched_at": self.fetched_at.isoformat(),
-            "period_s": self.period_s,
-            "streams": [s.to_json() for s in self.streams],
-            "errors": errors_json(self.errors, self.error),
-        }
 
 
 # ---------------------------------------------------------------------------------------------

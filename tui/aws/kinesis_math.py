@@ -17,6 +17,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tui.common.catalogue import STALL_GROWTH_MS_PER_MS, STALL_MIN_BEHIND_MS, STALL_MIN_S
+from tui.common.timefmt import tenths_of_minutes_text
+
 MIB = 1024 * 1024
 SHARD_WRITE_BYTES_PER_S = MIB
 SHARD_WRITE_RECORDS_PER_S = 1000.0
@@ -44,13 +47,6 @@ MS_PER_HOUR = 3_600_000.0
 # ``GROWTH_WINDOW_S`` (None with fewer than ``GROWTH_MIN_POINTS``).
 GROWTH_WINDOW_S = 300.0
 GROWTH_MIN_POINTS = 3
-# A reader is stalled when its lag grows nearly as fast as time passes (a reader that reads nothing
-# falls behind by exactly the time that passes: 1 ms per ms) at every step of its last
-# ``STALL_MIN_S`` at least, and it is already ``STALL_MIN_BEHIND_MS`` behind. A slow reader that
-# still makes progress grows slower than ``STALL_GROWTH_MS_PER_MS``.
-STALL_GROWTH_MS_PER_MS = 0.9
-STALL_MIN_S = 180.0
-STALL_MIN_BEHIND_MS = 120_000.0
 # The reference's alarms read 5-minute points (SCALE_PERIOD_MINS 5, Period 300).
 ADVICE_PERIOD_S = 300
 
@@ -268,11 +264,6 @@ def blocking_term(age_ms: float | None, block_minutes: float = DEFAULT_BLOCK_MIN
     return max(age_ms, 0.0) / 60_000.0 * (SCALE_DOWN_BELOW / block_minutes)
 
 
-def _minutes(age_ms: float) -> str:
-    minutes = age_ms / 60_000.0
-    return f"{minutes:.0f} min" if minutes >= 10 else f"{minutes:.1f} min"
-
-
 def _shards(count: int) -> str:
     return f"{count} shard" if count == 1 else f"{count} shards"
 
@@ -401,7 +392,11 @@ def advice(
     if len(down) < rule.down_window:
         down_text += f" (scale-down window {len(down)} of {rule.down_window} points: not enough history)"
     latest_age = down[-1].age_ms
-    age_text = "iterator age unknown" if latest_age is None else f"iterator age {_minutes(latest_age)}"
+    age_text = (
+        "iterator age unknown"
+        if latest_age is None
+        else f"iterator age {tenths_of_minutes_text(latest_age / 1000.0)}"
+    )
     age_text += f", term {terms[-1]:.2f} (blocks at {rule.block_minutes:g} min)"
     if down_crossed >= rule.down_points and len(down) >= rule.down_points:
         if shards is not None and shards <= 1:

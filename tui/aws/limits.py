@@ -51,7 +51,7 @@ from tui.aws.limits_math import (
     with_siblings,
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data
-from tui.aws.outcome import ApiError, errors_json, rounded, utcnow
+from tui.aws.outcome import ApiError, utcnow
 
 VCPU_QUOTA_CODE = "L-1216C47A"
 VCPU_QUOTA_NAME = "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPU)"
@@ -118,23 +118,6 @@ class VolumeView:
     own_iops: float | None = None
     own_mibps: float | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        limit = self.limit
-        return {
-            "volume_id": self.volume_id,
-            "volume_type": self.volume_type,
-            "size_gib": self.size_gib,
-            "baseline_iops": None if limit is None else limit.baseline_iops,
-            "burst_iops": None if limit is None else limit.burst_iops,
-            "baseline_mibps": None if limit is None else limit.baseline_mibps,
-            "burst_mibps": None if limit is None else limit.burst_mibps,
-            "iops": rounded(self.iops),
-            "throughput_mibps": rounded(self.throughput_mibps),
-            "burst_balance_pct": rounded(self.burst_balance_pct),
-            "utilization": rounded(self.utilization, 4),
-            "capped_by": self.capped_by,
-        }
-
 
 @dataclass(frozen=True)
 class InstanceView:
@@ -181,39 +164,6 @@ class InstanceView:
         known = [v for v in self.volumes if v.utilization is not None]
         return max(known, key=lambda v: v.utilization or 0.0) if known else None
 
-    def to_json(self) -> dict[str, Any]:
-        lim = self.limits
-        return {
-            "instance_id": self.instance_id,
-            "name": self.name,
-            "instance_type": self.instance_type,
-            "state": self.state,
-            "region": self.region,
-            "period_s": self.period_s,
-            "network": {
-                "baseline_mbps": lim.net_baseline_mbps,
-                "peak_mbps": lim.net_peak_mbps,
-                "in_mbps": rounded(self.net_in_mbps),
-                "out_mbps": rounded(self.net_out_mbps),
-                "utilization": rounded(self.net_utilization, 4),
-            },
-            "ebs": {
-                "baseline_mbs": lim.ebs_baseline_mbs,
-                "max_mbs": lim.ebs_max_mbs,
-                "baseline_iops": lim.ebs_baseline_iops,
-                "max_iops": lim.ebs_max_iops,
-                "throughput_mbs": rounded(self.ebs_mbs),
-                "iops": rounded(self.ebs_iops),
-                "utilization": rounded(self.ebs_utilization, 4),
-                "binding": self.ebs_binding,
-            },
-            "memory_used_pct": rounded(self.memory_used_pct),
-            "disk_used_pct": rounded(self.disk_used_pct),
-            "ena_allowance_exceeded": None if self.ena is None else dict(self.ena),
-            "volumes": [v.to_json() for v in self.volumes],
-            "notes": list(self.reasons),
-        }
-
 
 @dataclass(frozen=True)
 class QuotaView:
@@ -242,28 +192,6 @@ class LimitsSnapshot:
     queries: int = 0
     calls: dict[str, int] = field(default_factory=dict)
     error: AwsProblem | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "fetched_at": self.fetched_at.isoformat(),
-            "period_s": self.period_s,
-            "instances": [i.to_json() for i in self.instances],
-            "unattached_volumes": [v.volume_id for v in self.unattached],
-            "quotas": [
-                {
-                    "code": q.code,
-                    "name": q.name,
-                    "value": q.value,
-                    "usage": q.usage,
-                    "utilization": rounded(q.utilization, 4),
-                    "region": q.region,
-                    **({"problem": q.problem} if q.problem else {}),
-                }
-                for q in self.quotas
-            ],
-            "hints": [{"resource_id": h.resource_id, "kind": h.kind, "text": h.text} for h in self.hints],
-            "errors": errors_json(self.errors, self.error),
-        }
 
 
 # ---------------------------------------------------------------------------------------------

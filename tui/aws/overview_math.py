@@ -6,20 +6,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-# L-1216C47A counts the vCPUs of running On-Demand instances in the A, C, D, H, I, M, R, T and Z
-# families; these families start with those letters but have quotas of their own.
-_OWN_QUOTA_PREFIXES = ("inf", "hpc", "mac", "trn", "dl", "u-", "x", "p", "g", "f", "vt")
-_STANDARD_LETTERS = frozenset("acdhimrtz")
+from tui.common.aws_rules import is_standard_family
 
 SEVERITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
-
-
-def is_standard_family(instance_type: str) -> bool:
-    """Whether an instance type counts against the Standard On-Demand vCPU quota (L-1216C47A)."""
-    family = instance_type.split(".", 1)[0].lower()
-    if not family or family.startswith(_OWN_QUOTA_PREFIXES):
-        return False
-    return family[0] in _STANDARD_LETTERS
 
 
 def count_states(instances: Iterable[Mapping[str, Any]]) -> dict[str, int]:

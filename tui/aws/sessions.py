@@ -19,7 +19,7 @@ from typing import Any
 
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
-from tui.aws.outcome import ApiError, errors_json, utcnow
+from tui.aws.outcome import ApiError, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,6 @@ def _instant(value: Any) -> datetime | None:
     if not isinstance(value, datetime):
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -81,21 +77,6 @@ class ManagedTarget:
     def online(self) -> bool:
         return self.ping_status == ONLINE
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "instance_id": self.instance_id,
-            "name": self.name,
-            "resource_type": self.resource_type,
-            "ping_status": self.ping_status,
-            "platform_type": self.platform_type,
-            "platform_name": self.platform_name,
-            "agent_version": self.agent_version,
-            "agent_outdated": self.agent_outdated,
-            "ip_address": self.ip_address,
-            "computer_name": self.computer_name,
-            "last_ping_at": _iso(self.last_ping_at),
-        }
-
 
 @dataclass(frozen=True)
 class SessionView:
@@ -112,16 +93,6 @@ class SessionView:
     region: str
     active: bool
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "session_id": self.session_id,
-            "target": self.target,
-            "owner": self.owner,
-            "status": self.status,
-            "start_date": _iso(self.start_date),
-            "document_name": self.document_name,
-        }
-
 
 @dataclass(frozen=True)
 class SessionsSnapshot:
@@ -132,14 +103,6 @@ class SessionsSnapshot:
     errors: tuple[ApiError, ...] = ()
     error: AwsProblem | None = None
     calls: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "fetched_at": self.fetched_at.isoformat(),
-            "instances": [i.to_json() for i in self.instances],
-            "sessions": [s.to_json() for s in (*self.active, *self.history)],
-            "errors": errors_json(self.errors, self.error),
-        }
 
 
 def target_from(info: Mapping[str, Any], region: str, ec2_name: str = "") -> ManagedTarget:

@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tui.common.codec import encode
+
 FILE_MODE = 0o600
 
 
-def encode_line(record: Mapping[str, Any]) -> bytes:
-    """One record as one compact JSON line (UTF-8, newline-terminated)."""
-    return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+def encode_line(record: Any) -> bytes:
+    """One record (a mapping, a dataclass, anything the codec writes) as one compact JSON line
+    (UTF-8, newline-terminated), written by the one codec. Raises CodecError."""
+    return encode(record) + b"\n"
 
 
 def open_append(path: Path | str) -> int:

@@ -1,6 +1,6 @@
-"""Game days: the fault catalogue shared by the simulator and the console, the journal, its
-detectors, business services and their impact tolerance, recordings, replay and the report.
+"""Game days: the journal, its detectors, business services and their impact tolerance,
+recordings, replay and the report. The fault catalogue they share with the simulator is
+``tui.common.catalogue``.
 
-Nothing here imports textual or rich, nor moto: the console, the simulator and the report all
-read it.
+Nothing here imports textual or rich, nor moto: the console and the report read it.
 """

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 
+from tui.common.timefmt import wall_text
+
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
@@ -67,10 +69,6 @@ def nice_ticks(low: float, high: float, count: int = 4) -> tuple[float, float, l
         ticks.append(round(value, 10))
         value += step
     return first, last, ticks
-
-
-def _clock(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%H:%M:%S")
 
 
 def svg_line_chart(
@@ -145,11 +143,11 @@ def svg_line_chart(
         (datetime.fromtimestamp(t0, UTC), "start"),
         (datetime.fromtimestamp(t1, UTC), "end"),
     ):
-        stamp = escape(_clock(moment))
+        stamp = escape(wall_text(moment))
         parts.append(f'<text x="{x(moment):.1f}" y="{base + 16}" text-anchor="{anchor}">{stamp} UTC</text>')
     parts.append(
         f'<text x="{(wx0 + wx1) / 2:.1f}" y="{base + 28}" text-anchor="middle" fill="#8c1d18">'
-        f"fault {escape(_clock(start))} to {escape(_clock(end))}</text>"
+        f"fault {escape(wall_text(start))} to {escape(wall_text(end))}</text>"
     )
     if threshold is not None and math.isfinite(threshold):
         ty = y(threshold)

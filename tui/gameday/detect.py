@@ -57,13 +57,12 @@ from tui.aws.findings_model import clean_line
 from tui.aws.kinesis_math import (
     AGE_CRITICAL_FRACTION,
     AGE_WARN_FRACTION,
-    STALL_GROWTH_MS_PER_MS,
     USAGE_CRITICAL,
     USAGE_WARN,
     growth_text,
 )
 from tui.aws.limits_math import Thresholds
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
 from tui.gameday.events import (
     DETECTED,
     FAULT_ENDED,
@@ -589,7 +588,7 @@ class Detector:
                 resource=resource,
                 metric=cat.M_READER_STALLED,
                 value=growth,
-                limit=STALL_GROWTH_MS_PER_MS,
+                limit=cat.STALL_GROWTH_MS_PER_MS,
                 unit="ms/ms",
                 level="critical",
                 detail=MappingProxyType(detail),
@@ -606,7 +605,7 @@ class Detector:
             resource=resource,
             metric=cat.M_READER_STALLED,
             value=growth,
-            limit=STALL_GROWTH_MS_PER_MS,
+            limit=cat.STALL_GROWTH_MS_PER_MS,
             unit="ms/ms",
             detail=MappingProxyType(detail),
         )

@@ -1,12 +1,16 @@
-"""Journal events: what happened during a game day (or an incident), one immutable record each."""
+"""Journal events: what happened during a game day (or an incident), one immutable record each.
+
+Journals and recordings hold them as the codec (``tui.common.codec``) writes them; reading one back
+refuses a time without its time zone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+
+from tui.common.codec import Aware
 
 # What an event records (``JournalEvent.kind``).
 FAULT_STARTED = "fault.started"
@@ -47,7 +51,7 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 @dataclass(frozen=True)
 class JournalEvent:
-    at: datetime
+    at: Aware
     """When it happened (tz-aware UTC): for a detection, when the poll that saw it finished."""
     kind: str
     source: str
@@ -67,53 +71,7 @@ class JournalEvent:
     """info, warning or critical."""
     detail: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"at": self.at.isoformat(), "kind": self.kind, "source": self.source}
-        out["text"] = self.text
-        for name in ("resource", "metric", "unit", "fault", "ref"):
-            value = getattr(self, name)
-            if value:
-                out[name] = value
-        if self.value is not None:
-            out["value"] = self.value
-        if self.limit is not None:
-            out["limit"] = self.limit
-        if self.level != "info":
-            out["level"] = self.level
-        if self.detail:
-            out["detail"] = dict(self.detail)
-        return out
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> JournalEvent:
-        """Rebuild an event; raises ValueError (or KeyError/TypeError) on a malformed record."""
-        at = datetime.fromisoformat(str(data["at"]))
-        if at.tzinfo is None:
-            raise ValueError(f"event time {data['at']!r} has no timezone")
-
-        def number(key: str) -> float | None:
-            value = data.get(key)
-            if value is None:
-                return None
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{key} {value!r} is not a number")
-            return float(value)
-
-        detail = data.get("detail") or {}
-        if not isinstance(detail, Mapping):
-            raise ValueError("detail is not an object")
-        return cls(
-            at=at,
-            kind=str(data["kind"]),
-            source=str(data.get("source", "")),
-            text=str(data.get("text", "")),
-            resource=str(data.get("resource", "")),
-            metric=str(data.get("metric", "")),
-            value=number("value"),
-            limit=number("limit"),
-            unit=str(data.get("unit", "")),
-            fault=str(data.get("fault", "")),
-            ref=str(data.get("ref", "")),
-            level=str(data.get("level", "info")),
-            detail=MappingProxyType({str(k): str(v) for k, v in detail.items()}),
-        )
+    def __post_init__(self) -> None:
+        # Read back from a file, the detail is a plain dict: keep it read-only like the rest.
+        if not isinstance(self.detail, MappingProxyType):
+            object.__setattr__(self, "detail", MappingProxyType(dict(self.detail)))

@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from tui import __version__
+from tui.common import paths
 from tui.gameday import events as ev
 from tui.gameday.detect import Detector
 from tui.gameday.events import JournalEvent
-from tui.gameday.journal import Journal
+from tui.gameday.journal import Journal, default_journal_path
 from tui.gameday.record import Recorder
-from tui.gameday.services import ServiceStatus, ServiceTracker
+from tui.gameday.services import BusinessService, ServiceStatus, ServiceTracker
+from tui.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -212,3 +215,29 @@ class GameDay:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+
+
+def make_gameday(
+    settings: Settings, clock: Callable[[], datetime], services: Iterable[BusinessService] = ()
+) -> GameDay:
+    """The journal, its detectors, the timers of the important business ``services`` (--services)
+    and (with --record) the recording."""
+    path = settings.journal_path or default_journal_path(paths.state_dir(), clock())
+    recorder = None
+    if settings.record_path is not None:
+        meta = {
+            "version": __version__,
+            "profile": settings.target.profile or "",
+            "regions": ",".join(settings.target.regions),
+            "endpoint_url": settings.target.endpoint_url or "",
+            "demo": "yes" if settings.demo else "no",
+            "journal": str(path),
+        }
+        recorder = Recorder(settings.record_path, meta=meta, clock=clock)
+    return GameDay(
+        journal=Journal(path, clock=clock),
+        detector=Detector(settings.thresholds),
+        services=ServiceTracker(services),
+        recorder=recorder,
+        clock=clock,
+    )

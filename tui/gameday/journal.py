@@ -1,6 +1,8 @@
 """The journal: every event of a game day (or an incident), in memory and in an append-only file.
 
-The file holds one JSON object a line (``JournalEvent.to_json``). It is opened once in append mode
+The file holds one JSON object a line (a ``JournalEvent`` as the codec, ``tui.common.codec``, writes
+it: every field, times in RFC 3339; lines written by earlier versions left empty fields out, and
+read the same). It is opened once in append mode
 and each line goes out under an advisory lock (``tui.common.jsonl``), so a reader sees whole lines,
 several journals appending to one file never interleave inside a line, and a process killed at any
 moment loses at most the line being written. A write that fails is remembered in ``Journal.problem`` and
@@ -14,7 +16,6 @@ scrubber (``tui.common.secrets``) before an event is kept, written or announced.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 from collections import deque
@@ -22,8 +23,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
-from tui.common.jsonl import append_locked, open_append
+from tui.common.codec import CodecError, NotJSON, convert, decode
+from tui.common.jsonl import append_locked, encode_line, open_append
 from tui.common.secrets import scrub_text, without_secrets
 from tui.gameday.events import NOTE, JournalEvent
 
@@ -137,8 +140,12 @@ class Journal:
         fd = self._fd
         if fd is None:
             return
-        line = json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
-        data = line.encode("utf-8")
+        try:
+            data = encode_line(event)
+        except CodecError as exc:
+            self.problem = f"an event could not be written to {self.path}: {exc}"
+            log.debug("journal: %s", self.problem)
+            return
         try:
             append_locked(fd, data)
         except OSError as exc:
@@ -174,11 +181,11 @@ def read_journal(path: Path) -> tuple[list[JournalEvent], list[str]]:
             continue
         last = number == len(lines)
         try:
-            record = json.loads(raw.decode("utf-8"))
+            record = decode(Any, raw.decode("utf-8"))
             if not isinstance(record, dict):
                 raise ValueError(f"a JSON {type(record).__name__}, not an object")
-            events.append(scrub(JournalEvent.from_json(record)))
-        except (ValueError, KeyError, TypeError) as exc:
+            events.append(scrub(convert(JournalEvent, record)))
+        except ValueError as exc:
             if last and not complete:
                 problems.append(f"line {number}: incomplete last line ignored (the writer stopped mid-line)")
             else:
@@ -189,8 +196,8 @@ def read_journal(path: Path) -> tuple[list[JournalEvent], list[str]]:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "not UTF-8 text"
-    if isinstance(exc, json.JSONDecodeError):
-        return f"not JSON ({exc.msg} at column {exc.colno})"
-    if isinstance(exc, KeyError):
-        return f"not a journal event (no {exc.args[0]!r})"
+    if isinstance(exc, NotJSON):
+        return f"not JSON ({exc.reason.removeprefix('not JSON: ')})"
+    if isinstance(exc, CodecError) and exc.reason == "missing":
+        return f"not a journal event (no {exc.path!r})"
     return f"not a journal event ({exc})"

@@ -3,10 +3,12 @@
 The file starts with a header line, ``{"type": "header", "format": "warroom-recording/1",
 "started_at": ISO, "meta": {...}}``, written only when the file is new or empty (a second session
 appends to the same file). Then one object per line: ``{"type": "snapshot", "at": ISO, "pane":
-PANE, "data": {...}}`` (``data`` from ``tui.gameday.codec.encode``) or ``{"type": "event", "at":
-ISO, "event": JournalEvent.to_json()}``. Each line is appended under an advisory lock on a
-descriptor opened with O_APPEND (``tui.common.jsonl``), so a kill -9 loses at most the line being
-written, and the reader reports a cut-off last line instead of failing.
+PANE, "data": {...}}`` or ``{"type": "event", "at": ISO, "event": {...}}``, the snapshot and the
+``JournalEvent`` as the codec (``tui.common.codec``) writes them. Each line is appended under an
+advisory lock on a descriptor opened with O_APPEND (``tui.common.jsonl``), so a kill -9 loses at
+most the line being written, and the reader reports a cut-off last line instead of failing. Lines
+are read with their ``data`` left undecoded until the pane (and so the type) is known, and not
+decoded at all for panes the reader was not asked for.
 
 Findings snapshots are large and mostly unchanged, so the findings themselves are written as a
 difference from the last findings written by the same recorder:
@@ -26,7 +28,6 @@ difference from the last findings written by the same recorder:
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -35,11 +36,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tui import panes
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import Finding
 from tui.aws.outcome import utcnow
+from tui.common.codec import CodecError, NotJSON, Raw, Record, decode, decoder, to_builtins
 from tui.common.jsonl import append_locked, encode_line, open_append
-from tui.gameday.codec import PANES, CodecError, decode, encode, snapshot_class
 from tui.gameday.events import JournalEvent
 
 log = logging.getLogger(__name__)
@@ -47,11 +49,20 @@ log = logging.getLogger(__name__)
 FORMAT = "warroom-recording/1"
 FORMAT_FAMILY = "warroom-recording/"
 
+PANES = frozenset(p.name for p in panes.LIVE)
+"""The panes a recording holds snapshots of."""
+
 FindingKey = tuple[str, str]
 
 
-def _line(record: Mapping[str, Any]) -> bytes:
-    return encode_line(record)
+def snapshot_class(pane: str) -> type:
+    """The snapshot class of ``pane`` (``tui.panes``); KeyError for an unknown pane, ImportError
+    when its module cannot be imported."""
+    found = panes.BY_NAME.get(pane)
+    if found is None or not found.snapshot:
+        known = ", ".join(p.name for p in panes.LIVE)
+        raise KeyError(f"no pane {pane!r}; recordings know: {known}")
+    return found.snapshot_class()
 
 
 class Recorder:
@@ -85,10 +96,10 @@ class Recorder:
             header = {
                 "type": "header",
                 "format": FORMAT,
-                "started_at": self.clock().isoformat(),
+                "started_at": self.clock(),
                 "meta": {str(k): str(v) for k, v in (meta or {}).items()},
             }
-            self._write(_line(header))
+            self._write(encode_line(header))
 
     @property
     def closed(self) -> bool:
@@ -121,8 +132,8 @@ class Recorder:
         found = snapshot if pane == "findings" and isinstance(snapshot, FindingsSnapshot) else None
         findings = found is not None
         try:
-            data = encode(snapshot) if found is None else self._findings_data(found)
-            line = _line({"type": "snapshot", "at": at.isoformat(), "pane": pane, "data": data})
+            data = snapshot if found is None else self._findings_data(found)
+            line = encode_line({"type": "snapshot", "at": at, "pane": pane, "data": data})
         except (CodecError, TypeError, ValueError) as exc:
             self._fail(f"a {pane} snapshot could not be recorded: {exc}")
             if findings:
@@ -135,10 +146,10 @@ class Recorder:
         """Record one journal event."""
         if self._fd is None:
             return
-        record = {"type": "event", "at": self.clock().isoformat(), "event": event.to_json()}
+        record = {"type": "event", "at": self.clock(), "event": event}
         try:
-            line = _line(record)
-        except (TypeError, ValueError) as exc:
+            line = encode_line(record)
+        except (CodecError, TypeError, ValueError) as exc:
             self._fail(f"an event could not be recorded: {exc}")
             return
         self._write(line)
@@ -166,7 +177,7 @@ class Recorder:
         self._findings_tuple = None
         self._findings_version = None
 
-    def _findings_data(self, snapshot: FindingsSnapshot) -> dict[str, Any]:
+    def _findings_data(self, snapshot: FindingsSnapshot) -> Any:
         findings = snapshot.findings
         previous = self._findings_tuple
         if (
@@ -174,14 +185,15 @@ class Recorder:
             and snapshot.version == self._findings_version
             and (findings is previous or findings == previous)
         ):
-            data = self._without_findings(snapshot)
-            data["same_findings_as"] = snapshot.version
-            return data
+            same = self._without_findings(snapshot)
+            same["same_findings_as"] = snapshot.version
+            return same
         by_key = {f.key: f for f in findings}
         old = self._findings
         upsert = [f for f in findings if (prior := old.get(f.key)) is not f and prior != f]
+        data: Any
         if previous is None or len(by_key) != len(findings) or (findings and len(upsert) >= len(findings)):
-            data = encode(snapshot)
+            data = snapshot
         else:
             removed = [list(key) for key in old if key not in by_key]
             merged = [key for key in old if key in by_key]
@@ -189,7 +201,7 @@ class Recorder:
             keys = [f.key for f in findings]
             delta: dict[str, Any] = {
                 "base": self._findings_version,
-                "upsert": encode(upsert),
+                "upsert": upsert,
                 "removed": removed,
             }
             if merged != keys:
@@ -203,7 +215,7 @@ class Recorder:
 
     @staticmethod
     def _without_findings(snapshot: FindingsSnapshot) -> dict[str, Any]:
-        data: dict[str, Any] = encode(dataclasses.replace(snapshot, findings=()))
+        data: dict[str, Any] = to_builtins(dataclasses.replace(snapshot, findings=()))
         data.pop("findings", None)
         return data
 
@@ -268,6 +280,49 @@ class Recording:
         return [(e.at, e.snapshot) for e in self.entries if e.pane == pane and e.snapshot is not None]
 
 
+class _Line(Record, frozen=True):
+    """One line of a recording or a journal, its payload left undecoded."""
+
+    type: Any = None
+    """header, snapshot or event; absent from a journal's lines."""
+    at: Any = None
+    pane: Any = None
+    kind: Any = None
+    """A journal line's event kind."""
+    format: Any = None
+    data: Raw = Raw()
+    event: Raw = Raw()
+
+    @property
+    def journal_event(self) -> bool:
+        return self.type is None and self.at is not None and self.kind is not None
+
+
+@dataclass(frozen=True)
+class _FindingsDelta:
+    base: Any = None
+    upsert: tuple[Finding, ...] = ()
+    removed: tuple[FindingKey, ...] = ()
+    order: tuple[FindingKey, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _FindingsLine:
+    """What a findings snapshot's ``data`` holds besides the snapshot (see the module's doc)."""
+
+    same_findings_as: Any = None
+    findings_delta: _FindingsDelta | None = None
+
+
+_read_line = decoder(_Line)
+_read_event = decoder(JournalEvent)
+_read_findings_line = decoder(_FindingsLine)
+
+
+def _is_object(raw: Raw) -> bool:
+    return bytes(memoryview(raw)[:1]) == b"{"
+
+
 class _Findings:
     """The reader's side of the findings deltas: the last set read, in order."""
 
@@ -290,24 +345,18 @@ class _Findings:
         problem = self._check(base, "the same findings as")
         return dataclasses.replace(snapshot, findings=self.as_tuple), problem
 
-    def delta(self, snapshot: FindingsSnapshot, delta: Any) -> tuple[FindingsSnapshot, str | None]:
-        if not isinstance(delta, dict):
-            raise CodecError("expected an object", "findings_delta")
-        problem = self._check(delta.get("base"), "a findings change against")
-        upsert = decode(tuple[Finding, ...], delta.get("upsert", []))
-        removed = _keys(delta.get("removed", []), "findings_delta.removed")
-        order = delta.get("order")
+    def delta(self, snapshot: FindingsSnapshot, delta: _FindingsDelta) -> tuple[FindingsSnapshot, str | None]:
+        problem = self._check(delta.base, "a findings change against")
         by_key = dict(self.by_key or {})
-        for key in removed:
+        for key in delta.removed:
             by_key.pop(key, None)
-        for finding in upsert:
+        for finding in delta.upsert:
             by_key[finding.key] = finding
-        if order is not None:
-            keys = _keys(order, "findings_delta.order")
-            missing = [k for k in keys if k not in by_key]
+        if delta.order is not None:
+            missing = [k for k in delta.order if k not in by_key]
             if missing and problem is None:
                 problem = f"{len(missing)} finding(s) of the recorded order were never recorded"
-            by_key = {k: by_key[k] for k in keys if k in by_key}
+            by_key = {k: by_key[k] for k in delta.order if k in by_key}
         self._set(by_key, snapshot.version)
         return dataclasses.replace(snapshot, findings=self.as_tuple), problem
 
@@ -320,17 +369,6 @@ class _Findings:
                 "findings may be wrong"
             )
         return None
-
-
-def _keys(data: Any, path: str) -> list[FindingKey]:
-    if not isinstance(data, list):
-        raise CodecError("expected a list of [Id, ProductArn]", path)
-    keys: list[FindingKey] = []
-    for index, item in enumerate(data):
-        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(p, str) for p in item)):
-            raise CodecError("expected [Id, ProductArn]", f"{path}[{index}]")
-        keys.append((item[0], item[1]))
-    return keys
 
 
 def _time(value: Any) -> datetime:
@@ -361,50 +399,48 @@ class _Reader:
     def problem(self, number: int, text: str) -> None:
         self.recording.problems.append(f"line {number}: {text}")
 
-    def record(self, number: int, record: dict[str, Any]) -> None:
-        kind = record.get("type")
+    def record(self, number: int, line: _Line, text: bytes) -> None:
+        kind = line.type
         if kind == "snapshot":
-            self.snapshot(number, record)
+            self.snapshot(number, line)
         elif kind == "event":
-            self.event(number, record)
+            self.event(number, line)
         elif kind == "header":
             if self.recording.header:
                 self.problem(number, "a second header (another session appended): read on")
             else:
-                self.recording.header = record
+                self.recording.header = decode(dict[str, Any], text)
         else:
             self.problem(number, f"unknown record type {kind!r}")
 
-    def event(self, number: int, record: dict[str, Any]) -> None:
-        data = record.get("event")
-        if not isinstance(data, dict):
+    def event(self, number: int, line: _Line) -> None:
+        if not line.event or not _is_object(line.event):
             self.problem(number, "event record without an event")
             return
         try:
-            event = JournalEvent.from_json(data)
-        except (KeyError, TypeError, ValueError) as exc:
+            event = _read_event(line.event)
+        except CodecError as exc:
             self.problem(number, f"bad event: {exc}")
             return
         try:
-            at = _time(record.get("at"))
+            at = _time(line.at)
         except ValueError:
             at = event.at
         self.recording.entries.append(Entry(at, "event", event.source, event=event))
 
-    def snapshot(self, number: int, record: dict[str, Any]) -> None:
-        pane = record.get("pane")
+    def snapshot(self, number: int, line: _Line) -> None:
+        pane = line.pane
         if not isinstance(pane, str) or pane not in PANES:
             self.problem(number, f"snapshot of an unknown pane {pane!r}")
             return
         if self.wanted is not None and pane not in self.wanted:
             return
         try:
-            at = _time(record.get("at"))
+            at = _time(line.at)
         except ValueError as exc:
             self.problem(number, f"{pane} snapshot with a bad time: {exc}")
             return
-        data = record.get("data")
-        if not isinstance(data, dict):
+        if not line.data or not _is_object(line.data):
             self.problem(number, f"{pane} snapshot without data")
             return
         try:
@@ -415,9 +451,9 @@ class _Reader:
         problem: str | None = None
         try:
             if pane == "findings":
-                snapshot, problem = self.findings_snapshot(data)
+                snapshot, problem = self.findings_snapshot(line.data)
             else:
-                snapshot = decode(cls, data)
+                snapshot = decode(cls, line.data)
         except CodecError as exc:
             self.problem(number, f"{pane} snapshot: {exc}")
             return
@@ -429,20 +465,14 @@ class _Reader:
         self.recording.entries.append(Entry(at, "snapshot", pane, snapshot=snapshot))
         self.recording.panes.add(pane)
 
-    def findings_snapshot(self, data: dict[str, Any]) -> tuple[FindingsSnapshot, str | None]:
-        body = dict(data)
-        same = body.pop("same_findings_as", None)
-        delta = body.pop("findings_delta", None)
-        snapshot = decode(FindingsSnapshot, body)
-        if delta is not None:
-            return self.findings.delta(snapshot, delta)
-        if same is not None:
-            return self.findings.same(snapshot, same)
+    def findings_snapshot(self, data: Raw) -> tuple[FindingsSnapshot, str | None]:
+        extra = _read_findings_line(data)
+        snapshot = decode(FindingsSnapshot, data)
+        if extra.findings_delta is not None:
+            return self.findings.delta(snapshot, extra.findings_delta)
+        if extra.same_findings_as is not None:
+            return self.findings.same(snapshot, extra.same_findings_as)
         return self.findings.full(snapshot), None
-
-
-def _is_event(record: dict[str, Any]) -> bool:
-    return "at" in record and "kind" in record and "type" not in record
 
 
 def read_recording(path: Path, *, panes: Collection[str] | None = None) -> Recording:
@@ -458,42 +488,48 @@ def read_recording(path: Path, *, panes: Collection[str] | None = None) -> Recor
     reader = _Reader(recording, panes)
     first = True
     for number, text, complete in _lines(path):
+        line: _Line | None = None
+        bad = "bad JSON"
         try:
-            value = json.loads(text.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            value = None
+            line = _read_line(text)
+        except NotJSON:
+            pass
+        except CodecError:
+            bad = "not a JSON object"
         if first:
             first = False
-            _identify(path, value, recording, complete)
-        if not complete and not isinstance(value, dict):
-            reader.problem(number, "truncated (the recording was cut off while writing)")
-            continue
-        if not isinstance(value, dict):
-            reader.problem(number, "bad JSON" if value is None else "not a JSON object")
+            _identify(path, line, recording, complete, bad)
+        if line is None:
+            reader.problem(
+                number, "truncated (the recording was cut off while writing)" if not complete else bad
+            )
             continue
         if recording.journal:
-            if not _is_event(value):
+            if not line.journal_event:
                 reader.problem(number, "not a journal event")
                 continue
             try:
-                event = JournalEvent.from_json(value)
-            except (KeyError, TypeError, ValueError) as exc:
+                event = _read_event(text)
+            except CodecError as exc:
                 reader.problem(number, f"bad event: {exc}")
                 continue
             recording.entries.append(Entry(event.at, "event", event.source, event=event))
             continue
-        reader.record(number, value)
+        try:
+            reader.record(number, line, text)
+        except CodecError as exc:
+            reader.problem(number, f"bad {line.type}: {exc}")
     if first:
         raise ValueError(f"{path} is empty: not a warroom recording or journal")
     return recording
 
 
-def _identify(path: Path, value: Any, recording: Recording, complete: bool) -> None:
+def _identify(path: Path, line: _Line | None, recording: Recording, complete: bool, bad: str) -> None:
     """Decide from the first line whether ``path`` is a recording or a journal."""
-    if isinstance(value, dict):
-        kind = value.get("type")
+    if line is not None:
+        kind = line.type
         if kind == "header":
-            fmt = str(value.get("format", ""))
+            fmt = str(line.format or "")
             if fmt != FORMAT:
                 if fmt.startswith(FORMAT_FAMILY):
                     raise ValueError(f"{path} is a recording in format {fmt}; this version reads {FORMAT}")
@@ -502,10 +538,10 @@ def _identify(path: Path, value: Any, recording: Recording, complete: bool) -> N
         if kind in ("snapshot", "event"):
             recording.problems.append("line 1: no header (the recording's first line is missing)")
             return
-        if _is_event(value):
+        if line.journal_event:
             recording.journal = True
             return
-    if not complete and value is None:
+    if not complete and line is None and bad == "bad JSON":
         raise ValueError(f"{path} holds only a cut-off first line: not a readable recording")
     raise ValueError(
         f"{path} is not a warroom recording or journal: its first line is neither a recording "

@@ -39,16 +39,16 @@ from tui import panes
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import clean_line
 from tui.aws.kinesis import KinesisSnapshot, StreamView
-from tui.aws.kinesis_math import AGE_WARN_FRACTION, STALL_GROWTH_MS_PER_MS, STALL_MIN_S
+from tui.aws.kinesis_math import AGE_WARN_FRACTION
 from tui.aws.limits import InstanceView, LimitsSnapshot, VolumeView
 from tui.aws.sessions import SessionsSnapshot
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.common.timefmt import date_time_text, duration_text, offset_text, wall_text
 from tui.gameday import events as ev
 from tui.gameday.charts import number_text, sparkline, svg_line_chart
 from tui.gameday.detect import LAMBDA_ERROR_SHARE, LAMBDA_MIN_ERRORS, MEMORY_WARN_PCT, THROTTLE_SHARE
 from tui.gameday.events import JournalEvent
 from tui.gameday.record import Recording
-from tui.gameday.timefmt import duration_text, offset_text
 from tui.settings import Intervals
 
 WINDOW_PAD = timedelta(minutes=5)
@@ -75,14 +75,6 @@ NOTE_LIMIT = 2000
 # ---------------------------------------------------------------------------------------------
 # Time
 # ---------------------------------------------------------------------------------------------
-
-
-def wall_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%H:%M:%S")
-
-
-def _date_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _speed_text(speed: float) -> str:
@@ -601,14 +593,14 @@ def _too_short(
 def _stall_out_of_reach(fault: FaultReview) -> str:
     """Why a stalled reader could not be told from a slow one while the fault ran, or "".
 
-    A reader counts as stalled once its lag has grown at time's pace over ``STALL_MIN_S`` of
+    A reader counts as stalled once its lag has grown at time's pace over ``cat.STALL_MIN_S`` of
     complete CloudWatch minutes; the lag grows with wall time whatever the scenario's speed, so a
     fault that lasted less wall time than that and the minute CloudWatch takes to publish is too
     short to detect."""
     if fault.expected is None or fault.expected.metric != cat.M_READER_STALLED or fault.ended is None:
         return ""
     lasted = (fault.ended - fault.started).total_seconds()
-    needed = STALL_MIN_S + CLOUDWATCH_MINUTE_S
+    needed = cat.STALL_MIN_S + CLOUDWATCH_MINUTE_S
     if lasted >= needed:
         return ""
     scenario = f" (scenario {duration_text(lasted * fault.speed)})" if fault.speed != 1.0 else ""
@@ -953,8 +945,8 @@ METRICS: Mapping[str, _Metric] = {
         "fastest-growing reader lag, ms per ms",
         "ms/ms",
         _reader_growth,
-        _fixed(STALL_GROWTH_MS_PER_MS),
-        f"{STALL_GROWTH_MS_PER_MS:g} ms per ms",
+        _fixed(cat.STALL_GROWTH_MS_PER_MS),
+        f"{cat.STALL_GROWTH_MS_PER_MS:g} ms per ms",
     ),
     cat.M_STREAM_THROTTLE: _Metric(
         "kinesis",
@@ -1172,13 +1164,13 @@ def _intro(review: Review) -> list[str]:
     if review.start is not None and review.end is not None:
         wall = (review.end - review.start).total_seconds()
         lines.append(
-            f"{kind} {review.source}: {_date_text(review.start)} to {_date_text(review.end)} "
+            f"{kind} {review.source}: {date_time_text(review.start)} to {date_time_text(review.end)} "
             f"({duration_text(wall)} wall time)."
         )
     if clock.from_scenario:
         name = f'Scenario "{clock.scenario}"' if clock.scenario else "The scenario"
         lines.append(
-            f"{name} ran at speed {_speed_text(clock.speed)} from T+0 = {_date_text(clock.origin)}: "
+            f"{name} ran at speed {_speed_text(clock.speed)} from T+0 = {date_time_text(clock.origin)}: "
             "times are scenario time, with the wall clock (UTC) beside."
         )
     else:

@@ -38,16 +38,16 @@ Lambda errors and an SSM agent lost impair at any level.
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources as package_files
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.common.codec import Key, Model, error_at, read_toml
+from tui.common.timefmt import minutes_text
 from tui.gameday.events import (
     DETECTED,
     FAULT_STARTED,
@@ -74,7 +74,6 @@ KNOWN_METRICS = frozenset(
     }
 )
 HEADROOM_METRICS = cat.HEADROOM_METRICS
-_KEYS = frozenset({"name", "tolerance_minutes", "resources", "tags", "ignore_metrics"})
 _ID_DETAILS = ("name", "instance_id", "instance_name")
 GETRECORDS_KIND = "GetRecords"
 """``ReaderLag.kind`` of a stream's unregistered shared-throughput readers, taken together."""
@@ -129,71 +128,78 @@ class ServiceStatus:
 # ---------------------------------------------------------------------------------------------
 
 
-def _strings(value: object, what: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError(f"{what} must be a list of non-empty strings")
-    return tuple(v.strip() for v in value)
+Strings = str | tuple[str, ...]
+"""A value or a list of values."""
 
 
-def _service(raw: object, index: int, seen: set[str]) -> BusinessService:
-    where = f"service {index}"
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"{where} is not a table")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{where}: name must be a non-empty string")
-    name = name.strip()
-    where = f"service {index} ({name!r})"
-    if name in seen:
-        raise ValueError(f"{where}: the name is used twice")
-    unknown = sorted(set(raw) - _KEYS)
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})")
-    tolerance = raw.get("tolerance_minutes")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not tolerance > 0:
-        raise ValueError(f"{where}: tolerance_minutes must be a number of minutes above 0, not {tolerance!r}")
-    try:
-        resources = _strings(raw.get("resources", []), "resources")
-        tags: list[tuple[str, str]] = []
-        table = raw.get("tags", {})
-        if not isinstance(table, Mapping):
-            raise ValueError('tags must be a table such as { Service = "payments" }')
-        for key, values in table.items():
-            tags.extend((str(key), v) for v in _strings(values, f"tag {key}"))
-        ignored = _strings(raw.get("ignore_metrics", []), "ignore_metrics")
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
-    strange = sorted(set(ignored) - KNOWN_METRICS)
-    if strange:
-        raise ValueError(
-            f"{where}: ignore_metrics names unknown metrics {', '.join(strange)} "
-            f"(known: {', '.join(sorted(KNOWN_METRICS))})"
-        )
-    if not resources and not tags:
-        raise ValueError(f"{where}: names no resources and no tags, so nothing can impair it")
-    seen.add(name)
-    return BusinessService(name, float(tolerance), resources, tuple(tags), ignored)
+class ServiceEntry(Model, frozen=True):
+    """One ``[[service]]`` table as written (see the module's doc)."""
+
+    name: str | None = None
+    tolerance_minutes: float | None = None
+    resources: Strings = ()
+    tags: dict[str, Strings] = {}
+    ignore_metrics: Strings = ()
+
+
+class ServicesFile(Model, frozen=True):
+    service: tuple[ServiceEntry, ...] = ()
+
+
+def _listed(value: Strings) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else value
+
+
+def _check(written: ServicesFile) -> None:
+    """What the types do not say: raises the codec's error with the path of what is wrong."""
+    if not written.service:
+        raise error_at("no [[service]] entries")
+    seen: set[str] = set()
+    for index, entry in enumerate(written.service):
+        if entry.name is None:
+            raise error_at("missing", "service", index, "name")
+        if not entry.name.strip():
+            raise error_at("expected a name, got an empty string", "service", index, "name")
+        if entry.name.strip() in seen:
+            raise error_at(f"{entry.name.strip()!r} is used twice", "service", index, "name")
+        seen.add(entry.name.strip())
+        if entry.tolerance_minutes is None:
+            raise error_at("missing (a number of minutes above 0)", "service", index, "tolerance_minutes")
+        if not entry.tolerance_minutes > 0:
+            reason = f"expected a number of minutes above 0, got {entry.tolerance_minutes:g}"
+            raise error_at(reason, "service", index, "tolerance_minutes")
+        lists = [("resources", entry.resources), ("ignore_metrics", entry.ignore_metrics)]
+        for field_name, value in lists:
+            for position, item in enumerate(_listed(value)):
+                if not item.strip():
+                    steps = ("service", index, field_name, *(() if isinstance(value, str) else (position,)))
+                    raise error_at("expected a non-empty string", *steps)
+        for key, value in entry.tags.items():
+            if not all(v.strip() for v in _listed(value)):
+                raise error_at("expected non-empty values", "service", index, "tags", Key(key))
+        strange = sorted(set(_listed(entry.ignore_metrics)) - KNOWN_METRICS)
+        if strange:
+            reason = f"names unknown metrics {', '.join(strange)} (known: {', '.join(sorted(KNOWN_METRICS))})"
+            raise error_at(reason, "service", index, "ignore_metrics")
+        if not _listed(entry.resources) and not entry.tags:
+            raise error_at("names no resources and no tags, so nothing can impair it", "service", index)
 
 
 def parse_services(text: str, source: str) -> tuple[BusinessService, ...]:
-    """Services from TOML text; ValueError names ``source`` and what is wrong."""
-    try:
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{source}: not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"service"})
-    if unknown:
-        raise ValueError(f"{source}: unknown top-level keys {', '.join(unknown)} (expected [[service]])")
-    entries = data.get("service")
-    if not isinstance(entries, list) or not entries:
-        raise ValueError(f"{source}: no [[service]] entries")
-    seen: set[str] = set()
-    try:
-        return tuple(_service(raw, n, seen) for n, raw in enumerate(entries, start=1))
-    except ValueError as exc:
-        raise ValueError(f"{source}: {exc}") from None
+    """Services from TOML text, read by the codec's typed model (``ServicesFile``); ValueError
+    names ``source``, the line, the field and what is wrong, e.g. ``services.toml line 4:
+    service[0].tolerance_minutes: expected a number, got true``."""
+    written = read_toml(ServicesFile, text, source=source, check=_check)
+    return tuple(
+        BusinessService(
+            name=(entry.name or "").strip(),
+            tolerance_minutes=float(entry.tolerance_minutes or 0.0),
+            resources=tuple(v.strip() for v in _listed(entry.resources)),
+            tags=tuple((key, v.strip()) for key, value in entry.tags.items() for v in _listed(value)),
+            ignore_metrics=tuple(v.strip() for v in _listed(entry.ignore_metrics)),
+        )
+        for entry in written.service
+    )
 
 
 def load_services(path: Path | str) -> tuple[BusinessService, ...]:
@@ -327,7 +333,7 @@ class ServiceTracker:
             at=since + timedelta(seconds=service.tolerance_s / self.speed),
             kind=SERVICE_BREACH,
             source="console",
-            text=f"{service.name}: impaired longer than its {_minutes(service.tolerance_s)} tolerance",
+            text=f"{service.name}: impaired longer than its {minutes_text(service.tolerance_s)} tolerance",
             resource=service.name,
             ref=service.name,
             level="critical",
@@ -354,7 +360,7 @@ class ServiceTracker:
             kind=SERVICE_IMPAIRED,
             source="console",
             text=f"{service.name} impaired: {event.metric} on {what} (tolerance "
-            f"{_minutes(service.tolerance_s)})",
+            f"{minutes_text(service.tolerance_s)})",
             resource=service.name,
             fault=event.fault,
             ref=service.name,
@@ -382,8 +388,8 @@ class ServiceTracker:
                 at=event.at,
                 kind=SERVICE_RESTORED,
                 source="console",
-                text=f"{service.name} restored after {_minutes(lasted)} (tolerance "
-                f"{_minutes(service.tolerance_s)}{', breached' if state.breached else ''})",
+                text=f"{service.name} restored after {minutes_text(lasted)} (tolerance "
+                f"{minutes_text(service.tolerance_s)}{', breached' if state.breached else ''})",
                 resource=service.name,
                 fault=event.fault,
                 ref=service.name,
@@ -409,24 +415,3 @@ class ServiceTracker:
 
 def _tolerance(service: BusinessService) -> dict[str, str]:
     return {"tolerance_minutes": f"{service.tolerance_minutes:g}", "tolerance_s": f"{service.tolerance_s:g}"}
-
-
-def _minutes(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = seconds / 60.0
-    return f"{minutes:.0f} min" if minutes == int(minutes) or minutes >= 10 else f"{minutes:.1f} min"
-
-
-def services_json(services: Sequence[BusinessService]) -> list[dict[str, Any]]:
-    """The services as plain JSON values (for a recording's header)."""
-    return [
-        {
-            "name": s.name,
-            "tolerance_minutes": s.tolerance_minutes,
-            "resources": list(s.resources),
-            "tags": [list(pair) for pair in s.tags],
-            "ignore_metrics": list(s.ignore_metrics),
-        }
-        for s in services
-    ]

@@ -11,7 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import RichLog
 
+from tui.common.timefmt import zulu_text
 from tui.context import ActivityEvent
+from tui.feeds import Topic
 from tui.screens.base import PaneFooter
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -21,7 +23,7 @@ _MARKS = {"info": "·", "warning": "⚠", "error": "✖"}
 
 def format_event(event: ActivityEvent) -> Text:
     text = Text()
-    text.append(event.at.strftime("%H:%M:%SZ "), "dim")
+    text.append(zulu_text(event.at) + " ", "dim")
     mark = _MARKS.get(event.level, "·")
     style = {"warning": "bold", "error": "bold reverse"}.get(event.level, "")
     text.append(f"{mark} {event.level:<7} ", style)
@@ -44,9 +46,13 @@ class ActivityScreen(Screen[None]):
         Binding("g,home", "scroll_home", "Oldest"),
     ]
 
-    def __init__(self, history: Callable[[], Iterable[ActivityEvent]]) -> None:
+    def __init__(
+        self, history: Callable[[], Iterable[ActivityEvent]], activity: Topic[ActivityEvent]
+    ) -> None:
         super().__init__(name=self.PANE)
         self._history = history
+        self._activity = activity
+        self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -60,6 +66,12 @@ class ActivityScreen(Screen[None]):
             log.write(Text("No events yet: failed polls, recoveries and identity changes appear here."))
         for event in events:
             log.write(format_event(event))
+        self._unsubscribe = self._activity.subscribe(self.add_event)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     def add_event(self, event: ActivityEvent) -> None:
         if self.is_mounted:

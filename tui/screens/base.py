@@ -1,23 +1,16 @@
-"""The base of every live pane: header, status line, and a poll loop that never overlaps itself.
+"""The base of every live pane: header, status line, and the pane's feed on screen.
 
-The loop: a named exclusive worker runs one poll; when it ends (success or failure) a timer is set
-for the next one, so two polls of one pane never run at once. Failures keep the last data on
-screen, mark it stale with the reason, and back off.
-
-A poll has a deadline: one still running when the next would be due marks the pane stale with the
-call it waits for ("ec2 DescribeInstances has not answered for 40 s"). A poll whose answer lacks some
-of its sources (a snapshot's ``errors``) is stale in those parts: the age shown is that of the oldest
-source that failed, never the time the poll ran. A backoff never outlasts the fault: while a pane
-waits longer than its interval it probes once an interval, and any call that succeeds again brings
-every waiting pane's next poll forward to one interval after its last.
+A pane neither polls nor schedules: it subscribes to its feed (``tui.feeds``), which owns the poller
+and its schedule, and renders each update that arrives: a new snapshot (``show``), a failed poll
+(``show_problem``, the data on screen stays), the progress of a long first load, and the state the
+status line shows (age, stale reason, polling, paused, next poll). Keys p and r ask the feed.
 """
 
 from __future__ import annotations
 
-import time
 from abc import abstractmethod
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from textual import on
@@ -25,13 +18,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer
 
-from tui.aws.clients import CALLER
-from tui.aws.errors import AwsProblem, classify
+from tui.aws.errors import AwsProblem
 from tui.context import ActivityEvent, PaneContext
-from tui.polling import next_delay
+from tui.feeds import Feed, Update
 from widgets.header import HeaderBar
 from widgets.status import StatusLine
 
@@ -81,6 +72,31 @@ def _alive(node: Any) -> bool:
     return bool(getattr(node, "is_attached", True)) and not getattr(node, "_closing", False)
 
 
+class FollowsFeeds:
+    """A screen (or any widget) that follows feeds while it is mounted: ``follow`` subscribes, and
+    every subscription ends when it is unmounted. A detail screen follows its pane's feed this way,
+    so nothing has to find it on the screen stack to update it."""
+
+    def follow(self, feed: Feed, on_snapshot: Callable[[Any], None]) -> None:
+        """``on_snapshot(snapshot)``, on this widget's own queue, for each new or amended snapshot."""
+        call_later: Callable[..., Any] = self.call_later  # type: ignore[attr-defined]
+
+        def fed(update: Update) -> None:
+            if update.kind in ("polled", "amended") and update.snapshot is not None:
+                call_later(on_snapshot, update.snapshot)
+
+        self.keep(feed.subscribe(fed))
+
+    def keep(self, unsubscribe: Callable[[], None]) -> None:
+        """End this subscription when the widget is unmounted."""
+        self.__dict__.setdefault("_subscriptions", []).append(unsubscribe)
+
+    def _on_unmount(self) -> None:
+        # Textual calls each class's own handler: a subclass's on_unmount does not replace this one.
+        for unsubscribe in self.__dict__.pop("_subscriptions", []):
+            unsubscribe()
+
+
 class Snapshot(Protocol):
     @property
     def fetched_at(self) -> datetime: ...
@@ -103,32 +119,28 @@ class PaneScreen(Screen[None], Generic[S]):
     TITLE: ClassVar[str] = ""
     HELP: ClassVar[str] = ""
 
-    class Polled(Message):
-        """One poll finished; ``snapshot`` may carry an error."""
+    class Fed(Message):
+        """An update from the pane's feed."""
 
-        def __init__(self, snapshot: Any) -> None:
+        def __init__(self, update: Update) -> None:
             super().__init__()
-            self.snapshot = snapshot
+            self.update = update
 
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, PaneScreen.Polled)
-
-    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
         super().__init__(name=self.PANE)
         self.ctx = ctx
-        self.interval = interval
+        self.feed = feed
         self.snapshot: S | None = None
-        self.failures = 0
-        self.paused = False
-        self._timer: Timer | None = None
-        self._probe_timer: Timer | None = None
-        self._polling = False
-        self._poll_started = 0.0
-        self._poll_ended = 0.0
-        self._overdue = False
         self._unsubscribe: Callable[[], None] | None = None
-        self._source_ok_at: dict[str, datetime | None] = {}
-        self._last_good_at: datetime | None = None
+
+    @property
+    def failures(self) -> int:
+        """Polls failed in a row."""
+        return self.feed.state.failures
+
+    @property
+    def paused(self) -> bool:
+        return self.feed.state.paused
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -136,25 +148,19 @@ class PaneScreen(Screen[None], Generic[S]):
         yield HeaderBar()
         yield StatusLine(clock=self.ctx.clock, id="status")
 
-    # -- polling ------------------------------------------------------------------------------
+    # -- the feed -----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        if self.ctx.replay is not None:
-            self.query_one(StatusLine).recorded = True
-            self.ctx.replay.attach(self)
-            return
-        self._unsubscribe = self.ctx.factory.on_success(self._aws_answers_again)
-        self.set_interval(1.0, self._check_deadline, name=f"deadline-{self.PANE}")
-        self.start_poll()
+        self._unsubscribe = self.feed.subscribe(self._fed)
+        self.feed.start()
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
 
-    @abstractmethod
-    async def fetch(self) -> S:
-        """One poll; expected AWS problems go in the snapshot rather than being raised."""
+    def _fed(self, update: Update) -> None:
+        self.post_message(self.Fed(update))
 
     @abstractmethod
     def show(self, snapshot: S) -> None:
@@ -163,143 +169,35 @@ class PaneScreen(Screen[None], Generic[S]):
     def show_problem(self, problem: AwsProblem) -> None:
         """A failed poll: the data on screen stays; subclasses may mark affected parts."""
 
-    def start_poll(self) -> None:
-        self._stop_timers()
-        if self._polling or self.paused or self.ctx.replay is not None:
-            return
-        self._polling = True
-        self._poll_started = time.monotonic()
-        self._overdue = False
-        status = self.query_one(StatusLine)
-        status.polling = True
-        status.next_poll_at = None
-        self.run_worker(
-            self._poll(),
-            name=f"poll:{self.PANE}",
-            group=f"poll-{self.PANE}",
-            description=f"one poll of the {self.TITLE} pane",
-            exclusive=True,
-            exit_on_error=False,
-        )
+    def show_progress(self, pages: int, found: int) -> None:
+        """A long first load is under way: ``pages`` read, ``found`` items so far."""
 
-    async def _poll(self) -> None:
-        CALLER.set(self.PANE)  # this worker's own context: its calls are told apart from others'
-        try:
-            snapshot: Any = await self.fetch()
-        except Exception as exc:  # a poll never crashes the console
-            snapshot = _Failed(self.ctx.clock(), classify(exc, profile=self.ctx.settings.target.profile))
-        self.post_message(self.Polled(snapshot))
-
-    def _check_deadline(self) -> None:
-        """Once a second: a poll still running when the next one is due marks the pane stale."""
-        if not self._polling:
-            return
-        waited = time.monotonic() - self._poll_started
-        if waited < self.interval:
-            return
-        call = self.ctx.factory.waiting_for(self.PANE, since=self._poll_started)
-        if call is not None:
-            what = f"{call.service} {call.operation} has not answered for {int(call.waited())} s"
-        else:
-            what = f"the {self.TITLE} poll has not answered for {int(waited)} s"
-        if not self._overdue:
-            self._overdue = True
-            self._record("warning", what)
-        self.query_one(StatusLine).problem = f"{what} — still waiting; the data shown is from before"
-
-    @on(Polled)
-    def _on_polled(self, message: Polled) -> None:
+    @on(Fed)
+    def _on_fed(self, message: Fed) -> None:
         message.stop()
-        self._polling = False
-        snapshot = message.snapshot
-        self._poll_ended = time.monotonic()
-        self._overdue = False
+        update = message.update
+        state = update.state
         status = self.query_one(StatusLine)
-        status.polling = False
-        problem: AwsProblem | None = snapshot.error
-        if problem is None:
-            if self.failures:
-                self._record("info", f"recovered after {self.failures} failed poll(s)")
-            self.failures = 0
-            self.snapshot = snapshot
-            status.fetched_at, status.problem = self._freshness(snapshot)
-            self.show(snapshot)
-        else:
-            self.failures += 1
-            if self.failures == 1:
-                self._record("warning", problem.one_line())
-            status.problem = problem.one_line()
-            self.show_problem(problem)
-        status.failures = self.failures
-        if self.ctx.replay is None and not isinstance(snapshot, _Failed):
-            self.ctx.observe(self.PANE, snapshot)
-        self._arm()
-
-    def _freshness(self, snapshot: Any) -> tuple[datetime | None, str]:
-        """The age and the stale reason of a good poll, from the sources whose data arrived.
-
-        A source (region and API) listed in the snapshot's ``errors`` brought nothing new: the data
-        shown is as old as the last poll it answered in (None: it never did).
-        """
-        errors = tuple(getattr(snapshot, "errors", ()) or ())
-        failing: dict[str, Any] = {f"{e.region} {e.api}": e for e in errors}
-        for source in list(self._source_ok_at):
-            if source not in failing:
-                del self._source_ok_at[source]
-        for source in failing:
-            if source not in self._source_ok_at:
-                self._source_ok_at[source] = self._last_good_at
-        self._last_good_at = snapshot.fetched_at
-        if not failing:
-            return snapshot.fetched_at, ""
-        first = errors[0]
-        operation = first.api.rsplit(":", 1)[-1]
-        message = first.message
-        if message.startswith(f"{operation}: "):  # "GetMetricData: throttled" under its API's name
-            message = message[len(operation) + 2 :]
-        reason = f"{first.api}: {message}"
-        if first.hint:
-            reason += f" — {first.hint}"
-        if len(failing) > 1:
-            reason += f" (and {len(failing) - 1} more, listed in the pane)"
-        ages = [at for at in self._source_ok_at.values() if at is not None]
-        if len(ages) < len(failing):
-            return None, reason
-        return min(ages), reason
-
-    def _arm(self) -> None:
-        if self.paused or self.ctx.replay is not None:
-            return
-        delay = next_delay(self.interval, self.failures, cap=self.ctx.settings.intervals.max_backoff)
-        self.query_one(StatusLine).next_poll_at = self.ctx.clock() + timedelta(seconds=delay)
-        self._timer = self.set_timer(delay, self.start_poll, name=f"poll-{self.PANE}")
-        if delay > self.interval:
-            self._probe_timer = self.set_interval(self.interval, self._probe, name=f"probe-{self.PANE}")
-
-    def _stop_timers(self) -> None:
-        for timer in (self._timer, self._probe_timer):
-            if timer is not None:
-                timer.stop()
-        self._timer = self._probe_timer = None
-
-    def _probe(self) -> None:
-        self.run_worker(
-            self.ctx.factory.probe(),
-            name=f"probe:{self.PANE}",
-            group=f"probe-{self.PANE}",
-            description=f"whether AWS answers again, for the {self.TITLE} pane",
-            exclusive=True,
-            exit_on_error=False,
-        )
-
-    def _aws_answers_again(self, service: str) -> None:
-        """A call succeeded after failures: a pane waiting out a backoff polls one interval after its last."""
-        if not self.failures or self._polling or self.paused or self._timer is None:
-            return
-        delay = max(0.05, self._poll_ended + self.interval - time.monotonic())
-        self._stop_timers()
-        self.query_one(StatusLine).next_poll_at = self.ctx.clock() + timedelta(seconds=delay)
-        self._timer = self.set_timer(delay, self.start_poll, name=f"poll-{self.PANE}")
+        status.recorded = state.recorded
+        status.polling = state.polling
+        status.paused = state.paused
+        status.next_poll_at = state.next_poll_at
+        status.failures = state.failures
+        status.fetched_at = state.fetched_at
+        status.problem = state.problem
+        if update.kind in ("polled", "amended") and update.snapshot is not None:
+            self.snapshot = update.snapshot
+            self.show(update.snapshot)
+        elif update.kind == "failed" and update.error is not None:
+            self.show_problem(update.error)
+        elif update.kind == "progress" and update.progress is not None:
+            self.show_progress(*update.progress)
+        elif update.kind == "state":
+            if state.snapshot is not None:
+                self.snapshot = state.snapshot
+                self.show(state.snapshot)
+            elif state.error is not None:
+                self.show_problem(state.error)
 
     def _record(self, level: str, text: str) -> None:
         self.ctx.record(ActivityEvent(self.ctx.clock(), self.TITLE, level, text))
@@ -307,36 +205,11 @@ class PaneScreen(Screen[None], Generic[S]):
     # -- actions ------------------------------------------------------------------------------
 
     def action_toggle_pause(self) -> None:
-        if self.ctx.replay is not None:
-            self.ctx.replay.toggle_pause()
-            return
-        self.paused = not self.paused
-        status = self.query_one(StatusLine)
-        status.paused = self.paused
-        if self.paused:
-            self._stop_timers()
-            status.next_poll_at = None
-            self.notify(f"{self.TITLE}: paused; p resumes", timeout=3)
-        else:
-            self.notify(f"{self.TITLE}: live", timeout=2)
-            self.start_poll()
+        said = self.feed.toggle_pause()
+        if said:
+            self.notify(said, timeout=3 if self.feed.state.paused else 2)
 
     def action_poll_now(self) -> None:
-        if self.ctx.replay is not None:
-            self.notify("Replaying a recording: nothing is polled; . steps, [ ] seek", timeout=3)
-            return
-        if self._polling:
-            self.notify("A poll is already running", timeout=2)
-            return
-        if self.paused:
-            self.action_toggle_pause()
-            return
-        self.start_poll()
-
-
-class _Failed:
-    """Stands in for a snapshot when ``fetch`` itself raised."""
-
-    def __init__(self, fetched_at: datetime, error: AwsProblem) -> None:
-        self.fetched_at = fetched_at
-        self.error = error
+        said = self.feed.poll_now()
+        if said:
+            self.notify(said, timeout=3)

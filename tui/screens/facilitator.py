@@ -14,19 +14,20 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.gameday.catalogue import BY_ID
-from tui.gameday.timefmt import clock_text
+from tui.common import durations
+from tui.common.catalogue import BY_ID
+from tui.common.timefmt import clock_text
+from tui.feeds import Feed, Update
 from tui.screens.base import PaneFooter
 from widgets.header import HeaderBar
 from widgets.safe import clean
 from widgets.textline import TextLine
 from widgets.vtable import Column, TableRow, VirtualTable
-
-REFRESH_S = 2.0
 
 FAULT_COLUMNS = (
     Column("state", "State", 9),
@@ -49,12 +50,10 @@ def _state_label(state: str) -> str:
 
 def parse_duration(text: str) -> float | None:
     """ "90s", "10m", "1h30m" or a number of seconds -> seconds, as a scenario file takes them;
-    "" -> None (until cleared); ValueError otherwise."""
-    from tui.sim.scenario import parse_duration as scenario_duration
-
+    "" -> None (until cleared); ValueError (DurationError) otherwise."""
     if not text.strip():
         return None
-    return scenario_duration(text, what="the duration")
+    return durations.parse_duration(text, what="the duration")
 
 
 def fault_rows(status: Mapping[str, Any]) -> list[TableRow]:
@@ -248,6 +247,14 @@ class InjectScreen(ModalScreen[tuple[str, float | None] | None]):
         self.dismiss(None)
 
 
+class SimulatorFed(Message):
+    """An update from the simulator's status feed."""
+
+    def __init__(self, update: Update) -> None:
+        super().__init__()
+        self.update = update
+
+
 class FacilitatorScreen(Screen[None]):
     """What the simulator is doing to the workload, and the keys to change it."""
 
@@ -280,8 +287,12 @@ class FacilitatorScreen(Screen[None]):
         audit: Any = None,
         actor: str = "",
         journal: Callable[[Mapping[str, Any]], None] | None = None,
+        feed: Feed,
     ) -> None:
         super().__init__(name=self.PANE)
+        self.feed = feed
+        """The simulator's status (``tui.feeds.simulator_feed``), owned by this pane."""
+        self._unsubscribe: Callable[[], None] | None = None
         self.client = client
         self.read_only = read_only
         self.audit = audit
@@ -301,22 +312,32 @@ class FacilitatorScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#fac-faults", VirtualTable).focus()
         self._show()
-        self.action_refresh()
-        self.set_interval(REFRESH_S, self.action_refresh, name="facilitator-refresh")
+        self._unsubscribe = self.feed.subscribe(self._fed)
+        self.feed.start()
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self.feed.stop()
+
+    def _fed(self, update: Update) -> None:
+        self.post_message(SimulatorFed(update))
+
+    @on(SimulatorFed)
+    def _on_fed(self, message: SimulatorFed) -> None:
+        update = message.update
+        if update.kind == "polled" and update.snapshot is not None:
+            self.status = update.snapshot.status
+            self.problem = ""
+        elif update.kind == "failed" and update.error is not None:
+            self.problem = update.error.message
+        else:
+            return
+        self._show()
 
     def action_refresh(self) -> None:
-        self._load()
-
-    @work(exclusive=True, group="facilitator", exit_on_error=False)
-    async def _load(self) -> None:
-        try:
-            status = await asyncio.to_thread(self.client.status)
-        except Exception as exc:  # shown in the pane; the next refresh tries again
-            self.problem = f"the simulator did not answer: {exc}"
-        else:
-            self.status = status if isinstance(status, Mapping) else None
-            self.problem = ""
-        self._show()
+        self.feed.poll_now()
 
     def _show(self) -> None:
         self.query_one("#fac-scenario", TextLine).update(scenario_text(self.status, self.problem))

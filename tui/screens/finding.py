@@ -19,8 +19,8 @@ from tui.aws.errors import classify
 from tui.aws.findings_model import Finding, clean_block, clean_line
 from tui.context import PaneContext
 from tui.screens import findings_format as fmt
-from tui.screens.base import PaneFooter
-from tui.screens.findings import TRIAGE_BINDINGS, FindingsScreen, Triage
+from tui.screens.base import FollowsFeeds, PaneFooter
+from tui.screens.findings_triage import TRIAGE_BINDINGS, FindingsPane, Triage
 from tui.screens.listing import sync_detail_header
 from widgets.header import HeaderBar
 
@@ -136,7 +136,7 @@ def describe(finding: Finding, raw: Mapping[str, Any] | None, problem: str) -> T
     return text
 
 
-class FindingScreen(Triage, Screen[None]):
+class FindingScreen(FollowsFeeds, Triage, Screen[None]):
     """Opened from the Findings pane with Enter; Esc goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back"), *TRIAGE_BINDINGS]
@@ -152,7 +152,7 @@ class FindingScreen(Triage, Screen[None]):
     FindingScreen #fd-body { height: 1fr; padding: 0 1; }
     """
 
-    def __init__(self, ctx: PaneContext, pane: FindingsScreen, finding: Finding) -> None:
+    def __init__(self, ctx: PaneContext, pane: FindingsPane, finding: Finding) -> None:
         super().__init__()
         self.ctx = ctx
         self._pane = pane
@@ -160,7 +160,7 @@ class FindingScreen(Triage, Screen[None]):
         self.raw: Mapping[str, Any] | None = None
         self.problem = ""
 
-    def pane(self) -> FindingsScreen:
+    def pane(self) -> FindingsPane:
         return self._pane
 
     def targets(self) -> list[Finding]:
@@ -176,12 +176,20 @@ class FindingScreen(Triage, Screen[None]):
         sync_detail_header(self, self.ctx, "Findings \u203a finding")
         self._show()
         self.query_one("#fd-body").focus()
+        self.follow(
+            self._pane.feed, lambda snapshot: self.refresh_from({f.key: f for f in snapshot.findings})
+        )
         self.load()
 
     @work(exclusive=True, group="finding", exit_on_error=False)
     async def load(self) -> None:
+        poller = self._pane.poller
+        if poller is None:
+            self.problem = "a recording holds the finding's fields, not its raw JSON"
+            self._show()
+            return
         try:
-            self.raw = await self._pane.poller.read_one(self.finding.key)
+            self.raw = await poller.read_one(self.finding.key)
             self.problem = ""
         except LookupError as exc:
             self.problem = str(exc)

@@ -33,86 +33,18 @@ from tui.aws.findings_model import (
     standard_scores,
 )
 from tui.context import ActivityEvent, PaneContext
+from tui.feeds import Feed
 from tui.screens import findings_format as fmt
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.findings_modals import FacetScreen, NoteScreen
+from tui.screens.finding import FindingScreen
+from tui.screens.findings_modals import FacetScreen
+from tui.screens.findings_triage import TRIAGE_BINDINGS, Triage, plural
 from tui.screens.listing import FilteredList, api_errors_text, theme_rgb
 from widgets.textline import TextLine
 from widgets.vtable import Column, VirtualTable
 
-WORKFLOW_VERBS = {
-    "NOTIFIED": "Mark {n} NOTIFIED (owner told)",
-    "SUPPRESSED": "Suppress {n}",
-    "RESOLVED": "Resolve {n}",
-    "NEW": "Reopen {n} as NEW",
-}
-
 UNPROCESSED_SHOWN = 20
-
-TRIAGE_BINDINGS: list[BindingType] = [
-    Binding("N", "workflow('NOTIFIED')", "Notified"),
-    Binding("S", "workflow('SUPPRESSED')", "Suppress"),
-    Binding("R", "workflow('RESOLVED')", "Resolve"),
-    Binding("U", "workflow('NEW')", "Back to new", show=False),
-    Binding("X", "remediate", "Fix"),
-]
-
-
-def _plural(count: int) -> str:
-    return f"{count:,} finding{'s' if count != 1 else ''}"
-
-
-class Triage:
-    """Workflow changes and one-key remediation, shared by the list and a finding's view; the screen
-    provides ``targets()`` (the findings the keys act on) and ``pane()`` (the Findings pane)."""
-
-    ctx: PaneContext
-
-    def action_workflow(self, status: str) -> None:
-        screen: Any = self
-        targets: list[Finding] = screen.targets()
-        if not targets:
-            screen.notify("Nothing to mark: move to a finding or select some with space", severity="warning")
-            return
-        pane: FindingsScreen = screen.pane()
-        title = WORKFLOW_VERBS[status].format(n=_plural(len(targets)))
-
-        def plan_for(note: str) -> Plan:
-            return workflow.workflow_plan(targets, status, note, pane.updated_by(), pane.poller.region)
-
-        def chosen(note: str | None) -> None:
-            if note is not None:
-                pane.run_workflow_worker(targets, status, plan_for(note), note)
-
-        screen.app.push_screen(
-            NoteScreen(title, targets, plan_for, read_only=self.ctx.settings.read_only), chosen
-        )
-
-    def action_remediate(self) -> None:
-        screen: Any = self
-        targets: list[Finding] = screen.targets()
-        if not targets:
-            screen.notify("Nothing to fix: move to a finding or select some with space", severity="warning")
-            return
-        kinds = {pb.id if pb else None for pb in (playbooks.playbook_for(t) for t in targets)}
-        if None in kinds:
-            missing = next(t for t in targets if playbooks.playbook_for(t) is None)
-            screen.notify(
-                f"No playbook for {missing.control_id or missing.product_name}: "
-                "fix it by hand, then resolve it with R",
-                severity="warning",
-                timeout=6,
-            )
-            return
-        if len(kinds) > 1:
-            screen.notify(
-                "The selection mixes controls with different playbooks: select findings of one control",
-                severity="warning",
-                timeout=6,
-            )
-            return
-        screen.pane().prepare_worker(targets)
 
 
 class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
@@ -155,9 +87,9 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     FindingsScreen #fnd-detail { height: 4; padding: 0 1; border-top: solid $primary 40%; }
     """
 
-    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
-        super().__init__(ctx, interval=interval)
-        self.poller = FindingsPoller(ctx.factory, clock=ctx.clock)
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
+        super().__init__(ctx, feed)
+        self.poller: FindingsPoller | None = feed.source
         self.needle = ""
         self.sort = 0
         self.flt = FindingFilter()
@@ -197,6 +129,11 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     def sort_choices(self) -> tuple[tuple[str, str], ...]:
         return tuple((name, name) for name in SORTS)
 
+    @property
+    def hub_region(self) -> str:
+        """The region whose Security Hub the findings come from."""
+        return self.poller.region if self.poller is not None else self.ctx.factory.region
+
     def updated_by(self) -> str:
         configured = self.ctx.settings.findings_updated_by
         if configured:
@@ -206,10 +143,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
 
     # -- polling ------------------------------------------------------------------------------
 
-    async def fetch(self) -> FindingsSnapshot:
-        return await self.poller.poll(progress=self._progress)
-
-    def _progress(self, pages: int, found: int) -> None:
+    def show_progress(self, pages: int, found: int) -> None:
         if self.snapshot is None:
             self.query_one("#fnd-summary", TextLine).update(
                 Text(f"⟳ first load: page {pages:,}, {found:,} findings so far (GetFindings at 3 calls/s)…")
@@ -228,11 +162,6 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
                 f"{chr(10) if errors else ''}⚠ {snapshot.skipped} finding(s) without Id or ProductArn"
             )
         self.query_one("#fnd-errors", Static).update(errors)
-        from tui.screens.finding import FindingScreen
-
-        for screen in self.app.screen_stack:
-            if isinstance(screen, FindingScreen):
-                screen.refresh_from(self._by_key)
 
     def show_problem(self, problem: AwsProblem) -> None:
         if self.snapshot is None:
@@ -242,11 +171,12 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
 
     def _local(self, changed: Sequence[Finding]) -> None:
         """Show this console's own change at once; the next poll reconciles it."""
+        if self.poller is None:
+            return
         self.poller.apply_local(changed)
         if self.snapshot is not None:
             findings, version = self.poller.current()
-            self.snapshot = dataclasses.replace(self.snapshot, findings=findings, version=version)
-            self.show(self.snapshot)
+            self.feed.amend(dataclasses.replace(self.snapshot, findings=findings, version=version))
 
     # -- the list -----------------------------------------------------------------------------
 
@@ -364,7 +294,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         elif group is not None:
             text.append(fmt.resource_text(group.resource_type, group.resource_id), "bold")
             controls = ", ".join(group.controls) or "none"
-            text.append(f"\n{_plural(group.count)}, worst {group.severity}; controls: {controls}")
+            text.append(f"\n{plural(group.count)}, worst {group.severity}; controls: {controls}")
             text.append("\nEnter lists them · space selects them all")
         self.query_one("#fnd-detail", TextLine).update(text)
 
@@ -389,8 +319,6 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             return
         finding = self.current_finding()
         if finding is not None:
-            from tui.screens.finding import FindingScreen
-
             self.app.push_screen(FindingScreen(self.ctx, self, finding))
 
     def _set_grouped(self, grouped: bool) -> None:
@@ -445,7 +373,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             self.notify("Selection cleared", timeout=2)
         else:
             self.selected |= keys
-            self.notify(f"{_plural(len(self.selected))} selected", timeout=2)
+            self.notify(f"{plural(len(self.selected))} selected", timeout=2)
         self._fill()
 
     def action_facets(self) -> None:
@@ -486,7 +414,8 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         changed = [t.with_workflow(status, note) for t in targets if t.key in outcome.processed]
         self.selected -= outcome.processed
         self._local(changed)
-        self.poller.expect(t.key for t in targets)
+        if self.poller is not None:
+            self.poller.expect(t.key for t in targets)
         failed = len(outcome.unprocessed) + len(outcome.not_sent)
         self._record("error" if failed else "info", outcome.message)
         titles = {t.key: t.title for t in targets}
@@ -500,7 +429,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     @work(group="actions", exit_on_error=False)
     async def prepare_worker(self, targets: list[Finding]) -> None:
         context = self.remediation_context()
-        self.notify(f"Reading what the fix would change for {_plural(len(targets))}…", timeout=3)
+        self.notify(f"Reading what the fix would change for {plural(len(targets))}…", timeout=3)
         try:
             remediation = await playbooks.prepare(context, targets)
         except Exception as exc:  # reads that fail are shown, never raised
@@ -522,7 +451,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             caller_account=caller,
             role_name=self.ctx.settings.remediation_role,
             updated_by=self.updated_by(),
-            hub_region=self.poller.region,
+            hub_region=self.hub_region,
         )
 
     @work(group="actions", exit_on_error=False)
@@ -554,7 +483,8 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             ]
             self.selected -= set(keys)
             self._local(changed)
-        self.poller.expect(keys)
+        if self.poller is not None:
+            self.poller.expect(keys)
         self.selected -= set(keys)
         self._record("info" if outcome.ok else "error", f"{title}: {outcome.message}")
         if outcome.ok:

@@ -14,6 +14,7 @@ from tui.aws.findings_model import (
     ResourceGroup,
     StandardScore,
 )
+from tui.common.timefmt import one_unit_age_text
 from widgets.gauge import Fragment
 from widgets.vtable import Column, TableRow
 
@@ -88,14 +89,10 @@ def resource_text(resource_type: str, resource_id: str) -> str:
 
 
 def age(since: datetime | None, now: datetime) -> str:
+    """Minutes below an hour, hours below two days, then days."""
     if since is None:
         return "?"
-    seconds = max(0.0, (now - since).total_seconds())
-    if seconds < 3600:
-        return f"{int(seconds // 60)}m"
-    if seconds < 86400 * 2:
-        return f"{int(seconds // 3600)}h"
-    return f"{int(seconds // 86400)}d"
+    return one_unit_age_text((now - since).total_seconds(), seconds_below=0, minutes_below=3600)
 
 
 def severity_cell(severity: str) -> list[Fragment]:

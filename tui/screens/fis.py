@@ -3,7 +3,7 @@ template, stop a running one (each asks first and shows the exact call)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -17,14 +17,15 @@ from textual.widgets import Input, Static
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
 from tui.aws.actions import fis as fis_actions
 from tui.aws.errors import AwsProblem
-from tui.aws.fis import ExperimentView, FisPoller, FisSnapshot, TemplateView, running_of
+from tui.aws.fis import ExperimentView, FisSnapshot, TemplateView, running_of
+from tui.common.timefmt import age_text, wall_or_date_text
 from tui.context import ActivityEvent, PaneContext
+from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.listing import api_errors_text
 from widgets.gauge import Fragment
 from widgets.safe import clean
-from widgets.status import humanize_age
 from widgets.textline import TextLine
 from widgets.vtable import Column, TableRow, VirtualTable
 
@@ -74,19 +75,14 @@ def experiment_target(view: ExperimentView) -> str:
 
 def clock_time(moment: datetime | None, now: datetime) -> str:
     """UTC time of day, with the date when it is not today's: 03:12:05 or 11-25 22:01."""
-    if moment is None:
-        return UNKNOWN
-    utc = moment.astimezone(UTC)
-    if utc.date() == now.astimezone(UTC).date():
-        return utc.strftime("%H:%M:%S")
-    return utc.strftime("%m-%d %H:%M")
+    return UNKNOWN if moment is None else wall_or_date_text(moment, now)
 
 
 def elapsed(view: ExperimentView, now: datetime) -> str:
     if view.started_at is None:
         return UNKNOWN
     end = view.ended_at if view.ended_at is not None else now
-    return humanize_age((end - view.started_at).total_seconds())
+    return age_text((end - view.started_at).total_seconds())
 
 
 def ended_or_elapsed(view: ExperimentView, now: datetime) -> str:
@@ -391,9 +387,8 @@ class FisScreen(PaneScreen[FisSnapshot]):
     FisScreen #fis-detail { height: 3; padding: 0 1; border-top: solid $primary 40%; }
     """
 
-    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
-        super().__init__(ctx, interval=interval)
-        self.poller = FisPoller(ctx.factory, clock=ctx.clock)
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
+        super().__init__(ctx, feed)
         self.needle = ""
         self._template_columns = template_columns(120)
         self._experiment_columns = experiment_columns(120)
@@ -439,9 +434,6 @@ class FisScreen(PaneScreen[FisSnapshot]):
     @property
     def _experiments_table(self) -> VirtualTable:
         return self.query_one("#fis-experiments", VirtualTable)
-
-    async def fetch(self) -> FisSnapshot:
-        return await self.poller.poll()
 
     def show(self, snapshot: FisSnapshot) -> None:
         self._fill()
@@ -673,4 +665,4 @@ class FisScreen(PaneScreen[FisSnapshot]):
             self.notify(f"✓ {clean(plan.title)}: {clean(body['id'])}", timeout=5, markup=False)
         else:
             self.notify(f"✓ {clean(plan.title)}", timeout=5, markup=False)
-        self.set_timer(1.0, self.start_poll)
+        self.set_timer(1.0, self.feed.refresh)

@@ -3,33 +3,31 @@ instance's, which ceiling binds, charts of the last hours with the limit lines, 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tui.aws.errors import classify
 from tui.aws.limits import InstanceView, LimitsSnapshot, VolumeView
-from tui.aws.limits_history import InstanceHistory, instance_history
+from tui.aws.limits_history import InstanceHistory
 from tui.aws.limits_math import Thresholds, level
 from tui.context import PaneContext
+from tui.feeds import HISTORY_HOURS, Feed, Update
 from tui.screens import limits_format as fmt
-from tui.screens.base import PaneFooter
+from tui.screens.base import FollowsFeeds, PaneFooter
 from tui.screens.listing import sync_detail_header, theme_rgb
 from widgets.gauge import Gauge, gauge
 from widgets.header import HeaderBar
 from widgets.safe import clean
 from widgets.vtable import Cell, Column, TableRow, VirtualTable
 
-HISTORY_HOURS = 3.0
-HISTORY_REFRESH_S = 60.0
 GAUGE_WIDTH = 40
 
 VOLUME_COLUMNS = (
@@ -80,7 +78,15 @@ def volume_row(vol: VolumeView, thresholds: Thresholds, columns: tuple[Column, .
     )
 
 
-class InstanceScreen(Screen[None]):
+class HistoryFed(Message):
+    """An update from the instance's history feed."""
+
+    def __init__(self, update: Update) -> None:
+        super().__init__()
+        self.update = update
+
+
+class InstanceScreen(FollowsFeeds, Screen[None]):
     """Opened from the Limits pane with Enter; Esc goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -109,9 +115,11 @@ class InstanceScreen(Screen[None]):
     InstanceScreen #inst-hints { height: auto; max-height: 6; padding: 0 1; }
     """
 
-    def __init__(self, ctx: PaneContext, snapshot: LimitsSnapshot, instance_id: str) -> None:
+    def __init__(self, ctx: PaneContext, feed: Feed, snapshot: LimitsSnapshot, instance_id: str) -> None:
         super().__init__()
         self.ctx = ctx
+        self.feed = feed
+        self.history_feed: Feed | None = None
         self.instance_id = instance_id
         self.snapshot = snapshot
         self.view: InstanceView | None = self._find(snapshot)
@@ -153,14 +161,46 @@ class InstanceScreen(Screen[None]):
         sync_detail_header(self, self.ctx, "Limits \u203a instance")
         self._show()
         self.query_one(VirtualTable).focus()
-        if self.ctx.replay is not None:
+        self.follow(self.feed, self.update_view)
+        status = self.query_one("#inst-chart-status", Static)
+        view = self.view
+        if view is None or view.state != "running":
+            status.update("no charts: the instance is not running")
+            return
+        self.history_feed = self.ctx.instance_history(view)
+        if self.history_feed is None:
             # A recording holds the polls, not the 3 hours of metrics the charts read.
-            self.query_one("#inst-chart-status", Static).update(
+            status.update(
                 "no charts in a replay: the recording holds the gauges above, not 3 hours of metrics"
             )
             return
-        self.load_history()
-        self.set_interval(HISTORY_REFRESH_S, self.load_history, name="instance-history")
+        self.keep(self.history_feed.subscribe(self._history_fed))
+        self.history_feed.start()
+
+    async def on_unmount(self) -> None:
+        if self.history_feed is not None:
+            await self.history_feed.stop()
+
+    def _history_fed(self, update: Update) -> None:
+        self.post_message(HistoryFed(update))
+
+    @on(HistoryFed)
+    def _on_history(self, message: HistoryFed) -> None:
+        update = message.update
+        status = self.query_one("#inst-chart-status", Static)
+        if update.kind == "polled" and update.snapshot is not None:
+            self.history = update.snapshot.history
+            status.update(
+                Text(
+                    f"last {HISTORY_HOURS:g} h · level lines: the ceiling in force, and the volume's own "
+                    "limit above it when the instance caps it · ↑↓ in the table charts another volume"
+                )
+            )
+            self._draw_charts()
+        elif update.kind == "failed" and update.error is not None:
+            status.update(Text(f"⚠ charts unavailable: {update.error.one_line()}"))
+        elif update.kind == "overdue":
+            status.update(Text(f"⚠ charts: {update.state.problem}"))
 
     def update_view(self, snapshot: LimitsSnapshot) -> None:
         """A new poll of the Limits pane arrived."""
@@ -278,30 +318,9 @@ class InstanceScreen(Screen[None]):
 
     # -- charts ---------------------------------------------------------------------------------
 
-    @work(exclusive=True, group="instance-history", exit_on_error=False)
-    async def load_history(self) -> None:
-        view = self.view
-        status = self.query_one("#inst-chart-status", Static)
-        if view is None or view.state != "running":
-            status.update("no charts: the instance is not running")
-            return
-        try:
-            now: datetime = self.ctx.clock()
-            self.history = await instance_history(self.ctx.factory, view, now=now, hours=HISTORY_HOURS)
-        except Exception as exc:  # the charts say why they are empty
-            problem = classify(exc, profile=self.ctx.settings.target.profile)
-            status.update(Text(f"⚠ charts unavailable: {problem.one_line()}"))
-            return
-        status.update(
-            Text(
-                f"last {HISTORY_HOURS:g} h · level lines: the ceiling in force, and the volume's own "
-                "limit above it when the instance caps it · ↑↓ in the table charts another volume"
-            )
-        )
-        self._draw_charts()
-
     def action_reload_history(self) -> None:
-        self.load_history()
+        if self.history_feed is not None:
+            self.history_feed.poll_now()
 
     @on(VirtualTable.Highlighted, "#inst-volumes")
     def _volume_highlighted(self, event: VirtualTable.Highlighted) -> None:

@@ -20,10 +20,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static
 
+from tui.common.timefmt import clock_text, wall_text
+from tui.feeds import Topic
 from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.services import ServiceStatus
-from tui.gameday.timefmt import clock_text
 from tui.screens.base import PaneFooter
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -163,7 +164,7 @@ def event_row(event: JournalEvent, key: str, scenario: ScenarioClock) -> TableRo
     return TableRow(
         key=key,
         cells=(
-            event.at.strftime("%H:%M:%S"),
+            wall_text(event.at),
             scenario.at(event.at),
             _KIND_LABEL.get(event.kind, event.kind),
             clean(event.source),
@@ -290,8 +291,11 @@ class JournalScreen(Screen[None]):
         history: Callable[[], Sequence[JournalEvent]],
         services: Callable[[], Sequence[ServiceStatus]],
         describe: Callable[[], str],
+        journal: Topic[JournalEvent | None],
     ) -> None:
         super().__init__(name=self.PANE)
+        self._journal = journal
+        self._unsubscribe: Callable[[], None] | None = None
         self._history = history
         self._services = services
         self._describe = describe
@@ -314,6 +318,7 @@ class JournalScreen(Screen[None]):
         yield PaneFooter()
 
     def on_mount(self) -> None:
+        self._unsubscribe = self._journal.subscribe(self._journal_event)
         self.reload()
         self.refresh_services()
         self.set_interval(1.0, self.refresh_services, name="journal-services")
@@ -340,6 +345,18 @@ class JournalScreen(Screen[None]):
         index = len(self._entries) - len(recent) + bisect.bisect_right([e.at for _, e in recent], event.at)
         self._entries.insert(index, (key, event))
         return index
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _journal_event(self, event: JournalEvent | None) -> None:
+        """One more event, or None: read them all again (a replay seeked backwards)."""
+        if event is None:
+            self.reload()
+        else:
+            self.add_event(event)
 
     def add_event(self, event: JournalEvent) -> None:
         clock_moved = self._scenario.learn(event)

@@ -3,37 +3,27 @@ auto-scaling advice, and the actions that fix them (each asks first)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, ClassVar
 
-from rich.color import Color as RichColor
-from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
-from tui.aws.actions import kinesis as stream_actions
 from tui.aws.errors import AwsProblem
-from tui.aws.kinesis import KinesisPoller, KinesisSnapshot, StreamView
-from tui.context import ActivityEvent, PaneContext
+from tui.aws.kinesis import KinesisSnapshot, StreamView
+from tui.context import PaneContext
+from tui.feeds import Feed
 from tui.screens import kinesis_format as fmt
 from tui.screens.base import PaneFooter, PaneScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.listing import FilteredList, api_errors_text, theme_rgb
+from tui.screens.kinesis_actions import ACTION_BINDINGS, StreamActions, stall_style
+from tui.screens.listing import FilteredList, api_errors_text
+from tui.screens.stream import StreamScreen
 from widgets.gauge import Fragment
 from widgets.safe import clean
 from widgets.vtable import Column, TableRow, VirtualTable
-
-ACTION_BINDINGS: list[BindingType] = [
-    Binding("U", "act('double')", "Double shards"),
-    Binding("D", "act('halve')", "Halve shards"),
-    Binding("E", "act('retention')", "Extend retention"),
-    Binding("M", "act('mode')", "Switch mode"),
-]
 
 
 def columns_for(width: int) -> tuple[Column, ...]:
@@ -85,12 +75,6 @@ def columns_for(width: int) -> tuple[Column, ...]:
         Column("age", "AGE", 20),
         Column("advice", "ADVICE", 11),
     )
-
-
-def stall_style(app: App[Any]) -> Style:
-    """The theme's error colour, bold: how a stalled reader's words are drawn (with ⏸ and a word)."""
-    r, g, b = theme_rgb(app, "error")
-    return Style(color=RichColor.from_rgb(r, g, b), bold=True)
 
 
 def stall_lines(view: StreamView, app: App[Any]) -> Text:
@@ -146,77 +130,6 @@ def row_for(view: StreamView, columns: tuple[Column, ...], pending: str) -> Tabl
     return TableRow(view.stream_arn or view.stream_name, tuple(cells), level=worst)
 
 
-class StreamActions:
-    """Reshard, retention and mode actions shared by the list and a stream's view; the screen
-    provides ``current_stream()``, the stream the keys act on."""
-
-    ctx: PaneContext
-    pending: dict[str, str]
-
-    def plan_for(self, kind: str, view: StreamView) -> Plan:
-        actions = self.ctx.actions
-        audit = actions.audit if actions is not None else None
-        facts = stream_actions.StreamFacts(
-            name=view.stream_name,
-            arn=view.stream_arn,
-            region=view.region,
-            mode=view.mode,
-            open_shards=view.open_shards or 0,
-            retention_hours=view.retention_hours or 24,
-            status=view.status,
-        )
-        now = self.ctx.clock()
-        if kind == "double":
-            return stream_actions.double_plan(facts, audit=audit, now=now)
-        if kind == "halve":
-            return stream_actions.halve_plan(facts, audit=audit, now=now)
-        if kind == "retention":
-            return stream_actions.retention_plan(facts, fmt.retention_target(view))
-        return stream_actions.mode_plan(facts, "PROVISIONED" if view.mode == "ON_DEMAND" else "ON_DEMAND")
-
-    def action_act(self, kind: str) -> None:
-        screen: Any = self
-        view: StreamView | None = screen.current_stream()
-        if view is None:
-            screen.notify("Pick a stream first", severity="warning", timeout=3)
-            return
-        plan = self.plan_for(kind, view)
-
-        def chosen(confirmed: bool | None) -> None:
-            if confirmed:
-                screen.run_action_worker(plan, view)
-
-        screen.app.push_screen(ConfirmScreen(plan, read_only=self.ctx.settings.read_only), chosen)
-
-    @work(group="actions", exit_on_error=False)
-    async def run_action_worker(self, plan: Plan, view: StreamView) -> None:
-        screen: Any = self
-        runner = self.ctx.actions
-        if runner is None:
-            screen.notify("Actions are not available in this console", severity="error")
-            return
-        try:
-            result = await runner.execute(plan)
-        except ReadOnlyRefusal:
-            screen.notify("Read-only mode: refused, nothing was called", severity="warning")
-            return
-        except PlanRefusal as refusal:
-            screen.notify(f"Refused: {refusal}", severity="warning")
-            return
-        level = "info" if result.ok else "error"
-        text = plan.title if result.ok else f"{plan.title} failed: {result.message}"
-        self.ctx.record(ActivityEvent(self.ctx.clock(), "Kinesis", level, text))
-        if result.ok:
-            self.pending[view.stream_name] = fmt.pending_word(plan)
-            screen.notify(f"✓ {plan.title}: done; the next polls show the stream updating", timeout=5)
-            screen.after_action()
-        else:
-            screen.notify(f"✖ {text}", severity="error", timeout=8)
-
-    def after_action(self) -> None:
-        """Poll soon so the change shows."""
-
-
 class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
     """Streams, lag against retention, usage against shards, and the fixes."""
 
@@ -254,10 +167,8 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
     KinesisScreen #kin-advice { height: auto; max-height: 8; padding: 0 1; border-top: solid $primary 40%; }
     """
 
-    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
-        super().__init__(ctx, interval=interval)
-        rule = replace(ctx.settings.kinesis_rule, block_minutes=ctx.settings.kinesis_block_minutes)
-        self.poller = KinesisPoller(ctx.factory, rule=rule, clock=ctx.clock)
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
+        super().__init__(ctx, feed)
         self.needle = ""
         self.sort = 0
         self.pending: dict[str, str] = {}
@@ -276,20 +187,12 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
     def columns_for(self, width: int) -> tuple[Column, ...]:
         return columns_for(width)
 
-    async def fetch(self) -> KinesisSnapshot:
-        return await self.poller.poll()
-
     def show(self, snapshot: KinesisSnapshot) -> None:
         for view in snapshot.streams:
             if view.stream_name in self.pending and fmt.settled(view, self.pending[view.stream_name]):
                 del self.pending[view.stream_name]
         self._fill()
         self.query_one("#kin-errors", Static).update(api_errors_text(snapshot.errors))
-        from tui.screens.stream import StreamScreen
-
-        for screen in self.app.screen_stack:
-            if isinstance(screen, StreamScreen):
-                screen.update_view(snapshot)
 
     def show_problem(self, problem: AwsProblem) -> None:
         if self.snapshot is None:
@@ -298,7 +201,7 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
             self.query_one(VirtualTable).empty_text = f"no data: {problem.message}"
 
     def after_action(self) -> None:
-        self.set_timer(2.0, self.start_poll)
+        self.set_timer(2.0, self.feed.refresh)
 
     def sort_choices(self) -> tuple[tuple[str, str], ...]:
         return fmt.SORTS
@@ -357,9 +260,7 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
             self._open(view)
 
     def _open(self, view: StreamView) -> None:
-        from tui.screens.stream import StreamScreen
-
         if self.snapshot is not None:
             self.app.push_screen(
-                StreamScreen(self.ctx, self.snapshot, view.stream_arn or view.stream_name, self)
+                StreamScreen(self.ctx, self.feed, self.snapshot, view.stream_arn or view.stream_name, self)
             )

@@ -8,27 +8,20 @@ from collections.abc import Sequence
 from tui.aws.actions import Plan
 from tui.aws.kinesis import KinesisSnapshot, ReaderLag, StreamView
 from tui.aws.kinesis_math import growth_text
+from tui.common.timefmt import age_text, precise_duration_text
 from widgets.gauge import Fragment, gauge
-from widgets.status import humanize_age
 
 UNKNOWN = "?"
 RETENTION_STEPS = (48, 72, 168, 336, 720, 2160, 4320, 8760)
 
 
 def duration(seconds: float | None) -> str:
-    return UNKNOWN if seconds is None else humanize_age(seconds)
+    return UNKNOWN if seconds is None else age_text(seconds)
 
 
 def precise(seconds: float | None) -> str:
     """9h48m05s: to the second, so a lag moving by seconds a minute is seen to move."""
-    if seconds is None:
-        return UNKNOWN
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m{secs:02d}s"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+    return UNKNOWN if seconds is None else precise_duration_text(seconds)
 
 
 def count(value: float | None) -> str:

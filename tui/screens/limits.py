@@ -16,8 +16,10 @@ from textual.widgets import Input, Static
 from tui.aws.errors import AwsProblem
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot
 from tui.context import PaneContext
+from tui.feeds import Feed
 from tui.screens import limits_format as fmt
 from tui.screens.base import PaneFooter, PaneScreen
+from tui.screens.instance import InstanceScreen
 from tui.screens.listing import FilteredList
 from widgets.gauge import Fragment, to_text
 from widgets.safe import clean
@@ -134,9 +136,9 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
     LimitsScreen #limits-hints { padding: 0 1; }
     """
 
-    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
-        super().__init__(ctx, interval=interval)
-        self.poller = LimitsPoller(ctx.factory, thresholds=ctx.settings.thresholds, clock=ctx.clock)
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
+        super().__init__(ctx, feed)
+        self.poller: LimitsPoller | None = feed.source
         self.needle = ""
         self.sort = 0
         self._columns = columns_for(120)
@@ -156,21 +158,13 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
     def columns_for(self, width: int) -> tuple[Column, ...]:
         return columns_for(width)
 
-    # -- polling ------------------------------------------------------------------------------
-
-    async def fetch(self) -> LimitsSnapshot:
-        return await self.poller.poll()
+    # -- the feed -----------------------------------------------------------------------------
 
     def show(self, snapshot: LimitsSnapshot) -> None:
         self._fill()
         self._show_quotas(snapshot)
         self._show_errors(snapshot)
         self._show_hints(snapshot)
-        from tui.screens.instance import InstanceScreen
-
-        for screen in self.app.screen_stack:
-            if isinstance(screen, InstanceScreen):
-                screen.update_view(snapshot)
 
     def show_problem(self, problem: AwsProblem) -> None:
         if self.snapshot is None:
@@ -246,7 +240,8 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
 
     def action_poll_now(self) -> None:
         # A refresh the user asks for also re-reads the fleet (instances and volumes).
-        self.poller.refresh_inventory()
+        if self.poller is not None:
+            self.poller.refresh_inventory()
         super().action_poll_now()
 
     def action_toggle_hints(self) -> None:
@@ -262,8 +257,6 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         self._open(event.row_key)
 
     def _open(self, instance_id: str) -> None:
-        from tui.screens.instance import InstanceScreen
-
         if self.snapshot is None:
             return
-        self.app.push_screen(InstanceScreen(self.ctx, self.snapshot, instance_id))
+        self.app.push_screen(InstanceScreen(self.ctx, self.feed, self.snapshot, instance_id))

@@ -17,12 +17,14 @@ from textual.widgets import Input, Static
 from tui.aws import session_launch as launch
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
 from tui.aws.errors import AwsProblem, classify
-from tui.aws.sessions import ManagedTarget, SessionsPoller, SessionsSnapshot, SessionView
+from tui.aws.sessions import ManagedTarget, SessionsSnapshot, SessionView
+from tui.common.timefmt import one_unit_age_text
 from tui.context import ActivityEvent, PaneContext
-from tui.presets import Presets
+from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.listing import FilteredList, api_errors_text
+from tui.screens.presets import Presets
 from tui.screens.session_form import FIELDS, TITLES, SessionForm
 from widgets.textline import TextLine
 from widgets.vtable import Column, TableRow, VirtualTable
@@ -32,16 +34,7 @@ PING_WORD = {"Online": "● online", "ConnectionLost": "✖ lost", "Inactive": "
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "?"
-    seconds = max(0, int((now - moment).total_seconds()))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
+    return "?" if moment is None else one_unit_age_text((now - moment).total_seconds())
 
 
 def target_columns(width: int) -> tuple[Column, ...]:
@@ -178,9 +171,8 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
     SessionsScreen #ses-detail { height: 3; padding: 0 1; border-top: solid $primary 40%; }
     """
 
-    def __init__(self, ctx: PaneContext, *, interval: float) -> None:
-        super().__init__(ctx, interval=interval)
-        self.poller = SessionsPoller(ctx.factory, clock=ctx.clock)
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
+        super().__init__(ctx, feed)
         self.needle = ""
         self.sort = 0
         self.hide_offline = False
@@ -204,9 +196,6 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
 
     def sort_choices(self) -> tuple[tuple[str, str], ...]:
         return (("status", "online first"),)
-
-    async def fetch(self) -> SessionsSnapshot:
-        return await self.poller.poll()
 
     def show(self, snapshot: SessionsSnapshot) -> None:
         self._fill()
@@ -451,7 +440,7 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
         self._record("info", f"session {opened.session_id} on {request.target} {status}")
         if exit_.started:
             self.notify(f"Session {opened.session_id} {status}", timeout=5)
-        self.start_poll()
+        self.feed.refresh()
 
     def action_terminate(self) -> None:
         session = self.current_session()
@@ -480,4 +469,4 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
         self.notify(
             ("✓ " if result.ok else "✖ ") + result.message, severity="information" if result.ok else "error"
         )
-        self.start_poll()
+        self.feed.refresh()

@@ -15,16 +15,17 @@ from textual_plotext import PlotextPlot
 
 from tui.aws.kinesis import KinesisSnapshot, StreamView
 from tui.context import PaneContext
+from tui.feeds import Feed
 from tui.screens import kinesis_format as fmt
-from tui.screens.base import PaneFooter
-from tui.screens.kinesis import ACTION_BINDINGS, StreamActions, stall_style
+from tui.screens.base import FollowsFeeds, PaneFooter
+from tui.screens.kinesis_actions import ACTION_BINDINGS, StreamActions, stall_style
 from tui.screens.listing import sync_detail_header, theme_rgb
 from widgets.gauge import Gauge
 from widgets.header import HeaderBar
 from widgets.safe import clean
 
 
-class StreamScreen(StreamActions, Screen[None]):
+class StreamScreen(FollowsFeeds, StreamActions, Screen[None]):
     """Opened from the Kinesis pane with Enter; Esc goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back"), *ACTION_BINDINGS]
@@ -48,9 +49,12 @@ class StreamScreen(StreamActions, Screen[None]):
     StreamScreen #st-readers { height: auto; max-height: 10; padding: 0 1; }
     """
 
-    def __init__(self, ctx: PaneContext, snapshot: KinesisSnapshot, key: str, parent: Any) -> None:
+    def __init__(
+        self, ctx: PaneContext, feed: Feed, snapshot: KinesisSnapshot, key: str, parent: Any
+    ) -> None:
         super().__init__()
         self.ctx = ctx
+        self.feed = feed
         self.key = key
         self.snapshot = snapshot
         self.parent_pane = parent
@@ -85,6 +89,7 @@ class StreamScreen(StreamActions, Screen[None]):
     def on_mount(self) -> None:
         sync_detail_header(self, self.ctx, "Kinesis \u203a stream")
         self._show()
+        self.follow(self.feed, self.update_view)
 
     def update_view(self, snapshot: KinesisSnapshot) -> None:
         self.snapshot = snapshot

@@ -4,6 +4,7 @@ Nothing in this package imports textual: it runs inside the console (``warroom d
 (``warroom sim serve``).
 """
 
-from tui.sim.server import ACCOUNT_ID, REGION, SimServer
+from tui.sim.account import ACCOUNT_ID, REGION
+from tui.sim.server import SimServer
 
 __all__ = ["ACCOUNT_ID", "REGION", "SimServer"]

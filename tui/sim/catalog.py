@@ -1,9 +1,12 @@
 """The fictional payments platform the simulator seeds: a table of resources and their load.
 
-Everything here is plain data. The workload creates these resources through the API, and the
-metric generator (``tui.sim.metricgen``) turns each ``Load`` into per-minute CloudWatch values.
-A ``Load`` is a daily curve: ``night`` at the trough (03:00 UTC) and ``peak`` in the afternoon
-(15:00 UTC), scaled by deterministic jitter.
+The tables (instance types, security groups, instances and their volumes, streams, hybrid nodes,
+IAM users, bucket prefixes) live in ``tui/sim/data/fleet.toml``, read once when this module is
+imported and typed into the dataclasses below (``load_fleet``); a malformed file raises
+``tui.sim.datafile.DataFileError`` naming the file and the entry. The workload creates these
+resources through the API, and the metric generator (``tui.sim.metricgen``) turns each ``Load``
+into per-minute CloudWatch values. A ``Load`` is a daily curve: ``night`` at the trough (03:00
+UTC) and ``peak`` in the afternoon (15:00 UTC), scaled by deterministic jitter.
 
 Instance-type facts are those DescribeInstanceTypes reports (EBS throughput in MB/s of 10^6 bytes,
 network bandwidth in Gbps); volume limits follow the EBS volume-type rules (throughput in MiB/s).
@@ -17,7 +20,11 @@ Xen-generation instance sends no AWS/EC2 EBS* metrics.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from tui.sim.datafile import Reader, label_of
 
 # The seeded account is the simulator's (tui.sim.server.ACCOUNT_ID). The member account holds the
 # few resources its findings name (``MEMBER_*`` below), created through an assumed role.
@@ -96,18 +103,6 @@ class TypeFacts:
     def max_credit_balance(self) -> float | None:
         """A T3 instance accrues at most 24 hours of earned credits."""
         return None if self.credits_per_hour is None else self.credits_per_hour * 24.0
-
-
-INSTANCE_TYPES: dict[str, TypeFacts] = {
-    "m5.xlarge": TypeFacts(4, 143.75, 593.75, 6000, 18750, 1.25, 10.0),
-    "m5.large": TypeFacts(2, 81.25, 593.75, 3600, 18750, 0.75, 10.0),
-    "r5b.large": TypeFacts(2, 156.25, 1250.0, 5417, 43333, 0.75, 10.0),
-    "c5n.xlarge": TypeFacts(4, 143.75, 593.75, 6000, 20000, 5.0, 25.0),
-    "t3.large": TypeFacts(2, 86.875, 347.5, 4000, 15700, 0.512, 5.0, 30.0, 36.0),
-    "t3.medium": TypeFacts(2, 43.375, 260.625, 2000, 11800, 0.256, 5.0, 20.0, 24.0),
-    "t3.small": TypeFacts(2, 21.75, 260.625, 1000, 11800, 0.128, 5.0, 20.0, 24.0),
-    "m4.large": TypeFacts(2, 56.25, 56.25, 3600, 3600, 0.45, 1.2, nitro=False),
-}
 
 
 @dataclass(frozen=True)
@@ -284,401 +279,194 @@ class SecurityGroupSpec:
     ingress: tuple[IngressRule, ...]
 
 
-def _gp3_root(name: str, size: int = 20, *, encrypted: bool = True, device: str = "/dev/xvda") -> VolumeSpec:
-    return VolumeSpec(
-        key=f"{name}:root",
-        volume_type="gp3",
-        size_gib=size,
-        device=device,
-        read_iops=Load(4, 18, 0.2),
-        write_iops=Load(8, 35, 0.2),
-        read_kib=16,
-        write_kib=32,
-        latency_ms=0.6,
-        encrypted=encrypted,
-        root=True,
+# --------------------------------------------------------------------------------------------
+# The fleet, read from tui/sim/data/fleet.toml
+# --------------------------------------------------------------------------------------------
+
+FLEET_FILE = "fleet.toml"
+
+
+@dataclass(frozen=True)
+class FleetData:
+    """Every table of the fleet file, typed."""
+
+    instance_types: dict[str, TypeFacts]
+    security_groups: tuple[SecurityGroupSpec, ...]
+    default_sg_extra_ingress: IngressRule
+    member_security_group: SecurityGroupSpec
+    member_instance_name: str
+    member_instance_type: str
+    member_instance_zone: str
+    member_bucket_prefix: str
+    instances: tuple[InstanceSpec, ...]
+    sparse_idle_volumes: tuple[str, ...]
+    sparse_read_only_volumes: tuple[str, ...]
+    sparse_write_only_volumes: tuple[str, ...]
+    unattached_volume: VolumeSpec
+    unattached_volume_zone: str
+    streams: tuple[StreamSpec, ...]
+    hybrid_nodes: tuple[HybridNodeSpec, ...]
+    access_key_users: dict[str, int]
+    public_bucket_prefixes: tuple[str, ...]
+    private_bucket_prefixes: tuple[str, ...]
+
+
+def load_fleet(name: str = FLEET_FILE, data: Mapping[str, Any] | None = None) -> FleetData:
+    """The fleet of ``tui/sim/data/<name>`` (``data``: its parsed text, for tests); a malformed
+    file raises ``DataFileError`` naming the file and the entry."""
+    reader = Reader(name, data)
+    names = tuple[str, ...]
+    types = {
+        type_name: reader.build(TypeFacts, table, f'instance_types."{type_name}"')
+        for type_name, table in reader.section("instance_types").items()
+    }
+    groups = tuple(
+        reader.build(SecurityGroupSpec, table, label)
+        for label, table in reader.tables(reader.data.get("security_groups"), "security_groups")
+    )
+    member = reader.section("member")
+    member_type = reader.value(member, "instance_type", str, "member")
+    if member_type not in types:
+        raise reader.fail("member.instance_type", f"{member_type!r} is not one of instance_types")
+    templates = reader.section("volume_templates")
+    instances: list[InstanceSpec] = []
+    group_names = {group.name for group in groups}
+    for label, table in reader.tables(reader.data.get("instances"), "instances"):
+        volumes = [
+            _volume_table(reader, templates, volume, volume_label)
+            for volume_label, volume in reader.tables(table.get("volumes", []), f"{label}.volumes")
+        ]
+        spec = reader.build(InstanceSpec, {**table, "volumes": volumes}, label)
+        if spec.instance_type not in types:
+            raise reader.fail(
+                f"{label}.instance_type", f"{spec.instance_type!r} is not one of instance_types"
+            )
+        if spec.security_group not in group_names:
+            raise reader.fail(
+                f"{label}.security_group", f"{spec.security_group!r} is not one of security_groups"
+            )
+        for index, volume in enumerate(spec.volumes):
+            _check_limits(reader, volume, label_of(f"{label}.volumes", index, volumes[index]))
+        instances.append(spec)
+    unattached = reader.section("unattached")
+    unattached_volume = reader.build(
+        VolumeSpec,
+        _volume_table(reader, templates, unattached.get("volume"), "unattached.volume"),
+        "unattached.volume",
+    )
+    _check_limits(reader, unattached_volume, "unattached.volume")
+    keys = [v.key for spec in instances for v in spec.volumes] + [unattached_volume.key]
+    _unique(reader, "instances", [spec.name for spec in instances])
+    _unique(reader, "instances.volumes", keys)
+    sparse = reader.section("sparse")
+    sparse_names = {}
+    for kind in ("idle_volumes", "read_only_volumes", "write_only_volumes"):
+        listed = reader.value(sparse, kind, names, "sparse")
+        unknown = [key for key in listed if key not in keys]
+        if unknown:
+            raise reader.fail(f"sparse.{kind}", f"{unknown[0]!r} is not the key of a volume of the fleet")
+        sparse_names[kind] = listed
+    users = reader.section("access_key_users")
+    buckets = reader.section("buckets")
+    default_group = reader.section("default_security_group")
+    return FleetData(
+        instance_types=types,
+        security_groups=groups,
+        default_sg_extra_ingress=reader.value(
+            default_group, "extra_ingress", IngressRule, "default_security_group"
+        ),
+        member_security_group=reader.value(member, "security_group", SecurityGroupSpec, "member"),
+        member_instance_name=reader.value(member, "instance_name", str, "member"),
+        member_instance_type=member_type,
+        member_instance_zone=reader.value(member, "instance_zone", str, "member"),
+        member_bucket_prefix=reader.value(member, "bucket_prefix", str, "member"),
+        instances=tuple(instances),
+        sparse_idle_volumes=sparse_names["idle_volumes"],
+        sparse_read_only_volumes=sparse_names["read_only_volumes"],
+        sparse_write_only_volumes=sparse_names["write_only_volumes"],
+        unattached_volume=unattached_volume,
+        unattached_volume_zone=reader.value(unattached, "zone", str, "unattached"),
+        streams=tuple(
+            reader.build(StreamSpec, table, label)
+            for label, table in reader.tables(reader.data.get("streams"), "streams")
+        ),
+        hybrid_nodes=tuple(
+            reader.build(HybridNodeSpec, table, label)
+            for label, table in reader.tables(reader.data.get("hybrid_nodes"), "hybrid_nodes")
+        ),
+        access_key_users={user: reader.value(users, user, int, "access_key_users") for user in users},
+        public_bucket_prefixes=reader.value(buckets, "public_prefixes", names, "buckets"),
+        private_bucket_prefixes=reader.value(buckets, "private_prefixes", names, "buckets"),
     )
 
 
-SECURITY_GROUPS: tuple[SecurityGroupSpec, ...] = (
-    SecurityGroupSpec(
-        "payments-app",
-        "payments API and workers",
-        (IngressRule("tcp", 443, 443, "10.0.0.0/8", "HTTPS from the VPCs"),),
-    ),
-    SecurityGroupSpec(
-        "payments-db",
-        "payments and ledger databases",
-        (IngressRule("tcp", 5432, 5432, "172.31.0.0/16", "PostgreSQL from the default VPC"),),
-    ),
-    SecurityGroupSpec(
-        "legacy-bastion-ssh",
-        "legacy bastion, SSH from anywhere",
-        (IngressRule("tcp", 22, 22, "0.0.0.0/0", "SSH from anywhere"),),
-    ),
-    SecurityGroupSpec(
-        "ops-jump-rdp",
-        "ops Windows jump host",
-        (IngressRule("tcp", 3389, 3389, "0.0.0.0/0", "RDP for the ops vendor"),),
-    ),
-)
+def _volume_table(reader: Reader, templates: Mapping[str, Any], volume: Any, label: str) -> Mapping[str, Any]:
+    """A volume's table with its template's fields under its own."""
+    table = reader.table(volume, label)
+    if "template" not in table:
+        return table
+    name = table["template"]
+    if not isinstance(name, str) or name not in templates:
+        raise reader.fail(
+            f"{label}.template", f"{name!r} is not one of volume_templates ({', '.join(templates)})"
+        )
+    template = reader.table(templates[name], f"volume_templates.{name}")
+    return {**template, **{k: v for k, v in table.items() if k != "template"}}
 
+
+def _unique(reader: Reader, entry: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise reader.fail(entry, f"{value!r} appears twice")
+        seen.add(value)
+
+
+def _check_limits(reader: Reader, volume: VolumeSpec, entry: str) -> None:
+    try:
+        volume_limits(volume.volume_type, volume.size_gib, volume.iops, volume.throughput)
+    except ValueError as exc:
+        raise reader.fail(entry, str(exc)) from exc
+
+
+FLEET = load_fleet()
+"""The fleet, read once."""
+
+INSTANCE_TYPES: dict[str, TypeFacts] = FLEET.instance_types
+SECURITY_GROUPS: tuple[SecurityGroupSpec, ...] = FLEET.security_groups
 # Rules added to the default VPC's default security group (besides the self reference AWS puts there).
-DEFAULT_SG_EXTRA_INGRESS = IngressRule("tcp", 8080, 8080, "0.0.0.0/0", "temporary debug listener")
-
+DEFAULT_SG_EXTRA_INGRESS: IngressRule = FLEET.default_sg_extra_ingress
 # The member account's security group in its default VPC: SSH and RDP from anywhere, IPv4 and IPv6.
-MEMBER_SECURITY_GROUP = SecurityGroupSpec(
-    "sandbox-open-admin",
-    "sandbox admin access, open while the builder is tested",
-    (
-        IngressRule("tcp", 22, 22, "0.0.0.0/0", "SSH from anywhere"),
-        IngressRule("tcp", 22, 22, "::/0", "SSH from anywhere (IPv6)"),
-        IngressRule("tcp", 3389, 3389, "0.0.0.0/0", "RDP from anywhere"),
-        IngressRule("tcp", 3389, 3389, "::/0", "RDP from anywhere (IPv6)"),
-    ),
-)
+MEMBER_SECURITY_GROUP: SecurityGroupSpec = FLEET.member_security_group
 # The member account's build host (IMDSv1, no instance profile, so not managed by SSM), in that group.
-MEMBER_INSTANCE_NAME = "sandbox-builder-1"
-MEMBER_INSTANCE_TYPE = "t3.medium"
-MEMBER_INSTANCE_ZONE = "us-east-1a"
+MEMBER_INSTANCE_NAME: str = FLEET.member_instance_name
+MEMBER_INSTANCE_TYPE: str = FLEET.member_instance_type
+MEMBER_INSTANCE_ZONE: str = FLEET.member_instance_zone
 # The member account's bucket is ``<prefix>-<member account id>``, with Block Public Access on.
-MEMBER_BUCKET_PREFIX = "sandbox-artifacts"
-
-INSTANCES: tuple[InstanceSpec, ...] = (
-    InstanceSpec(
-        name="payments-db-1",
-        instance_type="m5.xlarge",
-        role="database",
-        service="payments",
-        zone="us-east-1a",
-        security_group="payments-db",
-        volumes=(
-            _gp3_root("payments-db-1"),
-            VolumeSpec(
-                key="payments-db-1:data",
-                volume_type="gp3",
-                size_gib=500,
-                device="/dev/sdf",
-                iops=12000,
-                throughput=750,
-                read_iops=Load(3100, 3800, 0.05),
-                # At the afternoon peak the instance runs near, not at, its EBS maximum: about 85%.
-                write_iops=Load(1400, 1500, 0.05),
-                read_kib=64,
-                write_kib=128,
-                latency_ms=0.8,
-            ),
-            VolumeSpec(
-                key="payments-db-1:wal",
-                volume_type="io2",
-                size_gib=200,
-                device="/dev/sdg",
-                iops=10000,
-                read_iops=Load(250, 300, 0.05),
-                write_iops=Load(2500, 3050, 0.04),
-                read_kib=16,
-                write_kib=16,
-                latency_ms=0.35,
-            ),
-        ),
-        cpu_pct=Load(18, 62),
-        net_in_mbps=Load(40, 180),
-        net_out_mbps=Load(60, 260),
-        mem_pct=Load(71, 83, 0.02),
-        disk_used_pct=64.0,
-    ),
-    InstanceSpec(
-        name="ledger-1",
-        instance_type="r5b.large",
-        role="database",
-        service="ledger",
-        zone="us-east-1b",
-        security_group="payments-db",
-        volumes=(
-            _gp3_root("ledger-1"),
-            VolumeSpec(
-                key="ledger-1:journal",
-                volume_type="io1",
-                size_gib=400,
-                device="/dev/sdf",
-                iops=8000,
-                read_iops=Load(400, 1200),
-                write_iops=Load(1500, 4200),
-                read_kib=16,
-                write_kib=16,
-                latency_ms=0.5,
-            ),
-            # Closed ledger years: read by reports and audits, never written.
-            VolumeSpec(
-                key="ledger-1:archive",
-                volume_type="gp2",
-                size_gib=1000,
-                device="/dev/sdg",
-                read_iops=Load(200, 900, 0.1),
-                write_iops=Load(0, 0),
-                read_kib=64,
-                write_kib=64,
-                latency_ms=0.9,
-                encrypted=False,
-            ),
-        ),
-        cpu_pct=Load(12, 41),
-        net_in_mbps=Load(20, 90),
-        net_out_mbps=Load(25, 120),
-        mem_pct=Load(78, 86, 0.02),
-        disk_used_pct=58.0,
-    ),
-    InstanceSpec(
-        name="payments-api-1",
-        instance_type="t3.large",
-        role="api",
-        service="payments-api",
-        zone="us-east-1a",
-        security_group="payments-app",
-        volumes=(
-            VolumeSpec(
-                key="payments-api-1:root",
-                volume_type="gp2",
-                size_gib=50,
-                device="/dev/xvda",
-                read_iops=Load(40, 220, 0.1),
-                write_iops=Load(60, 260, 0.1),
-                read_kib=16,
-                write_kib=16,
-                latency_ms=0.7,
-                root=True,
-                burst_drain=62.0,
-            ),
-        ),
-        cpu_pct=Load(8, 26),
-        net_in_mbps=Load(30, 140),
-        net_out_mbps=Load(60, 210),
-        mem_pct=Load(55, 68, 0.03),
-        disk_used_pct=41.0,
-    ),
-    InstanceSpec(
-        name="payments-api-2",
-        instance_type="t3.medium",
-        role="api",
-        service="payments-api",
-        zone="us-east-1b",
-        security_group="payments-app",
-        volumes=(_gp3_root("payments-api-2", 16),),
-        cpu_pct=Load(12, 44),
-        net_in_mbps=Load(35, 160),
-        net_out_mbps=Load(80, 290),
-        mem_pct=Load(61, 77, 0.03),
-        disk_used_pct=47.0,
-    ),
-    InstanceSpec(
-        name="ingest-1",
-        instance_type="c5n.xlarge",
-        role="ingest",
-        service="payments-events",
-        zone="us-east-1a",
-        security_group="payments-app",
-        volumes=(
-            _gp3_root("ingest-1", 30),
-            VolumeSpec(
-                key="ingest-1:spool",
-                volume_type="st1",
-                size_gib=2048,
-                device="/dev/sdf",
-                read_iops=Load(5, 30, 0.15),
-                write_iops=Load(20, 110, 0.08),
-                read_kib=1024,
-                write_kib=1024,
-                latency_ms=4.0,
-                encrypted=False,
-                burst_drain=45.0,
-            ),
-        ),
-        cpu_pct=Load(22, 58),
-        net_in_mbps=Load(600, 3300),
-        net_out_mbps=Load(200, 900),
-        mem_pct=Load(48, 63, 0.03),
-        disk_used_pct=72.0,
-        packet_bytes=420.0,
-        pps_allowance=1_220_000.0,
-        connections=Load(40_000, 128_000, 0.05),
-        conntrack_allowance=132_000.0,
-    ),
-    InstanceSpec(
-        name="settlement-worker-1",
-        instance_type="m5.large",
-        role="worker",
-        service="settlement",
-        zone="us-east-1a",
-        security_group="payments-app",
-        volumes=(
-            _gp3_root("settlement-worker-1", 30),
-            # Nightly settlement files streamed through in large sequential reads and writes.
-            VolumeSpec(
-                key="settlement-worker-1:spool",
-                volume_type="gp3",
-                size_gib=500,
-                device="/dev/sdf",
-                throughput=250,
-                read_iops=Load(380, 560, 0.08),
-                write_iops=Load(120, 180, 0.08),
-                read_kib=256,
-                write_kib=256,
-                latency_ms=0.9,
-            ),
-        ),
-        cpu_pct=Load(15, 55),
-        net_in_mbps=Load(15, 70),
-        net_out_mbps=Load(10, 50),
-        mem_pct=Load(52, 66, 0.03),
-        disk_used_pct=36.0,
-        linklocal_pps=Load(300, 1000, 0.05),
-    ),
-    InstanceSpec(
-        name="settlement-worker-2",
-        instance_type="m5.large",
-        role="worker",
-        service="settlement",
-        zone="us-east-1b",
-        security_group="payments-app",
-        volumes=(_gp3_root("settlement-worker-2", 30),),
-        cpu_pct=Load(14, 52),
-        net_in_mbps=Load(15, 65),
-        net_out_mbps=Load(10, 45),
-        mem_pct=Load(50, 64, 0.03),
-        disk_used_pct=35.0,
-        imdsv2=False,
-        ssm_managed=False,
-    ),
-    # An older host (Xen generation): no instance EBS metrics.
-    InstanceSpec(
-        name="audit-archiver-1",
-        instance_type="m4.large",
-        role="archive",
-        service="audit",
-        zone="us-east-1c",
-        security_group="payments-app",
-        volumes=(
-            _gp3_root("audit-archiver-1"),
-            # Audit records appended for the regulator, never read back here.
-            VolumeSpec(
-                key="audit-archiver-1:cold",
-                volume_type="sc1",
-                size_gib=1024,
-                device="/dev/sdf",
-                read_iops=Load(0, 0),
-                write_iops=Load(5, 40, 0.1),
-                read_kib=1024,
-                write_kib=1024,
-                latency_ms=9.0,
-                encrypted=False,
-                burst_drain=55.0,
-            ),
-            VolumeSpec(
-                key="audit-archiver-1:legacy",
-                volume_type="standard",
-                size_gib=100,
-                device="/dev/sdg",
-                read_iops=Load(10, 60, 0.15),
-                write_iops=Load(5, 30, 0.15),
-                read_kib=32,
-                write_kib=32,
-                latency_ms=6.0,
-                encrypted=False,
-                burst_drain=20.0,
-            ),
-        ),
-        cpu_pct=Load(6, 18),
-        net_in_mbps=Load(10, 45),
-        net_out_mbps=Load(5, 20),
-        mem_pct=Load(38, 44, 0.03),
-        disk_used_pct=83.0,
-    ),
-    InstanceSpec(
-        name="legacy-bastion-1",
-        instance_type="t3.small",
-        role="bastion",
-        service="ops",
-        zone="us-east-1a",
-        security_group="legacy-bastion-ssh",
-        volumes=(
-            _gp3_root("legacy-bastion-1", 8, encrypted=False),
-            # Home directories of the old bastion: mounted, nobody reads them.
-            VolumeSpec(
-                key="legacy-bastion-1:home",
-                volume_type="gp2",
-                size_gib=50,
-                device="/dev/sdf",
-                read_iops=Load(0, 0),
-                write_iops=Load(0, 0),
-                read_kib=16,
-                write_kib=16,
-                latency_ms=0.6,
-                encrypted=False,
-            ),
-        ),
-        cpu_pct=Load(2, 6, 0.2),
-        net_in_mbps=Load(0.5, 2, 0.3),
-        net_out_mbps=Load(0.5, 3, 0.3),
-        mem_pct=Load(28, 33, 0.05),
-        disk_used_pct=52.0,
-        imdsv2=False,
-        agent_version="3.1.1004.0",
-        detailed_monitoring=False,
-    ),
-    InstanceSpec(
-        name="ops-jump-1",
-        instance_type="t3.large",
-        role="jump-host",
-        service="ops",
-        zone="us-east-1b",
-        security_group="ops-jump-rdp",
-        volumes=(_gp3_root("ops-jump-1", 50, encrypted=False, device="/dev/sda1"),),
-        cpu_pct=Load(4, 14, 0.15),
-        net_in_mbps=Load(1, 6, 0.3),
-        net_out_mbps=Load(1, 4, 0.3),
-        mem_pct=Load(45, 58, 0.05),
-        disk_used_pct=61.0,
-        windows=True,
-        imdsv2=False,
-    ),
-    InstanceSpec(
-        name="batch-reports-1",
-        instance_type="m5.large",
-        role="batch",
-        service="reporting",
-        zone="us-east-1c",
-        security_group="payments-app",
-        volumes=(_gp3_root("batch-reports-1", 30, encrypted=False),),
-        cpu_pct=Load(0, 0),
-        net_in_mbps=Load(0, 0),
-        net_out_mbps=Load(0, 0),
-        mem_pct=Load(0, 0),
-        disk_used_pct=0.0,
-        running=False,
-    ),
-)
+MEMBER_BUCKET_PREFIX: str = FLEET.member_bucket_prefix
+INSTANCES: tuple[InstanceSpec, ...] = FLEET.instances
 
 # The resources that publish sparsely, as AWS publishes (see the module's docstring).
-SPARSE_IDLE_VOLUMES = ("legacy-bastion-1:home",)
-SPARSE_READ_ONLY_VOLUMES = ("ledger-1:archive",)
-SPARSE_WRITE_ONLY_VOLUMES = ("audit-archiver-1:cold",)
+SPARSE_IDLE_VOLUMES: tuple[str, ...] = FLEET.sparse_idle_volumes
+SPARSE_READ_ONLY_VOLUMES: tuple[str, ...] = FLEET.sparse_read_only_volumes
+SPARSE_WRITE_ONLY_VOLUMES: tuple[str, ...] = FLEET.sparse_write_only_volumes
 BASIC_MONITORING_INSTANCES = tuple(spec.name for spec in INSTANCES if not spec.detailed_monitoring)
 XEN_INSTANCES = tuple(spec.name for spec in INSTANCES if not spec.facts.nitro)
 
 # A volume restored for a test and never attached to anything.
-UNATTACHED_VOLUME = VolumeSpec(
-    key="restore-test:orphan",
-    volume_type="gp3",
-    size_gib=100,
-    device="",
-    read_iops=Load(0, 0),
-    write_iops=Load(0, 0),
-    read_kib=0,
-    write_kib=0,
-    latency_ms=0,
-    encrypted=False,
-)
-UNATTACHED_VOLUME_ZONE = "us-east-1a"
+UNATTACHED_VOLUME: VolumeSpec = FLEET.unattached_volume
+UNATTACHED_VOLUME_ZONE: str = FLEET.unattached_volume_zone
+
+STREAMS: tuple[StreamSpec, ...] = FLEET.streams
+HYBRID_NODES: tuple[HybridNodeSpec, ...] = FLEET.hybrid_nodes
+
+# IAM users with access keys: name -> age of the key in days. The workload dates each key (and its
+# user, ``USER_OLDER_THAN_KEY_DAYS`` earlier) back from the seeding time, so ListAccessKeys reports it.
+ACCESS_KEY_USERS: dict[str, int] = FLEET.access_key_users
+
+# Bucket name prefixes; the workload appends a seed-derived suffix. Public ones carry an ACL.
+PUBLIC_BUCKET_PREFIXES: tuple[str, ...] = FLEET.public_bucket_prefixes
+PRIVATE_BUCKET_PREFIXES: tuple[str, ...] = FLEET.private_bucket_prefixes
 
 # Lambda functions reading a stream (``ConsumerSpec.lambda_function``) get an event source mapping
 # with this batch size; the workload creates them with this runtime, memory and role.
@@ -688,92 +476,14 @@ LAMBDA_MEMORY_MB = 512
 LAMBDA_TIMEOUT_S = 60
 LAMBDA_ROLE = "payments-stream-reader"
 
-STREAMS: tuple[StreamSpec, ...] = (
-    # Near one shard's 1,000 records/s all day; the ledger writer reads 600 records/s per shard,
-    # so with one shard it falls further behind every minute and with two it catches up.
-    StreamSpec(
-        name="payments-events",
-        shards=1,
-        retention_hours=24,
-        records_per_s=Load(935, 965, 0.015),
-        record_bytes=620.0,
-        consumers=(
-            ConsumerSpec("fraud-scorer", Load(180, 650, 0.25)),
-            ConsumerSpec(
-                "payments-ledger-writer",
-                Load(250, 1400, 0.3),
-                efo=False,
-                lambda_function=True,
-                per_shard_rps=600.0,
-                behind_hours=16.0,
-            ),
-        ),
-        burst=1.05,
-    ),
-    # The other two stay between the 0.25 (halve) and 0.75 (double) usage lines all day.
-    StreamSpec(
-        name="ledger-cdc",
-        shards=4,
-        retention_hours=24,
-        records_per_s=Load(900, 1800),
-        record_bytes=1400.0,
-        consumers=(
-            ConsumerSpec("ledger-projector", Load(90_000, 420_000, 0.08)),
-            ConsumerSpec("ledger-snapshotter", Load(400, 2000, 0.3), efo=False),
-        ),
-    ),
-    StreamSpec(
-        name="audit-trail",
-        shards=2,
-        retention_hours=168,
-        records_per_s=Load(280, 420),
-        record_bytes=2200.0,
-        consumers=(
-            ConsumerSpec("audit-indexer", Load(300, 1200, 0.25)),
-            ConsumerSpec("audit-s3-archiver", Load(800, 3000, 0.3), efo=False),
-        ),
-    ),
-)
-
-HYBRID_NODES: tuple[HybridNodeSpec, ...] = (
-    HybridNodeSpec(
-        name="onprem-hsm-gw-1",
-        platform_name="Red Hat Enterprise Linux",
-        platform_version="9.3",
-        ip_address="10.40.1.15",
-        computer_name="hsm-gw-1.dc1.payments.internal",
-    ),
-    HybridNodeSpec(
-        name="branch-pos-gw-2",
-        platform_name="Ubuntu",
-        platform_version="22.04",
-        ip_address="10.72.8.2",
-        computer_name="pos-gw-2.branch-ord.payments.internal",
-        online=False,
-        silent_minutes=123,
-        agent_version="3.2.2222.0",
-    ),
-)
-
 INSTANCE_ROLE = "payments-ec2-ssm"
 HYBRID_ROLE = "SSMServiceRole"
 EXTERNAL_ROLE = "partner-settlement-reader"
 EXTERNAL_PARTNER_ACCOUNT = "999988887777"
 TRAIL_NAME = "payments-audit"
 
-# IAM users with access keys: name -> age of the key in days. The workload dates each key (and its
-# user, ``USER_OLDER_THAN_KEY_DAYS`` earlier) back from the seeding time, so ListAccessKeys reports it.
-ACCESS_KEY_USERS: dict[str, int] = {
-    "svc-reconciler": 412,
-    "legacy-ftp-export": 1038,
-    "ci-deployer": 37,
-}
 USER_OLDER_THAN_KEY_DAYS = 3
 
 # A customer managed symmetric key of the seeded account, with automatic rotation off.
 KMS_KEY_ALIAS = "alias/payments-ledger"
 KMS_KEY_DESCRIPTION = "payments ledger field encryption"
-
-# Bucket name prefixes; the workload appends a seed-derived suffix. Public ones carry an ACL.
-PUBLIC_BUCKET_PREFIXES = ("payments-statements", "partner-exports")
-PRIVATE_BUCKET_PREFIXES = ("payments-audit-logs",)

@@ -10,7 +10,11 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from tui.gameday.catalogue import BY_ID
+from tui.common.catalogue import BY_ID
+from tui.common.durations import DurationError, parse_duration
+from tui.common.timefmt import compact_duration_text, offset_text
+from tui.sim.control import ControlClient, ControlError
+from tui.sim.scenario import ScenarioError, check_names, scenario_from
 
 FAULT_COMMANDS = ("inject", "clear", "faults")
 LOG_LINES = 15
@@ -27,11 +31,9 @@ def _speed(text: str) -> float:
 
 
 def _duration(text: str) -> float:
-    from tui.sim.scenario import ScenarioError, parse_duration
-
     try:
         return parse_duration(text, what="the duration")
-    except ScenarioError as exc:
+    except DurationError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
@@ -97,8 +99,6 @@ def scenario_from_args(args: argparse.Namespace) -> Any:
     value = getattr(args, "scenario", None)
     if not value:
         return None
-    from tui.sim.scenario import ScenarioError, check_names, scenario_from
-
     try:
         scenario = scenario_from(str(value))
         check_names(scenario)
@@ -129,8 +129,6 @@ def run_fault_command(
     args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Run ``warroom sim inject|clear|faults``: 0 when done, 2 with one line on stderr otherwise."""
-    from tui.sim.control import ControlClient, ControlError
-
     stdout = out or sys.stdout
     stderr = err or sys.stderr
     command = getattr(args, "sim_command", "")
@@ -171,9 +169,7 @@ def _label(state: Mapping[str, Any]) -> str:
 
 
 def _span(seconds: Any) -> str:
-    from tui.sim.faults import format_duration
-
-    return format_duration(float(seconds)) if isinstance(seconds, int | float) else ""
+    return compact_duration_text(float(seconds)) if isinstance(seconds, int | float) else ""
 
 
 def started_line(state: Mapping[str, Any]) -> str:
@@ -200,8 +196,6 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _clock(seconds: Any) -> str:
-    from tui.gameday.timefmt import offset_text
-
     return offset_text(float(seconds)) if isinstance(seconds, int | float) else ""
 
 

@@ -161,6 +161,12 @@ def unregister(port: int, handler: ControlHandler) -> None:
             del _handlers[int(port)]
 
 
+def registered_ports() -> tuple[int, ...]:
+    """The ports of the servers whose control API answers in this process."""
+    with _lock:
+        return tuple(sorted(_handlers))
+
+
 def _handler(environ: dict[str, Any]) -> ControlHandler | None:
     try:
         port = int(environ.get("SERVER_PORT") or 0)
@@ -258,6 +264,7 @@ _install_lock = threading.Lock()
 
 def install() -> None:
     """Serve the control API from moto's WSGI dispatcher (idempotent)."""
+    # Imported here: the console imports this module, and moto costs it 0.3 s of start-up.
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     with _install_lock:

@@ -24,10 +24,13 @@ Standard library only (botocore's service models name REST operations), no Textu
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import http.client
 import json
 import random
 import re
+import signal
 import socket
 import struct
 import threading
@@ -124,7 +127,7 @@ class Request:
 def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
     """(method, path pattern, operation) of a REST service, from botocore's model of it."""
     try:
-        import botocore.session
+        import botocore.session  # for start-up time: only a REST service's first request needs it
 
         model = botocore.session.get_session().get_service_model(service)
     except Exception:  # an unknown service: its requests are counted under "?"
@@ -435,10 +438,6 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m tui.sim.faultproxy UPSTREAM [--port N]``: serve the proxy until interrupted."""
-    import argparse
-    import contextlib
-    import signal
-
     parser = argparse.ArgumentParser(
         prog="python -m tui.sim.faultproxy",
         description="A fault-injecting proxy in front of a warroom simulator (POST /__faults__ sets faults).",

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-SCHEMA_VERSION = "2018-10-08"
+from tui.common.aws_rules import HIGH_RISK_PORTS
+from tui.common.timefmt import asff_time as _iso
+from tui.sim import catalog
+from tui.sim.datafile import Reader
 
-FSBP = "standards/aws-foundational-security-best-practices/v/1.0.0"
-CIS_12 = "ruleset/cis-aws-foundations-benchmark/v/1.2.0"
-CIS_14 = "standards/cis-aws-foundations-benchmark/v/1.4.0"
+SCHEMA_VERSION = "2018-10-08"
 
 _STANDARDS_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
 _NORMALIZED = {"INFORMATIONAL": 0, "LOW": 1, "MEDIUM": 40, "HIGH": 70, "CRITICAL": 90}
@@ -170,294 +171,148 @@ class Control:
     recommendation: str
 
 
-CONTROLS: dict[str, Control] = {
-    "EC2.2": Control(
-        "VPC default security groups should not allow inbound or outbound traffic",
-        "HIGH",
-        (FSBP, CIS_12, CIS_14),
-        "vpc-default-security-group-closed",
-        "Remove every inbound and outbound rule from the default security group.",
-    ),
-    "EC2.3": Control(
-        "Attached EBS volumes should be encrypted at-rest",
-        "MEDIUM",
-        (FSBP,),
-        "encrypted-volumes",
-        "Snapshot the volume, copy the snapshot with encryption, and replace the volume.",
-    ),
-    "EC2.6": Control(
-        "VPC flow logging should be enabled in all VPCs",
-        "MEDIUM",
-        (FSBP, CIS_12, CIS_14),
-        "vpc-flow-logs-enabled",
-        "Create a flow log that captures rejected traffic for the VPC.",
-    ),
-    "EC2.7": Control(
-        "EBS default encryption should be enabled",
-        "MEDIUM",
-        (FSBP, CIS_14),
-        "ec2-ebs-encryption-by-default",
-        "Turn on EBS encryption by default in the Region.",
-    ),
-    "EC2.8": Control(
-        "EC2 instances should use Instance Metadata Service Version 2 (IMDSv2)",
-        "HIGH",
-        (FSBP,),
-        "ec2-imdsv2-check",
-        "Set HttpTokens to required with ModifyInstanceMetadataOptions.",
-    ),
-    "EC2.13": Control(
-        "Security groups should not allow ingress from 0.0.0.0/0 or ::/0 to port 22",
-        "HIGH",
-        (CIS_12, CIS_14),
-        "restricted-ssh",
-        "Remove the rule that allows port 22 from 0.0.0.0/0; use Session Manager instead.",
-    ),
-    "EC2.14": Control(
-        "Security groups should not allow ingress from 0.0.0.0/0 or ::/0 to port 3389",
-        "HIGH",
-        (CIS_12, CIS_14),
-        "restricted-common-ports",
-        "Remove the rule that allows port 3389 from 0.0.0.0/0; use Fleet Manager or a VPN.",
-    ),
-    "EC2.19": Control(
-        "Security groups should not allow unrestricted access to ports with high risk",
-        "CRITICAL",
-        (FSBP,),
-        "vpc-sg-restricted-common-ports",
-        "Restrict high-risk ports (20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, "
-        "3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300) to known sources.",
-    ),
-    "S3.1": Control(
-        "S3 general purpose buckets should have block public access settings enabled",
-        "MEDIUM",
-        (FSBP, CIS_14),
-        "s3-account-level-public-access-blocks-periodic",
-        "Turn on all four account-level S3 Block Public Access settings.",
-    ),
-    "S3.2": Control(
-        "S3 general purpose buckets should block public read access",
-        "CRITICAL",
-        (FSBP,),
-        "s3-bucket-public-read-prohibited",
-        "Remove the public-read grant from the bucket ACL and block public access.",
-    ),
-    "S3.5": Control(
-        "S3 general purpose buckets should require requests to use SSL",
-        "MEDIUM",
-        (FSBP,),
-        "s3-bucket-ssl-requests-only",
-        "Add a bucket policy that denies requests where aws:SecureTransport is false.",
-    ),
-    "S3.8": Control(
-        "S3 general purpose buckets should block public access",
-        "HIGH",
-        (FSBP, CIS_14),
-        "s3-bucket-level-public-access-prohibited",
-        "Turn on the bucket's Block Public Access settings.",
-    ),
-    "IAM.3": Control(
-        "IAM users' access keys should be rotated every 90 days or less",
-        "MEDIUM",
-        (FSBP, CIS_12, CIS_14),
-        "access-keys-rotated",
-        "Create a new access key, move the workload to it, then deactivate and delete the old key.",
-    ),
-    "IAM.4": Control(
-        "IAM root user access key should not exist",
-        "CRITICAL",
-        (FSBP, CIS_12, CIS_14),
-        "iam-root-access-key-check",
-        "Delete the root user's access keys.",
-    ),
-    "IAM.6": Control(
-        "Hardware MFA should be enabled for the root user",
-        "CRITICAL",
-        (FSBP, CIS_12, CIS_14),
-        "root-account-hardware-mfa-enabled",
-        "Register a hardware MFA device for the root user.",
-    ),
-    "IAM.8": Control(
-        "Unused IAM user credentials should be removed",
-        "MEDIUM",
-        (FSBP, CIS_12),
-        "iam-user-unused-credentials-check",
-        "Deactivate or delete credentials unused for 90 days.",
-    ),
-    "CloudTrail.1": Control(
-        "CloudTrail should be enabled and configured with at least one multi-Region trail that includes "
-        "read and write management events",
-        "HIGH",
-        (FSBP, CIS_12, CIS_14),
-        "multi-region-cloudtrail-enabled",
-        "Make a trail multi-Region and log read and write management events.",
-    ),
-    "CloudTrail.2": Control(
-        "CloudTrail should have encryption at-rest enabled",
-        "MEDIUM",
-        (FSBP, CIS_12, CIS_14),
-        "cloud-trail-encryption-enabled",
-        "Encrypt the trail's log files with a KMS key.",
-    ),
-    "CloudTrail.4": Control(
-        "CloudTrail log file validation should be enabled",
-        "LOW",
-        (FSBP, CIS_12, CIS_14),
-        "cloud-trail-log-file-validation-enabled",
-        "Turn on log file validation for the trail.",
-    ),
-    "SSM.1": Control(
-        "EC2 instances should be managed by AWS Systems Manager",
-        "MEDIUM",
-        (FSBP,),
-        "ec2-instance-managed-by-systems-manager",
-        "Attach an instance profile that allows SSM and make sure SSM Agent runs.",
-    ),
-    "KMS.4": Control(
-        "AWS KMS key rotation should be enabled",
-        "MEDIUM",
-        (CIS_12, CIS_14),
-        "cmk-backing-key-rotation-enabled",
-        "Turn on automatic rotation of the key material with EnableKeyRotation.",
-    ),
-}
+@dataclass(frozen=True)
+class CisRule:
+    title: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class Package:
+    """A vulnerable package as Amazon Inspector names it."""
+
+    name: str
+    version: str
+    release: str
+    fixed: str
+    manager: str = "OS"
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    """An Amazon Inspector package vulnerability on an instance (``instance``: its name in the
+    seeded account; empty for the member account's build host)."""
+
+    cve: str
+    score: float
+    package: Package
+    instance: str = ""
+    workflow: str = "NEW"
+    age_days: float = 9.0
+
+
+@dataclass(frozen=True)
+class FindingsData:
+    """Every table of the findings file, typed."""
+
+    standards: dict[str, str]
+    controls: dict[str, Control]
+    passing_controls: dict[str, Control]
+    account_controls_passed: tuple[str, ...]
+    cis_rules: dict[str, tuple[str, str]]
+    passing_cis_rules: dict[str, tuple[str, str]]
+    cvss_vectors: dict[str, str]
+    vulnerabilities: tuple[Vulnerability, ...]
+    member_vulnerabilities: tuple[Vulnerability, ...]
+
+
+FINDINGS_FILE = "findings.toml"
+
+
+def load_findings_data(name: str = FINDINGS_FILE, data: Mapping[str, Any] | None = None) -> FindingsData:
+    """The finding templates of ``tui/sim/data/<name>`` (``data``: its parsed text, for tests); a
+    malformed file raises ``DataFileError`` naming the file and the entry."""
+    reader = Reader(name, data)
+    standards = {
+        key: reader.value(reader.section("standards"), key, str, "standards")
+        for key in reader.section("standards")
+    }
+
+    def controls(section: str) -> dict[str, Control]:
+        out = {}
+        for control_id, raw in reader.section(section).items():
+            entry = f'{section}."{control_id}"'
+            table = dict(reader.table(raw, entry))
+            named = reader.value(table, "standards", tuple[str, ...], entry)
+            unknown = [n for n in named if n not in standards]
+            if unknown:
+                raise reader.fail(f"{entry}.standards", f"{unknown[0]!r} is not one of standards")
+            out[control_id] = reader.build(
+                Control, {**table, "standards": [standards[n] for n in named]}, entry
+            )
+        return out
+
+    def rules(section: str) -> dict[str, tuple[str, str]]:
+        out = {}
+        for rule_id, raw in reader.section(section).items():
+            rule = reader.build(CisRule, raw, f'{section}."{rule_id}"')
+            out[rule_id] = (rule.title, rule.severity)
+        return out
+
+    failing, passing = controls("controls"), controls("passing_controls")
+    account_passed = reader.value(reader.data, "account_controls_passed", tuple[str, ...], "")
+    for control_id in account_passed:
+        if control_id not in passing:
+            raise reader.fail("account_controls_passed", f"{control_id!r} is not one of passing_controls")
+    vectors = {
+        score: reader.value(reader.section("cvss_vectors"), score, str, "cvss_vectors")
+        for score in reader.section("cvss_vectors")
+    }
+    inspector = reader.section("inspector")
+    names = {spec.name for spec in catalog.INSTANCES}
+
+    def vulnerabilities(key: str, on_fleet: bool) -> tuple[Vulnerability, ...]:
+        out = []
+        for label, table in reader.tables(inspector.get(key), f"inspector.{key}"):
+            found = reader.build(Vulnerability, table, label)
+            if f"{found.score}" not in vectors:
+                raise reader.fail(f"{label}.score", f"no cvss_vectors entry for {found.score}")
+            if on_fleet and found.instance not in names:
+                raise reader.fail(f"{label}.instance", f"{found.instance!r} is not an instance of the fleet")
+            out.append(found)
+        return tuple(out)
+
+    return FindingsData(
+        standards=standards,
+        controls=failing,
+        passing_controls=passing,
+        account_controls_passed=account_passed,
+        cis_rules=rules("cis_rules"),
+        passing_cis_rules=rules("passing_cis_rules"),
+        cvss_vectors=vectors,
+        vulnerabilities=vulnerabilities("seeded", True),
+        member_vulnerabilities=vulnerabilities("member", False),
+    )
+
+
+FINDINGS_DATA = load_findings_data()
+"""The finding templates, read once."""
+
+FSBP = FINDINGS_DATA.standards["fsbp"]
+CIS_12 = FINDINGS_DATA.standards["cis_12"]
+CIS_14 = FINDINGS_DATA.standards["cis_14"]
+
+CONTROLS: dict[str, Control] = FINDINGS_DATA.controls
 
 #: Controls the seeded platform passes everywhere: each has only PASSED findings (the synthetic
 #: findings of ``tui.sim.findings_bulk`` draw from ``CONTROLS`` alone).
-PASSING_CONTROLS: dict[str, Control] = {
-    "Account.1": Control(
-        "Security contact information should be provided for an AWS account",
-        "MEDIUM",
-        (FSBP,),
-        "security-account-alternate-contact-security",
-        "Add an alternate security contact to the account.",
-    ),
-    "Config.1": Control(
-        "AWS Config should be enabled and use the service-linked role for resource recording",
-        "CRITICAL",
-        (FSBP, CIS_14),
-        "securityhub-config-enabled",
-        "Turn on AWS Config recording with the service-linked role.",
-    ),
-    "EC2.1": Control(
-        "Amazon EBS snapshots should not be publicly restorable",
-        "CRITICAL",
-        (FSBP,),
-        "ebs-snapshot-public-restorable-check",
-        "Remove the all-users permission from the snapshot.",
-    ),
-    "EC2.17": Control(
-        "Amazon EC2 instances should not use multiple ENIs",
-        "LOW",
-        (FSBP,),
-        "ec2-instance-multiple-eni-check",
-        "Detach the additional network interfaces the instance does not need.",
-    ),
-    "EC2.24": Control(
-        "Amazon EC2 paravirtual instance types should not be used",
-        "MEDIUM",
-        (FSBP,),
-        "ec2-paravirtual-instance-check",
-        "Move the instance to an HVM instance type.",
-    ),
-    "GuardDuty.1": Control(
-        "GuardDuty should be enabled",
-        "HIGH",
-        (FSBP,),
-        "guardduty-enabled-centralized",
-        "Turn on GuardDuty in every Region.",
-    ),
-    "IAM.5": Control(
-        "MFA should be enabled for all IAM users that have a console password",
-        "MEDIUM",
-        (FSBP, CIS_12, CIS_14),
-        "mfa-enabled-for-iam-console-access",
-        "Register an MFA device for every user that signs in to the console.",
-    ),
-    "IAM.9": Control(
-        "MFA should be enabled for the root user",
-        "CRITICAL",
-        (CIS_12, CIS_14),
-        "root-account-mfa-enabled",
-        "Register an MFA device for the root user.",
-    ),
-    "Inspector.1": Control(
-        "Amazon Inspector EC2 scanning should be enabled",
-        "HIGH",
-        (FSBP,),
-        "inspector-ec2-scan-enabled",
-        "Turn on Amazon Inspector EC2 scanning.",
-    ),
-    "KMS.3": Control(
-        "AWS KMS keys should not be deleted unintentionally",
-        "CRITICAL",
-        (FSBP,),
-        "kms-cmk-not-scheduled-for-deletion-2",
-        "Cancel the key's scheduled deletion.",
-    ),
-    "Macie.1": Control(
-        "Amazon Macie should be enabled",
-        "MEDIUM",
-        (FSBP,),
-        "macie-status-check",
-        "Turn on Amazon Macie.",
-    ),
-    "S3.3": Control(
-        "S3 general purpose buckets should block public write access",
-        "CRITICAL",
-        (FSBP,),
-        "s3-bucket-public-write-prohibited",
-        "Remove every public write grant from the bucket ACL and policy.",
-    ),
-    "SSM.4": Control(
-        "SSM documents should not be public",
-        "CRITICAL",
-        (FSBP,),
-        "ssm-document-not-public",
-        "Turn off public sharing of the document.",
-    ),
-}
+PASSING_CONTROLS: dict[str, Control] = FINDINGS_DATA.passing_controls
 
 ALL_CONTROLS: dict[str, Control] = {**CONTROLS, **PASSING_CONTROLS}
 
 #: Controls the seeded account passes as a whole (their resource is the account).
-ACCOUNT_CONTROLS_PASSED = ("Account.1", "Config.1", "EC2.1", "GuardDuty.1", "Inspector.1", "Macie.1", "SSM.4")
+ACCOUNT_CONTROLS_PASSED: tuple[str, ...] = FINDINGS_DATA.account_controls_passed
 
-CIS_RULES: dict[str, tuple[str, str]] = {
-    "1.3": ("Ensure credentials unused for 90 days or greater are disabled", "MEDIUM"),
-    "1.4": ("Ensure access keys are rotated every 90 days or less", "MEDIUM"),
-    "1.5": ("Ensure IAM password policy requires at least one uppercase letter", "MEDIUM"),
-    "1.12": ("Ensure no root user account access key exists", "CRITICAL"),
-    "2.1": ("Ensure CloudTrail is enabled in all regions", "HIGH"),
-    "2.2": ("Ensure CloudTrail log file validation is enabled", "MEDIUM"),
-    "2.8": ("Ensure rotation for customer created CMKs is enabled", "MEDIUM"),
-    "2.9": ("Ensure VPC flow logging is enabled in all VPCs", "MEDIUM"),
-    "3.3": ('Ensure a log metric filter and alarm exist for usage of "root" account', "LOW"),
-    "4.1": ("Ensure no security groups allow ingress from 0.0.0.0/0 to port 22", "HIGH"),
-    "4.2": ("Ensure no security groups allow ingress from 0.0.0.0/0 to port 3389", "HIGH"),
-    "4.3": ("Ensure the default security group of every VPC restricts all traffic", "HIGH"),
-}
+CIS_RULES: dict[str, tuple[str, str]] = FINDINGS_DATA.cis_rules
 
 #: CIS 1.2 rules the seeded platform passes everywhere.
-PASSING_CIS_RULES: dict[str, tuple[str, str]] = {
-    "1.2": (
-        "Ensure multi-factor authentication (MFA) is enabled for all IAM users that have a console password",
-        "MEDIUM",
-    ),
-    "1.13": ("Ensure MFA is enabled for the root user", "CRITICAL"),
-    "2.3": ("Ensure the S3 bucket used to store CloudTrail logs is not publicly accessible", "CRITICAL"),
-    "2.5": ("Ensure AWS Config is enabled", "MEDIUM"),
-}
+PASSING_CIS_RULES: dict[str, tuple[str, str]] = FINDINGS_DATA.passing_cis_rules
 ALL_CIS_RULES: dict[str, tuple[str, str]] = {**CIS_RULES, **PASSING_CIS_RULES}
 
 
 def _workflow_of(status: str) -> str:
     """The workflow Security Hub gives a new control finding: it resolves the ones that pass."""
     return "RESOLVED" if status == "PASSED" else "NEW"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class _Builder:
@@ -969,15 +824,15 @@ class _Builder:
         )
 
 
-def _pkg(name: str, version: str, release: str, fixed: str, manager: str = "OS") -> dict[str, str]:
+def _pkg(package: Package) -> dict[str, str]:
     return {
-        "Name": name,
-        "Version": version,
+        "Name": package.name,
+        "Version": package.version,
         "Epoch": "0",
-        "Release": release,
+        "Release": package.release,
         "Architecture": "x86_64",
-        "PackageManager": manager,
-        "FixedInVersion": fixed,
+        "PackageManager": package.manager,
+        "FixedInVersion": package.fixed,
     }
 
 
@@ -1034,24 +889,17 @@ def _member_findings(b: _Builder, member: MemberResources, vectors: Mapping[str,
         age_days=0.7,
         count=88,
     )
-    b.inspector(
-        "CVE-2021-44228",
-        10.0,
-        vectors["10.0"],
-        _pkg("log4j-core", "2.14.1", "", "2.17.1", "JAR"),
-        instance_res,
-        account=account,
-        age_days=21.0,
-    )
-    b.inspector(
-        "CVE-2024-3094",
-        10.0,
-        vectors["10.0"],
-        _pkg("xz-libs", "5.6.0", "1.fc40", "5.6.1-2.fc40"),
-        instance_res,
-        account=account,
-        age_days=21.0,
-    )
+    for found in FINDINGS_DATA.member_vulnerabilities:
+        b.inspector(
+            found.cve,
+            found.score,
+            vectors[f"{found.score}"],
+            _pkg(found.package),
+            instance_res,
+            account=account,
+            workflow=found.workflow,
+            age_days=found.age_days,
+        )
 
 
 def build_findings(res: SeededResources, rng: random.Random, now: datetime) -> list[dict[str, Any]]:
@@ -1222,97 +1070,17 @@ def build_findings(res: SeededResources, rng: random.Random, now: datetime) -> l
         )
 
     # Amazon Inspector.
-    vectors = {
-        "9.8": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-        "8.1": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H",
-        "8.8": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H",
-        "7.5": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H",
-        "5.3": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L",
-        "3.3": "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:L/I:N/A:N",
-        "10.0": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",
-    }
-    cves: list[tuple[str, float, dict[str, str], str, str]] = [
-        (
-            "CVE-2024-6387",
-            8.1,
-            _pkg("openssh-server", "8.7p1", "38.amzn2023.0.2", "8.7p1-38.amzn2023.0.11"),
-            "legacy-bastion-1",
-            "NEW",
-        ),
-        (
-            "CVE-2023-38408",
-            9.8,
-            _pkg("openssh-clients", "8.7p1", "8.amzn2023.0.4", "8.7p1-8.amzn2023.0.8"),
-            "legacy-bastion-1",
-            "NEW",
-        ),
-        (
-            "CVE-2023-44487",
-            7.5,
-            _pkg("libnghttp2", "1.51.0", "1.amzn2023.0.2", "1.57.0-1.amzn2023.0.1"),
-            "payments-api-1",
-            "NEW",
-        ),
-        (
-            "CVE-2023-44487",
-            7.5,
-            _pkg("libnghttp2", "1.51.0", "1.amzn2023.0.2", "1.57.0-1.amzn2023.0.1"),
-            "payments-api-2",
-            "NOTIFIED",
-        ),
-        (
-            "CVE-2022-40674",
-            9.8,
-            _pkg("expat", "2.4.8", "1.amzn2023.0.1", "2.4.9-1.amzn2023.0.1"),
-            "ingest-1",
-            "NEW",
-        ),
-        (
-            "CVE-2024-2961",
-            8.8,
-            _pkg("glibc", "2.34", "52.amzn2023.0.8", "2.34-52.amzn2023.0.10"),
-            "settlement-worker-1",
-            "NEW",
-        ),
-        (
-            "CVE-2024-2961",
-            8.8,
-            _pkg("glibc", "2.34", "52.amzn2023.0.8", "2.34-52.amzn2023.0.10"),
-            "settlement-worker-2",
-            "NEW",
-        ),
-        (
-            "CVE-2023-5678",
-            5.3,
-            _pkg("openssl-libs", "3.0.8", "1.amzn2023.0.9", "3.0.8-1.amzn2023.0.11"),
-            "payments-db-1",
-            "NEW",
-        ),
-        (
-            "CVE-2023-29383",
-            3.3,
-            _pkg("shadow-utils", "4.9", "12.amzn2023.0.2", "4.9-12.amzn2023.0.4"),
-            "audit-archiver-1",
-            "NEW",
-        ),
-        (
-            "CVE-2023-4863",
-            8.8,
-            _pkg("libwebp", "1.2.4", "1.amzn2023.0.3", "1.2.4-1.amzn2023.0.4"),
-            "ledger-1",
-            "SUPPRESSED",
-        ),
-        (
-            "CVE-2024-38063",
-            9.8,
-            _pkg("KB5041773", "10.0.20348", "2582", "KB5041160", "WINDOWS"),
-            "ops-jump-1",
-            "NEW",
-        ),
-    ]
-    for cve, score, package, target, workflow in cves:
-        vector = vectors[f"{score}"]
-        b.inspector(cve, score, vector, package, b.instance_resource(inst[target]), workflow=workflow)
+    vectors = FINDINGS_DATA.cvss_vectors
+    for found in FINDINGS_DATA.vulnerabilities:
+        b.inspector(
+            found.cve,
+            found.score,
+            vectors[f"{found.score}"],
+            _pkg(found.package),
+            b.instance_resource(inst[found.instance]),
+            workflow=found.workflow,
+            age_days=found.age_days,
+        )
     api = inst["payments-api-1"]
     b.other(
         INSPECTOR,
@@ -1498,8 +1266,6 @@ def _passed_findings(b: _Builder, seen: set[tuple[str, str, str]]) -> None:
     """A PASSED finding for each control that passes, per resource, as Security Hub writes them
     (severity INFORMATIONAL, workflow RESOLVED): only where the seeded resource really passes, and
     only where no finding of that control on that resource exists already."""
-    from tui.aws.actions.playbooks import HIGH_RISK_PORTS
-
     res = b.res
     account = res.account_id
     cis_guide = "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0/rule/"

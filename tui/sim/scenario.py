@@ -22,24 +22,24 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tui.gameday import catalogue as cat
+from tui.common import catalogue as cat
+from tui.common.codec import FileError, Model, error_at, got, read_toml, toml_line
+from tui.common.durations import DurationError, parse_duration
+
+# Every command reads --scenario through this module, so the fault engine and the workload's
+# catalogue (about 50 ms) are imported inside the functions that check or play a scenario.
 
 logger = logging.getLogger(__name__)
 
 BUILTIN = ("default",)
 """Scenarios shipped with warroom (``--scenario default``)."""
-
-_TOP_KEYS = ("name", "description", "speed", "fault")
-_FAULT_KEYS = ("at", "fault", "target", "duration")
-_PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
 
 
 class ScenarioError(ValueError):
@@ -75,116 +75,97 @@ class Scenario:
         return max((f.at_s + (f.duration_s or 0.0) for f in self.faults), default=0.0)
 
 
-def parse_duration(value: Any, *, what: str = "a duration", allow_zero: bool = False) -> float:
-    """Seconds in "90s", "5m", "1h30m", "2h", "1.5m", "90" or a number; ScenarioError otherwise."""
-    if isinstance(value, bool):
-        raise ScenarioError(f"{what} must be a duration such as 90s, 5m or 1h30m, not {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        seconds = _text_seconds(value, what)
-    else:
-        raise ScenarioError(f"{what} must be a duration such as 90s, 5m or 1h30m, not {value!r}")
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
-        raise ScenarioError(f"{what} {value!r} is not a finite duration")
-    if seconds < 0 or (seconds == 0 and not allow_zero):
-        raise ScenarioError(f"{what} must be {'0 or more' if allow_zero else 'above 0'}, not {value!r}")
-    return seconds
+class Seconds(float):
+    """A scenario's ``at``: "90s", "5m", "1h30m" or a number of seconds, 0 or more."""
+
+    allow_zero = True
+
+    @classmethod
+    def parse_value(cls, value: Any) -> Seconds:
+        """The codec's reader (``tui.common.codec``); ValueError says what is wrong."""
+        expected = "a duration such as 90s" if cls.allow_zero else "a duration above 0, such as 90s"
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(f"expected {expected}, got {got(value)}")
+        try:
+            return cls(parse_duration(value, allow_zero=cls.allow_zero))
+        except DurationError as exc:
+            why = str(exc).partition(": ")[2]
+            raise ValueError(
+                f"expected {expected}, got {got(value)}" + (f" ({why})" if why else "")
+            ) from None
 
 
-def _text_seconds(value: str, what: str) -> float:
-    text = value.strip().lower().replace(" ", "")
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    parts = _PART.findall(text)
-    if not text or "".join(n + u for n, u in parts) != text:
-        raise ScenarioError(f"{what} {value!r} is not a duration: write it like 90s, 5m or 1h30m")
-    units = [u for _, u in parts]
-    if len(set(units)) != len(units) or units != sorted(units, key="hms".index):
-        raise ScenarioError(f"{what} {value!r} is not a duration: give hours, minutes, seconds once each")
-    return sum(float(n) * {"h": 3600.0, "m": 60.0, "s": 1.0}[u] for n, u in parts)
+class PositiveSeconds(Seconds):
+    """A scenario's ``duration``: as ``Seconds``, above 0."""
+
+    allow_zero = False
 
 
-def _fault_lines(text: str) -> list[int]:
-    """The line number of each ``[[fault]]`` header, in order."""
-    return [
-        number
-        for number, line in enumerate(text.splitlines(), start=1)
-        if re.match(r"\s*\[\[\s*fault\s*\]\]", line)
-    ]
+class FaultEntry(Model, frozen=True):
+    """One ``[[fault]]`` table as written."""
+
+    at: Seconds | None = None
+    fault: str = ""
+    target: str | None = None
+    duration: PositiveSeconds | None = None
+
+
+class ScenarioFile(Model, frozen=True):
+    """A scenario file as written (see the module's doc)."""
+
+    name: str | None = None
+    description: str = ""
+    speed: float = 1.0
+    fault: tuple[FaultEntry, ...] = ()
+
+
+def _check(scenario: ScenarioFile) -> None:
+    """What the types do not say: raises the codec's error with the path of what is wrong."""
+    if scenario.name is not None and not scenario.name.strip():
+        raise error_at("expected a name, got an empty string", "name")
+    if not scenario.speed > 0:
+        raise error_at(f"expected a number above 0, got {scenario.speed:g}", "speed")
+    if not scenario.fault:
+        raise error_at("the scenario schedules no [[fault]]")
+    for index, entry in enumerate(scenario.fault):
+        if not entry.fault:
+            raise error_at(f"missing (one of: {', '.join(cat.BY_ID)})", "fault", index, "fault")
+        if entry.fault not in cat.BY_ID:
+            known = ", ".join(cat.BY_ID)
+            raise error_at(
+                f"unknown fault {entry.fault!r}; the catalogue has: {known}", "fault", index, "fault"
+            )
+        if entry.at is None:
+            raise error_at('missing (when the fault starts, e.g. at = "5m")', "fault", index, "at")
+        if entry.target is not None and not entry.target.strip():
+            raise error_at("expected a resource id or name, got an empty string", "fault", index, "target")
 
 
 def parse_scenario(text: str, *, source: str = "<scenario>", default_name: str = "scenario") -> Scenario:
-    """A Scenario from TOML text; ScenarioError says what is wrong and where."""
+    """A Scenario from TOML text, read by the codec's typed model (``ScenarioFile``); ScenarioError
+    names the source, the line, the field and what is wrong, e.g. ``drill.toml line 12:
+    fault[2].at: expected a duration such as 90s, got true``."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - set(_TOP_KEYS))
-    if unknown:
-        raise ScenarioError(
-            f"{source}: unknown key(s) {', '.join(unknown)}; a scenario has {', '.join(_TOP_KEYS)}"
+        written = read_toml(ScenarioFile, text, source=source, check=_check)
+    except FileError as exc:
+        raise ScenarioError(str(exc)) from None
+    faults = [
+        ScheduledFault(
+            at_s=float(entry.at or 0.0),
+            fault=entry.fault,
+            target=entry.target.strip() if entry.target is not None else None,
+            duration_s=None if entry.duration is None else float(entry.duration),
+            line=toml_line(text, ("fault", index)),
         )
-    name = data.get("name", default_name)
-    if not isinstance(name, str) or not name.strip():
-        raise ScenarioError(f"{source}: name must be a non-empty string")
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise ScenarioError(f"{source}: description must be a string")
-    speed_raw = data.get("speed", 1)
-    if isinstance(speed_raw, bool) or not isinstance(speed_raw, int | float) or not speed_raw > 0:
-        raise ScenarioError(f"{source}: speed must be a number above 0, not {speed_raw!r}")
-    entries = data.get("fault", [])
-    if not isinstance(entries, list):
-        raise ScenarioError(f"{source}: faults are written as [[fault]] tables")
-    lines = _fault_lines(text)
-    faults = []
-    for index, entry in enumerate(entries):
-        line = lines[index] if index < len(lines) else None
-        where = f"{source}: fault #{index + 1}" + (f" (line {line})" if line else "")
-        faults.append(_scheduled(entry, where, line))
-    if not faults:
-        raise ScenarioError(f"{source}: the scenario schedules no [[fault]]")
+        for index, entry in enumerate(written.fault)
+    ]
     faults.sort(key=lambda f: f.at_s)
     return Scenario(
-        name=name.strip(),
-        description=description.strip(),
-        speed=float(speed_raw),
+        name=(written.name or default_name).strip(),
+        description=written.description.strip(),
+        speed=float(written.speed),
         faults=tuple(faults),
         source=source,
-    )
-
-
-def _scheduled(entry: Any, where: str, line: int | None) -> ScheduledFault:
-    if not isinstance(entry, Mapping):
-        raise ScenarioError(f"{where}: a [[fault]] entry must be a table")
-    unknown = sorted(set(entry) - set(_FAULT_KEYS))
-    if unknown:
-        raise ScenarioError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; a fault has {', '.join(_FAULT_KEYS)}"
-        )
-    fault_id = entry.get("fault")
-    if not isinstance(fault_id, str) or not fault_id:
-        raise ScenarioError(f"{where}: fault is missing (one of: {', '.join(cat.BY_ID)})")
-    if fault_id not in cat.BY_ID:
-        raise ScenarioError(f"{where}: unknown fault {fault_id!r}; the catalogue has: {', '.join(cat.BY_ID)}")
-    if "at" not in entry:
-        raise ScenarioError(f'{where}: at is missing (when the fault starts, e.g. at = "5m")')
-    at_s = parse_duration(entry["at"], what=f"{where}: at", allow_zero=True)
-    target = entry.get("target")
-    if target is not None and (not isinstance(target, str) or not target.strip()):
-        raise ScenarioError(f"{where}: target must be a resource id or name")
-    duration_s = None
-    if "duration" in entry:
-        duration_s = parse_duration(entry["duration"], what=f"{where}: duration")
-    return ScheduledFault(
-        at_s=at_s,
-        fault=fault_id,
-        target=target.strip() if isinstance(target, str) else None,
-        duration_s=duration_s,
-        line=line,
     )
 
 
@@ -279,7 +260,7 @@ class ScenarioRunner:
 
     def tick(self, now: datetime | None = None) -> list[Any]:
         """Start every fault that is due and not started yet; return the records started."""
-        from tui.sim.faults import FaultError
+        from tui.sim.faults import FaultError  # for start-up time: see the note at the top
 
         moment = now or self.clock()
         started = []
@@ -398,7 +379,7 @@ def _where(scheduled: ScheduledFault) -> str:
 
 def check_targets(scenario: Scenario, engine: Any) -> None:
     """Raise ScenarioError naming every scheduled fault whose target the engine cannot resolve."""
-    from tui.sim.faults import FaultError
+    from tui.sim.faults import FaultError  # for start-up time: see the note at the top
 
     problems = []
     for scheduled in scenario.faults:
@@ -420,7 +401,7 @@ _ID_SHAPES = {
 
 def _catalog_names(kind: str) -> tuple[list[str], list[str]]:
     """(names, bucket name prefixes) the seeded workload gives resources of ``kind``."""
-    from tui.sim import catalog
+    from tui.sim import catalog  # for start-up time: see the note at the top
 
     if kind == "instance":
         return [i.name for i in catalog.INSTANCES if i.running], []
@@ -444,7 +425,7 @@ def _catalog_names(kind: str) -> tuple[list[str], list[str]]:
 def check_names(scenario: Scenario) -> None:
     """Raise ScenarioError naming every target that names nothing the seeded workload has (by
     name, id shape, ARN, or bucket name prefix), before any simulator starts."""
-    from tui.sim.faults import resource_id_of
+    from tui.sim.faults import resource_id_of  # for start-up time: see the note at the top
 
     problems = []
     for scheduled in scenario.faults:

@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tui.common.catalogue import CATALOGUE
+from tui.common.logs import silence_library_logs
+from tui.sim import control, extensions
+from tui.sim.account import REGION
+
+# Every command imports this module, and the console runs without a simulator: moto and werkzeug
+# (0.3 s, and moto reads AWS_DEFAULT_REGION when imported, which ``start`` sets first), the
+# workload and the fault engine are imported inside the functions that start a simulator.
+
 if TYPE_CHECKING:
     from tui.sim.faults import FaultEngine
     from tui.sim.scenario import Scenario, ScenarioRunner
-
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
-
-# Credentials the simulator accepts; they are not secrets and never reach AWS.
-SIM_ACCESS_KEY = "testing"
-SIM_SECRET_KEY = "testing"
-
-_QUIET_LOGGERS = ("werkzeug", "moto", "botocore", "boto3", "urllib3", "aiobotocore")
-
-
-def silence_library_logs() -> None:
-    """Keep moto's request log and library chatter off the terminal the console draws on.
-
-    With no handler on the root logger, Python's last-resort handler and Flask's default handler
-    would both write to stderr; a NullHandler there keeps records flowing to whatever file handler
-    the caller configures, and nowhere else.
-    """
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.NullHandler())
-    for name in _QUIET_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.WARNING if name != "werkzeug" else logging.ERROR)
-        logger.propagate = True
 
 
 def _reserve(host: str, port: int) -> socket.socket:
@@ -172,8 +155,6 @@ class SimServer:
         silence_library_logs()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        from tui.sim import control, extensions
-
         extensions.install()
         control.install()
         _keep_connections_alive()
@@ -197,6 +178,7 @@ class SimServer:
 
     def _seed_workload(self, speed: float) -> None:
         """Seed through the private listener, and prepare what runs once the public one is open."""
+        # Imported here for start-up time, as moto is: see the note at the top.
         from tui.sim.faults import FaultEngine
         from tui.sim.workload import Workload
 
@@ -208,7 +190,7 @@ class SimServer:
         if self.scenario is not None:
             if self._faults is None:
                 raise ValueError("a scenario needs a seeded workload with an inventory")
-            from tui.sim.scenario import ScenarioRunner, check_targets
+            from tui.sim.scenario import ScenarioRunner, check_targets  # start-up time, as above
 
             check_targets(self.scenario, self._faults)
             self._runner = ScenarioRunner(self.scenario, self._faults, speed=speed)
@@ -241,8 +223,6 @@ class SimServer:
         if self._faults is not None:
             self._faults.close()
         if self._control is not None:
-            from tui.sim import control
-
             control.unregister(self._control_port, self._control)
             self._control = None
         if self._workload is not None:
@@ -274,8 +254,6 @@ class _Control:
         return engine
 
     def status(self) -> dict[str, Any]:
-        from tui.gameday.catalogue import CATALOGUE
-
         engine = self.server.faults
         runner = self.server.scenario_runner
         if engine is not None:

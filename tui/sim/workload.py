@@ -32,8 +32,9 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from tui.aws.overview_math import is_standard_family as is_standard_type
+from tui.common.aws_rules import is_standard_family as is_standard_type
 from tui.sim import catalog
+from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, SecurityGroupSpec, VolumeSpec
 from tui.sim.findings import (
     BucketRef,
@@ -61,7 +62,6 @@ from tui.sim.metricgen import (
     running_state,
     unit_noise,
 )
-from tui.sim.server import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 
 logger = logging.getLogger(__name__)
 

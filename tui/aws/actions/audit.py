@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui.common import paths
 from tui.common.jsonl import append_locked, open_append
 from tui.common.secrets import REDACTED, scrub, scrub_text
 
@@ -73,9 +74,7 @@ class AuditLog:
     @classmethod
     def default(cls) -> AuditLog:
         """The audit log in warroom's state directory."""
-        from tui.paths import audit_file
-
-        return cls(audit_file())
+        return cls(paths.audit_file())
 
     def append(self, record: Mapping[str, Any]) -> None:
         """Write one scrubbed record as one line, then flush it to disk."""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from tui.aws.actions.core import ApiCall, Plan
 from tui.aws.fis import ExperimentView, TemplateView, tag_value
-from tui.gameday.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
+from tui.common.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
 
 SERVICE = "fis"
 ORIGIN = "console"

@@ -28,6 +28,7 @@ from tui.aws.actions.findings import NOTE_LIMIT, Target, WorkflowOutcome, run_wo
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.outcome import utcnow
+from tui.common.aws_rules import HIGH_RISK_PORTS
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,6 @@ WORLD_V4 = "0.0.0.0/0"
 WORLD_V6 = "::/0"
 _BOTH = (WORLD_V4, WORLD_V6)
 ADMIN_PORTS = (22, 3389)
-#: The ports EC2.19 (vpc-sg-restricted-common-ports) checks.
-HIGH_RISK_PORTS = (
-    20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000,
-    5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300,
-)  # fmt: skip
 #: An access key older than this is deactivated by ``iam-deactivate-old-keys``.
 KEY_MAX_AGE = timedelta(days=90)
 PUBLIC_ACCESS_BLOCK = {

@@ -2,6 +2,10 @@
 
 Each module exposes ``install()``; it must be idempotent and must run before the server
 builds its per-service WSGI apps (that is, before the first request).
+
+The modules import moto inside their functions, and this package imports them inside
+``install``: every warroom command imports the server, which imports this package, and moto
+costs 0.3 s of start-up (and reads AWS_DEFAULT_REGION when imported, which the server sets first).
 """
 
 from __future__ import annotations
@@ -18,8 +22,32 @@ def install() -> None:
     with _lock:
         if _installed:
             return
+        # For start-up time: see the note at the top.
         from tui.sim.extensions import cloudwatch, ec2, fis, kinesis, securityhub, servicequotas, ssm
 
         for module in (securityhub, ssm, servicequotas, cloudwatch, fis, kinesis, ec2):
             module.install()
         _installed = True
+
+
+def reset() -> None:
+    """Forget everything the simulators of this process held: moto's backends (and what the
+    extensions keep on them) and the extensions' own stores (managed nodes and sessions, reshard
+    history, applied quota values, FIS handlers).
+
+    moto keeps its state per process, so a process that runs several seeded simulators one after
+    the other (the tests) resets between them; refused while a simulator still answers here.
+    """
+    from moto.moto_api._internal.models import moto_api_backend
+
+    from tui.sim import control
+    from tui.sim.extensions import fis, kinesis, servicequotas, ssm
+
+    running = control.registered_ports()
+    if running:
+        ports = ", ".join(str(port) for port in running)
+        raise RuntimeError(f"a simulator still answers on port {ports}: stop it before resetting")
+    with _lock:
+        moto_api_backend.reset()
+        for module in (ssm, kinesis, servicequotas, fis):
+            module.reset()

@@ -1,5 +1,6 @@
 """Helpers the moto extensions share: service errors, JSON request bodies and page tokens."""
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import base64

@@ -48,6 +48,7 @@ One lock per index guards it; readers copy the slices they need under the lock a
 outside it, so a writer thread never waits for a whole GetMetricData.
 """
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import base64

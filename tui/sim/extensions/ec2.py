@@ -14,6 +14,7 @@ what moto stores is kept (as ``_warroom_iops`` and ``_warroom_throughput``) and 
 would report it.
 """
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import logging

@@ -17,6 +17,7 @@ The backend helpers below work on moto's backend objects in this process, so a h
 them while it answers an HTTP request of its own.
 """
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import json
@@ -26,11 +27,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from tui.common.catalogue import FAULT_TAG
 from tui.sim.extensions._common import service_error
 
 logger = logging.getLogger(__name__)
 
-FAULT_TAG = "warroom:fault"
 MANAGED_ATTR = "warroom_managed"
 """Set on an experiment whose state its handler sets (moto leaves it alone)."""
 TERMINAL_STATES = ("completed", "stopped", "failed", "cancelled")
@@ -80,6 +81,13 @@ def unregister(account_id: str, region: str, handler: FaultHandler) -> None:
         if handler in stack:
             stack.remove(handler)
         _refreshed.pop(id(handler), None)
+
+
+def reset() -> None:
+    """Forget every handler, in every account and region."""
+    with _lock:
+        _handlers.clear()
+        _refreshed.clear()
 
 
 def handler_for(account_id: str, region: str) -> FaultHandler | None:

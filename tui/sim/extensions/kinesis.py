@@ -11,6 +11,7 @@ stream UPDATING with its old shards for ``UPDATING_S`` wall-clock seconds, then 
 makes it ACTIVE (on the first read after that, or by a timer, whichever comes first).
 """
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import threading

@@ -19,6 +19,7 @@ each service's routes from ``moto.securityhub.urls.url_paths`` on the service's 
 so ``install()`` must run before that.
 """
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import base64

@@ -7,6 +7,7 @@ What moto answered before for vpc is unchanged, except that a value set with
 ``set_quota_value`` is the applied value GetServiceQuota and ListServiceQuotas report.
 """
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import copy
@@ -89,6 +90,12 @@ def set_quota_value(account_id: str, region: str, service_code: str, quota_code:
     with _lock:
         _applied[(account_id, region, service_code, quota_code)] = number
     logger.debug("quota %s/%s in %s/%s set to %s", service_code, quota_code, account_id, region, number)
+
+
+def reset() -> None:
+    """Forget every applied value, in every account and region."""
+    with _lock:
+        _applied.clear()
 
 
 def reset_quota_values(account_id: str, region: str) -> None:

@@ -11,6 +11,7 @@ EC2 instance moto reports as stopped or terminated is no longer listed, like AWS
 connected to. TokenValue is a credential: it is generated, returned once and never logged or kept.
 """
 
+# moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
 from __future__ import annotations
 
 import base64
@@ -225,6 +226,13 @@ def ping_status(account_id: str, region: str, instance_id: str) -> str | None:
     with _lock:
         node = _nodes.get((account_id, region), {}).get(instance_id)
         return None if node is None else node.ping_status
+
+
+def reset() -> None:
+    """Forget every managed node and session, in every account and region."""
+    with _lock:
+        _nodes.clear()
+        _sessions.clear()
 
 
 def clear_nodes(account_id: str, region: str) -> None:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from tui import paths
+from tui.common import paths
 from tui.common.jsonl import replace_atomically
 
 log = logging.getLogger(__name__)

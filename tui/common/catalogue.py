@@ -1,17 +1,16 @@
 """The fault catalogue: what each fault does to the fictional workload, how the console detects it
-and how it ends.
+and how it ends; the FIS tags that carry a fault, and the journal metrics that name a detection.
 
 The simulator (``tui.sim.faults``) implements the faults; the console's detectors
-(``tui.gameday.detect``) emit journal events named by ``Detection.metric``; the report matches the
-two to compute times to detect and to mitigate. Fault ids are also the value of the FIS template
-tag ``warroom:fault``.
+(``tui.gameday.detect``, with ``tui.aws.kinesis_math`` for a stalled reader) emit journal events
+named by ``Detection.metric``; the report matches the two to compute times to detect and to
+mitigate; the FIS pane (``tui.aws.fis``) reads the tags. Fault ids are also the value of the FIS
+template tag ``warroom:fault``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from tui.aws.kinesis_math import STALL_GROWTH_MS_PER_MS, STALL_MIN_BEHIND_MS, STALL_MIN_S
 
 FAULT_TAG = "warroom:fault"
 """FIS template and experiment tag naming the catalogue fault an experiment starts."""
@@ -27,6 +26,15 @@ SPEED_TAG = "warroom:speed"
 """FIS experiment tag: the scenario's speed (scenario seconds per wall second)."""
 SCENARIO_START_TAG = "warroom:scenario-start"
 """FIS experiment tag: the wall time (ISO 8601, UTC) at which the scenario's clock read 0."""
+
+# A reader is stalled when its lag grows nearly as fast as time passes (a reader that reads nothing
+# falls behind by exactly the time that passes: 1 ms per ms) at every step of its last
+# ``STALL_MIN_S`` at least, and it is already ``STALL_MIN_BEHIND_MS`` behind. A slow reader that
+# still makes progress grows slower than ``STALL_GROWTH_MS_PER_MS``. The Kinesis pane's
+# ``kinesis_math.is_stalled`` applies it; the kinesis-consumer-lag fault's detection states it.
+STALL_GROWTH_MS_PER_MS = 0.9
+STALL_MIN_S = 180.0
+STALL_MIN_BEHIND_MS = 120_000.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,252 @@
+"""A pane's feed on its own, with no screen: schedule, backoff, deadline, pause, late subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.waits import awaited
+from tui.aws.errors import AwsProblem, ErrorKind
+from tui.aws.outcome import ApiError
+from tui.feeds import LiveFeed, RecordedFeed, Topic, Update
+
+INTERVAL = 0.1
+
+
+@dataclass(frozen=True)
+class Snap:
+    fetched_at: datetime
+    value: int = 0
+    error: AwsProblem | None = None
+    errors: tuple[ApiError, ...] = ()
+
+
+@dataclass
+class Backend:
+    listeners: list[Callable[[str], None]] = field(default_factory=list)
+    waiting: Any = None
+    probes: int = 0
+
+    def waiting_for(self, caller: str, *, since: float = float("-inf")) -> Any:
+        return self.waiting
+
+    def on_success(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener)
+
+    async def probe(self, *, min_gap: float = 1.0) -> bool:
+        self.probes += 1
+        return False
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def feed_of(fetch: Callable[[], Any], backend: Backend | None = None, **kwargs: Any) -> LiveFeed:
+    async def wrapped(progress: Callable[[int, int], None]) -> Any:
+        result = fetch()
+        return await result if asyncio.iscoroutine(result) else result
+
+    return LiveFeed(
+        "limits",
+        "Limits",
+        wrapped,
+        backend=backend or Backend(),
+        interval=kwargs.pop("interval", INTERVAL),
+        max_backoff=kwargs.pop("max_backoff", 10.0),
+        clock=clock,
+        **kwargs,
+    )
+
+
+async def until(check: Callable[[], bool], *, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within:g} s: {awaited(check)}")
+        await asyncio.sleep(0.01)
+
+
+async def test_polls_every_interval_and_publishes_each_snapshot() -> None:
+    count = 0
+
+    def fetch() -> Snap:
+        nonlocal count
+        count += 1
+        return Snap(clock(), count)
+
+    feed = feed_of(fetch)
+    seen: list[Update] = []
+    feed.subscribe(seen.append)
+    feed.start()
+    try:
+        await until(lambda: count >= 3)
+    finally:
+        await feed.stop()
+    polled = [u.snapshot.value for u in seen if u.kind == "polled"]
+    assert polled[:3] == [1, 2, 3]
+    assert seen[0].kind == "state" and seen[0].snapshot is None
+    assert feed.state.snapshot is not None and not feed.state.problem
+
+
+async def test_a_late_subscriber_gets_the_last_snapshot_at_once() -> None:
+    feed = feed_of(lambda: Snap(clock(), 7), interval=60)
+    feed.start()
+    try:
+        await until(lambda: feed.state.snapshot is not None)
+        late: list[Update] = []
+        feed.subscribe(late.append)
+        assert late[0].kind == "state" and late[0].state.snapshot.value == 7
+    finally:
+        await feed.stop()
+
+
+async def test_a_failing_poll_backs_off_and_a_success_anywhere_brings_the_next_poll_back() -> None:
+    backend = Backend()
+    failing = True
+    times: list[float] = []
+
+    def fetch() -> Snap:
+        times.append(time.monotonic())
+        if failing:
+            raise RuntimeError("boom")
+        return Snap(clock())
+
+    feed = feed_of(fetch, backend)
+    feed.start()
+    try:
+        await until(lambda: feed.state.failures >= 4, within=10)
+        assert "RuntimeError" in feed.state.problem or "boom" in feed.state.problem
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert gaps[-1] > gaps[0] * 2  # backing off
+        assert backend.probes >= 1  # a backoff longer than the interval probes meanwhile
+        failing = False
+        for listener in backend.listeners:
+            listener("sts")  # a call elsewhere succeeded
+        await until(lambda: feed.state.failures == 0, within=2 * INTERVAL + 1)
+    finally:
+        await feed.stop()
+
+
+async def test_a_poll_past_its_interval_says_which_call_it_waits_for() -> None:
+    backend = Backend()
+
+    @dataclass
+    class Call:
+        service: str = "ec2"
+        operation: str = "DescribeInstances"
+
+        def waited(self) -> float:
+            return 40.0
+
+    backend.waiting = Call()
+    release = asyncio.Event()
+
+    async def fetch() -> Snap:
+        await release.wait()
+        return Snap(clock())
+
+    feed = feed_of(fetch, backend, interval=0.05)
+    feed.start()
+    try:
+        await until(lambda: "has not answered" in feed.state.problem, within=3)
+        assert feed.state.problem.startswith("ec2 DescribeInstances has not answered for 40 s")
+        assert feed.state.polling
+        release.set()
+        await until(lambda: not feed.state.polling and not feed.state.problem)
+    finally:
+        await feed.stop()
+
+
+async def test_pause_stops_polling_and_poll_now_resumes() -> None:
+    count = 0
+
+    def fetch() -> Snap:
+        nonlocal count
+        count += 1
+        return Snap(clock())
+
+    feed = feed_of(fetch, interval=0.05)
+    feed.start()
+    try:
+        await until(lambda: count >= 1)
+        assert feed.toggle_pause() == "Limits: paused; p resumes"
+        await asyncio.sleep(0.1)
+        paused_at = count
+        await asyncio.sleep(0.3)
+        assert count <= paused_at + 1  # a poll under way may finish; no new one starts
+        assert feed.poll_now() == "Limits: live"
+        await until(lambda: count > paused_at + 1)
+    finally:
+        await feed.stop()
+
+
+async def test_a_source_that_failed_keeps_the_age_of_its_last_answer() -> None:
+    first = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    answers = iter(
+        [
+            Snap(first),
+            Snap(
+                first.replace(minute=1),
+                errors=(ApiError("us-east-1", "cloudwatch:GetMetricData", "throttled"),),
+            ),
+        ]
+    )
+    feed = feed_of(lambda: next(answers), interval=60)
+    feed.start()
+    try:
+        await until(lambda: feed.state.snapshot is not None)
+        feed.poll_now()
+        await until(lambda: bool(feed.state.problem))
+    finally:
+        await feed.stop()
+    assert feed.state.fetched_at == first
+    assert feed.state.problem.startswith("cloudwatch:GetMetricData: throttled")
+
+
+async def test_one_subscribers_fault_does_not_stop_the_others() -> None:
+    feed = feed_of(lambda: Snap(clock()), interval=60)
+    got: list[Update] = []
+
+    def broken(update: Update) -> None:
+        raise ValueError("a bad subscriber")
+
+    feed.subscribe(broken)
+    feed.subscribe(got.append)
+    feed.start()
+    try:
+        await until(lambda: any(u.kind == "polled" for u in got))
+    finally:
+        await feed.stop()
+
+
+def test_a_recorded_feed_publishes_what_the_recording_holds() -> None:
+    toggled: list[str] = []
+    feed = RecordedFeed("limits", "Limits", toggle=lambda: toggled.append("p") or "Replay: ⏸ paused")
+    got: list[Update] = []
+    feed.subscribe(got.append)
+    snap = Snap(clock(), 3)
+    feed.publish(snap)
+    assert got[-1].kind == "polled" and got[-1].snapshot is snap and got[-1].state.recorded
+    problem = AwsProblem(ErrorKind.THROTTLED, "throttled", "")
+    feed.publish(Snap(clock(), error=problem))
+    assert got[-1].kind == "failed" and feed.state.snapshot is snap
+    assert feed.toggle_pause() == "Replay: ⏸ paused" and toggled == ["p"]
+    assert "nothing is polled" in feed.poll_now()
+
+
+def test_a_topic_reaches_every_subscriber_until_it_leaves() -> None:
+    topic: Topic[int] = Topic("numbers")
+    got: list[int] = []
+    leave = topic.subscribe(got.append)
+    topic.subscribe(lambda n: (_ for _ in ()).throw(ValueError("bad")))
+    topic.publish(1)
+    leave()
+    topic.publish(2)
+    assert got == [1]
