@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tui.aws.actions.playbooks import playbook_for
 from tui.aws.errors import AwsProblem
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import Finding
@@ -375,8 +376,6 @@ def finding(f: Finding, remediation: str | None) -> FindingDoc:
 
 
 def findings(s: FindingsSnapshot) -> FindingsDoc:
-    from tui.aws.actions.playbooks import playbook_for
-
     def playbook_of(f: Finding) -> str | None:
         book = playbook_for(f)
         return book.id if book else None

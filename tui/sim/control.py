@@ -264,7 +264,7 @@ _install_lock = threading.Lock()
 
 def install() -> None:
     """Serve the control API from moto's WSGI dispatcher (idempotent)."""
-    # Imported here: the console imports this module, and moto costs it 0.3 s of start-up.
+    # Imported here: the console imports this module, and moto costs it about 0.2 s of start-up.
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     with _install_lock:

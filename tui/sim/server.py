@@ -14,7 +14,7 @@ from tui.sim import control, extensions
 from tui.sim.account import REGION
 
 # Every command imports this module, and the console runs without a simulator: moto and werkzeug
-# (0.3 s, and moto reads AWS_DEFAULT_REGION when imported, which ``start`` sets first), the
+# (about 0.23 s, and moto reads AWS_DEFAULT_REGION when imported, which ``start`` sets first), the
 # workload and the fault engine are imported inside the functions that start a simulator.
 
 if TYPE_CHECKING:

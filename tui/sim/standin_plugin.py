@@ -455,7 +455,7 @@ def describe_command(invocation: Invocation, out: _Output) -> int:
 def terminate_session(invocation: Invocation, out: _Output) -> bool:
     """TerminateSession for the session, with the simulator's credentials; False (reported) on failure."""
     try:
-        # For start-up time: boto3 (0.2 s) only when a session ends, not for every plugin run.
+        # For start-up time: boto3 (0.12 s) only when a session ends, not for every plugin run.
         import boto3
         from botocore.config import Config
 

@@ -24,18 +24,26 @@ import json
 import logging
 import random
 import threading
+import time
 import uuid
 import zipfile
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
+import boto3
+from botocore.config import Config
+
 from tui.common.aws_rules import is_standard_family as is_standard_type
 from tui.sim import catalog
 from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, SecurityGroupSpec, VolumeSpec
+from tui.sim.extensions.cloudwatch import backend_for, index_of, put_series, trim_before
+from tui.sim.extensions.kinesis import set_creation_time
+from tui.sim.extensions.ssm import ManagedNode, register_node
 from tui.sim.findings import (
     BucketRef,
     GroupRef,
@@ -49,6 +57,7 @@ from tui.sim.findings import (
     VolumeRef,
     build_findings,
 )
+from tui.sim.findings_bulk import synthetic_findings
 from tui.sim.metricgen import (
     EffectsAt,
     FleetModel,
@@ -62,6 +71,10 @@ from tui.sim.metricgen import (
     running_state,
     unit_noise,
 )
+
+# moto is imported inside the functions that reach into its backends: importing moto costs
+# about 0.2 s and reads AWS_DEFAULT_REGION, and the simulator's server imports it first, after
+# setting that variable.
 
 logger = logging.getLogger(__name__)
 
@@ -227,8 +240,6 @@ class Workload:
 
     def seed_all(self) -> Inventory:
         """Create everything, register nodes, import findings and backfill metrics (run once)."""
-        import time
-
         from moto.moto_api._internal import mock_random
 
         started = time.perf_counter()
@@ -339,8 +350,6 @@ class Workload:
             state=state,
             effects=self.effects_provider,
         )
-        from tui.sim.extensions.cloudwatch import put_series
-
         # A point covering several minutes is written with its last minute and stamped with its
         # first: the points these minutes write start up to ``period`` - 1 minute earlier.
         by_span: dict[int, list[SeriesKey]] = {}
@@ -407,8 +416,6 @@ class Workload:
         now = self._clock()
         if self._last_trim is not None and now - self._last_trim < timedelta(hours=1):
             return
-        from tui.sim.extensions.cloudwatch import trim_before
-
         trim_before(now - self.retention)
         self._last_trim = now
 
@@ -429,10 +436,6 @@ def drop_points(
 ) -> int:
     """Remove the stored datapoints of the series ``keys`` timestamped in [start, end) from the
     simulator's CloudWatch index (``tui.sim.extensions.cloudwatch``); return how many went."""
-    from bisect import bisect_left
-
-    from tui.sim.extensions.cloudwatch import backend_for, index_of
-
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     start_us = (start - epoch) // timedelta(microseconds=1)
     end_us = (end - epoch) // timedelta(microseconds=1)
@@ -494,8 +497,6 @@ def import_synthetic_findings(
     store grows)."""
     if count <= 0:
         return 0, 0
-    from tui.sim.findings_bulk import synthetic_findings
-
     findings = synthetic_findings(count, seed=seed, now=now, region=region)
     refused = len(import_findings(hub, findings))
     return count - refused, refused
@@ -588,9 +589,6 @@ class _Seeder:
     """One seeding run: the API calls, in a fixed order, and what they returned."""
 
     def __init__(self, workload: Workload, now: datetime) -> None:
-        import boto3
-        from botocore.config import Config
-
         self.w = workload
         self.rng = workload._rng
         self.now = now
@@ -1030,8 +1028,6 @@ class _Seeder:
     def stream_created(self, stream_name: str) -> None:
         """Date the stream's StreamCreationTimestamp before its oldest backfilled metric (moto dates it
         now), as a stream that has been publishing them for weeks would be."""
-        from tui.sim.extensions.kinesis import set_creation_time
-
         created = self.w._clock() - timedelta(minutes=self.w._backfill_minutes) - STREAM_AGE
         try:
             set_creation_time(self.w.account_id, self.w.region, stream_name, created)
@@ -1181,8 +1177,6 @@ class _Seeder:
         moto maps the credentials sts:AssumeRole returns to the role's account, unless the
         MOTO_ACCOUNT_ID variable pins every request to one account; then this raises.
         """
-        import boto3
-
         role_arn = f"arn:aws:iam::{MEMBER_ACCOUNT_ID}:role/{catalog.MEMBER_BOOTSTRAP_ROLE}"
         credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="warroom-sim-seed")[
             "Credentials"
@@ -1325,8 +1319,6 @@ class _Seeder:
     # ---- SSM managed nodes -----------------------------------------------------------------
 
     def managed_nodes(self) -> tuple[tuple[str, ...], dict[str, str]]:
-        from tui.sim.extensions.ssm import ManagedNode, register_node
-
         account, region = self.w.account_id, self.w.region
         registered: list[str] = []
         for spec in catalog.INSTANCES:

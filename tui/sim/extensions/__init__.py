@@ -4,13 +4,16 @@ Each module exposes ``install()``; it must be idempotent and must run before the
 builds its per-service WSGI apps (that is, before the first request).
 
 The modules import moto inside their functions, and this package imports them inside
-``install``: every warroom command imports the server, which imports this package, and moto
-costs 0.3 s of start-up (and reads AWS_DEFAULT_REGION when imported, which the server sets first).
+``install`` and ``reset``: every warroom command imports the server, which imports this package,
+and moto costs about 0.2 s of start-up (and reads AWS_DEFAULT_REGION when imported, which the
+server sets first), the modules themselves about 35 ms.
 """
 
 from __future__ import annotations
 
 import threading
+
+from tui.sim import control
 
 _lock = threading.Lock()
 _installed = False
@@ -40,7 +43,6 @@ def reset() -> None:
     """
     from moto.moto_api._internal.models import moto_api_backend
 
-    from tui.sim import control
     from tui.sim.extensions import fis, kinesis, servicequotas, ssm
 
     running = control.registered_ports()

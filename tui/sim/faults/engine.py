@@ -11,12 +11,19 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
 from tui.common import catalogue as cat
 from tui.common.catalogue import FaultSpec
 from tui.common.durations import iso_duration_seconds
 from tui.common.timefmt import asff_time as _asff_time
 from tui.common.timefmt import compact_duration_text as format_duration
+from tui.sim import catalog
 from tui.sim.account import SIM_ACCESS_KEY, SIM_SECRET_KEY
+from tui.sim.extensions import fis
+from tui.sim.extensions.securityhub import LABEL_NORMALIZED
 from tui.sim.faults.base import (
     ENDED,
     FIS_ROLE_NAME,
@@ -34,6 +41,7 @@ from tui.sim.faults.base import (
     _utcnow,
 )
 from tui.sim.faults.registry import FAULTS, _implementation
+from tui.sim.findings import CONTROLS, SCHEMA_VERSION, SECURITY_HUB
 from tui.sim.metricgen import NO_EFFECTS, Effects, InstanceModel, VolumeModel, minute_of
 
 logger = logging.getLogger(__name__)
@@ -111,8 +119,6 @@ class FaultEngine:
     def install(self) -> FaultEngine:
         """Feed the workload's metrics, answer FIS for the workload's account and region, and seed
         one experiment template per catalogue fault (idempotent)."""
-        from tui.sim.extensions import fis
-
         with self._lock:
             self.workload.effects_provider = self.effects_at
             fis.register(self.account_id, self.region, self)
@@ -122,8 +128,6 @@ class FaultEngine:
 
     def close(self) -> None:
         """Stop the monitor and detach from the workload and FIS (faults stay as they are)."""
-        from tui.sim.extensions import fis
-
         self.stop_monitor()
         with self._lock:
             if self.workload.effects_provider == self.effects_at:
@@ -148,9 +152,6 @@ class FaultEngine:
         with self._lock:
             existing = self._clients.get(service)
             if existing is None:
-                import boto3
-                from botocore.config import Config
-
                 existing = boto3.session.Session(
                     aws_access_key_id=SIM_ACCESS_KEY,
                     aws_secret_access_key=SIM_SECRET_KEY,
@@ -286,8 +287,6 @@ class FaultEngine:
         raise FaultError(f"{name} is not a stream of the seeded workload")
 
     def describe_group(self, group_id: str) -> dict[str, Any]:
-        from botocore.exceptions import ClientError
-
         try:
             groups = self.client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
         except ClientError as exc:
@@ -364,8 +363,6 @@ class FaultEngine:
 
     def seed_templates(self) -> dict[str, str]:
         """One experiment template per catalogue fault, naming its default target (idempotent)."""
-        from tui.sim.extensions import fis
-
         backend = fis.backend(self.account_id, self.region)
         with self._lock:
             for spec in cat.CATALOGUE:
@@ -375,8 +372,6 @@ class FaultEngine:
             return dict(self.templates)
 
     def _create_template(self, backend: Any, spec: FaultSpec) -> str:
-        from tui.sim.extensions import fis
-
         implementation = FAULTS[spec.id]
         default = self.default_target(spec.id)
         key, resource_type = _FIS_TARGETS[spec.target_kind]
@@ -419,8 +414,6 @@ class FaultEngine:
     def _start_experiment(
         self, record: FaultRecord, template_id: str | None, extra_tags: Mapping[str, str], token: str | None
     ) -> str:
-        from tui.sim.extensions import fis
-
         backend = fis.backend(self.account_id, self.region)
         if template_id is None or template_id not in backend.experiment_templates:
             template_id = self.seed_templates()[record.fault]
@@ -437,8 +430,6 @@ class FaultEngine:
         )
 
     def _end_experiment(self, record: FaultRecord, status: str) -> None:
-        from tui.sim.extensions import fis
-
         if not record.experiment_id or record.ended_at is None:
             return
         backend = fis.backend(self.account_id, self.region)
@@ -455,8 +446,6 @@ class FaultEngine:
         """StartExperiment on a template tagged ``warroom:fault``: start its fault (origin fis) on
         the template's target (its resource ARN, else its ``warroom:target`` tag, else the default);
         an action parameter ``duration`` (ISO 8601, wall time) bounds it."""
-        from tui.sim.extensions import fis
-
         backend = fis.backend(self.account_id, self.region)
         template = backend.experiment_templates.get(template_id)
         template_tags = fis.template_tags(backend, template_id)
@@ -676,10 +665,6 @@ class FaultEngine:
     ) -> dict[str, Any]:
         """Import a FAILED Security Hub control finding about ``resource``, shaped like the seeded
         ones (``tui.sim.findings``); return it."""
-        from tui.sim import catalog
-        from tui.sim.extensions.securityhub import LABEL_NORMALIZED
-        from tui.sim.findings import CONTROLS, SCHEMA_VERSION, SECURITY_HUB
-
         spec = CONTROLS[control_id]
         region, account = self.region, self.account_id
         finding_uuid = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))

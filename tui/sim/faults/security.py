@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from tui.sim.faults.base import FaultError, FaultRecord, Target, _Fault
 
 if TYPE_CHECKING:
@@ -149,8 +151,6 @@ class _S3PublicBucket(_Fault):
     default_target = "payments-audit-logs"
 
     def apply(self, engine: FaultEngine, record: FaultRecord) -> None:
-        from botocore.exceptions import ClientError
-
         s3 = engine.client("s3")
         bucket = record.target.id
         try:
@@ -188,8 +188,6 @@ class _S3PublicBucket(_Fault):
         )
 
     def mitigation(self, engine: FaultEngine, record: FaultRecord) -> str | None:
-        from botocore.exceptions import ClientError
-
         s3 = engine.client("s3")
         bucket = record.target.id
         try:
@@ -207,8 +205,6 @@ class _S3PublicBucket(_Fault):
         return None
 
     def restore(self, engine: FaultEngine, record: FaultRecord) -> None:
-        from botocore.exceptions import ClientError
-
         s3 = engine.client("s3")
         bucket = record.target.id
         try:

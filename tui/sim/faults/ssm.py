@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from tui.sim.extensions.ssm import ping_status, set_ping_status
 from tui.sim.faults.base import FaultError, FaultRecord, Target, _Fault
 
 if TYPE_CHECKING:
@@ -24,8 +25,6 @@ class _SsmConnectionLost(_Fault):
         }
 
     def check(self, engine: FaultEngine, target: Target, started: datetime) -> None:
-        from tui.sim.extensions.ssm import ping_status
-
         status = ping_status(engine.account_id, engine.region, target.id)
         if status is None:
             raise FaultError(f"{target.label} is not a managed node")
@@ -33,12 +32,8 @@ class _SsmConnectionLost(_Fault):
             raise FaultError(f"{target.label}'s agent is already {status}")
 
     def apply(self, engine: FaultEngine, record: FaultRecord) -> None:
-        from tui.sim.extensions.ssm import set_ping_status
-
         set_ping_status(engine.account_id, engine.region, record.target.id, "ConnectionLost")
 
     def restore(self, engine: FaultEngine, record: FaultRecord) -> None:
-        from tui.sim.extensions.ssm import ping_status, set_ping_status
-
         if ping_status(engine.account_id, engine.region, record.target.id) is not None:
             set_ping_status(engine.account_id, engine.region, record.target.id, "Online")
