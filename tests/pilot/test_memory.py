@@ -10,9 +10,9 @@ from textual.widgets._footer import FooterKey
 
 from tests.helpers import sim_app, wait_for_data
 
-# Without the fix a few hundred keys pile up per hundred switches; 120 show it at a test's cost
-# (bench/memory.py measures the 1,000 switches and the RSS).
-SWITCHES = 120
+# A footer that leaked kept a few hundred keys per hundred switches; 60 switches show it at a
+# test's cost (bench/memory.py measures the 1,000 switches and the RSS).
+SWITCHES = 60
 
 
 def _detached_footer_keys() -> int:
