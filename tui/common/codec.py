@@ -192,6 +192,7 @@ def _path(text: str) -> str:
 def _dec_hook(tp: Any, obj: Any) -> Any:
     parse = getattr(tp, "parse_value", None)
     if parse is None:
+        # msgspec's protocol for a type a hook does not read: it then reports the value as invalid.
         raise NotImplementedError(f"the codec cannot read values of type {tp!r}")
     return parse(obj)
 

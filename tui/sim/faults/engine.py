@@ -41,13 +41,10 @@ from tui.sim.faults.base import (
     _utcnow,
 )
 from tui.sim.faults.registry import FAULTS, _implementation
-from tui.sim.findings import CONTROLS, SCHEMA_VERSION, SECURITY_HUB
+from tui.sim.findings import _STANDARDS_TYPE, CONTROLS, SCHEMA_VERSION, SECURITY_HUB
 from tui.sim.metricgen import NO_EFFECTS, Effects, InstanceModel, VolumeModel, minute_of
 
 logger = logging.getLogger(__name__)
-
-
-_STANDARDS_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
 
 
 _FIS_TARGETS = {
