@@ -348,3 +348,17 @@ def test_what_cannot_be_encoded_is_named() -> None:
         encode(dataclasses.replace(everything(), by_name={"x": Leaf("x", object())}))  # type: ignore[arg-type]
     with pytest.raises(CodecError, match=r"^a mapping key must be text or a number, not \(1, 2\)$"):
         encode({(1, 2): "tuple key"})
+
+
+class Opaque:
+    """A type with no reader the codec knows."""
+
+
+@dataclass(frozen=True)
+class HoldsOpaque:
+    inner: Opaque
+
+
+def test_a_field_of_a_type_the_codec_cannot_read_is_a_codec_error_naming_where() -> None:
+    with pytest.raises(CodecError, match=r"inner: the codec cannot read values of type 'Opaque'"):
+        decode(HoldsOpaque, b'{"inner": 1}')

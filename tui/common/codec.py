@@ -192,8 +192,11 @@ def _path(text: str) -> str:
 def _dec_hook(tp: Any, obj: Any) -> Any:
     parse = getattr(tp, "parse_value", None)
     if parse is None:
-        # msgspec's protocol for a type a hook does not read: it then reports the value as invalid.
-        raise NotImplementedError(f"the codec cannot read values of type {tp!r}")
+        # A ValueError becomes msgspec's ValidationError with the value's path, which the codec
+        # turns into a CodecError naming where; any other exception would escape the codec raw.
+        raise ValueError(
+            f"the codec cannot read values of type {tp.__name__ if isinstance(tp, type) else tp!r}"
+        )
     return parse(obj)
 
 
