@@ -32,7 +32,7 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy tui widgets themes
 
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/python -m tests.shards
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/getmetricdata.py

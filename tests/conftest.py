@@ -31,9 +31,12 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 # Logs and the audit log of the consoles the tests run go to a throwaway directory.
 os.environ["WARROOM_STATE_DIR"] = tempfile.mkdtemp(prefix="warroom-tests-")
 
+from tests.shards import SNAPSHOT_PORT  # noqa: E402
 from tui.sim.server import SimServer  # noqa: E402
 
-SNAPSHOT_PORT = 47011
+SIM_PORT = int(os.environ.get("WARROOM_TEST_SIM_PORT", SNAPSHOT_PORT))
+"""The session simulator's port: the snapshots' one, unless this process is a shard of
+tests/shards.py other than the first (which run no snapshot test)."""
 
 # Regions the seeded workload leaves empty; extension tests each take their own.
 CLEAN_REGIONS = ("eu-west-1", "eu-west-2", "eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1")
@@ -101,7 +104,7 @@ def sim() -> Iterator[SimServer]:
         )
     # A fixed port when free, so the endpoint shown in SVG snapshots is stable.
     try:
-        server = _seeded(SimServer(seed=7, live=False, port=SNAPSHOT_PORT))
+        server = _seeded(SimServer(seed=7, live=False, port=SIM_PORT))
     except OSError:
         server = _seeded(SimServer(seed=7, live=False))
     _refuse_faults(server)
