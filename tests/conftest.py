@@ -106,6 +106,11 @@ def sim() -> Iterator[SimServer]:
     try:
         server = _seeded(SimServer(seed=7, live=False, port=SIM_PORT))
     except OSError:
+        # The port can fail only once the workload is seeded (another process bound it without
+        # listening yet): forget that seeding before seeding again on a port of the system's.
+        from tui.sim import extensions
+
+        extensions.reset()
         server = _seeded(SimServer(seed=7, live=False))
     _refuse_faults(server)
     _simulators.session = server
