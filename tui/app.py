@@ -100,53 +100,19 @@ class WarroomApp(App[None]):
         Binding("T", "next_theme", "Theme", show=False, id="next_theme"),
         Binding("q", "quit", "Quit", id="quit"),
         *[Binding(str(n), f"pane({n})", f"Pane {n}", show=False) for n in range(1, 10)],
-        Binding("full_stop", "replay_step(True)", "Step", show=False, key_display=".", id="replay_step"),
+        # Replays only; Textual shows each of these keys as its character (] for right_square_bracket).
+        Binding("full_stop", "replay_step(True)", "Step", show=False, id="replay_step"),
+        Binding("comma", "replay_step(False)", "Step back", show=False, id="replay_step_back"),
+        Binding("right_square_bracket", "replay_seek(60)", "+1 min", show=False, id="replay_ahead_minute"),
+        Binding("left_square_bracket", "replay_seek(-60)", "-1 min", show=False, id="replay_back_minute"),
         Binding(
-            "comma", "replay_step(False)", "Step back", show=False, key_display=",", id="replay_step_back"
+            "right_curly_bracket", "replay_seek(600)", "+10 min", show=False, id="replay_ahead_10_minutes"
         ),
         Binding(
-            "right_square_bracket",
-            "replay_seek(60)",
-            "+1 min",
-            show=False,
-            key_display="]",
-            id="replay_next_minute",
+            "left_curly_bracket", "replay_seek(-600)", "-10 min", show=False, id="replay_back_10_minutes"
         ),
-        Binding(
-            "left_square_bracket",
-            "replay_seek(-60)",
-            "-1 min",
-            show=False,
-            key_display="[",
-            id="replay_previous_minute",
-        ),
-        Binding(
-            "right_curly_bracket",
-            "replay_seek(600)",
-            "+10 min",
-            show=False,
-            key_display="}",
-            id="replay_next_ten_minutes",
-        ),
-        Binding(
-            "left_curly_bracket",
-            "replay_seek(-600)",
-            "-10 min",
-            show=False,
-            key_display="{",
-            id="replay_previous_ten_minutes",
-        ),
-        Binding(
-            "greater_than_sign",
-            "replay_speed(True)",
-            "Faster",
-            show=False,
-            key_display=">",
-            id="replay_faster",
-        ),
-        Binding(
-            "less_than_sign", "replay_speed(False)", "Slower", show=False, key_display="<", id="replay_slower"
-        ),
+        Binding("greater_than_sign", "replay_speed(True)", "Faster", show=False, id="replay_faster"),
+        Binding("less_than_sign", "replay_speed(False)", "Slower", show=False, id="replay_slower"),
     ]
 
     def __init__(
@@ -193,6 +159,7 @@ class WarroomApp(App[None]):
         )
         self.keymaps = keys.keymaps(settings.keys, (p.name for p in panes.PANES))
         """Textual's key map for each pane: the config file's remapped keys (``tui.keys``)."""
+        self._keymap_shown: dict[str, str] = {}
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = settings.theme
@@ -218,17 +185,26 @@ class WarroomApp(App[None]):
             self.load_identity()
             self.detect_simulator()
         self.set_interval(1.0, self._tick_services, name="services-timer")
-        for warning in self.settings.warnings:
-            self.notify(
-                f"{warning}\nwarroom runs on the defaults.",
-                title="Config file",
-                severity="warning",
-                timeout=20,
-            )
-            self.record(ActivityEvent(self.clock(), "config", "warning", warning))
+        self.config_warning()
         terminal = controlling_terminal()
         if terminal is not None and not self.is_headless:
             self.set_interval(TERMINAL_CHECK_S, lambda: self._check_terminal(terminal), name="terminal-check")
+
+    def config_warning(self) -> None:
+        """Say why the config file was refused (the defaults are in force): one toast, and every
+        problem in the Activity pane."""
+        warnings = self.settings.warnings
+        if not warnings:
+            return
+        more = f"\n(+{len(warnings) - 1} more: warroom config check)" if len(warnings) > 1 else ""
+        self.notify(
+            f"{warnings[0]}{more}\nwarroom runs on the defaults.",
+            title="Config file refused",
+            severity="warning",
+            timeout=20,
+        )
+        for warning in warnings:
+            self.record(ActivityEvent(self.clock(), "config", "warning", warning))
 
     def _check_terminal(self, terminal: str) -> None:
         """Quit when the terminal is gone. A hangup may not reach the console (``make demo`` takes it
@@ -435,7 +411,10 @@ class WarroomApp(App[None]):
 
     def switch_mode(self, mode: str) -> AwaitMount:
         """Show pane ``mode``, with its key map in force."""
-        self.set_keymap(self.keymaps.get(mode, {}))
+        keymap = self.keymaps.get(mode, {})
+        if keymap != self._keymap_shown:
+            self._keymap_shown = keymap
+            self.set_keymap(keymap)
         return super().switch_mode(mode)
 
     async def go_to(self, name: str) -> None:

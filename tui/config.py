@@ -569,8 +569,8 @@ def resolve(
 def _named(value: Value) -> str:
     """How an error names where a value came from: the flag, or the setting and its source."""
     if value.source.kind == "flag":
-        return f"{value.spec.flag} {value.shown!s}"
-    return f"{value.spec.name} {value.shown!s} ({value.source})"
+        return f"{value.spec.flag} {toml_value(value.shown)}"
+    return f"{value.spec.name} {toml_value(value.shown)} ({value.source})"
 
 
 def build(

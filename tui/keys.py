@@ -66,9 +66,9 @@ def _character_key(character: str) -> str:
 def normalize(key: str) -> str:
     """``key`` as Textual names it: ``?`` -> ``question_mark``, ``Ctrl+F`` -> ``ctrl+f``,
     ``shift+g`` -> ``G``. ValueError says what is wrong with a key that does not exist."""
-    text = key.strip()
-    if text == " ":
+    if key == " ":
         return "space"
+    text = key.strip()
     if len(text) == 1:
         if not text.isprintable():
             raise ValueError(f"{key!r} is not a key")
@@ -88,7 +88,7 @@ def normalize(key: str) -> str:
         name = _character_key(base.lower() if modifiers else base)
     else:
         name = base.lower()
-        if name not in NAMED_KEYS and key_to_character(name) is None:
+        if name not in NAMED_KEYS and key_to_character(REPLACED_KEYS.get(name, name)) is None:
             raise ValueError(f"{key!r} is not a key: write a key, such as o, ?, f1, escape or ctrl+o")
     result = "+".join([*modifiers, name])
     if result in SWALLOWED:
