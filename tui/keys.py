@@ -33,7 +33,7 @@ from widgets.vtable import VirtualTable
 DETAIL_SCREENS: Mapping[str, tuple[str, ...]] = {
     "findings": ("tui.screens.finding:FindingScreen",),
     "kinesis": ("tui.screens.stream:StreamScreen",),
-    "sessions": ("tui.screens.instance:InstanceScreen",),
+    "limits": ("tui.screens.instance:InstanceScreen",),
 }
 """The screens a pane opens over itself, which take the pane's key map."""
 

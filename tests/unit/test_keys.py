@@ -59,7 +59,7 @@ def test_every_action_has_one_name_per_scope_and_the_defaults_never_clash(tmp_pa
     catalogue = keys.catalogue(WarroomApp)
     assert set(catalogue) == {GLOBAL_KEYS, *(p.name for p in panes.PANES)}
     assert {"help", "jump", "note", "next_theme", "quit"} <= set(catalogue[GLOBAL_KEYS])
-    assert {"pause", "refresh", "filter", "sort", "hints"} == set(catalogue["limits"])
+    assert {"pause", "refresh", "filter", "sort", "hints", "reload_charts"} == set(catalogue["limits"])
     assert {"double", "halve", "retention", "mode"} <= set(catalogue["kinesis"])
     assert {"notified", "suppress", "resolve", "reopen", "fix"} <= set(catalogue["findings"])
     # Every movable key put back on its default key is no clash: the defaults are a valid key map.
@@ -154,3 +154,28 @@ def test_the_readme_example_is_a_file_the_console_takes(tmp_path: Path) -> None:
     example = re.search(r"```toml\n(.*?)```", section, re.S)
     assert example is not None
     assert _check(tmp_path, example.group(1)) == []
+
+
+def test_every_screen_with_movable_keys_takes_a_panes_key_map() -> None:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import tui.screens
+    from textual.screen import ModalScreen, Screen
+
+    covered = {cls for pane in panes.PANES for cls in keys.screens(pane.name)}
+    for module_info in pkgutil.iter_modules(tui.screens.__path__):
+        module = importlib.import_module(f"tui.screens.{module_info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(cls, Screen) or cls.__module__ != module.__name__:
+                continue
+            movable = [b for _, b in keys.merged_bindings(cls) if b.id is not None]
+            if issubclass(cls, ModalScreen):
+                # A dialog's keys are its own: Textual's key map would move them on every pane.
+                assert not movable, f"{cls.__name__} is a dialog with movable keys"
+            elif movable:
+                # A screen a pane shows or opens, or the base of those (PaneScreen).
+                assert any(issubclass(screen, cls) for screen in covered), (
+                    f"{cls.__name__}: add it to tui.keys.DETAIL_SCREENS"
+                )
