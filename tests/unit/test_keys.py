@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 import re
 from pathlib import Path
 
 import pytest
+from textual.screen import ModalScreen, Screen
 
+import tui.screens
 from tui import config, keys, panes
 from tui.app import WarroomApp
 from tui.settings import GLOBAL_KEYS
@@ -157,13 +162,6 @@ def test_the_readme_example_is_a_file_the_console_takes(tmp_path: Path) -> None:
 
 
 def test_every_screen_with_movable_keys_takes_a_panes_key_map() -> None:
-    import importlib
-    import inspect
-    import pkgutil
-
-    import tui.screens
-    from textual.screen import ModalScreen, Screen
-
     covered = {cls for pane in panes.PANES for cls in keys.screens(pane.name)}
     for module_info in pkgutil.iter_modules(tui.screens.__path__):
         module = importlib.import_module(f"tui.screens.{module_info.name}")
