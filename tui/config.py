@@ -674,7 +674,7 @@ def describe(loaded: ConfigFile, values: Mapping[str, Value]) -> list[str]:
         if value.overrides is not None:
             written, where = value.overrides
             note += f"; overrides the file's {toml_value(spec.show(written))} ({where})"
-        rows.append((f"{leaf} = {toml_value(value.shown)}", note))
+        rows.append((f"{leaf} = {toml_value(value.shown)}", f"{note} · {spec.about}"))
     lines += _aligned(rows)
     return lines
 

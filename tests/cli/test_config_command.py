@@ -35,13 +35,14 @@ def test_path_show_and_check(tmp_path: Path) -> None:
     def line(start: str) -> str:
         return next(text for text in lines if text.startswith(start))
 
-    assert line('profile = "ops"').endswith("# flag --profile")
-    assert line('regions = ["us-west-2"]').endswith(
-        '# environment AWS_REGION; overrides the file\'s ["eu-west-1"] (file line 1)'
+    # Each with its source, then what it is.
+    assert "# flag --profile · named profile" in line('profile = "ops"')
+    assert '# environment AWS_REGION; overrides the file\'s ["eu-west-1"] (file line 1) · ' in line(
+        'regions = ["us-west-2"]'
     )
-    assert line("warn_at = 70").endswith("# file line 4")
-    assert line("critical_at = 90").endswith("# flag --critical-at")
-    assert line("fis = 15").endswith("# default")
+    assert "# file line 4 · gauges warn" in line("warn_at = 70")
+    assert "# flag --critical-at · " in line("critical_at = 90")
+    assert "# default · seconds between the fis pane's polls" in line("fis = 15")
     assert line('sort = "o"').endswith("# file line 7 · Sort")
     assert line('help = "?"').endswith("# default · Help")
 
@@ -63,4 +64,4 @@ def test_check_fails_naming_the_line_the_field_and_both_actions_of_a_clash(tmp_p
     # show says so too, and shows the defaults in force.
     show = _run(config, "config", "show").stdout.splitlines()
     assert show[0] == f"# {config} line 2: limits.warn_at: expected a number, got true"
-    assert any(text.startswith("warn_at = 80 ") and text.endswith("# default") for text in show)
+    assert any(text.startswith("warn_at = 80 ") and "# default · " in text for text in show)

@@ -197,7 +197,7 @@ def test_show_writes_every_setting_as_toml_with_its_source(config_file: Path) ->
     lines = config.describe(loaded, config.resolve(loaded, {"warn_at": 50.0}, {"AWS_PROFILE": "dev"}))
     text = "\n".join(lines)
     assert 'profile = "dev"' in text and '# environment AWS_PROFILE; overrides the file\'s "prod-ro"' in text
-    assert "warn_at = 50" in text and "# flag --warn-at; overrides the file's 70 (file line 8)" in text
+    assert "warn_at = 50" in text and "# flag --warn-at; overrides the file's 70 (file line 8) · " in text
     assert 'scale_down_rule = "0.25:57/60"' in text
     for spec in config.SPECS:
         assert f"{spec.name.rpartition('.')[2]} = " in text
