@@ -30,6 +30,9 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 # Logs and the audit log of the consoles the tests run go to a throwaway directory.
 os.environ["WARROOM_STATE_DIR"] = tempfile.mkdtemp(prefix="warroom-tests-")
+# Nor a developer's config file: the consoles and commands the tests run see none unless a test
+# writes one and names it.
+os.environ["WARROOM_CONFIG"] = os.path.join(os.environ["WARROOM_STATE_DIR"], "no-config.toml")
 
 from tests.shards import SNAPSHOT_PORT  # noqa: E402
 from tui.sim.server import SimServer  # noqa: E402

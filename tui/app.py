@@ -17,9 +17,10 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widget import AwaitMount
 
 from themes import STYLESHEET, THEMES
-from tui import __version__, panes
+from tui import __version__, keys, panes
 from tui.aws.actions import ActionRunner, AuditLog
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
@@ -93,20 +94,25 @@ class WarroomApp(App[None]):
     CSS_PATH = str(STYLESHEET)
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("colon", "jump", "Jump", key_display=":"),
-        Binding("n", "note", "Note"),
-        Binding("T", "next_theme", "Theme", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("colon", "jump", "Jump", key_display=":", id="jump"),
+        Binding("n", "note", "Note", id="note"),
+        Binding("T", "next_theme", "Theme", show=False, id="next_theme"),
+        Binding("q", "quit", "Quit", id="quit"),
         *[Binding(str(n), f"pane({n})", f"Pane {n}", show=False) for n in range(1, 10)],
-        Binding("full_stop", "replay_step(True)", "Step", show=False, key_display="."),
-        Binding("comma", "replay_step(False)", "Step back", show=False, key_display=","),
-        Binding("right_square_bracket", "replay_seek(60)", "+1 min", show=False, key_display="]"),
-        Binding("left_square_bracket", "replay_seek(-60)", "-1 min", show=False, key_display="["),
-        Binding("right_curly_bracket", "replay_seek(600)", "+10 min", show=False, key_display="}"),
-        Binding("left_curly_bracket", "replay_seek(-600)", "-10 min", show=False, key_display="{"),
-        Binding("greater_than_sign", "replay_speed(True)", "Faster", show=False, key_display=">"),
-        Binding("less_than_sign", "replay_speed(False)", "Slower", show=False, key_display="<"),
+        # Replays only; Textual shows each of these keys as its character (] for right_square_bracket).
+        Binding("full_stop", "replay_step(True)", "Step", show=False, id="replay_step"),
+        Binding("comma", "replay_step(False)", "Step back", show=False, id="replay_step_back"),
+        Binding("right_square_bracket", "replay_seek(60)", "+1 min", show=False, id="replay_ahead_minute"),
+        Binding("left_square_bracket", "replay_seek(-60)", "-1 min", show=False, id="replay_back_minute"),
+        Binding(
+            "right_curly_bracket", "replay_seek(600)", "+10 min", show=False, id="replay_ahead_10_minutes"
+        ),
+        Binding(
+            "left_curly_bracket", "replay_seek(-600)", "-10 min", show=False, id="replay_back_10_minutes"
+        ),
+        Binding("greater_than_sign", "replay_speed(True)", "Faster", show=False, id="replay_faster"),
+        Binding("less_than_sign", "replay_speed(False)", "Slower", show=False, id="replay_slower"),
     ]
 
     def __init__(
@@ -151,6 +157,9 @@ class WarroomApp(App[None]):
             actions=self.actions,
             instance_history=self.feeds.instance_history,
         )
+        self.keymaps = keys.keymaps(settings.keys, (p.name for p in panes.PANES))
+        """Textual's key map for each pane: the config file's remapped keys (``tui.keys``)."""
+        self._keymap_shown: dict[str, str] = {}
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = settings.theme
@@ -176,9 +185,26 @@ class WarroomApp(App[None]):
             self.load_identity()
             self.detect_simulator()
         self.set_interval(1.0, self._tick_services, name="services-timer")
+        self.config_warning()
         terminal = controlling_terminal()
         if terminal is not None and not self.is_headless:
             self.set_interval(TERMINAL_CHECK_S, lambda: self._check_terminal(terminal), name="terminal-check")
+
+    def config_warning(self) -> None:
+        """Say why the config file was refused (the defaults are in force): one toast, and every
+        problem in the Activity pane."""
+        warnings = self.settings.warnings
+        if not warnings:
+            return
+        more = f"\n(+{len(warnings) - 1} more: warroom config check)" if len(warnings) > 1 else ""
+        self.notify(
+            f"{warnings[0]}{more}\nwarroom runs on the defaults.",
+            title="Config file refused",
+            severity="warning",
+            timeout=20,
+        )
+        for warning in warnings:
+            self.record(ActivityEvent(self.clock(), "config", "warning", warning))
 
     def _check_terminal(self, terminal: str) -> None:
         """Quit when the terminal is gone. A hangup may not reach the console (``make demo`` takes it
@@ -383,6 +409,14 @@ class WarroomApp(App[None]):
     def pane_by_key(self, key: str) -> PaneSpec | None:
         return next((p for p in self.panes if p.key == key), None)
 
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Show pane ``mode``, with its key map in force."""
+        keymap = self.keymaps.get(mode, {})
+        if keymap != self._keymap_shown:
+            self._keymap_shown = keymap
+            self.set_keymap(keymap)
+        return super().switch_mode(mode)
+
     async def go_to(self, name: str) -> None:
         if name == self.current_mode:
             return
@@ -409,6 +443,9 @@ class WarroomApp(App[None]):
         rows: list[KeyRow] = []
         for item in bindings:
             binding = item if isinstance(item, Binding) else Binding(*item)
+            remapped = self.keymaps.get(self.current_mode, {}).get(binding.id or "")
+            if remapped:
+                binding = binding.with_key(remapped, key_display=None)
             if binding.action.startswith("pane("):
                 continue
             if binding.action.startswith("replay_") and self.replay is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import re
 import signal
 import sys
 import threading
@@ -16,8 +15,6 @@ from typing import Any
 from tui import __version__
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.documents import document
-from tui.aws.kinesis_math import ScalingRule
-from tui.aws.limits_math import Thresholds
 from tui.common import logs, paths, runtime
 from tui.common.codec import pretty
 from tui.common.durations import DurationError, parse_duration
@@ -81,45 +78,45 @@ def _add_aws_options(parser: argparse.ArgumentParser, *, suppress: bool = False)
 
 
 def _percent(text: str) -> float:
+    from tui.config import percent  # read as the config file's value is
+
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 1000:
-        raise argparse.ArgumentTypeError(f"{text} is not a percentage between 0 and 1000")
-    return value
+        return percent(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _scaling_window(text: str) -> tuple[float, int, int]:
     """``0.75:5/5`` -> (0.75, 5, 5): a usage line and M of the last N five-minute points."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*:\s*(\d+)\s*/\s*(\d+)\s*", text)
-    if match is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not USAGE:M/N, like 0.75:5/5")
-    usage, points, window = float(match.group(1)), int(match.group(2)), int(match.group(3))
-    if not 1 <= points <= window:
-        raise argparse.ArgumentTypeError(f"{text!r}: M must be between 1 and N")
-    return usage, points, window
+    from tui.config import scaling_window  # read as the config file's value is
+
+    try:
+        return scaling_window(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    # No defaults here: a flag not given leaves the config file's value or the default (tui.config).
+    default = argparse.SUPPRESS if suppress else None
     parser.add_argument(
         "--warn-at",
         type=_percent,
-        default=argparse.SUPPRESS if suppress else 80.0,
+        default=default,
         metavar="PCT",
         help="gauges warn at this percentage of the binding limit (default 80)",
     )
     parser.add_argument(
         "--critical-at",
         type=_percent,
-        default=argparse.SUPPRESS if suppress else 95.0,
+        default=default,
         metavar="PCT",
         help="gauges turn critical at this percentage (default 95)",
     )
     parser.add_argument(
         "--scale-up-rule",
         type=_scaling_window,
-        default=argparse.SUPPRESS if suppress else (0.75, 5, 5),
+        default=default,
         metavar="USAGE:M/N",
         help="advise doubling a stream when usage >= USAGE in M of the last N five-minute points"
         " (default 0.75:5/5)",
@@ -127,7 +124,7 @@ def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = 
     parser.add_argument(
         "--scale-down-rule",
         type=_scaling_window,
-        default=argparse.SUPPRESS if suppress else (0.25, 57, 60),
+        default=default,
         metavar="USAGE:M/N",
         help="advise halving a stream when MAX(usage, iterator-age term) < USAGE in M of the last N"
         " five-minute points (default 0.25:57/60)",
@@ -135,26 +132,26 @@ def _add_threshold_options(parser: argparse.ArgumentParser, *, suppress: bool = 
     parser.add_argument(
         "--scale-down-block-minutes",
         type=float,
-        default=argparse.SUPPRESS if suppress else 30.0,
+        default=default,
         metavar="MIN",
         help="an iterator age of this many minutes blocks the advice to halve a stream (default 30)",
     )
     parser.add_argument(
         "--updated-by",
-        default=argparse.SUPPRESS if suppress else "",
+        default=default,
         metavar="NAME",
         help="name written as UpdatedBy on finding notes (default: your identity ARN)",
     )
     parser.add_argument(
         "--remediation-role",
-        default=argparse.SUPPRESS if suppress else "warroom-remediation",
+        default=default,
         metavar="ROLE",
         help="role assumed in a finding's account to fix it there (default warroom-remediation)",
     )
     parser.add_argument(
         "--tmux-windows",
         action="store_true",
-        default=argparse.SUPPRESS if suppress else False,
+        default=default,
         help="inside tmux, open each Session Manager session in a new tmux window",
     )
 
@@ -265,6 +262,23 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument(
         "--services", metavar="FILE", default=argparse.SUPPRESS, help="TOML of the business services"
     )
+    config = sub.add_parser(
+        "config",
+        help="the config file: where it is, the settings in force and where each comes from, a check",
+    )
+    config_sub = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
+    config_sub.add_parser("path", help="print the config file's path (WARROOM_CONFIG overrides it)")
+    show = config_sub.add_parser(
+        "show",
+        help="print every setting in force and where it comes from (default, file, environment, flag), "
+        "and every action's key",
+    )
+    _add_aws_options(show, suppress=True)
+    show.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
+    _add_threshold_options(show, suppress=True)
+    _add_gameday_options(show, suppress=True)
+    config_sub.add_parser("check", help="check the config file and its key map; exit 1 with what is wrong")
+
     snap = sub.add_parser("snapshot", help="one poll of a pane, printed as JSON")
 
     snap.add_argument("pane", choices=sorted(SNAPSHOT_NAMES), help="which pane's data")
@@ -276,64 +290,61 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
-    target = AwsTarget(
-        profile=getattr(args, "profile", None),
-        regions=tuple(getattr(args, "regions", None) or ()),
-        endpoint_url=getattr(args, "endpoint_url", None),
-    )
-    values: dict[str, Any] = {"target": target, "read_only": bool(getattr(args, "read_only", False))}
-    if getattr(args, "theme", None):
-        values["theme"] = args.theme
-    warn = float(getattr(args, "warn_at", 80.0))
-    critical = float(getattr(args, "critical_at", 95.0))
-    if warn > critical:
-        raise SystemExit(f"warroom: --warn-at {warn:g} is above --critical-at {critical:g}")
-    values["thresholds"] = Thresholds(warn=warn / 100.0, critical=critical / 100.0)
-    block = float(getattr(args, "scale_down_block_minutes", 30.0))
-    if block <= 0:
-        raise SystemExit("warroom: --scale-down-block-minutes must be above 0")
-    values["kinesis_block_minutes"] = block
+def _config_file(*, console: bool) -> Any:
+    """The config file, refused as a whole when anything in it is wrong (``tui.config``). For a
+    console its theme and key map are checked too; its services file always."""
+    from tui import config  # for start-up time: see the note at the top
 
-    up_at, up_points, up_window = getattr(args, "scale_up_rule", (0.75, 5, 5))
-    down_below, down_points, down_window = getattr(args, "scale_down_rule", (0.25, 57, 60))
-    try:
-        values["kinesis_rule"] = ScalingRule(
-            up_at=up_at,
-            up_points=up_points,
-            up_window=up_window,
-            down_below=down_below,
-            down_points=down_points,
-            down_window=down_window,
-            block_minutes=block,
-        )
-    except ValueError as exc:
-        raise SystemExit(f"warroom: --scale-up-rule/--scale-down-rule: {exc}") from None
-    values["findings_updated_by"] = str(getattr(args, "updated_by", "") or "")[:512]
-    role = str(getattr(args, "remediation_role", "") or "warroom-remediation")
-    if not re.fullmatch(r"[\w+=,.@/-]{1,64}", role):
-        raise SystemExit(f"warroom: --remediation-role {role!r} is not a valid IAM role name")
-    values["remediation_role"] = role
-    values["session_tmux_windows"] = bool(getattr(args, "tmux_windows", False))
+    loaded = config.load()
+    if loaded.refused:
+        return loaded
+    problems = config.check_services(loaded, load_services)
+    if console:
+        from themes import THEMES  # for start-up time: see the note at the top
+        from tui.app import WarroomApp
+        from tui.keys import check
+
+        problems += config.check_theme(loaded, [t.name for t in THEMES])
+        problems += check(loaded, WarroomApp)
+    return loaded.refuse(problems)
+
+
+def _settings(args: argparse.Namespace, *, console: bool = False, **overrides: Any) -> Settings:
+    """The settings of a command: the defaults, the config file, the environment, then its flags;
+    ``overrides`` are the command's own (a simulator's target, a recording's path)."""
+    from tui import config  # for start-up time: see the note at the top
+
+    loaded = _config_file(console=console)
+    values: dict[str, Any] = {"read_only": bool(getattr(args, "read_only", False)), "watch_all": True}
     for option, key in (("record", "record_path"), ("journal", "journal_path")):
         given = getattr(args, option, None)
         if given:
             values[key] = Path(given).expanduser()
-    values["note_author"] = str(getattr(args, "note_author", "") or "")[:200]
-    values["watch_all"] = True
     values.update(overrides)
-    return Settings(**values)
-
-
-def _services(args: argparse.Namespace) -> tuple[BusinessService, ...]:
-    """The business services of ``--services FILE`` (none without it); a bad file ends the command."""
-    given = getattr(args, "services", None)
-    if not given:
-        return ()
     try:
-        return load_services(Path(given).expanduser())
+        resolved = config.resolve(loaded, vars(args))
+        return config.build(resolved, loaded, endpoint_url=getattr(args, "endpoint_url", None), **values)
+    except ValueError as exc:
+        raise SystemExit(f"warroom: {exc}") from None
+
+
+def _load_services(path: Path) -> tuple[BusinessService, ...]:
+    try:
+        return load_services(path)
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"warroom: --services {given}: {exc}") from None
+        raise SystemExit(f"warroom: services {path}: {exc}") from None
+
+
+def _services(settings: Settings) -> tuple[BusinessService, ...]:
+    """The business services of ``--services FILE`` or the config file (none without either); a bad
+    file named by the flag ends the command (one named by the config file has refused it)."""
+    return () if settings.services_path is None else _load_services(settings.services_path)
+
+
+def _warn(settings: Settings) -> None:
+    """A command with no screen says on stderr why the config file was refused."""
+    for warning in settings.warnings:
+        print(f"warroom: {warning}; the defaults are in force", file=sys.stderr)
 
 
 def _sim_target(endpoint_url: str) -> AwsTarget:
@@ -355,9 +366,9 @@ def run_console(args: argparse.Namespace) -> int:
 
     logs.configure()
     runtime.tune_gc()
-    settings = _settings(args)
+    settings = _settings(args, console=True)
     _check_theme(settings)
-    make_app(settings, services=_services(args)).run()
+    make_app(settings, services=_services(settings)).run()
     return 0
 
 
@@ -378,7 +389,9 @@ def _demo_settings(args: argparse.Namespace, endpoint_url: str) -> Settings:
     # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
     # the session-manager-plugin found on PATH.
     plugin = write_launcher(paths.state_dir() / "demo-plugin")
-    settings = _settings(args, target=_sim_target(endpoint_url), demo=True, session_plugin=str(plugin))
+    settings = _settings(
+        args, console=True, target=_sim_target(endpoint_url), demo=True, session_plugin=str(plugin)
+    )
     _check_theme(settings)
     return settings
 
@@ -398,8 +411,10 @@ def run_demo(args: argparse.Namespace) -> int:
 
     logs.configure()
     runtime.tune_gc()
-    # The demo's console times the fictional platform's services unless --services names others.
-    services = _services(args) or default_demo_services()
+    # The demo's console times the fictional platform's services unless --services names others
+    # (the config file's services are the real account's).
+    given = getattr(args, "services", None)
+    services = _load_services(Path(given).expanduser()) if given else default_demo_services()
     if getattr(args, "attach", None):
         if getattr(args, "scenario", None) or getattr(args, "speed", None) is not None:
             raise SystemExit(
@@ -484,7 +499,8 @@ def run_record(args: argparse.Namespace) -> int:
     output = Path(args.output).expanduser()
     sim = None
     settings = _settings(args, record_path=output)
-    services = _services(args)
+    _warn(settings)
+    services = _services(settings)
     if args.demo:
         sim = _start_sim(SimServer(seed=args.seed, live=True))
         settings = dataclasses.replace(settings, target=_sim_target(sim.endpoint_url), demo=True)
@@ -514,6 +530,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
         )
     else:
         settings = _settings(args)
+    _warn(settings)
     try:
         snapshot = asyncio.run(_snapshot(settings, args.pane))
     finally:
@@ -539,7 +556,7 @@ def run_replay(args: argparse.Namespace) -> int:
     meta = recording.header.get("meta") if isinstance(recording.header, dict) else None
     meta = meta if isinstance(meta, dict) else {}
     regions = tuple(r for r in str(meta.get("regions", "")).split(",") if r)
-    settings = _settings(args, target=AwsTarget(regions=regions or ("recorded",)))
+    settings = _settings(args, console=True, target=AwsTarget(regions=regions or ("recorded",)))
     settings = _replay_settings(settings, meta)
     _check_theme(settings)
     driver = ReplayDriver(playback, source=str(args.file))
@@ -580,6 +597,37 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_config(args: argparse.Namespace) -> int:
+    """``warroom config path|show|check``."""
+    if args.config_command == "path":
+        print(paths.config_file())
+        return 0
+    # For start-up time: see the note at the top (the key map needs the console's screens).
+    from tui import config
+    from tui.app import WarroomApp
+    from tui.keys import describe
+
+    loaded = _config_file(console=True)
+    if args.config_command == "show":
+        lines = [f"# {problem}" for problem in loaded.problems]
+        lines += config.describe(loaded, config.resolve(loaded, vars(args)))
+        lines += describe(loaded, WarroomApp)
+        sys.stdout.write("\n".join(lines) + "\n")
+        return 0
+    if loaded.problems:
+        sys.stdout.write("".join(f"{problem}\n" for problem in loaded.problems))
+        print(
+            f"warroom: {loaded.name} is refused: the console runs on the defaults until it is fixed",
+            file=sys.stderr,
+        )
+        return 1
+    if not loaded.found:
+        print(f"{loaded.name}: no config file; the defaults are in force (warroom config show)")
+    else:
+        print(f"{loaded.name}: OK")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
@@ -596,6 +644,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_snapshot(args)
     if args.command == "record":
         return run_record(args)
+    if args.command == "config":
+        return run_config(args)
     return run_console(args)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from tui.aws.clients import AwsTarget
 from tui.aws.kinesis_math import ScalingRule
@@ -11,6 +13,13 @@ from tui.aws.limits_math import Thresholds
 
 DEFAULT_THEME = "warroom-dark"
 """The name of the theme used unless another is asked for (``themes.DARK``)."""
+
+GLOBAL_KEYS = "global"
+"""The scope of ``Settings.keys`` holding the console's own actions (the config file's ``[keys]``)."""
+
+KeyMap = Mapping[str, Mapping[str, str]]
+"""Keys remapped by action: scope (``GLOBAL_KEYS`` or a pane's name) -> action -> keys, comma
+separated in Textual's names (``question_mark,f1``)."""
 
 
 @dataclass(frozen=True)
@@ -54,3 +63,9 @@ class Settings:
     record_path: Path | None = None
     # Who typed a journal note; empty: the caller's identity ARN, else the login name.
     note_author: str = ""
+    # The important business services and their impact tolerance (TOML); None: none.
+    services_path: Path | None = None
+    # Keys remapped by the config file, checked for clashes before they get here (tui.keys).
+    keys: KeyMap = field(default_factory=lambda: MappingProxyType({}))
+    # What was wrong with the config file (refused as a whole): the console shows each at start.
+    warnings: tuple[str, ...] = ()

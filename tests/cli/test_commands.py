@@ -33,7 +33,7 @@ def test_help_documents_every_command() -> None:
     out = subprocess.run([*WARROOM, "--help"], capture_output=True, text=True, check=True, timeout=60).stdout
     for word in (
         "demo", "sim", "snapshot", "record", "replay", "report", "--profile", "--region", "--endpoint-url",
-        "--read-only", "--record", "--journal", "--services",
+        "--read-only", "--record", "--journal", "--services", "config",
     ):  # fmt: skip
         assert word in out
     sim = subprocess.run(

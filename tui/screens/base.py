@@ -111,8 +111,8 @@ class PaneScreen(Screen[None], Generic[S]):
     """A pane that polls. Subclasses set PANE/TITLE, implement ``fetch`` and ``show``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "toggle_pause", "Pause"),
-        Binding("r", "poll_now", "Refresh"),
+        Binding("p", "toggle_pause", "Pause", id="pause"),
+        Binding("r", "poll_now", "Refresh", id="refresh"),
     ]
 
     PANE: ClassVar[str] = ""

@@ -268,9 +268,9 @@ class FacilitatorScreen(Screen[None]):
         "the same simulator sees the change, and the journal records it through the fault's FIS experiment."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("i", "inject", "Inject"),
-        Binding("c", "clear", "Clear"),
-        Binding("r", "refresh", "Refresh"),
+        Binding("i", "inject", "Inject", id="inject"),
+        Binding("c", "clear", "Clear", id="clear"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("tab", "focus_next", "Next list", show=False),
     ]
     DEFAULT_CSS = """

@@ -51,13 +51,13 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     """Every ACTIVE finding of the hub region, filtered, grouped, triaged and fixed from the keyboard."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "back", "Clear", show=False),
-        Binding("f", "facets", "Facets"),
-        Binding("v", "group", "By resource"),
-        Binding("s", "sort", "Sort"),
-        Binding("space", "toggle_select", "Select", show=False),
-        Binding("a", "select_all", "Select all", show=False),
+        Binding("f", "facets", "Facets", id="facets"),
+        Binding("v", "group", "By resource", id="group"),
+        Binding("s", "sort", "Sort", id="sort"),
+        Binding("space", "toggle_select", "Select", show=False, id="select"),
+        Binding("a", "select_all", "Select all", show=False, id="select_all"),
         Binding("enter", "open", "Open", show=False),
         *TRIAGE_BINDINGS,
     ]

@@ -40,11 +40,11 @@ WORKFLOW_VERBS = {
 }
 
 TRIAGE_BINDINGS: list[BindingType] = [
-    Binding("N", "workflow('NOTIFIED')", "Notified"),
-    Binding("S", "workflow('SUPPRESSED')", "Suppress"),
-    Binding("R", "workflow('RESOLVED')", "Resolve"),
-    Binding("U", "workflow('NEW')", "Back to new", show=False),
-    Binding("X", "remediate", "Fix"),
+    Binding("N", "workflow('NOTIFIED')", "Notified", id="notified"),
+    Binding("S", "workflow('SUPPRESSED')", "Suppress", id="suppress"),
+    Binding("R", "workflow('RESOLVED')", "Resolve", id="resolve"),
+    Binding("U", "workflow('NEW')", "Back to new", show=False, id="reopen"),
+    Binding("X", "remediate", "Fix", id="fix"),
 ]
 
 

@@ -354,13 +354,13 @@ class FisScreen(PaneScreen[FisSnapshot]):
     """Experiment templates, and the experiments run from them."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("tab", "switch_list", "Switch list", show=False),
         Binding("shift+tab", "switch_list", "Switch list", show=False),
         Binding("enter", "details", "Details", show=False),
-        Binding("S", "start", "Start experiment"),
-        Binding("X", "stop", "Stop experiment"),
+        Binding("S", "start", "Start experiment", id="start"),
+        Binding("X", "stop", "Stop experiment", id="stop"),
     ]
 
     PANE: ClassVar[str] = "fis"

@@ -91,7 +91,7 @@ class InstanceScreen(FollowsFeeds, Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("r", "reload_history", "Reload charts"),
+        Binding("r", "reload_history", "Reload charts", id="reload_charts"),
     ]
 
     TITLE: ClassVar[str] = "Instance"

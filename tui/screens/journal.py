@@ -274,9 +274,9 @@ class JournalScreen(Screen[None]):
     )
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear", show=False),
-        Binding("f", "next_view", "View"),
+        Binding("f", "next_view", "View", id="view"),
         Binding("enter", "details", "Details", show=False),
     ]
 

@@ -134,9 +134,9 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
     """Streams, lag against retention, usage against shards, and the fixes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("s", "sort", "Sort"),
+        Binding("s", "sort", "Sort", id="sort"),
         Binding("enter", "open", "Open", show=False),
         *ACTION_BINDINGS,
     ]

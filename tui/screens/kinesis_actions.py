@@ -21,10 +21,10 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.listing import theme_rgb
 
 ACTION_BINDINGS: list[BindingType] = [
-    Binding("U", "act('double')", "Double shards"),
-    Binding("D", "act('halve')", "Halve shards"),
-    Binding("E", "act('retention')", "Extend retention"),
-    Binding("M", "act('mode')", "Switch mode"),
+    Binding("U", "act('double')", "Double shards", id="double"),
+    Binding("D", "act('halve')", "Halve shards", id="halve"),
+    Binding("E", "act('retention')", "Extend retention", id="retention"),
+    Binding("M", "act('mode')", "Switch mode", id="mode"),
 ]
 
 

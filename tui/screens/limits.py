@@ -107,11 +107,11 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
     """Instances against their limits, with hints and the account's vCPU quota."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("s", "sort", "Sort"),
+        Binding("s", "sort", "Sort", id="sort"),
         Binding("enter", "open", "Open", show=False),
-        Binding("h", "toggle_hints", "Hints"),
+        Binding("h", "toggle_hints", "Hints", id="hints"),
     ]
 
     FILTER_ID: ClassVar[str] = "limits-filter"

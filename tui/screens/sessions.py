@@ -136,16 +136,18 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
     """Managed instances to connect to, and the sessions open and past."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("enter", "launch('')", "Shell"),
-        Binding("F", "launch('AWS-StartPortForwardingSession')", "Forward"),
-        Binding("H", "launch('AWS-StartPortForwardingSessionToRemoteHost')", "Host forward"),
-        Binding("S", "launch('AWS-StartSSHSession')", "SSH"),
-        Binding("o", "toggle_offline", "Offline"),
-        Binding("v", "toggle_view", "Sessions"),
-        Binding("w", "toggle_tmux", "tmux window", show=False),
-        Binding("X", "terminate", "Terminate", show=False),
+        Binding("F", "launch('AWS-StartPortForwardingSession')", "Forward", id="forward"),
+        Binding(
+            "H", "launch('AWS-StartPortForwardingSessionToRemoteHost')", "Host forward", id="host_forward"
+        ),
+        Binding("S", "launch('AWS-StartSSHSession')", "SSH", id="ssh"),
+        Binding("o", "toggle_offline", "Offline", id="offline"),
+        Binding("v", "toggle_view", "Sessions", id="view"),
+        Binding("w", "toggle_tmux", "tmux window", show=False, id="tmux_window"),
+        Binding("X", "terminate", "Terminate", show=False, id="terminate"),
     ]
 
     FILTER_ID: ClassVar[str] = "ses-filter"
