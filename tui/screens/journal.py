@@ -251,6 +251,9 @@ class EventScreen(ModalScreen[None]):
         width: 90%; max-width: 110; height: auto; max-height: 90%;
         border: thick $primary; background: $panel; padding: 1 2;
     }
+    /* As tall as the fields, scrolling past what the screen leaves for them (the frame, the title
+       and the closing line take six lines of the 90%). */
+    EventScreen VerticalScroll { height: auto; max-height: 60vh; }
     """
 
     def __init__(self, event: JournalEvent, scenario: str) -> None:
