@@ -469,7 +469,8 @@ class WarroomApp(App[None]):
         rows: list[KeyRow] = [("1-9", f"switch pane: {numbers}")]
         rows += self._key_rows(list(self.BINDINGS))
         rows += [
-            ("j k ↑ ↓", "move; pgup pgdn home end scroll"),
+            ("j k ↑ ↓", "move; pgup pgdn a page"),
+            ("g G", "top, bottom (home end)"),
             ("tab", "next widget"),
             ("ctrl+p", "command palette: panes, themes, keys"),
             ("ctrl+c", "copy the selected text"),

@@ -550,7 +550,9 @@ def run_replay(args: argparse.Namespace) -> int:
         recording = read_recording(Path(args.file).expanduser())
         playback = Playback(recording.entries, speed=args.speed)
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"warroom: cannot replay {args.file}: {exc}") from None
+        # As `warroom report` says it, with the same status.
+        print(f"warroom: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
     for problem in recording.problems[:5]:
         print(f"warroom: {args.file}: {problem}", file=sys.stderr)
     meta = recording.header.get("meta") if isinstance(recording.header, dict) else None

@@ -10,6 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui.common.timefmt import age_text
+from widgets.header import shorten
 from widgets.safe import clean
 
 
@@ -61,26 +62,32 @@ class StatusLine(Widget):
 
     def render(self) -> Text:
         now = self._clock()
-        text = Text()
+        text = Text(no_wrap=True, overflow="ellipsis")
+        reason = ""
         if self.paused:
             text.append("⏸ paused (p resumes)")
         elif self.problem:
             text.append("⚠ stale: ")
-            text.append(clean(self.problem))
+            reason = clean(self.problem)
         elif self.fetched_at is None:
             text.append("… loading" if self.polling else "○ waiting for first poll")
         elif self.recorded:
             text.append("⏵ recorded")
         else:
             text.append("● live")
+        tail = Text()
         if self.fetched_at is not None:
-            text.append(f" · data {age_text((now - self.fetched_at).total_seconds())} old")
+            tail.append(f" · data {age_text((now - self.fetched_at).total_seconds())} old")
         if self.polling and self.fetched_at is not None:
-            text.append(" · polling…")
+            tail.append(" · polling…")
         elif self.next_poll_at is not None and not self.paused:
             wait = age_text((self.next_poll_at - now).total_seconds())
             label = "retry" if self.problem else "next poll"
-            text.append(f" · {label} in {wait}")
+            tail.append(f" · {label} in {wait}")
             if self.failures > 1:
-                text.append(f" (failure {self.failures})")
-        return text
+                tail.append(f" (failure {self.failures})")
+        if reason:
+            # The reason gives way, never the age or the retry after it.
+            room = self.size.width - text.cell_len - tail.cell_len
+            text.append(shorten(reason, max(1, room)))
+        return text + tail

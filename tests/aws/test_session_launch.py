@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,12 @@ from tui.aws.session_launch import (
     start_plan,
     uses_env_response,
 )
-from tui.aws.sessions import ManagedTarget, SessionsPoller
+from tui.aws.sessions import ManagedTarget, SessionsPoller, SessionsSnapshot, SessionView
+from tui.gameday import events as ev
+from tui.gameday.detect import Detector
+from tui.gameday.hub import GameDay
+from tui.gameday.journal import Journal
+from tui.gameday.services import ServiceTracker
 from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.ssm import ManagedNode, register_node
 
@@ -667,6 +672,46 @@ async def test_the_token_never_reaches_the_audit_log_and_session_end_is_recorded
     assert end["params"]["StartedAt"] == opened.started_at.isoformat()
     assert end["params"]["EndedAt"] == done.ended_at.isoformat()
     assert terminate["operation"] == "TerminateSession"
+
+
+async def test_the_journal_records_the_end_of_a_session_opened_here_with_its_length(
+    nodes: Nodes, runner: ActionRunner, factory: ClientFactory, recorder_for: Any, tmp_path: Path
+) -> None:
+    recorder_for(OLD_VERSION)
+    plugin = find_plugin()
+    assert plugin is not None
+    began = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+    now = [began]
+    hub = GameDay(
+        journal=Journal(tmp_path / "journal.jsonl", clock=lambda: now[0]),
+        detector=Detector(),
+        services=ServiceTracker(()),
+        clock=lambda: now[0],
+    )
+    runner.listeners.append(hub.action)
+    launcher = SessionLauncher(runner, factory, clock=lambda: now[0])
+    opened = await launcher.open(SessionRequest(nodes.hybrid, REGION, None, {}))
+    now[0] = began + timedelta(minutes=4, seconds=12)
+    done = launcher.run_plugin(opened, plugin, profile=None)
+    assert done.started and done.returncode == 0
+    await launcher.record_end(opened, done)
+    await launcher.terminate(opened.session_id, REGION)
+    hub.close()
+
+    ended = [e for e in hub.journal.events if e.kind == ev.SESSION_ENDED]
+    assert len(ended) == 1
+    assert ended[0].text == f"session {opened.session_id} to {nodes.hybrid} ended after 04:12 (exit status 0)"
+    assert ended[0].ref == opened.session_id and ended[0].resource == nodes.hybrid
+    assert ended[0].at == now[0] and ended[0].detail["duration"] == "04:12"
+    # The sessions pane's next polls, still listing it or no longer, journal nothing more about it.
+    listed = SessionView(
+        opened.session_id, nodes.hybrid, "tester", "Connected", began, None, None, None, REGION, True
+    )
+    before = len(hub.journal.events)
+    for active in ((), (listed,), ()):
+        snapshot = SessionsSnapshot(fetched_at=now[0], instances=(), active=active, history=(), errors=())
+        hub.observe("sessions", snapshot)
+    assert len(hub.journal.events) == before
 
 
 async def test_read_only_mode_refuses_start_session_below_the_ui(

@@ -342,6 +342,20 @@ def test_report_merges_the_journals_of_several_consoles(
     assert "5m (wall 30s)" in out and "10m10s (wall 1m01s)" in out
 
 
+def test_report_and_replay_refuse_an_unreadable_file_alike(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    missing = str(tmp_path / "gone.jsonl")
+    said = []
+    for command in ("report", "replay"):
+        assert main([command, missing]) == 2, command
+        said.append(capsys.readouterr().err)
+    assert said[0] == said[1]
+    assert said[0].startswith(f"warroom: cannot read {missing}: ")
+
+
 def test_record_writes_every_pane_with_no_screen_and_replay_and_report_read_it(tmp_path: Any) -> None:
     """``warroom record``: data flows from the feeds to a recording without the UI."""
     from tui import panes

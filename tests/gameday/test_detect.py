@@ -581,6 +581,16 @@ def test_sessions_start_and_end_after_the_baseline() -> None:
     assert ended[0].resource == "i-0001"
 
 
+def test_a_session_whose_end_the_console_journaled_is_not_journaled_again() -> None:
+    d = Detector()
+    assert d.observe("sessions", sessions()) == []
+    started = d.observe("sessions", sessions(active=(session("s-1"),)))
+    assert [(e.kind, e.ref) for e in started] == [(SESSION_STARTED, "s-1")]
+    d.session_ended("s-1")
+    assert d.observe("sessions", sessions(active=(session("s-1"),))) == []
+    assert d.observe("sessions", sessions(history=(session("s-1", active=False, end=at(2)),))) == []
+
+
 # ---------------------------------------------------------------------------------------------
 # FIS
 # ---------------------------------------------------------------------------------------------

@@ -717,7 +717,5 @@ class SessionLauncher:
                 "plan_key": f"ssm:{req.region}:{req.target}",
             }
         )
-        try:
-            await asyncio.to_thread(self.runner.audit.append, record)
-        except OSError as exc:
-            log.debug("audit log %s not written: %s", self.runner.audit.path, exc)
+        # Through the runner, so its listeners (the journal) learn of the end too.
+        await self.runner.write_record(record)

@@ -264,8 +264,17 @@ class Detector:
         self._findings: dict[tuple[str, str], tuple[str, str]] | None = None
         self._findings_version: int | None = None
         self._sessions: dict[str, str] | None = None
+        self._sessions_ended: set[str] = set()
+        """Sessions whose end the console journaled itself (their plugin returned)."""
         self._experiments: OrderedDict[str, tuple[bool, bool]] = OrderedDict()
         self._faults: dict[str, tuple[str, str]] = {}
+
+    def session_ended(self, session_id: str) -> None:
+        """The console saw ``session_id`` end (its plugin returned) and journaled it: a later poll
+        that still lists it as active, or no longer does, adds nothing."""
+        self._sessions_ended.add(session_id)
+        if self._sessions is not None:
+            self._sessions.pop(session_id, None)
 
     def observe(self, pane: str, snapshot: object) -> list[JournalEvent]:
         """The events this snapshot implies; [] for other panes and for failed polls."""
@@ -796,7 +805,8 @@ class Detector:
 
     def _session_changes(self, snap: SessionsSnapshot) -> list[JournalEvent]:
         failed = _failed_regions(snap.errors, DESCRIBE_ACTIVE_SESSIONS)
-        active = {s.session_id: s for s in snap.active if s.session_id}
+        journaled = self._sessions_ended
+        active = {s.session_id: s for s in snap.active if s.session_id and s.session_id not in journaled}
         known = self._sessions
         # Sessions of a region whose listing failed are kept as they were (neither ended nor new).
         kept = {

@@ -16,6 +16,7 @@ from typing import Any
 
 from tui import __version__
 from tui.common import paths
+from tui.common.timefmt import clock_text
 from tui.gameday import events as ev
 from tui.gameday.detect import Detector
 from tui.gameday.events import JournalEvent
@@ -48,6 +49,8 @@ def action_event(record: Mapping[str, Any], at: datetime) -> JournalEvent | None
     outcome = str(record.get("outcome") or "")
     if outcome not in ("ok", "error"):
         return None
+    if record.get("service") == "ssm" and record.get("operation") == "SessionEnded":
+        return session_ended_event(record, at)
     service = str(record.get("service") or "")
     operation = str(record.get("operation") or "")
     params = record.get("params") or {}
@@ -83,6 +86,49 @@ def action_event(record: Mapping[str, Any], at: datetime) -> JournalEvent | None
         resource=resource,
         level="info" if outcome == "ok" else "warning",
         detail=detail,
+    )
+
+
+def session_ended_event(record: Mapping[str, Any], at: datetime) -> JournalEvent | None:
+    """ "session ended", with how long it lasted, for the audit record the console writes when the
+    plugin of a session it opened returns; None for a session handed to a tmux window, whose end
+    the console does not see."""
+    params = record.get("params")
+    params = params if isinstance(params, Mapping) else {}
+    started, exit_status = params.get("PluginStarted"), params.get("ExitStatus")
+    if started and exit_status is None:
+        return None
+    session_id = str(params.get("SessionId") or "")
+    target = str(params.get("Target") or "")
+    detail = {"region": str(record.get("region") or ""), "document": str(params.get("DocumentName") or "")}
+    lasted = ""
+    try:
+        begun = datetime.fromisoformat(str(params.get("StartedAt")))
+        ended = datetime.fromisoformat(str(params.get("EndedAt")))
+    except ValueError:
+        pass
+    else:
+        at = ended
+        duration = clock_text((ended - begun).total_seconds())
+        lasted = f" after {duration}"
+        detail.update(started_at=begun.isoformat(), ended_at=ended.isoformat(), duration=duration)
+    if not started:
+        how = f": {record.get('message') or 'the plugin did not start'}"
+    else:
+        how = f" (exit status {exit_status})"
+        detail["exit_status"] = str(exit_status)
+    for key in ("actor", "plan_key"):
+        if record.get(key):
+            detail[key] = str(record[key])
+    return JournalEvent(
+        at=at,
+        kind=ev.SESSION_ENDED,
+        source="console",
+        text=f"session {session_id} to {target} ended{lasted}{how}",
+        resource=target,
+        ref=session_id,
+        level="info" if record.get("outcome") == "ok" else "warning",
+        detail={k: v for k, v in detail.items() if v},
     )
 
 
@@ -202,8 +248,12 @@ class GameDay:
 
     def action(self, record: Mapping[str, Any]) -> None:
         event = action_event(record, self.clock())
-        if event is not None:
-            self.add(event)
+        if event is None:
+            return
+        if event.kind == ev.SESSION_ENDED and event.ref:
+            # Its end is journaled now: the sessions pane's polls must not journal it again.
+            self.detector.session_ended(event.ref)
+        self.add(event)
 
     def tick(self) -> None:
         for event in self.services.tick(self.clock()):

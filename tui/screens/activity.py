@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,15 +22,26 @@ from widgets.safe import clean
 _MARKS = {"info": "·", "warning": "⚠", "error": "✖"}
 
 
-def format_event(event: ActivityEvent) -> Text:
+def event_prefix(event: ActivityEvent) -> Text:
+    """When, how bad (a symbol and a word, not colour alone) and which pane."""
     text = Text()
     text.append(zulu_text(event.at) + " ", "dim")
     mark = _MARKS.get(event.level, "·")
     style = {"warning": "bold", "error": "bold reverse"}.get(event.level, "")
-    text.append(f"{mark} {event.level:<7} ", style)
-    text.append(f"{clean(event.pane):<10} ", "bold")
-    text.append(clean(event.text))
+    text.append(f"{mark} {event.level:<7}", style)
+    text.append(" ")
+    text.append(f"{clean(event.pane):<11}", "bold")
     return text
+
+
+def format_event(event: ActivityEvent) -> Table:
+    """One event: its prefix in a column of its own, its text beside it, wrapping under itself (a
+    long text never runs back under the time, and stays readable on an 80-column terminal)."""
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold", ratio=1)
+    grid.add_row(event_prefix(event), Text(clean(event.text)))
+    return grid
 
 
 class ActivityScreen(Screen[None]):

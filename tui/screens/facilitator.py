@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -37,6 +37,21 @@ FAULT_COLUMNS = (
     Column("origin", "By", 11),
     Column("detect", "Expected detection", 30, flex=True),
 )
+NARROW_FAULT_COLUMNS = (
+    Column("state", "State", 9),
+    Column("fault", "Fault", 22),
+    Column("target", "Target", 22, flex=True),
+    Column("since", "Since", 8, align="right"),
+    Column("origin", "By", 11),
+)
+"""Below ``WIDE`` cells: the expected detection is in the detail strip only."""
+WIDE = 120
+
+
+def fault_columns_for(width: int) -> tuple[Column, ...]:
+    return FAULT_COLUMNS if width >= WIDE else NARROW_FAULT_COLUMNS
+
+
 LOG_COLUMNS = (
     Column("at", "UTC", 8),
     Column("t", "T+", 8, align="right"),
@@ -56,14 +71,18 @@ def parse_duration(text: str) -> float | None:
     return durations.parse_duration(text, what="the duration")
 
 
-def fault_rows(status: Mapping[str, Any]) -> list[TableRow]:
-    """One row per catalogue fault; an active fault shows its target, age and who started it."""
+MAX_FAULT_ROWS = 13
+"""Fault rows shown before the list scrolls."""
+
+
+def fault_entries(status: Mapping[str, Any]) -> list[tuple[str, dict[str, str], str]]:
+    """Each row's key, its cells by column key, and its level."""
     active: dict[str, list[Mapping[str, Any]]] = {}
     for state in status.get("faults") or []:
         if isinstance(state, Mapping) and state.get("state") == "active":
             active.setdefault(str(state.get("fault")), []).append(state)
     scenario = status.get("scenario") or {}
-    rows: list[TableRow] = []
+    rows: list[tuple[str, dict[str, str], str]] = []
     for entry in status.get("catalogue") or []:
         if not isinstance(entry, Mapping):
             continue
@@ -71,43 +90,58 @@ def fault_rows(status: Mapping[str, Any]) -> list[TableRow]:
         spec = BY_ID.get(fault_id)
         detect = f"{spec.detection.pane}: {spec.detection.threshold}" if spec else ""
         running = active.get(fault_id, [])
-        if running:
-            for state in running:
-                since = state.get("scenario_at_s")
-                elapsed = ""
-                if isinstance(since, int | float) and isinstance(scenario, Mapping):
-                    now_s = scenario.get("elapsed_s")
-                    if isinstance(now_s, int | float):
-                        elapsed = clock_text(max(0.0, float(now_s) - float(since)))
-                rows.append(
-                    TableRow(
-                        key=f"{fault_id}|{state.get('target', '')}",
-                        cells=(
-                            _state_label("active"),
-                            fault_id,
-                            clean(str(state.get("target_name") or state.get("target") or "")),
-                            elapsed or clean(str(state.get("started_at", ""))[11:19]),
-                            clean(str(state.get("origin", ""))),
-                            detect,
-                        ),
-                        level="critical",
-                    )
-                )
-        else:
-            rows.append(
-                TableRow(
-                    key=f"{fault_id}|",
-                    cells=(
-                        _state_label(""),
-                        fault_id,
-                        clean(str(entry.get("default_target", ""))),
-                        "",
-                        "",
-                        detect,
-                    ),
-                )
-            )
+        for state in running:
+            since = state.get("scenario_at_s")
+            elapsed = ""
+            if isinstance(since, int | float) and isinstance(scenario, Mapping):
+                now_s = scenario.get("elapsed_s")
+                if isinstance(now_s, int | float):
+                    elapsed = clock_text(max(0.0, float(now_s) - float(since)))
+            cells = {
+                "state": _state_label("active"),
+                "fault": fault_id,
+                "target": clean(str(state.get("target_name") or state.get("target") or "")),
+                "since": elapsed or clean(str(state.get("started_at", ""))[11:19]),
+                "origin": clean(str(state.get("origin", ""))),
+                "detect": detect,
+            }
+            rows.append((f"{fault_id}|{state.get('target', '')}", cells, "critical"))
+        if not running:
+            cells = {
+                "state": _state_label(""),
+                "fault": fault_id,
+                "target": clean(str(entry.get("default_target", ""))),
+                "since": "",
+                "origin": "",
+                "detect": detect,
+            }
+            rows.append((f"{fault_id}|", cells, ""))
     return rows
+
+
+def fault_strip(cells: Mapping[str, str], *, active: bool, width: int = 0) -> Text:
+    """The detail strip of the selected fault: what it is and where it runs on the first line (cut
+    to ``width`` cells when given), then how the console is expected to detect it, in full (on a
+    wide terminal it also has a column of its own)."""
+    fault_id = cells.get("fault", "")
+    spec = BY_ID.get(fault_id)
+    first = Text(fault_id, "bold")
+    if spec is not None:
+        first.append(f": {spec.title}", "bold")
+    if active:
+        said = [f"{cells.get('state', '')} on {cells.get('target', '')}"]
+        if cells.get("since"):
+            said.append(f"for {cells['since']}")
+        if cells.get("origin"):
+            said.append(f"by {cells['origin']}")
+        first.append(" · " + " ".join(said))
+    if width > 0:
+        first.truncate(width, overflow="ellipsis")
+    text = first
+    if spec is not None:
+        text.append("\nExpected detection: ", "bold")
+        text.append(f"{spec.detection.pane} · {spec.detection.threshold}")
+    return text
 
 
 def log_rows(status: Mapping[str, Any]) -> list[TableRow]:
@@ -161,13 +195,11 @@ def scenario_text(status: Mapping[str, Any] | None, problem: str) -> Text:
                 text.append(f" of {clock_text(float(duration))}")
         text.append(f"  speed {speed}")
     else:
-        text.append(
-            "No scenario running: faults start when injected here, with `warroom sim inject`, or by FIS"
-        )
+        text.append("No scenario: faults start with i, `warroom sim inject` or FIS")
     active = sum(
         1 for f in status.get("faults") or [] if isinstance(f, Mapping) and f.get("state") == "active"
     )
-    text.append(f"  · {active} active fault(s)")
+    text.append(f" · {active} active")
     return text
 
 
@@ -276,6 +308,7 @@ class FacilitatorScreen(Screen[None]):
     DEFAULT_CSS = """
     FacilitatorScreen #fac-scenario { padding: 0 1; }
     FacilitatorScreen #fac-faults { height: 14; }
+    FacilitatorScreen #fac-detail { height: 4; padding: 0 1; border-top: solid $primary 40%; }
     FacilitatorScreen #fac-log { height: 1fr; }
     """
 
@@ -301,11 +334,14 @@ class FacilitatorScreen(Screen[None]):
         """Told of each injection or clearing, as an audit record (the journal lists it as an action)."""
         self.status: Mapping[str, Any] | None = None
         self.problem = ""
+        self._columns: tuple[Column, ...] = FAULT_COLUMNS
+        self._entries: dict[str, tuple[dict[str, str], str]] = {}
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
         yield TextLine(id="fac-scenario")
-        yield VirtualTable(FAULT_COLUMNS, empty_text="asking the simulator…", id="fac-faults")
+        yield VirtualTable(self._columns, empty_text="asking the simulator…", id="fac-faults")
+        yield TextLine(id="fac-detail")
         yield VirtualTable(LOG_COLUMNS, empty_text="nothing has happened yet", id="fac-log")
         yield PaneFooter()
 
@@ -339,12 +375,47 @@ class FacilitatorScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.feed.poll_now()
 
+    def on_resize(self, event: events.Resize) -> None:
+        columns = fault_columns_for(event.size.width)
+        if columns != self._columns:
+            self._columns = columns
+            self.query_one("#fac-faults", VirtualTable).set_columns(columns)
+            self._show()
+        # The strip's first line is cut to its width, known once the screen is laid out again.
+        self.call_after_refresh(self._show_detail)
+
     def _show(self) -> None:
         self.query_one("#fac-scenario", TextLine).update(scenario_text(self.status, self.problem))
         if self.status is None:
             return
-        self.query_one("#fac-faults", VirtualTable).set_rows(fault_rows(self.status))
+        entries = fault_entries(self.status)
+        self._entries = {key: (cells, level) for key, cells, level in entries}
+        faults = self.query_one("#fac-faults", VirtualTable)
+        faults.set_rows(
+            [
+                TableRow(key=key, cells=tuple(cells[c.key] for c in self._columns), level=level)
+                for key, cells, level in entries
+            ]
+        )
+        # The catalogue's rows and their titles, no more: the log below gets the rest of the screen.
+        faults.styles.height = max(3, min(len(entries) + 1, MAX_FAULT_ROWS + 1))
         self.query_one("#fac-log", VirtualTable).set_rows(log_rows(self.status))
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        key = self.query_one("#fac-faults", VirtualTable).cursor_key
+        entry = self._entries.get(key) if key is not None else None
+        detail = self.query_one("#fac-detail", TextLine)
+        strip = (
+            fault_strip(entry[0], active=entry[1] == "critical", width=detail.size.width)
+            if entry is not None
+            else Text()
+        )
+        detail.update(strip)
+
+    @on(VirtualTable.Highlighted, "#fac-faults")
+    def _highlighted(self) -> None:
+        self._show_detail()
 
     def _selected(self) -> tuple[str, str] | None:
         key = self.query_one("#fac-faults", VirtualTable).cursor_key

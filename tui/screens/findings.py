@@ -56,7 +56,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         Binding("f", "facets", "Facets", id="facets"),
         Binding("v", "group", "By resource", id="group"),
         Binding("s", "sort", "Sort", id="sort"),
-        Binding("space", "toggle_select", "Select", show=False, id="select"),
+        Binding("space", "toggle_select", "Select, move down", show=False, id="select"),
         Binding("a", "select_all", "Select all", show=False, id="select_all"),
         Binding("enter", "open", "Open", show=False),
         *TRIAGE_BINDINGS,
@@ -69,11 +69,11 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         "Security Hub findings of the hub region (ACTIVE records; the default view shows workflow NEW and "
         "NOTIFIED, worst first). / filters as you type over title, resource, control and account; f opens "
         "the facet toggles (severity, workflow, product, account, resource type, compliance); v groups the "
-        "findings of one resource into a row (Enter lists them). space selects, a selects every row shown. "
-        "Shift+N notified, Shift+S suppress, Shift+R resolve, Shift+U back to new: each asks for a note and "
-        "shows its BatchUpdateFindings calls. Shift+X runs the control's playbook (+ after the control): "
-        "it shows the calls, dry-runs them where AWS can, runs them, re-reads the resource and marks the "
-        "finding RESOLVED with a note, or NOTIFIED with the failure."
+        "findings of one resource into a row (Enter lists them). space selects (and moves down), a selects "
+        "every row shown. Shift+N notified, Shift+S suppress, Shift+R resolve, Shift+U back to new: each "
+        "asks for a note and shows its BatchUpdateFindings calls. Shift+X runs the control's playbook (+ "
+        "after the control): it shows the calls, dry-runs them where AWS can, runs them, re-reads the "
+        "resource and marks the finding RESOLVED with a note, or NOTIFIED with the failure."
     )
 
     DEFAULT_CSS = """

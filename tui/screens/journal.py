@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar
 
+from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -80,14 +81,27 @@ VIEWS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("notes", "notes", frozenset({ev.NOTE})),
 )
 
-COLUMNS = (
-    Column("at", "UTC", 8),
-    Column("t", "T+", 8, align="right"),
-    Column("kind", "What", 10),
-    Column("source", "Seen by", 9),
-    Column("resource", "Resource", 22),
-    Column("text", "Details", 30, flex=True),
-)
+WIDE = 120
+"""From this width the Journal shows who saw each event in a column of its own."""
+
+
+def columns_for(width: int, *, scenario: bool) -> tuple[Column, ...]:
+    """The journal's columns at ``width`` cells: T+ only when a scenario runs; below ``WIDE`` no
+    "Seen by" and a narrower resource, so the details keep most of an 80-column line (the detail
+    strip under the table shows the selected event's in full)."""
+    wide = width >= WIDE
+    return (
+        Column("at", "UTC", 8),
+        *((Column("t", "T+", 8, align="right"),) if scenario else ()),
+        Column("kind", "What", 10),
+        *((Column("source", "Seen by", 9),) if wide else ()),
+        Column("resource", "Resource", 22 if wide else 16),
+        Column("text", "Details", 30, flex=True),
+    )
+
+
+COLUMNS = columns_for(WIDE, scenario=True)
+"""Every column, as a wide terminal shows them during a scenario."""
 
 
 class ScenarioClock:
@@ -154,25 +168,77 @@ def services_text(statuses: Sequence[ServiceStatus], now_text: str = "") -> Text
     return text
 
 
-def event_row(event: JournalEvent, key: str, scenario: ScenarioClock) -> TableRow:
+def event_what(event: JournalEvent) -> str:
+    """The event's text, with the value against its limit for a crossing."""
     what = clean(event.text)
     if event.value is not None and event.limit is not None and event.kind in (ev.DETECTED, ev.RECOVERED):
         what = f"{what} [{event.value:.4g} vs {event.limit:.4g}{(' ' + event.unit) if event.unit else ''}]"
+    return what
+
+
+def event_row(
+    event: JournalEvent, key: str, scenario: ScenarioClock, columns: Sequence[Column] = COLUMNS
+) -> TableRow:
     level = {"critical": "critical", "warning": "warn"}.get(event.level, "")
     if event.kind in (ev.RECOVERED, ev.SERVICE_RESTORED):
         level = "ok"
-    return TableRow(
-        key=key,
-        cells=(
-            wall_text(event.at),
-            scenario.at(event.at),
-            _KIND_LABEL.get(event.kind, event.kind),
-            clean(event.source),
-            clean(event.detail.get("name") or event.resource),
-            what,
-        ),
-        level=level,
-    )
+    cells = {
+        "at": wall_text(event.at),
+        "t": scenario.at(event.at),
+        "kind": _KIND_LABEL.get(event.kind, event.kind),
+        "source": clean(event.source),
+        "resource": clean(event.detail.get("name") or event.resource),
+        "text": event_what(event),
+    }
+    return TableRow(key=key, cells=tuple(cells[c.key] for c in columns), level=level)
+
+
+def event_strip(event: JournalEvent, scenario: ScenarioClock, width: int = 0) -> Text:
+    """The detail strip of the selected event: what, where, who and when on one line (cut to
+    ``width`` cells when given), then its whole text."""
+    where = [_KIND_LABEL.get(event.kind, event.kind)]
+    resource = clean(event.detail.get("name") or event.resource)
+    if resource:
+        where.append(resource)
+    where.append(f"seen by {clean(event.source)}")
+    at = wall_text(event.at)
+    when = scenario.at(event.at)
+    where.append(f"{at} T+{when}" if when else at)
+    first = Text(" · ".join(where), "bold")
+    hint = " · Enter: every field"
+    if width <= 0 or first.cell_len + len(hint) <= width:
+        first.append(hint, "dim")
+    elif first.cell_len > width:
+        first.truncate(width, overflow="ellipsis")
+    first.append("\n")
+    first.append(event_what(event))
+    return first
+
+
+def event_fields(e: JournalEvent, scenario: str) -> Table:
+    """Every field of an event, a label column as wide as the longest label and two cells from its
+    value: a value never runs into its label, and a long one wraps under itself."""
+    lines = [
+        ("When", e.at.isoformat() + (f"  (scenario T+{scenario})" if scenario else "")),
+        ("What", e.kind),
+        ("Seen by", e.source),
+        ("Text", e.text),
+        ("Resource", e.resource),
+        ("Metric", e.metric),
+        ("Value", "" if e.value is None else f"{e.value:g} {e.unit}".strip()),
+        ("Limit", "" if e.limit is None else f"{e.limit:g} {e.unit}".strip()),
+        ("Fault", e.fault),
+        ("Reference", e.ref),
+        ("Level", e.level),
+        *((f"· {k}", v) for k, v in sorted(e.detail.items())),
+    ]
+    table = Table.grid(padding=(0, 2, 0, 0))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for label, value in lines:
+        if value:
+            table.add_row(Text(clean(label)), Text(clean(value)))
+    return table
 
 
 class EventScreen(ModalScreen[None]):
@@ -185,6 +251,9 @@ class EventScreen(ModalScreen[None]):
         width: 90%; max-width: 110; height: auto; max-height: 90%;
         border: thick $primary; background: $panel; padding: 1 2;
     }
+    /* As tall as the fields, scrolling past what the screen leaves for them (the frame, the title
+       and the closing line take six lines of the 90%). */
+    EventScreen VerticalScroll { height: auto; max-height: 60vh; }
     """
 
     def __init__(self, event: JournalEvent, scenario: str) -> None:
@@ -193,26 +262,7 @@ class EventScreen(ModalScreen[None]):
         self.scenario = scenario
 
     def compose(self) -> ComposeResult:
-        e = self.event
-        lines = [
-            ("When", e.at.isoformat() + (f"  (scenario T+{self.scenario})" if self.scenario else "")),
-            ("What", e.kind),
-            ("Seen by", e.source),
-            ("Text", e.text),
-            ("Resource", e.resource),
-            ("Metric", e.metric),
-            ("Value", "" if e.value is None else f"{e.value:g} {e.unit}".strip()),
-            ("Limit", "" if e.limit is None else f"{e.limit:g} {e.unit}".strip()),
-            ("Fault", e.fault),
-            ("Reference", e.ref),
-            ("Level", e.level),
-            *((f"· {k}", v) for k, v in sorted(e.detail.items())),
-        ]
-        body = Text()
-        for label, value in lines:
-            if value:
-                body.append(f"{label:<12}", "bold")
-                body.append(clean(value) + "\n")
+        body = event_fields(self.event, self.scenario)
         with Vertical():
             yield Static(Text("Journal event", style="bold"))
             with VerticalScroll():
@@ -284,6 +334,7 @@ class JournalScreen(Screen[None]):
     JournalScreen #jr-filter { display: none; height: 1; border: none; padding: 0 1; }
     JournalScreen #jr-filter.shown { display: block; }
     JournalScreen #jr-services, JournalScreen #jr-summary { padding: 0 1; }
+    JournalScreen #jr-detail { height: 4; padding: 0 1; border-top: solid $primary 40%; }
     """
 
     def __init__(
@@ -308,13 +359,16 @@ class JournalScreen(Screen[None]):
         self._scenario = ScenarioClock()
         self._query = ""
         self._view = 0
+        self._width = WIDE
+        self._columns = columns_for(WIDE, scenario=False)
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
         yield TextLine(id="jr-services")
         yield TextLine(id="jr-summary")
         yield Input(placeholder="filter: resource, metric, text…", id="jr-filter")
-        yield VirtualTable(COLUMNS, empty_text="no events yet", id="jr-events")
+        yield VirtualTable(self._columns, empty_text="no events yet", id="jr-events")
+        yield TextLine(id="jr-detail")
         yield PaneFooter()
 
     def on_mount(self) -> None:
@@ -369,7 +423,7 @@ class JournalScreen(Screen[None]):
             self._fill(follow=follow)
             return
         if self._matches(event):
-            self._rows.append(event_row(event, self._entries[index][0], self._scenario))
+            self._rows.append(event_row(event, self._entries[index][0], self._scenario, self._columns))
         self._show(follow=follow)
 
     def _matches(self, event: JournalEvent) -> bool:
@@ -393,9 +447,15 @@ class JournalScreen(Screen[None]):
         return all(word in hay for word in self._query.lower().split())
 
     def _fill(self, *, follow: bool) -> None:
-        """Every row again (the filter, the view or the scenario clock changed)."""
+        """Every row again (the filter, the view, the width or the scenario clock changed)."""
+        columns = columns_for(self._width, scenario=self._scenario.start is not None)
+        if columns != self._columns:
+            self._columns = columns
+            self.query_one(VirtualTable).set_columns(columns)
         self._rows = [
-            event_row(event, key, self._scenario) for key, event in self._entries if self._matches(event)
+            event_row(event, key, self._scenario, columns)
+            for key, event in self._entries
+            if self._matches(event)
         ]
         self._show(follow=follow)
 
@@ -422,6 +482,25 @@ class JournalScreen(Screen[None]):
         if described:
             summary.append(f" · {clean(described)}", "dim")
         self.query_one("#jr-summary", TextLine).update(summary)
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        key = self.query_one(VirtualTable).cursor_key
+        event = self._by_key.get(key) if key is not None else None
+        detail = self.query_one("#jr-detail", TextLine)
+        strip = event_strip(event, self._scenario, detail.size.width) if event is not None else Text()
+        detail.update(strip)
+
+    @on(VirtualTable.Highlighted, "#jr-events")
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._width = event.size.width
+        if columns_for(self._width, scenario=self._scenario.start is not None) != self._columns:
+            self._fill(follow=False)
+        # The strip's first line is cut to its width, known once the screen is laid out again.
+        self.call_after_refresh(self._show_detail)
 
     def refresh_services(self) -> None:
         self.query_one("#jr-services", TextLine).update(services_text(self._services()))

@@ -323,6 +323,11 @@ class ActionRunner:
             record["params"] = dict(params)
         return record
 
+    async def write_record(self, record: Mapping[str, Any]) -> str:
+        """Tell the listeners of ``record`` (an event of the console's, like a session's end) and
+        append it to the audit log; an unwritable log is reported in the text returned, not raised."""
+        return await self._write(record)
+
     async def _write(self, record: Mapping[str, Any]) -> str:
         """Append ``record``; an unwritable audit log is reported, never raised past a made call."""
         for listener in tuple(self.listeners):

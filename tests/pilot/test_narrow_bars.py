@@ -1,0 +1,60 @@
+"""The header and a pane's status line on an 80-column terminal, in a bare app (no simulator)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from tests.frozen import FROZEN
+from widgets.header import HeaderBar
+from widgets.status import StatusLine
+
+ALERT = "✖ BREACH Card payments 1:02:03 > 15:00 (+2)"
+REPLAY = "REPLAY ▶ 03:00:00Z 2:59:59/3:00:00 300x"
+REASON = (
+    "ExpiredTokenException: the security token included in the request is expired; run "
+    "`aws sso login --profile payments-prod` and the next poll picks the new credentials up"
+)
+
+
+class Bars(App[None]):
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        yield StatusLine(clock=lambda: FROZEN)
+        yield Static("body", id="body")
+
+
+async def test_the_header_grows_a_line_for_the_timers_only_while_they_do_not_fit() -> None:
+    app = Bars()
+    async with app.run_test(size=(80, 24)) as pilot:
+        header = app.query_one(HeaderBar)
+        header.account, header.pane, header.demo, header.read_only = "123456789012", "Limits", True, True
+        header.alert = ALERT
+        await pilot.pause()
+        assert header.size.height == 1
+        header.replay = REPLAY
+        await pilot.pause()
+        assert header.size.height == 3
+        assert app.query_one("#body").region.y == 4, "the pane moves down under the header"
+        rendered = header.render().plain.split("\n")
+        assert "acct 123456789012" in rendered[0] and rendered[0].rstrip().endswith("READ-ONLY")
+        assert [line.strip() for line in rendered[1:]] == [ALERT, REPLAY]
+        header.replay = ""
+        await pilot.pause()
+        assert header.size.height == 1
+
+
+async def test_a_long_stale_reason_gives_way_to_the_age_and_the_retry() -> None:
+    app = Bars()
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.query_one(StatusLine)
+        status.fetched_at = FROZEN - timedelta(minutes=2)
+        status.next_poll_at = FROZEN + timedelta(seconds=20)
+        status.failures = 3
+        status.problem = REASON
+        await pilot.pause()
+        line = status.render().plain
+        assert line == "⚠ stale: ExpiredTokenException: the… · data 2m00s old · retry in 20s (failure 3)"
+        assert len(line) == status.size.width == 80

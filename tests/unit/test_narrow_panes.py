@@ -1,0 +1,125 @@
+"""Journal, Facilitator, Activity and the journal's event dialog on an 80-column terminal: a row's
+details keep most of the line and show in full in the detail strip; no label runs into its value."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from rich.console import Console
+
+from tests.frozen import FROZEN
+from tui.common.catalogue import BY_ID
+from tui.context import ActivityEvent
+from tui.gameday import events as ev
+from tui.gameday.events import JournalEvent
+from tui.screens.activity import event_prefix, format_event
+from tui.screens.facilitator import fault_columns_for, fault_entries, fault_strip
+from tui.screens.journal import ScenarioClock, columns_for, event_fields, event_row, event_strip
+from widgets.vtable import MARKER_WIDTH, Column, layout_columns
+
+DETAILS = (
+    "payments-ledger-writer: Lambda errors at 7.2% of invocations in a minute, the ledger's writes "
+    "retried by the stream's consumer"
+)
+
+
+def _widths(columns: tuple[Column, ...], width: int) -> dict[str, int]:
+    return {c.key: w for c, w in zip(columns, layout_columns(columns, width), strict=True)}
+
+
+def _fits(columns: tuple[Column, ...], width: int) -> bool:
+    return MARKER_WIDTH + sum(layout_columns(columns, width)) + len(columns) - 1 <= width
+
+
+def _plain(renderable: Any, width: int) -> list[str]:
+    console = Console(width=width, no_color=True, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text().rstrip("\n").split("\n")
+
+
+def test_the_journal_gives_its_details_most_of_an_80_column_line() -> None:
+    narrow = columns_for(80, scenario=False)
+    assert [c.key for c in narrow] == ["at", "kind", "resource", "text"]
+    assert _fits(narrow, 80) and _widths(narrow, 80)["text"] >= 40
+    during = columns_for(80, scenario=True)
+    assert [c.key for c in during] == ["at", "t", "kind", "resource", "text"]
+    assert _fits(during, 80) and _widths(during, 80)["text"] >= 30
+    wide = columns_for(200, scenario=True)
+    assert [c.key for c in wide] == ["at", "t", "kind", "source", "resource", "text"]
+    assert _widths(wide, 200)["text"] >= 100
+
+
+def test_a_journal_row_and_its_detail_strip() -> None:
+    event = JournalEvent(
+        at=FROZEN,
+        kind=ev.DETECTED,
+        source="kinesis",
+        text=DETAILS,
+        resource="payments-ledger-writer",
+        metric="lambda.errors",
+        value=0.072,
+        limit=0.05,
+    )
+    scenario = ScenarioClock()
+    row = event_row(event, "1", scenario, columns_for(80, scenario=False))
+    assert row.cells == ("03:00:00", "▲ detect", "payments-ledger-writer", f"{DETAILS} [0.072 vs 0.05]")
+    strip = event_strip(event, scenario, 78).plain
+    first, text = strip.split("\n")
+    assert first == "▲ detect · payments-ledger-writer · seen by kinesis · 03:00:00", "no room for the hint"
+    wide = event_strip(event, scenario, 120).plain.split("\n")[0]
+    assert wide == f"{first} · Enter: every field"
+    assert text == f"{DETAILS} [0.072 vs 0.05]", "the strip shows the whole details"
+    short = event_strip(event, scenario, 40).plain.split("\n")[0]
+    assert len(short) == 40 and short.endswith("…"), "the first line never wraps over the text"
+
+
+def test_the_event_dialog_keeps_a_gap_between_every_label_and_its_value() -> None:
+    event = JournalEvent(
+        at=FROZEN,
+        kind=ev.FAULT_STARTED,
+        source="fis",
+        text="fault started: A business API's Lambda functions failing on payments-ledger-writer",
+        resource="payments-ledger-writer",
+        detail={
+            "scenario_start": (FROZEN - timedelta(minutes=1)).isoformat(),
+            "template": "EXT1a2b3c4d5e6f7",
+        },
+    )
+    lines = _plain(event_fields(event, "01:00"), 66)
+    labels = {"When", "What", "Seen by", "Text", "Resource", "Level", "· scenario_start", "· template"}
+    starts = {line.split("  ")[0] for line in lines if not line.startswith(" ")}
+    assert starts == labels
+    column = max(len(label) for label in labels) + 2
+    for line in lines:
+        assert line[column - 2 : column] == "  " and line[column] != " ", line
+    assert all(len(line) <= 66 for line in lines)
+
+
+def test_the_facilitator_shows_how_each_fault_is_detected_at_80_columns() -> None:
+    columns = fault_columns_for(80)
+    assert "detect" not in [c.key for c in columns] and _fits(columns, 80)
+    assert "detect" in [c.key for c in fault_columns_for(200)]
+    status = {"catalogue": [{"id": fault_id, "default_target": "payments-db-1"} for fault_id in BY_ID]}
+    for _key, cells, level in fault_entries(status):
+        spec = BY_ID[cells["fault"]]
+        strip = fault_strip(cells, active=level == "critical", width=78).plain
+        title, detection = strip.split("\n", 1)
+        assert len(title) <= 78
+        assert detection == f"Expected detection: {spec.detection.pane} · {spec.detection.threshold}"
+
+
+def test_an_activity_event_wraps_under_its_text_not_under_its_time() -> None:
+    event = ActivityEvent(
+        FROZEN,
+        "Kinesis",
+        "warning",
+        "poll failed: DescribeStreamSummary payments-events throttled (LimitExceededException): "
+        "retrying in 20 s with backoff",
+    )
+    lines = _plain(format_event(event), 78)
+    indent = len(event_prefix(event).plain) + 1
+    assert lines[0].startswith("03:00:00Z ⚠ warning Kinesis     poll failed:")
+    assert len(lines) > 1
+    for line in lines[1:]:
+        assert line[:indent].strip() == "" and line[indent] != " ", line
