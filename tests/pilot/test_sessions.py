@@ -15,8 +15,8 @@ from textual.pilot import Pilot
 
 from tests.helpers import frozen_clock, open_pane, settle, sim_settings
 from tui.app import make_app
-from tui.common import paths
 from tui.aws.sessions import SessionView
+from tui.common import paths
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.session_form import SessionForm
 from tui.screens.sessions import SessionsScreen

@@ -17,7 +17,7 @@ from tui.aws.findings_model import Finding, parse_finding
 from tui.aws.kinesis import StreamView
 from tui.context import PaneContext
 from tui.screens import kinesis_format as fmt
-from tui.screens.dialog import more_text
+from tui.screens.dialog import CONFIRM_RULE, more_text
 from tui.screens.findings_format import findings_heading, findings_rows, severe_hint
 from tui.screens.kinesis_actions import StreamActions
 from tui.settings import Settings
@@ -156,3 +156,12 @@ def test_a_called_reshard_reads_resharding_in_any_column_width() -> None:
     assert fmt.pending_cell(pending, 11) == "resharding…"
     mode = stream_actions.mode_plan(FACTS, "ON_DEMAND", audit=None, now=FROZEN)
     assert fmt.pending_cell(fmt.pending_word(mode), 11) == "⟳ updating"
+
+
+def test_the_readme_and_the_help_state_one_confirmation_rule() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `y` / `n` `Esc` |"))
+    assert "every dialog" in row and "Enter confirms" in row and "text field" in row
+    rule = dict(CONFIRM_RULE)
+    assert rule["y"].startswith("confirm") and "text field" in rule["y"] and "Enter" in rule["y"]
+    assert rule["n Esc"].startswith("cancel")

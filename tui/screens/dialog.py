@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
 from widgets.safe import clean
 
@@ -73,6 +73,24 @@ def read_only_reason(app: App[Any]) -> str:
     return "✖ Read-only mode: this console refuses every change. Start it without --read-only to act."
 
 
+class TellsItsDialog:
+    """A dialog's body: says when its size changes (showing the "more" line shrinks it, a terminal
+    resize grows it), so the count of lines below is made from the size it has."""
+
+    def on_resize(self) -> None:
+        screen = getattr(self, "screen", None)
+        if isinstance(screen, Dialog):
+            screen.refresh_more()
+
+
+class DialogBody(TellsItsDialog, VerticalScroll):
+    """The body of most dialogs: a column of widgets that scrolls."""
+
+
+class DialogOptions(TellsItsDialog, OptionList):
+    """The body of a dialog that is a list to choose from (it scrolls by itself)."""
+
+
 class Dialog(ModalScreen[ResultT]):
     """A modal with a docked top (``compose_top``), a docked prompt line (``prompt``) and a body
     (``compose_body``) that scrolls. ``severe`` says where the most severe items of a tall body are."""
@@ -92,6 +110,8 @@ class Dialog(ModalScreen[ResultT]):
 
     DEFAULT_CSS = """
     Dialog { align: center middle; }
+    /* A notification never covers the prompt line, nor the line that counts what is below. */
+    Dialog > ToastRack { margin-bottom: 3; }
     Dialog > #dialog {
         width: 100%; max-width: 110; height: auto; max-height: 100%;
         border: thick $accent; background: $panel; padding: 0 1;
@@ -130,9 +150,9 @@ class Dialog(ModalScreen[ResultT]):
         yield from ()
 
     def compose_frame_body(self) -> ComposeResult:
-        """The body: a scrolling container of ``compose_body`` (a dialog whose body scrolls by
-        itself, a list, yields it here with the id ``dialog-body``)."""
-        with VerticalScroll(id="dialog-body"):
+        """The body: a scrolling container of ``compose_body`` (a dialog whose body is a list yields a
+        ``DialogOptions`` here with the id ``dialog-body``)."""
+        with DialogBody(id="dialog-body"):
             yield from self.compose_body()
 
     def compose_body(self) -> ComposeResult:
@@ -175,6 +195,7 @@ class Dialog(ModalScreen[ResultT]):
         text = more_text(self.lines_below(), round(body.scroll_y), self.severe)
         more = self.query_one("#dialog-more", Static)
         more.update(Text(text))
+        # Showing or hiding this line resizes the body, which then counts again (TellsItsDialog).
         more.set_class(bool(text), "-shown")
 
     def on_descendant_focus(self) -> None:

@@ -23,7 +23,7 @@ from tui.common.catalogue import BY_ID
 from tui.common.timefmt import clock_text
 from tui.feeds import Feed, Update
 from tui.screens.base import PaneFooter
-from tui.screens.dialog import Dialog
+from tui.screens.dialog import Dialog, DialogOptions
 from widgets.header import HeaderBar
 from widgets.safe import clean
 from widgets.textline import TextLine
@@ -205,7 +205,7 @@ class InjectScreen(Dialog[tuple[str, float | None] | None]):
             Option(clean(f"{t.get('name') or t.get('id')}  ({t.get('id')})"), id=str(t.get("id")))
             for t in self.targets
         ]
-        yield OptionList(*options, id="dialog-body")
+        yield DialogOptions(*options, id="dialog-body")
 
     def compose_bottom(self) -> ComposeResult:
         yield Static("Duration in scenario time (empty: until cleared or mitigated):")

@@ -15,7 +15,7 @@ from textual.widgets import Input, OptionList, Static
 from tui.aws.actions import Plan, cli_lines
 from tui.aws.findings_model import FACETS, SEVERITIES, WORKFLOWS, Finding, FindingFilter, facet_counts
 from tui.screens.confirm import cli_target_of, findings_table, visible
-from tui.screens.dialog import Dialog, bullets, read_only_reason
+from tui.screens.dialog import Dialog, DialogOptions, bullets, read_only_reason
 from tui.screens.findings_format import findings_heading, severe_hint
 from widgets.safe import clean
 
@@ -88,7 +88,7 @@ class FacetScreen(Dialog[FindingFilter | None]):
         )
 
     def compose_frame_body(self) -> ComposeResult:
-        yield OptionList(*(self._prompt(i) for i in range(len(self._entries))), id="dialog-body")
+        yield DialogOptions(*(self._prompt(i) for i in range(len(self._entries))), id="dialog-body")
 
     def prompt(self) -> str:
         return "space toggle · Enter apply · c clear all · d default view · Esc cancel"
