@@ -15,9 +15,9 @@ from tui.screens.dialog import CONFIRM_RULE, Dialog
 KeyRow = tuple[str, str]
 
 
-def keys_table(title: str, rows: list[KeyRow]) -> Table:
+def keys_table(title: str, rows: list[KeyRow], *, key_width: int = 10) -> Table:
     table = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2, 0, 0))
-    table.add_column(style="bold", no_wrap=True, min_width=10)
+    table.add_column(style="bold", no_wrap=True, min_width=key_width)
     table.add_column()
     for key, description in rows:
         table.add_row(Text(key), Text(description))
@@ -50,12 +50,15 @@ class HelpScreen(Dialog[None]):
         yield Static(Text(f"Help · {self.pane_title}"), classes="dialog--title")
 
     def compose_body(self) -> ComposeResult:
+        dialog = list(CONFIRM_RULE)
+        # one key column for every table, so the descriptions line up
+        width = max(10, *(len(key) for key, _ in [*self.pane_keys, *self.global_keys, *dialog]))
         if self.about:
             yield Static(Text(self.about), classes="help-about")
         if self.pane_keys:
-            yield Static(keys_table(f"{self.pane_title} keys", self.pane_keys))
-        yield Static(keys_table("Global keys", self.global_keys))
-        yield Static(keys_table("In a dialog", list(CONFIRM_RULE)))
+            yield Static(keys_table(f"{self.pane_title} keys", self.pane_keys, key_width=width))
+        yield Static(keys_table("Global keys", self.global_keys, key_width=width))
+        yield Static(keys_table("In a dialog", dialog, key_width=width))
 
     def prompt(self) -> str:
         return "Esc, q or ? closes"
