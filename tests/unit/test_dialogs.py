@@ -63,6 +63,15 @@ def test_every_critical_and_high_finding_is_listed_first_and_only_the_rest_are_c
     assert severe_hint(findings) == "CRITICAL and HIGH at the top"
 
 
+def test_tens_of_thousands_of_severe_findings_are_listed_up_to_a_bound_and_counted_by_severity() -> None:
+    findings = _findings(HIGH=30, CRITICAL=5, LOW=4)
+    rows = findings_rows(findings, severe=20)
+    assert [word for word, _ in rows[:20]] == ["✖ CRIT"] * 5 + ["▲ HIGH"] * 15
+    severe, rest = rows[20:]
+    assert severe[1].startswith("and 15 more CRITICAL or HIGH not listed here (15 HIGH): Esc, then the")
+    assert rest == ("…", "and 4 more, none CRITICAL or HIGH: 4 LOW")
+
+
 def test_a_few_findings_are_all_listed_and_none_severe_says_nothing_of_severity() -> None:
     findings = _findings(LOW=2, MEDIUM=1)
     assert [word for word, _ in findings_rows(findings)] == ["MED", "LOW", "LOW"]

@@ -353,6 +353,9 @@ def filter_text(flt: FindingFilter, sort: str, grouped: bool, selected: int) -> 
 ALWAYS_LISTED = ("CRITICAL", "HIGH")
 #: Lines a dialog gives the other severities before it counts the rest.
 OTHERS_LISTED = 12
+#: CRITICAL and HIGH findings a dialog lists at most: a bulk change over tens of thousands of them
+#: would take seconds to draw (about 2 s for 12,000 on the 2-core bench machine) and be read by no one.
+SEVERE_LISTED = 500
 
 
 def severity_breakdown(findings: Sequence[Finding]) -> str:
@@ -370,17 +373,36 @@ def most_severe_first(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.severity_rank, f.title, f.resource_id))
 
 
-def findings_rows(findings: Sequence[Finding], *, others: int = OTHERS_LISTED) -> list[tuple[str, str]]:
-    """(severity word, what and where) per finding, most severe first: every CRITICAL and HIGH one, then
-    up to ``others`` of the rest, the remainder counted by severity (never a CRITICAL or HIGH one)."""
+def findings_rows(
+    findings: Sequence[Finding], *, others: int = OTHERS_LISTED, severe: int = SEVERE_LISTED
+) -> list[tuple[str, str]]:
+    """(severity word, what and where) per finding, most severe first: every CRITICAL and HIGH one (up
+    to ``severe`` of them, the rest then counted by severity and named as such), then up to ``others``
+    of the rest, the remainder counted by severity."""
     ordered = most_severe_first(findings)
+    worst = [f for f in ordered if f.severity in ALWAYS_LISTED]
     rest = [f for f in ordered if f.severity not in ALWAYS_LISTED]
-    shown = [f for f in ordered if f.severity in ALWAYS_LISTED] + rest[:others]
-    rows = [(_severity_word(f), f"{clean(f.title)} · {clean(_where(f))}") for f in shown]
+    rows = [_row(f) for f in worst[:severe]]
+    if len(worst) > severe:
+        unlisted = worst[severe:]
+        counted = severity_breakdown(unlisted)
+        rows.append(
+            (
+                "…",
+                f"and {len(unlisted):,} more CRITICAL or HIGH not listed here ({counted}): "
+                "Esc, then the severity facet (f) shows them all",
+            )
+        )
+        others = 0
+    rows += [_row(f) for f in rest[:others]]
     hidden = rest[others:]
     if hidden:
         rows.append(("…", f"and {len(hidden):,} more, none CRITICAL or HIGH: {severity_breakdown(hidden)}"))
     return rows
+
+
+def _row(finding: Finding) -> tuple[str, str]:
+    return _severity_word(finding), f"{clean(finding.title)} · {clean(_where(finding))}"
 
 
 def _severity_word(finding: Finding) -> str:
