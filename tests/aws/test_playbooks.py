@@ -418,6 +418,11 @@ async def test_world_admin_ports_revokes_only_the_world_rules_and_resolves(
     notes = " ".join(remediation.plan.notes)
     assert "Dry run first: RevokeSecurityGroupIngress" in notes
     assert f"BatchUpdateFindings in {REGION}" in notes and "RESOLVED" in notes and "NOTIFIED" in notes
+    # Before anything runs the plan says what will be done; only the note it will write says "revoked".
+    (fix,) = [n for n in remediation.plan.notes if n.startswith(f"security group {group}")]
+    assert f": will revoke tcp 22 from 0.0.0.0/0, ::/0; tcp 3389 from 0.0.0.0/0 on {group}." in fix
+    said = notes.replace(remediation.note, "")
+    assert "revoked" not in said, said
 
     outcome = await run(runner, ctx, remediation)
 

@@ -52,7 +52,13 @@ async def test_inject_and_clear_from_the_facilitator_pane(sim_url: str, tmp_path
             assert faults.move_cursor_to_key(f"{FAULT}|")
             await pilot.press("i")
             await settle(pilot, lambda: isinstance(app.screen, InjectScreen))
+            # Enter in the target list goes to the duration field; back in the list, y injects, as
+            # every dialog confirms outside a text field.
             await pilot.press("enter")
+            await pilot.pause()
+            inject = app.screen
+            assert isinstance(inject, InjectScreen) and inject.typing() and not _active(sim_url)
+            await pilot.press("shift+tab", "y")
             await settle(pilot, lambda: bool(_active(sim_url)))
             (state,) = _active(sim_url)
             assert state["origin"] == "facilitator"

@@ -203,7 +203,7 @@ async def test_the_reshard_dialog_shows_a_runnable_command_at_80x24_and_copies_i
         # wrapped inside the dialog, and the keys stay on screen
         calls = confirm.query_one(".confirm--calls", Static)
         assert calls.region.width < 80 and calls.region.height > 1
-        keys = confirm.query_one(".confirm--keys", Static)
+        keys = confirm.query_one("#dialog-prompt", Static)
         assert 0 <= keys.region.y < 24 and "c copies the commands" in str(keys.render())
         await pilot.press("c")
         await pilot.pause()

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 
 from tests.helpers import frozen_clock, open_pane, settle, sim_settings
 from tui.app import make_app
+from tui.aws.sessions import SessionView
 from tui.common import paths
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.session_form import SessionForm
@@ -153,6 +154,25 @@ async def test_a_shell_runs_the_plugin_with_the_console_suspended_and_comes_back
         await pilot.press("v")
         await pilot.pause()
         assert screen.show_sessions
+        # Shift+X on a session that has ended says so, and asks nothing.
+        ended = SessionView(
+            session_id="oncall-0ended",
+            target=target.instance_id,
+            owner="arn:aws:iam::123456789012:user/oncall",
+            status="Terminated",
+            start_date=None,
+            end_date=None,
+            document_name=None,
+            reason=None,
+            region="us-east-1",
+            active=False,
+        )
+        monkeypatch.setattr(screen, "current_session", lambda: ended)
+        await pilot.press("X")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        said = [n.message for n in app._notifications]
+        assert any(f"Session {ended.session_id} already ended" in m for m in said), said
         records = [r for r in _audit() if r.get("operation") in {"StartSession", "SessionEnded"}]
         assert any(r["operation"] == "StartSession" and r["outcome"] == "ok" for r in records)
         assert any(r["operation"] == "SessionEnded" for r in records)

@@ -1,4 +1,5 @@
-"""Asks before anything changes AWS: what the action does, the exact calls, and why it may be refused."""
+"""Asks before anything changes AWS: what the action does, the exact calls, and why it may be refused;
+the refusal and the keys stay on screen however long the plan."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.aws.actions import ApiCall, CliTarget, Plan, cli_lines
 from tui.aws.clients import ClientFactory
+from tui.aws.findings_model import Finding
+from tui.screens.dialog import Dialog, bullets, read_only_reason
+from tui.screens.findings_format import findings_heading, findings_rows, severe_hint
 from widgets.safe import clean
 
 
@@ -38,8 +41,20 @@ def cli_target_of(app: App[Any], calls: Sequence[ApiCall]) -> CliTarget:
     return CliTarget()
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Dismisses with True only when the user confirms a plan that can run."""
+def findings_table(findings: Sequence[Finding]) -> Table:
+    """The findings a dialog acts on, most severe first, a wrapped title kept clear of the severity."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True, min_width=6)
+    table.add_column(overflow="fold")
+    for word, what in findings_rows(findings):
+        table.add_row(Text(word), Text(what))
+    return table
+
+
+class ConfirmScreen(Dialog[bool]):
+    """Dismisses with True only when the user confirms a plan that can run.
+
+    ``findings``: the findings a plan acts on, listed most severe first (every CRITICAL and HIGH one)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "Run it"),
@@ -48,24 +63,25 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
 
     DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 90%; max-width: 110; height: auto; max-height: 90%;
-        border: thick $warning; background: $panel; padding: 1 2; overflow-y: auto;
-    }
-    ConfirmScreen VerticalScroll { height: auto; max-height: 12; }
-    ConfirmScreen .confirm--title { text-style: bold; color: $warning; }
-    ConfirmScreen .confirm--label { color: $text-muted; margin-top: 1; }
+    ConfirmScreen > #dialog { border: thick $warning; }
+    ConfirmScreen .dialog--title { color: $warning; }
     ConfirmScreen .confirm--calls { color: $foreground; background: $surface; padding: 0 1; }
-    ConfirmScreen .confirm--refusal { color: $error; text-style: bold; margin-top: 1; }
-    ConfirmScreen .confirm--keys { dock: bottom; color: $accent; }
     """
 
-    def __init__(self, plan: Plan, *, read_only: bool, cli: CliTarget | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        read_only: bool,
+        cli: CliTarget | None = None,
+        findings: Sequence[Finding] = (),
+    ) -> None:
         super().__init__()
         self.plan = plan
         self.read_only = read_only
         self._cli = cli
+        self.findings = tuple(findings)
+        self.severe = severe_hint(self.findings)
 
     @property
     def cli_target(self) -> CliTarget:
@@ -78,38 +94,41 @@ class ConfirmScreen(ModalScreen[bool]):
     def runnable(self) -> bool:
         return not self.read_only and not self.plan.refusal and bool(self.plan.calls)
 
-    def compose(self) -> ComposeResult:
+    def compose_top(self) -> ComposeResult:
         plan = self.plan
-        with Vertical():
-            yield Static(Text(f"⚠ {clean(plan.title)}"), classes="confirm--title")
-            if plan.why:
-                yield Static(Text(clean(plan.why)))
+        yield Static(Text(f"⚠ {clean(plan.title)}"), classes="dialog--title")
+        # Why it cannot run stays on screen, above a plan however long.
+        if self.read_only:
+            yield Static(Text(read_only_reason(self.app)), classes="dialog--refusal confirm--refusal")
+        elif plan.refusal:
             yield Static(
-                "Exactly these calls (pasted into a shell, they do the same):", classes="confirm--label"
+                Text(f"✖ Refused before calling AWS: {clean(plan.refusal)}"),
+                classes="dialog--refusal confirm--refusal",
             )
-            with VerticalScroll():
-                calls = "\n".join(f"$ {visible(line)}" for line in self.commands) or "(none)"
-                yield Static(Text(calls, overflow="fold"), classes="confirm--calls")
-            if plan.notes:
-                yield Static(Text("\n".join(f"• {clean(n)}" for n in plan.notes)), classes="confirm--label")
-            if self.read_only:
-                yield Static(
-                    "✖ Read-only mode: this console refuses every change. "
-                    "Start it without --read-only to act.",
-                    classes="confirm--refusal",
-                )
-            elif plan.refusal:
-                yield Static(
-                    Text(f"✖ Refused before calling AWS: {clean(plan.refusal)}"), classes="confirm--refusal"
-                )
-            keys = "y run it · n or Esc cancel" if self.runnable else "Esc closes; nothing was called"
-            if plan.calls:
-                keys += " · c copies the commands"
-            yield Static(keys, classes="confirm--keys")
 
-    def on_mount(self) -> None:
-        # a small terminal scrolls the dialog: it opens at the title, the keys docked below
-        self.call_after_refresh(self.query_one(Vertical).scroll_home, animate=False)
+    def compose_body(self) -> ComposeResult:
+        plan = self.plan
+        if plan.why:
+            yield Static(Text(clean(plan.why)))
+        if self.findings:
+            yield Static(Text(findings_heading(self.findings)), classes="dialog--label")
+            yield Static(findings_table(self.findings))
+        label = (
+            "Exactly these calls (pasted into a shell, they do the same):"
+            if self.runnable
+            else "The calls asked for (none is made):"
+        )
+        yield Static(label, classes="dialog--label")
+        calls = "\n".join(f"$ {visible(line)}" for line in self.commands) or "(none)"
+        yield Static(Text(calls, overflow="fold"), classes="confirm--calls")
+        if plan.notes:
+            yield Static(bullets(plan.notes), classes="dialog--label")
+
+    def prompt(self) -> str:
+        keys = "y run it · n or Esc cancel" if self.runnable else "n or Esc closes; nothing was called"
+        if self.plan.calls:
+            keys += " · c copies the commands"
+        return keys
 
     @property
     def commands(self) -> list[str]:

@@ -13,9 +13,8 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -24,6 +23,7 @@ from tui.common.catalogue import BY_ID
 from tui.common.timefmt import clock_text
 from tui.feeds import Feed, Update
 from tui.screens.base import PaneFooter
+from tui.screens.dialog import Dialog, DialogOptions
 from widgets.header import HeaderBar
 from widgets.safe import clean
 from widgets.textline import TextLine
@@ -203,17 +203,17 @@ def scenario_text(status: Mapping[str, Any] | None, problem: str) -> Text:
     return text
 
 
-class InjectScreen(ModalScreen[tuple[str, float | None] | None]):
-    """Pick the target and (optionally) a duration in scenario time for one fault."""
+class InjectScreen(Dialog[tuple[str, float | None] | None]):
+    """Pick the target and (optionally) a duration in scenario time for one fault: y injects from the
+    list, Enter in the duration field injects, Enter in the list goes to the duration."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("n", "cancel", "Cancel", show=False),
+        Binding("y", "inject", "Inject", show=False),
+    ]
     DEFAULT_CSS = """
-    InjectScreen { align: center middle; }
-    InjectScreen > Vertical {
-        width: 90%; max-width: 100; height: auto; max-height: 90%;
-        border: thick $warning; background: $panel; padding: 1 2;
-    }
-    InjectScreen OptionList { height: auto; max-height: 10; }
+    InjectScreen > #dialog { max-width: 100; border: thick $warning; }
     InjectScreen #inject-error { color: $error; }
     """
 
@@ -223,23 +223,31 @@ class InjectScreen(ModalScreen[tuple[str, float | None] | None]):
         self.targets = [t for t in targets if isinstance(t, Mapping)]
         self.default = default
 
-    def compose(self) -> ComposeResult:
+    def compose_top(self) -> ComposeResult:
         spec = BY_ID.get(self.fault_id)
-        with Vertical():
-            yield Static(Text(f"⚡ Inject {self.fault_id}", style="bold"))
-            if spec is not None:
-                yield Static(Text(f"{spec.title}: {spec.effect}"))
-                yield Static(Text(f"Expected detection: {spec.detection.pane} · {spec.detection.threshold}"))
-                yield Static(Text(f"Ends: {spec.ends}", style="dim"))
-            options = [
-                Option(clean(f"{t.get('name') or t.get('id')}  ({t.get('id')})"), id=str(t.get("id")))
-                for t in self.targets
-            ]
-            yield Static("Target (↑↓, Enter injects):")
-            yield OptionList(*options, id="inject-targets")
-            yield Static("Duration in scenario time (empty: until cleared or mitigated):")
-            yield Input(placeholder="e.g. 20m", id="inject-duration")
-            yield Static("", id="inject-error")
+        yield Static(Text(f"⚡ Inject {self.fault_id}", style="bold"))
+        if spec is not None:
+            yield Static(Text(f"{spec.title}: {spec.effect}"))
+            yield Static(Text(f"Expected detection: {spec.detection.pane} · {spec.detection.threshold}"))
+            yield Static(Text(f"Ends: {spec.ends}", style="dim"))
+        yield Static("Target:", classes="dialog--label")
+
+    def compose_frame_body(self) -> ComposeResult:
+        options = [
+            Option(clean(f"{t.get('name') or t.get('id')}  ({t.get('id')})"), id=str(t.get("id")))
+            for t in self.targets
+        ]
+        yield DialogOptions(*options, id="dialog-body")
+
+    def compose_bottom(self) -> ComposeResult:
+        yield Static("Duration in scenario time (empty: until cleared or mitigated):")
+        yield Input(placeholder="e.g. 20m", id="inject-duration")
+        yield Static("", id="inject-error")
+
+    def prompt(self) -> str:
+        if self.typing():
+            return "Enter inject · Tab or Shift+Tab the target · Esc cancel"
+        return "y inject · Enter the duration · n or Esc cancel"
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -269,10 +277,13 @@ class InjectScreen(ModalScreen[tuple[str, float | None] | None]):
 
     @on(OptionList.OptionSelected)
     def _chosen(self) -> None:
-        self._finish()
+        self.query_one("#inject-duration", Input).focus()
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
+        self._finish()
+
+    def action_inject(self) -> None:
         self._finish()
 
     def action_cancel(self) -> None:

@@ -441,7 +441,8 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             if confirmed:
                 self.remediate_worker(remediation)
 
-        self.app.push_screen(ConfirmScreen(remediation.plan, read_only=self.ctx.settings.read_only), chosen)
+        confirm = ConfirmScreen(remediation.plan, read_only=self.ctx.settings.read_only, findings=targets)
+        self.app.push_screen(confirm, chosen)
 
     def remediation_context(self) -> playbooks.RemediationContext:
         runner = self.ctx.actions

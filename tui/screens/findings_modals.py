@@ -10,13 +10,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
 from tui.aws.actions import Plan, cli_lines
 from tui.aws.findings_model import FACETS, SEVERITIES, WORKFLOWS, Finding, FindingFilter, facet_counts
-from tui.screens.confirm import cli_target_of, visible
+from tui.screens.confirm import cli_target_of, findings_table, visible
+from tui.screens.dialog import Dialog, DialogOptions, bullets, read_only_reason
+from tui.screens.findings_format import findings_heading, severe_hint
 from widgets.safe import clean
 
 FACET_TITLES = {
@@ -37,7 +37,7 @@ FACET_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 
-class FacetScreen(ModalScreen[FindingFilter | None]):
+class FacetScreen(Dialog[FindingFilter | None]):
     """Every facet's values with their counts, each marked ☑ or ☐ (not by colour alone); space
     toggles, Enter applies, Esc keeps the old filter."""
 
@@ -50,14 +50,8 @@ class FacetScreen(ModalScreen[FindingFilter | None]):
     ]
 
     DEFAULT_CSS = """
-    FacetScreen { align: center middle; }
-    FacetScreen > Vertical {
-        width: 80%; max-width: 90; height: 90%;
-        border: thick $accent; background: $panel; padding: 0 1;
-    }
-    FacetScreen .facet--title { text-style: bold; }
+    FacetScreen > #dialog { max-width: 90; }
     FacetScreen .facet--help { color: $text-muted; }
-    FacetScreen OptionList { height: 1fr; }
     """
 
     def __init__(self, findings: Sequence[Finding], current: FindingFilter) -> None:
@@ -86,15 +80,18 @@ class FacetScreen(ModalScreen[FindingFilter | None]):
         prompt.append(f"{count:,}", style="dim")
         return prompt
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Filter by facet", classes="facet--title")
-            yield Static(
-                "space toggles · Enter applies · c clears all · d restores the default view · Esc cancels. "
-                "Nothing checked in a facet means any value; counts are over every loaded finding.",
-                classes="facet--help",
-            )
-            yield OptionList(*(self._prompt(i) for i in range(len(self._entries))), id="facets")
+    def compose_top(self) -> ComposeResult:
+        yield Static("Filter by facet", classes="dialog--title")
+        yield Static(
+            "Nothing checked in a facet means any value; counts are over every loaded finding.",
+            classes="facet--help",
+        )
+
+    def compose_frame_body(self) -> ComposeResult:
+        yield DialogOptions(*(self._prompt(i) for i in range(len(self._entries))), id="dialog-body")
+
+    def prompt(self) -> str:
+        return "space toggle · Enter apply · c clear all · d default view · Esc cancel"
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -130,24 +127,21 @@ class FacetScreen(ModalScreen[FindingFilter | None]):
         self._redraw()
 
 
-class NoteScreen(ModalScreen[str | None]):
-    """Asks for the note a workflow change carries, showing the calls it makes as it is typed;
-    Enter runs it (when it can run), Esc cancels."""
+class NoteScreen(Dialog[str | None]):
+    """Asks for the note a workflow change carries, showing the findings it changes (most severe first)
+    and the calls it makes as the note is typed. Enter in the note runs it (y outside it), Esc cancels."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("n", "cancel", "Cancel", show=False),
+        Binding("y", "confirm", "Run it", show=False),
+    ]
 
     DEFAULT_CSS = """
-    NoteScreen { align: center middle; }
-    NoteScreen > Vertical {
-        width: 90%; max-width: 110; height: auto; max-height: 90%;
-        border: thick $warning; background: $panel; padding: 1 2;
-    }
-    NoteScreen .note--title { text-style: bold; color: $warning; }
-    NoteScreen .note--label { color: $text-muted; margin-top: 1; }
-    NoteScreen VerticalScroll { height: auto; max-height: 10; }
+    NoteScreen > #dialog { border: thick $warning; }
+    NoteScreen .dialog--title { color: $warning; }
+    NoteScreen .note--label { color: $text-muted; }
     NoteScreen .note--calls { background: $surface; padding: 0 1; }
-    NoteScreen .note--refusal { color: $error; text-style: bold; margin-top: 1; }
-    NoteScreen .note--keys { margin-top: 1; color: $accent; }
     """
 
     def __init__(
@@ -165,26 +159,34 @@ class NoteScreen(ModalScreen[str | None]):
         self.plan_for = plan_for
         self.read_only = read_only
         self.initial = initial
+        self.severe = severe_hint(targets)
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(f"⚠ {self.title_text}"), classes="note--title")
-            names = [f"• {f.severity.lower()} · {f.title}" for f in self.targets[:5]]
-            if len(self.targets) > 5:
-                names.append(f"… and {len(self.targets) - 5:,} more")
-            yield Static(Text("\n".join(names)))
-            yield Static("Note (required; kept on each finding with your name):", classes="note--label")
-            yield Input(value=self.initial, placeholder="why: ticket, reason, who decided", id="note")
-            yield Static("It will make exactly these calls:", classes="note--label")
-            with VerticalScroll():
-                yield Static("", id="calls", classes="note--calls")
-            yield Static("", id="notes", classes="note--label")
-            yield Static("", id="refusal", classes="note--refusal")
-            yield Static("", id="keys", classes="note--keys")
+    def compose_top(self) -> ComposeResult:
+        yield Static(Text(f"⚠ {self.title_text}"), classes="dialog--title")
+        yield Static("Note (required; kept on each finding with your name):", classes="note--label")
+        yield Input(value=self.initial, placeholder="why: ticket, reason, who decided", id="note")
+        yield Static("", id="refusal", classes="dialog--refusal")
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(Text(findings_heading(self.targets)), classes="note--label")
+        yield Static(findings_table(self.targets))
+        yield Static("It will make exactly these calls:", classes="dialog--label")
+        yield Static("", id="calls", classes="note--calls")
+        yield Static("", id="notes", classes="dialog--label")
 
     def on_mount(self) -> None:
         self._preview(self.initial)
         self.query_one(Input).focus()
+
+    def runnable(self, plan: Plan) -> bool:
+        return not self.read_only and not plan.refusal and bool(plan.calls)
+
+    def prompt(self) -> str:
+        if self.read_only:
+            return "Esc closes; nothing is called"
+        if self.typing():
+            return "Enter run it · Esc cancel · Tab to the plan"
+        return "y run it · n or Esc cancel · Tab back to the note"
 
     def _preview(self, note: str) -> Plan:
         plan = self.plan_for(note)
@@ -193,16 +195,13 @@ class NoteScreen(ModalScreen[str | None]):
         if len(calls) > 3:
             shown.append(f"… and {len(calls) - 3} more calls like these ({len(calls)} in all)")
         self.query_one("#calls", Static).update(Text("\n".join(shown) or "(none)"))
-        self.query_one("#notes", Static).update(Text("\n".join(f"• {clean(n)}" for n in plan.notes)))
+        self.query_one("#notes", Static).update(bullets(plan.notes))
         refusal = ""
         if self.read_only:
-            refusal = "✖ Read-only mode: this console refuses every change."
+            refusal = read_only_reason(self.app)
         elif plan.refusal:
             refusal = f"✖ {clean(plan.refusal)}"
         self.query_one("#refusal", Static).update(Text(refusal))
-        runnable = not self.read_only and not plan.refusal and bool(plan.calls)
-        keys = "Enter runs it · Esc cancels" if runnable else "Esc closes; nothing is called"
-        self.query_one("#keys", Static).update(keys)
         return plan
 
     @on(Input.Changed, "#note")
@@ -211,11 +210,17 @@ class NoteScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted, "#note")
     def _submitted(self, event: Input.Submitted) -> None:
-        plan = self._preview(event.value)
-        if self.read_only or plan.refusal or not plan.calls:
+        self._run(event.value)
+
+    def _run(self, note: str) -> None:
+        plan = self._preview(note)
+        if not self.runnable(plan):
             self.app.bell()
             return
-        self.dismiss(event.value)
+        self.dismiss(note)
+
+    def action_confirm(self) -> None:
+        self._run(self.query_one("#note", Input).value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -13,6 +13,7 @@ from tui.aws.findings import FindingsPoller
 from tui.aws.findings_model import Finding
 from tui.context import PaneContext
 from tui.feeds import Feed
+from tui.screens.dialog import is_replay
 from tui.screens.findings_modals import NoteScreen
 
 
@@ -80,6 +81,9 @@ class Triage:
 
     def action_remediate(self) -> None:
         screen: Any = self
+        if is_replay(screen.app):
+            screen.notify("A replay of a recording fixes nothing: it never calls AWS", severity="warning")
+            return
         targets: list[Finding] = screen.targets()
         if not targets:
             screen.notify("Nothing to fix: move to a finding or select some with space", severity="warning")

@@ -10,8 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
@@ -23,6 +22,7 @@ from tui.context import ActivityEvent, PaneContext
 from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.dialog import Dialog
 from tui.screens.listing import api_errors_text
 from widgets.gauge import Fragment
 from widgets.safe import clean
@@ -317,7 +317,7 @@ def describe_experiment(view: ExperimentView, template_name: str, now: datetime)
     return text
 
 
-class FisDetailScreen(ModalScreen[None]):
+class FisDetailScreen(Dialog[None]):
     """Every field of one template or experiment; Esc closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -325,13 +325,7 @@ class FisDetailScreen(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    FisDetailScreen { align: center middle; }
-    FisDetailScreen > Vertical {
-        width: 90%; max-width: 130; height: 90%;
-        border: thick $primary; background: $panel; padding: 0 1;
-    }
-    FisDetailScreen VerticalScroll { height: 1fr; }
-    FisDetailScreen .fis-detail--keys { color: $accent; }
+    FisDetailScreen > #dialog { max-width: 130; border: thick $primary; }
     """
 
     def __init__(self, title: str, body: Text) -> None:
@@ -339,12 +333,14 @@ class FisDetailScreen(ModalScreen[None]):
         self.title_text = title
         self.body = body
 
-    def compose(self) -> ComposeResult:
-        with Vertical() as box:
-            box.border_title = self.title_text
-            with VerticalScroll():
-                yield Static(self.body, id="fis-detail-body")
-            yield Static("Esc closes", classes="fis-detail--keys")
+    def compose_top(self) -> ComposeResult:
+        yield Static(Text(self.title_text), classes="dialog--title")
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(self.body, id="fis-detail-body")
+
+    def prompt(self) -> str:
+        return "Esc, Enter or q closes"
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -17,8 +17,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from tui.common.timefmt import clock_text, wall_text
@@ -27,6 +26,7 @@ from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.services import ServiceStatus
 from tui.screens.base import PaneFooter
+from tui.screens.dialog import Dialog
 from widgets.header import HeaderBar
 from widgets.safe import clean
 from widgets.textline import TextLine
@@ -241,19 +241,12 @@ def event_fields(e: JournalEvent, scenario: str) -> Table:
     return table
 
 
-class EventScreen(ModalScreen[None]):
-    """Every field of one journal event."""
+class EventScreen(Dialog[None]):
+    """Every field of one journal event, each label in a column of its own so no value runs into it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "dismiss", "Close")]
     DEFAULT_CSS = """
-    EventScreen { align: center middle; }
-    EventScreen > Vertical {
-        width: 90%; max-width: 110; height: auto; max-height: 90%;
-        border: thick $primary; background: $panel; padding: 1 2;
-    }
-    /* As tall as the fields, scrolling past what the screen leaves for them (the frame, the title
-       and the closing line take six lines of the 90%). */
-    EventScreen VerticalScroll { height: auto; max-height: 60vh; }
+    EventScreen > #dialog { border: thick $primary; }
     """
 
     def __init__(self, event: JournalEvent, scenario: str) -> None:
@@ -261,28 +254,25 @@ class EventScreen(ModalScreen[None]):
         self.event = event
         self.scenario = scenario
 
-    def compose(self) -> ComposeResult:
-        body = event_fields(self.event, self.scenario)
-        with Vertical():
-            yield Static(Text("Journal event", style="bold"))
-            with VerticalScroll():
-                yield Static(body)
-            yield Static(Text("Esc closes", style="dim"))
+    def compose_top(self) -> ComposeResult:
+        yield Static(Text("Journal event", style="bold"))
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(event_fields(self.event, self.scenario))
+
+    def prompt(self) -> str:
+        return "Esc, Enter or q closes"
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
 
 
-class JournalNoteScreen(ModalScreen[str | None]):
+class JournalNoteScreen(Dialog[str | None]):
     """One line for the journal: Enter keeps it (with the time and your name), Esc drops it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
-    JournalNoteScreen { align: center middle; }
-    JournalNoteScreen > Vertical {
-        width: 90%; max-width: 100; height: auto;
-        border: thick $accent; background: $panel; padding: 1 2;
-    }
+    JournalNoteScreen > #dialog { max-width: 100; }
     """
 
     def __init__(self, author: str, when: str) -> None:
@@ -290,12 +280,15 @@ class JournalNoteScreen(ModalScreen[str | None]):
         self.author = author
         self.when = when
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text("✎ Note for the journal", style="bold"))
-            yield Static(Text(f"{self.when} · {clean(self.author) or 'unknown author'}", style="dim"))
-            yield Input(placeholder="what you saw, decided or did", id="journal-note", max_length=2000)
-            yield Static(Text("Enter saves it to the journal (and the recording) · Esc cancels", style="dim"))
+    def compose_top(self) -> ComposeResult:
+        yield Static(Text("✎ Note for the journal", style="bold"))
+        yield Static(Text(f"{self.when} · {clean(self.author) or 'unknown author'}", style="dim"))
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="what you saw, decided or did", id="journal-note", max_length=2000)
+
+    def prompt(self) -> str:
+        return "Enter save it to the journal (and the recording) · Esc cancel"
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -119,7 +119,7 @@ def row_for(view: StreamView, columns: tuple[Column, ...], pending: str) -> Tabl
         elif key == "get":
             cells.append(fmt.count(view.get_records_success))
         elif key == "advice":
-            cells.append(pending or fmt.advice_word(view))
+            cells.append(fmt.pending_cell(pending, col.width) if pending else fmt.advice_word(view))
         else:
             cells.append("")
     # A stalled reader is critical whatever the age: what it should read piles up unread.
@@ -201,6 +201,7 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
             self.query_one(VirtualTable).empty_text = f"no data: {problem.message}"
 
     def after_action(self) -> None:
+        self._fill()
         self.set_timer(2.0, self.feed.refresh)
 
     def sort_choices(self) -> tuple[tuple[str, str], ...]:

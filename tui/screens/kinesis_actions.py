@@ -60,7 +60,8 @@ class StreamActions:
             return stream_actions.halve_plan(facts, audit=audit, now=now)
         if kind == "retention":
             return stream_actions.retention_plan(facts, fmt.retention_target(view))
-        return stream_actions.mode_plan(facts, "PROVISIONED" if view.mode == "ON_DEMAND" else "ON_DEMAND")
+        mode = "PROVISIONED" if view.mode == "ON_DEMAND" else "ON_DEMAND"
+        return stream_actions.mode_plan(facts, mode, audit=audit, now=now)
 
     def action_act(self, kind: str) -> None:
         screen: Any = self
@@ -95,11 +96,12 @@ class StreamActions:
         text = plan.title if result.ok else f"{plan.title} failed: {result.message}"
         self.ctx.record(ActivityEvent(self.ctx.clock(), "Kinesis", level, text))
         if result.ok:
+            # The row says so at once; the polls that follow clear it once the stream is ACTIVE again.
             self.pending[view.stream_name] = fmt.pending_word(plan)
-            screen.notify(f"✓ {plan.title}: done; the next polls show the stream updating", timeout=5)
+            screen.notify(f"✓ {plan.title}: called; the row shows it until the stream is ACTIVE", timeout=5)
             screen.after_action()
         else:
             screen.notify(f"✖ {text}", severity="error", timeout=8)
 
     def after_action(self) -> None:
-        """Poll soon so the change shows."""
+        """Show the pending change now, and poll soon so the stream's new state shows."""

@@ -98,9 +98,18 @@ def advice_word(view: StreamView) -> str:
 
 
 def pending_word(plan: Plan) -> str:
-    """What a row says between an action and the poll that confirms it."""
+    """What a row says from the moment an action's call succeeds until a poll shows it done."""
     target = _target_shards(plan)
-    return f"⟳ → {target} shards" if target is not None else "⟳ updating"
+    return f"⟳ resharding → {target} shards" if target is not None else "⟳ updating"
+
+
+def pending_cell(pending: str, width: int) -> str:
+    """``pending`` in a column ``width`` wide: a reshard is always called "resharding…" at least."""
+    if len(pending) <= width:
+        return pending
+    if pending.startswith("⟳ resharding"):
+        return "⟳ resharding" if width >= len("⟳ resharding") else "resharding…"
+    return pending
 
 
 def _target_shards(plan: Plan) -> int | None:

@@ -10,10 +10,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from tui.screens.dialog import Dialog
 from widgets.safe import clean
 
 
@@ -58,20 +57,17 @@ def field_problem(field: Field, value: str) -> str:
     return ""
 
 
-class SessionForm(ModalScreen[dict[str, str] | None]):
-    """Dismisses with the values (document fields plus ``reason``), or None on Esc."""
+class SessionForm(Dialog[dict[str, str] | None]):
+    """Dismisses with the values (document fields plus ``reason``), or None on Esc. Enter in any field
+    goes on to the StartSession call, which asks once more (y) before anything is called."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     DEFAULT_CSS = """
-    SessionForm { align: center middle; }
-    SessionForm > Vertical {
-        width: 80%; max-width: 80; height: auto; border: thick $accent; background: $panel; padding: 1 2;
-    }
-    SessionForm .form--title { text-style: bold; }
-    SessionForm Label { margin-top: 1; color: $text-muted; }
-    SessionForm #form-problem { color: $error; margin-top: 1; }
-    SessionForm .form--keys { color: $accent; margin-top: 1; }
+    SessionForm > #dialog { max-width: 80; }
+    SessionForm Label { color: $text-muted; }
+    SessionForm #form-problem { color: $error; display: none; }
+    SessionForm #form-problem.-shown { display: block; }
     """
 
     def __init__(self, document: str, target_name: str, preset: dict[str, str]) -> None:
@@ -81,24 +77,26 @@ class SessionForm(ModalScreen[dict[str, str] | None]):
         self.fields = FIELDS[document]
         self.preset = {**DEFAULTS.get(document, {}), **preset}
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(f"{TITLES[self.document]} · {clean(self.target_name)}"), classes="form--title")
-            for field in self.fields:
-                yield Label(field.label)
-                yield Input(
-                    value=self.preset.get(field.name, ""),
-                    placeholder=field.placeholder,
-                    id=f"f-{field.name}",
-                    type="integer" if field.port else "text",
-                )
-            yield Label("Reason (optional, kept with the session in AWS)")
-            yield Input(value="", placeholder="e.g. INC-2231 check replication lag", id="f-reason")
-            yield Static("", id="form-problem")
-            yield Static(
-                "Enter opens it (asks once more, showing the call) · Tab next field · Esc cancels",
-                classes="form--keys",
+    def compose_top(self) -> ComposeResult:
+        yield Static(Text(f"{TITLES[self.document]} · {clean(self.target_name)}"), classes="dialog--title")
+
+    def compose_body(self) -> ComposeResult:
+        for field in self.fields:
+            yield Label(field.label)
+            yield Input(
+                value=self.preset.get(field.name, ""),
+                placeholder=field.placeholder,
+                id=f"f-{field.name}",
+                type="integer" if field.port else "text",
             )
+        yield Label("Reason (optional, kept with the session in AWS)")
+        yield Input(value="", placeholder="e.g. INC-2231 check replication lag", id="f-reason")
+
+    def compose_bottom(self) -> ComposeResult:
+        yield Static("", id="form-problem")
+
+    def prompt(self) -> str:
+        return "Enter next: the call, to confirm with y · Tab next field · Esc cancel"
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
@@ -121,7 +119,9 @@ class SessionForm(ModalScreen[dict[str, str] | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         problem = self.problem()
-        self.query_one("#form-problem", Static).update(Text(f"✖ {problem}" if problem else ""))
+        shown = self.query_one("#form-problem", Static)
+        shown.update(Text(f"✖ {problem}" if problem else ""))
+        shown.set_class(bool(problem), "-shown")
         if problem:
             self.app.bell()
             return

@@ -23,9 +23,11 @@ from tui.context import ActivityEvent, PaneContext
 from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.dialog import is_replay
 from tui.screens.listing import FilteredList, api_errors_text
 from tui.screens.presets import Presets
 from tui.screens.session_form import FIELDS, TITLES, SessionForm
+from widgets.safe import clean
 from widgets.textline import TextLine
 from widgets.vtable import Column, TableRow, VirtualTable
 
@@ -350,6 +352,9 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
         self._fill()
 
     def action_launch(self, document: str) -> None:
+        if is_replay(self.app):
+            self.notify("A replay of a recording opens no session: it never calls AWS", severity="warning")
+            return
         target = self.current_target()
         if target is None:
             self.notify("Pick a target first (v goes back to the targets)", severity="warning", timeout=3)
@@ -446,8 +451,18 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
 
     def action_terminate(self) -> None:
         session = self.current_session()
-        if session is None or not session.active:
-            self.notify("Pick an active session in the sessions view (v)", severity="warning", timeout=3)
+        if session is None:
+            where = "pick an active one" if self.show_sessions else "v shows them; pick an active one"
+            self.notify(f"No session selected: {where}", severity="warning", timeout=3)
+            return
+        if not session.active:
+            status = clean(session.status) or "not active"
+            self.notify(
+                f"Session {clean(session.session_id)} already ended ({status}): nothing to terminate",
+                severity="warning",
+                timeout=4,
+                markup=False,
+            )
             return
         plan = launch.terminate_plan(session.session_id, session.region)
 

@@ -68,6 +68,7 @@ class StreamScreen(FollowsFeeds, StreamActions, Screen[None]):
         return self.view
 
     def after_action(self) -> None:
+        self._show()
         self.parent_pane.after_action()
 
     def compose(self) -> ComposeResult:

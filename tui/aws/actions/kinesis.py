@@ -4,7 +4,7 @@ when AWS would refuse them."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from tui.aws.actions.audit import AuditLog
@@ -112,8 +112,17 @@ def _daily_limit(
     )
 
 
-def reshard_plan(facts: StreamFacts, target: int, *, audit: AuditLog | None, now: datetime) -> Plan:
-    """UpdateShardCount (UNIFORM_SCALING) to ``target`` open shards."""
+def _shards(count: int) -> str:
+    return f"{count} shard{'s' if count != 1 else ''}"
+
+
+def reshard_plan(
+    facts: StreamFacts, target: int, *, audit: AuditLog | None, now: datetime, asked: str = ""
+) -> Plan:
+    """UpdateShardCount (UNIFORM_SCALING) to ``target`` open shards.
+
+    ``asked``: what the user asked for ("Double the shards of …"), which a refused plan is titled by,
+    so a refusal never reads as a reshard that would run."""
     call = ApiCall(
         SERVICE,
         "UpdateShardCount",
@@ -138,10 +147,19 @@ def reshard_plan(facts: StreamFacts, target: int, *, audit: AuditLog | None, now
         )
         if note:
             notes.append(note)
+    if refusal:
+        opened = _shards(facts.open_shards) if facts.open_shards > 0 else "an unknown number of shards"
+        return Plan(
+            title=f"{asked or f'Reshard {facts.name} to {_shards(target)}'}: refused",
+            why=f"{facts.name} has {opened} open now; {target} asked. Nothing is called.",
+            calls=(call,),
+            refusal=refusal,
+            key=stream_key(facts),
+        )
     return Plan(
         title=f"Reshard {facts.name} {facts.open_shards} → {target} shards",
         why=(
-            f"Sets {facts.name} to {target} open shards: {_capacity(target)} "
+            f"Will set {facts.name} to {target} open shards: {_capacity(target)} "
             f"(now {_capacity(facts.open_shards)})."
         ),
         calls=(call,),
@@ -153,12 +171,21 @@ def reshard_plan(facts: StreamFacts, target: int, *, audit: AuditLog | None, now
 
 def double_plan(facts: StreamFacts, *, audit: AuditLog | None, now: datetime) -> Plan:
     """Reshard to twice the open shards."""
-    return reshard_plan(facts, 2 * facts.open_shards, audit=audit, now=now)
+    asked = f"Double the shards of {facts.name}"
+    return reshard_plan(facts, 2 * facts.open_shards, audit=audit, now=now, asked=asked)
 
 
 def halve_plan(facts: StreamFacts, *, audit: AuditLog | None, now: datetime) -> Plan:
-    """Reshard to half the open shards, rounded up, never below 1."""
-    return reshard_plan(facts, max(1, math.ceil(facts.open_shards / 2)), audit=audit, now=now)
+    """Reshard to half the open shards, rounded up; a stream of 1 shard cannot be halved."""
+    asked = f"Halve the shards of {facts.name}"
+    plan = reshard_plan(facts, max(1, math.ceil(facts.open_shards / 2)), audit=audit, now=now, asked=asked)
+    if facts.open_shards == 1 and facts.mode == PROVISIONED and facts.status == "ACTIVE":
+        return replace(
+            plan,
+            why=f"{facts.name} has 1 open shard now. Nothing is called.",
+            refusal="1 shard is the fewest a stream can have: there is nothing to halve",
+        )
+    return plan
 
 
 def retention_plan(facts: StreamFacts, hours: int) -> Plan:
@@ -186,8 +213,11 @@ def retention_plan(facts: StreamFacts, hours: int) -> Plan:
         notes.append("Retention beyond 24 h costs extra per shard-hour (extended retention).")
     if hours > EXTENDED_RETENTION_HOURS:
         notes.append("Records kept beyond 7 days (168 h) are also billed per GB-month (long-term retention).")
+    title = f"Raise retention of {facts.name} {facts.retention_hours:,} h → {hours:,} h"
+    if refusal:
+        title = f"Raise retention of {facts.name} to {hours:,} h: refused"
     return Plan(
-        title=f"Raise retention of {facts.name} {facts.retention_hours:,} h → {hours:,} h",
+        title=title,
         why=(
             f"Consumers that fall behind lose records once their iterator age passes the retention; "
             f"{hours:,} h gives them {hours / 24:g} days to catch up."
@@ -244,7 +274,7 @@ def mode_plan(
         if note:
             notes.append(note)
     return Plan(
-        title=f"Switch {facts.name} from {facts.mode} to {mode}",
+        title=f"Switch {facts.name} from {facts.mode} to {mode}" + (": refused" if refusal else ""),
         why=(
             "On-demand absorbs unpredictable traffic without resharding; provisioned is cheaper for steady, "
             "known throughput."

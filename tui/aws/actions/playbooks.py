@@ -95,8 +95,9 @@ class RemediationContext:
 class ResourceFix:
     """One resource of a remediation: where it is, the calls that fix it, and its findings.
 
-    ``calls`` is empty when the resource is already compliant. ``needs`` holds the (port, world
-    range) pairs the security group playbooks close.
+    ``calls`` is empty when the resource is already compliant. ``summary`` says what the calls did (or
+    the compliant state), for the findings' note; ``plan`` what they will do, for the plan shown
+    before they run. ``needs`` holds the (port, world range) pairs the security group playbooks close.
     """
 
     kind: str
@@ -108,6 +109,7 @@ class ResourceFix:
     calls: tuple[ApiCall, ...] = ()
     summary: str = ""
     needs: frozenset[tuple[int, str]] = frozenset()
+    plan: str = ""
 
     @property
     def label(self) -> str:
@@ -147,7 +149,27 @@ class _Refused(Exception):
     """A resource the playbook must not touch, or cannot find; the message is the refusal."""
 
 
-Inspector = Callable[["RemediationContext", ResourceFix], Awaitable[tuple[tuple[ApiCall, ...], str]]]
+@dataclass(frozen=True)
+class Reading:
+    """What reading a resource found: the calls that fix it (none when it is compliant), what they
+    will do (the plan says it before anything runs) and what they did (the findings' note says it
+    after); for a compliant resource both are its state."""
+
+    calls: tuple[ApiCall, ...]
+    will: str
+    did: str
+
+
+def _compliant(state: str) -> Reading:
+    return Reading((), state, state)
+
+
+def _change(calls: Sequence[ApiCall], will: str, did: str, what: str) -> Reading:
+    """``calls`` that ``will`` (an imperative verb) do ``what``, said afterwards as ``did`` ``what``."""
+    return Reading(tuple(calls), f"{will} {what}", f"{did} {what}")
+
+
+Inspector = Callable[["RemediationContext", ResourceFix], Awaitable[Reading]]
 Locator = Callable[[Target], tuple[str, str, str]]
 
 
@@ -321,11 +343,11 @@ async def _read_group(ctx: RemediationContext, fix: ResourceFix) -> Mapping[str,
     return group
 
 
-async def _inspect_world(ctx: RemediationContext, fix: ResourceFix) -> tuple[tuple[ApiCall, ...], str]:
+async def _inspect_world(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     group = await _read_group(ctx, fix)
     parts = [p for p in (_world_part(perm, fix.needs) for perm in group.get("IpPermissions") or ()) if p]
     if not parts:
-        return (), f"no ingress from the world to {_ports_text(fix.needs)} on {fix.ident}"
+        return _compliant(f"no ingress from the world to {_ports_text(fix.needs)} on {fix.ident}")
     call = ApiCall(
         "ec2",
         "RevokeSecurityGroupIngress",
@@ -334,7 +356,8 @@ async def _inspect_world(ctx: RemediationContext, fix: ResourceFix) -> tuple[tup
         role_arn=fix.role_arn,
         dry_run=True,
     )
-    return (call,), f"revoked {'; '.join(_permission_text(p) for p in parts)} on {fix.ident}"
+    rules = "; ".join(_permission_text(p) for p in parts)
+    return _change((call,), "revoke", "revoked", f"{rules} on {fix.ident}")
 
 
 def _ports_text(needs: frozenset[tuple[int, str]]) -> str:
@@ -348,7 +371,7 @@ def _ports_text(needs: frozenset[tuple[int, str]]) -> str:
     )
 
 
-async def _inspect_default(ctx: RemediationContext, fix: ResourceFix) -> tuple[tuple[ApiCall, ...], str]:
+async def _inspect_default(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     group = await _read_group(ctx, fix)
     if group.get("GroupName") != "default":
         raise _Refused(
@@ -375,8 +398,10 @@ async def _inspect_default(ctx: RemediationContext, fix: ResourceFix) -> tuple[t
             )
             done.append(f"{direction} {'; '.join(_permission_text(p) for p in permissions)}")
     if not calls:
-        return (), f"{fix.ident} has no rules"
-    return tuple(calls), f"removed every rule of default group {fix.ident} ({' | '.join(done)})"
+        return _compliant(f"{fix.ident} has no rules")
+    return _change(
+        calls, "remove", "removed", f"every rule of default group {fix.ident} ({' | '.join(done)})"
+    )
 
 
 # ---- S3 ------------------------------------------------------------------------------------
@@ -391,9 +416,7 @@ def _off(config: Mapping[str, Any]) -> str:
     return ", ".join(off)
 
 
-async def _inspect_account_block(
-    ctx: RemediationContext, fix: ResourceFix
-) -> tuple[tuple[ApiCall, ...], str]:
+async def _inspect_account_block(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     s3control = await _client(ctx, "s3control", fix.region, fix.role_arn)
     try:
         reply = await s3control.get_public_access_block(AccountId=fix.ident)
@@ -403,7 +426,7 @@ async def _inspect_account_block(
             raise
         config = {}
     if _blocked(config):
-        return (), f"account {fix.ident} blocks S3 public access"
+        return _compliant(f"account {fix.ident} blocks S3 public access")
     call = ApiCall(
         "s3control",
         "PutPublicAccessBlock",
@@ -411,10 +434,11 @@ async def _inspect_account_block(
         {"AccountId": fix.ident, "PublicAccessBlockConfiguration": dict(PUBLIC_ACCESS_BLOCK)},
         role_arn=fix.role_arn,
     )
-    return (call,), f"turned on S3 Block Public Access for account {fix.ident} (was off: {_off(config)})"
+    what, off = f"S3 Block Public Access for account {fix.ident}", _off(config)
+    return Reading((call,), f"turn on {what} (off now: {off})", f"turned on {what} (was off: {off})")
 
 
-async def _inspect_bucket_block(ctx: RemediationContext, fix: ResourceFix) -> tuple[tuple[ApiCall, ...], str]:
+async def _inspect_bucket_block(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     s3 = await _client(ctx, "s3", fix.region, fix.role_arn)
     try:
         reply = await s3.get_public_access_block(Bucket=fix.ident)
@@ -426,7 +450,7 @@ async def _inspect_bucket_block(ctx: RemediationContext, fix: ResourceFix) -> tu
             raise
         config = {}
     if _blocked(config):
-        return (), f"bucket {fix.ident} blocks public access"
+        return _compliant(f"bucket {fix.ident} blocks public access")
     call = ApiCall(
         "s3",
         "PutPublicAccessBlock",
@@ -434,22 +458,25 @@ async def _inspect_bucket_block(ctx: RemediationContext, fix: ResourceFix) -> tu
         {"Bucket": fix.ident, "PublicAccessBlockConfiguration": dict(PUBLIC_ACCESS_BLOCK)},
         role_arn=fix.role_arn,
     )
-    return (call,), f"turned on Block Public Access for bucket {fix.ident} (was off: {_off(config)})"
+    what, off = f"Block Public Access for bucket {fix.ident}", _off(config)
+    return Reading((call,), f"turn on {what} (off now: {off})", f"turned on {what} (was off: {off})")
 
 
 # ---- EBS, CloudTrail, KMS, IAM -------------------------------------------------------------
 
 
-async def _inspect_ebs(ctx: RemediationContext, fix: ResourceFix) -> tuple[tuple[ApiCall, ...], str]:
+async def _inspect_ebs(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     ec2 = await _client(ctx, "ec2", fix.region, fix.role_arn)
     reply = await ec2.get_ebs_encryption_by_default()
     if reply.get("EbsEncryptionByDefault") is True:
-        return (), f"EBS encryption by default is on in {fix.account} {fix.region}"
+        return _compliant(f"EBS encryption by default is on in {fix.account} {fix.region}")
     call = ApiCall("ec2", "EnableEbsEncryptionByDefault", fix.region, {}, role_arn=fix.role_arn, dry_run=True)
-    return (call,), f"turned on EBS encryption by default in account {fix.account} {fix.region}"
+    return _change(
+        (call,), "turn on", "turned on", f"EBS encryption by default in account {fix.account} {fix.region}"
+    )
 
 
-async def _inspect_trail(ctx: RemediationContext, fix: ResourceFix) -> tuple[tuple[ApiCall, ...], str]:
+async def _inspect_trail(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     cloudtrail = await _client(ctx, "cloudtrail", fix.region, fix.role_arn)
     try:
         reply = await cloudtrail.get_trail(Name=fix.ident)
@@ -460,7 +487,7 @@ async def _inspect_trail(ctx: RemediationContext, fix: ResourceFix) -> tuple[tup
     trail: Mapping[str, Any] = reply.get("Trail") or {}
     name = str(trail.get("Name") or fix.ident)
     if trail.get("LogFileValidationEnabled") is True:
-        return (), f"trail {name} validates its log files"
+        return _compliant(f"trail {name} validates its log files")
     call = ApiCall(
         "cloudtrail",
         "UpdateTrail",
@@ -468,10 +495,10 @@ async def _inspect_trail(ctx: RemediationContext, fix: ResourceFix) -> tuple[tup
         {"Name": fix.ident, "EnableLogFileValidation": True},
         role_arn=fix.role_arn,
     )
-    return (call,), f"turned on log file validation for trail {name}"
+    return _change((call,), "turn on", "turned on", f"log file validation for trail {name}")
 
 
-async def _inspect_key(ctx: RemediationContext, fix: ResourceFix) -> tuple[tuple[ApiCall, ...], str]:
+async def _inspect_key(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     kms = await _client(ctx, "kms", fix.region, fix.role_arn)
     try:
         meta: Mapping[str, Any] = (await kms.describe_key(KeyId=fix.ident)).get("KeyMetadata") or {}
@@ -481,7 +508,7 @@ async def _inspect_key(ctx: RemediationContext, fix: ResourceFix) -> tuple[tuple
             raise _gone(fix, "NotFoundException") from exc
         raise
     if status.get("KeyRotationEnabled") is True:
-        return (), f"key {fix.ident} rotates yearly"
+        return _compliant(f"key {fix.ident} rotates yearly")
     if meta.get("KeyManager") == "AWS":
         raise _Refused(f"{fix.label} is an AWS managed key: AWS rotates it, its rotation cannot be changed")
     spec = meta.get("KeySpec") or meta.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
@@ -496,7 +523,7 @@ async def _inspect_key(ctx: RemediationContext, fix: ResourceFix) -> tuple[tuple
     if state != "Enabled":
         raise _Refused(f"{fix.label} is {state}: rotation can only be turned on for an enabled key")
     call = ApiCall("kms", "EnableKeyRotation", fix.region, {"KeyId": fix.ident}, role_arn=fix.role_arn)
-    return (call,), f"turned on yearly rotation of key {fix.ident}"
+    return _change((call,), "turn on", "turned on", f"yearly rotation of key {fix.ident}")
 
 
 def _aware(value: Any) -> datetime | None:
@@ -510,7 +537,7 @@ def _aware(value: Any) -> datetime | None:
     return None
 
 
-async def _inspect_user(ctx: RemediationContext, fix: ResourceFix) -> tuple[tuple[ApiCall, ...], str]:
+async def _inspect_user(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     iam = await _client(ctx, "iam", fix.region, fix.role_arn)
     try:
         reply = await iam.list_access_keys(UserName=fix.ident)
@@ -525,7 +552,7 @@ async def _inspect_user(ctx: RemediationContext, fix: ResourceFix) -> tuple[tupl
         if key.get("Status") == "Active" and created is not None and now - created > KEY_MAX_AGE:
             old.append((str(key.get("AccessKeyId")), (now - created).days))
     if not old:
-        return (), f"user {fix.ident} has no active access key older than {KEY_MAX_AGE.days} days"
+        return _compliant(f"user {fix.ident} has no active access key older than {KEY_MAX_AGE.days} days")
     calls = tuple(
         ApiCall(
             "iam",
@@ -537,7 +564,12 @@ async def _inspect_user(ctx: RemediationContext, fix: ResourceFix) -> tuple[tupl
         for key_id, _ in old
     )
     keys = ", ".join(f"{key_id} ({days} days old)" for key_id, days in old)
-    return calls, f"deactivated access key{'s' if len(old) != 1 else ''} {keys} of user {fix.ident}"
+    return _change(
+        calls,
+        "deactivate",
+        "deactivated",
+        f"access key{'s' if len(old) != 1 else ''} {keys} of user {fix.ident}",
+    )
 
 
 # ---- the playbooks -------------------------------------------------------------------------
@@ -770,11 +802,11 @@ def _group(book: _Book, targets: Sequence[Target], caller: str, ctx: Remediation
 
 async def _read_all(
     ctx: RemediationContext, book: _Book, fixes: Sequence[ResourceFix]
-) -> list[tuple[tuple[ApiCall, ...], str] | Exception]:
+) -> list[Reading | Exception]:
     """Each resource's calls and summary, or what stopped its read; the reads run concurrently
     (the client factory's rate limiter paces them)."""
     results = await asyncio.gather(*(book.inspect(ctx, fix) for fix in fixes), return_exceptions=True)
-    out: list[tuple[tuple[ApiCall, ...], str] | Exception] = []
+    out: list[Reading | Exception] = []
     for result in results:
         if isinstance(result, BaseException) and not isinstance(result, Exception):
             raise result
@@ -815,17 +847,19 @@ def _notes(book: _Book, ctx: RemediationContext, fixes: Sequence[ResourceFix], n
         where = f"account {fix.account} {fix.region}"
         if fix.role_arn:
             where += f" as role {fix.role_arn}"
-        notes.append(f"{fix.label} ({where}): {fix.summary}.")
+        notes.append(f"{fix.label} ({where}): will {fix.plan or fix.summary}.")
     compliant = [fix for fix in fixes if not fix.calls]
     if compliant:
         names = ", ".join(fix.ident for fix in compliant)
         count = sum(len(fix.targets) for fix in compliant)
-        notes.append(f"Already fixed, marked RESOLVED with the rest: {_plural(count, 'finding')} of {names}.")
+        notes.append(
+            f"Already compliant, to be marked RESOLVED with the rest: {_plural(count, 'finding')} of {names}."
+        )
     notes.append(f"Then re-read to verify: {book.verify}.")
     count = len({target.key for fix in fixes for target in fix.targets})
     notes.append(
-        f"Then BatchUpdateFindings in {ctx.hub_region}: {_plural(count, 'finding')} RESOLVED with Note "
-        f'"{note}" (UpdatedBy {ctx.updated_by}), or NOTIFIED with the failure.'
+        f"Then mark {_plural(count, 'finding')} RESOLVED with BatchUpdateFindings in {ctx.hub_region}, "
+        f'with Note "{note}" (UpdatedBy {ctx.updated_by}), or NOTIFIED with the failure.'
     )
     return tuple(notes)
 
@@ -890,8 +924,7 @@ async def prepare(ctx: RemediationContext, targets: Sequence[Target]) -> Remedia
         if isinstance(read, Exception):
             log.debug("playbook %s: reading %s failed: %r", info.id, fix.label, read)
             return _refused(info, unique, _read_failure(fix, read, ctx))
-        calls, summary = read
-        fixes.append(replace(fix, calls=calls, summary=summary))
+        fixes.append(replace(fix, calls=read.calls, summary=read.did, plan=read.will))
 
     to_fix = [fix for fix in fixes if fix.calls]
     if not to_fix:
@@ -934,12 +967,11 @@ async def _verify(ctx: RemediationContext, remediation: Remediation) -> tuple[bo
             ok = False
             lines.append(str(read) if isinstance(read, _Refused) else _read_failure(fix, read, ctx))
             continue
-        calls, summary = read
-        if calls:
+        if read.calls:
             ok = False
-            lines.append(f"{fix.label} still needs a fix: {summary}")
+            lines.append(f"{fix.label} still needs a fix: {read.will}")
         else:
-            lines.append(summary)
+            lines.append(read.did)
     return ok, "; ".join(lines)
 
 
