@@ -157,6 +157,8 @@ class WarroomApp(App[None]):
             actions=self.actions,
             instance_history=self.feeds.instance_history,
         )
+        # Set by exit(): keys typed while the console closes run nothing (run_action).
+        self.quitting = False
         self.keymaps = keys.keymaps(settings.keys, (p.name for p in panes.PANES))
         """Textual's key map for each pane: the config file's remapped keys (``tui.keys``)."""
         self._keymap_shown: dict[str, str] = {}
@@ -333,6 +335,17 @@ class WarroomApp(App[None]):
 
     def replay_badge(self) -> str:
         return self.replay.badge() if self.replay is not None else ""
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        self.quitting = True
+        super().exit(*args, **kwargs)
+
+    async def run_action(self, action: Any, *args: Any, **kwargs: Any) -> bool:
+        """Every key's action, except once the console is quitting: a key typed right after `q`
+        (`n` opening a note) would open a dialog on an app that no longer composes one."""
+        if self.quitting:
+            return True
+        return await super().run_action(action, *args, **kwargs)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action.startswith("replay_"):

@@ -241,3 +241,16 @@ def test_controlling_terminal_is_none_without_a_tty(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(sys, "__stdin__", io.StringIO(""))
     assert controlling_terminal() is None
+
+
+async def test_a_key_typed_right_after_quit_opens_nothing(sim_url: str) -> None:
+    """`q` then `n` in one burst: the note dialog must not open on a console that is closing (it
+    crashed composing it)."""
+    app = sim_app(sim_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("q", "n")
+        await pilot.pause()
+    assert app.quitting
+    assert app.return_code == 0
+    assert not [s for s in app.screen_stack if type(s).__name__ == "JournalNoteScreen"]
