@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import dataclasses
 import re
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui import __version__
-from tui.aws.clients import AwsTarget, ClientFactory
-from tui.aws.documents import document
 from tui.aws.kinesis_math import ScalingRule
 from tui.aws.limits_math import Thresholds
-from tui.common import logs, paths, runtime
-from tui.common.codec import pretty
+from tui.aws.target import AwsTarget
 from tui.common.durations import DurationError, parse_duration
-from tui.context import utc_clock
-from tui.gameday.record import merge_recordings, read_recording
-from tui.gameday.replay import Playback
-from tui.gameday.services import BusinessService, default_demo_services, load_services
-from tui.panes import SNAPSHOT_NAMES, one_poll
-from tui.replaying import ReplayDriver
+from tui.panes import SNAPSHOT_NAMES
 from tui.settings import Settings
 from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.commands import (
@@ -36,14 +26,16 @@ from tui.sim.commands import (
     scenario_from_args,
     speed_from_args,
 )
-from tui.sim.control import ControlClient, ControlError
-from tui.sim.server import SimServer
-from tui.sim.standin_plugin import write_launcher
 
-# Three things are imported inside the commands that use them, for start-up time: Textual (the
-# console and its themes, about 0.4 s), the report's renderers and charts (0.13 s) and the game
-# day's detectors for ``warroom record`` (0.07 s). ``warroom sim``, ``warroom snapshot`` and the
-# rest never wait for what they do not run; everything else is imported here.
+if TYPE_CHECKING:
+    from tui.gameday.services import BusinessService
+
+# ``warroom --version`` and ``--help`` import only what builds the parser (about 60 ms over the
+# interpreter's own start): each command imports what it runs, inside its function. Importing them
+# all here cost every start about 0.9 s before the first line or frame: the AWS SDK and aiohttp
+# (tui.aws.clients, 0.45 s), Textual (the console and its themes, 0.35 s), the recordings' and
+# the report's readers (0.15 s), moto (0.7 s, inside the simulator's start), asyncio (0.06 s) and
+# the log file's handlers with platformdirs (0.05 s).
 
 #: How long ``warroom demo --attach`` waits for the simulator to answer.
 ATTACH_TIMEOUT_S = 5.0
@@ -330,6 +322,8 @@ def _services(args: argparse.Namespace) -> tuple[BusinessService, ...]:
     given = getattr(args, "services", None)
     if not given:
         return ()
+    from tui.gameday.services import load_services  # see the note at the top
+
     try:
         return load_services(Path(given).expanduser())
     except (OSError, ValueError) as exc:
@@ -343,7 +337,7 @@ def _sim_target(endpoint_url: str) -> AwsTarget:
 
 
 def _check_theme(settings: Settings) -> None:
-    from themes import THEMES  # for start-up time: see the note at the top
+    from themes import THEMES  # see the note at the top
 
     names = [t.name for t in THEMES]
     if settings.theme not in names:
@@ -351,7 +345,8 @@ def _check_theme(settings: Settings) -> None:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    from tui.app import make_app  # for start-up time: see the note at the top
+    from tui.app import make_app  # see the note at the top
+    from tui.common import logs, runtime
 
     logs.configure()
     runtime.tune_gc()
@@ -375,6 +370,9 @@ def _start_sim(server: Any) -> Any:
 
 def _demo_settings(args: argparse.Namespace, endpoint_url: str) -> Settings:
     """The demo console's settings against the simulator at ``endpoint_url``."""
+    from tui.common import paths
+    from tui.sim.standin_plugin import write_launcher  # see the note at the top
+
     # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
     # the session-manager-plugin found on PATH.
     plugin = write_launcher(paths.state_dir() / "demo-plugin")
@@ -385,6 +383,8 @@ def _demo_settings(args: argparse.Namespace, endpoint_url: str) -> Settings:
 
 def _attached(url: str) -> str:
     """``--attach URL`` checked: the simulator's testing keys go only to a warroom simulator that answers."""
+    from tui.sim.control import ControlClient, ControlError  # see the note at the top
+
     url = url.strip().rstrip("/")
     try:
         ControlClient(url, timeout=ATTACH_TIMEOUT_S).status()
@@ -394,7 +394,10 @@ def _attached(url: str) -> str:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from tui.app import make_app  # for start-up time: see the note at the top
+    from tui.app import make_app  # see the note at the top
+    from tui.common import logs, runtime
+    from tui.gameday.services import default_demo_services
+    from tui.sim.server import SimServer
 
     logs.configure()
     runtime.tune_gc()
@@ -430,6 +433,9 @@ def serve_banner(url: str, workload: str, account: str, region: str) -> str:
 
 
 def run_sim_serve(args: argparse.Namespace) -> int:
+    from tui.common import logs
+    from tui.sim.server import SimServer  # see the note at the top
+
     logs.configure()
     scenario = scenario_from_args(args)
     sim = _start_sim(
@@ -468,6 +474,10 @@ def run_sim_serve(args: argparse.Namespace) -> int:
 
 
 async def _snapshot(settings: Settings, pane: str) -> Any:
+    from tui.aws.clients import ClientFactory  # see the note at the top
+    from tui.context import utc_clock
+    from tui.panes import one_poll
+
     factory = ClientFactory(settings.target)
     try:
         # The settings carry the command line's thresholds and Kinesis scaling rule.
@@ -478,7 +488,13 @@ async def _snapshot(settings: Settings, pane: str) -> Any:
 
 def run_record(args: argparse.Namespace) -> int:
     """``warroom record``: every pane's feed to a recording for ``--duration``, no screen."""
-    from tui.headless import record  # for start-up time: see the note at the top
+    import asyncio
+    import dataclasses
+
+    from tui.common import logs
+    from tui.context import utc_clock
+    from tui.headless import record  # see the note at the top
+    from tui.sim.server import SimServer
 
     logs.configure()
     output = Path(args.output).expanduser()
@@ -502,6 +518,14 @@ def run_record(args: argparse.Namespace) -> int:
 
 
 def run_snapshot(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tui.aws.documents import document  # see the note at the top
+    from tui.common import logs, paths
+    from tui.common.codec import pretty
+    from tui.sim.server import SimServer
+    from tui.sim.standin_plugin import write_launcher
+
     logs.configure()
     sim = None
     if args.demo:
@@ -524,7 +548,11 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from tui.app import make_replay_app  # for start-up time: see the note at the top
+    from tui.app import make_replay_app  # see the note at the top
+    from tui.common import logs
+    from tui.gameday.record import read_recording
+    from tui.gameday.replay import Playback
+    from tui.replaying import ReplayDriver
 
     logs.configure()
     if args.speed <= 0:
@@ -548,11 +576,14 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def _replay_settings(settings: Settings, meta: dict[str, Any]) -> Settings:
+    import dataclasses
+
     return dataclasses.replace(settings, demo=meta.get("demo") == "yes", record_path=None)
 
 
 def run_report(args: argparse.Namespace) -> int:
-    # For start-up time: see the note at the top.
+    # See the note at the top.
+    from tui.gameday.record import merge_recordings, read_recording
     from tui.gameday.report import CHART_PANES, analyse, render_html, render_markdown
 
     recordings = []

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.aws.clients import AwsTarget
 from tui.aws.kinesis_math import ScalingRule
 from tui.aws.limits_math import Thresholds
+from tui.aws.target import AwsTarget
 
 DEFAULT_THEME = "warroom-dark"
 """The name of the theme used unless another is asked for (``themes.DARK``)."""

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from botocore.parsers import ResponseParserError
 
 from tui import __version__
 from tui.aws.ratelimit import RateLimiter
+from tui.aws.target import AwsTarget as AwsTarget  # re-exported: callers build it with the factory
 
 log = logging.getLogger(__name__)
 
@@ -94,22 +95,6 @@ class _RoleCredentialProvider:
 
     async def load(self) -> Any:
         return self._credentials
-
-
-@dataclass(frozen=True)
-class AwsTarget:
-    """Where the console points: the same knobs as the AWS CLI."""
-
-    profile: str | None = None
-    regions: tuple[str, ...] = ()
-    endpoint_url: str | None = None
-    # Explicit static credentials; only the simulator uses them (its keys are not secrets).
-    access_key: str | None = field(default=None, repr=False)
-    secret_key: str | None = field(default=None, repr=False)
-
-    @property
-    def primary_region(self) -> str | None:
-        return self.regions[0] if self.regions else None
 
 
 def retry_config(max_attempts: int = 4) -> AioConfig:
