@@ -345,14 +345,25 @@ def _check_theme(settings: Settings) -> None:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    from tui.app import make_app  # see the note at the top
-    from tui.common import logs, runtime
+    from tui.common import splash
 
-    logs.configure()
-    runtime.tune_gc()
-    settings = _settings(args)
-    _check_theme(settings)
-    make_app(settings, services=_services(args)).run()
+    # The first frame, before the console's imports (about 1 s): see tui.common.splash.
+    painted = splash.paint("warroom", "reading identity…")
+    running = False
+    try:
+        from tui.app import make_app  # see the note at the top
+        from tui.common import logs, runtime
+
+        logs.configure()
+        runtime.tune_gc()
+        settings = _settings(args)
+        _check_theme(settings)
+        app = make_app(settings, services=_services(args))
+        running = True
+        app.run()
+    finally:
+        if painted and not running:
+            splash.leave()
     return 0
 
 
@@ -364,6 +375,14 @@ def _start_sim(server: Any) -> Any:
     except ValueError as exc:
         server.stop()
         raise SystemExit(f"warroom: the scenario cannot run: {exc}") from None
+    except OSError as exc:
+        raise SystemExit(f"warroom: the simulator cannot start: {exc.strerror or exc}") from None
+
+
+def _reserve_sim(server: Any) -> str:
+    """The simulator's endpoint, its port bound at once: a port in use ends the command here."""
+    try:
+        return str(server.reserve())
     except OSError as exc:
         raise SystemExit(f"warroom: the simulator cannot start: {exc.strerror or exc}") from None
 
@@ -394,29 +413,54 @@ def _attached(url: str) -> str:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from tui.app import make_app  # see the note at the top
-    from tui.common import logs, runtime
-    from tui.gameday.services import default_demo_services
-    from tui.sim.server import SimServer
+    """The console against a simulator: its frame is painted first, and the simulator (moto's import
+    and the workload's seeding, several seconds) starts behind it, in a thread, while the console
+    is imported and drawn; the console says how the start goes, and its calls wait for it."""
+    from tui.common import splash
+    from tui.common.startup import Startup
 
-    logs.configure()
-    runtime.tune_gc()
-    # The demo's console times the fictional platform's services unless --services names others.
-    services = _services(args) or default_demo_services()
-    if getattr(args, "attach", None):
-        if getattr(args, "scenario", None) or getattr(args, "speed", None) is not None:
-            raise SystemExit(
-                "warroom: --scenario and --speed belong to the simulator: give them to warroom sim serve"
-            )
-        make_app(_demo_settings(args, _attached(args.attach)), services=services).run()
-        return 0
-    scenario = scenario_from_args(args)
-    sim = _start_sim(SimServer(seed=args.seed, scenario=scenario, speed=speed_from_args(args)))
+    attach = getattr(args, "attach", None)
+    if attach and (getattr(args, "scenario", None) or getattr(args, "speed", None) is not None):
+        raise SystemExit(
+            "warroom: --scenario and --speed belong to the simulator: give them to warroom sim serve"
+        )
+    scenario = None if attach else scenario_from_args(args)
+    painted = splash.paint("warroom · DEMO", "starting the simulator…")
+    running = False
+    sim: Any = None
     try:
-        make_app(_demo_settings(args, sim.endpoint_url), services=services).run()
+        from tui.common import logs, runtime
+
+        logs.configure()
+        runtime.tune_gc()
+        startup = None
+        if attach:
+            url = _attached(attach)
+        else:
+            from tui.sim.server import SimServer  # see the note at the top
+
+            sim = SimServer(seed=args.seed, scenario=scenario, speed=speed_from_args(args))
+            url = _reserve_sim(sim)
+
+            def start(step: Any) -> Any:
+                sim.progress = step
+                return _start_sim(sim)
+
+            startup = Startup("starting the simulator", start).start()
+        from tui.app import make_app  # see the note at the top
+        from tui.gameday.services import default_demo_services
+
+        # The demo's console times the fictional platform's services unless --services names others.
+        services = _services(args) or default_demo_services()
+        app = make_app(_demo_settings(args, url), services=services, startup=startup)
+        running = True
+        app.run()
+        return app.return_code or 0
     finally:
-        sim.stop()
-    return 0
+        if painted and not running:
+            splash.leave()
+        if sim is not None:
+            sim.stop()
 
 
 def serve_banner(url: str, workload: str, account: str, region: str) -> str:

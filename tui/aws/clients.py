@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -155,8 +155,12 @@ class ClientFactory:
         limiter: RateLimiter | None = None,
         session: AioSession | None = None,
         clock: Callable[[], datetime] | None = None,
+        ready: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.target = target
+        self._ready = ready
+        """Awaited before any client is made: an endpoint still starting behind the console's first
+        frame (the demo's simulator); its error is every call's. None once it has ended well."""
         self.limiter = limiter or RateLimiter()
         self._session = session or self._make_session(target)
         self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
@@ -282,6 +286,9 @@ class ClientFactory:
 
     async def _client(self, service: str, region: str, role_arn: str | None, attempts: int) -> Any:
         """The cached client; ``attempts`` other than 0 makes one with that many attempts per call."""
+        if self._ready is not None:
+            await self._ready()
+            self._ready = None
         key = (service, region, f"{role_arn or ''}#{attempts}" if attempts else role_arn or "")
         client = self._clients.get(key)
         if client is not None:

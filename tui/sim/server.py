@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tui.common.catalogue import CATALOGUE
 from tui.common.logs import silence_library_logs
-from tui.sim import control, extensions
+from tui.sim import botocore_data, control, extensions
 from tui.sim.account import REGION
 
 # Every command imports this module, and the console runs without a simulator: moto and werkzeug
@@ -123,6 +124,9 @@ class SimServer:
     extra_findings: int = 0
     scenario: Scenario | None = None
     speed: float | None = None
+    progress: Callable[[str], None] | None = field(default=None, repr=False)
+    """Told each step of ``start()`` as it begins ("loading moto", "seeding the fleet", ...)."""
+    _reserved: socket.socket | None = field(default=None, init=False, repr=False)
     _public: _Listener | None = field(default=None, init=False, repr=False)
     _private: _Listener | None = field(default=None, init=False, repr=False)
     _workload: Any = field(default=None, init=False, repr=False)
@@ -145,20 +149,38 @@ class SimServer:
             return float(self.speed)
         return self.scenario.speed if self.scenario is not None else 1.0
 
+    def reserve(self) -> str:
+        """Bind the public address now and return the endpoint URL ``start()`` will serve.
+
+        A port in use fails here at once, and a console can be built for the URL while ``start()``
+        runs in another thread: until it has seeded the workload, connections to the URL are refused.
+        """
+        if self._reserved is None:
+            self._reserved = _reserve(self.host, self.port)
+        host, port = self._reserved.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def _step(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
+
     def start(self) -> SimServer:
         speed = self.effective_speed
         if not speed > 0:
             raise ValueError(f"speed must be above 0, not {speed!r}")
         if self.scenario is not None and self.empty:
             raise ValueError("a scenario needs the workload: it cannot run on an empty simulator")
+        self._step("loading moto")
         _prepare_moto_env()
         silence_library_logs()
+        botocore_data.install()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         extensions.install()
         control.install()
         _keep_connections_alive()
-        reserved = _reserve(self.host, self.port)
+        reserved = self._reserved or _reserve(self.host, self.port)
+        self._reserved = None
         try:
             app = DomainDispatcherApplication(create_backend_app)
             self._private = _Listener.open("127.0.0.1", 0, app)
@@ -184,7 +206,7 @@ class SimServer:
 
         assert self._private is not None
         self._workload = Workload(self._private.url, seed=self.seed, extra_findings=self.extra_findings)
-        self._workload.seed_all()
+        self._workload.seed_all(progress=self._step)
         if getattr(self._workload, "inventory", None) is not None:
             self._faults = FaultEngine(self._workload, speed=speed).install()
         if self.scenario is not None:
@@ -218,6 +240,9 @@ class SimServer:
         return self._runner
 
     def stop(self) -> None:
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
         if self._runner is not None:
             self._runner.stop()
         if self._faults is not None:
