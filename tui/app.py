@@ -560,10 +560,11 @@ def make_app(
 ) -> WarroomApp:
     """The one way to build the console, for the CLI and for the tests; ``services`` are the
     important business services whose impairment the header times. With ``startup`` (begun), the
-    console paints at once and says how the start goes; its AWS calls wait for it to end."""
+    console paints at once and says how the start goes; its AWS calls wait until it is reachable."""
     return WarroomApp(
         settings,
-        factory or ClientFactory(settings.target, ready=startup.wait if startup is not None else None),
+        factory
+        or ClientFactory(settings.target, ready=startup.wait_reachable if startup is not None else None),
         clock=clock,
         gameday=gameday or make_gameday(settings, clock, services),
         startup=startup,

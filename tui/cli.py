@@ -428,6 +428,7 @@ def run_demo(args: argparse.Namespace) -> int:
     painted = splash.paint("warroom · DEMO", "starting the simulator…")
     running = False
     sim: Any = None
+    child: Any = None
     try:
         from tui.common import logs, runtime
 
@@ -439,14 +440,23 @@ def run_demo(args: argparse.Namespace) -> int:
         else:
             from tui.sim.server import SimServer  # see the note at the top
 
-            sim = SimServer(seed=args.seed, scenario=scenario, speed=speed_from_args(args))
+            sim = SimServer(
+                seed=args.seed, scenario=scenario, speed=speed_from_args(args), identity_first=True
+            )
             url = _reserve_sim(sim)
+            from tui.sim.child import SimChild, can_fork
 
-            def start(step: Any) -> Any:
-                sim.progress = step
-                return _start_sim(sim)
+            if can_fork():
+                # Its own process, forked before any thread: see tui.sim.child.
+                child = SimChild.fork(sim, lambda: _start_sim(sim))
+                startup = Startup("starting the simulator", child.follow).start()
+            else:
 
-            startup = Startup("starting the simulator", start).start()
+                def start(startup: Startup) -> Any:
+                    sim.progress, sim.listening = startup.step, startup.reachable
+                    return _start_sim(sim)
+
+                startup = Startup("starting the simulator", start).start()
         from tui.app import make_app  # see the note at the top
         from tui.gameday.services import default_demo_services
 
@@ -459,7 +469,9 @@ def run_demo(args: argparse.Namespace) -> int:
     finally:
         if painted and not running:
             splash.leave()
-        if sim is not None:
+        if child is not None:
+            child.stop()
+        elif sim is not None:
             sim.stop()
 
 

@@ -20,14 +20,17 @@ class StartupFailed(Exception):
 
 
 class Startup:
-    """``run(progress)`` in a daemon thread; ``progress(text)`` names the step it is on."""
+    """``run(startup)`` in a daemon thread; it calls ``startup.step(text)`` as each step begins, and
+    ``startup.reachable()`` once clients may connect (``wait_reachable``), which may be before the
+    end: a simulator that answers STS at once and holds the rest until it is seeded."""
 
-    def __init__(self, what: str, run: Callable[[Callable[[str], None]], Any]) -> None:
+    def __init__(self, what: str, run: Callable[[Startup], Any]) -> None:
         self.what = what
         """What is starting, as the console says it: "starting the simulator"."""
         self._run = run
         self._step = ""
         self._future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._reachable: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._thread: threading.Thread | None = None
 
     def start(self) -> Startup:
@@ -41,16 +44,28 @@ class Startup:
         if not self._future.set_running_or_notify_cancel():
             return
         try:
-            result = self._run(self._progress)
+            result = self._run(self)
         except SystemExit as exc:  # a command's one-line refusal ("warroom: the scenario cannot run: ...")
-            self._future.set_exception(StartupFailed(str(exc.code)))
+            self._fail(StartupFailed(str(exc.code)))
         except BaseException as exc:  # handed to whoever waits, in their thread, never raised in this one
-            self._future.set_exception(StartupFailed(f"warroom: {self.what} failed: {exc}"))
+            self._fail(StartupFailed(f"warroom: {self.what} failed: {exc}"))
         else:
+            self.reachable()
             self._future.set_result(result)
 
-    def _progress(self, step: str) -> None:
-        self._step = step
+    def _fail(self, error: StartupFailed) -> None:
+        if not self._reachable.done():
+            self._reachable.set_exception(error)
+        self._future.set_exception(error)
+
+    def step(self, text: str) -> None:
+        """The step the start is on now ("seeding the fleet")."""
+        self._step = text
+
+    def reachable(self) -> None:
+        """Clients may connect from now on (the start may go on behind what they reach)."""
+        if not self._reachable.done():
+            self._reachable.set_result(None)
 
     @property
     def done(self) -> bool:
@@ -77,3 +92,9 @@ class Startup:
         if self._thread is None:
             raise RuntimeError("the start was never begun: call start()")
         return await asyncio.wrap_future(self._future)
+
+    async def wait_reachable(self) -> None:
+        """Await the moment clients may connect (or ``StartupFailed``)."""
+        if self._thread is None:
+            raise RuntimeError("the start was never begun: call start()")
+        await asyncio.wrap_future(self._reachable)

@@ -82,6 +82,37 @@ class _Listener:
         self.thread.join(timeout=10)
 
 
+SEED_WAIT_S = 120.0
+"""The longest a request waits at the public address for the workload's seeding."""
+
+
+def _signed_for(environ: dict[str, Any]) -> str:
+    """The service a SigV4-signed request names in its credential scope ("" when unsigned)."""
+    authorization = str(environ.get("HTTP_AUTHORIZATION") or "")
+    _, _, rest = authorization.partition("Credential=")
+    scope = rest.split(",", 1)[0].split("/")
+    return scope[3] if len(scope) >= 5 else ""
+
+
+class _SeedGate:
+    """The public address's WSGI application while the workload is seeded behind it.
+
+    sts:GetCallerIdentity and the rest of STS read nothing the workload seeds (the simulator's keys
+    belong to no IAM user: they answer for the account's root, seeded or not), so they are answered
+    at once, and a console shows its account while the fleet is still being made. Every other
+    request waits until seeding is done: no client sees a half-seeded account.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seeded = threading.Event()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not self.seeded.is_set() and _signed_for(environ) != "sts":
+            self.seeded.wait(SEED_WAIT_S)
+        return self.app(environ, start_response)
+
+
 def _keep_connections_alive() -> None:
     """Answer in HTTP/1.1 so clients reuse connections, as AWS endpoints let them (werkzeug's
     default, HTTP/1.0, makes every call open a new connection)."""
@@ -126,7 +157,15 @@ class SimServer:
     speed: float | None = None
     progress: Callable[[str], None] | None = field(default=None, repr=False)
     """Told each step of ``start()`` as it begins ("loading moto", "seeding the fleet", ...)."""
+    listening: Callable[[], None] | None = field(default=None, repr=False)
+    """Called once the public address accepts connections (with ``identity_first``, before seeding)."""
+    identity_first: bool = False
+    """Open the public address before seeding, answering STS at once and holding every other
+    request until the workload is seeded (``_SeedGate``): for a console started with the simulator,
+    which shows its account while the fleet is made. Otherwise the address listens only once
+    everything is seeded."""
     _reserved: socket.socket | None = field(default=None, init=False, repr=False)
+    _gate: _SeedGate | None = field(default=None, init=False, repr=False)
     _public: _Listener | None = field(default=None, init=False, repr=False)
     _private: _Listener | None = field(default=None, init=False, repr=False)
     _workload: Any = field(default=None, init=False, repr=False)
@@ -160,6 +199,16 @@ class SimServer:
         host, port = self._reserved.getsockname()[:2]
         return f"http://{host}:{port}"
 
+    def forget_reserved(self) -> None:
+        """Close this process's copy of the reserved address (a forked child serves it)."""
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
+
+    def _listening(self) -> None:
+        if self.listening is not None:
+            self.listening()
+
     def _step(self, text: str) -> None:
         if self.progress is not None:
             self.progress(text)
@@ -184,12 +233,20 @@ class SimServer:
         try:
             app = DomainDispatcherApplication(create_backend_app)
             self._private = _Listener.open("127.0.0.1", 0, app)
+            self._control_port = int(reserved.getsockname()[1])
+            self._gate = gate = _SeedGate(app) if self.identity_first and not self.empty else None
+            if gate is not None:
+                self._public = _Listener.open(self.host, self._control_port, gate, sock=reserved)
+                self._listening()
             if not self.empty:
                 self._seed_workload(speed)
             self._control = _Control(self)
-            self._control_port = int(reserved.getsockname()[1])
             control.register(self._control_port, self._control)
-            self._public = _Listener.open(self.host, self._control_port, app, sock=reserved)
+            if gate is None:
+                self._public = _Listener.open(self.host, self._control_port, app, sock=reserved)
+                self._listening()
+            else:
+                gate.seeded.set()
             if not self.empty:
                 self._run_workload()
         except BaseException:
@@ -240,6 +297,8 @@ class SimServer:
         return self._runner
 
     def stop(self) -> None:
+        if self._gate is not None:
+            self._gate.seeded.set()  # the requests it holds are answered (or fail) now
         if self._reserved is not None:
             self._reserved.close()
             self._reserved = None
