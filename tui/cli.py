@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from tui.aws.kinesis_math import ScalingRule
 from tui.aws.limits_math import Thresholds
 from tui.aws.target import AwsTarget
 from tui.common.durations import DurationError, parse_duration
-from tui.panes import SNAPSHOT_NAMES
+from tui.panes import SNAPSHOT_NAMES, pane
 from tui.settings import Settings
 from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.commands import (
@@ -573,6 +574,21 @@ def run_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _snapshot_backfill(name: str) -> timedelta | None:
+    """The metric history one poll of pane ``name`` reads, which is all ``snapshot --demo`` has the
+    simulator write (None: all of it, 3 h). Seeding wrote 3 h for every pane, about 0.5 s of a
+    snapshot's 6 s, though only Limits and Kinesis read metrics: Limits its last hour, Kinesis up to
+    its scaling rule's history."""
+    found = pane(name)
+    if not found.metrics:
+        return timedelta(minutes=1)
+    if found.name == "limits":
+        from tui.aws.limits import BACKFILL_S
+
+        return timedelta(seconds=BACKFILL_S) + timedelta(minutes=5)
+    return None
+
+
 def run_snapshot(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -585,7 +601,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
     logs.configure()
     sim = None
     if args.demo:
-        sim = SimServer(seed=args.seed, live=False).start()
+        sim = SimServer(seed=args.seed, live=False, backfill=_snapshot_backfill(args.pane)).start()
         # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
         # the session-manager-plugin found on PATH.
         plugin = write_launcher(paths.state_dir() / "demo-plugin")

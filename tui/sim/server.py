@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui.common.catalogue import CATALOGUE
@@ -157,6 +158,9 @@ class SimServer:
     speed: float | None = None
     progress: Callable[[str], None] | None = field(default=None, repr=False)
     """Told each step of ``start()`` as it begins ("loading moto", "seeding the fleet", ...)."""
+    backfill: timedelta | None = None
+    """How much metric history seeding writes (None: the workload's own, 3 h): a one-off poll of a
+    pane that reads no metrics needs none of it."""
     listening: Callable[[], None] | None = field(default=None, repr=False)
     """Called once the public address accepts connections (with ``identity_first``, before seeding)."""
     identity_first: bool = False
@@ -262,7 +266,10 @@ class SimServer:
         from tui.sim.workload import Workload
 
         assert self._private is not None
-        self._workload = Workload(self._private.url, seed=self.seed, extra_findings=self.extra_findings)
+        options: dict[str, Any] = {} if self.backfill is None else {"backfill": self.backfill}
+        self._workload = Workload(
+            self._private.url, seed=self.seed, extra_findings=self.extra_findings, **options
+        )
         self._workload.seed_all(progress=self._step)
         if getattr(self._workload, "inventory", None) is not None:
             self._faults = FaultEngine(self._workload, speed=speed).install()
