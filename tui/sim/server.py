@@ -135,7 +135,9 @@ class SimServer:
 
     The workload is seeded through the API, on a private loopback listener of the same application;
     the public address is bound first but listens only once seeding is done, so until then a
-    client's connection is refused and no client ever sees a half-seeded account.
+    client's connection is refused and no client ever sees a half-seeded account. With
+    ``identity_first`` the public address opens before seeding instead, answering STS at once and
+    holding every other request until seeding is done (``_SeedGate``).
 
     ``extra_findings`` synthetic findings (``tui.sim.findings_bulk``) are imported after the
     seeded ones, through BatchImportFindings in batches of 100: 10,000 add about 2.5 s to start()
