@@ -130,19 +130,28 @@ def test_the_gate_answers_sts_at_once_and_holds_the_rest_until_seeded() -> None:
         answered.append(_signed_for(environ) or "unsigned")
         return [b""]
 
-    gate = _SeedGate(app)
-    held = [threading.Thread(target=gate, args=(_environ(name), None), daemon=True) for name in ("ec2", None)]
-    for thread in held:
+    def held(service: str | None) -> threading.Thread:
+        thread = threading.Thread(target=gate, args=(_environ(service), None), daemon=True)
         thread.start()
+        return thread
+
+    gate = _SeedGate(app)
+    resources = [held("ec2"), held(None)]
+    metrics = held("monitoring")
     gate(_environ("sts"), None)
     assert answered == ["sts"]
-    for thread in held:
+    for thread in (*resources, metrics):
         thread.join(0.2)
         assert thread.is_alive(), "a request was answered before the workload was seeded"
     gate.seeded.set()
-    for thread in held:
+    for thread in resources:
         thread.join(DEADLINE_S)
     assert sorted(answered) == ["ec2", "sts", "unsigned"]
+    metrics.join(0.2)
+    assert metrics.is_alive(), "CloudWatch answered before the metrics' history was written"
+    gate.release()
+    metrics.join(DEADLINE_S)
+    assert sorted(answered) == ["ec2", "monitoring", "sts", "unsigned"]
 
 
 def test_botocore_sessions_share_one_parse_of_the_models() -> None:

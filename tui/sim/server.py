@@ -85,6 +85,9 @@ class _Listener:
 
 SEED_WAIT_S = 120.0
 """The longest a request waits at the public address for the workload's seeding."""
+METRICS_WAIT_S = 3.0
+"""The metrics' history is written when a client first asks CloudWatch, or this long after the
+resources are seeded."""
 
 
 def _signed_for(environ: dict[str, Any]) -> str:
@@ -101,17 +104,31 @@ class _SeedGate:
     sts:GetCallerIdentity and the rest of STS read nothing the workload seeds (the simulator's keys
     belong to no IAM user: they answer for the account's root, seeded or not), so they are answered
     at once, and a console shows its account while the fleet is still being made. Every other
-    request waits until seeding is done: no client sees a half-seeded account.
+    request waits until the resources are seeded (``seeded``), and CloudWatch's until the metrics'
+    history is written too (``metrics``): no client sees a half-seeded account. The history is
+    written when a client first asks CloudWatch (``metrics_wanted``), so the panes that read no
+    metrics (the Overview, polled first) neither wait for it nor share the CPU with it.
     """
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.seeded = threading.Event()
+        self.metrics = threading.Event()
+        self.metrics_wanted = threading.Event()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if not self.seeded.is_set() and _signed_for(environ) != "sts":
-            self.seeded.wait(SEED_WAIT_S)
+        if not self.metrics.is_set():
+            service = _signed_for(environ)
+            if service == "monitoring":
+                self.metrics_wanted.set()
+                self.metrics.wait(SEED_WAIT_S)
+            elif service != "sts":
+                self.seeded.wait(SEED_WAIT_S)
         return self.app(environ, start_response)
+
+    def release(self) -> None:
+        self.seeded.set()
+        self.metrics.set()
 
 
 def _keep_connections_alive() -> None:
@@ -245,7 +262,7 @@ class SimServer:
                 self._public = _Listener.open(self.host, self._control_port, gate, sock=reserved)
                 self._listening()
             if not self.empty:
-                self._seed_workload(speed)
+                self._seed_workload(speed, backfill=gate is None)
             self._control = _Control(self)
             control.register(self._control_port, self._control)
             if gate is None:
@@ -253,6 +270,11 @@ class SimServer:
                 self._listening()
             else:
                 gate.seeded.set()
+                if self._workload is not None:
+                    gate.metrics_wanted.wait(METRICS_WAIT_S)
+                    self._step("backfilling metrics")
+                    self._workload.tick(self._workload.inventory.seeded_at)
+                gate.release()
             if not self.empty:
                 self._run_workload()
         except BaseException:
@@ -261,7 +283,7 @@ class SimServer:
             raise
         return self
 
-    def _seed_workload(self, speed: float) -> None:
+    def _seed_workload(self, speed: float, *, backfill: bool = True) -> None:
         """Seed through the private listener, and prepare what runs once the public one is open."""
         # Imported here for start-up time, as moto is: see the note at the top.
         from tui.sim.faults import FaultEngine
@@ -272,7 +294,7 @@ class SimServer:
         self._workload = Workload(
             self._private.url, seed=self.seed, extra_findings=self.extra_findings, **options
         )
-        self._workload.seed_all(progress=self._step)
+        self._workload.seed_all(progress=self._step, backfill=backfill)
         if getattr(self._workload, "inventory", None) is not None:
             self._faults = FaultEngine(self._workload, speed=speed).install()
         if self.scenario is not None:
@@ -307,7 +329,7 @@ class SimServer:
 
     def stop(self) -> None:
         if self._gate is not None:
-            self._gate.seeded.set()  # the requests it holds are answered (or fail) now
+            self._gate.release()  # the requests it holds are answered (or fail) now
         if self._reserved is not None:
             self._reserved.close()
             self._reserved = None

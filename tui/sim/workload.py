@@ -238,9 +238,10 @@ class Workload:
 
     # ---- seeding ---------------------------------------------------------------------------
 
-    def seed_all(self, progress: Callable[[str], None] | None = None) -> Inventory:
+    def seed_all(self, progress: Callable[[str], None] | None = None, *, backfill: bool = True) -> Inventory:
         """Create everything, register nodes, import findings and backfill metrics (run once);
-        ``progress(step)`` is told each step as it begins."""
+        ``progress(step)`` is told each step as it begins. Without ``backfill`` the caller writes
+        the history later, with ``tick(inventory.seeded_at)``."""
         from moto.moto_api._internal import mock_random
 
         step = progress or (lambda text: None)
@@ -253,8 +254,9 @@ class Workload:
         self._fleet = seeder.fleet()
         self._generator = MetricGenerator(self._fleet)
         self._inventory = inventory
-        step("backfilling metrics")
-        self.tick(now)
+        if backfill:
+            step("backfilling metrics")
+            self.tick(now)
         self.seed_seconds = time.perf_counter() - started
         logger.debug("seeded workload (seed %s) in %.2f s", self.seed, self.seed_seconds)
         return inventory
