@@ -162,6 +162,9 @@ def test_botocore_sessions_share_one_parse_of_the_models() -> None:
         "a, b = botocore.session.Session(), botocore.session.Session()\n"
         "print(a.get_component('data_loader') is b.get_component('data_loader'))\n"
         "print(a.get_service_model('ec2').operation_names == b.get_service_model('ec2').operation_names)\n"
+        "import moto.core.utils\n"
+        "print(moto.core.utils.create_loader() is moto.core.utils.create_loader())\n"
+        "print('CreateBucket' in moto.core.utils.get_service_model('s3').operation_names)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert out.stdout.split() == ["True", "True"]
+    assert out.stdout.split() == ["True", "True", "True", "True"]
