@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import signal
 import sys
@@ -415,8 +416,9 @@ def _attached(url: str) -> str:
 
 def run_demo(args: argparse.Namespace) -> int:
     """The console against a simulator: its frame is painted first, and the simulator (moto's import
-    and the workload's seeding, several seconds) starts behind it, in a thread, while the console
-    is imported and drawn; the console says how the start goes, and its calls wait for it."""
+    and the workload's seeding, several seconds) starts behind it, in a process of its own (a
+    thread where fork is unavailable), while the console is imported and drawn; the console says
+    how the start goes, and its calls wait until the simulator answers."""
     from tui.common import splash
     from tui.common.startup import Startup
 
@@ -546,7 +548,6 @@ async def _snapshot(settings: Settings, pane: str) -> Any:
 def run_record(args: argparse.Namespace) -> int:
     """``warroom record``: every pane's feed to a recording for ``--duration``, no screen."""
     import asyncio
-    import dataclasses
 
     from tui.common import logs
     from tui.context import utc_clock
@@ -648,8 +649,6 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def _replay_settings(settings: Settings, meta: dict[str, Any]) -> Settings:
-    import dataclasses
-
     return dataclasses.replace(settings, demo=meta.get("demo") == "yes", record_path=None)
 
 
