@@ -128,7 +128,7 @@ class WarroomApp(App[None]):
         self.settings = settings
         self.startup = startup
         """What comes up behind the first frame (the demo's simulator); the factory's clients wait
-        for it (``make_app`` builds the factory so)."""
+        until it answers (``make_app`` builds the factory so), and its failure ends the console."""
         self._first_data = replay is not None
         """Whether the first pane has shown a poll's outcome: the start-up messages end there."""
         self.factory = factory
