@@ -188,14 +188,8 @@ class WarroomApp(App[None]):
             if self.startup is not None:
                 self.wait_for_startup()
         if self.settings.watch_all:
-            # Every feed starts now, so the journal sees crossings on panes nobody opened. Behind
-            # a start (the demo's simulator), whose requests are held and then answered at once, the
-            # first pane's poll goes alone, and the others start when it has shown its outcome
-            # (``_first_update``): six first polls at once put the Overview's data about 0.5 s later.
-            if self.startup is None or self._first_data:
-                self.feeds.start()
-            else:
-                self._start_all_after_first = True
+            # Every feed starts now, so the journal sees crossings on panes nobody opened.
+            self.feeds.start()
         await self.switch_mode(self.panes[0].name)
         if self.replay is not None:
             self.replay.bind(self)
@@ -210,7 +204,6 @@ class WarroomApp(App[None]):
     # -- the start: what the first frame says until the first data -----------------------------
 
     _unsubscribe_first: Callable[[], None] | None = None
-    _start_all_after_first = False
     _starting_timer: Timer | None = None
 
     def starting_text(self) -> str:
@@ -227,8 +220,6 @@ class WarroomApp(App[None]):
         if update.kind in ("polled", "failed") and not self._first_data:
             self._first_data = True
             self.call_later(self._show_starting)
-            if self._start_all_after_first:
-                self.call_later(self.feeds.start)
 
     def _show_starting(self) -> None:
         text = self.starting_text()
