@@ -420,7 +420,6 @@ def run_demo(args: argparse.Namespace) -> int:
     thread where fork is unavailable), while the console is imported and drawn; the console says
     how the start goes, and its calls wait until the simulator answers."""
     from tui.common import splash
-    from tui.common.startup import Startup
 
     attach = getattr(args, "attach", None)
     if attach and (getattr(args, "scenario", None) or getattr(args, "speed", None) is not None):
@@ -434,6 +433,7 @@ def run_demo(args: argparse.Namespace) -> int:
     child: Any = None
     try:
         from tui.common import logs, runtime
+        from tui.common.startup import Startup
 
         logs.configure()
         runtime.tune_gc()

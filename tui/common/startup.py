@@ -8,7 +8,6 @@ before their first call.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Callable
@@ -89,12 +88,16 @@ class Startup:
 
     async def wait(self) -> Any:
         """Await the end of the start from an event loop (its result, or ``StartupFailed``)."""
+        import asyncio  # 30 ms the demo's first frame and its simulator's fork no longer wait for
+
         if self._thread is None:
             raise RuntimeError("the start was never begun: call start()")
         return await asyncio.wrap_future(self._future)
 
     async def wait_reachable(self) -> None:
         """Await the moment clients may connect (or ``StartupFailed``)."""
+        import asyncio  # see wait()
+
         if self._thread is None:
             raise RuntimeError("the start was never begun: call start()")
         await asyncio.wrap_future(self._reachable)
