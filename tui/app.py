@@ -191,6 +191,11 @@ class WarroomApp(App[None]):
             # Every feed starts now, so the journal sees crossings on panes nobody opened.
             self.feeds.start()
         await self.switch_mode(self.panes[0].name)
+        # The first frame now stays up while the simulator starts: its header shows the pane, the
+        # profile, the regions and the badges from the start, not only once the identity is read.
+        self.call_after_refresh(self.sync_header)
+        if not self._first_data:
+            self.call_after_refresh(self._show_starting)
         if self.replay is not None:
             self.replay.bind(self)
         else:
