@@ -17,6 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import AwaitMount
 
 from themes import STYLESHEET, THEMES
@@ -25,6 +26,7 @@ from tui.aws.actions import ActionRunner, AuditLog
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
 from tui.aws.identity import caller_identity
+from tui.common.startup import Startup, StartupFailed
 from tui.common.timefmt import clock_text, zulu_text
 from tui.context import ActivityEvent, PaneContext, utc_clock
 from tui.feeds import Feeds, Topic, simulator_feed
@@ -41,6 +43,7 @@ from tui.screens.jump import JumpScreen
 from tui.settings import Settings
 from tui.sim.control import ControlClient, probe
 from widgets.header import HeaderBar
+from widgets.status import StatusLine
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class PaneSpec:
 
 
 TERMINAL_CHECK_S = 2.0
+STARTING_REFRESH_S = 0.1
+"""How often the status line's start-up step is read again while the console starts."""
 LIVE_PANES = frozenset(p.name for p in panes.LIVE)
 """Panes that poll AWS (``Settings.watch_all`` starts them all at once)."""
 
@@ -123,9 +128,15 @@ class WarroomApp(App[None]):
         clock: Callable[[], datetime] = utc_clock,
         gameday: GameDay | None = None,
         replay: ReplayDriver | None = None,
+        startup: Startup | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.startup = startup
+        """What comes up behind the first frame (the demo's simulator); the factory's clients wait
+        until it answers (``make_app`` builds the factory so), and its failure ends the console."""
+        self._first_data = replay is not None
+        """Whether the first pane has shown a poll's outcome: the start-up messages end there."""
         self.factory = factory
         self.clock = clock
         self.panes = _panes()
@@ -177,10 +188,25 @@ class WarroomApp(App[None]):
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
+        if not self._first_data:
+            # The first frame says what the console is doing until the first pane has data.
+            first = self.panes[0].name
+            if first in self.feeds:
+                self._unsubscribe_first = self.feeds[first].subscribe(self._first_update)
+            self._starting_timer = self.set_interval(
+                STARTING_REFRESH_S, self._show_starting, name="starting-timer"
+            )
+            if self.startup is not None:
+                self.wait_for_startup()
         if self.settings.watch_all:
             # Every feed starts now, so the journal sees crossings on panes nobody opened.
             self.feeds.start()
         await self.switch_mode(self.panes[0].name)
+        # The first frame now stays up while the simulator starts: its header shows the pane, the
+        # profile, the regions and the badges from the start, not only once the identity is read.
+        self.call_after_refresh(self.sync_header)
+        if not self._first_data:
+            self.call_after_refresh(self._show_starting)
         if self.replay is not None:
             self.replay.bind(self)
         else:
@@ -208,6 +234,47 @@ class WarroomApp(App[None]):
         for warning in warnings:
             self.record(ActivityEvent(self.clock(), "config", "warning", warning))
 
+    # -- the start: what the first frame says until the first data -----------------------------
+
+    _unsubscribe_first: Callable[[], None] | None = None
+    _starting_timer: Timer | None = None
+
+    def starting_text(self) -> str:
+        """What the console is doing before the first pane's first data ("" after it)."""
+        if self._first_data:
+            return ""
+        if self.startup is not None and not self.startup.done:
+            return self.startup.stage
+        if not self.account and not self.identity_problem:
+            return "reading identity…"
+        return "first polls…"
+
+    def _first_update(self, update: Any) -> None:
+        if update.kind in ("polled", "failed") and not self._first_data:
+            self._first_data = True
+            self.call_later(self._show_starting)
+
+    def _show_starting(self) -> None:
+        text = self.starting_text()
+        for status in self.screen.query(StatusLine):
+            status.starting = text
+        if not text:
+            if self._starting_timer is not None:
+                self._starting_timer.stop()
+            if self._unsubscribe_first is not None:
+                self._unsubscribe_first()
+                self._unsubscribe_first = None
+
+    @work(exclusive=True, group="startup", exit_on_error=False)
+    async def wait_for_startup(self) -> None:
+        """End the console, saying why, when what it waits for cannot start."""
+        assert self.startup is not None
+        try:
+            await self.startup.wait()
+        except StartupFailed as exc:
+            self.exit(return_code=1, message=str(exc))
+        self._show_starting()
+
     def _check_terminal(self, terminal: str) -> None:
         """Quit when the terminal is gone. A hangup may not reach the console (``make demo`` takes it
         and waits), and a console left on a vanished terminal would spin on it forever."""
@@ -222,6 +289,8 @@ class WarroomApp(App[None]):
 
     def on_screen_resume(self) -> None:
         self.sync_header()
+        if not self._first_data:
+            self._show_starting()
 
     @work(exclusive=True, group="identity", exit_on_error=False)
     async def load_identity(self) -> None:
@@ -543,14 +612,18 @@ def make_app(
     clock: Callable[[], datetime] = utc_clock,
     gameday: GameDay | None = None,
     services: Iterable[BusinessService] = (),
+    startup: Startup | None = None,
 ) -> WarroomApp:
     """The one way to build the console, for the CLI and for the tests; ``services`` are the
-    important business services whose impairment the header times."""
+    important business services whose impairment the header times. With ``startup`` (begun), the
+    console paints at once and says how the start goes; its AWS calls wait until it is reachable."""
     return WarroomApp(
         settings,
-        factory or ClientFactory(settings.target),
+        factory
+        or ClientFactory(settings.target, ready=startup.wait_reachable if startup is not None else None),
         clock=clock,
         gameday=gameday or make_gameday(settings, clock, services),
+        startup=startup,
     )
 
 

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui import __version__
-from tui.aws.clients import AwsTarget, ClientFactory
-from tui.aws.documents import document
-from tui.common import logs, paths, runtime
-from tui.common.codec import pretty
+from tui.aws.target import AwsTarget
 from tui.common.durations import DurationError, parse_duration
-from tui.context import utc_clock
-from tui.gameday.record import merge_recordings, read_recording
-from tui.gameday.replay import Playback
-from tui.gameday.services import BusinessService, default_demo_services, load_services
-from tui.panes import SNAPSHOT_NAMES, one_poll
-from tui.replaying import ReplayDriver
+from tui.panes import SNAPSHOT_NAMES, pane
 from tui.settings import Settings
 from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.commands import (
@@ -33,14 +25,16 @@ from tui.sim.commands import (
     scenario_from_args,
     speed_from_args,
 )
-from tui.sim.control import ControlClient, ControlError
-from tui.sim.server import SimServer
-from tui.sim.standin_plugin import write_launcher
 
-# Three things are imported inside the commands that use them, for start-up time: Textual (the
-# console and its themes, about 0.4 s), the report's renderers and charts (0.13 s) and the game
-# day's detectors for ``warroom record`` (0.07 s). ``warroom sim``, ``warroom snapshot`` and the
-# rest never wait for what they do not run; everything else is imported here.
+if TYPE_CHECKING:
+    from tui.gameday.services import BusinessService
+
+# ``warroom --version`` and ``--help`` import only what builds the parser (about 60 ms over the
+# interpreter's own start): each command imports what it runs, inside its function. Importing them
+# all here cost every start about 0.9 s before the first line or frame: the AWS SDK and aiohttp
+# (tui.aws.clients, 0.45 s), Textual (the console and its themes, 0.35 s), the recordings' and
+# the report's readers (0.15 s), moto (0.7 s, inside the simulator's start), asyncio (0.06 s) and
+# the log file's handlers with platformdirs (0.05 s).
 
 #: How long ``warroom demo --attach`` waits for the simulator to answer.
 ATTACH_TIMEOUT_S = 5.0
@@ -298,6 +292,8 @@ def _config_file(*, console: bool) -> Any:
     loaded = config.load()
     if loaded.refused:
         return loaded
+    from tui.gameday.services import load_services  # see the note at the top
+
     problems = config.check_services(loaded, load_services)
     if console:
         from themes import THEMES  # for start-up time: see the note at the top
@@ -329,6 +325,8 @@ def _settings(args: argparse.Namespace, *, console: bool = False, **overrides: A
 
 
 def _load_services(path: Path) -> tuple[BusinessService, ...]:
+    from tui.gameday.services import load_services  # see the note at the top
+
     try:
         return load_services(path)
     except (OSError, ValueError) as exc:
@@ -354,7 +352,7 @@ def _sim_target(endpoint_url: str) -> AwsTarget:
 
 
 def _check_theme(settings: Settings) -> None:
-    from themes import THEMES  # for start-up time: see the note at the top
+    from themes import THEMES  # see the note at the top
 
     names = [t.name for t in THEMES]
     if settings.theme not in names:
@@ -362,13 +360,25 @@ def _check_theme(settings: Settings) -> None:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    from tui.app import make_app  # for start-up time: see the note at the top
+    from tui.common import splash
 
-    logs.configure()
-    runtime.tune_gc()
-    settings = _settings(args, console=True)
-    _check_theme(settings)
-    make_app(settings, services=_services(settings)).run()
+    # The first frame, before the console's imports (about 1 s): see tui.common.splash.
+    painted = splash.paint("warroom", "reading identity…")
+    running = False
+    try:
+        from tui.app import make_app  # see the note at the top
+        from tui.common import logs, runtime
+
+        logs.configure()
+        runtime.tune_gc()
+        settings = _settings(args, console=True)
+        _check_theme(settings)
+        app = make_app(settings, services=_services(settings))
+        running = True
+        app.run()
+    finally:
+        if painted and not running:
+            splash.leave()
     return 0
 
 
@@ -384,8 +394,19 @@ def _start_sim(server: Any) -> Any:
         raise SystemExit(f"warroom: the simulator cannot start: {exc.strerror or exc}") from None
 
 
+def _reserve_sim(server: Any) -> str:
+    """The simulator's endpoint, its port bound at once: a port in use ends the command here."""
+    try:
+        return str(server.reserve())
+    except OSError as exc:
+        raise SystemExit(f"warroom: the simulator cannot start: {exc.strerror or exc}") from None
+
+
 def _demo_settings(args: argparse.Namespace, endpoint_url: str) -> Settings:
     """The demo console's settings against the simulator at ``endpoint_url``."""
+    from tui.common import paths
+    from tui.sim.standin_plugin import write_launcher  # see the note at the top
+
     # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
     # the session-manager-plugin found on PATH.
     plugin = write_launcher(paths.state_dir() / "demo-plugin")
@@ -398,6 +419,8 @@ def _demo_settings(args: argparse.Namespace, endpoint_url: str) -> Settings:
 
 def _attached(url: str) -> str:
     """``--attach URL`` checked: the simulator's testing keys go only to a warroom simulator that answers."""
+    from tui.sim.control import ControlClient, ControlError  # see the note at the top
+
     url = url.strip().rstrip("/")
     try:
         ControlClient(url, timeout=ATTACH_TIMEOUT_S).status()
@@ -407,28 +430,69 @@ def _attached(url: str) -> str:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from tui.app import make_app  # for start-up time: see the note at the top
+    """The console against a simulator: its frame is painted first, and the simulator (moto's import
+    and the workload's seeding, several seconds) starts behind it, in a process of its own (a
+    thread where fork is unavailable), while the console is imported and drawn; the console says
+    how the start goes, and its calls wait until the simulator answers."""
+    from tui.common import splash
 
-    logs.configure()
-    runtime.tune_gc()
-    # The demo's console times the fictional platform's services unless --services names others
-    # (the config file's services are the real account's).
-    given = getattr(args, "services", None)
-    services = _load_services(Path(given).expanduser()) if given else default_demo_services()
-    if getattr(args, "attach", None):
-        if getattr(args, "scenario", None) or getattr(args, "speed", None) is not None:
-            raise SystemExit(
-                "warroom: --scenario and --speed belong to the simulator: give them to warroom sim serve"
-            )
-        make_app(_demo_settings(args, _attached(args.attach)), services=services).run()
-        return 0
-    scenario = scenario_from_args(args)
-    sim = _start_sim(SimServer(seed=args.seed, scenario=scenario, speed=speed_from_args(args)))
+    attach = getattr(args, "attach", None)
+    if attach and (getattr(args, "scenario", None) or getattr(args, "speed", None) is not None):
+        raise SystemExit(
+            "warroom: --scenario and --speed belong to the simulator: give them to warroom sim serve"
+        )
+    scenario = None if attach else scenario_from_args(args)
+    painted = splash.paint("warroom · DEMO", "starting the simulator…")
+    running = False
+    sim: Any = None
+    child: Any = None
     try:
-        make_app(_demo_settings(args, sim.endpoint_url), services=services).run()
+        from tui.common import logs, runtime
+        from tui.common.startup import Startup
+
+        logs.configure()
+        runtime.tune_gc()
+        startup = None
+        if attach:
+            url = _attached(attach)
+        else:
+            from tui.sim.server import SimServer  # see the note at the top
+
+            sim = SimServer(
+                seed=args.seed, scenario=scenario, speed=speed_from_args(args), identity_first=True
+            )
+            url = _reserve_sim(sim)
+            from tui.sim.child import SimChild, can_fork
+
+            if can_fork():
+                # Its own process, forked before any thread: see tui.sim.child.
+                child = SimChild.fork(sim, lambda: _start_sim(sim))
+                startup = Startup("starting the simulator", child.follow).start()
+            else:
+
+                def start(startup: Startup) -> Any:
+                    sim.progress, sim.listening = startup.step, startup.reachable
+                    return _start_sim(sim)
+
+                startup = Startup("starting the simulator", start).start()
+        from tui.app import make_app  # see the note at the top
+        from tui.gameday.services import default_demo_services
+
+        # The demo's console times the fictional platform's services unless --services names others
+        # (the config file's services are the real account's).
+        given = getattr(args, "services", None)
+        services = _load_services(Path(given).expanduser()) if given else default_demo_services()
+        app = make_app(_demo_settings(args, url), services=services, startup=startup)
+        running = True
+        app.run()
+        return app.return_code or 0
     finally:
-        sim.stop()
-    return 0
+        if painted and not running:
+            splash.leave()
+        if child is not None:
+            child.stop()
+        elif sim is not None:
+            sim.stop()
 
 
 def serve_banner(url: str, workload: str, account: str, region: str) -> str:
@@ -445,6 +509,9 @@ def serve_banner(url: str, workload: str, account: str, region: str) -> str:
 
 
 def run_sim_serve(args: argparse.Namespace) -> int:
+    from tui.common import logs
+    from tui.sim.server import SimServer  # see the note at the top
+
     logs.configure()
     scenario = scenario_from_args(args)
     sim = _start_sim(
@@ -483,6 +550,10 @@ def run_sim_serve(args: argparse.Namespace) -> int:
 
 
 async def _snapshot(settings: Settings, pane: str) -> Any:
+    from tui.aws.clients import ClientFactory  # see the note at the top
+    from tui.context import utc_clock
+    from tui.panes import one_poll
+
     factory = ClientFactory(settings.target)
     try:
         # The settings carry the command line's thresholds and Kinesis scaling rule.
@@ -493,7 +564,12 @@ async def _snapshot(settings: Settings, pane: str) -> Any:
 
 def run_record(args: argparse.Namespace) -> int:
     """``warroom record``: every pane's feed to a recording for ``--duration``, no screen."""
-    from tui.headless import record  # for start-up time: see the note at the top
+    import asyncio
+
+    from tui.common import logs
+    from tui.context import utc_clock
+    from tui.headless import record  # see the note at the top
+    from tui.sim.server import SimServer
 
     logs.configure()
     output = Path(args.output).expanduser()
@@ -517,11 +593,34 @@ def run_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _snapshot_backfill(name: str) -> timedelta | None:
+    """The metric history one poll of pane ``name`` reads, which is all ``snapshot --demo`` has the
+    simulator write (None: all of it, 3 h). Seeding wrote 3 h for every pane, about 0.5 s of a
+    snapshot's 6 s, though only Limits and Kinesis read metrics: Limits its last hour, Kinesis up to
+    its scaling rule's history."""
+    found = pane(name)
+    if not found.metrics:
+        return timedelta(minutes=1)
+    if found.name == "limits":
+        from tui.aws.limits import BACKFILL_S
+
+        return timedelta(seconds=BACKFILL_S) + timedelta(minutes=5)
+    return None
+
+
 def run_snapshot(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tui.aws.documents import document  # see the note at the top
+    from tui.common import logs, paths
+    from tui.common.codec import pretty
+    from tui.sim.server import SimServer
+    from tui.sim.standin_plugin import write_launcher
+
     logs.configure()
     sim = None
     if args.demo:
-        sim = SimServer(seed=args.seed, live=False).start()
+        sim = SimServer(seed=args.seed, live=False, backfill=_snapshot_backfill(args.pane)).start()
         # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
         # the session-manager-plugin found on PATH.
         plugin = write_launcher(paths.state_dir() / "demo-plugin")
@@ -541,7 +640,11 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from tui.app import make_replay_app  # for start-up time: see the note at the top
+    from tui.app import make_replay_app  # see the note at the top
+    from tui.common import logs
+    from tui.gameday.record import read_recording
+    from tui.gameday.replay import Playback
+    from tui.replaying import ReplayDriver
 
     logs.configure()
     if args.speed <= 0:
@@ -571,7 +674,8 @@ def _replay_settings(settings: Settings, meta: dict[str, Any]) -> Settings:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    # For start-up time: see the note at the top.
+    # See the note at the top.
+    from tui.gameday.record import merge_recordings, read_recording
     from tui.gameday.report import CHART_PANES, analyse, render_html, render_markdown
 
     recordings = []
@@ -602,6 +706,8 @@ def run_report(args: argparse.Namespace) -> int:
 def run_config(args: argparse.Namespace) -> int:
     """``warroom config path|show|check``."""
     if args.config_command == "path":
+        from tui.common import paths
+
         print(paths.config_file())
         return 0
     # For start-up time: see the note at the top (the key map needs the console's screens).

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from tui.aws.clients import AwsTarget
 from tui.aws.kinesis_math import ScalingRule
 from tui.aws.limits_math import Thresholds
+from tui.aws.target import AwsTarget
 
 DEFAULT_THEME = "warroom-dark"
 """The name of the theme used unless another is asked for (``themes.DARK``)."""

@@ -39,6 +39,9 @@ class StatusLine(Widget):
     """Consecutive failed polls."""
     recorded: reactive[bool] = reactive(False)
     """True when the data comes from a recording being replayed, not from polls."""
+    starting: reactive[str] = reactive("")
+    """What the console is doing before its first data ("starting the simulator… (seeding the
+    fleet)", "reading identity…"); shown until this pane has data."""
 
     def __init__(
         self,
@@ -69,6 +72,8 @@ class StatusLine(Widget):
         elif self.problem:
             text.append("⚠ stale: ")
             reason = clean(self.problem)
+        elif self.fetched_at is None and self.starting:
+            text.append(f"◌ {clean(self.starting)}")
         elif self.fetched_at is None:
             text.append("… loading" if self.polling else "○ waiting for first poll")
         elif self.recorded:

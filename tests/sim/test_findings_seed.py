@@ -563,7 +563,7 @@ def test_sim_server_passes_extra_findings_to_the_workload(monkeypatch: pytest.Mo
         def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
             made.append({"endpoint_url": endpoint_url, **kwargs})
 
-        def seed_all(self) -> None:
+        def seed_all(self, **_: Any) -> None:  # progress, backfill
             return None
 
         def stop(self) -> None:

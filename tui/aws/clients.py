@@ -16,10 +16,10 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from botocore.parsers import ResponseParserError
 
 from tui import __version__
 from tui.aws.ratelimit import RateLimiter
+from tui.aws.target import AwsTarget as AwsTarget  # re-exported: callers build it with the factory
 
 log = logging.getLogger(__name__)
 
@@ -96,22 +97,6 @@ class _RoleCredentialProvider:
         return self._credentials
 
 
-@dataclass(frozen=True)
-class AwsTarget:
-    """Where the console points: the same knobs as the AWS CLI."""
-
-    profile: str | None = None
-    regions: tuple[str, ...] = ()
-    endpoint_url: str | None = None
-    # Explicit static credentials; only the simulator uses them (its keys are not secrets).
-    access_key: str | None = field(default=None, repr=False)
-    secret_key: str | None = field(default=None, repr=False)
-
-    @property
-    def primary_region(self) -> str | None:
-        return self.regions[0] if self.regions else None
-
-
 def retry_config(max_attempts: int = 4) -> AioConfig:
     return AioConfig(
         retries={"mode": "adaptive", "total_max_attempts": max_attempts},
@@ -170,8 +155,12 @@ class ClientFactory:
         limiter: RateLimiter | None = None,
         session: AioSession | None = None,
         clock: Callable[[], datetime] | None = None,
+        ready: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.target = target
+        self._ready = ready
+        """Awaited before any client is made: an endpoint still starting behind the console's first
+        frame (the demo's simulator); its error is every call's. None once it has ended well."""
         self.limiter = limiter or RateLimiter()
         self._session = session or self._make_session(target)
         self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
@@ -297,6 +286,9 @@ class ClientFactory:
 
     async def _client(self, service: str, region: str, role_arn: str | None, attempts: int) -> Any:
         """The cached client; ``attempts`` other than 0 makes one with that many attempts per call."""
+        if self._ready is not None:
+            await self._ready()
+            self._ready = None
         key = (service, region, f"{role_arn or ''}#{attempts}" if attempts else role_arn or "")
         client = self._clients.get(key)
         if client is not None:

@@ -13,8 +13,10 @@ from typing import Any, TextIO
 from tui.common.catalogue import BY_ID
 from tui.common.durations import DurationError, parse_duration
 from tui.common.timefmt import compact_duration_text, offset_text
-from tui.sim.control import ControlClient, ControlError
-from tui.sim.scenario import ScenarioError, check_names, scenario_from
+
+# ``warroom --help`` builds its parser with this module: the control API's client (urllib.request,
+# about 60 ms) and the scenario reader (the codec, about 40 ms) are imported by the functions that
+# run them.
 
 FAULT_COMMANDS = ("inject", "clear", "faults")
 LOG_LINES = 15
@@ -99,6 +101,8 @@ def scenario_from_args(args: argparse.Namespace) -> Any:
     value = getattr(args, "scenario", None)
     if not value:
         return None
+    from tui.sim.scenario import ScenarioError, check_names, scenario_from  # see the note at the top
+
     try:
         scenario = scenario_from(str(value))
         check_names(scenario)
@@ -129,6 +133,8 @@ def run_fault_command(
     args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Run ``warroom sim inject|clear|faults``: 0 when done, 2 with one line on stderr otherwise."""
+    from tui.sim.control import ControlClient, ControlError  # see the note at the top
+
     stdout = out or sys.stdout
     stderr = err or sys.stderr
     command = getattr(args, "sim_command", "")

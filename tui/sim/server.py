@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui.common.catalogue import CATALOGUE
 from tui.common.logs import silence_library_logs
-from tui.sim import control, extensions
+from tui.sim import botocore_data, control, extensions
 from tui.sim.account import REGION
 
 # Every command imports this module, and the console runs without a simulator: moto and werkzeug
@@ -81,6 +83,54 @@ class _Listener:
         self.thread.join(timeout=10)
 
 
+SEED_WAIT_S = 120.0
+"""The longest a request waits at the public address for the workload's seeding."""
+METRICS_WAIT_S = 3.0
+"""The metrics' history is written when a client first asks CloudWatch, or this long after the
+resources are seeded."""
+
+
+def _signed_for(environ: dict[str, Any]) -> str:
+    """The service a SigV4-signed request names in its credential scope ("" when unsigned)."""
+    authorization = str(environ.get("HTTP_AUTHORIZATION") or "")
+    _, _, rest = authorization.partition("Credential=")
+    scope = rest.split(",", 1)[0].split("/")
+    return scope[3] if len(scope) >= 5 else ""
+
+
+class _SeedGate:
+    """The public address's WSGI application while the workload is seeded behind it.
+
+    sts:GetCallerIdentity and the rest of STS read nothing the workload seeds (the simulator's keys
+    belong to no IAM user: they answer for the account's root, seeded or not), so they are answered
+    at once, and a console shows its account while the fleet is still being made. Every other
+    request waits until the resources are seeded (``seeded``), and CloudWatch's until the metrics'
+    history is written too (``metrics``): no client sees a half-seeded account. The history is
+    written when a client first asks CloudWatch (``metrics_wanted``), so the panes that read no
+    metrics (the Overview, polled first) neither wait for it nor share the CPU with it.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seeded = threading.Event()
+        self.metrics = threading.Event()
+        self.metrics_wanted = threading.Event()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not self.metrics.is_set():
+            service = _signed_for(environ)
+            if service == "monitoring":
+                self.metrics_wanted.set()
+                self.metrics.wait(SEED_WAIT_S)
+            elif service != "sts":
+                self.seeded.wait(SEED_WAIT_S)
+        return self.app(environ, start_response)
+
+    def release(self) -> None:
+        self.seeded.set()
+        self.metrics.set()
+
+
 def _keep_connections_alive() -> None:
     """Answer in HTTP/1.1 so clients reuse connections, as AWS endpoints let them (werkzeug's
     default, HTTP/1.0, makes every call open a new connection)."""
@@ -102,7 +152,9 @@ class SimServer:
 
     The workload is seeded through the API, on a private loopback listener of the same application;
     the public address is bound first but listens only once seeding is done, so until then a
-    client's connection is refused and no client ever sees a half-seeded account.
+    client's connection is refused and no client ever sees a half-seeded account. With
+    ``identity_first`` the public address opens before seeding instead, answering STS at once and
+    holding every other request until seeding is done (``_SeedGate``).
 
     ``extra_findings`` synthetic findings (``tui.sim.findings_bulk``) are imported after the
     seeded ones, through BatchImportFindings in batches of 100: 10,000 add about 2.5 s to start()
@@ -123,6 +175,20 @@ class SimServer:
     extra_findings: int = 0
     scenario: Scenario | None = None
     speed: float | None = None
+    progress: Callable[[str], None] | None = field(default=None, repr=False)
+    """Told each step of ``start()`` as it begins ("loading moto", "seeding the fleet", ...)."""
+    backfill: timedelta | None = None
+    """How much metric history seeding writes (None: the workload's own, 3 h): a one-off poll of a
+    pane that reads no metrics needs none of it."""
+    listening: Callable[[], None] | None = field(default=None, repr=False)
+    """Called once the public address accepts connections (with ``identity_first``, before seeding)."""
+    identity_first: bool = False
+    """Open the public address before seeding, answering STS at once and holding every other
+    request until the workload is seeded (``_SeedGate``): for a console started with the simulator,
+    which shows its account while the fleet is made. Otherwise the address listens only once
+    everything is seeded."""
+    _reserved: socket.socket | None = field(default=None, init=False, repr=False)
+    _gate: _SeedGate | None = field(default=None, init=False, repr=False)
     _public: _Listener | None = field(default=None, init=False, repr=False)
     _private: _Listener | None = field(default=None, init=False, repr=False)
     _workload: Any = field(default=None, init=False, repr=False)
@@ -145,29 +211,70 @@ class SimServer:
             return float(self.speed)
         return self.scenario.speed if self.scenario is not None else 1.0
 
+    def reserve(self) -> str:
+        """Bind the public address now and return the endpoint URL ``start()`` will serve.
+
+        A port in use fails here at once, and a console can be built for the URL while ``start()``
+        runs in another thread: until it has seeded the workload, connections to the URL are refused.
+        """
+        if self._reserved is None:
+            self._reserved = _reserve(self.host, self.port)
+        host, port = self._reserved.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def forget_reserved(self) -> None:
+        """Close this process's copy of the reserved address (a forked child serves it)."""
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
+
+    def _listening(self) -> None:
+        if self.listening is not None:
+            self.listening()
+
+    def _step(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
+
     def start(self) -> SimServer:
         speed = self.effective_speed
         if not speed > 0:
             raise ValueError(f"speed must be above 0, not {speed!r}")
         if self.scenario is not None and self.empty:
             raise ValueError("a scenario needs the workload: it cannot run on an empty simulator")
+        self._step("loading moto")
         _prepare_moto_env()
         silence_library_logs()
+        botocore_data.install()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         extensions.install()
         control.install()
         _keep_connections_alive()
-        reserved = _reserve(self.host, self.port)
+        reserved = self._reserved or _reserve(self.host, self.port)
+        self._reserved = None
         try:
             app = DomainDispatcherApplication(create_backend_app)
             self._private = _Listener.open("127.0.0.1", 0, app)
-            if not self.empty:
-                self._seed_workload(speed)
-            self._control = _Control(self)
             self._control_port = int(reserved.getsockname()[1])
+            self._gate = gate = _SeedGate(app) if self.identity_first and not self.empty else None
+            if gate is not None:
+                self._public = _Listener.open(self.host, self._control_port, gate, sock=reserved)
+                self._listening()
+            if not self.empty:
+                self._seed_workload(speed, backfill=gate is None)
+            self._control = _Control(self)
             control.register(self._control_port, self._control)
-            self._public = _Listener.open(self.host, self._control_port, app, sock=reserved)
+            if gate is None:
+                self._public = _Listener.open(self.host, self._control_port, app, sock=reserved)
+                self._listening()
+            else:
+                gate.seeded.set()
+                if self._workload is not None:
+                    gate.metrics_wanted.wait(METRICS_WAIT_S)
+                    self._step("backfilling metrics")
+                    self._workload.tick(self._workload.inventory.seeded_at)
+                gate.release()
             if not self.empty:
                 self._run_workload()
         except BaseException:
@@ -176,15 +283,18 @@ class SimServer:
             raise
         return self
 
-    def _seed_workload(self, speed: float) -> None:
+    def _seed_workload(self, speed: float, *, backfill: bool = True) -> None:
         """Seed through the private listener, and prepare what runs once the public one is open."""
         # Imported here for start-up time, as moto is: see the note at the top.
         from tui.sim.faults import FaultEngine
         from tui.sim.workload import Workload
 
         assert self._private is not None
-        self._workload = Workload(self._private.url, seed=self.seed, extra_findings=self.extra_findings)
-        self._workload.seed_all()
+        options: dict[str, Any] = {} if self.backfill is None else {"backfill": self.backfill}
+        self._workload = Workload(
+            self._private.url, seed=self.seed, extra_findings=self.extra_findings, **options
+        )
+        self._workload.seed_all(progress=self._step, backfill=backfill)
         if getattr(self._workload, "inventory", None) is not None:
             self._faults = FaultEngine(self._workload, speed=speed).install()
         if self.scenario is not None:
@@ -218,6 +328,11 @@ class SimServer:
         return self._runner
 
     def stop(self) -> None:
+        if self._gate is not None:
+            self._gate.release()  # the requests it holds are answered (or fail) now
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
         if self._runner is not None:
             self._runner.stop()
         if self._faults is not None:

@@ -238,20 +238,25 @@ class Workload:
 
     # ---- seeding ---------------------------------------------------------------------------
 
-    def seed_all(self) -> Inventory:
-        """Create everything, register nodes, import findings and backfill metrics (run once)."""
+    def seed_all(self, progress: Callable[[str], None] | None = None, *, backfill: bool = True) -> Inventory:
+        """Create everything, register nodes, import findings and backfill metrics (run once);
+        ``progress(step)`` is told each step as it begins. Without ``backfill`` the caller writes
+        the history later, with ``tick(inventory.seeded_at)``."""
         from moto.moto_api._internal import mock_random
 
+        step = progress or (lambda text: None)
         started = time.perf_counter()
         mock_random.seed(self.seed)
         self._rng = random.Random(self.seed)
         now = self._clock()
-        seeder = _Seeder(self, now)
+        seeder = _Seeder(self, now, step)
         inventory = seeder.run()
         self._fleet = seeder.fleet()
         self._generator = MetricGenerator(self._fleet)
         self._inventory = inventory
-        self.tick(now)
+        if backfill:
+            step("backfilling metrics")
+            self.tick(now)
         self.seed_seconds = time.perf_counter() - started
         logger.debug("seeded workload (seed %s) in %.2f s", self.seed, self.seed_seconds)
         return inventory
@@ -588,7 +593,10 @@ def _ip_permissions(spec: SecurityGroupSpec) -> list[dict[str, Any]]:
 class _Seeder:
     """One seeding run: the API calls, in a fixed order, and what they returned."""
 
-    def __init__(self, workload: Workload, now: datetime) -> None:
+    def __init__(
+        self, workload: Workload, now: datetime, step: Callable[[str], None] = lambda text: None
+    ) -> None:
+        self.step = step
         self.w = workload
         self.rng = workload._rng
         self.now = now
@@ -620,6 +628,7 @@ class _Seeder:
         return existing
 
     def run(self) -> Inventory:
+        self.step("seeding the fleet")
         role = self.iam()
         users = self.users()
         default_vpc, default_sg = self.network()
@@ -659,6 +668,7 @@ class _Seeder:
             member=member,
             kms_keys=(key,),
         )
+        self.step("importing findings")
         findings = build_findings(resources, self.rng, self.now)
         rejected = self.import_findings(findings)
         extra_imported, extra_rejected = self.import_extra_findings()
