@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import AwaitMount
+from textual.widget import AwaitMount, Widget
 
 from themes import STYLESHEET, THEMES
 from tui import __version__, keys, panes
@@ -44,6 +44,8 @@ from tui.settings import Settings
 from tui.sim.control import ControlClient, probe
 from widgets.header import HeaderBar
 from widgets.status import StatusLine
+
+WidgetT = TypeVar("WidgetT", bound=Widget)
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,7 @@ class WarroomApp(App[None]):
 
     def _show_starting(self) -> None:
         text = self.starting_text()
-        for status in self.screen.query(StatusLine):
+        for status in self.shown(StatusLine):
             status.starting = text
         if not text:
             if self._starting_timer is not None:
@@ -342,7 +344,7 @@ class WarroomApp(App[None]):
     def sync_header(self) -> None:
         """Copy the console's state to the header of the screen on show."""
         spec = self.current_pane
-        for header in self.screen.query(HeaderBar):
+        for header in self.shown(HeaderBar):
             header.account = self.account
             header.identity_problem = self.identity_problem
             header.profile = self.factory.profile_in_use() or ""
@@ -422,7 +424,7 @@ class WarroomApp(App[None]):
         return True
 
     def _replay_moved(self) -> None:
-        for header in self.screen.query(HeaderBar):
+        for header in self.shown(HeaderBar):
             header.replay = self.replay_badge()
 
     def action_replay_step(self, forward: bool) -> None:
@@ -449,13 +451,20 @@ class WarroomApp(App[None]):
         ):
             self.notify(event.text[:200], title="Journal", severity="warning", timeout=6)
 
+    def shown(self, kind: type[WidgetT]) -> list[WidgetT]:
+        """The widgets of ``kind`` on the screen shown; none while the console closes, when a timer
+        can still fire after the last screen has left the stack."""
+        if not self.screen_stack:
+            return []
+        return list(self.screen.query(kind))
+
     def _tick_services(self) -> None:
         if self.gameday is not None:
             self.gameday.tick()
         alert = alert_text(self.service_status())
         if alert != self._alert:
             self._alert = alert
-        for header in self.screen.query(HeaderBar):
+        for header in self.shown(HeaderBar):
             header.alert = alert
             header.replay = self.replay_badge()
 
