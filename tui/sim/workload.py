@@ -29,7 +29,7 @@ import uuid
 import zipfile
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -40,7 +40,9 @@ from botocore.config import Config
 from tui.common.aws_rules import is_standard_family as is_standard_type
 from tui.sim import catalog
 from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
+from tui.sim.alarms import SeededAlarms, seed_alarms
 from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, SecurityGroupSpec, VolumeSpec
+from tui.sim.extensions import alarms as cloudwatch_alarms
 from tui.sim.extensions.cloudwatch import backend_for, index_of, put_series, trim_before
 from tui.sim.extensions.kinesis import set_creation_time
 from tui.sim.extensions.ssm import ManagedNode, register_node
@@ -128,6 +130,10 @@ class Inventory:
     extra_findings: int = 0
     """Synthetic findings imported besides the seeded ones (``Workload(extra_findings=...)``)."""
     extra_rejected: int = 0
+    alarms: tuple[str, ...] = ()
+    """The CloudWatch alarms seeded (``tui.sim.alarms``), composites last."""
+    alarm_topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Team name (and "kinesis-scaling") -> the SNS topic ARN its alarms notify."""
 
 
 def _utcnow() -> datetime:
@@ -210,6 +216,8 @@ class Workload:
         self._thread: threading.Thread | None = None
         self._last_trim: datetime | None = None
         self.seed_seconds: float | None = None
+        self.evaluate_alarms_on_tick = True
+        """Whether ``tick`` evaluates the CloudWatch alarms after writing new minutes."""
 
     # ---- what was seeded -------------------------------------------------------------------
 
@@ -256,7 +264,7 @@ class Workload:
         self._inventory = inventory
         if backfill:
             step("backfilling metrics")
-            self.tick(now)
+            self.backfill(now)
         self.seed_seconds = time.perf_counter() - started
         logger.debug("seeded workload (seed %s) in %.2f s", self.seed, self.seed_seconds)
         return inventory
@@ -324,8 +332,28 @@ class Workload:
             )
             return {}
 
-    def tick(self, now: datetime | None = None) -> int:
-        """Write every complete minute not yet written (at most the backfill window); return how many."""
+    def backfill(self, now: datetime) -> int:
+        """Write the metric history before ``now`` (``tick``), and the alarms' evaluations over it,
+        once a minute, as if the simulator had run through it: at ``now`` every alarm has the state,
+        the state history and the time in its state the window gives it. The alarms count as
+        created when the window begins. Returns the minutes written."""
+        written = self.tick(now, evaluate=False)
+        inventory = self.inventory
+        first = minute_start(minute_of(now) - self._backfill_minutes)
+        # The alarms settle into the state they have once the window holds enough data (a third
+        # of it), and their history is written from there.
+        settle = minute_start(minute_of(now) - (2 * self._backfill_minutes) // 3)
+        try:
+            cloudwatch_alarms.backdate(inventory.account_id, inventory.region, inventory.alarms, first)
+            cloudwatch_alarms.replay(inventory.account_id, inventory.region, settle, now, settled_since=first)
+        except KeyError:  # moto runs in another process: its alarms evaluate from now on
+            logger.debug("cannot replay the alarms: moto's CloudWatch is not in this process")
+        return written
+
+    def tick(self, now: datetime | None = None, *, evaluate: bool = True) -> int:
+        """Write every complete minute not yet written (at most the backfill window); return how many.
+        Once new minutes are written the alarms are evaluated (``evaluate_alarms``), unless
+        ``evaluate`` is false."""
         moment = now if now is not None else self._clock()
         last_complete = minute_of(moment) - 1
         with self._tick_lock:
@@ -335,7 +363,20 @@ class Workload:
                 return 0
             self._write(first, last_complete)
             self._last_written = last_complete
+            if evaluate and self.evaluate_alarms_on_tick:
+                self.evaluate_alarms(moment)
             return last_complete - first + 1
+
+    def evaluate_alarms(self, now: datetime | None = None) -> int:
+        """Evaluate the simulator's CloudWatch alarms at ``now`` (the workload's clock by default),
+        as CloudWatch does once a minute; return how many changed state. ``tick`` calls it once it
+        has written new minutes, so alarms follow the simulator's clock."""
+        moment = now if now is not None else self._clock()
+        try:
+            return cloudwatch_alarms.evaluate_all(moment)
+        except Exception:
+            logger.debug("evaluating alarms failed", exc_info=True)
+            return 0
 
     def _write(self, first: int, last: int) -> None:
         """Generate and store the datapoints of minutes ``first``..``last`` (hold the tick lock),
@@ -676,6 +717,8 @@ class _Seeder:
         by_account: dict[str, int] = {}
         for finding in accepted:
             by_account[finding["AwsAccountId"]] = by_account.get(finding["AwsAccountId"], 0) + 1
+        self.step("putting alarms")
+        alarms = self.alarms()
         volumes_by_type: dict[str, list[str]] = {}
         for spec in (*[v for i in catalog.INSTANCES for v in i.volumes], catalog.UNATTACHED_VOLUME):
             volumes_by_type.setdefault(spec.volume_type, []).append(self.volume_ids[spec.key])
@@ -710,6 +753,8 @@ class _Seeder:
             remediation_roles=_frozen(roles),
             extra_findings=extra_imported,
             extra_rejected=extra_rejected,
+            alarms=alarms.names,
+            alarm_topics=_frozen(alarms.topics),
         )
 
     def fleet(self) -> FleetModel:
@@ -723,6 +768,13 @@ class _Seeder:
             streams=catalog.STREAMS,
             story_minute=minute_of(self.now),
         )
+
+    # ---- CloudWatch alarms -----------------------------------------------------------------
+
+    def alarms(self) -> SeededAlarms:
+        """The teams' SNS topics and alarms (``tui.sim.alarms``). They consume none of moto's
+        seeded random numbers, so every id seeded before or after them stays the same."""
+        return seed_alarms(self.client, self.fleet())
 
     # ---- IAM -------------------------------------------------------------------------------
 
