@@ -159,6 +159,12 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+api_clock: Callable[[], datetime] = _utcnow
+"""What the API reads as now (put, SetAlarmState, delete): the simulator's clock, which is the
+wall clock; evaluations are told their moment (``evaluate(..., now)``), and tests that move time
+set both."""
+
+
 def _from_us(micros: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
 
@@ -1609,7 +1615,7 @@ def _put_metric_alarm(self: Any) -> Any:
     book = book_of(backend)
     config = normalise_metric_alarm(params)
     with book.lock:
-        _store(backend, book, config, METRIC_ALARM, None, _utcnow())
+        _store(backend, book, config, METRIC_ALARM, None, api_clock())
     _tags(backend, book.arn(config["AlarmName"]), params.get("Tags"))
     return EmptyResult()
 
@@ -1620,7 +1626,7 @@ def _put_composite_alarm(self: Any) -> Any:
     params = _params(self)
     backend = self.cloudwatch_backend
     book = book_of(backend)
-    now = _utcnow()
+    now = api_clock()
     with book.lock:
         config, rule = normalise_composite_alarm(params, book)
         created = config["AlarmName"] not in book.alarms
@@ -1861,7 +1867,7 @@ def _delete_alarms(self: Any) -> Any:
     backend = self.cloudwatch_backend
     book = book_of(backend)
     names = list(params.get("AlarmNames") or [])
-    now = _utcnow()
+    now = api_clock()
     with book.lock:
         doomed = _named(book, names)
         if sum(1 for alarm in doomed if alarm.composite) > 1:
@@ -1903,7 +1909,7 @@ def _set_alarm_state(self: Any) -> Any:
         )
     if reason is None:
         raise _validation("The parameter StateReason is required.")
-    now = _utcnow()
+    now = api_clock()
     with book.lock:
         alarm = book.alarms.get(str(name))
         if alarm is None:
