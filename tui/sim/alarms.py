@@ -26,7 +26,8 @@ paging the team that owns each resource (``catalog.ALARMS``):
 
 The fault-related alarms decide within 2 one-minute periods of a fault's signal, so every fault of
 the default game day (30 scenario minutes at speed 10: 3 wall minutes) drives them to ALARM.
-``seed_alarms`` creates the teams' topics and puts the alarms through the API.
+``plan_alarms`` names them with their topics' ARNs (no API call); ``put_alarms`` creates the teams'
+topics and puts the alarms through the API.
 """
 
 from __future__ import annotations
@@ -517,22 +518,41 @@ def build_alarms(
 
 @dataclass(frozen=True)
 class SeededAlarms:
-    names: tuple[str, ...]
+    """The alarms of a fleet and the topics they page, before or after they are put."""
+
+    specs: tuple[AlarmSpec, ...]
     topics: Mapping[str, str]
     """Team name (and "kinesis-scaling") -> SNS topic ARN."""
+    topic_names: Mapping[str, str]
+    """Team name (and "kinesis-scaling") -> SNS topic name."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.specs)
 
 
-def seed_alarms(client: Callable[[str], Any], fleet: FleetModel, plan: AlarmPlan = ALARMS) -> SeededAlarms:
-    """Create the teams' SNS topics and put every alarm of ``fleet`` through ``client(service)``,
-    a boto3 client factory of the workload's account and region."""
+def plan_alarms(fleet: FleetModel, account_id: str, region: str, plan: AlarmPlan = ALARMS) -> SeededAlarms:
+    """The alarms of ``fleet`` in one account and region, with the ARNs their topics will have."""
+    names = {team.name: team.topic for team in plan.teams}
+    names["kinesis-scaling"] = scaling_topic_name(plan)
+    topics = {team: f"arn:aws:sns:{region}:{account_id}:{name}" for team, name in names.items()}
+    specs = build_alarms(
+        fleet, {team.name: topics[team.name] for team in plan.teams}, topics["kinesis-scaling"], plan
+    )
+    return SeededAlarms(tuple(specs), topics, names)
+
+
+def put_alarms(client: Callable[[str], Any], planned: SeededAlarms) -> None:
+    """Create the topics and put the alarms of ``planned`` through ``client(service)``, a boto3
+    client factory of their account and region."""
     sns = client("sns")
-    topics = {team.name: str(sns.create_topic(Name=team.topic)["TopicArn"]) for team in plan.teams}
-    scaling = str(sns.create_topic(Name=scaling_topic_name(plan))["TopicArn"])
+    for team, name in planned.topic_names.items():
+        arn = str(sns.create_topic(Name=name)["TopicArn"])
+        if arn != planned.topics[team]:
+            raise RuntimeError(f"the topic {name} was created as {arn}, not {planned.topics[team]}")
     cloudwatch = client("cloudwatch")
-    specs = build_alarms(fleet, topics, scaling, plan)
-    for spec in specs:
+    for spec in planned.specs:
         if spec.composite:
             cloudwatch.put_composite_alarm(AlarmName=spec.name, **spec.params)
         else:
             cloudwatch.put_metric_alarm(AlarmName=spec.name, **spec.params)
-    return SeededAlarms(tuple(spec.name for spec in specs), {**topics, "kinesis-scaling": scaling})

@@ -7,8 +7,10 @@ resources through an assumed role (moto puts them in the role's account), import
 findings about what it created (and, with ``extra_findings``, that many synthetic ones from
 ``tui.sim.findings_bulk``), and backfills three hours of metrics (one-minute points, five-minute
 ones for instances with basic monitoring); instances carry launch times weeks or months before
-the seeding, long before the oldest metric. ``start_metrics()``
-keeps the metrics current from a daemon thread; ``tick(now)`` is the same step, callable directly.
+the seeding, long before the oldest metric. With the metrics it puts the teams' CloudWatch alarms
+(``tui.sim.alarms``) and evaluates them over the backfilled window. ``start_metrics()``
+keeps the metrics current from a daemon thread; ``tick(now)`` is the same step, callable directly,
+and evaluates the alarms once it has written new minutes (CloudWatch evaluates once a minute).
 Every minute written takes the effects ``effects_provider`` gives for that minute (the faults of
 ``tui.sim.faults``), and a minute written again replaces what was stored for it.
 
@@ -40,7 +42,7 @@ from botocore.config import Config
 from tui.common.aws_rules import is_standard_family as is_standard_type
 from tui.sim import catalog
 from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
-from tui.sim.alarms import SeededAlarms, seed_alarms
+from tui.sim.alarms import SeededAlarms, plan_alarms, put_alarms
 from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, SecurityGroupSpec, VolumeSpec
 from tui.sim.extensions import alarms as cloudwatch_alarms
 from tui.sim.extensions.cloudwatch import backend_for, index_of, put_series, trim_before
@@ -218,6 +220,8 @@ class Workload:
         self.seed_seconds: float | None = None
         self.evaluate_alarms_on_tick = True
         """Whether ``tick`` evaluates the CloudWatch alarms after writing new minutes."""
+        self._pending_alarms: SeededAlarms | None = None
+        self._alarm_client: Callable[[str], Any] | None = None
 
     # ---- what was seeded -------------------------------------------------------------------
 
@@ -249,7 +253,7 @@ class Workload:
     def seed_all(self, progress: Callable[[str], None] | None = None, *, backfill: bool = True) -> Inventory:
         """Create everything, register nodes, import findings and backfill metrics (run once);
         ``progress(step)`` is told each step as it begins. Without ``backfill`` the caller writes
-        the history later, with ``tick(inventory.seeded_at)``."""
+        the history (and puts the alarms) later, with ``backfill(inventory.seeded_at)``."""
         from moto.moto_api._internal import mock_random
 
         step = progress or (lambda text: None)
@@ -337,6 +341,7 @@ class Workload:
         once a minute, as if the simulator had run through it: at ``now`` every alarm has the state,
         the state history and the time in its state the window gives it. The alarms count as
         created when the window begins. Returns the minutes written."""
+        self.put_alarms()
         written = self.tick(now, evaluate=False)
         inventory = self.inventory
         first = minute_start(minute_of(now) - self._backfill_minutes)
@@ -349,6 +354,14 @@ class Workload:
         except KeyError:  # moto runs in another process: its alarms evaluate from now on
             logger.debug("cannot replay the alarms: moto's CloudWatch is not in this process")
         return written
+
+    def put_alarms(self) -> None:
+        """Put the seeded alarms and their topics through the API (once)."""
+        planned, client = self._pending_alarms, self._alarm_client
+        if planned is None or client is None:
+            return
+        self._pending_alarms = None
+        put_alarms(client, planned)
 
     def tick(self, now: datetime | None = None, *, evaluate: bool = True) -> int:
         """Write every complete minute not yet written (at most the backfill window); return how many.
@@ -717,7 +730,6 @@ class _Seeder:
         by_account: dict[str, int] = {}
         for finding in accepted:
             by_account[finding["AwsAccountId"]] = by_account.get(finding["AwsAccountId"], 0) + 1
-        self.step("putting alarms")
         alarms = self.alarms()
         volumes_by_type: dict[str, list[str]] = {}
         for spec in (*[v for i in catalog.INSTANCES for v in i.volumes], catalog.UNATTACHED_VOLUME):
@@ -772,9 +784,14 @@ class _Seeder:
     # ---- CloudWatch alarms -----------------------------------------------------------------
 
     def alarms(self) -> SeededAlarms:
-        """The teams' SNS topics and alarms (``tui.sim.alarms``). They consume none of moto's
-        seeded random numbers, so every id seeded before or after them stays the same."""
-        return seed_alarms(self.client, self.fleet())
+        """The teams' SNS topics and alarms (``tui.sim.alarms``), put with the metric history
+        (``Workload.backfill``): CloudWatch's requests wait for that anyway, the other panes'
+        do not. Putting them consumes none of moto's seeded random numbers, so every id seeded
+        stays the same."""
+        planned = plan_alarms(self.fleet(), self.w.account_id, self.w.region)
+        self.w._pending_alarms = planned
+        self.w._alarm_client = self.client
+        return planned
 
     # ---- IAM -------------------------------------------------------------------------------
 
