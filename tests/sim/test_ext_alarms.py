@@ -160,6 +160,28 @@ def test_a_new_alarm_is_insufficient_data_and_described_as_cloudwatch_describes_
     assert json.loads(created[0]["HistoryData"])["createdAlarm"]["alarmName"] == "new-cpu"
 
 
+def test_an_alarm_keeps_its_tags_and_an_update_keeps_its_state(cw: Any, t0: datetime) -> None:
+    _alarm(cw, "tagged-cpu", {"Host": "tagged"}, Tags=[{"Key": "Team", "Value": "payments"}])
+    arn = _one(cw, "tagged-cpu")["AlarmArn"]
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "Team", "Value": "payments"}]
+    _series("Load", {"Host": "tagged"}, t0 - timedelta(minutes=3), [99.0, 99.0, 99.0])
+    _evaluate(t0 + timedelta(seconds=5))
+    assert _one(cw, "tagged-cpu")["StateValue"] == "ALARM"
+    _alarm(cw, "tagged-cpu", {"Host": "tagged"}, Threshold=95.0, AlarmDescription="raised")
+    updated = _one(cw, "tagged-cpu")
+    assert (updated["StateValue"], updated["Threshold"], updated["AlarmDescription"]) == (
+        "ALARM",
+        95.0,
+        "raised",
+    )
+    assert [
+        item["HistorySummary"] for item in _history(cw, "tagged-cpu", HistoryItemType="ConfigurationUpdate")
+    ] == [
+        'Alarm "tagged-cpu" updated',
+        'Alarm "tagged-cpu" created',
+    ]
+
+
 def test_put_metric_alarm_refuses_what_cloudwatch_refuses(cw: Any) -> None:
     refusals: list[tuple[dict[str, Any], str]] = [
         ({"Period": 45}, "ValidationError"),

@@ -39,6 +39,11 @@ transition)."). SetAlarmState holds only until the next evaluation. A state chan
 whose actions are enabled records one "Action" history item per action of the new state ("Successfully
 executed action arn:aws:sns:..."): nothing is published, so the seeded ids never depend on when
 alarms change state.
+
+Not modelled: anomaly detection bands and Metrics Insights queries (refused at Put); what
+ActionsSuppressor suppresses (kept and described only); EvaluateLowSampleCountPercentile (kept,
+percentiles are always evaluated); alarms with a period under a minute are evaluated once a
+minute, like the others, as the simulator writes its metrics once a minute.
 """
 
 # moto is imported inside the functions, for start-up time: see tui/sim/extensions/__init__.py.
@@ -866,7 +871,8 @@ def decide(config: Mapping[str, Any], points: Sequence[Datapoint], now: datetime
 # Composite alarms: the rule
 # --------------------------------------------------------------------------------------------
 
-_RULE_TOKEN = re.compile(r'\s*(?:(\()|(\))|"((?:[^"\\]|\\.)*)"|([A-Za-z_]+)(?=\s*\(|\s|\)|$)|([^()\s"]+))')
+
+_WORD = re.compile(r"[A-Za-z_]+")
 
 
 class RuleError(ValueError):
@@ -893,7 +899,7 @@ class _RuleParser:
 
     def word(self) -> str | None:
         self.skip()
-        match = re.compile(r"[A-Za-z_]+").match(self.text, self.position)
+        match = _WORD.match(self.text, self.position)
         return match.group(0) if match else None
 
     def take(self, text: str) -> None:
@@ -1430,8 +1436,6 @@ def normalise_metric_alarm(params: Mapping[str, Any]) -> dict[str, Any]:
             "cannot be given together with Metrics."
         )
     if metrics:
-        if len(metrics) > MAX_METRICS + 10:
-            raise _validation("An alarm's Metrics can hold at most 20 queries.")
         queries = [_normalise_query(query, position) for position, query in enumerate(metrics, start=1)]
         returned = [query for query in queries if query["ReturnData"]]
         if len(returned) != 1:
