@@ -154,7 +154,7 @@ def test_the_gate_answers_sts_at_once_and_holds_the_rest_until_seeded() -> None:
     assert sorted(answered) == ["ec2", "monitoring", "sts", "unsigned"]
 
 
-def test_botocore_sessions_share_one_parse_of_the_models() -> None:
+def test_botocore_sessions_share_one_parse_of_the_models_read_as_plain_dicts() -> None:
     code = (
         "import botocore.session\n"
         "from tui.sim import botocore_data\n"
@@ -165,6 +165,9 @@ def test_botocore_sessions_share_one_parse_of_the_models() -> None:
         "import moto.core.utils\n"
         "print(moto.core.utils.create_loader() is moto.core.utils.create_loader())\n"
         "print('CreateBucket' in moto.core.utils.get_service_model('s3').operation_names)\n"
+        "models = [a.get_component('data_loader').load_service_model('ec2', 'service-2'),\n"
+        "          moto.core.utils.create_loader().load_service_model('ec2', 'service-2')]\n"
+        "print(all(type(m) is dict and type(m['shapes']) is dict for m in models))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert out.stdout.split() == ["True", "True", "True", "True"]
+    assert out.stdout.split() == ["True", "True", "True", "True", "True"]
