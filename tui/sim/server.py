@@ -150,8 +150,9 @@ def _prepare_moto_env() -> None:
 class SimServer:
     """A running simulator. ``start()`` returns once the endpoint answers, with the workload seeded.
 
-    The workload is seeded through the API, on a private loopback listener of the same application;
-    the public address is bound first but listens only once seeding is done, so until then a
+    The workload is seeded through the API of the same application, called in this process
+    (``tui.sim.inprocess``: no socket); a private loopback listener of it serves the fault engine.
+    The public address is bound first but listens only once seeding is done, so until then a
     client's connection is refused and no client ever sees a half-seeded account. With
     ``identity_first`` the public address opens before seeding instead, answering STS at once and
     holding every other request until seeding is done (``_SeedGate``).
@@ -284,7 +285,8 @@ class SimServer:
         return self
 
     def _seed_workload(self, speed: float, *, backfill: bool = True) -> None:
-        """Seed through the private listener, and prepare what runs once the public one is open."""
+        """Seed through the application (in this process; the private listener's URL names it),
+        and prepare what runs once the public address is open."""
         # Imported here for start-up time, as moto is: see the note at the top.
         from tui.sim.faults import FaultEngine
         from tui.sim.workload import Workload
@@ -292,7 +294,11 @@ class SimServer:
         assert self._private is not None
         options: dict[str, Any] = {} if self.backfill is None else {"backfill": self.backfill}
         self._workload = Workload(
-            self._private.url, seed=self.seed, extra_findings=self.extra_findings, **options
+            self._private.url,
+            seed=self.seed,
+            extra_findings=self.extra_findings,
+            app=self._private.server.app,
+            **options,
         )
         self._workload.seed_all(progress=self._step, backfill=backfill)
         if getattr(self._workload, "inventory", None) is not None:

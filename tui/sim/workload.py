@@ -1,6 +1,7 @@
 """The seeded payments platform: resources through the API, managed nodes, findings and metrics.
 
-``Workload(endpoint_url, seed=...)`` talks to a running simulator. ``seed_all()`` creates the
+``Workload(endpoint_url, seed=...)`` talks to a running simulator (given its WSGI application,
+``app=``, seeding calls it in this process instead of over HTTP). ``seed_all()`` creates the
 fleet of ``tui.sim.catalog`` through boto3 (single-threaded, so moto's seeded id generator gives
 the same ids for the same seed), registers SSM managed nodes, creates the member account's few
 resources through an assumed role (moto puts them in the role's account), imports Security Hub
@@ -58,6 +59,7 @@ from tui.sim.findings import (
     build_findings,
 )
 from tui.sim.findings_bulk import synthetic_findings
+from tui.sim.inprocess import WsgiApp, attach
 from tui.sim.metricgen import (
     EffectsAt,
     FleetModel,
@@ -179,10 +181,14 @@ class Workload:
         interval_seconds: float = TICK_INTERVAL_SECONDS,
         retention: timedelta | None = RETENTION,
         extra_findings: int = 0,
+        app: WsgiApp | None = None,
     ) -> None:
         if extra_findings < 0:
             raise ValueError(f"extra_findings must be 0 or more, not {extra_findings}")
         self.endpoint_url = endpoint_url
+        self.app = app
+        """The simulator's WSGI application when it runs in this process: seeding hands its calls
+        to it directly (``tui.sim.inprocess``) rather than over HTTP to ``endpoint_url``."""
         self.seed = seed
         self.extra_findings = extra_findings
         """Synthetic findings ``seed_all`` imports after the seeded ones (see ``import_extra_findings``)."""
@@ -620,10 +626,15 @@ class _Seeder:
         """The catalog's zone (written for us-east-1) in the workload's region: same letter."""
         return f"{self.w.region}{catalog_zone[-1]}"
 
+    def new_client(self, session: Any, service: str) -> Any:
+        """A client of ``session`` for the simulator (in this process when its app is known)."""
+        client = session.client(service, endpoint_url=self.w.endpoint_url, config=self.config)
+        return client if self.w.app is None else attach(client, self.w.app)
+
     def client(self, service: str) -> Any:
         existing = self._clients.get(service)
         if existing is None:
-            existing = self.session.client(service, endpoint_url=self.w.endpoint_url, config=self.config)
+            existing = self.new_client(self.session, service)
             self._clients[service] = existing
         return existing
 
@@ -1175,9 +1186,7 @@ class _Seeder:
         if existing is None:
             if self.member_session is None:
                 self.member_session = self.assume_member_role()
-            existing = self.member_session.client(
-                service, endpoint_url=self.w.endpoint_url, config=self.config
-            )
+            existing = self.new_client(self.member_session, service)
             self._member_clients[service] = existing
         return existing
 
@@ -1197,8 +1206,7 @@ class _Seeder:
             aws_session_token=credentials["SessionToken"],
             region_name=self.w.region,
         )
-        sts = session.client("sts", endpoint_url=self.w.endpoint_url, config=self.config)
-        account = sts.get_caller_identity()["Account"]
+        account = self.new_client(session, "sts").get_caller_identity()["Account"]
         if account != MEMBER_ACCOUNT_ID:
             raise RuntimeError(
                 f"credentials of {role_arn} act in account {account}, not {MEMBER_ACCOUNT_ID}: "
