@@ -244,10 +244,22 @@ class Workload:
 
     # ---- seeding ---------------------------------------------------------------------------
 
-    def seed_all(self, progress: Callable[[str], None] | None = None, *, backfill: bool = True) -> Inventory:
+    def seed_all(
+        self,
+        progress: Callable[[str], None] | None = None,
+        *,
+        backfill: bool = True,
+        ready: Callable[[frozenset[str]], None] | None = None,
+    ) -> Inventory:
         """Create everything, register nodes, import findings and backfill metrics (run once);
         ``progress(step)`` is told each step as it begins. Without ``backfill`` the caller writes
-        the history later, with ``tick(inventory.seeded_at)``."""
+        the history later, with ``tick(inventory.seeded_at)``.
+
+        ``ready(services)`` is told, as soon as it holds, that the workload's account has all the
+        seeding gives it of these services (by SigV4 signing name, "ec2", "kinesis", ...): from
+        then on the seeding writes nothing more to them, so a client may read them while the
+        rest is seeded. The member account's resources, the metrics and the fault engine's
+        experiment templates are never told early."""
         from moto.moto_api._internal import mock_random
 
         step = progress or (lambda text: None)
@@ -255,7 +267,7 @@ class Workload:
         mock_random.seed(self.seed)
         self._rng = random.Random(self.seed)
         now = self._clock()
-        seeder = _Seeder(self, now, step)
+        seeder = _Seeder(self, now, step, ready or (lambda services: None))
         inventory = seeder.run()
         self._fleet = seeder.fleet()
         self._generator = MetricGenerator(self._fleet)
@@ -596,13 +608,24 @@ def _ip_permissions(spec: SecurityGroupSpec) -> list[dict[str, Any]]:
     return permissions
 
 
+_READ_PREFIXES = ("Describe", "Get", "List")
+"""Operations that read: the only ones the seeding may call on a service it has told seeded."""
+
+
 class _Seeder:
     """One seeding run: the API calls, in a fixed order, and what they returned."""
 
     def __init__(
-        self, workload: Workload, now: datetime, step: Callable[[str], None] = lambda text: None
+        self,
+        workload: Workload,
+        now: datetime,
+        step: Callable[[str], None] = lambda text: None,
+        ready: Callable[[frozenset[str]], None] = lambda services: None,
     ) -> None:
         self.step = step
+        self.ready = ready
+        self.released: set[str] = set()
+        """The services ``ready`` was told of: the account's clients refuse to write to them."""
         self.w = workload
         self.rng = workload._rng
         self.now = now
@@ -635,25 +658,56 @@ class _Seeder:
         existing = self._clients.get(service)
         if existing is None:
             existing = self.new_client(self.session, service)
+            signing_name = existing.meta.service_model.signing_name
+
+            def refuse_late_writes(model: Any, **_: Any) -> None:
+                if signing_name in self.released and not model.name.startswith(_READ_PREFIXES):
+                    raise RuntimeError(
+                        f"the seeding called {signing_name} {model.name} after telling clients "
+                        f"{signing_name} was seeded: move the call, or tell them later"
+                    )
+
+            existing.meta.events.register("before-call", refuse_late_writes)
             self._clients[service] = existing
         return existing
 
+    def seeded(self, *services: str) -> None:
+        """Tell ``ready`` that the account holds all the seeding gives it of ``services`` (SigV4
+        signing names): nothing after this call writes to them, through the API (the account's
+        clients refuse to) or through moto's internals (each step says what it writes)."""
+        fresh = frozenset(services) - self.released
+        self.released.update(fresh)
+        if fresh:
+            self.ready(fresh)
+
     def run(self) -> Inventory:
+        # The account's services are told seeded (``seeded``) once the last step that writes to
+        # them is done, through the API or moto's internals: EC2's launch times are moved back in
+        # ec2_fleet, Kinesis's creation times and Lambda's mappings in streams, SSM's nodes go to
+        # the extension's store in managed_nodes, IAM's access keys are backdated below. The
+        # order of the calls is the seed's: moving one changes every identifier drawn after it.
         self.step("seeding the fleet")
+        self.seeded("servicequotas")  # the workload sets no quota: the defaults stand
         role = self.iam()
         users = self.users()
         default_vpc, default_sg = self.network()
         amis = self.images()
         self.ec2_fleet(amis)
         unattached = self.unattached_volume()
+        self.seeded("ec2")  # group_refs only reads
         consumers = self.streams()
+        self.seeded("kinesis", "lambda")
         buckets = self.buckets()
         trail = self.trail(buckets)
+        self.seeded("s3", "cloudtrail")
         group_refs = self.group_refs(default_vpc)
         managed, hybrid = self.managed_nodes()
+        self.seeded("ssm")
         key = self.kms_key()
+        self.seeded("kms")
         roles = {self.w.account_id: self.remediation_role(self.client("iam"))}
         backdate_iam_users(self.w.account_id, catalog.ACCESS_KEY_USERS, self.now, region=self.w.region)
+        self.seeded("iam")
         member = self.member_account()
         roles[MEMBER_ACCOUNT_ID] = self.member_remediation_role
         resources = SeededResources(
@@ -683,6 +737,7 @@ class _Seeder:
         findings = build_findings(resources, self.rng, self.now)
         rejected = self.import_findings(findings)
         extra_imported, extra_rejected = self.import_extra_findings()
+        self.seeded("securityhub")
         accepted = [f for f in findings if f["Id"] not in rejected]
         by_account: dict[str, int] = {}
         for finding in accepted:
