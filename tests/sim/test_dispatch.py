@@ -1,0 +1,40 @@
+"""moto's dispatcher finds the service of a host once, and answers the same as before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tui.sim import dispatch
+
+
+def test_the_service_of_a_host_is_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    dispatch.install()
+    listed: list[int] = []
+    original = backends.list_of_moto_modules
+
+    def counting() -> Any:
+        listed.append(1)
+        return original()
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", counting)
+    app = DomainDispatcherApplication(create_backend_app)
+    found = [app.get_backend_for_host("kinesis.ap-south-2.amazonaws.com") for _ in range(3)]
+    assert found == ["kinesis", "kinesis", "kinesis"]
+    assert len(listed) == 1, "the host's service was looked up again"
+    looked_up = DomainDispatcherApplication.get_backend_for_host.__dict__["warroom_original"]
+    for host in ("ec2.us-east-1.amazonaws.com", "securityhub.us-east-1.amazonaws.com", "moto_api", None):
+        assert app.get_backend_for_host(host) == looked_up(app, host)
+
+
+def test_installing_twice_keeps_one_layer() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    dispatch.install()
+    first = DomainDispatcherApplication.__dict__["get_backend_for_host"]
+    dispatch.install()
+    assert DomainDispatcherApplication.__dict__["get_backend_for_host"] is first
