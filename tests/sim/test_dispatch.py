@@ -38,3 +38,24 @@ def test_installing_twice_keeps_one_layer() -> None:
     first = DomainDispatcherApplication.__dict__["get_backend_for_host"]
     dispatch.install()
     assert DomainDispatcherApplication.__dict__["get_backend_for_host"] is first
+
+
+def test_a_route_compiles_its_url_builder_only_when_a_url_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug.routing import Map, Rule
+
+    dispatch.install()
+    compiled: list[str] = []
+    original = Rule._get_func_code
+
+    def counting(code: Any, name: str) -> Any:
+        compiled.append(name)
+        return original(code, name)
+
+    monkeypatch.setattr(Rule, "_get_func_code", staticmethod(counting))
+    routes = Map([Rule("/stream/<name>", endpoint="stream"), Rule("/", endpoint="root")])
+    adapter = routes.bind("example.com")
+    assert adapter.match("/stream/payments") == ("stream", {"name": "payments"})
+    assert compiled == [], "a URL builder was compiled before any URL was built"
+    assert adapter.build("stream", {"name": "ledger"}) == "/stream/ledger"
+    assert adapter.build("stream", {"name": "ledger", "page": 2}) == "/stream/ledger?page=2"
+    assert compiled and all("/stream/" in name for name in compiled), "only the route built compiles"
