@@ -59,3 +59,25 @@ def test_a_route_compiles_its_url_builder_only_when_a_url_is_built(monkeypatch: 
     assert adapter.build("stream", {"name": "ledger"}) == "/stream/ledger"
     assert adapter.build("stream", {"name": "ledger", "page": 2}) == "/stream/ledger?page=2"
     assert compiled and all("/stream/" in name for name in compiled), "only the route built compiles"
+
+
+def test_the_actions_of_a_response_class_are_listed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import inspect
+
+    import moto.core.responses as responses
+    from moto.kinesis.responses import KinesisResponse
+
+    dispatch.install()
+    listed: list[object] = []
+    getmembers = inspect.getmembers
+
+    def counting(obj: Any, predicate: Any = None) -> Any:
+        listed.append(obj)
+        return getmembers(obj, predicate)
+
+    monkeypatch.setattr(inspect, "getmembers", counting)
+    first = responses.method_names_from_class(KinesisResponse)
+    second = responses.method_names_from_class(KinesisResponse)
+    assert "list_streams" in first and "describe_stream_summary" in first
+    assert first == second and first is not second
+    assert listed.count(KinesisResponse) <= 1, "the class's methods were listed again"
