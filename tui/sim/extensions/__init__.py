@@ -32,12 +32,14 @@ def install() -> None:
             fis,
             kinesis,
             kms,
+            offerings,
             securityhub,
             servicequotas,
             ssm,
         )
 
-        for module in (securityhub, ssm, servicequotas, cloudwatch, fis, kinesis, ec2, kms):
+        # offerings first: it works only if it imports moto.ec2 itself.
+        for module in (offerings, securityhub, ssm, servicequotas, cloudwatch, fis, kinesis, ec2, kms):
             module.install()
         _installed = True
 
