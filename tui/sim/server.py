@@ -199,8 +199,12 @@ class _SeedGate:
 
 
 def _keep_connections_alive() -> None:
-    """Answer in HTTP/1.1 so clients reuse connections, as AWS endpoints let them (werkzeug's
-    default, HTTP/1.0, makes every call open a new connection)."""
+    """Answer in HTTP/1.1, as AWS endpoints do (werkzeug's default is HTTP/1.0).
+
+    Connections are not reused for all that: werkzeug 3.1's server sends ``Connection: close``
+    with every answer (its request handler cannot drain a request before reading the next), so
+    each call opens a connection and a thread; the seeding avoids both by calling the application
+    in-process (``tui.sim.inprocess``)."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
     MotoRequestHandler.protocol_version = "HTTP/1.1"
