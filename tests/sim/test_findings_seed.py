@@ -572,9 +572,11 @@ def test_sim_server_passes_extra_findings_to_the_workload(monkeypatch: pytest.Mo
     monkeypatch.setattr(workload, "Workload", Recorder)
     server = SimServer(seed=3, live=False, extra_findings=1234).start()
     try:
-        # The workload is seeded through the simulator's private loopback listener.
+        # The workload is seeded through the simulator's application, in this process; the URL
+        # of its private loopback listener names the endpoint.
         (given,) = made
         assert given.pop("endpoint_url").startswith("http://127.0.0.1:")
+        assert callable(given.pop("app"))
         assert given == {"seed": 3, "extra_findings": 1234}
     finally:
         server.stop()

@@ -802,3 +802,21 @@ def test_rewriting_minutes_keeps_one_five_minute_point_per_block(
     for stamp, value in zip(stamps, sums["Values"], strict=True):
         block_end = minute_of(stamp) + 4
         assert value == _values(generator.sample(block_end), "NetworkIn", iid)
+
+
+def test_the_seeding_cannot_write_to_a_service_it_has_told_seeded(sim: SimServer) -> None:
+    from tui.sim.workload import _Seeder
+
+    told: list[frozenset[str]] = []
+    seeder = _Seeder(Workload(sim.endpoint_url), datetime.now(UTC), ready=told.append)
+    seeder.seeded("ec2")
+    seeder.seeded("ec2", "kinesis")
+    assert told == [frozenset({"ec2"}), frozenset({"kinesis"})]
+    ec2 = seeder.client("ec2")
+    assert ec2.describe_vpcs()["Vpcs"], "a read of a service told seeded is refused"
+    before = len(ec2.describe_security_groups()["SecurityGroups"])
+    with pytest.raises(RuntimeError, match="after telling clients ec2 was seeded"):
+        ec2.create_security_group(GroupName="late", Description="made after ec2 was told seeded")
+    assert len(ec2.describe_security_groups()["SecurityGroups"]) == before
+    with pytest.raises(RuntimeError, match="kinesis"):
+        seeder.client("kinesis").create_stream(StreamName="late", ShardCount=1)

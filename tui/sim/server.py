@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from tui.common.catalogue import CATALOGUE
 from tui.common.logs import silence_library_logs
-from tui.sim import botocore_data, control, extensions
-from tui.sim.account import REGION
+from tui.sim import botocore_data, control, dispatch, extensions, randomness
+from tui.sim.account import REGION, SIM_ACCESS_KEY
 
 # Every command imports this module, and the console runs without a simulator: moto and werkzeug
 # (about 0.23 s, and moto reads AWS_DEFAULT_REGION when imported, which ``start`` sets first), the
@@ -90,12 +90,22 @@ METRICS_WAIT_S = 3.0
 resources are seeded."""
 
 
-def _signed_for(environ: dict[str, Any]) -> str:
-    """The service a SigV4-signed request names in its credential scope ("" when unsigned)."""
+QUIET_WAIT_S = 1.0
+"""The longest the metrics' history waits, once the resources are seeded, for the requests being
+answered to end."""
+
+
+def _credential(environ: dict[str, Any]) -> tuple[str, str]:
+    """The access key and the service a SigV4-signed request names ("", "" when unsigned)."""
     authorization = str(environ.get("HTTP_AUTHORIZATION") or "")
     _, _, rest = authorization.partition("Credential=")
     scope = rest.split(",", 1)[0].split("/")
-    return scope[3] if len(scope) >= 5 else ""
+    return (scope[0], scope[3]) if len(scope) >= 5 else ("", "")
+
+
+def _signed_for(environ: dict[str, Any]) -> str:
+    """The service a SigV4-signed request names in its credential scope ("" when unsigned)."""
+    return _credential(environ)[1]
 
 
 class _SeedGate:
@@ -103,37 +113,98 @@ class _SeedGate:
 
     sts:GetCallerIdentity and the rest of STS read nothing the workload seeds (the simulator's keys
     belong to no IAM user: they answer for the account's root, seeded or not), so they are answered
-    at once, and a console shows its account while the fleet is still being made. Every other
-    request waits until the resources are seeded (``seeded``), and CloudWatch's until the metrics'
-    history is written too (``metrics``): no client sees a half-seeded account. The history is
-    written when a client first asks CloudWatch (``metrics_wanted``), so the panes that read no
+    at once, and a console shows its account while the fleet is still being made. A request signed
+    with the simulator's keys (the seeded account) for a service the seeding has finished with
+    (``ready``: EC2 comes about halfway, Security Hub last) is answered from then on; every other
+    request waits until the resources are all seeded (``seeded``), and CloudWatch's until the
+    metrics' history is written too (``metrics``): no client sees a half-seeded account for what
+    it reads. The history is written when a client first asks CloudWatch (``metrics_wanted``),
+    once the requests being answered then are done (``wait_quiet``), so the panes that read no
     metrics (the Overview, polled first) neither wait for it nor share the CPU with it.
+
+    A request answered before everything is seeded draws moto's identifiers from a stream of its
+    own (``tui.sim.randomness``): the seed's identifiers do not depend on when clients asked.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, account_keys: Iterable[str] = (SIM_ACCESS_KEY,)) -> None:
         self.app = app
         self.seeded = threading.Event()
         self.metrics = threading.Event()
         self.metrics_wanted = threading.Event()
+        self._keys = frozenset(account_keys)
+        self._ready: set[str] = set()
+        self._changed = threading.Condition()
+        self._answering = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if not self.metrics.is_set():
-            service = _signed_for(environ)
-            if service == "monitoring":
-                self.metrics_wanted.set()
-                self.metrics.wait(SEED_WAIT_S)
-            elif service != "sts":
-                self.seeded.wait(SEED_WAIT_S)
-        return self.app(environ, start_response)
+        if self.metrics.is_set():
+            return self.app(environ, start_response)
+        key, service = _credential(environ)
+        if service == "monitoring":
+            self.metrics_wanted.set()
+            self.metrics.wait(SEED_WAIT_S)
+            return self.app(environ, start_response)
+        with self._changed:
+            self._changed.wait_for(lambda: self._may_answer(key, service), SEED_WAIT_S)
+            aside = not self.seeded.is_set()
+            self._answering += 1
+        try:
+            if aside:
+                with randomness.own_stream():
+                    return self._answer(environ, start_response)
+            return self._answer(environ, start_response)
+        finally:
+            with self._changed:
+                self._answering -= 1
+                self._changed.notify_all()
+
+    def _may_answer(self, key: str, service: str) -> bool:
+        if self.seeded.is_set() or service == "sts":
+            return True
+        return key in self._keys and service in self._ready
+
+    def _answer(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        """The whole answer, made now (in the caller's random stream, and counted as answering)."""
+        result = self.app(environ, start_response)
+        try:
+            return [bytes(chunk) for chunk in result]
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    def ready(self, services: Iterable[str]) -> None:
+        """The seeded account holds all it will of ``services`` (SigV4 signing names): answer them."""
+        with self._changed:
+            self._ready.update(services)
+            self._changed.notify_all()
+
+    def seed_done(self) -> None:
+        """Every resource is seeded: answer everything but CloudWatch."""
+        with self._changed:
+            self.seeded.set()
+            self._changed.notify_all()
+
+    def wait_quiet(self, timeout: float) -> bool:
+        """Wait until no request (CloudWatch's aside) is being answered, at most ``timeout`` s."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._answering == 0, timeout)
 
     def release(self) -> None:
-        self.seeded.set()
-        self.metrics.set()
+        """Answer everything from now on."""
+        with self._changed:
+            self.seeded.set()
+            self.metrics.set()
+            self._changed.notify_all()
 
 
 def _keep_connections_alive() -> None:
-    """Answer in HTTP/1.1 so clients reuse connections, as AWS endpoints let them (werkzeug's
-    default, HTTP/1.0, makes every call open a new connection)."""
+    """Answer in HTTP/1.1, as AWS endpoints do (werkzeug's default is HTTP/1.0).
+
+    Connections are not reused for all that: werkzeug 3.1's server sends ``Connection: close``
+    with every answer (its request handler cannot drain a request before reading the next), so
+    each call opens a connection and a thread; the seeding avoids both by calling the application
+    in-process (``tui.sim.inprocess``)."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
     MotoRequestHandler.protocol_version = "HTTP/1.1"
@@ -150,11 +221,13 @@ def _prepare_moto_env() -> None:
 class SimServer:
     """A running simulator. ``start()`` returns once the endpoint answers, with the workload seeded.
 
-    The workload is seeded through the API, on a private loopback listener of the same application;
-    the public address is bound first but listens only once seeding is done, so until then a
+    The workload is seeded through the API of the same application, called in this process
+    (``tui.sim.inprocess``: no socket); a private loopback listener of it serves the fault engine.
+    The public address is bound first but listens only once seeding is done, so until then a
     client's connection is refused and no client ever sees a half-seeded account. With
-    ``identity_first`` the public address opens before seeding instead, answering STS at once and
-    holding every other request until seeding is done (``_SeedGate``).
+    ``identity_first`` the public address opens before seeding instead, answering STS at once,
+    each of the seeded account's services once the seeding is done with it, and every other
+    request once seeding is done (``_SeedGate``).
 
     ``extra_findings`` synthetic findings (``tui.sim.findings_bulk``) are imported after the
     seeded ones, through BatchImportFindings in batches of 100: 10,000 add about 2.5 s to start()
@@ -184,9 +257,9 @@ class SimServer:
     """Called once the public address accepts connections (with ``identity_first``, before seeding)."""
     identity_first: bool = False
     """Open the public address before seeding, answering STS at once and holding every other
-    request until the workload is seeded (``_SeedGate``): for a console started with the simulator,
-    which shows its account while the fleet is made. Otherwise the address listens only once
-    everything is seeded."""
+    request until what it reads is seeded (``_SeedGate``): for a console started with the
+    simulator, which shows its account while the fleet is made, and the Overview's EC2, Kinesis and
+    SSM cards while the rest is. Otherwise the address listens only once everything is seeded."""
     _reserved: socket.socket | None = field(default=None, init=False, repr=False)
     _gate: _SeedGate | None = field(default=None, init=False, repr=False)
     _public: _Listener | None = field(default=None, init=False, repr=False)
@@ -250,6 +323,7 @@ class SimServer:
 
         extensions.install()
         control.install()
+        dispatch.install()
         _keep_connections_alive()
         reserved = self._reserved or _reserve(self.host, self.port)
         self._reserved = None
@@ -262,16 +336,17 @@ class SimServer:
                 self._public = _Listener.open(self.host, self._control_port, gate, sock=reserved)
                 self._listening()
             if not self.empty:
-                self._seed_workload(speed, backfill=gate is None)
+                self._seed_workload(speed, backfill=gate is None, ready=None if gate is None else gate.ready)
             self._control = _Control(self)
             control.register(self._control_port, self._control)
             if gate is None:
                 self._public = _Listener.open(self.host, self._control_port, app, sock=reserved)
                 self._listening()
             else:
-                gate.seeded.set()
+                gate.seed_done()
                 if self._workload is not None:
                     gate.metrics_wanted.wait(METRICS_WAIT_S)
+                    gate.wait_quiet(QUIET_WAIT_S)
                     self._step("backfilling metrics")
                     self._workload.backfill(self._workload.inventory.seeded_at)
                 gate.release()
@@ -283,8 +358,15 @@ class SimServer:
             raise
         return self
 
-    def _seed_workload(self, speed: float, *, backfill: bool = True) -> None:
-        """Seed through the private listener, and prepare what runs once the public one is open."""
+    def _seed_workload(
+        self,
+        speed: float,
+        *,
+        backfill: bool = True,
+        ready: Callable[[frozenset[str]], None] | None = None,
+    ) -> None:
+        """Seed through the application (in this process; the private listener's URL names it),
+        and prepare what runs once the public address is open."""
         # Imported here for start-up time, as moto is: see the note at the top.
         from tui.sim.faults import FaultEngine
         from tui.sim.workload import Workload
@@ -292,9 +374,13 @@ class SimServer:
         assert self._private is not None
         options: dict[str, Any] = {} if self.backfill is None else {"backfill": self.backfill}
         self._workload = Workload(
-            self._private.url, seed=self.seed, extra_findings=self.extra_findings, **options
+            self._private.url,
+            seed=self.seed,
+            extra_findings=self.extra_findings,
+            app=self._private.server.app,
+            **options,
         )
-        self._workload.seed_all(progress=self._step, backfill=backfill)
+        self._workload.seed_all(progress=self._step, backfill=backfill, ready=ready)
         if getattr(self._workload, "inventory", None) is not None:
             self._faults = FaultEngine(self._workload, speed=speed).install()
         if self.scenario is not None:

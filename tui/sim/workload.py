@@ -1,6 +1,7 @@
 """The seeded payments platform: resources through the API, managed nodes, findings and metrics.
 
-``Workload(endpoint_url, seed=...)`` talks to a running simulator. ``seed_all()`` creates the
+``Workload(endpoint_url, seed=...)`` talks to a running simulator (given its WSGI application,
+``app=``, seeding calls it in this process instead of over HTTP). ``seed_all()`` creates the
 fleet of ``tui.sim.catalog`` through boto3 (single-threaded, so moto's seeded id generator gives
 the same ids for the same seed), registers SSM managed nodes, creates the member account's few
 resources through an assumed role (moto puts them in the role's account), imports Security Hub
@@ -62,6 +63,7 @@ from tui.sim.findings import (
     build_findings,
 )
 from tui.sim.findings_bulk import synthetic_findings
+from tui.sim.inprocess import WsgiApp, attach
 from tui.sim.metricgen import (
     EffectsAt,
     FleetModel,
@@ -187,10 +189,14 @@ class Workload:
         interval_seconds: float = TICK_INTERVAL_SECONDS,
         retention: timedelta | None = RETENTION,
         extra_findings: int = 0,
+        app: WsgiApp | None = None,
     ) -> None:
         if extra_findings < 0:
             raise ValueError(f"extra_findings must be 0 or more, not {extra_findings}")
         self.endpoint_url = endpoint_url
+        self.app = app
+        """The simulator's WSGI application when it runs in this process: seeding hands its calls
+        to it directly (``tui.sim.inprocess``) rather than over HTTP to ``endpoint_url``."""
         self.seed = seed
         self.extra_findings = extra_findings
         """Synthetic findings ``seed_all`` imports after the seeded ones (see ``import_extra_findings``)."""
@@ -250,10 +256,22 @@ class Workload:
 
     # ---- seeding ---------------------------------------------------------------------------
 
-    def seed_all(self, progress: Callable[[str], None] | None = None, *, backfill: bool = True) -> Inventory:
+    def seed_all(
+        self,
+        progress: Callable[[str], None] | None = None,
+        *,
+        backfill: bool = True,
+        ready: Callable[[frozenset[str]], None] | None = None,
+    ) -> Inventory:
         """Create everything, register nodes, import findings and backfill metrics (run once);
         ``progress(step)`` is told each step as it begins. Without ``backfill`` the caller writes
-        the history (and puts the alarms) later, with ``backfill(inventory.seeded_at)``."""
+        the history (and puts the alarms) later, with ``backfill(inventory.seeded_at)``.
+
+        ``ready(services)`` is told, as soon as it holds, that the workload's account has all the
+        seeding gives it of these services (by SigV4 signing name, "ec2", "kinesis", ...): from
+        then on the seeding writes nothing more to them, so a client may read them while the
+        rest is seeded. The member account's resources, the metrics and the fault engine's
+        experiment templates are never told early."""
         from moto.moto_api._internal import mock_random
 
         step = progress or (lambda text: None)
@@ -261,7 +279,7 @@ class Workload:
         mock_random.seed(self.seed)
         self._rng = random.Random(self.seed)
         now = self._clock()
-        seeder = _Seeder(self, now, step)
+        seeder = _Seeder(self, now, step, ready or (lambda services: None))
         inventory = seeder.run()
         self._fleet = seeder.fleet()
         self._generator = MetricGenerator(self._fleet)
@@ -644,13 +662,24 @@ def _ip_permissions(spec: SecurityGroupSpec) -> list[dict[str, Any]]:
     return permissions
 
 
+_READ_PREFIXES = ("Describe", "Get", "List")
+"""Operations that read: the only ones the seeding may call on a service it has told seeded."""
+
+
 class _Seeder:
     """One seeding run: the API calls, in a fixed order, and what they returned."""
 
     def __init__(
-        self, workload: Workload, now: datetime, step: Callable[[str], None] = lambda text: None
+        self,
+        workload: Workload,
+        now: datetime,
+        step: Callable[[str], None] = lambda text: None,
+        ready: Callable[[frozenset[str]], None] = lambda services: None,
     ) -> None:
         self.step = step
+        self.ready = ready
+        self.released: set[str] = set()
+        """The services ``ready`` was told of: the account's clients refuse to write to them."""
         self.w = workload
         self.rng = workload._rng
         self.now = now
@@ -674,29 +703,65 @@ class _Seeder:
         """The catalog's zone (written for us-east-1) in the workload's region: same letter."""
         return f"{self.w.region}{catalog_zone[-1]}"
 
+    def new_client(self, session: Any, service: str) -> Any:
+        """A client of ``session`` for the simulator (in this process when its app is known)."""
+        client = session.client(service, endpoint_url=self.w.endpoint_url, config=self.config)
+        return client if self.w.app is None else attach(client, self.w.app)
+
     def client(self, service: str) -> Any:
         existing = self._clients.get(service)
         if existing is None:
-            existing = self.session.client(service, endpoint_url=self.w.endpoint_url, config=self.config)
+            existing = self.new_client(self.session, service)
+            signing_name = existing.meta.service_model.signing_name
+
+            def refuse_late_writes(model: Any, **_: Any) -> None:
+                if signing_name in self.released and not model.name.startswith(_READ_PREFIXES):
+                    raise RuntimeError(
+                        f"the seeding called {signing_name} {model.name} after telling clients "
+                        f"{signing_name} was seeded: move the call, or tell them later"
+                    )
+
+            existing.meta.events.register("before-call", refuse_late_writes)
             self._clients[service] = existing
         return existing
 
+    def seeded(self, *services: str) -> None:
+        """Tell ``ready`` that the account holds all the seeding gives it of ``services`` (SigV4
+        signing names): nothing after this call writes to them, through the API (the account's
+        clients refuse to) or through moto's internals (each step says what it writes)."""
+        fresh = frozenset(services) - self.released
+        self.released.update(fresh)
+        if fresh:
+            self.ready(fresh)
+
     def run(self) -> Inventory:
+        # The account's services are told seeded (``seeded``) once the last step that writes to
+        # them is done, through the API or moto's internals: EC2's launch times are moved back in
+        # ec2_fleet, Kinesis's creation times and Lambda's mappings in streams, SSM's nodes go to
+        # the extension's store in managed_nodes, IAM's access keys are backdated below. The
+        # order of the calls is the seed's: moving one changes every identifier drawn after it.
         self.step("seeding the fleet")
+        self.seeded("servicequotas")  # the workload sets no quota: the defaults stand
         role = self.iam()
         users = self.users()
         default_vpc, default_sg = self.network()
         amis = self.images()
         self.ec2_fleet(amis)
         unattached = self.unattached_volume()
+        self.seeded("ec2")  # group_refs only reads
         consumers = self.streams()
+        self.seeded("kinesis", "lambda")
         buckets = self.buckets()
         trail = self.trail(buckets)
+        self.seeded("s3", "cloudtrail")
         group_refs = self.group_refs(default_vpc)
         managed, hybrid = self.managed_nodes()
+        self.seeded("ssm")
         key = self.kms_key()
+        self.seeded("kms")
         roles = {self.w.account_id: self.remediation_role(self.client("iam"))}
         backdate_iam_users(self.w.account_id, catalog.ACCESS_KEY_USERS, self.now, region=self.w.region)
+        self.seeded("iam")
         member = self.member_account()
         roles[MEMBER_ACCOUNT_ID] = self.member_remediation_role
         resources = SeededResources(
@@ -726,6 +791,7 @@ class _Seeder:
         findings = build_findings(resources, self.rng, self.now)
         rejected = self.import_findings(findings)
         extra_imported, extra_rejected = self.import_extra_findings()
+        self.seeded("securityhub")
         accepted = [f for f in findings if f["Id"] not in rejected]
         by_account: dict[str, int] = {}
         for finding in accepted:
@@ -1244,9 +1310,7 @@ class _Seeder:
         if existing is None:
             if self.member_session is None:
                 self.member_session = self.assume_member_role()
-            existing = self.member_session.client(
-                service, endpoint_url=self.w.endpoint_url, config=self.config
-            )
+            existing = self.new_client(self.member_session, service)
             self._member_clients[service] = existing
         return existing
 
@@ -1266,8 +1330,7 @@ class _Seeder:
             aws_session_token=credentials["SessionToken"],
             region_name=self.w.region,
         )
-        sts = session.client("sts", endpoint_url=self.w.endpoint_url, config=self.config)
-        account = sts.get_caller_identity()["Account"]
+        account = self.new_client(session, "sts").get_caller_identity()["Account"]
         if account != MEMBER_ACCOUNT_ID:
             raise RuntimeError(
                 f"credentials of {role_arn} act in account {account}, not {MEMBER_ACCOUNT_ID}: "

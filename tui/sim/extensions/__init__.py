@@ -26,9 +26,32 @@ def install() -> None:
         if _installed:
             return
         # For start-up time: see the note at the top.
-        from tui.sim.extensions import alarms, cloudwatch, ec2, fis, kinesis, securityhub, servicequotas, ssm
+        from tui.sim.extensions import (
+            alarms,
+            cloudwatch,
+            ec2,
+            fis,
+            kinesis,
+            kms,
+            offerings,
+            securityhub,
+            servicequotas,
+            ssm,
+        )
 
-        for module in (securityhub, ssm, servicequotas, cloudwatch, alarms, fis, kinesis, ec2):
+        # offerings first: it works only if it imports moto.ec2 itself.
+        for module in (
+            offerings,
+            securityhub,
+            ssm,
+            servicequotas,
+            cloudwatch,
+            alarms,
+            fis,
+            kinesis,
+            ec2,
+            kms,
+        ):
             module.install()
         _installed = True
 
