@@ -45,6 +45,9 @@ class Detection:
     pane: str
     metric: str
     threshold: str
+    alarms: tuple[str, ...] = ()
+    """The CloudWatch alarms expected to fire for the fault, by name: the report credits an alarm
+    of these (or one watching the fault's target) with detecting it."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ M_READER_STALLED = "stream.reader_stalled"
 M_LAMBDA_ERRORS = "lambda.errors"
 M_FINDING_NEW = "finding.new"
 M_NODE_PING = "node.ping"
+M_ALARM = "alarm.state"
+"""A CloudWatch alarm in ALARM (the Alarms pane); its resource is what the alarm watches (an
+instance, a stream, a volume, a function), or the alarm's name when its dimensions name nothing."""
 
 HEADROOM_METRICS = frozenset(
     {

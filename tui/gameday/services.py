@@ -71,6 +71,7 @@ KNOWN_METRICS = frozenset(
         cat.M_READER_STALLED,
         cat.M_LAMBDA_ERRORS,
         cat.M_NODE_PING,
+        cat.M_ALARM,
     }
 )
 HEADROOM_METRICS = cat.HEADROOM_METRICS
