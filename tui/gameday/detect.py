@@ -926,7 +926,7 @@ class Detector:
                     if event is not None:
                         events.append(event)
             when = at if first else min(at, alarm.since or at)
-            event = self._alarm_step(alarm, key, alarm.state, when, alarm.state_reason, at)
+            event = self._alarm_step(alarm, key, alarm.state, when, alarm.state_reason, at, first=first)
             if event is not None:
                 events.append(event)
         failed = _failed_regions(snap.errors, DESCRIBE_ALARMS)
@@ -946,8 +946,11 @@ class Detector:
         when: datetime,
         reason: str,
         seen_at: datetime,
+        *,
+        first: bool = False,
     ) -> JournalEvent | None:
-        """The event of the alarm reaching ``state`` at ``when``, if it changes what is open."""
+        """The event of the alarm reaching ``state`` at ``when``, if it changes what is open. An alarm
+        already in ALARM when first seen is a warning, not news: a transition seen live is critical."""
         opened = key in self._open
         if (state == ALARM) == opened:
             return None
@@ -978,7 +981,7 @@ class Detector:
                 resource=_clean(resource),
                 metric=cat.M_ALARM,
                 limit=alarm.threshold,
-                level="critical",
+                level="warning" if first else "critical",
                 detail=MappingProxyType(detail),
             )
         del self._open[key]
