@@ -210,7 +210,9 @@ def test_alarms_snapshot_round_trips() -> None:
     """Metric, metric-math and composite alarms with their history, as a recording holds them."""
     from tests.alarms_aws import composite_alarm, history_entry, metric_alarm, scale_up_alarm
     from tui.aws.alarms import AlarmsSnapshot
-    from tui.aws.alarms_model import composite_alarm as composite, history_item, metric_alarm as metric
+    from tui.aws.alarms_model import composite_alarm as composite
+    from tui.aws.alarms_model import history_item
+    from tui.aws.alarms_model import metric_alarm as metric
     from tui.aws.outcome import ApiError
 
     at = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
