@@ -4,6 +4,7 @@ composite alarm its rule and the state of each child; the same actions as the li
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -104,7 +105,8 @@ class AlarmScreen(FollowsFeeds, AlarmActions, Screen[None]):
         self.input_index = 0
         source = feed.source
         self.poller: AlarmsPoller | None = source if isinstance(source, AlarmsPoller) else None
-        self._loaded_for: object = None
+        self._loaded_for: datetime | None = None
+        """The poll whose moment the chart was last read at."""
 
     def _find(self, snapshot: AlarmsSnapshot) -> Alarm | None:
         return next((a for a in snapshot.alarms if a.key == self.key), None)
@@ -141,16 +143,12 @@ class AlarmScreen(FollowsFeeds, AlarmActions, Screen[None]):
         self._show()
 
     def update_view(self, snapshot: AlarmsSnapshot) -> None:
+        """A new poll of the list: the alarm as it is now, and its chart read again (a minute more of
+        data); the console's own change to the same poll (an amended snapshot) only redraws."""
         self.snapshot = snapshot
-        before = self.alarm
         self.alarm = self._find(snapshot)
         self._show()
-        # A new poll of the list is a minute of new data: read the chart again with it.
-        if self.alarm is not None and (
-            before is None
-            or before.state_updated_at != self.alarm.state_updated_at
-            or snapshot.fetched_at != self._loaded_for
-        ):
+        if self.alarm is not None and snapshot.fetched_at != self._loaded_for:
             self.load_detail()
 
     def action_reload(self) -> None:

@@ -98,9 +98,6 @@ class AlarmsScreen(AlarmActions, FilteredList, PaneScreen[AlarmsSnapshot]):
     def columns_for(self, width: int) -> tuple[Column, ...]:
         return fmt.columns_for(width)
 
-    def sort_choices(self) -> tuple[tuple[str, str], ...]:
-        return (("state", "by state, most recent change first"),)
-
     # -- the feed -----------------------------------------------------------------------------
 
     def show(self, snapshot: AlarmsSnapshot) -> None:

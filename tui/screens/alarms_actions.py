@@ -154,7 +154,8 @@ class AlarmActions:
             return alarm_actions.set_state_plan(alarm, values.get("state", ""), values.get("reason", ""))
 
         def done(plan: Plan, values: dict[str, str], result: ActionResult) -> None:
-            """The next poll shows the new state (and the journal sees it there)."""
+            # A poll soon shows the new state, and the journal sees the transition there.
+            self.feed.refresh()
 
         self._ask(f"Set the state of {alarm.name} for a test", fields, plan_for, [alarm], done)
 

@@ -86,7 +86,9 @@ class PlanForm(Dialog[dict[str, str] | None]):
 
     def on_mount(self) -> None:
         self._preview()
-        self.query(Input).first().focus()
+        # The first field still to fill (a prefilled state or duration is usually right).
+        fields = list(self.query(Input))
+        next((f for f in fields if not f.value), fields[0]).focus()
 
     def values(self) -> dict[str, str]:
         return {f.id: self.query_one(f"#f-{f.id}", Input).value for f in self.fields}
