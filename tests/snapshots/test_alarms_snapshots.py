@@ -149,3 +149,18 @@ def test_alarm_view(snap_compare: Any, sim_url: str) -> None:
         await pilot.pause()
 
     assert snap_compare(sim_app(sim_url), terminal_size=(80, 24), run_before=opened)
+
+
+def test_mute_dialog_at_80x24(snap_compare: Any, sim_url: str) -> None:
+    """The mute form with its exact call, refused until a reason is typed; its keys stay on screen."""
+    from tests.snapshots.test_dialogs_80x24 import keys_on_screen
+    from tui.screens.alarms_dialogs import PlanForm
+
+    async def ask(pilot: Pilot[Any]) -> None:
+        await _ready(pilot)
+        await pilot.press("M")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, PlanForm), what="the mute form")
+        await pilot.pause()
+        keys_on_screen(pilot.app)
+
+    assert snap_compare(sim_app(sim_url), terminal_size=(80, 24), run_before=ask)
