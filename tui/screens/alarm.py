@@ -151,6 +151,12 @@ class AlarmScreen(FollowsFeeds, AlarmActions, Screen[None]):
         if self.alarm is not None and snapshot.fetched_at != self._loaded_for:
             self.load_detail()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The keys that cycle an expression's metrics show only when there are metrics to cycle."""
+        if action == "next_input":
+            return len(self._inputs()) > 1
+        return True
+
     def action_reload(self) -> None:
         self.load_detail()
 
@@ -182,6 +188,7 @@ class AlarmScreen(FollowsFeeds, AlarmActions, Screen[None]):
         else:
             self.detail_problem = ""
         self._show()
+        self.refresh_bindings()
 
     # -- drawing ------------------------------------------------------------------------------
 
