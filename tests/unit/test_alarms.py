@@ -434,3 +434,19 @@ def test_snapshot_alarms_json_has_the_documented_shape() -> None:
         "api": "DescribeAlarms",
         "message": "down",
     }
+
+
+async def test_a_history_call_that_keeps_failing_is_given_up_after_a_few_polls() -> None:
+    name = "payments-db CPU high"
+    cloudwatch = FakeCloudWatch(metric_alarms=[metric_alarm(name, "OK", updated=ago(90))])
+    poller = _poller(cloudwatch)
+    await poller.poll()
+    cloudwatch.metric_alarms[0] = metric_alarm(name, "ALARM", updated=ago(2))
+    cloudwatch.fail["DescribeAlarmHistory"] = RuntimeError("not implemented")
+    for _ in range(5):
+        await poller.poll()
+    # Three polls asked (from the same moment); then its gap was given up, and nothing changed since.
+    assert [p["StartDate"] for p in cloudwatch.made("DescribeAlarmHistory")] == [ago(90)] * 3
+    cloudwatch.metric_alarms[0] = metric_alarm(name, "OK", updated=ago(1))
+    await poller.poll()
+    assert cloudwatch.made("DescribeAlarmHistory")[-1]["StartDate"] == ago(2)

@@ -9,7 +9,7 @@ DescribeAlarmHistory call, from that moment on and newest first, which also find
 between two polls (OK -> ALARM -> OK in one interval). An alarm seen for the first time, or whose
 state did not change, costs no history call; its earlier history is read once, when its view is
 opened (``detail``), and kept. A history call that fails is tried again at the next poll, from the
-same moment.
+same moment, at most ``HISTORY_ATTEMPTS`` polls in a row.
 
 ``detail`` reads one alarm's metric data over the last ``DETAIL_HOURS`` with one GetMetricData call:
 its metric, or each metric of its expression and the expression itself (when CloudWatch cannot
@@ -61,6 +61,9 @@ HISTORY_PAGES = 3
 HISTORY_KEPT = 50
 """History entries kept per alarm, newest first."""
 HISTORY_CONCURRENCY = 8
+HISTORY_ATTEMPTS = 3
+"""Polls in a row a changed alarm's history is asked for before its gap is given up: a call that
+keeps failing (a missing permission, an endpoint without the API) is not made every minute forever."""
 DETAIL_HOURS = 3.0
 
 DESCRIBE_ALARMS = "cloudwatch:DescribeAlarms"
@@ -182,6 +185,8 @@ class AlarmsPoller:
         """Per alarm key, its region and the StateUpdatedTimestamp up to which its history is read."""
         self._history: dict[str, tuple[HistoryItem, ...]] = {}
         self._full: set[str] = set()
+        self._failed: dict[str, int] = {}
+        """Per alarm, the polls in a row its history call failed."""
         """Alarms whose whole history was read (their view was opened)."""
 
     def _classify(self, exc: Exception) -> AwsProblem:
@@ -214,6 +219,7 @@ class AlarmsPoller:
         )
 
     def _forget(self, key: str) -> None:
+        self._failed.pop(key, None)
         self._seen.pop(key, None)
         self._history.pop(key, None)
         self._full.discard(key)
@@ -236,7 +242,15 @@ class AlarmsPoller:
         read = await asyncio.gather(
             *(self._changes(cloudwatch, alarm, since, now, gate, errors) for alarm, since in changed)
         )
-        done = {alarm.key for (alarm, _), ok in zip(changed, read, strict=True) if ok}
+        done = set()
+        for (alarm, _), ok in zip(changed, read, strict=True):
+            failures = 0 if ok else self._failed.get(alarm.key, 0) + 1
+            if ok or failures >= HISTORY_ATTEMPTS:
+                # Read, or given up: the next poll asks only for what comes after this state.
+                done.add(alarm.key)
+                self._failed.pop(alarm.key, None)
+            else:
+                self._failed[alarm.key] = failures
         for alarm in alarms:
             if alarm.key not in self._seen or alarm.key in done:
                 self._seen[alarm.key] = (region, alarm.state_updated_at)
