@@ -42,7 +42,15 @@ SIM_PORT = int(os.environ.get("WARROOM_TEST_SIM_PORT", SNAPSHOT_PORT))
 tests/shards.py other than the first (which run no snapshot test)."""
 
 # Regions the seeded workload leaves empty; extension tests each take their own.
-CLEAN_REGIONS = ("eu-west-1", "eu-west-2", "eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1")
+CLEAN_REGIONS = (
+    "eu-west-1",
+    "eu-west-2",
+    "eu-central-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "sa-east-1",
+    "ap-northeast-2",
+)
 
 
 class _Simulators:

@@ -171,6 +171,35 @@ def test_an_alarm_the_catalogue_names_is_credited_whatever_it_watches(
     assert fault.detected and fault.alarm is not None and fault.alarm.alarm == "payments degraded"
 
 
+def test_a_pattern_the_catalogue_names_credits_the_alarm_of_the_faults_target(tmp_path: Path) -> None:
+    """The catalogue names ``{stream}-write-throttled``: the alarm of the fault's stream is credited
+    even when the journal cannot tell what it watches; the same alarm of another stream is not."""
+    throttle = "kinesis-write-throttle"
+    assert cat.ALARM_WRITE_THROTTLED in cat.BY_ID[throttle].detection.alarms
+
+    def fired(seconds: float, name: str) -> JournalEvent:
+        at = FROZEN + timedelta(seconds=seconds)
+        detail = MappingProxyType({"alarm": name})
+        return JournalEvent(
+            at,
+            ev.DETECTED,
+            "alarms",
+            f"alarm {name} in ALARM",
+            resource=name,
+            metric=cat.M_ALARM,
+            detail=detail,
+        )
+
+    events = [
+        JournalEvent(FROZEN, ev.FAULT_STARTED, "fis", "fault", resource="orders", fault=throttle),
+        fired(100, "audit-trail-write-throttled"),
+        fired(150, "orders-write-throttled"),
+    ]
+    (fault,) = analyse(read_recording(write_journal(tmp_path / "j.jsonl", events))).faults
+    assert fault.alarm is not None and fault.alarm.alarm == "orders-write-throttled"
+    assert fault.time_to_alarm_s == 150.0
+
+
 def test_mute_unmute_and_set_state_are_journaled_with_their_alarms() -> None:
     record = {
         "outcome": "ok",

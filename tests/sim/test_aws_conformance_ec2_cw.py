@@ -173,12 +173,53 @@ def test_series_combine_only_where_both_have_a_point(client: Client, math_now: d
     assert stamps == [now - timedelta(minutes=10), now - timedelta(minutes=5)]
 
 
+def test_fill_max_rate_and_numbers_as_the_kinesis_scaling_alarms_use_them(
+    client: Client, math_now: datetime
+) -> None:
+    """FILL gives every period of the range a value, MAX([...]) takes the larger point by point,
+    RATE and DIFF compare consecutive points, and a number-only query feeds others."""
+    now = math_now
+    reply = _math_query(
+        client,
+        now,
+        [
+            {
+                "Id": "r",
+                "MetricStat": _stat("Warroom/Conformance", "Reads", DIMS, 60, "Sum"),
+                "ReturnData": False,
+            },
+            {
+                "Id": "s",
+                "MetricStat": _stat("Warroom/Conformance", "Sparse", DIMS, 60, "Sum"),
+                "ReturnData": False,
+            },
+            {"Id": "k", "Expression": "2", "ReturnData": False},
+            {"Id": "filled", "Expression": "FILL(s,0)"},
+            {"Id": "most", "Expression": "MAX([r,FILL(s,0)])"},
+            {"Id": "rate", "Expression": "RATE(r)"},
+            {"Id": "diff", "Expression": "DIFF(r)"},
+            {"Id": "scaled", "Expression": "r*k"},
+        ],
+        start=now - timedelta(minutes=12),
+    )
+    results = {result["Id"]: result for result in reply["MetricDataResults"]}
+    assert sorted(results) == ["diff", "filled", "most", "rate", "scaled"]
+    reads = [float(m) for m in range(12, 0, -1)]
+    assert results["filled"]["Values"] == [0.0, 0.0, 110.0, 0.0, 0.0, 0.0, 0.0, 105.0, 0.0, 0.0, 0.0, 0.0]
+    stamps = [stamp.astimezone(UTC) for stamp in results["filled"]["Timestamps"]]
+    assert stamps == [now - timedelta(minutes=m) for m in range(12, 0, -1)]
+    assert results["most"]["Values"] == [12.0, 11.0, 110.0, 9.0, 8.0, 7.0, 6.0, 105.0, 4.0, 3.0, 2.0, 1.0]
+    assert results["rate"]["Values"] == pytest.approx([-1.0 / 60.0] * 11)
+    assert results["diff"]["Values"] == [-1.0] * 11
+    assert results["scaled"]["Values"] == [2.0 * value for value in reads]
+
+
 @pytest.mark.parametrize(
     ("expression", "reason"),
     [
         ("r +", "end of expression"),
         ("r + nosuch", "nosuch"),
-        ("RATE(r)", "RATE"),
+        ("ANOMALY_DETECTION_BAND(r)", "ANOMALY_DETECTION_BAND"),
         ("r $ 2", "$"),
         ("(r + 1", "parenthesis"),
         ("2 * 3", "at least one metric"),

@@ -37,17 +37,40 @@ STALL_MIN_S = 180.0
 STALL_MIN_BEHIND_MS = 120_000.0
 
 
+# The simulated workload's CloudWatch alarms (``tui.sim.alarms`` seeds them), named by what they
+# watch: ``{instance}``, ``{volume}`` (a volume's name), ``{stream}``, ``{reader}`` (a stream's
+# reader), ``{function}`` and ``{service}`` (an instance's Service tag). A fault's detection names
+# the ones it should drive to ALARM.
+ALARM_CPU_HIGH = "{service}-cpu-high"
+ALARM_MEMORY_HIGH = "{instance}-memory-high"
+ALARM_BURST_BALANCE_LOW = "{volume}-burst-balance-low"
+ALARM_NETWORK_ALLOWANCE = "{instance}-network-allowance-exceeded"
+ALARM_EBS_THROUGHPUT_AT_MAX = "{instance}-ebs-throughput-at-max"
+ALARM_EBS_IO_BALANCE_LOW = "{instance}-ebs-io-balance-low"
+ALARM_ITERATOR_AGE = "{stream}-iterator-age-half-retention"
+ALARM_WRITE_THROTTLED = "{stream}-write-throttled"
+ALARM_SCALE_UP = "{stream}-scale-up"
+ALARM_SCALE_DOWN = "{stream}-scale-down"
+ALARM_READER_FALLING_BEHIND = "{stream}-{reader}-falling-behind"
+ALARM_FUNCTION_ERRORS = "{function}-errors"
+
+
 @dataclass(frozen=True)
 class Detection:
     """Where and how the console sees a fault: a journal ``detected`` event from ``pane`` whose
-    ``metric`` is this one, on the fault's target (or a resource of the target's instance)."""
+    ``metric`` is this one, on the fault's target (or a resource of the target's instance).
+
+    ``alarms`` name (as the ``ALARM_*`` patterns above) the simulated alarms the fault drives to
+    ALARM; the fault engine fills in the target (``tui.sim.faults.FaultEngine.expected_alarms``),
+    and adds the composite alarms over them. A fault no metric shows has none: the seeded
+    account keeps no CloudTrail metric-filter alarms (its CIS 3.x findings say so)."""
 
     pane: str
     metric: str
     threshold: str
     alarms: tuple[str, ...] = ()
-    """The CloudWatch alarms expected to fire for the fault, by name: the report credits an alarm
-    of these (or one watching the fault's target) with detecting it."""
+    """The report credits an alarm watching the fault's target, or one named as these are (with the
+    target's id or name where a pattern has a field), with detecting it."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +133,7 @@ CATALOGUE: tuple[FaultSpec, ...] = (
             "limits",
             M_INSTANCE_EBS,
             "instance EBS throughput at or above the critical share (95%) of its maximum, binding: instance",
+            (ALARM_EBS_THROUGHPUT_AT_MAX,),
         ),
         "demand falls back when the fault ends",
     ),
@@ -124,6 +148,7 @@ CATALOGUE: tuple[FaultSpec, ...] = (
             M_VOLUME,
             "volume IOPS capped by the instance (capped_by instance) at or "
             "above the warning share (80%) of its ceiling",
+            (ALARM_EBS_IO_BALANCE_LOW,),
         ),
         "demand falls back when the fault ends",
     ),
@@ -137,6 +162,7 @@ CATALOGUE: tuple[FaultSpec, ...] = (
             "limits",
             M_INSTANCE_NETWORK,
             "network throughput at or above the warning share (80%) of the baseline",
+            (ALARM_NETWORK_ALLOWANCE,),
         ),
         "traffic falls back when the fault ends",
     ),
@@ -151,6 +177,7 @@ CATALOGUE: tuple[FaultSpec, ...] = (
             M_READER_STALLED,
             f"a reader's lag growing at least {STALL_GROWTH_MS_PER_MS:g} ms per ms for "
             f"{STALL_MIN_S / 60:g} minutes, {STALL_MIN_BEHIND_MS / 60_000:g} minutes behind or more",
+            (ALARM_READER_FALLING_BEHIND,),
         ),
         "the reader catches up when the fault ends (faster with more shards)",
     ),
@@ -160,7 +187,10 @@ CATALOGUE: tuple[FaultSpec, ...] = (
         "stream",
         "producers write about three times the stream's write capacity: records are throttled",
         Detection(
-            "kinesis", M_STREAM_THROTTLE, "throttled writes at or above 1% of incoming records in a minute"
+            "kinesis",
+            M_STREAM_THROTTLE,
+            "throttled writes at or above 1% of incoming records in a minute",
+            (ALARM_WRITE_THROTTLED,),
         ),
         "resharding to enough shards absorbs the demand; the demand falls back when the fault ends",
     ),
@@ -195,7 +225,7 @@ CATALOGUE: tuple[FaultSpec, ...] = (
         "Memory pressure on an instance",
         "instance",
         "the CloudWatch agent's mem_used_percent climbs above 95%",
-        Detection("limits", M_INSTANCE_MEMORY, "mem_used_percent at or above 90%"),
+        Detection("limits", M_INSTANCE_MEMORY, "mem_used_percent at or above 90%", (ALARM_MEMORY_HIGH,)),
         "memory falls back when the fault ends",
     ),
     FaultSpec(
@@ -203,7 +233,12 @@ CATALOGUE: tuple[FaultSpec, ...] = (
         "A business API's Lambda functions failing",
         "function",
         "the function's invocations fail (Errors about a third of Invocations) and its Duration triples",
-        Detection("kinesis", M_LAMBDA_ERRORS, "Lambda Errors at or above 5% of invocations in a minute"),
+        Detection(
+            "kinesis",
+            M_LAMBDA_ERRORS,
+            "Lambda Errors at or above 5% of invocations in a minute",
+            (ALARM_FUNCTION_ERRORS,),
+        ),
         "the function recovers when the fault ends",
     ),
 )

@@ -28,6 +28,7 @@ import dataclasses
 import html
 import itertools
 import math
+import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -544,6 +545,24 @@ def _is_alarm(event: JournalEvent) -> bool:
     return event.kind == ev.DETECTED and event.metric == cat.M_ALARM
 
 
+def _named_alarm(name: str, patterns: Iterable[str], ids: Iterable[str]) -> bool:
+    """Whether ``name`` is one of the catalogue's alarm names for the fault: equal to a plain name,
+    or matching a pattern (``{stream}-scale-up``) with the fault's target id or name in it."""
+    if not name:
+        return False
+    known = [i for i in ids if len(i) >= MIN_CONTAINED]
+    for pattern in patterns:
+        fields = re.split(r"\{\w+\}", pattern)
+        if len(fields) == 1:
+            if name == pattern:
+                return True
+            continue
+        shape = "^" + ".+".join(re.escape(part) for part in fields) + "$"
+        if re.match(shape, name) and any(i in name for i in known):
+            return True
+    return False
+
+
 def _signal(event: JournalEvent, expected: str | None) -> Signal:
     return Signal(
         at=event.at,
@@ -654,12 +673,13 @@ def _fault_review(
     metric = expected.metric if expected is not None else None
     speed = _float(start.detail.get("speed")) or clock.speed
     target = occ.target
-    named = set(expected.alarms) if expected is not None else set()
+    patterns = expected.alarms if expected is not None else ()
+    target_ids = (target, start.detail.get("target_name", ""))
 
     def concerns(event: JournalEvent) -> bool:
         if _on_target(event, occ.fault, target):
             return True
-        return _is_alarm(event) and event.detail.get("alarm", "") in named
+        return _is_alarm(event) and _named_alarm(event.detail.get("alarm", ""), patterns, target_ids)
 
     detections = [e for e in later if e.kind in DETECTION_KINDS and concerns(e)]
     first_alarm = next((e for e in detections if _is_alarm(e)), None)

@@ -264,6 +264,32 @@ class HybridNodeSpec:
 
 
 @dataclass(frozen=True)
+class AlarmTeamSpec:
+    """A team that owns alarms: its SNS topic's name and the services it is paged for."""
+
+    name: str
+    topic: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AlarmPlan:
+    """Who the workload's alarms page: the teams, the composite alarm over the worst of them, and
+    the stack name of the Kinesis scaling solution (its SNS topic is named after it)."""
+
+    scaling_stack: str
+    composite: str
+    composite_team: str
+    teams: tuple[AlarmTeamSpec, ...]
+
+    def team_of(self, service: str) -> AlarmTeamSpec:
+        for team in self.teams:
+            if service in team.services:
+                return team
+        raise KeyError(f"no alarm team owns the service {service!r}")
+
+
+@dataclass(frozen=True)
 class IngressRule:
     protocol: str
     from_port: int
@@ -309,6 +335,7 @@ class FleetData:
     access_key_users: dict[str, int]
     public_bucket_prefixes: tuple[str, ...]
     private_bucket_prefixes: tuple[str, ...]
+    alarms: AlarmPlan
 
 
 def load_fleet(name: str = FLEET_FILE, data: Mapping[str, Any] | None = None) -> FleetData:
@@ -397,7 +424,32 @@ def load_fleet(name: str = FLEET_FILE, data: Mapping[str, Any] | None = None) ->
         access_key_users={user: reader.value(users, user, int, "access_key_users") for user in users},
         public_bucket_prefixes=reader.value(buckets, "public_prefixes", names, "buckets"),
         private_bucket_prefixes=reader.value(buckets, "private_prefixes", names, "buckets"),
+        alarms=_alarm_plan(reader, instances),
     )
+
+
+def _alarm_plan(reader: Reader, instances: list[InstanceSpec]) -> AlarmPlan:
+    """The alarm teams; every service of the fleet must have exactly one."""
+    plan = reader.build(AlarmPlan, reader.section("alarms"), "alarms")
+    owners: dict[str, str] = {}
+    for team in plan.teams:
+        for service in team.services:
+            if service in owners:
+                raise reader.fail(
+                    "alarms.teams", f"{service!r} belongs to {owners[service]!r} and {team.name!r}"
+                )
+            owners[service] = team.name
+    services = {spec.service for spec in instances} | {
+        stream.get("name", "").split("-")[0]
+        for stream in reader.data.get("streams") or []
+        if isinstance(stream, dict)
+    }
+    orphans = sorted(service for service in services if service not in owners)
+    if orphans:
+        raise reader.fail("alarms.teams", f"no team owns the service {orphans[0]!r}")
+    if plan.composite_team not in {team.name for team in plan.teams}:
+        raise reader.fail("alarms.composite_team", f"{plan.composite_team!r} is not one of alarms.teams")
+    return plan
 
 
 def _volume_table(reader: Reader, templates: Mapping[str, Any], volume: Any, label: str) -> Mapping[str, Any]:
@@ -459,6 +511,9 @@ UNATTACHED_VOLUME_ZONE: str = FLEET.unattached_volume_zone
 
 STREAMS: tuple[StreamSpec, ...] = FLEET.streams
 HYBRID_NODES: tuple[HybridNodeSpec, ...] = FLEET.hybrid_nodes
+
+# Who the workload's CloudWatch alarms page (tui.sim.alarms builds the alarms).
+ALARMS: AlarmPlan = FLEET.alarms
 
 # IAM users with access keys: name -> age of the key in days. The workload dates each key (and its
 # user, ``USER_OLDER_THAN_KEY_DAYS`` earlier) back from the seeding time, so ListAccessKeys reports it.

@@ -273,7 +273,7 @@ class SimServer:
                 if self._workload is not None:
                     gate.metrics_wanted.wait(METRICS_WAIT_S)
                     self._step("backfilling metrics")
-                    self._workload.tick(self._workload.inventory.seeded_at)
+                    self._workload.backfill(self._workload.inventory.seeded_at)
                 gate.release()
             if not self.empty:
                 self._run_workload()

@@ -7,8 +7,10 @@ resources through an assumed role (moto puts them in the role's account), import
 findings about what it created (and, with ``extra_findings``, that many synthetic ones from
 ``tui.sim.findings_bulk``), and backfills three hours of metrics (one-minute points, five-minute
 ones for instances with basic monitoring); instances carry launch times weeks or months before
-the seeding, long before the oldest metric. ``start_metrics()``
-keeps the metrics current from a daemon thread; ``tick(now)`` is the same step, callable directly.
+the seeding, long before the oldest metric. With the metrics it puts the teams' CloudWatch alarms
+(``tui.sim.alarms``) and evaluates them over the backfilled window. ``start_metrics()``
+keeps the metrics current from a daemon thread; ``tick(now)`` is the same step, callable directly,
+and evaluates the alarms once it has written new minutes (CloudWatch evaluates once a minute).
 Every minute written takes the effects ``effects_provider`` gives for that minute (the faults of
 ``tui.sim.faults``), and a minute written again replaces what was stored for it.
 
@@ -29,7 +31,7 @@ import uuid
 import zipfile
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -40,7 +42,9 @@ from botocore.config import Config
 from tui.common.aws_rules import is_standard_family as is_standard_type
 from tui.sim import catalog
 from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
+from tui.sim.alarms import SeededAlarms, plan_alarms, put_alarms
 from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, SecurityGroupSpec, VolumeSpec
+from tui.sim.extensions import alarms as cloudwatch_alarms
 from tui.sim.extensions.cloudwatch import backend_for, index_of, put_series, trim_before
 from tui.sim.extensions.kinesis import set_creation_time
 from tui.sim.extensions.ssm import ManagedNode, register_node
@@ -128,6 +132,10 @@ class Inventory:
     extra_findings: int = 0
     """Synthetic findings imported besides the seeded ones (``Workload(extra_findings=...)``)."""
     extra_rejected: int = 0
+    alarms: tuple[str, ...] = ()
+    """The CloudWatch alarms seeded (``tui.sim.alarms``), composites last."""
+    alarm_topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Team name (and "kinesis-scaling") -> the SNS topic ARN its alarms notify."""
 
 
 def _utcnow() -> datetime:
@@ -210,6 +218,10 @@ class Workload:
         self._thread: threading.Thread | None = None
         self._last_trim: datetime | None = None
         self.seed_seconds: float | None = None
+        self.evaluate_alarms_on_tick = True
+        """Whether ``tick`` evaluates the CloudWatch alarms after writing new minutes."""
+        self._pending_alarms: SeededAlarms | None = None
+        self._alarm_client: Callable[[str], Any] | None = None
 
     # ---- what was seeded -------------------------------------------------------------------
 
@@ -241,7 +253,7 @@ class Workload:
     def seed_all(self, progress: Callable[[str], None] | None = None, *, backfill: bool = True) -> Inventory:
         """Create everything, register nodes, import findings and backfill metrics (run once);
         ``progress(step)`` is told each step as it begins. Without ``backfill`` the caller writes
-        the history later, with ``tick(inventory.seeded_at)``."""
+        the history (and puts the alarms) later, with ``backfill(inventory.seeded_at)``."""
         from moto.moto_api._internal import mock_random
 
         step = progress or (lambda text: None)
@@ -256,7 +268,7 @@ class Workload:
         self._inventory = inventory
         if backfill:
             step("backfilling metrics")
-            self.tick(now)
+            self.backfill(now)
         self.seed_seconds = time.perf_counter() - started
         logger.debug("seeded workload (seed %s) in %.2f s", self.seed, self.seed_seconds)
         return inventory
@@ -324,8 +336,37 @@ class Workload:
             )
             return {}
 
-    def tick(self, now: datetime | None = None) -> int:
-        """Write every complete minute not yet written (at most the backfill window); return how many."""
+    def backfill(self, now: datetime) -> int:
+        """Write the metric history before ``now`` (``tick``), and the alarms' evaluations over it,
+        once a minute, as if the simulator had run through it: at ``now`` every alarm has the state,
+        the state history and the time in its state the window gives it. The alarms count as
+        created when the window begins. Returns the minutes written."""
+        self.put_alarms()
+        written = self.tick(now, evaluate=False)
+        inventory = self.inventory
+        first = minute_start(minute_of(now) - self._backfill_minutes)
+        # The alarms settle into the state they have once the window holds enough data (a third
+        # of it), and their history is written from there.
+        settle = minute_start(minute_of(now) - (2 * self._backfill_minutes) // 3)
+        try:
+            cloudwatch_alarms.backdate(inventory.account_id, inventory.region, inventory.alarms, first)
+            cloudwatch_alarms.replay(inventory.account_id, inventory.region, settle, now, settled_since=first)
+        except KeyError:  # moto runs in another process: its alarms evaluate from now on
+            logger.debug("cannot replay the alarms: moto's CloudWatch is not in this process")
+        return written
+
+    def put_alarms(self) -> None:
+        """Put the seeded alarms and their topics through the API (once)."""
+        planned, client = self._pending_alarms, self._alarm_client
+        if planned is None or client is None:
+            return
+        self._pending_alarms = None
+        put_alarms(client, planned)
+
+    def tick(self, now: datetime | None = None, *, evaluate: bool = True) -> int:
+        """Write every complete minute not yet written (at most the backfill window); return how many.
+        Once new minutes are written the alarms are evaluated (``evaluate_alarms``), unless
+        ``evaluate`` is false."""
         moment = now if now is not None else self._clock()
         last_complete = minute_of(moment) - 1
         with self._tick_lock:
@@ -335,7 +376,20 @@ class Workload:
                 return 0
             self._write(first, last_complete)
             self._last_written = last_complete
+            if evaluate and self.evaluate_alarms_on_tick:
+                self.evaluate_alarms(moment)
             return last_complete - first + 1
+
+    def evaluate_alarms(self, now: datetime | None = None) -> int:
+        """Evaluate the simulator's CloudWatch alarms at ``now`` (the workload's clock by default),
+        as CloudWatch does once a minute; return how many changed state. ``tick`` calls it once it
+        has written new minutes, so alarms follow the simulator's clock."""
+        moment = now if now is not None else self._clock()
+        try:
+            return cloudwatch_alarms.evaluate_all(moment)
+        except Exception:
+            logger.debug("evaluating alarms failed", exc_info=True)
+            return 0
 
     def _write(self, first: int, last: int) -> None:
         """Generate and store the datapoints of minutes ``first``..``last`` (hold the tick lock),
@@ -676,6 +730,7 @@ class _Seeder:
         by_account: dict[str, int] = {}
         for finding in accepted:
             by_account[finding["AwsAccountId"]] = by_account.get(finding["AwsAccountId"], 0) + 1
+        alarms = self.alarms()
         volumes_by_type: dict[str, list[str]] = {}
         for spec in (*[v for i in catalog.INSTANCES for v in i.volumes], catalog.UNATTACHED_VOLUME):
             volumes_by_type.setdefault(spec.volume_type, []).append(self.volume_ids[spec.key])
@@ -710,6 +765,8 @@ class _Seeder:
             remediation_roles=_frozen(roles),
             extra_findings=extra_imported,
             extra_rejected=extra_rejected,
+            alarms=alarms.names,
+            alarm_topics=_frozen(alarms.topics),
         )
 
     def fleet(self) -> FleetModel:
@@ -723,6 +780,18 @@ class _Seeder:
             streams=catalog.STREAMS,
             story_minute=minute_of(self.now),
         )
+
+    # ---- CloudWatch alarms -----------------------------------------------------------------
+
+    def alarms(self) -> SeededAlarms:
+        """The teams' SNS topics and alarms (``tui.sim.alarms``), put with the metric history
+        (``Workload.backfill``): CloudWatch's requests wait for that anyway, the other panes'
+        do not. Putting them consumes none of moto's seeded random numbers, so every id seeded
+        stays the same."""
+        planned = plan_alarms(self.fleet(), self.w.account_id, self.w.region)
+        self.w._pending_alarms = planned
+        self.w._alarm_client = self.client
+        return planned
 
     # ---- IAM -------------------------------------------------------------------------------
 

@@ -26,9 +26,9 @@ def install() -> None:
         if _installed:
             return
         # For start-up time: see the note at the top.
-        from tui.sim.extensions import cloudwatch, ec2, fis, kinesis, securityhub, servicequotas, ssm
+        from tui.sim.extensions import alarms, cloudwatch, ec2, fis, kinesis, securityhub, servicequotas, ssm
 
-        for module in (securityhub, ssm, servicequotas, cloudwatch, fis, kinesis, ec2):
+        for module in (securityhub, ssm, servicequotas, cloudwatch, alarms, fis, kinesis, ec2):
             module.install()
         _installed = True
 

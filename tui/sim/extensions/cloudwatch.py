@@ -26,9 +26,13 @@ buckets; ``TimestampDescending`` reverses them; values are summed in arrival ord
   published at a coarser resolution than the period (a 5-minute Sum) stays one point at its own
   timestamp;
 * a metric math ``Expression`` is computed (``_evaluate_query``:
-  + - * / and parentheses over query ids and numbers, and ``PERIOD(id)``; series combine
-  point-wise on matching timestamps), or the call fails with HTTP 400 ``ValidationError`` naming
-  the expression, where moto returns an empty result for anything but a bare query id.
+  + - * / and parentheses over query ids and numbers; ``PERIOD(id)``; ``FILL(x, number)``, which
+  gives every period of the queried range a value; ``ABS``, ``RATE`` and ``DIFF`` of a series;
+  ``MAX``, ``MIN``, ``SUM`` and ``AVG`` of a list ``[a, b, ...]`` (point by point) or of one series
+  (one number); series combine point-wise on matching timestamps), or the call fails with HTTP
+  400 ``ValidationError`` naming the expression, where moto returns an empty result for anything
+  but a bare query id. An expression that is only a number (the Kinesis scaling alarms' shard
+  count) may feed others, but a query that returns data must use a metric.
 
 Where moto has no answer, the index gives one: a percentile statistic (``pNN``, nearest rank
 over single values) is computed, where moto's response fails with HTTP 500; any other statistic
@@ -40,8 +44,8 @@ deliberate differences, each where moto departs from CloudWatch:
 * ListMetrics lists every distinct metric once (moto repeats a metric with no dimension or with
   several dimensions once per datapoint), in order of first arrival; its NextToken can be reused.
 
-Metric alarms are untouched: moto never evaluates them against datapoints (their state changes
-only through SetAlarmState), so they read nothing from the store.
+Metric alarms read the store too: ``tui.sim.extensions.alarms`` evaluates them against it, with
+the same statistics and metric math (``evaluate_math``).
 
 ``put_series`` is the bulk path for the workload's generator and ``trim_before`` bounds memory.
 One lock per index guards it; readers copy the slices they need under the lock and compute
@@ -54,6 +58,7 @@ from __future__ import annotations
 import base64
 import binascii
 import inspect
+import itertools
 import logging
 import math
 import re
@@ -714,14 +719,20 @@ def _get_metric_data(
         if "Expression" in query and not query["Expression"].lstrip().upper().startswith("SELECT")
     }
     periods = {query["Id"]: int(query["MetricStat"]["Period"]) for query in queries if "MetricStat" in query}
+    default_period = min(periods.values()) if periods else 60
+
+    def grid(name: str | None) -> list[int]:
+        period_us = (periods.get(name or "") or default_period) * _US_PER_SECOND
+        return list(range((start_us // period_us) * period_us, end_us, period_us))
+
     computed: dict[str, _Operand] = {}
     for query_id, query in math_queries.items():
-        series = _evaluate_query(query_id, math_queries, results, periods, computed, ())
+        series = _evaluate_query(query_id, math_queries, results, periods, computed, (), grid)
+        if not query.get("ReturnData", True):
+            continue
         if not isinstance(series, dict):
             reason = "the expression must use at least one metric"
             raise _expression_error(query_id, query["Expression"], reason)
-        if not query.get("ReturnData", True):
-            continue
         stamps = sorted(series, reverse=descending)
         epoch = _epoch_like(start_time)
         to_return.append(
@@ -796,7 +807,7 @@ def _tokens(query_id: str, expression: str) -> list[tuple[str, str]]:
             tokens.append(("number", number))
         elif name is not None:
             tokens.append(("name", name))
-        elif symbol in ("+", "-", "*", "/", "(", ")", ","):
+        elif symbol in ("+", "-", "*", "/", "(", ")", ",", "[", "]"):
             tokens.append(("symbol", symbol))
         else:
             raise _expression_error(query_id, expression, f"Unexpected character '{symbol}'")
@@ -834,8 +845,29 @@ def _combine(left: _Operand, right: _Operand, operator: str) -> _Operand:
     return out
 
 
+def _aggregate(function: str, values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    if function == "MAX":
+        return max(values)
+    if function == "MIN":
+        return min(values)
+    if function == "SUM":
+        return math.fsum(values)
+    return math.fsum(values) / len(values)
+
+
+_AGGREGATES = ("MAX", "MIN", "SUM", "AVG")
+_SERIES_FUNCTIONS = ("ABS", "RATE", "DIFF")
+
+
 class _Parser:
-    """A recursive-descent reader of one expression: sums of products of signed factors."""
+    """A recursive-descent reader of one expression: sums of products of signed factors, where a
+    factor is a number, a query id, a parenthesised sum or a function call.
+
+    ``grid(name)`` lists the timestamps (microseconds) of every period of the queried range, for
+    ``FILL``: the periods of the query ``name`` when it is one, else of the shortest period.
+    """
 
     def __init__(
         self,
@@ -843,6 +875,7 @@ class _Parser:
         expression: str,
         resolve: Callable[[str], _Operand],
         period_of: Callable[[str], float],
+        grid: Callable[[str | None], list[int]] | None = None,
     ) -> None:
         self.query_id = query_id
         self.expression = expression
@@ -850,6 +883,7 @@ class _Parser:
         self.position = 0
         self.resolve = resolve
         self.period_of = period_of
+        self.grid = grid
 
     def fail(self, reason: str) -> Exception:
         return _expression_error(self.query_id, self.expression, reason)
@@ -913,14 +947,113 @@ class _Parser:
             return self.resolve(text)
         raise self.fail(f"Unexpected token '{text}'")
 
+    def expect(self, symbol: str, what: str) -> None:
+        if self.take() != ("symbol", symbol):
+            raise self.fail(what)
+
     def call(self, function: str) -> _Operand:
         self.position += 1
-        if function.upper() != "PERIOD":
-            raise self.fail(f"Unsupported function {function}")
-        kind, name = self.take()
-        if kind != "name" or self.take() != ("symbol", ")"):
-            raise self.fail("PERIOD takes the id of one metric")
-        return self.period_of(name)
+        name = function.upper()
+        if name == "PERIOD":
+            kind, query = self.take()
+            if kind != "name" or self.take() != ("symbol", ")"):
+                raise self.fail("PERIOD takes the id of one metric")
+            return self.period_of(query)
+        if name == "FILL":
+            return self.fill()
+        if name in _AGGREGATES:
+            return self.aggregate(name)
+        if name in _SERIES_FUNCTIONS:
+            value = self.sum()
+            self.expect(")", f"{name} takes one argument")
+            return _series_function(name, value, self.fail)
+        raise self.fail(f"Unsupported function {function}")
+
+    def fill(self) -> _Operand:
+        token = self.peek()
+        named = token[1] if token is not None and token[0] == "name" else None
+        value = self.sum()
+        self.expect(",", "FILL takes a series and the number that fills its gaps")
+        filler = self.sum()
+        self.expect(")", "FILL takes a series and the number that fills its gaps")
+        if not isinstance(filler, float):
+            raise self.fail("FILL fills with a number")
+        if not isinstance(value, dict):
+            return value
+        stamps = self.grid(named) if self.grid is not None else []
+        filled = {stamp: value.get(stamp, filler) for stamp in stamps}
+        for stamp, number in value.items():
+            filled.setdefault(stamp, number)
+        return dict(sorted(filled.items()))
+
+    def aggregate(self, function: str) -> _Operand:
+        if self.peek() == ("symbol", "["):
+            self.position += 1
+            items = [self.sum()]
+            while self.peek() == ("symbol", ","):
+                self.position += 1
+                items.append(self.sum())
+            self.expect("]", f"{function} takes a list [a, b, ...] or one series")
+            self.expect(")", f"{function} takes a list [a, b, ...] or one series")
+            return _pointwise(function, items)
+        value = self.sum()
+        self.expect(")", f"{function} takes a list [a, b, ...] or one series")
+        if isinstance(value, dict):
+            result = _aggregate(function, list(value.values()))
+            return math.nan if result is None else result
+        return value
+
+
+def _pointwise(function: str, items: Sequence[_Operand]) -> _Operand:
+    """``MAX([a, b])`` and the like: per timestamp, over the items that have a value there."""
+    series = [item for item in items if isinstance(item, dict)]
+    numbers = [float(item) for item in items if not isinstance(item, dict)]
+    if not series:
+        result = _aggregate(function, numbers)
+        return math.nan if result is None else result
+    stamps = sorted({stamp for item in series for stamp in item})
+    out: dict[int, float] = {}
+    for stamp in stamps:
+        values = [item[stamp] for item in series if stamp in item] + numbers
+        value = _aggregate(function, values)
+        if value is not None:
+            out[stamp] = value
+    return out
+
+
+def _series_function(function: str, value: _Operand, fail: Callable[[str], Exception]) -> _Operand:
+    """ABS, and RATE (change per second) and DIFF (change) between consecutive points."""
+    if not isinstance(value, dict):
+        if function == "ABS":
+            return abs(value)
+        raise fail(f"{function} takes a series")
+    if function == "ABS":
+        return {stamp: abs(number) for stamp, number in value.items()}
+    stamps = sorted(value)
+    out: dict[int, float] = {}
+    for before, stamp in itertools.pairwise(stamps):
+        change = value[stamp] - value[before]
+        out[stamp] = change if function == "DIFF" else change / ((stamp - before) / _US_PER_SECOND)
+    return out
+
+
+def evaluate_math(
+    query_id: str,
+    math_queries: Mapping[str, dict[str, Any]],
+    stat_series: Mapping[str, Mapping[int, float]],
+    periods: Mapping[str, int],
+    grid: Callable[[str | None], list[int]],
+) -> _Operand:
+    """The value of the metric math query ``query_id`` over series already computed
+    (``stat_series``: query id -> timestamp in microseconds -> value), for the alarms' evaluator."""
+    results = {
+        name: {
+            "timestamps": [_from_us(stamp) for stamp in sorted(series)],
+            "values": [series[stamp] for stamp in sorted(series)],
+        }
+        for name, series in stat_series.items()
+    }
+    return _evaluate_query(query_id, math_queries, results, periods, {}, (), grid)
 
 
 def _evaluate_query(
@@ -930,6 +1063,7 @@ def _evaluate_query(
     periods: Mapping[str, int],
     computed: dict[str, _Operand],
     visiting: tuple[str, ...],
+    grid: Callable[[str | None], list[int]] | None = None,
 ) -> _Operand:
     """The value of the math query ``query_id``, evaluating the expressions it uses first."""
     if query_id in computed:
@@ -946,7 +1080,9 @@ def _evaluate_query(
         if name in math_queries:
             if name == query_id or name in visiting:
                 raise _expression_error(query_id, expression, f"Circular reference to {name}")
-            return _evaluate_query(name, math_queries, stat_results, periods, computed, (*visiting, query_id))
+            return _evaluate_query(
+                name, math_queries, stat_results, periods, computed, (*visiting, query_id), grid
+            )
         raise _expression_error(query_id, expression, f"Unrecognized metric or expression id {name}")
 
     def period_of(name: str) -> float:
@@ -956,7 +1092,7 @@ def _evaluate_query(
             return float(math_queries[name]["Period"])
         raise _expression_error(query_id, expression, f"PERIOD needs the id of a metric, not {name}")
 
-    value = _Parser(query_id, expression, resolve, period_of).parse()
+    value = _Parser(query_id, expression, resolve, period_of, grid).parse()
     if isinstance(value, float) and not math.isfinite(value):
         raise _expression_error(query_id, expression, "Division by zero")
     computed[query_id] = value

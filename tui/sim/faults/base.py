@@ -80,6 +80,8 @@ class FaultRecord:
     note: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     """What the fault needs to compute its effects (fixed at the start)."""
+    alarms: tuple[str, ...] = ()
+    """The simulated CloudWatch alarms it should drive to ALARM (``FaultEngine.expected_alarms``)."""
     data: dict[str, Any] = field(default_factory=dict)
     """What the fault changed, to restore it."""
 
@@ -111,6 +113,7 @@ class FaultRecord:
             "duration_s": self.duration_s,
             "experiment_id": self.experiment_id,
             "note": self.note,
+            "alarms": list(self.alarms),
         }
 
 
@@ -209,6 +212,16 @@ class _Fault:
     def template_action(self) -> tuple[str, dict[str, str]]:
         """The FIS action id (and its parameters) the fault's template names."""
         return "aws:fis:wait", {}
+
+    def alarm_fields(self, engine: FaultEngine, target: Target) -> dict[str, str]:
+        """What fills in the catalogue's alarm names (``tui.common.catalogue.ALARM_*``) for
+        ``target``: its name under its kind, and for a volume its instance's name."""
+        fields = {target.kind: target.label}
+        if target.kind == "volume":
+            owner = engine.volume_owner(target.id)
+            if owner is not None:
+                fields["instance"] = owner[0].spec.name
+        return fields
 
 
 def _instance_model(engine: FaultEngine, instance_id: str) -> InstanceModel:

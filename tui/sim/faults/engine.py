@@ -22,6 +22,7 @@ from tui.common.timefmt import asff_time as _asff_time
 from tui.common.timefmt import compact_duration_text as format_duration
 from tui.sim import catalog
 from tui.sim.account import SIM_ACCESS_KEY, SIM_SECRET_KEY
+from tui.sim.extensions import alarms as alarm_book
 from tui.sim.extensions import fis
 from tui.sim.extensions.securityhub import LABEL_NORMALIZED
 from tui.sim.faults.base import (
@@ -312,11 +313,27 @@ class FaultEngine:
                         "pane": spec.detection.pane,
                         "metric": spec.detection.metric,
                         "threshold": spec.detection.threshold,
+                        "alarms": self.expected_alarms(spec.id) if default else [],
                     },
                     "ends": spec.ends,
                 }
             )
         return out
+
+    def expected_alarms(self, fault_id: str, target: str | None = None) -> list[str]:
+        """The simulated CloudWatch alarms ``fault_id`` should drive to ALARM on ``target`` (its
+        default target when None): the catalogue's alarm names filled in for the target, then the
+        composite alarms over them; only alarms the simulator holds."""
+        implementation = _implementation(fault_id)
+        resolved = self.resolve(fault_id, target)
+        fields = implementation.alarm_fields(self, resolved)
+        names = []
+        for pattern in implementation.spec.detection.alarms:
+            try:
+                names.append(pattern.format(**fields))
+            except KeyError:
+                logger.debug("no %s for the alarm %s of %s", pattern, fault_id, resolved.label)
+        return alarm_book.with_composites(self.account_id, self.region, names)
 
     def faults(self) -> list[FaultRecord]:
         with self._lock:
@@ -527,6 +544,7 @@ class FaultEngine:
                 scenario_at_s=scenario_at_s if scenario_at_s is not None else self.scenario_seconds(started),
             )
             record.params = implementation.prepare(self, resolved, started)
+            record.alarms = tuple(self.expected_alarms(fault_id, resolved.id))
             try:
                 implementation.apply(self, record)
                 record.experiment_id = self._start_experiment(record, template_id, tags or {}, client_token)

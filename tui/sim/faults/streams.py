@@ -7,7 +7,7 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tui.sim.catalog import SHARD_WRITE_BYTES, SHARD_WRITE_RECORDS
+from tui.sim.catalog import SHARD_WRITE_BYTES, SHARD_WRITE_RECORDS, ConsumerSpec, StreamSpec
 from tui.sim.faults.base import FaultError, FaultRecord, Target, _Effects, _Fault, _Span
 from tui.sim.metricgen import level, minute_of
 
@@ -29,13 +29,23 @@ class _KinesisConsumerLag(_Fault):
     CATCH_UP_S = 10 * 60.0
     PACE = 1.0
 
-    def prepare(self, engine: FaultEngine, target: Target, started: datetime) -> dict[str, Any]:
-        spec = engine.stream_spec(target.id)
-        keys: list[tuple[str, str, str]] = []
+    @staticmethod
+    def reader(engine: FaultEngine, stream: str) -> ConsumerSpec:
+        """The reader the fault stalls: the stream's first enhanced fan-out consumer, else its first
+        Lambda reader."""
+        spec: StreamSpec = engine.stream_spec(stream)
         readers = [c for c in spec.consumers if c.efo] or [c for c in spec.consumers if c.lambda_function]
         if not readers:
             raise FaultError(f"{spec.name} has no enhanced fan-out consumer or Lambda reader to stall")
-        reader = readers[0]
+        return readers[0]
+
+    def alarm_fields(self, engine: FaultEngine, target: Target) -> dict[str, str]:
+        return {**super().alarm_fields(engine, target), "reader": self.reader(engine, target.id).name}
+
+    def prepare(self, engine: FaultEngine, target: Target, started: datetime) -> dict[str, Any]:
+        spec = engine.stream_spec(target.id)
+        keys: list[tuple[str, str, str]] = []
+        reader = self.reader(engine, target.id)
         if reader.efo:
             keys.append(("AWS/Kinesis", "SubscribeToShardEvent.MillisBehindLatest", reader.name))
         else:
