@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.helpers import open_pane, settle, sim_settings
+from tests.plain_moto import boto3_factory
 from tui.app import WarroomApp, make_app
 from tui.aws.clients import AwsTarget
 from tui.common import paths
@@ -32,6 +33,7 @@ from widgets.vtable import VirtualTable
 REGION = "eu-south-1"
 CPU, AGE, ERRORS = "pilot db CPU high", "pilot stream iterator age", "pilot ledger errors"
 SIZE = (80, 24)
+FILLERS = 16
 
 
 class Clock:
@@ -46,8 +48,6 @@ class Clock:
 
 @pytest.fixture(scope="module")
 def alarms(sim_url: str) -> None:
-    from tests.plain_moto import boto3_factory
-
     cw = boto3_factory(sim_url)("cloudwatch", REGION)
     topic = f"arn:aws:sns:{REGION}:123456789012:oncall"
     common: dict[str, Any] = {
@@ -56,6 +56,15 @@ def alarms(sim_url: str) -> None:
         "DatapointsToAlarm": 2,
         "AlarmActions": [topic],
     }
+    # More alarms than the list shows at 80x24, all quiet, so the list can scroll.
+    for n in range(FILLERS):
+        name = f"pilot quiet {n:02d}"
+        cw.put_metric_alarm(
+            AlarmName=name, Namespace="AWS/EC2", MetricName="StatusCheckFailed", Statistic="Maximum",
+            Dimensions=[{"Name": "InstanceId", "Value": f"i-0quiet{n:012d}"}], Threshold=1.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold", **common,
+        )  # fmt: skip
+        cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="Threshold Crossed: all checks pass")
     cw.put_metric_alarm(
         AlarmName=CPU, Namespace="AWS/EC2", MetricName="CPUUtilization", Statistic="Average",
         Dimensions=[{"Name": "InstanceId", "Value": "i-0pilot000000000001"}], Threshold=80.0,
@@ -88,9 +97,11 @@ def _app(sim_url: str, clock: Clock, **overrides: Any) -> WarroomApp:
 
 
 def _names(screen: AlarmsScreen) -> list[str]:
+    """The rows listed, by alarm name, the quiet fillers left out."""
     assert screen.snapshot is not None
     by_key = {a.key: a.name for a in screen.snapshot.alarms}
-    return [by_key[row.key] for row in screen.query_one(VirtualTable).rows]
+    names = [by_key[row.key] for row in screen.query_one(VirtualTable).rows]
+    return [n for n in names if not n.startswith("pilot quiet")]
 
 
 def _text(screen: Any, selector: str) -> str:
@@ -205,6 +216,18 @@ async def test_the_alarms_pane_lists_filters_opens_and_mutes_with_a_timer(sim_ur
         await pilot.pause()
         assert app.is_running and not isinstance(app.screen, MutedOnQuitScreen)
         app.mutes.remove([alarm.key])
+
+        # An alarm that fires sorts to the top: the cursor stays on its alarm, the top comes into view.
+        table = screen.query_one(VirtualTable)
+        cpu = next(a.key for a in screen.snapshot.alarms if a.name == CPU)  # type: ignore[union-attr]
+        table.move_cursor_to_key(cpu)
+        boto3_factory(sim_url)("cloudwatch", REGION).set_alarm_state(
+            AlarmName=AGE, StateValue="ALARM", StateReason="Threshold Crossed: the pilot says so"
+        )
+        screen.feed.poll_now()
+        await settle(pilot, lambda: _names(screen)[:2] == [AGE, CPU], what="the new alarm on top")
+        assert table.cursor_key == cpu and table.cursor_index == 1
+        assert table.body.scroll_offset.y == 0 and len(table.rows) > table.body.size.height
 
 
 async def test_read_only_mode_refuses_a_mute_and_calls_nothing(sim_url: str, alarms: None) -> None:

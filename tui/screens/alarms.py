@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from tui.aws.alarms import AlarmsSnapshot
-from tui.aws.alarms_model import STATE_SYMBOL, STATE_WORD, Alarm, short_text
+from tui.aws.alarms_model import ALARM, STATE_SYMBOL, STATE_WORD, Alarm, short_text
 from tui.aws.errors import AwsProblem
 from tui.context import PaneContext
 from tui.feeds import Feed
@@ -78,6 +78,8 @@ class AlarmsScreen(AlarmActions, FilteredList, PaneScreen[AlarmsSnapshot]):
         self.sort = 0
         self.flt = fmt.AlarmFilter()
         self.selected: set[str] = set()
+        self._firing: set[str] = set()
+        """The alarms in ALARM at the last fill: one new to it is brought into view."""
         self._columns = fmt.columns_for(120)
 
     def compose(self) -> ComposeResult:
@@ -142,6 +144,12 @@ class AlarmsScreen(AlarmActions, FilteredList, PaneScreen[AlarmsSnapshot]):
                 for a in shown
             ]
         )
+        firing = {a.key for a in shown if a.state == ALARM}
+        if firing - self._firing and table.cursor_index < table.body.size.height:
+            # An alarm that just fired sorts to the top: the list keeps its cursor on the same alarm
+            # but shows the top, where the new one is, when the cursor stays on screen.
+            table.body.scroll_to(y=0, animate=False, force=True)
+        self._firing = firing
         line = fmt.summary(snapshot, len(shown))
         if self.flt.facets_text:
             line += f" · {self.flt.facets_text}"
