@@ -16,13 +16,15 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import AwaitMount, Widget
 
 from themes import STYLESHEET, THEMES
 from tui import __version__, keys, panes
-from tui.aws.actions import ActionRunner, AuditLog
+from tui.aws.actions import ActionResult, ActionRunner, AuditLog, PlanRefusal, ReadOnlyRefusal
+from tui.aws.actions import alarms as alarm_actions
+from tui.aws.actions.alarms import Mute, MuteBook
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
 from tui.aws.identity import caller_identity
@@ -35,7 +37,9 @@ from tui.gameday.hub import GameDay, make_gameday
 from tui.gameday.services import BusinessService, ServiceStatus
 from tui.replaying import OfflineFactory, ReplayDriver
 from tui.screens.activity import ActivityScreen
+from tui.screens.alarms_dialogs import MutedOnQuitScreen
 from tui.screens.base import PaneScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.facilitator import FacilitatorScreen
 from tui.screens.help import HelpScreen, KeyRow
 from tui.screens.journal import JournalNoteScreen, JournalScreen
@@ -106,7 +110,7 @@ class WarroomApp(App[None]):
         Binding("n", "note", "Note", id="note"),
         Binding("T", "next_theme", "Theme", show=False, id="next_theme"),
         Binding("q", "quit", "Quit", id="quit"),
-        *[Binding(str(n), f"pane({n})", f"Pane {n}", show=False) for n in range(1, 10)],
+        *[Binding(str(n), f"pane({n})", f"Pane {n}", show=False) for n in range(10)],
         # Replays only; Textual shows each of these keys as its character (] for right_square_bracket).
         Binding("full_stop", "replay_step(True)", "Step", show=False, id="replay_step"),
         Binding("comma", "replay_step(False)", "Step back", show=False, id="replay_step_back"),
@@ -157,6 +161,10 @@ class WarroomApp(App[None]):
             self.feeds = replay.feeds
         else:
             self.feeds = Feeds.live(factory, settings, clock, record=self._record_feed)
+        self.mutes = MuteBook()
+        """The alarms this console muted: the header reminds of them until they are unmuted."""
+        if "alarms" in self.feeds:
+            self.feeds["alarms"].subscribe(self._alarms_polled)
         if gameday is not None:
             self.actions.listeners.append(gameday.action)
             gameday.subscribe(self._journal_event)
@@ -169,6 +177,7 @@ class WarroomApp(App[None]):
             record=self.record,
             actions=self.actions,
             instance_history=self.feeds.instance_history,
+            mutes=self.mutes,
         )
         # Set by exit(): keys typed while the console closes run nothing (run_action).
         self.quitting = False
@@ -337,7 +346,7 @@ class WarroomApp(App[None]):
 
         pane = panes.BY_NAME["facilitator"]
         spec = PaneSpec(pane.name, pane.title, pane.key, build)
-        self.panes = (*self.panes[:-1], spec, self.panes[-1])
+        self.panes = tuple(sorted((*self.panes, spec), key=lambda p: panes.KEY_ORDER.index(p.key)))
         self.add_mode(spec.name, self._builder(spec))
         self.record(ActivityEvent(self.clock(), "facilitator", "info", f"warroom simulator at {url}: key 8"))
 
@@ -353,6 +362,7 @@ class WarroomApp(App[None]):
             header.read_only = self.settings.read_only
             header.pane = spec.title if spec else ""
             header.alert = self._alert
+            header.muted = self.mutes.reminder(self.clock())
             header.replay = self.replay_badge()
 
     def notify(
@@ -464,9 +474,108 @@ class WarroomApp(App[None]):
         alert = alert_text(self.service_status())
         if alert != self._alert:
             self._alert = alert
+        muted = self.mutes.reminder(self.clock())
         for header in self.shown(HeaderBar):
             header.alert = alert
+            header.muted = muted
             header.replay = self.replay_badge()
+        self._offer_unmute()
+
+    # -- the alarms this console muted ----------------------------------------------------------
+
+    def _alarms_polled(self, update: Any) -> None:
+        """Forget the mutes a poll shows undone elsewhere (actions enabled again, alarm deleted)."""
+        if update.kind != "polled" or update.snapshot is None or not len(self.mutes):
+            return
+        snapshot = update.snapshot
+        failed = {e.region for e in snapshot.errors if e.api == "cloudwatch:DescribeAlarms"}
+        for mute in self.mutes.reconcile(snapshot.alarms, snapshot.fetched_at, failed):
+            self.record(
+                ActivityEvent(
+                    self.clock(), "Alarms", "warning", f"{mute.name} is no longer muted: unmuted elsewhere"
+                )
+            )
+
+    def _muted_alarms(self, mutes: Iterable[Mute]) -> list[Any]:
+        """The alarms of the last alarms poll that ``mutes`` name."""
+        snapshot = self.feeds["alarms"].state.snapshot if "alarms" in self.feeds else None
+        keys = {m.key for m in mutes}
+        return [a for a in getattr(snapshot, "alarms", ()) if a.key in keys]
+
+    def _offer_unmute(self) -> None:
+        """Once a mute's time is up, ask (once) whether to unmute: never over another dialog."""
+        due = self.mutes.due(self.clock())
+        if not due or not self.screen_stack or isinstance(self.screen, ModalScreen) or self.quitting:
+            return
+        self.mutes.offered(m.key for m in due)
+        alarms = [a for a in self._muted_alarms(due) if a.muted]
+        if not alarms:
+            return
+        reasons = "; ".join(dict.fromkeys(m.reason for m in due))
+        plan = alarm_actions.unmute_plan(
+            alarms,
+            why=(
+                f"Their mute ended ({reasons}). EnableAlarmActions turns their notifications and actions "
+                "back "
+                "on; n keeps them muted, and the header keeps counting the time over."
+            ),
+        )
+
+        def chosen(confirmed: bool | None) -> None:
+            if confirmed:
+                self.unmute(plan, alarms)
+
+        self.push_screen(ConfirmScreen(plan, read_only=self.settings.read_only), chosen)
+
+    @work(group="unmute", exit_on_error=False)
+    async def unmute(self, plan: Any, alarms: list[Any], *, then_quit: bool = False) -> None:
+        try:
+            result: ActionResult = await self.actions.execute(plan)
+        except (ReadOnlyRefusal, PlanRefusal) as refusal:
+            self.notify(f"Not unmuted: {refusal}", severity="warning", timeout=5)
+            return
+        names: set[str] = set()
+        for call in plan.calls[: len(result.outputs)]:
+            names.update(call.params.get("AlarmNames") or ())
+        self.mutes.remove(a.key for a in alarms if a.name in names)
+        self.record(ActivityEvent(self.clock(), "Alarms", "info" if result.ok else "error", result.message))
+        if "alarms" in self.feeds:
+            self.feeds["alarms"].refresh()
+        if not result.ok:
+            self.notify(f"✖ {result.message}", severity="error", timeout=8)
+            return
+        self.notify(f"✓ {plan.title}", timeout=4)
+        if then_quit:
+            self.exit(message=self._muted_text())
+
+    def _muted_text(self) -> str | None:
+        mutes = self.mutes.active()
+        if not mutes:
+            return None
+        lines = [f"warroom: {len(mutes)} alarm(s) this console muted are still muted:"]
+        lines += [f"  {m.name} ({m.region}): {m.reason}" for m in mutes]
+        return "\n".join(lines)
+
+    async def action_quit(self) -> None:
+        """Quit; first list the alarms this console muted that are still muted, and offer to unmute
+        them."""
+        mutes = self.mutes.active()
+        if not mutes or self.settings.read_only:
+            self.exit()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "quit":
+                self.exit(message=self._muted_text())
+            elif choice == "unmute":
+                alarms = [a for a in self._muted_alarms(mutes) if a.muted]
+                if not alarms:
+                    self.mutes.remove(m.key for m in mutes)
+                    self.exit()
+                    return
+                self.unmute(alarm_actions.unmute_plan(alarms), alarms, then_quit=True)
+
+        self.push_screen(MutedOnQuitScreen(mutes, self.clock(), read_only=self.settings.read_only), chosen)
 
     def action_note(self) -> None:
         if self.gameday is None:
@@ -515,6 +624,20 @@ class WarroomApp(App[None]):
             await self.switch_mode(name)
             self.sync_header()
 
+    async def show_resource(self, kind: str, resource_id: str) -> None:
+        """Show what an alarm watches in the pane that has it: an instance (or the instance of a
+        volume) in Limits' instance view, a stream in Kinesis' stream view."""
+        pane = {"instance": "limits", "volume": "limits", "stream": "kinesis"}.get(kind)
+        if pane is None or not any(p.name == pane for p in self.panes):
+            self.notify(f"No pane shows a {kind}: {resource_id}", severity="warning", timeout=4)
+            return
+        await self.go_to(pane)
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        opener = getattr(self.screen, "open_resource", None)
+        if opener is not None:
+            opener(resource_id)
+
     async def action_pane(self, number: int) -> None:
         spec = self.pane_by_key(str(number))
         if spec is None:
@@ -557,7 +680,7 @@ class WarroomApp(App[None]):
 
     def global_key_rows(self) -> list[KeyRow]:
         numbers = " ".join(f"{p.key} {p.title}" for p in self.panes)
-        rows: list[KeyRow] = [("1-9", f"switch pane: {numbers}")]
+        rows: list[KeyRow] = [("0-9", f"switch pane: {numbers}")]
         rows += self._key_rows(list(self.BINDINGS))
         rows += [
             ("j k ↑ ↓", "move; pgup pgdn a page"),

@@ -112,6 +112,7 @@ class IntervalsTable(Model, frozen=True):
     findings: float | Unset = UNSET
     sessions: float | Unset = UNSET
     fis: float | Unset = UNSET
+    alarms: float | Unset = UNSET
     max_backoff: float | Unset = UNSET
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.aws.actions import ActionRunner
+from tui.aws.actions.alarms import MuteBook
 from tui.aws.clients import ClientFactory
 from tui.settings import Settings
 
@@ -33,3 +34,5 @@ class PaneContext:
     actions: ActionRunner | None = None
     instance_history: Callable[[Any], Any] = lambda view: None
     """A new feed of an instance's metric history (``Feeds.instance_history``), or None."""
+    mutes: MuteBook | None = None
+    """The alarms this console muted and that are still muted (the header reminds of them)."""

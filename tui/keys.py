@@ -34,6 +34,7 @@ DETAIL_SCREENS: Mapping[str, tuple[str, ...]] = {
     "findings": ("tui.screens.finding:FindingScreen",),
     "kinesis": ("tui.screens.stream:StreamScreen",),
     "limits": ("tui.screens.instance:InstanceScreen",),
+    "alarms": ("tui.screens.alarm:AlarmScreen",),
 }
 """The screens a pane opens over itself, which take the pane's key map."""
 

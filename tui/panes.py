@@ -128,7 +128,21 @@ PANES: tuple[Pane, ...] = (
     Pane("journal", "Journal", "7", "tui.screens.journal:JournalScreen"),
     Pane("facilitator", "Facilitator", "8", "tui.screens.facilitator:FacilitatorScreen"),
     Pane("activity", "Activity", "9", "tui.screens.activity:ActivityScreen"),
+    # Every number from 1 to 9 is taken: the alarms are on 0, the key after 9 on the keyboard.
+    Pane(
+        "alarms",
+        "Alarms",
+        "0",
+        "tui.screens.alarms:AlarmsScreen",
+        "tui.aws.alarms:AlarmsSnapshot",
+        "tui.panes:_alarms",
+        "alarms",
+        detect="_alarms",
+    ),
 )
+
+KEY_ORDER = "1234567890"
+"""The number keys in the order the keyboard has them (and the panes are listed in)."""
 
 LIVE = tuple(p for p in PANES if p.live)
 """The panes with a feed, in key order."""
@@ -186,6 +200,12 @@ def _fis(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any
     from tui.aws.fis import FisPoller
 
     return FisPoller(factory, clock=clock)
+
+
+def _alarms(factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    from tui.aws.alarms import AlarmsPoller
+
+    return AlarmsPoller(factory, clock=clock)
 
 
 async def one_poll(name: str, factory: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:

@@ -32,6 +32,7 @@ class Intervals:
     findings: float = 60.0
     sessions: float = 30.0
     fis: float = 15.0
+    alarms: float = 60.0
     max_backoff: float = 300.0
 
 

@@ -21,8 +21,8 @@ from textual.widget import Widget
 from widgets.safe import clean
 
 Piece = tuple[str, str]
-"""Text and its role: "" (plain), "name", "dim", "problem", or a badge's ("alert", "replay",
-"demo", "ro")."""
+"""Text and its role: "" (plain), "name", "dim", "problem", or a badge's ("alert", "muted",
+"replay", "demo", "ro")."""
 Line = list[Piece]
 
 MIN_PROFILE = 5
@@ -44,6 +44,7 @@ class HeaderFields:
     profile: str = ""
     regions: tuple[str, ...] = ()
     alert: str = ""
+    muted: str = ""
     replay: str = ""
     demo: bool = False
     read_only: bool = False
@@ -97,10 +98,11 @@ def regions_text(regions: Sequence[str], *, short: bool) -> str:
 
 
 def _badges(f: HeaderFields, *, padded: bool) -> list[Line]:
-    """Each badge as its pieces, in the order shown: timer, replay, DEMO, READ-ONLY."""
+    """Each badge as its pieces, in the order shown: timer, muted alarms, replay, DEMO, READ-ONLY."""
     pad = " " if padded else ""
     shown = [
         (clean(f.alert), "alert"),
+        (clean(f.muted), "muted"),
         (clean(f.replay), "replay"),
         ("DEMO" if f.demo else "", "demo"),
         ("READ-ONLY" if f.read_only else "", "ro"),
@@ -243,6 +245,7 @@ class HeaderBar(Widget):
     HeaderBar > .header--dim { color: $text-muted; }
     HeaderBar > .header--problem { color: $warning; }
     HeaderBar > .header--alert { background: $error; color: $background; text-style: bold; }
+    HeaderBar > .header--muted { background: $secondary; color: $background; text-style: bold; }
     HeaderBar > .header--badge-replay { background: $primary; color: $background; text-style: bold; }
     """
     COMPONENT_CLASSES = {
@@ -252,6 +255,7 @@ class HeaderBar(Widget):
         "header--dim",
         "header--problem",
         "header--alert",
+        "header--muted",
         "header--badge-replay",
     }
 
@@ -271,6 +275,8 @@ class HeaderBar(Widget):
     """True when every mutating action is refused."""
     alert: reactive[str] = reactive("")
     """A business service impaired or in breach of its impact tolerance, with its timer."""
+    muted: reactive[str] = reactive("")
+    """The alarms this console muted and that are still muted, with the time left."""
     replay: reactive[str] = reactive("")
     """The playback position and speed when replaying a recording."""
 
@@ -279,6 +285,7 @@ class HeaderBar(Widget):
         "dim": "header--dim",
         "problem": "header--problem",
         "alert": "header--alert",
+        "muted": "header--muted",
         "replay": "header--badge-replay",
         "demo": "header--badge-demo",
         "ro": "header--badge-ro",
@@ -297,6 +304,7 @@ class HeaderBar(Widget):
             profile=self.profile,
             regions=self.regions,
             alert=self.alert,
+            muted=self.muted,
             replay=self.replay,
             demo=self.demo,
             read_only=self.read_only,

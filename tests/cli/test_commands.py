@@ -250,6 +250,25 @@ def test_snapshot_findings_json_demo_has_the_documented_fields(tmp_path: object)
     assert inspector["remediation"] is None
 
 
+ALARM_JSON_KEYS = [
+    "name", "arn", "type", "state", "state_reason", "state_updated_at", "actions_enabled", "metric",
+    "expression", "threshold", "comparison", "evaluation_periods", "datapoints_to_alarm", "resource",
+]  # fmt: skip
+
+
+def test_snapshot_alarms_json_demo_has_the_documented_shape(tmp_path: object) -> None:
+    doc = _snapshot_json("alarms", tmp_path)
+    assert list(doc) == ["fetched_at", "alarms", "errors"] and doc["errors"] == []
+    assert isinstance(doc["alarms"], list)
+    for alarm in doc["alarms"]:
+        assert list(alarm) == ALARM_JSON_KEYS
+        assert alarm["type"] in ("metric", "composite") and alarm["state"] in (
+            "ALARM",
+            "INSUFFICIENT_DATA",
+            "OK",
+        )
+
+
 @pytest.mark.parametrize("name", ["sessions", "instances"])
 def test_snapshot_sessions_json_demo_has_the_documented_fields(tmp_path: object, name: str) -> None:
     doc = _snapshot_json(name, tmp_path)

@@ -206,8 +206,35 @@ def test_fis_snapshot_round_trips() -> None:
     assert read(cls, through_json(snap)) == snap
 
 
+def test_alarms_snapshot_round_trips() -> None:
+    """Metric, metric-math and composite alarms with their history, as a recording holds them."""
+    from tests.alarms_aws import composite_alarm, history_entry, metric_alarm, scale_up_alarm
+    from tui.aws.alarms import AlarmsSnapshot
+    from tui.aws.alarms_model import composite_alarm as composite
+    from tui.aws.alarms_model import history_item
+    from tui.aws.alarms_model import metric_alarm as metric
+    from tui.aws.outcome import ApiError
+
+    at = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    item = history_item(history_entry("cpu", at, "OK", "ALARM", "crossed"))
+    assert item is not None
+    alarms = (
+        metric(metric_alarm("cpu", "ALARM"), REGION).with_history((item,)),
+        metric(scale_up_alarm(), REGION),
+        composite(composite_alarm(), REGION),
+    )
+    snap = AlarmsSnapshot(
+        fetched_at=at,
+        alarms=alarms,
+        errors=(ApiError(REGION, "cloudwatch:DescribeAlarmHistory", "throttled"),),
+        history_reads=1,
+        calls={"cloudwatch:DescribeAlarms": 1},
+    )
+    assert read(AlarmsSnapshot, through_json(snap)) == snap
+
+
 def test_panes_and_snapshot_class() -> None:
-    assert set(PANES) == {"overview", "limits", "kinesis", "findings", "sessions", "fis"}
+    assert set(PANES) == {"overview", "limits", "kinesis", "findings", "sessions", "fis", "alarms"}
     assert snapshot_class("limits") is limits.LimitsSnapshot
     with pytest.raises(KeyError, match="no pane 'nope'"):
         snapshot_class("nope")

@@ -96,6 +96,9 @@ LEDGER = BusinessService("Ledger", 30, resources=("i-ledger",))
         (stalled("payments-events", "fraud", "enhanced fan-out"), False),
         (stalled("payments-events", "GetRecords readers", "GetRecords"), True),
         (stalled("ledger-cdc", "GetRecords readers", "GetRecords"), False),
+        # An alarm seen going to ALARM impairs what it watches; one already firing at start does not.
+        (dataclasses.replace(detected(cat.M_ALARM, "payments-events", 0), level="critical"), True),
+        (dataclasses.replace(detected(cat.M_ALARM, "payments-events", 0), level="warning"), False),
     ],
 )
 def test_matching_by_id_name_instance_and_tag(ev: JournalEvent, matches: bool) -> None:

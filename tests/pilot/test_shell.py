@@ -114,7 +114,10 @@ async def test_help_lists_pane_and_global_keys_and_closes(sim_url: str) -> None:
         pane_keys = dict(help_screen.pane_keys)
         global_keys = dict(help_screen.global_keys)
         assert pane_keys["p"] == "Pause" and pane_keys["r"] == "Refresh"
-        assert {"?", ":", "q", "1-9", "T", "ctrl+p"} <= set(global_keys)
+        assert {"?", ":", "q", "0-9", "T", "ctrl+p"} <= set(global_keys)
+        # Every pane with its number, in the keyboard's order: 0 comes after 9.
+        assert global_keys["0-9"].startswith("switch pane: 1 Overview 2 Limits")
+        assert global_keys["0-9"].endswith("9 Activity 0 Alarms")
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, OverviewScreen)

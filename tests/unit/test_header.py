@@ -139,3 +139,17 @@ def test_the_pieces() -> None:
     assert regions_text(REGIONS, short=True) == "us-east-1 +2"
     assert regions_text(REGIONS, short=False) == "us-east-1,eu-west-1,ap-southeast-2"
     assert regions_text((), short=True) == "?"
+
+
+def test_the_muted_alarms_reminder_is_never_cut_and_moves_below_with_the_timers() -> None:
+    muted = "⊘ 12 alarms muted 1:59:59 left"
+    demo = HeaderFields(pane="Alarms", account=ACCOUNT, regions=("us-east-1",), demo=True, muted=muted)
+    (line,) = _texts(demo, 80)
+    assert f" │ acct {ACCOUNT}  region us-east-1 " in line and line.endswith(f" {muted} DEMO")
+    crowded = HeaderFields(
+        pane="Alarms", account=ACCOUNT, profile=PROFILE, regions=REGIONS, alert=_longest_alert(),
+        muted=muted, demo=True, read_only=True,
+    )  # fmt: skip
+    lines = _texts(crowded, 80)
+    assert len(lines) > 1 and muted in "\n".join(lines[1:]), "the reminder goes below, whole"
+    assert lines[0].endswith(" DEMO   READ-ONLY ")

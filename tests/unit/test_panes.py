@@ -16,7 +16,8 @@ def test_each_pane_is_named_once_with_a_key_of_its_own() -> None:
     names = [p.name for p in panes.PANES]
     keys = [p.key for p in panes.PANES]
     assert len(set(names)) == len(names) and len(set(keys)) == len(keys)
-    assert keys == sorted(keys)
+    # In the keyboard's order: 1 to 9, then 0.
+    assert keys == sorted(keys, key=panes.KEY_ORDER.index)
     aliases = [a for p in panes.PANES for a in p.aliases]
     assert not set(aliases) & set(names)
 
@@ -52,6 +53,7 @@ def test_the_codec_the_detector_and_the_report_read_the_registry() -> None:
     assert set(report.DEFAULT_POLL_S) == live
     assert report.DEFAULT_POLL_S["findings"] == Intervals().findings
     assert {"limits", "kinesis"} == report.METRIC_PANES
+    assert panes.pane("alarms").key == "0" and report.DEFAULT_POLL_S["alarms"] == Intervals().alarms == 60.0
 
 
 def test_the_default_theme_the_settings_name_exists() -> None:

@@ -19,6 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from tui.aws.actions.playbooks import playbook_for
+from tui.aws.alarms import AlarmsSnapshot
+from tui.aws.alarms_model import Alarm, MetricSpec
 from tui.aws.errors import AwsProblem
 from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import Finding
@@ -573,6 +575,91 @@ def fis(s: FisSnapshot) -> FisDoc:
     )
 
 
+# -- alarms ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricDoc:
+    namespace: str
+    name: str
+    dimensions: dict[str, str]
+    stat: str | None
+    period: int | None
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class ResourceDoc:
+    kind: str
+    id: str
+
+
+@dataclass(frozen=True)
+class AlarmDoc:
+    name: str
+    arn: str
+    type: str
+    """``metric`` or ``composite``."""
+    state: str
+    state_reason: str
+    state_updated_at: datetime | None
+    actions_enabled: bool | None
+    metric: MetricDoc | None
+    """A metric alarm's one metric; null for a metric-math or composite alarm."""
+    expression: str | None
+    """The metric-math expression the alarm evaluates (a composite's rule); null otherwise."""
+    threshold: float | None
+    comparison: str | None
+    evaluation_periods: int | None
+    datapoints_to_alarm: int | None
+    resource: ResourceDoc | None
+
+
+@dataclass(frozen=True)
+class AlarmsDoc:
+    fetched_at: datetime
+    alarms: tuple[AlarmDoc, ...]
+    errors: tuple[ErrorDoc, ...]
+
+
+def metric_doc(m: MetricSpec) -> MetricDoc:
+    return MetricDoc(
+        namespace=m.namespace,
+        name=m.name,
+        dimensions=dict(m.dimensions),
+        stat=m.stat or None,
+        period=m.period,
+        unit=m.unit or None,
+    )
+
+
+def alarm(a: Alarm) -> AlarmDoc:
+    return AlarmDoc(
+        name=a.name,
+        arn=a.arn,
+        type=a.kind,
+        state=a.state,
+        state_reason=a.state_reason,
+        state_updated_at=a.state_updated_at,
+        actions_enabled=a.actions_enabled,
+        metric=None if a.metric is None else metric_doc(a.metric),
+        expression=a.expression or (a.rule or None),
+        threshold=a.threshold,
+        comparison=a.comparison or None,
+        evaluation_periods=a.evaluation_periods,
+        datapoints_to_alarm=a.datapoints_to_alarm,
+        resource=None if a.resource is None else ResourceDoc(a.resource.kind, a.resource.id),
+    )
+
+
+def alarms(s: AlarmsSnapshot) -> AlarmsDoc:
+    return AlarmsDoc(
+        fetched_at=s.fetched_at,
+        alarms=tuple(alarm(a) for a in s.alarms),
+        errors=errors_of(s.errors, s.error),
+    )
+
+
 # -- the one table --------------------------------------------------------------------------------
 
 VIEWS: dict[type, Callable[[Any], object]] = {
@@ -581,6 +668,7 @@ VIEWS: dict[type, Callable[[Any], object]] = {
     FindingsSnapshot: findings,
     SessionsSnapshot: sessions,
     FisSnapshot: fis,
+    AlarmsSnapshot: alarms,
 }
 """Each snapshot type with a view, and the function that builds it."""
 

@@ -69,6 +69,8 @@ class Detection:
     metric: str
     threshold: str
     alarms: tuple[str, ...] = ()
+    """The report credits an alarm watching the fault's target, or one named as these are (with the
+    target's id or name where a pattern has a field), with detecting it."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,9 @@ M_READER_STALLED = "stream.reader_stalled"
 M_LAMBDA_ERRORS = "lambda.errors"
 M_FINDING_NEW = "finding.new"
 M_NODE_PING = "node.ping"
+M_ALARM = "alarm.state"
+"""A CloudWatch alarm in ALARM (the Alarms pane); its resource is what the alarm watches (an
+instance, a stream, a volume, a function), or the alarm's name when its dimensions name nothing."""
 
 HEADROOM_METRICS = frozenset(
     {

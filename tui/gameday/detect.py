@@ -53,6 +53,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from tui import panes
+from tui.aws.alarms_model import ALARM, STATE_WORD, short_text, transitions_since
 from tui.aws.findings_model import clean_line
 from tui.aws.kinesis_math import (
     AGE_CRITICAL_FRACTION,
@@ -76,6 +77,8 @@ from tui.gameday.events import (
 )
 
 if TYPE_CHECKING:
+    from tui.aws.alarms import AlarmsSnapshot
+    from tui.aws.alarms_model import Alarm
     from tui.aws.findings import FindingsSnapshot
     from tui.aws.findings_model import Finding
     from tui.aws.kinesis import KinesisSnapshot, LambdaView, ReaderLag, StreamView
@@ -106,6 +109,15 @@ DESCRIBE_INSTANCE_INFORMATION = "ssm:DescribeInstanceInformation"
 DESCRIBE_ACTIVE_SESSIONS = "ssm:DescribeSessions (Active)"
 RUNNING_STATES = frozenset({"initiating", "running"})
 ENDED_STATES = frozenset({"completed", "stopped", "failed", "cancelled"})
+DESCRIBE_ALARMS = "cloudwatch:DescribeAlarms"
+ALARM_RESOURCE_DETAIL = {
+    "instance": "instance_id",
+    "volume": "volume_id",
+    "stream": "stream",
+    "function": "function",
+}
+"""The detail key an alarm's event names its watched resource under (the report and the fault
+attribution look for these)."""
 MAX_EXPERIMENTS = 4096
 """Experiments remembered (so none is reported twice); the oldest ended ones are forgotten first."""
 
@@ -268,6 +280,8 @@ class Detector:
         """Sessions whose end the console journaled itself (their plugin returned)."""
         self._experiments: OrderedDict[str, tuple[bool, bool]] = OrderedDict()
         self._faults: dict[str, tuple[str, str]] = {}
+        self._alarm_updates: dict[str, tuple[str, datetime | None]] = {}
+        """Per alarm, its region and the StateUpdatedTimestamp of the last snapshot read."""
 
     def session_ended(self, session_id: str) -> None:
         """The console saw ``session_id`` end (its plugin returned) and journaled it: a later poll
@@ -888,6 +902,97 @@ class Detector:
             resource=node.instance_id,
             metric=cat.M_NODE_PING,
             level=level,
+            detail=MappingProxyType(detail),
+        )
+
+    # -- alarms -------------------------------------------------------------------------------
+
+    def _alarms(self, snap: AlarmsSnapshot) -> list[JournalEvent]:
+        """An alarm entering ALARM is detected, leaving it recovered. An alarm already in ALARM when
+        first seen is detected when it is seen; a transition seen later is dated when the alarm made
+        it, and those between two polls (OK -> ALARM -> OK) are read from its history."""
+        events: list[JournalEvent] = []
+        seen: set[tuple[str, str, str]] = set()
+        at = snap.fetched_at
+        for alarm in snap.alarms:
+            key = (cat.M_ALARM, alarm.region, alarm.key)
+            seen.add(key)
+            first = alarm.key not in self._alarm_updates
+            before = self._alarm_updates[alarm.key][1] if not first else None
+            self._alarm_updates[alarm.key] = (alarm.region, alarm.state_updated_at)
+            if not first and before != alarm.state_updated_at:
+                for item in transitions_since(alarm, before):
+                    event = self._alarm_step(alarm, key, item.new_state, item.at, item.reason, at)
+                    if event is not None:
+                        events.append(event)
+            when = at if first else min(at, alarm.since or at)
+            event = self._alarm_step(alarm, key, alarm.state, when, alarm.state_reason, at, first=first)
+            if event is not None:
+                events.append(event)
+        failed = _failed_regions(snap.errors, DESCRIBE_ALARMS)
+        if failed is not None:
+            listed = {alarm.key for alarm in snap.alarms}
+            for name, (region, _) in list(self._alarm_updates.items()):
+                if name not in listed and region not in failed:
+                    del self._alarm_updates[name]
+        events.extend(self._gone("alarms", seen, failed, at))
+        return events
+
+    def _alarm_step(
+        self,
+        alarm: Alarm,
+        key: tuple[str, str, str],
+        state: str,
+        when: datetime,
+        reason: str,
+        seen_at: datetime,
+        *,
+        first: bool = False,
+    ) -> JournalEvent | None:
+        """The event of the alarm reaching ``state`` at ``when``, if it changes what is open. An alarm
+        already in ALARM when first seen is a warning, not news: a transition seen live is critical."""
+        opened = key in self._open
+        if (state == ALARM) == opened:
+            return None
+        resource = alarm.resource.id if alarm.resource is not None else alarm.name
+        detail: dict[str, str] = {
+            "alarm": _clean(alarm.name),
+            "alarm_arn": _clean(alarm.arn),
+            "region": alarm.region,
+            "type": alarm.kind,
+            "state": state,
+            "condition": _clean(short_text(alarm)),
+            "actions": "muted" if alarm.muted else "enabled",
+            "seen_at": seen_at.isoformat(),
+        }
+        if alarm.resource is not None:
+            detail[ALARM_RESOURCE_DETAIL.get(alarm.resource.kind, "resource_id")] = _clean(alarm.resource.id)
+        if reason:
+            detail["reason"] = _clean(reason)
+        label = _clean(f"alarm {alarm.name}", 120)
+        said = f": {_clean(reason, 160)}" if reason else ""
+        if state == ALARM:
+            self._open[key] = _Open("alarms", "critical", resource, alarm.region, label, "alarm", "", detail)
+            return JournalEvent(
+                at=when,
+                kind=DETECTED,
+                source="alarms",
+                text=_clean(f"{label} in ALARM{said}", TEXT_LIMIT),
+                resource=_clean(resource),
+                metric=cat.M_ALARM,
+                limit=alarm.threshold,
+                level="warning" if first else "critical",
+                detail=MappingProxyType(detail),
+            )
+        del self._open[key]
+        return JournalEvent(
+            at=when,
+            kind=RECOVERED,
+            source="alarms",
+            text=_clean(f"{label} back to {STATE_WORD.get(state, state)}{said}", TEXT_LIMIT),
+            resource=_clean(resource),
+            metric=cat.M_ALARM,
+            limit=alarm.threshold,
             detail=MappingProxyType(detail),
         )
 

@@ -41,7 +41,12 @@ _SUMMARY_PARAMS = (
     "Name",
     "Target",
     "SessionId",
+    "AlarmName",
+    "StateValue",
 )
+_LISTED_PARAMS = ("AlarmNames",)
+"""Parameters that are lists of names, summarised as ``AlarmNames=a,b`` (the first is the resource)."""
+_LISTED_SHOWN = 5
 
 
 def action_event(record: Mapping[str, Any], at: datetime) -> JournalEvent | None:
@@ -63,6 +68,12 @@ def action_event(record: Mapping[str, Any], at: datetime) -> JournalEvent | None
                 shown.append(f"{key}={value}")
                 if not resource and isinstance(value, str):
                     resource = value
+        for key in _LISTED_PARAMS:
+            names = params.get(key)
+            if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+                more = f" (+{len(names) - _LISTED_SHOWN})" if len(names) > _LISTED_SHOWN else ""
+                shown.append(f"{key}={','.join(names[:_LISTED_SHOWN])}{more}")
+                resource = resource or names[0]
         if not resource:
             findings = params.get("FindingIdentifiers")
             if isinstance(findings, list) and findings:

@@ -28,6 +28,7 @@ import dataclasses
 import html
 import itertools
 import math
+import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -167,6 +168,8 @@ class Signal:
     text: str
     expected: bool
     """True when it is the signal the catalogue expects for the fault."""
+    alarm: str = ""
+    """The CloudWatch alarm's name, for a signal of the Alarms pane."""
 
     def reading(self) -> str:
         """``97% vs limit 95%`` (a ratio as a percentage), or "" when the event has no value."""
@@ -181,6 +184,8 @@ class Signal:
         return number_text(self.value, unit) + limit
 
     def summary(self) -> str:
+        if self.alarm:
+            return f"alarm {self.alarm} in ALARM" + (f" ({self.text})" if self.text else "")
         reading = self.reading()
         parts = [f"{self.source} {self.metric or self.kind}"]
         if reading:
@@ -220,6 +225,9 @@ class FaultReview:
     delay_s: tuple[float, float] = (0.0, 0.0)
     """The shortest and longest wall time from a change to the console seeing it on the expected
     pane (CloudWatch's minute and the poll interval)."""
+    alarm: Signal | None = None
+    """The first CloudWatch alarm that went to ALARM for the fault: one watching its target, or one
+    the catalogue names for it."""
 
     @property
     def detected(self) -> bool:
@@ -229,6 +237,18 @@ class FaultReview:
     def time_to_detect_s(self) -> float | None:
         """Wall seconds from the start to the first detection."""
         return None if self.detection is None else (self.detection.at - self.started).total_seconds()
+
+    @property
+    def time_to_alarm_s(self) -> float | None:
+        """Wall seconds from the start to the first alarm in ALARM."""
+        return None if self.alarm is None else (self.alarm.at - self.started).total_seconds()
+
+    def alarm_text(self) -> str:
+        """Which alarm fired and how long after the start, or that none did."""
+        if self.alarm is None:
+            return "no alarm fired"
+        seconds = self.time_to_alarm_s or 0.0
+        return f"{self.alarm.alarm}: {span_text(seconds, self.speed)}"
 
     @property
     def time_to_mitigate_s(self) -> float | None:
@@ -381,6 +401,10 @@ class Summary:
     breached: int
     actions: int
     notes: int
+    alarmed: int = 0
+    """Faults a CloudWatch alarm went to ALARM for."""
+    median_tta_s: float | None = None
+    """The median time to detect by alarm (scenario seconds)."""
 
 
 @dataclass(frozen=True)
@@ -517,6 +541,28 @@ def _row(event: JournalEvent, clock: Clock) -> Row:
     )
 
 
+def _is_alarm(event: JournalEvent) -> bool:
+    return event.kind == ev.DETECTED and event.metric == cat.M_ALARM
+
+
+def _named_alarm(name: str, patterns: Iterable[str], ids: Iterable[str]) -> bool:
+    """Whether ``name`` is one of the catalogue's alarm names for the fault: equal to a plain name,
+    or matching a pattern (``{stream}-scale-up``) with the fault's target id or name in it."""
+    if not name:
+        return False
+    known = [i for i in ids if len(i) >= MIN_CONTAINED]
+    for pattern in patterns:
+        fields = re.split(r"\{\w+\}", pattern)
+        if len(fields) == 1:
+            if name == pattern:
+                return True
+            continue
+        shape = "^" + ".+".join(re.escape(part) for part in fields) + "$"
+        if re.match(shape, name) and any(i in name for i in known):
+            return True
+    return False
+
+
 def _signal(event: JournalEvent, expected: str | None) -> Signal:
     return Signal(
         at=event.at,
@@ -529,6 +575,7 @@ def _signal(event: JournalEvent, expected: str | None) -> Signal:
         unit=_clean(event.unit, 40),
         text=_clean(event.text),
         expected=expected is not None and event.metric == expected,
+        alarm=_clean(event.detail.get("alarm", ""), 255) if _is_alarm(event) else "",
     )
 
 
@@ -626,7 +673,16 @@ def _fault_review(
     metric = expected.metric if expected is not None else None
     speed = _float(start.detail.get("speed")) or clock.speed
     target = occ.target
-    detections = [e for e in later if e.kind in DETECTION_KINDS and _on_target(e, occ.fault, target)]
+    patterns = expected.alarms if expected is not None else ()
+    target_ids = (target, start.detail.get("target_name", ""))
+
+    def concerns(event: JournalEvent) -> bool:
+        if _on_target(event, occ.fault, target):
+            return True
+        return _is_alarm(event) and _named_alarm(event.detail.get("alarm", ""), patterns, target_ids)
+
+    detections = [e for e in later if e.kind in DETECTION_KINDS and concerns(e)]
+    first_alarm = next((e for e in detections if _is_alarm(e)), None)
     chosen = next((e for e in detections if metric is not None and e.metric == metric), None)
     if chosen is None and detections:
         chosen = detections[0]
@@ -699,6 +755,7 @@ def _fault_review(
         ended_how=ended_how,
         undetected_reason="" if chosen is not None else _too_short(occ, expected, intervals, speed),
         delay_s=reporting_delay(expected.pane, intervals) if expected is not None else (0.0, 0.0),
+        alarm=_signal(first_alarm, metric) if first_alarm is not None else None,
     )
 
 
@@ -1085,6 +1142,10 @@ def analyse(recording: Recording) -> Review:
         breached=sum(1 for s in services if s.breached),
         actions=len(actions),
         notes=len(notes),
+        alarmed=sum(1 for f in faults if f.alarm is not None),
+        median_tta_s=_median(
+            None if f.time_to_alarm_s is None else f.time_to_alarm_s * f.speed for f in faults
+        ),
     )
     meta = recording.meta
     title = clock.scenario or meta.get("scenario", "") or meta.get("title", "") or recording.path.name
@@ -1219,6 +1280,8 @@ def _summary_items(review: Review) -> list[str]:
         f"Detected: {s.detected} of {s.faults}" + _undetectable_text(review),
         "Median time to detect: "
         + ("n/a" if s.median_ttd_s is None else duration_text(s.median_ttd_s) + scenario),
+        f"Detected by a CloudWatch alarm: {s.alarmed} of {s.faults}; median time to detect by alarm: "
+        + ("n/a" if s.median_tta_s is None else duration_text(s.median_tta_s) + scenario),
         "Median time to mitigate: "
         + (
             "n/a (no fault was mitigated)"
@@ -1281,6 +1344,13 @@ def _detected_cell(fault: FaultReview, clock: Clock) -> Cell:
     return _styled("bad", "✗ NOT DETECTED")
 
 
+def _alarm_cell(fault: FaultReview) -> Cell:
+    if fault.alarm is None:
+        return _styled("muted", fault.alarm_text())
+    seconds = fault.time_to_alarm_s or 0.0
+    return (("code", fault.alarm.alarm), ("", f" after {span_text(seconds, fault.speed)}"))
+
+
 def _fault_cells(fault: FaultReview, clock: Clock) -> tuple[Cell, ...]:
     name: Cell = (("code", fault.fault or "unknown"), ("", f" {fault.title}" if fault.title else ""))
     target: Cell = (
@@ -1297,6 +1367,7 @@ def _fault_cells(fault: FaultReview, clock: Clock) -> tuple[Cell, ...]:
         _detected_cell(fault, clock),
         _ttd_cell(fault),
         _plain("" if detection is None else detection.summary()),
+        _alarm_cell(fault),
         _plain(_action_text(fault)),
         _plain(_mitigated_text(fault, clock)),
         _plain(fault.ttm_text()),
@@ -1346,6 +1417,7 @@ def _document(review: Review) -> list[_Section]:
                     "Detected",
                     "Time to detect",
                     "Signal",
+                    "Alarm",
                     "First action",
                     "Mitigated",
                     "Time to mitigate",

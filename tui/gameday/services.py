@@ -33,7 +33,11 @@ volume's ceiling, a stream's write usage, throttled writes below the critical sh
 iterator age against the retention period, whose records are not lost before 100%) is headroom
 running short and impairs nothing; the same gauge at its critical level does, until it falls
 back below its critical line (the detector's ``eased`` recovery) or recovers. A stalled reader,
-Lambda errors and an SSM agent lost impair at any level.
+Lambda errors and an SSM agent lost impair at any level. A CloudWatch alarm (``alarm.state``, on the
+resource it watches) impairs from the moment the console sees it go to ALARM until it leaves it; one
+already in ALARM when the console started (a warning in the journal) impairs nothing: a capacity
+alarm firing all along, such as the stream's scale-up alarm, would otherwise count as an impairment
+from the first poll on.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ KNOWN_METRICS = frozenset(
         cat.M_READER_STALLED,
         cat.M_LAMBDA_ERRORS,
         cat.M_NODE_PING,
+        cat.M_ALARM,
     }
 )
 HEADROOM_METRICS = cat.HEADROOM_METRICS
@@ -96,6 +101,9 @@ class BusinessService:
         if event.metric in self.ignore_metrics:
             return False
         if event.kind == DETECTED and event.metric in HEADROOM_METRICS and event.level == "warning":
+            return False
+        if event.kind == DETECTED and event.metric == cat.M_ALARM and event.level != "critical":
+            # Already firing when the console started: it says nothing of what happens now.
             return False
         names = {event.resource, *(event.detail.get(k, "") for k in _ID_DETAILS)}
         if event.metric == cat.M_READER_STALLED and event.detail.get("kind") == GETRECORDS_KIND:

@@ -260,6 +260,24 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
         if view is not None:
             self._open(view)
 
+    def open_resource(self, stream_name: str) -> None:
+        """Open the stream called ``stream_name`` (an alarm's ``g`` comes here)."""
+        snapshot: KinesisSnapshot | None = self.snapshot or self.feed.state.snapshot
+        if snapshot is None:
+            self.notify("The Kinesis pane has not polled yet: try again in a moment", timeout=4)
+            return
+        self.snapshot = snapshot
+        view = next((v for v in snapshot.streams if stream_name in (v.stream_name, v.stream_arn)), None)
+        if view is None:
+            self.notify(
+                f"{stream_name} is not among the streams the Kinesis pane lists",
+                severity="warning",
+                timeout=5,
+            )
+            return
+        self.query_one(VirtualTable).move_cursor_to_key(view.stream_arn or view.stream_name)
+        self._open(view)
+
     def _open(self, view: StreamView) -> None:
         if self.snapshot is not None:
             self.app.push_screen(

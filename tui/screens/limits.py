@@ -260,3 +260,29 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         if self.snapshot is None:
             return
         self.app.push_screen(InstanceScreen(self.ctx, self.feed, self.snapshot, instance_id))
+
+    def open_resource(self, resource_id: str) -> None:
+        """Open the instance ``resource_id`` names, or the instance a volume of that id is attached to
+        (an alarm's ``g`` comes here)."""
+        snapshot: LimitsSnapshot | None = self.snapshot or self.feed.state.snapshot
+        if snapshot is None:
+            self.notify("The Limits pane has not polled yet: try again in a moment", timeout=4)
+            return
+        self.snapshot = snapshot
+        found = next(
+            (
+                i
+                for i in snapshot.instances
+                if i.instance_id == resource_id or any(v.volume_id == resource_id for v in i.volumes)
+            ),
+            None,
+        )
+        if found is None:
+            self.notify(
+                f"{resource_id} is not among the instances the Limits pane lists",
+                severity="warning",
+                timeout=5,
+            )
+            return
+        self.query_one(VirtualTable).move_cursor_to_key(found.instance_id)
+        self._open(found.instance_id)
