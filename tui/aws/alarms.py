@@ -139,9 +139,21 @@ class _RegionResult:
     history_reads: int = 0
 
 
+def _constant(expression: str | None) -> bool:
+    """An expression that is a number alone (the scaling alarms' shard count, ``s1 = 1``): it feeds
+    the other expressions, and GetMetricData refuses to return it as a series of its own."""
+    if not expression:
+        return False
+    try:
+        float(expression)
+    except ValueError:
+        return False
+    return True
+
+
 def query_to_api(query: Query) -> dict[str, Any]:
     """A GetMetricData query for one of an alarm's queries, returning its data (to chart it)."""
-    out: dict[str, Any] = {"Id": query.id, "ReturnData": True}
+    out: dict[str, Any] = {"Id": query.id, "ReturnData": not _constant(query.expression)}
     if query.metric is not None:
         out["MetricStat"] = query.metric.to_api()
     else:
@@ -394,6 +406,8 @@ class AlarmsPoller:
         series: list[ChartSeries] = []
         breaching: tuple[float, ...] = ()
         for query, label, title, evaluated in planned:
+            if not query.get("ReturnData", True):
+                continue  # a constant: no series of its own
             qid = str(query["Id"])
             found = results.get(qid)
             problem = "" if found is not None else "not computed"
