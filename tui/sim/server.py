@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.common.catalogue import CATALOGUE
 from tui.common.logs import silence_library_logs
-from tui.sim import botocore_data, control, dispatch, extensions, randomness
+from tui.sim import botocore_data, control, dispatch, extensions, moto_serializer, randomness
 from tui.sim.account import REGION, SIM_ACCESS_KEY
 
 # Every command imports this module, and the console runs without a simulator: moto and werkzeug
@@ -324,6 +324,7 @@ class SimServer:
         extensions.install()
         control.install()
         dispatch.install()
+        moto_serializer.install()
         _keep_connections_alive()
         reserved = self._reserved or _reserve(self.host, self.port)
         self._reserved = None
