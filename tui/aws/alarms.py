@@ -49,7 +49,7 @@ from tui.aws.alarms_model import (
 )
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
-from tui.aws.outcome import ApiError, utcnow
+from tui.aws.outcome import ApiError, ErrorTally, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -110,25 +110,6 @@ class AlarmDetail:
     breaching: tuple[float, ...] = ()
     history: tuple[HistoryItem, ...] = ()
     problems: tuple[str, ...] = ()
-
-
-class _Errors:
-    """One ApiError per API in a region: the first problem, and how many alarms it hit."""
-
-    def __init__(self, region: str) -> None:
-        self.region = region
-        self._seen: dict[str, tuple[AwsProblem, int]] = {}
-
-    def add(self, api: str, problem: AwsProblem) -> None:
-        first, count = self._seen.get(api, (problem, 0))
-        self._seen[api] = (first, count + 1)
-
-    def as_tuple(self) -> tuple[ApiError, ...]:
-        out = []
-        for api, (problem, count) in self._seen.items():
-            more = f" ({count} alarms)" if count > 1 else ""
-            out.append(ApiError(self.region, api, problem.message + more, problem.hint))
-        return tuple(out)
 
 
 @dataclass
@@ -237,7 +218,7 @@ class AlarmsPoller:
         self._full.discard(key)
 
     async def _region(self, region: str, now: datetime) -> _RegionResult:
-        errors = _Errors(region)
+        errors = ErrorTally(region, "alarms")
         try:
             cloudwatch = await self.factory.client("cloudwatch", region)
             alarms = await self._describe(cloudwatch, region)
@@ -328,7 +309,7 @@ class AlarmsPoller:
         since: datetime | None,
         now: datetime,
         gate: asyncio.Semaphore,
-        errors: _Errors,
+        errors: ErrorTally,
     ) -> bool:
         """Read what the alarm's history gained since the last poll; False when the call failed."""
         try:

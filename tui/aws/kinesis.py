@@ -44,7 +44,7 @@ from tui.aws.kinesis_math import (
     usage_level,
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data
-from tui.aws.outcome import ApiError, utcnow
+from tui.aws.outcome import ApiError, ErrorTally, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -214,25 +214,6 @@ class _Stream:
     consumers: list[dict[str, Any]] | None = None
     mappings: list[dict[str, Any]] | None = None
     reasons: list[str] = field(default_factory=list)
-
-
-class _Errors:
-    """One ApiError per API in a region: the first problem, and how many streams it hit."""
-
-    def __init__(self, region: str) -> None:
-        self.region = region
-        self._seen: dict[str, tuple[AwsProblem, int]] = {}
-
-    def add(self, api: str, problem: AwsProblem) -> None:
-        first, count = self._seen.get(api, (problem, 0))
-        self._seen[api] = (first, count + 1)
-
-    def as_tuple(self) -> tuple[ApiError, ...]:
-        out = []
-        for api, (problem, count) in self._seen.items():
-            more = f" ({count} streams)" if count > 1 else ""
-            out.append(ApiError(self.region, api, problem.message + more, problem.hint))
-        return tuple(out)
 
 
 @dataclass
@@ -494,7 +475,7 @@ class KinesisPoller:
         return sorted(found.values(), key=lambda s: s.name)
 
     async def _describe(
-        self, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: _Errors
+        self, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: ErrorTally
     ) -> None:
         try:
             async with gate:
@@ -513,7 +494,7 @@ class KinesisPoller:
         stream.summary_consumers = _int(summary.get("ConsumerCount"))
 
     async def _consumers(
-        self, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: _Errors
+        self, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: ErrorTally
     ) -> None:
         if not stream.arn:
             stream.reasons.append("consumers unknown: the stream's ARN is unknown")
@@ -532,7 +513,9 @@ class KinesisPoller:
             return
         stream.consumers = found
 
-    async def _mappings(self, region: str, stream: _Stream, gate: asyncio.Semaphore, errors: _Errors) -> None:
+    async def _mappings(
+        self, region: str, stream: _Stream, gate: asyncio.Semaphore, errors: ErrorTally
+    ) -> None:
         if not stream.arn:
             stream.reasons.append("Lambda consumers unknown: the stream's ARN is unknown")
             return
@@ -551,7 +534,7 @@ class KinesisPoller:
         stream.mappings = found
 
     async def _inventory(
-        self, region: str, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: _Errors
+        self, region: str, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: ErrorTally
     ) -> None:
         if stream.arn:
             await asyncio.gather(
@@ -568,7 +551,7 @@ class KinesisPoller:
     # -- one region -------------------------------------------------------------------------
 
     async def _region(self, region: str, now: datetime) -> _RegionResult:
-        errors = _Errors(region)
+        errors = ErrorTally(region, "streams")
         try:
             kinesis = await self.factory.client("kinesis", region)
             streams = await self._list_streams(kinesis)
@@ -604,7 +587,7 @@ class KinesisPoller:
         )
 
     async def _metrics(
-        self, region: str, queries: list[MetricQuery], start: datetime, end: datetime, errors: _Errors
+        self, region: str, queries: list[MetricQuery], start: datetime, end: datetime, errors: ErrorTally
     ) -> tuple[MetricBatch, str]:
         """One GetMetricData batch, and the problem's message when it failed (every value it
         would have fed is then unknown, and says why)."""

@@ -44,3 +44,24 @@ class ApiError:
     api: str
     message: str
     hint: str = ""
+
+
+class ErrorTally:
+    """One ApiError per API in a region: the first problem, and how many of a poll's items (the
+    ``noun``: streams, alarms) it hit."""
+
+    def __init__(self, region: str, noun: str) -> None:
+        self.region = region
+        self.noun = noun
+        self._seen: dict[str, tuple[AwsProblem, int]] = {}
+
+    def add(self, api: str, problem: AwsProblem) -> None:
+        first, count = self._seen.get(api, (problem, 0))
+        self._seen[api] = (first, count + 1)
+
+    def as_tuple(self) -> tuple[ApiError, ...]:
+        out = []
+        for api, (problem, count) in self._seen.items():
+            more = f" ({count} {self.noun})" if count > 1 else ""
+            out.append(ApiError(self.region, api, problem.message + more, problem.hint))
+        return tuple(out)
