@@ -16,7 +16,11 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("ec2", "describe_volumes", {}),
     ("ec2", "describe_security_groups", {}),
     ("ec2", "describe_instance_types", {"InstanceTypes": ["m5.large", "t3.medium"]}),
-    ("ec2", "describe_images", {"Filters": [{"Name": "name", "Values": ["al2023-ami-2023*-kernel-6.1-x86_64"]}]}),
+    (
+        "ec2",
+        "describe_images",
+        {"Filters": [{"Name": "name", "Values": ["al2023-ami-2023*-kernel-6.1-x86_64"]}]},
+    ),
     ("ec2", "describe_vpcs", {}),
     ("ssm", "describe_instance_information", {}),
     ("kinesis", "list_streams", {}),
