@@ -10,14 +10,14 @@ from typing import Any
 from textual import work
 from textual.binding import Binding, BindingType
 
-from tui.aws.actions import ActionResult, Plan, PlanRefusal, ReadOnlyRefusal
+from tui.aws.actions import ActionResult, Plan
 from tui.aws.actions import alarms as alarm_actions
 from tui.aws.alarms import AlarmsSnapshot
 from tui.aws.alarms_model import ALARM, OK, Alarm
 from tui.context import ActivityEvent, PaneContext
 from tui.feeds import Feed
 from tui.screens.alarms_dialogs import FormField, PlanForm
-from tui.screens.confirm import ConfirmScreen
+from tui.screens.confirm import ConfirmScreen, run_plan
 
 ACTION_BINDINGS: list[BindingType] = [
     Binding("M", "mute", "Mute", id="mute"),
@@ -181,17 +181,8 @@ class AlarmActions:
         self, plan: Plan, values: dict[str, str], done: Callable[[Plan, dict[str, str], ActionResult], None]
     ) -> None:
         screen: Any = self
-        runner = self.ctx.actions
-        if runner is None:
-            screen.notify("Actions are not available in this console", severity="error")
-            return
-        try:
-            result = await runner.execute(plan)
-        except ReadOnlyRefusal:
-            screen.notify("Read-only mode: refused, nothing was called", severity="warning")
-            return
-        except PlanRefusal as refusal:
-            screen.notify(f"Refused: {refusal}", severity="warning")
+        result = await run_plan(screen, self.ctx.actions, plan)
+        if result is None:
             return
         done(plan, values, result)
         level = "info" if result.ok else "error"

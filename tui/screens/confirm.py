@@ -13,7 +13,16 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from tui.aws.actions import ApiCall, CliTarget, Plan, cli_lines
+from tui.aws.actions import (
+    ActionResult,
+    ActionRunner,
+    ApiCall,
+    CliTarget,
+    Plan,
+    PlanRefusal,
+    ReadOnlyRefusal,
+    cli_lines,
+)
 from tui.aws.clients import ClientFactory
 from tui.aws.findings_model import Finding
 from tui.screens.dialog import Dialog, bullets, read_only_reason
@@ -49,6 +58,21 @@ def findings_table(findings: Sequence[Finding]) -> Table:
     for word, what in findings_rows(findings):
         table.add_row(Text(word), Text(what))
     return table
+
+
+async def run_plan(screen: Any, runner: ActionRunner | None, plan: Plan) -> ActionResult | None:
+    """Run a confirmed ``plan`` through the console's action runner. A refusal (read-only mode, or
+    the plan's own) or a console without a runner is said on ``screen``, and gives None."""
+    if runner is None:
+        screen.notify("Actions are not available in this console", severity="error")
+        return None
+    try:
+        return await runner.execute(plan)
+    except ReadOnlyRefusal:
+        screen.notify("Read-only mode: refused, nothing was called", severity="warning")
+    except PlanRefusal as refusal:
+        screen.notify(f"Refused: {refusal}", severity="warning")
+    return None
 
 
 class ConfirmScreen(Dialog[bool]):

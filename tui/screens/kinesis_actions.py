@@ -12,12 +12,12 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
+from tui.aws.actions import Plan
 from tui.aws.actions import kinesis as stream_actions
 from tui.aws.kinesis import StreamView
 from tui.context import ActivityEvent, PaneContext
 from tui.screens import kinesis_format as fmt
-from tui.screens.confirm import ConfirmScreen
+from tui.screens.confirm import ConfirmScreen, run_plan
 from tui.screens.listing import theme_rgb
 
 ACTION_BINDINGS: list[BindingType] = [
@@ -80,17 +80,8 @@ class StreamActions:
     @work(group="actions", exit_on_error=False)
     async def run_action_worker(self, plan: Plan, view: StreamView) -> None:
         screen: Any = self
-        runner = self.ctx.actions
-        if runner is None:
-            screen.notify("Actions are not available in this console", severity="error")
-            return
-        try:
-            result = await runner.execute(plan)
-        except ReadOnlyRefusal:
-            screen.notify("Read-only mode: refused, nothing was called", severity="warning")
-            return
-        except PlanRefusal as refusal:
-            screen.notify(f"Refused: {refusal}", severity="warning")
+        result = await run_plan(screen, self.ctx.actions, plan)
+        if result is None:
             return
         level = "info" if result.ok else "error"
         text = plan.title if result.ok else f"{plan.title} failed: {result.message}"
