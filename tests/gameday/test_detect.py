@@ -691,7 +691,11 @@ def test_experiment_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-async def test_real_pollers_feed_the_detector(sim_url: str) -> None:
+async def test_real_pollers_feed_the_detector(sim: Any, sim_url: str) -> None:
+    # The session simulator writes no live minutes: the last half hour is written now, as a live
+    # simulator would have it, so the pollers' recent windows have data however long after the
+    # simulator's start this test runs.
+    sim.workload.write_minutes(datetime.now(UTC), 30)
     factory = ClientFactory(
         AwsTarget(regions=("us-east-1",), endpoint_url=sim_url, access_key="testing", secret_key="testing")
     )
