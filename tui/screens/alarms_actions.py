@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol, cast
 
 from textual import work
 from textual.binding import Binding, BindingType
@@ -54,18 +54,28 @@ def with_actions(snapshot: AlarmsSnapshot, keys: set[str], enabled: bool) -> Ala
     )
 
 
+class ChoosesAlarms(Protocol):
+    """What a screen with the alarm keys provides (the list and an alarm's view)."""
+
+    def chosen_alarms(self) -> list[Alarm]:
+        """The alarms the keys act on: the selected ones, else the one under the cursor."""
+        ...
+
+    def current_alarm(self) -> Alarm | None:
+        """The alarm under the cursor (or the one the view shows)."""
+        ...
+
+
 class AlarmActions:
-    """Mute, unmute, set state and go to the watched resource; the screen provides ``chosen_alarms()``
-    (what the keys act on) and ``current_alarm()`` (the one under the cursor)."""
+    """Mute, unmute, set state and go to the watched resource, for a screen that is also
+    ``ChoosesAlarms``."""
 
     ctx: PaneContext
     feed: Feed
 
-    def chosen_alarms(self) -> list[Alarm]:
-        raise NotImplementedError
-
-    def current_alarm(self) -> Alarm | None:
-        raise NotImplementedError
+    @property
+    def _chooser(self) -> ChoosesAlarms:
+        return cast(ChoosesAlarms, self)
 
     def _ask(
         self,
@@ -86,7 +96,7 @@ class AlarmActions:
 
     def action_mute(self) -> None:
         screen: Any = self
-        alarms = self.chosen_alarms()
+        alarms = self._chooser.chosen_alarms()
         if not alarms:
             screen.notify("Pick an alarm first (space selects several)", severity="warning", timeout=3)
             return
@@ -108,7 +118,7 @@ class AlarmActions:
 
     def action_unmute(self) -> None:
         screen: Any = self
-        alarms = self.chosen_alarms()
+        alarms = self._chooser.chosen_alarms()
         if not alarms:
             screen.notify("Pick an alarm first (space selects several)", severity="warning", timeout=3)
             return
@@ -132,7 +142,7 @@ class AlarmActions:
 
     def action_set_state(self) -> None:
         screen: Any = self
-        alarm = self.current_alarm()
+        alarm = self._chooser.current_alarm()
         if alarm is None:
             screen.notify("Pick an alarm first", severity="warning", timeout=3)
             return
@@ -161,7 +171,7 @@ class AlarmActions:
 
     def action_go_resource(self) -> None:
         screen: Any = self
-        alarm = self.current_alarm()
+        alarm = self._chooser.current_alarm()
         if alarm is None or alarm.resource is None:
             screen.notify("This alarm's dimensions name no resource", severity="warning", timeout=3)
             return
