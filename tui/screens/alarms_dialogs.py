@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, Label, Static
 
 from tui.aws.actions import Plan, cli_lines
 from tui.aws.actions.alarms import Mute
@@ -22,7 +22,7 @@ from tui.aws.alarms_model import Alarm
 from tui.common.timefmt import clock_text
 from tui.screens.alarms_format import AlarmFilter, facet_counts
 from tui.screens.confirm import cli_target_of, visible
-from tui.screens.dialog import Dialog, DialogOptions, bullets, read_only_reason
+from tui.screens.dialog import Dialog, FacetDialog, bullets, read_only_reason
 from widgets.safe import clean
 
 SHOWN_CALLS = 3
@@ -141,71 +141,25 @@ class PlanForm(Dialog[dict[str, str] | None]):
         self.dismiss(None)
 
 
-class AlarmFacetScreen(Dialog[AlarmFilter | None]):
-    """The state and "muted" facets with their counts, each marked ☑ or ☐ (not by colour alone);
-    space toggles, Enter applies, c clears, Esc keeps the old filter."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "apply", "Apply", priority=True),
-        Binding("space", "flip", "Toggle", priority=True),
-        Binding("escape", "cancel", "Cancel"),
-        Binding("c", "clear", "Clear all"),
-    ]
+class AlarmFacetScreen(FacetDialog[AlarmFilter]):
+    """The Alarms list's facets: state, and whether the actions are muted; c clears both."""
 
     DEFAULT_CSS = """
     AlarmFacetScreen > #dialog { max-width: 60; }
-    AlarmFacetScreen .facet--help { color: $text-muted; }
     """
 
-    def __init__(self, alarms: Sequence[Alarm], current: AlarmFilter) -> None:
-        super().__init__()
-        self.entries = facet_counts(alarms)
-        self.chosen = current
-        self.current = current
+    TITLES = {"state": "state", "actions": "actions"}
+    TITLE_WIDTH = 8
 
-    def _prompt(self, index: int) -> Text:
-        facet, value, count = self.entries[index]
-        values = self.chosen.states if facet == "state" else self.chosen.actions
-        prompt = Text(f"{'☑' if value in values else '☐'} ")
-        prompt.append(f"{'state' if facet == 'state' else 'actions':<8}", style="dim")
-        prompt.append(f"{value}  ")
-        prompt.append(f"{count:,}", style="dim")
-        return prompt
+    def __init__(self, alarms: Sequence[Alarm], current: AlarmFilter) -> None:
+        super().__init__(facet_counts(alarms), current, AlarmFilter(text=current.text))
 
     def compose_top(self) -> ComposeResult:
         yield Static("Filter by state and by muted", classes="dialog--title")
         yield Static("Nothing checked in a facet lets every value through.", classes="facet--help")
 
-    def compose_frame_body(self) -> ComposeResult:
-        yield DialogOptions(*(self._prompt(i) for i in range(len(self.entries))), id="dialog-body")
-
     def prompt(self) -> str:
         return "space toggle · Enter apply · c clear · Esc cancel"
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-
-    def _redraw(self) -> None:
-        listing = self.query_one(OptionList)
-        for index in range(len(self.entries)):
-            listing.replace_option_prompt_at_index(index, self._prompt(index))
-
-    def action_flip(self) -> None:
-        index = self.query_one(OptionList).highlighted
-        if index is not None:
-            facet, value, _ = self.entries[index]
-            self.chosen = self.chosen.toggled(facet, value)
-            self._redraw()
-
-    def action_clear(self) -> None:
-        self.chosen = AlarmFilter(text=self.current.text)
-        self._redraw()
-
-    def action_apply(self) -> None:
-        self.dismiss(self.chosen)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 def mutes_table(mutes: Sequence[Mute], now: datetime) -> Table:

@@ -146,8 +146,12 @@ class AlarmFilter:
         haystack = search_text(alarm)
         return all(word in haystack for word in words)
 
+    def values(self, facet: str) -> frozenset[str]:
+        """The values chosen in ``facet`` ("state" or "actions"); none lets every value through."""
+        return self.states if facet == "state" else self.actions
+
     def toggled(self, facet: str, value: str) -> AlarmFilter:
-        chosen = set(self.states if facet == "state" else self.actions)
+        chosen = set(self.values(facet))
         chosen ^= {value}
         if facet == "state":
             return replace(self, states=frozenset(chosen))

@@ -10,7 +10,7 @@ it for the help screen; each dialog's prompt line says the keys that work where 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from rich.table import Table
 from rich.text import Text
@@ -222,3 +222,82 @@ class Dialog(ModalScreen[ResultT]):
             body.scroll_home(animate=False)
         elif how == "end":
             body.scroll_end(animate=False)
+
+
+class FacetFilter(Protocol):
+    """A list's filter as a facet dialog changes it: the values chosen per facet (none: any value)."""
+
+    def values(self, facet: str) -> frozenset[str]: ...
+
+    def toggled(self, facet: str, value: str) -> Any: ...
+
+
+FilterT = TypeVar("FilterT", bound=FacetFilter)
+
+
+class FacetDialog(Dialog[FilterT | None]):
+    """Every facet's values with their counts, each marked ☑ or ☐ (not by colour alone); space
+    toggles, Enter applies the filter, c clears it to ``cleared``, Esc keeps the old one. A list's
+    dialog names its facets (``TITLES``, in a column ``TITLE_WIDTH`` wide) and says what it is."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "apply", "Apply", priority=True),
+        Binding("space", "flip", "Toggle", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("c", "clear", "Clear all"),
+    ]
+
+    DEFAULT_CSS = """
+    FacetDialog .facet--help { color: $text-muted; }
+    """
+
+    TITLES: ClassVar[dict[str, str]] = {}
+    TITLE_WIDTH: ClassVar[int] = 11
+
+    def __init__(self, entries: Sequence[tuple[str, str, int]], current: FilterT, cleared: FilterT) -> None:
+        super().__init__()
+        self.entries = list(entries)
+        """(facet, value, count) of each line, in the order shown."""
+        self.current = current
+        self.chosen = current
+        self.cleared = cleared
+
+    def _prompt(self, index: int) -> Text:
+        facet, value, count = self.entries[index]
+        mark = "☑" if value in self.chosen.values(facet) else "☐"
+        prompt = Text(f"{mark} ")
+        prompt.append(f"{self.TITLES.get(facet, facet):<{self.TITLE_WIDTH}}", style="dim")
+        prompt.append(f"{clean(value or 'none')}  ")
+        prompt.append(f"{count:,}", style="dim")
+        return prompt
+
+    def compose_frame_body(self) -> ComposeResult:
+        yield DialogOptions(*(self._prompt(i) for i in range(len(self.entries))), id="dialog-body")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def _redraw(self) -> None:
+        listing = self.query_one(OptionList)
+        for index in range(len(self.entries)):
+            listing.replace_option_prompt_at_index(index, self._prompt(index))
+
+    def toggle(self, facet: str, value: str) -> None:
+        self.chosen = self.chosen.toggled(facet, value)
+        self._redraw()
+
+    def action_flip(self) -> None:
+        index = self.query_one(OptionList).highlighted
+        if index is not None:
+            facet, value, _ = self.entries[index]
+            self.toggle(facet, value)
+
+    def action_clear(self) -> None:
+        self.chosen = self.cleared
+        self._redraw()
+
+    def action_apply(self) -> None:
+        self.dismiss(self.chosen)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -10,12 +10,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, Static
 
 from tui.aws.actions import Plan, cli_lines
 from tui.aws.findings_model import FACETS, SEVERITIES, WORKFLOWS, Finding, FindingFilter, facet_counts
 from tui.screens.confirm import cli_target_of, findings_table, visible
-from tui.screens.dialog import Dialog, DialogOptions, bullets, read_only_reason
+from tui.screens.dialog import Dialog, FacetDialog, bullets, read_only_reason
 from tui.screens.findings_format import findings_heading, severe_hint
 from widgets.safe import clean
 
@@ -37,29 +37,21 @@ FACET_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 
-class FacetScreen(Dialog[FindingFilter | None]):
-    """Every facet's values with their counts, each marked ☑ or ☐ (not by colour alone); space
-    toggles, Enter applies, Esc keeps the old filter."""
+class FacetScreen(FacetDialog[FindingFilter]):
+    """The Findings list's facets: severity, workflow, record state, product, account, resource type
+    and compliance, with their counts over every loaded finding; d goes back to the default view."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "apply", "Apply", priority=True),
-        Binding("space", "flip", "Toggle", priority=True),
-        Binding("escape", "cancel", "Cancel"),
-        Binding("c", "clear", "Clear all"),
-        Binding("d", "defaults", "Defaults"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("d", "defaults", "Defaults")]
 
     DEFAULT_CSS = """
     FacetScreen > #dialog { max-width: 90; }
-    FacetScreen .facet--help { color: $text-muted; }
     """
 
+    TITLES = FACET_TITLES
+
     def __init__(self, findings: Sequence[Finding], current: FindingFilter) -> None:
-        super().__init__()
-        self.findings = findings
-        self.current = current
-        self.chosen = current
-        self._entries: list[tuple[str, str, int]] = []
+        entries: list[tuple[str, str, int]] = []
+        cleared = current
         for facet in FACETS:
             counts = dict(facet_counts(findings, facet))
             for value in current.values(facet):
@@ -69,16 +61,10 @@ class FacetScreen(Dialog[FindingFilter | None]):
                 counts,
                 key=lambda v: (order.index(v) if order and v in order else len(order or ()), -counts[v], v),
             )
-            self._entries.extend((facet, value, counts[value]) for value in values[:MAX_VALUES])
-
-    def _prompt(self, index: int) -> Text:
-        facet, value, count = self._entries[index]
-        mark = "☑" if value in self.chosen.values(facet) else "☐"
-        prompt = Text(f"{mark} ")
-        prompt.append(f"{FACET_TITLES[facet]:<11}", style="dim")
-        prompt.append(f"{clean(value or 'none')}  ")
-        prompt.append(f"{count:,}", style="dim")
-        return prompt
+            entries.extend((facet, value, counts[value]) for value in values[:MAX_VALUES])
+            cleared = cleared.with_values(facet, frozenset())
+        super().__init__(entries, current, cleared)
+        self.findings = findings
 
     def compose_top(self) -> ComposeResult:
         yield Static("Filter by facet", classes="dialog--title")
@@ -87,40 +73,8 @@ class FacetScreen(Dialog[FindingFilter | None]):
             classes="facet--help",
         )
 
-    def compose_frame_body(self) -> ComposeResult:
-        yield DialogOptions(*(self._prompt(i) for i in range(len(self._entries))), id="dialog-body")
-
     def prompt(self) -> str:
         return "space toggle · Enter apply · c clear all · d default view · Esc cancel"
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-
-    def _redraw(self) -> None:
-        listing = self.query_one(OptionList)
-        for index in range(len(self._entries)):
-            listing.replace_option_prompt_at_index(index, self._prompt(index))
-
-    def toggle(self, facet: str, value: str) -> None:
-        self.chosen = self.chosen.toggled(facet, value)
-        self._redraw()
-
-    def action_flip(self) -> None:
-        index = self.query_one(OptionList).highlighted
-        if index is not None:
-            facet, value, _ = self._entries[index]
-            self.toggle(facet, value)
-
-    def action_apply(self) -> None:
-        self.dismiss(self.chosen)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def action_clear(self) -> None:
-        for facet in FACETS:
-            self.chosen = self.chosen.with_values(facet, frozenset())
-        self._redraw()
 
     def action_defaults(self) -> None:
         self.chosen = FindingFilter(text=self.current.text, resource=self.current.resource)
