@@ -177,6 +177,7 @@ class WarroomApp(App[None]):
             record=self.record,
             actions=self.actions,
             instance_history=self.feeds.instance_history,
+            alarm_detail=self.feeds.alarm_detail,
             mutes=self.mutes,
         )
         # Set by exit(): keys typed while the console closes run nothing (run_action).

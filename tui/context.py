@@ -34,5 +34,7 @@ class PaneContext:
     actions: ActionRunner | None = None
     instance_history: Callable[[Any], Any] = lambda view: None
     """A new feed of an instance's metric history (``Feeds.instance_history``), or None."""
+    alarm_detail: Callable[[str], Any] = lambda key: None
+    """A new feed of an alarm's chart and history (``Feeds.alarm_detail``), or None."""
     mutes: MuteBook | None = None
     """The alarms this console muted and that are still muted (the header reminds of them)."""

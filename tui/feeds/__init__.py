@@ -8,7 +8,7 @@ journal's detector subscribe alike.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,19 +49,31 @@ class HistorySnapshot:
 
 
 class Feeds:
-    """Every pane's feed, by pane name; and, on demand, the feed of one instance's history."""
+    """Every pane's feed, by pane name; and, on demand, the feed of one instance's history or of
+    one alarm's chart."""
 
     def __init__(
-        self, feeds: dict[str, Feed], *, history: Callable[[Any], Feed | None] | None = None
+        self,
+        feeds: dict[str, Feed],
+        *,
+        history: Callable[[Any], Feed | None] | None = None,
+        alarm_detail: Callable[[str], Feed | None] | None = None,
     ) -> None:
         self._feeds = feeds
         self._history = history
+        self._alarm_detail = alarm_detail
 
     def instance_history(self, view: Any) -> Feed | None:
         """A new feed of the metric history of ``view``'s instance (the last 3 hours, read again
         every minute), started by its subscriber and stopped when it is done; None when there is
         none to read (a recording holds the polls, not the history)."""
         return self._history(view) if self._history is not None else None
+
+    def alarm_detail(self, key: str) -> Feed | None:
+        """A new feed of the alarm ``key``'s chart and history (``AlarmsPoller.detail`` of the alarm as
+        the list last polled it, read again every minute), started by its subscriber and stopped when
+        it is done; None when there is none to read (a recording holds the polls, not the metrics)."""
+        return self._alarm_detail(key) if self._alarm_detail is not None else None
 
     def __getitem__(self, pane: str) -> Feed:
         return self._feeds[pane]
@@ -126,15 +138,16 @@ class Feeds:
                 source=poller,
             )
 
-        def history(view: Any) -> Feed:
+        def charts(name: str, title: str, read: Callable[[datetime], Awaitable[Any]]) -> Feed:
+            """A feed of one view's last hours of metrics, read again every minute."""
+
             async def fetch(_: Callable[[int, int], None]) -> HistorySnapshot:
                 now = clock()
-                found = await instance_history(factory, view, now=now, hours=HISTORY_HOURS)  # type: ignore[arg-type]
-                return HistorySnapshot(now, found)
+                return HistorySnapshot(now, await read(now))
 
             return LiveFeed(
-                f"history:{view.instance_id}",
-                f"{view.instance_id} charts",
+                name,
+                title,
                 fetch,
                 backend=factory,
                 interval=HISTORY_REFRESH_S,
@@ -144,7 +157,31 @@ class Feeds:
                 profile=settings.target.profile,
             )
 
-        return cls(feeds, history=history)
+        def history(view: Any) -> Feed:
+            return charts(
+                f"history:{view.instance_id}",
+                f"{view.instance_id} charts",
+                lambda now: instance_history(factory, view, now=now, hours=HISTORY_HOURS),  # type: ignore[arg-type]
+            )
+
+        alarms = feeds.get("alarms")
+
+        def alarm_detail(key: str) -> Feed | None:
+            if alarms is None or alarms.source is None:
+                return None
+            listing, poller = alarms, alarms.source
+
+            async def read(_: datetime) -> Any:
+                # The alarm as the list's last poll has it (its state, its queries).
+                listed = listing.state.snapshot
+                alarm = next((a for a in getattr(listed, "alarms", ()) if a.key == key), None)
+                if alarm is None:
+                    raise LookupError(f"{key} is no longer listed")
+                return await poller.detail(alarm)
+
+            return charts(f"alarm:{key}", f"{key} chart", read)
+
+        return cls(feeds, history=history, alarm_detail=alarm_detail)
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,19 @@ composite alarm its rule and the state of each child; the same actions as the li
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tui.aws.alarms import AlarmDetail, AlarmsPoller, AlarmsSnapshot, ChartSeries
+from tui.aws.alarms import AlarmDetail, AlarmsSnapshot, ChartSeries
 from tui.aws.alarms_model import (
     BAND_COMPARISONS,
     COMPOSITE,
@@ -31,7 +31,7 @@ from tui.aws.alarms_model import (
 )
 from tui.common.timefmt import wall_or_date_text
 from tui.context import PaneContext
-from tui.feeds import Feed
+from tui.feeds import Feed, Update
 from tui.screens import alarms_format as fmt
 from tui.screens.alarms_actions import ACTION_BINDINGS, AlarmActions
 from tui.screens.base import FollowsFeeds, PaneFooter
@@ -55,6 +55,14 @@ def history_lines(history: tuple[HistoryItem, ...], now: Any) -> Text:
         else:
             text.append(f"{clean(item.kind)}: {clean(item.summary)}")
     return text
+
+
+class DetailFed(Message):
+    """An update from the alarm's chart feed."""
+
+    def __init__(self, update: Update) -> None:
+        super().__init__()
+        self.update = update
 
 
 class AlarmScreen(FollowsFeeds, AlarmActions, Screen[None]):
@@ -103,10 +111,8 @@ class AlarmScreen(FollowsFeeds, AlarmActions, Screen[None]):
         self.detail: AlarmDetail | None = None
         self.detail_problem = ""
         self.input_index = 0
-        source = feed.source
-        self.poller: AlarmsPoller | None = source if isinstance(source, AlarmsPoller) else None
-        self._loaded_for: datetime | None = None
-        """The poll whose moment the chart was last read at."""
+        self.detail_feed: Feed | None = None
+        """The alarm's chart and history, read again every minute (``Feeds.alarm_detail``)."""
 
     def _find(self, snapshot: AlarmsSnapshot) -> Alarm | None:
         return next((a for a in snapshot.alarms if a.key == self.key), None)
@@ -137,19 +143,48 @@ class AlarmScreen(FollowsFeeds, AlarmActions, Screen[None]):
         sync_detail_header(self, self.ctx, "Alarms \u203a alarm")
         self._show()
         self.follow(self.feed, self.update_view)
-        self.load_detail()
+        self.detail_feed = self.ctx.alarm_detail(self.key)
+        if self.detail_feed is None:
+            # A recording holds the polls, not the 3 hours of metrics the chart reads.
+            self.detail_problem = (
+                "no chart in a replay: the recording holds the alarms' states, not 3 hours of metrics"
+            )
+            self._show()
+            return
+        self.keep(self.detail_feed.subscribe(self._detail_fed))
+        self.detail_feed.start()
+
+    async def on_unmount(self) -> None:
+        if self.detail_feed is not None:
+            await self.detail_feed.stop()
+
+    def _detail_fed(self, update: Update) -> None:
+        self.post_message(DetailFed(update))
+
+    @on(DetailFed)
+    def _on_detail(self, message: DetailFed) -> None:
+        update = message.update
+        if update.kind == "polled" and update.snapshot is not None:
+            self.detail = update.snapshot.history
+            self.detail_problem = ""
+        elif update.kind == "failed" and update.error is not None:
+            self.detail_problem = f"chart unknown: {update.error.one_line()}"
+        elif update.kind == "overdue":
+            self.detail_problem = f"chart: {update.state.problem}"
+        else:
+            return
+        self._show()
+        self.refresh_bindings()
 
     def on_resize(self) -> None:
         self._show()
 
     def update_view(self, snapshot: AlarmsSnapshot) -> None:
-        """A new poll of the list: the alarm as it is now, and its chart read again (a minute more of
-        data); the console's own change to the same poll (an amended snapshot) only redraws."""
+        """A new poll of the list (or this console's own change to it): the alarm as it is now; its
+        chart and history come from the alarm's own feed."""
         self.snapshot = snapshot
         self.alarm = self._find(snapshot)
         self._show()
-        if self.alarm is not None and snapshot.fetched_at != self._loaded_for:
-            self.load_detail()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The keys that cycle an expression's metrics show only when there are metrics to cycle."""
@@ -158,37 +193,14 @@ class AlarmScreen(FollowsFeeds, AlarmActions, Screen[None]):
         return True
 
     def action_reload(self) -> None:
-        self.load_detail()
+        if self.detail_feed is not None:
+            self.detail_feed.poll_now()
 
     def action_next_input(self, step: int) -> None:
         inputs = self._inputs()
         if len(inputs) > 1:
             self.input_index = (self.input_index + step) % len(inputs)
             self._draw_charts()
-
-    @work(exclusive=True, group="alarm-detail", exit_on_error=False)
-    async def load_detail(self) -> None:
-        alarm = self.alarm
-        status = self.query_one("#al-chart-status", Static)
-        if alarm is None:
-            return
-        if self.poller is None:
-            # A recording holds the polls, not the 3 hours of metrics the chart reads.
-            self.detail_problem = (
-                "no chart in a replay: the recording holds the alarms' states, not 3 hours of metrics"
-            )
-            status.update(self.detail_problem)
-            self._show()
-            return
-        self._loaded_for = self.snapshot.fetched_at
-        try:
-            self.detail = await self.poller.detail(alarm)
-        except Exception as exc:  # the view says why it has no chart; the rest stays
-            self.detail_problem = f"chart unknown: {exc}"
-        else:
-            self.detail_problem = ""
-        self._show()
-        self.refresh_bindings()
 
     # -- drawing ------------------------------------------------------------------------------
 
