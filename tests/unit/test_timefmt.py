@@ -112,3 +112,17 @@ def test_moments_are_shown_in_utc() -> None:
     assert wall_or_date_text(here, MOMENT + timedelta(hours=1)) == "09:03:07"
     assert wall_or_date_text(here, MOMENT + timedelta(days=1)) == "11-20 09:03"
     assert asff_time(here) == "2026-11-20T09:03:07.250Z"
+
+
+def test_instant_is_utc_whatever_zone_botocore_gave() -> None:
+    from tui.common.timefmt import instant
+
+    # botocore parses epoch timestamps (the JSON protocols') in the host's local zone.
+    local = datetime(2026, 12, 6, 23, 0, tzinfo=timezone(timedelta(hours=2)))
+    moment = instant(local)
+    assert moment == local and moment is not None and moment.tzinfo == UTC
+    naive = datetime(2026, 12, 6, 21, 0, tzinfo=UTC).replace(tzinfo=None)
+    assert instant(naive) == datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
+    assert instant(1796590800) == datetime.fromtimestamp(1796590800, UTC)
+    assert instant("2014-04-09T18:59:06.419+0000") == datetime(2014, 4, 9, 18, 59, 6, 419000, tzinfo=UTC)
+    assert instant("not a time") is None and instant(True) is None

@@ -39,7 +39,6 @@ from tui.aws.alarms_model import (
     breaches,
     composite_alarm,
     history_item,
-    instant,
     merge_history,
     metric_alarm,
     metric_text,
@@ -50,6 +49,7 @@ from tui.aws.alarms_model import (
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.outcome import ApiError, ErrorTally, utcnow
+from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from tui.common.timefmt import compact_duration_text
+from tui.common.timefmt import compact_duration_text, instant
 
 METRIC = "metric"
 COMPOSITE = "composite"
@@ -262,26 +262,6 @@ def _float(value: Any) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
-
-
-def instant(value: Any) -> datetime | None:
-    """A timestamp as botocore parses it (a datetime), or as AWS writes it in JSON (ISO 8601 text,
-    epoch seconds); naive ones are UTC. None when it is not one."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), UTC)
-    if isinstance(value, str) and value:
-        text = value.strip().replace("Z", "+00:00")
-        # "2014-04-09T18:59:06.419+0000" (HistoryData's queryDate): a colon in the offset
-        if re.search(r"[+-]\d{4}$", text):
-            text = f"{text[:-2]}:{text[-2:]}"
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return None
 
 
 def _dimensions(raw: Any) -> tuple[tuple[str, str], ...]:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tui.aws.clients import ClientFactory
@@ -24,6 +24,7 @@ from tui.aws.findings_model import clean_line
 from tui.aws.outcome import ApiError, utcnow
 from tui.common.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
 from tui.common.durations import iso_duration_seconds
+from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,6 @@ TEXT_LIMIT = 1000
 def _text(value: Any) -> str:
     """A string field from AWS as one safe line (no escape or control characters); "" otherwise."""
     return clean_line(value, TEXT_LIMIT) if isinstance(value, str) else ""
-
-
-def _instant(value: Any) -> datetime | None:
-    """A timestamp from botocore as an aware UTC datetime (botocore gives epoch values local zones)."""
-    if not isinstance(value, datetime):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _tags(value: Any) -> Tags:
@@ -289,8 +281,8 @@ def template_from(summary: Mapping[str, Any], detail: Mapping[str, Any] | None, 
         target_details=_target_lines(body.get("targets")),
         action_details=_action_lines(body.get("actions")),
         duration=_duration(body.get("actions")),
-        created_at=_instant(body.get("creationTime") or summary.get("creationTime")),
-        updated_at=_instant(summary.get("lastUpdateTime") or body.get("lastUpdateTime")),
+        created_at=instant(body.get("creationTime") or summary.get("creationTime")),
+        updated_at=instant(summary.get("lastUpdateTime") or body.get("lastUpdateTime")),
         detailed=detail is not None,
     )
 
@@ -330,11 +322,11 @@ def experiment_from(
         fault=fault,
         target=tag_value(tags, TARGET_TAG),
         origin=tag_value(tags, ORIGIN_TAG),
-        started_at=_instant(detail.get("startTime")) if detail is not None else None,
-        ended_at=_instant(detail.get("endTime")) if detail is not None else None,
+        started_at=instant(detail.get("startTime")) if detail is not None else None,
+        ended_at=instant(detail.get("endTime")) if detail is not None else None,
         tags=tags,
         arn=_text(body.get("arn")) or _text(summary.get("arn")),
-        created_at=_instant(body.get("creationTime") or summary.get("creationTime")),
+        created_at=instant(body.get("creationTime") or summary.get("creationTime")),
         role_arn=_text(body.get("roleArn")),
         resources=_target_arns(body.get("targets")),
         actions=_action_ids(body.get("actions")),

@@ -14,12 +14,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.outcome import ApiError, utcnow
+from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +40,6 @@ HYBRID_PREFIX = "mi-"
 
 def _text(value: Any) -> str | None:
     return str(value) if isinstance(value, str) and value else None
-
-
-def _instant(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -124,7 +119,7 @@ def target_from(info: Mapping[str, Any], region: str, ec2_name: str = "") -> Man
         agent_outdated=(not latest) if isinstance(latest, bool) else None,
         ip_address=_text(info.get("IPAddress")),
         computer_name=_text(info.get("ComputerName")),
-        last_ping_at=_instant(info.get("LastPingDateTime")),
+        last_ping_at=instant(info.get("LastPingDateTime")),
         region=region,
         iam_role=_text(info.get("IamRole")),
         activation_id=_text(info.get("ActivationId")),
@@ -138,8 +133,8 @@ def session_from(raw: Mapping[str, Any], region: str, *, active: bool) -> Sessio
         target=str(raw.get("Target") or ""),
         owner=str(raw.get("Owner") or ""),
         status=str(raw.get("Status") or ""),
-        start_date=_instant(raw.get("StartDate")),
-        end_date=_instant(raw.get("EndDate")),
+        start_date=instant(raw.get("StartDate")),
+        end_date=instant(raw.get("EndDate")),
         document_name=_text(raw.get("DocumentName")),
         reason=_text(raw.get("Reason")),
         region=region,

@@ -8,7 +8,9 @@ their own names here. Reading durations back is ``tui.common.durations``'.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Any
 
 _DAY_S = 86400
 _TWO_DAYS_S = 2 * _DAY_S
@@ -145,3 +147,23 @@ def asff_time(moment: datetime) -> str:
     """A timestamp as Security Hub writes and filters them: ``2026-11-20T09:00:00.250Z``."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def instant(value: Any) -> datetime | None:
+    """A timestamp as botocore parses it (a datetime: epoch values come in the host's local zone),
+    or as AWS writes it in JSON (ISO 8601 text, epoch seconds), as an aware UTC datetime; naive ones
+    are UTC. None when it is not one."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), UTC)
+    if isinstance(value, str) and value:
+        text = value.strip().replace("Z", "+00:00")
+        # "2014-04-09T18:59:06.419+0000" (CloudWatch's HistoryData queryDate): a colon in the offset
+        if re.search(r"[+-]\d{4}$", text):
+            text = f"{text[:-2]}:{text[-2:]}"
+        try:
+            return instant(datetime.fromisoformat(text))
+        except ValueError:
+            return None
+    return None

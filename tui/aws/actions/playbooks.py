@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -29,6 +29,7 @@ from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.outcome import utcnow
 from tui.common.aws_rules import HIGH_RISK_PORTS
+from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
 
@@ -526,17 +527,6 @@ async def _inspect_key(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     return _change((call,), "turn on", "turned on", f"yearly rotation of key {fix.ident}")
 
 
-def _aware(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str):
-        try:
-            return _aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError:
-            return None
-    return None
-
-
 async def _inspect_user(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     iam = await _client(ctx, "iam", fix.region, fix.role_arn)
     try:
@@ -548,7 +538,7 @@ async def _inspect_user(ctx: RemediationContext, fix: ResourceFix) -> Reading:
     now = ctx.clock()
     old: list[tuple[str, int]] = []
     for key in reply.get("AccessKeyMetadata") or ():
-        created = _aware(key.get("CreateDate"))
+        created = instant(key.get("CreateDate"))
         if key.get("Status") == "Active" and created is not None and now - created > KEY_MAX_AGE:
             old.append((str(key.get("AccessKeyId")), (now - created).days))
     if not old:
