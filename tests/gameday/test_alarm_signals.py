@@ -63,6 +63,19 @@ def test_an_alarm_entering_alarm_is_detected_when_it_changed_and_recovers_when_i
     assert recovered.text.startswith(f"alarm {CPU} back to OK")
 
 
+def test_an_alarm_leaving_alarm_for_insufficient_data_stays_open_until_ok() -> None:
+    """An instance that dies stops its metric: its alarm goes ALARM -> INSUFFICIENT_DATA (AWS's default
+    TreatMissingData, missing). That is unknown, not a recovery; OK recovers."""
+    detector = Detector()
+    detector.observe("alarms", _snap(FROZEN, _alarm("OK", ago(60))))
+    (detected,) = detector.observe("alarms", _snap(FROZEN + timedelta(minutes=1), _alarm("ALARM", ago(-0.5))))
+    assert detected.kind == ev.DETECTED
+    gone_quiet = _snap(FROZEN + timedelta(minutes=2), _alarm("INSUFFICIENT_DATA", ago(-1.5)))
+    assert detector.observe("alarms", gone_quiet) == []
+    (recovered,) = detector.observe("alarms", _snap(FROZEN + timedelta(minutes=3), _alarm("OK", ago(-2.5))))
+    assert recovered.kind == ev.RECOVERED and recovered.text.startswith(f"alarm {CPU} back to OK")
+
+
 def test_a_round_trip_between_two_polls_is_read_from_the_alarms_history() -> None:
     detector = Detector()
     detector.observe("alarms", _snap(FROZEN, _alarm("OK", ago(60))))

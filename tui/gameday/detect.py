@@ -53,7 +53,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from tui import panes
-from tui.aws.alarms_model import ALARM, STATE_WORD, short_text, transitions_since
+from tui.aws.alarms_model import ALARM, INSUFFICIENT_DATA, STATE_WORD, short_text, transitions_since
 from tui.aws.findings_model import clean_line
 from tui.aws.kinesis_math import (
     AGE_CRITICAL_FRACTION,
@@ -950,9 +950,11 @@ class Detector:
         first: bool = False,
     ) -> JournalEvent | None:
         """The event of the alarm reaching ``state`` at ``when``, if it changes what is open. An alarm
-        already in ALARM when first seen is a warning, not news: a transition seen live is critical."""
+        already in ALARM when first seen is a warning, not news: a transition seen live is critical.
+        Only OK recovers: INSUFFICIENT_DATA is unknown (an instance that died stops its metric, and its
+        alarm leaves ALARM for it), so it neither detects nor recovers."""
         opened = key in self._open
-        if (state == ALARM) == opened:
+        if (state == ALARM) == opened or (opened and state == INSUFFICIENT_DATA):
             return None
         resource = alarm.resource.id if alarm.resource is not None else alarm.name
         detail: dict[str, str] = {
