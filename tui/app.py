@@ -124,6 +124,7 @@ class WarroomApp(App[None]):
         ),
         Binding("greater_than_sign", "replay_speed(True)", "Faster", show=False, id="replay_faster"),
         Binding("less_than_sign", "replay_speed(False)", "Slower", show=False, id="replay_slower"),
+        Binding("L", "replay_live", "Live", show=False, id="replay_live"),
     ]
 
     def __init__(
@@ -451,6 +452,12 @@ class WarroomApp(App[None]):
     def action_replay_speed(self, up: bool) -> None:
         if self.replay is not None:
             self.replay.faster(up)
+            self._replay_moved()
+
+    def action_replay_live(self) -> None:
+        """L: back to live in a watch view (a replay: to the end of the recording)."""
+        if self.replay is not None:
+            self.replay.go_live()
             self._replay_moved()
 
     def _journal_event(self, event: JournalEvent) -> None:

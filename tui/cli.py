@@ -225,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--speed", type=float, default=1.0, help="recorded seconds per second (default 1; < > change it)"
     )
+    replay.add_argument(
+        "--follow",
+        action="store_true",
+        help="follow a recording still being written (a watch view of the console writing it): live, "
+        "with scrolling back in time; L comes back to live",
+    )
     replay.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
 
     report = sub.add_parser("report", help="write the lessons-learned review of a recording or a journal")
@@ -642,16 +648,24 @@ def run_snapshot(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     from tui.app import make_replay_app  # see the note at the top
     from tui.common import logs
-    from tui.gameday.record import read_recording
+    from tui.gameday.record import RecordingTail, read_recording
     from tui.gameday.replay import Playback
     from tui.replaying import ReplayDriver
 
     logs.configure()
     if args.speed <= 0:
         raise SystemExit("warroom: --speed must be above 0")
+    path = Path(args.file).expanduser()
+    follow = bool(getattr(args, "follow", False))
+    tail = RecordingTail(path) if follow else None
     try:
-        recording = read_recording(Path(args.file).expanduser())
-        playback = Playback(recording.entries, speed=args.speed)
+        if tail is not None:
+            # What is written so far; the driver reads on as the writer appends.
+            playback = Playback(tail.read(), speed=args.speed, follow=True)
+            recording = tail.recording
+        else:
+            recording = read_recording(path)
+            playback = Playback(recording.entries, speed=args.speed)
     except (OSError, ValueError) as exc:
         # As `warroom report` says it, with the same status.
         print(f"warroom: cannot read {args.file}: {exc}", file=sys.stderr)
@@ -664,7 +678,7 @@ def run_replay(args: argparse.Namespace) -> int:
     settings = _settings(args, console=True, target=AwsTarget(regions=regions or ("recorded",)))
     settings = _replay_settings(settings, meta)
     _check_theme(settings)
-    driver = ReplayDriver(playback, source=str(args.file))
+    driver = ReplayDriver(playback, source=str(args.file), tail=tail)
     make_replay_app(settings, driver).run()
     return 0
 

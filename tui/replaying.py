@@ -5,6 +5,10 @@ second it publishes the snapshots recorded up to the playback clock on those fee
 journal's events on the console's journal topic. The panes subscribe to the feeds as they would to
 live ones. No AWS client is ever made: the factory refuses, and every action is refused as in
 read-only mode.
+
+Following a recording still being written (``warroom replay --follow``, the watch view that
+``warroom serve`` gives each browser), the driver also reads the lines appended since its last tick
+(``RecordingTail``) and adds them to the playback, which stays at the newest of them while live.
 """
 
 from __future__ import annotations
@@ -16,14 +20,18 @@ from typing import Any, Protocol
 
 from tui import panes
 from tui.aws.clients import AwsTarget, ClientFactory
+from tui.aws.outcome import utcnow
 from tui.common.timefmt import clock_text, zulu_text
 from tui.feeds import Feeds, RecordedFeed
 from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
+from tui.gameday.record import RecordingTail
 from tui.gameday.replay import Delivery, Playback
 from tui.gameday.services import ServiceStatus
 
 TICK_S = 0.25
+QUIET_S = 60.0
+"""A followed recording with no new line for this long: its writer may have stopped."""
 
 
 class ReplayOnly(RuntimeError):
@@ -105,20 +113,75 @@ class ReplayConsole(Protocol):
 
 
 class ReplayDriver:
-    """Publishes a ``Playback`` on recorded feeds and an app's journal."""
+    """Publishes a ``Playback`` on recorded feeds and an app's journal; with a ``tail``, follows a
+    recording as it is written."""
 
-    def __init__(self, playback: Playback, *, source: str) -> None:
+    def __init__(
+        self,
+        playback: Playback,
+        *,
+        source: str,
+        tail: RecordingTail | None = None,
+        wall: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.playback = playback
         self.source = source
+        self.tail = tail
+        self.wall = wall
+        self.lag_s = 0.0
+        """How long after its writer wrote it the newest line was read (a followed recording)."""
+        self.heard: datetime | None = None
+        """When a new line was last read (a followed recording)."""
+        self.problem = ""
+        """Why the followed recording cannot be read on (it is not a recording), or ""."""
+        self._told = 0
         self.events: list[JournalEvent] = []
         self.app: ReplayConsole | None = None
         self._recorded = {p.name: RecordedFeed(p.name, p.title, toggle=self.toggle_pause) for p in panes.LIVE}
         self.feeds = Feeds(dict(self._recorded))
 
+    @property
+    def following(self) -> bool:
+        """A recording still being written: the watch view of another console."""
+        return self.tail is not None
+
     def bind(self, app: ReplayConsole) -> None:
         self.app = app
-        self._apply(self.playback.seek(self.playback.start))
+        if self.following:
+            self.read_on()
+            self._apply(self.playback.go_live())
+        else:
+            self._apply(self.playback.seek(self.playback.start))
         app.set_interval(TICK_S, self.tick, name="replay")
+
+    def read_on(self) -> int:
+        """Add the lines the writer appended since the last read; how many entries they gave."""
+        tail = self.tail
+        if tail is None or self.problem:
+            return 0
+        try:
+            entries = tail.read()
+        except ValueError as exc:
+            self.problem = str(exc)
+            self._say(f"cannot follow: {exc}", timeout=30)
+            return 0
+        except OSError as exc:
+            self._tell_problem(f"cannot read {tail.path}: {exc.strerror or exc}")
+            return 0
+        for problem in tail.recording.problems[self._told :]:
+            self._tell_problem(problem)
+        self._told = len(tail.recording.problems)
+        if entries:
+            now = self.wall()
+            self.heard = now
+            self.lag_s = max(0.0, (now - max(e.at for e in entries)).total_seconds())
+            self.playback.extend(entries)
+        return len(entries)
+
+    def _tell_problem(self, problem: str) -> None:
+        log_line = f"{self.source}: {problem}"
+        if self.app is not None:
+            self.app.notify(f"Following {log_line}", timeout=6)
 
     # -- the panes' keys ----------------------------------------------------------------------
 
@@ -126,14 +189,27 @@ class ReplayDriver:
         """p on any pane: pause or play the recording; returns what to tell the user."""
         at_end = self.playback.position >= self.playback.end
         paused = self.playback.toggle()
-        if at_end and not paused:
+        if at_end and not paused and not self.following:
             self._apply(self.playback.seek(self.playback.start), rewound=True)
+        if self.following:
+            if paused:
+                return "Watch: ⏸ paused; p plays on, L goes back to live"
+            return "Watch: " + ("● live" if self.playback.live else f"▶ playing at {self.playback.speed:g}x")
         return "Replay: " + ("⏸ paused" if paused else f"▶ playing at {self.playback.speed:g}x")
 
     # -- moving -------------------------------------------------------------------------------
 
     def tick(self) -> None:
+        self.read_on()
         self._apply(self.playback.advance(TICK_S))
+
+    def go_live(self) -> None:
+        """Back to the newest line of a followed recording (a replay: to its end)."""
+        if self.following:
+            self._apply(self.playback.go_live(), rewound=False)
+            self._say("live")
+        else:
+            self.seek_to(self.playback.end)
 
     def seek_by(self, seconds: float) -> None:
         self._apply(self.playback.seek(self.playback.position + timedelta(seconds=seconds)))
@@ -154,12 +230,28 @@ class ReplayDriver:
         return self.playback.now()
 
     def badge(self) -> str:
+        if self.following:
+            return self._follow_badge()
         p = self.playback
         state = "⏸" if p.paused else "▶"
         done = (p.position - p.start).total_seconds()
         total = (p.end - p.start).total_seconds()
         where = f"{clock_text(done)}/{clock_text(total)}"
         return f"REPLAY {state} {zulu_text(p.position)} {where} {p.speed:g}x"
+
+    def _follow_badge(self) -> str:
+        p = self.playback
+        if self.problem:
+            return "WATCH ✖ not a recording"
+        if p.empty:
+            return "LIVE · waiting for the first line"
+        if p.live:
+            quiet = (self.wall() - self.heard).total_seconds() if self.heard is not None else 0.0
+            if quiet >= QUIET_S:
+                return f"LIVE {zulu_text(p.position)} · writer quiet {clock_text(quiet)}"
+            return f"LIVE {zulu_text(p.position)} · {self.lag_s:.1f}s behind"
+        state = "⏸" if p.paused else f"▶ {p.speed:g}x"
+        return f"WATCH {state} {zulu_text(p.position)} · {clock_text(p.behind_live)} behind live"
 
     def services(self) -> tuple[ServiceStatus, ...]:
         return recorded_services(self.events, self.playback.now())
@@ -186,6 +278,6 @@ class ReplayDriver:
                 self.events.append(event)
                 app.journal_append(event)
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, *, timeout: float = 2) -> None:
         if self.app is not None:
-            self.app.notify(f"Replay: {text}", timeout=2)
+            self.app.notify(f"{'Watch' if self.following else 'Replay'}: {text}", timeout=timeout)

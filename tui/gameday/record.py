@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -380,16 +380,6 @@ def _time(value: Any) -> datetime:
     return moment
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
-    """(line number, bytes without the newline, complete) for each non-empty line."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            complete = raw.endswith(b"\n")
-            text = raw.rstrip(b"\r\n")
-            if text.strip():
-                yield number, text, complete
-
-
 class _Reader:
     def __init__(self, recording: Recording, panes: Collection[str] | None) -> None:
         self.recording = recording
@@ -483,11 +473,92 @@ def read_recording(path: Path, *, panes: Collection[str] | None = None) -> Recor
     ``problems`` (a cut-off last line, bad JSON, a snapshot that does not decode); they are never
     raised. Raises ValueError when the file is neither a recording nor a journal, and OSError
     when it cannot be read."""
-    path = Path(path)
-    recording = Recording(path)
-    reader = _Reader(recording, panes)
-    first = True
-    for number, text, complete in _lines(path):
+    tail = RecordingTail(path, panes=panes, keep=True)
+    tail.read(final=True)
+    if tail.lines == 0:
+        raise ValueError(f"{tail.path} is empty: not a warroom recording or journal")
+    return tail.recording
+
+
+READ_CHUNK = 1 << 20
+"""Bytes read at a time: a findings snapshot written whole can be megabytes long."""
+
+
+class RecordingTail:
+    """A recording read as it is written (``warroom replay --follow``), or all at once.
+
+    Each ``read`` returns the entries of the lines completed since the last one. A last line
+    without its newline is the writer's line in progress: it is kept and read once complete, not
+    reported as cut off, except by ``read(final=True)`` (a file read whole, whose writer is gone).
+    A file that does not exist yet, or is empty, gives no entries and ``waiting`` stays True. A file
+    that shrinks (rewritten from the start) is read again from its first line, and says so in
+    ``problems``. The findings deltas are resolved across reads, as in one reading."""
+
+    def __init__(self, path: Path, *, panes: Collection[str] | None = None, keep: bool = False) -> None:
+        self.path = Path(path)
+        self._panes = panes
+        self._keep = keep
+        """Keep every entry in ``recording.entries`` (a whole reading); a follower hands them on."""
+        self.recording = Recording(self.path)
+        self._reader = _Reader(self.recording, panes)
+        self._offset = 0
+        self._number = 0
+        self._partial = b""
+        self.lines = 0
+        """Non-empty lines read, the header included."""
+        self.bytes_read = 0
+
+    @property
+    def waiting(self) -> bool:
+        """Nothing read yet: the writer has not written its first line."""
+        return self.lines == 0
+
+    def _restart(self) -> None:
+        problems = self.recording.problems
+        self.recording = Recording(self.path, problems=problems)
+        self._reader = _Reader(self.recording, self._panes)
+        self._offset = self._number = self.lines = 0
+        self._partial = b""
+        problems.append(f"{self.path} was rewritten from the start: read again from its first line")
+
+    def read(self, *, final: bool = False) -> list[Entry]:
+        """The entries of the lines written since the last read. Raises ValueError when the
+        first line shows the file is neither a recording nor a journal; OSError (but not for a
+        missing file, until one was read) when it cannot be read."""
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            if self.lines or final:
+                raise
+            return []
+        before = len(self.recording.entries)
+        with handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size < self._offset:
+                self._restart()
+                before = 0
+            handle.seek(self._offset)
+            while chunk := handle.read(READ_CHUNK):
+                self._offset += len(chunk)
+                self.bytes_read += len(chunk)
+                *complete, self._partial = (self._partial + chunk).split(b"\n")
+                for raw in complete:
+                    self._line(raw.rstrip(b"\r"), True)
+        if final and self._partial:
+            partial, self._partial = self._partial, b""
+            self._line(partial.rstrip(b"\r"), False)
+        entries = self.recording.entries[before:]
+        if not self._keep:
+            del self.recording.entries[:]
+        return entries
+
+    def _line(self, text: bytes, complete: bool) -> None:
+        self._number += 1
+        if not text.strip():
+            return
+        number = self._number
+        recording = self.recording
+        reader = self._reader
         line: _Line | None = None
         bad = "bad JSON"
         try:
@@ -496,32 +567,29 @@ def read_recording(path: Path, *, panes: Collection[str] | None = None) -> Recor
             pass
         except CodecError:
             bad = "not a JSON object"
-        if first:
-            first = False
-            _identify(path, line, recording, complete, bad)
+        self.lines += 1
+        if self.lines == 1:
+            _identify(self.path, line, recording, complete, bad)
         if line is None:
             reader.problem(
                 number, "truncated (the recording was cut off while writing)" if not complete else bad
             )
-            continue
+            return
         if recording.journal:
             if not line.journal_event:
                 reader.problem(number, "not a journal event")
-                continue
+                return
             try:
                 event = _read_event(text)
             except CodecError as exc:
                 reader.problem(number, f"bad event: {exc}")
-                continue
+                return
             recording.entries.append(Entry(event.at, "event", event.source, event=event))
-            continue
+            return
         try:
             reader.record(number, line, text)
         except CodecError as exc:
             reader.problem(number, f"bad {line.type}: {exc}")
-    if first:
-        raise ValueError(f"{path} is empty: not a warroom recording or journal")
-    return recording
 
 
 def _identify(path: Path, line: _Line | None, recording: Recording, complete: bool, bad: str) -> None:

@@ -63,11 +63,30 @@ def is_replay(app: App[Any]) -> bool:
     return getattr(app, "replay", None) is not None
 
 
+def is_watch(app: App[Any]) -> bool:
+    """Whether ``app`` is a watch view: it follows a recording another console is writing."""
+    return bool(getattr(getattr(app, "replay", None), "following", False))
+
+
 REPLAY_REFUSAL = "✖ This is a replay of a recording: it never calls AWS, so nothing here can be run."
+WATCH_REFUSAL = (
+    "✖ This is a watch view: it follows the recording of the console that drives the game day, and it"
+    " never calls AWS. Act from that console."
+)
+
+
+def offline_refusal(app: App[Any], doing: str) -> str:
+    """One line for a toast: why a replay or a watch view does not do ``doing`` ("fixes nothing")."""
+    if is_watch(app):
+        return f"A watch view {doing}: it follows another console and never calls AWS; act there"
+    return f"A replay of a recording {doing}: it never calls AWS"
 
 
 def read_only_reason(app: App[Any]) -> str:
-    """Why this console refuses every change: a replay never acts; otherwise read-only mode."""
+    """Why this console refuses every change: a replay or a watch view never acts; otherwise
+    read-only mode."""
+    if is_watch(app):
+        return WATCH_REFUSAL
     if is_replay(app):
         return REPLAY_REFUSAL
     return "✖ Read-only mode: this console refuses every change. Start it without --read-only to act."

@@ -13,7 +13,7 @@ from tui.aws.findings import FindingsPoller
 from tui.aws.findings_model import Finding
 from tui.context import PaneContext
 from tui.feeds import Feed
-from tui.screens.dialog import is_replay
+from tui.screens.dialog import is_replay, offline_refusal
 from tui.screens.findings_modals import NoteScreen
 
 
@@ -82,7 +82,7 @@ class Triage:
     def action_remediate(self) -> None:
         screen: Any = self
         if is_replay(screen.app):
-            screen.notify("A replay of a recording fixes nothing: it never calls AWS", severity="warning")
+            screen.notify(offline_refusal(screen.app, "fixes nothing"), severity="warning")
             return
         targets: list[Finding] = screen.targets()
         if not targets:

@@ -23,7 +23,7 @@ from tui.context import ActivityEvent, PaneContext
 from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.dialog import is_replay
+from tui.screens.dialog import is_replay, offline_refusal
 from tui.screens.listing import FilteredList, api_errors_text
 from tui.screens.presets import Presets
 from tui.screens.session_form import FIELDS, TITLES, SessionForm
@@ -353,7 +353,7 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
 
     def action_launch(self, document: str) -> None:
         if is_replay(self.app):
-            self.notify("A replay of a recording opens no session: it never calls AWS", severity="warning")
+            self.notify(offline_refusal(self.app, "opens no session"), severity="warning")
             return
         target = self.current_target()
         if target is None:
