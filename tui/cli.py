@@ -233,6 +233,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
 
+    watch = sub.add_parser(
+        "serve",
+        help="serve the watch view of a recording being written to browsers (one follower per tab)",
+        description="Serve `warroom replay --follow FILE` to browsers: each tab follows the recording "
+        "on its own, read-only, with no AWS credentials and no AWS calls. Open the printed address: "
+        "it carries the access token, without which every request gets 403.",
+    )
+    watch.add_argument(
+        "--follow",
+        metavar="FILE",
+        required=True,
+        help="the recording a console writes (warroom --record FILE, or warroom record --output FILE)",
+    )
+    watch.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    watch.add_argument("--port", type=int, default=8800, help="port (default 8800)")
+    watch.add_argument(
+        "--token",
+        default=None,
+        help="the access token (default: a new random one); required to bind beyond 127.0.0.1",
+    )
+    watch.add_argument(
+        "--url", default=None, help="the address browsers use, when not http://HOST:PORT (a proxy)"
+    )
+    watch.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
+
     report = sub.add_parser("report", help="write the lessons-learned review of a recording or a journal")
     report.add_argument(
         "files",
@@ -683,6 +708,40 @@ def run_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    """``warroom serve --follow FILE``: the watch view in browsers (``tui.serve``)."""
+    from tui.gameday.record import RecordingTail
+    from tui.serve import ServeError, check_exposure, serve
+
+    path = Path(args.follow).expanduser().resolve()
+    try:
+        check_exposure(args.host, args.token)
+        RecordingTail(path).read()  # a file that is not a recording is refused now, not per tab
+    except ServeError as exc:
+        print(f"warroom serve: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"warroom serve: cannot follow {args.follow}: {exc}", file=sys.stderr)
+        return 2
+    if not 0 < args.port < 65536:
+        print(f"warroom serve: --port {args.port} is not a port (1-65535)", file=sys.stderr)
+        return 2
+    try:
+        serve(
+            path,
+            host=args.host,
+            port=args.port,
+            token=args.token,
+            theme=getattr(args, "theme", None),
+            url=args.url.rstrip("/") if args.url else None,
+        )
+    except OSError as exc:
+        reason = exc.strerror or exc
+        print(f"warroom serve: cannot serve on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _replay_settings(settings: Settings, meta: dict[str, Any]) -> Settings:
     return dataclasses.replace(settings, demo=meta.get("demo") == "yes", record_path=None)
 
@@ -762,6 +821,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_replay(args)
     if args.command == "report":
         return run_report(args)
+    if args.command == "serve":
+        return run_serve(args)
     if args.command == "snapshot":
         return run_snapshot(args)
     if args.command == "record":
