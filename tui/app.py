@@ -587,7 +587,8 @@ class WarroomApp(App[None]):
 
     def action_note(self) -> None:
         if self.gameday is None:
-            self.notify("Replaying a recording: notes go in the journal of a live console", timeout=3)
+            where = "Watching" if self.replay is not None and self.replay.following else "Replaying"
+            self.notify(f"{where} a recording: notes go in the journal of the console that drives", timeout=3)
             return
         author = self.settings.note_author or self.actions.actor or os.environ.get("USER", "")
         when = zulu_text(self.clock())

@@ -227,7 +227,12 @@ class ReplayDriver:
         self._say(f"speed {speed:g}x")
 
     def now(self) -> datetime:
-        return self.playback.now()
+        """The console's clock: the playback's position; live, the wall clock, so that ages and the
+        services' timers run on between the writer's lines as they do in the driving console."""
+        position = self.playback.now()
+        if self.following and self.playback.live and not self.playback.empty:
+            return max(position, self.wall())
+        return position
 
     def badge(self) -> str:
         if self.following:
@@ -254,7 +259,7 @@ class ReplayDriver:
         return f"WATCH {state} {zulu_text(p.position)} · {clock_text(p.behind_live)} behind live"
 
     def services(self) -> tuple[ServiceStatus, ...]:
-        return recorded_services(self.events, self.playback.now())
+        return recorded_services(self.events, self.now())
 
     # -- delivering ---------------------------------------------------------------------------
 

@@ -242,6 +242,8 @@ def test_the_driver_follows_the_writer_and_says_how_far_behind(tmp_path: Path) -
     driver.tick()
     assert [s.fetched_at for s in published] == [T0]
     assert driver.badge() == "LIVE 10:00:00Z · 0.4s behind"
+    wall.at = T0 + timedelta(seconds=7)
+    assert driver.now() == T0 + timedelta(seconds=7), "live, the console's clock runs between lines"
 
     with path.open("ab") as handle:
         handle.write(kinesis_line(path, 30))
@@ -250,6 +252,7 @@ def test_the_driver_follows_the_writer_and_says_how_far_behind(tmp_path: Path) -
     assert len(published) == 2
     driver.seek_by(-20)
     assert driver.badge() == "WATCH ▶ 1x 10:00:10Z · 00:20 behind live"
+    assert driver.now() == T0 + timedelta(seconds=10), "back in time, the clock is the position's"
     driver.go_live()
     assert driver.badge().startswith("LIVE 10:00:30Z")
     wall.at += timedelta(seconds=QUIET_S + 5)
