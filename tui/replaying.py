@@ -31,7 +31,7 @@ from tui.gameday.services import ServiceStatus
 
 TICK_S = 0.25
 QUIET_S = 60.0
-"""A followed recording with no new line for this long: its writer may have stopped."""
+"""A followed recording whose newest line is this old: its writer may have stopped."""
 
 
 class ReplayOnly(RuntimeError):
@@ -130,8 +130,6 @@ class ReplayDriver:
         self.wall = wall
         self.lag_s = 0.0
         """How long after its writer wrote it the newest line was read (a followed recording)."""
-        self.heard: datetime | None = None
-        """When a new line was last read (a followed recording)."""
         self.problem = ""
         """Why the followed recording cannot be read on (it is not a recording), or ""."""
         self._told = 0
@@ -173,7 +171,6 @@ class ReplayDriver:
         self._told = len(tail.recording.problems)
         if entries:
             now = self.wall()
-            self.heard = now
             self.lag_s = max(0.0, (now - max(e.at for e in entries)).total_seconds())
             self.playback.extend(entries)
         return len(entries)
@@ -251,7 +248,7 @@ class ReplayDriver:
         if p.empty:
             return "LIVE · waiting for the first line"
         if p.live:
-            quiet = (self.wall() - self.heard).total_seconds() if self.heard is not None else 0.0
+            quiet = (self.wall() - p.end).total_seconds()
             if quiet >= QUIET_S:
                 return f"LIVE {zulu_text(p.position)} · writer quiet {clock_text(quiet)}"
             return f"LIVE {zulu_text(p.position)} · {self.lag_s:.1f}s behind"

@@ -271,3 +271,13 @@ def test_the_driver_stops_following_what_is_not_a_recording(tmp_path: Path) -> N
     driver.tick()
     assert driver.badge() == "WATCH ✖ not a recording"
     assert len([t for t in console.toasts if "cannot follow" in t]) == 1
+
+
+def test_a_recording_whose_writer_stopped_says_so_from_the_start(tmp_path: Path) -> None:
+    path = tmp_path / "game.jsonl"
+    path.write_bytes(kinesis_line(path, 0))
+    tail = RecordingTail(path)
+    wall = Wall(T0 + timedelta(minutes=10))
+    driver = ReplayDriver(Playback(tail.read(), follow=True), source=str(path), tail=tail, wall=wall)
+    driver.bind(Console())
+    assert driver.badge() == "LIVE 10:00:00Z · writer quiet 10:00"
