@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import inspect
 import queue
+import signal
+import subprocess
 import threading
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 
 def awaited(until: Callable[[], object]) -> str:
@@ -27,3 +29,15 @@ def read_line(stream: IO[str], *, within: float, what: str) -> str:
         return lines.get(timeout=within)
     except queue.Empty:
         raise AssertionError(f"{what}: no line within {within:g} s") from None
+
+
+def stop(process: subprocess.Popen[Any], *, how: int = signal.SIGTERM, within: float = 10.0) -> None:
+    """Stop a child process with ``how``, then kill it if it has not ended ``within`` seconds."""
+    if process.poll() is not None:
+        return
+    process.send_signal(how)
+    try:
+        process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=within)

@@ -26,6 +26,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.waits import stop
+
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 INSTALL_HINT = (
     "no Chromium found: install Debian's chromium (`apt-get install chromium`) or set WARROOM_CHROMIUM "
@@ -261,12 +263,7 @@ async def launch(executable: str, *, start_timeout: float = 30.0) -> AsyncIterat
                 await browser._browser.close()
     finally:
         await session.close()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        await asyncio.to_thread(stop, process)
         shutil.rmtree(profile, ignore_errors=True)
 
 

@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 
 from tests.browser.cdp import INSTALL_HINT, chromium, launch
-from tests.waits import read_line
+from tests.waits import read_line, stop
 from tui.serve import REFUSED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,16 +41,6 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def _stop(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _with_credentials() -> dict[str, str]:
@@ -84,7 +74,7 @@ def recording(tmp_path: Path) -> Iterator[Path]:
             time.sleep(0.5)
         yield rec
     finally:
-        _stop(process)
+        stop(process, how=signal.SIGINT)
         log.close()
 
 
@@ -110,7 +100,7 @@ def served(recording: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Po
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=[\w-]{32}", url), url
         yield url, process
     finally:
-        _stop(process)
+        stop(process, how=signal.SIGINT)
 
 
 def _followers(server: subprocess.Popen[str]) -> list[int]:

@@ -4,7 +4,6 @@ back in time leaves live and L comes back to it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,10 @@ from typing import Any
 import pytest
 
 from tests.gameday.test_record import Clock, findings_series, real, small_kinesis
+from tests.gameday.test_replay import T0 as REPLAY_T0
+from tests.gameday.test_replay import Entry, note
+from tests.gameday.test_replay import snap as replay_snap
 from tui.aws.findings import FindingsSnapshot
-from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
 from tui.gameday.record import Recorder, RecordingTail, read_recording
 from tui.gameday.replay import Playback
@@ -116,22 +117,8 @@ def test_read_recording_still_reports_a_cut_off_last_line(tmp_path: Path) -> Non
 # -- the growing playback ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Entry:
-    at: datetime
-    kind: str
-    pane: str = ""
-    snapshot: Any = None
-    event: JournalEvent | None = None
-
-
 def snap(seconds: float, value: int, pane: str = "limits") -> Entry:
-    return Entry(T0 + timedelta(seconds=seconds), "snapshot", pane, {"value": value})
-
-
-def note(seconds: float, text: str) -> Entry:
-    at = T0 + timedelta(seconds=seconds)
-    return Entry(at, "event", event=JournalEvent(at=at, kind=ev.NOTE, source="person", text=text))
+    return replay_snap(seconds, pane, value)
 
 
 def values(delivery: Any) -> list[int]:
@@ -148,13 +135,13 @@ def test_live_playback_delivers_each_new_entry_at_once() -> None:
     delivery = playback.advance(0.25)
     assert values(delivery) == [2, 3], "live does not wait for the recorded time to pass"
     assert [e.text for e in delivery.events] == ["seen"]
-    assert playback.now() == T0 + timedelta(seconds=60) and playback.behind_live == 0
+    assert playback.now() == REPLAY_T0 + timedelta(seconds=60) and playback.behind_live == 0
 
 
 def test_moving_back_leaves_live_and_playing_on_catches_up() -> None:
     playback = Playback([snap(0, 1), snap(30, 2), snap(60, 3)], follow=True)
     playback.go_live()
-    back = playback.seek(T0 + timedelta(seconds=20))
+    back = playback.seek(REPLAY_T0 + timedelta(seconds=20))
     assert back.rewound and values(back) == [1]
     assert not playback.live and playback.behind_live == 40
     playback.extend([snap(90, 4)])
@@ -183,7 +170,7 @@ def test_an_entry_dated_behind_the_position_is_still_delivered() -> None:
     playback.advance(0.25)
     playback.extend([snap(59, 7, pane="kinesis")])
     assert values(playback.advance(0.25)) == [7]
-    back = playback.seek(T0 + timedelta(seconds=59))
+    back = playback.seek(REPLAY_T0 + timedelta(seconds=59))
     assert dict(back.snapshots)["kinesis"] == {"value": 7}
 
 

@@ -25,6 +25,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from tests.waits import stop
+
 START_DEADLINE_S = 240.0
 BANNER_DEADLINE_S = 30.0
 CALL_DEADLINE_S = 60.0
@@ -115,12 +117,7 @@ def first_contact(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstCon
             findings=len(findings),
         )
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=STOP_DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_DEADLINE_S)
+        stop(process, how=signal.SIGINT, within=STOP_DEADLINE_S)
         out.close()
         err.close()
 
