@@ -33,8 +33,8 @@ Printed:
   still lists them: it drops them in process, before starting any follower).
 
 Run from the repository root: ``.venv/bin/python bench/watchers.py [--duration 120] [--watchers 10]
-[--size 120x40]``. Needs tmux. Takes about 2 x duration + 40 s: some 5 minutes with the defaults,
-two minutes for the quick check ``--duration 20 --watchers 3``.
+[--size 120x40]``. Needs tmux. Takes about duration + 30 s + the duration rounded up to a minute:
+four and a half minutes with the defaults, under two for the quick check ``--duration 20 --watchers 3``.
 """
 
 from __future__ import annotations
