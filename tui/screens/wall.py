@@ -306,11 +306,6 @@ class ServiceBoard(Vertical):
     def on_mount(self) -> None:
         self._show_empty()
 
-    @property
-    def services(self) -> tuple[str, ...]:
-        """The services shown, in order."""
-        return tuple(s.name for s in self._statuses)
-
     def show(self, statuses: Sequence[ServiceStatus]) -> None:
         """Each service's state and timer now; cards come and go with the services."""
         statuses = tuple(statuses)
@@ -333,6 +328,12 @@ class ServiceBoard(Vertical):
         message = self.query_one(FitLine)
         message.display = not self._statuses
         message.update(*self.empty)
+
+    def say_empty(self, empty: Sequence[str]) -> None:
+        """What the board says without services, longest first."""
+        self.empty = tuple(empty)
+        if self.children:
+            self._show_empty()
 
     def set_max_rows(self, rows: int) -> None:
         self._max_rows = rows
@@ -555,7 +556,9 @@ class WallScreen(FollowsFeeds, Screen[None]):
         if faults_moved:
             self._show_faults()
         self._show_journal()
-        self._show_services()
+        # The services' cards move on the console's services timer, with the header's timer; what
+        # the board says without services depends on the journal.
+        self.query_one(ServiceBoard).say_empty(self._no_services())
 
     def _alarms_fed(self, update: Update) -> None:
         self.call_later(self._alarms_update, update)
@@ -610,7 +613,7 @@ class WallScreen(FollowsFeeds, Screen[None]):
 
     def _show_services(self) -> None:
         board = self.query_one(ServiceBoard)
-        board.empty = self._no_services()
+        board.say_empty(self._no_services())
         board.show(self._services())
 
     def _show_faults(self) -> None:
