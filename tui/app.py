@@ -44,6 +44,7 @@ from tui.screens.facilitator import FacilitatorScreen
 from tui.screens.help import HelpScreen, KeyRow
 from tui.screens.journal import JournalNoteScreen, JournalScreen
 from tui.screens.jump import JumpScreen
+from tui.screens.wall import ServiceBoard, WallScreen
 from tui.settings import Settings
 from tui.sim.control import ControlClient, probe
 from widgets.header import HeaderBar
@@ -57,7 +58,13 @@ class PaneSpec:
     name: str
     title: str
     key: str
+    """Its number key, or "" for a pane reached only by name (``:``, the command palette)."""
     build: Callable[[WarroomApp], Screen[Any]]
+
+    @property
+    def reached_by(self) -> str:
+        """How a person gets to it: ``key 7``, or ``:wall`` for a pane without a number key."""
+        return f"key {self.key}" if self.key else f":{self.name}"
 
 
 TERMINAL_CHECK_S = 2.0
@@ -83,6 +90,19 @@ def _pane_screen(pane: panes.Pane) -> Callable[[WarroomApp], Screen[Any]]:
     return build
 
 
+def _wall(app: WarroomApp) -> Screen[Any]:
+    """The game day's wall: the services' timers, the journal's faults and lines, the alarms' feed."""
+    return WallScreen(
+        services=app.service_status,
+        history=app.journal_events,
+        journal=app.journal,
+        alarms=app.feeds["alarms"] if "alarms" in app.feeds else None,  # noqa: SIM401 (not a dict)
+        mutes=app.mutes,
+        clock=app.clock,
+        recorded=app.replay is not None,
+    )
+
+
 def _panes() -> tuple[PaneSpec, ...]:
     """The console's panes (``tui.panes``); the facilitator's joins when a simulator answers."""
     builders: dict[str, Callable[[WarroomApp], Screen[Any]]] = {
@@ -90,6 +110,7 @@ def _panes() -> tuple[PaneSpec, ...]:
             app.journal_events, app.service_status, app.journal_description, app.journal
         ),
         "activity": lambda app: ActivityScreen(lambda: tuple(app.activity), app.activity_topic),
+        "wall": _wall,
     }
     return tuple(
         PaneSpec(p.name, p.title, p.key, _pane_screen(p) if p.live else builders[p.name])
@@ -348,7 +369,7 @@ class WarroomApp(App[None]):
 
         pane = panes.BY_NAME["facilitator"]
         spec = PaneSpec(pane.name, pane.title, pane.key, build)
-        self.panes = tuple(sorted((*self.panes, spec), key=lambda p: panes.KEY_ORDER.index(p.key)))
+        self.panes = tuple(sorted((*self.panes, spec), key=lambda p: panes.key_order(p.key)))
         self.add_mode(spec.name, self._builder(spec))
         self.record(ActivityEvent(self.clock(), "facilitator", "info", f"warroom simulator at {url}: key 8"))
 
@@ -479,7 +500,8 @@ class WarroomApp(App[None]):
     def _tick_services(self) -> None:
         if self.gameday is not None:
             self.gameday.tick()
-        alert = alert_text(self.service_status())
+        statuses = self.service_status()
+        alert = alert_text(statuses)
         if alert != self._alert:
             self._alert = alert
         muted = self.mutes.reminder(self.clock())
@@ -487,6 +509,9 @@ class WarroomApp(App[None]):
             header.alert = alert
             header.muted = muted
             header.replay = self.replay_badge()
+        # The wall's large timers read the same statuses as the header's timer.
+        for board in self.shown(ServiceBoard):
+            board.show(statuses)
         self._offer_unmute()
 
     # -- the alarms this console muted ----------------------------------------------------------
@@ -616,7 +641,7 @@ class WarroomApp(App[None]):
         return next((p for p in self.panes if p.name == self.current_mode), None)
 
     def pane_by_key(self, key: str) -> PaneSpec | None:
-        return next((p for p in self.panes if p.key == key), None)
+        return next((p for p in self.panes if p.key and p.key == key), None)
 
     def switch_mode(self, mode: str) -> AwaitMount:
         """Show pane ``mode``, with its key map in force."""
@@ -688,8 +713,9 @@ class WarroomApp(App[None]):
         return self._key_rows(bindings)
 
     def global_key_rows(self) -> list[KeyRow]:
-        numbers = " ".join(f"{p.key} {p.title}" for p in self.panes)
+        numbers = " ".join(f"{p.key} {p.title}" for p in self.panes if p.key)
         rows: list[KeyRow] = [("0-9", f"switch pane: {numbers}")]
+        rows += [(p.reached_by, f"the {p.title} pane (no number key)") for p in self.panes if not p.key]
         rows += self._key_rows(list(self.BINDINGS))
         rows += [
             ("j k ↑ ↓", "move; pgup pgdn a page"),
@@ -717,7 +743,7 @@ class WarroomApp(App[None]):
         for spec in self.panes:
             yield SystemCommand(
                 f"Pane: {spec.title}",
-                f"Switch to the {spec.title} pane (key {spec.key})",
+                f"Switch to the {spec.title} pane ({spec.reached_by})",
                 self._goto_callback(spec.name),
             )
         yield SystemCommand("Next theme", "Cycle warroom's themes (T)", self.action_next_theme)

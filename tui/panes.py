@@ -24,7 +24,7 @@ class Pane:
     """For ``:``, the modes, recordings and ``warroom snapshot``."""
     title: str
     key: str
-    """Its number key."""
+    """Its number key, or "" for a pane reached only by name (``:``, the command palette)."""
     screen: str
     """``module:Class`` of its screen."""
     snapshot: str = ""
@@ -139,10 +139,19 @@ PANES: tuple[Pane, ...] = (
         "alarms",
         detect="_alarms",
     ),
+    # With every number taken, the game day's wall is reached by name: `:wall`.
+    Pane("wall", "Wall", "", "tui.screens.wall:WallScreen"),
 )
 
 KEY_ORDER = "1234567890"
 """The number keys in the order the keyboard has them (and the panes are listed in)."""
+
+
+def key_order(key: str) -> int:
+    """Where a pane with number key ``key`` is listed: in the keyboard's order, the panes without a
+    number key ("") after every one with."""
+    return KEY_ORDER.index(key) if key else len(KEY_ORDER)
+
 
 LIVE = tuple(p for p in PANES if p.live)
 """The panes with a feed, in key order."""

@@ -14,10 +14,13 @@ from tui.settings import Intervals, Settings
 
 def test_each_pane_is_named_once_with_a_key_of_its_own() -> None:
     names = [p.name for p in panes.PANES]
-    keys = [p.key for p in panes.PANES]
+    keys = [p.key for p in panes.PANES if p.key]
     assert len(set(names)) == len(names) and len(set(keys)) == len(keys)
-    # In the keyboard's order: 1 to 9, then 0.
-    assert keys == sorted(keys, key=panes.KEY_ORDER.index)
+    assert set(keys) <= set(panes.KEY_ORDER)
+    # In the keyboard's order: 1 to 9, then 0, then the panes reached only by name.
+    assert [p.key for p in panes.PANES] == sorted((p.key for p in panes.PANES), key=panes.key_order)
+    assert [p.name for p in panes.PANES if not p.key] == ["wall"]
+    assert panes.key_order("1") == 0 and panes.key_order("0") == 9 and panes.key_order("") == 10
     aliases = [a for p in panes.PANES for a in p.aliases]
     assert not set(aliases) & set(names)
 

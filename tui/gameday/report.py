@@ -49,6 +49,7 @@ from tui.gameday import events as ev
 from tui.gameday.charts import number_text, sparkline, svg_line_chart
 from tui.gameday.detect import LAMBDA_ERROR_SHARE, LAMBDA_MIN_ERRORS, MEMORY_WARN_PCT, THROTTLE_SHARE
 from tui.gameday.events import JournalEvent
+from tui.gameday.faults import Occurrence, occurrences
 from tui.gameday.record import Recording
 from tui.settings import Intervals
 
@@ -475,45 +476,6 @@ def _names_target(event: JournalEvent, target: str) -> bool:
     return len(target) >= MIN_CONTAINED and target in event.text
 
 
-@dataclass
-class _Occurrence:
-    start: JournalEvent
-    fault: str
-    target: str
-    end: JournalEvent | None = None
-
-
-def _target_of(event: JournalEvent) -> str:
-    return event.resource or event.detail.get("target", "")
-
-
-def _same_fault(occ: _Occurrence, event: JournalEvent) -> bool:
-    if occ.start.ref and event.ref:
-        return occ.start.ref == event.ref
-    target = _target_of(event)
-    return occ.fault == event.fault and (not occ.target or not target or occ.target == target)
-
-
-def _occurrences(events: Sequence[JournalEvent]) -> list[_Occurrence]:
-    """Each fault that started, paired with its end; a second start of a fault still running (the
-    same experiment, or the same fault on the same target) is the same occurrence."""
-    found: list[_Occurrence] = []
-    running: list[_Occurrence] = []
-    for event in events:
-        if event.kind == ev.FAULT_STARTED:
-            if any(_same_fault(occ, event) for occ in running):
-                continue
-            occ = _Occurrence(event, event.fault, _target_of(event))
-            found.append(occ)
-            running.append(occ)
-        elif event.kind == ev.FAULT_ENDED:
-            match = next((occ for occ in running if _same_fault(occ, event)), None)
-            if match is not None:
-                match.end = event
-                running.remove(match)
-    return found
-
-
 def _clock(recording: Recording, events: Sequence[JournalEvent]) -> Clock:
     for event in events:
         if event.kind != ev.FAULT_STARTED:
@@ -616,7 +578,7 @@ def _ended_how(end: JournalEvent) -> str:
 
 
 def _too_short(
-    occ: _Occurrence, expected: cat.Detection | None, intervals: Mapping[str, float], speed: float
+    occ: Occurrence, expected: cat.Detection | None, intervals: Mapping[str, float], speed: float
 ) -> str:
     """Why a fault that ended before the console could see it was not detected, or ""."""
     if occ.end is None or expected is None:
@@ -660,7 +622,7 @@ def _stall_out_of_reach(fault: FaultReview) -> str:
 
 def _fault_review(
     number: int,
-    occ: _Occurrence,
+    occ: Occurrence,
     later: Sequence[JournalEvent],
     clock: Clock,
     intervals: Mapping[str, float],
@@ -1100,15 +1062,15 @@ def analyse(recording: Recording) -> Review:
     end = recording.end or (events[-1].at if events else clock.origin)
     if events and events[-1].at > end:
         end = events[-1].at
-    occurrences = _occurrences(events)
+    started = occurrences(events)
     intervals = poll_intervals(recording)
     faults: list[FaultReview] = []
-    for number, occ in enumerate(occurrences, start=1):
+    for number, occ in enumerate(started, start=1):
         start = occ.start.at
         following = next(
             (
                 o.start.at
-                for o in occurrences
+                for o in started
                 if o is not occ
                 and o.start.at > start
                 and o.fault == occ.fault

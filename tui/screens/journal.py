@@ -48,6 +48,12 @@ _KIND_LABEL = {
     ev.SERVICE_RESTORED: "✓ service",
 }
 
+
+def kind_label(kind: str) -> str:
+    """What the journal calls an event's kind, with its symbol: ``⚡ fault``, ``✖ BREACH``."""
+    return _KIND_LABEL.get(kind, kind)
+
+
 VIEWS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("all", "everything", frozenset()),
     (
