@@ -4,7 +4,7 @@ panes, reading the terminal's text as the page draws it, pressing keys, seeing n
 recording console polls, and refused without the access token.
 
 Needs Chromium (Debian's chromium package; `.ci/run` installs it); skipped with how to install it
-otherwise. Screenshots of both tabs go to screenshots/browser/.
+otherwise. Screenshots of the tabs go to screenshots/browser/.
 """
 
 from __future__ import annotations
@@ -156,6 +156,10 @@ async def _watch(url: str, server: subprocess.Popen[str], recording: Path) -> No
         assert re.search(r"Kinesis │", text) and not re.search(r"Findings │", text), (
             "each tab moves on its own"
         )
+        await second.screenshot(SHOTS / "watch-findings.png")
+        await second.press("colon", "w", "a", "l", "l", "enter")
+        await second.wait_for_text(r"Wall │.*LIVE", within=15)
+        await second.wait_for_text(r"(?i)fault", within=15)
 
         # New data arrive as the recording console polls: the LIVE clock moves on.
         live = r"LIVE (\d\d:\d\d:\d\d)Z"
@@ -184,7 +188,7 @@ async def _watch(url: str, server: subprocess.Popen[str], recording: Path) -> No
         assert FAKE_SECRET.encode() not in written and FAKE_KEY.encode() not in written
 
         await first.screenshot(SHOTS / "watch-kinesis.png")
-        await second.screenshot(SHOTS / "watch-findings.png")
+        await second.screenshot(SHOTS / "watch-wall.png")
         assert now > before
 
 
