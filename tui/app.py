@@ -13,12 +13,14 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import AwaitMount, Widget
+from textual.widgets import Input, TextArea
 
 from themes import STYLESHEET, THEMES
 from tui import __version__, keys, panes
@@ -127,7 +129,9 @@ class WarroomApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
-        Binding("colon", "jump", "Jump", key_display=":", id="jump"),
+        # A priority binding: `:wall` Enter typed in one burst (or pasted) reaches the prompt whole.
+        # Checked when it bubbled up, the letters after `:` already went to the pane's widget.
+        Binding("colon", "jump", "Jump", key_display=":", id="jump", priority=True),
         Binding("n", "note", "Note", id="note"),
         Binding("T", "next_theme", "Theme", show=False, id="next_theme"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -681,6 +685,9 @@ class WarroomApp(App[None]):
         await self.go_to(spec.name)
 
     def action_jump(self) -> None:
+        if isinstance(self.screen, ModalScreen) or isinstance(self.focused, (Input, TextArea)):
+            raise SkipAction()  # a `:` typed in a field or a dialog is that field's or dialog's
+
         async def chosen(name: str | None) -> None:
             if name:
                 await self.go_to(name)

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from textual import events
+from textual.widgets import Input
 
 from tests.helpers import frozen_clock, sim_app, sim_settings, wait_for_data
 from tui.app import make_app
@@ -142,6 +144,30 @@ async def test_number_keys_and_jump_switch_panes(sim_url: str) -> None:
         await pilot.press("9")
         await pilot.pause()
         assert isinstance(app.screen, ActivityScreen)
+
+
+async def test_jump_typed_in_one_burst_goes_where_it_says(sim_url: str) -> None:
+    """`:act` Enter typed (or pasted) faster than the prompt opens: every key reaches the prompt. A `:`
+    in a text field is the field's, and in a dialog the dialog's."""
+    app = sim_app(sim_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+        for key, character in (("colon", ":"), ("a", "a"), ("c", "c"), ("t", "t"), ("enter", "\r")):
+            app.post_message(events.Key(key, character))
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ActivityScreen)
+        await pilot.press("4")
+        await pilot.pause()
+        await pilot.press("slash", "a", "r", "n", "colon")
+        await pilot.pause()
+        assert not isinstance(app.screen, JumpScreen)
+        assert app.screen.query_one(Input).value == "arn:"
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        await pilot.press("colon")
+        await pilot.pause()
+        assert not isinstance(app.screen, JumpScreen), "a dialog keeps its own keys"
 
 
 async def test_pause_and_resume(sim_url: str) -> None:
