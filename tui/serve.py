@@ -88,11 +88,12 @@ def watcher_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def follower_command(path: Path, *, theme: str | None = None, python: str = sys.executable) -> str:
-    """The shell command textual-serve runs per browser tab."""
+    """The shell command textual-serve runs per browser tab: the shell becomes the follower
+    (``exec``), so a watcher costs one process, which textual-serve's signals reach directly."""
     words = [python, "-m", "tui.cli", "replay", "--follow", str(path)]
     if theme:
         words += ["--theme", theme]
-    return shlex.join(words)
+    return "exec " + shlex.join(words)
 
 
 def public_url(host: str, port: int) -> str:

@@ -93,6 +93,7 @@ def test_followers_get_no_aws_credentials() -> None:
 def test_the_follower_is_a_replay_that_follows() -> None:
     words = shlex.split(follower_command(Path("/tmp/a game.jsonl"), theme="warroom-light"))
     assert words == [
+        "exec",
         sys.executable,
         "-m",
         "tui.cli",
