@@ -4,10 +4,10 @@ the journal grows and when a replay reads it again from the start."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.gameday.test_replay import Entry
 from tui.feeds import Topic
 from tui.gameday import events as ev
 from tui.gameday.events import JournalEvent
@@ -151,15 +151,6 @@ def test_the_report_and_the_log_pair_the_same_way() -> None:
 
 
 # -- a replay that seeks backwards ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Entry:
-    at: datetime
-    kind: str
-    pane: str = ""
-    snapshot: Any = None
-    event: JournalEvent | None = None
 
 
 class Console:
