@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -32,6 +32,7 @@ from botocore.parsers import ResponseParserError
 
 from tui import __version__
 from tui.aws.ratelimit import RateLimiter
+from tui.aws.scope import Place, home_places
 from tui.aws.target import AwsTarget as AwsTarget  # re-exported: callers build it with the factory
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,7 @@ class ClientFactory:
         self._failing = False
         self._probe_lock = asyncio.Lock()
         self._probed_at = float("-inf")
+        self._places: tuple[Place, ...] = ()
 
     # -- what is in flight, and telling the panes that AWS answers again --
 
@@ -249,6 +251,16 @@ class ClientFactory:
     @property
     def regions(self) -> tuple[str, ...]:
         return self.target.regions or (self.region,)
+
+    @property
+    def places(self) -> tuple[Place, ...]:
+        """Where the pollers read (``tui.aws.scope``): the accounts and regions set with
+        ``set_places`` (an organization), else the credential's own account in each region."""
+        return self._places or home_places(self.regions)
+
+    def set_places(self, places: Iterable[Place]) -> None:
+        """Read these places from the next poll on (an empty list: the credential's own account)."""
+        self._places = tuple(places)
 
     def endpoint_for(self, service: str) -> str | None:
         """The endpoint URL ``service``'s clients use when one is set: --endpoint-url first, then what

@@ -52,6 +52,7 @@ from tui.aws.limits_math import (
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data
 from tui.aws.outcome import ApiError, utcnow
+from tui.aws.scope import Place
 
 VCPU_QUOTA_CODE = "L-1216C47A"
 VCPU_QUOTA_NAME = "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPU)"
@@ -117,6 +118,8 @@ class VolumeView:
     # The volume's own limits in force now (burst while credits remain), before the instance's.
     own_iops: float | None = None
     own_mibps: float | None = None
+    account_id: str = ""
+    """The account it belongs to ("" for the credential's own account, before its id is known)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ class InstanceView:
     root_device: str = ""
     # Where the EBS gauges come from: "AWS/EC2 EBS*" or "AWS/EBS, sum of volumes" ("" before data).
     ebs_source: str = ""
+    account_id: str = ""
+    """The account it belongs to ("" for the credential's own account, before its id is known)."""
 
     @property
     def monitoring(self) -> str:
@@ -175,6 +180,7 @@ class QuotaView:
     utilization: float | None
     level: str
     problem: str = ""
+    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -304,9 +310,9 @@ class _AgentCatalog:
 
 @dataclass
 class _Region:
-    """What one region's describe calls returned, before metrics."""
+    """What one place's (an account's region's) describe calls returned, before metrics."""
 
-    region: str
+    place: Place
     instances: list[dict[str, Any]] = field(default_factory=list)
     volumes: list[dict[str, Any]] = field(default_factory=list)
     by_instance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -315,6 +321,10 @@ class _Region:
     quota: dict[str, Any] | None = None
     errors: list[ApiError] = field(default_factory=list)
     fatal: AwsProblem | None = None
+
+    @property
+    def region(self) -> str:
+        return self.place.region
 
 
 def _tags(resource: dict[str, Any]) -> dict[str, str]:
@@ -368,10 +378,15 @@ class LimitsPoller:
             items.extend(page.get(key) or [])
         return items
 
-    async def _describe(self, region: str) -> _Region:
+    async def _describe(self, place: Place) -> _Region:
         profile = self.factory.target.profile
-        out = _Region(region)
-        ec2 = await self.factory.client("ec2", region)
+        out = _Region(place)
+        region = place.label
+        try:
+            ec2 = await place.client(self.factory, "ec2")
+        except Exception as exc:  # the role cannot be assumed: this place's one error
+            out.fatal = classify(exc, profile=profile)
+            return out
 
         async def instances() -> None:
             reservations = await self._paginate(ec2, "describe_instances", "Reservations")
@@ -386,7 +401,7 @@ class LimitsPoller:
             out.volumes = await self._paginate(ec2, "describe_volumes", "Volumes")
 
         async def quota() -> None:
-            client = await self.factory.client("service-quotas", region)
+            client = await place.client(self.factory, "service-quotas")
             reply = await client.get_service_quota(ServiceCode="ec2", QuotaCode=VCPU_QUOTA_CODE)
             out.quota = reply.get("Quota") or {}
 
@@ -416,11 +431,13 @@ class LimitsPoller:
                     out.quota = {"_problem": problem}
         return out
 
-    async def _load_types(self, region: str, names: set[str], errors: list[ApiError]) -> None:
+    async def _load_types(self, place: Place, names: set[str], errors: list[ApiError]) -> None:
+        """The instance types' specifications, the same in every account: kept per region."""
+        region = place.region
         missing = sorted(n for n in names if (region, n) not in self._types)
         if not missing:
             return
-        ec2 = await self.factory.client("ec2", region)
+        ec2 = await place.client(self.factory, "ec2")
 
         async def batch(chunk: list[str]) -> None:
             try:
@@ -435,7 +452,7 @@ class LimitsPoller:
                 if problem.code.startswith("InvalidInstanceType"):
                     self._types[(region, chunk[0])] = None
                     return
-                errors.append(_api_error(region, "ec2:DescribeInstanceTypes", problem))
+                errors.append(_api_error(place.label, "ec2:DescribeInstanceTypes", problem))
                 return
             by_name = {str(t.get("InstanceType")): t for t in found}
             for name in chunk:
@@ -443,20 +460,20 @@ class LimitsPoller:
 
         await asyncio.gather(*(batch(missing[i : i + 100]) for i in range(0, len(missing), 100)))
 
-    async def _agent_catalog(self, region: str) -> _AgentCatalog:
+    async def _agent_catalog(self, place: Place) -> _AgentCatalog:
         now = time.monotonic()
-        cached = self._agents.get(region)
+        cached = self._agents.get(place.key)
         if cached is not None and now - cached.fetched_at < AGENT_REFRESH_S and cached.problem is None:
             return cached
         catalog = _AgentCatalog(fetched_at=now)
         try:
-            cw = await self.factory.client("cloudwatch", region)
+            cw = await place.client(self.factory, "cloudwatch")
             metrics = await self._paginate(
                 cw, "list_metrics", "Metrics", Namespace="CWAgent", RecentlyActive="PT3H"
             )
         except Exception as exc:  # the agent's gauges say why they are unknown
             catalog.problem = classify(exc, profile=self.factory.target.profile)
-            self._agents[region] = catalog
+            self._agents[place.key] = catalog
             return catalog
         for metric in metrics:
             dims = _dims(metric.get("Dimensions") or ())
@@ -473,7 +490,7 @@ class LimitsPoller:
                 catalog.disks.setdefault(iid, []).append(dims)
             elif name in ENA_COUNTERS:
                 catalog.ena.setdefault(iid, {}).setdefault(name, []).append(dims)
-        self._agents[region] = catalog
+        self._agents[place.key] = catalog
         return catalog
 
     # -- one cycle --------------------------------------------------------------------------
@@ -483,7 +500,7 @@ class LimitsPoller:
         mono = time.monotonic()
         stale = mono - self._described_at >= INVENTORY_REFRESH_S
         if self._force or stale or not self._described or any(d.fatal or d.errors for d in self._described):
-            self._described = list(await asyncio.gather(*(self._describe(r) for r in self.factory.regions)))
+            self._described = list(await asyncio.gather(*(self._describe(p) for p in self.factory.places)))
             self._described_at = mono
             self._force = False
             self._plans.clear()
@@ -544,21 +561,21 @@ class LimitsPoller:
     async def _region(
         self, described: _Region, now: datetime, window: float | None, slow: bool
     ) -> _RegionResult:
-        region = described.region
+        place = described.place
+        region = place.region
         result = _RegionResult()
         result.errors.extend(described.errors)
         if described.fatal is not None:
-            result.errors.append(_api_error(region, "ec2:DescribeInstances", described.fatal))
+            result.errors.append(_api_error(place.label, "ec2:DescribeInstances", described.fatal))
             return result
-        await self._load_types(
-            region, {str(i.get("InstanceType")) for i in described.instances}, result.errors
-        )
-        agent = await self._agent_catalog(region)
+        types = {str(i.get("InstanceType")) for i in described.instances}
+        await self._load_types(place, types, result.errors)
+        agent = await self._agent_catalog(place)
         if agent.problem is not None:
-            result.errors.append(_api_error(region, "cloudwatch:ListMetrics", agent.problem))
+            result.errors.append(_api_error(place.label, "cloudwatch:ListMetrics", agent.problem))
         for vol in described.available:
-            result.unattached.append(_unattached_view(region, vol))
-        plan = self._plans.get((region, slow))
+            result.unattached.append(_unattached_view(place, vol))
+        plan = self._plans.get((place.key, slow))
         if plan is None or plan.agent_at != agent.fetched_at:
             plan = _Plan(region, agent.fetched_at)
             for inst in described.instances:
@@ -567,12 +584,12 @@ class LimitsPoller:
                 # Xen types publish no AWS/EC2 EBS*; a type not described yet is asked for them.
                 xen = info is not None and info.get("Hypervisor") == "xen"
                 period = plan.add_instance(inst, vols, agent, slow, instance_ebs=not xen)
-                plan.static.append(self._static(region, inst, vols, period))
+                plan.static.append(self._static(place, inst, vols, period))
             quota_q = _quota_query(region, described.quota)
             if quota_q is not None:
                 plan.queries.append(quota_q)
             plan.compile()
-            self._plans[(region, slow)] = plan
+            self._plans[(place.key, slow)] = plan
         result.queries = len(plan.queries)
         batch = MetricBatch()
         metrics_problem = ""
@@ -586,29 +603,31 @@ class LimitsPoller:
                     now - timedelta(seconds=span),
                     now,
                     lookback=None if window is not None else _steady_lookback,
+                    role_arn=place.role_arn,
                 )
             except Exception as exc:  # every gauge says its data is unknown, and why
                 problem = classify(exc, profile=self.factory.target.profile)
-                result.errors.append(_api_error(region, "cloudwatch:GetMetricData", problem))
+                result.errors.append(_api_error(place.label, "cloudwatch:GetMetricData", problem))
                 metrics_problem = problem.message
         now_ts = now.timestamp()
         for static in plan.static:
             result.instances.append(
                 self._instance_view(static, described.volumes_ok, batch, metrics_problem, agent, now_ts)
             )
-        if slow or region not in self._hints:
+        if slow or place.key not in self._hints:
             hints = [unattached_hint(v.volume_id, v.volume_type, v.size_gib) for v in result.unattached]
             for view in result.instances:
                 hints.extend(self._instance_hints(view))
-            self._hints[region] = hints
-        result.hints.extend(self._hints[region])
-        result.quotas.append(self._quota_view(region, described.quota, batch))
+            self._hints[place.key] = hints
+        result.hints.extend(self._hints[place.key])
+        result.quotas.append(self._quota_view(place, described.quota, batch))
         return result
 
     # -- derivation ---------------------------------------------------------------------------
 
-    def _static(self, region: str, inst: dict[str, Any], vols: list[dict[str, Any]], period: int) -> _Static:
+    def _static(self, place: Place, inst: dict[str, Any], vols: list[dict[str, Any]], period: int) -> _Static:
         """What a cycle does not change about an instance and its volumes (built per inventory)."""
+        region = place.region
         iid = str(inst.get("InstanceId"))
         tags = _tags(inst)
         itype = str(inst.get("InstanceType"))
@@ -629,6 +648,7 @@ class LimitsPoller:
             period_s=period,
             limits=limits,
             root_device=str(inst.get("RootDeviceName") or ""),
+            account_id=place.account_id,
         )
         volumes = []
         for vol in vols:
@@ -654,6 +674,7 @@ class LimitsPoller:
                     device=str(attachments[0].get("Device", "")),
                     limit=limit,
                     reasons=reasons,
+                    account_id=place.account_id,
                 )
             )
         return _Static(base, tuple(volumes))
@@ -814,6 +835,7 @@ class LimitsPoller:
             level=level(total_util, self.thresholds),
             history=h.values(f"{iid}|util"),
             reasons=tuple(reasons),
+            account_id=base.account_id,
         )
 
     def _derive_instance_util(
@@ -957,6 +979,7 @@ class LimitsPoller:
             reasons=reasons,
             own_iops=ceilings.own_iops,
             own_mibps=ceilings.own_mibps,
+            account_id=vol.account_id,
         )
 
     def _instance_hints(self, view: InstanceView) -> list[Hint]:
@@ -1011,15 +1034,24 @@ class LimitsPoller:
             hints.extend(volume_hints(usage))
         return hints
 
-    def _quota_view(self, region: str, quota: dict[str, Any] | None, batch: MetricBatch) -> QuotaView:
+    def _quota_view(self, place: Place, quota: dict[str, Any] | None, batch: MetricBatch) -> QuotaView:
+        region, account = place.region, place.account_id
         if quota is None:
             return QuotaView(
-                region, VCPU_QUOTA_CODE, VCPU_QUOTA_NAME, None, None, None, "unknown", "not fetched"
+                region, VCPU_QUOTA_CODE, VCPU_QUOTA_NAME, None, None, None, "unknown", "not fetched", account
             )
         problem = quota.get("_problem")
         if isinstance(problem, AwsProblem):
             return QuotaView(
-                region, VCPU_QUOTA_CODE, VCPU_QUOTA_NAME, None, None, None, "unknown", problem.one_line()
+                region,
+                VCPU_QUOTA_CODE,
+                VCPU_QUOTA_NAME,
+                None,
+                None,
+                None,
+                "unknown",
+                problem.one_line(),
+                account,
             )
         value = quota.get("Value")
         usage = _latest_value(batch.series.get(f"quota|{region}"))
@@ -1036,6 +1068,7 @@ class LimitsPoller:
             util,
             level(util, self.thresholds),
             reason,
+            account,
         )
 
 
@@ -1145,10 +1178,11 @@ def _quota_query(region: str, quota: dict[str, Any] | None) -> MetricQuery | Non
     return MetricQuery(f"quota|{region}", namespace, metric, dims, stat, 60)
 
 
-def _unattached_view(region: str, vol: dict[str, Any]) -> VolumeView:
+def _unattached_view(place: Place, vol: dict[str, Any]) -> VolumeView:
     vtype = str(vol.get("VolumeType"))
     return VolumeView(
-        region=region,
+        region=place.region,
+        account_id=place.account_id,
         volume_id=str(vol.get("VolumeId")),
         name=_tags(vol).get("Name", ""),
         volume_type=vtype,

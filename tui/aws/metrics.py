@@ -216,6 +216,7 @@ async def get_metric_data(
     end: datetime,
     *,
     lookback: Callable[[int], float] | None = None,
+    role_arn: str | None = None,
 ) -> MetricBatch:
     """All queries in ceil(n / 500) concurrent calls (plus pages when CloudWatch splits one).
 
@@ -227,7 +228,7 @@ async def get_metric_data(
     batch = MetricBatch()
     if not plan.chunks:
         return batch
-    client = await factory.client("cloudwatch", region)
+    client = await factory.client("cloudwatch", region, role_arn=role_arn)
 
     def start_of(chunk: _Chunk) -> datetime:
         first = start

@@ -1,0 +1,97 @@
+"""Pollers over places: accounts reached through roles, each in its regions (``tui.aws.scope``).
+
+On plain moto, which keeps one backend per account: keys issued by sts:AssumeRole act in the role's
+account. Each test makes its own accounts' resources in a region of its own, so the session's
+other users of the server are untouched.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import boto3
+
+from tui.aws.clients import AwsTarget, ClientFactory
+from tui.aws.limits import LimitsPoller
+from tui.aws.scope import Place, home_places
+
+HOME = "123456789012"
+MEMBER = "210987654321"
+REGION = "ap-southeast-2"
+_names = itertools.count(1)
+
+
+def _boto(url: str, service: str, account: str | None = None) -> Any:
+    keys: dict[str, str] = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    if account is not None:
+        sts = boto3.client("sts", region_name=REGION, endpoint_url=url, **keys)
+        role = f"arn:aws:iam::{account}:role/warroom-readonly"
+        creds = sts.assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
+        keys = {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        }
+    return boto3.client(service, region_name=REGION, endpoint_url=url, **keys)
+
+
+def _instance(url: str, account: str | None, name: str) -> str:
+    ec2 = _boto(url, "ec2", account)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    reply = ec2.run_instances(
+        ImageId=image,
+        InstanceType="m5.large",
+        MinCount=1,
+        MaxCount=1,
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
+    )
+    return str(reply["Instances"][0]["InstanceId"])
+
+
+def _factory(url: str) -> ClientFactory:
+    return ClientFactory(
+        AwsTarget(regions=(REGION,), endpoint_url=url, access_key="testing", secret_key="testing")
+    )
+
+
+def test_a_single_account_reads_its_regions_as_places() -> None:
+    factory = _factory("http://127.0.0.1:1")
+    assert factory.places == home_places((REGION,)) == (Place(REGION),)
+    assert factory.places[0].label == REGION and factory.places[0].key == REGION
+
+
+async def test_limits_reads_every_place_and_says_whose_each_row_is(plain_moto_url: str) -> None:
+    tag = f"places-{next(_names)}"
+    home_id = _instance(plain_moto_url, None, f"{tag}-home")
+    member_id = _instance(plain_moto_url, MEMBER, f"{tag}-member")
+    factory = _factory(plain_moto_url)
+    member = Place(REGION, MEMBER, "payments-prod", f"arn:aws:iam::{MEMBER}:role/warroom-readonly")
+    factory.set_places([Place(REGION, HOME, "security-tooling"), member])
+    try:
+        snapshot = await LimitsPoller(factory).poll()
+    finally:
+        await factory.close()
+    ours = {i.instance_id: i for i in snapshot.instances if i.name.startswith(tag)}
+    assert set(ours) == {home_id, member_id}
+    assert ours[member_id].account_id == MEMBER and ours[member_id].region == REGION
+    assert ours[home_id].account_id == HOME
+    assert all(v.account_id == MEMBER for v in ours[member_id].volumes)
+    assert {q.account_id for q in snapshot.quotas} == {HOME, MEMBER}
+    assert factory.calls["sts:AssumeRole"] == 1, "the member's role is assumed once for every call"
+
+
+async def test_a_place_that_cannot_be_reached_is_one_error_and_the_rest_stands(plain_moto_url: str) -> None:
+    tag = f"places-{next(_names)}"
+    home_id = _instance(plain_moto_url, None, f"{tag}-home")
+    factory = _factory(plain_moto_url)
+    broken = Place(REGION, "567890123456", "sandbox", "arn:aws:iam::567890123456:role/not a role")
+    factory.set_places([Place(REGION), broken])
+    try:
+        snapshot = await LimitsPoller(factory).poll()
+    finally:
+        await factory.close()
+    assert snapshot.error is None
+    assert home_id in {i.instance_id for i in snapshot.instances}
+    (failed,) = [e for e in snapshot.errors if e.region == "sandbox ap-southeast-2"]
+    assert failed.api == "ec2:DescribeInstances"

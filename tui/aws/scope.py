@@ -1,0 +1,56 @@
+"""Where the pollers read: places, each one account in one region, and how to reach it.
+
+A single-account console reads one place per region of its credential's own account, as it always
+did (``home_places``): no role, and an account id left "" until a caller identity says it. An
+organization's console reads one place per member account it can reach and region it watches; a
+member account is reached through a role the console assumes there (``role_arn``).
+
+The pollers take their places from the client factory (``ClientFactory.places``), ask each
+place for its clients (``client``), and stamp what they read with the place's account and
+region, so every row can say which account and region it belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class MakesClients(Protocol):
+    """The part of ``tui.aws.clients.ClientFactory`` a place needs."""
+
+    async def client(
+        self, service: str, region: str | None = None, *, role_arn: str | None = None
+    ) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Place:
+    """One account in one region, and the role that reaches it (None: the credential itself)."""
+
+    region: str
+    account_id: str = ""
+    """"" for the credential's own account before its id is known."""
+    account_name: str = ""
+    role_arn: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Unique among a console's places: ``account/region``, or the region for the home account."""
+        return f"{self.account_id}/{self.region}" if self.role_arn else self.region
+
+    @property
+    def label(self) -> str:
+        """How rows and errors name it: ``payments-prod us-east-1``, or the region alone at home."""
+        if not self.role_arn:
+            return self.region
+        return f"{self.account_name or self.account_id} {self.region}"
+
+    async def client(self, factory: MakesClients, service: str) -> Any:
+        return await factory.client(service, self.region, role_arn=self.role_arn)
+
+
+def home_places(regions: Iterable[str]) -> tuple[Place, ...]:
+    """The credential's own account in each region: a single-account console's places."""
+    return tuple(Place(region) for region in regions)
