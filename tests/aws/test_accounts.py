@@ -560,3 +560,44 @@ async def test_one_account_as_before_makes_no_call_beyond_naming_it(
     assert {r for _, r in directory.view().targets()} == set(REGIONS)
     assert await directory.client(home, "ec2", SECOND) is await factory.client("ec2", SECOND)
     assert directory.view().header == "1 account · 2 regions"
+
+
+def test_snapshot_accounts_prints_the_directory_as_json(
+    plain_moto_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``warroom --org --accounts ... snapshot accounts --json``, its factory answered by ``AwsLike``."""
+    from tui import cli
+    from tui.aws import clients
+
+    org = make_org(plain_moto_url, ["payments-prod", "sandbox", "analytics-dev"], roles_in={"payments-prod"})
+    key, secret = keys_of(plain_moto_url, org.home)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    aws = AwsLike(plain_moto_url)
+
+    class Gated(AwsLikeFactory):
+        def __init__(self, target: AwsTarget) -> None:
+            super().__init__(target, aws, org.home, {})
+
+    monkeypatch.setattr(clients, "ClientFactory", Gated)
+    argv = ["--endpoint-url", plain_moto_url, "--org", "--accounts", "payments-prod,sandbox"]
+    code = cli.main([*argv, "snapshot", "accounts", "--json", "--regions", PRIMARY])
+
+    assert code == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["source"] == "organizations" and document["home_account"] == org.home
+    assert document["header"] == "2 accounts · 1 region" and document["error"] is None
+    rows = {row["name"]: row for row in document["accounts"]}
+    assert set(rows) == {"payments-prod", "sandbox"}
+    assert rows["payments-prod"]["reachable"] is True
+    assert rows["payments-prod"]["account_id"] == org.ids["payments-prod"]
+    assert (
+        rows["payments-prod"]["via"] == f"role {ROLE}" and rows["payments-prod"]["source"] == "organizations"
+    )
+    assert rows["sandbox"]["reachable"] is False
+    assert rows["sandbox"]["reason"] == (
+        f"the role {ROLE} is missing in sandbox ({org.ids['sandbox']}) or does not trust {org.home}"
+    )
+    (region,) = rows["sandbox"]["regions"]
+    assert region["region"] == PRIMARY and region["problem"]["kind"] == "permission"
+    assert region["problem"]["code"] == "AccessDenied"
