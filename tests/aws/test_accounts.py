@@ -568,6 +568,7 @@ def test_snapshot_accounts_prints_the_directory_as_json(
     """``warroom --org --accounts ... snapshot accounts --json``, its factory answered by ``AwsLike``."""
     from tui import cli
     from tui.aws import clients
+    from tui.common import logs
 
     org = make_org(plain_moto_url, ["payments-prod", "sandbox", "analytics-dev"], roles_in={"payments-prod"})
     key, secret = keys_of(plain_moto_url, org.home)
@@ -580,6 +581,8 @@ def test_snapshot_accounts_prints_the_directory_as_json(
             super().__init__(target, aws, org.home, {})
 
     monkeypatch.setattr(clients, "ClientFactory", Gated)
+    # The command's own log set-up would re-route this process's logging for the tests after it.
+    monkeypatch.setattr(logs, "configure", lambda *_, **__: None)
     argv = ["--endpoint-url", plain_moto_url, "--org", "--accounts", "payments-prod,sandbox"]
     code = cli.main([*argv, "snapshot", "accounts", "--json", "--regions", PRIMARY])
 
