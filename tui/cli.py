@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 #: How long ``warroom demo --attach`` waits for the simulator to answer.
 ATTACH_TIMEOUT_S = 5.0
+#: ``warroom snapshot accounts --json``: the accounts watched, not a pane.
+ACCOUNTS_SNAPSHOT = "accounts"
 
 DESCRIPTION = """\
 warroom: a full-screen terminal console for AWS.
@@ -53,12 +55,36 @@ def _add_aws_options(parser: argparse.ArgumentParser, *, suppress: bool = False)
     )
     parser.add_argument(
         "--region",
+        "--regions",
         dest="regions",
         action="extend",
         nargs="+",
         default=default,
         metavar="REGION",
         help="region(s) to watch; repeat or list several (default: the profile's region)",
+    )
+    parser.add_argument(
+        "--accounts",
+        dest="accounts",
+        action="extend",
+        type=_account_scope,
+        default=default,
+        metavar="ID,NAME",
+        help="watch only these accounts (ids or names, comma separated; default: every account known)",
+    )
+    parser.add_argument(
+        "--org",
+        dest="read_org",
+        action="store_true",
+        default=default,
+        help="learn the accounts from AWS Organizations (ListAccounts), as its management account or a "
+        "delegated administrator",
+    )
+    parser.add_argument(
+        "--account-role",
+        default=default,
+        metavar="ROLE",
+        help="role assumed in each watched account but the credential's own (default warroom-readonly)",
     )
     parser.add_argument(
         "--endpoint-url", default=default, help="send every call to this endpoint (as aws --endpoint-url)"
@@ -69,6 +95,15 @@ def _add_aws_options(parser: argparse.ArgumentParser, *, suppress: bool = False)
         default=argparse.SUPPRESS if suppress else False,
         help="refuse every action that changes AWS",
     )
+
+
+def _account_scope(text: str) -> list[str]:
+    from tui.config import account_scope  # read as the config file's value is
+
+    try:
+        return list(account_scope(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _percent(text: str) -> float:
@@ -306,7 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     snap = sub.add_parser("snapshot", help="one poll of a pane, printed as JSON")
 
-    snap.add_argument("pane", choices=sorted(SNAPSHOT_NAMES), help="which pane's data")
+    snap.add_argument(
+        "pane",
+        choices=sorted({*SNAPSHOT_NAMES, ACCOUNTS_SNAPSHOT}),
+        help="which pane's data (accounts: the accounts watched and whether each is reached)",
+    )
     snap.add_argument("--json", action="store_true", required=True, help="print JSON (the only format)")
     snap.add_argument("--demo", action="store_true", help="poll a fresh embedded simulator")
     snap.add_argument("--seed", type=int, default=7, help="workload seed with --demo")
@@ -593,6 +632,21 @@ async def _snapshot(settings: Settings, pane: str) -> Any:
         await factory.close()
 
 
+async def _accounts_snapshot(settings: Settings) -> dict[str, Any]:
+    """The accounts watched, each checked in each region (``tui.aws.accounts``), as JSON data."""
+    from tui.aws.accounts import AccountDirectory  # see the note at the top
+    from tui.aws.clients import ClientFactory
+
+    factory = ClientFactory(settings.target)
+    try:
+        directory = AccountDirectory(factory, settings.accounts)
+        async for _ in directory.check_all():
+            pass
+        return directory.view().document()
+    finally:
+        await factory.close()
+
+
 def run_record(args: argparse.Namespace) -> int:
     """``warroom record``: every pane's feed to a recording for ``--duration``, no screen."""
     import asyncio
@@ -629,6 +683,8 @@ def _snapshot_backfill(name: str) -> timedelta | None:
     simulator write (None: all of it, 3 h). Seeding wrote 3 h for every pane, about 0.5 s of a
     snapshot's 6 s, though only Limits and Kinesis read metrics: Limits its last hour, Kinesis up to
     its scaling rule's history."""
+    if name == ACCOUNTS_SNAPSHOT:
+        return timedelta(minutes=1)
     found = pane(name)
     if not found.metrics:
         return timedelta(minutes=1)
@@ -662,6 +718,10 @@ def run_snapshot(args: argparse.Namespace) -> int:
         settings = _settings(args)
     _warn(settings)
     try:
+        if args.pane == ACCOUNTS_SNAPSHOT:
+            accounts = asyncio.run(_accounts_snapshot(settings))
+            sys.stdout.write(pretty(accounts) + "\n")
+            return 1 if accounts["error"] is not None else 0
         snapshot = asyncio.run(_snapshot(settings, args.pane))
     finally:
         if sim is not None:

@@ -45,6 +45,21 @@ Every key is optional::
 
     [keys.limits]                       # one pane's actions -> key
     sort = "o"
+
+    [organization]                      # which accounts to watch (tui.aws.accounts)
+    read = true                         # --org: ListAccounts of AWS Organizations
+    role = "warroom-readonly"           # --account-role: assumed in each other account
+    watch = ["payments-prod"]           # --accounts: only these (ids or names)
+
+    [[accounts]]                        # one per account, when the organization is not read
+    id = "210987654321"
+    name = "payments-prod"
+    role = "warroom-readonly"           # a role name or ARN to assume (default: organization.role)
+
+    [[accounts]]
+    id = "345678901234"
+    name = "ledger-prod"
+    profile = "ledger-ro"               # or an AWS CLI profile of that account
 """
 
 from __future__ import annotations
@@ -59,9 +74,10 @@ from types import MappingProxyType
 from typing import Any
 
 from tui import panes
-from tui.aws.clients import AwsTarget
+from tui.aws.clients import ROLE_ARN, AwsTarget, account_of_role
 from tui.aws.kinesis_math import ScalingRule
 from tui.aws.limits_math import Thresholds
+from tui.aws.target import DEFAULT_ACCOUNT_ROLE, AccountEntry, AccountSettings
 from tui.common import paths
 from tui.common.codec import UNSET, FileError, Model, Unset, error_at, path_of, read_toml, toml_line
 from tui.settings import DEFAULT_THEME, GLOBAL_KEYS, Intervals, Settings
@@ -74,6 +90,9 @@ REGION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 NOTE_AUTHOR_MAX = 200
 UPDATED_BY_MAX = 512
 INTERVAL_RANGE = (1.0, 86400.0)
+ACCOUNT_ID = re.compile(r"\d{12}")
+ACCOUNT_NAME_MAX = 50
+PROFILE_MAX = 128
 
 
 class ConfigError(ValueError):
@@ -116,6 +135,20 @@ class IntervalsTable(Model, frozen=True):
     max_backoff: float | Unset = UNSET
 
 
+class OrganizationTable(Model, frozen=True):
+    read: bool | Unset = UNSET
+    role: str | Unset = UNSET
+    watch: tuple[str, ...] | Unset = UNSET
+
+
+class AccountTable(Model, frozen=True):
+    id: str | int
+    """A string, or an integer (an id written without quotes has no leading zero to lose)."""
+    name: str | Unset = UNSET
+    role: str | Unset = UNSET
+    profile: str | Unset = UNSET
+
+
 class ConfigModel(Model, frozen=True):
     profile: str | Unset = UNSET
     regions: tuple[str, ...] | Unset = UNSET
@@ -128,6 +161,8 @@ class ConfigModel(Model, frozen=True):
     sessions: SessionsTable = SessionsTable()
     intervals: IntervalsTable = IntervalsTable()
     keys: dict[str, KeySpec | dict[str, KeySpec]] = {}
+    organization: OrganizationTable = OrganizationTable()
+    accounts: tuple[AccountTable, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,6 +190,21 @@ def scaling_window(text: str) -> tuple[float, int, int]:
     if not 1 <= points <= window:
         raise ValueError(f"{text!r}: M must be between 1 and N")
     return usage, points, window
+
+
+def account_scope(text: str | Sequence[str]) -> tuple[str, ...]:
+    """``"210987654321,ledger-prod"`` (or a list of them) -> the account ids and names it names."""
+    items = [text] if isinstance(text, str) else list(text)
+    found: list[str] = []
+    for item in items:
+        for part in item.split(","):
+            name = part.strip()
+            if not name:
+                raise ValueError(f"{item!r} names an empty account")
+            if name.isdigit() and not ACCOUNT_ID.fullmatch(name):
+                raise ValueError(f"{name!r} is not a 12-digit account id")
+            found.append(name)
+    return tuple(found)
 
 
 def window_text(rule: tuple[float, int, int]) -> str:
@@ -312,6 +362,29 @@ SPECS: tuple[Spec, ...] = (
         )
         for f in dataclasses.fields(Intervals)
     ),
+    Spec(
+        "organization.read",
+        False,
+        "learn the accounts from AWS Organizations (ListAccounts); else the [[accounts]] list",
+        "--org",
+        "read_org",
+    ),
+    Spec(
+        "organization.role",
+        DEFAULT_ACCOUNT_ROLE,
+        "role assumed in each watched account but the credential's own, unless its entry names one",
+        "--account-role",
+        "account_role",
+    ),
+    Spec(
+        "organization.watch",
+        (),
+        "watch only these accounts (ids or names); empty: every account known",
+        "--accounts",
+        "accounts",
+        parse=account_scope,
+        show=list,
+    ),
 )
 BY_NAME = {spec.name: spec for spec in SPECS}
 
@@ -454,12 +527,67 @@ def _check(model: ConfigModel) -> None:
         for index, region in enumerate(model.regions):
             if not REGION_NAME.fullmatch(region):
                 raise error_at(f"{region!r} is not a region name, like us-east-1", "regions", index)
+    _check_accounts(model)
     low, high = INTERVAL_RANGE
     for name in IntervalsTable.__struct_fields__:
         seconds = getattr(model.intervals, name)
         if not isinstance(seconds, Unset) and not low <= seconds <= high:
             raise error_at(f"{seconds:g} is not between {low:g} and {high:g} seconds", "intervals", name)
     _check_keys(model)
+
+
+def _check_accounts(model: ConfigModel) -> None:
+    """``[organization]`` and the ``[[accounts]]`` list: ids, names, roles and profiles."""
+    role = model.organization.role
+    if not isinstance(role, Unset) and not ROLE_NAME.fullmatch(role):
+        raise error_at(f"{role!r} is not a valid IAM role name", "organization", "role")
+    if not isinstance(model.organization.watch, Unset):
+        for index, item in enumerate(model.organization.watch):
+            try:
+                account_scope(item)
+            except ValueError as exc:
+                raise error_at(str(exc), "organization", "watch", index) from None
+    ids: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for index, entry in enumerate(model.accounts):
+        account_id = str(entry.id)
+        if not ACCOUNT_ID.fullmatch(account_id):
+            raise error_at(f"{entry.id!r} is not a 12-digit account id", "accounts", index, "id")
+        if account_id in ids:
+            raise error_at(f"account {account_id} is listed twice", "accounts", index, "id")
+        ids[account_id] = index
+        if not isinstance(entry.name, Unset):
+            if not entry.name.strip() or not entry.name.isprintable():
+                raise error_at(f"{entry.name!r} is not an account name", "accounts", index, "name")
+            if len(entry.name) > ACCOUNT_NAME_MAX:
+                raise error_at(f"longer than {ACCOUNT_NAME_MAX} characters", "accounts", index, "name")
+            if entry.name.casefold() in names:
+                raise error_at(f"the name {entry.name!r} is used twice", "accounts", index, "name")
+            names[entry.name.casefold()] = index
+        has_role, has_profile = not isinstance(entry.role, Unset), not isinstance(entry.profile, Unset)
+        if has_role and has_profile:
+            raise error_at("a role or a profile, not both", "accounts", index, "profile")
+        if not isinstance(entry.role, Unset):
+            _check_account_role(entry.role, account_id, index)
+        if not isinstance(entry.profile, Unset) and (
+            not entry.profile.strip() or not entry.profile.isprintable() or len(entry.profile) > PROFILE_MAX
+        ):
+            raise error_at(f"{entry.profile!r} is not a profile name", "accounts", index, "profile")
+
+
+def _check_account_role(role: str, account_id: str, index: int) -> None:
+    if role.startswith("arn:"):
+        if not ROLE_ARN.match(role):
+            raise error_at(f"{role!r} is not an IAM role ARN", "accounts", index, "role")
+        if account_of_role(role) != account_id:
+            raise error_at(
+                f"{role!r} is a role of account {account_of_role(role)}, not of {account_id}",
+                "accounts",
+                index,
+                "role",
+            )
+    elif not ROLE_NAME.fullmatch(role):
+        raise error_at(f"{role!r} is not a valid IAM role name or ARN", "accounts", index, "role")
 
 
 def _check_keys(model: ConfigModel) -> None:
@@ -610,6 +738,9 @@ def build(
     intervals = Intervals(
         **{name: float(v(f"intervals.{name}")) for name in IntervalsTable.__struct_fields__}
     )
+    account_role = values["organization.role"]
+    if not ROLE_NAME.fullmatch(str(account_role.value)):
+        raise ConfigError(f"{_named(account_role)}: not a valid IAM role name")
     keys = MappingProxyType(
         {scope: MappingProxyType({a: ",".join(k) for a, k in m.items()}) for scope, m in loaded.keys.items()}
     )
@@ -625,11 +756,31 @@ def build(
         "note_author": str(v("note_author") or "")[:NOTE_AUTHOR_MAX],
         "services_path": v("services"),
         "intervals": intervals,
+        "accounts": AccountSettings(
+            read_org=bool(v("organization.read")),
+            role=str(account_role.value),
+            entries=account_entries(loaded),
+            watch=tuple(v("organization.watch")),
+        ),
         "keys": keys,
         "warnings": loaded.problems,
     }
     fields.update(overrides)
     return Settings(**fields)
+
+
+def account_entries(loaded: ConfigFile) -> tuple[AccountEntry, ...]:
+    """The file's ``[[accounts]]`` list, each with its line."""
+    return tuple(
+        AccountEntry(
+            id=str(entry.id),
+            name="" if isinstance(entry.name, Unset) else entry.name,
+            role="" if isinstance(entry.role, Unset) else entry.role,
+            profile="" if isinstance(entry.profile, Unset) else entry.profile,
+            line=loaded.line("accounts", index),
+        )
+        for index, entry in enumerate(loaded.model.accounts)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,6 +828,49 @@ def describe(loaded: ConfigFile, values: Mapping[str, Value]) -> list[str]:
             note += f"; overrides the file's {toml_value(spec.show(written))} ({where})"
         rows.append((f"{leaf} = {toml_value(value.shown)}", f"{note} · {spec.about}"))
     lines += _aligned(rows)
+    lines += _describe_accounts(loaded, values)
+    return lines
+
+
+def _describe_accounts(loaded: ConfigFile, values: Mapping[str, Value]) -> list[str]:
+    """The file's ``[[accounts]]``, each with its line and how it is reached, and where the
+    accounts come from."""
+    read_org = bool(values["organization.read"].value)
+    entries = account_entries(loaded)
+    if read_org:
+        where = (
+            "the organization's (organizations:ListAccounts), each entry below saying how to reach its "
+            "account; the entries alone when the organization cannot be read"
+        )
+    elif entries:
+        where = "these entries, and the credential's own account"
+    else:
+        where = "the credential's own account only"
+    watch = values["organization.watch"].value
+    if watch:
+        where += f"; of them only {', '.join(watch)} (organization.watch)"
+    lines = ["", f"# The accounts watched: {where}."]
+    if not entries:
+        return [*lines, "# [[accounts]]: none in the file"]
+    default_role = str(values["organization.role"].value)
+    for entry in entries:
+        if entry.profile:
+            reached = f"profile {entry.profile}"
+        elif entry.role:
+            reached = f"role {entry.role}"
+        else:
+            reached = f"role {default_role} (organization.role)"
+        where_in = f"file line {entry.line}" if entry.line else "file"
+        lines += [
+            "",
+            f"[[accounts]]  # {where_in} · reached through {reached}",
+            f"id = {toml_value(entry.id)}",
+        ]
+        lines += [
+            f"{key} = {toml_value(text)}"
+            for key, text in (("name", entry.name), ("role", entry.role), ("profile", entry.profile))
+            if text
+        ]
     return lines
 
 

@@ -44,7 +44,14 @@ class OfflineFactory(ClientFactory):
     def __init__(self, target: AwsTarget) -> None:
         super().__init__(target)
 
-    async def client(self, service: str, region: str | None = None, *, role_arn: str | None = None) -> Any:
+    async def client(
+        self,
+        service: str,
+        region: str | None = None,
+        *,
+        role_arn: str | None = None,
+        profile: str | None = None,
+    ) -> Any:
         raise ReplayOnly(f"replaying a recording: {service} is not called (no AWS calls in a replay)")
 
 

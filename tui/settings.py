@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from tui.aws.kinesis_math import ScalingRule
 from tui.aws.limits_math import Thresholds
-from tui.aws.target import AwsTarget
+from tui.aws.target import AccountSettings, AwsTarget
 
 DEFAULT_THEME = "warroom-dark"
 """The name of the theme used unless another is asked for (``themes.DARK``)."""
@@ -39,6 +39,8 @@ class Intervals:
 @dataclass(frozen=True)
 class Settings:
     target: AwsTarget = field(default_factory=AwsTarget)
+    # Which accounts are watched and how each is reached (tui.aws.accounts); the default: the credential's.
+    accounts: AccountSettings = field(default_factory=AccountSettings)
     read_only: bool = False
     demo: bool = False
     theme: str = DEFAULT_THEME

@@ -7,6 +7,8 @@ SSO, process credentials, container and instance roles), and ``AWS_ENDPOINT_URL`
 A client may also run as an IAM role of another account: the factory assumes the role with
 sts:AssumeRole through its own STS client (rate limited and counted like every call), keeps the
 temporary credentials until shortly before they expire, and refreshes them on the next call after that.
+Or it may run with a named profile's credentials (another account's, as the AWS CLI's ``--profile``):
+the profile is resolved by botocore like any other, SSO and ``role_arn``/``source_profile`` included.
 """
 
 from __future__ import annotations
@@ -142,7 +144,7 @@ def _refuse_unreadable_json(operation_model: Any = None, response_dict: Any = No
 
 
 class ClientFactory:
-    """Builds and caches aiobotocore clients per (service, region, role); close() releases them.
+    """Builds and caches aiobotocore clients per (service, region, role or profile); close() releases them.
 
     Every client runs its calls through the shared ``RateLimiter`` first, and every call is counted
     in ``calls`` by ``service:Operation`` (retries of one call count once). ``clock`` is the time
@@ -169,6 +171,7 @@ class ClientFactory:
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._lock = asyncio.Lock()
         self._roles: dict[str, tuple[AioSession, Any]] = {}
+        self._profiles: dict[str, AioSession] = {}
         self._role_locks: dict[str, asyncio.Lock] = {}
         self.calls: Counter[str] = Counter()
         self._in_flight: dict[int, InFlight] = {}
@@ -288,24 +291,44 @@ class ClientFactory:
             return None
         return self.profile
 
-    async def client(self, service: str, region: str | None = None, *, role_arn: str | None = None) -> Any:
+    async def client(
+        self,
+        service: str,
+        region: str | None = None,
+        *,
+        role_arn: str | None = None,
+        profile: str | None = None,
+    ) -> Any:
         """A long-lived client for ``service`` in ``region`` (default: the primary region).
 
         With ``role_arn`` the client runs as that IAM role (sts:AssumeRole on first use); errors of
-        AssumeRole, such as AccessDenied, are raised here as botocore's ``ClientError``.
+        AssumeRole, such as AccessDenied, are raised here as botocore's ``ClientError``. With
+        ``profile`` it runs with that named profile's credentials (botocore's ``ProfileNotFound`` when
+        there is none); not both.
         """
-        return await self._client(service, region or self.region, role_arn, 0)
+        if role_arn and profile:
+            raise ValueError("a client runs as a role or with a profile, not both")
+        return await self._client(service, region or self.region, role_arn, 0, profile=profile)
 
-    async def _client(self, service: str, region: str, role_arn: str | None, attempts: int) -> Any:
+    async def _client(
+        self, service: str, region: str, role_arn: str | None, attempts: int, *, profile: str | None = None
+    ) -> Any:
         """The cached client; ``attempts`` other than 0 makes one with that many attempts per call."""
         if self._ready is not None:
             await self._ready()
             self._ready = None
-        key = (service, region, f"{role_arn or ''}#{attempts}" if attempts else role_arn or "")
+        via = role_arn or (f"profile:{profile}" if profile else "")
+        key = (service, region, f"{via}#{attempts}" if attempts else via)
         client = self._clients.get(key)
         if client is not None:
             return client
-        role_session = await self._role_session(role_arn) if role_arn else None
+        via_session = (
+            await self._role_session(role_arn)
+            if role_arn
+            else self._profile_session(profile)
+            if profile
+            else None
+        )
         async with self._lock:
             client = self._clients.get(key)
             if client is None:
@@ -313,10 +336,10 @@ class ClientFactory:
                 kwargs: dict[str, Any] = {"region_name": region, "config": config}
                 if self.target.endpoint_url:
                     kwargs["endpoint_url"] = self.target.endpoint_url
-                if role_session is None and self.target.access_key and self.target.secret_key:
+                if via_session is None and self.target.access_key and self.target.secret_key:
                     kwargs["aws_access_key_id"] = self.target.access_key
                     kwargs["aws_secret_access_key"] = self.target.secret_key
-                session = role_session or self._session
+                session = via_session or self._session
                 made: Any = await self._stack.enter_async_context(session.create_client(service, **kwargs))
                 self._install_limiter(made, region)
                 made.meta.events.register("before-parse", _refuse_unreadable_json)
@@ -356,6 +379,15 @@ class ClientFactory:
             )
             self._roles[role_arn] = (session, credentials)
             return session
+
+    def _profile_session(self, profile: str) -> AioSession:
+        """A session whose credentials are those of the named ``profile``, made once."""
+        session = self._profiles.get(profile)
+        if session is None:
+            session = self._make_session(AwsTarget(profile=profile))
+            session.register_component("data_loader", self._session.get_component("data_loader"))
+            self._profiles[profile] = session
+        return session
 
     async def _assume(self, role_arn: str) -> dict[str, str]:
         """Fresh credentials of ``role_arn`` in the shape botocore's refreshable credentials take."""
@@ -406,8 +438,10 @@ class ClientFactory:
         client.meta.events.register("after-call-error", failed)
 
     async def close(self) -> None:
-        """Close every client, those of assumed roles included, and forget assumed credentials."""
+        """Close every client, those of assumed roles and profiles included, and forget assumed
+        credentials."""
         self._clients.clear()
         self._roles.clear()
+        self._profiles.clear()
         self._role_locks.clear()
         await self._stack.aclose()

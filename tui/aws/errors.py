@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -91,8 +92,29 @@ _UNAVAILABLE = {
     "503",
     "504",
 }
-_NOT_ENABLED = {"InvalidAccessException", "OptInRequired", "SubscriptionRequiredException"}
+_NOT_ENABLED = {
+    "InvalidAccessException",
+    "OptInRequired",
+    "SubscriptionRequiredException",
+    "RegionDisabledException",
+}
 _NOT_FOUND = {"ResourceNotFoundException", "NoSuchResourceException", "NotFoundException"}
+
+
+_EXPLICIT_DENY = re.compile(
+    r"with an explicit deny in an? ((?:[\w-]+ ){0,3}?(?:policy|boundary))\b", re.IGNORECASE
+)
+_ORG_POLICIES = ("service control policy", "resource control policy")
+
+
+def explicit_deny(exc: BaseException) -> str:
+    """The kind of policy an access-denied answer says explicitly denies the call ("service control
+    policy", "identity-based policy", "permissions boundary", ...), as AWS writes it in the message;
+    "" when it says none (an implicit deny: no policy allows the call)."""
+    if not isinstance(exc, ClientError):
+        return ""
+    match = _EXPLICIT_DENY.search(str(exc.response.get("Error", {}).get("Message", "") or ""))
+    return match.group(1).lower() if match else ""
 
 
 def _login_hint(profile: str | None) -> str:
@@ -110,6 +132,25 @@ def classify(exc: BaseException, *, profile: str | None = None) -> AwsProblem:
         service = str(exc.response.get("ResponseMetadata", {}).get("ServiceName", "") or "")
         if code in _PERMISSION:
             action = f"{service}:{op}" if service else op
+            deny = explicit_deny(exc)
+            if deny in _ORG_POLICIES:
+                return AwsProblem(
+                    ErrorKind.PERMISSION,
+                    f"{op}: denied by a {deny} of the organization",
+                    f"ask the organization's administrators to allow {action} in its "
+                    f"{deny.removesuffix('policy')}policies",
+                    code,
+                    op,
+                )
+            if deny:
+                article = "an" if deny[0] in "aeiou" else "a"
+                return AwsProblem(
+                    ErrorKind.PERMISSION,
+                    f"{op}: denied by an explicit deny in {article} {deny}",
+                    f"remove the deny of {action} from that {deny}",
+                    code,
+                    op,
+                )
             return AwsProblem(
                 ErrorKind.PERMISSION,
                 f"{op}: access denied",
