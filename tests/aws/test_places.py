@@ -95,3 +95,26 @@ async def test_a_place_that_cannot_be_reached_is_one_error_and_the_rest_stands(p
     assert home_id in {i.instance_id for i in snapshot.instances}
     (failed,) = [e for e in snapshot.errors if e.region == "sandbox ap-southeast-2"]
     assert failed.api == "ec2:DescribeInstances"
+
+
+def test_an_accounts_view_gives_the_places_to_read() -> None:
+    from tui.aws.accounts import Account, AccountRow, AccountsView, Reach
+
+    home = Account(HOME, "security-tooling", home=True)
+    member = Account(MEMBER, "payments-prod", role_arn=f"arn:aws:iam::{MEMBER}:role/warroom-readonly")
+    sandbox = Account("567890123456", "sandbox", role_arn="arn:aws:iam::567890123456:role/warroom-readonly")
+    regions = ("us-east-1", "eu-west-1")
+
+    def row(account: Account, ok: bool) -> AccountRow:
+        return AccountRow(account, tuple(Reach(account.id, r, ok) for r in regions))
+
+    view = AccountsView(rows=(row(home, True), row(member, True), row(sandbox, False)), regions=regions)
+    places = view.places()
+    assert [p.key for p in places] == [
+        "us-east-1",
+        "eu-west-1",
+        f"{MEMBER}/us-east-1",
+        f"{MEMBER}/eu-west-1",
+    ]
+    assert places[0].home and places[0].account_id == HOME
+    assert places[2].role_arn == member.role_arn and places[2].label == "payments-prod us-east-1"

@@ -61,6 +61,7 @@ from botocore.exceptions import ClientError
 from tui.aws.clients import ROLE_ARN, ClientFactory, account_of_role
 from tui.aws.errors import AwsProblem, ErrorKind, classify, explicit_deny
 from tui.aws.identity import Identity, caller_identity
+from tui.aws.scope import Place
 from tui.aws.target import DEFAULT_ACCOUNT_ROLE, AccountEntry, AccountSettings
 
 __all__ = [
@@ -233,6 +234,20 @@ class AccountsView:
             for region, reach in zip(self.regions, row.reaches, strict=True)
             if reach is not None and reach.ok
         ]
+
+    def places(self) -> tuple[Place, ...]:
+        """The pollers' places (``tui.aws.scope``): every (account, region) reached, the
+        credential's own account first, each with the role or profile that reaches it."""
+        return tuple(
+            Place(
+                region,
+                account.id,
+                account.name,
+                None if account.home else account.role_arn,
+                None if account.home else account.profile,
+            )
+            for account, region in self.targets()
+        )
 
     def failures(self) -> tuple[AccountRow, ...]:
         """The accounts that failed in at least one region (the panes' "cannot reach" rows)."""

@@ -21,34 +21,46 @@ class MakesClients(Protocol):
     """The part of ``tui.aws.clients.ClientFactory`` a place needs."""
 
     async def client(
-        self, service: str, region: str | None = None, *, role_arn: str | None = None
+        self,
+        service: str,
+        region: str | None = None,
+        *,
+        role_arn: str | None = None,
+        profile: str | None = None,
     ) -> Any: ...
 
 
 @dataclass(frozen=True)
 class Place:
-    """One account in one region, and the role that reaches it (None: the credential itself)."""
+    """One account in one region, and how it is reached: a role, a profile, or (neither) the
+    credential itself."""
 
     region: str
     account_id: str = ""
     """"" for the credential's own account before its id is known."""
     account_name: str = ""
     role_arn: str | None = None
+    profile: str | None = None
+
+    @property
+    def home(self) -> bool:
+        """Reached with the credential itself."""
+        return not (self.role_arn or self.profile)
 
     @property
     def key(self) -> str:
         """Unique among a console's places: ``account/region``, or the region for the home account."""
-        return f"{self.account_id}/{self.region}" if self.role_arn else self.region
+        return self.region if self.home else f"{self.account_id}/{self.region}"
 
     @property
     def label(self) -> str:
         """How rows and errors name it: ``payments-prod us-east-1``, or the region alone at home."""
-        if not self.role_arn:
+        if self.home:
             return self.region
         return f"{self.account_name or self.account_id} {self.region}"
 
     async def client(self, factory: MakesClients, service: str) -> Any:
-        return await factory.client(service, self.region, role_arn=self.role_arn)
+        return await factory.client(service, self.region, role_arn=self.role_arn, profile=self.profile)
 
 
 def home_places(regions: Iterable[str]) -> tuple[Place, ...]:
