@@ -118,3 +118,47 @@ def test_an_accounts_view_gives_the_places_to_read() -> None:
     ]
     assert places[0].home and places[0].account_id == HOME
     assert places[2].role_arn == member.role_arn and places[2].label == "payments-prod us-east-1"
+
+
+async def test_kinesis_reads_every_place(plain_moto_url: str) -> None:
+    from tui.aws.kinesis import KinesisPoller
+
+    tag = f"places-{next(_names)}"
+    _boto(plain_moto_url, "kinesis").create_stream(StreamName=f"{tag}-home", ShardCount=1)
+    _boto(plain_moto_url, "kinesis", MEMBER).create_stream(StreamName=f"{tag}-member", ShardCount=2)
+    factory = _factory(plain_moto_url)
+    member = Place(REGION, MEMBER, "payments-prod", f"arn:aws:iam::{MEMBER}:role/warroom-readonly")
+    factory.set_places([Place(REGION, HOME, "security-tooling"), member])
+    try:
+        snapshot = await KinesisPoller(factory).poll()
+    finally:
+        await factory.close()
+    ours = {s.stream_name: s for s in snapshot.streams if s.stream_name.startswith(tag)}
+    assert ours[f"{tag}-home"].account_id == HOME
+    assert ours[f"{tag}-member"].account_id == MEMBER and ours[f"{tag}-member"].open_shards == 2
+    assert f":{MEMBER}:stream/{tag}-member" in ours[f"{tag}-member"].stream_arn
+
+
+async def test_alarms_say_their_account(plain_moto_url: str) -> None:
+    from tui.aws.alarms import AlarmsPoller
+
+    tag = f"places-{next(_names)}"
+    _boto(plain_moto_url, "cloudwatch", MEMBER).put_metric_alarm(
+        AlarmName=f"{tag}-cpu",
+        Namespace="AWS/EC2",
+        MetricName="CPUUtilization",
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=90,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    factory = _factory(plain_moto_url)
+    member = Place(REGION, MEMBER, "payments-prod", f"arn:aws:iam::{MEMBER}:role/warroom-readonly")
+    factory.set_places([Place(REGION, HOME, "security-tooling"), member])
+    try:
+        alarms = await AlarmsPoller(factory).poll()
+    finally:
+        await factory.close()
+    (alarm,) = [a for a in alarms.alarms if a.name == f"{tag}-cpu"]
+    assert alarm.account_id == MEMBER and alarm.region == REGION

@@ -49,6 +49,7 @@ from tui.aws.alarms_model import (
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.outcome import ApiError, ErrorTally, utcnow
+from tui.aws.scope import Place, place_of
 from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
@@ -187,8 +188,8 @@ class AlarmsPoller:
 
     async def poll(self) -> AlarmsSnapshot:
         now = self.clock()
-        regions = self.factory.regions
-        parts = await asyncio.gather(*(self._region(region, now) for region in regions))
+        places = self.factory.places
+        parts = await asyncio.gather(*(self._region(place, now) for place in places))
         alarms: list[Alarm] = []
         errors: list[ApiError] = []
         for part in parts:
@@ -196,11 +197,11 @@ class AlarmsPoller:
             errors.extend(part.errors)
         listing = [p.listing_problem for p in parts if p.listing_problem is not None]
         error = listing[0] if listing and len(listing) == len(parts) else None
-        failed = {r for r, p in zip(regions, parts, strict=True) if p.listing_problem is not None}
+        failed = {pl.key for pl, p in zip(places, parts, strict=True) if p.listing_problem is not None}
         listed = {a.key for a in alarms}
-        for key, (region, _) in list(self._seen.items()):
-            # A deleted alarm is forgotten; one of a region that failed to list is kept for later.
-            if key not in listed and region not in failed:
+        for key, (where, _) in list(self._seen.items()):
+            # A deleted alarm is forgotten; one of a place that failed to list is kept for later.
+            if key not in listed and where not in failed:
                 self._forget(key)
         return AlarmsSnapshot(
             fetched_at=now,
@@ -217,11 +218,11 @@ class AlarmsPoller:
         self._history.pop(key, None)
         self._full.discard(key)
 
-    async def _region(self, region: str, now: datetime) -> _RegionResult:
-        errors = ErrorTally(region, "alarms")
+    async def _region(self, place: Place, now: datetime) -> _RegionResult:
+        errors = ErrorTally(place.label, "alarms")
         try:
-            cloudwatch = await self.factory.client("cloudwatch", region)
-            alarms = await self._describe(cloudwatch, region)
+            cloudwatch = await place.client(self.factory, "cloudwatch")
+            alarms = await self._describe(cloudwatch, place.region)
         except Exception as exc:  # the region shows its error; other regions carry on
             problem = self._classify(exc)
             errors.add(DESCRIBE_ALARMS, problem)
@@ -246,7 +247,7 @@ class AlarmsPoller:
                 self._failed[alarm.key] = failures
         for alarm in alarms:
             if alarm.key not in self._seen or alarm.key in done:
-                self._seen[alarm.key] = (region, alarm.state_updated_at)
+                self._seen[alarm.key] = (place.key, alarm.state_updated_at)
         return _RegionResult(
             alarms=[a.with_history(self._history.get(a.key, ())) for a in alarms],
             errors=errors.as_tuple(),
@@ -328,7 +329,9 @@ class AlarmsPoller:
     async def detail(self, alarm: Alarm, *, hours: float = DETAIL_HOURS) -> AlarmDetail:
         """The alarm's series over the last ``hours`` and its history (read whole once)."""
         now = self.clock()
-        cloudwatch = await self.factory.client("cloudwatch", alarm.region)
+        cloudwatch = await place_of(self.factory.places, alarm.region, alarm.account_id).client(
+            self.factory, "cloudwatch"
+        )
         (series, breaching, problems), (history, history_problem) = await asyncio.gather(
             self._chart(cloudwatch, alarm, now, hours), self._whole_history(cloudwatch, alarm)
         )

@@ -187,6 +187,12 @@ class Alarm:
         return self.arn or f"{self.region}:{self.name}"
 
     @property
+    def account_id(self) -> str:
+        """The account the alarm is in, from its ARN ("" when it has none)."""
+        parts = self.arn.split(":")
+        return parts[4] if len(parts) > 5 and parts[0] == "arn" else ""
+
+    @property
     def since(self) -> datetime | None:
         """When it entered its current state."""
         return self.state_transitioned_at or self.state_updated_at

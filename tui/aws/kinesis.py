@@ -45,6 +45,7 @@ from tui.aws.kinesis_math import (
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data
 from tui.aws.outcome import ApiError, ErrorTally, utcnow
+from tui.aws.scope import Place
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,8 @@ class StreamView:
     """Every reader with its own lag, worst first; unknown ones last."""
     history: StreamHistory = field(default_factory=StreamHistory)
     reasons: tuple[str, ...] = ()
+    account_id: str = ""
+    """The account it belongs to ("" for the credential's own account, before its id is known)."""
 
 
 @dataclass(frozen=True)
@@ -415,8 +418,7 @@ class KinesisPoller:
 
     async def poll(self) -> KinesisSnapshot:
         now = self.clock()
-        regions = self.factory.regions
-        parts = await asyncio.gather(*(self._region(region, now) for region in regions))
+        parts = await asyncio.gather(*(self._region(place, now) for place in self.factory.places))
         streams: list[StreamView] = []
         errors: list[ApiError] = []
         for part in parts:
@@ -514,14 +516,14 @@ class KinesisPoller:
         stream.consumers = found
 
     async def _mappings(
-        self, region: str, stream: _Stream, gate: asyncio.Semaphore, errors: ErrorTally
+        self, place: Place, stream: _Stream, gate: asyncio.Semaphore, errors: ErrorTally
     ) -> None:
         if not stream.arn:
             stream.reasons.append("Lambda consumers unknown: the stream's ARN is unknown")
             return
         found: list[dict[str, Any]] = []
         try:
-            client = await self.factory.client("lambda", region)
+            client = await place.client(self.factory, "lambda")
             async with gate:
                 paginator = client.get_paginator("list_event_source_mappings")
                 async for page in paginator.paginate(EventSourceArn=stream.arn):
@@ -534,46 +536,46 @@ class KinesisPoller:
         stream.mappings = found
 
     async def _inventory(
-        self, region: str, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: ErrorTally
+        self, place: Place, kinesis: Any, stream: _Stream, gate: asyncio.Semaphore, errors: ErrorTally
     ) -> None:
         if stream.arn:
             await asyncio.gather(
                 self._describe(kinesis, stream, gate, errors),
                 self._consumers(kinesis, stream, gate, errors),
-                self._mappings(region, stream, gate, errors),
+                self._mappings(place, stream, gate, errors),
             )
             return
         await self._describe(kinesis, stream, gate, errors)
         await asyncio.gather(
-            self._consumers(kinesis, stream, gate, errors), self._mappings(region, stream, gate, errors)
+            self._consumers(kinesis, stream, gate, errors), self._mappings(place, stream, gate, errors)
         )
 
     # -- one region -------------------------------------------------------------------------
 
-    async def _region(self, region: str, now: datetime) -> _RegionResult:
-        errors = ErrorTally(region, "streams")
+    async def _region(self, place: Place, now: datetime) -> _RegionResult:
+        errors = ErrorTally(place.label, "streams")
         try:
-            kinesis = await self.factory.client("kinesis", region)
+            kinesis = await place.client(self.factory, "kinesis")
             streams = await self._list_streams(kinesis)
         except Exception as exc:  # the region shows its error; other regions carry on
             problem = self._classify(exc)
             errors.add("kinesis:ListStreams", problem)
             return _RegionResult(errors=errors.as_tuple(), listing_problem=problem)
         gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
-        await asyncio.gather(*(self._inventory(region, kinesis, s, gate, errors) for s in streams))
+        await asyncio.gather(*(self._inventory(place, kinesis, s, gate, errors) for s in streams))
         queries = _queries(streams)
         advice_queries = _advice_queries(streams, self.rule.period_s)
         now_ts = now.timestamp()
         period = self.rule.period_s
         advice_start = now - timedelta(seconds=self.rule.history_s + period + now_ts % period)
         (batch, metrics_problem), (advice_batch, advice_problem) = await asyncio.gather(
-            self._metrics(region, queries, now - timedelta(seconds=WINDOW_S), now, errors),
-            self._metrics(region, advice_queries, advice_start, now, errors),
+            self._metrics(place, queries, now - timedelta(seconds=WINDOW_S), now, errors),
+            self._metrics(place, advice_queries, advice_start, now, errors),
         )
         reader = _Reader(batch, now_ts)
         views = [
             self._view(
-                region,
+                place,
                 s,
                 reader,
                 metrics_problem,
@@ -587,27 +589,29 @@ class KinesisPoller:
         )
 
     async def _metrics(
-        self, region: str, queries: list[MetricQuery], start: datetime, end: datetime, errors: ErrorTally
+        self, place: Place, queries: list[MetricQuery], start: datetime, end: datetime, errors: ErrorTally
     ) -> tuple[MetricBatch, str]:
         """One GetMetricData batch, and the problem's message when it failed (every value it
         would have fed is then unknown, and says why)."""
         if not queries:
             return MetricBatch(), ""
         try:
-            batch = await get_metric_data(self.factory, region, queries, start, end)
+            batch = await get_metric_data(
+                self.factory, place.region, queries, start, end, role_arn=place.role_arn
+            )
         except Exception as exc:
             problem = self._classify(exc)
             errors.add("cloudwatch:GetMetricData", problem)
             return MetricBatch(), problem.message
         for message in batch.messages:
-            log.debug("GetMetricData in %s said: %s", region, message)
+            log.debug("GetMetricData in %s said: %s", place.label, message)
         return batch, ""
 
     # -- derivation ---------------------------------------------------------------------------
 
     def _view(
         self,
-        region: str,
+        place: Place,
         stream: _Stream,
         reader: _Reader,
         metrics_problem: str,
@@ -709,7 +713,8 @@ class KinesisPoller:
             consumer_count, efo_count = stream.summary_consumers, None
 
         return StreamView(
-            region=region,
+            region=place.region,
+            account_id=place.account_id,
             stream_name=name,
             stream_arn=stream.arn,
             mode=stream.mode,

@@ -66,3 +66,17 @@ class Place:
 def home_places(regions: Iterable[str]) -> tuple[Place, ...]:
     """The credential's own account in each region: a single-account console's places."""
     return tuple(Place(region) for region in regions)
+
+
+def place_of(places: Iterable[Place], region: str, account_id: str = "") -> Place:
+    """The place of ``account_id`` in ``region`` among ``places``; the credential's own account
+    there when no place names that account (or the account is unknown)."""
+    home: Place | None = None
+    for place in places:
+        if place.region != region:
+            continue
+        if account_id and place.account_id == account_id:
+            return place
+        if place.home and home is None:
+            home = place
+    return home or Place(region)

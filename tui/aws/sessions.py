@@ -11,6 +11,7 @@ poll's ``error`` set.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.outcome import ApiError, utcnow
+from tui.aws.scope import Place
 from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ class ManagedTarget:
     region: str
     iam_role: str | None = None
     activation_id: str | None = None
+    account_id: str = ""
+    """The account it is registered in ("" for the credential's own, before its id is known)."""
 
     @property
     def hybrid(self) -> bool:
@@ -87,6 +91,7 @@ class SessionView:
     reason: str | None
     region: str
     active: bool
+    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,8 +175,7 @@ class SessionsPoller:
 
     async def poll(self) -> SessionsSnapshot:
         now = self.clock()
-        regions = self.factory.regions
-        parts = await asyncio.gather(*(self._region(region) for region in regions))
+        parts = await asyncio.gather(*(self._region(place) for place in self.factory.places))
         instances: list[ManagedTarget] = []
         active: list[SessionView] = []
         history: list[SessionView] = []
@@ -201,28 +205,34 @@ class SessionsPoller:
         log.debug("%s in %s failed: %s", api, region, problem.code)
         return problem, ApiError(region, api, problem.message, problem.hint)
 
-    async def _region(self, region: str) -> _RegionResult:
+    async def _region(self, place: Place) -> _RegionResult:
         result = _RegionResult()
+        region = place.region
         infos, active, history = await asyncio.gather(
-            self._instance_information(region, result),
-            self._sessions(region, "Active", None, result),
-            self._sessions(region, "History", HISTORY_LIMIT, result),
+            self._instance_information(place, result),
+            self._sessions(place, "Active", None, result),
+            self._sessions(place, "History", HISTORY_LIMIT, result),
         )
         result.active = [session_from(s, region, active=True) for s in active]
         result.history = sorted((session_from(s, region, active=False) for s in history), key=_newest_first)[
             :HISTORY_LIMIT
         ]
         ec2_ids = [str(i["InstanceId"]) for i in infos if str(i["InstanceId"]).startswith("i-")]
-        names = await self._names(region, ec2_ids, result) if ec2_ids else {}
+        names = await self._names(place, ec2_ids, result) if ec2_ids else {}
         result.instances = [
             target_from(info, region, names.get(str(info.get("InstanceId") or ""), "")) for info in infos
         ]
+        if place.account_id:
+            account = place.account_id
+            result.instances = [dataclasses.replace(t, account_id=account) for t in result.instances]
+            result.active = [dataclasses.replace(v, account_id=account) for v in result.active]
+            result.history = [dataclasses.replace(v, account_id=account) for v in result.history]
         return result
 
-    async def _instance_information(self, region: str, result: _RegionResult) -> list[dict[str, Any]]:
+    async def _instance_information(self, place: Place, result: _RegionResult) -> list[dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         try:
-            ssm = await self.factory.client("ssm", region)
+            ssm = await place.client(self.factory, "ssm")
             params: dict[str, Any] = {"MaxResults": INFO_PAGE_SIZE}
             for _ in range(MAX_PAGES):
                 reply = await ssm.describe_instance_information(**params)
@@ -235,18 +245,18 @@ class SessionsPoller:
                     break
                 params = {"MaxResults": INFO_PAGE_SIZE, "NextToken": token}
         except Exception as exc:  # the region shows its error; other regions carry on
-            problem, error = self._api_error(region, DESCRIBE_INSTANCE_INFORMATION, exc)
+            problem, error = self._api_error(place.label, DESCRIBE_INSTANCE_INFORMATION, exc)
             result.errors.append(error)
             result.listing_problem = problem
             return []
         return list(found.values())
 
     async def _sessions(
-        self, region: str, state: str, limit: int | None, result: _RegionResult
+        self, place: Place, state: str, limit: int | None, result: _RegionResult
     ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         try:
-            ssm = await self.factory.client("ssm", region)
+            ssm = await place.client(self.factory, "ssm")
             params: dict[str, Any] = {"State": state, "MaxResults": SESSIONS_PAGE_SIZE}
             for _ in range(MAX_PAGES):
                 reply = await ssm.describe_sessions(**params)
@@ -256,17 +266,17 @@ class SessionsPoller:
                     break
                 params = {"State": state, "MaxResults": SESSIONS_PAGE_SIZE, "NextToken": token}
         except Exception as exc:  # the instances still show; the sessions list says why it is empty
-            _, error = self._api_error(region, f"{DESCRIBE_SESSIONS} ({state})", exc)
+            _, error = self._api_error(place.label, f"{DESCRIBE_SESSIONS} ({state})", exc)
             result.errors.append(error)
             return []
         return found
 
-    async def _names(self, region: str, instance_ids: list[str], result: _RegionResult) -> dict[str, str]:
+    async def _names(self, place: Place, instance_ids: list[str], result: _RegionResult) -> dict[str, str]:
         """Name tags of EC2 instances, ``EC2_CHUNK`` ids a call (an id filter, so an id EC2 no longer
         knows is skipped rather than failing the call)."""
         names: dict[str, str] = {}
         try:
-            ec2 = await self.factory.client("ec2", region)
+            ec2 = await place.client(self.factory, "ec2")
             for start in range(0, len(instance_ids), EC2_CHUNK):
                 chunk = instance_ids[start : start + EC2_CHUNK]
                 paginator = ec2.get_paginator("describe_instances")
@@ -277,7 +287,7 @@ class SessionsPoller:
                                 if tag.get("Key") == "Name" and isinstance(tag.get("Value"), str):
                                     names[str(instance.get("InstanceId"))] = tag["Value"]
         except Exception as exc:  # the instances not named by then stay listed, unnamed
-            _, error = self._api_error(region, DESCRIBE_INSTANCES, exc)
+            _, error = self._api_error(place.label, DESCRIBE_INSTANCES, exc)
             result.errors.append(
                 ApiError(error.region, error.api, f"{error.message} (instance names unknown)", error.hint)
             )
