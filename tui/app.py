@@ -24,12 +24,13 @@ from textual.widgets import Input, TextArea
 
 from themes import STYLESHEET, THEMES
 from tui import __version__, keys, panes
+from tui.aws.accounts import AccountDirectory, AccountsView
 from tui.aws.actions import ActionResult, ActionRunner, AuditLog, PlanRefusal, ReadOnlyRefusal
 from tui.aws.actions import alarms as alarm_actions
 from tui.aws.actions.alarms import Mute, MuteBook
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
-from tui.aws.identity import caller_identity
+from tui.aws.identity import Identity, caller_identity
 from tui.common.startup import Startup, StartupFailed
 from tui.common.timefmt import clock_text, zulu_text
 from tui.context import ActivityEvent, PaneContext, utc_clock
@@ -178,6 +179,11 @@ class WarroomApp(App[None]):
         """The journal's events as they come; None: read them all again (a replay seeked back)."""
         self.account = ""
         self.identity_problem = ""
+        self.accounts_directory: AccountDirectory | None = None
+        self.accounts_view: AccountsView | None = None
+        """The accounts watched, when more than the credential's own (``tui.aws.accounts``)."""
+        self.scope_progress = ""
+        """``12 of 40 accounts`` while the accounts are checked."""
         self.gameday = gameday
         self.replay = replay
         self.actions = ActionRunner(
@@ -344,6 +350,39 @@ class WarroomApp(App[None]):
             self.actions.actor = identity.arn
             self.identity_problem = ""
             self.record(ActivityEvent(self.clock(), "identity", "info", f"signed in as {identity.arn}"))
+            if not self.settings.accounts.single and self.replay is None:
+                self.load_accounts(identity)
+        self.sync_header()
+
+    @work(exclusive=True, group="accounts", exit_on_error=False)
+    async def load_accounts(self, identity: Identity) -> None:
+        """The accounts to watch (``tui.aws.accounts``): each account reached becomes the pollers'
+        places as it answers; one that cannot be reached is said once, with what to do."""
+        directory = AccountDirectory(self.factory, self.settings.accounts, identity=identity)
+        self.accounts_directory = directory
+        view = await directory.load()
+        for note in view.notes:
+            self.record(ActivityEvent(self.clock(), "accounts", "warning", note))
+        self._accounts_moved(view)
+        total = len(view.rows)
+        async for row in directory.check_all():
+            view = directory.view()
+            self._accounts_moved(view)
+            done = sum(1 for r in view.rows if all(reach is not None for reach in r.reaches))
+            self.scope_progress = f"{done} of {total} accounts" if done < total else ""
+            if row.failing():
+                problem = next((r.problem for r in row.reaches if r is not None and r.problem), None)
+                reason = problem.message if problem else "cannot be reached"
+                text = reason if row.account.id in reason else f"{row.account.label}: {reason}"
+                if problem is not None and problem.hint:
+                    text += f" · {problem.hint}"
+                self.record(ActivityEvent(self.clock(), "accounts", "error", text))
+        self.scope_progress = ""
+        self._accounts_moved(directory.view())
+
+    def _accounts_moved(self, view: AccountsView) -> None:
+        self.accounts_view = view
+        self.factory.set_places(view.places())
         self.sync_header()
 
     @work(exclusive=True, group="simulator", exit_on_error=False)
@@ -383,6 +422,7 @@ class WarroomApp(App[None]):
         for header in self.shown(HeaderBar):
             header.account = self.account
             header.identity_problem = self.identity_problem
+            header.scope = self.scope_text()
             header.profile = self.factory.profile_in_use() or ""
             header.regions = self.factory.regions
             header.demo = self.settings.demo
@@ -408,6 +448,19 @@ class WarroomApp(App[None]):
     # -- journal ------------------------------------------------------------------------------
 
     _alert = ""
+
+    def scope_text(self) -> str:
+        """``5 accounts · 2 regions`` (and the check's progress) when watching several accounts."""
+        view = self.accounts_view
+        if view is None or view.single:
+            return ""
+        failing = len(view.failures())
+        text = view.header
+        if failing:
+            text += f" · {failing} unreachable"
+        if self.scope_progress:
+            text += f" · checking {self.scope_progress}"
+        return text
 
     def journal_events(self) -> tuple[JournalEvent, ...]:
         if self.replay is not None:

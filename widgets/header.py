@@ -43,6 +43,9 @@ class HeaderFields:
     identity_problem: str = ""
     profile: str = ""
     regions: tuple[str, ...] = ()
+    scope: str = ""
+    """``5 accounts · 2 regions`` when the console watches several accounts (it stands for the
+    regions)."""
     alert: str = ""
     muted: str = ""
     replay: str = ""
@@ -135,7 +138,10 @@ def _left(f: HeaderFields, stage: _Stage, pane: str, profile: str, problem: str)
         line.append(("acct …", "dim"))
     if stage.profile:
         line += [("  profile ", "dim"), (profile, "")]
-    if stage.regions:
+    if stage.regions and f.scope:
+        scope = clean(f.scope)
+        line += [("  ", ""), (scope if stage.regions == "all" else scope.split(" · ", 2)[0], "")]
+    elif stage.regions:
         line += [("  region ", "dim"), (clean(regions_text(f.regions, short=stage.regions == "short")), "")]
     return [piece for piece in line if piece[0]]
 
@@ -266,6 +272,8 @@ class HeaderBar(Widget):
     profile: reactive[str] = reactive("")
     """The named profile in use, or empty for the default chain."""
     regions: reactive[tuple[str, ...]] = reactive(())
+    scope: reactive[str] = reactive("")
+    """``5 accounts · 2 regions`` when several accounts are watched (in place of the regions)."""
     """Regions the console watches."""
     pane: reactive[str] = reactive("")
     """Title of the pane on screen."""
@@ -303,6 +311,7 @@ class HeaderBar(Widget):
             identity_problem=self.identity_problem,
             profile=self.profile,
             regions=self.regions,
+            scope=self.scope,
             alert=self.alert,
             muted=self.muted,
             replay=self.replay,
