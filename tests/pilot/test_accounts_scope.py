@@ -75,7 +75,11 @@ async def test_the_console_polls_every_account_it_reaches(plain_moto_url: str) -
         ]
         assert app.screen.query_one(HeaderBar).scope == app.scope_text()
         errors = [e for e in app.activity if e.pane == "accounts" and e.level == "error"]
-        assert len(errors) == 1 and errors[0].text.startswith("sandbox (567890123456):")
+        assert (
+            len(errors) == 1
+            and "sandbox (567890123456)" in errors[0].text
+            and "fix the entry" in errors[0].text
+        )
         await pilot.press("2")
         await _until(pilot, lambda: getattr(app.screen, "snapshot", None) is not None)
         ids = {i.instance_id: i.account_id for i in app.screen.snapshot.instances}  # type: ignore[attr-defined]
