@@ -14,6 +14,7 @@ from tui.aws.clients import AwsTarget
 from tui.aws.target import AccountEntry, AccountSettings
 from tui.settings import Settings
 from widgets.header import HeaderBar
+from widgets.vtable import VirtualTable
 
 REGION = "ap-northeast-3"
 MEMBER = "210987654321"
@@ -84,3 +85,9 @@ async def test_the_console_polls_every_account_it_reaches(plain_moto_url: str) -
         await _until(pilot, lambda: getattr(app.screen, "snapshot", None) is not None)
         ids = {i.instance_id: i.account_id for i in app.screen.snapshot.instances}  # type: ignore[attr-defined]
         assert ids[instance] == MEMBER
+        table = app.screen.query_one(VirtualTable)
+        at = [c.key for c in table.columns].index("account")
+        assert at == 1, "ACCOUNT follows the name"
+        cells = {row.key: row.cells[at] for row in table.rows}
+        assert cells[instance] == "payments-prod"
+        assert {cells[k] for k in cells if k != instance} <= {"123456789012"}

@@ -123,3 +123,13 @@ def test_an_activity_event_wraps_under_its_text_not_under_its_time() -> None:
     assert len(lines) > 1
     for line in lines[1:]:
         assert line[:indent].strip() == "" and line[indent] != " ", line
+
+
+def test_the_account_column_follows_the_name_only_with_several_accounts() -> None:
+    from tui.screens.listing import ACCOUNT_COLUMN, account_columns
+    from widgets.vtable import Column
+
+    columns = (Column("name", "NAME", 16), Column("type", "TYPE", 9))
+    assert account_columns(columns, False) == columns
+    assert account_columns(columns, True) == (columns[0], ACCOUNT_COLUMN, columns[1])
+    assert account_columns(account_columns(columns, True), False) == columns

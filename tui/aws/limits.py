@@ -499,7 +499,14 @@ class LimitsPoller:
         started = self.clock()
         mono = time.monotonic()
         stale = mono - self._described_at >= INVENTORY_REFRESH_S
-        if self._force or stale or not self._described or any(d.fatal or d.errors for d in self._described):
+        moved = tuple(d.place for d in self._described) != self.factory.places
+        if (
+            self._force
+            or stale
+            or moved
+            or not self._described
+            or any(d.fatal or d.errors for d in self._described)
+        ):
             self._described = list(await asyncio.gather(*(self._describe(p) for p in self.factory.places)))
             self._described_at = mono
             self._force = False

@@ -133,17 +133,17 @@ class AlarmsScreen(AlarmActions, FilteredList, PaneScreen[AlarmsSnapshot]):
         if snapshot is None:
             return
         now = self.ctx.clock()
+        self.sync_account_column()
         shown = self._visible()
         table = self.query_one(VirtualTable)
         narrowed = self.needle or self.flt.facets_text
         table.empty_text = "no alarm matches the filter" if narrowed else "no CloudWatch alarms here"
         book = self.ctx.mutes
-        table.set_rows(
-            [
-                fmt.row_for(a, self._columns, now, selected=a.key in self.selected, mute=fmt.mute_of(book, a))
-                for a in shown
-            ]
-        )
+        rows = [
+            fmt.row_for(a, self._columns, now, selected=a.key in self.selected, mute=fmt.mute_of(book, a))
+            for a in shown
+        ]
+        table.set_rows(self.with_accounts(rows, [a.account_id for a in shown]))
         firing = {a.key for a in shown if a.state == ALARM}
         if firing - self._firing and table.cursor_index < table.body.size.height:
             # An alarm that just fired sorts to the top: the list keeps its cursor on the same alarm

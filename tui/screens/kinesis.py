@@ -217,10 +217,12 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
         snapshot = self.snapshot
         if snapshot is None:
             return
+        self.sync_account_column()
         views = self._visible()
         table = self.query_one(VirtualTable)
         table.empty_text = f"no stream matches {self.needle!r}" if self.needle else "no Kinesis streams here"
-        table.set_rows([row_for(v, self._columns, self.pending.get(v.stream_name, "")) for v in views])
+        rows = [row_for(v, self._columns, self.pending.get(v.stream_name, "")) for v in views]
+        table.set_rows(self.with_accounts(rows, [v.account_id for v in views]))
         line = fmt.summary(snapshot, len(views)) + f" · sorted {fmt.SORTS[self.sort][1]}"
         if self.needle:
             line += f" · filter {self.needle!r}"

@@ -186,10 +186,12 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         snapshot = self.snapshot
         if snapshot is None:
             return
+        self.sync_account_column()
         views = self._visible()
         table = self.query_one(VirtualTable)
         table.empty_text = f"no instance matches {self.needle!r}" if self.needle else "no instances in view"
-        table.set_rows([row_for(v, self._columns) for v in views])
+        rows = [row_for(v, self._columns) for v in views]
+        table.set_rows(self.with_accounts(rows, [v.account_id for v in views]))
         sort_word = fmt.SORTS[self.sort][1]
         line = fmt.summary(snapshot, len(views)) + f" · sorted {sort_word}"
         if self.needle:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -15,7 +16,7 @@ from tui.aws.outcome import ApiError
 from tui.context import PaneContext
 from widgets.header import HeaderBar
 from widgets.safe import clean
-from widgets.vtable import Column, VirtualTable
+from widgets.vtable import Column, TableRow, VirtualTable
 
 
 class FilteredList:
@@ -37,12 +38,36 @@ class FilteredList:
         screen.query_one(VirtualTable).focus()
 
     def on_resize(self, event: events.Resize) -> None:
-        columns = self.columns_for(event.size.width)
+        columns = account_columns(self.columns_for(event.size.width), several_accounts(self))
         if columns != self._columns:
             screen: Any = self
             self._columns = columns
             screen.query_one(VirtualTable).set_columns(columns)
             screen._fill()
+
+    # -- the ACCOUNT column, when the console watches several accounts ----------------------------
+
+    def sync_account_column(self) -> None:
+        """Show or hide the ACCOUNT column as the accounts watched change (call before the rows)."""
+        several = several_accounts(self)
+        if several == any(c.key == "account" for c in self._columns):
+            return
+        screen: Any = self
+        self._columns = account_columns(self.columns_for(screen.size.width or 120), several)
+        screen.query_one(VirtualTable).set_columns(self._columns)
+
+    def with_accounts(self, rows: list[TableRow], account_ids: Sequence[str]) -> list[TableRow]:
+        """``rows`` with each ACCOUNT cell filled with its account's name (or id)."""
+        at = next((i for i, c in enumerate(self._columns) if c.key == "account"), None)
+        if at is None:
+            return rows
+        names = account_names(self)
+        out = []
+        for row, account in zip(rows, account_ids, strict=True):
+            cells = list(row.cells)
+            cells[at] = clean(names.get(account, account))
+            out.append(dataclasses.replace(row, cells=tuple(cells)))
+        return out
 
     def action_filter(self) -> None:
         screen: Any = self
@@ -112,3 +137,33 @@ def theme_rgb(app: App[Any], name: str) -> tuple[int, int, int]:
     value = app.theme_variables.get(name) or app.theme_variables.get("foreground") or "white"
     r, g, b = Color.parse(value).rgb
     return (r, g, b)
+
+
+ACCOUNT_COLUMN = Column("account", "ACCOUNT", 14)
+
+
+def several_accounts(screen: object) -> bool:
+    """Whether the console watches more than the credential's own account."""
+    app = getattr(screen, "app", None)
+    view = getattr(app, "accounts_view", None)
+    return view is not None and not view.single and len(view.rows) > 1
+
+
+def account_names(screen: object) -> dict[str, str]:
+    """Account id -> its name (the id when it has none), for the accounts watched."""
+    view = getattr(getattr(screen, "app", None), "accounts_view", None)
+    if view is None:
+        return {}
+    names = {row.account.id: row.account.name or row.account.id for row in view.rows}
+    if view.home is not None:
+        # Rows read before the accounts were known carry "" for the credential's own account.
+        names[""] = names.get(view.home.id, view.home.id)
+    return names
+
+
+def account_columns(columns: tuple[Column, ...], several: bool) -> tuple[Column, ...]:
+    """``columns`` with ACCOUNT after the first when ``several`` accounts are watched."""
+    plain = tuple(c for c in columns if c.key != "account")
+    if not several or not plain:
+        return plain
+    return (plain[0], ACCOUNT_COLUMN, *plain[1:])

@@ -251,12 +251,14 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
         if snapshot is None:
             return
         now = self.ctx.clock()
+        self.sync_account_column()
         table = self.query_one(VirtualTable)
         if self.show_sessions:
             names = self._names()
             sessions = self._sessions()
             table.empty_text = "no sessions, active or in the last 30 days"
-            table.set_rows([session_row(s, self._columns, names, now) for s in sessions])
+            rows = [session_row(s, self._columns, names, now) for s in sessions]
+            table.set_rows(self.with_accounts(rows, [s.account_id for s in sessions]))
             line = f"{len(snapshot.active)} active · {len(snapshot.history)} in history · v back to targets"
         else:
             targets = self._targets()
@@ -265,7 +267,8 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
                 if self.needle
                 else "no managed instances in these regions"
             )
-            table.set_rows([target_row(t, self._columns, now) for t in targets])
+            rows = [target_row(t, self._columns, now) for t in targets]
+            table.set_rows(self.with_accounts(rows, [t.account_id for t in targets]))
             online = sum(1 for t in snapshot.instances if t.online)
             hybrid = sum(1 for t in snapshot.instances if t.hybrid)
             line = (
