@@ -47,6 +47,7 @@ from tui.screens.facilitator import FacilitatorScreen
 from tui.screens.help import HelpScreen, KeyRow
 from tui.screens.journal import JournalNoteScreen, JournalScreen
 from tui.screens.jump import JumpScreen
+from tui.screens.scope import AccountChoice, Scope, ScopeScreen, find_scope
 from tui.screens.wall import ServiceBoard, WallScreen
 from tui.settings import Settings
 from tui.sim.control import ControlClient, probe
@@ -151,6 +152,7 @@ class WarroomApp(App[None]):
         Binding("greater_than_sign", "replay_speed(True)", "Faster", show=False, id="replay_faster"),
         Binding("less_than_sign", "replay_speed(False)", "Slower", show=False, id="replay_slower"),
         Binding("L", "replay_live", "Live", show=False, id="replay_live"),
+        Binding("A", "scope", "Scope", show=False, id="scope"),
     ]
 
     def __init__(
@@ -184,6 +186,8 @@ class WarroomApp(App[None]):
         """The accounts watched, when more than the credential's own (``tui.aws.accounts``)."""
         self.scope_progress = ""
         """``12 of 40 accounts`` while the accounts are checked."""
+        self.scope = Scope()
+        """Which of the accounts and regions watched the panes show (``A``, ``:account``)."""
         self.gameday = gameday
         self.replay = replay
         self.actions = ActionRunner(
@@ -382,8 +386,64 @@ class WarroomApp(App[None]):
 
     def _accounts_moved(self, view: AccountsView) -> None:
         self.accounts_view = view
-        self.factory.set_places(view.places())
+        self.factory.set_places(self.scope.keep(view.places()))
         self.sync_header()
+
+    def _account_choices(self, view: AccountsView) -> list[AccountChoice]:
+        choices = []
+        for row in view.rows:
+            problem = ""
+            if row.failing():
+                found = next((r.problem for r in row.reaches if r is not None and r.problem), None)
+                problem = found.message if found is not None else "cannot be reached"
+            label = row.account.label + (" · this credential's account" if row.account.home else "")
+            choices.append(AccountChoice(row.account.id, label, problem))
+        return choices
+
+    def action_scope(self) -> None:
+        """A: all accounts, one account, one region."""
+        view = self.accounts_view
+        if view is None or view.single:
+            self.notify(
+                "This console watches one account: list others under [[accounts]] in the config file, "
+                "or start with --org to read the organization's",
+                timeout=5,
+            )
+            return
+
+        def chosen(scope: Scope | None) -> None:
+            if scope is not None:
+                self.set_scope(scope)
+
+        self.push_screen(ScopeScreen(self._account_choices(view), view.regions, self.scope), chosen)
+
+    def scope_query(self, query: str) -> None:
+        """``:account NAME`` or ``:region NAME``."""
+        view = self.accounts_view
+        if view is None or view.single:
+            self.action_scope()
+            return
+        found = find_scope(query, self._account_choices(view), view.regions, self.scope)
+        if isinstance(found, str):
+            self.bell()
+            self.notify(found, severity="warning", timeout=5)
+            return
+        self.set_scope(found)
+
+    def set_scope(self, scope: Scope) -> None:
+        """Show ``scope`` from now on: the panes poll only its places, at once."""
+        self.scope = scope
+        if self.accounts_view is not None:
+            self._accounts_moved(self.accounts_view)
+        for feed in self.feeds:
+            if getattr(feed, "started", False):
+                feed.poll_now()
+        self.notify(f"Scope: {self.scope_words() or 'all accounts · all regions'}", timeout=3)
+
+    def scope_words(self) -> str:
+        view = self.accounts_view
+        names = {r.account.id: r.account.name or r.account.id for r in view.rows} if view else {}
+        return self.scope.words(names)
 
     @work(exclusive=True, group="simulator", exit_on_error=False)
     async def detect_simulator(self) -> None:
@@ -456,6 +516,9 @@ class WarroomApp(App[None]):
             return ""
         failing = len(view.failures())
         text = view.header
+        shown = self.scope_words()
+        if shown:
+            text = f"{shown} of {text}"
         if failing:
             text += f" · {failing} unreachable"
         if self.scope_progress:
@@ -742,7 +805,9 @@ class WarroomApp(App[None]):
             raise SkipAction()  # a `:` typed in a field or a dialog is that field's or dialog's
 
         async def chosen(name: str | None) -> None:
-            if name:
+            if name and name.startswith(("account ", "region ")):
+                self.scope_query(name)
+            elif name:
                 await self.go_to(name)
 
         self.push_screen(JumpScreen([(p.name, p.title) for p in self.panes]), chosen)

@@ -45,6 +45,10 @@ def _member_instance(url: str) -> str:
     return str(reply["Instances"][0]["InstanceId"])
 
 
+def _keys(text: str) -> list[str]:
+    return ["space" if c == " " else c for c in text]
+
+
 async def _until(pilot: Pilot[Any], test: Any, within: float = 30.0) -> None:
     waited = 0.0
     while not test():
@@ -91,3 +95,34 @@ async def test_the_console_polls_every_account_it_reaches(plain_moto_url: str) -
         cells = {row.key: row.cells[at] for row in table.rows}
         assert cells[instance] == "payments-prod"
         assert {cells[k] for k in cells if k != instance} <= {"123456789012"}
+
+
+async def test_the_scope_switcher_narrows_what_every_pane_polls(plain_moto_url: str) -> None:
+    from tui.screens.scope import ScopeScreen
+
+    accounts = AccountSettings(
+        entries=(
+            AccountEntry(MEMBER, "payments-prod"),
+            AccountEntry(BROKEN, "sandbox", role=f"arn:aws:iam::{MEMBER}:role/not-its-account"),
+        )
+    )
+    target = AwsTarget(
+        regions=(REGION,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    app = make_app(Settings(target=target, accounts=accounts))
+    assert isinstance(app, WarroomApp)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: "unreachable" in app.scope_text() and not app.scope_progress)
+        await pilot.press("A")
+        await _until(pilot, lambda: isinstance(app.screen, ScopeScreen))
+        # All, this account, payments-prod, sandbox (cannot be chosen): down twice is payments-prod.
+        await pilot.press("down", "down", "enter")
+        await _until(pilot, lambda: not isinstance(app.screen, ScopeScreen))
+        assert [p.account_id for p in app.factory.places] == [MEMBER]
+        assert app.scope_text().startswith("payments-prod · all regions of 3 accounts")
+        await pilot.press("colon", *_keys("account sandbox"), "enter")
+        await pilot.pause(0.2)
+        assert [p.account_id for p in app.factory.places] == [MEMBER], "an unreachable account is refused"
+        await pilot.press("colon", *_keys("account all"), "enter")
+        await _until(pilot, lambda: len(app.factory.places) == 2)
+        assert app.scope_text() == "3 accounts · 1 region · 1 unreachable"

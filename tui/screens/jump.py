@@ -48,7 +48,7 @@ class JumpScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Jump to pane"
-            box.border_subtitle = "Enter go · ↑↓ choose · Esc cancel"
+            box.border_subtitle = "Enter go · ↑↓ choose · account NAME · region NAME · Esc cancel"
             yield Input(placeholder="pane name", id="jump-input")
             yield OptionList(*self._options(self.panes), id="jump-options")
 
@@ -66,6 +66,10 @@ class JumpScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submit(self) -> None:
+        typed = self.query_one(Input).value.strip().lstrip(":")
+        if typed.startswith(("account ", "region ")):
+            self.dismiss(typed)  # a scope (``tui.screens.scope``), not a pane
+            return
         options = self.query_one(OptionList)
         index = options.highlighted if options.highlighted is not None else 0
         if options.option_count:
