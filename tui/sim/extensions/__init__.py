@@ -33,6 +33,7 @@ def install() -> None:
             fis,
             kinesis,
             kms,
+            oam,
             offerings,
             securityhub,
             servicequotas,
@@ -51,6 +52,7 @@ def install() -> None:
             kinesis,
             ec2,
             kms,
+            oam,
         ):
             module.install()
         _installed = True
