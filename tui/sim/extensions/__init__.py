@@ -36,6 +36,7 @@ def install() -> None:
             oam,
             offerings,
             securityhub,
+            securityhub_aggregation,
             servicequotas,
             ssm,
         )
@@ -44,6 +45,7 @@ def install() -> None:
         for module in (
             offerings,
             securityhub,
+            securityhub_aggregation,
             ssm,
             servicequotas,
             cloudwatch,
