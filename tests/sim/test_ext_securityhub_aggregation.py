@@ -9,6 +9,7 @@ test's findings; every account is reached by assuming a role in it (``tests.sim.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +67,10 @@ def finding(account: str, region: str, n: int, *, normalized: int, updated: date
         "Workflow": {"Status": "NEW"},
         "RecordState": "ACTIVE",
     }
+
+
+def ident(finding: dict[str, Any]) -> dict[str, str]:
+    return {"Id": finding["Id"], "ProductArn": finding["ProductArn"]}
 
 
 def error_of(call: Callable[[], Any]) -> tuple[str, str, int]:
@@ -233,13 +238,14 @@ def test_finding_aggregator_operations_answer_as_security_hub_does(accounts: Acc
     hub = org.hub(org.outsider, HOME)
     elsewhere = org.hub(org.outsider, LINKED)
 
-    for params in (
+    refused: list[dict[str, Any]] = [
         {"RegionLinkingMode": "SOME_REGIONS"},
         {"RegionLinkingMode": "SPECIFIED_REGIONS"},
         {"RegionLinkingMode": "NO_REGIONS", "Regions": [LINKED]},
         {"RegionLinkingMode": "SPECIFIED_REGIONS", "Regions": [HOME]},
-    ):
-        code, _, status = error_of(lambda params=params: hub.create_finding_aggregator(**params))
+    ]
+    for params in refused:
+        code, _, status = error_of(functools.partial(hub.create_finding_aggregator, **params))
         assert (code, status) == ("InvalidInputException", 400), params
     made = hub.create_finding_aggregator(RegionLinkingMode="ALL_REGIONS")
     arn = made["FindingAggregatorArn"]
@@ -335,7 +341,6 @@ def test_the_administrator_updates_a_members_finding_where_it_lives(accounts: Ac
     target = org.imported[(org.members[1], LINKED)][0]
     stranger = org.imported[(org.outsider, HOME)][0]
     own = org.imported[(org.admin, HOME)][0]
-    ident = lambda f: {"Id": f["Id"], "ProductArn": f["ProductArn"]}  # noqa: E731
 
     reply = admin_hub.batch_update_findings(
         FindingIdentifiers=[ident(target), ident(stranger)],
