@@ -42,7 +42,7 @@ import re
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -879,11 +879,3 @@ def install() -> None:
         _classes.update(made)
     logger.debug("oam extension installed")
 
-
-def backends_of(account_id: str) -> Iterable[tuple[str, Any]]:
-    """(Region, backend) of every oam backend an account has (for tests and diagnostics)."""
-    backends = _classes.get("backends")
-    if backends is None:
-        return []
-    per_account = dict.get(backends, account_id)
-    return list(dict.items(per_account)) if per_account is not None else []
