@@ -878,4 +878,3 @@ def install() -> None:
             patterns.append((SERVICE, regex.compile(URL_BASES[0])))
         _classes.update(made)
     logger.debug("oam extension installed")
-
