@@ -29,12 +29,15 @@ def install() -> None:
         from tui.sim.extensions import (
             alarms,
             cloudwatch,
+            config_aggregator,
             ec2,
             fis,
             kinesis,
             kms,
+            oam,
             offerings,
             securityhub,
+            securityhub_aggregation,
             servicequotas,
             ssm,
         )
@@ -43,6 +46,7 @@ def install() -> None:
         for module in (
             offerings,
             securityhub,
+            securityhub_aggregation,
             ssm,
             servicequotas,
             cloudwatch,
@@ -51,6 +55,8 @@ def install() -> None:
             kinesis,
             ec2,
             kms,
+            oam,
+            config_aggregator,
         ):
             module.install()
         _installed = True
@@ -59,14 +65,14 @@ def install() -> None:
 def reset() -> None:
     """Forget everything the simulators of this process held: moto's backends (and what the
     extensions keep on them) and the extensions' own stores (managed nodes and sessions, reshard
-    history, applied quota values, FIS handlers).
+    history, applied quota values, FIS handlers, kept AWS Config items).
 
     moto keeps its state per process, so a process that runs several seeded simulators one after
     the other (the tests) resets between them; refused while a simulator still answers here.
     """
     from moto.moto_api._internal.models import moto_api_backend
 
-    from tui.sim.extensions import fis, kinesis, servicequotas, ssm
+    from tui.sim.extensions import config_aggregator, fis, kinesis, servicequotas, ssm
 
     running = control.registered_ports()
     if running:
@@ -74,5 +80,5 @@ def reset() -> None:
         raise RuntimeError(f"a simulator still answers on port {ports}: stop it before resetting")
     with _lock:
         moto_api_backend.reset()
-        for module in (ssm, kinesis, servicequotas, fis):
+        for module in (ssm, kinesis, servicequotas, fis, config_aggregator):
             module.reset()

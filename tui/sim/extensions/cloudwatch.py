@@ -47,6 +47,20 @@ deliberate differences, each where moto departs from CloudWatch:
 Metric alarms read the store too: ``tui.sim.extensions.alarms`` evaluates them against it, with
 the same statistics and metric math (``evaluate_math``).
 
+Cross-account observability, as a monitoring account sees it (its links live in
+``tui.sim.extensions.oam``):
+
+* ListMetrics with ``IncludeLinkedAccounts`` lists the caller's metrics, then those of each
+  source account linked to its sink with AWS::CloudWatch::Metric (the namespaces the link shares),
+  with ``OwningAccounts`` naming each metric's account, one per metric and in the same order;
+  ``OwningAccount`` keeps one account's. Its NextToken can be reused too;
+* a GetMetricData query's ``AccountId`` reads that account's metric, and a math expression over
+  such queries computes over them; a query naming an account the caller may not read (not linked,
+  or the namespace not shared) comes back with ``StatusCode`` ``Forbidden``, no values and a
+  message, as does an expression that uses it;
+* GetMetricData takes at most 500 queries (``ValidationError``: "The collection
+  MetricDataQueries must not have a size greater than 500.").
+
 ``put_series`` is the bulk path for the workload's generator and ``trim_before`` bounds memory.
 One lock per index guards it; readers copy the slices they need under the lock and compute
 outside it, so a writer thread never waits for a whole GetMetricData.
@@ -74,6 +88,8 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 LIST_METRICS_PAGE_SIZE = 500
+MAX_QUERIES = 500
+"""MetricDataQuery structures one GetMetricData call may hold."""
 RECENTLY_ACTIVE_WINDOW = timedelta(hours=3)
 BASIC_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 
@@ -84,6 +100,7 @@ _ONE_US = timedelta(microseconds=1)
 _US_PER_SECOND = 1_000_000
 _PERCENTILE = re.compile(r"^p(\d{1,3}(?:\.\d+)?)$")
 _TOKEN_PREFIX = "lm1:"
+_LINKED_TOKEN_PREFIX = "lm2:"
 
 # (Sum, Minimum, Maximum, SampleCount) of one StatisticValues datum.
 StatisticSet = tuple[float, float, float, float]
@@ -693,6 +710,10 @@ def _get_metric_data(
     end_time: datetime,
     scan_by: str = "TimestampAscending",
 ) -> list[dict[str, Any]]:
+    if len(queries) > MAX_QUERIES:
+        raise _exceptions().ValidationError(
+            f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}."
+        )
     start_time = start_time.replace(microsecond=0)
     end_time = end_time.replace(microsecond=0)
     if start_time > end_time:
@@ -702,14 +723,21 @@ def _get_metric_data(
     start_us = _rounded_start_us(_to_us(start_time))
     end_us = _to_us(end_time)
     descending = scan_by == "TimestampDescending"
-    sources = _sources(self)
+    accounts = _QueryAccounts(self)
 
     results: dict[str, dict[str, Any]] = {}
     to_return: list[dict[str, Any]] = []
+    forbidden: dict[str, str] = {}
     for query in queries:
         if "MetricStat" not in query:
             continue
-        result = _stat_result(query, sources, start_time, start_us, end_us, descending)
+        namespace = query["MetricStat"]["Metric"]["Namespace"]
+        sources = accounts.sources(query, namespace)
+        if sources is None:
+            result = accounts.forbidden(query, query.get("Label") or _stat_label(query))
+            forbidden[query["Id"]] = str(query.get("AccountId"))
+        else:
+            result = _stat_result(query, sources, start_time, start_us, end_us, descending)
         results[query["Id"]] = result
         if query.get("ReturnData", True):
             to_return.append(dict(result))
@@ -727,6 +755,13 @@ def _get_metric_data(
 
     computed: dict[str, _Operand] = {}
     for query_id, query in math_queries.items():
+        used = _used(query_id, math_queries, forbidden) if forbidden else None
+        if used is not None:
+            # An expression over a metric the caller may not read is refused as that metric is.
+            if query.get("ReturnData", True):
+                label = query.get("Label") or query_id
+                to_return.append(accounts.forbidden(query, label, forbidden[used]))
+            continue
         series = _evaluate_query(query_id, math_queries, results, periods, computed, (), grid)
         if not query.get("ReturnData", True):
             continue
@@ -746,10 +781,98 @@ def _get_metric_data(
         )
     for position, query in enumerate(queries, start=1):
         if "Expression" in query and query["Expression"].startswith("SELECT"):
+            insight_sources = accounts.sources(query, None)
+            if insight_sources is None:
+                to_return.append(accounts.forbidden(query, query.get("Label") or query["Id"]))
+                continue
             to_return.append(
-                _insights_result(query, position, sources, start_time, start_us, end_us, descending)
+                _insights_result(query, position, insight_sources, start_time, start_us, end_us, descending)
             )
     return to_return
+
+
+def _stat_label(query: Mapping[str, Any]) -> str:
+    metric_stat = query["MetricStat"]
+    return f"{metric_stat['Metric']['MetricName']} {metric_stat['Stat']}"
+
+
+def _used(
+    query_id: str, math_queries: Mapping[str, Mapping[str, Any]], names: Mapping[str, str]
+) -> str | None:
+    """The first of ``names`` the expression ``query_id`` uses, directly or through other
+    expressions; None when it uses none."""
+    seen: set[str] = set()
+    pending = [query_id]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            tokens = _tokens(current, str(math_queries[current]["Expression"]))
+        except _exceptions().ValidationError:
+            continue  # the evaluation reports the bad expression itself
+        for kind, text in tokens:
+            if kind != "name":
+                continue
+            if text in names:
+                return text
+            if text in math_queries:
+                pending.append(text)
+    return None
+
+
+class _QueryAccounts:
+    """The account each query of one GetMetricData call reads (its AccountId, else the caller's),
+    and whether the caller may: its own account always; another one only as a monitoring account
+    that a source account links to with AWS::CloudWatch::Metric, for the namespaces the link
+    shares (``tui.sim.extensions.oam``). Otherwise the query's result is Forbidden."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self.own: str = backend.account_id
+        self.region: str = backend.region_name
+        self._sources: dict[str, list[MetricIndex]] = {self.own: _sources(backend)}
+        self._linked: dict[str, Callable[[str], bool]] | None = None
+
+    def linked(self) -> dict[str, Callable[[str], bool]]:
+        if self._linked is None:
+            from tui.sim.extensions import oam
+
+            self._linked = {}
+            for source in oam.linked_sources(self.own, self.region):
+                self._linked.setdefault(source.account_id, source.namespaces)
+        return self._linked
+
+    def sources(self, query: Mapping[str, Any], namespace: str | None) -> list[MetricIndex] | None:
+        """The stores ``query`` reads, or None when the caller may not read them."""
+        account = str(query.get("AccountId") or self.own)
+        if account != self.own:
+            shares = self.linked().get(account)
+            if shares is None or (namespace is not None and not shares(namespace)):
+                return None
+        found = self._sources.get(account)
+        if found is None:
+            found = self._sources[account] = _sources(backend_for(account, self.region))
+        return found
+
+    def forbidden(self, query: Mapping[str, Any], label: str, account: str | None = None) -> dict[str, Any]:
+        account = account or str(query.get("AccountId") or self.own)
+        return {
+            "id": query["Id"],
+            "label": label,
+            "values": [],
+            "timestamps": [],
+            "status_code": "Forbidden",
+            "messages": [
+                {
+                    "Code": "Forbidden",
+                    "Value": f"Account {self.own} cannot read metrics of account {account}: it is not"
+                    " a source account linked to this monitoring account, or its link does not share"
+                    " them.",
+                }
+            ],
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -1192,8 +1315,10 @@ def _list_candidates(
     active_since_us: int | None,
     after: int,
     limit: int,
+    shared: Callable[[str], bool] | None = None,
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Up to ``limit`` matching series whose position in ``index`` is after ``after``."""
+    """Up to ``limit`` matching series whose position in ``index`` is after ``after`` (and whose
+    namespace ``shared`` accepts, when given)."""
     found: list[tuple[int, dict[str, Any]]] = []
     with index.lock:
         if namespace and metric_name:
@@ -1204,6 +1329,8 @@ def _list_candidates(
             if series.serial <= after:
                 continue
             if namespace and series.namespace != namespace:
+                continue
+            if shared is not None and not shared(series.namespace):
                 continue
             if metric_name and series.metric_name != metric_name:
                 continue
@@ -1297,14 +1424,114 @@ def _get_all_metrics(self: Any) -> list[Any]:
     return [datum for _, datum in numbered] + list(self.aws_metric_data)
 
 
+def _encode_linked_token(account: str, phase: int, position: int) -> str:
+    text = f"{_LINKED_TOKEN_PREFIX}{account}:{phase}:{position}"
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _decode_linked_token(token: str) -> tuple[str, int, int]:
+    invalid = _exceptions().InvalidParameterValue("Request parameter NextToken is invalid")
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise invalid from None
+    if not text.startswith(_LINKED_TOKEN_PREFIX):
+        raise invalid
+    account, phase_text, position_text = [*text[len(_LINKED_TOKEN_PREFIX) :].split(":"), "", ""][:3]
+    if not (account.isdigit() and phase_text in ("0", "1") and position_text.lstrip("-").isdigit()):
+        raise invalid
+    return account, int(phase_text), int(position_text)
+
+
+def list_linked_metrics(
+    backend: Any,
+    next_token: str | None,
+    namespace: str | None,
+    metric_name: str | None,
+    dimensions: list[dict[str, str]] | None,
+    recently_active: str | None = None,
+    owning_account: str | None = None,
+) -> tuple[str | None, list[dict[str, Any]], list[str]]:
+    """ListMetrics with IncludeLinkedAccounts: the caller's metrics, then those of each source
+    account linked to its sink (``tui.sim.extensions.oam``) in the order the links were made,
+    only the namespaces each link shares; with ``owning_account``, that account's only. Returns
+    the next token, the metrics and, one per metric, the account that owns it."""
+    from tui.sim.extensions import oam
+
+    own = backend.account_id
+    accounts: dict[str, Callable[[str], bool] | None] = {own: None}
+    for source in oam.linked_sources(own, backend.region_name):
+        accounts.setdefault(source.account_id, source.namespaces)
+    if owning_account:
+        accounts = {owning_account: accounts[owning_account]} if owning_account in accounts else {}
+    active_since_us: int | None = None
+    if recently_active:
+        if recently_active != "PT3H":
+            raise _exceptions().InvalidParameterValue(
+                f"The value {recently_active} for parameter RecentlyActive is not valid."
+            )
+        active_since_us = _to_us(_utcnow() - RECENTLY_ACTIVE_WINDOW)
+    filters = [(item["Name"], item.get("Value")) for item in dimensions or ()]
+    order = list(accounts)
+    start_account, start_phase, after = order[0] if order else own, 0, -1
+    if next_token:
+        start_account, start_phase, after = _decode_linked_token(next_token)
+        if start_account not in accounts:
+            raise _exceptions().InvalidParameterValue("Request parameter NextToken is invalid")
+    limit = LIST_METRICS_PAGE_SIZE + 1
+    page: list[tuple[str, int, int, dict[str, Any]]] = []
+    for account in order[order.index(start_account) :] if order else ():
+        source = backend if account == own else backend_for(account, backend.region_name)
+        for phase in (0, 1):
+            if account == start_account and phase < start_phase:
+                continue
+            index = index_of(source) if phase == 0 else _provider_index(source, 0)
+            if index is None:
+                continue
+            resume = after if (account, phase) == (start_account, start_phase) else -1
+            found = _list_candidates(
+                index,
+                namespace,
+                metric_name,
+                filters,
+                active_since_us,
+                resume,
+                limit - len(page),
+                accounts[account],
+            )
+            page.extend((account, phase, serial, metric) for serial, metric in found)
+            if len(page) >= limit:
+                break
+        if len(page) >= limit:
+            break
+    token = None
+    if len(page) > LIST_METRICS_PAGE_SIZE:
+        last_account, last_phase, last_serial, _ = page[LIST_METRICS_PAGE_SIZE - 1]
+        token = _encode_linked_token(last_account, last_phase, last_serial)
+        page = page[:LIST_METRICS_PAGE_SIZE]
+    return token, [metric for _, _, _, metric in page], [account for account, _, _, _ in page]
+
+
 def _list_metrics_response(self: Any) -> Any:
     from moto.core.responses import ActionResult
 
+    params = self._get_params()
+    if params.get("IncludeLinkedAccounts"):
+        next_token, metrics, owners = list_linked_metrics(
+            self.cloudwatch_backend,
+            self._get_param("NextToken"),
+            self._get_param("Namespace"),
+            self._get_param("MetricName"),
+            params.get("Dimensions", []),
+            recently_active=self._get_param("RecentlyActive"),
+            owning_account=self._get_param("OwningAccount"),
+        )
+        return ActionResult({"Metrics": metrics, "NextToken": next_token, "OwningAccounts": owners})
     next_token, metrics = self.cloudwatch_backend.list_metrics(
         self._get_param("NextToken"),
         self._get_param("Namespace"),
         self._get_param("MetricName"),
-        self._get_params().get("Dimensions", []),
+        params.get("Dimensions", []),
         recently_active=self._get_param("RecentlyActive"),
     )
     return ActionResult({"Metrics": metrics, "NextToken": next_token})

@@ -11,7 +11,11 @@
   pass are RESOLVED;
 * BatchUpdateFindings (PATCH /findings/batchupdate) is added;
 * GetEnabledStandards (POST /standards/get) is added: moto has no standards subscriptions, so it
-  answers with the two default standards once the hub was enabled with ``EnableDefaultStandards``.
+  answers with the two default standards once the hub was enabled with ``EnableDefaultStandards``;
+* GetFindings and BatchUpdateFindings cover every hub the caller sees
+  (``tui.sim.extensions.securityhub_aggregation``): an administrator's member accounts, and in a
+  finding aggregator's home Region the linked Regions too; the set is filtered, sorted and paged
+  as one, and an administrator's update lands on the member's finding where it lives.
 
 The finding logic is pure (plain dicts in, plain dicts out) and raises :class:`InvalidInput`;
 the functions at the end adapt it to moto's backend and response classes. moto's server builds
@@ -36,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from tui.sim.extensions import securityhub_aggregation as aggregation
 from tui.sim.extensions._common import json_params
 
 logger = logging.getLogger(__name__)
@@ -1111,12 +1116,10 @@ def _changed(backend: Any) -> None:
 
 def _query(backend: Any, filters: Any, sort_criteria: Any, digest: str) -> list[dict[str, Any]]:
     now = _now()
+    hubs = aggregation.source_hubs(backend.account_id, backend.region_name, backend)
     with _state_lock:
-        findings = backend.findings
         key = (
-            backend.__dict__.get(_VERSION_ATTR, 0),
-            id(findings),
-            len(findings),
+            tuple((hub.__dict__.get(_VERSION_ATTR, 0), id(hub.findings), len(hub.findings)) for hub in hubs),
             now.strftime("%Y%m%d%H%M"),
         )
         cache: dict[str, tuple[Any, list[dict[str, Any]]]] = backend.__dict__.setdefault(
@@ -1125,7 +1128,7 @@ def _query(backend: Any, filters: Any, sort_criteria: Any, digest: str) -> list[
         hit = cache.get(digest)
         if hit is not None and hit[0] == key:
             return hit[1]
-        stored = [f.as_dict() for f in findings]
+        stored = [f.as_dict() for hub in hubs for f in hub.findings]
     chosen = sort_findings(filter_findings(stored, filters, now=now), sort_criteria)
     with _state_lock:
         if len(cache) >= QUERY_CACHE_SIZE:
@@ -1199,8 +1202,14 @@ def _backend_batch_update_findings(self: Any, update: FindingUpdate) -> dict[str
     processed: list[dict[str, str]] = []
     failures: list[dict[str, Any]] = []
     now = _now()
+    hubs = aggregation.source_hubs(self.account_id, self.region_name, self)
     with _state_lock:
-        index = {identity(f.data): f for f in self.findings}
+        index: dict[tuple[str, str], Any] = {}
+        owner: dict[tuple[str, str], Any] = {}
+        for hub in reversed(hubs):
+            for f in hub.findings:
+                index[identity(f.data)] = f
+                owner[identity(f.data)] = hub
         for identifier in update.identifiers:
             target = index.get(identifier)
             if counts[identifier] > 1:
@@ -1215,6 +1224,8 @@ def _backend_batch_update_findings(self: Any, update: FindingUpdate) -> dict[str
                 owned.update(name for name in update.changes if name in UPDATE_OWNED_FIELDS)
                 setattr(target, _UPDATED_FIELDS_ATTR, frozenset(owned))
                 processed.append({"Id": identifier[0], "ProductArn": identifier[1]})
+                if owner[identifier] is not self:
+                    _changed(owner[identifier])
         _changed(self)
     return {"ProcessedFindings": processed, "UnprocessedFindings": failures}
 

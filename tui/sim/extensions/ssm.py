@@ -507,6 +507,24 @@ def describe_instance_information(
     return result
 
 
+def describe_managed_nodes(account_id: str, region: str) -> list[dict[str, Any]]:
+    """Every node DescribeInstanceInformation lists in an account and Region, as it shapes them
+    (for AWS Config's managed instance inventory)."""
+    ec2 = _ec2_view(account_id, region)
+    now = _now()
+    with _lock:
+        nodes = list(_nodes.get((account_id, region), {}).values())
+        return [_node_view(node, now) for node in nodes if _listed(node, ec2)]
+
+
+def regions_with_nodes(account_id: str) -> list[str]:
+    """The Regions where an account has managed nodes."""
+    with _lock:
+        return sorted(
+            region for (account, region), nodes in _nodes.items() if account == account_id and nodes
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # StartSession / DescribeSessions / TerminateSession
 # --------------------------------------------------------------------------------------------
