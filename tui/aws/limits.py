@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -53,6 +54,8 @@ from tui.aws.limits_math import (
 from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data
 from tui.aws.outcome import ApiError, utcnow
 from tui.aws.scope import Place
+
+log = logging.getLogger(__name__)
 
 VCPU_QUOTA_CODE = "L-1216C47A"
 VCPU_QUOTA_NAME = "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPU)"
@@ -365,6 +368,10 @@ class LimitsPoller:
         self._ebs_from_ec2: set[str] = set()  # instances whose AWS/EC2 EBS* metrics were seen
         self._cycles = 0
         self.last_queries = 0
+        self._combined_plans: dict[tuple[int, ...], QueryPlan] = {}
+        self.linked: dict[str, frozenset[str]] = {}
+        """Per region, the accounts whose metrics the credential's own account reads as a CloudWatch
+        monitoring account (OAM links to its sink); read with the inventory."""
 
     def refresh_inventory(self) -> None:
         """Re-read instances, volumes and the quota on the next cycle (the user asked)."""
@@ -507,7 +514,10 @@ class LimitsPoller:
             or not self._described
             or any(d.fatal or d.errors for d in self._described)
         ):
-            self._described = list(await asyncio.gather(*(self._describe(p) for p in self.factory.places)))
+            places = self.factory.places
+            self._described = list(await asyncio.gather(*(self._describe(p) for p in places)))
+            if any(not p.home for p in places):
+                await self._read_links(p.region for p in places)
             self._described_at = mono
             self._force = False
             self._plans.clear()
@@ -521,7 +531,16 @@ class LimitsPoller:
         if slow:
             self._slow_at = mono
         window = BACKFILL_S if first else None
-        parts = await asyncio.gather(*(self._region(d, started, window, slow) for d in described))
+        prepared = await asyncio.gather(*(self._prepare(d, slow) for d in described))
+        groups: dict[tuple[str, str], list[_Prepared]] = {}
+        for one in prepared:
+            if one.via is not None:
+                groups.setdefault((one.via.region, one.via.key), []).append(one)
+        fetched = await asyncio.gather(*(self._fetch(group, started, window) for group in groups.values()))
+        answers = {
+            id(one): answer for group, answer in zip(groups.values(), fetched, strict=True) for one in group
+        }
+        parts = [self._finish(one, *answers.get(id(one), (MetricBatch(), "")), started) for one in prepared]
         instances: list[InstanceView] = []
         unattached: list[VolumeView] = []
         quotas: list[QuotaView] = []
@@ -565,16 +584,46 @@ class LimitsPoller:
             calls=dict(self.factory.calls),
         )
 
-    async def _region(
-        self, described: _Region, now: datetime, window: float | None, slow: bool
-    ) -> _RegionResult:
+    def _metrics_via(self, place: Place) -> Place:
+        """Where ``place``'s metrics are read: through the credential's own account when it is a
+        monitoring account linked to ``place``'s account, else in ``place`` itself."""
+        if place.home or place.account_id not in self.linked.get(place.region, frozenset()):
+            return place
+        return Place(place.region)
+
+    async def _read_links(self, regions: Iterable[str]) -> None:
+        """Which accounts the credential's own account monitors, per region (OAM sinks' links);
+        none where it has no sink or may not read them: those accounts' metrics are read with
+        their roles, as without links."""
+
+        async def region_links(region: str) -> frozenset[str]:
+            try:
+                oam = await self.factory.client("oam", region)
+                sinks = await self._paginate(oam, "list_sinks", "Items")
+                found: set[str] = set()
+                for sink in sinks:
+                    links = await self._paginate(
+                        oam, "list_attached_links", "Items", SinkIdentifier=str(sink.get("Arn"))
+                    )
+                    found.update(str(link.get("LinkArn", "")).split(":")[4] for link in links)
+            except Exception as exc:  # no monitoring account here: read with the roles
+                log.debug("OAM links in %s unknown: %s", region, exc)
+                return frozenset()
+            return frozenset(found)
+
+        ordered = sorted(set(regions))
+        found = await asyncio.gather(*(region_links(r) for r in ordered))
+        self.linked = dict(zip(ordered, found, strict=True))
+
+    async def _prepare(self, described: _Region, slow: bool) -> _Prepared:
+        """One place's plan of queries (kept per inventory), before any metric is read."""
         place = described.place
         region = place.region
         result = _RegionResult()
         result.errors.extend(described.errors)
         if described.fatal is not None:
             result.errors.append(_api_error(place.label, "ec2:DescribeInstances", described.fatal))
-            return result
+            return _Prepared(described, result, None, None, None, slow)
         types = {str(i.get("InstanceType")) for i in described.instances}
         await self._load_types(place, types, result.errors)
         agent = await self._agent_catalog(place)
@@ -582,9 +631,12 @@ class LimitsPoller:
             result.errors.append(_api_error(place.label, "cloudwatch:ListMetrics", agent.problem))
         for vol in described.available:
             result.unattached.append(_unattached_view(place, vol))
+        via = self._metrics_via(place)
+        # Read through a monitoring account, each query names the account its metric is in.
+        account = place.account_id if via is not place else ""
         plan = self._plans.get((place.key, slow))
-        if plan is None or plan.agent_at != agent.fetched_at:
-            plan = _Plan(region, agent.fetched_at)
+        if plan is None or plan.agent_at != agent.fetched_at or plan.account_id != account:
+            plan = _Plan(region, agent.fetched_at, account)
             for inst in described.instances:
                 vols = described.by_instance.get(str(inst.get("InstanceId")), [])
                 info = self._types.get((region, str(inst.get("InstanceType"))))
@@ -592,36 +644,65 @@ class LimitsPoller:
                 xen = info is not None and info.get("Hypervisor") == "xen"
                 period = plan.add_instance(inst, vols, agent, slow, instance_ebs=not xen)
                 plan.static.append(self._static(place, inst, vols, period))
-            quota_q = _quota_query(region, described.quota)
+            quota_q = _quota_query(place, described.quota, account)
             if quota_q is not None:
                 plan.queries.append(quota_q)
             plan.compile()
             self._plans[(place.key, slow)] = plan
         result.queries = len(plan.queries)
-        batch = MetricBatch()
-        metrics_problem = ""
-        if plan.queries:
-            span = window if window is not None else BACKFILL_S
-            try:
-                batch = await get_metric_data(
-                    self.factory,
-                    region,
-                    plan.compiled,
-                    now - timedelta(seconds=span),
-                    now,
-                    lookback=None if window is not None else _steady_lookback,
-                    role_arn=place.role_arn,
-                )
-            except Exception as exc:  # every gauge says its data is unknown, and why
-                problem = classify(exc, profile=self.factory.target.profile)
-                result.errors.append(_api_error(place.label, "cloudwatch:GetMetricData", problem))
-                metrics_problem = problem.message
+        return _Prepared(described, result, plan, agent, via, slow)
+
+    async def _fetch(
+        self, group: list[_Prepared], now: datetime, window: float | None
+    ) -> tuple[MetricBatch, str]:
+        """One GetMetricData batch for places read through the same account in one region: 500
+        queries a call over all of them (a monitoring account reads its linked accounts' so)."""
+        plans = [p.plan for p in group if p.plan is not None and p.plan.queries]
+        via = group[0].via
+        if not plans or via is None:
+            return MetricBatch(), ""
+        compiled = plans[0].compiled if len(plans) == 1 else self._combined(plans)
+        span = window if window is not None else BACKFILL_S
+        try:
+            batch = await get_metric_data(
+                self.factory,
+                via.region,
+                compiled,
+                now - timedelta(seconds=span),
+                now,
+                lookback=None if window is not None else _steady_lookback,
+                role_arn=via.role_arn,
+            )
+        except Exception as exc:  # every gauge says its data is unknown, and why
+            problem = classify(exc, profile=self.factory.target.profile)
+            for prepared in group:
+                label = prepared.described.place.label
+                prepared.result.errors.append(_api_error(label, "cloudwatch:GetMetricData", problem))
+            return MetricBatch(), problem.message
+        return batch, ""
+
+    def _combined(self, plans: list[_Plan]) -> QueryPlan:
+        """The queries of several plans as one, encoded once while the plans stay the same."""
+        key = tuple(id(plan) for plan in plans)
+        found = self._combined_plans.get(key)
+        if found is None:
+            found = QueryPlan([q for plan in plans for q in plan.queries])
+            self._combined_plans = {key: found}  # the plans change together, at an inventory
+        return found
+
+    def _finish(
+        self, prepared: _Prepared, batch: MetricBatch, metrics_problem: str, now: datetime
+    ) -> _RegionResult:
+        described, result, plan, agent = prepared.described, prepared.result, prepared.plan, prepared.agent
+        if plan is None or agent is None:
+            return result
+        place = described.place
         now_ts = now.timestamp()
         for static in plan.static:
             result.instances.append(
                 self._instance_view(static, described.volumes_ok, batch, metrics_problem, agent, now_ts)
             )
-        if slow or place.key not in self._hints:
+        if prepared.slow or place.key not in self._hints:
             hints = [unattached_hint(v.volume_id, v.volume_type, v.size_gib) for v in result.unattached]
             for view in result.instances:
                 hints.extend(self._instance_hints(view))
@@ -1061,7 +1142,7 @@ class LimitsPoller:
                 account,
             )
         value = quota.get("Value")
-        usage = _latest_value(batch.series.get(f"quota|{region}"))
+        usage = _latest_value(batch.series.get(f"quota|{place.key}"))
         reason = ""
         if usage is None:
             reason = "no AWS/Usage ResourceCount datapoints in the last minutes"
@@ -1090,6 +1171,19 @@ class _Ceilings(NamedTuple):
 
 
 @dataclass
+class _Prepared:
+    """One place's cycle between its plan and its metrics."""
+
+    described: _Region
+    result: _RegionResult
+    plan: _Plan | None
+    agent: _AgentCatalog | None
+    via: Place | None
+    """The place whose CloudWatch reads its metrics: itself, or its monitoring account's place."""
+    slow: bool
+
+
+@dataclass
 class _RegionResult:
     instances: list[InstanceView] = field(default_factory=list)
     unattached: list[VolumeView] = field(default_factory=list)
@@ -1110,9 +1204,11 @@ class _Static:
 class _Plan:
     """The queries of one region's cycle, compiled once per inventory."""
 
-    def __init__(self, region: str, agent_at: float) -> None:
+    def __init__(self, region: str, agent_at: float, account_id: str = "") -> None:
         self.region = region
         self.agent_at = agent_at
+        self.account_id = account_id
+        """The account every query names (read through a monitoring account), or "" for none."""
         self.queries: list[MetricQuery] = []
         self.periods: dict[str, int] = {}
         self.static: list[_Static] = []
@@ -1124,7 +1220,7 @@ class _Plan:
     def q(
         self, key: str, namespace: str, metric: str, dims: tuple[tuple[str, str], ...], stat: str, period: int
     ) -> None:
-        self.queries.append(MetricQuery(key, namespace, metric, dims, stat, period))
+        self.queries.append(MetricQuery(key, namespace, metric, dims, stat, period, self.account_id))
 
     def add_instance(
         self,
@@ -1173,7 +1269,7 @@ def _steady_lookback(period: int) -> float:
     return 240.0 if period <= 60 else 3.0 * period + 120.0
 
 
-def _quota_query(region: str, quota: dict[str, Any] | None) -> MetricQuery | None:
+def _quota_query(place: Place, quota: dict[str, Any] | None, account: str = "") -> MetricQuery | None:
     if quota is None or "_problem" in quota:
         return None
     usage = quota.get("UsageMetric") or {}
@@ -1182,7 +1278,7 @@ def _quota_query(region: str, quota: dict[str, Any] | None) -> MetricQuery | Non
     dims_map = usage.get("MetricDimensions") or dict(VCPU_USAGE_DIMENSIONS)
     stat = str(usage.get("MetricStatisticRecommendation") or "Maximum")
     dims = tuple(sorted((str(k), str(v)) for k, v in dims_map.items()))
-    return MetricQuery(f"quota|{region}", namespace, metric, dims, stat, 60)
+    return MetricQuery(f"quota|{place.key}", namespace, metric, dims, stat, 60, account)
 
 
 def _unattached_view(place: Place, vol: dict[str, Any]) -> VolumeView:

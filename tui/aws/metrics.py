@@ -35,9 +35,12 @@ class MetricQuery:
     dimensions: tuple[tuple[str, str], ...]
     stat: str
     period: int
+    account_id: str = ""
+    """The account the metric is in, read through a CloudWatch monitoring account ("" for the
+    caller's own)."""
 
     def to_api(self, query_id: str) -> dict[str, Any]:
-        return {
+        query: dict[str, Any] = {
             "Id": query_id,
             "MetricStat": {
                 "Metric": {
@@ -50,6 +53,9 @@ class MetricQuery:
             },
             "ReturnData": True,
         }
+        if self.account_id:
+            query["AccountId"] = self.account_id
+        return query
 
 
 class Series(NamedTuple):

@@ -1,0 +1,95 @@
+"""Limits through a CloudWatch monitoring account: the credential's own account has an OAM sink that
+a member account links to, so the member's metrics are read through it, with AccountId in each
+query, in the same GetMetricData calls as its own (500 queries a call); an account that is not
+linked is read with its role. Against the simulator, whose OAM is tested in tests/sim/test_ext_oam.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.sim.assumed import HOME_ACCOUNT, Accounts, account_ids
+from tui.aws.clients import AwsTarget, ClientFactory
+from tui.aws.limits import LimitsPoller
+from tui.aws.scope import Place
+
+REGION = "eu-north-1"
+new_account = account_ids("3300")
+
+
+@pytest.fixture(autouse=True)
+def _unpinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
+
+
+def _instance_with_traffic(accounts: Accounts, account: str) -> str:
+    ec2 = accounts.client(account, "ec2", REGION)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    iid = str(
+        ec2.run_instances(
+            ImageId=image, InstanceType="m5.large", MinCount=1, MaxCount=1, Monitoring={"Enabled": True}
+        )["Instances"][0]["InstanceId"]
+    )
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    accounts.client(account, "cloudwatch", REGION).put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            {
+                "MetricName": "NetworkIn",
+                "Dimensions": [{"Name": "InstanceId", "Value": iid}],
+                "Timestamp": now - timedelta(minutes=m),
+                "Value": 750_000_000.0,  # bytes a minute: 100 Mbit/s
+                "Unit": "Bytes",
+            }
+            for m in range(2, 8)
+        ],
+    )
+    return iid
+
+
+async def test_a_linked_account_is_read_through_the_monitoring_account(sim_url: str) -> None:
+    accounts = Accounts(sim_url)
+    linked, alone = new_account(), new_account()
+    linked_iid = _instance_with_traffic(accounts, linked)
+    alone_iid = _instance_with_traffic(accounts, alone)
+    oam = accounts.client(HOME_ACCOUNT, "oam", REGION)
+    sink = oam.create_sink(Name="warroom-monitoring")["Arn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": [linked]}, "Action": ["oam:CreateLink"], "Resource": "*"}
+        ],
+    }
+    oam.put_sink_policy(SinkIdentifier=sink, Policy=json.dumps(policy))
+    accounts.client(linked, "oam", REGION).create_link(
+        LabelTemplate="$AccountName", ResourceTypes=["AWS::CloudWatch::Metric"], SinkIdentifier=sink
+    )
+    factory = ClientFactory(
+        AwsTarget(regions=(REGION,), endpoint_url=sim_url, access_key="testing", secret_key="testing")
+    )
+
+    def role(account: str) -> str:
+        return f"arn:aws:iam::{account}:role/warroom-readonly"
+
+    factory.set_places(
+        [
+            Place(REGION, HOME_ACCOUNT),
+            Place(REGION, linked, "linked", role(linked)),
+            Place(REGION, alone, "alone", role(alone)),
+        ]
+    )
+    poller = LimitsPoller(factory)
+    try:
+        snapshot = await poller.poll()
+    finally:
+        await factory.close()
+    assert poller.linked[REGION] == frozenset({linked})
+    views = {i.instance_id: i for i in snapshot.instances}
+    assert views[linked_iid].account_id == linked
+    assert views[linked_iid].net_in_mbps == pytest.approx(100.0, rel=0.01), "read through AccountId"
+    assert views[alone_iid].net_in_mbps == pytest.approx(100.0, rel=0.01), "read with its own role"
+    # Home and the linked account in one call; the account that is not linked in one of its own.
+    calls = {k: v for k, v in factory.calls.items() if k.endswith("GetMetricData")}
+    assert sum(calls.values()) == 2, calls
