@@ -21,7 +21,9 @@ with the reason in the stream's ``reasons``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,11 +45,14 @@ from tui.aws.kinesis_math import (
     usage_factor,
     usage_level,
 )
-from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data
+from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data, linked_accounts
 from tui.aws.outcome import ApiError, ErrorTally, utcnow
-from tui.aws.scope import Place
+from tui.aws.scope import Place, metrics_via
 
 log = logging.getLogger(__name__)
+
+LINKS_REFRESH_S = 600.0
+"""How often a poller reads which accounts the monitoring account is linked to again."""
 
 PERIOD_S = 60
 WINDOW_S = 3600.0
@@ -415,10 +420,19 @@ class KinesisPoller:
         self.rule = rule if rule is not None else ScalingRule(block_minutes=block_minutes)
         self.block_minutes = self.rule.block_minutes
         self.clock = clock
+        self.linked: dict[str, frozenset[str]] = {}
+        """Per region, the accounts whose metrics the credential's own account reads as a CloudWatch
+        monitoring account (``tui.aws.metrics.linked_accounts``)."""
+        self._links_read = float("-inf")
 
     async def poll(self) -> KinesisSnapshot:
         now = self.clock()
-        parts = await asyncio.gather(*(self._region(place, now) for place in self.factory.places))
+        places = self.factory.places
+        moment = time.monotonic()
+        if any(not p.home for p in places) and moment - self._links_read >= LINKS_REFRESH_S:
+            self.linked = await linked_accounts(self.factory, (p.region for p in places))
+            self._links_read = moment
+        parts = await asyncio.gather(*(self._region(place, now) for place in places))
         streams: list[StreamView] = []
         errors: list[ApiError] = []
         for part in parts:
@@ -595,9 +609,13 @@ class KinesisPoller:
         would have fed is then unknown, and says why)."""
         if not queries:
             return MetricBatch(), ""
+        via = metrics_via(place, self.linked)
+        if via is not place:
+            # Through the monitoring account: each query names the account its metric is in.
+            queries = [dataclasses.replace(q, account_id=place.account_id) for q in queries]
         try:
             batch = await get_metric_data(
-                self.factory, place.region, queries, start, end, role_arn=place.role_arn
+                self.factory, via.region, queries, start, end, role_arn=via.role_arn
             )
         except Exception as exc:
             problem = self._classify(exc)

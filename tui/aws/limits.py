@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -51,11 +50,9 @@ from tui.aws.limits_math import (
     volume_limit,
     with_siblings,
 )
-from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data
+from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data, linked_accounts
 from tui.aws.outcome import ApiError, utcnow
-from tui.aws.scope import Place
-
-log = logging.getLogger(__name__)
+from tui.aws.scope import Place, metrics_via
 
 VCPU_QUOTA_CODE = "L-1216C47A"
 VCPU_QUOTA_NAME = "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPU)"
@@ -517,7 +514,7 @@ class LimitsPoller:
             places = self.factory.places
             self._described = list(await asyncio.gather(*(self._describe(p) for p in places)))
             if any(not p.home for p in places):
-                await self._read_links(p.region for p in places)
+                self.linked = await linked_accounts(self.factory, (p.region for p in places))
             self._described_at = mono
             self._force = False
             self._plans.clear()
@@ -585,35 +582,7 @@ class LimitsPoller:
         )
 
     def _metrics_via(self, place: Place) -> Place:
-        """Where ``place``'s metrics are read: through the credential's own account when it is a
-        monitoring account linked to ``place``'s account, else in ``place`` itself."""
-        if place.home or place.account_id not in self.linked.get(place.region, frozenset()):
-            return place
-        return Place(place.region)
-
-    async def _read_links(self, regions: Iterable[str]) -> None:
-        """Which accounts the credential's own account monitors, per region (OAM sinks' links);
-        none where it has no sink or may not read them: those accounts' metrics are read with
-        their roles, as without links."""
-
-        async def region_links(region: str) -> frozenset[str]:
-            try:
-                oam = await self.factory.client("oam", region)
-                sinks = await self._paginate(oam, "list_sinks", "Items")
-                found: set[str] = set()
-                for sink in sinks:
-                    links = await self._paginate(
-                        oam, "list_attached_links", "Items", SinkIdentifier=str(sink.get("Arn"))
-                    )
-                    found.update(str(link.get("LinkArn", "")).split(":")[4] for link in links)
-            except Exception as exc:  # no monitoring account here: read with the roles
-                log.debug("OAM links in %s unknown: %s", region, exc)
-                return frozenset()
-            return frozenset(found)
-
-        ordered = sorted(set(regions))
-        found = await asyncio.gather(*(region_links(r) for r in ordered))
-        self.linked = dict(zip(ordered, found, strict=True))
+        return metrics_via(place, self.linked)
 
     async def _prepare(self, described: _Region, slow: bool) -> _Prepared:
         """One place's plan of queries (kept per inventory), before any metric is read."""

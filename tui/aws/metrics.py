@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -23,6 +24,8 @@ from typing import Any, NamedTuple
 from tui.aws.clients import ClientFactory
 
 MAX_QUERIES = 500
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -246,3 +249,32 @@ async def get_metric_data(
 
     await asyncio.gather(*(_run_chunk(client, c, start_of(c), end, batch) for c in plan.chunks))
     return batch
+
+
+async def linked_accounts(factory: ClientFactory, regions: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Per region, the accounts the credential's own account monitors (CloudWatch cross-account
+    observability: the OAM links attached to its sinks). None where it has no sink or may not read
+    them: those accounts' metrics are then read with their own roles."""
+
+    async def region_links(region: str) -> frozenset[str]:
+        found: set[str] = set()
+        try:
+            oam = await factory.client("oam", region)
+            async for page in oam.get_paginator("list_sinks").paginate():
+                for sink in page.get("Items") or ():
+                    pages = oam.get_paginator("list_attached_links").paginate(
+                        SinkIdentifier=str(sink.get("Arn"))
+                    )
+                    async for links in pages:
+                        for link in links.get("Items") or ():
+                            parts = str(link.get("LinkArn", "")).split(":")
+                            if len(parts) > 4 and parts[4]:
+                                found.add(parts[4])
+        except Exception as exc:  # no monitoring account here: read with the roles
+            log.debug("OAM links in %s unknown: %s", region, exc)
+            return frozenset()
+        return frozenset(found)
+
+    ordered = sorted(set(regions))
+    answers = await asyncio.gather(*(region_links(r) for r in ordered))
+    return dict(zip(ordered, answers, strict=True))

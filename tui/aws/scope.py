@@ -12,7 +12,7 @@ region, so every row can say which account and region it belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,3 +80,12 @@ def place_of(places: Iterable[Place], region: str, account_id: str = "") -> Plac
         if place.home and home is None:
             home = place
     return home or Place(region)
+
+
+def metrics_via(place: Place, linked: Mapping[str, frozenset[str]]) -> Place:
+    """Where ``place``'s metrics are read: through the credential's own account when it is a
+    CloudWatch monitoring account that ``place``'s account links to in that region (``linked``:
+    region -> account ids, ``tui.aws.metrics.linked_accounts``), else in ``place`` itself."""
+    if place.home or place.account_id not in linked.get(place.region, frozenset()):
+        return place
+    return Place(place.region)
