@@ -37,6 +37,7 @@ def install() -> None:
             securityhub,
             servicequotas,
             ssm,
+            sts,
         )
 
         # offerings first: it works only if it imports moto.ec2 itself.
@@ -51,6 +52,7 @@ def install() -> None:
             kinesis,
             ec2,
             kms,
+            sts,
         ):
             module.install()
         _installed = True
@@ -59,14 +61,14 @@ def install() -> None:
 def reset() -> None:
     """Forget everything the simulators of this process held: moto's backends (and what the
     extensions keep on them) and the extensions' own stores (managed nodes and sessions, reshard
-    history, applied quota values, FIS handlers).
+    history, applied quota values, FIS handlers, the organization's member list).
 
     moto keeps its state per process, so a process that runs several seeded simulators one after
     the other (the tests) resets between them; refused while a simulator still answers here.
     """
     from moto.moto_api._internal.models import moto_api_backend
 
-    from tui.sim.extensions import fis, kinesis, servicequotas, ssm
+    from tui.sim.extensions import fis, kinesis, servicequotas, ssm, sts
 
     running = control.registered_ports()
     if running:
@@ -74,5 +76,5 @@ def reset() -> None:
         raise RuntimeError(f"a simulator still answers on port {ports}: stop it before resetting")
     with _lock:
         moto_api_backend.reset()
-        for module in (ssm, kinesis, servicequotas, fis):
+        for module in (ssm, kinesis, servicequotas, fis, sts):
             module.reset()
