@@ -580,7 +580,7 @@ def org_banner(url: str, workload: Any) -> str:
         lines.append(f"#   {account.account_id}  {account.name:<17} {role}")
     example = org.PAYMENTS_PROD.account_id
     lines.append(
-        f"# read one: {keys} aws --endpoint-url {url} sts assume-role "
+        f"# read one: {keys} aws --endpoint-url {url} --region {org.HOME_REGION} sts assume-role "
         f"--role-arn arn:aws:iam::{example}:role/{org.READ_ROLE} --role-session-name warroom"
     )
     return "\n".join(lines)
