@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import own_simulator
 from tui.cli import build_parser, main
 from tui.sim import catalog, org
+from tui.sim.extensions.cloudwatch import stored_counts
 from tui.sim.server import SimServer
 
 FLEET = 200
@@ -211,6 +212,20 @@ def test_each_account_reads_its_own_metrics_from_its_own_cloudwatch(url: str) ->
             running = {i["InstanceId"] for i in found if i["State"]["Name"] == "running"}
             assert cpu_series(clients("cloudwatch", region)) == running, (account.name, region)
     assert cpu_series(keys_client(url, "cloudwatch")) == set()
+
+
+def test_one_tick_writes_the_new_minutes_of_every_account_into_its_own_cloudwatch(org_sim: SimServer) -> None:
+    workload = org_sim.workload
+    slots = [(a.account_id, region) for a in org.WORKLOAD_ACCOUNTS for region in org.REGIONS]
+    before = {slot: stored_counts(*slot)[1] for slot in slots}
+    security_before = stored_counts(org.SECURITY_TOOLING.account_id, org.HOME_REGION)
+
+    written = workload.tick(workload.seeded_at + timedelta(minutes=3))
+
+    assert written == 3 * len(slots)
+    for slot in slots:
+        assert stored_counts(*slot)[1] > before[slot], slot
+    assert stored_counts(org.SECURITY_TOOLING.account_id, org.HOME_REGION) == security_before
 
 
 # ---- the fleet's size and the commands -------------------------------------------------------
