@@ -226,7 +226,6 @@ class OrgWorkload:
         self._seeded_at: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_trim: datetime | None = None
 
     # ---- clients ---------------------------------------------------------------------------
 
@@ -447,7 +446,7 @@ class OrgWorkload:
         while not self._stop.is_set():
             try:
                 self.tick()
-                first._trim()  # the CloudWatch store is one for all accounts
+                first.trim()  # every account's points: one workload's trimming does for all
             except Exception:
                 logger.debug("metric tick failed", exc_info=True)
             if self._stop.wait(interval):

@@ -563,13 +563,15 @@ class Workload:
         while not self._stop.is_set():
             try:
                 self.tick()
-                self._trim()
+                self.trim()
             except Exception:
                 logger.debug("metric tick failed", exc_info=True)
             if self._stop.wait(self.interval_seconds):
                 return
 
-    def _trim(self) -> None:
+    def trim(self) -> None:
+        """Drop the points older than the retention from the simulator's CloudWatch (every
+        account's: the store is one), at most once an hour."""
         if self.retention is None:
             return
         now = self._clock()
