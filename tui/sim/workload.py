@@ -15,6 +15,11 @@ and evaluates the alarms once it has written new minutes (CloudWatch evaluates o
 Every minute written takes the effects ``effects_provider`` gives for that minute (the faults of
 ``tui.sim.faults``), and a minute written again replaces what was stored for it.
 
+A ``Placement`` seeds the workload into another account (with its credentials, a prefix for its
+instances' names and no member account: the simulated organization's workload accounts, see
+``tui.sim.org``), and ``instances`` gives a grown fleet (``catalog.grown_fleet``): the copies of one
+catalog instance are launched with one call and finished in moto's EC2 backend.
+
 The simulator runs in this process: managed nodes and metrics go straight into the extensions'
 stores (``tui.sim.extensions.ssm`` and ``tui.sim.extensions.cloudwatch``), and each tick reads the
 EC2 backend to find which instances still run and which volumes are still attached.
