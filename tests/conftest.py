@@ -15,6 +15,7 @@ import os
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -134,6 +135,47 @@ def sim() -> Iterator[SimServer]:
         assert not faulted, f"the session simulator was faulted: {[r.to_json() for r in faulted]}"
 
 
+@contextmanager
+def own_simulator(start: Callable[[], SimServer]) -> Iterator[SimServer]:
+    """A simulator ``start()`` returns started, of the caller's own: the session simulator is
+    stopped meanwhile and seeded again, as new, afterwards (moto's backends are one per process)."""
+    from tui.sim import extensions
+
+    if _simulators.own is not None:
+        raise RuntimeError("another module's own simulator still runs")
+    parked = _simulators.session
+    holder: socket.socket | None = None
+    port = 0
+    if parked is not None:
+        port = _port_of(parked)
+        parked.stop()
+        holder = _hold(port)
+    extensions.reset()
+    try:
+        server = start()
+    except BaseException:
+        extensions.reset()
+        if parked is not None and holder is not None:
+            holder.close()
+            parked.port = port
+            _seeded(parked)
+            _refuse_faults(parked)
+        raise
+    _simulators.own = server
+    try:
+        yield server
+    finally:
+        _simulators.own = None
+        server.stop()
+        extensions.reset()
+        if parked is not None and holder is not None:
+            # The same port, so the session's URL (and every snapshot's endpoint) stays as it was.
+            holder.close()
+            parked.port = port
+            _seeded(parked)
+            _refuse_faults(parked)
+
+
 @pytest.fixture(scope="module")
 def own_sim() -> Iterator[SimServer]:
     """A seeded simulator (seed 7, the frozen clock's metrics) of the module's own, which it may
@@ -148,33 +190,12 @@ def own_sim() -> Iterator[SimServer]:
         @pytest.fixture(scope="module")
         def sim_url(own_sim: SimServer) -> str:
             return own_sim.endpoint_url
-    """
-    from tui.sim import extensions
 
-    if _simulators.own is not None:
-        raise RuntimeError("another module's own simulator still runs")
-    parked = _simulators.session
-    holder: socket.socket | None = None
-    port = 0
-    if parked is not None:
-        port = _port_of(parked)
-        parked.stop()
-        holder = _hold(port)
-    extensions.reset()
-    server = _seeded(SimServer(seed=7, live=False))
-    _simulators.own = server
-    try:
+    A module that needs a simulator started otherwise (``SimServer(org=True)``) uses
+    ``own_simulator`` the same way.
+    """
+    with own_simulator(lambda: _seeded(SimServer(seed=7, live=False))) as server:
         yield server
-    finally:
-        _simulators.own = None
-        server.stop()
-        extensions.reset()
-        if parked is not None and holder is not None:
-            # The same port, so the session's URL (and every snapshot's endpoint) stays as it was.
-            holder.close()
-            parked.port = port
-            _seeded(parked)
-            _refuse_faults(parked)
 
 
 @pytest.fixture(scope="session")

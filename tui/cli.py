@@ -20,7 +20,9 @@ from tui.settings import Settings
 from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.commands import (
     add_fault_commands,
+    add_org_options,
     add_serve_options,
+    check_org_options,
     run_fault_command,
     scenario_from_args,
     speed_from_args,
@@ -244,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threshold_options(demo, suppress=True)
     _add_gameday_options(demo, suppress=True)
     add_serve_options(demo)
+    add_org_options(demo)
 
     sim = sub.add_parser("sim", help="the simulator on its own")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
@@ -253,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=7, help="workload seed")
     serve.add_argument("--empty", action="store_true", help="start with no workload")
     add_serve_options(serve)
+    add_org_options(serve)
     add_fault_commands(sim_sub)
 
     replay = sub.add_parser("replay", help="play a recording back in the console's panes (no AWS calls)")
@@ -511,6 +515,10 @@ def run_demo(args: argparse.Namespace) -> int:
         raise SystemExit(
             "warroom: --scenario and --speed belong to the simulator: give them to warroom sim serve"
         )
+    if attach and (getattr(args, "org", False) or getattr(args, "fleet", None) is not None):
+        raise SystemExit("warroom: --org and --fleet belong to the simulator: give them to warroom sim serve")
+    if not attach:
+        check_org_options(args)
     scenario = None if attach else scenario_from_args(args)
     painted = splash.paint("warroom · DEMO", "starting the simulator…")
     running = False
@@ -529,7 +537,12 @@ def run_demo(args: argparse.Namespace) -> int:
             from tui.sim.server import SimServer  # see the note at the top
 
             sim = SimServer(
-                seed=args.seed, scenario=scenario, speed=speed_from_args(args), identity_first=True
+                seed=args.seed,
+                scenario=scenario,
+                speed=speed_from_args(args),
+                identity_first=True,
+                org=bool(getattr(args, "org", False)),
+                fleet=getattr(args, "fleet", None),
             )
             url = _reserve_sim(sim)
             from tui.sim.child import SimChild, can_fork
@@ -578,12 +591,48 @@ def serve_banner(url: str, workload: str, account: str, region: str) -> str:
     )
 
 
+def org_summary(workload: Any, seed: int) -> str:
+    """The organization a simulator holds, in a few words (``tui.sim.org.OrgWorkload``)."""
+    from tui.sim import org  # the simulator's own command: the console never imports it
+
+    return (
+        f"organization {workload.organization_id}: {len(org.ACCOUNTS)} accounts, {len(org.REGIONS)} regions, "
+        f"{workload.instance_count} instances, seed {seed}"
+    )
+
+
+def org_banner(url: str, workload: Any) -> str:
+    """What ``warroom sim serve --org`` adds to its banner: the accounts, and how to read one."""
+    from tui.sim import org  # the simulator's own command: the console never imports it
+
+    keys = f"AWS_ACCESS_KEY_ID={SIM_ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SIM_SECRET_KEY}"
+    lines = ["# accounts:"]
+    for account in org.ACCOUNTS:
+        if account is org.MANAGEMENT:
+            role = "management account"
+        elif account is org.SECURITY_TOOLING:
+            role = "the simulator's keys; delegated administrator"
+        elif not account.readable:
+            role = f"no {org.READ_ROLE} role: AssumeRole is denied"
+        else:
+            role = "workload" if account.workload else "member"
+        lines.append(f"#   {account.account_id}  {account.name:<17} {role}")
+    example = org.PAYMENTS_PROD.account_id
+    lines.append(
+        f"# read one: {keys} aws --endpoint-url {url} --region {org.HOME_REGION} sts assume-role "
+        f"--role-arn arn:aws:iam::{example}:role/{org.READ_ROLE} --role-session-name warroom"
+    )
+    return "\n".join(lines)
+
+
 def run_sim_serve(args: argparse.Namespace) -> int:
     from tui.common import logs
     from tui.sim.server import SimServer  # see the note at the top
 
     logs.configure()
+    check_org_options(args)
     scenario = scenario_from_args(args)
+    org = bool(getattr(args, "org", False))
     sim = _start_sim(
         SimServer(
             host=args.host,
@@ -592,6 +641,8 @@ def run_sim_serve(args: argparse.Namespace) -> int:
             empty=args.empty,
             scenario=scenario,
             speed=speed_from_args(args),
+            org=org,
+            fleet=getattr(args, "fleet", None),
         )
     )
     stop = threading.Event()
@@ -599,8 +650,12 @@ def run_sim_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     url = sim.endpoint_url
     workload = "empty" if args.empty else f"payments platform, seed {args.seed}"
+    if org:
+        workload = org_summary(sim.workload, args.seed)
     print(url, flush=True)
     print(serve_banner(url, workload, ACCOUNT_ID, REGION), file=sys.stderr, flush=True)
+    if org:
+        print(org_banner(url, sim.workload), file=sys.stderr, flush=True)
     if scenario is not None:
         speed = sim.effective_speed
         total = scenario.duration_s

@@ -20,8 +20,9 @@ Xen-generation instance sends no AWS/EC2 EBS* metrics.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tui.sim.datafile import Reader, label_of
@@ -542,3 +543,63 @@ USER_OLDER_THAN_KEY_DAYS = 3
 # A customer managed symmetric key of the seeded account, with automatic rotation off.
 KMS_KEY_ALIAS = "alias/payments-ledger"
 KMS_KEY_DESCRIPTION = "payments ledger field encryption"
+
+
+# ---- fleets of other sizes and names (``warroom sim serve --fleet N``, the organization's accounts) ----
+
+
+def renamed(spec: InstanceSpec, name: str) -> InstanceSpec:
+    """``spec`` as the instance ``name``: its volumes' keys follow it (``name:root``, ``name:data``)."""
+    volumes = tuple(replace(v, key=f"{name}:{v.key.partition(':')[2]}") for v in spec.volumes)
+    return replace(spec, name=name, volumes=volumes)
+
+
+def prefixed_volume(volume: VolumeSpec, prefix: str) -> VolumeSpec:
+    """``volume`` with ``prefix`` before its key (and so its name)."""
+    return replace(volume, key=prefix + volume.key) if prefix else volume
+
+
+def prefixed_node(node: HybridNodeSpec, prefix: str) -> HybridNodeSpec:
+    """``node`` with ``prefix`` before its name."""
+    return replace(node, name=prefix + node.name) if prefix else node
+
+
+_NUMBERED = re.compile(r"^(?P<stem>.*?)-(?P<number>\d+)$")
+
+
+def fleet_too_small(total: int, places: int = 1) -> str:
+    """Why a fleet of ``total`` instances cannot hold the catalog's in each of ``places`` accounts
+    and regions ("" when it can)."""
+    smallest = len(INSTANCES) * places
+    if total >= smallest:
+        return ""
+    if places == 1:
+        return f"--fleet {total} is smaller than the workload's own fleet of {smallest} instances"
+    return (
+        f"--fleet {total} is too small for the organization: its {places} workload accounts and "
+        f"regions hold {len(INSTANCES)} instances each, {smallest} in all"
+    )
+
+
+def grown_fleet(total: int, base: Sequence[InstanceSpec] = INSTANCES) -> tuple[InstanceSpec, ...]:
+    """``base`` followed by copies of its instances, taken in turn, until there are ``total``.
+
+    A copy is the same host under the next free number of its name (``payments-api-1`` and
+    ``payments-api-2`` are followed by ``payments-api-3``, ...), with its volumes, load and
+    settings. ``total`` below the size of ``base`` raises ValueError: the seeded findings and
+    alarms name the instances of ``base``."""
+    if total < len(base):
+        raise ValueError(f"a fleet of {total} instances is smaller than the {len(base)} it grows from")
+    taken: dict[str, int] = {}
+    for spec in base:
+        match = _NUMBERED.match(spec.name)
+        stem, number = (match["stem"], int(match["number"])) if match else (spec.name, 0)
+        taken[stem] = max(taken.get(stem, 0), number)
+    grown = list(base)
+    for index in range(total - len(base)):
+        spec = base[index % len(base)]
+        match = _NUMBERED.match(spec.name)
+        stem = match["stem"] if match else spec.name
+        taken[stem] += 1
+        grown.append(renamed(spec, f"{stem}-{taken[stem]}"))
+    return tuple(grown)

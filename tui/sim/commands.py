@@ -54,6 +54,56 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _fleet_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"the fleet must be 1 instance or more, not {text}")
+    return value
+
+
+def add_org_options(parser: argparse.ArgumentParser) -> None:
+    """``--org`` and ``--fleet N`` (for ``warroom sim serve`` and ``warroom demo``)."""
+    parser.add_argument(
+        "--org",
+        action="store_true",
+        help="simulate an AWS Organization: 6 accounts (3 with a workload, one unreachable) in 2 regions",
+    )
+    parser.add_argument(
+        "--fleet",
+        type=_fleet_size,
+        metavar="N",
+        help="grow the workload to N instances in all, spread over the workload accounts and regions "
+        "with --org (at least the catalog's fleet in each); a grown fleet's metrics go back 70 minutes",
+    )
+
+
+def check_org_options(args: argparse.Namespace) -> None:
+    """Refuse ``--fleet N`` below the workload's own fleet, and ``--org`` with ``--empty`` or a
+    scenario, in one line on stderr (exit status 2)."""
+    org = bool(getattr(args, "org", False))
+    fleet = getattr(args, "fleet", None)
+    problem = ""
+    if org and getattr(args, "empty", False):
+        problem = "--org needs the workload: it cannot run with --empty"
+    elif org and getattr(args, "scenario", None):
+        problem = "--org takes no faults yet: play a scenario without --org"
+    elif fleet is not None and getattr(args, "empty", False):
+        problem = "--fleet needs the workload: it cannot run with --empty"
+    elif fleet is not None:
+        from tui.sim import catalog  # the fleet's table, read when asked for
+
+        places = 1
+        if org:
+            from tui.sim.org import SLOTS as places
+        problem = catalog.fleet_too_small(fleet, places)
+    if problem:
+        print(f"warroom: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _endpoint_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--endpoint-url",

@@ -248,8 +248,11 @@ def daily(minute: int) -> float:
     return 0.5 + 0.5 * math.cos(2.0 * math.pi * (hour - PEAK_HOUR_UTC) / 24.0)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1 << 17)
 def _salt(seed: int, key: str) -> int:
+    # About 24 keys an instance (a series' and its slow wander's): a fleet of 2,000 instances
+    # holds some 50,000, and a cache smaller than that hashed each one again every minute
+    # written (70 minutes of 2,000 instances' history took 40 s rather than 31 s).
     digest = hashlib.blake2b(f"{seed}\x00{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big")
 

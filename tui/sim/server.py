@@ -90,6 +90,11 @@ METRICS_WAIT_S = 3.0
 resources are seeded."""
 
 
+GROWN_FLEET_HISTORY = timedelta(minutes=70)
+"""The metric history of a fleet grown beyond the catalog's (``SimServer(fleet=N)``): the hour the
+console reads, and a few minutes. Writing it costs about 0.2 ms of CPU per instance and minute:
+three hours of 2,000 instances would take about 80 s of the start, 70 minutes take about 30 s."""
+
 QUIET_WAIT_S = 1.0
 """The longest the metrics' history waits, once the resources are seeded, for the requests being
 answered to end."""
@@ -229,6 +234,13 @@ class SimServer:
     each of the seeded account's services once the seeding is done with it, and every other
     request once seeding is done (``_SeedGate``).
 
+    With ``org`` the simulator is an AWS Organization (``tui.sim.org``): its accounts and read
+    roles are made before the public address opens, then each workload account's fleet, streams
+    and findings in both regions; the simulator's keys act in its security account, which holds no
+    fleet, and there is no fault engine. ``fleet`` grows the workload to that many instances (the
+    catalog's and copies of them), spread over the organization's workload accounts and regions
+    with ``org``.
+
     ``extra_findings`` synthetic findings (``tui.sim.findings_bulk``) are imported after the
     seeded ones, through BatchImportFindings in batches of 100: 10,000 add about 2.5 s to start()
     (50,000 about 21 s: each import costs more as the store grows).
@@ -251,10 +263,15 @@ class SimServer:
     progress: Callable[[str], None] | None = field(default=None, repr=False)
     """Told each step of ``start()`` as it begins ("loading moto", "seeding the fleet", ...)."""
     backfill: timedelta | None = None
-    """How much metric history seeding writes (None: the workload's own, 3 h): a one-off poll of a
-    pane that reads no metrics needs none of it."""
+    """How much metric history seeding writes (None: the workload's own, 3 h, or
+    ``GROWN_FLEET_HISTORY`` for a grown ``fleet``): a one-off poll of a pane that reads no metrics
+    needs none of it."""
     listening: Callable[[], None] | None = field(default=None, repr=False)
     """Called once the public address accepts connections (with ``identity_first``, before seeding)."""
+    org: bool = False
+    """Simulate an AWS Organization of several accounts and regions (``tui.sim.org``)."""
+    fleet: int | None = None
+    """Instances in all (None: the catalog's fleet, in each workload account and region with ``org``)."""
     identity_first: bool = False
     """Open the public address before seeding, answering STS at once and holding every other
     request until what it reads is seeded (``_SeedGate``): for a console started with the
@@ -315,13 +332,22 @@ class SimServer:
             raise ValueError(f"speed must be above 0, not {speed!r}")
         if self.scenario is not None and self.empty:
             raise ValueError("a scenario needs the workload: it cannot run on an empty simulator")
+        if self.org and self.empty:
+            raise ValueError("an organization needs the workload: --org and --empty exclude each other")
+        if self.scenario is not None and self.org:
+            raise ValueError("the organization (--org) takes no faults yet: play scenarios without --org")
+        if self.fleet is not None:
+            self._check_fleet(self.fleet)
         self._step("loading moto")
         _prepare_moto_env()
         silence_library_logs()
         botocore_data.install()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+        from tui.sim import org  # start-up time, as moto
+
         extensions.install()
+        org.install()
         control.install()
         dispatch.install()
         moto_serializer.install()
@@ -332,6 +358,11 @@ class SimServer:
             app = DomainDispatcherApplication(create_backend_app)
             self._private = _Listener.open("127.0.0.1", 0, app)
             self._control_port = int(reserved.getsockname()[1])
+            if self.org:
+                # The accounts and their roles exist before any client may ask for them.
+                self._step("making the organization")
+                self._workload = self._org_workload()
+                self._workload.seed_organization()
             self._gate = gate = _SeedGate(app) if self.identity_first and not self.empty else None
             if gate is not None:
                 self._public = _Listener.open(self.host, self._control_port, gate, sock=reserved)
@@ -349,7 +380,7 @@ class SimServer:
                     gate.metrics_wanted.wait(METRICS_WAIT_S)
                     gate.wait_quiet(QUIET_WAIT_S)
                     self._step("backfilling metrics")
-                    self._workload.backfill(self._workload.inventory.seeded_at)
+                    self._workload.backfill(self._workload.seeded_at)
                 gate.release()
             if not self.empty:
                 self._run_workload()
@@ -373,7 +404,15 @@ class SimServer:
         from tui.sim.workload import Workload
 
         assert self._private is not None
-        options: dict[str, Any] = {} if self.backfill is None else {"backfill": self.backfill}
+        if self.org:
+            self._workload.seed_all(progress=self._step, backfill=backfill, ready=ready)
+            return
+        history = self.history
+        options: dict[str, Any] = {} if history is None else {"backfill": history}
+        if self.fleet is not None:
+            from tui.sim.catalog import grown_fleet
+
+            options["instances"] = grown_fleet(self.fleet)
         self._workload = Workload(
             self._private.url,
             seed=self.seed,
@@ -391,6 +430,46 @@ class SimServer:
 
             check_targets(self.scenario, self._faults)
             self._runner = ScenarioRunner(self.scenario, self._faults, speed=speed)
+
+    def _org_workload(self) -> Any:
+        from tui.sim.org import OrgWorkload  # start-up time, as above
+
+        assert self._private is not None
+        return OrgWorkload(
+            self._private.url,
+            app=self._private.server.app,
+            seed=self.seed,
+            fleet=self.fleet,
+            backfill=self.history,
+            extra_findings=self.extra_findings,
+        )
+
+    @property
+    def history(self) -> timedelta | None:
+        """The metric history seeding writes: ``backfill``, else ``GROWN_FLEET_HISTORY`` for a fleet
+        grown beyond the catalog's, else the workload's own (None)."""
+        if self.backfill is not None:
+            return self.backfill
+        if self.fleet is not None:
+            from tui.sim import catalog  # start-up time, as above
+
+            places = 1
+            if self.org:
+                from tui.sim.org import SLOTS as places
+            if self.fleet > len(catalog.INSTANCES) * places:
+                return GROWN_FLEET_HISTORY
+        return None
+
+    def _check_fleet(self, size: int) -> None:
+        """Refuse a ``fleet`` smaller than the catalog's (in each workload account and region)."""
+        from tui.sim import catalog
+
+        places = 1
+        if self.org:
+            from tui.sim.org import SLOTS as places
+        problem = catalog.fleet_too_small(size, places)
+        if problem:
+            raise ValueError(problem)
 
     def _run_workload(self) -> None:
         if self.live:
@@ -450,6 +529,8 @@ class _Control:
     def _engine(self) -> FaultEngine:
         engine = self.server.faults
         if engine is None:
+            if self.server.org:
+                raise ValueError("this simulator is an organization (--org): it takes no faults yet")
             raise ValueError(
                 "this simulator runs without a workload (--empty): it has nothing to inject into"
             )

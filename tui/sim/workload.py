@@ -15,6 +15,11 @@ and evaluates the alarms once it has written new minutes (CloudWatch evaluates o
 Every minute written takes the effects ``effects_provider`` gives for that minute (the faults of
 ``tui.sim.faults``), and a minute written again replaces what was stored for it.
 
+A ``Placement`` seeds the workload into another account (with its credentials, a prefix for its
+instances' names and no member account: the simulated organization's workload accounts, see
+``tui.sim.org``), and ``instances`` gives a grown fleet (``catalog.grown_fleet``): the copies of one
+catalog instance are launched with one call and finished in moto's EC2 backend.
+
 The simulator runs in this process: managed nodes and metrics go straight into the extensions'
 stores (``tui.sim.extensions.ssm`` and ``tui.sim.extensions.cloudwatch``), and each tick reads the
 EC2 backend to find which instances still run and which volumes are still attached.
@@ -31,8 +36,8 @@ import time
 import uuid
 import zipfile
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -44,7 +49,14 @@ from tui.common.aws_rules import is_standard_family as is_standard_type
 from tui.sim import catalog
 from tui.sim.account import ACCOUNT_ID, REGION, SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.alarms import SeededAlarms, plan_alarms, put_alarms
-from tui.sim.catalog import MEMBER_ACCOUNT_ID, InstanceSpec, SecurityGroupSpec, VolumeSpec
+from tui.sim.catalog import (
+    MEMBER_ACCOUNT_ID,
+    HybridNodeSpec,
+    InstanceSpec,
+    SecurityGroupSpec,
+    StreamSpec,
+    VolumeSpec,
+)
 from tui.sim.extensions import alarms as cloudwatch_alarms
 from tui.sim.extensions.cloudwatch import backend_for, index_of, put_series, trim_before
 from tui.sim.extensions.kinesis import set_creation_time
@@ -92,9 +104,47 @@ RETENTION = timedelta(hours=24)
 IMPORT_BATCH = 100
 
 
+_CATALOG_NAMES = frozenset(spec.name for spec in catalog.INSTANCES)
+
 _LINUX_AMI_NAME = "al2023-ami-2023*-kernel-6.1-x86_64"
 _WINDOWS_AMI_NAME = "Windows_Server-2016-English-Full-Base-*"
 _WINDOWS_PLATFORM = ("Microsoft Windows Server 2016 Datacenter", "10.0.14393")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Whose account a workload is seeded into, with which credentials, under which names.
+
+    The default is the simulator's own account (the "testing" keys), the payments platform's
+    names, and the member account's few resources; each workload account of the simulated
+    organization (``tui.sim.org``) has its own."""
+
+    account_id: str = ACCOUNT_ID
+    account_name: str = catalog.ACCOUNT_NAME
+    access_key: str = SIM_ACCESS_KEY
+    secret_key: str = SIM_SECRET_KEY
+    session_token: str | None = None
+    prefix: str = ""
+    """Put before the names of the instances (and so their volumes') and of the hybrid nodes."""
+    environment: str = "prod"
+    """The instances' Environment tag."""
+    member_account: bool = True
+    """Seed the member account's resources (through its bootstrap role) and their findings."""
+    trusted_account: str = ACCOUNT_ID
+    """The account whose principals may assume the remediation role (the console's)."""
+
+
+@dataclass(frozen=True)
+class AccountGlobals:
+    """What an account's first seeded region made of its global services (IAM, S3): the
+    account's other regions use it rather than make it again."""
+
+    external_role: RoleRef
+    users: Mapping[str, UserRef]
+    profile_arn: str
+    lambda_role_arn: str | None
+    buckets: tuple[BucketRef, ...]
+    remediation_role: str
 
 
 @dataclass(frozen=True)
@@ -138,6 +188,8 @@ class Inventory:
     """The CloudWatch alarms seeded (``tui.sim.alarms``), composites last."""
     alarm_topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Team name (and "kinesis-scaling") -> the SNS topic ARN its alarms notify."""
+    account_globals: AccountGlobals | None = None
+    """The account's IAM and S3 resources, for seeding its other regions (``Workload(account_globals=)``)."""
 
 
 def _utcnow() -> datetime:
@@ -190,6 +242,10 @@ class Workload:
         retention: timedelta | None = RETENTION,
         extra_findings: int = 0,
         app: WsgiApp | None = None,
+        placement: Placement | None = None,
+        instances: Sequence[InstanceSpec] | None = None,
+        account_globals: AccountGlobals | None = None,
+        alarms: bool = True,
     ) -> None:
         if extra_findings < 0:
             raise ValueError(f"extra_findings must be 0 or more, not {extra_findings}")
@@ -200,8 +256,26 @@ class Workload:
         self.seed = seed
         self.extra_findings = extra_findings
         """Synthetic findings ``seed_all`` imports after the seeded ones (see ``import_extra_findings``)."""
-        self.account_id = ACCOUNT_ID
+        self.placement = placement or Placement()
+        self.account_id = self.placement.account_id
         self.region = region
+        prefix = self.placement.prefix
+        self.instances: tuple[InstanceSpec, ...] = tuple(
+            catalog.renamed(spec, prefix + spec.name) if prefix else spec
+            for spec in (catalog.INSTANCES if instances is None else instances)
+        )
+        """The fleet seeded (the catalog's unless given), its names prefixed."""
+        # The streams keep their names: their alarms page the team their name's first word gives.
+        self.streams: tuple[StreamSpec, ...] = catalog.STREAMS
+        self.hybrid_nodes: tuple[HybridNodeSpec, ...] = tuple(
+            catalog.prefixed_node(node, prefix) for node in catalog.HYBRID_NODES
+        )
+        self.unattached_volume: VolumeSpec = catalog.prefixed_volume(catalog.UNATTACHED_VOLUME, prefix)
+        self.account_globals = account_globals
+        """The account's IAM and S3 resources when another region of it was seeded first: this
+        seeding makes none of its own."""
+        self.with_alarms = alarms
+        """Whether the seeding puts the teams' CloudWatch alarms."""
         self.track_ec2 = track_ec2
         self.interval_seconds = interval_seconds
         self.retention = retention
@@ -248,6 +322,19 @@ class Workload:
         if self._generator is None:
             raise RuntimeError("the workload is not seeded yet: call seed_all()")
         return self._generator
+
+    @property
+    def seeded_at(self) -> datetime:
+        """When the workload was seeded (the end of its metric history's backfill)."""
+        return self.inventory.seeded_at
+
+    def catalog_name(self, name: str) -> str:
+        """The name the catalog gives the instance ``name`` (the placement's prefix removed)."""
+        return name.removeprefix(self.placement.prefix)
+
+    def is_copy(self, spec: InstanceSpec) -> bool:
+        """Whether ``spec`` is a copy a grown fleet adds rather than an instance of the catalog."""
+        return self.catalog_name(spec.name) not in _CATALOG_NAMES
 
     @property
     def last_written_minute(self) -> int | None:
@@ -481,13 +568,15 @@ class Workload:
         while not self._stop.is_set():
             try:
                 self.tick()
-                self._trim()
+                self.trim()
             except Exception:
                 logger.debug("metric tick failed", exc_info=True)
             if self._stop.wait(self.interval_seconds):
                 return
 
-    def _trim(self) -> None:
+    def trim(self) -> None:
+        """Drop the points older than the retention from the simulator's CloudWatch (every
+        account's: the store is one), at most once an hour."""
         if self.retention is None:
             return
         now = self._clock()
@@ -645,6 +734,11 @@ def remediation_policy() -> str:
     )
 
 
+def _shape(spec: InstanceSpec) -> InstanceSpec:
+    """``spec`` without its names: the copies of one catalog instance share it."""
+    return replace(spec, name="", volumes=tuple(replace(v, key="") for v in spec.volumes))
+
+
 def _ip_permissions(spec: SecurityGroupSpec) -> list[dict[str, Any]]:
     """EC2 IpPermissions for a group's ingress rules (IPv6 ranges for CIDRs with a colon)."""
     permissions: list[dict[str, Any]] = []
@@ -683,9 +777,11 @@ class _Seeder:
         self.w = workload
         self.rng = workload._rng
         self.now = now
+        placement = workload.placement
         self.session = boto3.session.Session(
-            aws_access_key_id=SIM_ACCESS_KEY,
-            aws_secret_access_key=SIM_SECRET_KEY,
+            aws_access_key_id=placement.access_key,
+            aws_secret_access_key=placement.secret_key,
+            aws_session_token=placement.session_token,
             region_name=workload.region,
         )
         self.config = Config(retries={"max_attempts": 2, "mode": "standard"})
@@ -742,8 +838,13 @@ class _Seeder:
         # order of the calls is the seed's: moving one changes every identifier drawn after it.
         self.step("seeding the fleet")
         self.seeded("servicequotas")  # the workload sets no quota: the defaults stand
-        role = self.iam()
-        users = self.users()
+        shared = self.w.account_globals
+        if shared is None:
+            role = self.iam()
+            users = self.users()
+        else:  # another region of the account made its IAM resources
+            role, users = shared.external_role, dict(shared.users)
+            self.profile_arn, self.lambda_role_arn = shared.profile_arn, shared.lambda_role_arn
         default_vpc, default_sg = self.network()
         amis = self.images()
         self.ec2_fleet(amis)
@@ -751,7 +852,7 @@ class _Seeder:
         self.seeded("ec2")  # group_refs only reads
         consumers = self.streams()
         self.seeded("kinesis", "lambda")
-        buckets = self.buckets()
+        buckets = self.buckets() if shared is None else list(shared.buckets)
         trail = self.trail(buckets)
         self.seeded("s3", "cloudtrail")
         group_refs = self.group_refs(default_vpc)
@@ -759,16 +860,23 @@ class _Seeder:
         self.seeded("ssm")
         key = self.kms_key()
         self.seeded("kms")
-        roles = {self.w.account_id: self.remediation_role(self.client("iam"))}
-        backdate_iam_users(self.w.account_id, catalog.ACCESS_KEY_USERS, self.now, region=self.w.region)
+        if shared is None:
+            roles = {self.w.account_id: self.remediation_role(self.client("iam"))}
+            backdate_iam_users(self.w.account_id, catalog.ACCESS_KEY_USERS, self.now, region=self.w.region)
+        else:
+            roles = {self.w.account_id: shared.remediation_role}
         self.seeded("iam")
-        member = self.member_account()
-        roles[MEMBER_ACCOUNT_ID] = self.member_remediation_role
+        member: MemberResources | None = None
+        member_account_id = member_account_name = ""
+        if self.w.placement.member_account:
+            member = self.member_account()
+            roles[MEMBER_ACCOUNT_ID] = self.member_remediation_role
+            member_account_id, member_account_name = MEMBER_ACCOUNT_ID, catalog.MEMBER_ACCOUNT_NAME
         resources = SeededResources(
             account_id=self.w.account_id,
-            account_name=catalog.ACCOUNT_NAME,
-            member_account_id=MEMBER_ACCOUNT_ID,
-            member_account_name=catalog.MEMBER_ACCOUNT_NAME,
+            account_name=self.w.placement.account_name,
+            member_account_id=member_account_id,
+            member_account_name=member_account_name,
             region=self.w.region,
             default_vpc_id=default_vpc,
             instances=self.instance_refs(),
@@ -779,10 +887,14 @@ class _Seeder:
             trail=trail,
             external_role=role,
             unmanaged_instances=tuple(
-                spec.name for spec in catalog.INSTANCES if spec.running and not spec.ssm_managed
+                self.w.catalog_name(spec.name)
+                for spec in self.w.instances
+                if spec.running and not spec.ssm_managed
             ),
             managed_instances=tuple(
-                spec.name for spec in catalog.INSTANCES if spec.running and spec.ssm_managed
+                self.w.catalog_name(spec.name)
+                for spec in self.w.instances
+                if spec.running and spec.ssm_managed
             ),
             member=member,
             kms_keys=(key,),
@@ -796,20 +908,28 @@ class _Seeder:
         by_account: dict[str, int] = {}
         for finding in accepted:
             by_account[finding["AwsAccountId"]] = by_account.get(finding["AwsAccountId"], 0) + 1
-        alarms = self.alarms()
+        alarms = self.alarms() if self.w.with_alarms else SeededAlarms((), {}, {})
         volumes_by_type: dict[str, list[str]] = {}
-        for spec in (*[v for i in catalog.INSTANCES for v in i.volumes], catalog.UNATTACHED_VOLUME):
+        for spec in (*[v for i in self.w.instances for v in i.volumes], self.w.unattached_volume):
             volumes_by_type.setdefault(spec.volume_type, []).append(self.volume_ids[spec.key])
+        account_globals = shared or AccountGlobals(
+            external_role=role,
+            users=_frozen(users),
+            profile_arn=self.profile_arn or "",
+            lambda_role_arn=self.lambda_role_arn,
+            buckets=tuple(buckets),
+            remediation_role=roles[self.w.account_id],
+        )
         return Inventory(
             account_id=self.w.account_id,
-            member_account_id=MEMBER_ACCOUNT_ID,
+            member_account_id=member_account_id,
             region=self.w.region,
             instances=_frozen({name: data["InstanceId"] for name, data in self.instances.items()}),
-            stopped_instances=tuple(spec.name for spec in catalog.INSTANCES if not spec.running),
+            stopped_instances=tuple(spec.name for spec in self.w.instances if not spec.running),
             volumes=_frozen({kind: tuple(ids) for kind, ids in volumes_by_type.items()}),
             volumes_by_key=_frozen(self.volume_ids),
             unattached_volumes=(unattached,),
-            streams=tuple(stream.name for stream in catalog.STREAMS),
+            streams=tuple(stream.name for stream in self.w.streams),
             consumers=_frozen(consumers),
             security_groups=_frozen({**self.groups, "default": default_sg}),
             default_vpc_id=default_vpc,
@@ -823,27 +943,28 @@ class _Seeder:
             managed_nodes=managed,
             hybrid_nodes=_frozen(hybrid),
             seeded_at=self.now,
-            member_default_vpc_id=member.default_vpc_id,
-            member_security_groups=_frozen({member.group.name: member.group.group_id}),
-            member_instances=_frozen({member.instance.name: member.instance.instance_id}),
-            member_buckets=(member.bucket.name,),
+            member_default_vpc_id=member.default_vpc_id if member else "",
+            member_security_groups=_frozen({member.group.name: member.group.group_id} if member else {}),
+            member_instances=_frozen({member.instance.name: member.instance.instance_id} if member else {}),
+            member_buckets=(member.bucket.name,) if member else (),
             kms_keys=_frozen({key.alias: key.arn}),
             remediation_roles=_frozen(roles),
             extra_findings=extra_imported,
             extra_rejected=extra_rejected,
             alarms=alarms.names,
             alarm_topics=_frozen(alarms.topics),
+            account_globals=account_globals,
         )
 
     def fleet(self) -> FleetModel:
         models = []
-        for spec in catalog.INSTANCES:
+        for spec in self.w.instances:
             volumes = tuple(VolumeModel(self.volume_ids[v.key], v) for v in spec.volumes)
             models.append(InstanceModel(self.instances[spec.name]["InstanceId"], spec, volumes))
         return FleetModel(
             seed=self.w.seed,
             instances=tuple(models),
-            streams=catalog.STREAMS,
+            streams=self.w.streams,
             story_minute=minute_of(self.now),
         )
 
@@ -853,8 +974,15 @@ class _Seeder:
         """The teams' SNS topics and alarms (``tui.sim.alarms``), put with the metric history
         (``Workload.backfill``): CloudWatch's requests wait for that anyway, the other panes'
         do not. Putting them consumes none of moto's seeded random numbers, so every id seeded
-        stays the same."""
-        planned = plan_alarms(self.fleet(), self.w.account_id, self.w.region)
+        stays the same.
+
+        They watch the catalog's instances only: the copies a grown fleet adds have none (a
+        service's CPU alarm takes at most 10 instances into its metric math)."""
+        fleet = self.fleet()
+        watched = tuple(m for m in fleet.instances if not self.w.is_copy(m.spec))
+        if len(watched) != len(fleet.instances):
+            fleet = replace(fleet, instances=watched)
+        planned = plan_alarms(fleet, self.w.account_id, self.w.region)
         self.w._pending_alarms = planned
         self.w._alarm_client = self.client
         return planned
@@ -953,7 +1081,11 @@ class _Seeder:
     def ec2_fleet(self, amis: Mapping[str, Mapping[str, Any]]) -> None:
         ec2 = self.client("ec2")
         stopped: list[str] = []
-        for spec in catalog.INSTANCES:
+        copies: dict[InstanceSpec, list[InstanceSpec]] = {}
+        for spec in self.w.instances:
+            if self.w.is_copy(spec):
+                copies.setdefault(_shape(spec), []).append(spec)
+                continue
             image = amis["windows" if spec.windows else "linux"]
             instance = self.launch(ec2, spec, image)
             self.instances[spec.name] = instance
@@ -969,16 +1101,93 @@ class _Seeder:
             instance["LaunchTime"] = self.backdate_launch(spec, instance)
             if not spec.running:
                 stopped.append(instance["InstanceId"])
+        for group in copies.values():
+            stopped.extend(self.launch_copies(ec2, group, amis["windows" if group[0].windows else "linux"]))
         if stopped:
             ec2.stop_instances(InstanceIds=stopped)
 
+    def launch_copies(self, ec2: Any, group: list[InstanceSpec], image: Mapping[str, Any]) -> list[str]:
+        """Launch the copies of one catalog instance a grown fleet adds (``catalog.grown_fleet``)
+        with one RunInstances call, then name them, make and attach their data volumes and date
+        them back in moto's EC2 backend: one by one through the API, each copy cost some 25 ms,
+        more as the fleet grew (moto finds an instance or a tag by walking all of them). Returns
+        the ids of the copies that are to be stopped."""
+        backend = self.ec2_backend()
+        first = group[0]
+        tags = {key: value for key, value in self.instance_tags(first).items() if key != "Name"}
+        instances = self.run_instances(ec2, first, image, count=len(group), tags=tags)
+        moto_instances = {i.id: i for i in backend.all_instances()}
+        stopped: list[str] = []
+        for spec, instance in zip(group, instances, strict=True):
+            instance_id = instance["InstanceId"]
+            self.instances[spec.name] = instance
+            backend.create_tags([instance_id], {"Name": spec.name})
+            launched = self.launched_at(spec.name)
+            naive = launched.astimezone(UTC).replace(tzinfo=None)
+            moto_instances[instance_id].launch_time = naive
+            instance["LaunchTime"] = launched
+            for volume in spec.volumes:
+                if volume.root:
+                    mapping = next(
+                        m for m in instance["BlockDeviceMappings"] if m["DeviceName"] == volume.device
+                    )
+                    made = backend.get_volume(mapping["Ebs"]["VolumeId"])
+                    backend.create_tags([made.id], {"Name": volume.name})
+                else:
+                    made = backend.create_volume(
+                        size=volume.size_gib,
+                        zone_name=self.zone(spec.zone),
+                        encrypted=volume.encrypted,
+                        volume_type=volume.volume_type,
+                        iops=volume.iops,
+                        throughput=volume.throughput,
+                    )
+                    backend.create_tags([made.id], {"Name": volume.name, "Service": spec.service})
+                    backend.attach_volume(made.id, instance_id, volume.device)
+                self.volume_ids[volume.key] = made.id
+                made.create_time = naive
+                if made.attachment is not None:
+                    made.attachment.attach_time = naive
+            if not spec.running:
+                stopped.append(instance_id)
+        return stopped
+
+    def ec2_backend(self) -> Any:
+        """moto's EC2 backend of the workload's account and region (it must run in this process)."""
+        from moto.ec2.models import ec2_backends
+
+        per_account = dict.get(ec2_backends, self.w.account_id)
+        backend = dict.get(per_account, self.w.region) if per_account is not None else None
+        if backend is None:
+            raise RuntimeError("a grown fleet is launched in moto's EC2 backend: run it in this process")
+        return backend
+
     def launch(self, ec2: Any, spec: InstanceSpec, image: Mapping[str, Any]) -> dict[str, Any]:
+        """The instance of ``spec``, tagged, its root volume named."""
+        instance: dict[str, Any] = self.run_instances(ec2, spec, image)[0]
+        return instance
+
+    def run_instances(
+        self,
+        ec2: Any,
+        spec: InstanceSpec,
+        image: Mapping[str, Any],
+        *,
+        count: int = 1,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """``count`` instances of ``spec`` in one call, tagged with ``tags`` (the spec's, and the
+        root volume's name, when not given)."""
         root = next(v for v in spec.volumes if v.root)
-        tags = self.instance_tags(spec)
+        if tags is None:
+            tags = self.instance_tags(spec)
+            volume_tags = [{"Key": "Name", "Value": root.name}, {"Key": "Service", "Value": spec.service}]
+        else:
+            volume_tags = [{"Key": "Service", "Value": spec.service}]
         response = ec2.run_instances(
             ImageId=image["ImageId"],
-            MinCount=1,
-            MaxCount=1,
+            MinCount=count,
+            MaxCount=count,
             InstanceType=spec.instance_type,
             Placement={"AvailabilityZone": self.zone(spec.zone)},
             SecurityGroupIds=[self.groups[spec.security_group]],
@@ -1002,14 +1211,10 @@ class _Seeder:
             ],
             TagSpecifications=[
                 {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]},
-                {
-                    "ResourceType": "volume",
-                    "Tags": [{"Key": "Name", "Value": root.name}, {"Key": "Service", "Value": spec.service}],
-                },
+                {"ResourceType": "volume", "Tags": volume_tags},
             ],
         )
-        instance: dict[str, Any] = response["Instances"][0]
-        return instance
+        return list(response["Instances"])
 
     def launched_at(self, name: str) -> datetime:
         """When the instance ``name`` was launched: 45 to 545 days before the seeding (from the seed,
@@ -1040,13 +1245,12 @@ class _Seeder:
                 attachment.attach_time = naive
         return launched
 
-    @staticmethod
-    def instance_tags(spec: InstanceSpec) -> dict[str, str]:
+    def instance_tags(self, spec: InstanceSpec) -> dict[str, str]:
         return {
             "Name": spec.name,
             "Role": spec.role,
             "Service": spec.service,
-            "Environment": "prod",
+            "Environment": self.w.placement.environment,
             "Team": "payments-platform",
             "InstanceProfile": catalog.INSTANCE_ROLE,
         }
@@ -1072,7 +1276,7 @@ class _Seeder:
 
     def unattached_volume(self) -> str:
         zone = self.zone(catalog.UNATTACHED_VOLUME_ZONE)
-        return self.create_volume(self.client("ec2"), catalog.UNATTACHED_VOLUME, zone, None)
+        return self.create_volume(self.client("ec2"), self.w.unattached_volume, zone, None)
 
     def group_refs(self, vpc_id: str) -> dict[str, GroupRef]:
         ec2 = self.client("ec2")
@@ -1093,9 +1297,10 @@ class _Seeder:
 
     def instance_refs(self) -> dict[str, InstanceRef]:
         refs: dict[str, InstanceRef] = {}
-        for spec in catalog.INSTANCES:
+        for spec in self.w.instances:
             data = self.instances[spec.name]
-            refs[spec.name] = InstanceRef(
+            # The findings know the instances by the catalog's names.
+            refs[self.w.catalog_name(spec.name)] = InstanceRef(
                 name=spec.name,
                 instance_id=data["InstanceId"],
                 instance_type=spec.instance_type,
@@ -1113,7 +1318,7 @@ class _Seeder:
 
     def volume_refs(self) -> list[VolumeRef]:
         refs: list[VolumeRef] = []
-        for spec in catalog.INSTANCES:
+        for spec in self.w.instances:
             for volume in spec.volumes:
                 refs.append(
                     VolumeRef(
@@ -1126,7 +1331,7 @@ class _Seeder:
                         device=volume.device,
                     )
                 )
-        orphan = catalog.UNATTACHED_VOLUME
+        orphan = self.w.unattached_volume
         refs.append(
             VolumeRef(
                 orphan.key,
@@ -1145,7 +1350,7 @@ class _Seeder:
     def streams(self) -> dict[str, tuple[str, ...]]:
         kinesis = self.client("kinesis")
         consumers: dict[str, tuple[str, ...]] = {}
-        for stream in catalog.STREAMS:
+        for stream in self.w.streams:
             kinesis.create_stream(
                 StreamName=stream.name,
                 ShardCount=stream.shards,
@@ -1291,7 +1496,7 @@ class _Seeder:
         """``catalog.REMEDIATION_ROLE`` in the account of ``iam``, trusting the seeded account's root."""
         role = iam.create_role(
             RoleName=catalog.REMEDIATION_ROLE,
-            AssumeRolePolicyDocument=trust_account_root(self.w.account_id),
+            AssumeRolePolicyDocument=trust_account_root(self.w.placement.trusted_account),
             Description="Assumed by warroom to run the Findings pane's remediation playbooks",
             MaxSessionDuration=3600,
         )["Role"]
@@ -1463,7 +1668,7 @@ class _Seeder:
     def managed_nodes(self) -> tuple[tuple[str, ...], dict[str, str]]:
         account, region = self.w.account_id, self.w.region
         registered: list[str] = []
-        for spec in catalog.INSTANCES:
+        for spec in self.w.instances:
             if not (spec.running and spec.ssm_managed):
                 continue
             data = self.instances[spec.name]
@@ -1491,7 +1696,7 @@ class _Seeder:
             register_node(account, region, node)
             registered.append(node.instance_id)
         hybrid: dict[str, str] = {}
-        for spec_node in catalog.HYBRID_NODES:
+        for spec_node in self.w.hybrid_nodes:
             node_id = f"mi-{self.rng.getrandbits(68):017x}"
             activation = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
             registered_at = self.now - timedelta(days=30 + self.rng.randint(0, 300))

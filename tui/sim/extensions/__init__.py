@@ -40,6 +40,7 @@ def install() -> None:
             securityhub_aggregation,
             servicequotas,
             ssm,
+            sts,
         )
 
         # offerings first: it works only if it imports moto.ec2 itself.
@@ -57,6 +58,7 @@ def install() -> None:
             kms,
             oam,
             config_aggregator,
+            sts,
         ):
             module.install()
         _installed = True
@@ -65,14 +67,15 @@ def install() -> None:
 def reset() -> None:
     """Forget everything the simulators of this process held: moto's backends (and what the
     extensions keep on them) and the extensions' own stores (managed nodes and sessions, reshard
-    history, applied quota values, FIS handlers, kept AWS Config items).
+    history, applied quota values, FIS handlers, kept AWS Config items, the organization's member
+    list).
 
     moto keeps its state per process, so a process that runs several seeded simulators one after
     the other (the tests) resets between them; refused while a simulator still answers here.
     """
     from moto.moto_api._internal.models import moto_api_backend
 
-    from tui.sim.extensions import config_aggregator, fis, kinesis, servicequotas, ssm
+    from tui.sim.extensions import config_aggregator, fis, kinesis, servicequotas, ssm, sts
 
     running = control.registered_ports()
     if running:
@@ -80,5 +83,5 @@ def reset() -> None:
         raise RuntimeError(f"a simulator still answers on port {ports}: stop it before resetting")
     with _lock:
         moto_api_backend.reset()
-        for module in (ssm, kinesis, servicequotas, fis, config_aggregator):
+        for module in (ssm, kinesis, servicequotas, fis, config_aggregator, sts):
             module.reset()

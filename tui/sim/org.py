@@ -1,0 +1,541 @@
+"""The simulated AWS Organization (``warroom demo --org``, ``warroom sim serve --org``).
+
+Its accounts, regions and role names are here and only here; the console never imports this module
+(it learns the accounts from Organizations, or its config file, as it would on AWS).
+
+| account id   | name              | in the organization                                           |
+| ------------ | ----------------- | ------------------------------------------------------------- |
+| 100000000001 | acme-management   | the management account (no workload)                         |
+| 123456789012 | security-tooling  | the simulator's keys; delegated administrator (ListAccounts)  |
+| 210987654321 | payments-prod     | workload account                                              |
+| 345678901234 | ledger-prod       | workload account                                              |
+| 456789012345 | analytics-dev     | workload account                                              |
+| 567890123456 | sandbox           | member account without the read role (AssumeRole is denied)   |
+
+``OrgWorkload.seed_organization()`` makes the organization through the API, as its management
+account (moto names the caller's account by the ``x-moto-account-id`` header): the organization,
+its member accounts under their names (moto draws account ids at random: the ids above are fed to
+it), 123456789012 as delegated administrator, and the read role ``warroom-readonly`` (trusting
+123456789012) in every account but ``sandbox``. ``seed_all()`` then seeds each workload account's
+fleet, streams, findings and alarms in each region with the single-account workload's generator
+(``tui.sim.workload``), through that account's ``OrganizationAccountAccessRole`` (which
+Organizations makes in every account it creates), under per-account seeds and names: the
+account's IAM and S3 resources are made with its first region and shared by the second. Each
+workload writes its metrics to its own account's CloudWatch, and one thread keeps them all
+current.
+
+moto answers Organizations' reads only in the management account; ``install()`` makes them answer
+a delegated administrator too (the management account's organization), as AWS does, and refuse
+other members (AccessDeniedException) and accounts outside any organization
+(AWSOrganizationsNotInUseException, where moto answered with an empty list).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from tui.sim import catalog
+from tui.sim.account import ACCOUNT_ID, SIM_ACCESS_KEY, SIM_SECRET_KEY
+from tui.sim.inprocess import WsgiApp, attach
+
+if TYPE_CHECKING:
+    from tui.sim.workload import Workload
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OrgAccount:
+    """One account of the organization."""
+
+    account_id: str
+    name: str
+    workload: bool = False
+    """Whether it runs a fleet, streams and findings (in every region of ``REGIONS``)."""
+    readable: bool = True
+    """Whether it has ``READ_ROLE`` (``sandbox`` has not: AssumeRole into it is denied)."""
+    prefix: str = ""
+    """Put before the names of its instances (and so their volumes') and hybrid nodes."""
+    environment: str = "prod"
+
+    @property
+    def email(self) -> str:
+        return f"aws+{self.name}@acme-corp.example"
+
+
+MANAGEMENT = OrgAccount("100000000001", "acme-management")
+SECURITY_TOOLING = OrgAccount(ACCOUNT_ID, "security-tooling")
+PAYMENTS_PROD = OrgAccount("210987654321", "payments-prod", workload=True)
+LEDGER_PROD = OrgAccount("345678901234", "ledger-prod", workload=True, prefix="ledger-")
+ANALYTICS_DEV = OrgAccount(
+    "456789012345", "analytics-dev", workload=True, prefix="analytics-", environment="dev"
+)
+SANDBOX = OrgAccount("567890123456", "sandbox", readable=False)
+
+ACCOUNTS: tuple[OrgAccount, ...] = (
+    MANAGEMENT,
+    SECURITY_TOOLING,
+    PAYMENTS_PROD,
+    LEDGER_PROD,
+    ANALYTICS_DEV,
+    SANDBOX,
+)
+MEMBERS: tuple[OrgAccount, ...] = tuple(a for a in ACCOUNTS if a is not MANAGEMENT)
+WORKLOAD_ACCOUNTS: tuple[OrgAccount, ...] = tuple(a for a in ACCOUNTS if a.workload)
+BY_ID: dict[str, OrgAccount] = {a.account_id: a for a in ACCOUNTS}
+
+REGIONS: tuple[str, ...] = ("us-east-1", "eu-west-1")
+HOME_REGION = REGIONS[0]
+SLOTS = len(WORKLOAD_ACCOUNTS) * len(REGIONS)
+"""Workload accounts times regions: each holds a fleet."""
+
+READ_ROLE = "warroom-readonly"
+"""The role the console assumes to read a member account; it trusts the security account."""
+READ_POLICY_NAME = "warroom-read"
+REMEDIATION_ROLE = catalog.REMEDIATION_ROLE
+BOOTSTRAP_ROLE = catalog.MEMBER_BOOTSTRAP_ROLE
+"""OrganizationAccountAccessRole: Organizations makes it in each account it creates."""
+DELEGATED_SERVICES: tuple[str, ...] = ("securityhub.amazonaws.com", "config.amazonaws.com")
+"""The services whose delegated administrator the security account is."""
+
+READ_ACTIONS: tuple[str, ...] = (
+    "cloudwatch:Describe*",
+    "cloudwatch:Get*",
+    "cloudwatch:List*",
+    "ec2:Describe*",
+    "kinesis:Describe*",
+    "kinesis:List*",
+    "lambda:Get*",
+    "lambda:List*",
+    "securityhub:Get*",
+    "securityhub:List*",
+    "servicequotas:Get*",
+    "servicequotas:List*",
+    "ssm:Describe*",
+    "ssm:Get*",
+    "ssm:List*",
+    "tag:GetResources",
+)
+"""What ``READ_ROLE`` allows (moto evaluates no policy: this documents what AWS would need)."""
+
+_MANAGEMENT_HEADER = "x-moto-account-id"
+_SESSION_NAME = "warroom-sim-org"
+
+Credentials = tuple[str, str, str | None]
+
+
+def base_fleet_size() -> int:
+    """Instances the organization has without ``--fleet``: the catalog's in each account and region."""
+    return len(catalog.INSTANCES) * len(WORKLOAD_ACCOUNTS) * len(REGIONS)
+
+
+def fleet_sizes(total: int | None) -> list[int]:
+    """Instances per workload account and region (accounts in order, each with its regions in
+    order) for ``total`` in all: the catalog's fleet in each, the rest dealt out in turn."""
+    slots = SLOTS
+    base = len(catalog.INSTANCES)
+    if total is None:
+        return [base] * slots
+    problem = catalog.fleet_too_small(total, slots)
+    if problem:
+        raise ValueError(problem)
+    extra, rest = divmod(total - base * slots, slots)
+    return [base + extra + (1 if index < rest else 0) for index in range(slots)]
+
+
+def workload_seed(seed: int, account_id: str, region: str) -> int:
+    """The seed of one account's workload in one region, derived from the simulator's."""
+    return random.Random(f"warroom-org:{seed}:{account_id}:{region}").getrandbits(31)
+
+
+def trust_account(account_id: str) -> str:
+    """A trust policy letting principals of ``account_id`` assume the role."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+        "Action": "sts:AssumeRole",
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, separators=(",", ":"))
+
+
+def read_policy() -> str:
+    statement = {"Effect": "Allow", "Action": list(READ_ACTIONS), "Resource": "*"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, separators=(",", ":"))
+
+
+@contextmanager
+def _account_ids(planned: list[str]) -> Iterator[None]:
+    """moto's Organizations gives the accounts it makes the ids of ``planned``, in order."""
+    from moto.organizations import utils
+
+    original = utils.make_random_account_id
+    remaining = iter(planned)
+
+    def next_planned() -> str:
+        return next(remaining, None) or original()
+
+    utils.make_random_account_id = next_planned
+    try:
+        yield
+    finally:
+        utils.make_random_account_id = original
+
+
+class OrgWorkload:
+    """The organization in a simulator at ``endpoint_url`` (its WSGI application ``app`` answers
+    the seeding's calls in this process), and every workload account's workload in it."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        *,
+        app: WsgiApp | None = None,
+        seed: int = 7,
+        fleet: int | None = None,
+        backfill: timedelta | None = None,
+        extra_findings: int = 0,
+        interval_seconds: float | None = None,
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self.app = app
+        self.seed = seed
+        self.sizes = fleet_sizes(fleet)
+        self.backfill_window = backfill
+        self.extra_findings = extra_findings
+        self._interval = interval_seconds
+        self.config = Config(retries={"max_attempts": 2, "mode": "standard"})
+        self.credentials: dict[str, Credentials] = {}
+        """Account id -> credentials the seeding used there (its bootstrap role's, for members)."""
+        self.workloads: dict[tuple[str, str], Workload] = {}
+        """(account id, region) -> its ``tui.sim.workload.Workload``, seeded."""
+        self.organization_id = ""
+        self.seed_seconds: float | None = None
+        self.org_seconds: float | None = None
+        self._seeded_at: datetime | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ---- clients ---------------------------------------------------------------------------
+
+    def _client(self, service: str, credentials: Credentials, *, account: str | None = None) -> Any:
+        key, secret, token = credentials
+        session = boto3.session.Session(
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            region_name=HOME_REGION,
+        )
+        client = session.client(service, endpoint_url=self.endpoint_url, config=self.config)
+        if account is not None:
+
+            def name_account(request: Any, **_: Any) -> None:
+                request.headers[_MANAGEMENT_HEADER] = account
+
+            client.meta.events.register("before-sign", name_account)
+        return client if self.app is None else attach(client, self.app)
+
+    def management_client(self, service: str) -> Any:
+        """A client acting in the management account."""
+        return self._client(service, (SIM_ACCESS_KEY, SIM_SECRET_KEY, None), account=MANAGEMENT.account_id)
+
+    def client_of(self, account_id: str, service: str) -> Any:
+        """A client acting in ``account_id`` with the credentials the seeding holds for it."""
+        if account_id == MANAGEMENT.account_id:
+            return self.management_client(service)
+        return self._client(service, self.credentials[account_id])
+
+    # ---- the organization ------------------------------------------------------------------
+
+    def seed_organization(self) -> str:
+        """Create the organization, its accounts, the delegated administrator and the read roles;
+        return the organization's id."""
+        from moto.moto_api._internal import mock_random
+
+        started = time.perf_counter()
+        mock_random.seed(self.seed)
+        org = self.management_client("organizations")
+        with _account_ids([MANAGEMENT.account_id] + [a.account_id for a in MEMBERS]):
+            self.organization_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+            for account in MEMBERS:
+                status = org.create_account(AccountName=account.name, Email=account.email)
+                made = status["CreateAccountStatus"].get("AccountId")
+                if made != account.account_id:
+                    raise RuntimeError(f"Organizations made account {made}, not {account.account_id}")
+        self._name_management_account()
+        for principal in DELEGATED_SERVICES:
+            org.enable_aws_service_access(ServicePrincipal=principal)
+            org.register_delegated_administrator(
+                AccountId=SECURITY_TOOLING.account_id, ServicePrincipal=principal
+            )
+        sts = self.management_client("sts")
+        self.credentials[SECURITY_TOOLING.account_id] = (SIM_ACCESS_KEY, SIM_SECRET_KEY, None)
+        for account in MEMBERS:
+            if account is SECURITY_TOOLING:
+                continue
+            arn = f"arn:aws:iam::{account.account_id}:role/{BOOTSTRAP_ROLE}"
+            granted = sts.assume_role(RoleArn=arn, RoleSessionName=_SESSION_NAME)["Credentials"]
+            self.credentials[account.account_id] = (
+                granted["AccessKeyId"],
+                granted["SecretAccessKey"],
+                granted["SessionToken"],
+            )
+        for account in ACCOUNTS:
+            if account.readable:
+                self._read_role(account.account_id)
+        self.org_seconds = time.perf_counter() - started
+        logger.debug("seeded the organization %s in %.2f s", self.organization_id, self.org_seconds)
+        return self.organization_id
+
+    def _name_management_account(self) -> None:
+        """moto names the management account "master"; AWS keeps the name it was created with."""
+        from moto.organizations.models import organizations_backends
+
+        backend = organizations_backends[MANAGEMENT.account_id]["aws"]
+        for account in backend.accounts:
+            if account.id == MANAGEMENT.account_id:
+                account.name, account.email = MANAGEMENT.name, MANAGEMENT.email
+
+    def _read_role(self, account_id: str) -> None:
+        iam = self.client_of(account_id, "iam")
+        iam.create_role(
+            RoleName=READ_ROLE,
+            AssumeRolePolicyDocument=trust_account(SECURITY_TOOLING.account_id),
+            Description="Assumed by warroom to read this account",
+            MaxSessionDuration=3600,
+        )
+        iam.put_role_policy(RoleName=READ_ROLE, PolicyName=READ_POLICY_NAME, PolicyDocument=read_policy())
+
+    # ---- the workloads ---------------------------------------------------------------------
+
+    def seed_all(
+        self,
+        progress: Callable[[str], None] | None = None,
+        *,
+        backfill: bool = True,
+        ready: Callable[[frozenset[str]], None] | None = None,
+    ) -> None:
+        """Seed every workload account in every region (after ``seed_organization``), and their
+        metric history unless ``backfill`` is false. ``ready`` is told at once of Organizations,
+        which nothing here changes (the rest is for other accounts than the simulator's keys')."""
+        from tui.sim.workload import Placement, Workload
+
+        if not self.credentials:
+            self.seed_organization()
+        if ready is not None:
+            ready(frozenset({"organizations"}))
+        step = progress or (lambda text: None)
+        started = time.perf_counter()
+        options: dict[str, Any] = {}
+        if self.backfill_window is not None:
+            options["backfill"] = self.backfill_window
+        if self._interval is not None:
+            options["interval_seconds"] = self._interval
+        sizes = iter(self.sizes)
+        extra_findings = self.extra_findings
+        for account in WORKLOAD_ACCOUNTS:
+            key, secret, token = self.credentials[account.account_id]
+            placement = Placement(
+                account_id=account.account_id,
+                account_name=account.name,
+                access_key=key,
+                secret_key=secret,
+                session_token=token,
+                prefix=account.prefix,
+                environment=account.environment,
+                member_account=False,
+                trusted_account=SECURITY_TOOLING.account_id,
+            )
+            shared = None
+            for region in REGIONS:
+                step(f"seeding {account.name} in {region}")
+                workload = Workload(
+                    self.endpoint_url,
+                    seed=workload_seed(self.seed, account.account_id, region),
+                    region=region,
+                    app=self.app,
+                    placement=placement,
+                    instances=catalog.grown_fleet(next(sizes)),
+                    account_globals=shared,
+                    extra_findings=extra_findings,
+                    **options,
+                )
+                extra_findings = 0  # all of them in the first account and region
+                workload.evaluate_alarms_on_tick = False  # tick() evaluates them once for all
+                inventory = workload.seed_all(backfill=False)
+                shared = inventory.account_globals
+                self.workloads[(account.account_id, region)] = workload
+        self._seeded_at = datetime.now(UTC)
+        if backfill:
+            step("backfilling metrics")
+            self.backfill(self._seeded_at)
+        self.seed_seconds = time.perf_counter() - started
+        logger.debug("seeded %d workloads in %.2f s", len(self.workloads), self.seed_seconds)
+
+    @property
+    def seeded_at(self) -> datetime:
+        if self._seeded_at is None:
+            raise RuntimeError("the organization is not seeded yet: call seed_all()")
+        return self._seeded_at
+
+    def workload(self, account_id: str, region: str) -> Workload:
+        return self.workloads[(account_id, region)]
+
+    @property
+    def instance_count(self) -> int:
+        return sum(len(w.inventory.instances) for w in self.workloads.values())
+
+    # ---- metrics ---------------------------------------------------------------------------
+
+    def backfill(self, now: datetime) -> int:
+        """Every workload's metric history (and alarms) before ``now``; return the minutes written."""
+        written = 0
+        for workload in self.workloads.values():
+            written += workload.backfill(now)
+        return written
+
+    def tick(self, now: datetime | None = None, *, evaluate: bool = True) -> int:
+        """Every workload's new minutes, then the alarms evaluated once; return the minutes written."""
+        written = sum(w.tick(now, evaluate=False) for w in self.workloads.values())
+        if written and evaluate:
+            first = next(iter(self.workloads.values()), None)
+            if first is not None:
+                first.evaluate_alarms(now)
+        return written
+
+    def write_minutes(self, end: datetime, minutes: int) -> int:
+        for workload in self.workloads.values():
+            workload.write_minutes(end, minutes)
+        return minutes
+
+    @property
+    def metrics_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start_metrics(self) -> None:
+        """Keep every workload's metrics current from one daemon thread."""
+        if not self.workloads:
+            raise RuntimeError("the organization is not seeded yet: call seed_all()")
+        if self.metrics_running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="warroom-sim-org-metrics", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5.0)
+            self._thread = None
+
+    def _run(self) -> None:
+        first = next(iter(self.workloads.values()))
+        interval = float(first.interval_seconds)
+        while not self._stop.is_set():
+            try:
+                self.tick()
+                first.trim()  # every account's points: one workload's trimming does for all
+            except Exception:
+                logger.debug("metric tick failed", exc_info=True)
+            if self._stop.wait(interval):
+                return
+
+
+# --------------------------------------------------------------------------------------------
+# Organizations' reads for a delegated administrator
+# --------------------------------------------------------------------------------------------
+
+DELEGATED_READS: tuple[str, ...] = (
+    "describe_account",
+    "describe_organizational_unit",
+    "list_accounts",
+    "list_accounts_for_parent",
+    "list_aws_service_access_for_organization",
+    "list_children",
+    "list_delegated_administrators",
+    "list_delegated_services_for_account",
+    "list_organizational_units_for_parent",
+    "list_parents",
+    "list_roots",
+    "list_tags_for_resource",
+)
+"""Organizations' operations that AWS answers only to the management account and to a delegated
+administrator (by its name in moto's response class)."""
+
+_install_lock = threading.Lock()
+_installed: dict[str, Any] = {}
+
+
+def reader_backend(account_id: str, partition: str) -> Any:
+    """The Organizations backend whose organization ``account_id`` may read: its own as the
+    management account, the management account's as a delegated administrator; raises
+    AccessDeniedException for another member, AWSOrganizationsNotInUseException outside any."""
+    from moto.organizations.exceptions import AWSOrganizationsNotInUseException
+    from moto.organizations.models import organizations_backends
+
+    from tui.sim.extensions._common import service_error
+
+    own = organizations_backends[account_id][partition]
+    if own.org is not None:
+        return own
+    owner = organizations_backends.master_accounts.get(account_id)
+    if owner is None:
+        raise AWSOrganizationsNotInUseException()
+    management = organizations_backends[owner[0]][owner[1]]
+    if any(admin.account.id == account_id for admin in management.admins):
+        return management
+    raise service_error("AccessDeniedException", "You don't have permissions to access this resource.")
+
+
+def install() -> None:
+    """Let a delegated administrator read the organization, as AWS does (idempotent); let the
+    security account be delegated administrator of ``DELEGATED_SERVICES``."""
+    from moto.organizations.models import FakeDelegatedAdministrator, organizations_backends
+    from moto.organizations.responses import OrganizationsResponse
+
+    with _install_lock:
+        if _installed:
+            return
+        backend_property = OrganizationsResponse.__dict__.get("organizations_backend")
+        if not isinstance(backend_property, property):
+            raise RuntimeError("moto's OrganizationsResponse has no organizations_backend: org.py needs work")
+
+        def organizations_backend(self: Any) -> Any:
+            chosen = self.__dict__.get("_warroom_backend")
+            if chosen is not None:
+                return chosen
+            return organizations_backends[self.current_account][self.partition]
+
+        def delegated(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+            def read(self: Any) -> Any:
+                self.__dict__["_warroom_backend"] = reader_backend(self.current_account, self.partition)
+                return original(self)
+
+            read.__name__ = name
+            return read
+
+        for name in DELEGATED_READS:
+            original = getattr(OrganizationsResponse, name, None)
+            if not callable(original):
+                raise RuntimeError(f"moto's OrganizationsResponse has no {name}: org.py needs work")
+            _installed[name] = original
+            setattr(OrganizationsResponse, name, delegated(name, original))
+        _installed["organizations_backend"] = backend_property
+        OrganizationsResponse.organizations_backend = property(organizations_backend)  # type: ignore[method-assign,assignment]
+        supported = FakeDelegatedAdministrator.SUPPORTED_SERVICES
+        for principal in DELEGATED_SERVICES:
+            if principal not in supported:
+                supported.append(principal)
+    logger.debug("Organizations reads for delegated administrators installed")
