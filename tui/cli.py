@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 # the report's readers (0.15 s), moto (0.7 s, inside the simulator's start), asyncio (0.06 s) and
 # the log file's handlers with platformdirs (0.05 s).
 
+#: The regions of ``warroom demo --org``'s organization (``tui.sim.org.REGIONS``; a test keeps them equal).
+DEMO_ORG_REGIONS = ("us-east-1", "eu-west-1")
+
 #: How long ``warroom demo --attach`` waits for the simulator to answer.
 ATTACH_TIMEOUT_S = 5.0
 #: ``warroom snapshot accounts --json``: the accounts watched, not a pane.
@@ -484,9 +487,14 @@ def _demo_settings(args: argparse.Namespace, endpoint_url: str) -> Settings:
     # Only the demo runs the stand-in plugin (labelled as simulated); every other console runs
     # the session-manager-plugin found on PATH.
     plugin = write_launcher(paths.state_dir() / "demo-plugin")
-    settings = _settings(
-        args, console=True, target=_sim_target(endpoint_url), demo=True, session_plugin=str(plugin)
-    )
+    target = _sim_target(endpoint_url)
+    extra: dict[str, Any] = {}
+    if getattr(args, "org", False):
+        # The console learns the organization from Organizations, as with --org on AWS, and watches
+        # both of its regions, as --region us-east-1 --region eu-west-1 would.
+        target = dataclasses.replace(target, regions=DEMO_ORG_REGIONS)
+        extra["accounts"] = dataclasses.replace(_settings(args).accounts, read_org=True)
+    settings = _settings(args, console=True, target=target, demo=True, session_plugin=str(plugin), **extra)
     _check_theme(settings)
     return settings
 

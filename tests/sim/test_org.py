@@ -280,3 +280,10 @@ def test_impossible_org_and_fleet_options_end_the_command_with_one_line(argv: li
     assert ended.value.code == 2
     assert said in err.getvalue()
     assert len(err.getvalue().strip().splitlines()) == 1
+
+
+def test_the_demo_console_watches_the_organizations_regions() -> None:
+    from tui import cli
+    from tui.sim import org
+
+    assert cli.DEMO_ORG_REGIONS == tuple(org.REGIONS)

@@ -133,3 +133,17 @@ def test_the_account_column_follows_the_name_only_with_several_accounts() -> Non
     assert account_columns(columns, False) == columns
     assert account_columns(columns, True) == (columns[0], ACCOUNT_COLUMN, columns[1])
     assert account_columns(account_columns(columns, True), False) == columns
+
+
+def test_quota_lines_show_the_fullest_first_and_count_the_rest() -> None:
+    from tui.aws.limits import QuotaView
+    from tui.screens.limits_format import QUOTA_LINES, quotas_shown
+
+    def quota(util: float | None, account: str) -> QuotaView:
+        return QuotaView("us-east-1", "L-1216C47A", "vCPU", 640.0, None, util, "ok", "", account)
+
+    few = (quota(0.1, "a"), quota(None, "b"))
+    assert quotas_shown(few) == (list(few), 0)
+    many = (quota(None, "a"), quota(0.1, "b"), quota(0.9, "c"), quota(0.5, "d"), quota(0.2, "e"))
+    shown, more = quotas_shown(many)
+    assert [q.account_id for q in shown] == ["c", "d", "e"] and more == len(many) - QUOTA_LINES

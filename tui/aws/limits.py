@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
+from tui.aws.inventory import Inventory, ec2_inventory, find_aggregator
 from tui.aws.limits_math import (
     MB_PER_MIB,
     MIB,
@@ -366,6 +367,9 @@ class LimitsPoller:
         self._cycles = 0
         self.last_queries = 0
         self._combined_plans: dict[tuple[int, ...], QueryPlan] = {}
+        self.aggregator = ""
+        """The AWS Config aggregator the inventory came from ("" when each place was described)."""
+        self.aggregator_problem = ""
         self.linked: dict[str, frozenset[str]] = {}
         """Per region, the accounts whose metrics the credential's own account reads as a CloudWatch
         monitoring account (OAM links to its sink); read with the inventory."""
@@ -382,27 +386,51 @@ class LimitsPoller:
             items.extend(page.get(key) or [])
         return items
 
-    async def _describe(self, place: Place) -> _Region:
+    async def _aggregated(self, places: tuple[Place, ...]) -> dict[tuple[str, str], Inventory] | None:
+        """Every place's instances and volumes from the credential's AWS Config aggregator, when it
+        has one that answers (``tui.aws.inventory``); None: describe each place instead."""
+        region = self.factory.region
+        aggregator = await find_aggregator(self.factory, region)
+        self.aggregator = aggregator or ""
+        if aggregator is None:
+            return None
+        try:
+            return await ec2_inventory(
+                self.factory, region, aggregator, ((p.account_id, p.region) for p in places)
+            )
+        except Exception as exc:  # the describe calls still work: use them
+            self.aggregator = ""
+            self.aggregator_problem = classify(exc, profile=self.factory.target.profile).one_line()
+            return None
+
+    async def _describe(self, place: Place, given: Inventory | None = None) -> _Region:
+        """``place``'s instances, volumes and vCPU quota; ``given`` instances and volumes (an
+        aggregator's) are not asked for again."""
         profile = self.factory.target.profile
         out = _Region(place)
         region = place.label
         try:
-            ec2 = await place.client(self.factory, "ec2")
+            ec2 = None if given is not None else await place.client(self.factory, "ec2")
         except Exception as exc:  # the role cannot be assumed: this place's one error
             out.fatal = classify(exc, profile=profile)
             return out
 
         async def instances() -> None:
-            reservations = await self._paginate(ec2, "describe_instances", "Reservations")
+            if given is not None:
+                found = given.instances
+            else:
+                reservations = await self._paginate(ec2, "describe_instances", "Reservations")
+                found = [i for r in reservations for i in r.get("Instances") or ()]
             out.instances = [
-                i
-                for r in reservations
-                for i in r.get("Instances") or ()
-                if (i.get("State") or {}).get("Name") not in ("terminated", "shutting-down")
+                i for i in found if (i.get("State") or {}).get("Name") not in ("terminated", "shutting-down")
             ]
 
         async def volumes() -> None:
-            out.volumes = await self._paginate(ec2, "describe_volumes", "Volumes")
+            out.volumes = (
+                given.volumes
+                if given is not None
+                else await self._paginate(ec2, "describe_volumes", "Volumes")
+            )
 
         async def quota() -> None:
             client = await place.client(self.factory, "service-quotas")
@@ -512,7 +540,13 @@ class LimitsPoller:
             or any(d.fatal or d.errors for d in self._described)
         ):
             places = self.factory.places
-            self._described = list(await asyncio.gather(*(self._describe(p) for p in places)))
+            aggregated = await self._aggregated(places) if any(not p.home for p in places) else None
+            given = aggregated or {}
+            self._described = list(
+                await asyncio.gather(
+                    *(self._describe(p, given.get((p.account_id, p.region))) for p in places)
+                )
+            )
             if any(not p.home for p in places):
                 self.linked = await linked_accounts(self.factory, (p.region for p in places))
             self._described_at = mono

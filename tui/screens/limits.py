@@ -20,7 +20,7 @@ from tui.feeds import Feed
 from tui.screens import limits_format as fmt
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.instance import InstanceScreen
-from tui.screens.listing import FilteredList
+from tui.screens.listing import FilteredList, account_names, several_accounts
 from widgets.gauge import Fragment, to_text
 from widgets.safe import clean
 from widgets.vtable import Column, TableRow, VirtualTable
@@ -201,13 +201,20 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
     def _show_quotas(self, snapshot: LimitsSnapshot) -> None:
         styles = self._styles()
         text = Text()
-        for n, quota in enumerate(snapshot.quotas):
-            label, bar, detail = fmt.quota_line(quota)
+        shown, more = fmt.quotas_shown(snapshot.quotas)
+        names = account_names(self) if several_accounts(self) else {}
+        for n, quota in enumerate(shown):
+            label, bar, detail = fmt.quota_line(quota, names.get(quota.account_id, ""))
             if n:
                 text.append("\n")
             text.append(f"{label:<22} ", styles.get("muted"))
             text.append_text(to_text(bar, styles))
             text.append(f"  {clean(detail)}")
+        if more:
+            text.append(
+                f"\n… {more} more vCPU quota lines, less used (one per account and region)",
+                styles.get("muted"),
+            )
         self.query_one("#limits-quota", Static).update(text)
 
     def _show_errors(self, snapshot: LimitsSnapshot) -> None:

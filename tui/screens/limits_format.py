@@ -152,9 +152,23 @@ def summary(snapshot: LimitsSnapshot, shown: int) -> str:
     return " · ".join(parts)
 
 
-def quota_line(quota: QuotaView) -> tuple[str, list[Fragment], str]:
-    """(label, gauge fragments, detail) for the account strip."""
-    label = f"std vCPU {quota.region}"
+QUOTA_LINES = 3
+"""Quota lines shown when several accounts and regions each have one: the fullest first."""
+
+
+def quotas_shown(quotas: tuple[QuotaView, ...]) -> tuple[list[QuotaView], int]:
+    """The quota lines to show (every one up to ``QUOTA_LINES``, else the fullest, unknown last)
+    and how many more there are."""
+    if len(quotas) <= QUOTA_LINES:
+        return list(quotas), 0
+    ranked = sorted(quotas, key=lambda q: 1.0 if q.utilization is None else -q.utilization)
+    return ranked[:QUOTA_LINES], len(quotas) - QUOTA_LINES
+
+
+def quota_line(quota: QuotaView, account: str = "") -> tuple[str, list[Fragment], str]:
+    """(label, gauge fragments, detail) for the account strip; ``account`` names it when several
+    accounts are watched."""
+    label = f"std vCPU {account + ' ' if account else ''}{quota.region}"
     if quota.value is None:
         return label, gauge(None, 22, "unknown"), f"unavailable: {quota.problem or 'no quota value'}"
     detail = f"{num(quota.usage)} / {num(quota.value)} vCPU · {quota.code}"
