@@ -286,4 +286,4 @@ def test_the_demo_console_watches_the_organizations_regions() -> None:
     from tui import cli
     from tui.sim import org
 
-    assert cli.DEMO_ORG_REGIONS == tuple(org.REGIONS)
+    assert tuple(org.REGIONS) == cli.DEMO_ORG_REGIONS

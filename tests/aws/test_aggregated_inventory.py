@@ -1,0 +1,77 @@
+"""Limits' inventory from the credential's AWS Config aggregator: one advanced query per resource
+type covers every account and region, instead of describe calls through each account's role; Config's
+camelCase items read as EC2's own structures. Against the simulator (its aggregator is tested in
+tests/sim/test_ext_config_aggregator.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sim.assumed import HOME_ACCOUNT, Accounts, account_ids
+from tui.aws.clients import AwsTarget, ClientFactory
+from tui.aws.inventory import ec2_volume, pascal
+from tui.aws.limits import LimitsPoller
+from tui.aws.scope import Place
+
+REGION = "ap-southeast-1"
+new_account = account_ids("3400")
+
+
+@pytest.fixture(autouse=True)
+def _unpinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
+
+
+def test_configs_camel_case_reads_as_ec2s_structures() -> None:
+    item = {
+        "instanceId": "i-1",
+        "state": {"name": "running", "code": 16},
+        "tags": [{"key": "Name", "value": "x"}],
+    }
+    assert pascal(item) == {
+        "InstanceId": "i-1",
+        "State": {"Name": "running", "Code": 16},
+        "Tags": [{"Key": "Name", "Value": "x"}],
+    }
+    volume = ec2_volume(
+        {"volumeId": "vol-1", "state": {"value": "in-use"}, "attachments": [{"instanceId": "i-1"}]}
+    )
+    assert volume == {"VolumeId": "vol-1", "State": "in-use", "Attachments": [{"InstanceId": "i-1"}]}
+
+
+async def test_the_inventory_comes_from_the_aggregator(sim_url: str) -> None:
+    accounts = Accounts(sim_url)
+    member = new_account()
+    ec2 = accounts.client(member, "ec2", REGION)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    iid = ec2.run_instances(ImageId=image, InstanceType="m5.large", MinCount=1, MaxCount=1)["Instances"][0][
+        "InstanceId"
+    ]
+    config = accounts.client(HOME_ACCOUNT, "config", REGION)
+    config.put_configuration_aggregator(
+        ConfigurationAggregatorName="warroom-inventory",
+        AccountAggregationSources=[{"AccountIds": [HOME_ACCOUNT, member], "AwsRegions": [REGION]}],
+    )
+    accounts.client(member, "config", REGION).put_aggregation_authorization(
+        AuthorizedAccountId=HOME_ACCOUNT, AuthorizedAwsRegion=REGION
+    )
+    factory = ClientFactory(
+        AwsTarget(regions=(REGION,), endpoint_url=sim_url, access_key="testing", secret_key="testing")
+    )
+    factory.set_places(
+        [
+            Place(REGION, HOME_ACCOUNT),
+            Place(REGION, member, "member", f"arn:aws:iam::{member}:role/warroom-readonly"),
+        ]
+    )
+    poller = LimitsPoller(factory)
+    try:
+        snapshot = await poller.poll()
+    finally:
+        await factory.close()
+    assert poller.aggregator == "warroom-inventory"
+    views = {i.instance_id: i for i in snapshot.instances}
+    assert views[iid].account_id == member and views[iid].instance_type == "m5.large"
+    assert [v.device for v in views[iid].volumes] == ["/dev/sda1"], "its root volume, attached"
+    assert factory.calls["ec2:DescribeInstances"] == 0 and factory.calls["ec2:DescribeVolumes"] == 0
+    assert factory.calls["config:SelectAggregateResourceConfig"] >= 2
