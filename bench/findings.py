@@ -40,6 +40,7 @@ from tui.aws.findings import FindingsSnapshot
 from tui.aws.findings_model import Finding, parse_finding
 from tui.common.runtime import tune_gc
 from tui.context import PaneContext
+from tui.feeds import RecordedFeed
 from tui.screens.findings import FindingsScreen
 from tui.settings import Settings
 from tui.sim.findings_bulk import synthetic_findings
@@ -69,13 +70,10 @@ class BenchApp(App[None]):
         )
 
     def on_mount(self) -> None:
-        screen = FindingsScreen(self.ctx, interval=3600)
-
-        async def fetch(progress: Any = None) -> FindingsSnapshot:
-            return self.prepared
-
-        screen.poller.poll = fetch  # type: ignore[method-assign]
-        self.push_screen(screen)
+        # A feed that publishes the one prepared snapshot, as a replay's does: nothing is polled.
+        feed = RecordedFeed("findings", "Findings")
+        feed.publish(self.prepared)
+        self.push_screen(FindingsScreen(self.ctx, feed))
 
 
 async def measure(findings: list[Finding]) -> tuple[list[float], float]:

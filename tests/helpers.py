@@ -62,12 +62,14 @@ async def settle(
 
 
 async def open_pane(pilot: Pilot[Any], key: str, pane: type[PaneScreen[Any]], *, within: float = 20.0) -> Any:
-    """Press ``key`` and wait until ``pane`` is on screen and has shown a poll (or its failure)."""
+    """Press ``key`` and wait until ``pane`` is on screen and has shown a poll (or its failure): a
+    whole one, not the first pages of a long load."""
     await pilot.press(key)
     waited = 0.0
     while waited < within:
         screen = pilot.app.screen
-        if isinstance(screen, pane) and (screen.snapshot is not None or screen.failures):
+        polled = screen.snapshot is not None and not getattr(screen.snapshot, "loading", False)
+        if isinstance(screen, pane) and (polled or screen.failures):
             await pilot.pause()
             return screen
         await pilot.pause(0.1)

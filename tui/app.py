@@ -215,6 +215,7 @@ class WarroomApp(App[None]):
             instance_history=self.feeds.instance_history,
             alarm_detail=self.feeds.alarm_detail,
             mutes=self.mutes,
+            pane_feed=self._pane_feed,
         )
         # Set by exit(): keys typed while the console closes run nothing (run_action).
         self.quitting = False
@@ -229,6 +230,10 @@ class WarroomApp(App[None]):
         if settings.demo and settings.target.endpoint_url and replay is None:
             # The demo's endpoint is warroom's own simulator: no need to ask it.
             self.add_facilitator(settings.target.endpoint_url)
+
+    def _pane_feed(self, name: str) -> Any:
+        """The feed of pane ``name`` (None when it has none)."""
+        return self.feeds[name] if name in self.feeds else None  # noqa: SIM401 (not a dict)
 
     def _builder(self, spec: PaneSpec) -> Callable[[], Screen[Any]]:
         return lambda: spec.build(self)

@@ -38,3 +38,6 @@ class PaneContext:
     """A new feed of an alarm's chart and history (``Feeds.alarm_detail``), or None."""
     mutes: MuteBook | None = None
     """The alarms this console muted and that are still muted (the header reminds of them)."""
+    pane_feed: Callable[[str], Any] = lambda name: None
+    """Another pane's feed by name (``Feeds[name]``), or None: the Overview's findings card reads the
+    Findings feed rather than poll Security Hub itself."""

@@ -3,6 +3,7 @@ re-reads of what the console changed, and every failure kept to the part it affe
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from tests.json_doc import json_of
 from tui.aws.clients import AwsTarget, ClientFactory
-from tui.aws.findings import FindingsPoller
+from tui.aws.findings import FindingsPoller, FindingsSnapshot, partial_after
 from tui.common.timefmt import asff_time
 
 REGION = "ap-southeast-1"
@@ -30,12 +31,17 @@ class Clock:
 
 
 def finding(
-    index: int, *, updated: datetime, record_state: str = "ACTIVE", title: str = ""
+    index: int,
+    *,
+    updated: datetime,
+    record_state: str = "ACTIVE",
+    title: str = "",
+    region: str = REGION,
 ) -> dict[str, Any]:
     return {
         "SchemaVersion": "2018-10-08",
         "Id": f"poller-test/{index:05d}",
-        "ProductArn": PRODUCT,
+        "ProductArn": f"arn:aws:securityhub:{region}:{ACCOUNT}:product/{ACCOUNT}/default",
         "GeneratorId": "poller-test",
         "AwsAccountId": ACCOUNT,
         "Types": ["Software and Configuration Checks"],
@@ -45,7 +51,7 @@ def finding(
         "Severity": {"Label": ("CRITICAL", "HIGH", "MEDIUM", "LOW")[index % 4]},
         "Title": title or f"Poller test finding {index}",
         "Description": "A finding imported by the poller tests.",
-        "Resources": [{"Type": "AwsEc2SecurityGroup", "Id": f"sg-{index:017x}", "Region": REGION}],
+        "Resources": [{"Type": "AwsEc2SecurityGroup", "Id": f"sg-{index:017x}", "Region": region}],
         "RecordState": record_state,
         "Workflow": {"Status": "NEW"},
     }
@@ -90,14 +96,30 @@ def deny(code: str, operation: str) -> Callable[..., None]:
 
 async def test_first_load_pages_the_active_findings_with_progress(factory: ClientFactory) -> None:
     seen: list[tuple[int, int]] = []
+    partials: list[FindingsSnapshot] = []
+
+    def progress(pages: int, found: int, partial: FindingsSnapshot | None = None) -> None:
+        seen.append((pages, found))
+        if partial is not None:
+            partials.append(partial)
+
     poller = FindingsPoller(factory, clock=Clock(T0))
-    snapshot = await poller.poll(progress=lambda pages, found: seen.append((pages, found)))
+    snapshot = await poller.poll(progress=progress)
     assert snapshot.error is None
     mine = [f for f in snapshot.findings if f.id.startswith("poller-test/")]
     assert len(mine) >= 250
     assert all(f.record_state == "ACTIVE" for f in snapshot.findings)
     assert seen[0] == (1, 100) and seen[1] == (2, 200)
     assert [pages for pages, _ in seen] == list(range(1, len(seen) + 1))
+    # What was read so far, handed over after pages 1, 2 and 4 (of 3 here): the pane works on it.
+    assert [p.pages for p in partials] == [n for n in (1, 2, 4) if n <= len(seen)]
+    assert all(p.loading and p.full_load for p in partials) and not snapshot.loading
+    assert [p.total for p in partials] == [100 * p.pages for p in partials]
+    assert len({p.version for p in (*partials, snapshot)}) == len(partials) + 1
+    # Most severe first: the pages come in severity order, so the first one holds the worst.
+    ranks = [f.severity_rank for f in snapshot.findings]
+    assert ranks == sorted(ranks)
+    assert {f.severity for f in partials[0].findings} <= {"CRITICAL", "HIGH"}
     assert factory.calls["securityhub:GetFindings"] == len(seen) == snapshot.pages
     assert factory.calls["securityhub:GetEnabledStandards"] == 1
     assert snapshot.full_load and snapshot.standards is not None
@@ -233,3 +255,104 @@ async def test_read_one_returns_the_full_record(factory: ClientFactory) -> None:
     assert raw["Description"] == "A finding imported by the poller tests."
     with pytest.raises(LookupError):
         await poller.read_one(("poller-test/missing", PRODUCT))
+
+
+# -- thousands of findings: what a refresh costs, and what it never misses -----------------------
+
+
+def import_all(client: Any, findings: list[dict[str, Any]]) -> None:
+    for start in range(0, len(findings), 100):
+        reply = client.batch_import_findings(Findings=findings[start : start + 100])
+        assert reply["FailedCount"] == 0, reply["FailedFindings"]
+
+
+def busy_hub(sim_url: str, region: str, count: int) -> tuple[Any, datetime]:
+    """A hub in ``region`` with ``count`` findings updated a second apart, the newest ten minutes ago
+    (so 300 of them within the five minutes before the newest); returns its client and that time."""
+    import boto3
+
+    client = boto3.client(
+        "securityhub",
+        region_name=region,
+        endpoint_url=sim_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.enable_security_hub(EnableDefaultStandards=False)
+    newest = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    import_all(
+        client, [finding(i, updated=newest - timedelta(seconds=i), region=region) for i in range(count)]
+    )
+    return client, newest
+
+
+async def regional_factory(sim_url: str, region: str) -> ClientFactory:
+    target = AwsTarget(regions=(region,), endpoint_url=sim_url, access_key="testing", secret_key="testing")
+    return ClientFactory(target)
+
+
+async def test_thousands_cost_the_floor_to_load_and_one_call_a_refresh(sim_url: str) -> None:
+    _, newest = busy_hub(sim_url, "me-central-1", 2_500)
+    factory = await regional_factory(sim_url, "me-central-1")
+    try:
+        clock = Clock(datetime.now(UTC))
+        poller = FindingsPoller(factory, clock=clock)
+        first = await poller.poll()
+        assert first.total == 2_500
+        assert factory.calls["securityhub:GetFindings"] == math.ceil(2_500 / 100) == first.pages
+        for minutes in (1, 2, 3):
+            before = factory.calls["securityhub:GetFindings"]
+            clock.at += timedelta(minutes=1)
+            again = await poller.poll()
+            # 300 findings were updated in the five minutes before the newest: the old window (five
+            # minutes before the newest UpdatedAt) paged them again on every refresh.
+            assert factory.calls["securityhub:GetFindings"] == before + 1, f"refresh {minutes}"
+            assert not again.full_load and again.changed == 0 and again.total == 2_500
+        assert again.watermark == newest
+    finally:
+        await factory.close()
+
+
+async def test_a_refresh_reads_late_updates_within_the_overlap(sim_url: str) -> None:
+    region = "ap-south-2"
+    client, _ = busy_hub(sim_url, region, 300)
+    factory = await regional_factory(sim_url, region)
+    try:
+        started = datetime.now(UTC).replace(microsecond=0)
+        clock = Clock(started)
+        poller = FindingsPoller(factory, clock=clock)
+        await poller.poll()
+        # Newer than every finding held: read, however late it came.
+        import_all(
+            client, [finding(9_000, updated=started - timedelta(minutes=1), title="newer", region=region)]
+        )
+        clock.at = started + timedelta(minutes=1)
+        first = await poller.poll()
+        assert first.changed == 1 and first.watermark == started - timedelta(minutes=1)
+        # Stamped before the newest finding now held, and found only now (eventual consistency): one
+        # late by less than the overlap, one by more.
+        import_all(
+            client,
+            [
+                finding(9_001, updated=started - timedelta(minutes=3), title="late", region=region),
+                finding(9_002, updated=started - timedelta(minutes=20), title="very late", region=region),
+            ],
+        )
+        clock.at = started + timedelta(minutes=2)
+        second = await poller.poll()
+        titles = {f.title for f in second.findings}
+        assert "late" in titles and "very late" not in titles
+        assert second.changed == 1 and not second.full_load
+        # An update later than the overlap allows is the full reload's to find.
+        poller.reload()
+        clock.at = started + timedelta(minutes=3)
+        reloaded = await poller.poll()
+        assert reloaded.full_load and "very late" in {f.title for f in reloaded.findings}
+    finally:
+        await factory.close()
+
+
+def test_a_first_load_hands_over_its_pages_now_and_then() -> None:
+    handed = [n for n in range(1, 61) if partial_after(n)]
+    assert handed == [1, 2, 4, 8, 10, 16, 20, 30, 32, 40, 50, 60]
+    assert not partial_after(0)

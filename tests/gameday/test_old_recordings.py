@@ -68,6 +68,15 @@ def test_the_recording_loads_whole() -> None:
     assert recording.end == datetime(2026, 12, 6, 18, 32, 55, 45092, tzinfo=UTC)
 
 
+def retired(pane: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A written snapshot without the fields later versions no longer have: the Overview's own
+    Security Hub counts per region (its card now reads the Findings feed, recorded beside it)."""
+    if pane != "overview":
+        return data
+    regions = [{k: v for k, v in region.items() if k != "findings"} for region in data["regions"]]
+    return {**data, "regions": regions}
+
+
 def test_every_snapshot_reads_back_the_values_written() -> None:
     recording = read_recording(RECORDING)
     lines = [line for line in written(RECORDING) if line["type"] == "snapshot"]
@@ -76,7 +85,8 @@ def test_every_snapshot_reads_back_the_values_written() -> None:
     for entry, line in zip(snapshots, lines, strict=True):
         assert entry.at == datetime.fromisoformat(line["at"])
         # Nothing lost, renamed or reshaped: written again, the snapshot is the document it came from.
-        assert same_times(to_builtins(entry.snapshot)) == same_times(line["data"]), entry.pane
+        data = retired(entry.pane, line["data"])
+        assert same_times(to_builtins(entry.snapshot)) == same_times(data), entry.pane
 
 
 def test_the_snapshots_hold_their_recorded_values() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from tests.waits import awaited
 from tui.aws.errors import AwsProblem, ErrorKind
 from tui.aws.outcome import ApiError
-from tui.feeds import LiveFeed, RecordedFeed, Topic, Update
+from tui.feeds import Feeds, LiveFeed, RecordedFeed, Report, Topic, Update
 
 INTERVAL = 0.1
 
@@ -49,7 +49,7 @@ def clock() -> datetime:
 
 
 def feed_of(fetch: Callable[[], Any], backend: Backend | None = None, **kwargs: Any) -> LiveFeed:
-    async def wrapped(progress: Callable[[int, int], None]) -> Any:
+    async def wrapped(progress: Report) -> Any:
         result = fetch()
         return await result if asyncio.iscoroutine(result) else result
 
@@ -222,6 +222,44 @@ async def test_one_subscribers_fault_does_not_stop_the_others() -> None:
     feed.start()
     try:
         await until(lambda: any(u.kind == "polled" for u in got))
+    finally:
+        await feed.stop()
+
+
+async def test_a_long_first_poll_hands_over_what_it_has_read_but_only_polls_are_observed() -> None:
+    gate = asyncio.Event()
+
+    async def fetch(progress: Report) -> Snap:
+        progress(1, 100, Snap(clock(), 100))
+        progress(2, 200)
+        await gate.wait()
+        return Snap(clock(), 300)
+
+    feed = LiveFeed(
+        "findings", "Findings", fetch, backend=Backend(), interval=60, max_backoff=60, clock=clock
+    )
+    seen: list[Update] = []
+    observed: list[Any] = []
+    feed.subscribe(seen.append)
+    feeds = Feeds({"findings": feed})
+    feeds.observe_polls(lambda pane, snapshot: observed.append(snapshot))
+    feed.start()
+    try:
+        await until(lambda: feed.state.loading == (2, 200))
+        progress = [u for u in seen if u.kind == "progress"]
+        assert [u.progress for u in progress] == [(1, 100), (2, 200)]
+        assert progress[0].snapshot.value == 100 and progress[1].snapshot is None
+        # The part read so far is the state's, for a late subscriber, but never its snapshot.
+        assert feed.state.partial.value == 100 and feed.state.snapshot is None
+        late: list[Update] = []
+        feed.subscribe(late.append)
+        assert late[0].kind == "state" and late[0].state.partial.value == 100
+        assert observed == []
+        gate.set()
+        await until(lambda: feed.state.snapshot is not None)
+        assert feed.state.snapshot.value == 300
+        assert feed.state.partial is None and feed.state.loading is None
+        assert [s.value for s in observed] == [300]
     finally:
         await feed.stop()
 

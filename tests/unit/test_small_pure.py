@@ -4,7 +4,7 @@ import random
 
 from rich.text import Text
 
-from tui.aws.overview_math import severity_counts, standard_vcpus
+from tui.aws.overview_math import standard_vcpus
 from tui.common.aws_rules import is_standard_family
 from tui.feeds.polling import next_delay
 from tui.screens.jump import match_panes
@@ -36,12 +36,6 @@ def test_standard_vcpus_counts_running_only_and_unknown_is_none() -> None:
     ]
     assert standard_vcpus(instances, {"m5.xlarge": 4, "t3.large": 2}) == 4
     assert standard_vcpus([{"InstanceType": "c5.large", "State": {"Name": "running"}}], {}) is None
-
-
-def test_severity_counts_keeps_order_and_zeros() -> None:
-    counts = severity_counts([{"Severity": {"Label": "LOW"}}, {"Severity": {"Label": "CRITICAL"}}, {}])
-    assert list(counts)[:5] == ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]
-    assert counts["HIGH"] == 0 and counts["UNKNOWN"] == 1
 
 
 def test_aws_text_is_literal_and_loses_control_sequences() -> None:

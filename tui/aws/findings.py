@@ -1,20 +1,43 @@
 """The Findings poller: every ACTIVE Security Hub finding of the hub region, kept current cheaply.
 
-The first load pages GetFindings (100 a page) at its quota (3 calls/s, burst 6: the factory's limiter
-paces it) and reports its progress after each page. Later polls ask only for findings whose UpdatedAt
-is at or after the newest UpdatedAt seen, less a small overlap, so a refresh with nothing new is one
-call. BatchUpdateFindings does not move UpdatedAt, so findings this console changed are re-read by
-Id on the next poll (``expect``), and a full reload every ``full_every`` catches workflow changes
-made elsewhere. GetEnabledStandards feeds the per-standard scores; its failure only blanks them.
+The first load pages GetFindings (100 a page, so ceil(N/100) calls, the floor) at its quota (3 calls/s,
+burst 6: the factory's limiter paces it), most severe first (SortCriteria on SeverityNormalized, the
+number Security Hub keeps beside every label, so the order holds whatever the service makes of the
+labels' text). After each page it reports its progress, and after pages 1, 2, 4, 8, ... and every
+``PARTIAL_EVERY``-th page it also hands over what it has read so far (a snapshot with ``loading``
+set), so the pane is usable from the first page, the worst findings on it.
+
+A refresh asks only for the findings whose UpdatedAt is at or after the earlier of two moments: the
+start of the previous complete read less ``overlap``, and the newest UpdatedAt held. Security Hub's
+reads are eventually consistent, and providers stamp UpdatedAt themselves: a finding updated at T can
+be missing from a read made just after T, and then arrive after findings stamped later. The overlap is
+the allowance for that lag: whatever a read could not yet see was stamped at most ``overlap`` before
+the read began, so the next read, starting there, sees it. The newest UpdatedAt held adds what is
+newer than every finding held, however late it arrives (in a quiet hub a finding delivered long after
+its stamp). The window used to start ``overlap`` before the newest UpdatedAt held, which in a quiet
+hub never moves, so every refresh paged the same last minutes of updates again, forever (2 calls at
+10,000 findings, 8 at 50,000). Now it slides forward with the reads: once nothing has been updated
+within the overlap, it holds the newest finding alone and a refresh is one call, however many findings
+the hub holds. Reading the window newest first and stopping at a page of findings already held would
+be cheaper in a busy hub but unsafe: a late finding sorts by its own, older UpdatedAt, behind newer
+ones already held, and would be skipped. A read's start is the earlier of this console's clock and
+the Date of Security Hub's first answer, so a clock running ahead of AWS's does not narrow the
+allowance.
+
+BatchUpdateFindings does not move UpdatedAt, so findings this console changed are re-read by Id on
+the next poll (``expect``), and a full reload every ``full_every`` catches workflow changes made
+elsewhere (and an update that lagged by more than the overlap). GetEnabledStandards feeds the
+per-standard scores; its failure only blanks them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
 
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
@@ -29,10 +52,24 @@ OVERLAP = timedelta(minutes=5)
 FULL_EVERY = timedelta(minutes=30)
 ID_CHUNK = 20
 MAX_PAGES = 5_000
+PARTIAL_EVERY = 10
+"""A first load hands over what it has read after pages 1, 2, 4, 8, ... and every this many pages."""
 ACTIVE_ONLY = {"RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}]}
+MOST_SEVERE_FIRST = ({"Field": "SeverityNormalized", "SortOrder": "desc"},)
 
-Progress = Callable[[int, int], None]
-"""Called after each page of a full load with (pages read, findings so far)."""
+
+class Progress(Protocol):
+    """Called after each page of a full load with (pages read, findings so far) and, during a first
+    load now and then (``partial_after``), the snapshot of the findings read so far."""
+
+    def __call__(self, pages: int, found: int, partial: FindingsSnapshot | None = None, /) -> None: ...
+
+
+def partial_after(pages: int) -> bool:
+    """Whether a first load hands over what it has read after this many pages: after pages 1, 2, 4,
+    8, ... (the list fills fast at first) and every ``PARTIAL_EVERY``-th page (at most every few
+    seconds at the quota, and each costs the pane a sort of everything read)."""
+    return pages > 0 and (pages & (pages - 1) == 0 or pages % PARTIAL_EVERY == 0)
 
 
 @dataclass(frozen=True)
@@ -52,6 +89,9 @@ class FindingsSnapshot:
     errors: tuple[ApiError, ...] = ()
     error: AwsProblem | None = None
     calls: dict[str, int] = field(default_factory=dict)
+    loading: bool = False
+    """A first load under way: the findings read so far, most severe first (its feed publishes it
+    with the load's progress, never as a poll)."""
 
     @property
     def total(self) -> int:
@@ -60,7 +100,8 @@ class FindingsSnapshot:
 
 class FindingsPoller:
     """``poll()`` is one cycle: a full load the first time (and every ``full_every``), else the
-    findings updated since the watermark plus those this console changed."""
+    findings updated since the previous read began (less the overlap) plus those this console
+    changed."""
 
     def __init__(
         self,
@@ -79,6 +120,10 @@ class FindingsPoller:
         self._findings: dict[tuple[str, str], Finding] = {}
         self._watermark: datetime | None = None
         self._loaded_at: datetime | None = None
+        self._since: datetime | None = None
+        """The previous complete read's start, less the overlap (see the module's description)."""
+        self._complete = False
+        """A full load has ended once (until then, what is read is handed over as it comes)."""
         self._expected: set[tuple[str, str]] = set()
         self._version = 0
         self._standards: tuple[Mapping[str, Any], ...] | None = None
@@ -146,6 +191,8 @@ class FindingsPoller:
         changed: int,
         errors: list[ApiError],
         error: AwsProblem | None,
+        *,
+        loading: bool = False,
     ) -> FindingsSnapshot:
         findings = tuple(self._findings.values())
         return FindingsSnapshot(
@@ -164,12 +211,29 @@ class FindingsPoller:
             errors=tuple(errors),
             error=error,
             calls=dict(self.factory.calls),
+            loading=loading,
         )
 
-    async def _pages(self, hub: Any, filters: Mapping[str, Any]) -> Any:
+    async def _pages(
+        self,
+        hub: Any,
+        filters: Mapping[str, Any],
+        *,
+        sort: Iterable[Mapping[str, str]] = (),
+        answered: list[datetime] | None = None,
+    ) -> AsyncIterator[list[Any]]:
+        """The findings of each page of one query; ``answered`` gets the time Security Hub gave its
+        first answer (its Date header), when it gave one."""
         params: dict[str, Any] = {"Filters": dict(filters), "MaxResults": PAGE_SIZE}
+        criteria = [dict(c) for c in sort]
+        if criteria:
+            params["SortCriteria"] = criteria
         for _ in range(MAX_PAGES):
             reply = await hub.get_findings(**params)
+            if answered is not None and not answered:
+                stamp = _answered_at(reply)
+                if stamp is not None:
+                    answered.append(stamp)
             yield reply.get("Findings") or []
             token = reply.get("NextToken")
             if not token:
@@ -190,20 +254,39 @@ class FindingsPoller:
                 self._watermark = stamp
         return taken
 
+    def _read_start(self, now: datetime, answered: list[datetime]) -> datetime:
+        """When a read began, as both clocks agree at the earliest: this console's ``now`` taken
+        before its first call, and the Date of Security Hub's first answer."""
+        return min(now, answered[0]) if answered else now
+
     async def _full_load(self, hub: Any, now: datetime, progress: Progress | None) -> tuple[int, int]:
+        first = not self._complete
         loaded: dict[tuple[str, str], Finding] = {}
+        if first:
+            # Nothing is shown yet: the pane shows (and may change) what is read as it comes.
+            self._findings = loaded
         self._skipped = 0
         pages = 0
-        async for page in self._pages(hub, ACTIVE_ONLY):
+        answered: list[datetime] = []
+        async for page in self._pages(hub, ACTIVE_ONLY, sort=MOST_SEVERE_FIRST, answered=answered):
             pages += 1
             self._take(page, loaded)
             if progress is not None:
-                progress(pages, len(loaded))
-        changed = len(loaded.keys() ^ self._findings.keys()) + sum(
-            1 for key, f in loaded.items() if key in self._findings and self._findings[key] != f
-        )
+                partial = None
+                if first and partial_after(pages):
+                    self._version += 1
+                    partial = self._snapshot(now, True, pages, len(loaded), [], None, loading=True)
+                progress(pages, len(loaded), partial)
+        if first:
+            changed = len(loaded)
+        else:
+            changed = len(loaded.keys() ^ self._findings.keys()) + sum(
+                1 for key, f in loaded.items() if key in self._findings and self._findings[key] != f
+            )
         self._findings = loaded
         self._loaded_at = now
+        self._since = self._read_start(now, answered) - self.overlap
+        self._complete = True
         self._version += 1
         return pages, changed
 
@@ -217,15 +300,25 @@ class FindingsPoller:
             self._version += 1
         return changed
 
+    def _window_start(self, now: datetime) -> datetime:
+        """Where a refresh's UpdatedAt window starts: the earlier of the previous complete read's
+        start less the overlap, and the newest UpdatedAt held (see the module's description)."""
+        since = self._since if self._since is not None else now - self.overlap
+        return since if self._watermark is None else min(since, self._watermark)
+
     async def _incremental(self, hub: Any, now: datetime) -> tuple[int, int]:
-        since = (self._watermark or now) - self.overlap
+        since = self._window_start(now)
         filters = {"UpdatedAt": [{"Start": asff_time(since), "End": asff_time(now + timedelta(days=1))}]}
         found: dict[tuple[str, str], Finding] = {}
         pages = 0
-        async for page in self._pages(hub, filters):
+        answered: list[datetime] = []
+        async for page in self._pages(hub, filters, answered=answered):
             pages += 1
             self._take(page, found)
-        return pages, self._merge(found)
+        changed = self._merge(found)
+        # Only a read that ended moves the window: after a failure the next one starts as this did.
+        self._since = self._read_start(now, answered) - self.overlap
+        return pages, changed
 
     async def _reread(self, hub: Any, keys: list[tuple[str, str]]) -> int:
         found: dict[tuple[str, str], Finding] = {}
@@ -270,6 +363,19 @@ class FindingsPoller:
             raise LookupError(f"Security Hub no longer has finding {finding_id}")
         raw: Mapping[str, Any] = found[0]
         return raw
+
+
+def _answered_at(reply: Mapping[str, Any]) -> datetime | None:
+    """The time in the Date header of an answer (None without one, or one that does not parse)."""
+    headers = (reply.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    text = headers.get("date")
+    if not isinstance(text, str):
+        return None
+    try:
+        stamp = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return stamp if stamp.tzinfo is not None else None
 
 
 async def poll(factory: ClientFactory) -> FindingsSnapshot:

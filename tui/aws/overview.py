@@ -1,7 +1,9 @@
 """The overview poller: who we are and what runs where, one card per service.
 
 Each card is fetched on its own, so a missing permission or a disabled service shows up on that
-card with what to do, while the others stay live.
+card with what to do, while the others stay live. The Security Hub card is not polled here: the pane
+draws it from the Findings feed (one GetFindings stream for the whole console, on its 3-calls-a-second
+quota), so its numbers are the Findings pane's.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.identity import Identity, caller_identity
 from tui.aws.outcome import Outcome, gather_outcome, utcnow
-from tui.aws.overview_math import count_states, severity_counts, standard_vcpus
+from tui.aws.overview_math import count_states, standard_vcpus
 
 VCPU_QUOTA_CODE = "L-1216C47A"
-FINDINGS_PAGE_CAP = 10  # 10 pages of 100 at GetFindings' 3 requests/s
 
 
 @dataclass(frozen=True)
@@ -50,20 +51,12 @@ class SessionsCard:
 
 
 @dataclass(frozen=True)
-class FindingsCard:
-    by_severity: dict[str, int]
-    total: int
-    capped: bool
-
-
-@dataclass(frozen=True)
 class RegionOverview:
     region: str
     ec2: Outcome[Ec2Card]
     ebs: Outcome[EbsCard]
     kinesis: Outcome[KinesisCard]
     sessions: Outcome[SessionsCard]
-    findings: Outcome[FindingsCard]
 
 
 @dataclass(frozen=True)
@@ -144,39 +137,15 @@ async def _sessions_card(factory: ClientFactory, region: str) -> SessionsCard:
     return SessionsCard(by_ping=dict(sorted(by_ping.items())), hybrid=hybrid)
 
 
-async def _findings_card(factory: ClientFactory, region: str) -> FindingsCard:
-    hub = await factory.client("securityhub", region)
-    filters = {
-        "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
-        "WorkflowStatus": [
-            {"Value": "NEW", "Comparison": "EQUALS"},
-            {"Value": "NOTIFIED", "Comparison": "EQUALS"},
-        ],
-    }
-    findings: list[Any] = []
-    pages = 0
-    capped = False
-    async for page in hub.get_paginator("get_findings").paginate(
-        Filters=filters, PaginationConfig={"PageSize": 100}
-    ):
-        findings.extend(page.get("Findings", []))
-        pages += 1
-        if pages >= FINDINGS_PAGE_CAP and page.get("NextToken"):
-            capped = True
-            break
-    return FindingsCard(by_severity=severity_counts(findings), total=len(findings), capped=capped)
-
-
 async def _region(factory: ClientFactory, region: str) -> RegionOverview:
     profile = factory.target.profile
-    ec2, ebs, kinesis, sessions, findings = await asyncio.gather(
+    ec2, ebs, kinesis, sessions = await asyncio.gather(
         gather_outcome(_ec2_card(factory, region), profile=profile),
         gather_outcome(_ebs_card(factory, region), profile=profile),
         gather_outcome(_kinesis_card(factory, region), profile=profile),
         gather_outcome(_sessions_card(factory, region), profile=profile),
-        gather_outcome(_findings_card(factory, region), profile=profile),
     )
-    return RegionOverview(region, ec2, ebs, kinesis, sessions, findings)
+    return RegionOverview(region, ec2, ebs, kinesis, sessions)
 
 
 async def poll(factory: ClientFactory) -> OverviewSnapshot:

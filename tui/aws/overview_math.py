@@ -8,8 +8,6 @@ from typing import Any
 
 from tui.common.aws_rules import is_standard_family
 
-SEVERITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
-
 
 def count_states(instances: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """Instances by state name (pending, running, stopping, stopped, shutting-down, terminated)."""
@@ -33,11 +31,3 @@ def standard_vcpus(instances: Iterable[Mapping[str, Any]], vcpus_by_type: Mappin
         else:
             return None
     return total
-
-
-def severity_counts(findings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """Findings by Severity.Label, in the order CRITICAL..INFORMATIONAL (zeros kept)."""
-    counts = Counter(str((f.get("Severity") or {}).get("Label", "UNKNOWN")) for f in findings)
-    ordered = {label: counts.pop(label, 0) for label in SEVERITY_ORDER}
-    ordered.update(sorted(counts.items()))
-    return ordered

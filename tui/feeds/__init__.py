@@ -16,7 +16,7 @@ from typing import Any
 from tui import panes
 from tui.aws.errors import AwsProblem, ErrorKind
 from tui.aws.limits_history import instance_history
-from tui.feeds.feed import Backend, Feed, FeedState, LiveFeed, RecordedFeed, Update
+from tui.feeds.feed import Backend, Feed, FeedState, LiveFeed, RecordedFeed, Report, Update
 from tui.feeds.topic import Topic
 from tui.settings import Settings
 
@@ -32,6 +32,7 @@ __all__ = [
     "HistorySnapshot",
     "LiveFeed",
     "RecordedFeed",
+    "Report",
     "SimulatorStatus",
     "Topic",
     "Update",
@@ -141,7 +142,7 @@ class Feeds:
         def charts(name: str, title: str, read: Callable[[datetime], Awaitable[Any]]) -> Feed:
             """A feed of one view's last hours of metrics, read again every minute."""
 
-            async def fetch(_: Callable[[int, int], None]) -> HistorySnapshot:
+            async def fetch(_: Report) -> HistorySnapshot:
                 now = clock()
                 return HistorySnapshot(now, await read(now))
 
@@ -205,7 +206,7 @@ def simulator_feed(
 ) -> LiveFeed:
     """The facilitator's feed: the simulator's status every two seconds, read with ``client``."""
 
-    async def fetch(_: Callable[[int, int], None]) -> SimulatorStatus:
+    async def fetch(_: Report) -> SimulatorStatus:
         try:
             status = await asyncio.to_thread(client.status)
         except Exception as exc:  # shown in the pane; the next poll tries again

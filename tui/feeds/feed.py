@@ -12,6 +12,11 @@ that failed in an otherwise good poll keeps the age of the last poll it answered
 
 A ``RecordedFeed`` publishes what a recording holds instead (``warroom replay``).
 
+A long first poll reports its progress (pages, items) as it goes, and may hand over what it has read
+so far (a partial snapshot, e.g. the first pages of findings): subscribers show it rather than wait
+for the whole poll, but it is never a poll's result (the recorder and the journal's detectors, which
+read only polls, never see it).
+
 Subscribers get an ``Update`` (the feed's whole state, and the new snapshot or problem) on every
 change; one that subscribes late gets the current state at once. Screens, the recorder and the
 journal's detector are subscribers alike.
@@ -61,6 +66,10 @@ class FeedState:
     """A recording feeds it: nothing is polled."""
     error: AwsProblem | None = None
     """The last poll's problem when it failed as a whole (None once one succeeds)."""
+    loading: tuple[int, int] | None = None
+    """Pages read and items found so far by a long poll under way (None when none is)."""
+    partial: Any = None
+    """What a long first poll has read so far (its last partial snapshot), until a poll succeeds."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,8 @@ class Update:
     kind: Kind
     state: FeedState
     snapshot: Any = None
-    """The new good snapshot (``polled``)."""
+    """The new good snapshot (``polled``, ``amended``), or what a long first poll has read so far
+    (``progress``, when it hands that over)."""
     error: AwsProblem | None = None
     """The failed poll's problem (``failed``)."""
     progress: tuple[int, int] | None = None
@@ -76,8 +86,17 @@ class Update:
 
 
 Subscriber = Callable[[Update], None]
-Fetch = Callable[[Callable[[int, int], None]], Awaitable[Any]]
-"""One poll; given a callback for its progress (pages, items), returns a snapshot (with ``error``)."""
+
+
+class Report(Protocol):
+    """A long poll's progress: pages read, items found so far and, now and then, the partial
+    snapshot of what it has read."""
+
+    def __call__(self, pages: int, found: int, partial: Any = None, /) -> None: ...
+
+
+Fetch = Callable[[Report], Awaitable[Any]]
+"""One poll; given a callback for its progress, returns a snapshot (with ``error``)."""
 
 
 class Backend(Protocol):
@@ -335,8 +354,17 @@ class LiveFeed(Feed):
         CALLER.set(self.pane)  # this task's own context: its calls are told apart from others'
         return await self.fetch(self._progress)
 
-    def _progress(self, pages: int, found: int) -> None:
-        self._set("progress", progress=(pages, found))
+    def _progress(self, pages: int, found: int, partial: Any = None) -> None:
+        if partial is None:
+            self._set("progress", progress=(pages, found), loading=(pages, found))
+            return
+        self._set(
+            "progress",
+            progress=(pages, found),
+            loading=(pages, found),
+            partial=partial,
+            snapshot_new=partial,
+        )
 
     async def _poll(self) -> None:
         self._poll_started = time.monotonic()
@@ -372,6 +400,8 @@ class LiveFeed(Feed):
                 failures=0,
                 polling=False,
                 last_error=None,
+                loading=None,
+                partial=None,
             )
         else:
             failures = self.state.failures + 1
@@ -384,6 +414,7 @@ class LiveFeed(Feed):
                 failures=failures,
                 polling=False,
                 last_error=problem,
+                loading=None,
             )
 
     def _check_deadline(self) -> None:

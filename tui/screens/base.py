@@ -172,6 +172,10 @@ class PaneScreen(Screen[None], Generic[S]):
     def show_progress(self, pages: int, found: int) -> None:
         """A long first load is under way: ``pages`` read, ``found`` items so far."""
 
+    def show_partial(self, snapshot: S) -> None:
+        """A long first load handed over what it has read so far (``show_progress`` follows); a pane
+        that can work on part of its data shows it (none does by default)."""
+
     @on(Fed)
     def _on_fed(self, message: Fed) -> None:
         message.stop()
@@ -191,12 +195,19 @@ class PaneScreen(Screen[None], Generic[S]):
         elif update.kind == "failed" and update.error is not None:
             self.show_problem(update.error)
         elif update.kind == "progress" and update.progress is not None:
+            if update.snapshot is not None:
+                self.show_partial(update.snapshot)
             self.show_progress(*update.progress)
         elif update.kind == "state":
             if state.snapshot is not None:
                 self.snapshot = state.snapshot
                 self.show(state.snapshot)
-            elif state.error is not None:
+                return
+            if state.partial is not None:
+                self.show_partial(state.partial)
+            if state.loading is not None:
+                self.show_progress(*state.loading)
+            if state.error is not None:
                 self.show_problem(state.error)
 
     def _record(self, level: str, text: str) -> None:

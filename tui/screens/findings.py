@@ -148,13 +148,26 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             self.query_one("#fnd-summary", TextLine).update(
                 Text(f"⟳ first load: page {pages:,}, {found:,} findings so far (GetFindings at 3 calls/s)…")
             )
+        elif self.snapshot.loading:
+            self._scores_text = fmt.loading_text(pages, found)
+            self.query_one("#fnd-scores", TextLine).update(Text(self._scores_text))
+
+    def show_partial(self, snapshot: FindingsSnapshot) -> None:
+        """The first pages of the first load, most severe first: the list works on them at once."""
+        if self.snapshot is None or self.snapshot.loading:
+            self.snapshot = snapshot
+            self.show(snapshot)
 
     def show(self, snapshot: FindingsSnapshot) -> None:
         self._by_key = {f.key: f for f in snapshot.findings}
         self.selected &= self._by_key.keys()
-        problem = snapshot.standards_problem.message if snapshot.standards_problem else ""
-        scores = standard_scores(snapshot.findings, snapshot.standards)
-        self._scores_text = fmt.scores_text(scores, problem, known=snapshot.standards is not None)
+        if snapshot.loading:
+            # The scores need every control finding: they wait for the end of the load.
+            self._scores_text = fmt.loading_text(snapshot.pages, snapshot.total)
+        else:
+            problem = snapshot.standards_problem.message if snapshot.standards_problem else ""
+            scores = standard_scores(snapshot.findings, snapshot.standards)
+            self._scores_text = fmt.scores_text(scores, problem, known=snapshot.standards is not None)
         self._fill()
         errors = api_errors_text(snapshot.errors, regions=False)
         if snapshot.skipped:
@@ -176,7 +189,13 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         self.poller.apply_local(changed)
         if self.snapshot is not None:
             findings, version = self.poller.current()
-            self.feed.amend(dataclasses.replace(self.snapshot, findings=findings, version=version))
+            amended = dataclasses.replace(self.snapshot, findings=findings, version=version)
+            if amended.loading:
+                # Part of a first load is this pane's alone: the feed publishes only whole polls.
+                self.snapshot = amended
+                self.show(amended)
+            else:
+                self.feed.amend(amended)
 
     # -- the list -----------------------------------------------------------------------------
 
@@ -231,6 +250,8 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             )
             if self.needle or self.flt != FindingFilter():
                 table.empty_text = "no finding matches this filter (Esc clears, f changes the facets)"
+            elif snapshot.loading:
+                table.empty_text = "no open finding read yet: the first load goes on…"
             else:
                 table.empty_text = "no open findings: Security Hub has nothing NEW or NOTIFIED here"
         table.set_rows(rows)

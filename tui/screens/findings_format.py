@@ -322,6 +322,11 @@ def summary(counts: Mapping[str, int], shown: int, loaded: int) -> list[Fragment
     return out
 
 
+def loading_text(pages: int, found: int) -> str:
+    """The first load's progress, while the list shows what it has read."""
+    return f"⟳ loading, most severe first: {found:,} findings read (page {pages:,}); scores at the end"
+
+
 def scores_text(scores: Sequence[StandardScore], problem: str, *, known: bool = True) -> str:
     """Each standard's share of passing controls; "(not enabled)" only when the enabled ones are known."""
     parts: list[str] = []

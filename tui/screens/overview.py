@@ -1,31 +1,47 @@
-"""The overview pane: identity, then one row of service cards per watched region."""
+"""The overview pane: identity, then one row of service cards per watched region.
+
+The Security Hub card reads the Findings feed (the Findings pane's own), never Security Hub: the
+console keeps one GetFindings stream on the 3-calls-a-second quota, and the card's numbers are the
+pane's default view (ACTIVE, workflow NEW or NOTIFIED). While the feed's first load runs, the card
+says how far it has got.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from textual import events
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from tui.aws import overview
 from tui.aws.errors import AwsProblem
+from tui.aws.findings import FindingsSnapshot
+from tui.aws.findings_model import SEVERITIES, Finding, FindingFilter, apply_filter, severity_counts
 from tui.aws.outcome import Outcome
 from tui.aws.overview import (
     EbsCard,
     Ec2Card,
-    FindingsCard,
     KinesisCard,
     OverviewSnapshot,
     RegionOverview,
     SessionsCard,
 )
+from tui.context import PaneContext
+from tui.feeds import Feed, FeedState, Update
 from tui.screens.base import PaneFooter, PaneScreen
 from widgets.card import Card, Row
 
 CARDS = ("ec2", "ebs", "kinesis", "sessions", "findings")
+POLLED_CARDS = ("ec2", "ebs", "kinesis", "sessions")
+"""The cards the Overview's own poll fills (the findings card follows the Findings feed)."""
+FINDINGS_FEED = "findings"
 CARD_TITLES = {
     "ec2": "EC2 instances",
     "ebs": "EBS volumes",
@@ -86,23 +102,74 @@ def sessions_rows(card: SessionsCard) -> tuple[Row, ...]:
     return tuple(rows)
 
 
-def findings_rows(card: FindingsCard) -> tuple[Row, ...]:
-    rows: list[Row] = [(label.lower(), str(n)) for label, n in card.by_severity.items()]
-    rows.append(("total", f"{card.total}+" if card.capped else str(card.total)))
-    return tuple(rows)
-
-
 RENDERERS: dict[str, Any] = {
     "ec2": ec2_rows,
     "ebs": ebs_rows,
     "kinesis": kinesis_rows,
     "sessions": sessions_rows,
-    "findings": findings_rows,
 }
 
 
+@dataclass(frozen=True)
+class FindingsCardView:
+    """What the Security Hub card of one region shows."""
+
+    rows: tuple[Row, ...] = ()
+    problem: str = ""
+    hint: str = ""
+
+
+def open_findings(snapshot: FindingsSnapshot) -> list[Finding]:
+    """The findings the Findings pane shows in its default view: ACTIVE, workflow NEW or NOTIFIED."""
+    return apply_filter(snapshot.findings, FindingFilter())
+
+
+def findings_card(
+    region: str,
+    snapshot: FindingsSnapshot | None,
+    open_: Sequence[Finding],
+    *,
+    loading: tuple[int, int] | None = None,
+    problem: AwsProblem | None = None,
+) -> FindingsCardView:
+    """The Security Hub card of ``region`` from the Findings feed: the last whole poll's ``snapshot``
+    and its ``open_`` findings (``open_findings``), the progress of a first load under way, and the
+    problem of the last poll when it failed.
+
+    The hub region's card counts every open finding of the feed, as the Findings pane does (with
+    cross-region aggregation that includes the linked regions); another watched region's counts the
+    feed's findings of that region, and says where they come from."""
+    if snapshot is None:
+        if problem is not None:
+            return FindingsCardView(problem=problem.message, hint=problem.hint)
+        if loading is None:
+            return FindingsCardView(rows=(("loading findings…", "starting"),))
+        pages, found = loading
+        return FindingsCardView(
+            rows=(("loading findings…", f"{found:,} so far"), ("pages read", f"{pages:,}"))
+        )
+    hub = snapshot.region
+    mine = open_ if region == hub else [f for f in open_ if f.region == region]
+    stale, fix = (f"stale: {problem.message}", problem.hint) if problem is not None else ("", "")
+    if region != hub and not mine:
+        return FindingsCardView(
+            problem=stale or f"the findings are read from the {hub} hub; none is from {region}",
+            hint=fix or f"with cross-region aggregation in {hub}, this region's findings count here",
+        )
+    counts = severity_counts(mine)
+    rows: list[Row] = [(label.lower(), f"{counts.get(label, 0):,}") for label in SEVERITIES]
+    rows.append(("total", f"{len(mine):,}"))
+    if region != hub:
+        rows.append(("read from", f"the {hub} hub"))
+    else:
+        regions = Counter(f.region for f in mine)
+        if len(regions) > 1:
+            rows.append(("regions", f"{len(regions)} (aggregated)"))
+    return FindingsCardView(rows=tuple(rows), problem=stale, hint=fix)
+
+
 class OverviewScreen(PaneScreen[OverviewSnapshot]):
-    """Identity and a card per service and region."""
+    """Identity and a card per service and region; the Security Hub card follows the Findings feed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll(1)", "Down", show=False),
@@ -111,7 +178,32 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
 
     PANE: ClassVar[str] = "overview"
     TITLE: ClassVar[str] = "Overview"
-    HELP: ClassVar[str] = "Who you are, and what runs in each watched region."
+    HELP: ClassVar[str] = (
+        "Who you are, and what runs in each watched region. The Security Hub card counts the open "
+        "findings (ACTIVE, workflow NEW or NOTIFIED) of the Findings pane (4), from its feed."
+    )
+
+    class FindingsFed(Message):
+        """An update from the Findings feed; a newer one's progress replaces an older one's."""
+
+        def __init__(self, update: Update) -> None:
+            super().__init__()
+            self.update = update
+
+        def can_replace(self, message: Message) -> bool:
+            return (
+                self.update.kind == "progress"
+                and isinstance(message, OverviewScreen.FindingsFed)
+                and message.update.kind == "progress"
+            )
+
+    def __init__(self, ctx: PaneContext, feed: Feed) -> None:
+        super().__init__(ctx, feed)
+        self.findings_feed: Feed | None = ctx.pane_feed(FINDINGS_FEED)
+        """The Findings pane's feed, which the Security Hub card reads (None: there is none)."""
+        self._open_of: tuple[int, int] = (-1, -1)
+        self._open: list[Finding] = []
+        self._stop_findings: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -127,6 +219,54 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
     @staticmethod
     def _card_id(region: str, key: str) -> str:
         return f"card-{region}-{key}"
+
+    def on_mount(self) -> None:
+        # PaneScreen's own on_mount follows the Overview feed (Textual calls each class's handler).
+        if self.findings_feed is None:
+            for card in self._findings_cards():
+                card.problem = "no Findings feed here"
+                card.hint = "the findings are counted in the Findings pane's feed"
+            return
+        self._stop_findings = self.findings_feed.subscribe(self._findings_update)
+        # The card's data: the Findings feed runs while the Overview is shown, even if its pane
+        # was never opened (its first load, most severe first, then one call a refresh).
+        self.findings_feed.start()
+
+    def on_unmount(self) -> None:
+        if self._stop_findings is not None:
+            self._stop_findings()
+            self._stop_findings = None
+
+    def _findings_update(self, update: Update) -> None:
+        self.post_message(self.FindingsFed(update))
+
+    @on(FindingsFed)
+    def _on_findings_fed(self, message: FindingsFed) -> None:
+        message.stop()
+        self.show_findings(message.update.state)
+
+    def _findings_cards(self) -> list[Card]:
+        return [self.query_one(f"#{self._card_id(r, 'findings')}", Card) for r in self.ctx.factory.regions]
+
+    def show_findings(self, state: FeedState) -> None:
+        """Fill every region's Security Hub card from the Findings feed's state."""
+        snapshot: FindingsSnapshot | None = state.snapshot
+        if snapshot is not None and snapshot.loading:
+            snapshot = None
+        if snapshot is not None:
+            stamp = (id(snapshot.findings), snapshot.version)
+            if stamp != self._open_of:
+                self._open, self._open_of = open_findings(snapshot), stamp
+        for region in self.ctx.factory.regions:
+            view = findings_card(
+                region,
+                snapshot,
+                self._open if snapshot is not None else (),
+                loading=state.loading,
+                problem=state.error,
+            )
+            card = self.query_one(f"#{self._card_id(region, 'findings')}", Card)
+            card.rows, card.problem, card.hint = view.rows, view.problem, view.hint
 
     def on_resize(self, event: events.Resize) -> None:
         # Three cards a row where they fit at least 36 columns each, otherwise two.
@@ -160,10 +300,11 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
         # With data on screen the status line marks it stale; with none, every card says why.
         if self.snapshot is None:
             for card in self.query(Card):
-                card.problem, card.hint = problem.message, problem.hint
+                if not (card.id or "").endswith("-findings"):
+                    card.problem, card.hint = problem.message, problem.hint
 
     def _show_region(self, region: RegionOverview) -> None:
-        for key in CARDS:
+        for key in POLLED_CARDS:
             outcome: Outcome[Any] = getattr(region, key)
             card = self.query_one(f"#{self._card_id(region.region, key)}", Card)
             if outcome.problem is not None:
