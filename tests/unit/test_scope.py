@@ -47,3 +47,43 @@ def test_words_and_the_place_of_an_account() -> None:
     assert Scope("", "eu-west-1").words(names) == "all accounts · eu-west-1"
     assert place_of(PLACES, "eu-west-1", MEMBER) == PLACES[3]
     assert place_of(PLACES[2:], "us-east-1", "") == Place("us-east-1"), "no home place: the credential's"
+
+
+def test_overview_account_rows_put_the_worst_first() -> None:
+    from tui.aws.errors import AwsProblem, ErrorKind
+    from tui.aws.outcome import Outcome
+    from tui.aws.overview import EbsCard, Ec2Card, KinesisCard, RegionOverview, SessionsCard
+    from tui.screens.overview import account_row, unreachable_row
+
+    def region(account: str, unattached: int = 0, lost: int = 0, failing: bool = False) -> RegionOverview:
+        quota: Outcome[float] = Outcome(value=640.0)
+        ec2: Outcome[Ec2Card] = (
+            Outcome(problem=AwsProblem(ErrorKind.PERMISSION, "DescribeInstances: access denied", "grant it"))
+            if failing
+            else Outcome(value=Ec2Card({"running": 3}, 6, quota))
+        )
+        return RegionOverview(
+            "us-east-1",
+            ec2,
+            Outcome(value=EbsCard(5, {"gp3": 5}, unattached, 100)),
+            Outcome(value=KinesisCard(1, 2, 0)),
+            Outcome(value=SessionsCard({"Online": 3, "ConnectionLost": lost} if lost else {"Online": 3}, 0)),
+            account,
+            account,
+        )
+
+    quiet, warned, broken = (
+        account_row(region("a")),
+        account_row(region("b", lost=2)),
+        account_row(region("c", failing=True)),
+    )
+    assert (quiet.rank, quiet.cells[-1]) == (0, "✓ quiet")
+    assert (warned.rank, warned.cells[-1]) == (1, "⚠ 2 nodes not Online")
+    assert warned.cells[5] == "3 online · 2 lost"
+    assert (
+        broken.rank == 2
+        and broken.cells[2] == "?"
+        and broken.cells[-1].startswith("✖ EC2: DescribeInstances")
+    )
+    gone = unreachable_row("sandbox (567890123456)", "the role warroom-readonly is missing")
+    assert gone.rank == 2 and gone.cells[-1] == "✖ cannot be reached: the role warroom-readonly is missing"

@@ -18,6 +18,7 @@ from tui.aws.errors import AwsProblem, classify
 from tui.aws.identity import Identity, caller_identity
 from tui.aws.outcome import Outcome, gather_outcome, utcnow
 from tui.aws.overview_math import count_states, standard_vcpus
+from tui.aws.scope import Place
 
 VCPU_QUOTA_CODE = "L-1216C47A"
 
@@ -57,6 +58,20 @@ class RegionOverview:
     ebs: Outcome[EbsCard]
     kinesis: Outcome[KinesisCard]
     sessions: Outcome[SessionsCard]
+    account_id: str = ""
+    """The account ("" for the credential's own, before its id is known)."""
+    account_name: str = ""
+
+    @property
+    def key(self) -> str:
+        """Unique among a poll's regions: the region, with the account when one is named."""
+        return f"{self.account_id}-{self.region}" if self.account_id else self.region
+
+    @property
+    def label(self) -> str:
+        """``payments-prod · us-east-1``, or the region alone for the credential's own account."""
+        name = self.account_name or self.account_id
+        return f"{name} · {self.region}" if name else self.region
 
 
 @dataclass(frozen=True)
@@ -74,8 +89,8 @@ async def _paginate(client: Any, operation: str, key: str, **params: Any) -> lis
     return items
 
 
-async def _ec2_card(factory: ClientFactory, region: str) -> Ec2Card:
-    ec2 = await factory.client("ec2", region)
+async def _ec2_card(factory: ClientFactory, place: Place) -> Ec2Card:
+    ec2 = await place.client(factory, "ec2")
     reservations = await _paginate(ec2, "describe_instances", "Reservations")
     instances = [i for r in reservations for i in r.get("Instances", [])]
     types = sorted({i["InstanceType"] for i in instances if i.get("State", {}).get("Name") == "running"})
@@ -83,18 +98,18 @@ async def _ec2_card(factory: ClientFactory, region: str) -> Ec2Card:
     if types:
         for info in await _paginate(ec2, "describe_instance_types", "InstanceTypes", InstanceTypes=types):
             vcpus[info["InstanceType"]] = int(info["VCpuInfo"]["DefaultVCpus"])
-    quota = await gather_outcome(_vcpu_quota(factory, region), profile=factory.target.profile)
+    quota = await gather_outcome(_vcpu_quota(factory, place), profile=factory.target.profile)
     return Ec2Card(count_states(instances), standard_vcpus(instances, vcpus), quota)
 
 
-async def _vcpu_quota(factory: ClientFactory, region: str) -> float:
-    quotas = await factory.client("service-quotas", region)
+async def _vcpu_quota(factory: ClientFactory, place: Place) -> float:
+    quotas = await place.client(factory, "service-quotas")
     reply = await quotas.get_service_quota(ServiceCode="ec2", QuotaCode=VCPU_QUOTA_CODE)
     return float(reply["Quota"]["Value"])
 
 
-async def _ebs_card(factory: ClientFactory, region: str) -> EbsCard:
-    ec2 = await factory.client("ec2", region)
+async def _ebs_card(factory: ClientFactory, place: Place) -> EbsCard:
+    ec2 = await place.client(factory, "ec2")
     volumes = await _paginate(ec2, "describe_volumes", "Volumes")
     by_type: dict[str, int] = {}
     for vol in volumes:
@@ -107,8 +122,8 @@ async def _ebs_card(factory: ClientFactory, region: str) -> EbsCard:
     )
 
 
-async def _kinesis_card(factory: ClientFactory, region: str) -> KinesisCard:
-    kinesis = await factory.client("kinesis", region)
+async def _kinesis_card(factory: ClientFactory, place: Place) -> KinesisCard:
+    kinesis = await place.client(factory, "kinesis")
     names = await _paginate(kinesis, "list_streams", "StreamNames")
     summaries = await asyncio.gather(*(kinesis.describe_stream_summary(StreamName=n) for n in names))
     shards = sum(int(s["StreamDescriptionSummary"].get("OpenShardCount", 0)) for s in summaries)
@@ -127,8 +142,8 @@ async def _kinesis_card(factory: ClientFactory, region: str) -> KinesisCard:
     return KinesisCard(streams=len(names), open_shards=shards, consumers=consumers)
 
 
-async def _sessions_card(factory: ClientFactory, region: str) -> SessionsCard:
-    ssm = await factory.client("ssm", region)
+async def _sessions_card(factory: ClientFactory, place: Place) -> SessionsCard:
+    ssm = await place.client(factory, "ssm")
     nodes = await _paginate(ssm, "describe_instance_information", "InstanceInformationList")
     by_ping: dict[str, int] = {}
     for node in nodes:
@@ -137,15 +152,15 @@ async def _sessions_card(factory: ClientFactory, region: str) -> SessionsCard:
     return SessionsCard(by_ping=dict(sorted(by_ping.items())), hybrid=hybrid)
 
 
-async def _region(factory: ClientFactory, region: str) -> RegionOverview:
+async def _region(factory: ClientFactory, place: Place) -> RegionOverview:
     profile = factory.target.profile
     ec2, ebs, kinesis, sessions = await asyncio.gather(
-        gather_outcome(_ec2_card(factory, region), profile=profile),
-        gather_outcome(_ebs_card(factory, region), profile=profile),
-        gather_outcome(_kinesis_card(factory, region), profile=profile),
-        gather_outcome(_sessions_card(factory, region), profile=profile),
+        gather_outcome(_ec2_card(factory, place), profile=profile),
+        gather_outcome(_ebs_card(factory, place), profile=profile),
+        gather_outcome(_kinesis_card(factory, place), profile=profile),
+        gather_outcome(_sessions_card(factory, place), profile=profile),
     )
-    return RegionOverview(region, ec2, ebs, kinesis, sessions)
+    return RegionOverview(place.region, ec2, ebs, kinesis, sessions, place.account_id, place.account_name)
 
 
 async def poll(factory: ClientFactory) -> OverviewSnapshot:
@@ -154,7 +169,7 @@ async def poll(factory: ClientFactory) -> OverviewSnapshot:
         identity = await caller_identity(factory)
     except Exception as exc:  # shown on the pane; the next poll retries
         return OverviewSnapshot(utcnow(), None, (), classify(exc, profile=factory.target.profile))
-    regions = await asyncio.gather(*(_region(factory, r) for r in factory.regions))
+    regions = await asyncio.gather(*(_region(factory, place) for place in factory.places))
     return OverviewSnapshot(utcnow(), identity, tuple(regions))
 
 

@@ -13,6 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -209,6 +212,9 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
         yield from self.compose_header()
         with VerticalScroll(classes="pane-body"):
             yield Card("Identity", id="identity", compact=True)
+            accounts = Static("", id="overview-accounts")
+            accounts.display = False  # shown when other accounts are watched
+            yield accounts
             for region in self.ctx.factory.regions:
                 yield Static(f"▍{region}", classes="region-title")
                 with Grid(classes="cards"):
@@ -293,8 +299,14 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
             rows.append(("mode", "read-only" if self.ctx.settings.read_only else "read-write"))
             identity.rows = tuple(rows)
             identity.problem = ""
+        home = snapshot.identity.account if snapshot.identity is not None else ""
+        others = []
         for region in snapshot.regions:
-            self._show_region(region)
+            if region.account_id in ("", home) and region.region in self.ctx.factory.regions:
+                self._show_region(region)
+            else:
+                others.append(region)
+        self._show_accounts(others)
 
     def show_problem(self, problem: AwsProblem) -> None:
         # With data on screen the status line marks it stale; with none, every card says why.
@@ -302,6 +314,34 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
             for card in self.query(Card):
                 if not (card.id or "").endswith("-findings"):
                     card.problem, card.hint = problem.message, problem.hint
+
+    def _show_accounts(self, regions: list[RegionOverview]) -> None:
+        """One row per other account and region, the worst signal first, and one per account that
+        cannot be reached (the cards below are the credential's own account's)."""
+        box = self.query_one("#overview-accounts", Static)
+        view = getattr(self.app, "accounts_view", None)
+        failing = view.failures() if view is not None else ()
+        if not regions and not failing:
+            box.update("")
+            box.display = False
+            return
+        rows = [account_row(r) for r in regions]
+        for row in failing:
+            problem = next((r.problem for r in row.reaches if r is not None and r.problem), None)
+            reason = problem.message if problem else "cannot be reached"
+            rows.append(unreachable_row(row.account.label, reason))
+        rows.sort(key=lambda r: (-r.rank, r.cells[0]))
+        table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, header_style="bold")
+        # Narrow, the account, its region, its instances and its signal; wide, every column.
+        shown = [i for i, t in enumerate(ACCOUNT_COLUMNS) if self.size.width >= 110 or t in NARROW_COLUMNS]
+        for i in shown:
+            title = ACCOUNT_COLUMNS[i]
+            table.add_column(title, no_wrap=True, overflow="ellipsis", ratio=1 if title == "SIGNAL" else None)
+        for row in rows:
+            style = self.app.theme_variables.get("error") if row.rank >= 2 else None
+            table.add_row(*(row.cells[i] for i in shown), style=style or None)
+        box.display = True
+        box.update(Group(Text(f"▍Accounts · {len(rows)} rows, the worst first", style="bold"), table))
 
     def _show_region(self, region: RegionOverview) -> None:
         for key in POLLED_CARDS:
@@ -312,3 +352,60 @@ class OverviewScreen(PaneScreen[OverviewSnapshot]):
             elif outcome.value is not None:
                 card.problem = card.hint = ""
                 card.rows = RENDERERS[key](outcome.value)
+
+
+ACCOUNT_COLUMNS = ("ACCOUNT", "REGION", "EC2", "EBS", "KINESIS", "SSM NODES", "SIGNAL")
+NARROW_COLUMNS = frozenset({"ACCOUNT", "REGION", "EC2", "SIGNAL"})
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    cells: tuple[str, ...]
+    rank: int
+    """2: cannot be read, 1: a warning, 0: quiet."""
+
+
+def unreachable_row(label: str, reason: str) -> AccountRow:
+    return AccountRow((label, "—", "—", "—", "—", "—", f"✖ cannot be reached: {reason}"), 2)
+
+
+def account_row(region: RegionOverview) -> AccountRow:
+    """Another account's region in one line: what runs there, and its worst signal."""
+    signals: list[tuple[int, str]] = []
+
+    def cell(outcome: Outcome[Any], text: Callable[[Any], str], what: str) -> str:
+        if outcome.problem is not None:
+            signals.append((2, f"✖ {what}: {outcome.problem.message}"))
+            return "?"
+        return text(outcome.value) if outcome.value is not None else "…"
+
+    def ec2(card: Ec2Card) -> str:
+        return f"{card.states.get('running', 0)} running" + (
+            f" · {card.states.get('stopped', 0)} stopped" if card.states.get("stopped") else ""
+        )
+
+    def ebs(card: EbsCard) -> str:
+        if card.unattached:
+            signals.append((1, f"⚠ {card.unattached} unattached volume{'s' * (card.unattached != 1)}"))
+        return f"{card.volumes}" + (f" · {card.unattached} ⚠" if card.unattached else "")
+
+    def kinesis(card: KinesisCard) -> str:
+        return f"{card.streams} · {card.open_shards} shards"
+
+    def ssm(card: SessionsCard) -> str:
+        lost = sum(n for ping, n in card.by_ping.items() if ping != "Online")
+        if lost:
+            signals.append((1, f"⚠ {lost} node{'s' * (lost != 1)} not Online"))
+        return f"{card.by_ping.get('Online', 0)} online" + (f" · {lost} lost" if lost else "")
+
+    cells = (
+        region.account_name or region.account_id,
+        region.region,
+        cell(region.ec2, ec2, "EC2"),
+        cell(region.ebs, ebs, "EBS"),
+        cell(region.kinesis, kinesis, "Kinesis"),
+        cell(region.sessions, ssm, "SSM"),
+    )
+    signals.sort(key=lambda s: -s[0])
+    worst = signals[0] if signals else (0, "✓ quiet")
+    return AccountRow((*cells, worst[1]), worst[0])
