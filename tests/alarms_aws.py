@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tests.frozen import FROZEN
+from tui.aws.scope import Place, home_places
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -255,6 +256,10 @@ class FakeFactory:
         self.region = regions[0]
         self.target = _Target()
         self.calls: Counter[str] = Counter()
+
+    @property
+    def places(self) -> tuple[Place, ...]:
+        return home_places(self.regions)
 
     async def client(self, service: str, region: str | None = None, **_: Any) -> Any:
         assert service == "cloudwatch", service

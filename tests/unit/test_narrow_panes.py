@@ -147,3 +147,12 @@ def test_quota_lines_show_the_fullest_first_and_count_the_rest() -> None:
     many = (quota(None, "a"), quota(0.1, "b"), quota(0.9, "c"), quota(0.5, "d"), quota(0.2, "e"))
     shown, more = quotas_shown(many)
     assert [q.account_id for q in shown] == ["c", "d", "e"] and more == len(many) - QUOTA_LINES
+
+
+def test_a_list_with_its_own_account_column_keeps_it() -> None:
+    from tui.screens.listing import account_columns
+    from widgets.vtable import Column
+
+    own = (Column("title", "TITLE", 30), Column("account", "ACCOUNT", 12))
+    assert account_columns(own, False) == own
+    assert account_columns(own, True) == own

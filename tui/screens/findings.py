@@ -40,7 +40,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.finding import FindingScreen
 from tui.screens.findings_modals import FacetScreen
 from tui.screens.findings_triage import TRIAGE_BINDINGS, Triage, plural
-from tui.screens.listing import FilteredList, api_errors_text, theme_rgb
+from tui.screens.listing import FilteredList, account_names, api_errors_text, theme_rgb
 from widgets.textline import TextLine
 from widgets.vtable import Column, VirtualTable
 
@@ -220,6 +220,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         self._shown = shown
         table = self.query_one(VirtualTable)
         now = self.ctx.clock()
+        names = account_names(self)
         if self.grouped:
             self._groups = group_by_resource(shown)
             groups = self._groups
@@ -229,7 +230,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             def make_group(index: int) -> Any:
                 group = groups[index]
                 chosen = bool(selected) and all(f.key in selected for f in group.findings)
-                return fmt.group_row(group, columns, now, chosen)
+                return fmt.group_row(group, columns, now, chosen, names)
 
             rows = fmt.LazyRows(len(groups), lambda i: fmt.group_key(groups[i]), make_group)
             table.empty_text = "no resource has findings in this view"
@@ -240,7 +241,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
 
             def make_row(index: int) -> Any:
                 finding = shown[index]
-                return fmt.finding_row(finding, columns, now, finding.key in selected, playbook_of)
+                return fmt.finding_row(finding, columns, now, finding.key in selected, playbook_of, names)
 
             rows = fmt.LazyRows(
                 len(shown),

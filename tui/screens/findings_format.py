@@ -172,7 +172,9 @@ def finding_row(
     now: datetime,
     selected: bool,
     playbook_of: Callable[[Finding], str | None],
+    names: Mapping[str, str] | None = None,
 ) -> TableRow:
+    """One finding's row; ``names`` gives the accounts' names (the id when it has none)."""
     cells: list[str | list[Fragment]] = []
     for col in columns:
         key = col.key
@@ -183,7 +185,7 @@ def finding_row(
         elif key == "resource":
             cells.append(resource_text(finding.resource_type, finding.resource_id))
         elif key == "account":
-            cells.append(finding.account_id)
+            cells.append(names.get(finding.account_id, finding.account_id) if names else finding.account_id)
         elif key == "region":
             cells.append(finding.region)
         elif key == "product":
@@ -205,7 +207,13 @@ def finding_row(
     return TableRow(_row_key(finding.key), tuple(cells), level="mark" if selected else "")
 
 
-def group_row(group: ResourceGroup, columns: tuple[Column, ...], now: datetime, selected: bool) -> TableRow:
+def group_row(
+    group: ResourceGroup,
+    columns: tuple[Column, ...],
+    now: datetime,
+    selected: bool,
+    names: Mapping[str, str] | None = None,
+) -> TableRow:
     cells: list[str | list[Fragment]] = []
     for col in columns:
         key = col.key
@@ -216,7 +224,7 @@ def group_row(group: ResourceGroup, columns: tuple[Column, ...], now: datetime, 
         elif key == "resource":
             cells.append(resource_text(group.resource_type, group.resource_id))
         elif key == "account":
-            cells.append(group.account_id)
+            cells.append(names.get(group.account_id, group.account_id) if names else group.account_id)
         elif key == "region":
             cells.append(group.region)
         elif key == "controls":

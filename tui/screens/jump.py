@@ -48,8 +48,8 @@ class JumpScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Jump to pane"
-            box.border_subtitle = "Enter go · ↑↓ choose · account NAME · region NAME · Esc cancel"
-            yield Input(placeholder="pane name", id="jump-input")
+            box.border_subtitle = "Enter go · ↑↓ choose · Esc cancel"
+            yield Input(placeholder="a pane, or account NAME, region NAME", id="jump-input")
             yield OptionList(*self._options(self.panes), id="jump-options")
 
     @staticmethod

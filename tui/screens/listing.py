@@ -50,7 +50,7 @@ class FilteredList:
     def sync_account_column(self) -> None:
         """Show or hide the ACCOUNT column as the accounts watched change (call before the rows)."""
         several = several_accounts(self)
-        if several == any(c.key == "account" for c in self._columns):
+        if several == any(c is ACCOUNT_COLUMN for c in self._columns):
             return
         screen: Any = self
         self._columns = account_columns(self.columns_for(screen.size.width or 120), several)
@@ -162,8 +162,9 @@ def account_names(screen: object) -> dict[str, str]:
 
 
 def account_columns(columns: tuple[Column, ...], several: bool) -> tuple[Column, ...]:
-    """``columns`` with ACCOUNT after the first when ``several`` accounts are watched."""
-    plain = tuple(c for c in columns if c.key != "account")
-    if not several or not plain:
+    """``columns`` with ACCOUNT after the first when ``several`` accounts are watched (a list with an
+    account column of its own, as Findings has, keeps it as it is)."""
+    plain = tuple(c for c in columns if c is not ACCOUNT_COLUMN)
+    if not several or not plain or any(c.key == "account" for c in plain):
         return plain
     return (plain[0], ACCOUNT_COLUMN, *plain[1:])

@@ -41,6 +41,18 @@ def in_organization(account_id: str) -> bool:
     return any(owner == account_id for owner, _ in list(members.values()))
 
 
+ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
+"""The role AWS Organizations creates in every account it creates (CreateAccount), trusting the
+management account: a member account has it from its first moment."""
+
+
+def is_member(account_id: str) -> bool:
+    """Whether ``account_id`` is a member (not the management account) of an organization moto holds."""
+    from moto.organizations.models import organizations_backends
+
+    return account_id in organizations_backends.master_accounts
+
+
 def role_exists(account_id: str, partition: str, path_name: str) -> bool:
     """Whether the IAM of ``account_id`` has the role ``path_name`` (its name, after any path)."""
     from moto.iam.models import iam_backends
@@ -69,6 +81,8 @@ def check_assume_role(response: Any) -> None:
         return
     if role_exists(match["account"], match["partition"], match["path_name"]):
         return
+    if match["path_name"] == ORGANIZATION_ROLE and is_member(match["account"]):
+        return  # Organizations made it with the account
     from tui.sim.extensions.ssm import caller_identity
 
     caller, _ = caller_identity(response.current_account, response.region, response.get_access_key())
