@@ -1,10 +1,12 @@
 """boto3 clients acting as any account of the simulator, through sts:AssumeRole.
 
 moto maps the "testing" keys to account 123456789012 and keys that sts:AssumeRole issued to the
-role's account (no role needs to exist unless IAM authentication is on), so a test makes the
-accounts of an organization by assuming a role in each of their ids, as a console assumes its
-read role in each member account. The aggregation tests use accounts of their own (ids no other
-test uses), so what they create in the shared simulator meets nothing else.
+role's account, so a test makes the accounts of an organization by assuming a role in each of their
+ids, as a console assumes its read role in each member account. The role is
+OrganizationAccountAccessRole, which Organizations makes in each account it creates: the simulator
+refuses a role missing from an organization's account (``tui.sim.extensions.sts``), and lets any
+role be assumed in an account outside every organization. The aggregation tests use accounts of
+their own (ids no other test uses), so what they create in the shared simulator meets nothing else.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 HOME_ACCOUNT = "123456789012"
-ROLE_NAME = "warroom-readonly"
+ROLE_NAME = "OrganizationAccountAccessRole"
 
 
 class Accounts:

@@ -1,7 +1,7 @@
 """AWS Config aggregators in the simulator: SelectAggregateResourceConfig over every account and
 Region an aggregator covers, with configuration items shaped as AWS Config records them.
 
-Every account here is reached by assuming a role in an id starting 3300 (``tests.sim.assumed``),
+Every account here is reached by assuming a role in an id starting 3500 (``tests.sim.assumed``),
 each test with accounts of its own; the managed nodes are registered in this process, where the
 simulator runs (``tui.sim.extensions.ssm.register_node``).
 """
@@ -32,7 +32,7 @@ STREAM = "AWS::Kinesis::Stream"
 INVENTORY = "AWS::SSM::ManagedInstanceInventory"
 FIELDS = "resourceId, resourceType, accountId, awsRegion, configuration, tags"
 
-new_account = account_ids("3300")
+new_account = account_ids("3500")
 
 
 @pytest.fixture(scope="module")

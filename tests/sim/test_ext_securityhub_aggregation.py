@@ -395,3 +395,17 @@ def test_moto_still_lacks_finding_aggregators(plain_moto_url: str) -> None:
     with pytest.raises(ClientError):
         hub.create_finding_aggregator(RegionLinkingMode="ALL_REGIONS")
     assert json.dumps(hub.get_findings()["Findings"]) == "[]"
+
+
+def test_reset_forgets_the_organizations_security_hub_settings() -> None:
+    # moto keeps them on its backend class, past its own reset; the simulated organization sets them.
+    from moto.securityhub.models import SecurityHubBackend
+
+    SecurityHubBackend._org_configs["o-warroomreset"] = {
+        "admin_account_id": "320000000001",
+        "auto_enable": True,
+    }
+
+    securityhub_aggregation.reset()
+
+    assert "o-warroomreset" not in SecurityHubBackend._org_configs

@@ -6,7 +6,8 @@ Its accounts, regions and role names are here and only here; the console never i
 | account id   | name              | in the organization                                           |
 | ------------ | ----------------- | ------------------------------------------------------------- |
 | 100000000001 | acme-management   | the management account (no workload)                         |
-| 123456789012 | security-tooling  | the simulator's keys; delegated administrator (ListAccounts)  |
+| 123456789012 | security-tooling  | the simulator's keys; delegated administrator (ListAccounts,  |
+|              |                   | Security Hub, Config); OAM monitoring account                 |
 | 210987654321 | payments-prod     | workload account                                              |
 | 345678901234 | ledger-prod       | workload account                                              |
 | 456789012345 | analytics-dev     | workload account                                              |
@@ -22,7 +23,12 @@ fleet, streams, findings and alarms in each region with the single-account workl
 Organizations makes in every account it creates), under per-account seeds and names: the
 account's IAM and S3 resources are made with its first region and shared by the second. Each
 workload writes its metrics to its own account's CloudWatch, and one thread keeps them all
-current.
+current. Last, ``seed_aggregation()`` makes the security account the place to watch the
+organization from, through AWS's own aggregation: the OAM sink of each region and the workload
+accounts' links to it, Security Hub's delegated administration with a finding aggregator in
+us-east-1 linking eu-west-1, and an organization AWS Config aggregator over both regions. The
+simulator answers the security account's OAM, Security Hub, Config and CloudWatch requests only
+once all of it is made (``tui.sim.server._SeedGate``: only Organizations is ready earlier).
 
 moto answers Organizations' reads only in the management account; ``install()`` makes them answer
 a delegated administrator too (the management account's organization), as AWS does, and refuse
@@ -110,6 +116,26 @@ BOOTSTRAP_ROLE = catalog.MEMBER_BOOTSTRAP_ROLE
 DELEGATED_SERVICES: tuple[str, ...] = ("securityhub.amazonaws.com", "config.amazonaws.com")
 """The services whose delegated administrator the security account is."""
 
+SINK_NAME = "acme-organization-monitoring"
+"""The security account's CloudWatch OAM sink, one in each region of ``REGIONS``."""
+LINK_LABEL = "$AccountName"
+"""How the monitoring account labels a linked account's data (OAM resolves it from Organizations)."""
+LINKED_RESOURCE_TYPES: tuple[str, ...] = ("AWS::CloudWatch::Metric",)
+"""What a workload account shares with the monitoring account (its sink policy allows only these)."""
+FINDING_AGGREGATION_REGION = HOME_REGION
+"""Security Hub's aggregation region: the security account's finding aggregator links the others."""
+CONFIG_AGGREGATOR = "acme-organization"
+"""The security account's AWS Config aggregator (in ``HOME_REGION``, over ``REGIONS``)."""
+CONFIG_AGGREGATOR_ROLE = "config-organization-aggregator"
+"""The role AWS Config assumes to read the organization for the aggregator."""
+CONFIG_AGGREGATOR_ACTIONS: tuple[str, ...] = (
+    "organizations:DescribeOrganization",
+    "organizations:ListAWSServiceAccessForOrganization",
+    "organizations:ListAccounts",
+    "organizations:ListDelegatedAdministrators",
+)
+"""What ``CONFIG_AGGREGATOR_ROLE`` allows (AWS's AWSConfigRoleForOrganizations policy)."""
+
 READ_ACTIONS: tuple[str, ...] = (
     "cloudwatch:Describe*",
     "cloudwatch:Get*",
@@ -170,8 +196,32 @@ def trust_account(account_id: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, separators=(",", ":"))
 
 
+def trust_service(principal: str) -> str:
+    """A trust policy letting the AWS service ``principal`` assume the role."""
+    statement = {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, separators=(",", ":"))
+
+
+def allow_all(actions: tuple[str, ...]) -> str:
+    """An identity policy allowing ``actions`` on every resource."""
+    statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, separators=(",", ":"))
+
+
 def read_policy() -> str:
-    statement = {"Effect": "Allow", "Action": list(READ_ACTIONS), "Resource": "*"}
+    return allow_all(READ_ACTIONS)
+
+
+def sink_policy(account_ids: list[str]) -> str:
+    """The monitoring account's sink policy: ``account_ids`` may link to the sink, sharing
+    ``LINKED_RESOURCE_TYPES`` only."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": account_ids},
+        "Action": ["oam:CreateLink", "oam:UpdateLink"],
+        "Resource": "*",
+        "Condition": {"ForAllValues:StringEquals": {"oam:ResourceTypes": list(LINKED_RESOURCE_TYPES)}},
+    }
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, separators=(",", ":"))
 
 
@@ -216,6 +266,9 @@ class OrgWorkload:
         self.extra_findings = extra_findings
         self._interval = interval_seconds
         self.config = Config(retries={"max_attempts": 2, "mode": "standard"})
+        self._session: boto3.session.Session | None = None
+        self._clients: dict[tuple[str, Credentials, str | None, str], Any] = {}
+        self._clients_lock = threading.Lock()
         self.credentials: dict[str, Credentials] = {}
         """Account id -> credentials the seeding used there (its bootstrap role's, for members)."""
         self.workloads: dict[tuple[str, str], Workload] = {}
@@ -223,38 +276,67 @@ class OrgWorkload:
         self.organization_id = ""
         self.seed_seconds: float | None = None
         self.org_seconds: float | None = None
+        self.aggregation_seconds: float | None = None
         self._seeded_at: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ---- clients ---------------------------------------------------------------------------
 
-    def _client(self, service: str, credentials: Credentials, *, account: str | None = None) -> Any:
-        key, secret, token = credentials
-        session = boto3.session.Session(
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            aws_session_token=token,
-            region_name=HOME_REGION,
-        )
-        client = session.client(service, endpoint_url=self.endpoint_url, config=self.config)
-        if account is not None:
+    def _client(
+        self,
+        service: str,
+        credentials: Credentials,
+        *,
+        account: str | None = None,
+        region: str = HOME_REGION,
+    ) -> Any:
+        """One client per service, credentials, account and region, all of one boto3 session: a
+        session of its own and a client made anew cost some 30 ms each, most of the aggregation's
+        seeding."""
+        wanted = (service, credentials, account, region)
+        with self._clients_lock:
+            client = self._clients.get(wanted)
+            if client is not None:
+                return client
+            if self._session is None:
+                self._session = boto3.session.Session(
+                    aws_access_key_id=SIM_ACCESS_KEY,
+                    aws_secret_access_key=SIM_SECRET_KEY,
+                    region_name=HOME_REGION,
+                )
+            key, secret, token = credentials
+            client = self._session.client(
+                service,
+                region_name=region,
+                endpoint_url=self.endpoint_url,
+                config=self.config,
+                aws_access_key_id=key,
+                aws_secret_access_key=secret,
+                aws_session_token=token,
+            )
+            if account is not None:
 
-            def name_account(request: Any, **_: Any) -> None:
-                request.headers[_MANAGEMENT_HEADER] = account
+                def name_account(request: Any, **_: Any) -> None:
+                    request.headers[_MANAGEMENT_HEADER] = account
 
-            client.meta.events.register("before-sign", name_account)
-        return client if self.app is None else attach(client, self.app)
+                client.meta.events.register("before-sign", name_account)
+            if self.app is not None:
+                client = attach(client, self.app)
+            self._clients[wanted] = client
+            return client
 
-    def management_client(self, service: str) -> Any:
+    def management_client(self, service: str, region: str = HOME_REGION) -> Any:
         """A client acting in the management account."""
-        return self._client(service, (SIM_ACCESS_KEY, SIM_SECRET_KEY, None), account=MANAGEMENT.account_id)
+        return self._client(
+            service, (SIM_ACCESS_KEY, SIM_SECRET_KEY, None), account=MANAGEMENT.account_id, region=region
+        )
 
-    def client_of(self, account_id: str, service: str) -> Any:
+    def client_of(self, account_id: str, service: str, region: str = HOME_REGION) -> Any:
         """A client acting in ``account_id`` with the credentials the seeding holds for it."""
         if account_id == MANAGEMENT.account_id:
-            return self.management_client(service)
-        return self._client(service, self.credentials[account_id])
+            return self.management_client(service, region)
+        return self._client(service, self.credentials[account_id], region=region)
 
     # ---- the organization ------------------------------------------------------------------
 
@@ -317,6 +399,69 @@ class OrgWorkload:
         )
         iam.put_role_policy(RoleName=READ_ROLE, PolicyName=READ_POLICY_NAME, PolicyDocument=read_policy())
 
+    # ---- the aggregation into the security account ------------------------------------------
+
+    def seed_aggregation(self) -> None:
+        """Make the security account the organization's place to watch it from, as its
+        administrators would on AWS (after ``seed_organization``):
+
+        * CloudWatch cross-account observability: it creates a sink in each region, whose policy
+          lets the workload accounts link to it with their metrics; each workload account links to
+          the sink of each of its regions (links do not cross regions). The sandbox has no workload,
+          and no link;
+        * Security Hub: the management account designates it delegated administrator in each
+          region; it enables Security Hub there, auto-enables the organization's accounts, adds the
+          existing ones as members, and makes a finding aggregator in ``FINDING_AGGREGATION_REGION``
+          linking the other regions;
+        * AWS Config: as delegated administrator for Config (``seed_organization`` registered it),
+          it makes an organization aggregator in ``HOME_REGION`` over ``REGIONS``, with the role
+          Config assumes to read the organization."""
+        started = time.perf_counter()
+        security = SECURITY_TOOLING.account_id
+        workload_ids = [a.account_id for a in WORKLOAD_ACCOUNTS]
+        for region in REGIONS:
+            oam = self.client_of(security, "oam", region)
+            sink = oam.create_sink(Name=SINK_NAME)["Arn"]
+            oam.put_sink_policy(SinkIdentifier=sink, Policy=sink_policy(workload_ids))
+            for account_id in workload_ids:
+                self.client_of(account_id, "oam", region).create_link(
+                    LabelTemplate=LINK_LABEL, ResourceTypes=list(LINKED_RESOURCE_TYPES), SinkIdentifier=sink
+                )
+        members = [{"AccountId": a.account_id} for a in MEMBERS if a is not SECURITY_TOOLING]
+        for region in REGIONS:
+            self.management_client("securityhub", region).enable_organization_admin_account(
+                AdminAccountId=security
+            )
+            hub = self.client_of(security, "securityhub", region)
+            hub.enable_security_hub(EnableDefaultStandards=True)
+            hub.update_organization_configuration(AutoEnable=True)
+            hub.create_members(AccountDetails=members)
+        self.client_of(security, "securityhub", FINDING_AGGREGATION_REGION).create_finding_aggregator(
+            RegionLinkingMode="SPECIFIED_REGIONS",
+            Regions=[r for r in REGIONS if r != FINDING_AGGREGATION_REGION],
+        )
+        iam = self.client_of(security, "iam")
+        role = iam.create_role(
+            RoleName=CONFIG_AGGREGATOR_ROLE,
+            AssumeRolePolicyDocument=trust_service("config.amazonaws.com"),
+            Description="Assumed by AWS Config to read the organization for its aggregator",
+        )["Role"]["Arn"]
+        iam.put_role_policy(
+            RoleName=CONFIG_AGGREGATOR_ROLE,
+            PolicyName="organization-read",
+            PolicyDocument=allow_all(CONFIG_AGGREGATOR_ACTIONS),
+        )
+        self.client_of(security, "config", HOME_REGION).put_configuration_aggregator(
+            ConfigurationAggregatorName=CONFIG_AGGREGATOR,
+            OrganizationAggregationSource={
+                "RoleArn": role,
+                "AwsRegions": list(REGIONS),
+                "AllAwsRegions": False,
+            },
+        )
+        self.aggregation_seconds = time.perf_counter() - started
+        logger.debug("aggregation into %s seeded in %.2f s", security, self.aggregation_seconds)
+
     # ---- the workloads ---------------------------------------------------------------------
 
     def seed_all(
@@ -326,9 +471,11 @@ class OrgWorkload:
         backfill: bool = True,
         ready: Callable[[frozenset[str]], None] | None = None,
     ) -> None:
-        """Seed every workload account in every region (after ``seed_organization``), and their
-        metric history unless ``backfill`` is false. ``ready`` is told at once of Organizations,
-        which nothing here changes (the rest is for other accounts than the simulator's keys')."""
+        """Seed every workload account in every region (after ``seed_organization``), then the
+        aggregation into the security account (``seed_aggregation``), and their metric history
+        unless ``backfill`` is false. ``ready`` is told at once of Organizations, which nothing here
+        changes; of nothing else: what the simulator's keys read of OAM, Security Hub, Config and
+        CloudWatch is the workload accounts', through the aggregation made last."""
         from tui.sim.workload import Placement, Workload
 
         if not self.credentials:
@@ -376,6 +523,8 @@ class OrgWorkload:
                 inventory = workload.seed_all(backfill=False)
                 shared = inventory.account_globals
                 self.workloads[(account.account_id, region)] = workload
+        step("aggregating into security-tooling")
+        self.seed_aggregation()
         self._seeded_at = datetime.now(UTC)
         if backfill:
             step("backfilling metrics")

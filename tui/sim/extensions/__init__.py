@@ -68,14 +68,22 @@ def reset() -> None:
     """Forget everything the simulators of this process held: moto's backends (and what the
     extensions keep on them) and the extensions' own stores (managed nodes and sessions, reshard
     history, applied quota values, FIS handlers, kept AWS Config items, the organization's member
-    list).
+    list, Security Hub's organization settings).
 
     moto keeps its state per process, so a process that runs several seeded simulators one after
     the other (the tests) resets between them; refused while a simulator still answers here.
     """
     from moto.moto_api._internal.models import moto_api_backend
 
-    from tui.sim.extensions import config_aggregator, fis, kinesis, servicequotas, ssm, sts
+    from tui.sim.extensions import (
+        config_aggregator,
+        fis,
+        kinesis,
+        securityhub_aggregation,
+        servicequotas,
+        ssm,
+        sts,
+    )
 
     running = control.registered_ports()
     if running:
@@ -83,5 +91,5 @@ def reset() -> None:
         raise RuntimeError(f"a simulator still answers on port {ports}: stop it before resetting")
     with _lock:
         moto_api_backend.reset()
-        for module in (ssm, kinesis, servicequotas, fis, config_aggregator, sts):
+        for module in (ssm, kinesis, servicequotas, fis, config_aggregator, securityhub_aggregation, sts):
             module.reset()

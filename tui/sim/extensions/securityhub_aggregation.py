@@ -365,6 +365,15 @@ RESPONSE_METHODS: dict[str, Callable[[Any], str]] = {
 }
 
 
+def reset() -> None:
+    """Forget every organization's Security Hub settings (delegated administrator, AutoEnable):
+    moto keeps them on its backend class, which its reset leaves, and a simulated organization's
+    would hold for the next simulator's organization of the same id."""
+    from moto.securityhub.models import SecurityHubBackend
+
+    SecurityHubBackend._org_configs.clear()
+
+
 def install() -> None:
     """Add the finding aggregator operations to moto's Security Hub (idempotent)."""
     from moto.securityhub import urls
