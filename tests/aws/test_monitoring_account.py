@@ -17,7 +17,7 @@ from tui.aws.limits import LimitsPoller
 from tui.aws.scope import Place
 
 REGION = "eu-north-1"
-new_account = account_ids("3500")
+new_account = account_ids("3600")
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 
 HOME_ACCOUNT = "123456789012"
 ROLE_NAME = "OrganizationAccountAccessRole"
@@ -39,19 +38,9 @@ class Accounts:
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
-        try:
-            issued = sts.assume_role(
-                RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}", RoleSessionName="warroom-tests"
-            )["Credentials"]
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "AccessDenied":
-                raise
-            # A member of an organization has no read role until one is made: Organizations made
-            # OrganizationAccountAccessRole with the account, as AWS does.
-            issued = sts.assume_role(
-                RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
-                RoleSessionName="warroom-tests",
-            )["Credentials"]
+        issued = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}", RoleSessionName="warroom-tests"
+        )["Credentials"]
         return {
             "aws_access_key_id": issued["AccessKeyId"],
             "aws_secret_access_key": issued["SecretAccessKey"],
