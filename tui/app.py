@@ -391,8 +391,18 @@ class WarroomApp(App[None]):
 
     def _accounts_moved(self, view: AccountsView) -> None:
         self.accounts_view = view
+        before = self.factory.places
         self.factory.set_places(self.scope.keep(view.places()))
+        if self.factory.places != before:
+            self._poll_shown()
         self.sync_header()
+
+    def _poll_shown(self) -> None:
+        """The places changed: the feeds running poll them now rather than at their next turn."""
+        for feed in self.feeds:
+            again = getattr(feed, "poll_again", None)
+            if getattr(feed, "started", False) and again is not None:
+                again()
 
     def _account_choices(self, view: AccountsView) -> list[AccountChoice]:
         choices = []
@@ -440,9 +450,7 @@ class WarroomApp(App[None]):
         self.scope = scope
         if self.accounts_view is not None:
             self._accounts_moved(self.accounts_view)
-        for feed in self.feeds:
-            if getattr(feed, "started", False):
-                feed.poll_now()
+        self._poll_shown()
         self.notify(f"Scope: {self.scope_words() or 'all accounts · all regions'}", timeout=3)
 
     def scope_words(self) -> str:

@@ -288,3 +288,31 @@ def test_a_topic_reaches_every_subscriber_until_it_leaves() -> None:
     leave()
     topic.publish(2)
     assert got == [1]
+
+
+async def test_poll_again_during_a_poll_reads_once_more_right_after_it() -> None:
+    """What a feed reads changed while it polled (the accounts in scope): the answer under way is of
+    what was read before, so it polls again at once, not at its next turn."""
+    release = asyncio.Event()
+    count = 0
+
+    async def fetch() -> Snap:
+        nonlocal count
+        count += 1
+        if count == 1:
+            await release.wait()
+        return Snap(clock(), count)
+
+    feed = feed_of(fetch, interval=60.0)
+    feed.start()
+    try:
+        await until(lambda: count == 1)
+        feed.poll_again()
+        release.set()
+        await until(lambda: count == 2, within=2.0)
+        await asyncio.sleep(0.1)
+        assert count == 2, "once more, not in a loop"
+        feed.poll_again()  # not polling now: at once
+        await until(lambda: count == 3, within=2.0)
+    finally:
+        await feed.stop()

@@ -257,6 +257,8 @@ class LiveFeed(Feed):
         self._last_good_at: datetime | None = None
         self._unsubscribe_success: Callable[[], None] | None = None
         self._probes: set[asyncio.Task[bool]] = set()
+        self._again = False
+        """Poll again as soon as the poll running ends (``poll_again``)."""
 
     @property
     def started(self) -> bool:
@@ -290,6 +292,17 @@ class LiveFeed(Feed):
         self._wake.set()
         return f"{self.title}: paused; p resumes" if paused else f"{self.title}: live"
 
+    def poll_again(self) -> None:
+        """What the feed reads has changed (the accounts or regions in scope): poll now, or as soon as
+        the poll running ends, whose answer is of what was read before."""
+        if self.state.paused:
+            return
+        if self.state.polling:
+            self._again = True
+            return
+        self._due = time.monotonic()
+        self._wake.set()
+
     def poll_now(self) -> str:
         if self.state.polling:
             return "A poll is already running"
@@ -314,6 +327,10 @@ class LiveFeed(Feed):
                 continue
             await self._poll()
             if self.state.paused:
+                continue
+            if self._again:
+                # What to read changed during that poll (the accounts watched): read it again now.
+                self._again = False
                 continue
             delay = next_delay(self.interval, self.state.failures, cap=self.max_backoff)
             self._due = time.monotonic() + delay
