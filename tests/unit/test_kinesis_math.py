@@ -452,3 +452,12 @@ def test_a_missing_minute_is_one_longer_step() -> None:
     points = minutes([0.0, 60_000.0, 120_000.0, 180_000.0, 240_000.0])
     del points[2]
     assert is_stalled(points) is True
+
+
+def test_a_stream_refusing_writes_is_critical_even_just_under_full() -> None:
+    from tui.aws.kinesis_math import usage_level
+
+    assert usage_level(0.995) == "warn"
+    assert usage_level(0.995, throttled_share=0.66) == "critical"
+    assert usage_level(0.995, throttled_share=0.005) == "warn"
+    assert usage_level(0.5, throttled_share=0.5) == "ok", "refused bursts on a quiet stream are not its usage"

@@ -762,7 +762,9 @@ class KinesisPoller:
             advice=verdict,
             advice_reason=reason,
             age_level=age_level(fraction),
-            usage_level=usage_level(usage),
+            usage_level=usage_level(
+                usage, _throttled_share(reader.latest(_stream_key(name, WRITE_THROTTLED)), last_records)
+            ),
             lambdas=lambdas,
             readers=readers,
             history=StreamHistory(
@@ -858,3 +860,10 @@ class KinesisPoller:
 async def poll(factory: ClientFactory) -> KinesisSnapshot:
     """One cycle with a fresh poller (``warroom snapshot kinesis``)."""
     return await KinesisPoller(factory).poll()
+
+
+def _throttled_share(throttled: float | None, accepted: float | None) -> float | None:
+    """The share of a minute's writes refused, from its throttled and accepted record counts."""
+    if throttled is None or accepted is None or throttled + accepted <= 0:
+        return None
+    return throttled / (throttled + accepted)

@@ -427,11 +427,20 @@ def age_level(fraction: float | None) -> str:
     return "ok"
 
 
-def usage_level(usage: float | None) -> str:
-    """ "critical" at >= 1.0, "warn" at >= 0.75, "ok" below, "unknown" without a value."""
+THROTTLED_CRITICAL = 0.01
+"""A share of the writes refused (WriteProvisionedThroughputExceeded) that makes a busy stream's
+usage critical: IncomingRecords counts only what was accepted, so a stream that refuses writes
+shows a usage at (or, by a few records, just under) 1.0, never above it."""
+
+
+def usage_level(usage: float | None, throttled_share: float | None = None) -> str:
+    """ "critical" at >= 1.0 (or >= 0.75 while ``throttled_share`` >= 1% of the writes is refused),
+    "warn" at >= 0.75, "ok" below, "unknown" without a value."""
     if usage is None:
         return "unknown"
     if usage >= USAGE_CRITICAL:
+        return "critical"
+    if usage >= USAGE_WARN and throttled_share is not None and throttled_share >= THROTTLED_CRITICAL:
         return "critical"
     if usage >= USAGE_WARN:
         return "warn"
