@@ -45,6 +45,21 @@ def _member_instance(url: str) -> str:
     return str(reply["Instances"][0]["InstanceId"])
 
 
+def _app_of_three(url: str) -> WarroomApp:
+    """A console watching its own account, payments-prod, and sandbox (whose role names another
+    account: it cannot be reached)."""
+    accounts = AccountSettings(
+        entries=(
+            AccountEntry(MEMBER, "payments-prod"),
+            AccountEntry(BROKEN, "sandbox", role=f"arn:aws:iam::{MEMBER}:role/not-its-account"),
+        )
+    )
+    target = AwsTarget(regions=(REGION,), endpoint_url=url, access_key="testing", secret_key="testing")
+    app = make_app(Settings(target=target, accounts=accounts))
+    assert isinstance(app, WarroomApp)
+    return app
+
+
 def _keys(text: str) -> list[str]:
     return ["space" if c == " " else c for c in text]
 
@@ -59,17 +74,7 @@ async def _until(pilot: Pilot[Any], test: Any, within: float = 30.0) -> None:
 
 async def test_the_console_polls_every_account_it_reaches(plain_moto_url: str) -> None:
     instance = _member_instance(plain_moto_url)
-    accounts = AccountSettings(
-        entries=(
-            AccountEntry(MEMBER, "payments-prod"),
-            AccountEntry(BROKEN, "sandbox", role=f"arn:aws:iam::{MEMBER}:role/not-its-account"),
-        )
-    )
-    target = AwsTarget(
-        regions=(REGION,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
-    )
-    app = make_app(Settings(target=target, accounts=accounts))
-    assert isinstance(app, WarroomApp)
+    app = _app_of_three(plain_moto_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await _until(pilot, lambda: "unreachable" in app.scope_text() and not app.scope_progress)
         assert app.scope_text() == "3 accounts · 1 region · 1 unreachable"
@@ -100,17 +105,7 @@ async def test_the_console_polls_every_account_it_reaches(plain_moto_url: str) -
 async def test_the_scope_switcher_narrows_what_every_pane_polls(plain_moto_url: str) -> None:
     from tui.screens.scope import ScopeScreen
 
-    accounts = AccountSettings(
-        entries=(
-            AccountEntry(MEMBER, "payments-prod"),
-            AccountEntry(BROKEN, "sandbox", role=f"arn:aws:iam::{MEMBER}:role/not-its-account"),
-        )
-    )
-    target = AwsTarget(
-        regions=(REGION,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
-    )
-    app = make_app(Settings(target=target, accounts=accounts))
-    assert isinstance(app, WarroomApp)
+    app = _app_of_three(plain_moto_url)
     async with app.run_test(size=(80, 24)) as pilot:
         await _until(pilot, lambda: "unreachable" in app.scope_text() and not app.scope_progress)
         await pilot.press("A")
