@@ -689,6 +689,16 @@ async def _snapshot(settings: Settings, pane: str) -> Any:
 
     factory = ClientFactory(settings.target)
     try:
+        if not settings.accounts.single:
+            # --org or --accounts (or the config file's list): every account reached, in each
+            # region, as the console would poll them; an account that cannot be reached is left out
+            # here (``warroom snapshot accounts`` says why).
+            from tui.aws.accounts import AccountDirectory
+
+            directory = AccountDirectory(factory, settings.accounts)
+            async for _ in directory.check_all():
+                pass
+            factory.set_places(directory.view().places())
         # The settings carry the command line's thresholds and Kinesis scaling rule.
         return await one_poll(pane, factory, settings, utc_clock)
     finally:

@@ -253,6 +253,7 @@ def test_snapshot_findings_json_demo_has_the_documented_fields(tmp_path: object)
 ALARM_JSON_KEYS = [
     "name", "arn", "type", "state", "state_reason", "state_updated_at", "actions_enabled", "metric",
     "expression", "threshold", "comparison", "evaluation_periods", "datapoints_to_alarm", "resource",
+    "account_id",
 ]  # fmt: skip
 
 
@@ -399,3 +400,45 @@ def test_record_writes_every_pane_with_no_screen_and_replay_and_report_read_it(t
         [*WARROOM, "report", str(output)], capture_output=True, text=True, env=_env(tmp_path), timeout=120
     )
     assert report.returncode == 0 and "# Game day review" in report.stdout
+
+
+def test_snapshot_of_an_organization_names_each_items_account(tmp_path: object) -> None:
+    """``--org --accounts`` polls those accounts in every region, and each item says its account."""
+    import subprocess
+    import sys
+
+    from tests.plain_moto import _free_port
+    from tests.waits import read_line, stop
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "sim", "serve", "--org", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        for _ in range(40):
+            if "Ctrl+C" in read_line(server.stderr, within=90, what="the org simulator's banner"):
+                break
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+        env.pop("AWS_PROFILE", None)
+        done = subprocess.run(
+            [
+                sys.executable, "-m", "tui.cli", "snapshot", "kinesis", "--json",
+                "--endpoint-url", f"http://127.0.0.1:{port}",
+                "--region", "us-east-1", "--region", "eu-west-1",
+                "--org", "--accounts", "payments-prod,ledger-prod",
+            ],
+            capture_output=True, text=True, env=env, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        stop(server)
+    doc = json.loads(done.stdout)
+    places = {(s["account_id"], s["region"]) for s in doc["streams"]}
+    assert places == {
+        (account, region)
+        for account in ("210987654321", "345678901234")
+        for region in ("us-east-1", "eu-west-1")
+    }

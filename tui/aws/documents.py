@@ -111,6 +111,8 @@ class InstanceDoc:
     ena_allowance_exceeded: dict[str, float] | None
     volumes: tuple[VolumeDoc, ...]
     notes: tuple[str, ...]
+    account_id: str | Unset = UNSET
+    """The account, when the console watches several (absent for the credential's own alone)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ class QuotaDoc:
     utilization: float | None
     region: str
     problem: str | Unset = UNSET
+    account_id: str | Unset = UNSET
+    """The account, when the console watches several (absent for the credential's own alone)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,7 @@ def instance(i: InstanceView) -> InstanceDoc:
         ena_allowance_exceeded=None if i.ena is None else dict(i.ena),
         volumes=tuple(volume(v) for v in i.volumes),
         notes=i.reasons,
+        account_id=i.account_id or UNSET,
     )
 
 
@@ -196,6 +201,7 @@ def quota(q: QuotaView) -> QuotaDoc:
         utilization=rounded(q.utilization, 4),
         region=q.region,
         problem=q.problem or UNSET,
+        account_id=q.account_id or UNSET,
     )
 
 
@@ -258,6 +264,8 @@ class StreamDoc:
     lambdas: tuple[str, ...]
     readers: tuple[ReaderDoc, ...]
     reasons: tuple[str, ...]
+    account_id: str | Unset = UNSET
+    """The account, when the console watches several (absent for the credential's own alone)."""
 
 
 @dataclass(frozen=True)
@@ -312,6 +320,7 @@ def stream(s: StreamView) -> StreamDoc:
             for r in s.readers
         ),
         reasons=s.reasons,
+        account_id=s.account_id or UNSET,
     )
 
 
@@ -406,6 +415,8 @@ class TargetDoc:
     ip_address: str | None
     computer_name: str | None
     last_ping_at: datetime | None
+    account_id: str | Unset = UNSET
+    """The account, when the console watches several (absent for the credential's own alone)."""
 
 
 @dataclass(frozen=True)
@@ -416,6 +427,8 @@ class SessionDoc:
     status: str
     start_date: datetime | None
     document_name: str | None
+    account_id: str | Unset = UNSET
+    """The account, when the console watches several (absent for the credential's own alone)."""
 
 
 @dataclass(frozen=True)
@@ -440,6 +453,7 @@ def target(t: ManagedTarget) -> TargetDoc:
         ip_address=t.ip_address,
         computer_name=t.computer_name,
         last_ping_at=t.last_ping_at,
+        account_id=t.account_id or UNSET,
     )
 
 
@@ -451,6 +465,7 @@ def session(s: SessionView) -> SessionDoc:
         status=s.status,
         start_date=s.start_date,
         document_name=s.document_name,
+        account_id=s.account_id or UNSET,
     )
 
 
@@ -613,6 +628,8 @@ class AlarmDoc:
     evaluation_periods: int | None
     datapoints_to_alarm: int | None
     resource: ResourceDoc | None
+    account_id: str | Unset = UNSET
+    """The account, when the console watches several (absent for the credential's own alone)."""
 
 
 @dataclass(frozen=True)
@@ -649,6 +666,7 @@ def alarm(a: Alarm) -> AlarmDoc:
         evaluation_periods=a.evaluation_periods,
         datapoints_to_alarm=a.datapoints_to_alarm,
         resource=None if a.resource is None else ResourceDoc(a.resource.kind, a.resource.id),
+        account_id=a.account_id or UNSET,
     )
 
 
