@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from tests.aws.test_kinesis_poller import STREAM_JSON_KEYS
+from tests.json_doc import ALARM_JSON_KEYS
 from tests.waits import read_line
 from tui import __version__
 from tui.cli import build_parser
@@ -248,13 +249,6 @@ def test_snapshot_findings_json_demo_has_the_documented_fields(tmp_path: object)
     assert "\x1b" not in hostile["title"] and "[bold]x[/]" in hostile["title"]
     inspector = next(f for f in doc["findings"] if f["product_name"] == "Inspector")
     assert inspector["remediation"] is None
-
-
-ALARM_JSON_KEYS = [
-    "name", "arn", "type", "state", "state_reason", "state_updated_at", "actions_enabled", "metric",
-    "expression", "threshold", "comparison", "evaluation_periods", "datapoints_to_alarm", "resource",
-    "account_id",
-]  # fmt: skip
 
 
 def test_snapshot_alarms_json_demo_has_the_documented_shape(tmp_path: object) -> None:

@@ -27,7 +27,7 @@ from tests.alarms_aws import (
     scale_up_series,
 )
 from tests.frozen import FROZEN
-from tests.json_doc import json_of
+from tests.json_doc import ALARM_JSON_KEYS, json_of
 from tui.aws.actions import alarms as plans
 from tui.aws.actions.alarms import MuteBook
 from tui.aws.alarms import DESCRIBE_ALARM_HISTORY, AlarmsPoller, AlarmsSnapshot
@@ -403,11 +403,7 @@ def test_snapshot_alarms_json_has_the_documented_shape() -> None:
         )
     )
     assert list(doc) == ["fetched_at", "alarms", "errors"]
-    keys = [
-        "name", "arn", "type", "state", "state_reason", "state_updated_at", "actions_enabled", "metric",
-        "expression", "threshold", "comparison", "evaluation_periods", "datapoints_to_alarm", "resource",
-    ]  # fmt: skip
-    assert all(list(a) == keys for a in doc["alarms"])
+    assert all(list(a) == ALARM_JSON_KEYS for a in doc["alarms"])
     by_name = {a["name"]: a for a in doc["alarms"]}
     cpu = by_name["cpu"]
     assert (
