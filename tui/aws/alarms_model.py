@@ -366,18 +366,9 @@ def metric_alarm(raw: Mapping[str, Any], region: str) -> Alarm:
             period=_int(raw.get("Period")),
             unit=_text(raw.get("Unit")),
         )
-    enabled = raw.get("ActionsEnabled")
     return Alarm(
-        region=region,
-        name=_text(raw.get("AlarmName")),
-        arn=_text(raw.get("AlarmArn")),
         kind=METRIC,
-        state=_state(raw.get("StateValue")),
-        state_reason=_text(raw.get("StateReason")),
-        state_updated_at=instant(raw.get("StateUpdatedTimestamp")),
-        state_transitioned_at=instant(raw.get("StateTransitionedTimestamp")),
-        actions_enabled=enabled if isinstance(enabled, bool) else None,
-        description=_text(raw.get("AlarmDescription")),
+        **_common(raw, region),
         metric=metric,
         queries=queries,
         threshold=_float(raw.get("Threshold")),
@@ -386,32 +377,36 @@ def metric_alarm(raw: Mapping[str, Any], region: str) -> Alarm:
         evaluation_periods=_int(raw.get("EvaluationPeriods")),
         datapoints_to_alarm=_int(raw.get("DatapointsToAlarm")),
         treat_missing_data=_text(raw.get("TreatMissingData")),
-        alarm_actions=_arns(raw.get("AlarmActions")),
-        ok_actions=_arns(raw.get("OKActions")),
-        insufficient_data_actions=_arns(raw.get("InsufficientDataActions")),
         resource=_watched(metric, queries),
         config_updated_at=instant(raw.get("AlarmConfigurationUpdatedTimestamp")),
     )
 
 
+def _common(raw: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """What DescribeAlarms says alike of metric and composite alarms: name, state, actions."""
+    enabled = raw.get("ActionsEnabled")
+    return {
+        "region": region,
+        "name": _text(raw.get("AlarmName")),
+        "arn": _text(raw.get("AlarmArn")),
+        "state": _state(raw.get("StateValue")),
+        "state_reason": _text(raw.get("StateReason")),
+        "state_updated_at": instant(raw.get("StateUpdatedTimestamp")),
+        "state_transitioned_at": instant(raw.get("StateTransitionedTimestamp")),
+        "actions_enabled": enabled if isinstance(enabled, bool) else None,
+        "description": _text(raw.get("AlarmDescription")),
+        "alarm_actions": _arns(raw.get("AlarmActions")),
+        "ok_actions": _arns(raw.get("OKActions")),
+        "insufficient_data_actions": _arns(raw.get("InsufficientDataActions")),
+    }
+
+
 def composite_alarm(raw: Mapping[str, Any], region: str) -> Alarm:
     """An ``Alarm`` from one entry of DescribeAlarms' ``CompositeAlarms``."""
-    enabled = raw.get("ActionsEnabled")
     rule = _text(raw.get("AlarmRule"))
     return Alarm(
-        region=region,
-        name=_text(raw.get("AlarmName")),
-        arn=_text(raw.get("AlarmArn")),
         kind=COMPOSITE,
-        state=_state(raw.get("StateValue")),
-        state_reason=_text(raw.get("StateReason")),
-        state_updated_at=instant(raw.get("StateUpdatedTimestamp")),
-        state_transitioned_at=instant(raw.get("StateTransitionedTimestamp")),
-        actions_enabled=enabled if isinstance(enabled, bool) else None,
-        description=_text(raw.get("AlarmDescription")),
-        alarm_actions=_arns(raw.get("AlarmActions")),
-        ok_actions=_arns(raw.get("OKActions")),
-        insufficient_data_actions=_arns(raw.get("InsufficientDataActions")),
+        **_common(raw, region),
         rule=rule,
         children=rule_children(rule),
         actions_suppressor=_text(raw.get("ActionsSuppressor")),

@@ -21,7 +21,7 @@ from tui.aws.actions.alarms import Mute
 from tui.aws.alarms_model import Alarm
 from tui.common.timefmt import clock_text
 from tui.screens.alarms_format import AlarmFilter, facet_counts
-from tui.screens.confirm import cli_target_of, visible
+from tui.screens.confirm import RunsItsPlan, cli_target_of, visible
 from tui.screens.dialog import Dialog, FacetDialog, bullets, read_only_reason
 from widgets.safe import clean
 
@@ -36,7 +36,9 @@ class FormField:
     value: str = ""
 
 
-class PlanForm(Dialog[dict[str, str] | None]):
+class PlanForm(RunsItsPlan, Dialog[dict[str, str] | None]):
+    IN_FIELD: ClassVar[str] = "Enter run it · Tab next field · Esc cancel"
+    OUT_OF_FIELD: ClassVar[str] = "y run it · n or Esc cancel · Tab back to the fields"
     """Fields whose values make a plan, shown with its exact calls and its refusal as they are typed.
     Enter in a field runs it when it can run (y outside the fields); Esc cancels. Dismisses with the
     values, which the caller turns into the plan again and runs."""
@@ -92,16 +94,6 @@ class PlanForm(Dialog[dict[str, str] | None]):
 
     def values(self) -> dict[str, str]:
         return {f.id: self.query_one(f"#f-{f.id}", Input).value for f in self.fields}
-
-    def runnable(self, plan: Plan) -> bool:
-        return not self.read_only and not plan.refusal and bool(plan.calls)
-
-    def prompt(self) -> str:
-        if self.read_only:
-            return "Esc closes; nothing is called"
-        if self.typing():
-            return "Enter run it · Tab next field · Esc cancel"
-        return "y run it · n or Esc cancel · Tab back to the fields"
 
     def _preview(self) -> Plan:
         plan = self.plan_for(self.values())

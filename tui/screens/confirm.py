@@ -174,3 +174,22 @@ class ConfirmScreen(Dialog[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class RunsItsPlan:
+    """Mixed into a dialog that builds a plan from what is typed and runs it when confirmed (a note,
+    a mute's reason and duration): whether it may run, and its prompt line. ``IN_FIELD`` and
+    ``OUT_OF_FIELD`` say where Tab goes from and to a text field."""
+
+    read_only: bool
+    IN_FIELD: ClassVar[str] = "Enter run it · Esc cancel"
+    OUT_OF_FIELD: ClassVar[str] = "y run it · n or Esc cancel"
+
+    def runnable(self, plan: Plan) -> bool:
+        return not self.read_only and not plan.refusal and bool(plan.calls)
+
+    def prompt(self) -> str:
+        if self.read_only:
+            return "Esc closes; nothing is called"
+        dialog: Any = self  # a Dialog: it knows whether the focus is in a text field
+        return self.IN_FIELD if dialog.typing() else self.OUT_OF_FIELD

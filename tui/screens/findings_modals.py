@@ -14,7 +14,7 @@ from textual.widgets import Input, Static
 
 from tui.aws.actions import Plan, cli_lines
 from tui.aws.findings_model import FACETS, SEVERITIES, WORKFLOWS, Finding, FindingFilter, facet_counts
-from tui.screens.confirm import cli_target_of, findings_table, visible
+from tui.screens.confirm import RunsItsPlan, cli_target_of, findings_table, visible
 from tui.screens.dialog import Dialog, FacetDialog, bullets, read_only_reason
 from tui.screens.findings_format import findings_heading, severe_hint
 from widgets.safe import clean
@@ -81,7 +81,9 @@ class FacetScreen(FacetDialog[FindingFilter]):
         self._redraw()
 
 
-class NoteScreen(Dialog[str | None]):
+class NoteScreen(RunsItsPlan, Dialog[str | None]):
+    IN_FIELD: ClassVar[str] = "Enter run it · Esc cancel · Tab to the plan"
+    OUT_OF_FIELD: ClassVar[str] = "y run it · n or Esc cancel · Tab back to the note"
     """Asks for the note a workflow change carries, showing the findings it changes (most severe first)
     and the calls it makes as the note is typed. Enter in the note runs it (y outside it), Esc cancels."""
 
@@ -131,16 +133,6 @@ class NoteScreen(Dialog[str | None]):
     def on_mount(self) -> None:
         self._preview(self.initial)
         self.query_one(Input).focus()
-
-    def runnable(self, plan: Plan) -> bool:
-        return not self.read_only and not plan.refusal and bool(plan.calls)
-
-    def prompt(self) -> str:
-        if self.read_only:
-            return "Esc closes; nothing is called"
-        if self.typing():
-            return "Enter run it · Esc cancel · Tab to the plan"
-        return "y run it · n or Esc cancel · Tab back to the note"
 
     def _preview(self, note: str) -> Plan:
         plan = self.plan_for(note)
