@@ -431,3 +431,29 @@ def test_detaching_removes_only_the_functions_mappings(sim: SimServer) -> None:
         assert "other" in stream.lambda_event_source_mappings
     finally:
         stream.lambda_event_source_mappings.pop("other", None)
+
+
+def test_the_event_stream_near_its_limit_is_never_critical_without_a_fault(sim: SimServer) -> None:
+    """Near one shard's limit all day, the seed's stream refuses a second's burst now and then;
+    the console reads that as busy ("warn"), never as a stream refusing its writes, at any minute
+    of the day (a fault's refusal is, in tests/sim/test_faults.py)."""
+    from tui.aws.kinesis_math import throttled_share, usage_factor, usage_level
+
+    generator = MetricGenerator(
+        FleetModel(seed=sim.workload.fleet.seed, instances=(), streams=(EVENTS_SPEC,))
+    )
+    day = minute_of(datetime(2026, 11, 26, tzinfo=UTC))
+    accepted: dict[float, float] = {}
+    refused: dict[float, float] = {}
+    spiked = 0
+    for minute in range(day, day + 1440):
+        sample = generator.sample(minute)
+        ts = minute * 60.0
+        accepted[ts] = _value(sample, "AWS/Kinesis", "IncomingRecords", EVENTS)
+        refused[ts] = _value(sample, "AWS/Kinesis", "WriteProvisionedThroughputExceeded", EVENTS)
+        spiked += refused[ts] >= 0.01 * accepted[ts]
+        window = {t: v for t, v in accepted.items() if t > ts - 600.0}
+        usage, _driver = usage_factor(accepted[ts] * EVENTS_SPEC.record_bytes, accepted[ts], 60.0, 1)
+        share = throttled_share(refused, window)
+        assert usage_level(usage, share) != "critical", (minute - day, usage, share)
+    assert spiked, "some minutes do refuse a burst: the window is what keeps them from reading critical"

@@ -459,5 +459,24 @@ def test_a_stream_refusing_writes_is_critical_even_just_under_full() -> None:
 
     assert usage_level(0.995) == "warn"
     assert usage_level(0.995, throttled_share=0.66) == "critical"
-    assert usage_level(0.995, throttled_share=0.005) == "warn"
+    assert usage_level(0.995, throttled_share=0.02) == "warn", "a near-full stream's retried bursts"
     assert usage_level(0.5, throttled_share=0.5) == "ok", "refused bursts on a quiet stream are not its usage"
+
+
+def test_the_refused_share_is_taken_over_the_latest_five_minutes() -> None:
+    from tui.aws.kinesis_math import throttled_share
+
+    accepted = {60.0 * m: 57_000.0 for m in range(10)}
+    # A near-full stream refusing one second's burst (1.7% of one minute) now and then is not
+    # refusing its writes: over five minutes it is well under 1%.
+    spike = {60.0 * 8: 1_000.0}
+    share = throttled_share(spike, accepted)
+    assert share is not None and share < 0.01
+    # Each of the latest five minutes counts.
+    sustained = {60.0 * m: 1_000.0 for m in range(5, 10)}
+    assert throttled_share(sustained, accepted) == pytest.approx(5_000 / (5_000 + 5 * 57_000))
+    # Minutes older than the window do not count; a minute with writes and no throttled point
+    # refused none; nothing known is None.
+    assert throttled_share({60.0 * 2: 90_000.0}, accepted) == 0.0
+    assert throttled_share({}, accepted) is None
+    assert throttled_share(spike, {}) is None

@@ -42,6 +42,7 @@ from tui.aws.kinesis_math import (
     project,
     retention_fraction,
     stalled_growth,
+    throttled_share,
     usage_factor,
     usage_level,
 )
@@ -763,7 +764,8 @@ class KinesisPoller:
             advice_reason=reason,
             age_level=age_level(fraction),
             usage_level=usage_level(
-                usage, _throttled_share(reader.latest(_stream_key(name, WRITE_THROTTLED)), last_records)
+                usage,
+                throttled_share(dict(reader.points(_stream_key(name, WRITE_THROTTLED))), records_points),
             ),
             lambdas=lambdas,
             readers=readers,
@@ -860,10 +862,3 @@ class KinesisPoller:
 async def poll(factory: ClientFactory) -> KinesisSnapshot:
     """One cycle with a fresh poller (``warroom snapshot kinesis``)."""
     return await KinesisPoller(factory).poll()
-
-
-def _throttled_share(throttled: float | None, accepted: float | None) -> float | None:
-    """The share of a minute's writes refused, from its throttled and accepted record counts."""
-    if throttled is None or accepted is None or throttled + accepted <= 0:
-        return None
-    return throttled / (throttled + accepted)

@@ -427,14 +427,37 @@ def age_level(fraction: float | None) -> str:
     return "ok"
 
 
-THROTTLED_CRITICAL = 0.01
-"""A share of the writes refused (WriteProvisionedThroughputExceeded) that makes a busy stream's
-usage critical: IncomingRecords counts only what was accepted, so a stream that refuses writes
-shows a usage at (or, by a few records, just under) 1.0, never above it."""
+THROTTLED_CRITICAL = 0.05
+"""A share of the writes refused (WriteProvisionedThroughputExceeded) over the latest
+``THROTTLED_WINDOW_MINUTES`` that makes a busy stream's usage critical: IncomingRecords counts only
+what was accepted, so a stream that refuses writes shows a usage at (or, by a few records, just
+under) 1.0, never above it. A stream running near its shards' limit refuses a second's burst now
+and then: up to about 2% of a minute's writes, about 1.4% over five minutes, which producers
+retry; that is busy ("warn"), not yet a stream turning its writers away."""
+
+THROTTLED_WINDOW_MINUTES = 5
+"""The share is taken over this many latest minutes, not one minute's burst."""
+
+
+def throttled_share(
+    throttled: dict[float, float], accepted: dict[float, float], period_s: float = 60.0
+) -> float | None:
+    """The share of the writes refused over the latest ``THROTTLED_WINDOW_MINUTES`` minutes that
+    have an accepted count (IncomingRecords), from per-minute throttled and accepted record counts
+    keyed by the minute's start. A minute with writes and no throttled point refused none (AWS
+    publishes a metric only with activity); None when no throttled point is known at all."""
+    if not throttled or not accepted:
+        return None
+    latest = max(accepted)
+    start = latest - (THROTTLED_WINDOW_MINUTES - 1) * period_s
+    minutes = [ts for ts in accepted if ts >= start]
+    refused = sum(throttled.get(ts, 0.0) for ts in minutes)
+    total = refused + sum(accepted[ts] for ts in minutes)
+    return None if total <= 0 else refused / total
 
 
 def usage_level(usage: float | None, throttled_share: float | None = None) -> str:
-    """ "critical" at >= 1.0 (or >= 0.75 while ``throttled_share`` >= 1% of the writes is refused),
+    """ "critical" at >= 1.0 (or >= 0.75 while ``throttled_share`` >= 5% of the writes is refused),
     "warn" at >= 0.75, "ok" below, "unknown" without a value."""
     if usage is None:
         return "unknown"
