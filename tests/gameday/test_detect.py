@@ -779,3 +779,26 @@ def test_write_throttling_is_critical_at_five_percent_and_a_drop_rearms_it() -> 
     critical = out[1][0]
     assert (critical.value, critical.limit) == (3_100.0, 3_000.0)
     assert "5% of 60,000 incoming records" in critical.text
+
+
+def test_a_stream_name_in_several_accounts_is_several_signals_each_naming_its_account() -> None:
+    """An organization repeats a stream's name in every account: each account's stream is detected
+    and recovers on its own, and an event names the account its stream is in."""
+    d = Detector()
+    payments, ledger = "210987654321", "345678901234"
+    full = {"usage_factor": 0.94, "usage_level": "warn"}
+    calm = {"usage_factor": 0.5, "usage_level": "ok"}
+    first = d.observe(
+        "kinesis", kinesis(stream(account_id=payments, **full), stream(account_id=ledger, **full))
+    )
+    assert sorted((e.kind, e.detail["account"]) for e in first) == [(DETECTED, payments), (DETECTED, ledger)]
+    assert all(e.text.startswith(f"payments-events · {e.detail['account']}: write usage") for e in first)
+    # One account's stream calms down; the other's stays detected.
+    (back,) = d.observe(
+        "kinesis", kinesis(stream(account_id=payments, **calm), stream(account_id=ledger, **full))
+    )
+    assert (back.kind, back.detail["account"]) == (RECOVERED, payments)
+    assert len(d.open_signals) == 1
+    # One account alone: the events read as they always have.
+    (alone,) = Detector().observe("kinesis", kinesis(stream(account_id=payments, **full)))
+    assert alone.text.startswith("payments-events: write usage")

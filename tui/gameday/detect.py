@@ -58,6 +58,7 @@ from tui.aws.findings_model import clean_line
 from tui.aws.kinesis_math import (
     AGE_CRITICAL_FRACTION,
     AGE_WARN_FRACTION,
+    THROTTLED_CRITICAL,
     USAGE_CRITICAL,
     USAGE_WARN,
     growth_text,
@@ -95,10 +96,12 @@ MEMORY_WARN_PCT = 90.0
 MEMORY_CRITICAL_PCT = 95.0
 MEMORY_RECOVER_PCT = 85.0
 THROTTLE_SHARE = 0.01
-THROTTLE_CRITICAL_SHARE = 0.05
-"""Throttled writes at this share of a minute's incoming records are critical: more than the
-sub-second bursts of a stream running near its capacity throttle (those stay a few records in a
-thousand), so producers are being turned away, not merely retried."""
+"""Throttled writes at this share of a minute's incoming records are a warning: a stream running near
+its capacity refuses a second's burst now and then (up to about 2% of a minute's records), which its
+producers retry."""
+THROTTLE_CRITICAL_SHARE = THROTTLED_CRITICAL
+"""At this share they are critical (the share at which the Kinesis pane calls a busy stream's usage
+critical): producers are being turned away, not merely retried."""
 LAMBDA_ERROR_SHARE = 0.05
 LAMBDA_MIN_ERRORS = 5.0
 COUNT_RECOVER_FACTOR = 0.5
@@ -206,14 +209,27 @@ def _identity(name: str, tags: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 def _failed_regions(errors: Iterable[ApiError], api_prefix: str = "") -> set[str] | None:
     """Regions with an API error (of APIs starting with ``api_prefix``) in this snapshot: what they
-    do not list may only be hidden. None when an error names no region (nothing can be trusted)."""
+    do not list may only be hidden. None when an error names no region (nothing can be trusted).
+    An error of one account in a region (named ``payments-prod us-east-1``) counts for the whole
+    region: what any account there does not list may only be hidden."""
     failed: set[str] = set()
     for error in errors:
         if error.api.startswith(api_prefix):
             if not error.region:
                 return None
-            failed.add(error.region)
+            failed.add(error.region.rsplit(" ", 1)[-1])
     return failed
+
+
+def _where(region: str, account: str) -> str:
+    """The middle of a signal's key: the region, and the account when the row names one (a stream
+    name, say, repeats in every account of an organization)."""
+    return f"{account}/{region}" if account else region
+
+
+def _accounts_label(name: str, account: str, several: bool) -> str:
+    """How an event names a resource of one account among several: ``payments-events · 2109…``."""
+    return f"{name} · {account}" if several and account else name
 
 
 def _tail(resource_id: str) -> str:
@@ -241,10 +257,11 @@ class _Reading:
     fmt: Callable[[float], str]
     detail: Mapping[str, str]
     note: str = ""
+    account: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:
-        return (self.metric, self.region, self.resource)
+        return (self.metric, _where(self.region, self.account), self.resource)
 
 
 @dataclass
@@ -430,7 +447,7 @@ class Detector:
         iid = inst.instance_id
         label = _label(inst.name, iid)
         ident = _identity(inst.name or iid, inst.tags)
-        ident["region"] = inst.region
+        _place(ident, inst.region, inst.account_id)
         ebs = dict(ident)
         ebs.update(
             binding=inst.ebs_binding or "unknown",
@@ -519,8 +536,8 @@ class Detector:
     def _volume_reading(self, inst: InstanceView, vol: VolumeView) -> _Reading:
         th = self.thresholds
         detail = _identity(vol.name or vol.volume_id, inst.tags)
+        _place(detail, vol.region, inst.account_id)
         detail.update(
-            region=vol.region,
             instance_id=inst.instance_id,
             capped_by=vol.capped_by or "unknown",
             volume_type=vol.volume_type,
@@ -557,16 +574,18 @@ class Detector:
         functions: set[tuple[str, str]] = set()
         stalls: list[JournalEvent] = []
         seen: set[tuple[str, str, str]] = set()
+        several = len({s.account_id for s in snap.streams}) > 1
         for stream in snap.streams:
-            readings.extend(self._stream_readings(stream, snap.period_s))
+            where = _where(stream.region, stream.account_id)
+            readings.extend(self._stream_readings(stream, snap.period_s, several))
             for fn in stream.lambdas:
-                if (stream.region, fn.function_name) in functions:
+                if (where, fn.function_name) in functions:
                     continue
-                functions.add((stream.region, fn.function_name))
-                readings.append(self._lambda_reading(stream, fn, snap.period_s))
+                functions.add((where, fn.function_name))
+                readings.append(self._lambda_reading(stream, fn, snap.period_s, several))
             for reader in stream.readers:
-                seen.add((cat.M_READER_STALLED, stream.region, _reader_resource(stream, reader)))
-                event = self._stall(stream, reader, snap.fetched_at)
+                seen.add((cat.M_READER_STALLED, where, _reader_resource(stream, reader)))
+                event = self._stall(stream, reader, snap.fetched_at, several)
                 if event is not None:
                     stalls.append(event)
         seen.update(r.key for r in readings)
@@ -575,19 +594,23 @@ class Detector:
         events.extend(self._gone("kinesis", seen, _failed_regions(snap.errors), snap.fetched_at))
         return events
 
-    def _stall(self, stream: StreamView, reader: ReaderLag, at: datetime) -> JournalEvent | None:
+    def _stall(
+        self, stream: StreamView, reader: ReaderLag, at: datetime, several: bool = False
+    ) -> JournalEvent | None:
         """A reader that stopped making progress is detected (critical: what it should read piles up
         unread); once its lag is known and it is no longer stalled, it recovers. An unknown lag does
         neither."""
         resource = _reader_resource(stream, reader)
-        key = (cat.M_READER_STALLED, stream.region, resource)
+        key = (cat.M_READER_STALLED, _where(stream.region, stream.account_id), resource)
         prev = self._open.get(key)
         if reader.behind_ms is None or reader.stalled == (prev is not None):
             return None
-        label = _clean(f"{stream.stream_name} / {reader.name}", 120)
+        label = _clean(
+            _accounts_label(f"{stream.stream_name} / {reader.name}", stream.account_id, several), 120
+        )
         detail = _identity(reader.name, ())
+        _place(detail, stream.region, stream.account_id)
         detail.update(
-            region=stream.region,
             stream=_clean(stream.stream_name),
             kind=reader.kind,
             reader_metric=reader.metric,
@@ -633,10 +656,12 @@ class Detector:
             detail=MappingProxyType(detail),
         )
 
-    def _stream_readings(self, stream: StreamView, period_s: int) -> list[_Reading]:
+    def _stream_readings(self, stream: StreamView, period_s: int, several: bool = False) -> list[_Reading]:
         name = stream.stream_name
+        account = stream.account_id
+        label = _clean(_accounts_label(name, account, several), 80)
         ident = _identity(name, ())
-        ident["region"] = stream.region
+        _place(ident, stream.region, account)
         age = dict(ident)
         age.update(
             iterator_age_ms=_num(stream.iterator_age_ms),
@@ -652,7 +677,7 @@ class Detector:
                 cat.M_STREAM_AGE,
                 stream.region,
                 name,
-                _clean(name, 80),
+                label,
                 "iterator age at",
                 stream.iterator_age_retention_fraction,
                 stream.age_level,
@@ -664,13 +689,14 @@ class Detector:
                 _pct,
                 MappingProxyType(age),
                 note=f"of the {retention}; {_num((stream.iterator_age_ms or 0) / 60_000, 1)} min",
+                account=account,
             ),
             _Reading(
                 "kinesis",
                 cat.M_STREAM_USAGE,
                 stream.region,
                 name,
-                _clean(name, 80),
+                label,
                 "write usage at",
                 stream.usage_factor,
                 stream.usage_level,
@@ -682,6 +708,7 @@ class Detector:
                 _pct,
                 MappingProxyType(usage),
                 note=f"of {_shards(stream.open_shards)} write capacity",
+                account=account,
             ),
         ]
         throttled = stream.write_throttled
@@ -706,7 +733,7 @@ class Detector:
                 cat.M_STREAM_THROTTLE,
                 stream.region,
                 name,
-                _clean(name, 80),
+                label,
                 "writes throttled",
                 value,
                 level,
@@ -718,11 +745,14 @@ class Detector:
                 lambda v: f"{v:,.0f}/min",
                 MappingProxyType(throttle),
                 note=f"{share:.0%} of {throttle['incoming_records']} incoming records",
+                account=account,
             )
         )
         return readings
 
-    def _lambda_reading(self, stream: StreamView, fn: LambdaView, period_s: int) -> _Reading:
+    def _lambda_reading(
+        self, stream: StreamView, fn: LambdaView, period_s: int, several: bool = False
+    ) -> _Reading:
         rate = stream.incoming_records_per_s
         invocations: float | None = None
         limit = LAMBDA_MIN_ERRORS
@@ -732,8 +762,8 @@ class Detector:
             limit = max(LAMBDA_MIN_ERRORS, LAMBDA_ERROR_SHARE * invocations)
             note = f"{LAMBDA_ERROR_SHARE:.0%} of about {invocations:,.0f} invocations"
         detail = _identity(fn.function_name, ())
+        _place(detail, stream.region, stream.account_id)
         detail.update(
-            region=stream.region,
             stream=_clean(stream.stream_name),
             batch_size=_num(fn.batch_size),
             invocations_estimate=_num(invocations),
@@ -743,7 +773,7 @@ class Detector:
             cat.M_LAMBDA_ERRORS,
             stream.region,
             fn.function_name,
-            _clean(fn.function_name, 80),
+            _clean(_accounts_label(fn.function_name, stream.account_id, several), 80),
             "Lambda errors",
             fn.errors,
             _count_level(fn.errors, limit),
@@ -755,6 +785,7 @@ class Detector:
             lambda v: f"{v:,.0f}/min",
             MappingProxyType(detail),
             note=note,
+            account=stream.account_id,
         )
 
     # -- findings -----------------------------------------------------------------------------
@@ -881,8 +912,8 @@ class Detector:
 
     def _ping_event(self, node: ManagedTarget, kind: str, at: datetime) -> JournalEvent:
         detail = _identity(node.name or node.instance_id, self._tags_of(node.instance_id))
+        _place(detail, node.region, node.account_id)
         detail.update(
-            region=node.region,
             ping_status=_clean(node.ping_status),
             resource_type=_clean(node.resource_type),
             last_ping_at=node.last_ping_at.isoformat() if node.last_ping_at else "unknown",
@@ -1045,6 +1076,13 @@ class Detector:
     def _tags_of(self, instance_id: str) -> tuple[tuple[str, str], ...]:
         known = self._instance_tags.get(instance_id)
         return known[1] if known else ()
+
+
+def _place(detail: dict[str, str], region: str, account: str) -> None:
+    """A detection's region, and its account when the row names one."""
+    detail["region"] = region
+    if account:
+        detail["account"] = account
 
 
 def _reader_resource(stream: StreamView, reader: ReaderLag) -> str:
