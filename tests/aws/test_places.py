@@ -162,3 +162,44 @@ async def test_alarms_say_their_account(plain_moto_url: str) -> None:
         await factory.close()
     (alarm,) = [a for a in alarms.alarms if a.name == f"{tag}-cpu"]
     assert alarm.account_id == MEMBER and alarm.region == REGION
+
+
+def _template(url: str, account: str | None, description: str) -> str:
+    fis = _boto(url, "fis", account)
+    owner = account or HOME
+    reply = fis.create_experiment_template(
+        clientToken=description,
+        description=description,
+        stopConditions=[{"source": "none"}],
+        targets={},
+        actions={"wait": {"actionId": "aws:fis:wait", "parameters": {"duration": "PT1M"}}},
+        roleArn=f"arn:aws:iam::{owner}:role/fis-experiments",
+    )
+    return str(reply["experimentTemplate"]["id"])
+
+
+async def test_experiments_read_every_place_and_say_whose_each_template_is(plain_moto_url: str) -> None:
+    from tui.aws.fis import FisPoller
+
+    tag = f"places-{next(_names)}"
+    home_id = _template(plain_moto_url, None, f"{tag}-home")
+    member_id = _template(plain_moto_url, MEMBER, f"{tag}-member")
+    factory = _factory(plain_moto_url)
+    member = Place(REGION, MEMBER, "payments-prod", f"arn:aws:iam::{MEMBER}:role/warroom-readonly")
+    factory.set_places([Place(REGION, HOME, "security-tooling"), member])
+    try:
+        poller = FisPoller(factory)
+        snapshot = await poller.poll()
+        again = await poller.poll()
+    finally:
+        await factory.close()
+    ours = {t.template_id: t for t in snapshot.templates if t.description.startswith(tag)}
+    assert {i: t.account_id for i, t in ours.items()} == {home_id: HOME, member_id: MEMBER}
+    assert all(t.detailed for t in ours.values())
+    # Each place's template bodies are kept by the place: the second poll reads them again only
+    # when their lastUpdateTime moved, in whichever account they are.
+    assert {t.template_id: t.account_id for t in again.templates if t.description.startswith(tag)} == {
+        home_id: HOME,
+        member_id: MEMBER,
+    }
+    assert snapshot.errors == () and snapshot.error is None

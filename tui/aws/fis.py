@@ -1,12 +1,12 @@
 """The Experiments poller: AWS Fault Injection Service templates and experiments, every region.
 
-One cycle per region, regions concurrently: ListExperimentTemplates and ListExperiments (every page)
-at once. Template summaries lack targets and actions, so GetExperimentTemplate reads a template the
-first time it is seen and again whenever its lastUpdateTime changes. Experiment summaries lack start
-and end times, so GetExperiment reads every experiment that is not known to have ended; an experiment
-read once in a terminal state is kept by the poller and not read again. A failed API becomes an
-``ApiError`` and the rest of the poll stands; only when both listings fail in every region is the
-whole poll's ``error`` set.
+One cycle per place (an account in a region, ``tui.aws.scope``), places concurrently:
+ListExperimentTemplates and ListExperiments (every page) at once. Template summaries lack targets
+and actions, so GetExperimentTemplate reads a template the first time it is seen and again whenever
+its lastUpdateTime changes. Experiment summaries lack start and end times, so GetExperiment reads
+every experiment that is not known to have ended; an experiment read once in a terminal state is
+kept by the poller and not read again. A failed API becomes an ``ApiError`` and the rest of the poll
+stands; only when both listings fail in every region is the whole poll's ``error`` set.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.findings_model import clean_line
 from tui.aws.outcome import ApiError, utcnow
+from tui.aws.scope import Place
 from tui.common.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
 from tui.common.durations import iso_duration_seconds
 from tui.common.timefmt import instant
@@ -211,6 +212,8 @@ class TemplateView:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     detailed: bool = True
+    account_id: str = ""
+    """The account the template is in ("" for the credential's own before its id is known)."""
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,7 @@ class ExperimentView:
     stop_conditions: tuple[str, ...] = ()
     error: str = ""  # state.error: code and location when the experiment failed
     detailed: bool = True
+    account_id: str = ""
 
     @property
     def ended(self) -> bool:
@@ -369,7 +373,7 @@ class _RegionResult:
 
 
 class FisPoller:
-    """``poll()`` is one cycle over every region of the factory.
+    """``poll()`` is one cycle over every place of the factory (``ClientFactory.places``).
 
     Between cycles it keeps experiments already read in a terminal state (they never change again, so
     they are not read again) and template bodies by lastUpdateTime.
@@ -378,13 +382,13 @@ class FisPoller:
     def __init__(self, factory: ClientFactory, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.factory = factory
         self.clock = clock
+        # Keyed by (place key, id): the place key is the region for the credential's own account.
         self._ended: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._bodies: dict[tuple[str, str], tuple[Any, Mapping[str, Any]]] = {}
 
     async def poll(self) -> FisSnapshot:
         now = self.clock()
-        regions = self.factory.regions
-        parts = await asyncio.gather(*(self._region(region) for region in regions))
+        parts = await asyncio.gather(*(self._region(place) for place in self.factory.places))
         templates: list[TemplateView] = []
         experiments: list[ExperimentView] = []
         errors: list[ApiError] = []
@@ -416,44 +420,51 @@ class FisPoller:
         result.errors.append(ApiError(region, api, message, hint))
         return problem
 
-    async def _region(self, region: str) -> _RegionResult:
+    async def _region(self, place: Place) -> _RegionResult:
         result = _RegionResult()
+        region, where = place.region, place.key
         summaries, listed = await asyncio.gather(
-            self._list(region, "list_experiment_templates", "experimentTemplates", LIST_TEMPLATES, result),
-            self._list(region, "list_experiments", "experiments", LIST_EXPERIMENTS, result),
+            self._list(place, "list_experiment_templates", "experimentTemplates", LIST_TEMPLATES, result),
+            self._list(place, "list_experiments", "experiments", LIST_EXPERIMENTS, result),
         )
         gate = asyncio.Semaphore(DETAIL_CONCURRENCY)
         bodies, details = await asyncio.gather(
-            self._template_bodies(region, summaries or [], gate, result),
-            self._experiment_bodies(region, listed or [], gate, result),
+            self._template_bodies(place, summaries or [], gate, result),
+            self._experiment_bodies(place, listed or [], gate, result),
         )
+        account = place.account_id
         result.templates = [
-            template_from(s, bodies.get(_text(s.get("id"))), region) for s in summaries or [] if s.get("id")
+            replace(template_from(s, bodies.get(_text(s.get("id"))), region), account_id=account)
+            for s in summaries or []
+            if s.get("id")
         ]
         faults = {t.template_id: t.fault for t in result.templates if t.fault}
         result.experiments = [
-            experiment_from(s, details.get(_text(s.get("id"))), region, template_faults=faults)
+            replace(
+                experiment_from(s, details.get(_text(s.get("id"))), region, template_faults=faults),
+                account_id=account,
+            )
             for s in listed or []
             if s.get("id")
         ]
-        live = {(region, _text(s.get("id"))) for s in listed or []}
+        live = {(where, _text(s.get("id"))) for s in listed or []}
         if listed is not None:
-            for key in [k for k in self._ended if k[0] == region and k not in live]:
+            for key in [k for k in self._ended if k[0] == where and k not in live]:
                 del self._ended[key]
         if summaries is not None:
-            known = {(region, _text(s.get("id"))) for s in summaries}
-            for key in [k for k in self._bodies if k[0] == region and k not in known]:
+            known = {(where, _text(s.get("id"))) for s in summaries}
+            for key in [k for k in self._bodies if k[0] == where and k not in known]:
                 del self._bodies[key]
         # Concurrent calls fail in any order; the pane lists them in a fixed one.
         result.errors.sort(key=lambda e: API_ORDER.index(e.api) if e.api in API_ORDER else len(API_ORDER))
         return result
 
     async def _list(
-        self, region: str, method: str, key: str, api: str, result: _RegionResult
+        self, place: Place, method: str, key: str, api: str, result: _RegionResult
     ) -> list[dict[str, Any]] | None:
         found: dict[str, dict[str, Any]] = {}
         try:
-            fis = await self.factory.client("fis", region)
+            fis = await place.client(self.factory, "fis")
             params: dict[str, Any] = {"maxResults": PAGE_SIZE}
             for _ in range(MAX_PAGES):
                 reply = await getattr(fis, method)(**params)
@@ -465,21 +476,22 @@ class FisPoller:
                 if not token:
                     break
                 params = {"maxResults": PAGE_SIZE, "nextToken": token}
-        except Exception as exc:  # the region shows its error; the other listing and regions carry on
-            result.listing[api] = self._failure(region, api, exc, result)
+        except Exception as exc:  # the place shows its error; the other listing and places carry on
+            result.listing[api] = self._failure(place.label, api, exc, result)
             return None
         return list(found.values())
 
     async def _template_bodies(
-        self, region: str, summaries: list[dict[str, Any]], gate: asyncio.Semaphore, result: _RegionResult
+        self, place: Place, summaries: list[dict[str, Any]], gate: asyncio.Semaphore, result: _RegionResult
     ) -> dict[str, Mapping[str, Any]]:
+        where = place.key
         bodies: dict[str, Mapping[str, Any]] = {}
         wanted: list[str] = []
         for summary in summaries:
             ident = _text(summary.get("id"))
             if not ident:
                 continue
-            cached = self._bodies.get((region, ident))
+            cached = self._bodies.get((where, ident))
             stamp = summary.get("lastUpdateTime")
             if cached is not None and stamp is not None and cached[0] == stamp:
                 bodies[ident] = cached[1]
@@ -490,7 +502,7 @@ class FisPoller:
         async def read(ident: str, stamp: Any) -> None:
             async with gate:
                 try:
-                    fis = await self.factory.client("fis", region)
+                    fis = await place.client(self.factory, "fis")
                     reply = await fis.get_experiment_template(id=ident)
                 except Exception as exc:  # the template stays listed from its summary
                     failed.append((ident, exc))
@@ -498,19 +510,22 @@ class FisPoller:
             body = reply.get("experimentTemplate")
             if isinstance(body, Mapping):
                 bodies[ident] = body
-                self._bodies[(region, ident)] = (stamp, body)
+                self._bodies[(where, ident)] = (stamp, body)
 
         stamps = {_text(s.get("id")): s.get("lastUpdateTime") for s in summaries}
         await asyncio.gather(*(read(ident, stamps.get(ident)) for ident in wanted))
         if failed:
             ident, exc = failed[0]
             more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
-            self._failure(region, GET_TEMPLATE, exc, result, f"targets and actions of {ident}{more} unknown")
+            self._failure(
+                place.label, GET_TEMPLATE, exc, result, f"targets and actions of {ident}{more} unknown"
+            )
         return bodies
 
     async def _experiment_bodies(
-        self, region: str, listed: list[dict[str, Any]], gate: asyncio.Semaphore, result: _RegionResult
+        self, place: Place, listed: list[dict[str, Any]], gate: asyncio.Semaphore, result: _RegionResult
     ) -> dict[str, Mapping[str, Any]]:
+        where = place.key
         bodies: dict[str, Mapping[str, Any]] = {}
         wanted: list[str] = []
         for summary in listed:
@@ -518,7 +533,7 @@ class FisPoller:
             if not ident:
                 continue
             status, _, _ = _state(summary)
-            cached = self._ended.get((region, ident))
+            cached = self._ended.get((where, ident))
             if cached is not None and status in TERMINAL:
                 bodies[ident] = cached
             else:
@@ -528,7 +543,7 @@ class FisPoller:
         async def read(ident: str) -> None:
             async with gate:
                 try:
-                    fis = await self.factory.client("fis", region)
+                    fis = await place.client(self.factory, "fis")
                     reply = await fis.get_experiment(id=ident)
                 except Exception as exc:  # the experiment stays listed from its summary, times unknown
                     failed.append((ident, exc))
@@ -538,13 +553,13 @@ class FisPoller:
                 bodies[ident] = body
                 status, _, _ = _state(body)
                 if status in TERMINAL:
-                    self._ended[(region, ident)] = body
+                    self._ended[(where, ident)] = body
 
         await asyncio.gather(*(read(ident) for ident in wanted))
         if failed:
             ident, exc = failed[0]
             more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
-            self._failure(region, GET_EXPERIMENT, exc, result, f"times of {ident}{more} unknown")
+            self._failure(place.label, GET_EXPERIMENT, exc, result, f"times of {ident}{more} unknown")
         return bodies
 
 
