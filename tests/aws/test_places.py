@@ -203,3 +203,25 @@ async def test_experiments_read_every_place_and_say_whose_each_template_is(plain
         member_id: MEMBER,
     }
     assert snapshot.errors == () and snapshot.error is None
+
+
+async def test_places_are_read_a_few_at_once_in_their_order() -> None:
+    import asyncio
+
+    from tui.aws.scope import each_place
+
+    places = [Place(REGION, f"{n:012d}", f"account-{n}", f"arn:aws:iam::{n:012d}:role/r") for n in range(40)]
+    reading = 0
+    most = 0
+
+    async def read(place: Place) -> str:
+        nonlocal reading, most
+        reading += 1
+        most = max(most, reading)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        reading -= 1
+        return place.account_id
+
+    assert await asyncio.wait_for(each_place(places, read, at_once=8), 10.0) == [p.account_id for p in places]
+    assert most == 8

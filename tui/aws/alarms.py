@@ -49,7 +49,7 @@ from tui.aws.alarms_model import (
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.outcome import ApiError, ErrorTally, utcnow
-from tui.aws.scope import Place, place_of
+from tui.aws.scope import Place, each_place, place_of
 from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class AlarmsPoller:
     async def poll(self) -> AlarmsSnapshot:
         now = self.clock()
         places = self.factory.places
-        parts = await asyncio.gather(*(self._region(place, now) for place in places))
+        parts = await each_place(places, lambda place: self._region(place, now))
         alarms: list[Alarm] = []
         errors: list[ApiError] = []
         for part in parts:

@@ -22,7 +22,7 @@ from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.findings_model import clean_line
 from tui.aws.outcome import ApiError, utcnow
-from tui.aws.scope import Place
+from tui.aws.scope import Place, each_place
 from tui.common.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
 from tui.common.durations import iso_duration_seconds
 from tui.common.timefmt import instant
@@ -388,7 +388,7 @@ class FisPoller:
 
     async def poll(self) -> FisSnapshot:
         now = self.clock()
-        parts = await asyncio.gather(*(self._region(place) for place in self.factory.places))
+        parts = await each_place(self.factory.places, self._region)
         templates: list[TemplateView] = []
         experiments: list[ExperimentView] = []
         errors: list[ApiError] = []

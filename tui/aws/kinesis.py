@@ -48,7 +48,7 @@ from tui.aws.kinesis_math import (
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data, linked_accounts
 from tui.aws.outcome import ApiError, ErrorTally, utcnow
-from tui.aws.scope import Place, metrics_via
+from tui.aws.scope import Place, each_place, metrics_via
 
 log = logging.getLogger(__name__)
 
@@ -433,7 +433,7 @@ class KinesisPoller:
         if any(not p.home for p in places) and moment - self._links_read >= LINKS_REFRESH_S:
             self.linked = await linked_accounts(self.factory, (p.region for p in places))
             self._links_read = moment
-        parts = await asyncio.gather(*(self._region(place, now) for place in places))
+        parts = await each_place(places, lambda place: self._region(place, now))
         streams: list[StreamView] = []
         errors: list[ApiError] = []
         for part in parts:

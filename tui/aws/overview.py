@@ -18,7 +18,7 @@ from tui.aws.errors import AwsProblem, classify
 from tui.aws.identity import Identity, caller_identity
 from tui.aws.outcome import Outcome, gather_outcome, utcnow
 from tui.aws.overview_math import count_states, standard_vcpus
-from tui.aws.scope import Place
+from tui.aws.scope import Place, each_place
 
 VCPU_QUOTA_CODE = "L-1216C47A"
 
@@ -169,7 +169,7 @@ async def poll(factory: ClientFactory) -> OverviewSnapshot:
         identity = await caller_identity(factory)
     except Exception as exc:  # shown on the pane; the next poll retries
         return OverviewSnapshot(utcnow(), None, (), classify(exc, profile=factory.target.profile))
-    regions = await asyncio.gather(*(_region(factory, place) for place in factory.places))
+    regions = await each_place(factory.places, lambda place: _region(factory, place))
     return OverviewSnapshot(utcnow(), identity, tuple(regions))
 
 
