@@ -156,3 +156,31 @@ def test_a_list_with_its_own_account_column_keeps_it() -> None:
     own = (Column("title", "TITLE", 30), Column("account", "ACCOUNT", 12))
     assert account_columns(own, False) == own
     assert account_columns(own, True) == own
+
+
+def test_the_filter_keeps_an_accounts_rows_by_its_name_or_id_with_several_accounts() -> None:
+    from types import SimpleNamespace
+
+    from tui.aws.accounts import Account, AccountRow, AccountsView
+    from tui.screens.listing import FilteredList
+
+    home = Account("123456789012", "security-tooling", home=True)
+    payments = Account("210987654321", "payments-prod")
+    view = AccountsView(
+        rows=(AccountRow(home, ()), AccountRow(payments, ())), regions=("us-east-1",), home=home, single=False
+    )
+
+    class Pane(FilteredList):
+        def __init__(self, needle: str, accounts: AccountsView) -> None:
+            self.needle = needle
+            self.app = SimpleNamespace(accounts_view=accounts)
+
+    assert Pane("payments-PROD", view).account_matches("210987654321")
+    assert Pane("2109876", view).account_matches("210987654321")
+    assert not Pane("payments-prod", view).account_matches("123456789012")
+    # Rows read before the accounts were known carry "" for the credential's own account.
+    assert Pane("security", view).account_matches("")
+    assert not Pane("", view).account_matches("210987654321"), "no filter keeps every row by itself"
+    # One account watched: the filter matches what the rows show, not an account no column names.
+    single = AccountsView(rows=(AccountRow(home, ()),), regions=("us-east-1",), home=home)
+    assert not Pane("security", single).account_matches("123456789012")

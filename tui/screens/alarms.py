@@ -126,7 +126,12 @@ class AlarmsScreen(AlarmActions, FilteredList, PaneScreen[AlarmsSnapshot]):
         if self.snapshot is None:
             return []
         flt = replace(self.flt, text=self.needle)
-        return [a for a in self.snapshot.alarms if flt.matches(a)]
+        faceted = replace(self.flt, text="")
+        return [
+            a
+            for a in self.snapshot.alarms
+            if flt.matches(a) or (self.account_matches(a.account_id) and faceted.matches(a))
+        ]
 
     def _fill(self) -> None:
         snapshot = self.snapshot

@@ -210,7 +210,11 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
     def _visible(self) -> list[StreamView]:
         if self.snapshot is None:
             return []
-        chosen = [v for v in self.snapshot.streams if fmt.matches(v, self.needle)]
+        chosen = [
+            v
+            for v in self.snapshot.streams
+            if fmt.matches(v, self.needle) or self.account_matches(v.account_id)
+        ]
         return fmt.sort_views(chosen, fmt.SORTS[self.sort][0])
 
     def _fill(self) -> None:

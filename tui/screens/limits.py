@@ -179,7 +179,9 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         snapshot = self.snapshot
         if snapshot is None:
             return []
-        chosen = [v for v in snapshot.instances if fmt.matches(v, self.needle)]
+        chosen = [
+            v for v in snapshot.instances if fmt.matches(v, self.needle) or self.account_matches(v.account_id)
+        ]
         return fmt.sort_views(chosen, fmt.SORTS[self.sort][0])
 
     def _fill(self) -> None:

@@ -69,6 +69,15 @@ class FilteredList:
             out.append(dataclasses.replace(row, cells=tuple(cells)))
         return out
 
+    def account_matches(self, account_id: str) -> bool:
+        """Whether the filter typed names ``account_id``'s account (part of its name or id), when
+        several accounts are watched: `/payments-prod` keeps that account's rows."""
+        needle = self.needle.strip().lower()
+        if not needle or not several_accounts(self):
+            return False
+        name = account_names(self).get(account_id, account_id)
+        return needle in name.lower() or (bool(account_id) and needle in account_id)
+
     def action_filter(self) -> None:
         screen: Any = self
         box = screen.query_one(f"#{self.FILTER_ID}", Input)

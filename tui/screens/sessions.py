@@ -231,7 +231,7 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
                     "hybrid" if target.hybrid else "ec2",
                 )
             ).lower()
-            if needle and needle not in hay:
+            if needle and needle not in hay and not self.account_matches(target.account_id):
                 continue
             out.append(target)
         return out
@@ -241,7 +241,13 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
             return []
         needle = self.needle.lower()
         rows = [*self.snapshot.active, *self.snapshot.history]
-        return [s for s in rows if not needle or needle in f"{s.session_id} {s.target} {s.owner}".lower()]
+        return [
+            s
+            for s in rows
+            if not needle
+            or needle in f"{s.session_id} {s.target} {s.owner}".lower()
+            or self.account_matches(s.account_id)
+        ]
 
     def _names(self) -> dict[str, str]:
         return {t.instance_id: t.name for t in self.snapshot.instances} if self.snapshot else {}
