@@ -184,3 +184,23 @@ def test_the_filter_keeps_an_accounts_rows_by_its_name_or_id_with_several_accoun
     # One account watched: the filter matches what the rows show, not an account no column names.
     single = AccountsView(rows=(AccountRow(home, ()),), regions=("us-east-1",), home=home)
     assert not Pane("security", single).account_matches("123456789012")
+
+
+def test_a_detail_view_names_its_rows_account_only_among_several() -> None:
+    from types import SimpleNamespace
+
+    from tui.aws.accounts import Account, AccountRow, AccountsView
+    from tui.screens.listing import where
+
+    home = Account("123456789012", "security-tooling", home=True)
+    payments = Account("210987654321", "payments-prod")
+    several = AccountsView(
+        rows=(AccountRow(home, ()), AccountRow(payments, ())), regions=("us-east-1",), home=home, single=False
+    )
+    screen = SimpleNamespace(app=SimpleNamespace(accounts_view=several))
+    assert where(screen, "210987654321", "eu-west-1") == "payments-prod 210987654321 eu-west-1"
+    assert where(screen, "", "us-east-1") == "security-tooling us-east-1"
+    alone = SimpleNamespace(
+        app=SimpleNamespace(accounts_view=AccountsView(rows=(AccountRow(home, ()),), home=home))
+    )
+    assert where(alone, "123456789012", "us-east-1") == "us-east-1"

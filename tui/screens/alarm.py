@@ -35,7 +35,7 @@ from tui.feeds import Feed, Update
 from tui.screens import alarms_format as fmt
 from tui.screens.alarms_actions import ACTION_BINDINGS, AlarmActions
 from tui.screens.base import FollowsFeeds, PaneFooter
-from tui.screens.listing import sync_detail_header, theme_rgb
+from tui.screens.listing import sync_detail_header, theme_rgb, where
 from widgets.header import HeaderBar
 from widgets.safe import clean
 
@@ -215,7 +215,7 @@ class AlarmScreen(FollowsFeeds, AlarmActions, Screen[None]):
         title.update(
             Text(
                 f"{symbol} {STATE_WORD.get(alarm.state, alarm.state)}  {clean(alarm.name)} · {alarm.kind} · "
-                f"{alarm.region} · {fmt.in_state(alarm, now)} in state",
+                f"{where(self, alarm.account_id, alarm.region)} · {fmt.in_state(alarm, now)} in state",
                 no_wrap=True,
                 overflow="ellipsis",
             )

@@ -22,7 +22,7 @@ from tui.context import PaneContext
 from tui.feeds import HISTORY_HOURS, Feed, Update
 from tui.screens import limits_format as fmt
 from tui.screens.base import FollowsFeeds, PaneFooter
-from tui.screens.listing import sync_detail_header, theme_rgb
+from tui.screens.listing import sync_detail_header, theme_rgb, where
 from widgets.gauge import Gauge, gauge
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -220,7 +220,7 @@ class InstanceScreen(FollowsFeeds, Screen[None]):
         title.update(
             Text(
                 f"{clean(view.name) or '(no Name)'}  {view.instance_id}  {view.instance_type}  {view.state}  "
-                f"{view.region}  · {view.monitoring}{fmt.ebs_source_text(view)}"
+                f"{where(self, view.account_id, view.region)}  · {view.monitoring}{fmt.ebs_source_text(view)}"
             )
         )
         stale = view.state != "running"

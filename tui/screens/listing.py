@@ -170,6 +170,21 @@ def account_names(screen: object) -> dict[str, str]:
     return names
 
 
+def account_label(screen: object, account_id: str) -> str:
+    """How a detail view names the account of what it shows, with several accounts watched
+    (``ledger-prod 345678901234``); "" with one."""
+    if not several_accounts(screen):
+        return ""
+    name = account_names(screen).get(account_id, account_id)
+    return clean(f"{name} {account_id}" if account_id and account_id != name else name)
+
+
+def where(screen: object, account_id: str, region: str) -> str:
+    """A row's region, after its account's name when several accounts are watched."""
+    label = account_label(screen, account_id)
+    return f"{label} {region}" if label else region
+
+
 def account_columns(columns: tuple[Column, ...], several: bool) -> tuple[Column, ...]:
     """``columns`` with ACCOUNT after the first when ``several`` accounts are watched (a list with an
     account column of its own, as Findings has, keeps it as it is)."""

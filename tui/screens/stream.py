@@ -19,7 +19,7 @@ from tui.feeds import Feed
 from tui.screens import kinesis_format as fmt
 from tui.screens.base import FollowsFeeds, PaneFooter
 from tui.screens.kinesis_actions import ACTION_BINDINGS, StreamActions, stall_style
-from tui.screens.listing import sync_detail_header, theme_rgb
+from tui.screens.listing import sync_detail_header, theme_rgb, where
 from widgets.gauge import Gauge
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -108,7 +108,8 @@ class StreamScreen(FollowsFeeds, StreamActions, Screen[None]):
         title.update(
             Text(
                 f"{clean(view.stream_name)}  {view.mode}  {view.status}  {shards}  "
-                f"retention {view.retention_hours} h  {view.region}" + (f"  {pending}" if pending else "")
+                f"retention {view.retention_hours} h  {where(self, view.account_id, view.region)}"
+                + (f"  {pending}" if pending else "")
             )
         )
         usage = self.query_one("#g-usage", Gauge)
