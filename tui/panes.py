@@ -42,6 +42,9 @@ class Pane:
     """Other names ``warroom snapshot`` and ``:`` accept."""
     progress: bool = False
     """Its poller's ``poll`` takes a ``progress(pages, items)`` callback for a long first load."""
+    answered: bool = False
+    """Its poller's ``poll`` takes an ``answered`` callback (``tui.aws.scope.Answered``) as the places
+    of a poll over several accounts answer."""
 
     @property
     def live(self) -> bool:
@@ -91,6 +94,7 @@ PANES: tuple[Pane, ...] = (
         "kinesis",
         detect="_kinesis",
         metrics=True,
+        answered=True,
     ),
     Pane(
         "findings",
@@ -124,6 +128,7 @@ PANES: tuple[Pane, ...] = (
         "fis",
         detect="_fis",
         aliases=("experiments",),
+        answered=True,
     ),
     Pane("journal", "Journal", "7", "tui.screens.journal:JournalScreen"),
     Pane("facilitator", "Facilitator", "8", "tui.screens.facilitator:FacilitatorScreen"),
@@ -138,6 +143,7 @@ PANES: tuple[Pane, ...] = (
         "tui.panes:_alarms",
         "alarms",
         detect="_alarms",
+        answered=True,
     ),
     # With every number taken, the game day's wall is reached by name: `:wall`.
     Pane("wall", "Wall", "", "tui.screens.wall:WallScreen"),

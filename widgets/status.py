@@ -39,6 +39,8 @@ class StatusLine(Widget):
     """Consecutive failed polls."""
     recorded: reactive[bool] = reactive(False)
     """True when the data comes from a recording being replayed, not from polls."""
+    answered: reactive[tuple[int, int, str] | None] = reactive(None)
+    """How many of the accounts (or regions) the poll under way has heard from: (done, total, noun)."""
     starting: reactive[str] = reactive("")
     """What the console is doing before its first data ("starting the simulator… (seeding the
     fleet)", "reading identity…"); shown until this pane has data."""
@@ -63,6 +65,13 @@ class StatusLine(Widget):
     def watch_paused(self, paused: bool) -> None:
         self.set_class(paused, "-paused")
 
+    def _answered(self) -> str:
+        """`` 12 of 40 accounts`` while a poll over several places runs ("" otherwise)."""
+        if not self.polling or self.answered is None:
+            return ""
+        done, total, noun = self.answered
+        return f" {done} of {total} {noun}"
+
     def render(self) -> Text:
         now = self._clock()
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -75,7 +84,7 @@ class StatusLine(Widget):
         elif self.fetched_at is None and self.starting:
             text.append(f"◌ {clean(self.starting)}")
         elif self.fetched_at is None:
-            text.append("… loading" if self.polling else "○ waiting for first poll")
+            text.append(f"… loading{self._answered()}" if self.polling else "○ waiting for first poll")
         elif self.recorded:
             text.append("⏵ recorded")
         else:
@@ -84,7 +93,7 @@ class StatusLine(Widget):
         if self.fetched_at is not None:
             tail.append(f" · data {age_text((now - self.fetched_at).total_seconds())} old")
         if self.polling and self.fetched_at is not None:
-            tail.append(" · polling…")
+            tail.append(f" · polling{self._answered()}…")
         elif self.next_poll_at is not None and not self.paused:
             wait = age_text((self.next_poll_at - now).total_seconds())
             label = "retry" if self.problem else "next poll"

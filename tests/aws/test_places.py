@@ -129,14 +129,30 @@ async def test_kinesis_reads_every_place(plain_moto_url: str) -> None:
     factory = _factory(plain_moto_url)
     member = Place(REGION, MEMBER, "payments-prod", f"arn:aws:iam::{MEMBER}:role/warroom-readonly")
     factory.set_places([Place(REGION, HOME, "security-tooling"), member])
+    heard: list[tuple[int, int, str, Any]] = []
     try:
-        snapshot = await KinesisPoller(factory).poll()
+        poller = KinesisPoller(factory)
+        snapshot = await poller.poll(answered=lambda *report: heard.append(report))
+        first = list(heard)
+        heard.clear()
+        await poller.poll(answered=lambda *report: heard.append(report))
     finally:
         await factory.close()
     ours = {s.stream_name: s for s in snapshot.streams if s.stream_name.startswith(tag)}
     assert ours[f"{tag}-home"].account_id == HOME
     assert ours[f"{tag}-member"].account_id == MEMBER and ours[f"{tag}-member"].open_shards == 2
     assert f":{MEMBER}:stream/{tag}-member" in ours[f"{tag}-member"].stream_arn
+    assert not snapshot.partial
+    # The first rows appear as accounts answer: after the first account, a partial snapshot of its
+    # streams alone; after the second, all of them.
+    assert [(done, total, noun) for done, total, noun, _ in first] == [(1, 2, "accounts"), (2, 2, "accounts")]
+    early = first[0][3]
+    assert early.partial and {s.account_id for s in early.streams if s.stream_name.startswith(tag)} in (
+        {HOME},
+        {MEMBER},
+    )
+    # Later polls say how far they have come, with no partial snapshot: the pane keeps the whole last one.
+    assert [(done, partial) for done, _, _, partial in heard] == [(1, None), (2, None)]
 
 
 async def test_alarms_say_their_account(plain_moto_url: str) -> None:
@@ -225,3 +241,35 @@ async def test_places_are_read_a_few_at_once_in_their_order() -> None:
 
     assert await asyncio.wait_for(each_place(places, read, at_once=8), 10.0) == [p.account_id for p in places]
     assert most == 8
+
+
+async def test_progress_counts_accounts_whole_or_regions_for_one_account() -> None:
+    import asyncio
+
+    from tui.aws.scope import each_place
+
+    two_regions = [
+        Place(r, a, a, f"arn:aws:iam::{a}:role/r") for a in (HOME, MEMBER) for r in ("us-east-1", "eu-west-1")
+    ]
+    heard: list[tuple[int, int, str]] = []
+
+    async def read(place: Place) -> str:
+        await asyncio.sleep(0.01 if place.account_id == HOME else 0.0)
+        return place.key
+
+    done = await each_place(two_regions, read, answered=lambda d, t, noun, _=None: heard.append((d, t, noun)))
+    assert done == [p.key for p in two_regions]
+    # An account counts once it has answered in every region.
+    assert heard == [(0, 2, "accounts"), (1, 2, "accounts"), (1, 2, "accounts"), (2, 2, "accounts")]
+    heard.clear()
+    await each_place(
+        home_places(("us-east-1", "eu-west-1")),
+        read,
+        answered=lambda d, t, n, _=None: heard.append((d, t, n)),
+    )
+    assert heard == [(1, 2, "regions"), (2, 2, "regions")]
+    heard.clear()
+    await each_place(
+        home_places(("us-east-1",)), read, answered=lambda d, t, n, _=None: heard.append((d, t, n))
+    )
+    assert heard == [], "one place: nothing to count"

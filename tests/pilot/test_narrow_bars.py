@@ -58,3 +58,21 @@ async def test_a_long_stale_reason_gives_way_to_the_age_and_the_retry() -> None:
         line = status.render().plain
         assert line == "⚠ stale: ExpiredTokenException: the… · data 2m00s old · retry in 20s (failure 3)"
         assert len(line) == status.size.width == 80
+
+
+async def test_a_poll_over_several_accounts_says_how_many_have_answered() -> None:
+    app = Bars()
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.query_one(StatusLine)
+        status.polling = True
+        status.answered = (12, 40, "accounts")
+        await pilot.pause()
+        assert status.render().plain == "… loading 12 of 40 accounts"
+        status.fetched_at = FROZEN - timedelta(seconds=30)
+        await pilot.pause()
+        assert status.render().plain == "● live · data 30s old · polling 12 of 40 accounts…"
+        status.polling = False
+        status.answered = None
+        status.next_poll_at = FROZEN + timedelta(seconds=20)
+        await pilot.pause()
+        assert status.render().plain == "● live · data 30s old · next poll in 20s"

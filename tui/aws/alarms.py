@@ -49,7 +49,7 @@ from tui.aws.alarms_model import (
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.outcome import ApiError, ErrorTally, utcnow
-from tui.aws.scope import Place, each_place, place_of
+from tui.aws.scope import Answered, Place, each_place, place_of
 from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,8 @@ class AlarmsSnapshot:
     history_reads: int = 0
     """DescribeAlarmHistory calls this poll made (one per alarm whose state changed)."""
     calls: dict[str, int] = field(default_factory=dict)
+    partial: bool = False
+    """Only the places that answered first of a first poll over several (``tui.aws.scope.each_place``)."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,8 @@ class AlarmsPoller:
         self.factory = factory
         self.clock = clock
         self._seen: dict[str, tuple[str, datetime | None]] = {}
+        self._whole = False
+        """A whole cycle has been read: later cycles hand over no partial snapshots."""
         """Per alarm key, its region and the StateUpdatedTimestamp up to which its history is read."""
         self._history: dict[str, tuple[HistoryItem, ...]] = {}
         self._full: set[str] = set()
@@ -186,10 +190,30 @@ class AlarmsPoller:
     def _classify(self, exc: Exception) -> AwsProblem:
         return classify(exc, profile=self.factory.target.profile)
 
-    async def poll(self) -> AlarmsSnapshot:
+    async def poll(self, answered: Answered | None = None) -> AlarmsSnapshot:
+        """One cycle; ``answered`` hears as places answer (with the alarms read so far, until the
+        first whole cycle)."""
         now = self.clock()
         places = self.factory.places
-        parts = await each_place(places, lambda place: self._region(place, now))
+        parts = await each_place(
+            places,
+            lambda place: self._region(place, now),
+            answered=answered,
+            partial=None if self._whole else lambda done: self._snapshot(now, done, partial=True),
+        )
+        self._whole = True
+        failed = {pl.key for pl, p in zip(places, parts, strict=True) if p.listing_problem is not None}
+        snapshot = self._snapshot(now, parts)
+        listed = {a.key for a in snapshot.alarms}
+        for key, (where, _) in list(self._seen.items()):
+            # A deleted alarm is forgotten; one of a place that failed to list is kept for later.
+            if key not in listed and where not in failed:
+                self._forget(key)
+        return snapshot
+
+    def _snapshot(
+        self, now: datetime, parts: list[_RegionResult], *, partial: bool = False
+    ) -> AlarmsSnapshot:
         alarms: list[Alarm] = []
         errors: list[ApiError] = []
         for part in parts:
@@ -197,12 +221,6 @@ class AlarmsPoller:
             errors.extend(part.errors)
         listing = [p.listing_problem for p in parts if p.listing_problem is not None]
         error = listing[0] if listing and len(listing) == len(parts) else None
-        failed = {pl.key for pl, p in zip(places, parts, strict=True) if p.listing_problem is not None}
-        listed = {a.key for a in alarms}
-        for key, (where, _) in list(self._seen.items()):
-            # A deleted alarm is forgotten; one of a place that failed to list is kept for later.
-            if key not in listed and where not in failed:
-                self._forget(key)
         return AlarmsSnapshot(
             fetched_at=now,
             alarms=tuple(sorted(alarms, key=sort_key)),
@@ -210,6 +228,7 @@ class AlarmsPoller:
             error=error,
             history_reads=sum(p.history_reads for p in parts),
             calls=dict(self.factory.calls),
+            partial=partial,
         )
 
     def _forget(self, key: str) -> None:

@@ -48,7 +48,7 @@ from tui.aws.kinesis_math import (
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data, linked_accounts
 from tui.aws.outcome import ApiError, ErrorTally, utcnow
-from tui.aws.scope import Place, each_place, metrics_via
+from tui.aws.scope import Answered, Place, each_place, metrics_via
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +204,8 @@ class KinesisSnapshot:
     error: AwsProblem | None = None
     queries: int = 0
     calls: dict[str, int] = field(default_factory=dict)
+    partial: bool = False
+    """Only the places that answered first of a first poll over several (``tui.aws.scope.each_place``)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,15 +427,30 @@ class KinesisPoller:
         """Per region, the accounts whose metrics the credential's own account reads as a CloudWatch
         monitoring account (``tui.aws.metrics.linked_accounts``)."""
         self._links_read = float("-inf")
+        self._whole = False
+        """A whole cycle has been read: later cycles hand over no partial snapshots."""
 
-    async def poll(self) -> KinesisSnapshot:
+    async def poll(self, answered: Answered | None = None) -> KinesisSnapshot:
+        """One cycle; ``answered`` hears as places answer (with the streams read so far, until the
+        first whole cycle)."""
         now = self.clock()
         places = self.factory.places
         moment = time.monotonic()
         if any(not p.home for p in places) and moment - self._links_read >= LINKS_REFRESH_S:
             self.linked = await linked_accounts(self.factory, (p.region for p in places))
             self._links_read = moment
-        parts = await each_place(places, lambda place: self._region(place, now))
+        parts = await each_place(
+            places,
+            lambda place: self._region(place, now),
+            answered=answered,
+            partial=None if self._whole else lambda done: self._snapshot(now, done, partial=True),
+        )
+        self._whole = True
+        return self._snapshot(now, parts)
+
+    def _snapshot(
+        self, now: datetime, parts: list[_RegionResult], *, partial: bool = False
+    ) -> KinesisSnapshot:
         streams: list[StreamView] = []
         errors: list[ApiError] = []
         for part in parts:
@@ -449,6 +466,7 @@ class KinesisPoller:
             error=error,
             queries=sum(p.queries for p in parts),
             calls=dict(self.factory.calls),
+            partial=partial,
         )
 
     # -- inventory --------------------------------------------------------------------------

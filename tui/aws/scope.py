@@ -100,14 +100,50 @@ def metrics_via(place: Place, linked: Mapping[str, frozenset[str]]) -> Place:
     return Place(place.region)
 
 
+class Answered(Protocol):
+    """How far a poll over several places has come: ``done`` of ``total`` accounts (or regions, for
+    one account) have answered, and what the poll has read so far (``partial``, when it hands it)."""
+
+    def __call__(self, done: int, total: int, noun: str, partial: Any = None, /) -> None: ...
+
+
 async def each_place(
-    places: Iterable[Place], read: Callable[[Place], Awaitable[T]], at_once: int = PLACES_AT_ONCE
+    places: Iterable[Place],
+    read: Callable[[Place], Awaitable[T]],
+    at_once: int = PLACES_AT_ONCE,
+    *,
+    answered: Answered | None = None,
+    partial: Callable[[list[T]], Any] | None = None,
 ) -> list[T]:
-    """``read(place)`` of every place, ``at_once`` at a time, in the places' order."""
+    """``read(place)`` of every place, ``at_once`` at a time, in the places' order.
+
+    With ``answered``, and more than one place, each place that answers reports how many accounts
+    have answered in all their regions (regions, when every place is one account's) and, with
+    ``partial``, what ``partial(results so far)`` makes of the places answered: the first rows
+    appear as accounts answer."""
+    chosen = tuple(places)
     gate = asyncio.Semaphore(at_once)
+    results: list[T | None] = [None] * len(chosen)
+    answers = [False] * len(chosen)
+    accounts = {p.account_id for p in chosen}
+    noun = "accounts" if len(accounts) > 1 else "regions"
 
-    async def one(place: Place) -> T:
+    def report() -> None:
+        if answered is None or len(chosen) < 2:
+            return
+        if noun == "accounts":
+            waiting = {p.account_id for p, done in zip(chosen, answers, strict=True) if not done}
+            done, total = len(accounts - waiting), len(accounts)
+        else:
+            done, total = sum(answers), len(chosen)
+        so_far = [r for r, ok in zip(results, answers, strict=True) if ok]
+        answered(done, total, noun, partial(so_far) if partial is not None else None)  # type: ignore[arg-type]
+
+    async def one(index: int, place: Place) -> T:
         async with gate:
-            return await read(place)
+            result = await read(place)
+        results[index], answers[index] = result, True
+        report()
+        return result
 
-    return list(await asyncio.gather(*(one(place) for place in places)))
+    return list(await asyncio.gather(*(one(i, place) for i, place in enumerate(chosen))))

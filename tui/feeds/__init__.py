@@ -129,7 +129,7 @@ class Feeds:
             feeds[pane.name] = LiveFeed(
                 pane.name,
                 pane.title,
-                _fetch(poller, progress=pane.progress),
+                _fetch(poller, progress=pane.progress, answered=pane.answered),
                 backend=factory,
                 interval=float(getattr(settings.intervals, pane.interval)),
                 max_backoff=settings.intervals.max_backoff,
@@ -233,7 +233,9 @@ def _tagged(pane: str, subscriber: Callable[[str, Update], None]) -> Callable[[U
     return deliver
 
 
-def _fetch(poller: Any, *, progress: bool) -> Any:
+def _fetch(poller: Any, *, progress: bool, answered: bool = False) -> Any:
     if progress:
         return lambda report: poller.poll(progress=report)
+    if answered:
+        return lambda report: poller.poll(answered=getattr(report, "places", None))
     return lambda report: poller.poll()

@@ -40,7 +40,16 @@ from tui.feeds.polling import next_delay
 log = logging.getLogger(__name__)
 
 Kind = Literal[
-    "state", "polling", "progress", "polled", "amended", "failed", "overdue", "scheduled", "paused"
+    "state",
+    "polling",
+    "progress",
+    "answered",
+    "polled",
+    "amended",
+    "failed",
+    "overdue",
+    "scheduled",
+    "paused",
 ]
 """``polled``: a new snapshot from AWS; ``amended``: the same poll's snapshot with this console's own
 change applied at once (the next poll reconciles it); ``state``: sent to a new subscriber."""
@@ -68,6 +77,9 @@ class FeedState:
     """The last poll's problem when it failed as a whole (None once one succeeds)."""
     loading: tuple[int, int] | None = None
     """Pages read and items found so far by a long poll under way (None when none is)."""
+    answered: tuple[int, int, str] | None = None
+    """How many of the accounts (or regions) a poll over several has heard from so far: (done,
+    total, noun); None when no such poll is under way."""
     partial: Any = None
     """What a long first poll has read so far (its last partial snapshot), until a poll succeeds."""
 
@@ -93,6 +105,20 @@ class Report(Protocol):
     snapshot of what it has read."""
 
     def __call__(self, pages: int, found: int, partial: Any = None, /) -> None: ...
+
+
+class Reporter:
+    """What a live feed hands its poll: called as a ``Report`` for a long load's pages, and with
+    ``places`` (a ``tui.aws.scope.Answered``) as the places of a poll over several answer."""
+
+    def __init__(self, feed: LiveFeed) -> None:
+        self._feed = feed
+
+    def __call__(self, pages: int, found: int, partial: Any = None, /) -> None:
+        self._feed._progress(pages, found, partial)
+
+    def places(self, done: int, total: int, noun: str, partial: Any = None, /) -> None:
+        self._feed._answered(done, total, noun, partial)
 
 
 Fetch = Callable[[Report], Awaitable[Any]]
@@ -369,7 +395,7 @@ class LiveFeed(Feed):
 
     async def _fetch(self) -> Any:
         CALLER.set(self.pane)  # this task's own context: its calls are told apart from others'
-        return await self.fetch(self._progress)
+        return await self.fetch(Reporter(self))
 
     def _progress(self, pages: int, found: int, partial: Any = None) -> None:
         if partial is None:
@@ -382,6 +408,12 @@ class LiveFeed(Feed):
             partial=partial,
             snapshot_new=partial,
         )
+
+    def _answered(self, done: int, total: int, noun: str, partial: Any = None) -> None:
+        if partial is None:
+            self._set("answered", answered=(done, total, noun))
+            return
+        self._set("answered", answered=(done, total, noun), partial=partial, snapshot_new=partial)
 
     async def _poll(self) -> None:
         self._poll_started = time.monotonic()
@@ -418,6 +450,7 @@ class LiveFeed(Feed):
                 polling=False,
                 last_error=None,
                 loading=None,
+                answered=None,
                 partial=None,
             )
         else:
@@ -432,6 +465,7 @@ class LiveFeed(Feed):
                 polling=False,
                 last_error=problem,
                 loading=None,
+                answered=None,
             )
 
     def _check_deadline(self) -> None:

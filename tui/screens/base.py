@@ -173,8 +173,13 @@ class PaneScreen(Screen[None], Generic[S]):
         """A long first load is under way: ``pages`` read, ``found`` items so far."""
 
     def show_partial(self, snapshot: S) -> None:
-        """A long first load handed over what it has read so far (``show_progress`` follows); a pane
-        that can work on part of its data shows it (none does by default)."""
+        """A long first load handed over what it has read so far: the findings' first pages, or the
+        places that answered first of a poll over several accounts. Until the first whole snapshot,
+        it is shown as the pane's data; later polls hand over none."""
+        current = self.snapshot
+        if current is None or getattr(current, "partial", False):
+            self.snapshot = snapshot
+            self.show(snapshot)
 
     @on(Fed)
     def _on_fed(self, message: Fed) -> None:
@@ -189,7 +194,11 @@ class PaneScreen(Screen[None], Generic[S]):
         status.failures = state.failures
         status.fetched_at = state.fetched_at
         status.problem = state.problem
-        if update.kind in ("polled", "amended") and update.snapshot is not None:
+        status.answered = state.answered
+        if update.kind == "answered":
+            if update.snapshot is not None:
+                self.show_partial(update.snapshot)
+        elif update.kind in ("polled", "amended") and update.snapshot is not None:
             self.snapshot = update.snapshot
             self.show(update.snapshot)
         elif update.kind == "failed" and update.error is not None:
