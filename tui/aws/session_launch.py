@@ -213,10 +213,9 @@ def session_place_note(place: Place) -> str:
     where = f"In account {account_words(place)}, {place.region}"
     if place.role_arn:
         return (
-            f"{where}: StartSession runs as {place.role_arn}, which the console assumes first "
-            "(sts:AssumeRole); the plugin gets that role's temporary credentials in its environment "
-            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, never shown nor written) and "
-            "no profile, so it ends the session in that account."
+            f"{where}: StartSession runs as {place.role_arn}, assumed first (sts:AssumeRole); the "
+            "plugin gets that role's keys in its environment (never shown nor written) and no "
+            "profile, so it ends the session in that account."
         )
     return (
         f"{where}: StartSession runs with profile {place.profile}, and the plugin is given that "

@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from tui.aws.actions import ActionResult, Plan
 from tui.aws.actions import alarms as alarm_actions
 from tui.aws.actions.alarms import acted_on
+from tui.aws.actions.core import titled_in
 from tui.aws.alarms import AlarmsSnapshot
 from tui.aws.alarms_model import ALARM, OK, Alarm
 from tui.aws.scope import Place
@@ -20,7 +21,7 @@ from tui.context import ActivityEvent, PaneContext
 from tui.feeds import Feed
 from tui.screens.alarms_dialogs import FormField, PlanForm
 from tui.screens.confirm import ConfirmScreen, run_plan
-from tui.screens.listing import reached_places
+from tui.screens.listing import account_names, reached_places, several_accounts
 
 ACTION_BINDINGS: list[BindingType] = [
     Binding("M", "mute", "Mute", id="mute"),
@@ -74,6 +75,19 @@ class AlarmActions:
         """Where each account's alarms are acted on (every place reached, whatever the scope)."""
         return reached_places(self, self.ctx)
 
+    def _in_account(self, title: str, alarms: Sequence[Alarm]) -> str:
+        """A dialog's title naming the account of ``alarms`` when the console watches several and
+        they are all of one account other than the credential's own."""
+        accounts = {a.account_id for a in alarms}
+        if not several_accounts(self) or len(accounts) != 1:
+            return title
+        account = next(iter(accounts))
+        view = getattr(getattr(self, "app", None), "accounts_view", None)
+        home = view.home.id if view is not None and view.home is not None else ""
+        if not account or account == home:
+            return title
+        return titled_in(title, account_names(self).get(account, account))
+
     def _ask(
         self,
         title: str,
@@ -114,7 +128,7 @@ class AlarmActions:
             self._amend({a.key for a in muted}, enabled=False)
 
         what = alarms[0].name if len(alarms) == 1 else f"{len(alarms)} alarms"
-        self._ask(f"Mute {what}", MUTE_FIELDS, plan_for, alarms, done)
+        self._ask(self._in_account(f"Mute {what}", alarms), MUTE_FIELDS, plan_for, alarms, done)
 
     def action_unmute(self) -> None:
         screen: Any = self
@@ -170,7 +184,8 @@ class AlarmActions:
             # A poll soon shows the new state, and the journal sees the transition there.
             self.feed.refresh()
 
-        self._ask(f"Set the state of {alarm.name} for a test", fields, plan_for, [alarm], done)
+        title = self._in_account(f"Set the state of {alarm.name} for a test", [alarm])
+        self._ask(title, fields, plan_for, [alarm], done)
 
     def action_go_resource(self) -> None:
         screen: Any = self

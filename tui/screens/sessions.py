@@ -310,8 +310,9 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
         session = self.current_session()
         if target is not None:
             text.append(f"{target.name or target.instance_id}", "bold")
-            account = f" · {self._account_name(target.account_id)}" if several_accounts(self) else ""
-            text.append(f"  {target.instance_id}{account} · {target.region} · role {target.iam_role or '?'}")
+            # Among several accounts, the account takes the id's place (the ID column shows it).
+            where = self._account_name(target.account_id) if several_accounts(self) else target.instance_id
+            text.append(f"  {where} · {target.region} · role {target.iam_role or '?'}")
             if target.online:
                 text.append(
                     "\nEnter shell · Shift+F forward a port · Shift+H forward to a host · Shift+S SSH"
