@@ -570,7 +570,8 @@ def test_launcher_runs_the_standin_from_path(tmp_path: Path, start: Callable[...
 
 
 def test_shell_command_per_shell() -> None:
-    environ = {"HOME": "/home/x", RESPONSE_ENV: "{}", f"{RESPONSE_ENV}_1": "{}"}
+    keys = {"AWS_ACCESS_KEY_ID": "ASIA1", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"}
+    environ = {"HOME": "/home/x", RESPONSE_ENV: "{}", f"{RESPONSE_ENV}_1": "{}", **keys}
 
     argv, env = shell_command("/usr/bin/bash", "mi-0123456789abcdef0", environ)
     assert argv == ["/usr/bin/bash", "--norc", "--noprofile", "-i"]
@@ -578,6 +579,7 @@ def test_shell_command_per_shell() -> None:
     assert env[TARGET_ENV] == "mi-0123456789abcdef0"
     assert env["HOME"] == "/home/x"
     assert not [key for key in env if key.startswith(RESPONSE_ENV)]
+    assert not set(keys) & set(env), "the plugin's keys reached the shell standing in for the instance's"
 
     argv, env = shell_command("/bin/zsh", "i-0123456789abcdef0", environ)
     assert argv == ["/bin/zsh", "-f", "-i"]

@@ -63,6 +63,11 @@ COMMAND_DOCUMENTS = ("AWS-StartInteractiveCommand", "AWS-StartNonInteractiveComm
 # Seconds a shell has to exit after a hangup before it is killed.
 _HANGUP_GRACE = 5.0
 
+# The credentials the plugin may be handed in its environment: not the instance shell's.
+_PLUGIN_KEYS = frozenset(
+    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}
+)
+
 # Characters a prompt may show verbatim: none of them is special to sh, bash, zsh or fish prompts.
 _PROMPT_UNSAFE = re.compile(r"[^A-Za-z0-9._:@/+=-]")
 
@@ -304,11 +309,17 @@ def shell_command(shell: str, target: str, environ: Mapping[str, str]) -> tuple[
     """The argv and environment that start ``shell`` interactively with a prompt naming the target.
 
     The environment is ``environ`` with the simulated target added and the StartSession response
-    removed. bash and zsh run without their startup files (they would replace the prompt) and read
-    the prompt from PS1 (bash) or PROMPT (zsh); fish gets a prompt function; any other shell PS1.
+    and the plugin's keys removed (a shell on the instance has neither; the keys are an assumed
+    role's for a session in another account). bash and zsh run without their startup files (they
+    would replace the prompt) and read the prompt from PS1 (bash) or PROMPT (zsh); fish gets a prompt
+    function; any other shell PS1.
     """
     label = prompt_label(target)
-    env = {key: value for key, value in environ.items() if not key.startswith(RESPONSE_ENV)}
+    env = {
+        key: value
+        for key, value in environ.items()
+        if not key.startswith(RESPONSE_ENV) and key not in _PLUGIN_KEYS
+    }
     env[TARGET_ENV] = target
     name = os.path.basename(shell)
     if name == "bash":
