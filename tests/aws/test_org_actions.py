@@ -12,6 +12,7 @@ made in the wrong account would show.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sys
@@ -554,3 +555,110 @@ async def test_a_state_set_on_a_payments_prod_alarm_is_set_there(
     gone = dataclasses.replace(member, arn=member.arn.replace(PAYMENTS, SANDBOX))
     refused = alarm_actions.set_state_plan(gone, "OK", "why", places=factory.places)
     assert refused.refusal.startswith(f"account {SANDBOX} is not reached in {REGION} now")
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the panes
+# ---------------------------------------------------------------------------------------------
+
+
+async def test_the_panes_act_on_a_payments_prod_row_in_payments_prod(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home_twins: str
+) -> None:
+    """The console started as ``warroom --org``: a node of payments-prod opens an SSH session there
+    (the form and the confirmation say where, the plugin gets the role's keys), and its stream's
+    reshard is confirmed as a call of payments-prod's role."""
+    from textual.widgets import Static
+
+    from tests.helpers import open_pane, settle
+    from tui.app import make_app
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.kinesis import KinesisScreen
+    from tui.screens.session_form import SessionForm
+    from tui.screens.sessions import SessionsScreen
+    from tui.settings import Settings
+    from widgets.vtable import VirtualTable
+
+    plugin, record = recorder(tmp_path)
+    settings = Settings(
+        target=AwsTarget(regions=org.REGIONS, endpoint_url=url, access_key="testing", secret_key="testing"),
+        accounts=AccountSettings(read_org=True),
+        session_plugin=plugin.path,
+    )
+    app = make_app(settings)
+    monkeypatch.setattr(app, "suspend", lambda: contextlib.nullcontext())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: any(p.account_id == PAYMENTS for p in app.factory.places), within=60)
+        screen = await open_pane(pilot, "5", SessionsScreen, within=60)
+
+        def payments_node() -> ManagedTarget | None:
+            snapshot = screen.snapshot
+            instances = snapshot.instances if snapshot is not None else ()
+            return next(
+                (t for t in instances if t.account_id == PAYMENTS and t.region == REGION and t.online),
+                None,
+            )
+
+        await settle(pilot, lambda: payments_node() is not None, within=60)
+        node = payments_node()
+        assert node is not None
+        assert screen.query_one(VirtualTable).move_cursor_to_key(node.instance_id)
+        await pilot.press("S")
+        await settle(pilot, lambda: isinstance(app.screen, SessionForm))
+        form = app.screen
+        assert isinstance(form, SessionForm)
+        assert form.where == f"in payments-prod ({PAYMENTS}) {REGION}, as role {org.READ_ROLE}"
+        shown = " ".join(str(s.render()) for s in form.query(Static))
+        assert form.where in shown
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), within=30)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert confirm.plan.title == f"payments-prod: Start a SSH session on {node.instance_id}"
+        assume, start = confirm.commands
+        assert assume.startswith(f"set -- $(aws sts assume-role --role-arn {PAYMENTS_ROLE} ")
+        assert start.startswith(f"{ASSUMED_ENV} aws ssm start-session --target {node.instance_id}")
+        await pilot.press("y")
+        await settle(pilot, record.exists, within=30)
+        seen = json.loads(record.read_text())
+        assert seen["argv"][2:5] == [REGION, "StartSession", ""]
+        as_plugin = boto3.client(
+            "sts",
+            region_name=REGION,
+            endpoint_url=url,
+            aws_access_key_id=seen["env"]["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=seen["env"]["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=seen["env"]["AWS_SESSION_TOKEN"],
+        ).get_caller_identity()
+        assert as_plugin["Account"] == PAYMENTS
+        session_id = json.loads(seen["env"][RESPONSE_ENV])["SessionId"]
+        assert session_in(url, PAYMENTS, session_id) is not None
+        assert session_in(url, HOME, session_id) is None
+
+        kinesis = await open_pane(pilot, "3", KinesisScreen, within=60)
+
+        def payments_stream() -> Any:
+            snapshot = kinesis.snapshot
+            streams = snapshot.streams if snapshot is not None else ()
+            return next(
+                (
+                    v
+                    for v in streams
+                    if v.account_id == PAYMENTS and v.region == REGION and v.stream_name == STREAM
+                ),
+                None,
+            )
+
+        await settle(pilot, lambda: payments_stream() is not None, within=60)
+        stream = payments_stream()
+        assert kinesis.query_one(VirtualTable).move_cursor_to_key(stream.stream_arn)
+        await pilot.press("U")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert confirm.plan.title.startswith(f"payments-prod: Reshard {STREAM} ")
+        (call,) = confirm.plan.calls
+        assert (call.role_arn, call.account_id, call.region) == (PAYMENTS_ROLE, PAYMENTS, REGION)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.factory.calls["kinesis:UpdateShardCount"] == 0
