@@ -27,10 +27,11 @@ from tui import __version__, keys, panes
 from tui.aws.accounts import AccountDirectory, AccountsView
 from tui.aws.actions import ActionResult, ActionRunner, AuditLog, PlanRefusal, ReadOnlyRefusal
 from tui.aws.actions import alarms as alarm_actions
-from tui.aws.actions.alarms import Mute, MuteBook
+from tui.aws.actions.alarms import Mute, MuteBook, acted_on
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
 from tui.aws.identity import Identity, caller_identity
+from tui.aws.scope import Place
 from tui.common.startup import Startup, StartupFailed
 from tui.common.timefmt import clock_text, zulu_text
 from tui.context import ActivityEvent, PaneContext, utc_clock
@@ -662,6 +663,11 @@ class WarroomApp(App[None]):
                 )
             )
 
+    def _action_places(self) -> tuple[Place, ...]:
+        """Where actions on each account's rows run: every place reached, whatever the scope."""
+        places = self.accounts_view.places() if self.accounts_view is not None else ()
+        return places or self.factory.places
+
     def _muted_alarms(self, mutes: Iterable[Mute]) -> list[Any]:
         """The alarms of the last alarms poll that ``mutes`` name."""
         snapshot = self.feeds["alarms"].state.snapshot if "alarms" in self.feeds else None
@@ -680,6 +686,7 @@ class WarroomApp(App[None]):
         reasons = "; ".join(dict.fromkeys(m.reason for m in due))
         plan = alarm_actions.unmute_plan(
             alarms,
+            places=self._action_places(),
             why=(
                 f"Their mute ended ({reasons}). EnableAlarmActions turns their notifications and actions "
                 "back "
@@ -700,10 +707,7 @@ class WarroomApp(App[None]):
         except (ReadOnlyRefusal, PlanRefusal) as refusal:
             self.notify(f"Not unmuted: {refusal}", severity="warning", timeout=5)
             return
-        names: set[str] = set()
-        for call in plan.calls[: len(result.outputs)]:
-            names.update(call.params.get("AlarmNames") or ())
-        self.mutes.remove(a.key for a in alarms if a.name in names)
+        self.mutes.remove(a.key for a in acted_on(plan, result, alarms))
         self.record(ActivityEvent(self.clock(), "Alarms", "info" if result.ok else "error", result.message))
         if "alarms" in self.feeds:
             self.feeds["alarms"].refresh()
@@ -739,7 +743,8 @@ class WarroomApp(App[None]):
                     self.mutes.remove(m.key for m in mutes)
                     self.exit()
                     return
-                self.unmute(alarm_actions.unmute_plan(alarms), alarms, then_quit=True)
+                plan = alarm_actions.unmute_plan(alarms, places=self._action_places())
+                self.unmute(plan, alarms, then_quit=True)
 
         self.push_screen(MutedOnQuitScreen(mutes, self.clock(), read_only=self.settings.read_only), chosen)
 

@@ -114,7 +114,8 @@ async def test_a_role_call_creates_the_queue_in_the_roles_account_only(
     (record,) = audit.records()
     assert record["outcome"] == "ok"
     assert record["role_arn"] == ROLE
-    assert record["account"] == HOME_ACCOUNT
+    # the account the call acted in: the role's, not the credential's that assumed it
+    assert record["account"] == OTHER_ACCOUNT
     text = audit.path.read_text()
     assert "ASIA" not in text and "SessionToken" not in text, "credentials reached the audit log"
 

@@ -570,7 +570,8 @@ def test_launcher_runs_the_standin_from_path(tmp_path: Path, start: Callable[...
 
 
 def test_shell_command_per_shell() -> None:
-    environ = {"HOME": "/home/x", RESPONSE_ENV: "{}", f"{RESPONSE_ENV}_1": "{}"}
+    keys = {"AWS_ACCESS_KEY_ID": "ASIA1", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"}
+    environ = {"HOME": "/home/x", RESPONSE_ENV: "{}", f"{RESPONSE_ENV}_1": "{}", **keys}
 
     argv, env = shell_command("/usr/bin/bash", "mi-0123456789abcdef0", environ)
     assert argv == ["/usr/bin/bash", "--norc", "--noprofile", "-i"]
@@ -578,6 +579,7 @@ def test_shell_command_per_shell() -> None:
     assert env[TARGET_ENV] == "mi-0123456789abcdef0"
     assert env["HOME"] == "/home/x"
     assert not [key for key in env if key.startswith(RESPONSE_ENV)]
+    assert not set(keys) & set(env), "the plugin's keys reached the shell standing in for the instance's"
 
     argv, env = shell_command("/bin/zsh", "i-0123456789abcdef0", environ)
     assert argv == ["/bin/zsh", "-f", "-i"]
@@ -607,3 +609,25 @@ def test_user_shell_falls_back_to_bin_sh() -> None:
 def test_exit_status_of_a_signalled_shell() -> None:
     assert standin_plugin.exit_status(3) == 3
     assert standin_plugin.exit_status(-signal.SIGHUP) == 128 + signal.SIGHUP
+
+
+def test_it_ends_the_session_with_the_credentials_the_real_plugin_would_use() -> None:
+    """The profile it is given (boto3 resolves it), else the environment's keys (an assumed role's,
+    for a session in another account), else the simulator's own."""
+    invocation = standin_plugin.parse_arguments(
+        [_RESPONSE, REGION, "StartSession", "", _REQUEST, "http://127.0.0.1:1"], {}
+    )
+    role_keys = {"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"}
+    assert standin_plugin.credentials_of(invocation, role_keys) == {
+        "aws_access_key_id": "ASIAEXAMPLE",
+        "aws_secret_access_key": "s",
+        "aws_session_token": "t",
+    }
+    assert standin_plugin.credentials_of(invocation, {}) == {
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    with_profile = standin_plugin.parse_arguments(
+        [_RESPONSE, REGION, "StartSession", "ledger", _REQUEST, "http://127.0.0.1:1"], {}
+    )
+    assert standin_plugin.credentials_of(with_profile, role_keys) == {}

@@ -227,6 +227,13 @@ def test_records_since_and_count(tmp_path: Path) -> None:
     assert log.count("kinesis", "UpdateShardCount", since=since, match={}) == 4
     both = {"StreamName": "payments-events", "TargetShardCount": 3}
     assert log.count("kinesis", "UpdateShardCount", since=since, match=both) == 0
+    # a stream of the same name in another account counts there, not here
+    log.append(_record(at=recent, account="210987654321"))
+    log.append(_record(at=recent, account="123456789012"))
+    count = log.count
+    assert count("kinesis", "UpdateShardCount", since=since, match=match, region="us-east-1") == 4
+    assert count("kinesis", "UpdateShardCount", since=since, match=match, account="210987654321") == 1
+    assert count("kinesis", "UpdateShardCount", since=since, match=match, account="123456789012") == 1
 
 
 # ActionRunner -------------------------------------------------------------------------------------
@@ -264,14 +271,21 @@ class FakeFactory:
         self.journal: list[tuple[str, str, dict[str, Any]]] = []
         self.clients_made: list[tuple[str, str | None]] = []
         self.roles_used: list[str | None] = []
+        self.profiles_used: list[str | None] = []
         self.failures = failures or {}
         self.client_error = client_error
 
     async def client(
-        self, service: str, region: str | None = None, *, role_arn: str | None = None
+        self,
+        service: str,
+        region: str | None = None,
+        *,
+        role_arn: str | None = None,
+        profile: str | None = None,
     ) -> FakeClient:
         self.clients_made.append((service, region))
         self.roles_used.append(role_arn)
+        self.profiles_used.append(profile)
         if self.client_error is not None:
             raise self.client_error
         return FakeClient(service, self.journal, self.failures)
@@ -456,6 +470,69 @@ async def test_execute_runs_each_call_as_its_role_and_audits_the_role(tmp_path: 
     assert [r["role_arn"] for r in audit.records()] == [ROLE, None]
 
 
+async def test_each_call_runs_and_is_audited_in_the_account_it_acts_in(tmp_path: Path) -> None:
+    factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
+    member_role = "arn:aws:iam::210987654321:role/warroom-readonly"
+    calls = (
+        _revoke("sg-1", role_arn=member_role),
+        ApiCall(
+            "kinesis",
+            "UpdateShardCount",
+            "us-east-1",
+            {"StreamName": "s"},
+            profile="ledger",
+            account_id="345678901234",
+        ),
+        _revoke("sg-2"),
+    )
+    result = await _runner(factory, audit).execute(Plan(title="Three accounts", why="test", calls=calls))
+    assert result.ok
+    assert factory.roles_used == [member_role, None, None]
+    assert factory.profiles_used == [None, "ledger", None]
+    records = audit.records()
+    # the role's account, the profile's account as the plan named it, the credential's own
+    assert [r["account"] for r in records] == ["210987654321", "345678901234", "123456789012"]
+    # the profile whose credentials made the call (or assumed its role): the console's "ops" but one
+    assert [r["profile"] for r in records] == ["ops", "ledger", "ops"]
+    assert [r["role_arn"] for r in records] == [member_role, None, None]
+
+
+def test_a_call_runs_as_a_role_or_with_a_profile_not_both() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        ApiCall("kinesis", "UpdateShardCount", "us-east-1", role_arn=ROLE, profile="ledger")
+    assert (
+        ApiCall("kinesis", "UpdateShardCount", "us-east-1", profile="ledger").as_role == "with profile ledger"
+    )
+
+
+def test_a_call_is_placed_in_its_account_and_the_plan_can_say_where() -> None:
+    from tui.aws.actions.core import account_words, in_place, place_note, titled_in, unreached_refusal
+    from tui.aws.scope import Place
+
+    call = ApiCall("kinesis", "UpdateShardCount", "us-east-1", {"StreamName": "s"})
+    role = "arn:aws:iam::210987654321:role/warroom-readonly"
+    member = Place("us-east-1", "210987654321", "payments-prod", role)
+    ledger = Place("us-east-1", "345678901234", "ledger-prod", profile="ledger")
+    home = Place("us-east-1", "123456789012", "security-tooling")
+    assert in_place(call, None) == call
+    assert in_place(call, Place("us-east-1")) == call, "a console of one account: as it always was"
+    assert in_place(call, home) == ApiCall(
+        "kinesis", "UpdateShardCount", "us-east-1", {"StreamName": "s"}, account_id="123456789012"
+    )
+    placed = in_place(call, member)
+    assert (placed.role_arn, placed.profile, placed.acts_in) == (role, None, "210987654321")
+    assert in_place(call, ledger).profile == "ledger" and in_place(call, ledger).role_arn is None
+    assert account_words(member) == "payments-prod (210987654321)"
+    assert place_note(member).startswith(
+        f"In account payments-prod (210987654321), us-east-1: the calls run as {role}, which the console"
+    )
+    assert "profile ledger" in place_note(ledger)
+    assert titled_in("Reshard s 1 → 2 shards", "payments-prod") == "payments-prod: Reshard s 1 → 2 shards"
+    assert unreached_refusal("567890123456", "eu-west-1", "sandbox").startswith(
+        "account sandbox (567890123456) is not reached in eu-west-1 now: nothing is called"
+    )
+
+
 async def test_a_refused_role_call_is_audited_with_its_role(tmp_path: Path) -> None:
     factory, audit = FakeFactory(), AuditLog(tmp_path / "audit.jsonl")
     plan = Plan(title="Close SSH", why="world", calls=(_revoke("sg-1", role_arn=ROLE),))
@@ -605,6 +682,15 @@ REAL_CALLS = (
         },
     ),
     ApiCall("sqs", "CreateQueue", "us-east-1", {"QueueName": "-looks-like-an-option"}),
+    # a reshard in another account, reached with a profile of its own (as ``--profile``)
+    ApiCall(
+        "kinesis",
+        "UpdateShardCount",
+        "eu-west-1",
+        {"StreamName": "ledger-cdc", "TargetShardCount": 2, "ScalingType": "UNIFORM_SCALING"},
+        profile="ledger",
+        account_id="345678901234",
+    ),
     ApiCall("ec2", "TerminateInstances", "us-east-1", {"InstanceIds": ["i-1", "i-2"], "DryRun": False}),
 )
 
@@ -654,7 +740,9 @@ def test_every_shown_line_is_the_same_call_to_the_same_endpoint_region_profile_a
     profile: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     config = tmp_path / "config"
-    config.write_text("[profile payments-oncall]\nregion = ap-south-1\n")
+    config.write_text(
+        "[profile payments-oncall]\nregion = ap-south-1\n[profile ledger]\nregion = eu-west-1\n"
+    )
     target = CliTarget(
         profile=profile,
         endpoints={"ec2": ENDPOINT, "sts": ENDPOINT, "s3": ENDPOINT, "kinesis": ENDPOINT},
@@ -686,8 +774,9 @@ def test_every_shown_line_is_the_same_call_to_the_same_endpoint_region_profile_a
             assert env["AWS_ACCESS_KEY_ID"].startswith("${1:?")
             assert request["profile"] is None
         else:
+            # a call with a profile of its own (another account's) names it, whatever the console's
             assert env == {}
-            assert request["profile"] == profile
+            assert request["profile"] == (call.profile or profile)
 
 
 def test_the_cli_target_comes_from_the_factory_profile_and_configured_endpoints(

@@ -87,3 +87,18 @@ def test_overview_account_rows_put_the_worst_first() -> None:
     )
     gone = unreachable_row("sandbox (567890123456)", "the role warroom-readonly is missing")
     assert gone.rank == 2 and gone.cells[-1] == "✖ cannot be reached: the role warroom-readonly is missing"
+
+
+def test_an_action_runs_in_its_rows_account_or_nowhere() -> None:
+    from tui.aws.scope import acting_place, home_places
+
+    assert acting_place(PLACES, "eu-west-1", MEMBER) == PLACES[3]
+    assert acting_place(PLACES, "us-east-1", HOME) == PLACES[0]
+    assert acting_place(PLACES, "us-east-1", "") == PLACES[0], "a row of no account: the credential's"
+    # an account not reached there now (or a region not watched): no place, never the credential's
+    assert acting_place(PLACES, "us-east-1", "567890123456") is None
+    assert acting_place(PLACES, "ap-south-1", MEMBER) is None
+    # a console of one account names none in its places: every row it shows was read there
+    single = home_places(REGIONS)
+    assert acting_place(single, "eu-west-1", HOME) == Place("eu-west-1")
+    assert acting_place(single, "eu-west-1", "") == Place("eu-west-1")

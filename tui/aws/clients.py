@@ -389,6 +389,16 @@ class ClientFactory:
             self._profiles[profile] = session
         return session
 
+    async def fresh_role_credentials(self, role_arn: str) -> tuple[str, str, str]:
+        """New temporary credentials of ``role_arn`` for a process the console starts (the Session
+        Manager plugin, which makes its own calls in the role's account): one sts:AssumeRole, as the
+        console assumes it for its clients, so they last the role's whole session duration.
+        (access key id, secret access key, session token); never logged nor kept here."""
+        if not ROLE_ARN.match(role_arn):
+            raise invalid_role_arn(role_arn)
+        issued = await self._assume(role_arn)
+        return issued["access_key"], issued["secret_key"], issued["token"]
+
     async def _assume(self, role_arn: str) -> dict[str, str]:
         """Fresh credentials of ``role_arn`` in the shape botocore's refreshable credentials take."""
         sts = await self.client("sts", self.region)

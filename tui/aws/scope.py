@@ -91,6 +91,28 @@ def place_of(places: Iterable[Place], region: str, account_id: str = "") -> Plac
     return home or Place(region)
 
 
+def acting_place(places: Iterable[Place], region: str, account_id: str) -> Place | None:
+    """Where an action on a row of ``account_id`` in ``region`` runs: that account's place there.
+
+    A row of the credential's own account (or of no account) acts through the credential, as it
+    always did; so does every row of a console that watches its own account alone (its places name
+    no account: whatever it shows was read there). A row of another account that is not reached in
+    ``region`` now (its role failed since, or the region is no longer watched) has no place: None,
+    and the action must be refused rather than made in the wrong account.
+    """
+    home: Place | None = None
+    for place in places:
+        if place.region != region:
+            continue
+        if account_id and place.account_id == account_id:
+            return place
+        if place.home and home is None:
+            home = place
+    if home is not None and (not account_id or not home.account_id):
+        return home
+    return None
+
+
 def metrics_via(place: Place, linked: Mapping[str, frozenset[str]]) -> Place:
     """Where ``place``'s metrics are read: through the credential's own account when it is a
     CloudWatch monitoring account that ``place``'s account links to in that region (``linked``:

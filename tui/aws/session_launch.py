@@ -8,10 +8,16 @@ plugin runs, the keyboard's signals (Ctrl+C, Ctrl+\\, Ctrl+Z) belong to the sess
 process. When the plugin cannot be started, the session just opened is terminated by the caller
 (``SessionLauncher.terminate``), as the CLI does.
 
-The session token (TokenValue) and the StreamUrl live in memory only, for the plugin: the audit log
-gets the StartSession record with both redacted (``actions.audit.scrub``) and a SessionEnded record
-that keeps the SessionId alone; a tmux window receives them over a private unix socket, never on a
-command line or in a file.
+A target of another account (``SessionRequest.place``) opens there, as the AWS CLI run with that
+account's credentials would: StartSession (and TerminateSession) as the account's role, or with its
+profile, in the target's region. The plugin of a role's session gets the role's temporary keys in its
+environment (``CREDENTIAL_ENV``, as ``AWS_ACCESS_KEY_ID=... aws ssm start-session`` hands them down)
+and no profile; that of a profile's session gets the profile's name, as the CLI passes its --profile.
+
+The session token (TokenValue), the StreamUrl and a role's keys live in memory only, for the
+plugin: the audit log gets the StartSession record with the first two redacted
+(``actions.audit.scrub``) and a SessionEnded record that keeps the SessionId alone; a tmux window
+receives them over a private unix socket, never on a command line or in a file.
 """
 
 from __future__ import annotations
@@ -37,10 +43,20 @@ from types import FrameType
 from typing import Any
 
 from tui.aws.actions.audit import FIELDS
-from tui.aws.actions.core import ActionResult, ActionRunner, ApiCall, Plan
+from tui.aws.actions.core import (
+    ActionResult,
+    ActionRunner,
+    ApiCall,
+    Plan,
+    account_words,
+    in_place,
+    titled_in,
+    via_words,
+)
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.outcome import utcnow
+from tui.aws.scope import Place
 from tui.aws.sessions import ManagedTarget
 
 log = logging.getLogger(__name__)
@@ -103,13 +119,23 @@ WINDOW_PAYLOAD_LIMIT = 1 << 20
 
 @dataclass(frozen=True)
 class SessionRequest:
-    """What to open: ``document`` None is a shell; ``parameters`` values are lists of strings."""
+    """What to open: ``document`` None is a shell; ``parameters`` values are lists of strings.
+
+    ``place``: the target's account in its region, as the console reaches it (``tui.aws.scope``):
+    StartSession runs there, as its role or with its profile, and so does the plugin. None (or the
+    credential's own account): the console's credential, as the AWS CLI run with it."""
 
     target: str
     region: str
     document: str | None
     parameters: Mapping[str, list[str]] = field(default_factory=dict)
     reason: str = ""
+    place: Place | None = None
+
+    @property
+    def elsewhere(self) -> Place | None:
+        """The place of another account than the credential's it opens in, else None."""
+        return self.place if self.place is not None and not self.place.home else None
 
 
 def start_parameters(req: SessionRequest) -> dict[str, Any]:
@@ -182,30 +208,58 @@ def _title(req: SessionRequest) -> str:
     return DOCUMENT_TITLES.get(kind, req.document or "shell")
 
 
+def session_place_note(place: Place) -> str:
+    """The plan's note saying in which account the session opens, and what the plugin is given."""
+    where = f"In account {account_words(place)}, {place.region}"
+    if place.role_arn:
+        return (
+            f"{where}: StartSession runs as {place.role_arn}, assumed first (sts:AssumeRole); the "
+            "plugin gets that role's keys in its environment (never shown nor written) and no "
+            "profile, so it ends the session in that account."
+        )
+    return (
+        f"{where}: StartSession runs with profile {place.profile}, and the plugin is given that "
+        "profile, as the AWS CLI gives it its --profile."
+    )
+
+
 def start_plan(req: SessionRequest) -> Plan:
-    """The one StartSession call opening ``req``, or a refusal saying why it must not be made."""
+    """The one StartSession call opening ``req`` in the target's account, or a refusal saying why it
+    must not be made."""
     title = _title(req)
     details = ", ".join(f"{name}={values[0] if values else ''}" for name, values in req.parameters.items())
+    notes = ["The session token in the answer stays in memory: it is never logged nor written."]
+    away = req.elsewhere
+    if away is not None:
+        notes.insert(0, session_place_note(away))
     return Plan(
-        title=f"Start a {title} session on {req.target}",
+        title=titled_in(
+            f"Start a {title} session on {req.target}",
+            (away.account_name or away.account_id) if away else "",
+        ),
         why=(
             f"Session Manager opens a {title} session"
             + (f" ({details})" if details else "")
             + " and session-manager-plugin takes over this terminal until it ends."
         ),
-        calls=(ApiCall("ssm", "StartSession", req.region, start_parameters(req)),),
+        calls=(in_place(ApiCall("ssm", "StartSession", req.region, start_parameters(req)), req.place),),
         refusal=request_problem(req),
-        notes=("The session token in the answer stays in memory: it is never logged nor written.",),
+        notes=tuple(notes),
         key=f"ssm:{req.region}:{req.target}",
     )
 
 
-def terminate_plan(session_id: str, region: str) -> Plan:
-    """The one TerminateSession call ending ``session_id``."""
+def terminate_plan(session_id: str, region: str, place: Place | None = None) -> Plan:
+    """The one TerminateSession call ending ``session_id``, in the account it was opened in
+    (``place``: that account in ``region``, as the console reaches it; None: the credential's own)."""
+    away = place if place is not None and not place.home else None
     return Plan(
-        title=f"Terminate session {session_id}",
+        title=titled_in(
+            f"Terminate session {session_id}", (away.account_name or away.account_id) if away else ""
+        ),
         why="It ends the session for good: its plugin and the agent side are disconnected.",
-        calls=(ApiCall("ssm", "TerminateSession", region, {"SessionId": session_id}),),
+        calls=(in_place(ApiCall("ssm", "TerminateSession", region, {"SessionId": session_id}), place),),
+        notes=(f"In account {account_words(away)}, {region}, {via_words(away)}.",) if away else (),
         key=f"ssm:{region}:{session_id}",
     )
 
@@ -279,6 +333,20 @@ def uses_env_response(version: str | None) -> bool:
     return padded > limit
 
 
+#: The environment variables through which the plugin gets an assumed role's credentials: those the
+#: AWS CLI run as ``AWS_ACCESS_KEY_ID=... aws ssm start-session`` hands down to it.
+CREDENTIAL_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def plugin_profile(place: Place | None, console_profile: str | None) -> str | None:
+    """The profile the plugin is given, as the AWS CLI gives it its ``--profile``: a profile place's
+    own; none for a role place (its credentials are in the environment); the console's --profile in
+    the credential's own account."""
+    if place is None or place.home:
+        return console_profile
+    return place.profile
+
+
 def plugin_invocation(
     plugin: Plugin,
     response: Mapping[str, Any],
@@ -286,10 +354,14 @@ def plugin_invocation(
     profile: str | None,
     request: Mapping[str, Any],
     endpoint_url: str,
+    credentials: Mapping[str, str] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """The plugin's argv and the environment to add, exactly as the AWS CLI builds them."""
+    """The plugin's argv and the environment to add, exactly as the AWS CLI builds them.
+
+    ``credentials``: an assumed role's (``CREDENTIAL_ENV`` names), added to the environment as the
+    AWS CLI's own environment would hand them down; then no profile is given."""
     payload = json.dumps({key: response[key] for key in RESPONSE_KEYS})
-    extra: dict[str, str] = {}
+    extra: dict[str, str] = dict(credentials or {})
     first = payload
     if uses_env_response(plugin.version):
         extra[RESPONSE_ENV] = payload
@@ -320,21 +392,27 @@ class Preflight:
     plugin: Plugin | None
 
 
-async def _credentials_problem(factory: ClientFactory, region: str) -> str:
+async def _credentials_problem(factory: ClientFactory, region: str, place: Place | None) -> str:
     try:
-        sts = await factory.client("sts", region)
+        if place is not None:
+            sts = await place.client(factory, "sts")
+        else:
+            sts = await factory.client("sts", region)
         await sts.get_caller_identity()
     except Exception as exc:  # any failure means StartSession would fail the same way
-        problem = classify(exc, profile=factory.target.profile)
-        return f"credentials: {problem.one_line()}"
+        problem = classify(exc, profile=(place.profile if place else None) or factory.target.profile)
+        where = f" in {account_words(place)} ({via_words(place)})" if place and not place.home else ""
+        return f"credentials{where}: {problem.one_line()}"
     return ""
 
 
-async def preflight(factory: ClientFactory, target: ManagedTarget, plugin_path: str | None) -> Preflight:
-    """Check the target is online, the plugin is installed and the credentials work; never calls
-    StartSession."""
+async def preflight(
+    factory: ClientFactory, target: ManagedTarget, plugin_path: str | None, place: Place | None = None
+) -> Preflight:
+    """Check the target is online, the plugin is installed and the credentials work (``place``'s:
+    the target's account, through its role or profile); never calls StartSession."""
     plugin, credentials = await asyncio.gather(
-        asyncio.to_thread(find_plugin, plugin_path), _credentials_problem(factory, target.region)
+        asyncio.to_thread(find_plugin, plugin_path), _credentials_problem(factory, target.region, place)
     )
     problems: list[str] = []
     if not target.online:
@@ -375,6 +453,9 @@ class OpenedSession:
     response: Mapping[str, str] = field(repr=False)
     endpoint_url: str
     started_at: datetime
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The assumed role's credentials for the plugin (``CREDENTIAL_ENV``), when the session opened
+    in another account as a role: in memory only, like the token."""
 
 
 @dataclass(frozen=True)
@@ -536,8 +617,20 @@ class SessionLauncher:
 
     async def open(self, req: SessionRequest) -> OpenedSession:
         """StartSession through the runner (read-only and plan refusals are raised by it, and it
-        audits the call with the token redacted); a failed call raises ``SessionStartError``."""
-        result = await self.runner.execute(start_plan(req))
+        audits the call with the token redacted); a failed call raises ``SessionStartError``.
+
+        In another account as a role, the role is assumed once more for the plugin first, so that
+        the credentials it gets last as long as a role's do (an hour) from the session's start."""
+        plan = start_plan(req)
+        credentials: dict[str, str] = {}
+        away = req.elsewhere
+        if away is not None and away.role_arn and not self.runner.read_only and not plan.refused:
+            try:
+                issued = await self.factory.fresh_role_credentials(away.role_arn)
+            except Exception as exc:  # the session is not started: said like StartSession's failure
+                raise SessionStartError(classify(exc, profile=self.runner.profile)) from None
+            credentials = dict(zip(CREDENTIAL_ENV, issued, strict=True))
+        result = await self.runner.execute(plan)
         if not result.ok:
             problem = result.problem or AwsProblem(
                 ErrorKind.ERROR, result.message, "", "StartSessionFailed", "StartSession"
@@ -549,7 +642,7 @@ class SessionLauncher:
         if missing:
             session_id = values["SessionId"]
             if isinstance(session_id, str) and session_id:
-                await self.terminate(session_id, req.region)
+                await self.terminate(session_id, req.region, place=req.place)
             raise SessionStartError(
                 AwsProblem(
                     ErrorKind.ERROR,
@@ -560,33 +653,38 @@ class SessionLauncher:
                 )
             )
         response = {key: str(values[key]) for key in RESPONSE_KEYS}
-        ssm = await self.factory.client("ssm", req.region)
+        place = req.place
+        ssm = await (place.client(self.factory, "ssm") if place else self.factory.client("ssm", req.region))
         return OpenedSession(
             request=req,
             session_id=response["SessionId"],
             response=response,
             endpoint_url=str(ssm.meta.endpoint_url),
             started_at=self.clock(),
+            credentials=credentials,
         )
 
     def invocation(
         self, opened: OpenedSession, plugin: Plugin, profile: str | None
     ) -> tuple[list[str], dict[str, str]]:
-        """The plugin's argv and extra environment for ``opened``."""
+        """The plugin's argv and extra environment for ``opened``; ``profile`` is the console's
+        --profile, given to the plugin for a session in the credential's own account only."""
         return plugin_invocation(
             plugin,
             opened.response,
             opened.request.region,
-            profile,
+            plugin_profile(opened.request.place, profile),
             start_parameters(opened.request),
             opened.endpoint_url,
+            opened.credentials,
         )
 
     def run_plugin(
         self, opened: OpenedSession, plugin: Plugin, *, profile: str | None, tmux_window: bool = False
     ) -> PluginExit:
         """Run the plugin on this terminal until it exits (blocking), keyboard signals going to it;
-        with ``tmux_window`` (inside tmux only) start it in a new tmux window and return at once."""
+        with ``tmux_window`` (inside tmux only) start it in a new tmux window and return at once.
+        ``profile``: the console's --profile (see ``invocation``)."""
         argv, extra = self.invocation(opened, plugin, profile)
         if tmux_window:
             return self._in_tmux_window(opened, argv, extra)
@@ -670,9 +768,10 @@ class SessionLauncher:
                 return "the tmux window did not confirm the plugin started"
         return answer.decode("utf-8", errors="replace").strip()
 
-    async def terminate(self, session_id: str, region: str) -> ActionResult:
-        """TerminateSession through the runner (audited; refusals are raised by it)."""
-        return await self.runner.execute(terminate_plan(session_id, region))
+    async def terminate(self, session_id: str, region: str, *, place: Place | None = None) -> ActionResult:
+        """TerminateSession through the runner, in the account the session was opened in (audited;
+        refusals are raised by it)."""
+        return await self.runner.execute(terminate_plan(session_id, region, place))
 
     async def record_end(self, opened: OpenedSession, exit: PluginExit) -> None:
         """One SessionEnded audit record: target, document, times and exit status, never the token.
@@ -686,13 +785,14 @@ class SessionLauncher:
             outcome, message = "ok", "exit status 0"
         else:
             outcome, message = "error", f"exit status {exit.returncode}"
+        away = req.elsewhere
         record: dict[str, Any] = {name: None for name in FIELDS}
         record.update(
             {
                 "at": self.clock().isoformat(),
                 "actor": self.runner.actor,
-                "profile": self.runner.profile,
-                "account": self.runner.account,
+                "profile": (away.profile if away else None) or self.runner.profile,
+                "account": (req.place.account_id if req.place else "") or self.runner.account,
                 "region": req.region,
                 "service": "ssm",
                 "operation": "SessionEnded",
@@ -707,7 +807,7 @@ class SessionLauncher:
                     "PluginStarted": exit.started,
                     "ExitStatus": exit.returncode,
                 },
-                "role_arn": None,
+                "role_arn": away.role_arn if away else None,
                 "outcome": outcome,
                 "error_code": ""
                 if outcome == "ok"

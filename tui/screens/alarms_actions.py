@@ -12,12 +12,16 @@ from textual.binding import Binding, BindingType
 
 from tui.aws.actions import ActionResult, Plan
 from tui.aws.actions import alarms as alarm_actions
+from tui.aws.actions.alarms import acted_on
+from tui.aws.actions.core import titled_in
 from tui.aws.alarms import AlarmsSnapshot
 from tui.aws.alarms_model import ALARM, OK, Alarm
+from tui.aws.scope import Place
 from tui.context import ActivityEvent, PaneContext
 from tui.feeds import Feed
 from tui.screens.alarms_dialogs import FormField, PlanForm
 from tui.screens.confirm import ConfirmScreen, run_plan
+from tui.screens.listing import account_names, reached_places, several_accounts
 
 ACTION_BINDINGS: list[BindingType] = [
     Binding("M", "mute", "Mute", id="mute"),
@@ -34,16 +38,6 @@ MUTE_FIELDS = (
         "duration", "For how long (e.g. 30m, 2h; the console offers to unmute then)", "e.g. 30m", "30m"
     ),
 )
-
-
-def named_in(plan: Plan, result: ActionResult) -> set[str]:
-    """The alarm names of the calls that were made: all of them, or those before a failure."""
-    names: set[str] = set()
-    for call in plan.calls[: len(result.outputs)]:
-        listed = call.params.get("AlarmNames")
-        if isinstance(listed, list | tuple):
-            names.update(str(n) for n in listed)
-    return names
 
 
 def with_actions(snapshot: AlarmsSnapshot, keys: set[str], enabled: bool) -> AlarmsSnapshot:
@@ -77,6 +71,23 @@ class AlarmActions:
     def _chooser(self) -> ChoosesAlarms:
         return cast(ChoosesAlarms, self)
 
+    def places(self) -> tuple[Place, ...]:
+        """Where each account's alarms are acted on (every place reached, whatever the scope)."""
+        return reached_places(self, self.ctx)
+
+    def _in_account(self, title: str, alarms: Sequence[Alarm]) -> str:
+        """A dialog's title naming the account of ``alarms`` when the console watches several and
+        they are all of one account other than the credential's own."""
+        accounts = {a.account_id for a in alarms}
+        if not several_accounts(self) or len(accounts) != 1:
+            return title
+        account = next(iter(accounts))
+        view = getattr(getattr(self, "app", None), "accounts_view", None)
+        home = view.home.id if view is not None and view.home is not None else ""
+        if not account or account == home:
+            return title
+        return titled_in(title, account_names(self).get(account, account))
+
     def _ask(
         self,
         title: str,
@@ -101,12 +112,15 @@ class AlarmActions:
             screen.notify("Pick an alarm first (space selects several)", severity="warning", timeout=3)
             return
 
+        places = self.places()
+
         def plan_for(values: dict[str, str]) -> Plan:
-            return alarm_actions.mute_plan(alarms, values.get("reason", ""), values.get("duration", ""))
+            return alarm_actions.mute_plan(
+                alarms, values.get("reason", ""), values.get("duration", ""), places=places
+            )
 
         def done(plan: Plan, values: dict[str, str], result: ActionResult) -> None:
-            names = named_in(plan, result)
-            muted = [a for a in alarms if a.name in names and not a.muted]
+            muted = [a for a in acted_on(plan, result, alarms) if not a.muted]
             seconds, _ = alarm_actions.mute_duration(values.get("duration", ""))
             book = self.ctx.mutes
             if book is not None and seconds is not None:
@@ -114,7 +128,7 @@ class AlarmActions:
             self._amend({a.key for a in muted}, enabled=False)
 
         what = alarms[0].name if len(alarms) == 1 else f"{len(alarms)} alarms"
-        self._ask(f"Mute {what}", MUTE_FIELDS, plan_for, alarms, done)
+        self._ask(self._in_account(f"Mute {what}", alarms), MUTE_FIELDS, plan_for, alarms, done)
 
     def action_unmute(self) -> None:
         screen: Any = self
@@ -122,7 +136,7 @@ class AlarmActions:
         if not alarms:
             screen.notify("Pick an alarm first (space selects several)", severity="warning", timeout=3)
             return
-        plan = alarm_actions.unmute_plan(alarms)
+        plan = alarm_actions.unmute_plan(alarms, places=self.places())
 
         def chosen(confirmed: bool | None) -> None:
             if confirmed:
@@ -132,8 +146,7 @@ class AlarmActions:
 
     def _unmuted(self, alarms: Sequence[Alarm]) -> Callable[[Plan, dict[str, str], ActionResult], None]:
         def done(plan: Plan, values: dict[str, str], result: ActionResult) -> None:
-            names = named_in(plan, result)
-            keys = {a.key for a in alarms if a.name in names}
+            keys = {a.key for a in acted_on(plan, result, alarms)}
             if self.ctx.mutes is not None:
                 self.ctx.mutes.remove(keys)
             self._amend(keys, enabled=True)
@@ -160,14 +173,19 @@ class AlarmActions:
             ),
         )
 
+        places = self.places()
+
         def plan_for(values: dict[str, str]) -> Plan:
-            return alarm_actions.set_state_plan(alarm, values.get("state", ""), values.get("reason", ""))
+            return alarm_actions.set_state_plan(
+                alarm, values.get("state", ""), values.get("reason", ""), places=places
+            )
 
         def done(plan: Plan, values: dict[str, str], result: ActionResult) -> None:
             # A poll soon shows the new state, and the journal sees the transition there.
             self.feed.refresh()
 
-        self._ask(f"Set the state of {alarm.name} for a test", fields, plan_for, [alarm], done)
+        title = self._in_account(f"Set the state of {alarm.name} for a test", [alarm])
+        self._ask(title, fields, plan_for, [alarm], done)
 
     def action_go_resource(self) -> None:
         screen: Any = self

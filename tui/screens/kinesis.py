@@ -189,8 +189,9 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
 
     def show(self, snapshot: KinesisSnapshot) -> None:
         for view in snapshot.streams:
-            if view.stream_name in self.pending and fmt.settled(view, self.pending[view.stream_name]):
-                del self.pending[view.stream_name]
+            key = fmt.stream_id(view)
+            if key in self.pending and fmt.settled(view, self.pending[key]):
+                del self.pending[key]
         self._fill()
         self.query_one("#kin-errors", Static).update(api_errors_text(snapshot.errors))
 
@@ -225,7 +226,7 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
         views = self._visible()
         table = self.query_one(VirtualTable)
         table.empty_text = f"no stream matches {self.needle!r}" if self.needle else "no Kinesis streams here"
-        rows = [row_for(v, self._columns, self.pending.get(v.stream_name, "")) for v in views]
+        rows = [row_for(v, self._columns, self.pending.get(fmt.stream_id(v), "")) for v in views]
         table.set_rows(self.with_accounts(rows, [v.account_id for v in views]))
         line = fmt.summary(snapshot, len(views)) + f" · sorted {fmt.SORTS[self.sort][1]}"
         if self.needle:

@@ -15,10 +15,11 @@ from textual.binding import Binding, BindingType
 from tui.aws.actions import Plan
 from tui.aws.actions import kinesis as stream_actions
 from tui.aws.kinesis import StreamView
+from tui.aws.scope import acting_place
 from tui.context import ActivityEvent, PaneContext
 from tui.screens import kinesis_format as fmt
 from tui.screens.confirm import ConfirmScreen, run_plan
-from tui.screens.listing import theme_rgb
+from tui.screens.listing import account_names, reached_places, theme_rgb
 
 ACTION_BINDINGS: list[BindingType] = [
     Binding("U", "act('double')", "Double shards", id="double"),
@@ -52,6 +53,9 @@ class StreamActions:
             open_shards=view.open_shards or 0,
             retention_hours=view.retention_hours or 24,
             status=view.status,
+            account_id=view.account_id,
+            place=acting_place(reached_places(self, self.ctx), view.region, view.account_id),
+            account_name=account_names(self).get(view.account_id, ""),
         )
         now = self.ctx.clock()
         if kind == "double":
@@ -88,7 +92,7 @@ class StreamActions:
         self.ctx.record(ActivityEvent(self.ctx.clock(), "Kinesis", level, text))
         if result.ok:
             # The row says so at once; the polls that follow clear it once the stream is ACTIVE again.
-            self.pending[view.stream_name] = fmt.pending_word(plan)
+            self.pending[fmt.stream_id(view)] = fmt.pending_word(plan)
             screen.notify(f"✓ {plan.title}: called; the row shows it until the stream is ACTIVE", timeout=5)
             screen.after_action()
         else:

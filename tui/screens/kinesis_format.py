@@ -97,6 +97,11 @@ def advice_word(view: StreamView) -> str:
     return ADVICE_WORDS.get(view.advice or "", UNKNOWN)
 
 
+def stream_id(view: StreamView) -> str:
+    """What tells a stream apart from those of the same name in other accounts and regions."""
+    return view.stream_arn or f"{view.account_id}:{view.region}:{view.stream_name}"
+
+
 def pending_word(plan: Plan) -> str:
     """What a row says from the moment an action's call succeeds until a poll shows it done."""
     target = _target_shards(plan)

@@ -13,6 +13,7 @@ from textual.color import Color
 from textual.widgets import Input
 
 from tui.aws.outcome import ApiError
+from tui.aws.scope import Place
 from tui.context import PaneContext
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -183,6 +184,14 @@ def where(screen: object, account_id: str, region: str) -> str:
     """A row's region, after its account's name when several accounts are watched."""
     label = account_label(screen, account_id)
     return f"{label} {region}" if label else region
+
+
+def reached_places(screen: object, ctx: PaneContext) -> tuple[Place, ...]:
+    """Every place the console reaches, whatever the scope shown (an action on a row still on
+    screen after the scope narrowed acts in its account): the accounts' places, else the factory's."""
+    view = getattr(getattr(screen, "app", None), "accounts_view", None)
+    places = view.places() if view is not None else ()
+    return places or ctx.factory.places
 
 
 def account_columns(columns: tuple[Column, ...], several: bool) -> tuple[Column, ...]:

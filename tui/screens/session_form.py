@@ -70,15 +70,19 @@ class SessionForm(Dialog[dict[str, str] | None]):
     SessionForm #form-problem.-shown { display: block; }
     """
 
-    def __init__(self, document: str, target_name: str, preset: dict[str, str]) -> None:
+    def __init__(self, document: str, target_name: str, preset: dict[str, str], *, where: str = "") -> None:
         super().__init__()
         self.document = document
         self.target_name = target_name
+        self.where = where
+        """In which account and region, and as whom, the session opens ("" in a console of one account)."""
         self.fields = FIELDS[document]
         self.preset = {**DEFAULTS.get(document, {}), **preset}
 
     def compose_top(self) -> ComposeResult:
         yield Static(Text(f"{TITLES[self.document]} · {clean(self.target_name)}"), classes="dialog--title")
+        if self.where:
+            yield Static(Text(clean(self.where)), classes="dialog--label")
 
     def compose_body(self) -> ComposeResult:
         for field in self.fields:

@@ -16,7 +16,9 @@ from textual.widgets import Input, Static
 
 from tui.aws import session_launch as launch
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
+from tui.aws.actions.core import account_words, unreached_refusal, via_words
 from tui.aws.errors import AwsProblem, classify
+from tui.aws.scope import Place, acting_place
 from tui.aws.sessions import ManagedTarget, SessionsSnapshot, SessionView
 from tui.common.timefmt import one_unit_age_text
 from tui.context import ActivityEvent, PaneContext
@@ -24,7 +26,13 @@ from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog import is_replay, offline_refusal
-from tui.screens.listing import FilteredList, api_errors_text
+from tui.screens.listing import (
+    FilteredList,
+    account_names,
+    api_errors_text,
+    reached_places,
+    several_accounts,
+)
 from tui.screens.presets import Presets
 from tui.screens.session_form import FIELDS, TITLES, SessionForm
 from widgets.safe import clean
@@ -308,7 +316,9 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
         session = self.current_session()
         if target is not None:
             text.append(f"{target.name or target.instance_id}", "bold")
-            text.append(f"  {target.instance_id} · {target.region} · role {target.iam_role or '?'}")
+            # Among several accounts, the account takes the id's place (the ID column shows it).
+            where = self._account_name(target.account_id) if several_accounts(self) else target.instance_id
+            text.append(f"  {where} · {target.region} · role {target.iam_role or '?'}")
             if target.online:
                 text.append(
                     "\nEnter shell · Shift+F forward a port · Shift+H forward to a host · Shift+S SSH"
@@ -377,12 +387,34 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
             if values is not None:
                 self.preflight_worker(target, document, values)
 
-        self.app.push_screen(SessionForm(document, target.name or target.instance_id, preset), chosen)
+        form = SessionForm(document, target.name or target.instance_id, preset, where=self._where(target))
+        self.app.push_screen(form, chosen)
+
+    def _place(self, region: str, account_id: str) -> Place | None:
+        """Where a session to a target (or an action on a session) of ``account_id`` runs: that
+        account's place in ``region`` (None: not reached there now)."""
+        return acting_place(reached_places(self, self.ctx), region, account_id)
+
+    def _account_name(self, account_id: str) -> str:
+        return account_names(self).get(account_id, "") or account_id
+
+    def _where(self, target: ManagedTarget) -> str:
+        """The form's line saying in which account, region and as whom the session opens."""
+        if not several_accounts(self):
+            return ""
+        place = self._place(target.region, target.account_id)
+        if place is None:
+            return f"in {self._account_name(target.account_id)} {target.region}: not reached now"
+        if place.home:
+            return f"in {account_words(place)} {target.region}, with the console's credentials"
+        return f"in {account_words(place)} {target.region}, {via_words(place)}"
 
     def _ask_reason_less(self, target: ManagedTarget, document: str) -> None:
         self.preflight_worker(target, document, {"reason": ""})
 
-    def _request(self, target: ManagedTarget, document: str, values: dict[str, str]) -> launch.SessionRequest:
+    def _request(
+        self, target: ManagedTarget, document: str, values: dict[str, str], place: Place | None
+    ) -> launch.SessionRequest:
         parameters = {f.name: [values[f.name]] for f in FIELDS[document]}
         return launch.SessionRequest(
             target=target.instance_id,
@@ -390,16 +422,30 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
             document=document or None,
             parameters=parameters,
             reason=values.get("reason", ""),
+            place=place,
         )
+
+    def _unreached(self, account_id: str, region: str) -> str:
+        return unreached_refusal(account_id, region, account_names(self).get(account_id, ""))
 
     def _record(self, level: str, text: str) -> None:
         self.ctx.record(ActivityEvent(self.ctx.clock(), self.TITLE, level, text))
 
     @work(group="sessions", exclusive=True, exit_on_error=False)
     async def preflight_worker(self, target: ManagedTarget, document: str, values: dict[str, str]) -> None:
-        request = self._request(target, document, values)
+        place = self._place(target.region, target.account_id)
+        if place is None:
+            refusal = self._unreached(target.account_id, target.region)
+            self.notify(
+                f"✖ {TITLES[document]} on {target.instance_id} not started: {refusal}",
+                severity="error",
+                markup=False,
+            )
+            self._record("warning", f"{TITLES[document]} on {target.instance_id} not started: {refusal}")
+            return
+        request = self._request(target, document, values, place)
         plan = launch.start_plan(request)
-        checked = await launch.preflight(self.ctx.factory, target, self.ctx.settings.session_plugin)
+        checked = await launch.preflight(self.ctx.factory, target, self.ctx.settings.session_plugin, place)
         if not checked.ok:
             self.notify("✖ " + "\n".join(checked.problems), severity="error", timeout=15)
             self._record(
@@ -447,7 +493,7 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
                 exit_ = launcher.run_plugin(opened, plugin, profile=profile)
             self.app.refresh(repaint=True, layout=True)
         if not exit_.started:
-            await launcher.terminate(opened.session_id, request.region)
+            await launcher.terminate(opened.session_id, request.region, place=request.place)
             self.notify(f"✖ The plugin did not start: {exit_.error}; session terminated", severity="error")
         await launcher.record_end(opened, exit_)
         status = "started in a new tmux window" if self.tmux_windows and exit_.started else "ended"
@@ -473,7 +519,16 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
                 markup=False,
             )
             return
-        plan = launch.terminate_plan(session.session_id, session.region)
+        place = self._place(session.region, session.account_id)
+        if place is None:
+            refusal = self._unreached(session.account_id, session.region)
+            self.notify(
+                f"Session {clean(session.session_id)} not terminated: {clean(refusal)}",
+                severity="warning",
+                markup=False,
+            )
+            return
+        plan = launch.terminate_plan(session.session_id, session.region, place)
 
         def chosen(confirmed: bool | None) -> None:
             if confirmed:

@@ -103,7 +103,7 @@ class StreamScreen(FollowsFeeds, StreamActions, Screen[None]):
         if view is None:
             title.update(Text(f"{self.key}: no longer listed"))
             return
-        pending = self.pending.get(view.stream_name, "")
+        pending = self.pending.get(fmt.stream_id(view), "")
         shards = f"{view.open_shards} shard" + ("" if view.open_shards == 1 else "s")
         title.update(
             Text(

@@ -15,9 +15,10 @@ parameters and session id it received (never the session token), then plays the 
   with one line naming the simulated forward, until Ctrl+C (exit 0);
 * AWS-StartSSHSession and the command documents describe what would run, and end (exit 0).
 
-When it ends, it calls TerminateSession against the endpoint with the simulator's credentials, as
-the real plugin ends its session; a failure there is reported on stderr. Malformed arguments are
-reported on stderr with exit code 2.
+When it ends, it calls TerminateSession against the endpoint, as the real plugin ends its session,
+with the credentials the real plugin would use: the profile it was given, else the environment's keys
+(an assumed role's, for a session in another account), else the simulator's; a failure there is
+reported on stderr. Malformed arguments are reported on stderr with exit code 2.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ COMMAND_DOCUMENTS = ("AWS-StartInteractiveCommand", "AWS-StartNonInteractiveComm
 
 # Seconds a shell has to exit after a hangup before it is killed.
 _HANGUP_GRACE = 5.0
+
+# The credentials the plugin may be handed in its environment: not the instance shell's.
+_PLUGIN_KEYS = frozenset(
+    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}
+)
 
 # Characters a prompt may show verbatim: none of them is special to sh, bash, zsh or fish prompts.
 _PROMPT_UNSAFE = re.compile(r"[^A-Za-z0-9._:@/+=-]")
@@ -303,11 +309,17 @@ def shell_command(shell: str, target: str, environ: Mapping[str, str]) -> tuple[
     """The argv and environment that start ``shell`` interactively with a prompt naming the target.
 
     The environment is ``environ`` with the simulated target added and the StartSession response
-    removed. bash and zsh run without their startup files (they would replace the prompt) and read
-    the prompt from PS1 (bash) or PROMPT (zsh); fish gets a prompt function; any other shell PS1.
+    and the plugin's keys removed (a shell on the instance has neither; the keys are an assumed
+    role's for a session in another account). bash and zsh run without their startup files (they
+    would replace the prompt) and read the prompt from PS1 (bash) or PROMPT (zsh); fish gets a prompt
+    function; any other shell PS1.
     """
     label = prompt_label(target)
-    env = {key: value for key, value in environ.items() if not key.startswith(RESPONSE_ENV)}
+    env = {
+        key: value
+        for key, value in environ.items()
+        if not key.startswith(RESPONSE_ENV) and key not in _PLUGIN_KEYS
+    }
     env[TARGET_ENV] = target
     name = os.path.basename(shell)
     if name == "bash":
@@ -452,20 +464,37 @@ def describe_command(invocation: Invocation, out: _Output) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def terminate_session(invocation: Invocation, out: _Output) -> bool:
-    """TerminateSession for the session, with the simulator's credentials; False (reported) on failure."""
+def credentials_of(invocation: Invocation, environ: Mapping[str, str]) -> dict[str, str]:
+    """The credentials the plugin ends its session with, found as the real plugin's SDK finds them:
+    the profile it was given (resolved by boto3: {} here), else the environment's keys (an assumed
+    role's, handed down by the console or the AWS CLI), else the simulator's own."""
+    if invocation.profile:
+        return {}
+    key, secret = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
+    if key and secret:
+        found = {"aws_access_key_id": key, "aws_secret_access_key": secret}
+        token = environ.get("AWS_SESSION_TOKEN")
+        if token:
+            found["aws_session_token"] = token
+        return found
+    return {"aws_access_key_id": SIM_ACCESS_KEY, "aws_secret_access_key": SIM_SECRET_KEY}
+
+
+def terminate_session(invocation: Invocation, out: _Output, environ: Mapping[str, str] | None = None) -> bool:
+    """TerminateSession for the session, in the account of the credentials it was given (see
+    ``credentials_of``); False (reported) on failure."""
     try:
         # For start-up time: boto3 (0.12 s) only when a session ends, not for every plugin run.
         import boto3
         from botocore.config import Config
 
-        client = boto3.client(
+        session = boto3.Session(profile_name=invocation.profile or None)
+        client = session.client(
             "ssm",
             region_name=invocation.region,
             endpoint_url=invocation.endpoint_url,
-            aws_access_key_id=SIM_ACCESS_KEY,
-            aws_secret_access_key=SIM_SECRET_KEY,
             config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}),
+            **credentials_of(invocation, os.environ if environ is None else environ),
         )
         client.terminate_session(SessionId=invocation.session_id)
     except Exception as exc:
@@ -494,7 +523,7 @@ def run(invocation: Invocation, out: _Output, environ: Mapping[str, str]) -> int
         else:
             status = run_shell(invocation, out, environ)
     finally:
-        terminate_session(invocation, out)
+        terminate_session(invocation, out, environ)
     return status
 
 

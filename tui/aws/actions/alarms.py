@@ -17,8 +17,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from tui.aws.actions.core import ApiCall, Plan
+from tui.aws.actions.core import (
+    ActionResult,
+    ApiCall,
+    Plan,
+    in_place,
+    place_note,
+    titled_in,
+    unreached_refusal,
+)
 from tui.aws.alarms_model import ALARM, COMPOSITE, STATES, Alarm, period_text
+from tui.aws.scope import Place, acting_place
 from tui.common.durations import DurationError, parse_duration
 from tui.common.timefmt import clock_text, compact_duration_text
 
@@ -46,18 +55,78 @@ def _which(alarms: Sequence[Alarm]) -> str:
     return "this alarm" if len(alarms) == 1 else "every selected alarm"
 
 
-def _calls(operation: str, alarms: Sequence[Alarm]) -> tuple[ApiCall, ...]:
-    """One call per region and per 100 alarm names."""
-    by_region: dict[str, list[str]] = {}
+Where = dict[tuple[str, str], Place | None]
+"""Each (account id, region) of the alarms a plan acts on -> the place its calls run in (None: not
+reached now)."""
+
+
+def _where(alarms: Sequence[Alarm], places: Iterable[Place] | None) -> tuple[Where, str]:
+    """Where the calls for ``alarms`` run, and why the plan must be refused ("" when it may run):
+    an account not reached in the alarm's region now. ``places`` None: a console of one account,
+    whose calls all run with its credential (no place named)."""
+    if places is None:
+        return {}, ""
+    known = tuple(places)
+    where: Where = {}
     for alarm in alarms:
-        by_region.setdefault(alarm.region, []).append(alarm.name)
+        key = (alarm.account_id, alarm.region)
+        if key not in where:
+            where[key] = acting_place(known, alarm.region, alarm.account_id)
+    for (account, region), place in where.items():
+        if place is None:
+            name = next((p.account_name for p in known if p.account_id == account and p.account_name), "")
+            return where, unreached_refusal(account, region, name)
+    return where, ""
+
+
+def _calls(operation: str, alarms: Sequence[Alarm], where: Where) -> tuple[ApiCall, ...]:
+    """One call per account and region, and per 100 alarm names, each in its account."""
+    by_place: dict[tuple[str, str], list[str]] = {}
+    for alarm in alarms:
+        by_place.setdefault((alarm.account_id, alarm.region), []).append(alarm.name)
     calls: list[ApiCall] = []
-    for region, names in by_region.items():
+    for (account, region), names in by_place.items():
+        place = where.get((account, region))
         for start in range(0, len(names), MAX_NAMES):
-            calls.append(
-                ApiCall(SERVICE, operation, region, {"AlarmNames": names[start : start + MAX_NAMES]})
-            )
+            call = ApiCall(SERVICE, operation, region, {"AlarmNames": names[start : start + MAX_NAMES]})
+            calls.append(in_place(call, place))
     return tuple(calls)
+
+
+def _elsewhere(where: Where) -> list[Place]:
+    """The places of accounts other than the credential's among ``where``, once each."""
+    return list(dict.fromkeys(p for p in where.values() if p is not None and not p.home))
+
+
+def _in_accounts(title: str, notes: Sequence[str], where: Where) -> tuple[str, tuple[str, ...]]:
+    """The title naming the one account a plan acts in when it is not the credential's (or the one
+    not reached), and a note for each other account it acts in."""
+    accounts = {account for account, _ in where}
+    away = _elsewhere(where)
+    if len(accounts) == 1 and (away or None in where.values()):
+        account = next(iter(accounts))
+        name = away[0].account_name if away else ""
+        title = titled_in(title, name or account)
+    return title, (*(place_note(p) for p in away), *notes)
+
+
+def acted_on(plan: Plan, result: ActionResult, alarms: Sequence[Alarm]) -> list[Alarm]:
+    """Those of ``alarms`` the calls that were made named (all of them, or those before a failure),
+    each in its account and region: an alarm of the same name elsewhere is not one of them."""
+    made = plan.calls[: len(result.outputs)]
+    out = []
+    for alarm in alarms:
+        for call in made:
+            listed = call.params.get("AlarmNames")
+            if (
+                call.region == alarm.region
+                and (not call.account_id or call.account_id == alarm.account_id)
+                and isinstance(listed, list | tuple)
+                and alarm.name in listed
+            ):
+                out.append(alarm)
+                break
+    return out
 
 
 def _key(alarms: Sequence[Alarm]) -> str:
@@ -82,13 +151,18 @@ def mute_duration(text: str) -> tuple[float | None, str]:
     return seconds, ""
 
 
-def mute_plan(alarms: Sequence[Alarm], reason: str, duration: str) -> Plan:
-    """DisableAlarmActions for those of ``alarms`` whose actions are enabled."""
+def mute_plan(
+    alarms: Sequence[Alarm], reason: str, duration: str, *, places: Iterable[Place] | None = None
+) -> Plan:
+    """DisableAlarmActions for those of ``alarms`` whose actions are enabled, each in its account
+    (``places``: where the console reaches each account, ``ClientFactory.places``; None in a console
+    of one account)."""
     reason = reason.strip()
     chosen = [a for a in alarms if not a.muted]
     already = [a for a in alarms if a.muted]
     seconds, duration_problem = mute_duration(duration)
     length = compact_duration_text(seconds) if seconds is not None else duration.strip() or "?"
+    where, unreached = _where(chosen, places)
     refusal = ""
     if not alarms:
         refusal = "no alarm is selected"
@@ -100,6 +174,7 @@ def mute_plan(alarms: Sequence[Alarm], reason: str, duration: str) -> Plan:
         refusal = f"the reason can be at most {MAX_REASON} characters"
     elif duration_problem:
         refusal = duration_problem
+    refusal = unreached or refusal
     what = chosen[0].name if len(chosen) == 1 else _plural(len(chosen))
     title = f"Mute {what} for {length}: {reason}" if reason else f"Mute {what} for {length}"
     notes = [
@@ -109,28 +184,32 @@ def mute_plan(alarms: Sequence[Alarm], reason: str, duration: str) -> Plan:
     ]
     if already:
         notes.append(f"Already muted, left as they are: {_names(already)}.")
+    title, placed_notes = _in_accounts(title + (": refused" if refusal else ""), notes, where)
     return Plan(
-        title=title + (": refused" if refusal else ""),
+        title=title,
         why=(
             "DisableAlarmActions stops the notifications and actions (SNS topics, Auto Scaling, EC2 "
             f"actions) of "
             f"{_names(chosen) if chosen else 'the selected alarms'}."
         ),
-        calls=_calls("DisableAlarmActions", chosen),
+        calls=_calls("DisableAlarmActions", chosen, where),
         refusal=refusal,
-        notes=tuple(notes),
+        notes=placed_notes,
         key=_key(chosen or alarms),
     )
 
 
-def unmute_plan(alarms: Sequence[Alarm], *, why: str = "") -> Plan:
-    """EnableAlarmActions for those of ``alarms`` whose actions are disabled."""
+def unmute_plan(alarms: Sequence[Alarm], *, why: str = "", places: Iterable[Place] | None = None) -> Plan:
+    """EnableAlarmActions for those of ``alarms`` whose actions are disabled, each in its account
+    (``places`` as for ``mute_plan``)."""
     chosen = [a for a in alarms if a.muted or a.actions_enabled is None]
+    where, unreached = _where(chosen, places)
     refusal = ""
     if not alarms:
         refusal = "no alarm is selected"
     elif not chosen:
         refusal = f"the actions of {_which(alarms)} are enabled already"
+    refusal = unreached or refusal
     what = chosen[0].name if len(chosen) == 1 else _plural(len(chosen))
     notes = []
     firing = [a for a in chosen if a.state == ALARM]
@@ -139,32 +218,38 @@ def unmute_plan(alarms: Sequence[Alarm], *, why: str = "") -> Plan:
             f"In ALARM now: {_names(firing)}. Unmuting sends nothing for it: AWS acts on a change of state, "
             "so the next notification comes with the next transition."
         )
+    title, placed_notes = _in_accounts(f"Unmute {what}" + (": refused" if refusal else ""), notes, where)
     return Plan(
-        title=f"Unmute {what}" + (": refused" if refusal else ""),
+        title=title,
         why=why
         or (
             f"EnableAlarmActions turns the notifications and actions of "
             f"{_names(chosen) if chosen else 'the selected alarms'} back on."
         ),
-        calls=_calls("EnableAlarmActions", chosen),
+        calls=_calls("EnableAlarmActions", chosen, where),
         refusal=refusal,
-        notes=tuple(notes),
+        notes=placed_notes,
         key=_key(chosen or alarms),
     )
 
 
-def set_state_plan(alarm: Alarm | None, state: str, reason: str) -> Plan:
-    """SetAlarmState of one alarm to ``state`` (ALARM, OK or INSUFFICIENT_DATA), with a reason."""
+def set_state_plan(
+    alarm: Alarm | None, state: str, reason: str, *, places: Iterable[Place] | None = None
+) -> Plan:
+    """SetAlarmState of one alarm to ``state`` (ALARM, OK or INSUFFICIENT_DATA), with a reason, in
+    its account (``places`` as for ``mute_plan``)."""
     reason = reason.strip()
     state = state.strip().upper()
     if alarm is None:
         return Plan(title="Set an alarm's state: refused", why="", calls=(), refusal="no alarm is selected")
+    where, unreached = _where([alarm], places)
     call = ApiCall(
         SERVICE,
         "SetAlarmState",
         alarm.region,
         {"AlarmName": alarm.name, "StateValue": state, "StateReason": reason},
     )
+    call = in_place(call, where.get((alarm.account_id, alarm.region)))
     refusal = ""
     if state not in STATES:
         refusal = f"{state or 'no state'!r} is not a state: write ALARM, OK or INSUFFICIENT_DATA"
@@ -172,6 +257,7 @@ def set_state_plan(alarm: Alarm | None, state: str, reason: str) -> Plan:
         refusal = "a reason is required: say what the test proves (AWS keeps it as the state reason)"
     elif len(reason) > MAX_REASON:
         refusal = f"the reason can be at most {MAX_REASON} characters"
+    refusal = unreached or refusal
     notes = []
     if alarm.kind == COMPOSITE:
         notes.append(
@@ -186,15 +272,18 @@ def set_state_plan(alarm: Alarm | None, state: str, reason: str) -> Plan:
         notes.append("Its actions are disabled (muted): the change notifies nobody.")
     elif alarm.actions:
         notes.append("Its actions for the new state run as they would for a real change: that is the test.")
+    title, placed_notes = _in_accounts(
+        f"Set {alarm.name} to {state or '?'}" + (": refused" if refusal else ""), notes, where
+    )
     return Plan(
-        title=f"Set {alarm.name} to {state or '?'}" + (": refused" if refusal else ""),
+        title=title,
         why=(
             f"SetAlarmState puts the alarm in {state or '?'} for a test, with the reason given; "
             f"it is {alarm.state} now."
         ),
         calls=(call,),
         refusal=refusal,
-        notes=tuple(notes),
+        notes=placed_notes,
         key=_key([alarm]),
     )
 

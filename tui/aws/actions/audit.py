@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["FIELDS", "REDACTED", "AuditLog", "os_user", "scrub", "scrub_text"]
 
-#: The fields every record carries, in the order they are written.
+#: The fields every record carries, in the order they are written. ``account`` is the account the call
+#: acted in (a member account's for a call made as its role or with its profile; the credential's own
+#: otherwise), ``profile`` the named profile whose credentials made or assumed it, ``role_arn`` the role
+#: it ran as.
 FIELDS = (
     "at",
     "actor",
@@ -126,10 +129,12 @@ class AuditLog:
         since: datetime | None,
         match: Mapping[str, Any],
         region: str | None = None,
+        account: str | None = None,
     ) -> int:
         """How many successful ``service:operation`` calls whose params contain ``match`` were logged.
 
-        With ``region``, only calls made in that region count.
+        With ``region``, only calls made in that region count; with ``account``, only calls made in
+        that account (a stream of one name may live in several).
         """
         # Stored params are scrubbed, so the match is compared in its scrubbed form too.
         wanted = scrub(match)
@@ -140,6 +145,8 @@ class AuditLog:
             if record.get("service") != service or record.get("operation") != operation:
                 continue
             if region is not None and record.get("region") != region:
+                continue
+            if account is not None and record.get("account") != account:
                 continue
             if _contains(record.get("params"), wanted):
                 total += 1

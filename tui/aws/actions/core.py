@@ -8,7 +8,7 @@ import logging
 import re
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +16,10 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from tui.aws.actions.audit import AuditLog, scrub
-from tui.aws.clients import ROLE_SESSION_NAME, ClientFactory
+from tui.aws.clients import ROLE_SESSION_NAME, ClientFactory, account_of_role
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.outcome import utcnow
+from tui.aws.scope import Place
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +126,11 @@ class CliTarget:
 class ApiCall:
     """One AWS API call, exactly as it will be made.
 
-    ``role_arn``: the call runs with credentials of that IAM role (sts:AssumeRole). ``dry_run``: the
-    operation takes ``DryRun=True``, so ``ActionRunner.dry_run`` can check it without changing anything.
+    ``role_arn``: the call runs with credentials of that IAM role (sts:AssumeRole). ``profile``: it
+    runs with that named profile's credentials instead (another account's, as ``--profile``); not
+    both. ``account_id``: the account it acts in when the plan knows it ("" for the credential's own,
+    or the role's). ``dry_run``: the operation takes ``DryRun=True``, so ``ActionRunner.dry_run`` can
+    check it without changing anything.
     """
 
     service: str
@@ -135,17 +139,32 @@ class ApiCall:
     params: Mapping[str, Any] = field(default_factory=dict)
     role_arn: str | None = None
     dry_run: bool = False
+    profile: str | None = None
+    account_id: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role_arn and self.profile:
+            raise ValueError("a call runs as a role or with a profile, not both")
 
     @property
     def as_role(self) -> str:
-        """``"as role arn:..."`` when the call runs as an assumed role, else ``""``."""
-        return f"as role {self.role_arn}" if self.role_arn else ""
+        """``"as role arn:..."`` or ``"with profile NAME"`` when the call does not run with the
+        console's own credentials, else ``""``."""
+        if self.role_arn:
+            return f"as role {self.role_arn}"
+        return f"with profile {self.profile}" if self.profile else ""
+
+    @property
+    def acts_in(self) -> str:
+        """The account the call acts in, when known: the plan's, else its role's ("" otherwise)."""
+        return self.account_id or (account_of_role(self.role_arn) if self.role_arn else "")
 
     def cli(self, target: CliTarget | None = None) -> str:
         """The same call as one AWS CLI command line a shell runs as shown.
 
         With ``target`` it names the profile and endpoint the console uses; a call that runs as an
-        assumed role takes its credentials from ``$1 $2 $3`` (see ``cli_lines``) and names no profile.
+        assumed role takes its credentials from ``$1 $2 $3`` (see ``cli_lines``) and names no profile;
+        a call with a profile of its own names that profile.
         """
         words = ["aws", CLI_SERVICE_NAMES.get(self.service, self.service), kebab_case(self.operation)]
         given = {name: value for name, value in self.params.items() if value is not None}
@@ -155,10 +174,60 @@ class ApiCall:
         else:
             words.extend(["--cli-input-json", json.dumps(given, separators=(",", ":"), default=str)])
         words.extend(["--region", self.region])
+        if self.profile:
+            words.extend(["--profile", self.profile])
         if target is not None:
-            words.extend(target.options(self.service, profile=not self.role_arn))
+            words.extend(target.options(self.service, profile=not (self.role_arn or self.profile)))
         line = _shell(words)
         return f"{ASSUMED_ENV} {line}" if self.role_arn and target is not None else line
+
+
+def account_words(place: Place) -> str:
+    """How a plan names the account of ``place``: ``payments-prod (210987654321)``, or the id alone."""
+    name, ident = place.account_name, place.account_id
+    if name and ident and name != ident:
+        return f"{name} ({ident})"
+    return ident or name or "the credential's own account"
+
+
+def via_words(place: Place) -> str:
+    """How the console reaches ``place``: ``as role NAME`` or ``with profile NAME`` ("" at home)."""
+    if place.role_arn:
+        return f"as role {place.role_arn.split(':role/', 1)[-1]}"
+    return f"with profile {place.profile}" if place.profile else ""
+
+
+def in_place(call: ApiCall, place: Place | None) -> ApiCall:
+    """``call`` made in ``place``'s account: as its role, or with its profile. At home it runs with
+    the credential as before, naming its account when the place knows it; with no place, unchanged."""
+    if place is None:
+        return call
+    return replace(call, role_arn=place.role_arn, profile=place.profile, account_id=place.account_id)
+
+
+def titled_in(title: str, account: str) -> str:
+    """A plan's title naming the account it acts in: ``payments-prod: Reshard …`` ("" leaves it)."""
+    return f"{account}: {title}" if account else title
+
+
+def place_note(place: Place) -> str:
+    """The plan's note saying in which account its calls act and with whose credentials."""
+    where = f"In account {account_words(place)}, {place.region}"
+    if place.role_arn:
+        return (
+            f"{where}: the calls run as {place.role_arn}, which the console assumes first "
+            "(sts:AssumeRole); the role must allow them."
+        )
+    return f"{where}: the calls run with the credentials of profile {place.profile}."
+
+
+def unreached_refusal(account_id: str, region: str, name: str = "") -> str:
+    """Why an action on a row of an account the console does not reach in ``region`` now is refused."""
+    who = f"{name} ({account_id})" if name and name != account_id else account_id
+    return (
+        f"account {who} is not reached in {region} now: nothing is called, not even with the console's "
+        "own credentials, which would act in another account"
+    )
 
 
 def assume_role_line(role_arn: str, target: CliTarget) -> str:
@@ -186,7 +255,8 @@ def cli_lines(calls: tuple[ApiCall, ...] | list[ApiCall], target: CliTarget) -> 
     """The shell lines that make ``calls`` exactly as the console will, in order, pasted as shown.
 
     A call as an assumed role is preceded by the ``aws sts assume-role`` line whose output it uses
-    (once per role in a row); no line holds a credential.
+    (once per role in a row); a call with a profile of its own names it (``--profile``); no line
+    holds a credential.
     """
     lines: list[str] = []
     assumed: str | None = None
@@ -306,8 +376,8 @@ class ActionRunner:
         record = {
             "at": self.clock().isoformat(),
             "actor": self.actor,
-            "profile": self.profile,
-            "account": self.account,
+            "profile": (call.profile if call else None) or self.profile,
+            "account": (call.acts_in if call else "") or self.account,
             "region": call.region if call else None,
             "service": call.service if call else None,
             "operation": call.operation if call else None,
@@ -362,6 +432,8 @@ class ActionRunner:
     async def _invoke(self, call: ApiCall, params: Mapping[str, Any]) -> dict[str, Any]:
         if call.role_arn:
             client = await self.factory.client(call.service, call.region, role_arn=call.role_arn)
+        elif call.profile:
+            client = await self.factory.client(call.service, call.region, profile=call.profile)
         else:
             client = await self.factory.client(call.service, call.region)
         method = getattr(client, snake_case(call.operation))

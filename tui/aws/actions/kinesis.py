@@ -8,8 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from tui.aws.actions.audit import AuditLog
-from tui.aws.actions.core import ApiCall, Plan
+from tui.aws.actions.core import ApiCall, Plan, in_place, place_note, titled_in, unreached_refusal
 from tui.aws.outcome import utcnow
+from tui.aws.scope import Place
 
 SERVICE = "kinesis"
 PROVISIONED = "PROVISIONED"
@@ -36,6 +37,37 @@ class StreamFacts:
     open_shards: int
     retention_hours: int
     status: str
+    account_id: str = ""
+    """The account the stream is in ("" for the credential's own, in a console of one account)."""
+    place: Place | None = None
+    """Where the console acts on it (``tui.aws.scope.acting_place``): its account's place in its
+    region. None with an ``account_id``: that account is not reached there now, and every plan is
+    refused rather than made with the credential's own account."""
+    account_name: str = ""
+
+
+def _in_account(plan: Plan, facts: StreamFacts) -> Plan:
+    """``plan`` acting in the stream's account: its calls as that account's role or with its
+    profile, its title and a note naming the account; refused when the account is not reached."""
+    place = facts.place
+    if place is None:
+        if not facts.account_id:
+            return plan
+        title = plan.title if plan.refusal else f"{plan.title}: refused"
+        return replace(
+            plan,
+            title=titled_in(title, facts.account_name or facts.account_id),
+            why=plan.why if plan.refusal else "Nothing is called.",
+            refusal=unreached_refusal(facts.account_id, facts.region, facts.account_name),
+        )
+    if place.home:
+        return plan
+    return replace(
+        plan,
+        title=titled_in(plan.title, place.account_name or place.account_id),
+        calls=tuple(in_place(call, place) for call in plan.calls),
+        notes=(place_note(place), *plan.notes),
+    )
 
 
 def stream_key(facts: StreamFacts) -> str:
@@ -84,6 +116,7 @@ def _daily_limit(
     operation: str,
     match: dict[str, str],
     region: str,
+    account: str,
     now: datetime,
     limit: int,
     what: str,
@@ -95,7 +128,9 @@ def _daily_limit(
             "this console cannot check how many were made"
         )
     try:
-        made = audit.count(SERVICE, operation, since=now - WINDOW, match=match, region=region)
+        made = audit.count(
+            SERVICE, operation, since=now - WINDOW, match=match, region=region, account=account or None
+        )
     except OSError as exc:
         return "", (
             f"AWS allows {limit} {what} per stream per rolling 24 h; the audit log could not be read "
@@ -119,10 +154,14 @@ def _shards(count: int) -> str:
 def reshard_plan(
     facts: StreamFacts, target: int, *, audit: AuditLog | None, now: datetime, asked: str = ""
 ) -> Plan:
-    """UpdateShardCount (UNIFORM_SCALING) to ``target`` open shards.
+    """UpdateShardCount (UNIFORM_SCALING) to ``target`` open shards, in the stream's account.
 
     ``asked``: what the user asked for ("Double the shards of …"), which a refused plan is titled by,
     so a refusal never reads as a reshard that would run."""
+    return _in_account(_reshard(facts, target, audit=audit, now=now, asked=asked), facts)
+
+
+def _reshard(facts: StreamFacts, target: int, *, audit: AuditLog | None, now: datetime, asked: str) -> Plan:
     call = ApiCall(
         SERVICE,
         "UpdateShardCount",
@@ -141,6 +180,7 @@ def reshard_plan(
             operation="UpdateShardCount",
             match={"StreamName": facts.name},
             region=facts.region,
+            account=facts.account_id,
             now=now,
             limit=SCALINGS_PER_DAY,
             what="scalings",
@@ -178,18 +218,22 @@ def double_plan(facts: StreamFacts, *, audit: AuditLog | None, now: datetime) ->
 def halve_plan(facts: StreamFacts, *, audit: AuditLog | None, now: datetime) -> Plan:
     """Reshard to half the open shards, rounded up; a stream of 1 shard cannot be halved."""
     asked = f"Halve the shards of {facts.name}"
-    plan = reshard_plan(facts, max(1, math.ceil(facts.open_shards / 2)), audit=audit, now=now, asked=asked)
+    plan = _reshard(facts, max(1, math.ceil(facts.open_shards / 2)), audit=audit, now=now, asked=asked)
     if facts.open_shards == 1 and facts.mode == PROVISIONED and facts.status == "ACTIVE":
-        return replace(
+        plan = replace(
             plan,
             why=f"{facts.name} has 1 open shard now. Nothing is called.",
             refusal="1 shard is the fewest a stream can have: there is nothing to halve",
         )
-    return plan
+    return _in_account(plan, facts)
 
 
 def retention_plan(facts: StreamFacts, hours: int) -> Plan:
-    """IncreaseStreamRetentionPeriod to ``hours``."""
+    """IncreaseStreamRetentionPeriod to ``hours``, in the stream's account."""
+    return _in_account(_retention(facts, hours), facts)
+
+
+def _retention(facts: StreamFacts, hours: int) -> Plan:
     call = ApiCall(
         SERVICE,
         "IncreaseStreamRetentionPeriod",
@@ -232,11 +276,15 @@ def retention_plan(facts: StreamFacts, hours: int) -> Plan:
 def mode_plan(
     facts: StreamFacts, mode: str, *, audit: AuditLog | None = None, now: datetime | None = None
 ) -> Plan:
-    """UpdateStreamMode to ``mode`` (PROVISIONED or ON_DEMAND).
+    """UpdateStreamMode to ``mode`` (PROVISIONED or ON_DEMAND), in the stream's account.
 
     With ``audit``, AWS's two switches per rolling 24 h before ``now`` (default: the current time) are
     counted from the audit log.
     """
+    return _in_account(_mode(facts, mode, audit=audit, now=now), facts)
+
+
+def _mode(facts: StreamFacts, mode: str, *, audit: AuditLog | None, now: datetime | None) -> Plan:
     call = ApiCall(
         SERVICE,
         "UpdateStreamMode",
@@ -267,6 +315,7 @@ def mode_plan(
             operation="UpdateStreamMode",
             match={"StreamARN": facts.arn},
             region=facts.region,
+            account=facts.account_id,
             now=now or utcnow(),
             limit=MODE_SWITCHES_PER_DAY,
             what="mode switches",
