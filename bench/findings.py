@@ -186,8 +186,7 @@ async def measure_org(findings: list[Finding], view: AccountsView, rounds: int) 
             await pilot.pause()
             for grouping in GROUPINGS:
                 times.setdefault(f"v {grouping}", []).append(await timer.press("v"))
-                words = getattr(screen, "grouping_words", None)
-                assert words is None or words() == grouping, (words and words(), grouping)
+                assert screen.grouping_words() == grouping, (screen.grouping_words(), grouping)
             for n in range(len(SORTS)):
                 sort = SORTS[(n + 1) % len(SORTS)]
                 times.setdefault(f"s {sort}", []).append(await timer.press("s"))
