@@ -1038,6 +1038,10 @@ class SortedOrders:
         self._orders[sort] = made
         return made
 
+    def missing(self) -> list[str]:
+        """The orders not made yet, in the order of SORTS."""
+        return [sort for sort in SORTS if sort not in self._orders]
+
     def _make(self, sort: str) -> list[Finding]:
         base = self._base
         if base is None:
