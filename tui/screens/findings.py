@@ -435,10 +435,12 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
                 return
             if isinstance(group, AccountGroup):
                 self.flt = dataclasses.replace(self.flt, account=group.account_id)
-                self._drills.append(("account", self.grouping))
+                field = "account"
             else:
                 self.flt = dataclasses.replace(self.flt, resource=group.key)
-                self._drills.append(("resource", self.grouping))
+                field = "resource"
+            # One account and one resource at most are open: this one replaces an earlier one.
+            self._drills = [*(d for d in self._drills if d[0] != field), (field, self.grouping)]
             self._set_grouping("")
             return
         finding = self.current_finding()
