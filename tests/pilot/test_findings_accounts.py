@@ -105,12 +105,20 @@ async def test_v_cycles_flat_by_resource_by_account_and_the_rows_name_the_accoun
             assert group.regions == REGIONS[::-1]  # both regions, sorted
         table = screen.query_one(VirtualTable)
         header = [c.key for c in table.columns]
+        assert header.count("account") == 1, header
         for n, group in enumerate(groups):
             assert isinstance(group, AccountGroup)
             cells = dict(zip(header, table.rows[n].cells, strict=True))
-            assert cells["name"] == NAMES[group.account_id]
+            assert cells["account"] == NAMES[group.account_id]
             assert cells["id"] == group.account_id
             assert cells["count"] == f"{group.count:,}"
+        # A resize keeps one ACCOUNT column (the list's own is not added to the account rows).
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert [c.key for c in table.columns].count("account") == 1
+        assert next(iter(table.rows)).cells[2] in NAMES.values()
+        await pilot.resize_terminal(160, 45)
+        await pilot.pause()
         worst = [g.severity for g in groups]
         assert worst[0] == "CRITICAL"
         # The detail line names the account under the cursor by name and id.

@@ -172,13 +172,14 @@ def group_columns_for(width: int) -> tuple[Column, ...]:
 
 
 def account_group_columns_for(width: int) -> tuple[Column, ...]:
+    # The name's column is keyed "account", so the list's own ACCOUNT column is not added to it.
     if width >= 120:
         return (
             Column("sev", "SEV", 6),
             Column("count", "COUNT", 6, align="right"),
-            Column("name", "ACCOUNT", 24, flex=True),
+            Column("account", "ACCOUNT", 24, flex=True),
             Column("id", "ID", 12),
-            Column("severities", "BY SEVERITY", 34),
+            Column("severities", "BY SEVERITY", 44 if width >= 150 else 28),
             Column("resources", "RESOURCES", 9, align="right"),
             Column("regions", "REGIONS", 20),
             Column("last", "SEEN", 4, align="right"),
@@ -186,9 +187,9 @@ def account_group_columns_for(width: int) -> tuple[Column, ...]:
     return (
         Column("sev", "SEV", 6),
         Column("count", "N", 5, align="right"),
-        Column("name", "ACCOUNT", 16, flex=True),
+        Column("account", "ACCOUNT", 14, flex=True),
         Column("id", "ID", 12),
-        Column("severities", "BY SEVERITY", 22),
+        Column("severities", "BY SEVERITY", 26),
     )
 
 
@@ -289,13 +290,13 @@ def account_group_row(
             cells.append(severity_cell(group.severity))
         elif key == "count":
             cells.append(f"{group.count:,}")
-        elif key == "name":
+        elif key == "account":
             name = names.get(group.account_id, "") if names else ""
             cells.append(clean(name) if name and name != group.account_id else "—")
         elif key == "id":
             cells.append(group.account_id or "?")
         elif key == "severities":
-            cells.append(severities_text(group.severities, limit=3 if col.width < 30 else 5))
+            cells.append(severities_text(group.severities, limit=5 if col.width >= 44 else 3))
         elif key == "resources":
             cells.append(f"{group.resources:,}")
         elif key == "regions":
