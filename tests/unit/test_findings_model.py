@@ -28,12 +28,14 @@ from tui.aws.findings_model import (
     Note,
     ResourceGroup,
     ResourceRef,
+    SortedOrders,
     StandardScore,
     apply_filter,
     clean_block,
     clean_line,
     facet_counts,
     facet_value,
+    group_by_account,
     group_by_resource,
     matches,
     normalize_standard,
@@ -1183,6 +1185,8 @@ def _random_filter(rng: random.Random, corpus: list[Finding]) -> FindingFilter:
     if rng.random() < 0.1:
         f = rng.choice(corpus)
         flt = dataclasses.replace(flt, resource=(f.resource_type, f.resource_id))
+    if rng.random() < 0.15:
+        flt = dataclasses.replace(flt, account=rng.choice(corpus).account_id)
     return flt
 
 
@@ -1229,6 +1233,10 @@ def test_apply_filter_returns_a_new_list_in_order(corpus: list[Finding]) -> None
         (FindingFilter(resource=("t", "i")), FindingFilter(), True),
         (FindingFilter(), FindingFilter(resource=("t", "i")), False),
         (FindingFilter(resource=("t", "j")), FindingFilter(resource=("t", "i")), False),
+        (FindingFilter(account="1"), FindingFilter(), True),
+        (FindingFilter(), FindingFilter(account="1"), False),
+        (FindingFilter(account="2"), FindingFilter(account="1"), False),
+        (FindingFilter(account="1", text="ab"), FindingFilter(account="1", text="a"), True),
     ],
 )
 def test_narrows(now: FindingFilter, before: FindingFilter, expected: bool) -> None:
@@ -1274,6 +1282,8 @@ def test_filter_cache_equals_apply_filter_for_random_typing(corpus: list[Finding
             flt = dataclasses.replace(
                 flt, resource=None if flt.resource else (f.resource_type, f.resource_id)
             )
+        elif roll < 0.945:
+            flt = dataclasses.replace(flt, account=None if flt.account else rng.choice(findings).account_id)
         elif roll < 0.96:
             flt = FindingFilter()
         else:
@@ -1569,3 +1579,85 @@ def test_null_everywhere_but_the_identity_still_parses() -> None:
     _assert_sane(finding)
     assert finding.title == "" and finding.resources == () and finding.note is None
     assert finding.first_observed_at is None and finding.last_observed_at is None
+
+
+def test_sorted_orders_equal_sort_findings(corpus: list[Finding]) -> None:
+    """Every order SortedOrders makes by its stable passes is the one sort_findings defines: over a
+    corpus with ties on every key, missing times, unknown severities and controls without a number."""
+    rng = random.Random(5)
+    items = list(corpus)
+    for n in range(300):
+        f = rng.choice(corpus)
+        items.append(
+            dataclasses.replace(
+                f,
+                id=f"tie-{n % 7}",
+                title=rng.choice((f.title, "Same title", "")),
+                last_observed_at=rng.choice((None, f.last_observed_at, T0)),
+                first_observed_at=rng.choice((None, f.first_observed_at, T0)),
+                severity=rng.choice((*SEVERITIES, "UNKNOWN")),
+                control_id=rng.choice(("", "EC2.2", "EC2.13", "IAM.x", f.control_id)),
+                account_id=rng.choice(("", "2", f.account_id)),
+            )
+        )
+    rng.shuffle(items)
+    orders = SortedOrders(items)
+    assert orders.missing() == list(SORTS)
+    for sort in SORTS:
+        made = orders.order(sort)
+        assert made == sort_findings(items, sort), sort
+        assert orders.order(sort) is made
+    assert orders.missing() == []
+    with pytest.raises(ValueError, match="unknown sort"):
+        orders.order("colour")
+
+
+def test_sorted_orders_with_naive_and_aware_times_fall_back() -> None:
+    naive = make(1, last_observed_at=datetime(2026, 11, 2), severity="HIGH")  # noqa: DTZ001
+    aware = make(2, last_observed_at=T0, severity="HIGH")
+    orders = SortedOrders([aware, naive])
+    assert orders.order("severity") == sort_findings([aware, naive], "severity") == [naive, aware]
+
+
+def test_group_by_account() -> None:
+    a = make(1, account_id="1", severity="HIGH", region="us-east-1", resource_id="r1", last_observed_at=T0)
+    b = make(2, account_id="1", severity="LOW", region="eu-west-1", resource_id="r1", last_observed_at=None)
+    c = make(3, account_id="1", severity="HIGH", region="us-east-1", resource_id="r2")
+    c = dataclasses.replace(c, last_observed_at=T0 + timedelta(days=3))
+    d = make(4, account_id="2", severity="CRITICAL", resource_id="r3")
+    e = make(5, account_id="3", severity="HIGH", resource_id="r4")
+    f = make(6, account_id="3", severity="HIGH", resource_id="r5")
+    g = make(7, account_id="3", severity="HIGH", resource_id="r6")
+    h = make(8, account_id="4", severity="NOT-A-SEVERITY", resource_id="r7", last_observed_at=None)
+    groups = group_by_account([a, b, c, d, e, f, g, h])
+    # worst severity first, then most findings of it (3 has three HIGH, 1 two), then most findings
+    assert [group.account_id for group in groups] == ["2", "3", "1", "4"]
+    one = groups[2]
+    assert one.key == "1" and one.count == 3 and one.findings == (a, b, c)
+    assert one.severity == "HIGH"
+    assert one.severities == (0, 2, 0, 1, 0)
+    assert one.regions == ("eu-west-1", "us-east-1")
+    assert one.resources == 2
+    assert one.last_observed_at == T0 + timedelta(days=3)
+    assert groups[3].severity == "INFORMATIONAL" and groups[3].severities == (0, 0, 0, 0, 1)
+    assert groups[3].last_observed_at is None
+    assert group_by_account([]) == []
+
+
+def test_account_group_sizes_add_up(corpus: list[Finding]) -> None:
+    groups = group_by_account(corpus)
+    assert sum(g.count for g in groups) == len(corpus)
+    assert sorted(g.account_id for g in groups) == sorted({f.account_id for f in corpus})
+    for group in groups:
+        assert sum(group.severities) == group.count
+        assert {f.account_id for f in group.findings} == {group.account_id}
+    ranks = [SEVERITIES.index(g.severity) for g in groups]
+    assert ranks == sorted(ranks)
+
+
+def test_the_account_opened_filters_and_narrows(corpus: list[Finding]) -> None:
+    account = corpus[0].account_id
+    opened = FindingFilter(workflows=frozenset(), record_states=frozenset(), account=account)
+    assert apply_filter(corpus, opened) == [f for f in corpus if f.account_id == account]
+    assert all(matches(f, opened) == (f.account_id == account) for f in corpus)
+    assert opened.describe() == ""

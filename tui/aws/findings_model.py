@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import attrgetter
 from typing import Any
 
 from tui.common.text import as_text, strip_unsafe
@@ -782,6 +784,8 @@ class FindingFilter:
     resource_types: frozenset[str] = frozenset()
     compliance: frozenset[str] = frozenset()
     resource: tuple[str, str] | None = None
+    account: str | None = None
+    """One account's findings only (an account group opened with Enter), besides the facets."""
 
     def values(self, facet: str) -> frozenset[str]:
         chosen: frozenset[str] = getattr(self, _filter_field(facet))
@@ -810,13 +814,15 @@ class FindingFilter:
                 return False
         if previous.resource is not None and self.resource != previous.resource:
             return False
+        if previous.account is not None and self.account != previous.account:
+            return False
         mine = self.words()
         return all(any(word in own for own in mine) for word in previous.words())
 
     def describe(self) -> str:
         """The facets in force, in words, e.g. "severity CRITICAL,HIGH · workflow NEW,NOTIFIED ·
-        ACTIVE" ("" when every facet allows any value). The typed text and the resource are not part
-        of it."""
+        ACTIVE" ("" when every facet allows any value). The typed text, the resource and the account
+        opened are not part of it."""
         parts: list[str] = []
         for facet in FACETS:
             chosen = self.values(facet)
@@ -840,6 +846,8 @@ def matches(finding: Finding, flt: FindingFilter) -> bool:
             return False
     if flt.resource is not None and (finding.resource_type, finding.resource_id) != flt.resource:
         return False
+    if flt.account is not None and finding.account_id != flt.account:
+        return False
     return all(word in finding.search for word in flt.words())
 
 
@@ -852,37 +860,43 @@ def _needed_words(words: Iterable[str]) -> list[str]:
     return out
 
 
+_SEVERITY = attrgetter("severity")
+_LAST_SEEN = attrgetter("last_observed_at")
+_FIRST_SEEN = attrgetter("first_observed_at")
+_ACCOUNT = attrgetter("account_id")
+_CONTROL = attrgetter("control_id")
+_REGION = attrgetter("region")
+_RESOURCE = attrgetter("resource_type", "resource_id")
+_SEARCH = attrgetter("search")
+#: The facets' fields in the order apply_filter tries them.
+_FACET_FIELDS = (
+    ("severities", _SEVERITY),
+    ("accounts", _ACCOUNT),
+    ("products", attrgetter("product_name")),
+    ("resource_types", attrgetter("resource_type")),
+    ("compliance", attrgetter("compliance_status")),
+    ("workflows", attrgetter("workflow_status")),
+    ("record_states", attrgetter("record_state")),
+)
+
+
 def apply_filter(findings: Sequence[Finding], flt: FindingFilter) -> list[Finding]:
     """The findings the filter matches, in their given order. Each condition is one pass over what
-    the previous one kept: the resource first, then the facets (a set lookup each), then the typed
-    words (a substring search each), longest word first."""
-    items: list[Finding] | Sequence[Finding] = findings
+    the previous one kept: the resource and the account opened first, then the facets (a set lookup
+    each), then the typed words (a substring search each), longest word first. Each pass runs in C
+    (a field getter, a set's or a string's ``__contains__`` and ``compress``), about three times as
+    fast as a comprehension that tests each finding in Python."""
+    items: Sequence[Finding] = findings
     if flt.resource is not None:
-        rtype, rid = flt.resource
-        items = [f for f in items if f.resource_id == rid and f.resource_type == rtype]
-    if flt.severities:
-        allowed = flt.severities
-        items = [f for f in items if f.severity in allowed]
-    if flt.accounts:
-        allowed = flt.accounts
-        items = [f for f in items if f.account_id in allowed]
-    if flt.products:
-        allowed = flt.products
-        items = [f for f in items if f.product_name in allowed]
-    if flt.resource_types:
-        allowed = flt.resource_types
-        items = [f for f in items if f.resource_type in allowed]
-    if flt.compliance:
-        allowed = flt.compliance
-        items = [f for f in items if f.compliance_status in allowed]
-    if flt.workflows:
-        allowed = flt.workflows
-        items = [f for f in items if f.workflow_status in allowed]
-    if flt.record_states:
-        allowed = flt.record_states
-        items = [f for f in items if f.record_state in allowed]
+        items = list(compress(items, map(flt.resource.__eq__, map(_RESOURCE, items))))
+    if flt.account is not None:
+        items = list(compress(items, map(flt.account.__eq__, map(_ACCOUNT, items))))
+    for field, getter in _FACET_FIELDS:
+        allowed: frozenset[str] = getattr(flt, field)
+        if allowed:
+            items = list(compress(items, map(allowed.__contains__, map(getter, items))))
     for word in _needed_words(flt.words()):
-        items = [f for f in items if word in f.search]
+        items = list(compress(items, map(str.__contains__, map(_SEARCH, items), repeat(word))))
     return items if isinstance(items, list) and items is not findings else list(items)
 
 
@@ -982,6 +996,92 @@ def sort_findings(findings: Iterable[Finding], sort: str) -> list[Finding]:
     return sorted(findings, key=key)
 
 
+class _Ranks(dict[str, int]):
+    """Severity -> rank, the lowest rank for a word that is not a severity (a C-speed lookup)."""
+
+    def __missing__(self, key: str) -> int:
+        return _LOWEST_RANK
+
+
+_RANKS = _Ranks(_RANK)
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+class SortedOrders:
+    """One list of findings in each order of SORTS, as ``sort_findings`` gives it, each made when
+    first asked for and then kept.
+
+    The findings are put in the tie-breaking order (title, Id, ProductArn) once; each order is then
+    a few stable sorts of positions by one plain key each (a rank, a time, an account id), which run
+    at C speed where one sort by a tuple built per finding in Python does not: about a tenth of the
+    time at 50,000 findings. Times are compared as datetimes (the parser makes every one UTC); a list
+    that mixes naive and aware times is sorted as ``sort_findings`` does it."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self._findings = findings
+        self._orders: dict[str, list[Finding]] = {}
+        self._base: list[Finding] | None = None
+        self._keys: dict[str, list[Any]] = {}
+
+    def order(self, sort: str) -> list[Finding]:
+        """The findings in the named order (one of SORTS): the same list object on every call."""
+        known = self._orders.get(sort)
+        if known is not None:
+            return known
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r}; sorts are {', '.join(SORTS)}")
+        try:
+            made = self._make(sort)
+        except TypeError:  # naive and aware times together: no plain comparison orders them
+            made = sort_findings(self._findings, sort)
+        self._orders[sort] = made
+        return made
+
+    def missing(self) -> list[str]:
+        """The orders not made yet, in the order of SORTS."""
+        return [sort for sort in SORTS if sort not in self._orders]
+
+    def _make(self, sort: str) -> list[Finding]:
+        base = self._base
+        if base is None:
+            base = sorted(self._findings, key=attrgetter("product_arn"))
+            base.sort(key=attrgetter("id"))
+            base.sort(key=attrgetter("title"))
+            self._base = base
+        # (key, newest first), least significant first: each stable pass keeps the earlier ties.
+        passes: dict[str, tuple[tuple[str, bool], ...]] = {
+            "severity": (("last", True), ("rank", False)),
+            "last seen": (("rank", False), ("last", True)),
+            "age": (("rank", False), ("first", False)),
+            "account": (("last", True), ("rank", False), ("account", False)),
+            "control": (("last", True), ("rank", False), ("control", False)),
+        }
+        positions = list(range(len(base)))
+        for name, newest_first in passes[sort]:
+            positions.sort(key=self._key(name, base).__getitem__, reverse=newest_first)
+        return list(map(base.__getitem__, positions))
+
+    def _key(self, name: str, base: list[Finding]) -> list[Any]:
+        keys = self._keys.get(name)
+        if keys is not None:
+            return keys
+        if name == "rank":
+            keys = list(map(_RANKS.__getitem__, map(_SEVERITY, base)))
+        elif name == "last":  # newest first, missing times last
+            keys = [_OLDEST if moment is None else moment for moment in map(_LAST_SEEN, base)]
+        elif name == "first":  # oldest first, missing times last
+            keys = [_LATEST if moment is None else moment for moment in map(_FIRST_SEEN, base)]
+        elif name == "account":
+            keys = list(map(_ACCOUNT, base))
+        else:
+            controls = sorted(set(map(_CONTROL, base)), key=_natural)
+            place = {control: n for n, control in enumerate(controls)}
+            keys = list(map(place.__getitem__, map(_CONTROL, base)))
+        self._keys[name] = keys
+        return keys
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceGroup:
     """The findings of one resource (by their first resource), as one row."""
@@ -1005,37 +1105,43 @@ def _group_order(group: ResourceGroup) -> tuple[int, int, str, str]:
     return (_RANK[group.severity], -group.count, group.resource_id, group.resource_type)
 
 
-def group_by_resource(findings: Iterable[Finding]) -> list[ResourceGroup]:
-    """One group per (resource type, resource id), its findings in the given order; groups sorted by
-    highest severity, then most findings, then resource id."""
-    buckets: dict[tuple[str, str], list[Finding]] = {}
-    for finding in findings:
-        key = (finding.resource_type, finding.resource_id)
-        members = buckets.get(key)
+def _latest(members: Sequence[Finding]) -> datetime | None:
+    """The latest LastObservedAt among the findings (None when none has one)."""
+    moments: list[datetime] = [moment for moment in map(_LAST_SEEN, members) if moment is not None]
+    if not moments:
+        return None
+    try:
+        return max(moments)
+    except TypeError:  # naive and aware times together
+        return max(moments, key=_seconds)
+
+
+def _buckets(findings: Sequence[Finding], key: Callable[[Finding], Any]) -> dict[Any, list[Finding]]:
+    """The findings by ``key``, each bucket in the given order, buckets in order of first appearance."""
+    buckets: dict[Any, list[Finding]] = {}
+    for value, finding in zip(map(key, findings), findings, strict=True):
+        members = buckets.get(value)
         if members is None:
-            buckets[key] = [finding]
+            buckets[value] = [finding]
         else:
             members.append(finding)
+    return buckets
+
+
+def group_by_resource(findings: Sequence[Finding]) -> list[ResourceGroup]:
+    """One group per (resource type, resource id), its findings in the given order; groups sorted by
+    highest severity, then most findings, then resource id."""
     groups: list[ResourceGroup] = []
-    for (rtype, rid), members in buckets.items():
+    for (rtype, rid), members in _buckets(findings, _RESOURCE).items():
         first = members[0]
         if len(members) == 1:
-            rank = _RANK.get(first.severity, _LOWEST_RANK)
+            rank = _RANKS[first.severity]
             last = first.last_observed_at
             controls: tuple[str, ...] = (first.control_id,) if first.control_id else ()
         else:
-            rank = _LOWEST_RANK
-            last = None
-            latest = -math.inf
-            seen: dict[str, None] = {}
-            for finding in members:
-                rank = min(rank, _RANK.get(finding.severity, _LOWEST_RANK))
-                moment = finding.last_observed_at
-                if moment is not None and _seconds(moment) > latest:
-                    last, latest = moment, _seconds(moment)
-                if finding.control_id:
-                    seen[finding.control_id] = None
-            controls = tuple(seen)
+            rank = min(map(_RANKS.__getitem__, map(_SEVERITY, members)))
+            last = _latest(members)
+            controls = tuple(dict.fromkeys(filter(None, map(_CONTROL, members))))
         groups.append(
             ResourceGroup(
                 rtype,
@@ -1053,6 +1159,60 @@ def group_by_resource(findings: Iterable[Finding]) -> list[ResourceGroup]:
     return groups
 
 
+@dataclass(frozen=True, slots=True)
+class AccountGroup:
+    """The findings of one account, as one row."""
+
+    account_id: str
+    count: int
+    severity: str
+    """The worst severity among them."""
+    severities: tuple[int, ...]
+    """How many of each severity, in the order of SEVERITIES."""
+    regions: tuple[str, ...]
+    """The regions they are in, sorted."""
+    resources: int
+    """How many resources they are about."""
+    last_observed_at: datetime | None
+    findings: tuple[Finding, ...]
+
+    @property
+    def key(self) -> str:
+        return self.account_id
+
+
+def _account_order(group: AccountGroup) -> tuple[int, int, int, str]:
+    rank = _RANK[group.severity]
+    return (rank, -group.severities[rank], -group.count, group.account_id)
+
+
+def group_by_account(findings: Sequence[Finding]) -> list[AccountGroup]:
+    """One group per account, its findings in the given order; the account with the worst severity
+    first, then the one with most findings of that severity, then most findings, then account id."""
+    groups: list[AccountGroup] = []
+    for account, members in _buckets(findings, _ACCOUNT).items():
+        counts = Counter(map(_SEVERITY, members))
+        per_severity = tuple(counts.get(severity, 0) for severity in SEVERITIES)
+        unknown = len(members) - sum(per_severity)
+        if unknown:  # a severity word the model does not know counts as the lowest, as it sorts
+            per_severity = (*per_severity[:-1], per_severity[-1] + unknown)
+        rank = next(n for n, count in enumerate(per_severity) if count)
+        groups.append(
+            AccountGroup(
+                account,
+                len(members),
+                SEVERITIES[rank],
+                per_severity,
+                tuple(sorted(set(map(_REGION, members)))),
+                len(set(map(_RESOURCE, members))),
+                _latest(members),
+                tuple(members),
+            )
+        )
+    groups.sort(key=_account_order)
+    return groups
+
+
 def facet_counts(findings: Iterable[Finding], facet: str) -> list[tuple[str, int]]:
     """Each value of the facet among the findings with how many have it: most common first, then by value."""
     getter = _facet_getter(facet)
@@ -1063,8 +1223,7 @@ def facet_counts(findings: Iterable[Finding], facet: str) -> list[tuple[str, int
 def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
     """How many findings of each severity, every severity present (0 when none), CRITICAL first."""
     counts = dict.fromkeys(SEVERITIES, 0)
-    for finding in findings:
-        counts[finding.severity] = counts.get(finding.severity, 0) + 1
+    counts.update(Counter(map(_SEVERITY, findings)))
     return counts
 
 

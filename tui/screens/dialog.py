@@ -286,9 +286,13 @@ class FacetDialog(Dialog[FilterT | None]):
         mark = "☑" if value in self.chosen.values(facet) else "☐"
         prompt = Text(f"{mark} ")
         prompt.append(f"{self.TITLES.get(facet, facet):<{self.TITLE_WIDTH}}", style="dim")
-        prompt.append(f"{clean(value or 'none')}  ")
+        prompt.append(f"{clean(self.value_text(facet, value) or 'none')}  ")
         prompt.append(f"{count:,}", style="dim")
         return prompt
+
+    def value_text(self, facet: str, value: str) -> str:
+        """How a facet's value reads in the list (the value itself unless a dialog says better)."""
+        return value
 
     def compose_frame_body(self) -> ComposeResult:
         yield DialogOptions(*(self._prompt(i) for i in range(len(self.entries))), id="dialog-body")

@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal, playbooks
@@ -22,14 +23,16 @@ from tui.aws.errors import AwsProblem, classify
 from tui.aws.findings import FindingsPoller, FindingsSnapshot
 from tui.aws.findings_model import (
     SORTS,
+    AccountGroup,
     FilterCache,
     Finding,
     FindingFilter,
     Note,
     ResourceGroup,
+    SortedOrders,
+    group_by_account,
     group_by_resource,
     severity_counts,
-    sort_findings,
     standard_scores,
 )
 from tui.context import ActivityEvent, PaneContext
@@ -45,6 +48,15 @@ from widgets.textline import TextLine
 from widgets.vtable import Column, VirtualTable
 
 UNPROCESSED_SHOWN = 20
+#: What ``v`` cycles through: the flat list, one row per resource, one row per account.
+GROUPINGS = ("", "resource", "account")
+#: Group lists kept, by (findings version and order, filter, grouping): going back to one is free.
+GROUPS_KEPT = 6
+#: Seconds after new findings are shown before the orders not asked for yet are made, one at a time
+#: with this pause between them, so the first press of each sort finds its order made.
+WARM_AFTER_S = 1.0
+
+Group = ResourceGroup | AccountGroup
 
 
 class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
@@ -54,7 +66,10 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "back", "Clear", show=False),
         Binding("f", "facets", "Facets", id="facets"),
-        Binding("v", "group", "By resource", id="group"),
+        # v cycles the groupings: the footer shows the one it goes to next (check_action hides the others).
+        Binding("v", "group('resource')", "By resource", id="group"),
+        Binding("v", "group('account')", "By account", id="group_account"),
+        Binding("v", "group('')", "Ungroup", id="ungroup"),
         Binding("s", "sort", "Sort", id="sort"),
         Binding("space", "toggle_select", "Select, move down", show=False, id="select"),
         Binding("a", "select_all", "Select all", show=False, id="select_all"),
@@ -68,8 +83,11 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     HELP: ClassVar[str] = (
         "Security Hub findings of the hub region (ACTIVE records; the default view shows workflow NEW and "
         "NOTIFIED, worst first). / filters as you type over title, resource, control and account; f opens "
-        "the facet toggles (severity, workflow, product, account, resource type, compliance); v groups the "
-        "findings of one resource into a row (Enter lists them). space selects (and moves down), a selects "
+        "the facet toggles (severity, workflow, product, account, resource type, compliance). v cycles the "
+        "grouping: by resource (one row per resource), by account (one row per account, its name and "
+        "id, count and worst severity), then the flat list again; Enter on a group lists its findings, "
+        "Esc goes back to the groups, and the triage keys act on every finding of the group under the "
+        "cursor. space selects (and moves down), a selects "
         "every row shown. Shift+N notified, Shift+S suppress, Shift+R resolve, Shift+U back to new: each "
         "asks for a note and shows its BatchUpdateFindings calls. Shift+X runs the control's playbook (+ "
         "after the control): it shows the calls, dry-runs them where AWS can, runs them, re-reads the "
@@ -93,17 +111,23 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         self.needle = ""
         self.sort = 0
         self.flt = FindingFilter()
-        self.grouped = False
+        self.grouping = ""
+        """"" for the flat list, "resource" or "account" for one row per resource or account."""
         self.selected: set[tuple[str, str]] = set()
-        self._cache = FilterCache()
-        self._sorted: list[Finding] = []
-        self._sorted_for: tuple[int, int] = (-1, -1)
+        self._caches: dict[int, FilterCache] = {}
+        """A filter cache per order (the results keep the order): a sort pressed again refilters nothing."""
+        self._orders: SortedOrders | None = None
+        self._orders_for = -1
+        self._warm_timer: Timer | None = None
         self._data_version = 0
         self._shown: list[Finding] = []
-        self._groups: list[ResourceGroup] = []
+        self._groups: Sequence[Group] = []
+        self._group_cache: dict[tuple[int, int, FindingFilter, str], Sequence[Group]] = {}
+        self._counts_cache: dict[tuple[int, FindingFilter], dict[str, int]] = {}
         self._by_key: dict[tuple[str, str], Finding] = {}
         self._scores_text = ""
-        self._came_from_groups = False
+        self._drills: list[tuple[str, str | None]] = []
+        """(filter field, grouping Esc goes back to) of each group opened with Enter, latest last."""
         self._columns = fmt.columns_for(120)
 
     def compose(self) -> ComposeResult:
@@ -123,8 +147,25 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     def pane(self) -> FindingsScreen:
         return self
 
+    @property
+    def grouped(self) -> bool:
+        return bool(self.grouping)
+
+    def grouping_words(self) -> str:
+        """ "flat", "by resource" or "by account"."""
+        return fmt.GROUPING_WORDS[self.grouping]
+
     def columns_for(self, width: int) -> tuple[Column, ...]:
+        if self.grouping == "account":
+            return fmt.account_group_columns_for(width)
         return fmt.group_columns_for(width) if self.grouped else fmt.columns_for(width)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "group":
+            # Only the binding to the next grouping is live (and shown): v cycles them.
+            following = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
+            return parameters == (following,)
+        return True
 
     def sort_choices(self) -> tuple[tuple[str, str], ...]:
         return tuple((name, name) for name in SORTS)
@@ -200,15 +241,64 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     # -- the list -----------------------------------------------------------------------------
 
     def _sorted_findings(self) -> list[Finding]:
+        """The findings in the chosen order; each order is made once per findings version."""
         snapshot = self.snapshot
         if snapshot is None:
             return []
-        wanted = (snapshot.version, self.sort)
-        if wanted != self._sorted_for:
-            self._sorted = sort_findings(snapshot.findings, SORTS[self.sort])
-            self._sorted_for = wanted
+        if self._orders is None or self._orders_for != snapshot.version:
+            self._orders = SortedOrders(snapshot.findings)
+            self._orders_for = snapshot.version
             self._data_version += 1
-        return self._sorted
+            self._caches.clear()
+            self._group_cache.clear()
+            self._counts_cache.clear()
+            self._warm_later()
+        return self._orders.order(SORTS[self.sort])
+
+    def _warm_later(self) -> None:
+        if self._warm_timer is not None:
+            self._warm_timer.stop()
+        self._warm_timer = self.set_timer(WARM_AFTER_S, self._warm_orders)
+
+    def _warm_orders(self) -> None:
+        """Make one order not asked for yet (about 30 ms at 50,000 findings), then the next one later.
+        A first load changes the findings every page: its orders are made only when asked for."""
+        self._warm_timer = None
+        orders, snapshot = self._orders, self.snapshot
+        if orders is None or snapshot is None or snapshot.loading or self._orders_for != snapshot.version:
+            return
+        missing = orders.missing()
+        if missing:
+            orders.order(missing[0])
+            if len(missing) > 1:
+                self._warm_later()
+
+    def _filtered(self, findings: list[Finding], flt: FindingFilter) -> list[Finding]:
+        cache = self._caches.get(self.sort)
+        if cache is None:
+            cache = self._caches[self.sort] = FilterCache()
+        return cache.select(findings, self._data_version, flt)
+
+    def _counts(self, shown: list[Finding], flt: FindingFilter) -> dict[str, int]:
+        """The severities of the findings shown (the same in every order), kept per filter."""
+        key = (self._data_version, flt)
+        counts = self._counts_cache.get(key)
+        if counts is None:
+            if len(self._counts_cache) >= GROUPS_KEPT:
+                del self._counts_cache[next(iter(self._counts_cache))]
+            counts = self._counts_cache[key] = severity_counts(shown)
+        return counts
+
+    def _grouped(self, shown: list[Finding], flt: FindingFilter) -> Sequence[Group]:
+        """The groups of the findings shown, kept for the same findings, order, filter and grouping."""
+        key = (self._data_version, self.sort, flt, self.grouping)
+        groups = self._group_cache.pop(key, None)
+        if groups is None:
+            groups = group_by_account(shown) if self.grouping == "account" else group_by_resource(shown)
+        self._group_cache[key] = groups
+        while len(self._group_cache) > GROUPS_KEPT:
+            del self._group_cache[next(iter(self._group_cache))]
+        return groups
 
     def _fill(self) -> None:
         snapshot = self.snapshot
@@ -216,24 +306,25 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             return
         flt = dataclasses.replace(self.flt, text=self.needle)
         findings = self._sorted_findings()
-        shown = self._cache.select(findings, self._data_version, flt)
+        shown = self._filtered(findings, flt)
         self._shown = shown
         table = self.query_one(VirtualTable)
         now = self.ctx.clock()
         names = account_names(self)
         if self.grouped:
-            self._groups = group_by_resource(shown)
-            groups = self._groups
+            self._groups = groups = self._grouped(shown, flt)
             selected = self.selected
             columns = self._columns
 
             def make_group(index: int) -> Any:
                 group = groups[index]
                 chosen = bool(selected) and all(f.key in selected for f in group.findings)
+                if isinstance(group, AccountGroup):
+                    return fmt.account_group_row(group, columns, now, chosen, names)
                 return fmt.group_row(group, columns, now, chosen, names)
 
-            rows = fmt.LazyRows(len(groups), lambda i: fmt.group_key(groups[i]), make_group)
-            table.empty_text = "no resource has findings in this view"
+            rows = fmt.LazyRows(len(groups), lambda i: _group_key(groups[i]), make_group)
+            table.empty_text = f"no {self.grouping} has findings in this view"
         else:
             selected = self.selected
             columns = self._columns
@@ -257,11 +348,11 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
                 table.empty_text = "no open findings: Security Hub has nothing NEW or NOTIFIED here"
         table.set_rows(rows)
         summary = Text()
-        for text, role in fmt.summary(severity_counts(shown), len(shown), snapshot.total):
+        for text, role in fmt.summary(self._counts(shown, flt), len(shown), snapshot.total):
             summary.append(text, self._role_style(role))
         self.query_one("#fnd-summary", TextLine).update(summary)
         self.query_one("#fnd-scores", TextLine).update(Text(self._scores_text))
-        view = fmt.filter_text(flt, SORTS[self.sort], self.grouped, len(self.selected))
+        view = fmt.filter_text(flt, SORTS[self.sort], self.grouping, len(self.selected), names)
         if self.needle:
             view += f" · text {self.needle!r}"
         self.query_one("#fnd-view", TextLine).update(Text(view))
@@ -283,11 +374,11 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         product_arn, _, finding_id = key.partition("\x00")
         return self._by_key.get((finding_id, product_arn))
 
-    def current_group(self) -> ResourceGroup | None:
+    def current_group(self) -> ResourceGroup | AccountGroup | None:
         key = self.query_one(VirtualTable).cursor_key
         if key is None or not self.grouped:
             return None
-        return next((g for g in self._groups if fmt.group_key(g) == key), None)
+        return next((g for g in self._groups if _group_key(g) == key), None)
 
     def targets(self) -> list[Finding]:
         if self.selected:
@@ -313,6 +404,13 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
                 text.append(f"\n{finding.remediation_text.splitlines()[0]}")
             if finding.problems:
                 text.append(f"\n⚠ {finding.problems[0]}")
+        elif isinstance(group, AccountGroup):
+            text.append(fmt.account_label(group.account_id, account_names(self)), "bold")
+            regions = ", ".join(group.regions) or "no region"
+            breakdown = fmt.severities_text(group.severities)
+            text.append(f"\n{plural(group.count)}, worst {group.severity}: {breakdown}")
+            text.append(f"; {group.resources:,} resources in {regions}")
+            text.append("\nEnter lists them · space selects them all")
         elif group is not None:
             text.append(fmt.resource_text(group.resource_type, group.resource_id), "bold")
             controls = ", ".join(group.controls) or "none"
@@ -335,36 +433,50 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             group = self.current_group()
             if group is None:
                 return
-            self.flt = dataclasses.replace(self.flt, resource=group.key)
-            self._came_from_groups = True
-            self._set_grouped(False)
+            if isinstance(group, AccountGroup):
+                self.flt = dataclasses.replace(self.flt, account=group.account_id)
+                field = "account"
+            else:
+                self.flt = dataclasses.replace(self.flt, resource=group.key)
+                field = "resource"
+            # One account and one resource at most are open: this one replaces an earlier one.
+            self._drills = [*(d for d in self._drills if d[0] != field), (field, self.grouping)]
+            self._set_grouping("")
             return
         finding = self.current_finding()
         if finding is not None:
             self.app.push_screen(FindingScreen(self.ctx, self, finding))
 
-    def _set_grouped(self, grouped: bool) -> None:
-        self.grouped = grouped
+    def _set_grouping(self, grouping: str) -> None:
+        self.grouping = grouping
+        self.refresh_bindings()
         self._columns = self.columns_for(self.size.width or 120)
         table = self.query_one(VirtualTable)
         table.set_columns(self._columns)
         self._fill()
         table.move_cursor_to_key(table.cursor_key or "")
 
-    def action_group(self) -> None:
-        self._came_from_groups = False
-        self._set_grouped(not self.grouped)
+    def action_group(self, grouping: str) -> None:
+        # A group opened stays open, but Esc no longer goes back to a grouping left by hand.
+        self._drills = [(field, None) for field, _ in self._drills]
+        self._set_grouping(grouping)
 
     def action_back(self) -> None:
         box = self.query_one(f"#{self.FILTER_ID}", Input)
         if box.has_class("-shown") or self.needle:
             self.action_clear_filter()
             return
-        if self.flt.resource is not None:
-            self.flt = dataclasses.replace(self.flt, resource=None)
-            if self._came_from_groups:
-                self._came_from_groups = False
-                self._set_grouped(True)
+        if self.flt.resource is not None or self.flt.account is not None:
+            # Close the group opened last (its grouping comes back when Enter opened it from there).
+            field, back_to = self._drills.pop() if self._drills else ("", None)
+            if field not in ("resource", "account") or getattr(self.flt, field) is None:
+                field, back_to = ("resource" if self.flt.resource is not None else "account"), None
+            if field == "resource":
+                self.flt = dataclasses.replace(self.flt, resource=None)
+            else:
+                self.flt = dataclasses.replace(self.flt, account=None)
+            if back_to is not None:
+                self._set_grouping(back_to)
             else:
                 self._fill()
             return
@@ -406,10 +518,12 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
 
         def chosen(flt: FindingFilter | None) -> None:
             if flt is not None:
-                self.flt = dataclasses.replace(flt, text="", resource=self.flt.resource)
+                self.flt = dataclasses.replace(
+                    flt, text="", resource=self.flt.resource, account=self.flt.account
+                )
                 self._fill()
 
-        self.app.push_screen(FacetScreen(snapshot.findings, self.flt), chosen)
+        self.app.push_screen(FacetScreen(snapshot.findings, self.flt, account_names(self)), chosen)
 
     # -- workers ------------------------------------------------------------------------------
 
@@ -514,6 +628,12 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             self.notify(f"✓ {outcome.message}", timeout=8)
         else:
             self.notify(f"✖ {outcome.message}", severity="error", timeout=12)
+
+
+def _group_key(group: ResourceGroup | AccountGroup) -> str:
+    if isinstance(group, AccountGroup):
+        return fmt.account_group_key(group)
+    return fmt.group_key(group)
 
 
 def _playbook_id(finding: Finding) -> str | None:

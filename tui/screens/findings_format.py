@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import overload
 
 from tui.aws.findings_model import (
     SEVERITIES,
+    AccountGroup,
     Finding,
     FindingFilter,
     ResourceGroup,
@@ -42,6 +44,9 @@ COMPLIANCE_WORD = {
     "NOT_AVAILABLE": "n/a",
     "": "—",
 }
+SEVERITY_SHORT = {"CRITICAL": "crit", "HIGH": "high", "MEDIUM": "med", "LOW": "low", "INFORMATIONAL": "info"}
+#: What ``v`` shows, by grouping ("" is the flat list), in the order it cycles.
+GROUPING_WORDS = {"": "flat", "resource": "by resource", "account": "by account"}
 WORKFLOW_SHORT = {"NEW": "new", "NOTIFIED": "ntfy", "RESOLVED": "rslv", "SUPPRESSED": "supp"}
 
 RESOURCE_ABBREVIATIONS = {
@@ -166,6 +171,40 @@ def group_columns_for(width: int) -> tuple[Column, ...]:
     )
 
 
+def account_group_columns_for(width: int) -> tuple[Column, ...]:
+    # The name's column is keyed "account", so the list's own ACCOUNT column is not added to it.
+    if width >= 120:
+        return (
+            Column("sev", "SEV", 6),
+            Column("count", "COUNT", 6, align="right"),
+            Column("account", "ACCOUNT", 24, flex=True),
+            Column("id", "ID", 12),
+            Column("severities", "BY SEVERITY", 44 if width >= 150 else 28),
+            Column("resources", "RESOURCES", 9, align="right"),
+            Column("regions", "REGIONS", 20),
+            Column("last", "SEEN", 4, align="right"),
+        )
+    return (
+        Column("sev", "SEV", 6),
+        Column("count", "N", 5, align="right"),
+        Column("account", "ACCOUNT", 14, flex=True),
+        Column("id", "ID", 12),
+        Column("severities", "BY SEVERITY", 26),
+    )
+
+
+def severities_text(counts: Sequence[int], *, limit: int = len(SEVERITIES)) -> str:
+    """ "2 crit · 15 high · 30 med": the severities present, most severe first (``limit`` of them)."""
+    parts = [f"{count:,} {SEVERITY_SHORT[s]}" for s, count in zip(SEVERITIES, counts, strict=True) if count]
+    return " · ".join(parts[:limit])
+
+
+def account_label(account_id: str, names: Mapping[str, str] | None) -> str:
+    """ "payments-prod (210987654321)", or the id alone when the console knows no other name."""
+    name = names.get(account_id, "") if names else ""
+    return f"{clean(name)} ({account_id})" if name and name != account_id else account_id
+
+
 def finding_row(
     finding: Finding,
     columns: tuple[Column, ...],
@@ -236,6 +275,43 @@ def group_row(
     return TableRow(_group_key(group.key), tuple(cells), level="mark" if selected else "")
 
 
+def account_group_row(
+    group: AccountGroup,
+    columns: tuple[Column, ...],
+    now: datetime,
+    selected: bool,
+    names: Mapping[str, str] | None = None,
+) -> TableRow:
+    """One account's row: its name as the console knows it (the id when it has none) and its id."""
+    cells: list[str | list[Fragment]] = []
+    for col in columns:
+        key = col.key
+        if key == "sev":
+            cells.append(severity_cell(group.severity))
+        elif key == "count":
+            cells.append(f"{group.count:,}")
+        elif key == "account":
+            name = names.get(group.account_id, "") if names else ""
+            cells.append(clean(name) if name and name != group.account_id else "—")
+        elif key == "id":
+            cells.append(group.account_id or "?")
+        elif key == "severities":
+            cells.append(severities_text(group.severities, limit=5 if col.width >= 44 else 3))
+        elif key == "resources":
+            cells.append(f"{group.resources:,}")
+        elif key == "regions":
+            cells.append(", ".join(group.regions) or "—")
+        elif key == "last":
+            cells.append(age(group.last_observed_at, now))
+        else:
+            cells.append("")
+    return TableRow(account_group_key(group), tuple(cells), level="mark" if selected else "")
+
+
+def account_group_key(group: AccountGroup) -> str:
+    return f"account\x00{group.account_id}"
+
+
 def _row_key(key: tuple[str, str]) -> str:
     return f"{key[1]}\x00{key[0]}"
 
@@ -248,14 +324,22 @@ def row_key(finding: Finding) -> str:
     return _row_key(finding.key)
 
 
+_FINDING_ID = attrgetter("id")
+
+
 def finding_index(findings: Sequence[Finding], key: str) -> int | None:
     """Where the finding with table row ``key`` is in ``findings``, without making every row's key."""
     product_arn, _, finding_id = key.partition("\x00")
-    wanted = (finding_id, product_arn)
-    for index, finding in enumerate(findings):
-        if finding.id == finding_id and finding.key == wanted:
+    ids = list(map(_FINDING_ID, findings))  # C speed: the cursor is looked up on every refill
+    start = 0
+    while True:
+        try:
+            index = ids.index(finding_id, start)
+        except ValueError:
+            return None
+        if findings[index].product_arn == product_arn:
             return index
-    return None
+        start = index + 1
 
 
 def group_key(group: ResourceGroup) -> str:
@@ -349,12 +433,21 @@ def scores_text(scores: Sequence[StandardScore], problem: str, *, known: bool = 
     return " · ".join(parts) if parts else "standards: no control findings yet"
 
 
-def filter_text(flt: FindingFilter, sort: str, grouped: bool, selected: int) -> str:
+def filter_text(
+    flt: FindingFilter,
+    sort: str,
+    grouping: str,
+    selected: int,
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """The view line: the facets, the order, the account and resource opened, the grouping."""
     parts = [flt.describe() or "all findings", f"sorted by {sort}"]
+    if flt.account is not None:
+        parts.append(f"account {account_label(flt.account, names)}")
     if flt.resource is not None:
         parts.append(f"resource {resource_text(*flt.resource)}")
-    if grouped:
-        parts.append("grouped by resource")
+    if grouping:
+        parts.append(f"grouped {GROUPING_WORDS[grouping]}")
     if selected:
         parts.append(f"{selected} selected")
     return " · ".join(parts)

@@ -3,7 +3,7 @@ exact calls it will make, updated as the note is typed)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -16,7 +16,7 @@ from tui.aws.actions import Plan, cli_lines
 from tui.aws.findings_model import FACETS, SEVERITIES, WORKFLOWS, Finding, FindingFilter, facet_counts
 from tui.screens.confirm import RunsItsPlan, cli_target_of, findings_table, visible
 from tui.screens.dialog import Dialog, FacetDialog, bullets, read_only_reason
-from tui.screens.findings_format import findings_heading, severe_hint
+from tui.screens.findings_format import account_label, findings_heading, severe_hint
 from widgets.safe import clean
 
 FACET_TITLES = {
@@ -49,7 +49,9 @@ class FacetScreen(FacetDialog[FindingFilter]):
 
     TITLES = FACET_TITLES
 
-    def __init__(self, findings: Sequence[Finding], current: FindingFilter) -> None:
+    def __init__(
+        self, findings: Sequence[Finding], current: FindingFilter, names: Mapping[str, str] | None = None
+    ) -> None:
         entries: list[tuple[str, str, int]] = []
         cleared = current
         for facet in FACETS:
@@ -65,6 +67,13 @@ class FacetScreen(FacetDialog[FindingFilter]):
             cleared = cleared.with_values(facet, frozenset())
         super().__init__(entries, current, cleared)
         self.findings = findings
+        self.names = dict(names or {})
+        """Account id -> the name the console knows it by: the account facet shows both."""
+
+    def value_text(self, facet: str, value: str) -> str:
+        if facet == "account":
+            return account_label(value, self.names)
+        return super().value_text(facet, value)
 
     def compose_top(self) -> ComposeResult:
         yield Static("Filter by facet", classes="dialog--title")
@@ -77,7 +86,9 @@ class FacetScreen(FacetDialog[FindingFilter]):
         return "space toggle · Enter apply · c clear all · d default view · Esc cancel"
 
     def action_defaults(self) -> None:
-        self.chosen = FindingFilter(text=self.current.text, resource=self.current.resource)
+        self.chosen = FindingFilter(
+            text=self.current.text, resource=self.current.resource, account=self.current.account
+        )
         self._redraw()
 
 
