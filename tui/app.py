@@ -31,7 +31,7 @@ from tui.aws.actions.alarms import Mute, MuteBook, acted_on
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import classify
 from tui.aws.identity import Identity, caller_identity
-from tui.aws.scope import Place
+from tui.aws.scope import Place, acting_places
 from tui.common.startup import Startup, StartupFailed
 from tui.common.timefmt import clock_text, zulu_text
 from tui.context import ActivityEvent, PaneContext, utc_clock
@@ -666,7 +666,7 @@ class WarroomApp(App[None]):
     def _action_places(self) -> tuple[Place, ...]:
         """Where actions on each account's rows run: every place reached, whatever the scope."""
         places = self.accounts_view.places() if self.accounts_view is not None else ()
-        return places or self.factory.places
+        return acting_places(places or self.factory.places, self.settings.remediation_role)
 
     def _muted_alarms(self, mutes: Iterable[Mute]) -> list[Any]:
         """The alarms of the last alarms poll that ``mutes`` name."""

@@ -51,7 +51,7 @@ from tui.aws.session_launch import (
 )
 from tui.aws.sessions import ManagedTarget, SessionsPoller
 from tui.aws.target import AccountEntry, AccountSettings
-from tui.sim import org
+from tui.sim import catalog, org
 from tui.sim.server import SimServer
 from tui.sim.standin_plugin import write_launcher
 
@@ -61,6 +61,8 @@ PAYMENTS = org.PAYMENTS_PROD.account_id
 LEDGER = org.LEDGER_PROD.account_id
 SANDBOX = org.SANDBOX.account_id
 PAYMENTS_ROLE = f"arn:aws:iam::{PAYMENTS}:role/{org.READ_ROLE}"
+PAYMENTS_ACTING_ROLE = f"arn:aws:iam::{PAYMENTS}:role/{catalog.REMEDIATION_ROLE}"
+"""What the panes act through in payments-prod: its read role may only read."""
 STREAM = "payments-events"
 RECORDER_VERSION = "1.2.650.0"
 
@@ -607,7 +609,7 @@ async def test_the_panes_act_on_a_payments_prod_row_in_payments_prod(
         await settle(pilot, lambda: isinstance(app.screen, SessionForm))
         form = app.screen
         assert isinstance(form, SessionForm)
-        assert form.where == f"in payments-prod ({PAYMENTS}) {REGION}, as role {org.READ_ROLE}"
+        assert form.where == f"in payments-prod ({PAYMENTS}) {REGION}, as role {catalog.REMEDIATION_ROLE}"
         shown = " ".join(str(s.render()) for s in form.query(Static))
         assert form.where in shown
         await pilot.press("enter")
@@ -616,7 +618,7 @@ async def test_the_panes_act_on_a_payments_prod_row_in_payments_prod(
         assert isinstance(confirm, ConfirmScreen)
         assert confirm.plan.title == f"payments-prod: Start a SSH session on {node.instance_id}"
         assume, start = confirm.commands
-        assert assume.startswith(f"set -- $(aws sts assume-role --role-arn {PAYMENTS_ROLE} ")
+        assert assume.startswith(f"set -- $(aws sts assume-role --role-arn {PAYMENTS_ACTING_ROLE} ")
         assert start.startswith(f"{ASSUMED_ENV} aws ssm start-session --target {node.instance_id}")
         await pilot.press("y")
         await settle(pilot, record.exists, within=30)
@@ -631,6 +633,7 @@ async def test_the_panes_act_on_a_payments_prod_row_in_payments_prod(
             aws_session_token=seen["env"]["AWS_SESSION_TOKEN"],
         ).get_caller_identity()
         assert as_plugin["Account"] == PAYMENTS
+        assert f":assumed-role/{catalog.REMEDIATION_ROLE}/" in as_plugin["Arn"]
         session_id = json.loads(seen["env"][RESPONSE_ENV])["SessionId"]
         assert session_in(url, PAYMENTS, session_id) is not None
         assert session_in(url, HOME, session_id) is None
@@ -658,7 +661,7 @@ async def test_the_panes_act_on_a_payments_prod_row_in_payments_prod(
         assert isinstance(confirm, ConfirmScreen)
         assert confirm.plan.title.startswith(f"payments-prod: Reshard {STREAM} ")
         (call,) = confirm.plan.calls
-        assert (call.role_arn, call.account_id, call.region) == (PAYMENTS_ROLE, PAYMENTS, REGION)
+        assert (call.role_arn, call.account_id, call.region) == (PAYMENTS_ACTING_ROLE, PAYMENTS, REGION)
         await pilot.press("n")
         await pilot.pause()
         assert app.factory.calls["kinesis:UpdateShardCount"] == 0

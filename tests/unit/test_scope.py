@@ -102,3 +102,17 @@ def test_an_action_runs_in_its_rows_account_or_nowhere() -> None:
     single = home_places(REGIONS)
     assert acting_place(single, "eu-west-1", HOME) == Place("eu-west-1")
     assert acting_place(single, "eu-west-1", "") == Place("eu-west-1")
+
+
+def test_actions_reach_a_role_account_through_its_acting_role() -> None:
+    from tui.aws.scope import acting_places
+
+    read = Place(
+        "us-east-1", "210987654321", "payments-prod", "arn:aws-cn:iam::210987654321:role/warroom-readonly"
+    )
+    profile = Place("us-east-1", "345678901234", "ledger-prod", profile="ledger")
+    home = Place("us-east-1", "123456789012", "security-tooling")
+    acting = acting_places((read, profile, home), "warroom-remediation")
+    assert acting[0].role_arn == "arn:aws-cn:iam::210987654321:role/warroom-remediation"
+    assert acting[1:] == (profile, home), "a profile and the credential act as they read"
+    assert acting_places((read,), "")[0] == read

@@ -13,6 +13,7 @@ region, so every row can say which account and region it belongs to.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -89,6 +90,24 @@ def place_of(places: Iterable[Place], region: str, account_id: str = "") -> Plac
         if place.home and home is None:
             home = place
     return home or Place(region)
+
+
+def acting_places(places: Iterable[Place], act_role: str) -> tuple[Place, ...]:
+    """``places`` as actions reach them: an account reached through a role acts through its
+    ``act_role`` (the console's remediation role, ``findings.remediation_role``) in that account,
+    for the role it reads through may only read; the credential's own account and an account
+    reached with a profile act as they read."""
+    out = []
+    for place in places:
+        if place.role_arn and act_role:
+            role = (
+                act_role
+                if act_role.startswith("arn:")
+                else place.role_arn.split(":role/", 1)[0] + f":role/{act_role}"
+            )
+            place = dataclasses.replace(place, role_arn=role)
+        out.append(place)
+    return tuple(out)
 
 
 def acting_place(places: Iterable[Place], region: str, account_id: str) -> Place | None:

@@ -13,7 +13,7 @@ from textual.color import Color
 from textual.widgets import Input
 
 from tui.aws.outcome import ApiError
-from tui.aws.scope import Place
+from tui.aws.scope import Place, acting_places
 from tui.context import PaneContext
 from widgets.header import HeaderBar
 from widgets.safe import clean
@@ -191,7 +191,7 @@ def reached_places(screen: object, ctx: PaneContext) -> tuple[Place, ...]:
     screen after the scope narrowed acts in its account): the accounts' places, else the factory's."""
     view = getattr(getattr(screen, "app", None), "accounts_view", None)
     places = view.places() if view is not None else ()
-    return places or ctx.factory.places
+    return acting_places(places or ctx.factory.places, ctx.settings.remediation_role)
 
 
 def account_columns(columns: tuple[Column, ...], several: bool) -> tuple[Column, ...]:

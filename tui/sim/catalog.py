@@ -39,7 +39,9 @@ MEMBER_BOOTSTRAP_ROLE = "OrganizationAccountAccessRole"
 # The role the console's playbooks assume to fix a finding of another account; the workload creates
 # it in both accounts, trusting the seeded account's root.
 REMEDIATION_ROLE = "warroom-remediation"
-# What the remediation role's inline policy allows: the reads and fixes of the Findings pane's playbooks.
+# What the remediation role's inline policy allows: the reads and fixes of the Findings pane's playbooks,
+# and the other actions the console takes in an account it reads through a read-only role (a reshard, a
+# mute, a session), which act through this role there.
 REMEDIATION_POLICY_NAME = "warroom-playbooks"
 REMEDIATION_ACTIONS = (
     "ec2:DescribeSecurityGroups",
@@ -59,6 +61,18 @@ REMEDIATION_ACTIONS = (
     "kms:EnableKeyRotation",
     "iam:ListAccessKeys",
     "iam:UpdateAccessKey",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:UpdateShardCount",
+    "kinesis:IncreaseStreamRetentionPeriod",
+    "kinesis:DecreaseStreamRetentionPeriod",
+    "kinesis:UpdateStreamMode",
+    "cloudwatch:DisableAlarmActions",
+    "cloudwatch:EnableAlarmActions",
+    "cloudwatch:SetAlarmState",
+    "ssm:DescribeInstanceInformation",
+    "ssm:StartSession",
+    "ssm:ResumeSession",
+    "ssm:TerminateSession",
 )
 
 # The peak of the daily curve, in hours UTC.
