@@ -117,6 +117,7 @@ PANES: tuple[Pane, ...] = (
         "sessions",
         detect="_sessions_events",
         aliases=("instances",),
+        answered=True,
     ),
     Pane(
         "fis",

@@ -21,7 +21,7 @@ from typing import Any
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.outcome import ApiError, utcnow
-from tui.aws.scope import Place
+from tui.aws.scope import Answered, Place, each_place
 from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,8 @@ class SessionsSnapshot:
     errors: tuple[ApiError, ...] = ()
     error: AwsProblem | None = None
     calls: dict[str, int] = field(default_factory=dict)
+    partial: bool = False
+    """Only the places that answered first of a first poll over several (``tui.aws.scope.each_place``)."""
 
 
 def target_from(info: Mapping[str, Any], region: str, ec2_name: str = "") -> ManagedTarget:
@@ -167,15 +169,31 @@ class _RegionResult:
 
 
 class SessionsPoller:
-    """``poll()`` is one cycle over every region of the factory; it keeps no state between cycles."""
+    """``poll()`` is one cycle over every place of the factory; between cycles it keeps only
+    whether one has been read whole."""
 
     def __init__(self, factory: ClientFactory, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.factory = factory
         self.clock = clock
+        self._whole = False
+        """A whole cycle has been read: later cycles hand over no partial snapshots."""
 
-    async def poll(self) -> SessionsSnapshot:
+    async def poll(self, answered: Answered | None = None) -> SessionsSnapshot:
+        """One cycle; ``answered`` hears as places answer (with the nodes read so far, until the
+        first whole cycle)."""
         now = self.clock()
-        parts = await asyncio.gather(*(self._region(place) for place in self.factory.places))
+        parts = await each_place(
+            self.factory.places,
+            self._region,
+            answered=answered,
+            partial=None if self._whole else lambda done: self._snapshot(now, done, partial=True),
+        )
+        self._whole = True
+        return self._snapshot(now, parts)
+
+    def _snapshot(
+        self, now: datetime, parts: list[_RegionResult], *, partial: bool = False
+    ) -> SessionsSnapshot:
         instances: list[ManagedTarget] = []
         active: list[SessionView] = []
         history: list[SessionView] = []
@@ -195,6 +213,7 @@ class SessionsPoller:
             errors=tuple(errors),
             error=error,
             calls=dict(self.factory.calls),
+            partial=partial,
         )
 
     def _classify(self, exc: Exception) -> AwsProblem:
