@@ -63,6 +63,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     ]
 
     FILTER_ID: ClassVar[str] = "fnd-filter"
+    PLACE_DROPS: ClassVar[tuple[str, ...]] = ("workflow", "controls")
     PANE: ClassVar[str] = "findings"
     TITLE: ClassVar[str] = "Findings"
     HELP: ClassVar[str] = (
@@ -105,6 +106,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         self._scores_text = ""
         self._came_from_groups = False
         self._columns = fmt.columns_for(120)
+        self._regions: tuple[int, tuple[str, ...]] = (-1, ())
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -218,6 +220,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         findings = self._sorted_findings()
         shown = self._cache.select(findings, self._data_version, flt)
         self._shown = shown
+        self.sync_account_column()
         table = self.query_one(VirtualTable)
         now = self.ctx.clock()
         names = account_names(self)
@@ -343,9 +346,18 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         if finding is not None:
             self.app.push_screen(FindingScreen(self.ctx, self, finding))
 
+    def row_regions(self) -> Sequence[str]:
+        """The findings follow their hub's aggregation, not the scope: the regions they are in."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return ()
+        if self._regions[0] != snapshot.version:
+            self._regions = (snapshot.version, tuple(sorted({f.region for f in snapshot.findings})))
+        return self._regions[1]
+
     def _set_grouped(self, grouped: bool) -> None:
         self.grouped = grouped
-        self._columns = self.columns_for(self.size.width or 120)
+        self._columns = self.shown_columns(self.size.width or 120)
         table = self.query_one(VirtualTable)
         table.set_columns(self._columns)
         self._fill()

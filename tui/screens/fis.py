@@ -23,7 +23,7 @@ from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog import Dialog
-from tui.screens.listing import api_errors_text
+from tui.screens.listing import api_errors_text, place_columns
 from widgets.gauge import Fragment
 from widgets.safe import clean
 from widgets.textline import TextLine
@@ -199,6 +199,8 @@ def experiment_row(
             cells.append(elapsed(view, now))
         elif key == "ended_elapsed":
             cells.append(ended_or_elapsed(view, now))
+        elif key == "region":
+            cells.append(view.region)
         else:
             cells.append("")
     # The status cell carries the state's symbol and word; the marker flags rows read only in part.
@@ -413,8 +415,13 @@ class FisScreen(PaneScreen[FisSnapshot]):
         self._templates_table.focus()
 
     def on_resize(self, event: object) -> None:
-        width = self.size.width
-        templates, experiments = template_columns(width), experiment_columns(width)
+        width, regions = self.size.width, self.ctx.factory.regions
+        templates = place_columns(
+            template_columns, width, accounts=False, regions=regions, drops=("actions",)
+        )
+        experiments = place_columns(
+            experiment_columns, width, accounts=False, regions=regions, drops=("started",)
+        )
         if templates != self._template_columns or experiments != self._experiment_columns:
             self._template_columns, self._experiment_columns = templates, experiments
             self._templates_table.set_columns(templates)
