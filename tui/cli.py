@@ -29,6 +29,7 @@ from tui.sim.commands import (
 )
 
 if TYPE_CHECKING:
+    from tui.aws.clients import ClientFactory
     from tui.gameday.services import BusinessService
 
 # ``warroom --version`` and ``--help`` import only what builds the parser (about 60 ms over the
@@ -62,11 +63,13 @@ def _add_aws_options(parser: argparse.ArgumentParser, *, suppress: bool = False)
         "--region",
         "--regions",
         dest="regions",
-        action="extend",
+        action=_ExtendRegions,
         nargs="+",
+        type=_region_names,
         default=default,
         metavar="REGION",
-        help="region(s) to watch; repeat or list several (default: the profile's region)",
+        help="region(s) to watch: --region R, or several, space or comma separated "
+        "(--regions us-east-1,eu-west-1), or the flag repeated (default: the profile's region)",
     )
     parser.add_argument(
         "--accounts",
@@ -100,6 +103,32 @@ def _add_aws_options(parser: argparse.ArgumentParser, *, suppress: bool = False)
         default=argparse.SUPPRESS if suppress else False,
         help="refuse every action that changes AWS",
     )
+
+
+def _region_names(text: str) -> list[str]:
+    """``us-east-1,eu-west-1`` -> the region names it lists (one with no comma)."""
+    from tui.config import region_names  # read as the config file's value is
+
+    try:
+        return list(region_names(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _ExtendRegions(argparse.Action):
+    """``--region A B --regions C,D``: every region named, in order, each once."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        regions = list(getattr(namespace, self.dest, None) or [])
+        for names in values or ():
+            regions += [name for name in names if name not in regions]
+        setattr(namespace, self.dest, regions)
 
 
 def _account_scope(text: str) -> list[str]:
@@ -346,7 +375,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gameday_options(show, suppress=True)
     config_sub.add_parser("check", help="check the config file and its key map; exit 1 with what is wrong")
 
-    snap = sub.add_parser("snapshot", help="one poll of a pane, printed as JSON")
+    snap = sub.add_parser(
+        "snapshot",
+        help="one poll of a pane, printed as JSON",
+        description="One poll of a pane, printed as JSON on stdout (exit 1 when the poll failed). "
+        "Every item says where it is: account_id and region. It polls the credential's own account "
+        "in each region of --region/--regions (default: the profile's region). With --org (the "
+        "accounts of AWS Organizations), the config file's [[accounts]], or --accounts (only these, "
+        "ids or names, comma separated; an id listed nowhere is reached through --account-role), it "
+        "polls every account reached in each of those regions; one that cannot be reached is left "
+        "out, and `warroom snapshot accounts --json` says why. README.md lists each document's keys.",
+    )
 
     snap.add_argument(
         "pane",
@@ -699,10 +738,27 @@ async def _snapshot(settings: Settings, pane: str) -> Any:
             async for _ in directory.check_all():
                 pass
             factory.set_places(directory.view().places())
+        else:
+            await _name_own_account(factory)
         # The settings carry the command line's thresholds and Kinesis scaling rule.
         return await one_poll(pane, factory, settings, utc_clock)
     finally:
         await factory.close()
+
+
+async def _name_own_account(factory: ClientFactory) -> None:
+    """The credential's own account, named in each region's place, so that every item of the
+    document says its account (``account_id``) as it does when several accounts are watched. When
+    sts:GetCallerIdentity fails the places stay unnamed (the items' ``account_id`` is null) and the
+    poll says what failed."""
+    from tui.aws.identity import caller_identity  # see the note at the top
+    from tui.aws.scope import Place
+
+    try:
+        identity = await caller_identity(factory)
+    except Exception:  # the poll meets the same failure and reports it
+        return
+    factory.set_places(Place(place.region, identity.account) for place in factory.places)
 
 
 async def _accounts_snapshot(settings: Settings) -> dict[str, Any]:

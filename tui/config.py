@@ -207,6 +207,17 @@ def account_scope(text: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+def region_names(text: str) -> tuple[str, ...]:
+    """``"us-east-1,eu-west-1"`` -> the region names it lists (``--regions``, as ``--accounts``)."""
+    found: list[str] = []
+    for part in text.split(","):
+        name = part.strip()
+        if not REGION_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a region name, like us-east-1")
+        found.append(name)
+    return tuple(found)
+
+
 def window_text(rule: tuple[float, int, int]) -> str:
     return f"{rule[0]:g}:{rule[1]}/{rule[2]}"
 

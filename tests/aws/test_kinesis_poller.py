@@ -21,7 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.frozen import FROZEN
-from tests.json_doc import json_of
+from tests.json_doc import check_document, json_of
 from tui.aws import kinesis as kinesis_module
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.kinesis import ITERATOR_AGE, KinesisPoller, KinesisSnapshot, StreamView
@@ -38,29 +38,6 @@ MINUTES = 60
 CLICKS_MINUTES = 310
 
 ClientMaker = Callable[..., Any]
-
-STREAM_JSON_KEYS = {
-    "stream_name",
-    "stream_arn",
-    "mode",
-    "open_shards",
-    "retention_hours",
-    "consumers",
-    "incoming_bytes_per_s",
-    "incoming_records_per_s",
-    "usage_factor",
-    "usage_driver",
-    "iterator_age_ms",
-    "iterator_age_retention_fraction",
-    "time_to_risk_s",
-    "time_to_loss_s",
-    "write_throttled",
-    "read_throttled",
-    "advice",
-    "advice_reason",
-    "iterator_age_trend",
-    "readers",
-}
 
 
 @dataclass
@@ -403,12 +380,11 @@ async def test_unknown_metrics_are_none_not_zero(world: World, factory: ClientFa
 
 async def test_json_contract(world: World, factory: ClientFactory) -> None:
     data = json_of(await poll_at(factory, world.t0))
-    assert set(data) == {"fetched_at", "period_s", "streams", "errors"}
+    assert check_document("kinesis", data) == len(data["streams"]) > 0
     assert datetime.fromisoformat(data["fetched_at"]) == world.t0
     assert data["period_s"] == 60
     assert data["errors"] == []
     for row in data["streams"]:
-        assert set(row) >= STREAM_JSON_KEYS, STREAM_JSON_KEYS - set(row)
         assert row["advice"] in {"scale_up", "scale_down", "hold"}
         assert row["usage_driver"] in {"bytes", "records", None}
     rows = {row["stream_name"]: row for row in data["streams"]}

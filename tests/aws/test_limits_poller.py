@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.json_doc import json_of
+from tests.json_doc import check_document, json_of
 from tui.aws import documents
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
@@ -34,44 +34,6 @@ MIB = 1024 * 1024
 MINUTES = 30  # of metrics before t0: fewer than the poller's 60-point history, so growth shows
 
 ClientMaker = Callable[..., Any]
-
-INSTANCE_KEYS = {
-    "instance_id",
-    "name",
-    "instance_type",
-    "state",
-    "network",
-    "ebs",
-    "memory_used_pct",
-    "disk_used_pct",
-    "volumes",
-}
-NETWORK_KEYS = {"baseline_mbps", "peak_mbps", "in_mbps", "out_mbps", "utilization"}
-EBS_KEYS = {
-    "baseline_mbs",
-    "max_mbs",
-    "baseline_iops",
-    "max_iops",
-    "throughput_mbs",
-    "iops",
-    "utilization",
-    "binding",
-}
-VOLUME_KEYS = {
-    "volume_id",
-    "volume_type",
-    "size_gib",
-    "baseline_iops",
-    "burst_iops",
-    "baseline_mibps",
-    "burst_mibps",
-    "iops",
-    "throughput_mibps",
-    "burst_balance_pct",
-    "utilization",
-    "capped_by",
-}
-QUOTA_KEYS = {"code", "name", "value", "usage", "utilization"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,18 +392,10 @@ async def test_json_has_the_named_fields_and_null_for_unknowns(fleet: Fleet, fac
     snapshot = await LimitsPoller(factory, clock=Clock(fleet.t0)).poll()
     await factory.close()
     doc = json_of(snapshot)
-    assert {"fetched_at", "period_s", "instances", "unattached_volumes", "quotas", "errors"} <= set(doc)
+    assert check_document("limits", doc) > 0
     assert datetime.fromisoformat(doc["fetched_at"]) == fleet.t0
-    assert doc["unattached_volumes"] == [fleet.spare]
+    assert [v["volume_id"] for v in doc["unattached_volumes"]] == [fleet.spare]
     assert doc["errors"] == []
-    for quota in doc["quotas"]:
-        assert set(quota) >= QUOTA_KEYS
-    for inst in doc["instances"]:
-        assert set(inst) >= INSTANCE_KEYS, inst["instance_id"]
-        assert set(inst["network"]) >= NETWORK_KEYS
-        assert set(inst["ebs"]) >= EBS_KEYS
-        for vol in inst["volumes"]:
-            assert set(vol) >= VOLUME_KEYS
     instances = {i["instance_id"]: i for i in doc["instances"]}
     web = instances[fleet.web]
     assert web["network"]["baseline_mbps"] == 1250.0

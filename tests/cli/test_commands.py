@@ -14,8 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.aws.test_kinesis_poller import STREAM_JSON_KEYS
-from tests.json_doc import ALARM_JSON_KEYS
+from tests.json_doc import check_document, places_of
 from tests.waits import read_line
 from tui import __version__
 from tui.cli import build_parser
@@ -56,6 +55,15 @@ def test_regions_accumulate_like_a_list() -> None:
     assert args.regions == ["us-east-1", "eu-west-1", "ap-south-1"]
     snap = build_parser().parse_args(["snapshot", "overview", "--json", "--profile", "p", "--region", "r"])
     assert snap.profile == "p" and snap.regions == ["r"]
+    listed = ["snapshot", "limits", "--json", "--regions", "us-east-1,eu-west-1", "--region", "us-east-1"]
+    assert build_parser().parse_args(listed).regions == ["us-east-1", "eu-west-1"], "each once, in order"
+
+
+def test_a_region_list_with_a_hole_or_a_wrong_name_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    for given in ("us-east-1,,eu-west-1", "us-east-1,EU West"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["snapshot", "limits", "--json", "--regions", given])
+        assert "is not a region name, like us-east-1" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -155,31 +163,22 @@ def _snapshot_json(pane: str, tmp_path: object, *options: str) -> dict[str, Any]
 
 def test_snapshot_overview_json_demo(tmp_path: object) -> None:
     doc = _snapshot_json("overview", tmp_path)
+    assert check_document("overview", doc) == 1
     assert doc["identity"]["account"] == "123456789012"
     assert doc["error"] is None
-    assert doc["regions"][0]["region"] == "us-east-1"
+    assert places_of("overview", doc) == {("123456789012", "us-east-1")}
 
 
 def test_snapshot_limits_json_demo_has_the_documented_fields(tmp_path: object) -> None:
     doc = _snapshot_json("limits", tmp_path)
-    assert {"fetched_at", "period_s", "instances", "unattached_volumes", "quotas", "errors"} <= set(doc)
+    assert check_document("limits", doc) > 10
+    # The credential's own account alone: each item still names it.
+    assert places_of("limits", doc) == {("123456789012", "us-east-1")}
     # The fleet holds a basic-monitoring instance: the snapshot's period is its longest.
     assert doc["period_s"] == 300 and doc["errors"] == []
     periods = {i["name"]: i["period_s"] for i in doc["instances"]}
     assert periods["legacy-bastion-1"] == 300 and periods["payments-db-1"] == 60
     db = next(i for i in doc["instances"] if i["name"] == "payments-db-1")
-    assert {"instance_id", "instance_type", "state", "memory_used_pct", "disk_used_pct"} <= set(db)
-    assert set(db["network"]) >= {"baseline_mbps", "peak_mbps", "in_mbps", "out_mbps", "utilization"}
-    assert set(db["ebs"]) >= {
-        "baseline_mbs",
-        "max_mbs",
-        "baseline_iops",
-        "max_iops",
-        "throughput_mbs",
-        "iops",
-        "utilization",
-        "binding",
-    }
     data = next(v for v in db["volumes"] if v["baseline_mibps"] == 750.0)
     assert data["capped_by"] == "instance" and data["burst_iops"] is None
     stopped = next(i for i in doc["instances"] if i["state"] == "stopped")
@@ -194,10 +193,9 @@ def test_snapshot_limits_json_demo_has_the_documented_fields(tmp_path: object) -
 
 def test_snapshot_kinesis_json_demo_has_the_documented_fields(tmp_path: object) -> None:
     doc = _snapshot_json("kinesis", tmp_path)
-    assert set(doc) >= {"fetched_at", "period_s", "streams", "errors"} and doc["errors"] == []
+    assert check_document("kinesis", doc) >= 3 and doc["errors"] == []
+    assert places_of("kinesis", doc) == {("123456789012", "us-east-1")}
     events = next(s for s in doc["streams"] if s["stream_name"] == "payments-events")
-    # The documented fields, as the poller tests check them.
-    assert set(events) >= STREAM_JSON_KEYS
     assert events["open_shards"] == 1 and events["usage_driver"] == "records"
     assert events["usage_factor"] >= 0.75 and events["advice"] == "scale_up"
     assert 0.25 < events["iterator_age_retention_fraction"] < 0.5
@@ -221,28 +219,12 @@ def test_scale_down_block_minutes_reach_the_settings() -> None:
 
 def test_snapshot_findings_json_demo_has_the_documented_fields(tmp_path: object) -> None:
     doc = _snapshot_json("findings", tmp_path)
-    assert set(doc) == {"fetched_at", "total", "findings", "errors"} and doc["errors"] == []
-    assert doc["total"] == len(doc["findings"]) > 50
-    for finding in doc["findings"]:
-        assert set(finding) == {
-            "id",
-            "product_arn",
-            "product_name",
-            "title",
-            "severity",
-            "account_id",
-            "region",
-            "control_id",
-            "compliance_status",
-            "workflow_status",
-            "record_state",
-            "resource_type",
-            "resource_id",
-            "first_observed_at",
-            "last_observed_at",
-            "remediation",
-        }
-        assert finding["record_state"] == "ACTIVE"
+    assert check_document("findings", doc) == doc["total"] == len(doc["findings"]) > 50
+    assert doc["errors"] == []
+    # AwsAccountId and Region, as the findings say them (one is about another account's resource).
+    places = places_of("findings", doc)
+    assert ("123456789012", "us-east-1") in places and {region for _, region in places} == {"us-east-1"}
+    assert all(finding["record_state"] == "ACTIVE" for finding in doc["findings"])
     ssh = [f for f in doc["findings"] if f["control_id"] == "EC2.13"]
     assert ssh and {f["remediation"] for f in ssh} == {"sg-world-admin-ports"}
     hostile = next(f for f in doc["findings"] if f["title"].startswith("Suspicious object key"))
@@ -253,10 +235,9 @@ def test_snapshot_findings_json_demo_has_the_documented_fields(tmp_path: object)
 
 def test_snapshot_alarms_json_demo_has_the_documented_shape(tmp_path: object) -> None:
     doc = _snapshot_json("alarms", tmp_path)
-    assert list(doc) == ["fetched_at", "alarms", "errors"] and doc["errors"] == []
-    assert isinstance(doc["alarms"], list)
+    assert check_document("alarms", doc) > 5 and doc["errors"] == []
+    assert places_of("alarms", doc) == {("123456789012", "us-east-1")}
     for alarm in doc["alarms"]:
-        assert list(alarm) == ALARM_JSON_KEYS
         assert alarm["type"] in ("metric", "composite") and alarm["state"] in (
             "ALARM",
             "INSUFFICIENT_DATA",
@@ -264,24 +245,18 @@ def test_snapshot_alarms_json_demo_has_the_documented_shape(tmp_path: object) ->
         )
 
 
+def test_snapshot_fis_json_demo_has_the_documented_fields(tmp_path: object) -> None:
+    doc = _snapshot_json("fis", tmp_path)
+    assert check_document("fis", doc) >= len(doc["templates"]) > 5 and doc["errors"] == []
+    # The account from each template's ARN.
+    assert places_of("fis", doc) == {("123456789012", "us-east-1")}
+
+
 @pytest.mark.parametrize("name", ["sessions", "instances"])
 def test_snapshot_sessions_json_demo_has_the_documented_fields(tmp_path: object, name: str) -> None:
     doc = _snapshot_json(name, tmp_path)
-    assert set(doc) == {"fetched_at", "instances", "sessions", "errors"} and doc["errors"] == []
-    for instance in doc["instances"]:
-        assert set(instance) == {
-            "instance_id",
-            "name",
-            "resource_type",
-            "ping_status",
-            "platform_type",
-            "platform_name",
-            "agent_version",
-            "agent_outdated",
-            "ip_address",
-            "computer_name",
-            "last_ping_at",
-        }
+    assert check_document("sessions", doc) >= len(doc["instances"]) > 5 and doc["errors"] == []
+    assert places_of("sessions", doc) == {("123456789012", "us-east-1")}
     hybrid = [i for i in doc["instances"] if i["resource_type"] == "ManagedInstance"]
     assert {i["name"] for i in hybrid} == {"onprem-hsm-gw-1", "branch-pos-gw-2"}
     assert all(i["instance_id"].startswith("mi-") for i in hybrid)
@@ -290,9 +265,6 @@ def test_snapshot_sessions_json_demo_has_the_documented_fields(tmp_path: object,
     ec2 = [i for i in doc["instances"] if i["resource_type"] == "EC2Instance"]
     assert ec2 and all(i["name"] and i["instance_id"].startswith("i-") for i in ec2)
     assert any(i["name"] == "payments-db-1" for i in ec2)
-    assert isinstance(doc["sessions"], list)
-    for session in doc["sessions"]:
-        assert set(session) == {"session_id", "target", "owner", "status", "start_date", "document_name"}
 
 
 def _journal_file(path: Any, events: list[Any]) -> None:
@@ -396,43 +368,86 @@ def test_record_writes_every_pane_with_no_screen_and_replay_and_report_read_it(t
     assert report.returncode == 0 and "# Game day review" in report.stdout
 
 
-def test_snapshot_of_an_organization_names_each_items_account(tmp_path: object) -> None:
-    """``--org --accounts`` polls those accounts in every region, and each item says its account."""
-    import subprocess
-    import sys
-
+@pytest.fixture(scope="module")
+def org_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``warroom sim serve --org``: the simulated organization, whose keys are its security account's."""
     from tests.plain_moto import _free_port
-    from tests.waits import read_line, stop
+    from tests.waits import stop
 
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "sim", "serve", "--org", "--port", str(port)],
+        [*WARROOM, "sim", "serve", "--org", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env=_env(tmp_path_factory.mktemp("org-state")),
     )
     try:
         assert server.stderr is not None
         for _ in range(40):
             if "Ctrl+C" in read_line(server.stderr, within=90, what="the org simulator's banner"):
                 break
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
-        env.pop("AWS_PROFILE", None)
-        done = subprocess.run(
-            [
-                sys.executable, "-m", "tui.cli", "snapshot", "kinesis", "--json",
-                "--endpoint-url", f"http://127.0.0.1:{port}",
-                "--region", "us-east-1", "--region", "eu-west-1",
-                "--org", "--accounts", "payments-prod,ledger-prod",
-            ],
-            capture_output=True, text=True, env=env, timeout=120, check=False,
-        )  # fmt: skip
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop(server)
-    doc = json.loads(done.stdout)
-    places = {(s["account_id"], s["region"]) for s in doc["streams"]}
-    assert places == {
-        (account, region)
-        for account in ("210987654321", "345678901234")
-        for region in ("us-east-1", "eu-west-1")
+
+
+def _org_snapshot(url: str, pane: str, tmp_path: object, *options: str) -> dict[str, Any]:
+    env = dict(_env(tmp_path), AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    env.pop("AWS_PROFILE", None)
+    done = subprocess.run(
+        [*WARROOM, "snapshot", pane, "--json", "--endpoint-url", url, *options],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    doc: dict[str, Any] = json.loads(done.stdout)
+    return doc
+
+
+PAYMENTS_PROD, LEDGER_PROD, SECURITY = "210987654321", "345678901234", "123456789012"
+BOTH_REGIONS = ("us-east-1", "eu-west-1")
+
+
+@pytest.mark.parametrize("pane", ["limits", "kinesis", "sessions", "alarms", "overview"])
+def test_snapshot_of_an_organization_names_each_items_account(
+    org_served: str, pane: str, tmp_path: object
+) -> None:
+    """``--org --accounts A,B --regions R1,R2`` polls those accounts in both regions, and each item
+    says its account and region."""
+    doc = _org_snapshot(
+        org_served, pane, tmp_path, "--regions", "us-east-1,eu-west-1", "--org", "--accounts",
+        "payments-prod,ledger-prod",
+    )  # fmt: skip
+    assert check_document(pane, doc) > 0
+    assert places_of(pane, doc) == {
+        (account, region) for account in (PAYMENTS_PROD, LEDGER_PROD) for region in BOTH_REGIONS
     }
+
+
+def test_snapshot_of_one_region_of_an_organization(org_served: str, tmp_path: object) -> None:
+    """``--regions`` scopes the regions as ``--accounts`` the accounts; an account given by id is
+    reached too; findings say the account and region their ASFF names."""
+    doc = _org_snapshot(
+        org_served, "limits", tmp_path, "--regions", "eu-west-1", "--org", "--accounts", PAYMENTS_PROD
+    )
+    assert check_document("limits", doc) > 0
+    assert places_of("limits", doc) == {(PAYMENTS_PROD, "eu-west-1")}
+    findings = _org_snapshot(org_served, "findings", tmp_path, "--regions", "us-east-1", "--org")
+    assert check_document("findings", findings) > 0
+    # The security account's hub aggregates every workload account and both regions.
+    accounts = {account for account, _ in places_of("findings", findings)}
+    assert {PAYMENTS_PROD, LEDGER_PROD} <= accounts
+    assert {region for _, region in places_of("findings", findings)} == set(BOTH_REGIONS)
+
+
+def test_snapshot_of_the_credentials_own_account_names_it_in_every_region(
+    org_served: str, tmp_path: object
+) -> None:
+    """Without --org or --accounts: the credential's own account (the security account), named on
+    every item, in each region of --regions; its hub's findings name the member accounts."""
+    overview = _org_snapshot(org_served, "overview", tmp_path, "--regions", "us-east-1,eu-west-1")
+    assert check_document("overview", overview) == 2
+    assert places_of("overview", overview) == {(SECURITY, region) for region in BOTH_REGIONS}
+    findings = _org_snapshot(org_served, "findings", tmp_path, "--region", "us-east-1", "eu-west-1")
+    assert check_document("findings", findings) > 0
+    assert {PAYMENTS_PROD, LEDGER_PROD} <= {account for account, _ in places_of("findings", findings)}

@@ -3,6 +3,7 @@ details keep most of the line and show in full in the detail strip; no label run
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -125,14 +126,102 @@ def test_an_activity_event_wraps_under_its_text_not_under_its_time() -> None:
         assert line[:indent].strip() == "" and line[indent] != " ", line
 
 
-def test_the_account_column_follows_the_name_only_with_several_accounts() -> None:
-    from tui.screens.listing import ACCOUNT_COLUMN, account_columns
-    from widgets.vtable import Column
+TWO_REGIONS = ("us-east-1", "ap-southeast-2")
+DEMO_REGIONS = ("us-east-1", "eu-west-1")
+
+
+def test_account_and_region_follow_the_first_column_only_when_several_are_watched() -> None:
+    from tui.screens.listing import ACCOUNT_COLUMN, place_columns
 
     columns = (Column("name", "NAME", 16), Column("type", "TYPE", 9))
-    assert account_columns(columns, False) == columns
-    assert account_columns(columns, True) == (columns[0], ACCOUNT_COLUMN, columns[1])
-    assert account_columns(account_columns(columns, True), False) == columns
+
+    def shown(accounts: bool, regions: tuple[str, ...]) -> list[str]:
+        return [c.key for c in place_columns(lambda _: columns, 200, accounts=accounts, regions=regions)]
+
+    assert shown(False, ("us-east-1",)) == ["name", "type"]
+    assert shown(True, ("us-east-1",)) == ["name", "account", "type"]
+    assert shown(False, TWO_REGIONS) == ["name", "region", "type"]
+    assert shown(True, TWO_REGIONS) == ["name", "account", "region", "type"]
+    both = place_columns(lambda _: columns, 200, accounts=True, regions=TWO_REGIONS)
+    assert both[1] is ACCOUNT_COLUMN and both[2].width == len("ap-southeast-2"), "as wide as the longest"
+
+
+def test_a_list_with_its_own_account_column_keeps_it_and_region_follows_it() -> None:
+    from tui.screens.listing import place_columns
+
+    own = (Column("title", "TITLE", 30), Column("account", "ACCOUNT", 12), Column("age", "AGE", 4))
+    assert place_columns(lambda _: own, 200, accounts=True, regions=("us-east-1",)) == own
+    keys = [c.key for c in place_columns(lambda _: own, 200, accounts=True, regions=TWO_REGIONS)]
+    assert keys == ["title", "account", "region", "age"]
+
+
+def test_every_list_says_where_each_row_is_and_fits_at_80_and_160_columns() -> None:
+    """With several accounts and regions each list shows ACCOUNT and REGION after its first column
+    and still fits the line, giving up what its pane values least; with one of each it is as it
+    was. (Region names longer than the demo's, as ap-southeast-2, may crop the line's end.)"""
+    from tui.screens import alarms_format, findings_format, fis, kinesis, limits, sessions
+    from tui.screens.alarms import AlarmsScreen
+    from tui.screens.findings import FindingsScreen
+    from tui.screens.kinesis import KinesisScreen
+    from tui.screens.limits import LimitsScreen
+    from tui.screens.listing import fits, place_columns
+    from tui.screens.sessions import SessionsScreen
+
+    lists = [
+        (limits.columns_for, LimitsScreen.PLACE_DROPS, True),
+        (kinesis.columns_for, KinesisScreen.PLACE_DROPS, True),
+        (alarms_format.columns_for, AlarmsScreen.PLACE_DROPS, True),
+        (findings_format.columns_for, FindingsScreen.PLACE_DROPS, True),
+        (findings_format.group_columns_for, FindingsScreen.PLACE_DROPS, True),
+        (sessions.target_columns, SessionsScreen.PLACE_DROPS, True),
+        (sessions.session_columns, SessionsScreen.PLACE_DROPS, True),
+        # The Experiments pane reads the credential's own account only: REGION alone.
+        (fis.template_columns, ("actions",), False),
+        (fis.experiment_columns, ("started",), False),
+    ]
+    for list_columns, drops, accounts in lists:
+        for width in (80, 160):
+            shown = place_columns(list_columns, width, accounts=accounts, regions=DEMO_REGIONS, drops=drops)
+            keys = [c.key for c in shown]
+            where = (list_columns.__name__, width, keys)
+            assert fits(shown, width), where
+            assert "region" in keys and ("account" in keys) == accounts, where
+            assert keys[0] == list_columns(width)[0].key, where
+            alone = place_columns(list_columns, width, accounts=False, regions=("us-east-1",), drops=drops)
+            assert alone == list_columns(width), where
+    # At 80 columns each keeps what matters most to its pane.
+    kept = place_columns(
+        limits.columns_for, 80, accounts=True, regions=DEMO_REGIONS, drops=LimitsScreen.PLACE_DROPS
+    )
+    assert [c.key for c in kept] == ["name", "account", "region", "net", "ebs", "bind"]
+    kept = place_columns(
+        kinesis.columns_for, 80, accounts=True, regions=DEMO_REGIONS, drops=KinesisScreen.PLACE_DROPS
+    )
+    assert [c.key for c in kept] == ["name", "account", "region", "usage", "age"]
+    kept = place_columns(
+        kinesis.columns_for, 80, accounts=False, regions=DEMO_REGIONS, drops=KinesisScreen.PLACE_DROPS
+    )
+    assert [c.key for c in kept] == ["name", "region", "shards", "usage", "age", "advice"], "room enough"
+
+
+def test_rows_get_their_account_name_and_region() -> None:
+    from tui.aws.sessions import ManagedTarget
+    from tui.screens.listing import fill_places
+    from widgets.vtable import TableRow
+
+    columns = (Column("name", "NAME", 16), Column("account", "ACCOUNT", 14), Column("region", "REGION", 9))
+    node = ManagedTarget(
+        "i-1", "web-1", "EC2Instance", "Online", None, None, None, None, None, None, None, None, "eu-west-1",
+        account_id="210987654321",
+    )  # fmt: skip
+    other = dataclasses.replace(node, instance_id="i-2", account_id="345678901234", region="us-east-1")
+    rows = [TableRow("i-1", ("web-1", "", "")), TableRow("i-2", ("web-1",))]
+    filled = fill_places(rows, columns, [node, other], {"210987654321": "payments-prod"})
+    assert [r.cells for r in filled] == [
+        ("web-1", "payments-prod", "eu-west-1"),
+        ("web-1", "345678901234", "us-east-1"),
+    ], "the name when the account has one, else its id"
+    assert fill_places(rows, columns[:1], [node, other], {}) is rows
 
 
 def test_quota_lines_show_the_fullest_first_and_count_the_rest() -> None:
@@ -147,15 +236,6 @@ def test_quota_lines_show_the_fullest_first_and_count_the_rest() -> None:
     many = (quota(None, "a"), quota(0.1, "b"), quota(0.9, "c"), quota(0.5, "d"), quota(0.2, "e"))
     shown, more = quotas_shown(many)
     assert [q.account_id for q in shown] == ["c", "d", "e"] and more == len(many) - QUOTA_LINES
-
-
-def test_a_list_with_its_own_account_column_keeps_it() -> None:
-    from tui.screens.listing import account_columns
-    from widgets.vtable import Column
-
-    own = (Column("title", "TITLE", 30), Column("account", "ACCOUNT", 12))
-    assert account_columns(own, False) == own
-    assert account_columns(own, True) == own
 
 
 def test_the_filter_keeps_an_accounts_rows_by_its_name_or_id_with_several_accounts() -> None:

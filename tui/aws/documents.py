@@ -9,6 +9,12 @@ figures are rounded (``rounded``), a few fields are renamed (a stream's ``consum
 ``errors`` with its failure last), and an unknown text becomes null. A snapshot type with no view
 (the overview) is its own document. A field left UNSET is left out (a quota's ``problem`` when it
 has none, the region and hint of the poll's own failure).
+
+Every item of a pane's list (an instance, an unattached volume, a quota, a hint, a stream, a finding,
+a managed node, a session, a template, an experiment, an alarm) says where it is: ``account_id`` (null
+when the account could not be learnt) and ``region``. The pollers stamp what they read with the place
+they read it in (``tui.aws.scope``); an alarm, a template or an experiment names its account in its
+ARN, and a finding in its AwsAccountId. A hint is where the resource it is about is.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ from tui.aws.findings_model import Finding
 from tui.aws.fis import ExperimentView, FisSnapshot, TemplateView
 from tui.aws.kinesis import UNKNOWN, KinesisSnapshot, StreamView
 from tui.aws.limits import InstanceView, LimitsSnapshot, QuotaView, VolumeView
-from tui.aws.limits_math import Hint
 from tui.aws.outcome import ApiError
 from tui.aws.sessions import ManagedTarget, SessionsSnapshot, SessionView
 from tui.common.codec import UNSET, Unset
@@ -54,6 +59,17 @@ def errors_of(errors: tuple[ApiError, ...], error: AwsProblem | None) -> tuple[E
     if error is not None:
         out.append(ErrorDoc(error.operation or "poll", error.one_line()))
     return tuple(out)
+
+
+def account_of(account_id: str) -> str | None:
+    """An item's ``account_id``: its account, or null when the account is not known."""
+    return account_id or None
+
+
+def arn_account(arn: str) -> str | None:
+    """The account an ARN names (``arn:aws:fis:us-east-1:123456789012:...``), or null."""
+    parts = arn.split(":")
+    return account_of(parts[4]) if len(parts) > 5 and parts[0] == "arn" else None
 
 
 # -- limits ---------------------------------------------------------------------------------------
@@ -111,8 +127,8 @@ class InstanceDoc:
     ena_allowance_exceeded: dict[str, float] | None
     volumes: tuple[VolumeDoc, ...]
     notes: tuple[str, ...]
-    account_id: str | Unset = UNSET
-    """The account, when the console watches several (absent for the credential's own alone)."""
+    account_id: str | None
+    """The account (the credential's own too); null when it could not be learnt."""
 
 
 @dataclass(frozen=True)
@@ -123,9 +139,27 @@ class QuotaDoc:
     usage: float | None
     utilization: float | None
     region: str
+    account_id: str | None
     problem: str | Unset = UNSET
-    account_id: str | Unset = UNSET
-    """The account, when the console watches several (absent for the credential's own alone)."""
+
+
+@dataclass(frozen=True)
+class UnattachedDoc:
+    volume_id: str
+    volume_type: str
+    size_gib: int | None
+    region: str
+    account_id: str | None
+
+
+@dataclass(frozen=True)
+class HintDoc:
+    resource_id: str
+    kind: str
+    text: str
+    region: str | None
+    """Where the instance or volume it is about is (null when the snapshot does not hold it)."""
+    account_id: str | None
 
 
 @dataclass(frozen=True)
@@ -133,9 +167,9 @@ class LimitsDoc:
     fetched_at: datetime
     period_s: int
     instances: tuple[InstanceDoc, ...]
-    unattached_volumes: tuple[str, ...]
+    unattached_volumes: tuple[UnattachedDoc, ...]
     quotas: tuple[QuotaDoc, ...]
-    hints: tuple[Hint, ...]
+    hints: tuple[HintDoc, ...]
     errors: tuple[ErrorDoc, ...]
 
 
@@ -188,7 +222,7 @@ def instance(i: InstanceView) -> InstanceDoc:
         ena_allowance_exceeded=None if i.ena is None else dict(i.ena),
         volumes=tuple(volume(v) for v in i.volumes),
         notes=i.reasons,
-        account_id=i.account_id or UNSET,
+        account_id=account_of(i.account_id),
     )
 
 
@@ -200,9 +234,35 @@ def quota(q: QuotaView) -> QuotaDoc:
         usage=q.usage,
         utilization=rounded(q.utilization, 4),
         region=q.region,
+        account_id=account_of(q.account_id),
         problem=q.problem or UNSET,
-        account_id=q.account_id or UNSET,
     )
+
+
+def unattached(v: VolumeView) -> UnattachedDoc:
+    return UnattachedDoc(
+        volume_id=v.volume_id,
+        volume_type=v.volume_type,
+        size_gib=v.size_gib,
+        region=v.region,
+        account_id=account_of(v.account_id),
+    )
+
+
+def hints(s: LimitsSnapshot) -> tuple[HintDoc, ...]:
+    """The snapshot's hints, each placed where the instance or volume it is about is."""
+    where: dict[str, tuple[str, str]] = {}
+    for i in s.instances:
+        where[i.instance_id] = (i.region, i.account_id)
+        for v in i.volumes:
+            where[v.volume_id] = (v.region, v.account_id)
+    for v in s.unattached:
+        where[v.volume_id] = (v.region, v.account_id)
+    out = []
+    for h in s.hints:
+        region, account = where.get(h.resource_id, ("", ""))
+        out.append(HintDoc(h.resource_id, h.kind, h.text, region or None, account_of(account)))
+    return tuple(out)
 
 
 def limits(s: LimitsSnapshot) -> LimitsDoc:
@@ -210,9 +270,9 @@ def limits(s: LimitsSnapshot) -> LimitsDoc:
         fetched_at=s.fetched_at,
         period_s=s.period_s,
         instances=tuple(instance(i) for i in s.instances),
-        unattached_volumes=tuple(v.volume_id for v in s.unattached),
+        unattached_volumes=tuple(unattached(v) for v in s.unattached),
         quotas=tuple(quota(q) for q in s.quotas),
-        hints=s.hints,
+        hints=hints(s),
         errors=errors_of(s.errors, s.error),
     )
 
@@ -264,8 +324,8 @@ class StreamDoc:
     lambdas: tuple[str, ...]
     readers: tuple[ReaderDoc, ...]
     reasons: tuple[str, ...]
-    account_id: str | Unset = UNSET
-    """The account, when the console watches several (absent for the credential's own alone)."""
+    account_id: str | None
+    """The account (the credential's own too); null when it could not be learnt."""
 
 
 @dataclass(frozen=True)
@@ -320,7 +380,7 @@ def stream(s: StreamView) -> StreamDoc:
             for r in s.readers
         ),
         reasons=s.reasons,
-        account_id=s.account_id or UNSET,
+        account_id=account_of(s.account_id),
     )
 
 
@@ -415,8 +475,9 @@ class TargetDoc:
     ip_address: str | None
     computer_name: str | None
     last_ping_at: datetime | None
-    account_id: str | Unset = UNSET
-    """The account, when the console watches several (absent for the credential's own alone)."""
+    region: str
+    account_id: str | None
+    """The account (the credential's own too); null when it could not be learnt."""
 
 
 @dataclass(frozen=True)
@@ -427,8 +488,9 @@ class SessionDoc:
     status: str
     start_date: datetime | None
     document_name: str | None
-    account_id: str | Unset = UNSET
-    """The account, when the console watches several (absent for the credential's own alone)."""
+    region: str
+    account_id: str | None
+    """The account (the credential's own too); null when it could not be learnt."""
 
 
 @dataclass(frozen=True)
@@ -453,7 +515,8 @@ def target(t: ManagedTarget) -> TargetDoc:
         ip_address=t.ip_address,
         computer_name=t.computer_name,
         last_ping_at=t.last_ping_at,
-        account_id=t.account_id or UNSET,
+        region=t.region,
+        account_id=account_of(t.account_id),
     )
 
 
@@ -465,7 +528,8 @@ def session(s: SessionView) -> SessionDoc:
         status=s.status,
         start_date=s.start_date,
         document_name=s.document_name,
-        account_id=s.account_id or UNSET,
+        region=s.region,
+        account_id=account_of(s.account_id),
     )
 
 
@@ -499,6 +563,8 @@ class TemplateDoc:
     created_at: datetime | None
     updated_at: datetime | None
     detailed: bool
+    account_id: str | None
+    """The account, from the template's ARN; null without an ARN."""
 
 
 @dataclass(frozen=True)
@@ -524,6 +590,8 @@ class ExperimentDoc:
     stop_conditions: tuple[str, ...]
     error: str
     detailed: bool
+    account_id: str | None
+    """The account, from the experiment's ARN; null without an ARN."""
 
 
 @dataclass(frozen=True)
@@ -552,6 +620,7 @@ def template(t: TemplateView) -> TemplateDoc:
         created_at=t.created_at,
         updated_at=t.updated_at,
         detailed=t.detailed,
+        account_id=arn_account(t.arn),
     )
 
 
@@ -578,6 +647,7 @@ def experiment(e: ExperimentView) -> ExperimentDoc:
         stop_conditions=e.stop_conditions,
         error=e.error,
         detailed=e.detailed,
+        account_id=arn_account(e.arn),
     )
 
 
@@ -628,8 +698,9 @@ class AlarmDoc:
     evaluation_periods: int | None
     datapoints_to_alarm: int | None
     resource: ResourceDoc | None
-    account_id: str | Unset = UNSET
-    """The account, when the console watches several (absent for the credential's own alone)."""
+    region: str
+    account_id: str | None
+    """The account, from the alarm's ARN (the credential's own too); null without an ARN."""
 
 
 @dataclass(frozen=True)
@@ -666,7 +737,8 @@ def alarm(a: Alarm) -> AlarmDoc:
         evaluation_periods=a.evaluation_periods,
         datapoints_to_alarm=a.datapoints_to_alarm,
         resource=None if a.resource is None else ResourceDoc(a.resource.kind, a.resource.id),
-        account_id=a.account_id or UNSET,
+        region=a.region,
+        account_id=account_of(a.account_id),
     )
 
 

@@ -45,6 +45,7 @@ class AlarmsScreen(AlarmActions, FilteredList, PaneScreen[AlarmsSnapshot]):
     ]
 
     FILTER_ID: ClassVar[str] = "alarms-filter"
+    PLACE_DROPS: ClassVar[tuple[str, ...]] = ("actions", "for", "resource")
     PANE: ClassVar[str] = "alarms"
     TITLE: ClassVar[str] = "Alarms"
     HELP: ClassVar[str] = (
@@ -148,7 +149,7 @@ class AlarmsScreen(AlarmActions, FilteredList, PaneScreen[AlarmsSnapshot]):
             fmt.row_for(a, self._columns, now, selected=a.key in self.selected, mute=fmt.mute_of(book, a))
             for a in shown
         ]
-        table.set_rows(self.with_accounts(rows, [a.account_id for a in shown]))
+        table.set_rows(self.with_places(rows, shown))
         firing = {a.key for a in shown if a.state == ALARM}
         if firing - self._firing and table.cursor_index < table.body.size.height:
             # An alarm that just fired sorts to the top: the list keeps its cursor on the same alarm

@@ -78,6 +78,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
     ]
 
     FILTER_ID: ClassVar[str] = "fnd-filter"
+    PLACE_DROPS: ClassVar[tuple[str, ...]] = ("workflow", "controls")
     PANE: ClassVar[str] = "findings"
     TITLE: ClassVar[str] = "Findings"
     HELP: ClassVar[str] = (
@@ -129,6 +130,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         self._drills: list[tuple[str, str | None]] = []
         """(filter field, grouping Esc goes back to) of each group opened with Enter, latest last."""
         self._columns = fmt.columns_for(120)
+        self._regions: tuple[int, tuple[str, ...]] = (-1, ())
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -308,6 +310,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         findings = self._sorted_findings()
         shown = self._filtered(findings, flt)
         self._shown = shown
+        self.sync_account_column()
         table = self.query_one(VirtualTable)
         now = self.ctx.clock()
         names = account_names(self)
@@ -447,10 +450,19 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         if finding is not None:
             self.app.push_screen(FindingScreen(self.ctx, self, finding))
 
+    def row_regions(self) -> Sequence[str]:
+        """The findings follow their hub's aggregation, not the scope: the regions they are in."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return ()
+        if self._regions[0] != snapshot.version:
+            self._regions = (snapshot.version, tuple(sorted({f.region for f in snapshot.findings})))
+        return self._regions[1]
+
     def _set_grouping(self, grouping: str) -> None:
         self.grouping = grouping
         self.refresh_bindings()
-        self._columns = self.columns_for(self.size.width or 120)
+        self._columns = self.shown_columns(self.size.width or 120)
         table = self.query_one(VirtualTable)
         table.set_columns(self._columns)
         self._fill()

@@ -23,7 +23,7 @@ from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog import Dialog
-from tui.screens.listing import api_errors_text
+from tui.screens.listing import account_names, api_errors_text, fill_places, place_columns, several_accounts
 from widgets.gauge import Fragment
 from widgets.safe import clean
 from widgets.textline import TextLine
@@ -199,6 +199,8 @@ def experiment_row(
             cells.append(elapsed(view, now))
         elif key == "ended_elapsed":
             cells.append(ended_or_elapsed(view, now))
+        elif key == "region":
+            cells.append(view.region)
         else:
             cells.append("")
     # The status cell carries the state's symbol and word; the marker flags rows read only in part.
@@ -413,13 +415,26 @@ class FisScreen(PaneScreen[FisSnapshot]):
         self._templates_table.focus()
 
     def on_resize(self, event: object) -> None:
-        width = self.size.width
-        templates, experiments = template_columns(width), experiment_columns(width)
-        if templates != self._template_columns or experiments != self._experiment_columns:
-            self._template_columns, self._experiment_columns = templates, experiments
-            self._templates_table.set_columns(templates)
-            self._experiments_table.set_columns(experiments)
+        if self._sync_columns():
             self._fill()
+
+    def _sync_columns(self) -> bool:
+        """Fit both tables' columns to the width, with ACCOUNT and REGION as the places watched
+        need; whether they changed."""
+        width, regions = self.size.width or 120, self.ctx.factory.regions
+        accounts = several_accounts(self)
+        templates = place_columns(
+            template_columns, width, accounts=accounts, regions=regions, drops=("actions",)
+        )
+        experiments = place_columns(
+            experiment_columns, width, accounts=accounts, regions=regions, drops=("started",)
+        )
+        if templates == self._template_columns and experiments == self._experiment_columns:
+            return False
+        self._template_columns, self._experiment_columns = templates, experiments
+        self._templates_table.set_columns(templates)
+        self._experiments_table.set_columns(experiments)
+        return True
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -477,8 +492,12 @@ class FisScreen(PaneScreen[FisSnapshot]):
         else:
             t_table.empty_text = "no experiment templates in these regions"
             e_table.empty_text = "no experiments in these regions"
-        t_table.set_rows([template_row(t, self._template_columns) for t in templates])
-        e_table.set_rows([experiment_row(e, self._experiment_columns, names, now) for e in experiments])
+        self._sync_columns()
+        accounts = account_names(self)
+        t_rows = [template_row(t, self._template_columns) for t in templates]
+        t_table.set_rows(fill_places(t_rows, self._template_columns, templates, accounts))
+        e_rows = [experiment_row(e, self._experiment_columns, names, now) for e in experiments]
+        e_table.set_rows(fill_places(e_rows, self._experiment_columns, experiments, accounts))
         if self._follow is not None and e_table.move_cursor_to_key(self._follow):
             self._follow = None
             e_table.focus()

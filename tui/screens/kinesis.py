@@ -142,6 +142,7 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
     ]
 
     FILTER_ID: ClassVar[str] = "kin-filter"
+    PLACE_DROPS: ClassVar[tuple[str, ...]] = ("shards", "advice")
     PANE: ClassVar[str] = "kinesis"
     TITLE: ClassVar[str] = "Kinesis"
     HELP: ClassVar[str] = (
@@ -227,7 +228,7 @@ class KinesisScreen(StreamActions, FilteredList, PaneScreen[KinesisSnapshot]):
         table = self.query_one(VirtualTable)
         table.empty_text = f"no stream matches {self.needle!r}" if self.needle else "no Kinesis streams here"
         rows = [row_for(v, self._columns, self.pending.get(fmt.stream_id(v), "")) for v in views]
-        table.set_rows(self.with_accounts(rows, [v.account_id for v in views]))
+        table.set_rows(self.with_places(rows, views))
         line = fmt.summary(snapshot, len(views)) + f" · sorted {fmt.SORTS[self.sort][1]}"
         if self.needle:
             line += f" · filter {self.needle!r}"

@@ -115,6 +115,7 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
     ]
 
     FILTER_ID: ClassVar[str] = "limits-filter"
+    PLACE_DROPS: ClassVar[tuple[str, ...]] = ("type", "bind", "vol")
     PANE: ClassVar[str] = "limits"
     TITLE: ClassVar[str] = "Limits"
     HELP: ClassVar[str] = (
@@ -193,7 +194,7 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         table = self.query_one(VirtualTable)
         table.empty_text = f"no instance matches {self.needle!r}" if self.needle else "no instances in view"
         rows = [row_for(v, self._columns) for v in views]
-        table.set_rows(self.with_accounts(rows, [v.account_id for v in views]))
+        table.set_rows(self.with_places(rows, views))
         sort_word = fmt.SORTS[self.sort][1]
         line = fmt.summary(snapshot, len(views)) + f" · sorted {sort_word}"
         if self.needle:

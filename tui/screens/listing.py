@@ -1,10 +1,19 @@
-"""What the list panes share: the `/` filter typed into an input over the table, and the `s` sort."""
+"""What the list panes share: the `/` filter typed into an input over the table, the `s` sort, and
+the ACCOUNT and REGION columns that say where each row is when the console watches several.
+
+Where a row is: ACCOUNT (the account's name, or its id) follows the row's first column when several
+accounts are watched, and REGION (the region's full name) follows it when the panes poll more than
+one region. They take room the pane's own columns had: the pane is asked for its columns at the width
+left to it (its narrower set), and on a narrow screen gives up the fewest of the columns it names
+in ``PLACE_DROPS`` (least valued first) that let the line fit; a list that has an ACCOUNT or REGION
+column of its own (Findings) keeps it where it is.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
 from textual import events
@@ -17,7 +26,7 @@ from tui.aws.scope import Place, acting_places
 from tui.context import PaneContext
 from widgets.header import HeaderBar
 from widgets.safe import clean
-from widgets.vtable import Column, TableRow, VirtualTable
+from widgets.vtable import MARKER_WIDTH, Column, TableRow, VirtualTable
 
 
 class FilteredList:
@@ -25,6 +34,9 @@ class FilteredList:
     ``_fill()`` (redraw the rows) and ``sort_choices()`` ((key, words) of each order ``s`` cycles)."""
 
     FILTER_ID: ClassVar[str] = ""
+    PLACE_DROPS: ClassVar[tuple[str, ...]] = ()
+    """The keys of the pane's columns it may give up when ACCOUNT and REGION need room on a narrow
+    screen, least valued first: each is kept before all those listed before it together."""
     needle: str
     sort: int
     _columns: tuple[Column, ...]
@@ -33,42 +45,48 @@ class FilteredList:
         """The table's columns at ``width`` cells."""
         return self._columns
 
+    def row_regions(self) -> Sequence[str]:
+        """The regions the rows may be in: those the panes poll now (a pane whose rows follow no
+        scope says its own)."""
+        return watched_regions(self)
+
+    def shown_columns(self, width: int) -> tuple[Column, ...]:
+        """The columns at ``width`` cells with ACCOUNT and REGION as the places watched need."""
+        return place_columns(
+            self.columns_for,
+            width,
+            accounts=several_accounts(self),
+            regions=self.row_regions(),
+            drops=self.PLACE_DROPS,
+        )
+
     # Textual calls every class's on_mount along the MRO: the pane's own starts its poll.
     def on_mount(self) -> None:
         screen: Any = self
         screen.query_one(VirtualTable).focus()
 
     def on_resize(self, event: events.Resize) -> None:
-        columns = account_columns(self.columns_for(event.size.width), several_accounts(self))
+        columns = self.shown_columns(event.size.width)
         if columns != self._columns:
             screen: Any = self
             self._columns = columns
             screen.query_one(VirtualTable).set_columns(columns)
             screen._fill()
 
-    # -- the ACCOUNT column, when the console watches several accounts ----------------------------
+    # -- the ACCOUNT and REGION columns, when the console watches several -------------------------
 
     def sync_account_column(self) -> None:
-        """Show or hide the ACCOUNT column as the accounts watched change (call before the rows)."""
-        several = several_accounts(self)
-        if several == any(c is ACCOUNT_COLUMN for c in self._columns):
-            return
+        """Show or hide the ACCOUNT and REGION columns as the accounts and regions watched change
+        (call before the rows)."""
         screen: Any = self
-        self._columns = account_columns(self.columns_for(screen.size.width or 120), several)
-        screen.query_one(VirtualTable).set_columns(self._columns)
+        columns = self.shown_columns(screen.size.width or 120)
+        if columns != self._columns:
+            self._columns = columns
+            screen.query_one(VirtualTable).set_columns(columns)
 
-    def with_accounts(self, rows: list[TableRow], account_ids: Sequence[str]) -> list[TableRow]:
-        """``rows`` with each ACCOUNT cell filled with its account's name (or id)."""
-        at = next((i for i, c in enumerate(self._columns) if c.key == "account"), None)
-        if at is None:
-            return rows
-        names = account_names(self)
-        out = []
-        for row, account in zip(rows, account_ids, strict=True):
-            cells = list(row.cells)
-            cells[at] = clean(names.get(account, account))
-            out.append(dataclasses.replace(row, cells=tuple(cells)))
-        return out
+    def with_places(self, rows: list[TableRow], items: Sequence[Placed]) -> list[TableRow]:
+        """``rows`` (one per item) with their ACCOUNT and REGION cells filled from ``items``."""
+        return fill_places(rows, self._columns, items, account_names(self))
 
     def account_matches(self, account_id: str) -> bool:
         """Whether the filter typed names ``account_id``'s account (part of its name or id), when
@@ -150,6 +168,33 @@ def theme_rgb(app: App[Any], name: str) -> tuple[int, int, int]:
 
 
 ACCOUNT_COLUMN = Column("account", "ACCOUNT", 14)
+REGION_TITLE = "REGION"
+SCROLLBAR_WIDTH = 2
+"""Cells a table's vertical scrollbar takes (a long list has one)."""
+
+
+class Placed(Protocol):
+    """A row's item: it says where it is."""
+
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
+
+
+def region_column(regions: Sequence[str]) -> Column:
+    """REGION, as wide as the longest region name watched."""
+    return Column("region", REGION_TITLE, max(len(REGION_TITLE), *(len(r) for r in regions)))
+
+
+def watched_regions(screen: object) -> tuple[str, ...]:
+    """The regions the panes poll now (in scope), in order."""
+    ctx = getattr(screen, "ctx", None)
+    factory = getattr(ctx, "factory", None)
+    if factory is None:
+        return ()
+    return tuple(dict.fromkeys(place.region for place in factory.places))
 
 
 def several_accounts(screen: object) -> bool:
@@ -194,10 +239,74 @@ def reached_places(screen: object, ctx: PaneContext) -> tuple[Place, ...]:
     return acting_places(places or ctx.factory.places, ctx.settings.remediation_role)
 
 
-def account_columns(columns: tuple[Column, ...], several: bool) -> tuple[Column, ...]:
-    """``columns`` with ACCOUNT after the first when ``several`` accounts are watched (a list with an
-    account column of its own, as Findings has, keeps it as it is)."""
-    plain = tuple(c for c in columns if c is not ACCOUNT_COLUMN)
-    if not several or not plain or any(c.key == "account" for c in plain):
-        return plain
-    return (plain[0], ACCOUNT_COLUMN, *plain[1:])
+def fits(columns: Sequence[Column], width: int) -> bool:
+    """Whether ``columns`` fit a table on a screen ``width`` cells wide, scrollbar included."""
+    return MARKER_WIDTH + sum(c.width for c in columns) + len(columns) - 1 <= width - SCROLLBAR_WIDTH
+
+
+def with_place_columns(
+    columns: tuple[Column, ...], *, accounts: bool, regions: Sequence[str]
+) -> tuple[Column, ...]:
+    """``columns`` with ACCOUNT after the first when several ``accounts`` are watched, and REGION
+    after the account's column (or the first) when several ``regions`` are; a list with an ACCOUNT
+    or REGION column of its own keeps it as it is."""
+    if not columns:
+        return columns
+    out = list(columns)
+    keys = {c.key for c in columns}
+    if accounts and "account" not in keys:
+        out.insert(1, ACCOUNT_COLUMN)
+    if len(regions) > 1 and "region" not in keys:
+        after = next((i for i, c in enumerate(out) if c.key == "account"), 0)
+        out.insert(after + 1, region_column(regions))
+    return tuple(out)
+
+
+def place_columns(
+    columns_for: Callable[[int], tuple[Column, ...]],
+    width: int,
+    *,
+    accounts: bool,
+    regions: Sequence[str],
+    drops: Sequence[str] = (),
+) -> tuple[Column, ...]:
+    """A pane's columns (``columns_for(width)``) with ACCOUNT and REGION as ``accounts`` and
+    ``regions`` need, fitted to ``width``. When the pane's own do not leave them room: the pane's
+    columns for the width left, less the fewest of ``drops`` that lets the line fit, where each
+    column is kept before all those listed before it together (all of them when nothing fits)."""
+    own = columns_for(width)
+    shown = with_place_columns(own, accounts=accounts, regions=regions)
+    if len(shown) == len(own) or fits(shown, width):
+        return shown
+    room = sum(c.width + 1 for c in shown) - sum(c.width + 1 for c in own)
+    shown = with_place_columns(columns_for(width - room), accounts=accounts, regions=regions)
+    keys = {c.key for c in shown}
+    present = [key for key in dict.fromkeys(drops) if key in keys]
+    # Counting up in binary (bit i: give up present[i]) tries the cheapest sets first.
+    for chosen in range(1 << len(present)):
+        gone = {key for bit, key in enumerate(present) if chosen >> bit & 1}
+        kept = tuple(c for c in shown if c.key not in gone)
+        if fits(kept, width):
+            return kept
+    return tuple(c for c in shown if c.key not in present)
+
+
+def fill_places(
+    rows: list[TableRow], columns: Sequence[Column], items: Sequence[Placed], names: dict[str, str]
+) -> list[TableRow]:
+    """``rows`` (one per item) with their ACCOUNT cell (the account's name in ``names``, else its id)
+    and REGION cell filled from ``items``; the rows themselves when ``columns`` have neither."""
+    account_at = next((i for i, c in enumerate(columns) if c.key == "account"), None)
+    region_at = next((i for i, c in enumerate(columns) if c.key == "region"), None)
+    if account_at is None and region_at is None:
+        return rows
+    out = []
+    for row, item in zip(rows, items, strict=True):
+        cells = list(row.cells)
+        cells += [""] * (len(columns) - len(cells))
+        if account_at is not None:
+            cells[account_at] = clean(names.get(item.account_id, item.account_id))
+        if region_at is not None:
+            cells[region_at] = item.region
+        out.append(dataclasses.replace(row, cells=tuple(cells)))
+    return out

@@ -161,6 +161,7 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
     ]
 
     FILTER_ID: ClassVar[str] = "ses-filter"
+    PLACE_DROPS: ClassVar[tuple[str, ...]] = ("agent", "document", "start", "owner", "status")
     PANE: ClassVar[str] = "sessions"
     TITLE: ClassVar[str] = "Sessions"
     HELP: ClassVar[str] = (
@@ -272,7 +273,7 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
             sessions = self._sessions()
             table.empty_text = "no sessions, active or in the last 30 days"
             rows = [session_row(s, self._columns, names, now) for s in sessions]
-            table.set_rows(self.with_accounts(rows, [s.account_id for s in sessions]))
+            table.set_rows(self.with_places(rows, sessions))
             line = f"{len(snapshot.active)} active · {len(snapshot.history)} in history · v back to targets"
         else:
             targets = self._targets()
@@ -282,7 +283,7 @@ class SessionsScreen(FilteredList, PaneScreen[SessionsSnapshot]):
                 else "no managed instances in these regions"
             )
             rows = [target_row(t, self._columns, now) for t in targets]
-            table.set_rows(self.with_accounts(rows, [t.account_id for t in targets]))
+            table.set_rows(self.with_places(rows, targets))
             online = sum(1 for t in snapshot.instances if t.online)
             hybrid = sum(1 for t in snapshot.instances if t.hybrid)
             line = (
