@@ -32,6 +32,12 @@ def test_an_audited_call_becomes_an_action_and_a_refusal_does_not() -> None:
     assert event.kind == ev.ACTION and event.resource == "payments-events"
     assert "kinesis:UpdateShardCount" in event.text and "TargetShardCount=2" in event.text
     assert event.detail["actor"].endswith("user/dana")
+    # An action in another account says which, and through what.
+    member = action_event({**record, "account": "210987654321", "profile": "payments"}, T0)
+    assert member is not None and (member.detail["account"], member.detail["profile"]) == (
+        "210987654321",
+        "payments",
+    )
     failed = action_event({**record, "outcome": "error", "error_code": "LimitExceededException"}, T0)
     assert failed is not None and failed.level == "warning" and "LimitExceededException" in failed.text
     assert action_event({**record, "outcome": "refused-read-only"}, T0) is None

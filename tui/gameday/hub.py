@@ -85,7 +85,7 @@ def action_event(record: Mapping[str, Any], at: datetime) -> JournalEvent | None
         text += " " + " ".join(shown)
     text += f" ({result})"
     detail = {"operation": f"{service}:{operation}", "outcome": outcome}
-    for key in ("plan_key", "region", "actor", "role_arn"):
+    for key in ("plan_key", "region", "account", "actor", "role_arn", "profile"):
         value = record.get(key)
         if value:
             detail[key] = str(value)
