@@ -792,7 +792,9 @@ def test_a_stream_name_in_several_accounts_is_several_signals_each_naming_its_ac
         "kinesis", kinesis(stream(account_id=payments, **full), stream(account_id=ledger, **full))
     )
     assert sorted((e.kind, e.detail["account"]) for e in first) == [(DETECTED, payments), (DETECTED, ledger)]
-    assert all(e.text.startswith(f"payments-events · {e.detail['account']}: write usage") for e in first)
+    assert all(
+        e.text.startswith(f"payments-events · {e.detail['account']} {REGION}: write usage") for e in first
+    )
     # One account's stream calms down; the other's stays detected.
     (back,) = d.observe(
         "kinesis", kinesis(stream(account_id=payments, **calm), stream(account_id=ledger, **full))

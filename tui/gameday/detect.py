@@ -227,9 +227,12 @@ def _where(region: str, account: str) -> str:
     return f"{account}/{region}" if account else region
 
 
-def _accounts_label(name: str, account: str, several: bool) -> str:
-    """How an event names a resource of one account among several: ``payments-events · 2109…``."""
-    return f"{name} · {account}" if several and account else name
+def _accounts_label(name: str, account: str, several: bool, region: str = "") -> str:
+    """How an event names a resource of one account among several: ``payments-events ·
+    210987654321 us-east-1`` (a name repeats in every account, and in each of its regions)."""
+    if not (several and account):
+        return name
+    return f"{name} · {account} {region}".rstrip()
 
 
 def _tail(resource_id: str) -> str:
@@ -606,7 +609,10 @@ class Detector:
         if reader.behind_ms is None or reader.stalled == (prev is not None):
             return None
         label = _clean(
-            _accounts_label(f"{stream.stream_name} / {reader.name}", stream.account_id, several), 120
+            _accounts_label(
+                f"{stream.stream_name} / {reader.name}", stream.account_id, several, stream.region
+            ),
+            120,
         )
         detail = _identity(reader.name, ())
         _place(detail, stream.region, stream.account_id)
@@ -659,7 +665,7 @@ class Detector:
     def _stream_readings(self, stream: StreamView, period_s: int, several: bool = False) -> list[_Reading]:
         name = stream.stream_name
         account = stream.account_id
-        label = _clean(_accounts_label(name, account, several), 80)
+        label = _clean(_accounts_label(name, account, several, stream.region), 80)
         ident = _identity(name, ())
         _place(ident, stream.region, account)
         age = dict(ident)
@@ -773,7 +779,7 @@ class Detector:
             cat.M_LAMBDA_ERRORS,
             stream.region,
             fn.function_name,
-            _clean(_accounts_label(fn.function_name, stream.account_id, several), 80),
+            _clean(_accounts_label(fn.function_name, stream.account_id, several, stream.region), 80),
             "Lambda errors",
             fn.errors,
             _count_level(fn.errors, limit),
