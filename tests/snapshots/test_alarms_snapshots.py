@@ -98,7 +98,7 @@ def fixed_alarms(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = AlarmsPoller(FakeFactory(cloudwatch()), clock=frozen_clock)  # type: ignore[arg-type]
     poll, detail = AlarmsPoller.poll, AlarmsPoller.detail
 
-    async def fixed_poll(self: AlarmsPoller) -> Any:
+    async def fixed_poll(self: AlarmsPoller, answered: Any = None) -> Any:
         return await poll(fake)
 
     async def fixed_detail(self: AlarmsPoller, alarm: Any, **kwargs: Any) -> Any:

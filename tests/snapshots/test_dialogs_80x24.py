@@ -113,7 +113,7 @@ def fixed_findings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def fixed_experiments(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def poll(self: FisPoller) -> FisSnapshot:
+    async def poll(self: FisPoller, answered: Any = None) -> FisSnapshot:
         return FisSnapshot(
             fetched_at=FROZEN, templates=fixed_fis_data.TEMPLATES, experiments=fixed_fis_data.EXPERIMENTS
         )

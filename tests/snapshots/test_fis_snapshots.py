@@ -132,7 +132,7 @@ EXPERIMENTS = (
 
 @pytest.fixture(autouse=True)
 def fixed_experiments(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def poll(self: FisPoller) -> FisSnapshot:
+    async def poll(self: FisPoller, answered: Any = None) -> FisSnapshot:
         return FisSnapshot(
             fetched_at=FROZEN,
             templates=TEMPLATES,

@@ -100,7 +100,7 @@ SESSIONS = (
 
 @pytest.fixture(autouse=True)
 def fixed_targets(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def poll(self: SessionsPoller) -> SessionsSnapshot:
+    async def poll(self: SessionsPoller, answered: Any = None) -> SessionsSnapshot:
         return SessionsSnapshot(
             fetched_at=FROZEN,
             instances=TARGETS,
