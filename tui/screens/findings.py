@@ -50,6 +50,8 @@ from widgets.vtable import Column, VirtualTable
 UNPROCESSED_SHOWN = 20
 #: What ``v`` cycles through: the flat list, one row per resource, one row per account.
 GROUPINGS = ("", "resource", "account")
+GROUPING_KEY_WORDS = {"resource": "By resource", "account": "By account", "": "Ungroup"}
+"""What the footer says ``v`` does: the grouping it goes to next (it cycles them)."""
 #: Group lists kept, by (findings version and order, filter, grouping): going back to one is free.
 GROUPS_KEPT = 6
 #: Seconds after new findings are shown before the orders not asked for yet are made, one at a time
@@ -67,9 +69,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
         Binding("escape", "back", "Clear", show=False),
         Binding("f", "facets", "Facets", id="facets"),
         # v cycles the groupings: the footer shows the one it goes to next (check_action hides the others).
-        Binding("v", "group('resource')", "By resource", id="group"),
-        Binding("v", "group('account')", "By account", id="group_account"),
-        Binding("v", "group('')", "Ungroup", id="ungroup"),
+        Binding("v", "group_next", GROUPING_KEY_WORDS["resource"], id="group"),
         Binding("s", "sort", "Sort", id="sort"),
         Binding("space", "toggle_select", "Select, move down", show=False, id="select"),
         Binding("a", "select_all", "Select all", show=False, id="select_all"),
@@ -162,12 +162,19 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
             return fmt.account_group_columns_for(width)
         return fmt.group_columns_for(width) if self.grouped else fmt.columns_for(width)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "group":
-            # Only the binding to the next grouping is live (and shown): v cycles them.
-            following = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
-            return parameters == (following,)
-        return True
+    def _following(self) -> str:
+        return GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
+
+    def _describe_group_key(self) -> None:
+        """The footer names the grouping ``v`` (or the key the config gives it) goes to next."""
+        words = GROUPING_KEY_WORDS[self._following()]
+        chosen = self._bindings.key_to_bindings
+        for key, bindings in list(chosen.items()):
+            if any(b.id == "group" for b in bindings):
+                chosen[key] = [
+                    dataclasses.replace(b, description=words) if b.id == "group" else b for b in bindings
+                ]
+        self.refresh_bindings()
 
     def sort_choices(self) -> tuple[tuple[str, str], ...]:
         return tuple((name, name) for name in SORTS)
@@ -461,12 +468,15 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
 
     def _set_grouping(self, grouping: str) -> None:
         self.grouping = grouping
-        self.refresh_bindings()
+        self._describe_group_key()
         self._columns = self.shown_columns(self.size.width or 120)
         table = self.query_one(VirtualTable)
         table.set_columns(self._columns)
         self._fill()
         table.move_cursor_to_key(table.cursor_key or "")
+
+    def action_group_next(self) -> None:
+        self.action_group(self._following())
 
     def action_group(self, grouping: str) -> None:
         # A group opened stays open, but Esc no longer goes back to a grouping left by hand.
