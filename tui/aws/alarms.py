@@ -49,7 +49,7 @@ from tui.aws.alarms_model import (
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.outcome import ApiError, ErrorTally, utcnow
-from tui.aws.scope import Answered, Place, each_place, place_of
+from tui.aws.scope import Answered, FirstCycle, Place, place_of
 from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
@@ -178,8 +178,7 @@ class AlarmsPoller:
         self.factory = factory
         self.clock = clock
         self._seen: dict[str, tuple[str, datetime | None]] = {}
-        self._whole = False
-        """A whole cycle has been read: later cycles hand over no partial snapshots."""
+        self._first = FirstCycle()
         """Per alarm key, its region and the StateUpdatedTimestamp up to which its history is read."""
         self._history: dict[str, tuple[HistoryItem, ...]] = {}
         self._full: set[str] = set()
@@ -195,13 +194,12 @@ class AlarmsPoller:
         first whole cycle)."""
         now = self.clock()
         places = self.factory.places
-        parts = await each_place(
+        parts = await self._first.read(
             places,
             lambda place: self._region(place, now),
-            answered=answered,
-            partial=None if self._whole else lambda done: self._snapshot(now, done, partial=True),
+            answered,
+            lambda done, partial: self._snapshot(now, done, partial=partial),
         )
-        self._whole = True
         failed = {pl.key for pl, p in zip(places, parts, strict=True) if p.listing_problem is not None}
         snapshot = self._snapshot(now, parts)
         listed = {a.key for a in snapshot.alarms}

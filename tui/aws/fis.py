@@ -22,7 +22,7 @@ from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, ErrorKind, classify
 from tui.aws.findings_model import clean_line
 from tui.aws.outcome import ApiError, utcnow
-from tui.aws.scope import Answered, Place, each_place
+from tui.aws.scope import Answered, FirstCycle, Place
 from tui.common.catalogue import FAULT_TAG, ORIGIN_TAG, TARGET_TAG
 from tui.common.durations import iso_duration_seconds
 from tui.common.timefmt import instant
@@ -387,20 +387,18 @@ class FisPoller:
         # Keyed by (place key, id): the place key is the region for the credential's own account.
         self._ended: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._bodies: dict[tuple[str, str], tuple[Any, Mapping[str, Any]]] = {}
-        self._whole = False
-        """A whole cycle has been read: later cycles hand over no partial snapshots."""
+        self._first = FirstCycle()
 
     async def poll(self, answered: Answered | None = None) -> FisSnapshot:
         """One cycle; ``answered`` hears as places answer (with what was read so far, until the
         first whole cycle)."""
         now = self.clock()
-        parts = await each_place(
+        parts = await self._first.read(
             self.factory.places,
             self._region,
-            answered=answered,
-            partial=None if self._whole else lambda done: self._snapshot(now, done, partial=True),
+            answered,
+            lambda done, partial: self._snapshot(now, done, partial=partial),
         )
-        self._whole = True
         return self._snapshot(now, parts)
 
     def _snapshot(self, now: datetime, parts: list[_RegionResult], *, partial: bool = False) -> FisSnapshot:

@@ -48,7 +48,7 @@ from tui.aws.kinesis_math import (
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, Series, get_metric_data, linked_accounts
 from tui.aws.outcome import ApiError, ErrorTally, utcnow
-from tui.aws.scope import Answered, Place, each_place, metrics_via
+from tui.aws.scope import Answered, FirstCycle, Place, metrics_via
 
 log = logging.getLogger(__name__)
 
@@ -427,8 +427,7 @@ class KinesisPoller:
         """Per region, the accounts whose metrics the credential's own account reads as a CloudWatch
         monitoring account (``tui.aws.metrics.linked_accounts``)."""
         self._links_read = float("-inf")
-        self._whole = False
-        """A whole cycle has been read: later cycles hand over no partial snapshots."""
+        self._first = FirstCycle()
 
     async def poll(self, answered: Answered | None = None) -> KinesisSnapshot:
         """One cycle; ``answered`` hears as places answer (with the streams read so far, until the
@@ -439,13 +438,12 @@ class KinesisPoller:
         if any(not p.home for p in places) and moment - self._links_read >= LINKS_REFRESH_S:
             self.linked = await linked_accounts(self.factory, (p.region for p in places))
             self._links_read = moment
-        parts = await each_place(
+        parts = await self._first.read(
             places,
             lambda place: self._region(place, now),
-            answered=answered,
-            partial=None if self._whole else lambda done: self._snapshot(now, done, partial=True),
+            answered,
+            lambda done, partial: self._snapshot(now, done, partial=partial),
         )
-        self._whole = True
         return self._snapshot(now, parts)
 
     def _snapshot(

@@ -78,18 +78,24 @@ def home_places(regions: Iterable[str]) -> tuple[Place, ...]:
     return tuple(Place(region) for region in regions)
 
 
-def place_of(places: Iterable[Place], region: str, account_id: str = "") -> Place:
-    """The place of ``account_id`` in ``region`` among ``places``; the credential's own account
-    there when no place names that account (or the account is unknown)."""
+def _find(places: Iterable[Place], region: str, account_id: str) -> tuple[Place | None, Place | None]:
+    """(the place of ``account_id`` in ``region``, the credential's own place there)."""
     home: Place | None = None
     for place in places:
         if place.region != region:
             continue
         if account_id and place.account_id == account_id:
-            return place
+            return place, home
         if place.home and home is None:
             home = place
-    return home or Place(region)
+    return None, home
+
+
+def place_of(places: Iterable[Place], region: str, account_id: str = "") -> Place:
+    """The place of ``account_id`` in ``region`` among ``places``; the credential's own account
+    there when no place names that account (or the account is unknown)."""
+    found, home = _find(places, region, account_id)
+    return found or home or Place(region)
 
 
 def acting_places(places: Iterable[Place], act_role: str) -> tuple[Place, ...]:
@@ -119,14 +125,9 @@ def acting_place(places: Iterable[Place], region: str, account_id: str) -> Place
     ``region`` now (its role failed since, or the region is no longer watched) has no place: None,
     and the action must be refused rather than made in the wrong account.
     """
-    home: Place | None = None
-    for place in places:
-        if place.region != region:
-            continue
-        if account_id and place.account_id == account_id:
-            return place
-        if place.home and home is None:
-            home = place
+    found, home = _find(places, region, account_id)
+    if found is not None:
+        return found
     if home is not None and (not account_id or not home.account_id):
         return home
     return None
@@ -139,6 +140,27 @@ def metrics_via(place: Place, linked: Mapping[str, frozenset[str]]) -> Place:
     if place.home or place.account_id not in linked.get(place.region, frozenset()):
         return place
     return Place(place.region)
+
+
+class FirstCycle:
+    """Whether a poller over places has read a whole cycle yet: its first hands over partial
+    snapshots as places answer (``each_place``); later ones keep the last whole one on screen."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    async def read(
+        self,
+        places: Iterable[Place],
+        read: Callable[[Place], Awaitable[T]],
+        answered: Answered | None,
+        snapshot: Callable[[list[T], bool], Any],
+    ) -> list[T]:
+        """``each_place`` of ``read``; ``snapshot(results so far, True)`` is the partial one."""
+        partial = None if self.done else (lambda done: snapshot(done, True))
+        parts = await each_place(places, read, answered=answered, partial=partial)
+        self.done = True
+        return parts
 
 
 class Answered(Protocol):

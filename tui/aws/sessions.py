@@ -21,7 +21,7 @@ from typing import Any
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.outcome import ApiError, utcnow
-from tui.aws.scope import Answered, Place, each_place
+from tui.aws.scope import Answered, FirstCycle, Place
 from tui.common.timefmt import instant
 
 log = logging.getLogger(__name__)
@@ -175,20 +175,18 @@ class SessionsPoller:
     def __init__(self, factory: ClientFactory, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.factory = factory
         self.clock = clock
-        self._whole = False
-        """A whole cycle has been read: later cycles hand over no partial snapshots."""
+        self._first = FirstCycle()
 
     async def poll(self, answered: Answered | None = None) -> SessionsSnapshot:
         """One cycle; ``answered`` hears as places answer (with the nodes read so far, until the
         first whole cycle)."""
         now = self.clock()
-        parts = await each_place(
+        parts = await self._first.read(
             self.factory.places,
             self._region,
-            answered=answered,
-            partial=None if self._whole else lambda done: self._snapshot(now, done, partial=True),
+            answered,
+            lambda done, partial: self._snapshot(now, done, partial=partial),
         )
-        self._whole = True
         return self._snapshot(now, parts)
 
     def _snapshot(
