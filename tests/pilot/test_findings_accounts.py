@@ -117,6 +117,9 @@ async def test_v_cycles_flat_by_resource_by_account_and_the_rows_name_the_accoun
         await pilot.pause()
         assert [c.key for c in table.columns].count("account") == 1
         assert next(iter(table.rows)).cells[2] in NAMES.values()
+        # An account's findings span its regions: the narrow REGION cell counts them.
+        narrow = [c.key for c in table.columns]
+        assert next(iter(table.rows)).cells[narrow.index("region")] == f"{len(REGIONS)} regions"
         await pilot.resize_terminal(160, 45)
         await pilot.pause()
         worst = [g.severity for g in groups]

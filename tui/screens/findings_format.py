@@ -301,6 +301,10 @@ def account_group_row(
             cells.append(f"{group.resources:,}")
         elif key == "regions":
             cells.append(", ".join(group.regions) or "—")
+        elif key == "region":
+            # The narrow list's REGION: an account's findings span its regions.
+            many = len(group.regions) > 1
+            cells.append(f"{len(group.regions)} regions" if many else (group.regions or ("—",))[0])
         elif key == "last":
             cells.append(age(group.last_observed_at, now))
         else:
