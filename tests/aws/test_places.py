@@ -273,3 +273,39 @@ async def test_progress_counts_accounts_whole_or_regions_for_one_account() -> No
         home_places(("us-east-1",)), read, answered=lambda d, t, n, _=None: heard.append((d, t, n))
     )
     assert heard == [], "one place: nothing to count"
+
+
+async def test_an_experiment_of_a_member_template_starts_in_that_account_through_its_acting_role(
+    plain_moto_url: str, tmp_path: Any
+) -> None:
+    from tui.aws.actions import ActionRunner, AuditLog
+    from tui.aws.actions.core import acting_in
+    from tui.aws.actions.fis import start_plan
+    from tui.aws.fis import FisPoller
+    from tui.aws.scope import acting_place, acting_places
+
+    tag = f"places-{next(_names)}"
+    member_id = _template(plain_moto_url, MEMBER, f"{tag}-member")
+    factory = _factory(plain_moto_url)
+    member = Place(REGION, MEMBER, "payments-prod", f"arn:aws:iam::{MEMBER}:role/warroom-readonly")
+    places = (Place(REGION, HOME, "security-tooling"), member)
+    factory.set_places(places)
+    try:
+        snapshot = await FisPoller(factory).poll()
+        (template,) = [t for t in snapshot.templates if t.template_id == member_id]
+        place = acting_place(acting_places(places, "warroom-remediation"), REGION, MEMBER)
+        plan = acting_in(start_plan(template), place, template.account_id, REGION, "payments-prod")
+        (call,) = plan.calls
+        assert plan.title.startswith("payments-prod: Start FIS experiment")
+        assert (call.role_arn, call.account_id) == (f"arn:aws:iam::{MEMBER}:role/warroom-remediation", MEMBER)
+        audit = AuditLog(tmp_path / "audit.jsonl")
+        await ActionRunner(factory, read_only=False, audit=audit, actor="tests").execute(plan)
+    finally:
+        await factory.close()
+    started = _boto(plain_moto_url, "fis", MEMBER).list_experiments()["experiments"]
+    assert any(e["experimentTemplateId"] == member_id for e in started)
+    at_home = _boto(plain_moto_url, "fis").list_experiments()["experiments"]
+    assert not any(e["experimentTemplateId"] == member_id for e in at_home)
+    # An account not reached now: refused, nothing called.
+    gone = acting_in(start_plan(template), None, MEMBER, REGION, "payments-prod")
+    assert gone.refusal and "not reached" in gone.refusal

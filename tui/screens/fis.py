@@ -15,15 +15,24 @@ from textual.widgets import Input, Static
 
 from tui.aws.actions import Plan, PlanRefusal, ReadOnlyRefusal
 from tui.aws.actions import fis as fis_actions
+from tui.aws.actions.core import acting_in
 from tui.aws.errors import AwsProblem
 from tui.aws.fis import ExperimentView, FisSnapshot, TemplateView, running_of
+from tui.aws.scope import acting_place
 from tui.common.timefmt import age_text, wall_or_date_text
 from tui.context import ActivityEvent, PaneContext
 from tui.feeds import Feed
 from tui.screens.base import PaneFooter, PaneScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog import Dialog
-from tui.screens.listing import account_names, api_errors_text, fill_places, place_columns, several_accounts
+from tui.screens.listing import (
+    account_names,
+    api_errors_text,
+    fill_places,
+    place_columns,
+    reached_places,
+    several_accounts,
+)
 from widgets.gauge import Fragment
 from widgets.safe import clean
 from widgets.textline import TextLine
@@ -630,7 +639,7 @@ class FisScreen(PaneScreen[FisSnapshot]):
             self.notify("Pick a template first", severity="warning", timeout=3)
             return
         running = running_of(self.snapshot, template.template_id, template.region)
-        plan = fis_actions.start_plan(template, running=running)
+        plan = self._in_account(fis_actions.start_plan(template, running=running), template)
 
         def chosen(confirmed: bool | None) -> None:
             if confirmed:
@@ -645,13 +654,18 @@ class FisScreen(PaneScreen[FisSnapshot]):
                 "Pick an experiment first (Tab moves to the experiments)", severity="warning", timeout=3
             )
             return
-        plan = fis_actions.stop_plan(experiment)
+        plan = self._in_account(fis_actions.stop_plan(experiment), experiment)
 
         def chosen(confirmed: bool | None) -> None:
             if confirmed:
                 self.run_plan_worker(plan)
 
         self.app.push_screen(ConfirmScreen(plan, read_only=self.ctx.settings.read_only), chosen)
+
+    def _in_account(self, plan: Plan, row: TemplateView | ExperimentView) -> Plan:
+        """``plan`` acting in the account of the template or experiment it is about."""
+        place = acting_place(reached_places(self, self.ctx), row.region, row.account_id)
+        return acting_in(plan, place, row.account_id, row.region, account_names(self).get(row.account_id, ""))
 
     @work(group="fis-actions", exit_on_error=False)
     async def run_plan_worker(self, plan: Plan) -> None:

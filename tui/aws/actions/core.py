@@ -221,6 +221,31 @@ def place_note(place: Place) -> str:
     return f"{where}: the calls run with the credentials of profile {place.profile}."
 
 
+def acting_in(plan: Plan, place: Place | None, account_id: str, region: str, account_name: str = "") -> Plan:
+    """``plan`` acting in the account of the row it is about (``account_id`` in ``region``), reached
+    at ``place`` (``tui.aws.scope.acting_place``): its calls as that account's role or with its
+    profile, its title and a note naming the account. Refused when that account is not reached now
+    (``place`` None with an ``account_id``); unchanged at home."""
+    if place is None:
+        if not account_id:
+            return plan
+        title = plan.title if plan.refusal else f"{plan.title}: refused"
+        return replace(
+            plan,
+            title=titled_in(title, account_name or account_id),
+            why=plan.why if plan.refusal else "Nothing is called.",
+            refusal=unreached_refusal(account_id, region, account_name),
+        )
+    if place.home:
+        return plan
+    return replace(
+        plan,
+        title=titled_in(plan.title, place.account_name or place.account_id),
+        calls=tuple(in_place(call, place) for call in plan.calls),
+        notes=(place_note(place), *plan.notes),
+    )
+
+
 def unreached_refusal(account_id: str, region: str, name: str = "") -> str:
     """Why an action on a row of an account the console does not reach in ``region`` now is refused."""
     who = f"{name} ({account_id})" if name and name != account_id else account_id

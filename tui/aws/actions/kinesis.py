@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from tui.aws.actions.audit import AuditLog
-from tui.aws.actions.core import ApiCall, Plan, in_place, place_note, titled_in, unreached_refusal
+from tui.aws.actions.core import ApiCall, Plan, acting_in
 from tui.aws.outcome import utcnow
 from tui.aws.scope import Place
 
@@ -47,27 +47,8 @@ class StreamFacts:
 
 
 def _in_account(plan: Plan, facts: StreamFacts) -> Plan:
-    """``plan`` acting in the stream's account: its calls as that account's role or with its
-    profile, its title and a note naming the account; refused when the account is not reached."""
-    place = facts.place
-    if place is None:
-        if not facts.account_id:
-            return plan
-        title = plan.title if plan.refusal else f"{plan.title}: refused"
-        return replace(
-            plan,
-            title=titled_in(title, facts.account_name or facts.account_id),
-            why=plan.why if plan.refusal else "Nothing is called.",
-            refusal=unreached_refusal(facts.account_id, facts.region, facts.account_name),
-        )
-    if place.home:
-        return plan
-    return replace(
-        plan,
-        title=titled_in(plan.title, place.account_name or place.account_id),
-        calls=tuple(in_place(call, place) for call in plan.calls),
-        notes=(place_note(place), *plan.notes),
-    )
+    """``plan`` acting in the stream's account (``core.acting_in``)."""
+    return acting_in(plan, facts.place, facts.account_id, facts.region, facts.account_name)
 
 
 def stream_key(facts: StreamFacts) -> str:
