@@ -248,12 +248,16 @@ class Result:
     volumes: int = 0
 
 
-async def _until(pilot: Any, ready: Callable[[], bool], what: str, deadline: float) -> float:
+async def _until(
+    pilot: Any, ready: Callable[[], bool], what: str, deadline: float, step: float = 0.25
+) -> float:
+    """When ``ready()`` turned true, looked at every ``step`` seconds (the bench's own wake-ups
+    cost the console's loop some CPU: between cycles it looks four times a second)."""
     started = time.monotonic()
     while not ready():
         if time.monotonic() - started > deadline:
             raise SystemExit(f"gave up after {deadline:.0f} s waiting for {what}")
-        await pilot.pause(0.05)
+        await pilot.pause(step)
     return time.monotonic()
 
 
@@ -284,7 +288,7 @@ async def measure(args: argparse.Namespace, url: str, sim_pid: int | None) -> Re
     result = Result()
     wanted = args.cycles + 1
 
-    profiler = cProfile.Profile() if args.profile else None
+    profiler: cProfile.Profile | None = None
 
     def update(event: Update) -> None:
         now_cpu, now_wall = time.process_time(), time.monotonic()
@@ -293,7 +297,9 @@ async def measure(args: argparse.Namespace, url: str, sim_pid: int | None) -> Re
                 return  # the last poll's snapshot is not drawn yet: a poll on demand overlapped it
             probe.current = Cycle(now_cpu, now_wall)
             probe.cycles.append(probe.current)
-            if profiler is not None and len(probe.cycles) > 1:
+            if args.profile and len(probe.cycles) > 1:
+                nonlocal profiler
+                profiler = cProfile.Profile()
                 profiler.enable()
         elif event.kind in ("polled", "failed") and probe.current is not None:
             probe.current.polled_cpu, probe.current.polled_wall = now_cpu, now_wall
@@ -339,8 +345,8 @@ async def measure(args: argparse.Namespace, url: str, sim_pid: int | None) -> Re
                 i.utilization is not None for i in snapshot.instances
             )
 
-        result.first_rows_s = await _until(pilot, rows, "the first rows", args.deadline) - pressed
-        result.first_gauge_s = await _until(pilot, gauge, "a measured gauge", args.deadline) - pressed
+        result.first_rows_s = await _until(pilot, rows, "the first rows", args.deadline, 0.05) - pressed
+        result.first_gauge_s = await _until(pilot, gauge, "a measured gauge", args.deadline, 0.05) - pressed
         first = probe.cycles[0]
         await _until(pilot, lambda: first.polled_wall is not None, "the first poll", args.deadline)
         assert first.polled_wall is not None
@@ -362,6 +368,9 @@ async def measure(args: argparse.Namespace, url: str, sim_pid: int | None) -> Re
             cycle.cpu = time.process_time() - cycle.started_cpu
             if profiler is not None:
                 profiler.disable()
+                kind = "inventory" if cycle.inventory else "steady"
+                profiler.dump_stats(f"{args.profile}/cycle-{len(probe.cycles) - 1}-{kind}.prof")
+                profiler = None
             cycle.wall = (cycle.polled_wall or 0.0) - cycle.started_wall
             if len(probe.cycles) >= wanted:
                 break
@@ -374,8 +383,6 @@ async def measure(args: argparse.Namespace, url: str, sim_pid: int | None) -> Re
             quiet = probe.cycles[-1].started_wall - quiet_wall
             if quiet > 1.0:
                 idle.append((probe.cycles[-1].started_cpu - quiet_cpu) / quiet)
-        if profiler is not None:
-            profiler.dump_stats(args.profile)
         if sim_began is not None and sim_pid:
             result.sim_cpu_s = process_cpu(sim_pid) - sim_began
         result.cycles = probe.cycles[:wanted]
@@ -469,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all-feeds", action="store_true", help="every feed polls, as in warroom demo")
     parser.add_argument("--attach", default="", help="a simulator already serving --org (its URL)")
     parser.add_argument("--sim-pid", type=int, default=0, help="with --attach: its pid, for its CPU")
-    parser.add_argument("--profile", default="", help="write the steady cycles' cProfile stats here")
+    parser.add_argument("--profile", default="", help="a directory: each cycle's cProfile stats")
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds any one step may take")
     args = parser.parse_args(argv)
     columns, rows = (int(n) for n in args.size.lower().split("x"))

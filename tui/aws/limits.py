@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import operator
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -366,7 +367,9 @@ class LimitsPoller:
         self._ebs_from_ec2: set[str] = set()  # instances whose AWS/EC2 EBS* metrics were seen
         self._cycles = 0
         self.last_queries = 0
-        self._combined_plans: dict[tuple[int, ...], QueryPlan] = {}
+        self._combined_plans: dict[tuple[str, str, bool], tuple[tuple[_Plan, ...], QueryPlan]] = {}
+        """Per batch (its region, monitoring place, and whether it reads the slow metrics too): the
+        plans it combined, and their queries."""
         self.aggregator = ""
         """The AWS Config aggregator the inventory came from ("" when each place was described)."""
         self.aggregator_problem = ""
@@ -664,7 +667,8 @@ class LimitsPoller:
         via = group[0].via
         if not plans or via is None:
             return MetricBatch(), ""
-        compiled = plans[0].compiled if len(plans) == 1 else self._combined(plans)
+        batch_key = (via.region, via.key, group[0].slow)
+        compiled = plans[0].compiled if len(plans) == 1 else self._combined(batch_key, plans)
         span = window if window is not None else BACKFILL_S
         try:
             batch = await get_metric_data(
@@ -684,13 +688,14 @@ class LimitsPoller:
             return MetricBatch(), problem.message
         return batch, ""
 
-    def _combined(self, plans: list[_Plan]) -> QueryPlan:
-        """The queries of several plans as one, encoded once while the plans stay the same."""
-        key = tuple(id(plan) for plan in plans)
-        found = self._combined_plans.get(key)
-        if found is None:
-            found = QueryPlan([q for plan in plans for q in plan.queries])
-            self._combined_plans = {key: found}  # the plans change together, at an inventory
+    def _combined(self, group: tuple[str, str, bool], plans: list[_Plan]) -> QueryPlan:
+        """The queries of several plans as one, encoded once per batch (a region read through its
+        monitoring account) while its plans stay the same."""
+        kept = self._combined_plans.get(group)
+        if kept is not None and len(kept[0]) == len(plans) and all(map(operator.is_, kept[0], plans)):
+            return kept[1]
+        found = QueryPlan([q for plan in plans for q in plan.queries])
+        self._combined_plans[group] = (tuple(plans), found)
         return found
 
     def _finish(
