@@ -9,6 +9,7 @@ clock is past it.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -24,7 +25,7 @@ from tui.aws import documents
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
 from tui.aws.limits_math import MB_PER_MIB
-from tui.aws.metrics import MAX_QUERIES, MetricQuery, get_metric_data
+from tui.aws.metrics import MAX_QUERIES, MetricQuery, QueryPlan, get_metric_data
 from tui.common.codec import to_builtins
 from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.cloudwatch import put_series
@@ -645,3 +646,32 @@ async def test_fast_path_matches_boto3(fleet: Fleet, factory: ClientFactory, cli
     assert set(web_in.values) == {7.5e8}
     assert web_in.timestamps[0] == (fleet.t0 - timedelta(minutes=1)).timestamp()
     assert batch.series["mem"].values[0] == rel(42.5)
+
+
+def test_a_plan_writes_each_query_as_botocore_would_send_it() -> None:
+    queries = [
+        MetricQuery("a", "AWS/EC2", "NetworkIn", (("InstanceId", "i-0123"),), "Sum", 60),
+        MetricQuery(
+            "b",
+            "CWAgent",
+            "disk_used_percent",
+            (("path", '/data "x"'), ("device", "nvme1n1")),
+            "Maximum",
+            300,
+        ),
+        MetricQuery("c", "Custom/ünï", "Latency\\ms", (), "p99", 60, account_id="210987654321"),
+        *(
+            MetricQuery(f"v{n}", "AWS/EBS", "VolumeReadOps", (("VolumeId", f"vol-{n}"),), "Sum", 60)
+            for n in range(600)
+        ),
+    ]
+    plan = QueryPlan(queries)
+    assert [len(chunk.keys) for chunk in plan.chunks] == [MAX_QUERIES, len(queries) - MAX_QUERIES]
+    for chunk in plan.chunks:
+        assert json.loads(chunk.encoded) == chunk.api()
+        assert chunk.encoded == json.dumps(chunk.api(), separators=(",", ":"))
+        assert [query["Id"] for query in chunk.api()] == list(chunk.keys)
+    sent = {query["Id"]: query for chunk in plan.chunks for query in chunk.api()}
+    by_key = {plan.chunks[n].keys[qid]: sent[qid] for n in range(2) for qid in plan.chunks[n].keys}
+    assert by_key["c"]["AccountId"] == "210987654321" and "AccountId" not in by_key["a"]
+    assert by_key["b"]["MetricStat"]["Metric"]["Dimensions"][0] == {"Name": "path", "Value": '/data "x"'}

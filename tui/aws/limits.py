@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
-from tui.aws.inventory import Inventory, ec2_inventory, find_aggregator
+from tui.aws.inventory import Inventory, InventoryCache, ec2_inventory, find_aggregator
 from tui.aws.limits_math import (
     MB_PER_MIB,
     MIB,
@@ -329,6 +329,23 @@ class _Region:
         return self.place.region
 
 
+def _unchanged(old: _Region | None, new: _Region) -> _Region:
+    """``old`` when ``new`` (the same place read again) holds the same inventory, else ``new``."""
+    if (
+        old is not None
+        and old.fatal is None
+        and new.fatal is None
+        and not old.errors
+        and not new.errors
+        and old.volumes_ok == new.volumes_ok
+        and old.instances == new.instances
+        and old.volumes == new.volumes
+        and old.quota == new.quota
+    ):
+        return old
+    return new
+
+
 def _tags(resource: dict[str, Any]) -> dict[str, str]:
     return {str(t.get("Key", "")): str(t.get("Value", "")) for t in resource.get("Tags") or ()}
 
@@ -370,6 +387,7 @@ class LimitsPoller:
         self._combined_plans: dict[tuple[str, str, bool], tuple[tuple[_Plan, ...], QueryPlan]] = {}
         """Per batch (its region, monitoring place, and whether it reads the slow metrics too): the
         plans it combined, and their queries."""
+        self._inventory_cache = InventoryCache()
         self.aggregator = ""
         """The AWS Config aggregator the inventory came from ("" when each place was described)."""
         self.aggregator_problem = ""
@@ -399,7 +417,11 @@ class LimitsPoller:
             return None
         try:
             return await ec2_inventory(
-                self.factory, region, aggregator, ((p.account_id, p.region) for p in places)
+                self.factory,
+                region,
+                aggregator,
+                ((p.account_id, p.region) for p in places),
+                self._inventory_cache,
             )
         except Exception as exc:  # the describe calls still work: use them
             self.aggregator = ""
@@ -545,16 +567,19 @@ class LimitsPoller:
             places = self.factory.places
             aggregated = await self._aggregated(places) if any(not p.home for p in places) else None
             given = aggregated or {}
-            self._described = list(
-                await asyncio.gather(
-                    *(self._describe(p, given.get((p.account_id, p.region))) for p in places)
-                )
+            fresh = await asyncio.gather(
+                *(self._describe(p, given.get((p.account_id, p.region))) for p in places)
             )
+            # A place whose inventory reads the same as before keeps what was worked out from it
+            # (its query plan and its instances' fixed parts): only the places that changed start over.
+            before = {d.place: d for d in self._described}
+            self._described = [_unchanged(before.get(d.place), d) for d in fresh]
+            kept = {d.place.key for d in self._described if before.get(d.place) is d}
             if any(not p.home for p in places):
                 self.linked = await linked_accounts(self.factory, (p.region for p in places))
             self._described_at = mono
             self._force = False
-            self._plans.clear()
+            self._plans = {key: plan for key, plan in self._plans.items() if key[0] in kept}
         described = self._described
         fatal = [d.fatal for d in described if d.fatal is not None]
         if fatal and len(fatal) == len(described):
@@ -1220,10 +1245,18 @@ class _Plan:
         self.queries: list[MetricQuery] = []
         self.periods: dict[str, int] = {}
         self.static: list[_Static] = []
-        self.compiled = QueryPlan(())
+        self._compiled: QueryPlan | None = None
 
     def compile(self) -> None:
-        self.compiled = QueryPlan(self.queries)
+        """The queries are all added: encode them when first asked (a place read through a
+        monitoring account is read in its region's combined plan, never in its own)."""
+        self._compiled = None
+
+    @property
+    def compiled(self) -> QueryPlan:
+        if self._compiled is None:
+            self._compiled = QueryPlan(self.queries)
+        return self._compiled
 
     def q(
         self, key: str, namespace: str, metric: str, dims: tuple[tuple[str, str], ...], stat: str, period: int
