@@ -144,6 +144,32 @@ class Probe:
         self.cycles: list[Cycle] = []
         self.current: Cycle | None = None
         self._undo: list[Callable[[], None]] = []
+        self.profile = ""
+        """A directory for each cycle's cProfile stats ("" for none)."""
+        self.profiler: cProfile.Profile | None = None
+
+    def update(self, event: Any) -> None:
+        """The Limits feed's updates: a cycle starts at its poll, and ends once drawn (``_run``)."""
+        now_cpu, now_wall = time.process_time(), time.monotonic()
+        if event.kind == "polling":
+            if self.current is not None and self.current.cpu is None:
+                return  # the last poll's snapshot is not drawn yet: a poll on demand overlapped it
+            self.current = Cycle(now_cpu, now_wall)
+            self.cycles.append(self.current)
+            if self.profile and len(self.cycles) > 1:
+                self.profiler = cProfile.Profile()
+                self.profiler.enable()
+        elif event.kind in ("polled", "failed") and self.current is not None:
+            self.current.polled_cpu, self.current.polled_wall = now_cpu, now_wall
+            self.current.snapshot = event.snapshot
+
+    def profiled(self, cycle: Cycle, number: int) -> None:
+        """The cycle is drawn: write its profile (``--profile``)."""
+        if self.profiler is not None:
+            self.profiler.disable()
+            kind = "inventory" if cycle.inventory else "steady"
+            self.profiler.dump_stats(f"{self.profile}/cycle-{number}-{kind}.prof")
+            self.profiler = None
 
     def charge(self, part: str, seconds: float) -> None:
         if self.current is not None:
@@ -176,10 +202,10 @@ class Probe:
         probe = self
 
         def poll(original: Any) -> Any:
-            async def timed(poller: Any) -> Any:
+            async def timed(poller: Any, *args: Any, **kwargs: Any) -> Any:
                 began = time.process_time()
                 try:
-                    return await original(poller)
+                    return await original(poller, *args, **kwargs)
                 finally:
                     probe.charge("poll", time.process_time() - began)
 
@@ -256,7 +282,7 @@ async def _until(
     started = time.monotonic()
     while not ready():
         if time.monotonic() - started > deadline:
-            raise SystemExit(f"gave up after {deadline:.0f} s waiting for {what}")
+            raise GaveUp(f"gave up after {deadline:.0f} s waiting for {what}")
         await pilot.pause(step)
     return time.monotonic()
 
@@ -264,17 +290,13 @@ async def _until(
 async def measure(args: argparse.Namespace, url: str, sim_pid: int | None) -> Result:
     from tui.app import make_app
     from tui.aws.clients import AwsTarget
-    from tui.aws.limits import LimitsSnapshot
     from tui.aws.target import AccountSettings
     from tui.common import logs, runtime
-    from tui.feeds import Update
     from tui.gameday.services import default_demo_services
-    from tui.screens.limits import LimitsScreen
     from tui.settings import Settings
     from tui.sim.account import SIM_ACCESS_KEY, SIM_SECRET_KEY
-    from widgets.vtable import VirtualTable
 
-    logs.configure()
+    log = logs.configure()
     runtime.tune_gc()
     probe = Probe()
     probe.install()
@@ -286,114 +308,120 @@ async def measure(args: argparse.Namespace, url: str, sim_pid: int | None) -> Re
     )
     app = make_app(settings, services=default_demo_services())
     result = Result()
-    wanted = args.cycles + 1
+    probe.profile = args.profile
 
-    profiler: cProfile.Profile | None = None
-
-    def update(event: Update) -> None:
-        now_cpu, now_wall = time.process_time(), time.monotonic()
-        if event.kind == "polling":
-            if probe.current is not None and probe.current.cpu is None:
-                return  # the last poll's snapshot is not drawn yet: a poll on demand overlapped it
-            probe.current = Cycle(now_cpu, now_wall)
-            probe.cycles.append(probe.current)
-            if args.profile and len(probe.cycles) > 1:
-                nonlocal profiler
-                profiler = cProfile.Profile()
-                profiler.enable()
-        elif event.kind in ("polled", "failed") and probe.current is not None:
-            probe.current.polled_cpu, probe.current.polled_wall = now_cpu, now_wall
-            probe.current.snapshot = event.snapshot
-
-    async with app.run_test(size=args.size) as pilot:
-        began = time.monotonic()
-
-        # The organization's accounts first (the console reads them at its start), then the pane.
-        def accounts_known() -> bool:
-            accounts = {p.account_id for p in app.factory.places}
-            return len(accounts) > 1 and "unreachable" in app.scope_text() and not app.scope_progress
-
-        await _until(pilot, accounts_known, "the organization's accounts", args.deadline)
-        if not args.all_feeds:
-            # Only the Limits feed polls: the Overview (the first pane) is paused as ``p`` pauses it,
-            # once its poll under way has ended.
-            for other in app.feeds:
-                if other.pane != "limits" and getattr(other, "started", False):
-                    await _until(pilot, lambda f=other: not f.state.polling, "a poll's end", args.deadline)  # type: ignore[misc]
-                    other.toggle_pause()
-        await pilot.pause(1.0)
-        result.accounts_s = time.monotonic() - began
-        result.places = len(app.factory.places)
-        feed = app.feeds["limits"]
-        poller = feed.source
-        feed.subscribe(update)
-        pressed = time.monotonic()
-        await pilot.press("2")
-
-        def screen() -> LimitsScreen | None:
-            shown = app.screen
-            return shown if isinstance(shown, LimitsScreen) else None
-
-        def rows() -> bool:
-            pane = screen()
-            return pane is not None and len(pane.query_one(VirtualTable).rows) > 0
-
-        def gauge() -> bool:
-            pane = screen()
-            snapshot = pane.snapshot if pane is not None else None
-            return isinstance(snapshot, LimitsSnapshot) and any(
-                i.utilization is not None for i in snapshot.instances
-            )
-
-        result.first_rows_s = await _until(pilot, rows, "the first rows", args.deadline, 0.05) - pressed
-        result.first_gauge_s = await _until(pilot, gauge, "a measured gauge", args.deadline, 0.05) - pressed
-        first = probe.cycles[0]
-        await _until(pilot, lambda: first.polled_wall is not None, "the first poll", args.deadline)
-        assert first.polled_wall is not None
-        result.first_poll_s = first.polled_wall - pressed
-        sim_began = process_cpu(sim_pid) if sim_pid else None
-        idle: list[float] = []
-        while True:
-            cycle = probe.current
-            assert cycle is not None
-            await _until(pilot, lambda c=cycle: c.polled_wall is not None, "a poll's end", args.deadline)  # type: ignore[misc]
-            pane = screen()
-            await _until(
-                pilot,
-                lambda p=pane, c=cycle: p is not None and p.snapshot is c.snapshot,  # type: ignore[misc]
-                "the snapshot on screen",
-                args.deadline,
-            )
-            await pilot.pause(0.3)  # the table drawn
-            cycle.cpu = time.process_time() - cycle.started_cpu
-            if profiler is not None:
-                profiler.disable()
-                kind = "inventory" if cycle.inventory else "steady"
-                profiler.dump_stats(f"{args.profile}/cycle-{len(probe.cycles) - 1}-{kind}.prof")
-                profiler = None
-            cycle.wall = (cycle.polled_wall or 0.0) - cycle.started_wall
-            if len(probe.cycles) >= wanted:
-                break
-            quiet_cpu, quiet_wall = time.process_time(), time.monotonic()
-            steady = len(probe.cycles)  # the one to come
-            if args.inventory_at and steady == args.inventory_at and poller is not None:
-                poller.refresh_inventory()
-            count = len(probe.cycles)
-            await _until(pilot, lambda n=count: len(probe.cycles) > n, "the next poll", args.deadline)  # type: ignore[misc]
-            quiet = probe.cycles[-1].started_wall - quiet_wall
-            if quiet > 1.0:
-                idle.append((probe.cycles[-1].started_cpu - quiet_cpu) / quiet)
-        if sim_began is not None and sim_pid:
-            result.sim_cpu_s = process_cpu(sim_pid) - sim_began
-        result.cycles = probe.cycles[:wanted]
-        result.idle_cpu_per_s = statistics.median(idle) if idle else None
-        result.rss_mb, result.peak_rss_mb = rss_mb()
-        last = result.cycles[-1].snapshot
-        if isinstance(last, LimitsSnapshot):
-            result.instances = len(last.instances)
-            result.volumes = sum(len(i.volumes) for i in last.instances) + len(last.unattached)
+    try:
+        async with app.run_test(size=args.size) as pilot:
+            await _run(args, app, pilot, probe, sim_pid, result)
+    except GaveUp as exc:
+        # What the console logged says why (its state directory goes away with the run).
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        state = app.feeds["limits"].state
+        said = f"the Limits feed: problem {state.problem!r}, error {state.error}, failures {state.failures}"
+        raise SystemExit(f"{exc}\n{said}\n" + "\n".join(lines[-40:])) from None
     probe.uninstall()
     return result
+
+
+class GaveUp(Exception):
+    """A step did not happen within ``--deadline``."""
+
+
+async def _run(
+    args: argparse.Namespace,
+    app: Any,
+    pilot: Any,
+    probe: Probe,
+    sim_pid: int | None,
+    result: Result,
+) -> None:
+    from tui.aws.limits import LimitsSnapshot
+    from tui.screens.limits import LimitsScreen
+    from widgets.vtable import VirtualTable
+
+    wanted = args.cycles + 1
+    began = time.monotonic()
+
+    # The organization's accounts first (the console reads them at its start), then the pane.
+    def accounts_known() -> bool:
+        accounts = {p.account_id for p in app.factory.places}
+        return len(accounts) > 1 and "unreachable" in app.scope_text() and not app.scope_progress
+
+    await _until(pilot, accounts_known, "the organization's accounts", args.deadline)
+    if not args.all_feeds:
+        # Only the Limits feed polls: the Overview (the first pane) is paused as ``p`` pauses it,
+        # once its poll under way has ended.
+        for other in app.feeds:
+            if other.pane != "limits" and getattr(other, "started", False):
+                await _until(pilot, lambda f=other: not f.state.polling, "a poll's end", args.deadline)  # type: ignore[misc]
+                other.toggle_pause()
+    await pilot.pause(1.0)
+    result.accounts_s = time.monotonic() - began
+    result.places = len(app.factory.places)
+    feed = app.feeds["limits"]
+    poller = feed.source
+    feed.subscribe(probe.update)
+    pressed = time.monotonic()
+    await pilot.press("2")
+
+    def screen() -> LimitsScreen | None:
+        shown = app.screen
+        return shown if isinstance(shown, LimitsScreen) else None
+
+    def rows() -> bool:
+        pane = screen()
+        return pane is not None and len(pane.query_one(VirtualTable).rows) > 0
+
+    def gauge() -> bool:
+        pane = screen()
+        snapshot = pane.snapshot if pane is not None else None
+        return isinstance(snapshot, LimitsSnapshot) and any(
+            i.utilization is not None for i in snapshot.instances
+        )
+
+    result.first_rows_s = await _until(pilot, rows, "the first rows", args.deadline, 0.05) - pressed
+    result.first_gauge_s = await _until(pilot, gauge, "a measured gauge", args.deadline, 0.05) - pressed
+    first = probe.cycles[0]
+    await _until(pilot, lambda: first.polled_wall is not None, "the first poll", args.deadline)
+    assert first.polled_wall is not None
+    result.first_poll_s = first.polled_wall - pressed
+    sim_began = process_cpu(sim_pid) if sim_pid else None
+    idle: list[float] = []
+    while True:
+        cycle = probe.current
+        assert cycle is not None
+        await _until(pilot, lambda c=cycle: c.polled_wall is not None, "a poll's end", args.deadline)  # type: ignore[misc]
+        pane = screen()
+        await _until(
+            pilot,
+            lambda p=pane, c=cycle: p is not None and p.snapshot is c.snapshot,  # type: ignore[misc]
+            "the snapshot on screen",
+            args.deadline,
+        )
+        await pilot.pause(0.3)  # the table drawn
+        cycle.cpu = time.process_time() - cycle.started_cpu
+        probe.profiled(cycle, len(probe.cycles) - 1)
+        cycle.wall = (cycle.polled_wall or 0.0) - cycle.started_wall
+        if len(probe.cycles) >= wanted:
+            break
+        quiet_cpu, quiet_wall = time.process_time(), time.monotonic()
+        steady = len(probe.cycles)  # the one to come
+        if args.inventory_at and steady == args.inventory_at and poller is not None:
+            poller.refresh_inventory()
+        count = len(probe.cycles)
+        await _until(pilot, lambda n=count: len(probe.cycles) > n, "the next poll", args.deadline)  # type: ignore[misc]
+        quiet = probe.cycles[-1].started_wall - quiet_wall
+        if quiet > 1.0:
+            idle.append((probe.cycles[-1].started_cpu - quiet_cpu) / quiet)
+    if sim_began is not None and sim_pid:
+        result.sim_cpu_s = process_cpu(sim_pid) - sim_began
+    result.cycles = probe.cycles[:wanted]
+    result.idle_cpu_per_s = statistics.median(idle) if idle else None
+    result.rss_mb, result.peak_rss_mb = rss_mb()
+    last = result.cycles[-1].snapshot
+    if isinstance(last, LimitsSnapshot):
+        result.instances = len(last.instances)
+        result.volumes = sum(len(i.volumes) for i in last.instances) + len(last.unattached)
 
 
 def _ms(seconds: float | None) -> str:

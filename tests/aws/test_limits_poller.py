@@ -407,6 +407,36 @@ async def test_second_cycle_picks_up_the_new_minute(fleet: Fleet, factory: Clien
     assert second.ebs_iops == rel(6320.0)
 
 
+async def test_the_first_cycle_hands_over_the_latest_minutes_before_the_hour(
+    fleet: Fleet, factory: ClientFactory
+) -> None:
+    handed: list[tuple[int, int, LimitsSnapshot | None]] = []
+    clock = Clock(fleet.t0)
+    plain = by_id(await LimitsPoller(factory, clock=clock).poll())
+    poller = LimitsPoller(factory, clock=clock)
+    whole = await poller.poll(
+        progress=lambda pages, found, partial=None: handed.append((pages, found, partial))
+    )
+    calls = factory.calls["cloudwatch:GetMetricData"]
+    again = by_id(await poller.poll())
+    await factory.close()
+    [(pages, found, partial)] = handed
+    assert partial is not None and partial.loading and not whole.loading
+    assert (pages, found) == (1, len(partial.instances)) and found == len(whole.instances)
+    early = by_id(partial)
+    web = early[fleet.web]
+    # The latest minutes: the gauges as the hour gives them, a short trend, and no hints yet.
+    assert web.net_in_mbps == plain[fleet.web].net_in_mbps == rel(100.0)
+    assert volume(web, fleet.web_gp3).iops == volume(plain[fleet.web], fleet.web_gp3).iops
+    assert 0 < len(web.history) < MINUTES and not partial.hints
+    # The poll's result is the hour, as a poll without progress reads it, and the next cycle adds to it.
+    assert (
+        by_id(whole) == plain and whole.hints and by_id(whole)[fleet.web].history == plain[fleet.web].history
+    )
+    assert again[fleet.web].history == plain[fleet.web].history
+    assert calls > 0
+
+
 async def test_a_cycle_without_new_data_adds_no_history(fleet: Fleet, factory: ClientFactory) -> None:
     """Clocks off the minute (as a real clock always is) must not shift CloudWatch's buckets between
     cycles and count one period twice."""

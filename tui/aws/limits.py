@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
@@ -200,6 +200,14 @@ class LimitsSnapshot:
     queries: int = 0
     calls: dict[str, int] = field(default_factory=dict)
     error: AwsProblem | None = None
+    loading: bool = False
+    """A first poll's latest minutes, shown while it reads the hour (never a poll's result)."""
+
+
+class Progress(Protocol):
+    """Told of a first poll's progress: (pages, instances) and the partial snapshot it hands over."""
+
+    def __call__(self, pages: int, found: int, partial: LimitsSnapshot | None = None, /) -> None: ...
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,7 +560,9 @@ class LimitsPoller:
 
     # -- one cycle --------------------------------------------------------------------------
 
-    async def poll(self) -> LimitsSnapshot:
+    async def poll(self, progress: Progress | None = None) -> LimitsSnapshot:
+        """One cycle. The first reads the last hour; given ``progress``, it first hands over a
+        partial snapshot (``loading``) from the latest minutes, read as a steady cycle reads them."""
         started = self.clock()
         mono = time.monotonic()
         stale = mono - self._described_at >= INVENTORY_REFRESH_S
@@ -591,6 +601,20 @@ class LimitsPoller:
             self._slow_at = mono
         window = BACKFILL_S if first else None
         prepared = await asyncio.gather(*(self._prepare(d, slow) for d in described))
+        if first and progress is not None:
+            # The latest minutes first, on screen while the hour is read (a large fleet's hour is
+            # many times the data): what the pane shows until the poll ends, never its result.
+            partial = await self._latest_first(prepared, started)
+            progress(1, len(partial.instances), partial)
+        answers = await self._read(prepared, started, window)
+        parts = [self._finish(one, *answer, started) for one, answer in zip(prepared, answers, strict=True)]
+        return self._snapshot(started, parts, prune=slow and not any(d.fatal for d in described))
+
+    async def _read(
+        self, prepared: list[_Prepared], started: datetime, window: float | None
+    ) -> list[tuple[MetricBatch, str]]:
+        """Every place's metrics: one batch per place that reads them (its own, or its monitoring
+        account's for all its linked places in the region), 500 queries a call."""
         groups: dict[tuple[str, str], list[_Prepared]] = {}
         for one in prepared:
             if one.via is not None:
@@ -599,7 +623,26 @@ class LimitsPoller:
         answers = {
             id(one): answer for group, answer in zip(groups.values(), fetched, strict=True) for one in group
         }
-        parts = [self._finish(one, *answers.get(id(one), (MetricBatch(), "")), started) for one in prepared]
+        return [answers.get(id(one), (MetricBatch(), "")) for one in prepared]
+
+    async def _latest_first(self, prepared: list[_Prepared], started: datetime) -> LimitsSnapshot:
+        """The first cycle's views from the latest minutes alone (a steady cycle's window), worked
+        out apart from the rolling history and the hints, which the whole hour then fills."""
+        copies = [dataclasses.replace(one, result=one.result.copy()) for one in prepared]
+        answers = await self._read(copies, started, None)
+        kept = self.history, self._ebs_from_ec2, self._hints
+        self.history, self._ebs_from_ec2, self._hints = History(), set(), {}
+        try:  # no await in here: nothing else sees the scratch history
+            parts = [self._finish(one, *answer, started) for one, answer in zip(copies, answers, strict=True)]
+        finally:
+            self.history, self._ebs_from_ec2, self._hints = kept
+        for part in parts:
+            part.hints.clear()  # worked out from the hour only
+        return self._snapshot(started, parts, prune=False, loading=True)
+
+    def _snapshot(
+        self, started: datetime, parts: list[_RegionResult], *, prune: bool, loading: bool = False
+    ) -> LimitsSnapshot:
         instances: list[InstanceView] = []
         unattached: list[VolumeView] = []
         quotas: list[QuotaView] = []
@@ -613,8 +656,9 @@ class LimitsPoller:
             errors.extend(part.errors)
             hints.extend(part.hints)
             queries += part.queries
-        self.last_queries = queries
-        if slow and not any(d.fatal for d in described):
+        if not loading:
+            self.last_queries = queries
+        if prune:
             # Across every region: one region's cycle must not drop another's history.
             live = {i.instance_id for i in instances} | {v.volume_id for i in instances for v in i.volumes}
             self.history.forget(
@@ -641,6 +685,7 @@ class LimitsPoller:
             window_minutes=span,
             queries=queries,
             calls=dict(self.factory.calls),
+            loading=loading,
         )
 
     def _metrics_via(self, place: Place) -> Place:
@@ -1224,6 +1269,16 @@ class _RegionResult:
     errors: list[ApiError] = field(default_factory=list)
     hints: list[Hint] = field(default_factory=list)
     queries: int = 0
+
+    def copy(self) -> _RegionResult:
+        return _RegionResult(
+            list(self.instances),
+            list(self.unattached),
+            list(self.quotas),
+            list(self.errors),
+            list(self.hints),
+            self.queries,
+        )
 
 
 @dataclass(frozen=True)

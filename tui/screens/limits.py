@@ -168,6 +168,12 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         self._show_errors(snapshot)
         self._show_hints(snapshot)
 
+    def show_partial(self, snapshot: LimitsSnapshot) -> None:
+        """The first poll's latest minutes: every gauge at once, while its hour of history is read."""
+        if self.snapshot is None or self.snapshot.loading:
+            self.snapshot = snapshot
+            self.show(snapshot)
+
     def show_problem(self, problem: AwsProblem) -> None:
         if self.snapshot is None:
             self.query_one("#limits-summary", Static).update(Text(f"⚠ {problem.message}"))
@@ -198,6 +204,8 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         line = fmt.summary(snapshot, len(views)) + f" · sorted {sort_word}"
         if self.needle:
             line += f" · filter {self.needle!r}"
+        if snapshot.loading:
+            line += " · reading the last hour…"
         self.query_one("#limits-summary", Static).update(Text(line))
 
     def _show_quotas(self, snapshot: LimitsSnapshot) -> None:
@@ -237,7 +245,9 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         self._hint_lines = lines
         text = Text()
         text.append(f"Right-sizing hints ({len(lines)})", "bold")
-        if not lines:
+        if snapshot.loading:
+            text.append("  once the last hour is read…")
+        elif not lines:
             text.append("  none: nothing stays idle or over-provisioned in the watched window")
         for subject, words in lines:
             text.append("\n◆ ")
