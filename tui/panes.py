@@ -83,6 +83,7 @@ PANES: tuple[Pane, ...] = (
         "limits",
         detect="_limits",
         metrics=True,
+        progress=True,
     ),
     Pane(
         "kinesis",

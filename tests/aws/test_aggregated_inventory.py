@@ -9,7 +9,7 @@ import pytest
 
 from tests.sim.assumed import HOME_ACCOUNT, Accounts, account_ids
 from tui.aws.clients import AwsTarget, ClientFactory
-from tui.aws.inventory import ec2_volume, pascal
+from tui.aws.inventory import InventoryCache, ec2_inventory, ec2_volume, pascal
 from tui.aws.limits import LimitsPoller
 from tui.aws.scope import Place
 
@@ -40,6 +40,47 @@ def test_configs_camel_case_reads_as_ec2s_structures() -> None:
 
 
 async def test_the_inventory_comes_from_the_aggregator(sim_url: str) -> None:
+    member, iid, factory = _member_with_an_instance(sim_url)
+    poller = LimitsPoller(factory)
+    try:
+        snapshot = await poller.poll()
+    finally:
+        await factory.close()
+    assert poller.aggregator == "warroom-inventory"
+    views = {i.instance_id: i for i in snapshot.instances}
+    assert views[iid].account_id == member and views[iid].instance_type == "m5.large"
+    assert [v.device for v in views[iid].volumes] == ["/dev/sda1"], "its root volume, attached"
+    assert factory.calls["ec2:DescribeInstances"] == 0 and factory.calls["ec2:DescribeVolumes"] == 0
+    assert factory.calls["config:SelectAggregateResourceConfig"] >= 2
+
+
+async def test_an_inventory_read_again_parses_only_what_changed(sim_url: str) -> None:
+    member, iid, factory = _member_with_an_instance(sim_url)
+    cache = InventoryCache()
+    place = (member, REGION)
+    try:
+        first = (await ec2_inventory(factory, REGION, "warroom-inventory", [place], cache))[place]
+        again = (await ec2_inventory(factory, REGION, "warroom-inventory", [place], cache))[place]
+        assert again == first
+        assert [id(i) for i in again.instances] == [id(i) for i in first.instances], "not parsed again"
+        Accounts(sim_url).client(member, "ec2", REGION).stop_instances(InstanceIds=[iid])
+        changed = (await ec2_inventory(factory, REGION, "warroom-inventory", [place], cache))[place]
+        # What is read through the poller shows the change too: its plan is made again.
+        poller = LimitsPoller(factory)
+        await poller.poll()
+        poller.refresh_inventory()
+        snapshot = await poller.poll()
+    finally:
+        await factory.close()
+    assert [i["State"]["Name"] for i in changed.instances] == ["stopped"]
+    assert changed.instances[0] is not first.instances[0]
+    assert [id(v) for v in changed.volumes] == [id(v) for v in first.volumes], "the volume did not change"
+    assert {i.instance_id: i.state for i in snapshot.instances if i.account_id == member} == {iid: "stopped"}
+
+
+def _member_with_an_instance(sim_url: str) -> tuple[str, str, ClientFactory]:
+    """A new member account with one instance, the home account's aggregator over it, and a console's
+    client factory watching both."""
     accounts = Accounts(sim_url)
     member = new_account()
     ec2 = accounts.client(member, "ec2", REGION)
@@ -64,14 +105,4 @@ async def test_the_inventory_comes_from_the_aggregator(sim_url: str) -> None:
             Place(REGION, member, "member", f"arn:aws:iam::{member}:role/warroom-readonly"),
         ]
     )
-    poller = LimitsPoller(factory)
-    try:
-        snapshot = await poller.poll()
-    finally:
-        await factory.close()
-    assert poller.aggregator == "warroom-inventory"
-    views = {i.instance_id: i for i in snapshot.instances}
-    assert views[iid].account_id == member and views[iid].instance_type == "m5.large"
-    assert [v.device for v in views[iid].volumes] == ["/dev/sda1"], "its root volume, attached"
-    assert factory.calls["ec2:DescribeInstances"] == 0 and factory.calls["ec2:DescribeVolumes"] == 0
-    assert factory.calls["config:SelectAggregateResourceConfig"] >= 2
+    return member, iid, factory

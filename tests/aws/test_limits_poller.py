@@ -9,6 +9,7 @@ clock is past it.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -24,7 +25,7 @@ from tui.aws import documents
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
 from tui.aws.limits_math import MB_PER_MIB
-from tui.aws.metrics import MAX_QUERIES, MetricQuery, get_metric_data
+from tui.aws.metrics import MAX_QUERIES, MetricQuery, QueryPlan, get_metric_data
 from tui.common.codec import to_builtins
 from tui.sim.account import ACCOUNT_ID
 from tui.sim.extensions.cloudwatch import put_series
@@ -368,6 +369,36 @@ async def test_second_cycle_picks_up_the_new_minute(fleet: Fleet, factory: Clien
     assert second.ebs_iops == rel(6320.0)
 
 
+async def test_the_first_cycle_hands_over_the_latest_minutes_before_the_hour(
+    fleet: Fleet, factory: ClientFactory
+) -> None:
+    handed: list[tuple[int, int, LimitsSnapshot | None]] = []
+    clock = Clock(fleet.t0)
+    plain = by_id(await LimitsPoller(factory, clock=clock).poll())
+    poller = LimitsPoller(factory, clock=clock)
+    whole = await poller.poll(
+        progress=lambda pages, found, partial=None: handed.append((pages, found, partial))
+    )
+    calls = factory.calls["cloudwatch:GetMetricData"]
+    again = by_id(await poller.poll())
+    await factory.close()
+    [(pages, found, partial)] = handed
+    assert partial is not None and partial.loading and not whole.loading
+    assert (pages, found) == (1, len(partial.instances)) and found == len(whole.instances)
+    early = by_id(partial)
+    web = early[fleet.web]
+    # The latest minutes: the gauges as the hour gives them, a short trend, and no hints yet.
+    assert web.net_in_mbps == plain[fleet.web].net_in_mbps == rel(100.0)
+    assert volume(web, fleet.web_gp3).iops == volume(plain[fleet.web], fleet.web_gp3).iops
+    assert 0 < len(web.history) < MINUTES and not partial.hints
+    # The poll's result is the hour, as a poll without progress reads it, and the next cycle adds to it.
+    assert (
+        by_id(whole) == plain and whole.hints and by_id(whole)[fleet.web].history == plain[fleet.web].history
+    )
+    assert again[fleet.web].history == plain[fleet.web].history
+    assert calls > 0
+
+
 async def test_a_cycle_without_new_data_adds_no_history(fleet: Fleet, factory: ClientFactory) -> None:
     """Clocks off the minute (as a real clock always is) must not shift CloudWatch's buckets between
     cycles and count one period twice."""
@@ -599,3 +630,32 @@ async def test_fast_path_matches_boto3(fleet: Fleet, factory: ClientFactory, cli
     assert set(web_in.values) == {7.5e8}
     assert web_in.timestamps[0] == (fleet.t0 - timedelta(minutes=1)).timestamp()
     assert batch.series["mem"].values[0] == rel(42.5)
+
+
+def test_a_plan_writes_each_query_as_botocore_would_send_it() -> None:
+    queries = [
+        MetricQuery("a", "AWS/EC2", "NetworkIn", (("InstanceId", "i-0123"),), "Sum", 60),
+        MetricQuery(
+            "b",
+            "CWAgent",
+            "disk_used_percent",
+            (("path", '/data "x"'), ("device", "nvme1n1")),
+            "Maximum",
+            300,
+        ),
+        MetricQuery("c", "Custom/ünï", "Latency\\ms", (), "p99", 60, account_id="210987654321"),
+        *(
+            MetricQuery(f"v{n}", "AWS/EBS", "VolumeReadOps", (("VolumeId", f"vol-{n}"),), "Sum", 60)
+            for n in range(600)
+        ),
+    ]
+    plan = QueryPlan(queries)
+    assert [len(chunk.keys) for chunk in plan.chunks] == [MAX_QUERIES, len(queries) - MAX_QUERIES]
+    for chunk in plan.chunks:
+        assert json.loads(chunk.encoded) == chunk.api()
+        assert chunk.encoded == json.dumps(chunk.api(), separators=(",", ":"))
+        assert [query["Id"] for query in chunk.api()] == list(chunk.keys)
+    sent = {query["Id"]: query for chunk in plan.chunks for query in chunk.api()}
+    by_key = {plan.chunks[n].keys[qid]: sent[qid] for n in range(2) for qid in plan.chunks[n].keys}
+    assert by_key["c"]["AccountId"] == "210987654321" and "AccountId" not in by_key["a"]
+    assert by_key["b"]["MetricStat"]["Metric"]["Dimensions"][0] == {"Name": "path", "Value": '/data "x"'}

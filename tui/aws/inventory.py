@@ -14,6 +14,7 @@ an accelerator, never the only way in.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterable
@@ -68,12 +69,10 @@ async def find_aggregator(factory: ClientFactory, region: str) -> str | None:
     return str(found[0].get("ConfigurationAggregatorName")) if found else None
 
 
-async def select(
-    factory: ClientFactory, region: str, aggregator: str, expression: str
-) -> list[dict[str, Any]]:
-    """Every result of an advanced query, page by page."""
+async def select_texts(factory: ClientFactory, region: str, aggregator: str, expression: str) -> list[str]:
+    """Every result of an advanced query, page by page, as Config sends it (a JSON text each)."""
     config = await factory.client("config", region)
-    results: list[dict[str, Any]] = []
+    results: list[str] = []
     params: dict[str, Any] = {
         "ConfigurationAggregatorName": aggregator,
         "Expression": expression,
@@ -81,27 +80,88 @@ async def select(
     }
     while True:
         reply = await config.select_aggregate_resource_config(**params)
-        results.extend(json.loads(text) for text in reply.get("Results") or ())
+        results.extend(str(text) for text in reply.get("Results") or ())
         token = reply.get("NextToken")
         if not token:
             return results
         params["NextToken"] = token
 
 
+async def select(
+    factory: ClientFactory, region: str, aggregator: str, expression: str
+) -> list[dict[str, Any]]:
+    """Every result of an advanced query, page by page."""
+    return [json.loads(text) for text in await select_texts(factory, region, aggregator, expression)]
+
+
+_Parsed = tuple[tuple[str, str], dict[str, Any]]
+"""One result: its (account, region), and its configuration in EC2's shape."""
+
+
+class ParsedResults:
+    """Config's results already turned into EC2's shapes, by their text: a resource whose
+    configuration item has not changed since the last read is not parsed again, and is the same
+    object as before (the pollers then keep what they worked out from it). Holds the last read's
+    results only."""
+
+    def __init__(self) -> None:
+        self._by_text: dict[str, _Parsed] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_text)
+
+    def read(self, texts: Iterable[str], shape: Any) -> list[_Parsed]:
+        """Each text's place and ``shape(configuration)``, parsed only when not read last time."""
+        known = self._by_text
+        kept: dict[str, _Parsed] = {}
+        out: list[_Parsed] = []
+        for text in texts:
+            parsed = known.get(text) or kept.get(text)
+            if parsed is None:
+                item = json.loads(text)
+                place = (str(item.get("accountId")), str(item.get("awsRegion")))
+                parsed = (place, shape(item.get("configuration")))
+            kept[text] = parsed
+            out.append(parsed)
+        self._by_text = kept
+        return out
+
+
+@dataclass
+class InventoryCache:
+    """What ``ec2_inventory`` parsed last time, per resource type (a poller keeps one)."""
+
+    instances: ParsedResults = field(default_factory=ParsedResults)
+    volumes: ParsedResults = field(default_factory=ParsedResults)
+
+
+def ec2_instance(configuration: Any) -> dict[str, Any]:
+    instance: dict[str, Any] = pascal(configuration) if isinstance(configuration, dict) else {}
+    return instance
+
+
 async def ec2_inventory(
-    factory: ClientFactory, region: str, aggregator: str, places: Iterable[tuple[str, str]]
+    factory: ClientFactory,
+    region: str,
+    aggregator: str,
+    places: Iterable[tuple[str, str]],
+    cache: InventoryCache | None = None,
 ) -> dict[tuple[str, str], Inventory]:
-    """Instances and volumes of every (account, region) in ``places``, from the aggregator. Raises
-    what Config raises (the caller then describes each place)."""
+    """Instances and volumes of every (account, region) in ``places``, from the aggregator (the two
+    queries at once). With ``cache``, what did not change since its last read is not parsed again
+    (and is the same object). Raises what Config raises (the caller then describes each place)."""
+    cache = cache or InventoryCache()
     wanted = set(places)
     found: dict[tuple[str, str], Inventory] = {key: Inventory() for key in wanted}
     fields = "SELECT resourceId, accountId, awsRegion, configuration WHERE resourceType = "
-    for item in await select(factory, region, aggregator, f"{fields}'{INSTANCE}'"):
-        key = (str(item.get("accountId")), str(item.get("awsRegion")))
+    instances, volumes = await asyncio.gather(
+        select_texts(factory, region, aggregator, f"{fields}'{INSTANCE}'"),
+        select_texts(factory, region, aggregator, f"{fields}'{VOLUME}'"),
+    )
+    for key, instance in cache.instances.read(instances, ec2_instance):
         if key in found:
-            found[key].instances.append(pascal(item.get("configuration") or {}))
-    for item in await select(factory, region, aggregator, f"{fields}'{VOLUME}'"):
-        key = (str(item.get("accountId")), str(item.get("awsRegion")))
+            found[key].instances.append(instance)
+    for key, volume in cache.volumes.read(volumes, ec2_volume):
         if key in found:
-            found[key].volumes.append(ec2_volume(item.get("configuration")))
+            found[key].volumes.append(volume)
     return found

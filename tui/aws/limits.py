@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import operator
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
-from tui.aws.inventory import Inventory, ec2_inventory, find_aggregator
+from tui.aws.inventory import Inventory, InventoryCache, ec2_inventory, find_aggregator
 from tui.aws.limits_math import (
     MB_PER_MIB,
     MIB,
@@ -199,6 +200,14 @@ class LimitsSnapshot:
     queries: int = 0
     calls: dict[str, int] = field(default_factory=dict)
     error: AwsProblem | None = None
+    loading: bool = False
+    """A first poll's latest minutes, shown while it reads the hour (never a poll's result)."""
+
+
+class Progress(Protocol):
+    """Told of a first poll's progress: (pages, instances) and the partial snapshot it hands over."""
+
+    def __call__(self, pages: int, found: int, partial: LimitsSnapshot | None = None, /) -> None: ...
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,6 +337,23 @@ class _Region:
         return self.place.region
 
 
+def _unchanged(old: _Region | None, new: _Region) -> _Region:
+    """``old`` when ``new`` (the same place read again) holds the same inventory, else ``new``."""
+    if (
+        old is not None
+        and old.fatal is None
+        and new.fatal is None
+        and not old.errors
+        and not new.errors
+        and old.volumes_ok == new.volumes_ok
+        and old.instances == new.instances
+        and old.volumes == new.volumes
+        and old.quota == new.quota
+    ):
+        return old
+    return new
+
+
 def _tags(resource: dict[str, Any]) -> dict[str, str]:
     return {str(t.get("Key", "")): str(t.get("Value", "")) for t in resource.get("Tags") or ()}
 
@@ -366,7 +392,10 @@ class LimitsPoller:
         self._ebs_from_ec2: set[str] = set()  # instances whose AWS/EC2 EBS* metrics were seen
         self._cycles = 0
         self.last_queries = 0
-        self._combined_plans: dict[tuple[int, ...], QueryPlan] = {}
+        self._combined_plans: dict[tuple[str, str, bool], tuple[tuple[_Plan, ...], QueryPlan]] = {}
+        """Per batch (its region, monitoring place, and whether it reads the slow metrics too): the
+        plans it combined, and their queries."""
+        self._inventory_cache = InventoryCache()
         self.aggregator = ""
         """The AWS Config aggregator the inventory came from ("" when each place was described)."""
         self.aggregator_problem = ""
@@ -396,7 +425,11 @@ class LimitsPoller:
             return None
         try:
             return await ec2_inventory(
-                self.factory, region, aggregator, ((p.account_id, p.region) for p in places)
+                self.factory,
+                region,
+                aggregator,
+                ((p.account_id, p.region) for p in places),
+                self._inventory_cache,
             )
         except Exception as exc:  # the describe calls still work: use them
             self.aggregator = ""
@@ -527,7 +560,9 @@ class LimitsPoller:
 
     # -- one cycle --------------------------------------------------------------------------
 
-    async def poll(self) -> LimitsSnapshot:
+    async def poll(self, progress: Progress | None = None) -> LimitsSnapshot:
+        """One cycle. The first reads the last hour; given ``progress``, it first hands over a
+        partial snapshot (``loading``) from the latest minutes, read as a steady cycle reads them."""
         started = self.clock()
         mono = time.monotonic()
         stale = mono - self._described_at >= INVENTORY_REFRESH_S
@@ -542,16 +577,19 @@ class LimitsPoller:
             places = self.factory.places
             aggregated = await self._aggregated(places) if any(not p.home for p in places) else None
             given = aggregated or {}
-            self._described = list(
-                await asyncio.gather(
-                    *(self._describe(p, given.get((p.account_id, p.region))) for p in places)
-                )
+            fresh = await asyncio.gather(
+                *(self._describe(p, given.get((p.account_id, p.region))) for p in places)
             )
+            # A place whose inventory reads the same as before keeps what was worked out from it
+            # (its query plan and its instances' fixed parts): only the places that changed start over.
+            before = {d.place: d for d in self._described}
+            self._described = [_unchanged(before.get(d.place), d) for d in fresh]
+            kept = {d.place.key for d in self._described if before.get(d.place) is d}
             if any(not p.home for p in places):
                 self.linked = await linked_accounts(self.factory, (p.region for p in places))
             self._described_at = mono
             self._force = False
-            self._plans.clear()
+            self._plans = {key: plan for key, plan in self._plans.items() if key[0] in kept}
         described = self._described
         fatal = [d.fatal for d in described if d.fatal is not None]
         if fatal and len(fatal) == len(described):
@@ -563,6 +601,20 @@ class LimitsPoller:
             self._slow_at = mono
         window = BACKFILL_S if first else None
         prepared = await asyncio.gather(*(self._prepare(d, slow) for d in described))
+        if first and progress is not None:
+            # The latest minutes first, on screen while the hour is read (a large fleet's hour is
+            # many times the data): what the pane shows until the poll ends, never its result.
+            partial = await self._latest_first(prepared, started)
+            progress(1, len(partial.instances), partial)
+        answers = await self._read(prepared, started, window)
+        parts = [self._finish(one, *answer, started) for one, answer in zip(prepared, answers, strict=True)]
+        return self._snapshot(started, parts, prune=slow and not any(d.fatal for d in described))
+
+    async def _read(
+        self, prepared: list[_Prepared], started: datetime, window: float | None
+    ) -> list[tuple[MetricBatch, str]]:
+        """Every place's metrics: one batch per place that reads them (its own, or its monitoring
+        account's for all its linked places in the region), 500 queries a call."""
         groups: dict[tuple[str, str], list[_Prepared]] = {}
         for one in prepared:
             if one.via is not None:
@@ -571,7 +623,26 @@ class LimitsPoller:
         answers = {
             id(one): answer for group, answer in zip(groups.values(), fetched, strict=True) for one in group
         }
-        parts = [self._finish(one, *answers.get(id(one), (MetricBatch(), "")), started) for one in prepared]
+        return [answers.get(id(one), (MetricBatch(), "")) for one in prepared]
+
+    async def _latest_first(self, prepared: list[_Prepared], started: datetime) -> LimitsSnapshot:
+        """The first cycle's views from the latest minutes alone (a steady cycle's window), worked
+        out apart from the rolling history and the hints, which the whole hour then fills."""
+        copies = [dataclasses.replace(one, result=one.result.copy()) for one in prepared]
+        answers = await self._read(copies, started, None)
+        kept = self.history, self._ebs_from_ec2, self._hints
+        self.history, self._ebs_from_ec2, self._hints = History(), set(), {}
+        try:  # no await in here: nothing else sees the scratch history
+            parts = [self._finish(one, *answer, started) for one, answer in zip(copies, answers, strict=True)]
+        finally:
+            self.history, self._ebs_from_ec2, self._hints = kept
+        for part in parts:
+            part.hints.clear()  # worked out from the hour only
+        return self._snapshot(started, parts, prune=False, loading=True)
+
+    def _snapshot(
+        self, started: datetime, parts: list[_RegionResult], *, prune: bool, loading: bool = False
+    ) -> LimitsSnapshot:
         instances: list[InstanceView] = []
         unattached: list[VolumeView] = []
         quotas: list[QuotaView] = []
@@ -585,8 +656,9 @@ class LimitsPoller:
             errors.extend(part.errors)
             hints.extend(part.hints)
             queries += part.queries
-        self.last_queries = queries
-        if slow and not any(d.fatal for d in described):
+        if not loading:
+            self.last_queries = queries
+        if prune:
             # Across every region: one region's cycle must not drop another's history.
             live = {i.instance_id for i in instances} | {v.volume_id for i in instances for v in i.volumes}
             self.history.forget(
@@ -613,6 +685,7 @@ class LimitsPoller:
             window_minutes=span,
             queries=queries,
             calls=dict(self.factory.calls),
+            loading=loading,
         )
 
     def _metrics_via(self, place: Place) -> Place:
@@ -664,7 +737,8 @@ class LimitsPoller:
         via = group[0].via
         if not plans or via is None:
             return MetricBatch(), ""
-        compiled = plans[0].compiled if len(plans) == 1 else self._combined(plans)
+        batch_key = (via.region, via.key, group[0].slow)
+        compiled = plans[0].compiled if len(plans) == 1 else self._combined(batch_key, plans)
         span = window if window is not None else BACKFILL_S
         try:
             batch = await get_metric_data(
@@ -684,13 +758,14 @@ class LimitsPoller:
             return MetricBatch(), problem.message
         return batch, ""
 
-    def _combined(self, plans: list[_Plan]) -> QueryPlan:
-        """The queries of several plans as one, encoded once while the plans stay the same."""
-        key = tuple(id(plan) for plan in plans)
-        found = self._combined_plans.get(key)
-        if found is None:
-            found = QueryPlan([q for plan in plans for q in plan.queries])
-            self._combined_plans = {key: found}  # the plans change together, at an inventory
+    def _combined(self, group: tuple[str, str, bool], plans: list[_Plan]) -> QueryPlan:
+        """The queries of several plans as one, encoded once per batch (a region read through its
+        monitoring account) while its plans stay the same."""
+        kept = self._combined_plans.get(group)
+        if kept is not None and len(kept[0]) == len(plans) and all(map(operator.is_, kept[0], plans)):
+            return kept[1]
+        found = QueryPlan([q for plan in plans for q in plan.queries])
+        self._combined_plans[group] = (tuple(plans), found)
         return found
 
     def _finish(
@@ -1195,6 +1270,16 @@ class _RegionResult:
     hints: list[Hint] = field(default_factory=list)
     queries: int = 0
 
+    def copy(self) -> _RegionResult:
+        return _RegionResult(
+            list(self.instances),
+            list(self.unattached),
+            list(self.quotas),
+            list(self.errors),
+            list(self.hints),
+            self.queries,
+        )
+
 
 @dataclass(frozen=True)
 class _Static:
@@ -1215,10 +1300,18 @@ class _Plan:
         self.queries: list[MetricQuery] = []
         self.periods: dict[str, int] = {}
         self.static: list[_Static] = []
-        self.compiled = QueryPlan(())
+        self._compiled: QueryPlan | None = None
 
     def compile(self) -> None:
-        self.compiled = QueryPlan(self.queries)
+        """The queries are all added: encode them when first asked (a place read through a
+        monitoring account is read in its region's combined plan, never in its own)."""
+        self._compiled = None
+
+    @property
+    def compiled(self) -> QueryPlan:
+        if self._compiled is None:
+            self._compiled = QueryPlan(self.queries)
+        return self._compiled
 
     def q(
         self, key: str, namespace: str, metric: str, dims: tuple[tuple[str, str], ...], stat: str, period: int

@@ -143,6 +143,8 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         self.needle = ""
         self.sort = 0
         self._columns = columns_for(120)
+        self._hint_lines: list[tuple[str, str]] | None = None
+        """The hints shown: (subject, text) each."""
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -166,6 +168,12 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         self._show_quotas(snapshot)
         self._show_errors(snapshot)
         self._show_hints(snapshot)
+
+    def show_partial(self, snapshot: LimitsSnapshot) -> None:
+        """The first poll's latest minutes: every gauge at once, while its hour of history is read."""
+        if self.snapshot is None or self.snapshot.loading:
+            self.snapshot = snapshot
+            self.show(snapshot)
 
     def show_problem(self, problem: AwsProblem) -> None:
         if self.snapshot is None:
@@ -199,6 +207,8 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         line = fmt.summary(snapshot, len(views)) + f" · sorted {sort_word}"
         if self.needle:
             line += f" · filter {self.needle!r}"
+        if snapshot.loading:
+            line += " · reading the last hour…"
         self.query_one("#limits-summary", Static).update(Text(line))
 
     def _show_quotas(self, snapshot: LimitsSnapshot) -> None:
@@ -231,14 +241,21 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         self.query_one("#limits-errors", Static).update(text)
 
     def _show_hints(self, snapshot: LimitsSnapshot) -> None:
+        subjects = fmt.hint_subjects(snapshot)
+        lines = [(subjects.get(h.resource_id, h.resource_id), h.text) for h in snapshot.hints]
+        if lines == self._hint_lines:
+            return  # the same hints (they are worked out every few minutes): nothing to lay out again
+        self._hint_lines = lines
         text = Text()
-        text.append(f"Right-sizing hints ({len(snapshot.hints)})", "bold")
-        if not snapshot.hints:
+        text.append(f"Right-sizing hints ({len(lines)})", "bold")
+        if snapshot.loading:
+            text.append("  once the last hour is read…")
+        elif not lines:
             text.append("  none: nothing stays idle or over-provisioned in the watched window")
-        for hint in snapshot.hints:
+        for subject, words in lines:
             text.append("\n◆ ")
-            text.append(clean(fmt.hint_subject(hint, snapshot)), "bold")
-            text.append(f"  {clean(hint.text)}")
+            text.append(clean(subject), "bold")
+            text.append(f"  {clean(words)}")
         self.query_one("#limits-hints", Static).update(text)
 
     def _styles(self) -> dict[str, Style]:

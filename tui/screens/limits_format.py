@@ -179,17 +179,21 @@ def quota_line(quota: QuotaView, account: str = "") -> tuple[str, list[Fragment]
 
 def hint_subject(hint: Hint, snapshot: LimitsSnapshot) -> str:
     """Name a hint's resource the way the table does: instance name, or volume and its instance."""
+    return hint_subjects(snapshot).get(hint.resource_id, hint.resource_id)
+
+
+def hint_subjects(snapshot: LimitsSnapshot) -> dict[str, str]:
+    """Every resource's name as ``hint_subject`` gives it, by resource id (one pass over the fleet,
+    for the pane's thousands of hints)."""
+    names: dict[str, str] = {}
     for inst in snapshot.instances:
-        if inst.instance_id == hint.resource_id:
-            return inst.name or inst.instance_id
+        owner = inst.name or inst.instance_id
+        names.setdefault(inst.instance_id, owner)
         for vol in inst.volumes:
-            if vol.volume_id == hint.resource_id:
-                owner = inst.name or inst.instance_id
-                return f"{owner} {vol.device or vol.volume_id}"
+            names.setdefault(vol.volume_id, f"{owner} {vol.device or vol.volume_id}")
     for vol in snapshot.unattached:
-        if vol.volume_id == hint.resource_id:
-            return vol.name or vol.volume_id
-    return hint.resource_id
+        names.setdefault(vol.volume_id, vol.name or vol.volume_id)
+    return names
 
 
 def ebs_source_text(view: InstanceView) -> str:
