@@ -79,6 +79,15 @@ def target_columns(width: int) -> tuple[Column, ...]:
 
 
 def session_columns(width: int) -> tuple[Column, ...]:
+    if width < 100:
+        # 80 columns over SSH: the document gives way (the detail line under the list names it).
+        return (
+            Column("id", "SESSION", 18, flex=True),
+            Column("target", "TARGET", 20),
+            Column("status", "STATUS", 10),
+            Column("owner", "OWNER", 12),
+            Column("start", "STARTED", 8, align="right"),
+        )
     return (
         Column("id", "SESSION", 24, flex=True),
         Column("target", "TARGET", 20),
