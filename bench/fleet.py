@@ -50,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -298,6 +299,8 @@ async def measure(args: argparse.Namespace, url: str, sim_pid: int | None) -> Re
 
     log = logs.configure()
     runtime.tune_gc()
+    if args.trace_memory:
+        tracemalloc.start(1)
     probe = Probe()
     probe.install()
     target = AwsTarget(
@@ -320,6 +323,12 @@ async def measure(args: argparse.Namespace, url: str, sim_pid: int | None) -> Re
         said = f"the Limits feed: problem {state.problem!r}, error {state.error}, failures {state.failures}"
         raise SystemExit(f"{exc}\n{said}\n" + "\n".join(lines[-40:])) from None
     probe.uninstall()
+    if args.trace_memory:
+        top = tracemalloc.take_snapshot().statistics("lineno")[: args.trace_memory]
+        tracemalloc.stop()
+        print("\nmemory held at the end, by the line that allocated it:")
+        for stat in top:
+            print(f"  {stat.size / 2**20:8.1f} MB {stat.count:>9,} blocks  {stat.traceback[0]}")
     return result
 
 
@@ -505,6 +514,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--attach", default="", help="a simulator already serving --org (its URL)")
     parser.add_argument("--sim-pid", type=int, default=0, help="with --attach: its pid, for its CPU")
     parser.add_argument("--profile", default="", help="a directory: each cycle's cProfile stats")
+    parser.add_argument(
+        "--trace-memory", type=int, default=0, help="print the N lines holding most memory (slow)"
+    )
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds any one step may take")
     args = parser.parse_args(argv)
     columns, rows = (int(n) for n in args.size.lower().split("x"))
