@@ -54,7 +54,7 @@ from tui.aws.limits_math import (
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data, linked_accounts
 from tui.aws.outcome import ApiError, utcnow
-from tui.aws.scope import Place, metrics_via
+from tui.aws.scope import Place, each_place, metrics_via
 
 VCPU_QUOTA_CODE = "L-1216C47A"
 VCPU_QUOTA_NAME = "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPU)"
@@ -577,9 +577,8 @@ class LimitsPoller:
             places = self.factory.places
             aggregated = await self._aggregated(places) if any(not p.home for p in places) else None
             given = aggregated or {}
-            fresh = await asyncio.gather(
-                *(self._describe(p, given.get((p.account_id, p.region))) for p in places)
-            )
+            # A few places at a time (``each_place``): every role is assumed on one STS quota.
+            fresh = await each_place(places, lambda p: self._describe(p, given.get((p.account_id, p.region))))
             # A place whose inventory reads the same as before keeps what was worked out from it
             # (its query plan and its instances' fixed parts): only the places that changed start over.
             before = {d.place: d for d in self._described}
