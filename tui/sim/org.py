@@ -55,6 +55,7 @@ from botocore.config import Config
 from tui.sim import catalog
 from tui.sim.account import ACCOUNT_ID, SIM_ACCESS_KEY, SIM_SECRET_KEY
 from tui.sim.inprocess import WsgiApp, attach
+from tui.sim.ticker import Ticker
 
 if TYPE_CHECKING:
     from tui.sim.workload import Workload
@@ -278,8 +279,7 @@ class OrgWorkload:
         self.org_seconds: float | None = None
         self.aggregation_seconds: float | None = None
         self._seeded_at: datetime | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker("warroom-sim-org-metrics")
 
     # ---- clients ---------------------------------------------------------------------------
 
@@ -570,36 +570,21 @@ class OrgWorkload:
 
     @property
     def metrics_running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._ticker.running
 
     def start_metrics(self) -> None:
         """Keep every workload's metrics current from one daemon thread."""
         if not self.workloads:
             raise RuntimeError("the organization is not seeded yet: call seed_all()")
-        if self.metrics_running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="warroom-sim-org-metrics", daemon=True)
-        self._thread.start()
+        first = next(iter(self.workloads.values()))
+        self._ticker.start(lambda: self._step(first), float(first.interval_seconds))
 
     def stop(self) -> None:
-        self._stop.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout=5.0)
-            self._thread = None
+        self._ticker.stop()
 
-    def _run(self) -> None:
-        first = next(iter(self.workloads.values()))
-        interval = float(first.interval_seconds)
-        while not self._stop.is_set():
-            try:
-                self.tick()
-                first.trim()  # every account's points: one workload's trimming does for all
-            except Exception:
-                logger.debug("metric tick failed", exc_info=True)
-            if self._stop.wait(interval):
-                return
+    def _step(self, first: Workload) -> None:
+        self.tick()
+        first.trim()  # every account's points: one workload's trimming does for all
 
 
 # --------------------------------------------------------------------------------------------

@@ -89,6 +89,7 @@ from tui.sim.metricgen import (
     running_state,
     unit_noise,
 )
+from tui.sim.ticker import Ticker
 
 # moto is imported inside the functions that reach into its backends: importing moto costs
 # about 0.2 s and reads AWS_DEFAULT_REGION, and the simulator's server imports it first, after
@@ -294,8 +295,7 @@ class Workload:
         self._generator: MetricGenerator | None = None
         self._last_written: int | None = None
         self._tick_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker("warroom-sim-metrics")
         self._last_trim: datetime | None = None
         self.seed_seconds: float | None = None
         self.evaluate_alarms_on_tick = True
@@ -544,35 +544,21 @@ class Workload:
     @property
     def metrics_running(self) -> bool:
         """Whether the metric thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._ticker.running
 
     def start_metrics(self) -> None:
         """Keep writing new minutes from a daemon thread every ``interval_seconds``."""
         if self._generator is None:
             raise RuntimeError("the workload is not seeded yet: call seed_all()")
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="warroom-sim-metrics", daemon=True)
-        self._thread.start()
+        self._ticker.start(self._step, self.interval_seconds)
 
     def stop(self) -> None:
         """Stop the metric thread (returns promptly)."""
-        self._stop.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout=5.0)
-            self._thread = None
+        self._ticker.stop()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-                self.trim()
-            except Exception:
-                logger.debug("metric tick failed", exc_info=True)
-            if self._stop.wait(self.interval_seconds):
-                return
+    def _step(self) -> None:
+        self.tick()
+        self.trim()
 
     def trim(self) -> None:
         """Drop the points older than the retention from the simulator's CloudWatch (every
