@@ -507,6 +507,10 @@ class WallScreen(FollowsFeeds, Screen[None]):
 
     def on_mount(self) -> None:
         self.keep(self._journal_topic.subscribe(self._journal_event))
+        # Read again now that every later event reaches the wall: one journaled between the wall's
+        # making and its mounting (the first services tick's breach, say) was in neither.
+        self._faults.update(None)
+        self._read_journal()
         if self._alarms_feed is not None:
             self.keep(self._alarms_feed.subscribe(self._alarms_fed))
             # The wall shows what the Alarms pane's feed publishes: it starts it, as that pane does.
