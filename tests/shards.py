@@ -109,6 +109,29 @@ def file_seconds(junit: Path) -> dict[str, float]:
     return dict(totals)
 
 
+def failures(junit: Path, lines: int = 6) -> list[str]:
+    """One short block per failed or erroring test of a JUnit XML report: its id, then the first and
+    the last lines of its message. The suite's end prints them again, after every shard's output,
+    so that a log of which only the tail is kept still names what failed and why."""
+    try:
+        tree = ET.parse(junit)
+    except (OSError, ET.ParseError):
+        return []
+    found: list[str] = []
+    for case in tree.iter("testcase"):
+        for kind in ("failure", "error"):
+            bad = case.find(kind)
+            if bad is None:
+                continue
+            name = f"{case.get('classname', '')}::{case.get('name', '')}"
+            text = (bad.get("message") or "") + "\n" + (bad.text or "")
+            body = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+            if len(body) > 2 * lines:
+                body = [*body[:lines], f"... ({len(body) - 2 * lines} lines)", *body[-lines:]]
+            found.append("\n".join([f"{kind.upper()} {name}", *(f"    {ln[:160]}" for ln in body)]))
+    return found
+
+
 def run(count: int, save: bool, extra: list[str]) -> int:
     shards = deal(suite_files(), count, measured())
     lock = threading.Lock()
@@ -140,12 +163,18 @@ def run(count: int, save: bool, extra: list[str]) -> int:
             procs.append((shard, proc, relay, junit))
         worst = 0
         seconds: dict[str, float] = {}
+        failed: list[str] = []
         for shard, proc, relay, junit in procs:
             code = proc.wait()
             relay.join(timeout=10)
             print(f"[{shard.index}] exit {code} after {time.monotonic() - started:.0f} s", flush=True)
             worst = max(worst, code)
             seconds.update(file_seconds(junit))
+            failed.extend(f"[{shard.index}] {block}" for block in failures(junit))
+    if failed:
+        print(f"\n{len(failed)} failed:", flush=True)
+        for block in failed:
+            print(block, flush=True)
     if save and worst == 0:
         rounded = {k: round(v, 1) for k, v in sorted(seconds.items())}
         DURATIONS.write_text(json.dumps(rounded, indent=1) + "\n", encoding="utf-8")
