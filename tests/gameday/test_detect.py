@@ -236,6 +236,23 @@ def test_a_failed_poll_produces_nothing_and_keeps_state() -> None:
     assert [e.kind for e in d.observe("limits", limits(ebs(0.1)))] == [RECOVERED]
 
 
+def test_calm_gauges_are_judged_by_key_alone_and_never_count_as_gone() -> None:
+    d = Detector()
+    calm = instance(instance_id="i-0002", volumes=(volume(volume_id="vol-0002", instance_id="i-0002"),))
+    keys = {r.key for r in d._instance_readings(calm)}
+    assert set(d._instance_keys(calm)) == keys
+    assert d._volume_reading(calm, calm.volumes[0]).key == (cat.M_VOLUME, REGION, "vol-0002")
+    hot = volume(utilization=0.86, level="warn")
+    first = d.observe("limits", limits(calm, dataclasses.replace(ebs(0.9), volumes=(hot,))))
+    assert sorted(e.resource for e in first) == ["i-0001", "vol-0001"]
+    # The calm instance is still listed, the hot one calms down: only its signals recover.
+    again = d.observe("limits", limits(calm, dataclasses.replace(ebs(0.5), volumes=(volume(),)), when=at(1)))
+    assert sorted((e.kind, e.resource) for e in again) == [(RECOVERED, "i-0001"), (RECOVERED, "vol-0001")]
+    assert "no longer listed" not in str([e.detail for e in again])
+    assert d.observe("limits", limits(calm, ebs(0.5), when=at(2))) == []
+    assert not d.open_signals
+
+
 def test_other_panes_produce_nothing() -> None:
     assert Detector().observe("overview", object()) == []
 

@@ -419,20 +419,48 @@ class Detector:
         return events
 
     def _run(
-        self, pane: str, readings: list[_Reading], failed: set[str] | None, at: datetime
+        self,
+        pane: str,
+        readings: list[_Reading],
+        failed: set[str] | None,
+        at: datetime,
+        quiet: set[tuple[str, str, str]] | None = None,
     ) -> list[JournalEvent]:
+        """Judge ``readings``; ``quiet``: keys of gauges still listed that were not worth a reading
+        (calm, and no signal open), so that none of them counts as gone."""
         events = [e for e in (self._judge(r, at) for r in readings) if e is not None]
-        events.extend(self._gone(pane, {r.key for r in readings}, failed, at))
+        seen = {r.key for r in readings}
+        if quiet:
+            seen |= quiet
+        events.extend(self._gone(pane, seen, failed, at))
         return events
 
     # -- limits -------------------------------------------------------------------------------
 
     def _limits(self, snap: LimitsSnapshot) -> list[JournalEvent]:
+        # A gauge below its warning level with no signal open says nothing: only its key is kept
+        # (its signal is still listed). At fleet scale that is nearly every gauge, and a reading's
+        # detail costs more than the rest of the cycle's judging.
         readings: list[_Reading] = []
+        seen: set[tuple[str, str, str]] = set()
+        opened = self._open
         for inst in snap.instances:
-            readings.extend(self._instance_readings(inst))
+            keys = self._instance_keys(inst)
+            if (
+                inst.ebs_level in _RAISED
+                or inst.net_level in _RAISED
+                or _memory_level(inst.memory_used_pct) in _RAISED
+                or any(key in opened for key in keys)
+            ):
+                readings.extend(self._instance_readings(inst))
+            else:
+                seen.update(keys)
             for vol in inst.volumes:
-                readings.append(self._volume_reading(inst, vol))
+                key = (cat.M_VOLUME, vol.region, vol.volume_id)
+                if vol.level in _RAISED or key in opened:
+                    readings.append(self._volume_reading(inst, vol))
+                else:
+                    seen.add(key)
         failed = _failed_regions(snap.errors)
         tags = {i.instance_id: (i.region, i.tags) for i in snap.instances}
         if failed is not None:
@@ -443,7 +471,12 @@ class Detector:
                 if iid not in tags and known[0] in failed
             }
         self._instance_tags = tags
-        return self._run("limits", readings, failed, snap.fetched_at)
+        return self._run("limits", readings, failed, snap.fetched_at, seen)
+
+    @staticmethod
+    def _instance_keys(inst: InstanceView) -> list[tuple[str, str, str]]:
+        """The keys of ``_instance_readings(inst)``, without making them."""
+        return [(metric, inst.region, inst.instance_id) for metric in _INSTANCE_METRICS]
 
     def _instance_readings(self, inst: InstanceView) -> list[_Reading]:
         th = self.thresholds
@@ -466,14 +499,7 @@ class Detector:
             out_mbps=_num(inst.net_out_mbps, 1),
         )
         memory = inst.memory_used_pct
-        if memory is None:
-            memory_level = "unknown"
-        elif memory >= MEMORY_CRITICAL_PCT:
-            memory_level = "critical"
-        elif memory >= MEMORY_WARN_PCT:
-            memory_level = "warn"
-        else:
-            memory_level = "ok"
+        memory_level = _memory_level(memory)
         return [
             _Reading(
                 "limits",
@@ -1082,6 +1108,21 @@ class Detector:
     def _tags_of(self, instance_id: str) -> tuple[tuple[str, str], ...]:
         known = self._instance_tags.get(instance_id)
         return known[1] if known else ()
+
+
+_INSTANCE_METRICS = (cat.M_INSTANCE_EBS, cat.M_INSTANCE_NETWORK, cat.M_INSTANCE_MEMORY)
+"""The gauges ``Detector._instance_readings`` reads of an instance."""
+_RAISED = frozenset(("warn", "critical"))
+
+
+def _memory_level(memory: float | None) -> str:
+    if memory is None:
+        return "unknown"
+    if memory >= MEMORY_CRITICAL_PCT:
+        return "critical"
+    if memory >= MEMORY_WARN_PCT:
+        return "warn"
+    return "ok"
 
 
 def _place(detail: dict[str, str], region: str, account: str) -> None:
