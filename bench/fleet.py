@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import math
 import os
 import resource
@@ -123,9 +124,13 @@ class Cycle:
     inventory: bool = False
     batches: list[tuple[str, bool, int, int]] = field(default_factory=list)
     """Each GetMetricData batch: region, through the monitoring account, queries, calls made."""
+    started_thread: float = 0.0
+    """The main thread's CPU at the start (``time.thread_time``)."""
     polled_cpu: float | None = None
     polled_wall: float | None = None
     cpu: float | None = None
+    thread_cpu: float | None = None
+    """The main thread's share of ``cpu`` (the event loop: everything but other threads)."""
     wall: float | None = None
     snapshot: Any = None
 
@@ -155,7 +160,7 @@ class Probe:
         if event.kind == "polling":
             if self.current is not None and self.current.cpu is None:
                 return  # the last poll's snapshot is not drawn yet: a poll on demand overlapped it
-            self.current = Cycle(now_cpu, now_wall)
+            self.current = Cycle(now_cpu, now_wall, started_thread=time.thread_time())
             self.cycles.append(self.current)
             if self.profile and len(self.cycles) > 1:
                 self.profiler = cProfile.Profile()
@@ -171,6 +176,18 @@ class Probe:
             kind = "inventory" if cycle.inventory else "steady"
             self.profiler.dump_stats(f"{self.profile}/cycle-{number}-{kind}.prof")
             self.profiler = None
+
+    def collected(self, phase: str, info: dict[str, int]) -> None:
+        """A ``gc.callbacks`` hook: the wall time of each collection, charged as "gc" (and "gc2" for
+        the oldest generation's)."""
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+            return
+        spent = time.perf_counter() - getattr(self, "_gc_began", time.perf_counter())
+        self.charge("gc", spent)
+        generation = info.get("generation", 0)
+        self.charge(f"gc{generation}", spent)
+        self.charge(f"gc{generation}#", 1.0)
 
     def charge(self, part: str, seconds: float) -> None:
         if self.current is not None:
@@ -249,6 +266,8 @@ class Probe:
         self._timed(LimitsScreen, "show", "show")
         self._timed(VirtualTable, "set_rows", "set_rows")
         self._timed(TableBody, "render_line", "render")
+        gc.callbacks.append(self.collected)
+        self._undo.append(lambda: gc.callbacks.remove(self.collected))
 
     def uninstall(self) -> None:
         for undo in reversed(self._undo):
@@ -409,6 +428,7 @@ async def _run(
         )
         await pilot.pause(0.3)  # the table drawn
         cycle.cpu = time.process_time() - cycle.started_cpu
+        cycle.thread_cpu = time.thread_time() - cycle.started_thread
         probe.profiled(cycle, len(probe.cycles) - 1)
         cycle.wall = (cycle.polled_wall or 0.0) - cycle.started_wall
         if len(probe.cycles) >= wanted:
@@ -452,8 +472,8 @@ def report(result: Result) -> None:
         " (target < 10 s)\n"
     )
     header = (
-        "| cycle | inventory | wall s | CPU ms | poll | (finish) | rows | detector | table | other "
-        "| GetMetricData / floor | queries (via monitoring) |"
+        "| cycle | inventory | wall s | CPU ms | main thread | gc (collections by generation) | poll "
+        "| (finish) | rows | detector | table | other | GetMetricData / floor | queries (via monitoring) |"
     )
     print(header)
     print("| --- " * (header.count("|") - 1) + "|")
@@ -465,8 +485,11 @@ def report(result: Result) -> None:
         queries = sum(q for _, _, q, _ in cycle.batches)
         through = sum(q for _, via, q, _ in cycle.batches if via)
         name = "first" if n == 0 else str(n)
+        counts = "/".join(str(int(parts[f"gc{g}#"])) for g in range(3))
         print(
             f"| {name} | {'yes' if cycle.inventory else ''} | {cycle.wall or 0.0:.1f} | {_ms(cycle.cpu)} "
+            f"| {_ms(cycle.thread_cpu)} | {_ms(parts['gc'])} "
+            f"({counts}, oldest {_ms(parts['gc2'])}) "
             f"| {_ms(parts['poll'])} | {_ms(parts['finish'])} | {_ms(rows)} | {_ms(parts['detector'])} "
             f"| {_ms(table)} | {_ms(other)} | {cycle.calls} / {cycle.floor} | {queries:,} ({through:,}) |"
         )
@@ -521,6 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     columns, rows = (int(n) for n in args.size.lower().split("x"))
     args.size = (columns, rows)
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     print(
         f"warroom Limits at fleet scale: {args.fleet:,} instances, {args.cycles} cycles, {columns}x{rows}; "

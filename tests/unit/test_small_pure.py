@@ -56,6 +56,29 @@ def test_match_panes_prefix_then_contains() -> None:
     assert match_panes("", panes) == panes
 
 
+def test_paused_gc_blocks_overlap_and_the_last_to_end_resumes_the_collector() -> None:
+    import gc
+
+    from tui.common.runtime import paused_gc
+
+    assert gc.isenabled()
+    first, second = paused_gc(), paused_gc()
+    first.__enter__()
+    assert not gc.isenabled()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the polls end in any order
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled(), "a collector disabled before stays disabled"
+    finally:
+        gc.enable()
+
+
 def test_tune_gc_raises_thresholds_and_never_lowers_them() -> None:
     import gc
 

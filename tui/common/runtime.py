@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
 # CPython collects its youngest generation every 700 net allocations. A refresh of a large fleet
 # allocates hundreds of thousands of short-lived objects (decoded datapoints, views) next to a
@@ -16,3 +18,28 @@ def tune_gc() -> None:
     """Collect garbage at thresholds fit for a large, long-lived heap (never lower than the current)."""
     current = gc.get_threshold()
     gc.set_threshold(*(max(old, new) for old, new in zip(current, GC_THRESHOLDS, strict=False)))
+
+
+class _Pauses:
+    """How many ``paused_gc`` blocks are open, and whether the collector ran before the first."""
+
+    open = 0
+    was_enabled = False
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic collection inside: for a step that makes hundreds of thousands of containers that
+    either live on or die by reference counting (a fleet's decoded metrics and the views made of
+    them). Run as is, the collector walks them dozens of times as they pile up; after the block,
+    it walks only what survived. Blocks may overlap (concurrent polls): the last to end resumes it."""
+    if _Pauses.open == 0:
+        _Pauses.was_enabled = gc.isenabled()
+        gc.disable()
+    _Pauses.open += 1
+    try:
+        yield
+    finally:
+        _Pauses.open -= 1
+        if _Pauses.open == 0 and _Pauses.was_enabled:
+            gc.enable()
