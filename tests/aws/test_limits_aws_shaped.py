@@ -422,3 +422,66 @@ async def test_a_point_published_after_its_minute_was_read_is_counted(
     assert second.ebs_mbs == rel(250.0 * 4096 / 1e6)
     iops = poller.history.values(f"{fleet.lagging}|ebs_iops")
     assert len(iops) == MINUTES and iops[-1] == rel(250.0)
+
+
+async def test_a_cycle_reading_the_same_series_keeps_each_view_until_a_gauge_turns_stale(
+    plain_moto_url: str,
+) -> None:
+    """An instance that stopped publishing 7 minutes ago: its last points are fresh for one more
+    minute (8 minutes at 1-minute data). A cycle that reads the same series keeps the same view; once
+    those points are stale, the view is derived again though no series changed."""
+    region = "ap-southeast-3"
+    make = boto3_factory(plain_moto_url)
+    ec2, cloudwatch = make("ec2", region=region), make("cloudwatch", region=region)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    inst = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", Monitoring={"Enabled": True}
+    )["Instances"][0]
+    iid = inst["InstanceId"]
+    vid = ec2.create_volume(
+        AvailabilityZone=inst["Placement"]["AvailabilityZone"], Size=100, VolumeType="gp3"
+    )["VolumeId"]
+    ec2.attach_volume(VolumeId=vid, InstanceId=iid, Device="/dev/sdf")
+    now = datetime.now(UTC)
+    t0 = now.replace(second=0, microsecond=0)
+    until_7_minutes_ago = [t0 - timedelta(minutes=k) for k in range(7, 20)]
+    for namespace, metric, dims, value in (
+        ("AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8),
+        ("AWS/EC2", "NetworkOut", {"InstanceId": iid}, 3.75e8),
+        ("AWS/EBS", "VolumeReadOps", {"VolumeId": vid}, 6000.0),
+        ("AWS/EBS", "VolumeReadBytes", {"VolumeId": vid}, 6000.0 * 4096),
+    ):
+        cloudwatch.put_metric_data(
+            Namespace=namespace,
+            MetricData=[
+                {
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                    "Timestamp": t,
+                    "Value": value,
+                }
+                for t in until_7_minutes_ago
+            ],
+        )
+    target = AwsTarget(
+        regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    clock = Clock(t0)
+    poller = LimitsPoller(factory, clock=clock)
+    try:
+        first = by_id(await poller.poll())[iid]  # the hour, and the slow metrics too
+        clock.at = t0 + timedelta(seconds=15)
+        second = by_id(await poller.poll())[iid]  # a steady cycle's queries
+        clock.at = t0 + timedelta(seconds=30)
+        again = by_id(await poller.poll())[iid]
+        clock.at = t0 + timedelta(seconds=90)
+        stale = by_id(await poller.poll())[iid]
+    finally:
+        await factory.close()
+    assert first.net_in_mbps == rel(100.0) and volume(first, vid).iops == rel(100.0)
+    assert again is second and second.net_in_mbps == rel(100.0)
+    assert stale is not second
+    assert stale.net_in_mbps is None
+    assert any("no AWS/EC2 network datapoints in the last 8 min" in r for r in stale.reasons), stale.reasons
+    assert volume(stale, vid).iops == 0.0  # published in the hour, nothing since: idle

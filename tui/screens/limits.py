@@ -145,6 +145,10 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         self._columns = columns_for(120)
         self._hint_lines: list[tuple[str, str]] | None = None
         """The hints shown: (subject, text) each."""
+        self._rows: dict[str, tuple[InstanceView, TableRow]] = {}
+        """The rows last shown, by instance, with the view each was made from."""
+        self._rows_columns: tuple[Column, ...] | None = None
+        """The columns those rows were made for."""
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -201,7 +205,18 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         views = self._visible()
         table = self.query_one(VirtualTable)
         table.empty_text = f"no instance matches {self.needle!r}" if self.needle else "no instances in view"
-        rows = [row_for(v, self._columns) for v in views]
+        # A view the poller kept (its series unchanged) keeps its row: at fleet scale most rows of a
+        # cycle between two CloudWatch minutes.
+        columns = self._columns
+        kept = self._rows if self._rows_columns is columns else {}
+        made: dict[str, tuple[InstanceView, TableRow]] = {}
+        rows: list[TableRow] = []
+        for view in views:
+            hit = kept.get(view.instance_id)
+            row = hit[1] if hit is not None and hit[0] is view else row_for(view, columns)
+            made[view.instance_id] = (view, row)
+            rows.append(row)
+        self._rows, self._rows_columns = made, columns
         table.set_rows(self.with_places(rows, views))
         sort_word = fmt.SORTS[self.sort][1]
         line = fmt.summary(snapshot, len(views)) + f" · sorted {sort_word}"
