@@ -635,10 +635,17 @@ class LimitsPoller:
         for one in prepared:
             if one.via is not None:
                 groups.setdefault((one.via.region, one.via.key), []).append(one)
-        fetched = await asyncio.gather(*(self._fetch(group, started, window) for group in groups.values()))
-        answers = {
-            id(one): answer for group, answer in zip(groups.values(), fetched, strict=True) for one in group
-        }
+        answers: dict[int, tuple[MetricBatch, str]] = {}
+
+        async def read(group: list[_Prepared]) -> None:
+            answer = await self._fetch(group, started, window)
+            for one in group:
+                answers[id(one)] = answer
+
+        # The batches are kept here, not as gather's results: gather's finished future outlives the
+        # cycle a while (the event loop's last callback holds it), and with it tens of thousands of
+        # series, for the collector to walk once it resumes.
+        await asyncio.gather(*(read(group) for group in groups.values()))
         return [answers.get(id(one), (MetricBatch(), "")) for one in prepared]
 
     async def _latest_first(self, prepared: list[_Prepared], started: datetime) -> LimitsSnapshot:
