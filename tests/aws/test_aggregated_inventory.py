@@ -9,7 +9,7 @@ import pytest
 
 from tests.sim.assumed import HOME_ACCOUNT, Accounts, account_ids
 from tui.aws.clients import AwsTarget, ClientFactory
-from tui.aws.inventory import InventoryCache, ec2_inventory, ec2_volume, pascal
+from tui.aws.inventory import InventoryCache, ec2_instance, ec2_inventory, ec2_volume, pascal
 from tui.aws.limits import LimitsPoller
 from tui.aws.scope import Place
 
@@ -37,6 +37,23 @@ def test_configs_camel_case_reads_as_ec2s_structures() -> None:
         {"volumeId": "vol-1", "state": {"value": "in-use"}, "attachments": [{"instanceId": "i-1"}]}
     )
     assert volume == {"VolumeId": "vol-1", "State": "in-use", "Attachments": [{"InstanceId": "i-1"}]}
+
+
+def test_only_what_the_pollers_read_of_a_resource_is_kept() -> None:
+    instance = ec2_instance(
+        {
+            "instanceId": "i-1",
+            "instanceType": "m5.large",
+            "state": {"name": "running", "code": 16},
+            "monitoring": {"state": "enabled"},
+            "rootDeviceName": "/dev/xvda",
+            "networkInterfaces": [{"privateIpAddress": "10.0.0.1"}],
+            "cpuOptions": {"coreCount": 1},
+        }
+    )
+    assert sorted(instance) == ["InstanceId", "InstanceType", "Monitoring", "RootDeviceName", "State"]
+    volume = ec2_volume({"volumeId": "vol-1", "size": 8, "snapshotId": "snap-1", "createTime": "x"})
+    assert volume == {"VolumeId": "vol-1", "Size": 8}
 
 
 async def test_the_inventory_comes_from_the_aggregator(sim_url: str) -> None:

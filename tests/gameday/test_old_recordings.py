@@ -77,6 +77,24 @@ def retired(pane: str, data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "regions": regions}
 
 
+ADDED_SINCE = {"account_id": ""}
+"""Fields later versions added, with the value a recording without them reads as."""
+
+
+def without_added(again: Any, written: Any) -> Any:
+    """``again`` (a snapshot written anew) without the fields added since ``written`` was, where
+    ``written`` lacks them and ``again`` holds the value they read as."""
+    if isinstance(again, dict) and isinstance(written, dict):
+        return {
+            k: without_added(v, written.get(k))
+            for k, v in again.items()
+            if k in written or k not in ADDED_SINCE or v != ADDED_SINCE[k]
+        }
+    if isinstance(again, list) and isinstance(written, list) and len(again) == len(written):
+        return [without_added(a, w) for a, w in zip(again, written, strict=True)]
+    return again
+
+
 def test_every_snapshot_reads_back_the_values_written() -> None:
     recording = read_recording(RECORDING)
     lines = [line for line in written(RECORDING) if line["type"] == "snapshot"]
@@ -86,7 +104,8 @@ def test_every_snapshot_reads_back_the_values_written() -> None:
         assert entry.at == datetime.fromisoformat(line["at"])
         # Nothing lost, renamed or reshaped: written again, the snapshot is the document it came from.
         data = retired(entry.pane, line["data"])
-        assert same_times(to_builtins(entry.snapshot)) == same_times(data), entry.pane
+        again = without_added(same_times(to_builtins(entry.snapshot)), data)
+        assert again == same_times(data), entry.pane
 
 
 def test_the_snapshots_hold_their_recorded_values() -> None:

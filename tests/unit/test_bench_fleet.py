@@ -44,8 +44,20 @@ def test_the_report_splits_each_cycle_and_says_the_targets(
     def cycle(cpu: float, inventory: bool, calls: int) -> object:
         made = fleet.Cycle(0.0, 0.0)
         made.cpu, made.wall, made.inventory = cpu, 5.0, inventory
+        made.thread_cpu = cpu * 0.9
         made.parts = Counter(
-            {"poll": cpu / 2, "show": 0.05, "set_rows": 0.01, "render": 0.01, "detector": 0.02}
+            {
+                "poll": cpu / 2,
+                "show": 0.05,
+                "set_rows": 0.01,
+                "render": 0.01,
+                "detector": 0.02,
+                "gc": 0.015,
+                "gc0": 0.01,
+                "gc0#": 2,
+                "gc2": 0.005,
+                "gc2#": 1,
+            }
         )
         made.batches = [("us-east-1", True, 1_000, calls)]
         return made
@@ -56,7 +68,7 @@ def test_the_report_splits_each_cycle_and_says_the_targets(
     fleet.report(result)
     out = capsys.readouterr().out
     assert "rows 4.0 s, a measured gauge 4.5 s, the first poll done 30.0 s" in out
-    assert "| 1 |  | 5.0 | 200 | 100 | 0 | 40 | 20 | 20 | 20 | 2 / 2 |" in out
+    assert "| 1 |  | 5.0 | 200 | 180 | 15 (2/0/1, oldest 5) | 100 | 0 | 40 | 20 | 20 | 20 | 2 / 2 |" in out
     assert "steady cycles (2): CPU median 250 ms, worst 300 ms" in out
     assert "GetMetricData = floor in every one: no" in out
     assert "cycles re-reading the inventory (1): worst CPU 900 ms" in out

@@ -15,6 +15,7 @@ an accelerator, never the only way in.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -48,12 +49,25 @@ def pascal(value: Any) -> Any:
     return value
 
 
+INSTANCE_FIELDS = ("InstanceId", "InstanceType", "State", "Tags", "Monitoring", "RootDeviceName")
+"""What the pollers read of an instance (DescribeInstances' shape)."""
+VOLUME_FIELDS = ("VolumeId", "VolumeType", "Size", "Iops", "Throughput", "State", "Attachments", "Tags")
+"""What the pollers read of a volume (DescribeVolumes' shape)."""
+
+
+def kept(resource: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """``resource`` with only ``fields``: an instance as EC2 or Config describes it carries about
+    150 values, of which the pollers read a handful, and a fleet's inventory is held between reads
+    (about 50 MB at 2,000 instances and 3,650 volumes, in full)."""
+    return {name: resource[name] for name in fields if name in resource}
+
+
 def ec2_volume(configuration: Any) -> dict[str, Any]:
     volume: dict[str, Any] = pascal(configuration) if isinstance(configuration, dict) else {}
     state = volume.get("State")
     if isinstance(state, dict):
         volume["State"] = state.get("Value")
-    return volume
+    return kept(volume, VOLUME_FIELDS)
 
 
 async def find_aggregator(factory: ClientFactory, region: str) -> str | None:
@@ -99,31 +113,32 @@ _Parsed = tuple[tuple[str, str], dict[str, Any]]
 
 
 class ParsedResults:
-    """Config's results already turned into EC2's shapes, by their text: a resource whose
-    configuration item has not changed since the last read is not parsed again, and is the same
-    object as before (the pollers then keep what they worked out from it). Holds the last read's
-    results only."""
+    """Config's results already turned into EC2's shapes, by a digest of their text: a resource
+    whose configuration item has not changed since the last read is not parsed again, and is the
+    same object as before (the pollers then keep what they worked out from it). Holds the last
+    read's results only, and never the texts (kilobytes each)."""
 
     def __init__(self) -> None:
-        self._by_text: dict[str, _Parsed] = {}
+        self._by_digest: dict[bytes, _Parsed] = {}
 
     def __len__(self) -> int:
-        return len(self._by_text)
+        return len(self._by_digest)
 
     def read(self, texts: Iterable[str], shape: Any) -> list[_Parsed]:
         """Each text's place and ``shape(configuration)``, parsed only when not read last time."""
-        known = self._by_text
-        kept: dict[str, _Parsed] = {}
+        known = self._by_digest
+        seen: dict[bytes, _Parsed] = {}
         out: list[_Parsed] = []
         for text in texts:
-            parsed = known.get(text) or kept.get(text)
+            digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+            parsed = known.get(digest) or seen.get(digest)
             if parsed is None:
                 item = json.loads(text)
                 place = (str(item.get("accountId")), str(item.get("awsRegion")))
                 parsed = (place, shape(item.get("configuration")))
-            kept[text] = parsed
+            seen[digest] = parsed
             out.append(parsed)
-        self._by_text = kept
+        self._by_digest = seen
         return out
 
 
@@ -137,7 +152,7 @@ class InventoryCache:
 
 def ec2_instance(configuration: Any) -> dict[str, Any]:
     instance: dict[str, Any] = pascal(configuration) if isinstance(configuration, dict) else {}
-    return instance
+    return kept(instance, INSTANCE_FIELDS)
 
 
 async def ec2_inventory(

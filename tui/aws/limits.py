@@ -31,7 +31,15 @@ from typing import Any, NamedTuple, Protocol
 
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
-from tui.aws.inventory import Inventory, InventoryCache, ec2_inventory, find_aggregator
+from tui.aws.inventory import (
+    INSTANCE_FIELDS,
+    VOLUME_FIELDS,
+    Inventory,
+    InventoryCache,
+    ec2_inventory,
+    find_aggregator,
+    kept,
+)
 from tui.aws.limits_math import (
     MB_PER_MIB,
     MIB,
@@ -96,7 +104,7 @@ VOLUME_METRICS = (*FAST_VOLUME_METRICS, "VolumeIdleTime")
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VolumeView:
     region: str
     volume_id: str
@@ -126,7 +134,7 @@ class VolumeView:
     """The account it belongs to ("" for the credential's own account, before its id is known)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InstanceView:
     region: str
     instance_id: str
@@ -463,16 +471,19 @@ class LimitsPoller:
             else:
                 reservations = await self._paginate(ec2, "describe_instances", "Reservations")
                 found = [i for r in reservations for i in r.get("Instances") or ()]
+            # Only what the poller reads is held (an aggregator's are so already).
             out.instances = [
-                i for i in found if (i.get("State") or {}).get("Name") not in ("terminated", "shutting-down")
+                i if given is not None else kept(i, INSTANCE_FIELDS)
+                for i in found
+                if (i.get("State") or {}).get("Name") not in ("terminated", "shutting-down")
             ]
 
         async def volumes() -> None:
-            out.volumes = (
-                given.volumes
-                if given is not None
-                else await self._paginate(ec2, "describe_volumes", "Volumes")
-            )
+            if given is not None:
+                out.volumes = given.volumes
+            else:
+                described = await self._paginate(ec2, "describe_volumes", "Volumes")
+                out.volumes = [kept(v, VOLUME_FIELDS) for v in described]
 
         async def quota() -> None:
             client = await place.client(self.factory, "service-quotas")

@@ -28,7 +28,7 @@ MAX_QUERIES = 500
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MetricQuery:
     """One MetricStat query. ``key`` is the caller's name for the series."""
 
