@@ -16,6 +16,7 @@ import contextvars
 import json
 import logging
 import math
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -77,8 +78,8 @@ _text = json.dumps
 class Series(NamedTuple):
     """Datapoints newest first: epoch seconds and values (a tuple: thousands are built a cycle)."""
 
-    timestamps: Sequence[float]
-    values: Sequence[float]
+    timestamps: array[float]
+    values: array[float]
     status: str = "Complete"
 
 
@@ -219,15 +220,21 @@ async def _run_chunk(client: Any, chunk: _Chunk, start: datetime, end: datetime,
             key = chunk.keys.get(result.get("Id"))
             if key is None:
                 continue
-            stamps = result.get("Timestamps") or []
+            stamps = result.get("Timestamps") or ()
             if stamps and isinstance(stamps[0], datetime):  # botocore parsed it (no JSON protocol)
                 stamps = [_epoch(t) for t in stamps]
-            values = result.get("Values") or []
+            values = result.get("Values") or ()
             have = merged.get(key)
+            # Arrays of doubles, not the decoded lists: an hour of a fleet's series is held until the
+            # last call of the batch answers (85,000 series of 60 points at 2,000 instances: about
+            # 330 MB as lists of floats, 80 MB so), and a process keeps the memory of its peak.
             if have is None:
-                merged[key] = Series(stamps, values, result.get("StatusCode") or "Complete")
+                merged[key] = Series(
+                    array("d", stamps), array("d", values), result.get("StatusCode") or "Complete"
+                )
             else:
-                merged[key] = Series([*have.timestamps, *stamps], [*have.values, *values], have.status)
+                have.timestamps.extend(stamps)
+                have.values.extend(values)
         for message in reply.get("Messages") or ():
             batch.messages.append(str(message.get("Value") or message.get("Code") or message))
         token = reply.get("NextToken")
