@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import random
+import sys
 
+import pytest
 from rich.text import Text
 
 from tui.aws.overview_math import standard_vcpus
@@ -77,6 +79,14 @@ def test_paused_gc_blocks_overlap_and_the_last_to_end_resumes_the_collector() ->
         assert not gc.isenabled(), "a collector disabled before stays disabled"
     finally:
         gc.enable()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="glibc's malloc_trim is Linux's")
+def test_release_memory_reaches_the_c_allocator_on_linux() -> None:
+    from tui.common.runtime import _malloc_trim, release_memory
+
+    assert _malloc_trim() is not None, "glibc's malloc_trim not found: memory after a peak stays held"
+    release_memory()
 
 
 def test_tune_gc_raises_thresholds_and_never_lowers_them() -> None:

@@ -64,7 +64,7 @@ from tui.aws.limits_math import (
 from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data, linked_accounts
 from tui.aws.outcome import ApiError, utcnow
 from tui.aws.scope import Place, each_place, metrics_via
-from tui.common.runtime import paused_gc
+from tui.common.runtime import paused_gc, release_memory
 
 VCPU_QUOTA_CODE = "L-1216C47A"
 VCPU_QUOTA_NAME = "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPU)"
@@ -587,8 +587,12 @@ class LimitsPoller:
         The cyclic garbage collector waits for the cycle's end (``paused_gc``): at fleet scale a
         cycle decodes and derives tens of thousands of series, and the collector walked them over
         and over while they were alive (100 to 400 ms a cycle at 2,000 instances)."""
+        heavy = self._cycles == 0 or self._force
         with paused_gc():
-            return await self._poll(progress)
+            snapshot = await self._poll(progress)
+        if heavy:
+            release_memory()  # the hour's series, or the inventory's descriptions, are gone
+        return snapshot
 
     async def _poll(self, progress: Progress | None) -> LimitsSnapshot:
         started = self.clock()

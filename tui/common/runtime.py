@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 # CPython collects its youngest generation every 700 net allocations. A refresh of a large fleet
 # allocates hundreds of thousands of short-lived objects (decoded datapoints, views) next to a
@@ -43,3 +44,24 @@ def paused_gc() -> Iterator[None]:
         _Pauses.open -= 1
         if _Pauses.open == 0 and _Pauses.was_enabled:
             gc.enable()
+
+
+def release_memory() -> None:
+    """Hand the C allocator's free memory back to the system (glibc's ``malloc_trim``; nothing
+    elsewhere). After a step whose peak is far above what it keeps (the first Limits poll reads an
+    hour of every series), the process would otherwise hold that peak for good."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
