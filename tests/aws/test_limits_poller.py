@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from tests.json_doc import check_document, json_of
 from tui.aws import documents
 from tui.aws.clients import AwsTarget, ClientFactory
-from tui.aws.limits import InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
+from tui.aws.limits import READING, InstanceView, LimitsPoller, LimitsSnapshot, VolumeView
 from tui.aws.limits_math import MB_PER_MIB
 from tui.aws.metrics import MAX_QUERIES, MetricQuery, QueryPlan, get_metric_data
 from tui.common.codec import to_builtins
@@ -369,7 +369,7 @@ async def test_second_cycle_picks_up_the_new_minute(fleet: Fleet, factory: Clien
     assert second.ebs_iops == rel(6320.0)
 
 
-async def test_the_first_cycle_hands_over_the_latest_minutes_before_the_hour(
+async def test_the_first_cycle_hands_over_the_fleet_then_the_latest_minutes_before_the_hour(
     fleet: Fleet, factory: ClientFactory
 ) -> None:
     handed: list[tuple[int, int, LimitsSnapshot | None]] = []
@@ -382,8 +382,14 @@ async def test_the_first_cycle_hands_over_the_latest_minutes_before_the_hour(
     calls = factory.calls["cloudwatch:GetMetricData"]
     again = by_id(await poller.poll())
     await factory.close()
-    [(pages, found, partial)] = handed
-    assert partial is not None and partial.loading and not whole.loading
+    [(_, listed_count, listed), (pages, found, partial)] = handed
+    # First the fleet as the inventory lists it, every running instance's gauges unknown while read.
+    assert listed is not None and listed.listed_only and listed_count == len(whole.instances)
+    assert {i.instance_id for i in listed.instances} == {i.instance_id for i in whole.instances}
+    listed_web = by_id(listed)[fleet.web]
+    assert listed_web.reasons == (READING,) and listed_web.net_in_mbps is None
+    assert listed_web.utilization is None and listed_web.level == "unknown" and listed_web.volumes
+    assert partial is not None and partial.loading and not partial.listed_only and not whole.loading
     assert (pages, found) == (1, len(partial.instances)) and found == len(whole.instances)
     early = by_id(partial)
     web = early[fleet.web]

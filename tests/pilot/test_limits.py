@@ -211,3 +211,45 @@ async def test_the_instance_view_follows_the_limits_feed_only_while_it_is_open(s
         await pilot.press("escape")
         await settle(pilot, lambda: not isinstance(app.screen, InstanceScreen))
         await settle(pilot, lambda: len(feed._subscribers) == before and not history.started)
+
+
+async def test_the_first_poll_shows_the_fleet_then_its_latest_minutes_then_the_hour(sim_url: str) -> None:
+    import dataclasses
+
+    from textual.widgets import Static
+
+    from tui.aws.limits import READING
+
+    app = _app(sim_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_limits(pilot)
+        whole = screen.snapshot
+        assert whole is not None
+
+        def line() -> str:
+            return str(screen.query_one("#limits-summary", Static).render())
+
+        listed = dataclasses.replace(
+            whole,
+            loading=True,
+            queries=0,
+            instances=tuple(
+                dataclasses.replace(
+                    i, reasons=(READING,), utilization=None, level="unknown", net_utilization=None
+                )
+                for i in whole.instances
+            ),
+        )
+        screen.snapshot = None
+        screen.show_partial(listed)
+        await pilot.pause()
+        assert "reading the latest minutes…" in line()
+        assert len(_keys(screen)) == len(whole.instances), "every instance listed at once"
+        latest = dataclasses.replace(whole, loading=True)
+        screen.show_partial(latest)
+        await pilot.pause()
+        assert "reading the last hour…" in line() and "latest minutes" not in line()
+        screen.snapshot = whole
+        screen.show(whole)
+        await pilot.pause()
+        assert "reading" not in line()

@@ -195,6 +195,11 @@ class QuotaView:
     account_id: str = ""
 
 
+READING = "reading its metrics…"
+"""The reason of an instance's unknown gauges in the first poll's list of the fleet, before any
+metric is read."""
+
+
 @dataclass(frozen=True)
 class LimitsSnapshot:
     fetched_at: datetime
@@ -211,7 +216,13 @@ class LimitsSnapshot:
     calls: dict[str, int] = field(default_factory=dict)
     error: AwsProblem | None = None
     loading: bool = False
-    """A first poll's latest minutes, shown while it reads the hour (never a poll's result)."""
+    """A first poll's list of the fleet, or its latest minutes, shown while it reads the hour
+    (never a poll's result)."""
+
+    @property
+    def listed_only(self) -> bool:
+        """The first poll's list of the fleet, before any metric is read."""
+        return self.loading and self.queries == 0
 
 
 class Progress(Protocol):
@@ -633,8 +644,11 @@ class LimitsPoller:
         window = BACKFILL_S if first else None
         prepared = await asyncio.gather(*(self._prepare(d, slow) for d in described))
         if first and progress is not None:
-            # The latest minutes first, on screen while the hour is read (a large fleet's hour is
-            # many times the data): what the pane shows until the poll ends, never its result.
+            # The fleet as soon as it is known, its gauges unknown while read; then the latest
+            # minutes, on screen while the hour is read (a large fleet's hour is many times the
+            # data): what the pane shows until the poll ends, never its result.
+            listed = self._inventory_only(prepared, started)
+            progress(0, len(listed.instances), listed)
             partial = await self._latest_first(prepared, started)
             progress(1, len(partial.instances), partial)
         answers = await self._read(prepared, started, window)
@@ -662,6 +676,25 @@ class LimitsPoller:
         # series, for the collector to walk once it resumes.
         await asyncio.gather(*(read(group) for group in groups.values()))
         return [answers.get(id(one), (MetricBatch(), "")) for one in prepared]
+
+    def _inventory_only(self, prepared: list[_Prepared], started: datetime) -> LimitsSnapshot:
+        """The first cycle's instances before any metric is read: each running one's gauges
+        unknown, saying they are being read (``READING``)."""
+        parts: list[_RegionResult] = []
+        for one in prepared:
+            part = one.result.copy()
+            part.queries = 0  # none read yet (``listed_only``)
+            if one.plan is not None:
+                for static in one.plan.static:
+                    running = static.base.state == "running"
+                    reasons = (
+                        (READING,) if running else (f"{static.base.state}: no metrics while not running",)
+                    )
+                    part.instances.append(
+                        dataclasses.replace(static.base, volumes=static.volumes, reasons=reasons)
+                    )
+            parts.append(part)
+        return self._snapshot(started, parts, prune=False, loading=True)
 
     async def _latest_first(self, prepared: list[_Prepared], started: datetime) -> LimitsSnapshot:
         """The first cycle's views from the latest minutes alone (a steady cycle's window), worked

@@ -222,7 +222,9 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         line = fmt.summary(snapshot, len(views)) + f" · sorted {sort_word}"
         if self.needle:
             line += f" · filter {self.needle!r}"
-        if snapshot.loading:
+        if snapshot.listed_only:
+            line += " · reading the latest minutes…"
+        elif snapshot.loading:
             line += " · reading the last hour…"
         self.query_one("#limits-summary", Static).update(Text(line))
 
