@@ -9,9 +9,9 @@ so its state is visible without colour.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Self, TypeAlias
+from typing import ClassVar, Self, TypeAlias, overload
 
 from rich.cells import cell_len, set_cell_size
 from rich.color import Color as RichColor
@@ -72,6 +72,62 @@ class TableRow:
     """One cell per column; missing cells are blank, extra ones are ignored."""
     level: str = ""
     """Shown as its symbol ("▲", "✖", "?") in the marker column; "" or "ok" shows nothing."""
+
+
+class LazyRows(Sequence[TableRow]):
+    """Table rows made only when the table draws them (``set_rows`` keeps a sequence with
+    ``index_of`` as it is): a keystroke over 50,000 findings builds the rows on screen, not 50,000
+    of them, and a cycle of 2,000 instances the rows in view."""
+
+    def __init__(
+        self,
+        count: int,
+        key_of: Callable[[int], str],
+        make: Callable[[int], TableRow],
+        find: Callable[[str], int | None] | None = None,
+    ) -> None:
+        self._count = count
+        self._key_of = key_of
+        self._make = make
+        self._find = find
+        self._made: dict[int, TableRow] = {}
+        self._index: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> TableRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[TableRow]: ...
+    def __getitem__(self, index: int | slice) -> TableRow | Sequence[TableRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        row = self._made.get(index)
+        if row is None:
+            if len(self._made) > 4096:
+                self._made.clear()
+            row = self._make(index)
+            self._made[index] = row
+        return row
+
+    def __iter__(self) -> Iterator[TableRow]:
+        for index in range(self._count):
+            yield self[index]
+
+    def key_at(self, index: int) -> str:
+        return self._key_of(index)
+
+    def index_of(self, key: str) -> int | None:
+        if self._find is not None:
+            return self._find(key)
+        if self._index is None:
+            self._index = {self._key_of(i): i for i in range(self._count)}
+        return self._index.get(key)
 
 
 def layout_columns(columns: Sequence[Column], width: int) -> list[int]:

@@ -45,7 +45,7 @@ from tui.screens.findings_modals import FacetScreen
 from tui.screens.findings_triage import TRIAGE_BINDINGS, Triage, plural
 from tui.screens.listing import FilteredList, account_names, api_errors_text, theme_rgb
 from widgets.textline import TextLine
-from widgets.vtable import Column, VirtualTable
+from widgets.vtable import Column, LazyRows, VirtualTable
 
 UNPROCESSED_SHOWN = 20
 #: What ``v`` cycles through: the flat list, one row per resource, one row per account.
@@ -333,7 +333,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
                     return fmt.account_group_row(group, columns, now, chosen, names)
                 return fmt.group_row(group, columns, now, chosen, names)
 
-            rows = fmt.LazyRows(len(groups), lambda i: _group_key(groups[i]), make_group)
+            rows = LazyRows(len(groups), lambda i: _group_key(groups[i]), make_group)
             table.empty_text = f"no {self.grouping} has findings in this view"
         else:
             selected = self.selected
@@ -344,7 +344,7 @@ class FindingsScreen(Triage, FilteredList, PaneScreen[FindingsSnapshot]):
                 finding = shown[index]
                 return fmt.finding_row(finding, columns, now, finding.key in selected, playbook_of, names)
 
-            rows = fmt.LazyRows(
+            rows = LazyRows(
                 len(shown),
                 lambda i: fmt.row_key(shown[i]),
                 make_row,

@@ -4,10 +4,9 @@ row source that turns only the rows on screen into table rows."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
-from typing import overload
 
 from tui.aws.findings_model import (
     SEVERITIES,
@@ -348,61 +347,6 @@ def finding_index(findings: Sequence[Finding], key: str) -> int | None:
 
 def group_key(group: ResourceGroup) -> str:
     return _group_key(group.key)
-
-
-class LazyRows(Sequence[TableRow]):
-    """Table rows made only when the table draws them: a keystroke over 50,000 findings builds the
-    rows on screen, not 50,000 of them."""
-
-    def __init__(
-        self,
-        count: int,
-        key_of: Callable[[int], str],
-        make: Callable[[int], TableRow],
-        find: Callable[[str], int | None] | None = None,
-    ) -> None:
-        self._count = count
-        self._key_of = key_of
-        self._make = make
-        self._find = find
-        self._made: dict[int, TableRow] = {}
-        self._index: dict[str, int] | None = None
-
-    def __len__(self) -> int:
-        return self._count
-
-    @overload
-    def __getitem__(self, index: int) -> TableRow: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[TableRow]: ...
-    def __getitem__(self, index: int | slice) -> TableRow | Sequence[TableRow]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._count))]
-        if index < 0:
-            index += self._count
-        if not 0 <= index < self._count:
-            raise IndexError(index)
-        row = self._made.get(index)
-        if row is None:
-            if len(self._made) > 4096:
-                self._made.clear()
-            row = self._make(index)
-            self._made[index] = row
-        return row
-
-    def __iter__(self) -> Iterator[TableRow]:
-        for index in range(self._count):
-            yield self[index]
-
-    def key_at(self, index: int) -> str:
-        return self._key_of(index)
-
-    def index_of(self, key: str) -> int | None:
-        if self._find is not None:
-            return self._find(key)
-        if self._index is None:
-            self._index = {self._key_of(i): i for i in range(self._count)}
-        return self._index.get(key)
 
 
 def summary(counts: Mapping[str, int], shown: int, loaded: int) -> list[Fragment]:

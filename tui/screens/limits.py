@@ -23,7 +23,7 @@ from tui.screens.instance import InstanceScreen
 from tui.screens.listing import FilteredList, account_names, several_accounts
 from widgets.gauge import Fragment, to_text
 from widgets.safe import clean
-from widgets.vtable import Column, TableRow, VirtualTable
+from widgets.vtable import Column, LazyRows, TableRow, VirtualTable
 
 GAUGE_WIDE = 20
 GAUGE_NARROW = 13
@@ -205,19 +205,25 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         views = self._visible()
         table = self.query_one(VirtualTable)
         table.empty_text = f"no instance matches {self.needle!r}" if self.needle else "no instances in view"
-        # A view the poller kept (its series unchanged) keeps its row: at fleet scale most rows of a
-        # cycle between two CloudWatch minutes.
+        # Rows are made as the table draws them (a 2,000-instance fleet shows a screenful), and a view
+        # the poller kept (its series unchanged) keeps the row made of it.
         columns = self._columns
         kept = self._rows if self._rows_columns is columns else {}
         made: dict[str, tuple[InstanceView, TableRow]] = {}
-        rows: list[TableRow] = []
-        for view in views:
+        index = {view.instance_id: n for n, view in enumerate(views)}
+
+        def make(n: int) -> TableRow:
+            view = views[n]
             hit = kept.get(view.instance_id)
-            row = hit[1] if hit is not None and hit[0] is view else row_for(view, columns)
+            if hit is not None and hit[0] is view:
+                row = hit[1]
+            else:
+                (row,) = self.with_places([row_for(view, columns)], [view])
             made[view.instance_id] = (view, row)
-            rows.append(row)
+            return row
+
         self._rows, self._rows_columns = made, columns
-        table.set_rows(self.with_places(rows, views))
+        table.set_rows(LazyRows(len(views), lambda n: views[n].instance_id, make, index.get))
         sort_word = fmt.SORTS[self.sort][1]
         line = fmt.summary(snapshot, len(views)) + f" · sorted {sort_word}"
         if self.needle:
