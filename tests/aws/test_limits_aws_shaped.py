@@ -485,3 +485,61 @@ async def test_a_cycle_reading_the_same_series_keeps_each_view_until_a_gauge_tur
     assert stale.net_in_mbps is None
     assert any("no AWS/EC2 network datapoints in the last 8 min" in r for r in stale.reasons), stale.reasons
     assert volume(stale, vid).iops == 0.0  # published in the hour, nothing since: idle
+
+
+async def test_places_added_after_the_first_poll_are_read_as_a_first_poll_reads(
+    fleet: Fleet, plain_moto_url: str
+) -> None:
+    """The organization's accounts are learned after a first poll of the credential's own: the next
+    poll lists their fleet at once, then their latest minutes, and reads their last hour."""
+    from tui.aws.scope import Place
+
+    added = "il-central-1"
+    make = boto3_factory(plain_moto_url)
+    ec2, cloudwatch = make("ec2", region=added), make("cloudwatch", region=added)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    iid = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", Monitoring={"Enabled": True}
+    )["Instances"][0]["InstanceId"]
+    cloudwatch.put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            {
+                "MetricName": "NetworkIn",
+                "Dimensions": [{"Name": "InstanceId", "Value": iid}],
+                "Timestamp": fleet.t0 - timedelta(minutes=k),
+                "Value": 7.5e8,
+            }
+            for k in range(1, MINUTES + 1)
+        ],
+    )
+    target = AwsTarget(
+        regions=(REGION, added), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    factory.set_places([Place(REGION)])
+    clock = Clock(fleet.t0)
+    poller = LimitsPoller(factory, clock=clock)
+    handed: list[tuple[int, LimitsSnapshot | None]] = []
+    try:
+        first = await poller.poll(progress=lambda pages, found, partial=None: handed.append((pages, partial)))
+        assert iid not in by_id(first)
+        handed.clear()
+        factory.set_places([Place(REGION), Place(added)])
+        clock.at = fleet.t0 + timedelta(seconds=30)
+        grown = by_id(
+            await poller.poll(progress=lambda pages, found, partial=None: handed.append((pages, partial)))
+        )
+        clock.at = fleet.t0 + timedelta(seconds=60)
+        steady = await poller.poll(
+            progress=lambda pages, found, partial=None: handed.append((pages, partial))
+        )
+    finally:
+        await factory.close()
+    [(_, listed), (_, latest)] = handed[:2]
+    assert listed is not None and listed.listed_only and iid in by_id(listed)
+    assert latest is not None and latest.loading and not latest.listed_only
+    assert len(handed) == 2, "a steady cycle after it hands over nothing"
+    assert grown[iid].net_in_mbps == rel(100.0)
+    assert len(grown[iid].history) == MINUTES, "the added place's last hour is read"
+    assert not steady.loading

@@ -213,7 +213,7 @@ async def test_the_instance_view_follows_the_limits_feed_only_while_it_is_open(s
         await settle(pilot, lambda: len(feed._subscribers) == before and not history.started)
 
 
-async def test_the_first_poll_shows_the_fleet_then_its_latest_minutes_then_the_hour(sim_url: str) -> None:
+async def test_a_first_poll_shows_the_fleet_then_its_latest_minutes_then_the_hour(sim_url: str) -> None:
     import dataclasses
 
     from textual.widgets import Static
@@ -253,3 +253,15 @@ async def test_the_first_poll_shows_the_fleet_then_its_latest_minutes_then_the_h
         screen.show(whole)
         await pilot.pause()
         assert "reading" not in line()
+        # Later, a poll lists the same fleet while reading: the whole snapshot stays on screen; a
+        # poll whose places grew (the organization's accounts, learned after a first poll) shows
+        # the larger fleet at once.
+        screen.show_partial(listed)
+        await pilot.pause()
+        assert "reading" not in line()
+        extra = dataclasses.replace(listed.instances[0], instance_id="i-0123456789abcdef0")
+        grown = dataclasses.replace(listed, instances=(*listed.instances, extra))
+        screen.show_partial(grown)
+        await pilot.pause()
+        assert "reading the latest minutes…" in line()
+        assert len(_keys(screen)) == len(whole.instances) + 1

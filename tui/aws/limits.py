@@ -415,6 +415,8 @@ class LimitsPoller:
         self._plans: dict[tuple[str, bool], _Plan] = {}
         self._slow_at: float | None = None
         self._hints: dict[str, list[Hint]] = {}
+        self._read_hour = False
+        """The cycle under way reads the last hour (a first cycle's)."""
         self._built: dict[str, _Built] = {}
         """Each running instance's view, and what it was derived from (reused while that holds)."""
         self._ebs_from_ec2: set[str] = set()  # instances whose AWS/EC2 EBS* metrics were seen
@@ -598,10 +600,11 @@ class LimitsPoller:
         The cyclic garbage collector waits for the cycle's end (``paused_gc``): at fleet scale a
         cycle decodes and derives tens of thousands of series, and the collector walked them over
         and over while they were alive (100 to 400 ms a cycle at 2,000 instances)."""
-        heavy = self._cycles == 0 or self._force
+        forced = self._force
+        self._read_hour = False
         with paused_gc():
             snapshot = await self._poll(progress)
-        if heavy:
+        if self._read_hour or forced:
             release_memory()  # the hour's series, or the inventory's descriptions, are gone
         return snapshot
 
@@ -610,6 +613,10 @@ class LimitsPoller:
         mono = time.monotonic()
         stale = mono - self._described_at >= INVENTORY_REFRESH_S
         moved = tuple(d.place for d in self._described) != self.factory.places
+        # Places watched for the first time (the organization's accounts, learned after a first
+        # poll of the credential's own; a scope widened again) are read as a first cycle is: the
+        # fleet at once, its latest minutes, then the hour.
+        added = bool(set(self.factory.places) - {d.place for d in self._described}) and self._cycles > 0
         if (
             self._force
             or stale
@@ -636,12 +643,13 @@ class LimitsPoller:
         fatal = [d.fatal for d in described if d.fatal is not None]
         if fatal and len(fatal) == len(described):
             return LimitsSnapshot(started, 60, thresholds=self.thresholds, error=fatal[0])
-        first = self._cycles == 0
+        first = self._cycles == 0 or added
         self._cycles += 1
         slow = self._slow_at is None or mono - self._slow_at >= SLOW_REFRESH_S
         if slow:
             self._slow_at = mono
         window = BACKFILL_S if first else None
+        self._read_hour = first
         prepared = await asyncio.gather(*(self._prepare(d, slow) for d in described))
         if first and progress is not None:
             # The fleet as soon as it is known, its gauges unknown while read; then the latest

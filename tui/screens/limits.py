@@ -174,8 +174,12 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         self._show_hints(snapshot)
 
     def show_partial(self, snapshot: LimitsSnapshot) -> None:
-        """The first poll's latest minutes: every gauge at once, while its hour of history is read."""
-        if self.snapshot is None or self.snapshot.loading:
+        """A first poll's fleet, then its latest minutes, while its hour of history is read; so too
+        when places are added (the organization's accounts, learned after a first poll of the
+        credential's own): the fleet grown, until that poll ends."""
+        shown = self.snapshot
+        grown = snapshot.listed_only and (shown is None or len(snapshot.instances) > len(shown.instances))
+        if shown is None or shown.loading or grown:
             self.snapshot = snapshot
             self.show(snapshot)
 
