@@ -232,10 +232,11 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         line = fmt.summary(snapshot, len(views)) + f" · sorted {sort_word}"
         if self.needle:
             line += f" · filter {self.needle!r}"
+        # First on the line, which 80 columns crop: why the gauges are unknown or the trends short.
         if snapshot.listed_only:
-            line += " · reading the latest minutes…"
+            line = "reading the latest minutes… · " + line
         elif snapshot.loading:
-            line += " · reading the last hour…"
+            line = "reading the last hour… · " + line
         self.query_one("#limits-summary", Static).update(Text(line))
 
     def _show_quotas(self, snapshot: LimitsSnapshot) -> None:
