@@ -253,6 +253,9 @@ async def test_a_first_poll_shows_the_fleet_then_its_latest_minutes_then_the_hou
         screen.show(whole)
         await pilot.pause()
         assert "reading" not in line()
+        # The cursor, left at the top while the gauges were unknown, is on the busiest instance.
+        table = screen.query_one(VirtualTable)
+        assert table.cursor_index == 0 and table.cursor_key == _keys(screen)[0]
         # Later, a poll lists the same fleet while reading: the whole snapshot stays on screen; a
         # poll whose places grew (the organization's accounts, learned after a first poll) shows
         # the larger fleet at once.

@@ -149,6 +149,8 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
         """The rows last shown, by instance, with the view each was made from."""
         self._rows_columns: tuple[Column, ...] | None = None
         """The columns those rows were made for."""
+        self._rows_loading = False
+        """The rows shown are a first poll's, still being filled."""
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -227,7 +229,13 @@ class LimitsScreen(FilteredList, PaneScreen[LimitsSnapshot]):
             return row
 
         self._rows, self._rows_columns = made, columns
+        # A cursor left at the top of rows a first poll was still filling stays at the top: the
+        # busiest instance once measured, not the row that was first while the gauges were unknown.
+        top = self._rows_loading and table.cursor_index == 0
         table.set_rows(LazyRows(len(views), lambda n: views[n].instance_id, make, index.get))
+        if top and views:
+            table.action_cursor_first()
+        self._rows_loading = snapshot.loading
         sort_word = fmt.SORTS[self.sort][1]
         line = fmt.summary(snapshot, len(views)) + f" · sorted {sort_word}"
         if self.needle:
