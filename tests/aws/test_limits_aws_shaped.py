@@ -54,6 +54,25 @@ class Fleet:
 _BUILT: list[Fleet] = []
 
 
+def put_points(
+    cloudwatch: Any, namespace: str, metric: str, dims: dict[str, str], value: float, times: list[datetime]
+) -> None:
+    """``value`` at each of ``times``, as AWS publishes a metric: one point per period."""
+    cloudwatch.put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {
+                "MetricName": metric,
+                "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                "Timestamp": t,
+                "Value": value,
+                "Unit": "Count" if metric.endswith("Ops") else "Bytes",
+            }
+            for t in times
+        ],
+    )
+
+
 class Clock:
     def __init__(self, at: datetime) -> None:
         self.at = at
@@ -107,19 +126,7 @@ def _build(url: str) -> Fleet:
     fives = [t0 - timedelta(minutes=k) for k in range(5, MINUTES + 1, 5)]
 
     def put(namespace: str, metric: str, dims: dict[str, str], value: float, times: list[datetime]) -> None:
-        cloudwatch.put_metric_data(
-            Namespace=namespace,
-            MetricData=[
-                {
-                    "MetricName": metric,
-                    "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
-                    "Timestamp": t,
-                    "Value": value,
-                    "Unit": "Count" if metric.endswith("Ops") else "Bytes",
-                }
-                for t in times
-            ],
-        )
+        put_points(cloudwatch, namespace, metric, dims, value, times)
 
     def volume(vid: str, metric: str, value: float, times: list[datetime] = minutes) -> None:
         put("AWS/EBS", metric, {"VolumeId": vid}, value, times)
@@ -451,18 +458,7 @@ async def test_a_cycle_reading_the_same_series_keeps_each_view_until_a_gauge_tur
         ("AWS/EBS", "VolumeReadOps", {"VolumeId": vid}, 6000.0),
         ("AWS/EBS", "VolumeReadBytes", {"VolumeId": vid}, 6000.0 * 4096),
     ):
-        cloudwatch.put_metric_data(
-            Namespace=namespace,
-            MetricData=[
-                {
-                    "MetricName": metric,
-                    "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
-                    "Timestamp": t,
-                    "Value": value,
-                }
-                for t in until_7_minutes_ago
-            ],
-        )
+        put_points(cloudwatch, namespace, metric, dims, value, until_7_minutes_ago)
     target = AwsTarget(
         regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
     )
@@ -501,18 +497,8 @@ async def test_places_added_after_the_first_poll_are_read_as_a_first_poll_reads(
     iid = ec2.run_instances(
         ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", Monitoring={"Enabled": True}
     )["Instances"][0]["InstanceId"]
-    cloudwatch.put_metric_data(
-        Namespace="AWS/EC2",
-        MetricData=[
-            {
-                "MetricName": "NetworkIn",
-                "Dimensions": [{"Name": "InstanceId", "Value": iid}],
-                "Timestamp": fleet.t0 - timedelta(minutes=k),
-                "Value": 7.5e8,
-            }
-            for k in range(1, MINUTES + 1)
-        ],
-    )
+    minutes = [fleet.t0 - timedelta(minutes=k) for k in range(1, MINUTES + 1)]
+    put_points(cloudwatch, "AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8, minutes)
     target = AwsTarget(
         regions=(REGION, added), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
     )

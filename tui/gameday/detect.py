@@ -63,7 +63,7 @@ from tui.aws.kinesis_math import (
     USAGE_WARN,
     growth_text,
 )
-from tui.aws.limits_math import Thresholds
+from tui.aws.limits_math import Thresholds, level
 from tui.common import catalogue as cat
 from tui.gameday.events import (
     DETECTED,
@@ -1115,14 +1115,11 @@ _INSTANCE_METRICS = (cat.M_INSTANCE_EBS, cat.M_INSTANCE_NETWORK, cat.M_INSTANCE_
 _RAISED = frozenset(("warn", "critical"))
 
 
+_MEMORY_THRESHOLDS = Thresholds(warn=MEMORY_WARN_PCT, critical=MEMORY_CRITICAL_PCT)
+
+
 def _memory_level(memory: float | None) -> str:
-    if memory is None:
-        return "unknown"
-    if memory >= MEMORY_CRITICAL_PCT:
-        return "critical"
-    if memory >= MEMORY_WARN_PCT:
-        return "warn"
-    return "ok"
+    return level(memory, _MEMORY_THRESHOLDS)
 
 
 def _place(detail: dict[str, str], region: str, account: str) -> None:
