@@ -694,13 +694,11 @@ class LimitsPoller:
             part.queries = 0  # none read yet (``listed_only``)
             if one.plan is not None:
                 for static in one.plan.static:
-                    running = static.base.state == "running"
-                    reasons = (
-                        (READING,) if running else (f"{static.base.state}: no metrics while not running",)
-                    )
-                    part.instances.append(
-                        dataclasses.replace(static.base, volumes=static.volumes, reasons=reasons)
-                    )
+                    if static.base.state == "running":
+                        reading = dataclasses.replace(static.base, volumes=static.volumes, reasons=(READING,))
+                        part.instances.append(reading)
+                    else:
+                        part.instances.append(_not_running(static))
             parts.append(part)
         return self._snapshot(started, parts, prune=False, loading=True)
 
@@ -709,12 +707,12 @@ class LimitsPoller:
         out apart from the rolling history and the hints, which the whole hour then fills."""
         copies = [dataclasses.replace(one, result=one.result.copy()) for one in prepared]
         answers = await self._read(copies, started, None)
-        kept = self.history, self._ebs_from_ec2, self._hints, self._built
+        saved = self.history, self._ebs_from_ec2, self._hints, self._built
         self.history, self._ebs_from_ec2, self._hints, self._built = History(), set(), {}, {}
         try:  # no await in here: nothing else sees the scratch history
             parts = [self._finish(one, *answer, started) for one, answer in zip(copies, answers, strict=True)]
         finally:
-            self.history, self._ebs_from_ec2, self._hints, self._built = kept
+            self.history, self._ebs_from_ec2, self._hints, self._built = saved
         for part in parts:
             part.hints.clear()  # worked out from the hour only
         return self._snapshot(started, parts, prune=False, loading=True)
@@ -939,9 +937,7 @@ class LimitsPoller:
         base = static.base
         iid = base.instance_id
         if base.state != "running":
-            return dataclasses.replace(
-                base, volumes=static.volumes, reasons=(f"{base.state}: no metrics while not running",)
-            )
+            return _not_running(static)
         series = batch.series
         inputs = _newest_points(series, static.keys)
         conditions = (static, metrics_problem, volumes_ok, agent.fetched_at, self.thresholds)
@@ -1538,6 +1534,12 @@ def _unattached_view(place: Place, vol: dict[str, Any]) -> VolumeView:
 def _limits_unavailable() -> InstanceLimits:
     reason = "DescribeInstanceTypes failed (see errors)"
     return InstanceLimits(ebs_reason=reason, net_reason=reason)
+
+
+def _not_running(static: _Static) -> InstanceView:
+    """An instance that is not running: no metrics, and why."""
+    reason = f"{static.base.state}: no metrics while not running"
+    return dataclasses.replace(static.base, volumes=static.volumes, reasons=(reason,))
 
 
 def _newest_points(series: dict[str, Series], keys: tuple[str, ...]) -> tuple[float | None, ...]:
