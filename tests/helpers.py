@@ -61,6 +61,17 @@ async def settle(
     raise AssertionError(f"the console did not get there in {within:g} s: {what or awaited(until)}")
 
 
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Type ``text`` into the focused input, then hold every input's cursor steady: it blinks every
+    half second, so a picture taken later than that (a loaded machine) found it hidden or shown."""
+    from textual.widgets import Input
+
+    await pilot.press(*text)
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+    await pilot.pause()
+
+
 async def open_pane(pilot: Pilot[Any], key: str, pane: type[PaneScreen[Any]], *, within: float = 20.0) -> Any:
     """Press ``key`` and wait until ``pane`` is on screen and has shown a poll (or its failure): a
     whole one, not the first pages of a long load."""

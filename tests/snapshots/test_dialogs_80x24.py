@@ -16,7 +16,7 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from tests.frozen import FROZEN
-from tests.helpers import frozen_clock, open_pane, settle, sim_app, sim_settings
+from tests.helpers import frozen_clock, open_pane, settle, sim_app, sim_settings, type_text
 from tests.pilot.test_kinesis import EVENTS, _select, open_kinesis
 from tests.snapshots import test_findings_snapshots as fixed_findings_data
 from tests.snapshots import test_fis_snapshots as fixed_fis_data
@@ -170,8 +170,7 @@ async def refused_halve(pilot: Pilot[Any]) -> None:
 async def bulk_suppression(pilot: Pilot[Any]) -> None:
     await _findings(pilot)
     await _dialog(pilot, NoteScreen, "a", "S")
-    await pilot.press(*"accepted: sandbox")
-    await pilot.pause()
+    await type_text(pilot, "accepted: sandbox")
     keys_on_screen(pilot.app)
 
 
@@ -218,7 +217,7 @@ async def fis_details(pilot: Pilot[Any]) -> None:
 async def journal_note(pilot: Pilot[Any]) -> None:
     await settle(pilot, lambda: pilot.app.account, what="the header to know the account")
     await _dialog(pilot, JournalNoteScreen, "n")
-    await pilot.press(*"rolled back payments-api")
+    await type_text(pilot, "rolled back payments-api")
     keys_on_screen(pilot.app)
 
 
@@ -318,8 +317,7 @@ async def test_bulk_suppression_of_every_open_finding_keeps_its_keys_on_screen(s
         await pilot.press("a")
         note = await _dialog(pilot, NoteScreen, "S")
         assert len(note.targets) == len(screen._shown) > 50
-        await pilot.press(*"accepted: game day sandbox")
-        await pilot.pause()
+        await type_text(pilot, "accepted: game day sandbox")
         rows = keys_on_screen(app)
         assert note.lines_below() > 0, "every open finding makes a plan taller than the screen"
         assert any("CRITICAL and HIGH at the top" in row for row in rows), "\n".join(rows)

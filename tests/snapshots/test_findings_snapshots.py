@@ -10,7 +10,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.frozen import FROZEN
-from tests.helpers import settle, sim_app
+from tests.helpers import settle, sim_app, type_text
 from tui.aws.findings import FindingsPoller, FindingsSnapshot
 from tui.aws.findings_model import parse_finding
 from tui.screens.finding import FindingScreen
@@ -87,8 +87,8 @@ def test_a_finding_in_full(snap_compare: Any, sim_url: str) -> None:
 def test_the_note_a_suppression_asks_for(snap_compare: Any, sim_url: str) -> None:
     async def suppress(pilot: Pilot[Any]) -> None:
         await _ready(pilot)
-        await pilot.press("space", "space", "S", *"accepted: sandbox")
-        await pilot.pause()
+        await pilot.press("space", "space", "S")
+        await type_text(pilot, "accepted: sandbox")
 
     assert snap_compare(sim_app(sim_url), terminal_size=(120, 40), run_before=suppress)
 
