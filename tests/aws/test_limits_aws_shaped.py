@@ -54,6 +54,16 @@ class Fleet:
 _BUILT: list[Fleet] = []
 
 
+def launch_detailed(ec2: Any) -> dict[str, Any]:
+    """One m5.large with detailed monitoring (1-minute AWS/EC2 data), as RunInstances describes it."""
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    reply = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", Monitoring={"Enabled": True}
+    )
+    instance: dict[str, Any] = reply["Instances"][0]
+    return instance
+
+
 def put_points(
     cloudwatch: Any, namespace: str, metric: str, dims: dict[str, str], value: float, times: list[datetime]
 ) -> None:
@@ -360,10 +370,7 @@ async def test_two_regions_keep_each_others_history(fleet: Fleet, plain_moto_url
     other = "eu-south-2"
     make = boto3_factory(plain_moto_url)
     ec2 = make("ec2", region=other)
-    image = ec2.describe_images()["Images"][0]["ImageId"]
-    iid = ec2.run_instances(
-        ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", Monitoring={"Enabled": True}
-    )["Instances"][0]["InstanceId"]
+    iid = launch_detailed(ec2)["InstanceId"]
     minutes = [fleet.t0 - timedelta(minutes=k) for k in range(1, MINUTES + 1)]
     make("cloudwatch", region=other).put_metric_data(
         Namespace="AWS/EC2",
@@ -440,10 +447,7 @@ async def test_a_cycle_reading_the_same_series_keeps_each_view_until_a_gauge_tur
     region = "ap-southeast-3"
     make = boto3_factory(plain_moto_url)
     ec2, cloudwatch = make("ec2", region=region), make("cloudwatch", region=region)
-    image = ec2.describe_images()["Images"][0]["ImageId"]
-    inst = ec2.run_instances(
-        ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", Monitoring={"Enabled": True}
-    )["Instances"][0]
+    inst = launch_detailed(ec2)
     iid = inst["InstanceId"]
     vid = ec2.create_volume(
         AvailabilityZone=inst["Placement"]["AvailabilityZone"], Size=100, VolumeType="gp3"
@@ -493,10 +497,7 @@ async def test_places_added_after_the_first_poll_are_read_as_a_first_poll_reads(
     added = "il-central-1"
     make = boto3_factory(plain_moto_url)
     ec2, cloudwatch = make("ec2", region=added), make("cloudwatch", region=added)
-    image = ec2.describe_images()["Images"][0]["ImageId"]
-    iid = ec2.run_instances(
-        ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", Monitoring={"Enabled": True}
-    )["Instances"][0]["InstanceId"]
+    iid = launch_detailed(ec2)["InstanceId"]
     minutes = [fleet.t0 - timedelta(minutes=k) for k in range(1, MINUTES + 1)]
     put_points(cloudwatch, "AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8, minutes)
     target = AwsTarget(
