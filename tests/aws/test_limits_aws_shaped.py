@@ -530,3 +530,80 @@ async def test_places_added_after_the_first_poll_are_read_as_a_first_poll_reads(
     assert grown[iid].net_in_mbps == rel(100.0)
     assert len(grown[iid].history) == MINUTES, "the added place's last hour is read"
     assert not steady.loading
+
+
+async def test_a_steady_cycle_asks_only_for_series_that_can_have_a_new_point(
+    plain_moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS publishes a period of its own metrics once the period has ended: a series whose newest
+    point is stamped T has nothing newer before T + 2 periods, and a cycle between two minutes asks
+    CloudWatch nothing about it. A series that published nothing (an idle volume, a direction not
+    used) may start at any minute, and is asked every cycle; so is a CloudWatch agent series, whose
+    next period may be published as soon as it begins. The views of the series not asked stay as
+    they were, and the next minute is read once it can exist."""
+    import tui.aws.limits as limits_module
+    from tui.aws.metrics import MetricBatch
+    from tui.aws.scope import Place
+
+    region = "ap-northeast-3"
+    make = boto3_factory(plain_moto_url)
+    ec2, cloudwatch = make("ec2", region=region), make("cloudwatch", region=region)
+    inst = launch_detailed(ec2)
+    iid = inst["InstanceId"]
+    busy = ec2.create_volume(
+        AvailabilityZone=inst["Placement"]["AvailabilityZone"], Size=500, VolumeType="gp3"
+    )["VolumeId"]
+    ec2.attach_volume(VolumeId=busy, InstanceId=iid, Device="/dev/sdf")
+    now = datetime.now(UTC)
+    t0 = now.replace(second=0, microsecond=0)
+    minutes = [t0 - timedelta(minutes=k) for k in range(1, 20)]
+    published = (
+        ("AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8),  # 100 Mbps
+        ("AWS/EC2", "NetworkOut", {"InstanceId": iid}, 3.75e8),
+        ("AWS/EBS", "VolumeReadOps", {"VolumeId": busy}, 6000.0),  # reads only: no write points
+        ("AWS/EBS", "VolumeReadBytes", {"VolumeId": busy}, 6000.0 * 4096),
+    )
+    for namespace, metric, dims, value in published:
+        put_points(cloudwatch, namespace, metric, dims, value, minutes)
+    target = AwsTarget(
+        regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    sent: list[set[str]] = []
+    original = limits_module.get_metric_data
+
+    async def recorded(*args: Any, **kwargs: Any) -> MetricBatch:
+        batch = await original(*args, **kwargs)
+        plan = args[2]
+        asked = set(batch.series)
+        assert batch.queries == len(asked) <= len(plan)
+        assert batch.calls == MetricBatch.calls_needed(batch.queries)
+        sent.append(asked)
+        return batch
+
+    monkeypatch.setattr(limits_module, "get_metric_data", recorded)
+    clock = Clock(t0 + timedelta(seconds=5))
+    poller = LimitsPoller(factory, clock=clock)
+    try:
+        await poller.poll()  # the hour
+        clock.at = t0 + timedelta(seconds=20)
+        steady = by_id(await poller.poll())[iid]  # the first steady cycle asks for every series
+        clock.at = t0 + timedelta(seconds=50)
+        between = by_id(await poller.poll())[iid]  # minute t0 cannot be published before t0 + 60 s
+        for namespace, metric, dims, value in published:
+            put_points(cloudwatch, namespace, metric, dims, value * 2, [t0])
+        clock.at = t0 + timedelta(seconds=80)
+        moved = by_id(await poller.poll())[iid]
+    finally:
+        await factory.close()
+    planned = {q.key for q in poller._plans[(Place(region).key, False)].queries}
+    assert sent[1] == planned
+    publishing = {f"{iid}|NetworkIn", f"{iid}|NetworkOut", f"{busy}|VolumeReadOps", f"{busy}|VolumeReadBytes"}
+    assert publishing < planned
+    assert sent[2] == planned - publishing  # each series that published nothing, and only those
+    assert f"{iid}|NetworkIn" not in sent[2] and f"{busy}|VolumeReadOps" not in sent[2]
+    assert between is steady and between.net_in_mbps == rel(100.0)
+    assert volume(between, busy).iops == rel(100.0)
+    assert {f"{iid}|NetworkIn", f"{busy}|VolumeReadOps"} <= sent[3]
+    assert moved.net_in_mbps == rel(200.0) and volume(moved, busy).iops == rel(200.0)
+    assert len(moved.history) == len(steady.history) + 1

@@ -829,6 +829,7 @@ class LimitsPoller:
                 now,
                 lookback=None if window is not None else _steady_lookback,
                 role_arn=via.role_arn,
+                incremental=window is None,
             )
         except Exception as exc:  # every gauge says its data is unknown, and why
             problem = classify(exc, profile=self.factory.target.profile)
@@ -938,19 +939,20 @@ class LimitsPoller:
         iid = base.instance_id
         if base.state != "running":
             return _not_running(static)
-        series = batch.series
-        inputs = _newest_points(series, static.keys)
         conditions = (static, metrics_problem, volumes_ok, agent.fetched_at, self.thresholds)
         built = self._built.get(iid)
-        if (
+        kept = (
             built is not None
             and now_ts < built.until
-            and built.inputs == inputs
             and all(map(operator.is_, built.conditions, conditions))
-        ):
+        )
+        if kept and built is not None and not batch.read_any(static.keys):
+            return built.view  # none of its series had a new point due: nothing was asked
+        inputs = _newest_points(batch, static.keys)
+        if kept and built is not None and built.inputs == inputs:
             # The same series as last cycle: deriving them again would add nothing to the history.
             return built.view
-        view = self._derived_view(static, volumes_ok, series, metrics_problem, agent, now_ts)
+        view = self._derived_view(static, volumes_ok, batch, metrics_problem, agent, now_ts)
         self._built[iid] = _Built(inputs, conditions, self._stale_at(view, now_ts), view)
         return view
 
@@ -978,7 +980,7 @@ class LimitsPoller:
         self,
         static: _Static,
         volumes_ok: bool,
-        series: dict[str, Series],
+        series: MetricBatch,
         metrics_problem: str,
         agent: _AgentCatalog,
         now_ts: float,
@@ -1158,9 +1160,7 @@ class LimitsPoller:
             return latest[1]
         return 0.0 if latest[0] >= now_ts - BACKFILL_S else None
 
-    def _derive_instance_ebs(
-        self, iid: str, period: int, series: dict[str, Series], volume_ids: list[str]
-    ) -> bool:
+    def _derive_instance_ebs(self, iid: str, period: int, series: MetricBatch, volume_ids: list[str]) -> bool:
         """New points of the instance's EBS IOPS and MB/s; True when they come from AWS/EC2 EBS*."""
         h = self.history
         # The newest period is derived again: a sibling series or another volume may have
@@ -1190,7 +1190,7 @@ class LimitsPoller:
         return False
 
     def _volume_ceilings(
-        self, vol: VolumeView, inst_iops: float | None, inst_mbs: float | None, series: dict[str, Series]
+        self, vol: VolumeView, inst_iops: float | None, inst_mbs: float | None, series: MetricBatch
     ) -> _Ceilings:
         limit = vol.limit
         balance = _latest_value(series.get(f"{vol.volume_id}|BurstBalance"))
@@ -1199,7 +1199,7 @@ class LimitsPoller:
         inst_mibps = None if inst_mbs is None else inst_mbs / MB_PER_MIB
         return _Ceilings(balance, own_iops, own_mibps, inst_iops, inst_mibps)
 
-    def _derive_volume(self, vid: str, series: dict[str, Series], ceilings: _Ceilings) -> None:
+    def _derive_volume(self, vid: str, series: MetricBatch, ceilings: _Ceilings) -> None:
         """New periods of one volume: IOPS, MiB/s, idle share and utilization per timestamp (the
         newest known period again, in case a sibling series published its point for it since)."""
         h = self.history
@@ -1344,7 +1344,7 @@ class LimitsPoller:
                 account,
             )
         value = quota.get("Value")
-        usage = _latest_value(batch.series.get(f"quota|{place.key}"))
+        usage = _latest_value(batch.get(f"quota|{place.key}"))
         reason = ""
         if usage is None:
             reason = "no AWS/Usage ResourceCount datapoints in the last minutes"
@@ -1542,19 +1542,19 @@ def _not_running(static: _Static) -> InstanceView:
     return dataclasses.replace(static.base, volumes=static.volumes, reasons=(reason,))
 
 
-def _newest_points(series: dict[str, Series], keys: tuple[str, ...]) -> tuple[float | None, ...]:
+def _newest_points(batch: MetricBatch, keys: tuple[str, ...]) -> tuple[float | None, ...]:
     """The newest point (time and value) of each of ``keys``' series, None for a series missing or
     empty: all a cycle's derivation reads of them. A point older than a series' newest is older
     than what the history holds of it, and ignored (``_new_points`` after its last time); so two
     cycles that read the same newest points derive the same. Plain floats, kept per instance
-    between cycles: the series themselves (lists) would stay alive and be walked by the collector."""
+    between cycles: the series themselves (arrays) would stay alive."""
     out: list[float | None] = []
     for key in keys:
-        one = series.get(key)
-        if one is None or not one.timestamps:
+        point = batch.newest(key)
+        if point is None:
             out += (None, None)
         else:
-            out += (one.timestamps[0], one.values[0])
+            out += point
     return tuple(out)
 
 

@@ -17,7 +17,7 @@ import json
 import logging
 import math
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -25,6 +25,8 @@ from typing import Any, NamedTuple
 from tui.aws.clients import ClientFactory
 
 MAX_QUERIES = 500
+LAG_MEMORY_S = 600.0
+"""How long what was learnt of a series' publishing delay is trusted (``QueryPlan``)."""
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +78,11 @@ _text = json.dumps
 
 
 class Series(NamedTuple):
-    """Datapoints newest first: epoch seconds and values (a tuple: thousands are built a cycle)."""
+    """Datapoints newest first: epoch seconds and values (a tuple: thousands are built a cycle).
+    Arrays of doubles after a window's read (an hour: much to hold), the lists decoded otherwise."""
 
-    timestamps: array[float]
-    values: array[float]
+    timestamps: MutableSequence[float]
+    values: MutableSequence[float]
     status: str = "Complete"
 
 
@@ -88,12 +91,36 @@ class MetricBatch:
     """The answer to one set of queries: series by key, and what CloudWatch said besides."""
 
     series: dict[str, Series] = field(default_factory=dict)
+    """The series read (an incremental read's: only those sent)."""
     messages: list[str] = field(default_factory=list)
     calls: int = 0
+    queries: int = 0
+    """Queries sent."""
+    plan: QueryPlan | None = None
+    """An incremental read's plan, which holds the newest point of the queries not sent."""
 
     @staticmethod
     def calls_needed(queries: int) -> int:
         return -(-queries // MAX_QUERIES)
+
+    def get(self, key: str) -> Series | None:
+        """``key``'s series: as read, or (not sent in an incremental read) its newest point held."""
+        found = self.series.get(key)
+        if found is None and self.plan is not None:
+            return self.plan.held(key)
+        return found
+
+    def newest(self, key: str) -> tuple[float, float] | None:
+        """``key``'s newest point (time, value), read or held."""
+        found = self.series.get(key)
+        if found is not None:
+            return (found.timestamps[0], found.values[0]) if found.timestamps else None
+        return None if self.plan is None else self.plan.newest(key)
+
+    def read_any(self, keys: Iterable[str]) -> bool:
+        """Whether any of ``keys`` was read (not only held)."""
+        series = self.series
+        return self.plan is None or any(key in series for key in keys)
 
 
 @dataclass
@@ -140,43 +167,121 @@ def _epoch(value: Any) -> float:
 
 
 class QueryPlan:
-    """Queries sorted by period and cut into calls of 500, with each call's query list encoded once,
-    so a refresh that repeats the same queries only writes the times."""
+    """Queries sorted by period, each encoded once as the request's JSON, so a refresh that repeats
+    the same queries only writes the times and joins them 500 a call.
+
+    A plan also remembers, per query, the newest point its last read returned and when a newer one
+    can have arrived (``due``), so that an incremental read (``get_metric_data(...,
+    incremental=True)``) sends only the queries due and answers the others with that newest point:
+
+    - AWS's own metrics (``AWS/*``) publish a period once it has ended: after a point stamped T,
+      nothing newer exists before T + 2 periods. Any other namespace (the CloudWatch agent's, an
+      application's) may publish the next period as soon as it starts, T + 1 period.
+    - A series publishes each period about as late as the one before. A read that finds a new point
+      the read before it had not found bounds that point's arrival from below (it came after the
+      earlier read), so the next point comes after the earlier read + 1 period: polled every 30 s,
+      a one-minute series is then read once a minute, in the first cycle after its point arrives,
+      instead of twice. What is learnt of a series' delay is kept ``LAG_MEMORY_S``, then learnt
+      again, in case AWS's delay shrank.
+    - A series that had no point in its last read is due in every cycle: AWS publishes only while
+      there is activity, and it may resume at any minute."""
 
     def __init__(self, queries: Sequence[MetricQuery]) -> None:
         ordered = sorted(queries, key=lambda q: q.period)
         self.queries: tuple[MetricQuery, ...] = tuple(ordered)
-        self.chunks: list[_Chunk] = []
-        for start in range(0, len(ordered), MAX_QUERIES):
-            part = tuple(ordered[start : start + MAX_QUERIES])
-            ids = [f"q{start + n}" for n in range(len(part))]
-            self.chunks.append(
-                _Chunk(
-                    keys={qid: q.key for qid, q in zip(ids, part, strict=True)},
-                    queries=part,
-                    encoded="[" + ",".join(q.to_json(qid) for qid, q in zip(ids, part, strict=True)) + "]",
-                    longest_period=max(q.period for q in part),
-                    grid=math.lcm(*{q.period for q in part}),
-                )
-            )
+        self.keys: tuple[str, ...] = tuple(q.key for q in ordered)
+        self.index: dict[str, int] = {key: n for n, key in enumerate(self.keys)}
+        self.encoded: tuple[str, ...] = tuple(q.to_json(f"q{n}") for n, q in enumerate(ordered))
+        self.periods: array[int] = array("l", (q.period for q in ordered))
+        self.spacing: array[int] = array(
+            "l", (2 * q.period if q.namespace.startswith("AWS/") else q.period for q in ordered)
+        )
+        size = len(ordered)
+        zeros = bytes(8 * size)
+        self.due: array[float] = array("d", zeros)
+        """Per query, the epoch second from which a newer point than the held one can have arrived."""
+        self.held_ts: array[float] = array("d", (math.nan,)) * size
+        self.held_value: array[float] = array("d", (math.nan,)) * size
+        self.read_at: array[float] = array("d", zeros)
+        """When each query was last read (the read's end time; 0: never)."""
+        self.lag: array[float] = array("d", zeros)
+        """A lower bound of how long after its stamp each series' points arrive, and when it was learnt."""
+        self.lag_at: array[float] = array("d", zeros)
+        self.chunks: list[_Chunk] = [
+            self._chunk(range(start, min(start + MAX_QUERIES, size))) for start in range(0, size, MAX_QUERIES)
+        ]
 
     def __len__(self) -> int:
         return len(self.queries)
 
+    def _chunk(self, indices: Sequence[int]) -> _Chunk:
+        periods = {self.periods[n] for n in indices}
+        return _Chunk(self, indices, max(periods), math.lcm(*periods))
 
-@dataclass(frozen=True)
+    def due_chunks(self, now_ts: float) -> list[_Chunk]:
+        """The queries due at ``now_ts``, 500 a call (every chunk when all are due)."""
+        due = self.due
+        indices = [n for n in range(len(due)) if due[n] <= now_ts]
+        if len(indices) == len(due):
+            return self.chunks
+        cut = range(0, len(indices), MAX_QUERIES)
+        return [self._chunk(indices[start : start + MAX_QUERIES]) for start in cut]
+
+    def held(self, key: str) -> Series | None:
+        """The newest point the last read of ``key`` returned, as a series (None: none, or unknown)."""
+        point = self.newest(key)
+        return None if point is None else Series(array("d", (point[0],)), array("d", (point[1],)))
+
+    def newest(self, key: str) -> tuple[float, float] | None:
+        n = self.index.get(key)
+        if n is None or math.isnan(self.held_ts[n]):
+            return None
+        return self.held_ts[n], self.held_value[n]
+
+    def note(self, n: int, stamps: Sequence[float], values: Sequence[float], at: float) -> None:
+        """What a read at ``at`` returned of query ``n`` (newest first)."""
+        before, self.read_at[n] = self.read_at[n], at
+        if not stamps:
+            self.held_ts[n] = math.nan
+            self.due[n] = 0.0
+            return
+        newest = stamps[0]
+        held = self.held_ts[n]
+        self.held_ts[n] = newest
+        self.held_value[n] = values[0] if values else math.nan
+        period = self.periods[n]
+        if before and (math.isnan(held) or newest > held):
+            # Not there at the read before: it arrived after it, ``before - newest`` after its stamp.
+            seen = before - newest
+            if seen > self.lag[n] or at - self.lag_at[n] > LAG_MEMORY_S:
+                self.lag[n], self.lag_at[n] = seen, at
+        due = newest + self.spacing[n]
+        if self.lag_at[n] and at - self.lag_at[n] <= LAG_MEMORY_S:
+            due = max(due, newest + period + self.lag[n] + 1.0)
+        self.due[n] = due
+
+
+@dataclass(frozen=True, slots=True)
 class _Chunk:
-    keys: dict[str, str]
-    """Each query's Id and the caller's key, in the chunk's order."""
-    queries: tuple[MetricQuery, ...]
-    encoded: str
-    """The queries as the request's JSON (``MetricDataQueries``)."""
+    plan: QueryPlan
+    indices: Sequence[int]
+    """The queries' positions in the plan (each query's Id is ``q`` and its position)."""
     longest_period: int
     grid: int  # every period of the chunk divides it
 
+    @property
+    def keys(self) -> dict[str, str]:
+        """Each query's Id and the caller's key, in the chunk's order."""
+        return {f"q{n}": self.plan.keys[n] for n in self.indices}
+
+    @property
+    def encoded(self) -> str:
+        """The queries as the request's JSON (``MetricDataQueries``)."""
+        return "[" + ",".join([self.plan.encoded[n] for n in self.indices]) + "]"
+
     def api(self) -> list[dict[str, Any]]:
         """The queries as botocore's parameters: made only for a client without the JSON protocol."""
-        return [q.to_api(qid) for qid, q in zip(self.keys, self.queries, strict=True)]
+        return [self.plan.queries[n].to_api(f"q{n}") for n in self.indices]
 
 
 def _body(chunk: _Chunk, start: datetime, end: datetime, token: str | None) -> bytes:
@@ -211,28 +316,40 @@ async def _one_call(
 
 
 async def _run_chunk(client: Any, chunk: _Chunk, start: datetime, end: datetime, batch: MetricBatch) -> None:
+    plan = chunk.plan
+    keys, size, note, at = plan.keys, len(plan.keys), plan.note, end.timestamp()
+    # A window's read (an hour) keeps arrays of doubles, not the decoded lists: an hour of a fleet's
+    # series is held until the last call of the batch answers (85,000 series of 60 points at 2,000
+    # instances: about 330 MB as lists of floats, 80 MB so), and a process keeps the memory of its
+    # peak. A steady read's few points stay the lists decoded, which costs nothing more.
+    pack = batch.plan is None
     token: str | None = None
     merged: dict[str, Series] = {}
     while True:
         reply = await _one_call(client, chunk, start, end, token)
         batch.calls += 1
         for result in reply.get("MetricDataResults") or ():
-            key = chunk.keys.get(result.get("Id"))
-            if key is None:
+            query_id = result.get("Id")
+            try:
+                n = int(query_id[1:])
+            except (TypeError, ValueError):
                 continue
-            stamps = result.get("Timestamps") or ()
+            if not 0 <= n < size:
+                continue
+            key = keys[n]
+            stamps = result.get("Timestamps") or []
             if stamps and isinstance(stamps[0], datetime):  # botocore parsed it (no JSON protocol)
                 stamps = [_epoch(t) for t in stamps]
-            values = result.get("Values") or ()
+            values = result.get("Values") or []
             have = merged.get(key)
-            # Arrays of doubles, not the decoded lists: an hour of a fleet's series is held until the
-            # last call of the batch answers (85,000 series of 60 points at 2,000 instances: about
-            # 330 MB as lists of floats, 80 MB so), and a process keeps the memory of its peak.
             if have is None:
-                merged[key] = Series(
-                    array("d", stamps), array("d", values), result.get("StatusCode") or "Complete"
-                )
+                if pack:
+                    stamps, values = array("d", stamps), array("d", values)
+                merged[key] = Series(stamps, values, result.get("StatusCode") or "Complete")
+                note(n, stamps, values, at)
             else:
+                if stamps and not have.timestamps:
+                    note(n, stamps, values, at)
                 have.timestamps.extend(stamps)
                 have.values.extend(values)
         for message in reply.get("Messages") or ():
@@ -252,16 +369,22 @@ async def get_metric_data(
     *,
     lookback: Callable[[int], float] | None = None,
     role_arn: str | None = None,
+    incremental: bool = False,
 ) -> MetricBatch:
     """All queries in ceil(n / 500) concurrent calls (plus pages when CloudWatch splits one).
+
+    ``incremental`` sends only the queries due (``QueryPlan``): the batch's ``get`` answers the
+    others with the newest point their last read returned, and ``queries`` counts those sent.
 
     ``lookback(longest period of a call) -> seconds`` narrows each call's window, so calls of
     one-minute series do not read the five-minute series' longer history; ``start`` applies
     otherwise. Each call's start is rounded down to a multiple of its periods (epoch seconds).
     """
     plan = queries if isinstance(queries, QueryPlan) else QueryPlan(queries)
-    batch = MetricBatch()
-    if not plan.chunks:
+    batch = MetricBatch(plan=plan if incremental else None)
+    chunks = plan.due_chunks(end.timestamp()) if incremental else plan.chunks
+    batch.queries = sum(len(c.indices) for c in chunks)
+    if not chunks:
         return batch
     client = await factory.client("cloudwatch", region, role_arn=role_arn)
 
@@ -273,7 +396,7 @@ async def get_metric_data(
         # at the same timestamp in every call, whatever the caller's clock reads.
         return datetime.fromtimestamp(math.floor(first.timestamp()) // chunk.grid * chunk.grid, first.tzinfo)
 
-    await asyncio.gather(*(_run_chunk(client, c, start_of(c), end, batch) for c in plan.chunks))
+    await asyncio.gather(*(_run_chunk(client, c, start_of(c), end, batch) for c in chunks))
     return batch
 
 

@@ -1,0 +1,174 @@
+"""``QueryPlan``'s incremental reads: which queries a cycle sends, and what it answers for the rest."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, get_metric_data
+
+T = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # on a 5-minute boundary
+
+
+class FakeCloudWatch:
+    """Answers GetMetricData from ``points`` (key -> [(time, value)], newest first), botocore-parsed."""
+
+    meta = SimpleNamespace(service_model=SimpleNamespace(resolved_protocol="query"))
+
+    def __init__(self, plan: QueryPlan, points: dict[str, list[tuple[datetime, float]]]) -> None:
+        self.plan, self.points = plan, points
+        self.asked: list[str] = []
+
+    async def get_metric_data(self, **params: Any) -> dict[str, Any]:
+        results = []
+        for query in params["MetricDataQueries"]:
+            key = self.plan.keys[int(query["Id"][1:])]
+            self.asked.append(key)
+            start, end = params["StartTime"], params["EndTime"]
+            inside = [(t, v) for t, v in self.points.get(key, []) if start <= t < end]
+            results.append(
+                {"Id": query["Id"], "Timestamps": [t for t, _ in inside], "Values": [v for _, v in inside]}
+            )
+        return {"MetricDataResults": results}
+
+
+class FakeFactory:
+    def __init__(self, client: FakeCloudWatch) -> None:
+        self.fake = client
+
+    async def client(self, service: str, region: str, role_arn: str | None = None) -> FakeCloudWatch:
+        return self.fake
+
+
+def read(plan: QueryPlan, cloudwatch: FakeCloudWatch, at: datetime) -> tuple[MetricBatch, list[str]]:
+    cloudwatch.asked = []
+    batch = asyncio.run(
+        get_metric_data(
+            FakeFactory(cloudwatch),  # type: ignore[arg-type]
+            "us-east-1",
+            plan,
+            at - timedelta(minutes=20),
+            at,
+            incremental=True,
+        )
+    )
+    return batch, sorted(cloudwatch.asked)
+
+
+def test_each_query_is_sent_once_its_next_period_can_exist() -> None:
+    plan = QueryPlan(
+        [
+            MetricQuery("net", "AWS/EC2", "NetworkIn", (("InstanceId", "i-1"),), "Sum", 60),
+            MetricQuery("basic", "AWS/EC2", "NetworkIn", (("InstanceId", "i-2"),), "Sum", 300),
+            MetricQuery("mem", "CWAgent", "mem_used_percent", (("InstanceId", "i-1"),), "Average", 60),
+            MetricQuery("idle", "AWS/EBS", "VolumeReadOps", (("VolumeId", "vol-1"),), "Sum", 60),
+        ]
+    )
+    points = {
+        "net": [(T - timedelta(minutes=1), 10.0), (T - timedelta(minutes=2), 9.0)],
+        "basic": [(T - timedelta(minutes=5), 50.0)],
+        "mem": [(T - timedelta(minutes=1), 40.0)],
+    }
+    cloudwatch = FakeCloudWatch(plan, points)
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=10))
+    assert asked == ["basic", "idle", "mem", "net"]  # nothing known yet: every query
+    assert batch.queries == 4 and batch.calls == 1
+
+    # 30 s later: AWS/EC2's minute T ends at T + 60 s; the agent may already have sent it; the
+    # idle volume may have started.
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=40))
+    assert asked == ["idle", "mem"] and batch.queries == 2
+    assert batch.newest("net") == ((T - timedelta(minutes=1)).timestamp(), 10.0)
+    held = batch.get("net")
+    assert held is not None and list(held.values) == [10.0]  # the newest point, as last read
+    assert batch.get("idle") is not None and not batch.get("idle").timestamps  # type: ignore[union-attr]
+    assert batch.read_any(["net", "mem"]) and not batch.read_any(["net", "basic"])
+
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=61))
+    assert asked == ["idle", "mem", "net"]  # the 5-minute series waits for T + 5 min
+    points["net"].insert(0, (T, 11.0))
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=90))
+    assert "net" in asked and batch.newest("net") == (T.timestamp(), 11.0)
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=100))
+    assert "net" not in asked  # minute T + 1 cannot exist before T + 2 min
+
+    _, asked = read(plan, cloudwatch, T + timedelta(minutes=5))
+    assert "basic" in asked
+
+
+def test_a_full_read_sends_every_query_and_counts_them() -> None:
+    queries = [
+        MetricQuery(f"v{n}", "AWS/EBS", "VolumeReadOps", (("VolumeId", f"vol-{n}"),), "Sum", 60)
+        for n in range(1200)
+    ]
+    plan = QueryPlan(queries)
+    cloudwatch = FakeCloudWatch(plan, {f"v{n}": [(T - timedelta(minutes=1), 1.0)] for n in range(1200)})
+    batch = asyncio.run(
+        get_metric_data(FakeFactory(cloudwatch), "us-east-1", plan, T - timedelta(hours=1), T)  # type: ignore[arg-type]
+    )
+    assert batch.queries == 1200 and batch.calls == 3 and len(cloudwatch.asked) == 1200
+    again, asked = read(plan, cloudwatch, T + timedelta(seconds=30))
+    assert asked == [] and again.calls == 0  # a full read tells the plan what is held too
+    assert again.newest("v7") == ((T - timedelta(minutes=1)).timestamp(), 1.0)
+
+
+class Published(FakeCloudWatch):
+    """A one-minute AWS/EC2 series whose point for minute T arrives at T + 60 s + ``delay``: a read
+    sees only the points arrived by its end time."""
+
+    def __init__(self, plan: QueryPlan, delay: float) -> None:
+        super().__init__(plan, {})
+        self.delay = delay
+
+    async def get_metric_data(self, **params: Any) -> dict[str, Any]:
+        end = params["EndTime"]
+        newest = end - timedelta(seconds=60 + self.delay)
+        last = newest.replace(second=0, microsecond=0)
+        self.points = {"net": [(last - timedelta(minutes=k), 1.0 + k) for k in range(10)]}
+        return await super().get_metric_data(**params)
+
+
+def test_a_series_is_read_once_a_minute_in_the_first_cycle_after_its_point_arrives() -> None:
+    """Polled every 30 s, a one-minute series that publishes each minute 40 s after it ends is read
+    in every cycle until its delay is learnt, then once a minute: every point still read in the
+    first cycle after it arrived."""
+    plan = QueryPlan([MetricQuery("net", "AWS/EC2", "NetworkIn", (("InstanceId", "i-1"),), "Sum", 60)])
+    cloudwatch = Published(plan, delay=40.0)
+    start = T + timedelta(seconds=7)
+    reads: list[datetime] = []
+    first_seen: dict[float, datetime] = {}
+    for cycle in range(40):  # 20 minutes
+        at = start + timedelta(seconds=30 * cycle)
+        batch, asked = read(plan, cloudwatch, at)
+        if asked:
+            reads.append(at)
+        point = batch.newest("net")
+        assert point is not None
+        first_seen.setdefault(point[0], at)
+    for stamp, seen in first_seen.items():
+        arrived = datetime.fromtimestamp(stamp, UTC) + timedelta(seconds=100)
+        assert timedelta(0) <= seen - arrived < timedelta(seconds=30), (stamp, seen)
+    assert len(first_seen) >= 19
+    assert len(reads) <= 20 + 2, f"{len(reads)} reads in 40 cycles"  # once a minute, once learnt
+
+
+def test_a_series_published_sooner_than_learnt_is_learnt_again() -> None:
+    """What is learnt of a delay is trusted for 10 minutes: a series whose delay then shrinks is
+    read late for at most that long, then in the first cycle after each point again."""
+    plan = QueryPlan([MetricQuery("net", "AWS/EC2", "NetworkIn", (("InstanceId", "i-1"),), "Sum", 60)])
+    cloudwatch = Published(plan, delay=40.0)
+    start = T + timedelta(seconds=7)
+    late: list[timedelta] = []
+    for cycle in range(80):  # 40 minutes; from minute 10, the points arrive 35 s sooner
+        at = start + timedelta(seconds=30 * cycle)
+        if cycle == 20:
+            cloudwatch.delay = 5.0
+        cloudwatch.asked = []
+        batch, _ = read(plan, cloudwatch, at)
+        point = batch.newest("net")
+        assert point is not None
+        arrived_newest = at - timedelta(seconds=65)  # the newest point that has arrived by now
+        late.append(arrived_newest - datetime.fromtimestamp(point[0], UTC))
+    assert max(late[60:]) < timedelta(seconds=60), "learnt again within 10 minutes"
