@@ -585,25 +585,29 @@ async def test_a_steady_cycle_asks_only_for_series_that_can_have_a_new_point(
     clock = Clock(t0 + timedelta(seconds=5))
     poller = LimitsPoller(factory, clock=clock)
     try:
-        await poller.poll()  # the hour
+        await poller.poll()  # the hour: every series
         clock.at = t0 + timedelta(seconds=20)
-        steady = by_id(await poller.poll())[iid]  # the first steady cycle asks for every series
+        steady = by_id(await poller.poll())[iid]
         clock.at = t0 + timedelta(seconds=50)
         between = by_id(await poller.poll())[iid]  # minute t0 cannot be published before t0 + 60 s
         for namespace, metric, dims, value in published:
             put_points(cloudwatch, namespace, metric, dims, value * 2, [t0])
         clock.at = t0 + timedelta(seconds=80)
         moved = by_id(await poller.poll())[iid]
+        clock.at = t0 + timedelta(seconds=305)
+        await poller.poll()
     finally:
         await factory.close()
-    planned = {q.key for q in poller._plans[(Place(region).key, False)].queries}
-    assert sent[1] == planned
+    planned = {q.key for q in poller._plans[Place(region).key].queries}
+    assert sent[0] == planned
     publishing = {f"{iid}|NetworkIn", f"{iid}|NetworkOut", f"{busy}|VolumeReadOps", f"{busy}|VolumeReadBytes"}
-    assert publishing < planned
-    assert sent[2] == planned - publishing  # each series that published nothing, and only those
-    assert f"{iid}|NetworkIn" not in sent[2] and f"{busy}|VolumeReadOps" not in sent[2]
+    idle_time = {key for key in planned if key.endswith("|VolumeIdleTime")}  # asked every 5 minutes
+    assert publishing < planned and len(idle_time) == 2
+    # Each series that published nothing, and only those:
+    assert sent[1] == sent[2] == planned - publishing - idle_time
     assert between is steady and between.net_in_mbps == rel(100.0)
     assert volume(between, busy).iops == rel(100.0)
     assert {f"{iid}|NetworkIn", f"{busy}|VolumeReadOps"} <= sent[3]
     assert moved.net_in_mbps == rel(200.0) and volume(moved, busy).iops == rel(200.0)
+    assert idle_time <= sent[4] and not idle_time & (sent[1] | sent[2] | sent[3])
     assert len(moved.history) == len(steady.history) + 1

@@ -96,7 +96,6 @@ FAST_VOLUME_METRICS = ("VolumeReadOps", "VolumeWriteOps", "VolumeReadBytes", "Vo
 # Published by Nitro instances for all their volumes together; older (Xen) types publish none.
 INSTANCE_EBS_METRICS = ("EBSReadOps", "EBSWriteOps", "EBSReadBytes", "EBSWriteBytes")
 NO_DATAPOINTS = "no datapoints: idle or not published"
-VOLUME_METRICS = (*FAST_VOLUME_METRICS, "VolumeIdleTime")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,7 +411,7 @@ class LimitsPoller:
         self._described: list[_Region] = []
         self._described_at = 0.0
         self._force = False
-        self._plans: dict[tuple[str, bool], _Plan] = {}
+        self._plans: dict[str, _Plan] = {}
         self._slow_at: float | None = None
         self._hints: dict[str, list[Hint]] = {}
         self._read_hour = False
@@ -422,9 +421,8 @@ class LimitsPoller:
         self._ebs_from_ec2: set[str] = set()  # instances whose AWS/EC2 EBS* metrics were seen
         self._cycles = 0
         self.last_queries = 0
-        self._combined_plans: dict[tuple[str, str, bool], tuple[tuple[_Plan, ...], QueryPlan]] = {}
-        """Per batch (its region, monitoring place, and whether it reads the slow metrics too): the
-        plans it combined, and their queries."""
+        self._combined_plans: dict[tuple[str, str], tuple[tuple[_Plan, ...], QueryPlan]] = {}
+        """Per batch (its region and monitoring place): the plans it combined, and their queries."""
         self._inventory_cache = InventoryCache()
         self.aggregator = ""
         """The AWS Config aggregator the inventory came from ("" when each place was described)."""
@@ -638,7 +636,7 @@ class LimitsPoller:
                 self.linked = await linked_accounts(self.factory, (p.region for p in places))
             self._described_at = mono
             self._force = False
-            self._plans = {key: plan for key, plan in self._plans.items() if key[0] in kept}
+            self._plans = {key: plan for key, plan in self._plans.items() if key in kept}
         described = self._described
         fatal = [d.fatal for d in described if d.fatal is not None]
         if fatal and len(fatal) == len(described):
@@ -788,7 +786,7 @@ class LimitsPoller:
         via = self._metrics_via(place)
         # Read through a monitoring account, each query names the account its metric is in.
         account = place.account_id if via is not place else ""
-        plan = self._plans.get((place.key, slow))
+        plan = self._plans.get(place.key)
         if plan is None or plan.agent_at != agent.fetched_at or plan.account_id != account:
             plan = _Plan(region, agent.fetched_at, account)
             for inst in described.instances:
@@ -797,14 +795,14 @@ class LimitsPoller:
                 # Xen types publish no AWS/EC2 EBS*; a type not described yet is asked for them.
                 xen = info is not None and info.get("Hypervisor") == "xen"
                 first = len(plan.queries)
-                period = plan.add_instance(inst, vols, agent, slow, instance_ebs=not xen)
+                period = plan.add_instance(inst, vols, agent, instance_ebs=not xen)
                 keys = tuple(q.key for q in plan.queries[first:])
                 plan.static.append(dataclasses.replace(self._static(place, inst, vols, period), keys=keys))
             quota_q = _quota_query(place, described.quota, account)
             if quota_q is not None:
                 plan.queries.append(quota_q)
             plan.compile()
-            self._plans[(place.key, slow)] = plan
+            self._plans[place.key] = plan
         result.queries = len(plan.queries)
         return _Prepared(described, result, plan, agent, via, slow)
 
@@ -817,7 +815,7 @@ class LimitsPoller:
         via = group[0].via
         if not plans or via is None:
             return MetricBatch(), ""
-        batch_key = (via.region, via.key, group[0].slow)
+        batch_key = (via.region, via.key)
         compiled = plans[0].compiled if len(plans) == 1 else self._combined(batch_key, plans)
         span = window if window is not None else BACKFILL_S
         try:
@@ -839,7 +837,7 @@ class LimitsPoller:
             return MetricBatch(), problem.message
         return batch, ""
 
-    def _combined(self, group: tuple[str, str, bool], plans: list[_Plan]) -> QueryPlan:
+    def _combined(self, group: tuple[str, str], plans: list[_Plan]) -> QueryPlan:
         """The queries of several plans as one, encoded once per batch (a region read through its
         monitoring account) while its plans stay the same."""
         kept = self._combined_plans.get(group)
@@ -1451,20 +1449,27 @@ class _Plan:
         return self._compiled
 
     def q(
-        self, key: str, namespace: str, metric: str, dims: tuple[tuple[str, str], ...], stat: str, period: int
+        self,
+        key: str,
+        namespace: str,
+        metric: str,
+        dims: tuple[tuple[str, str], ...],
+        stat: str,
+        period: int,
+        every: int = 0,
     ) -> None:
-        self.queries.append(MetricQuery(key, namespace, metric, dims, stat, period, self.account_id))
+        self.queries.append(MetricQuery(key, namespace, metric, dims, stat, period, self.account_id, every))
 
     def add_instance(
         self,
         inst: dict[str, Any],
         vols: list[dict[str, Any]],
         agent: _AgentCatalog,
-        slow: bool,
         *,
         instance_ebs: bool = True,
     ) -> int:
-        """Queue the instance's queries; returns its period (60 s detailed, 300 s basic monitoring)."""
+        """Queue the instance's queries; returns its period (60 s detailed, 300 s basic monitoring).
+        A volume's idle time is asked for every ``SLOW_REFRESH_S``: it feeds only the hints."""
         iid = str(inst.get("InstanceId"))
         detailed = (inst.get("Monitoring") or {}).get("State") == "enabled"
         period = 60 if detailed else 300
@@ -1488,8 +1493,10 @@ class _Plan:
         for vol in vols:
             vid = str(vol.get("VolumeId"))
             vdims = (("VolumeId", vid),)
-            for metric in VOLUME_METRICS if slow else FAST_VOLUME_METRICS:
+            for metric in FAST_VOLUME_METRICS:
                 self.q(f"{vid}|{metric}", "AWS/EBS", metric, vdims, "Sum", VOLUME_PERIOD)
+            every = int(SLOW_REFRESH_S)
+            self.q(f"{vid}|VolumeIdleTime", "AWS/EBS", "VolumeIdleTime", vdims, "Sum", VOLUME_PERIOD, every)
             if vol.get("VolumeType") in BURSTING_VOLUME_TYPES:
                 self.q(f"{vid}|BurstBalance", "AWS/EBS", "BurstBalance", vdims, "Average", VOLUME_PERIOD)
         return period

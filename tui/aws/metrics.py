@@ -44,6 +44,8 @@ class MetricQuery:
     account_id: str = ""
     """The account the metric is in, read through a CloudWatch monitoring account ("" for the
     caller's own)."""
+    every: int = 0
+    """An incremental read asks for it at most once in this many seconds (0: whenever it is due)."""
 
     def to_api(self, query_id: str) -> dict[str, Any]:
         query: dict[str, Any] = {
@@ -184,7 +186,8 @@ class QueryPlan:
       instead of twice. What is learnt of a series' delay is kept ``LAG_MEMORY_S``, then learnt
       again, in case AWS's delay shrank.
     - A series that had no point in its last read is due in every cycle: AWS publishes only while
-      there is activity, and it may resume at any minute."""
+      there is activity, and it may resume at any minute.
+    - A query with ``every`` (a slow quantity) is asked at most that often."""
 
     def __init__(self, queries: Sequence[MetricQuery]) -> None:
         ordered = sorted(queries, key=lambda q: q.period)
@@ -207,6 +210,7 @@ class QueryPlan:
         self.lag: array[float] = array("d", zeros)
         """A lower bound of how long after its stamp each series' points arrive, and when it was learnt."""
         self.lag_at: array[float] = array("d", zeros)
+        self.every: array[int] = array("l", (q.every for q in ordered))
         self.chunks: list[_Chunk] = [
             self._chunk(range(start, min(start + MAX_QUERIES, size))) for start in range(0, size, MAX_QUERIES)
         ]
@@ -241,9 +245,11 @@ class QueryPlan:
     def note(self, n: int, stamps: Sequence[float], values: Sequence[float], at: float) -> None:
         """What a read at ``at`` returned of query ``n`` (newest first)."""
         before, self.read_at[n] = self.read_at[n], at
+        # A few seconds' allowance: cycles come about, not exactly, ``every`` apart.
+        floor = at + self.every[n] - 5.0 if self.every[n] else 0.0
         if not stamps:
             self.held_ts[n] = math.nan
-            self.due[n] = 0.0
+            self.due[n] = floor
             return
         newest = stamps[0]
         held = self.held_ts[n]
@@ -258,7 +264,7 @@ class QueryPlan:
         due = newest + self.spacing[n]
         if self.lag_at[n] and at - self.lag_at[n] <= LAG_MEMORY_S:
             due = max(due, newest + period + self.lag[n] + 1.0)
-        self.due[n] = due
+        self.due[n] = max(due, floor)
 
 
 @dataclass(frozen=True, slots=True)
