@@ -588,6 +588,9 @@ async def test_a_steady_cycle_asks_only_for_series_that_can_have_a_new_point(
         await poller.poll()  # the hour: every series
         clock.at = t0 + timedelta(seconds=20)
         steady = by_id(await poller.poll())[iid]
+        # An instance launched meanwhile: a new plan, which keeps what the old one knew.
+        launched = launch_detailed(ec2)
+        poller.refresh_inventory()
         clock.at = t0 + timedelta(seconds=50)
         between = by_id(await poller.poll())[iid]  # minute t0 cannot be published before t0 + 60 s
         for namespace, metric, dims, value in published:
@@ -599,13 +602,19 @@ async def test_a_steady_cycle_asks_only_for_series_that_can_have_a_new_point(
     finally:
         await factory.close()
     planned = {q.key for q in poller._plans[Place(region).key].queries}
-    assert sent[0] == planned
     publishing = {f"{iid}|NetworkIn", f"{iid}|NetworkOut", f"{busy}|VolumeReadOps", f"{busy}|VolumeReadBytes"}
-    idle_time = {key for key in planned if key.endswith("|VolumeIdleTime")}  # asked every 5 minutes
-    assert publishing < planned and len(idle_time) == 2
-    # Each series that published nothing, and only those:
-    assert sent[1] == sent[2] == planned - publishing - idle_time
-    assert between is steady and between.net_in_mbps == rel(100.0)
+    new = {
+        key
+        for key in planned
+        if key.startswith((launched["InstanceId"], launched["BlockDeviceMappings"][0]["Ebs"]["VolumeId"]))
+    }
+    idle_time = {key for key in planned if key.endswith("|VolumeIdleTime")} - new  # every 5 minutes
+    assert publishing < planned and len(idle_time) == 2 and len(new) > 5
+    assert sent[0] == planned - new
+    # Each series that published nothing, and only those (and at once, the new instance's):
+    assert sent[1] == planned - new - publishing - idle_time
+    assert sent[2] == planned - publishing - idle_time
+    assert between == steady and between.net_in_mbps == rel(100.0)  # derived again: a new inventory
     assert volume(between, busy).iops == rel(100.0)
     assert {f"{iid}|NetworkIn", f"{busy}|VolumeReadOps"} <= sent[3]
     assert moved.net_in_mbps == rel(200.0) and volume(moved, busy).iops == rel(200.0)

@@ -172,3 +172,20 @@ def test_a_series_published_sooner_than_learnt_is_learnt_again() -> None:
         arrived_newest = at - timedelta(seconds=65)  # the newest point that has arrived by now
         late.append(arrived_newest - datetime.fromtimestamp(point[0], UTC))
     assert max(late[60:]) < timedelta(seconds=60), "learnt again within 10 minutes"
+
+
+def test_a_new_plan_takes_over_what_the_old_one_knew_of_each_series_it_keeps() -> None:
+    """An inventory that changed (an instance launched, another's monitoring switched) makes a new
+    plan: the series both plans ask keep their newest point and their schedule; a new series, or one
+    now asked otherwise, is asked at once."""
+
+    def net(iid: str, period: int = 60) -> MetricQuery:
+        return MetricQuery(iid, "AWS/EC2", "NetworkIn", (("InstanceId", iid),), "Sum", period)
+
+    old = QueryPlan([net("i-1"), net("i-2"), net("i-3")])
+    points = {iid: [(T - timedelta(minutes=1), 5.0)] for iid in ("i-1", "i-2", "i-3", "i-4")}
+    read(old, FakeCloudWatch(old, points), T + timedelta(seconds=10))
+    new = QueryPlan([net("i-1"), net("i-3", period=300), net("i-4")], previous=old)
+    batch, asked = read(new, FakeCloudWatch(new, points), T + timedelta(seconds=40))
+    assert asked == ["i-3", "i-4"]
+    assert batch.newest("i-1") == ((T - timedelta(minutes=1)).timestamp(), 5.0)

@@ -412,6 +412,7 @@ class LimitsPoller:
         self._described_at = 0.0
         self._force = False
         self._plans: dict[str, _Plan] = {}
+        self._replaced: dict[str, _Plan] = {}
         self._slow_at: float | None = None
         self._hints: dict[str, list[Hint]] = {}
         self._read_hour = False
@@ -636,6 +637,9 @@ class LimitsPoller:
                 self.linked = await linked_accounts(self.factory, (p.region for p in places))
             self._described_at = mono
             self._force = False
+            # A place whose inventory changed gets a new plan, which takes over what its old one
+            # knew of the series both have (``_prepare``).
+            self._replaced = {key: plan for key, plan in self._plans.items() if key not in kept}
             self._plans = {key: plan for key, plan in self._plans.items() if key in kept}
         described = self._described
         fatal = [d.fatal for d in described if d.fatal is not None]
@@ -658,7 +662,10 @@ class LimitsPoller:
             partial = await self._latest_first(prepared, started)
             progress(1, len(partial.instances), partial)
         answers = await self._read(prepared, started, window)
-        parts = [self._finish(one, *answer, started) for one, answer in zip(prepared, answers, strict=True)]
+        parts: list[_RegionResult] = []
+        for one, answer in zip(prepared, answers, strict=True):
+            parts.append(self._finish(one, *answer, started))
+            await asyncio.sleep(0)  # the screen's keys between two places' views
         return self._snapshot(started, parts, prune=slow and not any(d.fatal for d in described))
 
     async def _read(
@@ -788,7 +795,10 @@ class LimitsPoller:
         account = place.account_id if via is not place else ""
         plan = self._plans.get(place.key)
         if plan is None or plan.agent_at != agent.fetched_at or plan.account_id != account:
+            replaced = plan or self._replaced.pop(place.key, None)
             plan = _Plan(region, agent.fetched_at, account)
+            if replaced is not None:
+                plan.previous = replaced._compiled or replaced.previous
             for inst in described.instances:
                 vols = described.by_instance.get(str(inst.get("InstanceId")), [])
                 info = self._types.get((region, str(inst.get("InstanceType"))))
@@ -843,7 +853,7 @@ class LimitsPoller:
         kept = self._combined_plans.get(group)
         if kept is not None and len(kept[0]) == len(plans) and all(map(operator.is_, kept[0], plans)):
             return kept[1]
-        found = QueryPlan([q for plan in plans for q in plan.queries])
+        found = QueryPlan([q for plan in plans for q in plan.queries], kept[1] if kept else None)
         self._combined_plans[group] = (tuple(plans), found)
         return found
 
@@ -1436,6 +1446,8 @@ class _Plan:
         self.periods: dict[str, int] = {}
         self.static: list[_Static] = []
         self._compiled: QueryPlan | None = None
+        self.previous: QueryPlan | None = None
+        """The plan this one replaces, whose knowledge of each series it takes over."""
 
     def compile(self) -> None:
         """The queries are all added: encode them when first asked (a place read through a
@@ -1445,7 +1457,7 @@ class _Plan:
     @property
     def compiled(self) -> QueryPlan:
         if self._compiled is None:
-            self._compiled = QueryPlan(self.queries)
+            self._compiled, self.previous = QueryPlan(self.queries, self.previous), None
         return self._compiled
 
     def q(

@@ -189,7 +189,7 @@ class QueryPlan:
       there is activity, and it may resume at any minute.
     - A query with ``every`` (a slow quantity) is asked at most that often."""
 
-    def __init__(self, queries: Sequence[MetricQuery]) -> None:
+    def __init__(self, queries: Sequence[MetricQuery], previous: QueryPlan | None = None) -> None:
         ordered = sorted(queries, key=lambda q: q.period)
         self.queries: tuple[MetricQuery, ...] = tuple(ordered)
         self.keys: tuple[str, ...] = tuple(q.key for q in ordered)
@@ -214,6 +214,23 @@ class QueryPlan:
         self.chunks: list[_Chunk] = [
             self._chunk(range(start, min(start + MAX_QUERIES, size))) for start in range(0, size, MAX_QUERIES)
         ]
+        if previous is not None:
+            self._inherit(previous)
+
+    def _inherit(self, previous: QueryPlan) -> None:
+        """What ``previous`` knew of the queries both plans ask (a fleet whose inventory changed
+        keeps what was read and learnt of every series it still has)."""
+        index = previous.index
+        for n, key in enumerate(self.keys):
+            old = index.get(key)
+            if old is None or previous.queries[old] != self.queries[n]:
+                continue
+            self.due[n] = previous.due[old]
+            self.held_ts[n] = previous.held_ts[old]
+            self.held_value[n] = previous.held_value[old]
+            self.read_at[n] = previous.read_at[old]
+            self.lag[n] = previous.lag[old]
+            self.lag_at[n] = previous.lag_at[old]
 
     def __len__(self) -> int:
         return len(self.queries)
