@@ -25,8 +25,9 @@ from typing import Any, NamedTuple
 from tui.aws.clients import ClientFactory
 
 MAX_QUERIES = 500
-LAG_MEMORY_S = 600.0
-"""How long what was learnt of a series' publishing delay is trusted (``QueryPlan``)."""
+LAG_MEMORY_S = 900.0
+"""How long what is learnt of a series' publishing delay is trusted before it is learnt again, in
+case the delay shrank (``QueryPlan``)."""
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +184,8 @@ class QueryPlan:
       the read before it had not found bounds that point's arrival from below (it came after the
       earlier read), so the next point comes after the earlier read + 1 period: polled every 30 s,
       a one-minute series is then read once a minute, in the first cycle after its point arrives,
-      instead of twice. What is learnt of a series' delay is kept ``LAG_MEMORY_S``, then learnt
-      again, in case AWS's delay shrank.
+      instead of twice. What is learnt is forgotten after ``LAG_MEMORY_S`` and learnt again (a read
+      or two more), in case the delay shrank; a point that arrived sooner than learnt replaces it.
     - A series that had no point in its last read is due in every cycle: AWS publishes only while
       there is activity, and it may resume at any minute.
     - A query with ``every`` (a slow quantity) is asked at most that often."""
@@ -207,8 +208,9 @@ class QueryPlan:
         self.held_value: array[float] = array("d", (math.nan,)) * size
         self.read_at: array[float] = array("d", zeros)
         """When each query was last read (the read's end time; 0: never)."""
-        self.lag: array[float] = array("d", zeros)
-        """A lower bound of how long after its stamp each series' points arrive, and when it was learnt."""
+        self.lag: array[float] = array("d", (math.nan,)) * size
+        """A lower bound of how long after its stamp each series' points arrive (NaN: not learnt),
+        and when it was learnt."""
         self.lag_at: array[float] = array("d", zeros)
         self.every: array[int] = array("l", (q.every for q in ordered))
         self.chunks: list[_Chunk] = [
@@ -273,14 +275,18 @@ class QueryPlan:
         self.held_ts[n] = newest
         self.held_value[n] = values[0] if values else math.nan
         period = self.periods[n]
+        lag = self.lag[n] if at - self.lag_at[n] <= LAG_MEMORY_S else math.nan
+        if math.isnan(lag):
+            self.lag[n] = math.nan
         if before and (math.isnan(held) or newest > held):
             # Not there at the read before: it arrived after it, ``before - newest`` after its stamp.
             seen = before - newest
-            if seen > self.lag[n] or at - self.lag_at[n] > LAG_MEMORY_S:
-                self.lag[n], self.lag_at[n] = seen, at
+            if math.isnan(lag) or seen > lag or at - newest <= lag:  # unknown, tighter, or wrong
+                lag, self.lag_at[n] = seen, at
+            self.lag[n] = lag
         due = newest + self.spacing[n]
-        if self.lag_at[n] and at - self.lag_at[n] <= LAG_MEMORY_S:
-            due = max(due, newest + period + self.lag[n] + 1.0)
+        if not math.isnan(lag):
+            due = max(due, newest + period + lag + 1.0)
         self.due[n] = max(due, floor)
 
 
