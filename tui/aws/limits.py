@@ -235,33 +235,39 @@ class Progress(Protocol):
 # ---------------------------------------------------------------------------------------------
 
 
+_TIMES = "I" if array("I").itemsize == 4 else "L"  # four bytes or more: whole epoch seconds until 2106
+
+
 class History:
     """Per (resource, quantity): the last ``HISTORY_POINTS`` derived values, oldest first.
 
-    Times and values sit in two arrays of doubles: tens of thousands of series at fleet scale, where
-    a Python float in a deque costs four times the memory, and copies and extremes run at C speed."""
+    Times and values sit in two arrays: tens of thousands of series at fleet scale, where a Python
+    float in a deque costs several times the memory, and copies and extremes run at C speed. Times
+    are whole epoch seconds (CloudWatch stamps periods so), values single precision: seven
+    significant digits, more than any gauge shows, for half the memory."""
 
     def __init__(self, points: int = HISTORY_POINTS) -> None:
         self._points = points
-        self._data: dict[str, tuple[array[float], array[float]]] = {}
+        self._data: dict[str, tuple[array[int], array[float]]] = {}
 
     def last_ts(self, key: str) -> float:
         series = self._data.get(key)
         return series[0][-1] if series else 0.0
 
     def add(self, key: str, ts: float, value: float) -> None:
+        stamp = int(ts)
         series = self._data.get(key)
         if series is None:
-            self._data[key] = (array("d", (ts,)), array("d", (value,)))
+            self._data[key] = (array(_TIMES, (stamp,)), array("f", (value,)))
             return
         times, values = series
-        if ts > times[-1]:
-            times.append(ts)
+        if stamp > times[-1]:
+            times.append(stamp)
             values.append(value)
             if len(times) > self._points:
                 del times[0]
                 del values[0]
-        elif ts == times[-1]:  # the newest period again, with points that arrived since
+        elif stamp == times[-1]:  # the newest period again, with points that arrived since
             values[-1] = value
 
     def latest(self, key: str) -> tuple[float, float] | None:
