@@ -7,7 +7,9 @@ agent's series are discovered with ListMetrics every ``AGENT_REFRESH_S`` (their 
 agent configuration). Rates are Sum / period, computed here.
 
 The first cycle reads the last hour so gauges, sparklines and hints start full; later cycles read
-only the last few periods and keep a rolling hour per series in memory.
+only the last few periods, and only of the series that can have a new point since their last read
+(``metrics.QueryPlan``: a one-minute series polled every 30 s is asked once a minute, a volume's
+idle time every ``SLOW_REFRESH_S``), and keep a rolling hour per series in memory.
 
 Data as AWS publishes it is sparse: AWS/EBS sends nothing for an idle volume, and nothing for the
 direction (read or write) a volume did not use that minute; a missing sibling series is zero when
