@@ -620,3 +620,58 @@ async def test_a_steady_cycle_asks_only_for_series_that_can_have_a_new_point(
     assert moved.net_in_mbps == rel(200.0) and volume(moved, busy).iops == rel(200.0)
     assert idle_time <= sent[4] and not idle_time & (sent[1] | sent[2] | sent[3])
     assert len(moved.history) == len(steady.history) + 1
+
+
+async def test_an_instances_charts_are_read_in_its_own_account(
+    plain_moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detail view's charts of an instance in a member account: read through that account's
+    role, or, when the credential's account is the CloudWatch monitoring account it links to,
+    through the credential's account with each query naming the instance's."""
+    import boto3
+
+    import tui.aws.limits_history as history_module
+    from tui.aws.metrics import MetricBatch
+    from tui.aws.scope import Place
+
+    region, member = "me-central-1", "210987654321"
+    role = f"arn:aws:iam::{member}:role/warroom-readonly"
+    sts = boto3_factory(plain_moto_url)("sts", region=region)
+    creds = sts.assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
+
+    def in_member(service: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=plain_moto_url,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+
+    iid = launch_detailed(in_member("ec2"))["InstanceId"]
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    minutes = [now - timedelta(minutes=k) for k in range(1, 11)]
+    put_points(in_member("cloudwatch"), "AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8, minutes)
+    target = AwsTarget(
+        regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    factory.set_places([Place(region), Place(region, member, "payments-prod", role)])
+    asked: list[tuple[str | None, set[str]]] = []
+    original = history_module.get_metric_data
+
+    async def recorded(*args: Any, **kwargs: Any) -> MetricBatch:
+        asked.append((kwargs.get("role_arn"), {q.account_id for q in args[2]}))
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(history_module, "get_metric_data", recorded)
+    try:
+        view = by_id(await LimitsPoller(factory, clock=Clock(now)).poll())[iid]
+        assert view.account_id == member
+        charts = await instance_history(factory, view, now=now, hours=1.0)
+        await instance_history(factory, view, now=now, hours=1.0, linked={region: frozenset({member})})
+    finally:
+        await factory.close()
+    assert [value for _, value in charts.net_in_mbps] == [rel(100.0)] * 10
+    assert asked == [(role, {""}), (None, {member})]

@@ -7,6 +7,7 @@ for a direction without I/O).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from tui.aws.clients import ClientFactory
 from tui.aws.limits import FAST_VOLUME_METRICS, VOLUME_PERIOD, InstanceView
 from tui.aws.limits_math import mbps, mibps, with_siblings
 from tui.aws.metrics import MetricQuery, Series, get_metric_data
+from tui.aws.scope import metrics_via, place_of
 
 Points = tuple[tuple[float, float], ...]
 
@@ -42,23 +44,36 @@ def _ascending(series: Series | None) -> dict[float, float]:
 
 
 async def instance_history(
-    factory: ClientFactory, view: InstanceView, *, now: datetime, hours: float = 3.0
+    factory: ClientFactory,
+    view: InstanceView,
+    *,
+    now: datetime,
+    hours: float = 3.0,
+    linked: Mapping[str, frozenset[str]] | None = None,
 ) -> InstanceHistory:
-    """Network and per-volume IOPS and throughput of ``view``'s instance over the last ``hours``."""
+    """Network and per-volume IOPS and throughput of ``view``'s instance over the last ``hours``,
+    read where the Limits poller reads it: through the CloudWatch monitoring account its account
+    links to (``linked``, the poller's), each query naming that account, else through the role or
+    profile of its account (``factory.places``)."""
     iid = view.instance_id
     period = view.period_s
+    place = place_of(factory.places, view.region, view.account_id)
+    via = metrics_via(place, linked or {})
+    account = place.account_id if via is not place else ""
     dims = (("InstanceId", iid),)
     queries = [
-        MetricQuery(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Sum", period)
+        MetricQuery(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Sum", period, account)
         for metric in ("NetworkIn", "NetworkOut")
     ]
     for vol in view.volumes:
         vdims = (("VolumeId", vol.volume_id),)
         queries += [
-            MetricQuery(f"{vol.volume_id}|{metric}", "AWS/EBS", metric, vdims, "Sum", VOLUME_PERIOD)
+            MetricQuery(f"{vol.volume_id}|{metric}", "AWS/EBS", metric, vdims, "Sum", VOLUME_PERIOD, account)
             for metric in FAST_VOLUME_METRICS
         ]
-    batch = await get_metric_data(factory, view.region, queries, now - timedelta(hours=hours), now)
+    batch = await get_metric_data(
+        factory, via.region, queries, now - timedelta(hours=hours), now, role_arn=via.role_arn
+    )
     series = batch.series
     net_in = tuple(
         (ts, mbps(v, period)) for ts, v in sorted(_ascending(series.get(f"{iid}|NetworkIn")).items())

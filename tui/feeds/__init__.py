@@ -158,12 +158,15 @@ class Feeds:
                 profile=settings.target.profile,
             )
 
+        limits = feeds.get("limits")
+
         def history(view: Any) -> Feed:
-            return charts(
-                f"history:{view.instance_id}",
-                f"{view.instance_id} charts",
-                lambda now: instance_history(factory, view, now=now, hours=HISTORY_HOURS),  # type: ignore[arg-type]
-            )
+            def read(now: datetime) -> Awaitable[Any]:
+                # Where the Limits poller reads the instance's metrics: its monitoring account's links.
+                linked = getattr(limits.source, "linked", None) if limits is not None else None
+                return instance_history(factory, view, now=now, hours=HISTORY_HOURS, linked=linked)  # type: ignore[arg-type]
+
+            return charts(f"history:{view.instance_id}", f"{view.instance_id} charts", read)
 
         alarms = feeds.get("alarms")
 
