@@ -189,3 +189,33 @@ def test_a_new_plan_takes_over_what_the_old_one_knew_of_each_series_it_keeps() -
     batch, asked = read(new, FakeCloudWatch(new, points), T + timedelta(seconds=40))
     assert asked == ["i-3", "i-4"]
     assert batch.newest("i-1") == ((T - timedelta(minutes=1)).timestamp(), 5.0)
+
+
+def test_a_read_without_the_slow_quantities_leaves_them_due() -> None:
+    plan = QueryPlan(
+        [
+            MetricQuery("ops", "AWS/EBS", "VolumeReadOps", (("VolumeId", "vol-1"),), "Sum", 60),
+            MetricQuery("idle", "AWS/EBS", "VolumeIdleTime", (("VolumeId", "vol-1"),), "Sum", 60, every=300),
+        ]
+    )
+    points = {key: [(T - timedelta(minutes=1), 1.0)] for key in ("ops", "idle")}
+    cloudwatch = FakeCloudWatch(plan, points)
+    at = T + timedelta(seconds=10)
+    batch = asyncio.run(
+        get_metric_data(
+            FakeFactory(cloudwatch),
+            "us-east-1",
+            plan,
+            at - timedelta(minutes=5),
+            at,
+            incremental=True,
+            slow=False,
+        )  # type: ignore[arg-type]
+    )
+    assert cloudwatch.asked == ["ops"] and batch.queries == 1
+    _, asked = read(plan, cloudwatch, at)
+    assert asked == ["idle"]  # still due; then not again for five minutes
+    _, asked = read(plan, cloudwatch, T + timedelta(minutes=4))
+    assert "idle" not in asked
+    _, asked = read(plan, cloudwatch, T + timedelta(minutes=5, seconds=10))
+    assert "idle" in asked

@@ -677,10 +677,11 @@ class LimitsPoller:
         return self._snapshot(started, parts, prune=slow and not any(d.fatal for d in described))
 
     async def _read(
-        self, prepared: list[_Prepared], started: datetime, window: float | None
+        self, prepared: list[_Prepared], started: datetime, window: float | None, *, slow: bool = True
     ) -> list[tuple[MetricBatch, str]]:
         """Every place's metrics: one batch per place that reads them (its own, or its monitoring
-        account's for all its linked places in the region), 500 queries a call."""
+        account's for all its linked places in the region), 500 queries a call; without ``slow``,
+        not the slow quantities (a first poll's latest minutes: the hour read next has them)."""
         groups: dict[tuple[str, str], list[_Prepared]] = {}
         for one in prepared:
             if one.via is not None:
@@ -688,7 +689,7 @@ class LimitsPoller:
         answers: dict[int, tuple[MetricBatch, str]] = {}
 
         async def read(group: list[_Prepared]) -> None:
-            answer = await self._fetch(group, started, window)
+            answer = await self._fetch(group, started, window, slow=slow)
             for one in group:
                 answers[id(one)] = answer
 
@@ -719,7 +720,7 @@ class LimitsPoller:
         """The first cycle's views from the latest minutes alone (a steady cycle's window), worked
         out apart from the rolling history and the hints, which the whole hour then fills."""
         copies = [dataclasses.replace(one, result=one.result.copy()) for one in prepared]
-        answers = await self._read(copies, started, None)
+        answers = await self._read(copies, started, None, slow=False)
         saved = self.history, self._ebs_from_ec2, self._hints, self._built
         self.history, self._ebs_from_ec2, self._hints, self._built = History(), set(), {}, {}
         try:  # no await in here: nothing else sees the scratch history
@@ -825,7 +826,7 @@ class LimitsPoller:
         return _Prepared(described, result, plan, agent, via, slow)
 
     async def _fetch(
-        self, group: list[_Prepared], now: datetime, window: float | None
+        self, group: list[_Prepared], now: datetime, window: float | None, *, slow: bool = True
     ) -> tuple[MetricBatch, str]:
         """One GetMetricData batch for places read through the same account in one region: 500
         queries a call over all of them (a monitoring account reads its linked accounts' so)."""
@@ -846,6 +847,7 @@ class LimitsPoller:
                 lookback=None if window is not None else _steady_lookback,
                 role_arn=via.role_arn,
                 incremental=window is None,
+                slow=slow,
             )
         except Exception as exc:  # every gauge says its data is unknown, and why
             problem = classify(exc, profile=self.factory.target.profile)

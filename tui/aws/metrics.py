@@ -241,10 +241,11 @@ class QueryPlan:
         periods = {self.periods[n] for n in indices}
         return _Chunk(self, indices, max(periods), math.lcm(*periods))
 
-    def due_chunks(self, now_ts: float) -> list[_Chunk]:
-        """The queries due at ``now_ts``, 500 a call (every chunk when all are due)."""
-        due = self.due
-        indices = [n for n in range(len(due)) if due[n] <= now_ts]
+    def due_chunks(self, now_ts: float, *, slow: bool = True) -> list[_Chunk]:
+        """The queries due at ``now_ts``, 500 a call (every chunk when all are due); without
+        ``slow``, none asked ``every`` so often (they stay due)."""
+        due, every = self.due, self.every
+        indices = [n for n in range(len(due)) if due[n] <= now_ts and (slow or not every[n])]
         if len(indices) == len(due):
             return self.chunks
         cut = range(0, len(indices), MAX_QUERIES)
@@ -399,11 +400,13 @@ async def get_metric_data(
     lookback: Callable[[int], float] | None = None,
     role_arn: str | None = None,
     incremental: bool = False,
+    slow: bool = True,
 ) -> MetricBatch:
     """All queries in ceil(n / 500) concurrent calls (plus pages when CloudWatch splits one).
 
     ``incremental`` sends only the queries due (``QueryPlan``): the batch's ``get`` answers the
-    others with the newest point their last read returned, and ``queries`` counts those sent.
+    others with the newest point their last read returned, and ``queries`` counts those sent;
+    without ``slow`` it leaves out the slow quantities (``MetricQuery.every``) too.
 
     ``lookback(longest period of a call) -> seconds`` narrows each call's window, so calls of
     one-minute series do not read the five-minute series' longer history; ``start`` applies
@@ -411,7 +414,7 @@ async def get_metric_data(
     """
     plan = queries if isinstance(queries, QueryPlan) else QueryPlan(queries)
     batch = MetricBatch(plan=plan if incremental else None)
-    chunks = plan.due_chunks(end.timestamp()) if incremental else plan.chunks
+    chunks = plan.due_chunks(end.timestamp(), slow=slow) if incremental else plan.chunks
     batch.queries = sum(len(c.indices) for c in chunks)
     if not chunks:
         return batch
