@@ -15,6 +15,7 @@ prints a warning.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import logging
@@ -125,6 +126,22 @@ def token_guard(token: str) -> Any:
     return guard
 
 
+async def _listening(host: str, port: int, within: float = 30.0) -> None:
+    """Return once ``host:port`` accepts a connection (at most ``within`` seconds)."""
+    probe = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(probe, port)
+        except OSError:
+            if asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.02)
+            continue
+        writer.close()
+        return
+
+
 def make_server(
     recording: Path,
     *,
@@ -140,6 +157,7 @@ def make_server(
 
     address = url or public_url(host, port)
     command = follower_command(recording, theme=theme)
+    announcing = web.AppKey("warroom-announce", asyncio.Task)
 
     class WatchServer(Server):
         """textual-serve's server with the token guard, warroom's page and its start message."""
@@ -155,6 +173,12 @@ def make_server(
             logging.getLogger("aiohttp.access").setLevel(logging.ERROR)
 
         async def on_startup(self, app: web.Application) -> None:
+            # aiohttp runs its startup hooks before it listens: the address is printed once it
+            # answers, or a browser (or a script) opening it at once would be refused.
+            app[announcing] = asyncio.get_running_loop().create_task(self._announce())
+
+        async def _announce(self) -> None:
+            await _listening(host, port)
             print(f"warroom serve: the watch view of {recording}", flush=True)
             print(f"  open {address}/?{TOKEN_PARAM}={token}", flush=True)
             print("  each browser tab follows on its own; Ctrl+C stops serving", flush=True)
