@@ -675,3 +675,36 @@ async def test_an_instances_charts_are_read_in_its_own_account(
         await factory.close()
     assert [value for _, value in charts.net_in_mbps] == [rel(100.0)] * 10
     assert asked == [(role, {""}), (None, {member})]
+
+
+async def test_a_fleet_due_for_its_re_read_waits_for_a_cycle_that_reads_few_metrics(
+    fleet: Fleet, factory: ClientFactory
+) -> None:
+    """The fleet is described again every 2 minutes; when that falls in a cycle where most series
+    have a new minute due, it waits for the next cycle (at most a minute), so the two costs fall in
+    different cycles."""
+    import time
+
+    clock = Clock(fleet.t0 + timedelta(seconds=5))
+    poller = LimitsPoller(factory, clock=clock)
+    await poller.poll()  # the hour: minute t0 - 1 min read, minute t0 due from t0 + 60 s
+
+    def due_for_re_read(seconds: float) -> float:
+        poller._described_at = time.monotonic() - seconds
+        return poller._described_at
+
+    clock.at = fleet.t0 + timedelta(seconds=20)
+    assert poller._due_share(clock.at.timestamp()) < 0.5
+    mark = due_for_re_read(125)
+    await poller.poll()
+    assert poller._described_at > mark, "a light cycle re-reads the fleet when it is due"
+
+    clock.at = fleet.t0 + timedelta(seconds=70)
+    assert poller._due_share(clock.at.timestamp()) >= 0.5
+    mark = due_for_re_read(125)
+    await poller.poll()
+    assert poller._described_at == mark, "a cycle with a new minute leaves it to the next"
+    mark = due_for_re_read(185)
+    clock.at = fleet.t0 + timedelta(seconds=75)
+    await poller.poll()
+    assert poller._described_at > mark, "it waits one minute at most"

@@ -81,6 +81,8 @@ AGENT_REFRESH_S = 900.0
 # The fleet (DescribeInstances, DescribeVolumes, the quota) is re-read this often, or on demand;
 # metrics every cycle. Parsing a large fleet's EC2 XML costs more than everything else in a cycle.
 INVENTORY_REFRESH_S = 120.0
+INVENTORY_GRACE_S = 60.0
+"""How long a due re-read of the fleet may wait for a cycle that reads few metrics."""
 # Idle time and the right-sizing hints move slowly: read and recomputed this often.
 SLOW_REFRESH_S = 300.0
 BACKFILL_S = 3600.0
@@ -618,7 +620,12 @@ class LimitsPoller:
     async def _poll(self, progress: Progress | None) -> LimitsSnapshot:
         started = self.clock()
         mono = time.monotonic()
-        stale = mono - self._described_at >= INVENTORY_REFRESH_S
+        age = mono - self._described_at
+        # A fleet due for its re-read waits one cycle when most of its series are due in this one
+        # (CloudWatch's new minute): the two costs fall in different cycles.
+        stale = age >= INVENTORY_REFRESH_S and (
+            age >= INVENTORY_REFRESH_S + INVENTORY_GRACE_S or self._due_share(started.timestamp()) < 0.5
+        )
         moved = tuple(d.place for d in self._described) != self.factory.places
         # Places watched for the first time (the organization's accounts, learned after a first
         # poll of the credential's own; a scope widened again) are read as a first cycle is: the
@@ -675,6 +682,15 @@ class LimitsPoller:
             parts.append(self._finish(one, *answer, started))
             await asyncio.sleep(0)  # the screen's keys between two places' views
         return self._snapshot(started, parts, prune=slow and not any(d.fatal for d in described))
+
+    def _due_share(self, now_ts: float) -> float:
+        """The share of the series that publish with a new point due at ``now_ts`` (1 before any
+        is known)."""
+        plans = [combined for _, combined in self._combined_plans.values()]
+        plans += [plan._compiled for plan in self._plans.values() if plan._compiled is not None]
+        counts = [plan.publishing_due(now_ts) for plan in plans]
+        total = sum(n for _, n in counts)
+        return sum(due for due, _ in counts) / total if total else 1.0
 
     async def _read(
         self, prepared: list[_Prepared], started: datetime, window: float | None, *, slow: bool = True

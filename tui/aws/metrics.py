@@ -251,6 +251,13 @@ class QueryPlan:
         cut = range(0, len(indices), MAX_QUERIES)
         return [self._chunk(indices[start : start + MAX_QUERIES]) for start in cut]
 
+    def publishing_due(self, now_ts: float) -> tuple[int, int]:
+        """Of the queries whose last read had a point, how many are due at ``now_ts``, and how
+        many there are (those without one are due in every cycle: they tell no cycle apart)."""
+        due, held = self.due, self.held_ts
+        publishing = [n for n in range(len(due)) if held[n] == held[n]]  # not NaN
+        return sum(1 for n in publishing if due[n] <= now_ts), len(publishing)
+
     def held(self, key: str) -> Series | None:
         """The newest point the last read of ``key`` returned, as a series (None: none, or unknown)."""
         point = self.newest(key)
