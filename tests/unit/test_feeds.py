@@ -96,6 +96,27 @@ async def test_polls_every_interval_and_publishes_each_snapshot() -> None:
     assert feed.state.snapshot is not None and not feed.state.problem
 
 
+async def test_polls_start_an_interval_apart_however_long_each_takes() -> None:
+    """Every interval from one poll's start to the next (a poll of 0.3 s every 0.5 s starts every
+    0.5 s, not every 0.8 s); a poll longer than the interval is followed after a short gap."""
+    starts: list[float] = []
+
+    async def fetch() -> Snap:
+        starts.append(time.monotonic())
+        await asyncio.sleep(0.3 if len(starts) < 4 else 0.7)
+        return Snap(clock(), len(starts))
+
+    feed = feed_of(fetch, interval=0.5)
+    feed.start()
+    try:
+        await until(lambda: len(starts) >= 6, within=10.0)
+    finally:
+        await feed.stop()
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert all(0.45 < gap < 0.65 for gap in gaps[:3]), gaps
+    assert all(0.7 < gap < 1.3 for gap in gaps[3:5]), gaps
+
+
 async def test_a_late_subscriber_gets_the_last_snapshot_at_once() -> None:
     feed = feed_of(lambda: Snap(clock(), 7), interval=60)
     feed.start()

@@ -1,7 +1,8 @@
 """A pane's feed: its poller on a schedule, each result published to whoever subscribes.
 
-A ``LiveFeed`` runs one poll at a time in a loop of its own (an asyncio task, no Textual): the
-pane's interval after a good poll, capped exponential backoff after failed ones. While a poll runs
+A ``LiveFeed`` runs one poll at a time in a loop of its own (an asyncio task, no Textual): every
+interval from a good poll's start (a second after it ends when it took longer), capped exponential
+backoff after failed ones. While a poll runs
 longer than the interval, the feed says which call it waits for ("ec2 DescribeInstances has not
 answered for 40 s"). While it waits out a backoff longer than the interval it probes once an
 interval, and any call that succeeds again brings the next poll to one interval after the last, so
@@ -359,6 +360,12 @@ class LiveFeed(Feed):
                 self._again = False
                 continue
             delay = next_delay(self.interval, self.state.failures, cap=self.max_backoff)
+            if not self.state.failures:
+                # Every interval from one poll's start to the next, as long as a poll takes less:
+                # a pane polled every 30 s reads at a steady phase (the Limits poller learns when
+                # each series publishes from it), not 30 s plus however long its poll took.
+                remaining = self._poll_started + delay - time.monotonic()
+                delay = remaining if remaining > 0 else min(1.0, delay)
             self._due = time.monotonic() + delay
             self._set("scheduled", next_poll_at=self.clock() + timedelta(seconds=delay))
             await self._sleep(probing=delay > self.interval)
