@@ -278,6 +278,8 @@ class LiveFeed(Feed):
         self._wake = asyncio.Event()
         self._due = 0.0
         self._poll_started = 0.0
+        self._poll_started_at: datetime | None = None
+        """The feed's clock when the last poll began (the next is due an interval after)."""
         self._poll_ended = 0.0
         self._overdue = False
         self._source_ok_at: dict[str, datetime | None] = {}
@@ -360,14 +362,20 @@ class LiveFeed(Feed):
                 self._again = False
                 continue
             delay = next_delay(self.interval, self.state.failures, cap=self.max_backoff)
-            if not self.state.failures:
+            next_poll_at = self.clock() + timedelta(seconds=delay)
+            remaining = self._poll_started + delay - time.monotonic()
+            if not self.state.failures and self._poll_started_at is not None:
                 # Every interval from one poll's start to the next, as long as a poll takes less:
                 # a pane polled every 30 s reads at a steady phase (the Limits poller learns when
                 # each series publishes from it), not 30 s plus however long its poll took.
-                remaining = self._poll_started + delay - time.monotonic()
-                delay = remaining if remaining > 0 else min(1.0, delay)
+                if remaining > 0:
+                    next_poll_at = self._poll_started_at + timedelta(seconds=delay)
+                    delay = remaining
+                else:
+                    delay = min(1.0, delay)
+                    next_poll_at = self.clock() + timedelta(seconds=delay)
             self._due = time.monotonic() + delay
-            self._set("scheduled", next_poll_at=self.clock() + timedelta(seconds=delay))
+            self._set("scheduled", next_poll_at=next_poll_at)
             await self._sleep(probing=delay > self.interval)
 
     async def _sleep(self, *, probing: bool) -> None:
@@ -424,6 +432,7 @@ class LiveFeed(Feed):
 
     async def _poll(self) -> None:
         self._poll_started = time.monotonic()
+        self._poll_started_at = self.clock()
         self._overdue = False
         self._set("polling", polling=True, next_poll_at=None)
         task = asyncio.get_running_loop().create_task(self._fetch(), name=f"poll:{self.pane}")
