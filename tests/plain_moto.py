@@ -71,17 +71,22 @@ def plain_moto_server() -> Iterator[str]:
         log.close()
 
 
-def boto3_factory(url: str) -> Callable[..., Any]:
-    """``make("ec2", region="us-west-2")``: a boto3 client against ``url`` with the testing keys."""
+def boto3_factory(url: str, *, role_arn: str = "") -> Callable[..., Any]:
+    """``make("ec2", region="us-west-2")``: a boto3 client against ``url`` with the testing keys,
+    or with ``role_arn``'s, assumed once (a client in that role's account)."""
     import boto3
 
+    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    if role_arn:
+        sts = boto3.client("sts", region_name="us-east-1", endpoint_url=url, **keys)
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="tests")["Credentials"]
+        keys = {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        }
+
     def make(service: str, region: str = "us-east-1") -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        return boto3.client(service, region_name=region, endpoint_url=url, **keys)
 
     return make

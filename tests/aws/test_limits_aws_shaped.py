@@ -64,6 +64,15 @@ def launch_detailed(ec2: Any) -> dict[str, Any]:
     return instance
 
 
+def launch_with_volume(ec2: Any, size_gib: int) -> tuple[str, str]:
+    """``launch_detailed``'s instance with a gp3 data volume of ``size_gib`` attached: their ids."""
+    inst = launch_detailed(ec2)
+    zone = inst["Placement"]["AvailabilityZone"]
+    volume_id: str = ec2.create_volume(AvailabilityZone=zone, Size=size_gib, VolumeType="gp3")["VolumeId"]
+    ec2.attach_volume(VolumeId=volume_id, InstanceId=inst["InstanceId"], Device="/dev/sdf")
+    return inst["InstanceId"], volume_id
+
+
 def put_points(
     cloudwatch: Any, namespace: str, metric: str, dims: dict[str, str], value: float, times: list[datetime]
 ) -> None:
@@ -447,12 +456,7 @@ async def test_a_cycle_reading_the_same_series_keeps_each_view_until_a_gauge_tur
     region = "ap-southeast-3"
     make = boto3_factory(plain_moto_url)
     ec2, cloudwatch = make("ec2", region=region), make("cloudwatch", region=region)
-    inst = launch_detailed(ec2)
-    iid = inst["InstanceId"]
-    vid = ec2.create_volume(
-        AvailabilityZone=inst["Placement"]["AvailabilityZone"], Size=100, VolumeType="gp3"
-    )["VolumeId"]
-    ec2.attach_volume(VolumeId=vid, InstanceId=iid, Device="/dev/sdf")
+    iid, vid = launch_with_volume(ec2, 100)
     now = datetime.now(UTC)
     t0 = now.replace(second=0, microsecond=0)
     until_7_minutes_ago = [t0 - timedelta(minutes=k) for k in range(7, 20)]
@@ -548,12 +552,7 @@ async def test_a_steady_cycle_asks_only_for_series_that_can_have_a_new_point(
     region = "ap-northeast-3"
     make = boto3_factory(plain_moto_url)
     ec2, cloudwatch = make("ec2", region=region), make("cloudwatch", region=region)
-    inst = launch_detailed(ec2)
-    iid = inst["InstanceId"]
-    busy = ec2.create_volume(
-        AvailabilityZone=inst["Placement"]["AvailabilityZone"], Size=500, VolumeType="gp3"
-    )["VolumeId"]
-    ec2.attach_volume(VolumeId=busy, InstanceId=iid, Device="/dev/sdf")
+    iid, busy = launch_with_volume(ec2, 500)
     now = datetime.now(UTC)
     t0 = now.replace(second=0, microsecond=0)
     minutes = [t0 - timedelta(minutes=k) for k in range(1, 20)]
@@ -628,31 +627,18 @@ async def test_an_instances_charts_are_read_in_its_own_account(
     """The detail view's charts of an instance in a member account: read through that account's
     role, or, when the credential's account is the CloudWatch monitoring account it links to,
     through the credential's account with each query naming the instance's."""
-    import boto3
-
     import tui.aws.limits_history as history_module
     from tui.aws.metrics import MetricBatch
     from tui.aws.scope import Place
 
     region, member = "me-central-1", "210987654321"
     role = f"arn:aws:iam::{member}:role/warroom-readonly"
-    sts = boto3_factory(plain_moto_url)("sts", region=region)
-    creds = sts.assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
-
-    def in_member(service: str) -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=plain_moto_url,
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-        )
-
-    iid = launch_detailed(in_member("ec2"))["InstanceId"]
+    in_member = boto3_factory(plain_moto_url, role_arn=role)
+    iid = launch_detailed(in_member("ec2", region=region))["InstanceId"]
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     minutes = [now - timedelta(minutes=k) for k in range(1, 11)]
-    put_points(in_member("cloudwatch"), "AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8, minutes)
+    cloudwatch = in_member("cloudwatch", region=region)
+    put_points(cloudwatch, "AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8, minutes)
     target = AwsTarget(
         regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
     )

@@ -621,8 +621,8 @@ class LimitsPoller:
         started = self.clock()
         mono = time.monotonic()
         age = mono - self._described_at
-        # A fleet due for its re-read waits one cycle when most of its series are due in this one
-        # (CloudWatch's new minute): the two costs fall in different cycles.
+        # A fleet due for its re-read waits one cycle when most of its publishing series have a new
+        # point due in this one (CloudWatch's new minute): the two costs fall in different cycles.
         stale = age >= INVENTORY_REFRESH_S and (
             age >= INVENTORY_REFRESH_S + INVENTORY_GRACE_S or self._due_share(started.timestamp()) < 0.5
         )
