@@ -666,9 +666,9 @@ async def test_an_instances_charts_are_read_in_its_own_account(
 async def test_a_fleet_due_for_its_re_read_waits_for_a_cycle_that_reads_few_metrics(
     fleet: Fleet, factory: ClientFactory
 ) -> None:
-    """The fleet is described again every 2 minutes; when that falls in a cycle where most series
-    have a new minute due, it waits for the next cycle (at most a minute), so the two costs fall in
-    different cycles."""
+    """The fleet is described again every 2 minutes, and the hints worked out every 5; when that
+    falls in a cycle where most series have a new minute due, it waits for the next cycle (at most a
+    minute), so the two costs fall in different cycles."""
     import time
 
     clock = Clock(fleet.t0 + timedelta(seconds=5))
@@ -688,9 +688,13 @@ async def test_a_fleet_due_for_its_re_read_waits_for_a_cycle_that_reads_few_metr
     clock.at = fleet.t0 + timedelta(seconds=70)
     assert poller._due_share(clock.at.timestamp()) >= 0.5
     mark = due_for_re_read(125)
+    hints_at = poller._slow_at = time.monotonic() - 305  # the hints, every 5 minutes, are due too
     await poller.poll()
     assert poller._described_at == mark, "a cycle with a new minute leaves it to the next"
+    assert poller._slow_at == hints_at, "and the hints"
     mark = due_for_re_read(185)
+    hints_at = poller._slow_at = time.monotonic() - 365
     clock.at = fleet.t0 + timedelta(seconds=75)
     await poller.poll()
     assert poller._described_at > mark, "it waits one minute at most"
+    assert poller._slow_at is not None and poller._slow_at > hints_at

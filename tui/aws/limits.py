@@ -82,7 +82,8 @@ AGENT_REFRESH_S = 900.0
 # metrics every cycle. Parsing a large fleet's EC2 XML costs more than everything else in a cycle.
 INVENTORY_REFRESH_S = 120.0
 INVENTORY_GRACE_S = 60.0
-"""How long a due re-read of the fleet may wait for a cycle that reads few metrics."""
+"""How long a due re-read of the fleet, or of the hints, may wait for a cycle that reads few
+metrics."""
 # Idle time and the right-sizing hints move slowly: read and recomputed this often.
 SLOW_REFRESH_S = 300.0
 BACKFILL_S = 3600.0
@@ -620,12 +621,7 @@ class LimitsPoller:
     async def _poll(self, progress: Progress | None) -> LimitsSnapshot:
         started = self.clock()
         mono = time.monotonic()
-        age = mono - self._described_at
-        # A fleet due for its re-read waits one cycle when most of its publishing series have a new
-        # point due in this one (CloudWatch's new minute): the two costs fall in different cycles.
-        stale = age >= INVENTORY_REFRESH_S and (
-            age >= INVENTORY_REFRESH_S + INVENTORY_GRACE_S or self._due_share(started.timestamp()) < 0.5
-        )
+        stale = self._light_enough(mono - self._described_at, INVENTORY_REFRESH_S, started)
         moved = tuple(d.place for d in self._described) != self.factory.places
         # Places watched for the first time (the organization's accounts, learned after a first
         # poll of the credential's own; a scope widened again) are read as a first cycle is: the
@@ -662,7 +658,7 @@ class LimitsPoller:
             return LimitsSnapshot(started, 60, thresholds=self.thresholds, error=fatal[0])
         first = self._cycles == 0 or added
         self._cycles += 1
-        slow = self._slow_at is None or mono - self._slow_at >= SLOW_REFRESH_S
+        slow = self._slow_at is None or self._light_enough(mono - self._slow_at, SLOW_REFRESH_S, started)
         if slow:
             self._slow_at = mono
         window = BACKFILL_S if first else None
@@ -682,6 +678,15 @@ class LimitsPoller:
             parts.append(self._finish(one, *answer, started))
             await asyncio.sleep(0)  # the screen's keys between two places' views
         return self._snapshot(started, parts, prune=slow and not any(d.fatal for d in described))
+
+    def _light_enough(self, age: float, every: float, now: datetime) -> bool:
+        """Whether a step done ``every`` seconds (the fleet's re-read, the hints) is done in this
+        cycle, ``age`` seconds after the last: once due, it waits one cycle (``INVENTORY_GRACE_S``
+        at most) when most publishing series have a new point due in this one (CloudWatch's new
+        minute), so the two costs fall in different cycles."""
+        if age < every:
+            return False
+        return age >= every + INVENTORY_GRACE_S or self._due_share(now.timestamp()) < 0.5
 
     def _due_share(self, now_ts: float) -> float:
         """The share of the series that publish with a new point due at ``now_ts`` (1 before any
