@@ -64,13 +64,26 @@ def launch_detailed(ec2: Any) -> dict[str, Any]:
     return instance
 
 
-def launch_with_volume(ec2: Any, size_gib: int) -> tuple[str, str]:
-    """``launch_detailed``'s instance with a gp3 data volume of ``size_gib`` attached: their ids."""
+@dataclass
+class OneInstance:
+    """A region of the plain server with one detailed-monitoring instance and a gp3 data volume."""
+
+    ec2: Any
+    cloudwatch: Any
+    instance_id: str
+    volume_id: str
+    t0: datetime  # the current minute's start
+
+
+def one_instance(url: str, region: str, size_gib: int) -> OneInstance:
+    make = boto3_factory(url)
+    ec2 = make("ec2", region=region)
     inst = launch_detailed(ec2)
     zone = inst["Placement"]["AvailabilityZone"]
     volume_id: str = ec2.create_volume(AvailabilityZone=zone, Size=size_gib, VolumeType="gp3")["VolumeId"]
     ec2.attach_volume(VolumeId=volume_id, InstanceId=inst["InstanceId"], Device="/dev/sdf")
-    return inst["InstanceId"], volume_id
+    t0 = datetime.now(UTC).replace(second=0, microsecond=0)
+    return OneInstance(ec2, make("cloudwatch", region=region), inst["InstanceId"], volume_id, t0)
 
 
 def put_points(
@@ -454,11 +467,8 @@ async def test_a_cycle_reading_the_same_series_keeps_each_view_until_a_gauge_tur
     minute (8 minutes at 1-minute data). A cycle that reads the same series keeps the same view; once
     those points are stale, the view is derived again though no series changed."""
     region = "ap-southeast-3"
-    make = boto3_factory(plain_moto_url)
-    ec2, cloudwatch = make("ec2", region=region), make("cloudwatch", region=region)
-    iid, vid = launch_with_volume(ec2, 100)
-    now = datetime.now(UTC)
-    t0 = now.replace(second=0, microsecond=0)
+    placed = one_instance(plain_moto_url, region, 100)
+    cloudwatch, iid, vid, t0 = placed.cloudwatch, placed.instance_id, placed.volume_id, placed.t0
     until_7_minutes_ago = [t0 - timedelta(minutes=k) for k in range(7, 20)]
     for namespace, metric, dims, value in (
         ("AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8),
@@ -550,11 +560,14 @@ async def test_a_steady_cycle_asks_only_for_series_that_can_have_a_new_point(
     from tui.aws.scope import Place
 
     region = "ap-northeast-3"
-    make = boto3_factory(plain_moto_url)
-    ec2, cloudwatch = make("ec2", region=region), make("cloudwatch", region=region)
-    iid, busy = launch_with_volume(ec2, 500)
-    now = datetime.now(UTC)
-    t0 = now.replace(second=0, microsecond=0)
+    placed = one_instance(plain_moto_url, region, 500)
+    ec2, cloudwatch, iid, busy, t0 = (
+        placed.ec2,
+        placed.cloudwatch,
+        placed.instance_id,
+        placed.volume_id,
+        placed.t0,
+    )
     minutes = [t0 - timedelta(minutes=k) for k in range(1, 20)]
     published = (
         ("AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8),  # 100 Mbps
