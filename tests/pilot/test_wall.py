@@ -131,8 +131,10 @@ async def test_the_wall_shows_timers_faults_alarms_and_the_journal_and_follows_t
         assert card_payments.query_one(BigTimer).value == "05:00"
         assert ledger.query_one(BigTimer).value == "35:00"
         assert settlement.query_one(BigTimer).value == "00:00"
-        # At 160x45 the timers take the block digits five rows high.
-        assert card_payments.query_one(BigTimer).rows == 5
+        # At 160x45 the timers take the block digits five rows high (once the board is laid out at
+        # that size: a loaded machine took the first look earlier).
+        timer = card_payments.query_one(BigTimer)
+        await settle(pilot, lambda: timer.rows == 5, within=10.0, what="five-row timers")
         assert text_of(card_payments.query_one(".card-state", FitLine)).startswith("⚠ IMPAIRED · 10:00 left")
         assert text_of(ledger.query_one(".card-state", FitLine)).startswith("✖ BREACH · 05:00 over")
         assert text_of(settlement.query_one(".card-state", FitLine)).startswith("✓ OK · tolerance 1:00:00")
