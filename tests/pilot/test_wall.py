@@ -210,8 +210,11 @@ async def test_at_80x24_the_timers_shrink_and_nothing_is_cut_without_an_ellipsis
         await wait_for_data(pilot)
         wall = await open_wall(pilot)
         timers = list(wall.query(BigTimer))
-        # Three cards in 80 columns: Textual's three-row digits, not the five-row blocks.
-        assert [t.rows for t in timers] == [3, 3, 3]
+        # Three cards in 80 columns: Textual's three-row digits, not the five-row blocks (once the
+        # board is laid out at that size: a loaded machine took the first look earlier).
+        await settle(
+            pilot, lambda: [t.rows for t in timers] == [3, 3, 3], within=10.0, what="three-row timers"
+        )
         for widget in [*wall.query(WallList), *wall.query(FitLine)]:
             if not widget.display:
                 continue
@@ -221,7 +224,12 @@ async def test_at_80x24_the_timers_shrink_and_nothing_is_cut_without_an_ellipsis
         await wait_for_data(pilot)
         wall = await open_wall(pilot)
         # Too low for digits: the timers are one line of text, the reading whole.
-        assert [t.rows for t in wall.query(BigTimer)] == [1, 1, 1]
+        await settle(
+            pilot,
+            lambda: [t.rows for t in wall.query(BigTimer)] == [1, 1, 1],
+            within=10.0,
+            what="one-line timers",
+        )
         assert [t.render_line(0).text.strip() for t in wall.query(BigTimer)] == ["05:00", "35:00", "00:00"]
         listed = wall.query_one("#wall-faults", WallList)
 
