@@ -304,16 +304,18 @@ class Result:
     volumes: int = 0
 
 
-async def _until(
-    pilot: Any, ready: Callable[[], bool], what: str, deadline: float, step: float = 0.25
-) -> float:
-    """When ``ready()`` turned true, looked at every ``step`` seconds (the bench's own wake-ups
-    cost the console's loop some CPU: between cycles it looks four times a second)."""
+async def _until(ready: Callable[[], bool], what: str, deadline: float, step: float = 0.25) -> float:
+    """When ``ready()`` turned true, looked at every ``step`` seconds.
+
+    A plain sleep, not ``Pilot.pause``: a pause also posts a message to every widget of the screen
+    and repaints it, which the console never does on its own (four times a second, that was tens of
+    milliseconds of the bench's own work counted in every cycle, and more while the first poll
+    ran). The console repaints what changed as it would in a terminal."""
     started = time.monotonic()
     while not ready():
         if time.monotonic() - started > deadline:
             raise GaveUp(f"gave up after {deadline:.0f} s waiting for {what}")
-        await pilot.pause(step)
+        await asyncio.sleep(step)
     return time.monotonic()
 
 
@@ -385,13 +387,13 @@ async def _run(
         accounts = {p.account_id for p in app.factory.places}
         return len(accounts) > 1 and "unreachable" in app.scope_text() and not app.scope_progress
 
-    await _until(pilot, accounts_known, "the organization's accounts", args.deadline)
+    await _until(accounts_known, "the organization's accounts", args.deadline)
     if not args.all_feeds:
         # Only the Limits feed polls: the Overview (the first pane) is paused as ``p`` pauses it,
         # once its poll under way has ended.
         for other in app.feeds:
             if other.pane != "limits" and getattr(other, "started", False):
-                await _until(pilot, lambda f=other: not f.state.polling, "a poll's end", args.deadline)  # type: ignore[misc]
+                await _until(lambda f=other: not f.state.polling, "a poll's end", args.deadline)  # type: ignore[misc]
                 other.toggle_pause()
     await pilot.pause(1.0)
     result.accounts_s = time.monotonic() - began
@@ -417,10 +419,10 @@ async def _run(
             i.utilization is not None for i in snapshot.instances
         )
 
-    result.first_rows_s = await _until(pilot, rows, "the first rows", args.deadline, 0.05) - pressed
-    result.first_gauge_s = await _until(pilot, gauge, "a measured gauge", args.deadline, 0.05) - pressed
+    result.first_rows_s = await _until(rows, "the first rows", args.deadline, 0.05) - pressed
+    result.first_gauge_s = await _until(gauge, "a measured gauge", args.deadline, 0.05) - pressed
     first = probe.cycles[0]
-    await _until(pilot, lambda: first.polled_wall is not None, "the first poll", args.deadline)
+    await _until(lambda: first.polled_wall is not None, "the first poll", args.deadline)
     assert first.polled_wall is not None
     result.first_poll_s = first.polled_wall - pressed
     sim_began = process_cpu(sim_pid) if sim_pid else None
@@ -428,15 +430,14 @@ async def _run(
     while True:
         cycle = probe.current
         assert cycle is not None
-        await _until(pilot, lambda c=cycle: c.polled_wall is not None, "a poll's end", args.deadline)  # type: ignore[misc]
+        await _until(lambda c=cycle: c.polled_wall is not None, "a poll's end", args.deadline)  # type: ignore[misc]
         pane = screen()
         await _until(
-            pilot,
             lambda p=pane, c=cycle: p is not None and p.snapshot is c.snapshot,  # type: ignore[misc]
             "the snapshot on screen",
             args.deadline,
         )
-        await pilot.pause(0.3)  # the table drawn
+        await asyncio.sleep(0.3)  # the console repaints the table on its own
         cycle.cpu = time.process_time() - cycle.started_cpu
         cycle.thread_cpu = time.thread_time() - cycle.started_thread
         probe.profiled(cycle, len(probe.cycles) - 1)
@@ -448,7 +449,7 @@ async def _run(
         if args.inventory_at and steady == args.inventory_at and poller is not None:
             poller.refresh_inventory()
         count = len(probe.cycles)
-        await _until(pilot, lambda n=count: len(probe.cycles) > n, "the next poll", args.deadline)  # type: ignore[misc]
+        await _until(lambda n=count: len(probe.cycles) > n, "the next poll", args.deadline)  # type: ignore[misc]
         quiet = probe.cycles[-1].started_wall - quiet_wall
         if quiet > 1.0:
             idle.append((probe.cycles[-1].started_cpu - quiet_cpu) / quiet)
