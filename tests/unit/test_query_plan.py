@@ -20,6 +20,7 @@ class FakeCloudWatch:
     def __init__(self, plan: QueryPlan, points: dict[str, list[tuple[datetime, float]]]) -> None:
         self.plan, self.points = plan, points
         self.asked: list[str] = []
+        self.starts: dict[str, datetime] = {}
 
     async def get_metric_data(self, **params: Any) -> dict[str, Any]:
         results = []
@@ -27,6 +28,7 @@ class FakeCloudWatch:
             key = self.plan.keys[int(query["Id"][1:])]
             self.asked.append(key)
             start, end = params["StartTime"], params["EndTime"]
+            self.starts[key] = start
             inside = [(t, v) for t, v in self.points.get(key, []) if start <= t < end]
             results.append(
                 {"Id": query["Id"], "Timestamps": [t for t, _ in inside], "Values": [v for _, v in inside]}
@@ -83,11 +85,15 @@ def test_each_query_is_sent_once_its_next_period_can_exist() -> None:
     assert batch.newest("net") == ((T - timedelta(minutes=1)).timestamp(), 10.0)
     held = batch.get("net")
     assert held is not None and list(held.values) == [10.0]  # the newest point, as last read
-    assert batch.get("idle") is not None and not batch.get("idle").timestamps  # type: ignore[union-attr]
-    assert batch.read_any(["net", "mem"]) and not batch.read_any(["net", "basic"])
+    assert batch.get("idle") is None  # asked again, and still nothing
+    # Neither the agent's series, asked again with the same newest point, nor the idle volume's
+    # brought anything new: an instance of these has nothing to derive again.
+    assert not batch.read_any(["net", "mem", "idle", "basic"])
+    points["idle"] = [(T - timedelta(seconds=60), 3.0)]
 
     batch, asked = read(plan, cloudwatch, T + timedelta(seconds=61))
     assert asked == ["idle", "mem", "net"]  # the 5-minute series waits for T + 5 min
+    assert batch.read_any(["idle"]) and batch.newest("idle") == ((T - timedelta(seconds=60)).timestamp(), 3.0)
     points["net"].insert(0, (T, 11.0))
     batch, asked = read(plan, cloudwatch, T + timedelta(seconds=90))
     assert "net" in asked and batch.newest("net") == (T.timestamp(), 11.0)
@@ -219,3 +225,59 @@ def test_a_read_without_the_slow_quantities_leaves_them_due() -> None:
     assert "idle" not in asked
     _, asked = read(plan, cloudwatch, T + timedelta(minutes=5, seconds=10))
     assert "idle" in asked
+
+
+def net(key: str) -> MetricQuery:
+    return MetricQuery(key, "AWS/EC2", "NetworkIn", (("InstanceId", key),), "Sum", 60)
+
+
+def test_a_steady_read_asks_only_from_the_points_held() -> None:
+    """A call whose every query holds a point starts at the oldest of them: a minute's read brings
+    the point held again (CloudWatch may have completed it since) and the new one, not the window's
+    few. A series whose newest point is the one held brought nothing new and stays due; once that
+    point has left the window it is forgotten, as the whole window would have."""
+    plan = QueryPlan([net("a"), net("b")])
+    points = {
+        "a": [(T - timedelta(minutes=k), float(k)) for k in (1, 2, 3)],
+        "b": [(T - timedelta(minutes=1), 7.0)],
+    }
+    cloudwatch = FakeCloudWatch(plan, points)
+    read(plan, cloudwatch, T + timedelta(seconds=10))
+    assert cloudwatch.starts["a"] == T - timedelta(minutes=20)  # nothing held yet: the window
+
+    points["a"].insert(0, (T, 0.5))
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=70))
+    assert asked == ["a", "b"] and cloudwatch.starts["a"] == T - timedelta(minutes=1)  # the point held
+    a = batch.get("a")
+    assert a is not None and list(a.values) == [0.5, 1.0]  # not minutes T - 2 and T - 3 again
+    assert batch.newest("b") == ((T - timedelta(minutes=1)).timestamp(), 7.0)
+    assert not batch.read_any(["b"])  # asked, but nothing new came of it
+
+    _, asked = read(plan, cloudwatch, T + timedelta(seconds=100))
+    assert "b" in asked  # still due: its minute T may come yet
+    points["b"] = [(T - timedelta(minutes=1), 8.0)]  # CloudWatch completed the minute held
+    batch, _ = read(plan, cloudwatch, T + timedelta(seconds=130))
+    assert batch.read_any(["b"]) and batch.newest("b") == ((T - timedelta(minutes=1)).timestamp(), 8.0)
+
+    batch, asked = read(plan, cloudwatch, T + timedelta(minutes=22))
+    assert "b" in asked and batch.newest("b") is None  # older than the window: forgotten
+    b = batch.get("b")
+    assert b is not None and not b.timestamps
+
+
+def test_a_call_with_a_series_that_holds_no_point_reads_the_whole_window() -> None:
+    """Series that held no point are sent first, in calls of their own as far as they go: those
+    read the whole window (AWS may have published any minute of it since); the other calls read
+    only what is newer than their points."""
+    keys = [f"i{n}" for n in range(501)]
+    plan = QueryPlan([net(key) for key in keys])
+    points = {key: [(T - timedelta(minutes=1), 1.0)] for key in keys[1:]}  # i0 idle
+    cloudwatch = FakeCloudWatch(plan, points)
+    read(plan, cloudwatch, T + timedelta(seconds=10))
+    _, asked = read(plan, cloudwatch, T + timedelta(seconds=70))
+    assert len(asked) == 501
+    window = T + timedelta(seconds=70) - timedelta(minutes=20)
+    full = window.replace(second=0)
+    assert cloudwatch.starts["i0"] == full  # with 499 others, held or not
+    held = T - timedelta(minutes=1)
+    assert sum(1 for start in cloudwatch.starts.values() if start == held) == 1  # the last call

@@ -295,6 +295,11 @@ class History:
             index -= 1
         return out
 
+    def total(self, key: str) -> float:
+        """The sum of the values held (0 for none)."""
+        series = self._data.get(key)
+        return float(sum(series[1])) if series else 0.0
+
     def peak(self, key: str) -> float | None:
         series = self._data.get(key)
         return max(series[1]) if series else None
@@ -986,13 +991,11 @@ class LimitsPoller:
             and all(map(operator.is_, built.conditions, conditions))
         )
         if kept and built is not None and not batch.read_any(static.keys):
-            return built.view  # none of its series had a new point due: nothing was asked
-        inputs = _newest_points(batch, static.keys)
-        if kept and built is not None and built.inputs == inputs:
-            # The same series as last cycle: deriving them again would add nothing to the history.
+            # None of its series had anything new (``MetricBatch.read_any``): deriving them again
+            # would add nothing to the history.
             return built.view
         view = self._derived_view(static, volumes_ok, batch, metrics_problem, agent, now_ts)
-        self._built[iid] = _Built(inputs, conditions, self._stale_at(view, now_ts), view)
+        self._built[iid] = _Built(conditions, self._stale_at(view, now_ts), view)
         return view
 
     def _stale_at(self, view: InstanceView, now_ts: float) -> float:
@@ -1117,7 +1120,7 @@ class LimitsPoller:
                     fresh = _new_points(series.get(key), h.last_ts(key))
                     for ts in sorted(fresh):
                         h.add(key, ts, fresh[ts])
-                    total += sum(h.values(key))
+                    total += h.total(key)
                 counts.append((metric.removeprefix("ethtool_").removesuffix("_allowance_exceeded"), total))
             ena = tuple(counts)
 
@@ -1455,11 +1458,10 @@ class _Static:
 
 
 class _Built(NamedTuple):
-    """An instance's view, and what it was derived from: a cycle that reads the same newest points,
-    under the same conditions, before ``until`` (when a gauge would turn stale), gets the same view."""
+    """An instance's view, and what it was derived from: a cycle that reads nothing new of its
+    series, under the same conditions, before ``until`` (when a gauge would turn stale), gets the
+    same view."""
 
-    inputs: tuple[float | None, ...]
-    """``_newest_points`` of its series."""
     conditions: tuple[object, ...]
     until: float
     view: InstanceView
@@ -1590,22 +1592,6 @@ def _not_running(static: _Static) -> InstanceView:
     """An instance that is not running: no metrics, and why."""
     reason = f"{static.base.state}: no metrics while not running"
     return dataclasses.replace(static.base, volumes=static.volumes, reasons=(reason,))
-
-
-def _newest_points(batch: MetricBatch, keys: tuple[str, ...]) -> tuple[float | None, ...]:
-    """The newest point (time and value) of each of ``keys``' series, None for a series missing or
-    empty: all a cycle's derivation reads of them. A point older than a series' newest is older
-    than what the history holds of it, and ignored (``_new_points`` after its last time); so two
-    cycles that read the same newest points derive the same. Plain floats, kept per instance
-    between cycles: the series themselves (arrays) would stay alive."""
-    out: list[float | None] = []
-    for key in keys:
-        point = batch.newest(key)
-        if point is None:
-            out += (None, None)
-        else:
-            out += point
-    return tuple(out)
 
 
 def _latest_value(series: Series | None) -> float | None:
