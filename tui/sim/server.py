@@ -54,16 +54,14 @@ class _Listener:
 
     @classmethod
     def open(cls, host: str, port: int, app: Any, *, sock: socket.socket | None = None) -> _Listener:
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import LISTEN_QUEUE, make_server
 
+        handler = _keep_alive_handler()
         if sock is None:
-            return cls(make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler))
+            return cls(make_server(host, port, app, threaded=True, request_handler=handler))
         sock.listen(LISTEN_QUEUE)
         # werkzeug serves a duplicate of the descriptor; ours is closed once it has its own.
-        server = make_server(
-            host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=sock.fileno()
-        )
+        server = make_server(host, port, app, threaded=True, request_handler=handler, fd=sock.fileno())
         sock.close()
         return cls(server)
 
@@ -203,16 +201,74 @@ class _SeedGate:
             self._changed.notify_all()
 
 
-def _keep_connections_alive() -> None:
-    """Answer in HTTP/1.1, as AWS endpoints do (werkzeug's default is HTTP/1.0).
+def _keep_alive_handler() -> type:
+    """moto's request handler, answering as AWS endpoints do: HTTP/1.1 with connections kept open.
 
-    Connections are not reused for all that: werkzeug 3.1's server sends ``Connection: close``
-    with every answer (its request handler cannot drain a request before reading the next), so
-    each call opens a connection and a thread; the seeding avoids both by calling the application
-    in-process (``tui.sim.inprocess``)."""
+    werkzeug 3.1's server sends ``Connection: close`` with every answer, because its handler cannot
+    tell where a request's body ends before the next request begins. This one reads the body whole
+    first (by its Content-Length, or its chunks), hands the application a copy, and answers with a
+    Content-Length, so a client reuses its connection as it would with AWS: one connection and
+    thread per client connection, not per call (which made every call pay a connection, and a
+    console at fleet scale spend its CPU opening them)."""
+    import io
+    import traceback
+
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    MotoRequestHandler.protocol_version = "HTTP/1.1"
+    class KeepAliveHandler(MotoRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def run_wsgi(self) -> None:
+            if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            environ = self.environ = self.make_environ()
+            if environ.pop("wsgi.input_terminated", False):  # chunked: werkzeug de-chunks it
+                body = environ["wsgi.input"].read()
+            else:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                body = self.rfile.read(length) if length > 0 else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            answer: list[Any] = []
+            written: list[bytes] = []
+
+            def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                answer[:] = [status, headers]
+                return written.append
+
+            try:
+                result = self.server.app(environ, start_response)
+                try:
+                    written.extend(result)
+                finally:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
+            except Exception:  # as werkzeug does: the error logged, a 500 answered
+                self.server.log("error", "Error on request:\n%s", traceback.format_exc())
+                answer[:] = ["500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")]]
+                written[:] = [b"Internal Server Error"]
+            status, headers = answer
+            code, _, reason = status.partition(" ")
+            out = b"".join(written)
+            self.send_response(int(code), reason)
+            head = environ["REQUEST_METHOD"] == "HEAD"
+            for name, value in headers:
+                lowered = name.lower()
+                if lowered not in ("content-length", "connection", "transfer-encoding") or (
+                    head and lowered == "content-length"  # the length a GET would send
+                ):
+                    self.send_header(name, value)
+            if not head and int(code) not in (204, 304):
+                self.send_header("Content-Length", str(len(out)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if not head and int(code) not in (204, 304):
+                self.wfile.write(out)
+            self.wfile.flush()
+
+    return KeepAliveHandler
 
 
 def _prepare_moto_env() -> None:
@@ -351,7 +407,6 @@ class SimServer:
         control.install()
         dispatch.install()
         moto_serializer.install()
-        _keep_connections_alive()
         reserved = self._reserved or _reserve(self.host, self.port)
         self._reserved = None
         try:
