@@ -405,6 +405,37 @@ async def test_the_first_cycle_hands_over_the_fleet_then_the_latest_minutes_befo
     assert calls > 0
 
 
+async def test_a_large_fleets_first_rows_get_their_gauges_before_the_rest_are_read(
+    fleet: Fleet, factory: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the whole fleet's latest minutes take many calls, the instances listed first (a
+    screen's rows) have theirs read first, in a call of their own: their gauges are on screen, as
+    the whole read will give them, while the rest still read."""
+    import tui.aws.limits as limits_module
+
+    monkeypatch.setattr(limits_module, "ROWS_FIRST", 1)
+    monkeypatch.setattr(limits_module, "ROWS_FIRST_QUERIES", 1)  # "many calls" for this small fleet
+    clock = Clock(fleet.t0)
+    plain = by_id(await LimitsPoller(factory, clock=clock).poll())
+    handed: list[LimitsSnapshot | None] = []
+    await LimitsPoller(factory, clock=clock).poll(
+        progress=lambda pages, found, partial=None: handed.append(partial)
+    )
+    await factory.close()
+    [listed, rows, latest] = handed
+    assert listed is not None and rows is not None and latest is not None
+    running = [i.instance_id for i in listed.instances if i.state == "running"]
+    first, rest = running[0], running[1:]
+    assert rows.loading and not rows.listed_only and rows.queries > 0
+    shown = by_id(rows)
+    assert set(shown) == set(by_id(listed))
+    assert shown[first].reasons != (READING,) and shown[first].utilization is not None
+    assert shown[first].net_in_mbps == plain[first].net_in_mbps
+    assert rest and all(shown[iid].reasons == (READING,) for iid in rest)
+    assert rows.instances[0].instance_id == first  # measured first: the list sorts by its gauges
+    assert all(by_id(latest)[iid].reasons != (READING,) for iid in running)
+
+
 async def test_a_cycle_without_new_data_adds_no_history(fleet: Fleet, factory: ClientFactory) -> None:
     """Clocks off the minute (as a real clock always is) must not shift CloudWatch's buckets between
     cycles and count one period twice."""
