@@ -711,3 +711,44 @@ async def test_a_fleet_due_for_its_re_read_waits_for_a_cycle_that_reads_few_metr
     await poller.poll()
     assert poller._described_at > mark, "it waits one minute at most"
     assert poller._slow_at is not None and poller._slow_at > hints_at
+
+
+async def test_ebs_balances_are_asked_only_of_types_whose_ebs_bursts(
+    plain_moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS publishes EBSIOBalance% and EBSByteBalance% only for the Nitro sizes whose EBS bursts
+    (baseline under maximum: an m5.large, not an m5.8xlarge), and nothing of the kind for Xen types
+    (an m4.large): a series that never has a point is not asked every cycle."""
+    import tui.aws.limits as limits_module
+    from tui.aws.metrics import QueryPlan
+
+    region = "sa-east-1"
+    ec2 = boto3_factory(plain_moto_url)("ec2", region=region)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    ids = {
+        itype: ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType=itype)["Instances"][0][
+            "InstanceId"
+        ]
+        for itype in ("m5.large", "m5.8xlarge", "m4.large")
+    }
+    asked: set[str] = set()
+    original = limits_module.get_metric_data
+
+    async def recorded(*args: Any, **kwargs: Any) -> Any:
+        plan = args[2]
+        asked.update(plan.keys if isinstance(plan, QueryPlan) else (q.key for q in plan))
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(limits_module, "get_metric_data", recorded)
+    target = AwsTarget(
+        regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    try:
+        views = by_id(await LimitsPoller(factory).poll())
+    finally:
+        await factory.close()
+    assert set(ids.values()) <= set(views)
+    balances = {key.split("|")[0] for key in asked if key.endswith(("|EBSIOBalance%", "|EBSByteBalance%"))}
+    assert balances == {ids["m5.large"]}
+    assert f"{ids['m5.8xlarge']}|EBSReadOps" in asked and f"{ids['m4.large']}|EBSReadOps" not in asked

@@ -907,10 +907,13 @@ class LimitsPoller:
             for inst in described.instances:
                 vols = described.by_instance.get(str(inst.get("InstanceId")), [])
                 info = self._types.get((region, str(inst.get("InstanceType"))))
-                # Xen types publish no AWS/EC2 EBS*; a type not described yet is asked for them.
+                # Xen types publish no AWS/EC2 EBS* nor EBS balances; a Nitro type publishes its
+                # balances only when its EBS bursts (the smaller sizes, their baseline under their
+                # maximum). A type not described yet is asked for them all.
                 xen = info is not None and info.get("Hypervisor") == "xen"
+                balances = info is None or (not xen and instance_limits(info).ebs_bursts)
                 first = len(plan.queries)
-                period = plan.add_instance(inst, vols, agent, instance_ebs=not xen)
+                period = plan.add_instance(inst, vols, agent, instance_ebs=not xen, balances=balances)
                 keys = tuple(q.key for q in plan.queries[first:])
                 plan.static.append(dataclasses.replace(self._static(place, inst, vols, period), keys=keys))
             quota_q = _quota_query(place, described.quota, account)
@@ -1582,6 +1585,7 @@ class _Plan:
         agent: _AgentCatalog,
         *,
         instance_ebs: bool = True,
+        balances: bool = True,
     ) -> int:
         """Queue the instance's queries; returns its period (60 s detailed, 300 s basic monitoring).
         A volume's idle time is asked for every ``SLOW_REFRESH_S``: it feeds only the hints."""
@@ -1594,7 +1598,7 @@ class _Plan:
         dims = (("InstanceId", iid),)
         for metric in ("NetworkIn", "NetworkOut"):
             self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Sum", period)
-        for metric in ("EBSByteBalance%", "EBSIOBalance%"):
+        for metric in ("EBSByteBalance%", "EBSIOBalance%") if balances else ():
             self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Average", period)
         for metric in INSTANCE_EBS_METRICS if instance_ebs else ():
             self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Sum", period)
