@@ -271,10 +271,15 @@ class ServiceCard(Vertical):
             self.query_one(BigTimer).value = service_timer(status)
             self.query_one(".card-state", FitLine).update(*service_state_choices(status))
 
+    def on_mount(self) -> None:
+        # A size set after compose made the timer (the screen's first resize) and before it was
+        # mounted found no timer to tell: the timer takes the latest now.
+        self.query_one(BigTimer).max_rows = self._max_rows
+
     def set_max_rows(self, rows: int) -> None:
         self._max_rows = rows
-        if self.is_mounted and self.children:
-            self.query_one(BigTimer).max_rows = rows
+        for timer in self.query(BigTimer):
+            timer.max_rows = rows
 
 
 class ServiceBoard(Vertical):
