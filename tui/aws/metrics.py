@@ -250,7 +250,7 @@ class QueryPlan:
         due, every, held = self.due, self.every, self.held_ts
         indices = [n for n in range(len(due)) if due[n] <= now_ts and (slow or not every[n])]
         # Those holding no point first, each part in period order: a chunk whose every query holds
-        # one reads only what is newer (``newer_than``).
+        # one reads from the oldest of those points, not the whole window (``oldest_held``).
         indices = [n for n in indices if held[n] != held[n]] + [n for n in indices if held[n] == held[n]]
         if indices == self._order:
             return self.chunks
