@@ -21,12 +21,13 @@ zero. A value is unknown only when nothing at all was published for it in the wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import math
 import operator
 import time
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -745,6 +746,18 @@ class LimitsPoller:
             parts.append(part)
         return self._snapshot(started, parts, prune=False, loading=True)
 
+    @contextlib.contextmanager
+    def _scratch(self) -> Iterator[None]:
+        """Views worked out apart from the rolling history, what it knows of each instance and the
+        hints (a first poll's early looks, which the hour then makes again). Nothing may await
+        inside: nothing else may see the scratch state."""
+        saved = self.history, self._ebs_from_ec2, self._hints, self._built
+        self.history, self._ebs_from_ec2, self._hints, self._built = History(), set(), {}, {}
+        try:
+            yield
+        finally:
+            self.history, self._ebs_from_ec2, self._hints, self._built = saved
+
     async def _rows_first(
         self, prepared: list[_Prepared], listed: LimitsSnapshot, started: datetime
     ) -> LimitsSnapshot | None:
@@ -792,9 +805,7 @@ class LimitsPoller:
         except Exception:  # the whole latest read, next, reports it
             return None
         views: dict[str, InstanceView] = {}
-        saved = self.history, self._ebs_from_ec2, self._built
-        self.history, self._ebs_from_ec2, self._built = History(), set(), {}
-        try:  # no await in here: nothing else sees the scratch history
+        with self._scratch():
             for picks, batch in zip(groups.values(), batches, strict=True):
                 for one, statics in picks:
                     assert one.agent is not None
@@ -802,12 +813,7 @@ class LimitsPoller:
                         views[st.base.instance_id] = self._instance_view(
                             st, one.described.volumes_ok, batch, "", one.agent, now_ts
                         )
-        finally:
-            self.history, self._ebs_from_ec2, self._built = saved
-        instances = sorted(
-            (views.get(i.instance_id, i) for i in listed.instances),
-            key=lambda i: (-(i.utilization or -1.0), i.name, i.instance_id),
-        )
+        instances = sorted((views.get(i.instance_id, i) for i in listed.instances), key=_busiest_first)
         return dataclasses.replace(
             listed, instances=tuple(instances), queries=sum(b.queries for b in batches)
         )
@@ -817,12 +823,8 @@ class LimitsPoller:
         out apart from the rolling history and the hints, which the whole hour then fills."""
         copies = [dataclasses.replace(one, result=one.result.copy()) for one in prepared]
         answers = await self._read(copies, started, None, slow=False)
-        saved = self.history, self._ebs_from_ec2, self._hints, self._built
-        self.history, self._ebs_from_ec2, self._hints, self._built = History(), set(), {}, {}
-        try:  # no await in here: nothing else sees the scratch history
+        with self._scratch():
             parts = [self._finish(one, *answer, started) for one, answer in zip(copies, answers, strict=True)]
-        finally:
-            self.history, self._ebs_from_ec2, self._hints, self._built = saved
         for part in parts:
             part.hints.clear()  # worked out from the hour only
         return self._snapshot(started, parts, prune=False, loading=True)
@@ -858,7 +860,7 @@ class LimitsPoller:
             if inst.state == "running":
                 periods[inst.period_s] = periods.get(inst.period_s, 0) + 1
         period = max(periods) if periods else 60
-        instances.sort(key=lambda i: (-(i.utilization or -1.0), i.name, i.instance_id))
+        instances.sort(key=_busiest_first)
         span = max((self.history.span_minutes(f"{i.instance_id}|util") for i in instances), default=0.0)
         return LimitsSnapshot(
             fetched_at=started,
@@ -1619,6 +1621,11 @@ class _Plan:
             if vol.get("VolumeType") in BURSTING_VOLUME_TYPES:
                 self.q(f"{vid}|BurstBalance", "AWS/EBS", "BurstBalance", vdims, "Average", VOLUME_PERIOD)
         return period
+
+
+def _busiest_first(view: InstanceView) -> tuple[float, str, str]:
+    """The list's order: the busiest first, then by name; unknown gauges last."""
+    return (-(view.utilization or -1.0), view.name, view.instance_id)
 
 
 ROWS_FIRST = 50
