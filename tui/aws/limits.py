@@ -712,10 +712,7 @@ class LimitsPoller:
         """Every place's metrics: one batch per place that reads them (its own, or its monitoring
         account's for all its linked places in the region), 500 queries a call; without ``slow``,
         not the slow quantities (a first poll's latest minutes: the hour read next has them)."""
-        groups: dict[tuple[str, str], list[_Prepared]] = {}
-        for one in prepared:
-            if one.via is not None:
-                groups.setdefault((one.via.region, one.via.key), []).append(one)
+        groups = _by_batch(one for one in prepared if one.via is not None)
         answers: dict[int, tuple[MetricBatch, str]] = {}
 
         async def read(group: list[_Prepared]) -> None:
@@ -726,7 +723,7 @@ class LimitsPoller:
         # The batches are kept here, not as gather's results: gather's finished future outlives the
         # cycle a while (the event loop's last callback holds it), and with it tens of thousands of
         # series, for the collector to walk once it resumes.
-        await asyncio.gather(*(read(group) for group in groups.values()))
+        await asyncio.gather(*(read(group) for group in groups))
         return [answers.get(id(one), (MetricBatch(), "")) for one in prepared]
 
     def _inventory_only(self, prepared: list[_Prepared], started: datetime) -> LimitsSnapshot:
@@ -768,27 +765,26 @@ class LimitsPoller:
         planned = sum(len(one.plan.queries) for one in prepared if one.plan is not None)
         if planned <= ROWS_FIRST_QUERIES:
             return None
-        order = [i.instance_id for i in listed.instances if i.state == "running"][:ROWS_FIRST]
-        wanted = set(order)
-        groups: dict[tuple[str, str], list[tuple[_Prepared, list[_Static]]]] = {}
-        for one in prepared:
-            if one.plan is None or one.via is None or one.agent is None:
-                continue
-            statics = [st for st in one.plan.static if st.base.instance_id in wanted]
-            if statics:
-                groups.setdefault((one.via.region, one.via.key), []).append((one, statics))
+        wanted = set([i.instance_id for i in listed.instances if i.state == "running"][:ROWS_FIRST])
         now_ts = started.timestamp()
 
-        async def read(picks: list[tuple[_Prepared, list[_Static]]]) -> MetricBatch:
-            keys = {key for _, statics in picks for st in statics for key in st.keys}
+        shown = {
+            id(one): [st for st in one.plan.static if st.base.instance_id in wanted]
+            for one in prepared
+            if one.plan is not None and one.via is not None and one.agent is not None
+        }
+        groups = _by_batch(one for one in prepared if shown.get(id(one)))
+
+        async def read(group: list[_Prepared]) -> MetricBatch:
+            keys = {key for one in group for st in shown[id(one)] for key in st.keys}
             queries = [
                 q
-                for one, _ in picks
+                for one in group
                 if one.plan is not None
                 for q in one.plan.queries
                 if q.key in keys and not q.every
             ]
-            via = picks[0][0].via
+            via = group[0].via
             assert via is not None
             return await get_metric_data(
                 self.factory,
@@ -801,15 +797,15 @@ class LimitsPoller:
             )
 
         try:
-            batches = await asyncio.gather(*(read(picks) for picks in groups.values()))
+            batches = await asyncio.gather(*(read(group) for group in groups))
         except Exception:  # the whole latest read, next, reports it
             return None
         views: dict[str, InstanceView] = {}
         with self._scratch():
-            for picks, batch in zip(groups.values(), batches, strict=True):
-                for one, statics in picks:
+            for group, batch in zip(groups, batches, strict=True):
+                for one in group:
                     assert one.agent is not None
-                    for st in statics:
+                    for st in shown[id(one)]:
                         views[st.base.instance_id] = self._instance_view(
                             st, one.described.volumes_ok, batch, "", one.agent, now_ts
                         )
@@ -1621,6 +1617,16 @@ class _Plan:
             if vol.get("VolumeType") in BURSTING_VOLUME_TYPES:
                 self.q(f"{vid}|BurstBalance", "AWS/EBS", "BurstBalance", vdims, "Average", VOLUME_PERIOD)
         return period
+
+
+def _by_batch(prepared: Iterable[_Prepared]) -> list[list[_Prepared]]:
+    """Places grouped as their metrics are read: one batch per account that reads them (their own,
+    or their monitoring account's for its linked places) and region. Each place needs its ``via``."""
+    groups: dict[tuple[str, str], list[_Prepared]] = {}
+    for one in prepared:
+        assert one.via is not None
+        groups.setdefault((one.via.region, one.via.key), []).append(one)
+    return list(groups.values())
 
 
 def _busiest_first(view: InstanceView) -> tuple[float, str, str]:

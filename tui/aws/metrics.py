@@ -215,7 +215,6 @@ class QueryPlan:
         and when it was learnt."""
         self.lag_at: array[float] = array("d", zeros)
         self.every: array[int] = array("l", (q.every for q in ordered))
-        self._order = list(range(size))
         self.chunks: list[_Chunk] = [
             self._chunk(range(start, min(start + MAX_QUERIES, size))) for start in range(0, size, MAX_QUERIES)
         ]
@@ -251,9 +250,10 @@ class QueryPlan:
         indices = [n for n in range(len(due)) if due[n] <= now_ts and (slow or not every[n])]
         # Those holding no point first, each part in period order: a chunk whose every query holds
         # one reads from the oldest of those points, not the whole window (``oldest_held``).
-        indices = [n for n in indices if held[n] != held[n]] + [n for n in indices if held[n] == held[n]]
-        if indices == self._order:
+        unheld = [n for n in indices if held[n] != held[n]]
+        if not unheld and len(indices) == len(due):
             return self.chunks
+        indices = unheld + [n for n in indices if held[n] == held[n]]
         cut = range(0, len(indices), MAX_QUERIES)
         return [self._chunk(indices[start : start + MAX_QUERIES]) for start in cut]
 

@@ -362,18 +362,19 @@ class LiveFeed(Feed):
                 self._again = False
                 continue
             delay = next_delay(self.interval, self.state.failures, cap=self.max_backoff)
-            next_poll_at = self.clock() + timedelta(seconds=delay)
-            remaining = self._poll_started + delay - time.monotonic()
+            next_poll_at: datetime | None = None
             if not self.state.failures and self._poll_started_at is not None:
                 # Every interval from one poll's start to the next, as long as a poll takes less:
                 # a pane polled every 30 s reads at a steady phase (the Limits poller learns when
                 # each series publishes from it), not 30 s plus however long its poll took.
+                remaining = self._poll_started + delay - time.monotonic()
                 if remaining > 0:
                     next_poll_at = self._poll_started_at + timedelta(seconds=delay)
                     delay = remaining
                 else:
                     delay = min(1.0, delay)
-                    next_poll_at = self.clock() + timedelta(seconds=delay)
+            if next_poll_at is None:
+                next_poll_at = self.clock() + timedelta(seconds=delay)
             self._due = time.monotonic() + delay
             self._set("scheduled", next_poll_at=next_poll_at)
             await self._sleep(probing=delay > self.interval)

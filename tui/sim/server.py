@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -201,6 +202,7 @@ class _SeedGate:
             self._changed.notify_all()
 
 
+@functools.cache
 def _keep_alive_handler() -> type:
     """moto's request handler, answering as AWS endpoints do: HTTP/1.1 with connections kept open.
 
@@ -249,22 +251,24 @@ def _keep_alive_handler() -> type:
                 answer[:] = ["500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")]]
                 written[:] = [b"Internal Server Error"]
             status, headers = answer
-            code, _, reason = status.partition(" ")
+            number, _, reason = status.partition(" ")
+            code = int(number)
             out = b"".join(written)
-            self.send_response(int(code), reason)
             head = environ["REQUEST_METHOD"] == "HEAD"
+            bodiless = head or code in (204, 304)
+            self.send_response(code, reason)
             for name, value in headers:
                 lowered = name.lower()
                 if lowered not in ("content-length", "connection", "transfer-encoding") or (
                     head and lowered == "content-length"  # the length a GET would send
                 ):
                     self.send_header(name, value)
-            if not head and int(code) not in (204, 304):
+            if not bodiless:
                 self.send_header("Content-Length", str(len(out)))
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
-            if not head and int(code) not in (204, 304):
+            if not bodiless:
                 self.wfile.write(out)
             self.wfile.flush()
 
