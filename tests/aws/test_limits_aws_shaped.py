@@ -387,6 +387,23 @@ async def test_charts_show_read_only_and_write_only_volumes(fleet: Fleet, factor
     assert history.volumes[fleet.idle].iops == ()  # nothing published: no line, not a line at zero
 
 
+async def test_charts_read_a_volumes_minutes_without_points_as_idle(
+    fleet: Fleet, factory: ClientFactory
+) -> None:
+    """AWS publishes nothing for a volume without I/O: after its first point in the window, a minute
+    with none, up to the newest any of the instance's volumes published, is drawn at zero, as the
+    gauges read it, not as a line from its last busy minute to nothing."""
+    xen = by_id(await LimitsPoller(factory, clock=Clock(fleet.t0)).poll())[fleet.xen]
+    history = await instance_history(factory, xen, now=fleet.t0, hours=1.0)
+    quieted = history.volumes[fleet.xen_quieted]
+    assert len(quieted.iops) == len(quieted.mibps) == MINUTES
+    since = (fleet.t0 - timedelta(minutes=16)).timestamp()
+    assert [v for ts, v in quieted.iops if ts > since] == [0.0] * 15
+    assert {round(v, 6) for ts, v in quieted.iops if ts <= since} == {300.0}
+    assert quieted.iops[-1][0] == (fleet.t0 - timedelta(minutes=1)).timestamp()
+    assert len(history.volumes[fleet.xen_busy].iops) == MINUTES
+
+
 async def test_two_regions_keep_each_others_history(fleet: Fleet, plain_moto_url: str) -> None:
     """Each region's cycle ends at its own time; neither may forget the other's rolling hour."""
     other = "eu-south-2"

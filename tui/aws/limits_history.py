@@ -2,7 +2,10 @@
 
 Rates are computed the way the Limits poller computes them (Sum / period), per timestamp, and a
 volume's missing read or write series is zero wherever its sibling has a point (AWS publishes nothing
-for a direction without I/O).
+for a direction without I/O). For the same reason a volume's minute with no point at all, after its
+first in the window and up to the newest any of the instance's volumes published, was idle: zero,
+as the Limits gauges read it. A running instance's network is published every period, idle or not:
+a missing period there is a metric gap, which the charts leave open (``segments``).
 """
 
 from __future__ import annotations
@@ -82,9 +85,18 @@ async def instance_history(
         (ts, mbps(v, period)) for ts, v in sorted(_ascending(series.get(f"{iid}|NetworkOut")).items())
     )
     volumes: dict[str, VolumeHistory] = {}
-    for vol in view.volumes:
-        vid = vol.volume_id
-        sums = with_siblings(*(_ascending(series.get(f"{vid}|{metric}")) for metric in FAST_VOLUME_METRICS))
+    read = {
+        vol.volume_id: with_siblings(
+            *(_ascending(series.get(f"{vol.volume_id}|{metric}")) for metric in FAST_VOLUME_METRICS)
+        )
+        for vol in view.volumes
+    }
+    newest = max((max(sums) for sums in read.values() if sums), default=0.0)
+    for vid, sums in read.items():
+        if sums:  # its idle minutes since its first point: zero I/O
+            step, first = float(VOLUME_PERIOD), min(sums)
+            idle = (first + k * step for k in range(1, int((newest - first) // step) + 1))
+            sums.update((ts, (0.0, 0.0, 0.0, 0.0)) for ts in idle if ts not in sums)
         stamps = sorted(sums)
         volumes[vid] = VolumeHistory(
             vid,
@@ -92,3 +104,18 @@ async def instance_history(
             mibps=tuple((ts, mibps(sums[ts][2] + sums[ts][3], VOLUME_PERIOD)) for ts in stamps),
         )
     return InstanceHistory(iid, hours, net_in, net_out, volumes, tuple(batch.messages))
+
+
+def segments(points: Points, period: float) -> list[Points]:
+    """``points`` (oldest first) cut where a period or more is missing, so that a chart draws a
+    metric gap as one rather than a line across it."""
+    out: list[Points] = []
+    run: list[tuple[float, float]] = []
+    for point in points:
+        if run and point[0] - run[-1][0] > 1.5 * period:
+            out.append(tuple(run))
+            run = []
+        run.append(point)
+    if run:
+        out.append(tuple(run))
+    return out

@@ -15,8 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tui.aws.limits import InstanceView, LimitsSnapshot, VolumeView
-from tui.aws.limits_history import InstanceHistory
+from tui.aws.limits import VOLUME_PERIOD, InstanceView, LimitsSnapshot, VolumeView
+from tui.aws.limits_history import InstanceHistory, segments
 from tui.aws.limits_math import Thresholds, level
 from tui.context import PaneContext
 from tui.feeds import HISTORY_HOURS, Feed, Update
@@ -347,17 +347,13 @@ class InstanceScreen(FollowsFeeds, Screen[None]):
         plt.clear_data()
         plt.clear_figure()
         plt.title("network Mbps")
-        if history.net_in_mbps:
-            plt.plot(
-                minutes(history.net_in_mbps), [v for _, v in history.net_in_mbps], color=primary, label="in"
-            )
-        if history.net_out_mbps:
-            plt.plot(
-                minutes(history.net_out_mbps),
-                [v for _, v in history.net_out_mbps],
-                color=secondary,
-                label="out",
-            )
+        # A period AWS did not publish is left open, not bridged by a line (``segments``).
+        for points, colour, label in (
+            (history.net_in_mbps, primary, "in"),
+            (history.net_out_mbps, secondary, "out"),
+        ):
+            for n, run in enumerate(segments(points, view.period_s)):
+                plt.plot(minutes(run), [v for _, v in run], color=colour, label=label if n == 0 else None)
         if view.limits.net_baseline_mbps:
             plt.hline(view.limits.net_baseline_mbps, limit_colour)
         plt.ylim(0, None)
@@ -387,8 +383,8 @@ class InstanceScreen(FollowsFeeds, Screen[None]):
             plt.clear_figure()
             name = f"{vol.device or vol.volume_id} {vol.volume_type}" if vol else "no volume"
             plt.title(f"{name} {unit}")
-            if points:
-                plt.plot(minutes(points), [v for _, v in points], color=primary)
+            for run in segments(points, VOLUME_PERIOD):
+                plt.plot(minutes(run), [v for _, v in run], color=primary)
             if ceiling:
                 plt.hline(ceiling, limit_colour)
             if own and ceiling and own > ceiling:
