@@ -598,7 +598,7 @@ async def test_get_metric_data_denied(fleet: Fleet, factory: ClientFactory) -> N
         assert view.ebs_utilization is None and view.ebs_level == "unknown"
         assert view.memory_used_pct is None and view.disk_used_pct is None
         assert view.utilization is None and view.level == "unknown"
-        assert view.history == ()
+        assert not view.history
         assert any(note.startswith("metrics unavailable") for note in view.reasons), view.reasons
         for vol in view.volumes:
             assert vol.iops is None and vol.throughput_mibps is None and vol.burst_balance_pct is None

@@ -27,7 +27,7 @@ import math
 import operator
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -168,7 +168,9 @@ class InstanceView:
     volumes: tuple[VolumeView, ...] = ()
     utilization: float | None = None
     level: str = "unknown"
-    history: tuple[float, ...] = ()
+    history: Sequence[float] = field(default=(), compare=False)
+    """The instance's busiest gauge per period, oldest first (single precision: thousands of views
+    are held, and a trend needs no more)."""
     reasons: tuple[str, ...] = ()
     root_device: str = ""
     # Where the EBS gauges come from: "AWS/EC2 EBS*" or "AWS/EBS, sum of volumes" ("" before data).
@@ -280,9 +282,10 @@ class History:
         series = self._data.get(key)
         return (series[0][-1], series[1][-1]) if series else None
 
-    def values(self, key: str) -> tuple[float, ...]:
+    def values(self, key: str) -> array[float]:
+        """A copy of the values held, oldest first."""
         series = self._data.get(key)
-        return tuple(series[1]) if series else ()
+        return array("f", series[1]) if series else array("f")
 
     def points_after(self, key: str, after: float) -> list[tuple[float, float]]:
         series = self._data.get(key)

@@ -31,6 +31,7 @@ import re
 import tomllib
 import types
 import typing
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeVar, Union, cast, overload
@@ -95,6 +96,8 @@ class FileError(ValueError):
 def _enc_hook(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return dict(obj)
+    if isinstance(obj, array):  # a compact series of numbers (an instance's trend): a list
+        return obj.tolist()
     raise TypeError(f"cannot encode a {type(obj).__name__}")
 
 
