@@ -9,7 +9,9 @@ Organizations, both regions, the journal's detector, the demo's services) but wi
 feed polling (``--all-feeds`` starts every feed, as ``warroom demo`` does), at its default interval.
 Once the organization's accounts are known, the Limits pane is opened (key 2) and ``--cycles``
 cycles are measured after the first; ``--inventory-at K`` makes the K-th steady cycle re-read the
-inventory (as ``r`` does), besides the re-reads the poller makes on its own.
+inventory (as ``r`` does), besides the re-reads the poller makes on its own. A re-read so forced in
+a cycle whose new minute is due leaves the minute to a poll a second later ("yes, minute next"),
+which is measured as the next cycle.
 
 Printed:
 
@@ -464,6 +466,14 @@ async def _run(
         result.volumes = sum(len(i.volumes) for i in last.instances) + len(last.unattached)
 
 
+def _inventory_word(cycle: Cycle) -> str:
+    """Whether the cycle re-read the inventory, and whether it left the new minute to the poll
+    right after (a re-read forced in a cycle whose minute was due)."""
+    if not cycle.inventory:
+        return ""
+    return "yes, minute next" if getattr(cycle.snapshot, "follow_up", False) else "yes"
+
+
 def _ms(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds * 1000:,.0f}"
 
@@ -499,7 +509,7 @@ def report(result: Result) -> None:
         name = "first" if n == 0 else str(n)
         counts = "/".join(str(int(parts[f"gc{g}#"])) for g in range(3))
         print(
-            f"| {name} | {'yes' if cycle.inventory else ''} | {cycle.wall or 0.0:.1f} | {_ms(cycle.cpu)} "
+            f"| {name} | {_inventory_word(cycle)} | {cycle.wall or 0.0:.1f} | {_ms(cycle.cpu)} "
             f"| {_ms(cycle.thread_cpu)} | {_ms(parts['gc'])} "
             f"({counts}, oldest {_ms(parts['gc2'])}) "
             f"| {_ms(parts['poll'])} | {_ms(parts['finish'])} | {_ms(rows)} | {_ms(parts['detector'])} "

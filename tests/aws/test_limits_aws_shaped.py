@@ -730,6 +730,61 @@ async def test_a_fleet_due_for_its_re_read_waits_for_a_cycle_that_reads_few_metr
     assert poller._slow_at is not None and poller._slow_at > hints_at
 
 
+async def test_a_re_read_asked_for_in_a_cycle_with_a_new_minute_leaves_the_minute_to_a_poll_right_after(
+    plain_moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``r`` re-reads the fleet at once. When it falls in a cycle whose new minute is due, that cycle
+    reads only the series never read (the instance it found), keeps the others' held points and says
+    so (``follow_up``); the poll right after reads the minute. The two costs never add up."""
+    import tui.aws.limits as limits_module
+    from tui.aws.metrics import MetricBatch
+
+    region = "af-south-1"
+    placed = one_instance(plain_moto_url, region, 100)
+    ec2, cloudwatch, iid, t0 = placed.ec2, placed.cloudwatch, placed.instance_id, placed.t0
+    minutes = [t0 - timedelta(minutes=k) for k in range(1, 11)]
+    put_points(cloudwatch, "AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8, minutes)  # 100 Mbps
+    target = AwsTarget(
+        regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
+    )
+    factory = ClientFactory(target)
+    sent: list[set[str]] = []
+    original = limits_module.get_metric_data
+
+    async def recorded(*args: Any, **kwargs: Any) -> MetricBatch:
+        batch = await original(*args, **kwargs)
+        plan, at = args[2], args[4].timestamp()
+        sent.append({plan.keys[n] for n in range(len(plan)) if plan.read_at[n] == at})
+        return batch
+
+    monkeypatch.setattr(limits_module, "get_metric_data", recorded)
+    clock = Clock(t0 + timedelta(seconds=5))
+    poller = LimitsPoller(factory, clock=clock)
+    try:
+        first = await poller.poll()  # the hour
+        assert not first.follow_up and by_id(first)[iid].net_in_mbps == rel(100.0)
+        launched = launch_detailed(ec2)["InstanceId"]
+        put_points(cloudwatch, "AWS/EC2", "NetworkIn", {"InstanceId": iid}, 1.5e9, [t0])  # 200 Mbps
+        poller.refresh_inventory()
+        clock.at = t0 + timedelta(seconds=70)  # minute t0 is due
+        assert poller._due_share(clock.at.timestamp()) >= 0.5
+        re_read = await poller.poll()
+        clock.at = t0 + timedelta(seconds=72)
+        after = await poller.poll()
+        clock.at = t0 + timedelta(seconds=100)
+        light = await poller.poll()
+    finally:
+        await factory.close()
+    assert re_read.follow_up and launched in by_id(re_read)
+    found = ec2.describe_instances(InstanceIds=[launched])["Reservations"][0]["Instances"][0]
+    its_own = (launched, *(m["Ebs"]["VolumeId"] for m in found["BlockDeviceMappings"]))
+    assert sent[1] and all(key.startswith(its_own) for key in sent[1]), sent[1]
+    assert by_id(re_read)[iid].net_in_mbps == rel(100.0), "the minute is left to the next poll"
+    assert not after.follow_up and f"{iid}|NetworkIn" in sent[2]
+    assert by_id(after)[iid].net_in_mbps == rel(200.0)
+    assert not light.follow_up
+
+
 async def test_ebs_balances_are_asked_only_of_types_whose_ebs_bursts(
     plain_moto_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

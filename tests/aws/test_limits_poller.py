@@ -335,12 +335,18 @@ async def test_api_calls_per_cycle(fleet: Fleet, factory: ClientFactory) -> None
     before = dict(factory.calls)
     poller.refresh_inventory()
     clock.at = fleet.t0 + timedelta(minutes=2)
-    await poller.poll()
+    re_read = await poller.poll()
     delta = factory.calls - Counter(before)
     assert delta["ec2:DescribeInstances"] == 1
     assert delta["ec2:DescribeVolumes"] == 1
     assert delta["ec2:DescribeInstanceTypes"] == 0
+    # The same fleet, in a cycle whose new minute is due: the minute is left to the poll after.
+    assert re_read.follow_up and delta["cloudwatch:GetMetricData"] == 0
+    before = dict(factory.calls)
+    await poller.poll()
+    delta = factory.calls - Counter(before)
     assert delta["cloudwatch:GetMetricData"] == math.ceil(poller.last_queries / MAX_QUERIES)
+    assert delta["ec2:DescribeInstances"] == 0
     await factory.close()
 
 

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+import tui.feeds.feed as feed_module
 from tests.waits import awaited
 from tui.aws.errors import AwsProblem, ErrorKind
 from tui.aws.outcome import ApiError
@@ -115,6 +118,34 @@ async def test_polls_start_an_interval_apart_however_long_each_takes() -> None:
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(0.45 < gap < 0.65 for gap in gaps[:3]), gaps
     assert all(0.7 < gap < 1.3 for gap in gaps[3:5]), gaps
+
+
+@dataclass(frozen=True)
+class FollowedSnap(Snap):
+    follow_up: bool = False
+
+
+async def test_a_poll_that_leaves_part_of_its_reading_to_the_next_is_followed_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A snapshot saying it left part of its reading to the next poll (``follow_up``: a re-read on
+    demand that left CloudWatch's new minute) brings the next poll a moment later, not an interval
+    later; the one after keeps the interval again."""
+    monkeypatch.setattr(feed_module, "FOLLOW_UP_S", 0.2)
+    starts: list[float] = []
+
+    def fetch() -> FollowedSnap:
+        starts.append(time.monotonic())
+        return FollowedSnap(clock(), len(starts), follow_up=len(starts) == 2)
+
+    feed = feed_of(fetch, interval=1.0)
+    feed.start()
+    try:
+        await until(lambda: len(starts) >= 4, within=10.0)
+    finally:
+        await feed.stop()
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert 0.9 < gaps[0] < 1.3 and 0.15 < gaps[1] < 0.6 and 0.9 < gaps[2] < 1.3, gaps
 
 
 async def test_a_late_subscriber_gets_the_last_snapshot_at_once() -> None:

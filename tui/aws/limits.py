@@ -225,6 +225,9 @@ class LimitsSnapshot:
     loading: bool = False
     """A first poll's list of the fleet, or its latest minutes, shown while it reads the hour
     (never a poll's result)."""
+    follow_up: bool = False
+    """The cycle re-read the fleet on demand and left CloudWatch's new minute, due in it, to a poll
+    right after (``LimitsPoller.poll``): the feed polls again at once."""
 
     @property
     def listed_only(self) -> bool:
@@ -630,6 +633,10 @@ class LimitsPoller:
     async def _poll(self, progress: Progress | None) -> LimitsSnapshot:
         started = self.clock()
         mono = time.monotonic()
+        # A re-read the user asks for (``r``) is never delayed; when it falls in a cycle whose new
+        # minute is due, the minute is left to a poll of its own right after (``follow_up``), as a
+        # re-read that falls due waits a cycle (``_light_enough``): the two costs never add up.
+        follow_up = self._force and self._cycles > 0 and self._due_share(started.timestamp()) >= 0.5
         stale = self._light_enough(mono - self._described_at, INVENTORY_REFRESH_S, started)
         moved = tuple(d.place for d in self._described) != self.factory.places
         # Places watched for the first time (the organization's accounts, learned after a first
@@ -666,8 +673,11 @@ class LimitsPoller:
         if fatal and len(fatal) == len(described):
             return LimitsSnapshot(started, 60, thresholds=self.thresholds, error=fatal[0])
         first = self._cycles == 0 or added
+        follow_up = follow_up and not first  # a first read of a place reads everything anyway
         self._cycles += 1
-        slow = self._slow_at is None or self._light_enough(mono - self._slow_at, SLOW_REFRESH_S, started)
+        slow = not follow_up and (
+            self._slow_at is None or self._light_enough(mono - self._slow_at, SLOW_REFRESH_S, started)
+        )
         if slow:
             self._slow_at = mono
         window = BACKFILL_S if first else None
@@ -684,12 +694,15 @@ class LimitsPoller:
                 progress(0, len(rows.instances), rows)
             partial = await self._latest_first(prepared, started)
             progress(1, len(partial.instances), partial)
-        answers = await self._read(prepared, started, window)
+        # Only the series never read yet (the instances the re-read found) when the minute is left
+        # to the poll after: the others answer with the points held.
+        answers = await self._read(prepared, started, window, unread_only=follow_up)
         parts: list[_RegionResult] = []
         for one, answer in zip(prepared, answers, strict=True):
             parts.append(self._finish(one, *answer, started))
             await asyncio.sleep(0)  # the screen's keys between two places' views
-        return self._snapshot(started, parts, prune=slow and not any(d.fatal for d in described))
+        snapshot = self._snapshot(started, parts, prune=slow and not any(d.fatal for d in described))
+        return dataclasses.replace(snapshot, follow_up=True) if follow_up else snapshot
 
     def _light_enough(self, age: float, every: float, now: datetime) -> bool:
         """Whether a step done ``every`` seconds (the fleet's re-read, the hints) is done in this
@@ -710,16 +723,23 @@ class LimitsPoller:
         return sum(due for due, _ in counts) / total if total else 1.0
 
     async def _read(
-        self, prepared: list[_Prepared], started: datetime, window: float | None, *, slow: bool = True
+        self,
+        prepared: list[_Prepared],
+        started: datetime,
+        window: float | None,
+        *,
+        slow: bool = True,
+        unread_only: bool = False,
     ) -> list[tuple[MetricBatch, str]]:
         """Every place's metrics: one batch per place that reads them (its own, or its monitoring
         account's for all its linked places in the region), 500 queries a call; without ``slow``,
-        not the slow quantities (a first poll's latest minutes: the hour read next has them)."""
+        not the slow quantities (a first poll's latest minutes: the hour read next has them); with
+        ``unread_only``, only the series never read."""
         groups = _by_batch(one for one in prepared if one.via is not None)
         answers: dict[int, tuple[MetricBatch, str]] = {}
 
         async def read(group: list[_Prepared]) -> None:
-            answer = await self._fetch(group, started, window, slow=slow)
+            answer = await self._fetch(group, started, window, slow=slow, unread_only=unread_only)
             for one in group:
                 answers[id(one)] = answer
 
@@ -926,7 +946,13 @@ class LimitsPoller:
         return _Prepared(described, result, plan, agent, via, slow)
 
     async def _fetch(
-        self, group: list[_Prepared], now: datetime, window: float | None, *, slow: bool = True
+        self,
+        group: list[_Prepared],
+        now: datetime,
+        window: float | None,
+        *,
+        slow: bool = True,
+        unread_only: bool = False,
     ) -> tuple[MetricBatch, str]:
         """One GetMetricData batch for places read through the same account in one region: 500
         queries a call over all of them (a monitoring account reads its linked accounts' so)."""
@@ -948,6 +974,7 @@ class LimitsPoller:
                 role_arn=via.role_arn,
                 incremental=window is None,
                 slow=slow,
+                unread_only=unread_only,
             )
         except Exception as exc:  # every gauge says its data is unknown, and why
             problem = classify(exc, profile=self.factory.target.profile)

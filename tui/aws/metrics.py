@@ -243,11 +243,15 @@ class QueryPlan:
         periods = {self.periods[n] for n in indices}
         return _Chunk(self, indices, max(periods), math.lcm(*periods))
 
-    def due_chunks(self, now_ts: float, *, slow: bool = True) -> list[_Chunk]:
+    def due_chunks(self, now_ts: float, *, slow: bool = True, unread_only: bool = False) -> list[_Chunk]:
         """The queries due at ``now_ts``, 500 a call (every chunk when all are due); without
-        ``slow``, none asked ``every`` so often (they stay due)."""
+        ``slow``, none asked ``every`` so often (they stay due); with ``unread_only``, only those
+        never read (the others stay due)."""
         due, every, held = self.due, self.every, self.held_ts
         indices = [n for n in range(len(due)) if due[n] <= now_ts and (slow or not every[n])]
+        if unread_only:
+            read_at = self.read_at
+            indices = [n for n in indices if not read_at[n]]
         # Those holding no point first, each part in period order: a chunk whose every query holds
         # one reads from the oldest of those points, not the whole window (``oldest_held``).
         unheld = [n for n in indices if held[n] != held[n]]
@@ -444,12 +448,14 @@ async def get_metric_data(
     role_arn: str | None = None,
     incremental: bool = False,
     slow: bool = True,
+    unread_only: bool = False,
 ) -> MetricBatch:
     """All queries in ceil(n / 500) concurrent calls (plus pages when CloudWatch splits one).
 
     ``incremental`` sends only the queries due (``QueryPlan``): the batch's ``get`` answers the
     others with the newest point their last read returned, and ``queries`` counts those sent;
-    without ``slow`` it leaves out the slow quantities (``MetricQuery.every``) too.
+    without ``slow`` it leaves out the slow quantities (``MetricQuery.every``) too, and with
+    ``unread_only`` every query already read once.
 
     ``lookback(longest period of a call) -> seconds`` narrows each call's window, so calls of
     one-minute series do not read the five-minute series' longer history; ``start`` applies
@@ -457,7 +463,9 @@ async def get_metric_data(
     """
     plan = queries if isinstance(queries, QueryPlan) else QueryPlan(queries)
     batch = MetricBatch(plan=plan if incremental else None)
-    chunks = plan.due_chunks(end.timestamp(), slow=slow) if incremental else plan.chunks
+    chunks = (
+        plan.due_chunks(end.timestamp(), slow=slow, unread_only=unread_only) if incremental else plan.chunks
+    )
     batch.queries = sum(len(c.indices) for c in chunks)
     if not chunks:
         return batch

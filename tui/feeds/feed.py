@@ -6,7 +6,8 @@ backoff after failed ones. While a poll runs
 longer than the interval, the feed says which call it waits for ("ec2 DescribeInstances has not
 answered for 40 s"). While it waits out a backoff longer than the interval it probes once an
 interval, and any call that succeeds again brings the next poll to one interval after the last, so
-a fault that clears is seen within an interval however far the backoff had got.
+a fault that clears is seen within an interval however far the backoff had got. A poll whose
+snapshot says it left part of its reading to the next (``follow_up``) is followed a second later.
 
 A poll's age and staleness come from the data that arrived, per source: a source (region and API)
 that failed in an otherwise good poll keeps the age of the last poll it answered in.
@@ -39,6 +40,10 @@ from tui.aws.errors import AwsProblem, classify
 from tui.feeds.polling import next_delay
 
 log = logging.getLogger(__name__)
+
+FOLLOW_UP_S = 1.0
+"""How soon a poll that left part of its reading to the next (``follow_up`` on its snapshot) is
+followed: a moment for the screen to draw what it brought."""
 
 Kind = Literal[
     "state",
@@ -363,7 +368,11 @@ class LiveFeed(Feed):
                 continue
             delay = next_delay(self.interval, self.state.failures, cap=self.max_backoff)
             next_poll_at: datetime | None = None
-            if not self.state.failures and self._poll_started_at is not None:
+            if not self.state.failures and getattr(self.state.snapshot, "follow_up", False):
+                # The poll left part of its reading to the next (a re-read on demand leaves the
+                # new minute of metrics), which comes a moment later, not an interval.
+                delay = FOLLOW_UP_S
+            elif not self.state.failures and self._poll_started_at is not None:
                 # Every interval from one poll's start to the next, as long as a poll takes less:
                 # a pane polled every 30 s reads at a steady phase (the Limits poller learns when
                 # each series publishes from it), not 30 s plus however long its poll took.
