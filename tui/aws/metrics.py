@@ -277,7 +277,7 @@ class QueryPlan:
     def held(self, key: str) -> Series | None:
         """The newest point the last read of ``key`` returned, as a series (None: none, or unknown)."""
         point = self.newest(key)
-        return None if point is None else Series(array("d", (point[0],)), array("d", (point[1],)))
+        return None if point is None else Series([point[0]], [point[1]])
 
     def newest(self, key: str) -> tuple[float, float] | None:
         n = self.index.get(key)
@@ -286,32 +286,39 @@ class QueryPlan:
         return self.held_ts[n], self.held_value[n]
 
     def note(self, n: int, stamps: Sequence[float], values: Sequence[float], at: float) -> None:
-        """What a read at ``at`` returned of query ``n`` (newest first)."""
-        before, self.read_at[n] = self.read_at[n], at
+        """What a read at ``at`` returned of query ``n`` (newest first). (Tens of thousands a
+        cycle: ``x != x`` is NaN's test here.)"""
+        read_at = self.read_at
+        before = read_at[n]
+        read_at[n] = at
         # A few seconds' allowance: cycles come about, not exactly, ``every`` apart.
-        floor = at + self.every[n] - 5.0 if self.every[n] else 0.0
+        every = self.every[n]
+        floor = at + every - 5.0 if every else 0.0
         if not stamps:
             self.held_ts[n] = math.nan
             self.due[n] = floor
             return
         newest = stamps[0]
-        held = self.held_ts[n]
-        self.held_ts[n] = newest
+        held_ts = self.held_ts
+        held = held_ts[n]
+        held_ts[n] = newest
         self.held_value[n] = values[0] if values else math.nan
-        period = self.periods[n]
-        lag = self.lag[n] if at - self.lag_at[n] <= LAG_MEMORY_S else math.nan
-        if math.isnan(lag):
-            self.lag[n] = math.nan
-        if before and (math.isnan(held) or newest > held):
+        lags = self.lag
+        lag = lags[n] if at - self.lag_at[n] <= LAG_MEMORY_S else math.nan
+        if lag != lag:
+            lags[n] = math.nan
+        if before and (held != held or newest > held):
             # Not there at the read before: it arrived after it, ``before - newest`` after its stamp.
             seen = before - newest
-            if math.isnan(lag) or seen > lag or at - newest <= lag:  # unknown, tighter, or wrong
+            if lag != lag or seen > lag or at - newest <= lag:  # unknown, tighter, or wrong
                 lag, self.lag_at[n] = seen, at
-            self.lag[n] = lag
+            lags[n] = lag
         due = newest + self.spacing[n]
-        if not math.isnan(lag):
-            due = max(due, newest + period + lag + 1.0)
-        self.due[n] = max(due, floor)
+        if lag == lag:
+            later = newest + self.periods[n] + lag + 1.0
+            if later > due:
+                due = later
+        self.due[n] = due if due > floor else floor
 
 
 @dataclass(frozen=True, slots=True)
