@@ -25,6 +25,9 @@ from typing import Any, NamedTuple
 from tui.aws.clients import ClientFactory
 
 MAX_QUERIES = 500
+WINDOW_CALLS = 8
+"""GetMetricData calls in flight at once in a read of a whole window (``get_metric_data`` without
+``incremental``); an incremental read's few points a series are all asked at once."""
 LAG_MEMORY_S = 900.0
 """How long what is learnt of a series' publishing delay is trusted before it is learnt again, in
 case the delay shrank (``QueryPlan``)."""
@@ -497,7 +500,19 @@ async def get_metric_data(
             window = datetime.fromtimestamp(oldest // chunk.grid * chunk.grid, window.tzinfo)
         return _run_chunk(client, chunk, window, end, batch)
 
-    await asyncio.gather(*(run(c) for c in chunks))
+    if incremental:
+        await asyncio.gather(*(run(c) for c in chunks))
+        return batch
+    # A window's read (a first poll's hour) holds each answer's body until it is decoded: at most
+    # ``WINDOW_CALLS`` in flight, not the whole batch's (86 answers of about a megabyte at 2,000
+    # instances), which was the process's peak of memory, kept for good.
+    gate = asyncio.Semaphore(WINDOW_CALLS)
+
+    async def gated(chunk: _Chunk) -> None:
+        async with gate:
+            await run(chunk)
+
+    await asyncio.gather(*(gated(c) for c in chunks))
     return batch
 
 
