@@ -281,3 +281,43 @@ def test_a_call_with_a_series_that_holds_no_point_reads_the_whole_window() -> No
     assert cloudwatch.starts["i0"] == full  # with 499 others, held or not
     held = T - timedelta(minutes=1)
     assert sum(1 for start in cloudwatch.starts.values() if start == held) == 1  # the last call
+
+
+class SlowCloudWatch(FakeCloudWatch):
+    """Answers after a moment, counting the calls in flight."""
+
+    def __init__(self, plan: QueryPlan) -> None:
+        super().__init__(plan, {})
+        self.in_flight = self.most = 0
+
+    async def get_metric_data(self, **params: Any) -> dict[str, Any]:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            return await super().get_metric_data(**params)
+        finally:
+            self.in_flight -= 1
+
+
+def test_a_window_read_keeps_few_calls_in_flight_and_an_incremental_read_sends_all_at_once() -> None:
+    """A whole window's read (a first poll's hour) holds each answer until it is decoded: at most
+    ``WINDOW_CALLS`` at once. A steady read's answers are a point or two a series: all at once."""
+    from tui.aws.metrics import MAX_QUERIES, WINDOW_CALLS
+
+    calls = 3 * WINDOW_CALLS
+    plan = QueryPlan(
+        [
+            MetricQuery(f"i-{n}|NetworkIn", "AWS/EC2", "NetworkIn", (("InstanceId", f"i-{n}"),), "Sum", 60)
+            for n in range(calls * MAX_QUERIES)
+        ]
+    )
+    window = SlowCloudWatch(plan)
+    factory: Any = FakeFactory(window)
+    whole = asyncio.run(get_metric_data(factory, "us-east-1", plan, T - timedelta(hours=1), T))
+    assert whole.calls == calls and len(window.asked) == len(plan)
+    assert window.most == WINDOW_CALLS
+    steady = SlowCloudWatch(plan)
+    factory = FakeFactory(steady)
+    asyncio.run(get_metric_data(factory, "us-east-1", plan, T - timedelta(hours=1), T, incremental=True))
+    assert steady.most == calls
