@@ -11,7 +11,7 @@ Once the organization's accounts are known, the Limits pane is opened (key 2) an
 cycles are measured after the first; ``--inventory-at K`` makes the K-th steady cycle re-read the
 inventory (as ``r`` does), besides the re-reads the poller makes on its own. A re-read so forced in
 a cycle whose new minute is due leaves the minute to a poll a second later ("yes, minute next"),
-which is measured as the next cycle.
+which is measured as the next cycle; ``--on-minute`` forces it in the first such cycle from the K-th on.
 
 Printed:
 
@@ -429,6 +429,7 @@ async def _run(
     result.first_poll_s = first.polled_wall - pressed
     sim_began = process_cpu(sim_pid) if sim_pid else None
     idle: list[float] = []
+    forced = False  # the re-read --inventory-at asks for is forced once
     while True:
         cycle = probe.current
         assert cycle is not None
@@ -448,8 +449,13 @@ async def _run(
             break
         quiet_cpu, quiet_wall = time.process_time(), time.monotonic()
         steady = len(probe.cycles)  # the one to come
-        if args.inventory_at and steady == args.inventory_at and poller is not None:
-            poller.refresh_inventory()
+        if args.inventory_at and not forced and steady >= args.inventory_at and poller is not None:
+            # With --on-minute, the first such cycle whose new minute is due (CloudWatch's minute
+            # due for most series at the next poll's start).
+            at = feed.state.next_poll_at
+            if not args.on_minute or (at is not None and poller._due_share(at.timestamp()) >= 0.5):
+                poller.refresh_inventory()
+                forced = True
         count = len(probe.cycles)
         await _until(lambda n=count: len(probe.cycles) > n, "the next poll", args.deadline)  # type: ignore[misc]
         quiet = probe.cycles[-1].started_wall - quiet_wall
@@ -562,6 +568,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="the steady cycle that re-reads the inventory (0: none forced)",
+    )
+    parser.add_argument(
+        "--on-minute",
+        action="store_true",
+        help="the re-read forced at the first cycle from --inventory-at on whose new minute is due",
     )
     parser.add_argument("--size", default="160x50", help="the terminal's COLUMNSxROWS (default 160x50)")
     parser.add_argument("--all-feeds", action="store_true", help="every feed polls, as in warroom demo")
