@@ -105,6 +105,28 @@ def put_points(
     )
 
 
+def record_sent(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """The keys each GetMetricData batch of the Limits poller sends (those read at the batch's end),
+    one set a batch; each batch's count and calls checked against them."""
+    import tui.aws.limits as limits_module
+    from tui.aws.metrics import MetricBatch
+
+    sent: list[set[str]] = []
+    original = limits_module.get_metric_data
+
+    async def recorded(*args: Any, **kwargs: Any) -> MetricBatch:
+        batch = await original(*args, **kwargs)
+        plan, at = args[2], args[4].timestamp()
+        asked = {plan.keys[n] for n in range(len(plan)) if plan.read_at[n] == at}  # read at this cycle's end
+        assert batch.queries == len(asked) <= len(plan)
+        assert batch.calls == MetricBatch.calls_needed(batch.queries)
+        sent.append(asked)
+        return batch
+
+    monkeypatch.setattr(limits_module, "get_metric_data", recorded)
+    return sent
+
+
 class Clock:
     def __init__(self, at: datetime) -> None:
         self.at = at
@@ -572,8 +594,6 @@ async def test_a_steady_cycle_asks_only_for_series_that_can_have_a_new_point(
     used) may start at any minute, and is asked every cycle; so is a CloudWatch agent series, whose
     next period may be published as soon as it begins. The views of the series not asked stay as
     they were, and the next minute is read once it can exist."""
-    import tui.aws.limits as limits_module
-    from tui.aws.metrics import MetricBatch
     from tui.aws.scope import Place
 
     region = "ap-northeast-3"
@@ -598,19 +618,7 @@ async def test_a_steady_cycle_asks_only_for_series_that_can_have_a_new_point(
         regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
     )
     factory = ClientFactory(target)
-    sent: list[set[str]] = []
-    original = limits_module.get_metric_data
-
-    async def recorded(*args: Any, **kwargs: Any) -> MetricBatch:
-        batch = await original(*args, **kwargs)
-        plan, at = args[2], args[4].timestamp()
-        asked = {plan.keys[n] for n in range(len(plan)) if plan.read_at[n] == at}  # read at this cycle's end
-        assert batch.queries == len(asked) <= len(plan)
-        assert batch.calls == MetricBatch.calls_needed(batch.queries)
-        sent.append(asked)
-        return batch
-
-    monkeypatch.setattr(limits_module, "get_metric_data", recorded)
+    sent = record_sent(monkeypatch)
     clock = Clock(t0 + timedelta(seconds=5))
     poller = LimitsPoller(factory, clock=clock)
     try:
@@ -736,8 +744,6 @@ async def test_a_re_read_asked_for_in_a_cycle_with_a_new_minute_leaves_the_minut
     """``r`` re-reads the fleet at once. When it falls in a cycle whose new minute is due, that cycle
     reads only the series never read (the instance it found), keeps the others' held points and says
     so (``follow_up``); the poll right after reads the minute. The two costs never add up."""
-    import tui.aws.limits as limits_module
-    from tui.aws.metrics import MetricBatch
 
     region = "af-south-1"
     placed = one_instance(plain_moto_url, region, 100)
@@ -748,16 +754,7 @@ async def test_a_re_read_asked_for_in_a_cycle_with_a_new_minute_leaves_the_minut
         regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
     )
     factory = ClientFactory(target)
-    sent: list[set[str]] = []
-    original = limits_module.get_metric_data
-
-    async def recorded(*args: Any, **kwargs: Any) -> MetricBatch:
-        batch = await original(*args, **kwargs)
-        plan, at = args[2], args[4].timestamp()
-        sent.append({plan.keys[n] for n in range(len(plan)) if plan.read_at[n] == at})
-        return batch
-
-    monkeypatch.setattr(limits_module, "get_metric_data", recorded)
+    sent = record_sent(monkeypatch)
     clock = Clock(t0 + timedelta(seconds=5))
     poller = LimitsPoller(factory, clock=clock)
     try:
