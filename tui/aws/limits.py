@@ -226,7 +226,7 @@ class LimitsSnapshot:
     (never a poll's result)."""
     follow_up: bool = False
     """The cycle re-read the fleet on demand and left CloudWatch's new minute, due in it, to a poll
-    right after (``LimitsPoller.poll``): the feed polls again at once."""
+    right after (``LimitsPoller.poll``): the feed polls again a second later."""
 
     @property
     def listed_only(self) -> bool:
