@@ -814,9 +814,14 @@ def report(
         f" (median CPU {_ms(statistics.median(cpus))}, median wall {_ms(statistics.median(walls))})"
     )
     # Every cycle here has a new minute of every series: a steady cycle sends them all but the
-    # volumes' idle time, which the plan asks every five minutes with the hints.
+    # volumes' idle time, which the plan asks every five minutes with the hints, and, in a minute
+    # that is not on a five-minute boundary, the AWS/EC2 series of the hosts on basic monitoring.
     expected = fleet.expected_queries - fleet.volumes
+    basic = sum(len(EC2_METRICS) for host in fleet.hosts if not host.detailed)
     extra = middle.queries - expected
+    if extra + basic in (0, 1):
+        expected -= basic
+        extra += basic
     if first.queries - fleet.expected_queries not in (0, 1):
         print(
             f"  !!! the first cycle sent {first.queries:,} queries; the fleet publishes"
@@ -830,8 +835,9 @@ def report(
     else:
         print(
             f"  poller queries: first cycle {first.queries:,}; steady {expected:,} instance and volume series"
-            f" + {extra} vCPU quota usage of {middle.planned:,} planned (VolumeIdleTime,"
-            f" {fleet.volumes:,} series, every 5 minutes)"
+            f" + {extra} vCPU quota usage of {middle.planned:,} planned (not sent: VolumeIdleTime,"
+            f" {fleet.volumes:,} series, every 5 minutes; the basic monitoring hosts' {basic:,} series"
+            " when their 5-minute point is not due)"
         )
     if script is None:
         print("  script: skipped (--no-script)")
