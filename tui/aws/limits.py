@@ -62,6 +62,7 @@ from tui.aws.limits_math import (
     unattached_hint,
     volume_hints,
     volume_limit,
+    with_siblings,
 )
 from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, Series, get_metric_data, linked_accounts
 from tui.aws.outcome import ApiError, utcnow
@@ -342,27 +343,6 @@ def _new_points(series: Series | None, after: float) -> dict[float, float]:
         if ts <= after:
             break
         out[ts] = value
-    return out
-
-
-def _new_siblings(series: MetricBatch, keys: Iterable[str], after: float) -> dict[float, list[float]]:
-    """Per timestamp newer than ``after`` where any of a resource's sibling series ``keys`` (read
-    and write, ops and bytes) has a point, every series' value there: ``with_siblings`` of each
-    series' ``_new_points``, in one pass (thousands of resources a cycle)."""
-    out: dict[float, list[float]] = {}
-    keys = tuple(keys)
-    width = len(keys)
-    for index, key in enumerate(keys):
-        found = series.get(key)
-        if found is None:
-            continue
-        for ts, value in zip(found.timestamps, found.values, strict=False):
-            if ts <= after:
-                break
-            row = out.get(ts)
-            if row is None:
-                row = out[ts] = [0.0] * width
-            row[index] = value
     return out
 
 
@@ -1330,7 +1310,7 @@ class LimitsPoller:
         # published its point for it after the last cycle read it.
         last = h.last_ts(f"{iid}|ebs_mbs")
         after = last - 1.0 if last else 0.0
-        ec2 = _new_siblings(series, (f"{iid}|{m}" for m in INSTANCE_EBS_METRICS), after)
+        ec2 = with_siblings((series.get(f"{iid}|{m}") for m in INSTANCE_EBS_METRICS), after)
         if ec2:
             self._ebs_from_ec2.add(iid)
         if iid in self._ebs_from_ec2:
@@ -1368,7 +1348,7 @@ class LimitsPoller:
         h = self.history
         last = h.last_ts(f"{vid}|iops")
         after = last - 1.0 if last else 0.0
-        fresh = _new_siblings(series, (f"{vid}|{m}" for m in FAST_VOLUME_METRICS), after)
+        fresh = with_siblings((series.get(f"{vid}|{m}") for m in FAST_VOLUME_METRICS), after)
         if not fresh:
             return
         idle = _new_points(series.get(f"{vid}|VolumeIdleTime"), after)

@@ -87,7 +87,7 @@ async def instance_history(
     volumes: dict[str, VolumeHistory] = {}
     read = {
         vol.volume_id: with_siblings(
-            *(_ascending(series.get(f"{vol.volume_id}|{metric}")) for metric in FAST_VOLUME_METRICS)
+            series.get(f"{vol.volume_id}|{metric}") for metric in FAST_VOLUME_METRICS
         )
         for vol in view.volumes
     }
@@ -96,7 +96,7 @@ async def instance_history(
         if sums:  # its idle minutes since its first point: zero I/O
             step, first = float(VOLUME_PERIOD), min(sums)
             idle = (first + k * step for k in range(1, int((newest - first) // step) + 1))
-            sums.update((ts, (0.0, 0.0, 0.0, 0.0)) for ts in idle if ts not in sums)
+            sums.update((ts, [0.0, 0.0, 0.0, 0.0]) for ts in idle if ts not in sums)
         stamps = sorted(sums)
         volumes[vid] = VolumeHistory(
             vid,

@@ -8,10 +8,11 @@ never zero.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 MIB = 1024.0 * 1024.0
 MB_PER_MIB = MIB / 1e6
@@ -314,14 +315,37 @@ def binding(dimensions: tuple[Dimension, ...]) -> Binding:
     return Binding(None, known[0] if known else None, None)
 
 
-def with_siblings(*series: Mapping[float, float]) -> dict[float, tuple[float, ...]]:
-    """Per timestamp where any of a resource's sibling series (read and write, ops and bytes) has a
-    point, every series' value there: a missing one is zero, as AWS publishes nothing for a
-    direction without I/O in that period. Timestamps where none has a point are absent (unknown)."""
-    stamps: set[float] = set()
-    for points in series:
-        stamps.update(points)
-    return {ts: tuple(points.get(ts, 0.0) for points in series) for ts in stamps}
+class SeriesPoints(Protocol):
+    """A series' datapoints, newest first (``metrics.Series``)."""
+
+    @property
+    def timestamps(self) -> Sequence[float]: ...
+
+    @property
+    def values(self) -> Sequence[float]: ...
+
+
+def with_siblings(
+    series: Iterable[SeriesPoints | None], after: float = -math.inf
+) -> dict[float, list[float]]:
+    """Per timestamp newer than ``after`` where any of a resource's sibling series (read and write,
+    ops and bytes; None for one not read) has a point, every series' value there: a missing one is
+    zero, as AWS publishes nothing for a direction without I/O in that period. Timestamps where none
+    has a point are absent (unknown). One pass over the points: thousands of resources a cycle."""
+    out: dict[float, list[float]] = {}
+    siblings = tuple(series)
+    width = len(siblings)
+    for index, found in enumerate(siblings):
+        if found is None:
+            continue
+        for ts, value in zip(found.timestamps, found.values, strict=False):
+            if ts <= after:
+                break
+            row = out.get(ts)
+            if row is None:
+                row = out[ts] = [0.0] * width
+            row[index] = value
+    return out
 
 
 def mbps(bytes_sum: float, period_s: float) -> float:
