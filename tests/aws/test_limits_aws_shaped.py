@@ -105,6 +105,13 @@ def put_points(
     )
 
 
+def plain_factory(url: str, *regions: str) -> ClientFactory:
+    """A client factory for the plain server in ``regions``, as the console makes it."""
+    return ClientFactory(
+        AwsTarget(regions=regions, endpoint_url=url, access_key="testing", secret_key="testing")
+    )
+
+
 def record_sent(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
     """The keys each GetMetricData batch of the Limits poller sends (those read at the batch's end),
     one set a batch; each batch's count and calls checked against them."""
@@ -238,10 +245,7 @@ def fleet(plain_moto_url: str) -> Fleet:
 
 @pytest.fixture
 async def factory(plain_moto_url: str) -> AsyncIterator[ClientFactory]:
-    target = AwsTarget(
-        regions=(REGION,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
-    )
-    made = ClientFactory(target)
+    made = plain_factory(plain_moto_url, REGION)
     yield made
     await made.close()
 
@@ -446,10 +450,7 @@ async def test_two_regions_keep_each_others_history(fleet: Fleet, plain_moto_url
             for t in minutes
         ],
     )
-    target = AwsTarget(
-        regions=(REGION, other), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
-    )
-    factory = ClientFactory(target)
+    factory = plain_factory(plain_moto_url, REGION, other)
     try:
         poller = LimitsPoller(factory, clock=Clock(fleet.t0))
         views = by_id(await poller.poll())
@@ -516,10 +517,7 @@ async def test_a_cycle_reading_the_same_series_keeps_each_view_until_a_gauge_tur
         ("AWS/EBS", "VolumeReadBytes", {"VolumeId": vid}, 6000.0 * 4096),
     ):
         put_points(cloudwatch, namespace, metric, dims, value, until_7_minutes_ago)
-    target = AwsTarget(
-        regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
-    )
-    factory = ClientFactory(target)
+    factory = plain_factory(plain_moto_url, region)
     clock = Clock(t0)
     poller = LimitsPoller(factory, clock=clock)
     try:
@@ -553,10 +551,7 @@ async def test_places_added_after_the_first_poll_are_read_as_a_first_poll_reads(
     iid = launch_detailed(ec2)["InstanceId"]
     minutes = [fleet.t0 - timedelta(minutes=k) for k in range(1, MINUTES + 1)]
     put_points(cloudwatch, "AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8, minutes)
-    target = AwsTarget(
-        regions=(REGION, added), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
-    )
-    factory = ClientFactory(target)
+    factory = plain_factory(plain_moto_url, REGION, added)
     factory.set_places([Place(REGION)])
     clock = Clock(fleet.t0)
     poller = LimitsPoller(factory, clock=clock)
@@ -614,10 +609,7 @@ async def test_a_steady_cycle_asks_only_for_series_that_can_have_a_new_point(
     )
     for namespace, metric, dims, value in published:
         put_points(cloudwatch, namespace, metric, dims, value, minutes)
-    target = AwsTarget(
-        regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
-    )
-    factory = ClientFactory(target)
+    factory = plain_factory(plain_moto_url, region)
     sent = record_sent(monkeypatch)
     clock = Clock(t0 + timedelta(seconds=5))
     poller = LimitsPoller(factory, clock=clock)
@@ -677,10 +669,7 @@ async def test_an_instances_charts_are_read_in_its_own_account(
     minutes = [now - timedelta(minutes=k) for k in range(1, 11)]
     cloudwatch = in_member("cloudwatch", region=region)
     put_points(cloudwatch, "AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8, minutes)
-    target = AwsTarget(
-        regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
-    )
-    factory = ClientFactory(target)
+    factory = plain_factory(plain_moto_url, region)
     factory.set_places([Place(region), Place(region, member, "payments-prod", role)])
     asked: list[tuple[str | None, set[str]]] = []
     original = history_module.get_metric_data
@@ -750,10 +739,7 @@ async def test_a_re_read_asked_for_in_a_cycle_with_a_new_minute_leaves_the_minut
     ec2, cloudwatch, iid, t0 = placed.ec2, placed.cloudwatch, placed.instance_id, placed.t0
     minutes = [t0 - timedelta(minutes=k) for k in range(1, 11)]
     put_points(cloudwatch, "AWS/EC2", "NetworkIn", {"InstanceId": iid}, 7.5e8, minutes)  # 100 Mbps
-    target = AwsTarget(
-        regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
-    )
-    factory = ClientFactory(target)
+    factory = plain_factory(plain_moto_url, region)
     sent = record_sent(monkeypatch)
     clock = Clock(t0 + timedelta(seconds=5))
     poller = LimitsPoller(factory, clock=clock)
@@ -809,10 +795,7 @@ async def test_ebs_balances_are_asked_only_of_types_whose_ebs_bursts(
         return await original(*args, **kwargs)
 
     monkeypatch.setattr(limits_module, "get_metric_data", recorded)
-    target = AwsTarget(
-        regions=(region,), endpoint_url=plain_moto_url, access_key="testing", secret_key="testing"
-    )
-    factory = ClientFactory(target)
+    factory = plain_factory(plain_moto_url, region)
     try:
         views = by_id(await LimitsPoller(factory).poll())
     finally:
