@@ -25,7 +25,7 @@ from tui.aws.errors import AwsProblem, ErrorKind
 from tui.aws.findings_model import Finding
 from tui.aws.outcome import Outcome
 from tui.aws.overview import Ec2Card, OverviewSnapshot
-from tui.common.codec import CodecError, convert, decode, encode
+from tui.common.codec import CodecError, NotJSON, convert, decode, encode, parse_json
 from tui.gameday.events import JournalEvent
 from tui.gameday.record import PANES, snapshot_class
 from tui.panes import poll_every_pane
@@ -389,3 +389,16 @@ class HoldsOpaque:
 def test_a_field_of_a_type_the_codec_cannot_read_is_a_codec_error_naming_where() -> None:
     with pytest.raises(CodecError, match=r"inner: the codec cannot read values of type 'Opaque'"):
         decode(HoldsOpaque, b'{"inner": 1}')
+
+
+def test_parse_json_reads_what_json_loads_reads_and_refuses_a_cut_document() -> None:
+    body = (
+        b'{"MetricDataResults":[{"Id":"q0","Label":"NetworkIn","Timestamps":[1765130040,1765129980.5],'
+        b'"Values":[1.5e9,0],"StatusCode":"Complete"},{"Id":"q1","Timestamps":[],"Values":[]}],'
+        b'"Messages":[{"Code":"MaxMetricsExceeded","Value":"\\u00e9"}],"NextToken":null}'
+    )
+    assert parse_json(body) == json.loads(body)
+    assert parse_json(b"null") is None
+    for cut in (body[:-1], b"", b"{'a': 1}", b"\xff"):
+        with pytest.raises(NotJSON):
+            parse_json(cut)

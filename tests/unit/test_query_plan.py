@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from tui.aws.metrics import MetricBatch, MetricQuery, QueryPlan, get_metric_data
 
 T = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # on a 5-minute boundary
@@ -321,3 +323,21 @@ def test_a_window_read_keeps_few_calls_in_flight_and_an_incremental_read_sends_a
     factory = FakeFactory(steady)
     asyncio.run(get_metric_data(factory, "us-east-1", plan, T - timedelta(hours=1), T, incremental=True))
     assert steady.most == calls
+
+
+def test_a_getmetricdata_answer_that_is_not_json_is_refused_in_words() -> None:
+    from botocore.parsers import ResponseParserError
+
+    from tui.aws.metrics import _EXCHANGE, _Exchange, _preparse
+
+    exchange = _Exchange(b"{}")
+    reset = _EXCHANGE.set(exchange)
+    try:
+        whole = {"status_code": 200, "body": b'{"MetricDataResults":[{"Id":"q0","Values":[1]}]}'}
+        _preparse(whole)
+        assert exchange.parsed == {"MetricDataResults": [{"Id": "q0", "Values": [1]}]}
+        assert whole["body"] == b"{}"  # botocore parses an empty document
+        with pytest.raises(ResponseParserError, match="not JSON"):
+            _preparse({"status_code": 200, "body": b'{"MetricDataResults":[{"Id":"q0",'})
+    finally:
+        _EXCHANGE.reset(reset)

@@ -4,7 +4,7 @@ A refresh of thousands of instances asks for tens of thousands of series. botoco
 serialises and parses every query and datapoint through the service model in Python, which costs
 more CPU than the rest of a refresh. For CloudWatch's JSON protocol this module writes the request
 body itself (``before-sign``, so the signature covers it) and reads the response body with
-``json.loads`` (``before-parse``), leaving botocore an empty document to parse. Everything else
+``codec.parse_json`` (``before-parse``), leaving botocore an empty document to parse. Everything else
 (credentials, signing, endpoint, retries, rate limits) stays botocore's. With any other protocol
 the ordinary path runs and the results are converted.
 """
@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from botocore.parsers import ResponseParserError
+
 from tui.aws.clients import ClientFactory
+from tui.common.codec import NotJSON, parse_json
 
 MAX_QUERIES = 500
 WINDOW_CALLS = 8
@@ -156,7 +159,10 @@ def _preparse(response_dict: dict[str, Any], **_: Any) -> None:
     body = response_dict.get("body")
     if not isinstance(body, bytes | bytearray):
         return
-    exchange.parsed = json.loads(body) if body else {}
+    try:
+        exchange.parsed = parse_json(body) if body else {}
+    except NotJSON as exc:
+        raise ResponseParserError(f"the answer of {len(body)} bytes is not JSON: {exc}") from exc
     response_dict["body"] = b"{}"
 
 
