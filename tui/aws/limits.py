@@ -936,7 +936,9 @@ class LimitsPoller:
                 first = len(plan.queries)
                 period = plan.add_instance(inst, vols, agent, instance_ebs=not xen, balances=balances)
                 keys = tuple(q.key for q in plan.queries[first:])
-                plan.static.append(dataclasses.replace(self._static(place, inst, vols, period), keys=keys))
+                static = self._static(place, inst, vols, period)
+                names = _keys(static.base.instance_id, [v.volume_id for v in static.volumes], keys)
+                plan.static.append(dataclasses.replace(static, keys=keys, names=names))
             quota_q = _quota_query(place, described.quota, account)
             if quota_q is not None:
                 plan.queries.append(quota_q)
@@ -1095,33 +1097,38 @@ class LimitsPoller:
             # None of its series had anything new (``MetricBatch.read_any``): deriving them again
             # would add nothing to the history.
             return built.view
-        view = self._derived_view(static, volumes_ok, batch, metrics_problem, agent, now_ts)
-        self._built[iid] = _Built(conditions, self._stale_at(view, now_ts), view)
+        names = static.names or _keys(iid, [v.volume_id for v in static.volumes])
+        view = self._derived_view(static, names, volumes_ok, batch, metrics_problem, agent, now_ts)
+        self._built[iid] = _Built(conditions, self._stale_at(names, base.period_s, now_ts), view)
         return view
 
-    def _stale_at(self, view: InstanceView, now_ts: float) -> float:
-        """The first moment after ``now_ts`` at which a gauge of ``view`` would read otherwise with
-        no new point: a latest point turning stale (the gauge reads 0, the resource idle), or
+    def _stale_at(self, names: _Keys, period: int, now_ts: float) -> float:
+        """The first moment after ``now_ts`` at which a gauge of the instance would read otherwise
+        with no new point: a latest point turning stale (the gauge reads 0, the resource idle), or
         leaving the watched hour (unknown)."""
-        h = self.history
-        iid = view.instance_id
-        turns: list[float] = []
-        instance_k = 3 * view.period_s + 300
-        for key in (f"{iid}|NetworkIn", f"{iid}|NetworkOut", f"{iid}|ebs_mbs", f"{iid}|ebs_iops"):
-            last = h.last_ts(key)
+        last_ts = self.history.last_ts
+        first = math.inf
+        instance_k = 3 * period + 300
+        for key in (names.net_in, names.net_out, names.ebs_mbs, names.ebs_iops):
+            last = last_ts(key)
             if last:
-                turns += (last + instance_k, last + BACKFILL_S)
+                for turn in (last + instance_k, last + BACKFILL_S):
+                    if now_ts <= turn < first:
+                        first = turn
         volume_k = 3 * VOLUME_PERIOD + 300
-        for vol in view.volumes:
-            for key in (f"{vol.volume_id}|iops", f"{vol.volume_id}|mibps"):
-                last = h.last_ts(key)
+        for vk in names.volumes:
+            for key in (vk.iops, vk.mibps):
+                last = last_ts(key)
                 if last:
-                    turns += (last + volume_k, last + BACKFILL_S)
-        return min((t for t in turns if t >= now_ts), default=math.inf)
+                    for turn in (last + volume_k, last + BACKFILL_S):
+                        if now_ts <= turn < first:
+                            first = turn
+        return first
 
     def _derived_view(
         self,
         static: _Static,
+        names: _Keys,
         volumes_ok: bool,
         series: MetricBatch,
         metrics_problem: str,
@@ -1133,36 +1140,41 @@ class LimitsPoller:
         state = base.state
         period = base.period_s
         limits = base.limits
+        thresholds = self.thresholds
         reasons: list[str] = []
         if metrics_problem:
             reasons.append(f"metrics unavailable: {metrics_problem}")
         if not volumes_ok:
             reasons.append("volumes unknown: DescribeVolumes failed")
         h = self.history
+        get = series.get
         stale_after = now_ts - (3 * period + 300)
 
         # EBS balances of the instance (types that burst), latest values.
-        byte_pct = _latest_value(series.get(f"{iid}|EBSByteBalance%"))
-        io_pct = _latest_value(series.get(f"{iid}|EBSIOBalance%"))
+        byte_pct = _latest_value(get(names.byte_balance))
+        io_pct = _latest_value(get(names.io_balance))
         inst_mbs = ceiling_now(limits.ebs_baseline_mbs, limits.ebs_max_mbs, byte_pct)
         inst_iops = ceiling_now(limits.ebs_baseline_iops, limits.ebs_max_iops, io_pct)
+        inst_mibps = None if inst_mbs is None else inst_mbs / MB_PER_MIB
 
         measured = not metrics_problem
-        ceilings = [self._volume_ceilings(v, inst_iops, inst_mbs, series) for v in static.volumes]
-        for vol, ceiling in zip(static.volumes, ceilings, strict=True):
-            self._derive_volume(vol.volume_id, series, ceiling)
+        pairs = tuple(zip(static.volumes, names.volumes, strict=True))
+        ceilings = [self._volume_ceilings(v, get(vk.burst), inst_iops, inst_mibps) for v, vk in pairs]
+        for (_, vk), ceiling in zip(pairs, ceilings, strict=True):
+            self._derive_volume(vk, series, ceiling)
         # The newest minute any of the instance's volumes published: one with no point there was idle.
-        newest = max((h.last_ts(f"{v.volume_id}|iops") for v in static.volumes), default=0.0)
+        last_ts = h.last_ts
+        newest = max((last_ts(vk.iops) for vk in names.volumes), default=0.0)
         volumes = tuple(
-            self._volume_view(v, ceiling, newest, now_ts, measured)
-            for v, ceiling in zip(static.volumes, ceilings, strict=True)
+            self._volume_view(v, vk, ceiling, newest, now_ts, measured)
+            for (v, vk), ceiling in zip(pairs, ceilings, strict=True)
         )
 
         # Instance EBS: its AWS/EC2 EBS* metrics where published, else the sum of its volumes.
-        from_ec2 = self._derive_instance_ebs(iid, period, series, [v.volume_id for v in volumes])
+        from_ec2 = self._derive_instance_ebs(iid, names, period, series)
         ebs_source = "AWS/EC2 EBS*" if from_ec2 else "AWS/EBS, sum of volumes" if volumes else ""
-        ebs_mbs = self._current(f"{iid}|ebs_mbs", stale_after, now_ts, measured)
-        ebs_iops = self._current(f"{iid}|ebs_iops", stale_after, now_ts, measured)
+        ebs_mbs = self._current(names.ebs_mbs, stale_after, now_ts, measured)
+        ebs_iops = self._current(names.ebs_iops, stale_after, now_ts, measured)
         vol_mibps = _sum_known([v.own_mibps for v in volumes]) if volumes else None
         vol_iops = _sum_known([v.own_iops for v in volumes]) if volumes else None
         ebs_dims = (
@@ -1178,13 +1190,12 @@ class LimitsPoller:
         # Network.
         net_in = net_out = None
         scale = 8.0 / period / 1e6
-        for direction in ("NetworkIn", "NetworkOut"):
-            key = f"{iid}|{direction}"
-            fresh = _new_points(series.get(key), h.last_ts(key))
+        for key in (names.net_in, names.net_out):
+            fresh = _new_points(get(key), last_ts(key))
             for ts in sorted(fresh):
                 h.add(key, ts, fresh[ts] * scale)
-        latest_in = h.latest(f"{iid}|NetworkIn")
-        latest_out = h.latest(f"{iid}|NetworkOut")
+        latest_in = h.latest(names.net_in)
+        latest_out = h.latest(names.net_out)
         if latest_in and latest_in[0] >= stale_after:
             net_in = latest_in[1]
         if latest_out and latest_out[0] >= stale_after:
@@ -1207,9 +1218,9 @@ class LimitsPoller:
         memory = disk = None
         ena: tuple[tuple[str, float], ...] | None = None
         if iid in agent.memory:
-            memory = _latest_value(series.get(f"{iid}|mem"))
+            memory = _latest_value(get(names.mem))
         if iid in agent.disks:
-            disks = [_latest_value(series.get(f"{iid}|disk|{n}")) for n in range(len(agent.disks[iid]))]
+            disks = [_latest_value(get(f"{iid}|disk|{n}")) for n in range(len(agent.disks[iid]))]
             known_disks = [d for d in disks if d is not None]
             disk = max(known_disks) if known_disks else None
         if iid in agent.ena:
@@ -1218,7 +1229,7 @@ class LimitsPoller:
                 total = 0.0
                 for n in range(len(dim_sets)):
                     key = f"{iid}|eth|{metric}|{n}"
-                    fresh = _new_points(series.get(key), h.last_ts(key))
+                    fresh = _new_points(get(key), last_ts(key))
                     for ts in sorted(fresh):
                         h.add(key, ts, fresh[ts])
                     total += h.total(key)
@@ -1229,13 +1240,13 @@ class LimitsPoller:
         components += [v.utilization for v in volumes if v.utilization is not None]
         total_util = max(components) if components else None
         self._derive_instance_util(
-            iid,
-            [f"{v.volume_id}|util" for v in volumes],
+            names.util,
+            [vk.util for vk in names.volumes],
             (
-                (f"{iid}|ebs_mbs", ebs_dims[0].ceiling),
-                (f"{iid}|ebs_iops", ebs_dims[1].ceiling),
-                (f"{iid}|NetworkIn", limits.net_baseline_mbps),
-                (f"{iid}|NetworkOut", limits.net_baseline_mbps),
+                (names.ebs_mbs, ebs_dims[0].ceiling),
+                (names.ebs_iops, ebs_dims[1].ceiling),
+                (names.net_in, limits.net_baseline_mbps),
+                (names.net_out, limits.net_baseline_mbps),
             ),
         )
         return InstanceView(
@@ -1252,7 +1263,7 @@ class LimitsPoller:
             net_in_mbps=net_in,
             net_out_mbps=net_out,
             net_utilization=net_util,
-            net_level=level(net_util, self.thresholds),
+            net_level=level(net_util, thresholds),
             ebs_mbs=ebs_mbs,
             ebs_iops=ebs_iops,
             ebs_byte_balance_pct=byte_pct,
@@ -1261,36 +1272,36 @@ class LimitsPoller:
             ebs_ceiling_iops=ebs_dims[1].ceiling,
             ebs_utilization=ebs_bind.utilization,
             ebs_binding=_side(ebs_bind, other="volume", own="instance"),
-            ebs_level=level(ebs_bind.utilization, self.thresholds),
+            ebs_level=level(ebs_bind.utilization, thresholds),
             memory_used_pct=memory,
             disk_used_pct=disk,
             ena=ena,
             volumes=volumes,
             utilization=total_util,
-            level=level(total_util, self.thresholds),
-            history=h.values(f"{iid}|util"),
+            level=level(total_util, thresholds),
+            history=h.values(names.util),
             reasons=tuple(reasons),
             account_id=base.account_id,
         )
 
     def _derive_instance_util(
-        self, iid: str, fractions: list[str], against: tuple[tuple[str, float | None], ...]
+        self, key: str, fractions: list[str], against: tuple[tuple[str, float | None], ...]
     ) -> None:
-        """The instance's busiest gauge per timestamp, for its trend: volume utilizations as they
-        are, and rates divided by their ceiling."""
+        """The instance's busiest gauge per timestamp (``key``), for its trend: volume
+        utilizations as they are, and rates divided by their ceiling."""
         h = self.history
-        after = h.last_ts(f"{iid}|util")
+        after = h.last_ts(key)
         busiest: dict[float, float] = {}
-        for key in fractions:
-            for ts, value in h.points_after(key, after):
+        for fraction in fractions:
+            for ts, value in h.points_after(fraction, after):
                 busiest[ts] = max(busiest.get(ts, 0.0), value)
-        for key, ceiling in against:
+        for rate, ceiling in against:
             if not ceiling:
                 continue
-            for ts, value in h.points_after(key, after):
+            for ts, value in h.points_after(rate, after):
                 busiest[ts] = max(busiest.get(ts, 0.0), value / ceiling)
         for ts in sorted(busiest):
-            h.add(f"{iid}|util", ts, busiest[ts])
+            h.add(key, ts, busiest[ts])
 
     def _current(self, key: str, stale_after: float, now_ts: float, measured: bool) -> float | None:
         """The latest value of a sparse series: its newest point while fresh; zero when the resource
@@ -1303,83 +1314,90 @@ class LimitsPoller:
             return latest[1]
         return 0.0 if latest[0] >= now_ts - BACKFILL_S else None
 
-    def _derive_instance_ebs(self, iid: str, period: int, series: MetricBatch, volume_ids: list[str]) -> bool:
+    def _derive_instance_ebs(self, iid: str, names: _Keys, period: int, series: MetricBatch) -> bool:
         """New points of the instance's EBS IOPS and MB/s; True when they come from AWS/EC2 EBS*."""
         h = self.history
+        get = series.get
         # The newest period is derived again: a sibling series or another volume may have
         # published its point for it after the last cycle read it.
-        last = h.last_ts(f"{iid}|ebs_mbs")
+        last = h.last_ts(names.ebs_mbs)
         after = last - 1.0 if last else 0.0
-        ec2 = with_siblings((series.get(f"{iid}|{m}") for m in INSTANCE_EBS_METRICS), after)
+        ec2 = with_siblings([get(key) for key in names.ec2_ebs], after)
         if ec2:
             self._ebs_from_ec2.add(iid)
         if iid in self._ebs_from_ec2:
             for ts in sorted(ec2):
                 reads, writes, rbytes, wbytes = ec2[ts]
-                h.add(f"{iid}|ebs_iops", ts, (reads + writes) / period)
-                h.add(f"{iid}|ebs_mbs", ts, (rbytes + wbytes) / period / 1e6)
+                h.add(names.ebs_iops, ts, (reads + writes) / period)
+                h.add(names.ebs_mbs, ts, (rbytes + wbytes) / period / 1e6)
             return True
         # The sum of the volumes at every minute any of them published: the others were idle.
         total: dict[float, list[float]] = {}
-        for vid in volume_ids:
-            mib = dict(h.points_after(f"{vid}|mibps", after))
-            for ts, iops in h.points_after(f"{vid}|iops", after):
+        for vk in names.volumes:
+            mib = dict(h.points_after(vk.mibps, after))
+            for ts, iops in h.points_after(vk.iops, after):
                 acc = total.setdefault(ts, [0.0, 0.0])
                 acc[0] += iops
                 acc[1] += mib.get(ts, 0.0)
         for ts in sorted(total):
-            h.add(f"{iid}|ebs_iops", ts, total[ts][0])
-            h.add(f"{iid}|ebs_mbs", ts, total[ts][1] * MB_PER_MIB)
+            h.add(names.ebs_iops, ts, total[ts][0])
+            h.add(names.ebs_mbs, ts, total[ts][1] * MB_PER_MIB)
         return False
 
+    @staticmethod
     def _volume_ceilings(
-        self, vol: VolumeView, inst_iops: float | None, inst_mbs: float | None, series: MetricBatch
+        vol: VolumeView, burst: Series | None, inst_iops: float | None, inst_mibps: float | None
     ) -> _Ceilings:
         limit = vol.limit
-        balance = _latest_value(series.get(f"{vol.volume_id}|BurstBalance"))
+        balance = _latest_value(burst)
         own_iops = limit.iops_now(balance) if limit else None
         own_mibps = limit.mibps_now(balance) if limit else None
-        inst_mibps = None if inst_mbs is None else inst_mbs / MB_PER_MIB
         return _Ceilings(balance, own_iops, own_mibps, inst_iops, inst_mibps)
 
-    def _derive_volume(self, vid: str, series: MetricBatch, ceilings: _Ceilings) -> None:
+    def _derive_volume(self, vk: _VolumeKeys, series: MetricBatch, ceilings: _Ceilings) -> None:
         """New periods of one volume: IOPS, MiB/s, idle share and utilization per timestamp (the
         newest known period again, in case a sibling series published its point for it since)."""
         h = self.history
-        last = h.last_ts(f"{vid}|iops")
+        get = series.get
+        last = h.last_ts(vk.iops)
         after = last - 1.0 if last else 0.0
-        fresh = with_siblings((series.get(f"{vid}|{m}") for m in FAST_VOLUME_METRICS), after)
+        fresh = with_siblings([get(key) for key in vk.fast], after)
         if not fresh:
             return
-        idle = _new_points(series.get(f"{vid}|VolumeIdleTime"), after)
+        idle = _new_points(get(vk.idle_time), after)
         iops_ceiling = _lowest(ceilings.own_iops, ceilings.inst_iops)
         mibps_ceiling = _lowest(ceilings.own_mibps, ceilings.inst_mibps)
+        add = h.add
         for ts in sorted(fresh):
             reads, writes, rbytes, wbytes = fresh[ts]
             ts_iops = (reads + writes) / VOLUME_PERIOD
             ts_mib = (rbytes + wbytes) / VOLUME_PERIOD / MIB
-            h.add(f"{vid}|iops", ts, ts_iops)
-            h.add(f"{vid}|mibps", ts, ts_mib)
+            add(vk.iops, ts, ts_iops)
+            add(vk.mibps, ts, ts_mib)
             if ts in idle:
-                h.add(f"{vid}|idle", ts, min(1.0, idle[ts] / VOLUME_PERIOD))
+                add(vk.idle, ts, min(1.0, idle[ts] / VOLUME_PERIOD))
             ts_util = _fraction(ts_iops, iops_ceiling)
             mib_util = _fraction(ts_mib, mibps_ceiling)
             if mib_util is not None and (ts_util is None or mib_util > ts_util):
                 ts_util = mib_util
             if ts_util is not None:
-                h.add(f"{vid}|util", ts, ts_util)
+                add(vk.util, ts, ts_util)
 
     def _volume_view(
-        self, vol: VolumeView, ceilings: _Ceilings, newest: float, now_ts: float, measured: bool
+        self,
+        vol: VolumeView,
+        vk: _VolumeKeys,
+        ceilings: _Ceilings,
+        newest: float,
+        now_ts: float,
+        measured: bool,
     ) -> VolumeView:
         """``newest``: the newest minute any volume of the instance published; a volume without a
         point there was idle in it."""
-        vid = vol.volume_id
-        h = self.history
         stale_after = max(now_ts - (3 * VOLUME_PERIOD + 300), newest)
-        iops = self._current(f"{vid}|iops", stale_after, now_ts, measured)
-        mib = self._current(f"{vid}|mibps", stale_after, now_ts, measured)
-        idle_pt = h.latest(f"{vid}|idle")
+        iops = self._current(vk.iops, stale_after, now_ts, measured)
+        mib = self._current(vk.mibps, stale_after, now_ts, measured)
+        idle_pt = self.history.latest(vk.idle)
         dims = (
             Dimension(iops, ceilings.own_iops, ceilings.inst_iops),
             Dimension(mib, ceilings.own_mibps, ceilings.inst_mibps),
@@ -1390,7 +1408,7 @@ class LimitsPoller:
             reasons = (*reasons, f"{NO_DATAPOINTS} (AWS/EBS, last {BACKFILL_S / 60:.0f} min)")
         return VolumeView(
             region=vol.region,
-            volume_id=vid,
+            volume_id=vol.volume_id,
             name=vol.name,
             volume_type=vol.volume_type,
             size_gib=vol.size_gib,
@@ -1548,6 +1566,68 @@ class _RegionResult:
         )
 
 
+class _VolumeKeys(NamedTuple):
+    """A volume's keys: of its series in a batch, and of what the history keeps of it."""
+
+    fast: tuple[str, ...]  # FAST_VOLUME_METRICS, in that order
+    idle_time: str
+    burst: str
+    iops: str
+    mibps: str
+    idle: str
+    util: str
+
+
+class _Keys(NamedTuple):
+    """An instance's keys, made once per inventory: thousands of instances a cycle look up tens of
+    keys each, and a string made once keeps its hash (and, the plan's own, is found by identity)."""
+
+    net_in: str
+    net_out: str
+    byte_balance: str
+    io_balance: str
+    ec2_ebs: tuple[str, ...]  # INSTANCE_EBS_METRICS, in that order
+    ebs_mbs: str
+    ebs_iops: str
+    util: str
+    mem: str
+    volumes: tuple[_VolumeKeys, ...]
+
+
+def _keys(iid: str, volume_ids: Iterable[str], known: Iterable[str] = ()) -> _Keys:
+    """``known``: the plan's own key strings, used where they are the same key."""
+    same = {key: key for key in known}
+
+    def k(owner: str, what: str) -> str:
+        key = f"{owner}|{what}"
+        return same.get(key, key)
+
+    volumes = tuple(
+        _VolumeKeys(
+            tuple(k(vid, m) for m in FAST_VOLUME_METRICS),
+            k(vid, "VolumeIdleTime"),
+            k(vid, "BurstBalance"),
+            k(vid, "iops"),
+            k(vid, "mibps"),
+            k(vid, "idle"),
+            k(vid, "util"),
+        )
+        for vid in volume_ids
+    )
+    return _Keys(
+        k(iid, "NetworkIn"),
+        k(iid, "NetworkOut"),
+        k(iid, "EBSByteBalance%"),
+        k(iid, "EBSIOBalance%"),
+        tuple(k(iid, m) for m in INSTANCE_EBS_METRICS),
+        k(iid, "ebs_mbs"),
+        k(iid, "ebs_iops"),
+        k(iid, "util"),
+        k(iid, "mem"),
+        volumes,
+    )
+
+
 @dataclass(frozen=True)
 class _Static:
     """An instance's view without metrics, and its volumes'."""
@@ -1556,6 +1636,8 @@ class _Static:
     volumes: tuple[VolumeView, ...]
     keys: tuple[str, ...] = ()
     """The keys of every series its view is derived from (its queries in the plan)."""
+    names: _Keys | None = None
+    """Its keys one by one (None only before ``keys`` is known)."""
 
 
 class _Built(NamedTuple):
