@@ -23,7 +23,7 @@ from contextlib import AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiobotocore.config import AioConfig
 from aiobotocore.credentials import AioCredentialResolver, AioRefreshableCredentials
@@ -48,6 +48,8 @@ IN_FLIGHT_FORGET_S = 900.0
 IN_FLIGHT_KEPT = 200
 ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 
+
+T = TypeVar("T")
 
 #: Who makes the calls of the current task (a pane's name while it polls): the calls it is waiting for
 #: are told apart from those of other panes by it.
@@ -416,36 +418,61 @@ class ClientFactory:
         }
 
     def _install_limiter(self, client: Any, region: str) -> None:
-        limiter = self.limiter
-        calls = self.calls
         service = client.meta.service_model.service_name
 
-        in_flight = self._in_flight
-
         async def throttle(model: Any, context: Any = None, **_: Any) -> None:
-            calls[f"{service}:{model.name}"] += 1
-            now = time.monotonic()
-            if len(in_flight) > IN_FLIGHT_KEPT:  # calls whose task was cancelled never answer
-                for key in [k for k, c in in_flight.items() if now - c.started > IN_FLIGHT_FORGET_S]:
-                    del in_flight[key]
-            in_flight[id(context)] = InFlight(service, model.name, now, CALLER.get())
-            await limiter.acquire(region, service, model.name)
+            await self._call_begins(region, service, model.name, id(context))
 
         def answered(http_response: Any = None, context: Any = None, **_: Any) -> None:
-            in_flight.pop(id(context), None)
             status = int(getattr(http_response, "status_code", 0) or 0)
-            if 200 <= status < 300:
-                self._succeeded(service)
-            else:
-                self._failing = True
+            self._call_ends(service, id(context), ok=200 <= status < 300)
 
         def failed(context: Any = None, **_: Any) -> None:
-            in_flight.pop(id(context), None)
-            self._failing = True
+            self._call_ends(service, id(context), ok=False)
 
         client.meta.events.register("before-call", throttle)
         client.meta.events.register("after-call", answered)
         client.meta.events.register("after-call-error", failed)
+
+    async def _call_begins(self, region: str, service: str, operation: str, key: int) -> None:
+        """A call is made: counted, tracked in flight (``waiting_for``), and held to its rate."""
+        self.calls[f"{service}:{operation}"] += 1
+        in_flight = self._in_flight
+        now = time.monotonic()
+        if len(in_flight) > IN_FLIGHT_KEPT:  # calls whose task was cancelled never answer
+            for stale in [k for k, c in in_flight.items() if now - c.started > IN_FLIGHT_FORGET_S]:
+                del in_flight[stale]
+        in_flight[key] = InFlight(service, operation, now, CALLER.get())
+        await self.limiter.acquire(region, service, operation)
+
+    def _call_ends(self, service: str, key: int, *, ok: bool) -> None:
+        self._in_flight.pop(key, None)
+        if ok:
+            self._succeeded(service)
+        else:
+            self._failing = True
+
+    async def call_outside_botocore(
+        self, client: Any, operation: str, call: Callable[[], Awaitable[T | None]]
+    ) -> T | None:
+        """One request a caller makes itself on a botocore ``client``'s behalf (a request botocore
+        already made for it, replayed with a new body: ``metrics``), held to the same rules as the
+        client's own calls: counted, rate limited and tracked in flight. ``call`` returns None when
+        the request did not succeed: then it is not counted, for the caller makes it again the
+        ordinary way (botocore's retries and error parsing), which counts it."""
+        service = client.meta.service_model.service_name
+        key = id(call)
+        await self._call_begins(client.meta.region_name, service, operation, key)
+        answer: T | None = None
+        try:
+            answer = await call()
+        finally:
+            self._in_flight.pop(key, None)
+            if answer is None:
+                self.calls[f"{service}:{operation}"] -= 1
+            else:
+                self._succeeded(service)
+        return answer
 
     async def close(self) -> None:
         """Close every client, those of assumed roles and profiles included, and forget assumed
