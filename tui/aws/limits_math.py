@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 MIB = 1024.0 * 1024.0
 MB_PER_MIB = MIB / 1e6
@@ -285,8 +285,9 @@ class Dimension:
         return f"Dimension(usage={self.usage!r}, own={self.own!r}, other={self.other!r})"
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(NamedTuple):
+    """Which ceiling binds (a named tuple: thousands are made a cycle)."""
+
     utilization: float | None
     by_other: bool | None  # True: the other ceiling binds; False: the own one; None: unknown
     dimension: int | None  # index of the binding dimension

@@ -364,8 +364,11 @@ class QueryPlan:
 
     def held(self, key: str) -> Series | None:
         """The newest point the last read of ``key`` returned, as a series (None: none, or unknown)."""
-        point = self.newest(key)
-        return None if point is None else Series([point[0]], [point[1]])
+        n = self.index.get(key)
+        if n is None:
+            return None
+        ts = self.held_ts[n]
+        return None if ts != ts else Series([ts], [self.held_value[n]])  # ts != ts: NaN, none held
 
     def newest(self, key: str) -> tuple[float, float] | None:
         n = self.index.get(key)
