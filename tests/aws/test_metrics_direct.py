@@ -19,6 +19,7 @@ from tui.aws.metrics import MetricQuery, QueryPlan, get_metric_data
 
 REGION = "ap-southeast-3"
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+START, END = NOW - timedelta(minutes=10), NOW
 FROZEN = datetime(2026, 12, 7, 19, 0, 0, tzinfo=UTC).replace(tzinfo=None)  # naive UTC, as botocore reads it
 
 
@@ -87,6 +88,15 @@ def text_headers(request: Any) -> dict[str, str]:
     return headers
 
 
+async def recorded(
+    url: str, factory: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> tuple[QueryPlan, Any, Sent]:
+    """The points' plan, the region's CloudWatch client and what it sends."""
+    plan = plan_with_points(url)
+    client = await factory.client("cloudwatch", REGION)
+    return plan, client, Sent(client, monkeypatch)
+
+
 def series_of(batch: Any) -> dict[str, tuple[list[float], list[float]]]:
     return {key: (list(s.timestamps), list(s.values)) for key, s in batch.series.items()}
 
@@ -94,14 +104,10 @@ def series_of(batch: Any) -> dict[str, tuple[list[float], list[float]]]:
 async def test_calls_after_the_first_are_botocores_request_signed_as_it_signs_them(
     plain_moto_url: str, factory: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = plan_with_points(plain_moto_url)
-    client = await factory.client("cloudwatch", REGION)
-    sent = Sent(client, monkeypatch)
-    # Both signed at the same (frozen) time.
-    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: FROZEN)
-    start, end = NOW - timedelta(minutes=10), NOW
-    first = await get_metric_data(factory, REGION, plan, start, end)
-    second = await get_metric_data(factory, REGION, plan, start, end)
+    plan, _, sent = await recorded(plain_moto_url, factory, monkeypatch)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: FROZEN)  # both signed at once
+    first = await get_metric_data(factory, REGION, plan, START, END)
+    second = await get_metric_data(factory, REGION, plan, START, END)
 
     assert len(sent.wire) == 2 and len(sent.botocore) == 1, "the second call is made outside botocore"
     ours, theirs = sent.wire[1], sent.botocore[0]
@@ -119,15 +125,12 @@ async def test_calls_after_the_first_are_botocores_request_signed_as_it_signs_th
 async def test_a_call_that_fails_outside_botocore_is_made_again_through_it_and_counted_once(
     plain_moto_url: str, factory: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = plan_with_points(plain_moto_url)
-    client = await factory.client("cloudwatch", REGION)
-    sent = Sent(client, monkeypatch)
-    start, end = NOW - timedelta(minutes=10), NOW
-    first = await get_metric_data(factory, REGION, plan, start, end)
+    plan, client, sent = await recorded(plain_moto_url, factory, monkeypatch)
+    first = await get_metric_data(factory, REGION, plan, START, END)
     assert getattr(client, metrics._ROUTE) is not None
 
     sent.fail_next = 1  # the connection resets under the call made outside botocore
-    reset = await get_metric_data(factory, REGION, plan, start, end)
+    reset = await get_metric_data(factory, REGION, plan, START, END)
     assert len(sent.wire) == 3 and len(sent.botocore) == 2
     assert series_of(reset) == series_of(first)
 
@@ -138,11 +141,11 @@ async def test_a_call_that_fails_outside_botocore_is_made_again_through_it_and_c
         for k, v in route.headers
     )
     setattr(client, metrics._ROUTE, dataclasses.replace(route, headers=unknown))
-    refused = await get_metric_data(factory, REGION, plan, start, end)
+    refused = await get_metric_data(factory, REGION, plan, START, END)
     assert len(sent.wire) == 5 and len(sent.botocore) == 3
     assert series_of(refused) == series_of(first)
     assert factory.calls["cloudwatch:GetMetricData"] == 3
     # botocore's call found the route again: the next call is outside botocore once more.
     assert getattr(client, metrics._ROUTE) == route
-    await get_metric_data(factory, REGION, plan, start, end)
+    await get_metric_data(factory, REGION, plan, START, END)
     assert len(sent.wire) == 6 and len(sent.botocore) == 3
