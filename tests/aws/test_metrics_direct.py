@@ -149,3 +149,16 @@ async def test_a_call_that_fails_outside_botocore_is_made_again_through_it_and_c
     assert getattr(client, metrics._ROUTE) == route
     await get_metric_data(factory, REGION, plan, START, END)
     assert len(sent.wire) == 6 and len(sent.botocore) == 3
+
+    # While calls fail, they are botocore's alone: the endpoint is not asked twice a call.
+    sent.fail_next = 100
+    with pytest.raises(Exception, match="reset by the test"):
+        await get_metric_data(factory, REGION, plan, START, END)
+    assert getattr(client, metrics._ROUTE) is None
+    wire, through = len(sent.wire), len(sent.botocore)
+    with pytest.raises(Exception, match="reset by the test"):
+        await get_metric_data(factory, REGION, plan, START, END)
+    assert len(sent.wire) - wire == len(sent.botocore) - through  # every request botocore's own
+    sent.fail_next = 0
+    again = await get_metric_data(factory, REGION, plan, START, END)
+    assert series_of(again) == series_of(first) and getattr(client, metrics._ROUTE) == route

@@ -465,13 +465,16 @@ async def _one_call(
         )
         if direct is not None:
             return direct
+        # Until botocore succeeds again, every call is botocore's alone: a failing or throttled
+        # endpoint is not asked twice a call.
+        setattr(client, _ROUTE, None)
     exchange = _Exchange(body)
     reset = _EXCHANGE.set(exchange)
     try:
         fallback: dict[str, Any] = await client.get_metric_data(**params)
     finally:
         _EXCHANGE.reset(reset)
-    # The calls after this one replay it outside botocore; one that fails comes back here.
+    # The calls after this one replay it outside botocore.
     setattr(client, _ROUTE, exchange.route)
     return exchange.parsed if exchange.parsed is not None else fallback
 
