@@ -936,9 +936,7 @@ class LimitsPoller:
                 first = len(plan.queries)
                 period = plan.add_instance(inst, vols, agent, instance_ebs=not xen, balances=balances)
                 keys = tuple(q.key for q in plan.queries[first:])
-                static = self._static(place, inst, vols, period)
-                names = _keys(static.base.instance_id, [v.volume_id for v in static.volumes], keys)
-                plan.static.append(dataclasses.replace(static, keys=keys, names=names))
+                plan.static.append(self._static(place, inst, vols, period, keys))
             quota_q = _quota_query(place, described.quota, account)
             if quota_q is not None:
                 plan.queries.append(quota_q)
@@ -1019,8 +1017,16 @@ class LimitsPoller:
 
     # -- derivation ---------------------------------------------------------------------------
 
-    def _static(self, place: Place, inst: dict[str, Any], vols: list[dict[str, Any]], period: int) -> _Static:
-        """What a cycle does not change about an instance and its volumes (built per inventory)."""
+    def _static(
+        self,
+        place: Place,
+        inst: dict[str, Any],
+        vols: list[dict[str, Any]],
+        period: int,
+        keys: tuple[str, ...],
+    ) -> _Static:
+        """What a cycle does not change about an instance and its volumes (built per inventory);
+        ``keys``: those of the instance's queries in the plan."""
         region = place.region
         iid = str(inst.get("InstanceId"))
         tags = _tags(inst)
@@ -1071,7 +1077,8 @@ class LimitsPoller:
                     account_id=place.account_id,
                 )
             )
-        return _Static(base, tuple(volumes))
+        names = _keys(iid, [v.volume_id for v in volumes], keys)
+        return _Static(base, tuple(volumes), keys, names)
 
     def _instance_view(
         self,
@@ -1097,7 +1104,7 @@ class LimitsPoller:
             # None of its series had anything new (``MetricBatch.read_any``): deriving them again
             # would add nothing to the history.
             return built.view
-        names = static.names or _keys(iid, [v.volume_id for v in static.volumes])
+        names = static.names
         view = self._derived_view(static, names, volumes_ok, batch, metrics_problem, agent, now_ts)
         self._built[iid] = _Built(conditions, self._stale_at(names, base.period_s, now_ts), view)
         return view
@@ -1634,10 +1641,10 @@ class _Static:
 
     base: InstanceView
     volumes: tuple[VolumeView, ...]
-    keys: tuple[str, ...] = ()
+    keys: tuple[str, ...]
     """The keys of every series its view is derived from (its queries in the plan)."""
-    names: _Keys | None = None
-    """Its keys one by one (None only before ``keys`` is known)."""
+    names: _Keys
+    """The keys its derivation looks up, one by one."""
 
 
 class _Built(NamedTuple):
