@@ -76,6 +76,16 @@ async def until(check: Callable[[], bool], *, within: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
+async def start_gaps(feed: LiveFeed, starts: list[float], polls: int) -> list[float]:
+    """Runs ``feed`` until its fetch has recorded ``polls`` starts; the seconds between them."""
+    feed.start()
+    try:
+        await until(lambda: len(starts) >= polls, within=10.0)
+    finally:
+        await feed.stop()
+    return [b - a for a, b in itertools.pairwise(starts)]
+
+
 async def test_polls_every_interval_and_publishes_each_snapshot() -> None:
     count = 0
 
@@ -109,13 +119,7 @@ async def test_polls_start_an_interval_apart_however_long_each_takes() -> None:
         await asyncio.sleep(0.3 if len(starts) < 4 else 0.7)
         return Snap(clock(), len(starts))
 
-    feed = feed_of(fetch, interval=0.5)
-    feed.start()
-    try:
-        await until(lambda: len(starts) >= 6, within=10.0)
-    finally:
-        await feed.stop()
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    gaps = await start_gaps(feed_of(fetch, interval=0.5), starts, 6)
     assert all(0.45 < gap < 0.65 for gap in gaps[:3]), gaps
     assert all(0.7 < gap < 1.3 for gap in gaps[3:5]), gaps
 
@@ -138,13 +142,7 @@ async def test_a_poll_that_leaves_part_of_its_reading_to_the_next_is_followed_at
         starts.append(time.monotonic())
         return FollowedSnap(clock(), len(starts), follow_up=len(starts) == 2)
 
-    feed = feed_of(fetch, interval=1.0)
-    feed.start()
-    try:
-        await until(lambda: len(starts) >= 4, within=10.0)
-    finally:
-        await feed.stop()
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    gaps = await start_gaps(feed_of(fetch, interval=1.0), starts, 4)
     assert 0.9 < gaps[0] < 1.3 and 0.15 < gaps[1] < 0.6 and 0.9 < gaps[2] < 1.3, gaps
 
 
