@@ -702,3 +702,17 @@ def test_a_plan_writes_each_query_as_botocore_would_send_it() -> None:
     by_key = {plan.chunks[n].keys[qid]: sent[qid] for n in range(2) for qid in plan.chunks[n].keys}
     assert by_key["c"]["AccountId"] == "210987654321" and "AccountId" not in by_key["a"]
     assert by_key["b"]["MetricStat"]["Metric"]["Dimensions"][0] == {"Name": "path", "Value": '/data "x"'}
+
+
+async def test_a_new_minute_is_spread_by_instance_busiest_first(fleet: Fleet, factory: ClientFactory) -> None:
+    """Every query of an instance, its volumes' included, is one group of the plan, and the poller
+    ranks the groups as its list (busiest first) for a large fleet's spread read."""
+    poller = LimitsPoller(factory, clock=Clock(fleet.t0))
+    snapshot = await poller.poll()
+    await factory.close()
+    assert list(poller._rank) == [view.instance_id for view in snapshot.instances]
+    plan = next(plan.compiled for plan in poller._plans.values())
+    groups = {key: plan.group_names[plan.group[n]] for n, key in enumerate(plan.keys)}
+    assert groups[f"{fleet.web}|NetworkIn"] == fleet.web
+    assert groups[f"{fleet.web_gp3}|VolumeReadOps"] == fleet.web
+    assert groups[f"{fleet.roots[fleet.web]}|VolumeWriteBytes"] == fleet.web

@@ -46,7 +46,9 @@ class FakeFactory:
         return self.fake
 
 
-def read(plan: QueryPlan, cloudwatch: FakeCloudWatch, at: datetime) -> tuple[MetricBatch, list[str]]:
+def read(
+    plan: QueryPlan, cloudwatch: FakeCloudWatch, at: datetime, spread: dict[str, int] | None = None
+) -> tuple[MetricBatch, list[str]]:
     cloudwatch.asked = []
     batch = asyncio.run(
         get_metric_data(
@@ -56,6 +58,7 @@ def read(plan: QueryPlan, cloudwatch: FakeCloudWatch, at: datetime) -> tuple[Met
             at - timedelta(minutes=20),
             at,
             incremental=True,
+            spread=spread,
         )
     )
     return batch, sorted(cloudwatch.asked)
@@ -120,6 +123,66 @@ def test_a_full_read_sends_every_query_and_counts_them() -> None:
     again, asked = read(plan, cloudwatch, T + timedelta(seconds=30))
     assert asked == [] and again.calls == 0  # a full read tells the plan what is held too
     assert again.newest("v7") == ((T - timedelta(minutes=1)).timestamp(), 1.0)
+
+
+def fleet_plan(instances: int) -> QueryPlan:
+    """Each instance ``i-N``: its network and its volume's operations, one group."""
+    return QueryPlan(
+        [
+            MetricQuery(key, ns, metric, dims, "Sum", 60, group=f"i-{n}")
+            for n in range(instances)
+            for key, ns, metric, dims in (
+                (f"i-{n}|NetworkIn", "AWS/EC2", "NetworkIn", (("InstanceId", f"i-{n}"),)),
+                (f"vol-{n}|VolumeReadOps", "AWS/EBS", "VolumeReadOps", (("VolumeId", f"vol-{n}"),)),
+            )
+        ]
+    )
+
+
+def minutes(plan: QueryPlan, *stamps: datetime) -> dict[str, list[tuple[datetime, float]]]:
+    return {key: [(t, 1.0 + n) for n, t in enumerate(stamps)] for key in plan.keys}
+
+
+def test_a_large_fleets_new_minute_is_read_half_now_busiest_first_and_the_rest_next_cycle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tui.aws.metrics.SPREAD_QUERIES", 4)
+    plan = fleet_plan(6)
+    busiest = {f"i-{n}": 5 - n for n in range(6)}  # i-5 first
+    cloudwatch = FakeCloudWatch(plan, minutes(plan, T - timedelta(minutes=1)))
+    _, asked = read(plan, cloudwatch, T + timedelta(seconds=10), busiest)
+    assert len(asked) == 12  # never read: all at once, however many
+
+    cloudwatch.points = minutes(plan, T, T - timedelta(minutes=1))
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=70), busiest)
+    # The minute fell due for all 12: half, whole instances, the busiest first.
+    assert {key.split("|")[0][-1] for key in asked} == {"3", "4", "5"} and len(asked) == 6
+    assert batch.newest("i-5|NetworkIn") == (T.timestamp(), 1.0)
+    assert batch.newest("i-0|NetworkIn") == ((T - timedelta(minutes=1)).timestamp(), 1.0)  # held
+
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=100), busiest)
+    assert {key.split("|")[0][-1] for key in asked} == {"0", "1", "2"} and len(asked) == 6
+    assert batch.newest("vol-0|VolumeReadOps") == (T.timestamp(), 1.0)
+
+    # The next minute can exist from T + 2 min: due for all again, the busiest half read first.
+    cloudwatch.points = minutes(plan, T + timedelta(minutes=1), T)
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=130), busiest)
+    assert {key.split("|")[0][-1] for key in asked} == {"3", "4", "5"}
+    assert batch.newest("i-3|NetworkIn") == ((T + timedelta(minutes=1)).timestamp(), 1.0)
+
+
+def test_a_read_of_few_new_points_or_without_an_order_is_not_spread(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = fleet_plan(6)
+    cloudwatch = FakeCloudWatch(plan, minutes(plan, T - timedelta(minutes=1)))
+    read(plan, cloudwatch, T + timedelta(seconds=10), {})
+    cloudwatch.points = minutes(plan, T, T - timedelta(minutes=1))
+    _, asked = read(plan, cloudwatch, T + timedelta(seconds=70), {})
+    assert len(asked) == 12  # 12 fell due: under SPREAD_QUERIES
+
+    monkeypatch.setattr("tui.aws.metrics.SPREAD_QUERIES", 4)
+    cloudwatch.points = minutes(plan, T + timedelta(minutes=1), T)
+    _, asked = read(plan, cloudwatch, T + timedelta(seconds=130))
+    assert len(asked) == 12  # no ``spread``: every query due
 
 
 class Published(FakeCloudWatch):

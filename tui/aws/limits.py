@@ -447,6 +447,9 @@ class LimitsPoller:
         self.last_queries = 0
         self._combined_plans: dict[tuple[str, str], tuple[tuple[_Plan, ...], QueryPlan]] = {}
         """Per batch (its region and monitoring place): the plans it combined, and their queries."""
+        self._rank: dict[str, int] = {}
+        """Each instance's place in the last list, busiest first: of a large fleet's new minute, the
+        busiest instances' series are read first (``QueryPlan.due_chunks``, spread)."""
         self._inventory_cache = InventoryCache()
         self.aggregator = ""
         """The AWS Config aggregator the inventory came from ("" when each place was described)."""
@@ -880,6 +883,8 @@ class LimitsPoller:
                 periods[inst.period_s] = periods.get(inst.period_s, 0) + 1
         period = max(periods) if periods else 60
         instances.sort(key=_busiest_first)
+        if not loading:
+            self._rank = {view.instance_id: n for n, view in enumerate(instances)}
         span = max((self.history.span_minutes(f"{i.instance_id}|util") for i in instances), default=0.0)
         return LimitsSnapshot(
             fetched_at=started,
@@ -975,6 +980,7 @@ class LimitsPoller:
                 incremental=window is None,
                 slow=slow,
                 unread_only=unread_only,
+                spread=self._rank,
             )
         except Exception as exc:  # every gauge says its data is unknown, and why
             problem = classify(exc, profile=self.factory.target.profile)
@@ -1671,6 +1677,8 @@ class _Plan:
         self._compiled: QueryPlan | None = None
         self.previous: QueryPlan | None = None
         """The plan this one replaces, whose knowledge of each series it takes over."""
+        self.group = ""
+        """The instance whose queries are being added: read in the same cycle (``MetricQuery.group``)."""
 
     def compile(self) -> None:
         """The queries are all added: encode them when first asked (a place read through a
@@ -1693,7 +1701,9 @@ class _Plan:
         period: int,
         every: int = 0,
     ) -> None:
-        self.queries.append(MetricQuery(key, namespace, metric, dims, stat, period, self.account_id, every))
+        self.queries.append(
+            MetricQuery(key, namespace, metric, dims, stat, period, self.account_id, every, self.group)
+        )
 
     def add_instance(
         self,
@@ -1710,6 +1720,7 @@ class _Plan:
         detailed = (inst.get("Monitoring") or {}).get("State") == "enabled"
         period = 60 if detailed else 300
         self.periods[iid] = period
+        self.group = iid
         if (inst.get("State") or {}).get("Name") != "running":
             return period
         dims = (("InstanceId", iid),)

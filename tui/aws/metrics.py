@@ -23,7 +23,7 @@ import logging
 import math
 import uuid
 from array import array
-from collections.abc import Awaitable, Callable, Iterable, MutableSequence, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -41,6 +41,9 @@ WINDOW_CALLS = 8
 LAG_MEMORY_S = 900.0
 """How long what is learnt of a series' publishing delay is trusted before it is learnt again, in
 case the delay shrank (``QueryPlan``)."""
+SPREAD_QUERIES = 10_000
+"""A spread read (``QueryPlan.due_chunks(spread=...)``) with more queries newly due than this reads
+about half of them, whole groups in the given order, and the rest in the read after."""
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,9 @@ class MetricQuery:
     caller's own)."""
     every: int = 0
     """An incremental read asks for it at most once in this many seconds (0: whenever it is due)."""
+    group: str = ""
+    """Queries of one group (an instance's and its volumes') are read in the same cycle when a read
+    is spread (``QueryPlan.due_chunks``); "" for the query alone."""
 
     def to_api(self, query_id: str) -> dict[str, Any]:
         query: dict[str, Any] = {
@@ -278,7 +284,11 @@ class QueryPlan:
       or two more), in case the delay shrank; a point that arrived sooner than learnt replaces it.
     - A series that had no point in its last read is due in every cycle: AWS publishes only while
       there is activity, and it may resume at any minute.
-    - A query with ``every`` (a slow quantity) is asked at most that often."""
+    - A query with ``every`` (a slow quantity) is asked at most that often.
+    - A spread read of many queries that fell due since the read before reads about half of them,
+      whole groups in the caller's order (the busiest instances first), and the others in the read
+      after: CloudWatch's new minute of a large fleet costs two cycles half as much each, and what
+      is deferred waits one cycle (``due_chunks``)."""
 
     def __init__(self, queries: Sequence[MetricQuery], previous: QueryPlan | None = None) -> None:
         ordered = sorted(queries, key=lambda q: q.period)
@@ -303,6 +313,13 @@ class QueryPlan:
         and when it was learnt."""
         self.lag_at: array[float] = array("d", zeros)
         self.every: array[int] = array("l", (q.every for q in ordered))
+        groups: dict[str, int] = {}
+        named = (groups.setdefault(q.group or q.key, len(groups)) for q in ordered)
+        self.group: array[int] = array("l", named)
+        """Per query, its group's position in ``group_names``."""
+        self.group_names: tuple[str, ...] = tuple(groups)
+        self.asked_at = 0.0
+        """When the last read that was not limited to the unread series asked which were due."""
         self.chunks: list[_Chunk] = [
             self._chunk(range(start, min(start + MAX_QUERIES, size))) for start in range(0, size, MAX_QUERIES)
         ]
@@ -331,15 +348,28 @@ class QueryPlan:
         periods = {self.periods[n] for n in indices}
         return _Chunk(self, indices, max(periods), math.lcm(*periods))
 
-    def due_chunks(self, now_ts: float, *, slow: bool = True, unread_only: bool = False) -> list[_Chunk]:
+    def due_chunks(
+        self,
+        now_ts: float,
+        *,
+        slow: bool = True,
+        unread_only: bool = False,
+        spread: Mapping[str, int] | None = None,
+    ) -> list[_Chunk]:
         """The queries due at ``now_ts``, 500 a call (every chunk when all are due); without
         ``slow``, none asked ``every`` so often (they stay due); with ``unread_only``, only those
-        never read (the others stay due)."""
+        never read (the others stay due). With ``spread`` (each group's rank, lowest first), of more
+        than ``SPREAD_QUERIES`` queries due that the read before did not leave unread, about half
+        are read now, whole groups by rank, and the rest in the next read, which reads them first."""
         due, every, held = self.due, self.every, self.held_ts
         indices = [n for n in range(len(due)) if due[n] <= now_ts and (slow or not every[n])]
         if unread_only:
             read_at = self.read_at
             indices = [n for n in indices if not read_at[n]]
+        else:
+            asked, self.asked_at = self.asked_at, now_ts
+            if spread is not None:
+                indices = self._spread(indices, asked, spread)
         # Those holding no point first, each part in period order: a chunk whose every query holds
         # one reads from the oldest of those points, not the whole window (``oldest_held``).
         unheld = [n for n in indices if held[n] != held[n]]
@@ -348,6 +378,30 @@ class QueryPlan:
         indices = unheld + [n for n in indices if held[n] == held[n]]
         cut = range(0, len(indices), MAX_QUERIES)
         return [self._chunk(indices[start : start + MAX_QUERIES]) for start in cut]
+
+    def _spread(self, indices: list[int], asked: float, rank: Mapping[str, int]) -> list[int]:
+        """Of ``indices`` (due), those never read or left unread by the read before (at ``asked``)
+        and, of the others when more than ``SPREAD_QUERIES``, whole groups by ``rank`` (unranked
+        last, in the plan's order) until half of them."""
+        due, group, read_at = self.due, self.group, self.read_at
+        # Never read, or due at the read before and not read by it: read now.
+        left = [not read_at[n] or (due[n] <= asked and read_at[n] < asked) for n in range(len(due))]
+        fresh = [n for n in indices if not left[n]]
+        if len(fresh) <= SPREAD_QUERIES:
+            return indices
+        sizes: dict[int, int] = {}
+        for n in fresh:
+            g = group[n]
+            sizes[g] = sizes.get(g, 0) + 1
+        names, last = self.group_names, len(rank)
+        now: set[int] = set()
+        taken, half = 0, len(fresh) / 2
+        for g in sorted(sizes, key=lambda g: rank.get(names[g], last)):
+            if taken >= half:
+                break
+            now.add(g)
+            taken += sizes[g]
+        return [n for n in indices if left[n] or group[n] in now]
 
     def publishing_due(self, now_ts: float) -> tuple[int, int]:
         """Of the queries whose last read had a point, how many are due at ``now_ts``, and how
@@ -562,13 +616,15 @@ async def get_metric_data(
     incremental: bool = False,
     slow: bool = True,
     unread_only: bool = False,
+    spread: Mapping[str, int] | None = None,
 ) -> MetricBatch:
     """All queries in ceil(n / 500) concurrent calls (plus pages when CloudWatch splits one).
 
     ``incremental`` sends only the queries due (``QueryPlan``): the batch's ``get`` answers the
     others with the newest point their last read returned, and ``queries`` counts those sent;
     without ``slow`` it leaves out the slow quantities (``MetricQuery.every``) too, and with
-    ``unread_only`` every query already read once.
+    ``unread_only`` every query already read once; ``spread`` spreads a large fleet's new minute
+    over two reads (``QueryPlan.due_chunks``).
 
     ``lookback(longest period of a call) -> seconds`` narrows each call's window, so calls of
     one-minute series do not read the five-minute series' longer history; ``start`` applies
@@ -577,7 +633,9 @@ async def get_metric_data(
     plan = queries if isinstance(queries, QueryPlan) else QueryPlan(queries)
     batch = MetricBatch(plan=plan if incremental else None)
     chunks = (
-        plan.due_chunks(end.timestamp(), slow=slow, unread_only=unread_only) if incremental else plan.chunks
+        plan.due_chunks(end.timestamp(), slow=slow, unread_only=unread_only, spread=spread)
+        if incremental
+        else plan.chunks
     )
     batch.queries = sum(len(c.indices) for c in chunks)
     if not chunks:
