@@ -143,8 +143,7 @@ class MetricBatch:
         """Whether any of ``keys`` brought something new: a point newer than the one held, a value
         of it that changed, or none left in the window (a series that answered with the point it
         held is answered from the plan, as one not sent)."""
-        series = self.series
-        return self.plan is None or any(key in series for key in keys)
+        return self.plan is None or not self.series.keys().isdisjoint(keys)
 
 
 @dataclass(frozen=True)
