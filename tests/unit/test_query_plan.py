@@ -171,6 +171,29 @@ def test_a_large_fleets_new_minute_is_read_half_now_busiest_first_and_the_rest_n
     assert batch.newest("i-3|NetworkIn") == ((T + timedelta(minutes=1)).timestamp(), 1.0)
 
 
+def test_a_spread_read_that_found_nothing_new_leaves_the_other_half_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The busiest half, read before its minute arrived, waits while the half left unread is read:
+    each read still reads half of what is due, not the whole fleet."""
+    monkeypatch.setattr("tui.aws.metrics.SPREAD_QUERIES", 4)
+    plan = fleet_plan(6)
+    busiest = {f"i-{n}": 5 - n for n in range(6)}
+    cloudwatch = FakeCloudWatch(plan, minutes(plan, T - timedelta(minutes=1)))
+    read(plan, cloudwatch, T + timedelta(seconds=10), busiest)
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=70), busiest)
+    assert {key.split("|")[0][-1] for key in asked} == {"3", "4", "5"}
+    assert not batch.series  # minute T has not arrived: nothing new
+
+    cloudwatch.points = minutes(plan, T, T - timedelta(minutes=1))
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=100), busiest)
+    assert {key.split("|")[0][-1] for key in asked} == {"0", "1", "2"} and len(asked) == 6
+    assert batch.newest("i-0|NetworkIn") == (T.timestamp(), 1.0)
+    batch, asked = read(plan, cloudwatch, T + timedelta(seconds=130), busiest)
+    assert {key.split("|")[0][-1] for key in asked} == {"3", "4", "5"}
+    assert batch.newest("i-5|NetworkIn") == (T.timestamp(), 1.0)
+
+
 def test_a_read_of_few_new_points_or_without_an_order_is_not_spread(monkeypatch: pytest.MonkeyPatch) -> None:
     plan = fleet_plan(6)
     cloudwatch = FakeCloudWatch(plan, minutes(plan, T - timedelta(minutes=1)))

@@ -42,8 +42,8 @@ LAG_MEMORY_S = 900.0
 """How long what is learnt of a series' publishing delay is trusted before it is learnt again, in
 case the delay shrank (``QueryPlan``)."""
 SPREAD_QUERIES = 10_000
-"""A spread read (``QueryPlan.due_chunks(spread=...)``) with more queries newly due than this reads
-about half of them, whole groups in the given order, and the rest in the read after."""
+"""A spread read (``QueryPlan.due_chunks(spread=...)``) with more queries due than this reads about
+half of them, and the rest in the read after."""
 
 log = logging.getLogger(__name__)
 
@@ -284,10 +284,10 @@ class QueryPlan:
     - A series that had no point in its last read is due in every cycle: AWS publishes only while
       there is activity, and it may resume at any minute.
     - A query with ``every`` (a slow quantity) is asked at most that often.
-    - A spread read of many queries that fell due since the read before reads about half of them,
-      whole groups in the caller's order (the busiest instances first), and the others in the read
-      after: CloudWatch's new minute of a large fleet costs two cycles half as much each, and what
-      is deferred waits one cycle (``due_chunks``)."""
+    - A spread read of many queries due reads about half of them (those it left unread the time
+      before first, then whole groups in the caller's order: the busiest instances first), and the
+      others in the read after: CloudWatch's new minute of a large fleet costs two cycles half as
+      much each, and what is deferred waits one cycle (``due_chunks``)."""
 
     def __init__(self, queries: Sequence[MetricQuery], previous: QueryPlan | None = None) -> None:
         ordered = sorted(queries, key=lambda q: q.period)
@@ -357,9 +357,9 @@ class QueryPlan:
     ) -> list[_Chunk]:
         """The queries due at ``now_ts``, 500 a call (every chunk when all are due); without
         ``slow``, none asked ``every`` so often (they stay due); with ``unread_only``, only those
-        never read (the others stay due). With ``spread`` (each group's rank, lowest first), of more
-        than ``SPREAD_QUERIES`` queries due that the read before did not leave unread, about half
-        are read now, whole groups by rank, and the rest in the next read, which reads them first."""
+        never read (the others stay due). With ``spread`` (each group's rank, lowest first), more
+        than ``SPREAD_QUERIES`` queries due are read about half now: first those the read before
+        left unread, then whole groups by rank; the rest are read first by the next read."""
         due, every, held = self.due, self.every, self.held_ts
         indices = [n for n in range(len(due)) if due[n] <= now_ts and (slow or not every[n])]
         if unread_only:
@@ -379,28 +379,31 @@ class QueryPlan:
         return [self._chunk(indices[start : start + MAX_QUERIES]) for start in cut]
 
     def _spread(self, indices: list[int], asked: float, rank: Mapping[str, int]) -> list[int]:
-        """Of ``indices`` (due), those never read or left unread by the read before (at ``asked``)
-        and, of the others when more than ``SPREAD_QUERIES``, whole groups by ``rank`` (unranked
-        last, in the plan's order) until half of them."""
-        due, group, read_at = self.due, self.group, self.read_at
-        # Never read, or due at the read before and not read by it: read now.
-        left = [not read_at[n] or (due[n] <= asked and read_at[n] < asked) for n in range(len(due))]
-        fresh = [n for n in indices if not left[n]]
-        if len(fresh) <= SPREAD_QUERIES:
+        """Of ``indices`` (due), when more than ``SPREAD_QUERIES``: those never read or left unread
+        by the read before (at ``asked``), then whole groups of the others by ``rank`` (unranked
+        last, in the plan's order) until half of ``indices``; the others wait for the next read."""
+        if len(indices) <= SPREAD_QUERIES:
             return indices
+        due, group, read_at = self.due, self.group, self.read_at
+        left = [n for n in indices if not read_at[n] or (due[n] <= asked and read_at[n] < asked)]
+        wanted = (len(indices) + 1) // 2 - len(left)
+        if wanted <= 0:
+            return left
+        chosen = set(left)
         sizes: dict[int, int] = {}
-        for n in fresh:
-            g = group[n]
-            sizes[g] = sizes.get(g, 0) + 1
+        for n in indices:
+            if n not in chosen:
+                g = group[n]
+                sizes[g] = sizes.get(g, 0) + 1
         names, last = self.group_names, len(rank)
         now: set[int] = set()
-        taken, half = 0, len(fresh) / 2
+        taken = 0
         for g in sorted(sizes, key=lambda g: rank.get(names[g], last)):
-            if taken >= half:
+            if taken >= wanted:
                 break
             now.add(g)
             taken += sizes[g]
-        return [n for n in indices if left[n] or group[n] in now]
+        return [n for n in indices if n in chosen or group[n] in now]
 
     def publishing_due(self, now_ts: float) -> tuple[int, int]:
         """Of the queries whose last read had a point, how many are due at ``now_ts``, and how
