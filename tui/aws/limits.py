@@ -1232,21 +1232,22 @@ class LimitsPoller:
         ena: tuple[tuple[str, float], ...] | None = None
         if iid in agent.memory:
             memory = _latest_value(get(names.mem))
-        if iid in agent.disks:
-            disks = [_latest_value(get(f"{iid}|disk|{n}")) for n in range(len(agent.disks[iid]))]
+        # The agent's disks and ENA counters: their keys are the plan's, made with the agent's
+        # catalog (a new catalog makes a new plan).
+        if names.disks:
+            disks = [_latest_value(get(key)) for key in names.disks]
             known_disks = [d for d in disks if d is not None]
             disk = max(known_disks) if known_disks else None
-        if iid in agent.ena:
+        if names.ena is not None:
             counts: list[tuple[str, float]] = []
-            for metric, dim_sets in sorted(agent.ena[iid].items()):
+            for counter, keys in names.ena:
                 total = 0.0
-                for n in range(len(dim_sets)):
-                    key = f"{iid}|eth|{metric}|{n}"
+                for key in keys:
                     fresh = _new_points(get(key), last_ts(key))
                     for ts in sorted(fresh):
                         h.add(key, ts, fresh[ts])
                     total += h.total(key)
-                counts.append((metric.removeprefix("ethtool_").removesuffix("_allowance_exceeded"), total))
+                counts.append((counter, total))
             ena = tuple(counts)
 
         components = [u for u in (net_util, ebs_bind.utilization) if u is not None]
@@ -1605,11 +1606,26 @@ class _Keys(NamedTuple):
     util: str
     mem: str
     volumes: tuple[_VolumeKeys, ...]
+    disks: tuple[str, ...]
+    """The agent's disk series of the instance, in the plan's order."""
+    ena: tuple[tuple[str, tuple[str, ...]], ...] | None
+    """Per ENA counter the agent publishes (None: none), its short name and its series' keys."""
 
 
-def _keys(iid: str, volume_ids: Iterable[str], known: Iterable[str] = ()) -> _Keys:
-    """``known``: the plan's own key strings, used where they are the same key."""
+def _keys(iid: str, volume_ids: Iterable[str], known: Sequence[str]) -> _Keys:
+    """``known``: the keys of the instance's queries in the plan (its agent's series among them),
+    in the plan's order; the strings themselves are used where they are the same key."""
     same = {key: key for key in known}
+    disk_prefix = f"{iid}|disk|"
+    counters: dict[str, list[str]] = {}
+    for key in known:
+        parts = key.split("|")
+        if len(parts) == 4 and parts[1] == "eth":
+            counters.setdefault(parts[2], []).append(key)
+    ena = tuple(
+        (metric.removeprefix("ethtool_").removesuffix("_allowance_exceeded"), tuple(keys))
+        for metric, keys in counters.items()
+    )
 
     def k(owner: str, what: str) -> str:
         key = f"{owner}|{what}"
@@ -1638,6 +1654,8 @@ def _keys(iid: str, volume_ids: Iterable[str], known: Iterable[str] = ()) -> _Ke
         k(iid, "util"),
         k(iid, "mem"),
         volumes,
+        tuple(key for key in known if key.startswith(disk_prefix)),
+        ena or None,
     )
 
 
