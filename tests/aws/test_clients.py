@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ from tui.aws.clients import AwsTarget, ClientFactory, retry_config
 from tui.aws.errors import classify
 from tui.aws.identity import caller_identity
 from tui.aws.ratelimit import RateLimiter
+from tui.settings import Intervals
 
 
 class RecordingLimiter(RateLimiter):
@@ -30,6 +32,22 @@ class RecordingLimiter(RateLimiter):
 def test_retries_are_adaptive() -> None:
     config = retry_config()
     assert config.retries is not None and config.retries["mode"] == "adaptive"
+
+
+async def test_idle_connections_outlive_the_longest_default_interval(sim_url: str) -> None:
+    """A feed's next cycle reuses the connections of its last one: none is opened (or, against AWS,
+    handshaken) again every cycle."""
+    factory = ClientFactory(sim_settings(sim_url).target)
+    try:
+        cloudwatch = await factory.client("cloudwatch")
+        await cloudwatch.list_metrics()
+        sessions = cloudwatch._endpoint.http_session._sessions.values()
+        kept = [session.connector._keepalive_timeout for session in sessions]
+    finally:
+        await factory.close()
+    intervals = dataclasses.asdict(Intervals())
+    longest = max(seconds for name, seconds in intervals.items() if name != "max_backoff")
+    assert kept and min(kept) > longest
 
 
 async def test_every_call_goes_through_the_rate_limiter(sim_url: str) -> None:
