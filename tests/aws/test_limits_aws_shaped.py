@@ -690,12 +690,13 @@ async def test_an_instances_charts_are_read_in_its_own_account(
     assert asked == [(role, {""}), (None, {member})]
 
 
-async def test_a_fleet_due_for_its_re_read_waits_for_a_cycle_that_reads_few_metrics(
+async def test_a_fleet_due_for_its_re_read_leaves_a_new_minute_to_the_poll_after_and_the_hints_wait(
     fleet: Fleet, factory: ClientFactory
 ) -> None:
-    """The fleet is described again every 2 minutes, and the hints worked out every 5; when that
-    falls in a cycle where most series have a new minute due, it waits for the next cycle (at most a
-    minute), so the two costs fall in different cycles."""
+    """The fleet is described again every 2 minutes, and the hints worked out every 5. A re-read
+    that falls due in a cycle where most series have a new minute due is made at once and leaves
+    the minute to a poll right after (``follow_up``), as ``r`` does; the hints wait for the next
+    cycle (a minute at most). The costs fall in different cycles."""
     import time
 
     clock = Clock(fleet.t0 + timedelta(seconds=5))
@@ -709,22 +710,27 @@ async def test_a_fleet_due_for_its_re_read_waits_for_a_cycle_that_reads_few_metr
     clock.at = fleet.t0 + timedelta(seconds=20)
     assert poller._due_share(clock.at.timestamp()) < 0.5
     mark = due_for_re_read(125)
-    await poller.poll()
+    light = await poller.poll()
     assert poller._described_at > mark, "a light cycle re-reads the fleet when it is due"
+    assert not light.follow_up
 
     clock.at = fleet.t0 + timedelta(seconds=70)
     assert poller._due_share(clock.at.timestamp()) >= 0.5
     mark = due_for_re_read(125)
     hints_at = poller._slow_at = time.monotonic() - 305  # the hints, every 5 minutes, are due too
-    await poller.poll()
-    assert poller._described_at == mark, "a cycle with a new minute leaves it to the next"
+    calls = factory.calls["cloudwatch:GetMetricData"]
+    re_read = await poller.poll()
+    assert poller._described_at > mark, "the re-read is made at once"
+    assert re_read.follow_up and factory.calls["cloudwatch:GetMetricData"] == calls, "the minute waits"
     assert poller._slow_at == hints_at, "and the hints"
-    mark = due_for_re_read(185)
+    clock.at = fleet.t0 + timedelta(seconds=71)
+    after = await poller.poll()
+    assert not after.follow_up and factory.calls["cloudwatch:GetMetricData"] > calls
+    assert poller._described_at > mark
     hints_at = poller._slow_at = time.monotonic() - 365
     clock.at = fleet.t0 + timedelta(seconds=75)
     await poller.poll()
-    assert poller._described_at > mark, "it waits one minute at most"
-    assert poller._slow_at is not None and poller._slow_at > hints_at
+    assert poller._slow_at is not None and poller._slow_at > hints_at, "the hints wait a minute at most"
 
 
 async def test_a_re_read_asked_for_in_a_cycle_with_a_new_minute_leaves_the_minute_to_a_poll_right_after(

@@ -636,11 +636,14 @@ class LimitsPoller:
     async def _poll(self, progress: Progress | None) -> LimitsSnapshot:
         started = self.clock()
         mono = time.monotonic()
-        # A re-read the user asks for (``r``) is never delayed; when it falls in a cycle whose new
-        # minute is due, the minute is left to a poll of its own right after (``follow_up``), as a
-        # re-read that falls due waits a cycle (``_light_enough``): the two costs never add up.
-        follow_up = self._force and self._cycles > 0 and self._due_share(started.timestamp()) >= 0.5
-        stale = self._light_enough(mono - self._described_at, INVENTORY_REFRESH_S, started)
+        # A re-read (asked for with ``r``, or due every ``INVENTORY_REFRESH_S``) is never delayed;
+        # when it falls in a cycle whose new minute is due, the minute is left to a poll of its own
+        # right after (``follow_up``): the two costs never add up. (Waiting for a cycle without the
+        # minute does not do: a large fleet's minute is read over two cycles, and none is without.)
+        stale = mono - self._described_at >= INVENTORY_REFRESH_S
+        follow_up = (
+            (self._force or stale) and self._cycles > 0 and self._due_share(started.timestamp()) >= 0.5
+        )
         moved = tuple(d.place for d in self._described) != self.factory.places
         # Places watched for the first time (the organization's accounts, learned after a first
         # poll of the credential's own; a scope widened again) are read as a first cycle is: the
@@ -708,10 +711,10 @@ class LimitsPoller:
         return dataclasses.replace(snapshot, follow_up=True) if follow_up else snapshot
 
     def _light_enough(self, age: float, every: float, now: datetime) -> bool:
-        """Whether a step done ``every`` seconds (the fleet's re-read, the hints) is done in this
-        cycle, ``age`` seconds after the last: once due, it waits one cycle (``INVENTORY_GRACE_S``
-        at most) when most publishing series have a new point due in this one (CloudWatch's new
-        minute), so the two costs fall in different cycles."""
+        """Whether a step done ``every`` seconds (the hints) is done in this cycle, ``age`` seconds
+        after the last: once due, it waits one cycle (``INVENTORY_GRACE_S`` at most) when most
+        publishing series have a new point due in this one (CloudWatch's new minute), so the two
+        costs fall in different cycles."""
         if age < every:
             return False
         return age >= every + INVENTORY_GRACE_S or self._due_share(now.timestamp()) < 0.5
