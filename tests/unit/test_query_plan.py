@@ -194,6 +194,25 @@ def test_a_spread_read_that_found_nothing_new_leaves_the_other_half_first(
     assert batch.newest("i-5|NetworkIn") == (T.timestamp(), 1.0)
 
 
+def test_a_new_plan_reads_first_what_the_old_one_left_unread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tui.aws.metrics.SPREAD_QUERIES", 4)
+    plan = fleet_plan(6)
+    busiest = {f"i-{n}": 5 - n for n in range(6)}
+    cloudwatch = FakeCloudWatch(plan, minutes(plan, T - timedelta(minutes=1)))
+    read(plan, cloudwatch, T + timedelta(seconds=10), busiest)
+    cloudwatch.points = minutes(plan, T, T - timedelta(minutes=1))
+    _, asked = read(plan, cloudwatch, T + timedelta(seconds=70), busiest)
+    assert {key.split("|")[0][-1] for key in asked} == {"3", "4", "5"}
+
+    # The inventory changed (one more instance): its plan takes over, the half left unread first.
+    grown = fleet_plan(7)
+    renewed = QueryPlan(list(grown.queries), previous=plan)
+    cloudwatch.plan = renewed
+    cloudwatch.points = minutes(renewed, T, T - timedelta(minutes=1))
+    _, asked = read(renewed, cloudwatch, T + timedelta(seconds=100), busiest)
+    assert {key.split("|")[0][-1] for key in asked} == {"0", "1", "2", "6"}  # i-6: never read
+
+
 def test_a_read_of_few_new_points_or_without_an_order_is_not_spread(monkeypatch: pytest.MonkeyPatch) -> None:
     plan = fleet_plan(6)
     cloudwatch = FakeCloudWatch(plan, minutes(plan, T - timedelta(minutes=1)))

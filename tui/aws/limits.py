@@ -83,8 +83,8 @@ AGENT_REFRESH_S = 900.0
 # metrics every cycle. Parsing a large fleet's EC2 XML costs more than everything else in a cycle.
 INVENTORY_REFRESH_S = 120.0
 INVENTORY_GRACE_S = 60.0
-"""How long a due re-read of the fleet, or of the hints, may wait for a cycle that reads few
-metrics."""
+"""How long the hints, once due, may wait for a cycle that reads few metrics (a due re-read of the
+fleet never waits: it leaves a new minute to the poll after)."""
 # Idle time and the right-sizing hints move slowly: read and recomputed this often.
 SLOW_REFRESH_S = 300.0
 BACKFILL_S = 3600.0

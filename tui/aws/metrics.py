@@ -329,6 +329,7 @@ class QueryPlan:
         """What ``previous`` knew of the queries both plans ask (a fleet whose inventory changed
         keeps what was read and learnt of every series it still has)."""
         index = previous.index
+        self.asked_at = previous.asked_at  # what it left unread stays first in line
         for n, key in enumerate(self.keys):
             old = index.get(key)
             if old is None or previous.queries[old] != self.queries[n]:
