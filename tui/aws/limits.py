@@ -82,7 +82,7 @@ AGENT_REFRESH_S = 900.0
 # The fleet (DescribeInstances, DescribeVolumes, the quota) is re-read this often, or on demand;
 # metrics every cycle. Parsing a large fleet's EC2 XML costs more than everything else in a cycle.
 INVENTORY_REFRESH_S = 120.0
-INVENTORY_GRACE_S = 60.0
+HINTS_GRACE_S = 60.0
 """How long the hints, once due, may wait for a cycle that reads few metrics (a due re-read of the
 fleet never waits: it leaves a new minute to the poll after)."""
 # Idle time and the right-sizing hints move slowly: read and recomputed this often.
@@ -712,12 +712,12 @@ class LimitsPoller:
 
     def _light_enough(self, age: float, every: float, now: datetime) -> bool:
         """Whether a step done ``every`` seconds (the hints) is done in this cycle, ``age`` seconds
-        after the last: once due, it waits one cycle (``INVENTORY_GRACE_S`` at most) when most
+        after the last: once due, it waits one cycle (``HINTS_GRACE_S`` at most) when most
         publishing series have a new point due in this one (CloudWatch's new minute), so the two
         costs fall in different cycles."""
         if age < every:
             return False
-        return age >= every + INVENTORY_GRACE_S or self._due_share(now.timestamp()) < 0.5
+        return age >= every + HINTS_GRACE_S or self._due_share(now.timestamp()) < 0.5
 
     def _due_share(self, now_ts: float) -> float:
         """The share of the series that publish with a new point due at ``now_ts`` (1 before any
@@ -944,7 +944,7 @@ class LimitsPoller:
                 first = len(plan.queries)
                 period = plan.add_instance(inst, vols, agent, instance_ebs=not xen, balances=balances)
                 keys = tuple(q.key for q in plan.queries[first:])
-                plan.static.append(self._static(place, inst, vols, period, keys))
+                plan.static.append(self._static(place, inst, vols, period, keys, agent))
             quota_q = _quota_query(place, described.quota, account)
             if quota_q is not None:
                 plan.queries.append(quota_q)
@@ -1033,6 +1033,7 @@ class LimitsPoller:
         vols: list[dict[str, Any]],
         period: int,
         keys: tuple[str, ...],
+        agent: _AgentCatalog,
     ) -> _Static:
         """What a cycle does not change about an instance and its volumes (built per inventory);
         ``keys``: those of the instance's queries in the plan."""
@@ -1086,7 +1087,7 @@ class LimitsPoller:
                     account_id=place.account_id,
                 )
             )
-        names = _keys(iid, [v.volume_id for v in volumes], keys)
+        names = _keys(iid, [v.volume_id for v in volumes], keys, agent)
         return _Static(base, tuple(volumes), keys, names)
 
     def _instance_view(
@@ -1235,8 +1236,8 @@ class LimitsPoller:
         ena: tuple[tuple[str, float], ...] | None = None
         if iid in agent.memory:
             memory = _latest_value(get(names.mem))
-        # The agent's disks and ENA counters: their keys are the plan's, made with the agent's
-        # catalog (a new catalog makes a new plan).
+        # The agent's disks and ENA counters: their keys are made with the catalog the plan was
+        # made with (a new catalog makes a new plan).
         if names.disks:
             disks = [_latest_value(get(key)) for key in names.disks]
             known_disks = [d for d in disks if d is not None]
@@ -1610,29 +1611,28 @@ class _Keys(NamedTuple):
     mem: str
     volumes: tuple[_VolumeKeys, ...]
     disks: tuple[str, ...]
-    """The agent's disk series of the instance, in the plan's order."""
+    """The agent's disk series of the instance."""
     ena: tuple[tuple[str, tuple[str, ...]], ...] | None
     """Per ENA counter the agent publishes (None: none), its short name and its series' keys."""
 
 
-def _keys(iid: str, volume_ids: Iterable[str], known: Sequence[str]) -> _Keys:
-    """``known``: the keys of the instance's queries in the plan (its agent's series among them),
-    in the plan's order; the strings themselves are used where they are the same key."""
+def _keys(iid: str, volume_ids: Iterable[str], known: Iterable[str], agent: _AgentCatalog) -> _Keys:
+    """``known``: the plan's own key strings, used where they are the same key; ``agent``: the
+    catalog the plan was made with (its disk and ENA series, as ``_Plan.add_instance`` asks them)."""
     same = {key: key for key in known}
-    disk_prefix = f"{iid}|disk|"
-    counters: dict[str, list[str]] = {}
-    for key in known:
-        parts = key.split("|")
-        if len(parts) == 4 and parts[1] == "eth":
-            counters.setdefault(parts[2], []).append(key)
-    ena = tuple(
-        (metric.removeprefix("ethtool_").removesuffix("_allowance_exceeded"), tuple(keys))
-        for metric, keys in counters.items()
-    )
 
     def k(owner: str, what: str) -> str:
         key = f"{owner}|{what}"
         return same.get(key, key)
+
+    disks = tuple(k(iid, f"disk|{n}") for n in range(len(agent.disks.get(iid, ()))))
+    ena = tuple(
+        (
+            metric.removeprefix("ethtool_").removesuffix("_allowance_exceeded"),
+            tuple(k(iid, f"eth|{metric}|{n}") for n in range(len(dim_sets))),
+        )
+        for metric, dim_sets in sorted(agent.ena.get(iid, {}).items())
+    )
 
     volumes = tuple(
         _VolumeKeys(
@@ -1657,7 +1657,7 @@ def _keys(iid: str, volume_ids: Iterable[str], known: Sequence[str]) -> _Keys:
         k(iid, "util"),
         k(iid, "mem"),
         volumes,
-        tuple(key for key in known if key.startswith(disk_prefix)),
+        disks,
         ena or None,
     )
 
