@@ -41,6 +41,9 @@ class StatusLine(Widget):
     """True when the data comes from a recording being replayed, not from polls."""
     answered: reactive[tuple[int, int, str] | None] = reactive(None)
     """How many of the accounts (or regions) the poll under way has heard from: (done, total, noun)."""
+    waiting: reactive[str] = reactive("")
+    """The call a first poll running past its interval waits for ("" otherwise): shown beside its
+    progress, not as a problem (nothing shown is stale)."""
     starting: reactive[str] = reactive("")
     """What the console is doing before its first data ("starting the simulator… (seeding the
     fleet)", "reading identity…"); shown until this pane has data."""
@@ -100,6 +103,8 @@ class StatusLine(Widget):
             tail.append(f" · {label} in {wait}")
             if self.failures > 1:
                 tail.append(f" (failure {self.failures})")
+        if self.waiting and self.polling and self.fetched_at is None and not reason and not self.paused:
+            reason = f" · {clean(self.waiting)}"
         if reason:
             # The reason gives way, never the age or the retry after it.
             room = self.size.width - text.cell_len - tail.cell_len

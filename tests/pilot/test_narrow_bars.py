@@ -76,3 +76,20 @@ async def test_a_poll_over_several_accounts_says_how_many_have_answered() -> Non
         status.next_poll_at = FROZEN + timedelta(seconds=20)
         await pilot.pause()
         assert status.render().plain == "● live · data 30s old · next poll in 20s"
+
+
+async def test_a_first_poll_past_its_interval_names_its_call_beside_the_progress_not_as_stale() -> None:
+    app = Bars()
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.query_one(StatusLine)
+        status.polling = True
+        status.answered = (4, 10, "places")
+        status.waiting = "cloudwatch GetMetricData has not answered for 41 s"
+        await pilot.pause()
+        line = status.render().plain
+        assert line == "… loading 4 of 10 places · cloudwatch GetMetricData has not answered for 41 s"
+        assert "stale" not in line
+        status.waiting = "cloudwatch GetMetricData has not answered for 41 s, and words run on past the edge"
+        await pilot.pause()
+        assert status.render().plain.startswith("… loading 4 of 10 places · cloudwatch")
+        assert len(status.render().plain) <= status.size.width == 80

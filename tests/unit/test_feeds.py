@@ -198,9 +198,13 @@ async def test_a_poll_past_its_interval_says_which_call_it_waits_for() -> None:
 
     backend.waiting = Call()
     release = asyncio.Event()
+    polls = 0
 
     async def fetch() -> Snap:
-        await release.wait()
+        nonlocal polls
+        polls += 1
+        if polls > 1:  # the first answers: a later poll has data from before to call stale
+            await release.wait()
         return Snap(clock())
 
     feed = feed_of(fetch, backend, interval=0.05)
@@ -211,6 +215,47 @@ async def test_a_poll_past_its_interval_says_which_call_it_waits_for() -> None:
         assert feed.state.polling
         release.set()
         await until(lambda: not feed.state.polling and not feed.state.problem)
+    finally:
+        await feed.stop()
+
+
+async def test_a_first_poll_past_its_interval_names_the_call_without_calling_anything_stale() -> None:
+    """A fleet's first hour is read over minutes: past the interval, the first poll names the call
+    it waits for (``waiting``), but nothing shown is stale, as nothing was read before. Once a poll
+    has succeeded, a later one past its interval marks the data stale, as before."""
+    backend = Backend()
+
+    @dataclass
+    class Call:
+        service: str = "cloudwatch"
+        operation: str = "GetMetricData"
+
+        def waited(self) -> float:
+            return 35.0
+
+    backend.waiting = Call()
+    releases: list[asyncio.Event] = []
+
+    async def fetch() -> Snap:
+        releases.append(asyncio.Event())
+        await releases[-1].wait()
+        return Snap(clock())
+
+    feed = feed_of(fetch, backend, interval=0.05)
+    seen: list[Update] = []
+    feed.subscribe(seen.append)
+    feed.start()
+    try:
+        await until(lambda: feed.state.waiting != "", within=3)
+        assert feed.state.waiting == "cloudwatch GetMetricData has not answered for 35 s"
+        assert feed.state.problem == "" and feed.state.polling
+        assert any(u.kind == "overdue" for u in seen)
+        releases[0].set()
+        await until(lambda: feed.state.snapshot is not None and not feed.state.waiting)
+        await until(lambda: "has not answered" in feed.state.problem, within=3)
+        assert feed.state.waiting == ""
+        assert feed.state.problem.endswith("still waiting; the data shown is from before")
+        releases[-1].set()
     finally:
         await feed.stop()
 

@@ -88,6 +88,9 @@ class FeedState:
     total, noun); None when no such poll is under way."""
     partial: Any = None
     """What a long first poll has read so far (its last partial snapshot), until a poll succeeds."""
+    waiting: str = ""
+    """A first poll running past its interval: the call it waits for, in words ("" otherwise). Not a
+    ``problem``: nothing shown is stale, as nothing was read before."""
 
 
 @dataclass(frozen=True)
@@ -478,6 +481,7 @@ class LiveFeed(Feed):
                 loading=None,
                 answered=None,
                 partial=None,
+                waiting="",
             )
         else:
             failures = self.state.failures + 1
@@ -492,10 +496,13 @@ class LiveFeed(Feed):
                 last_error=problem,
                 loading=None,
                 answered=None,
+                waiting="",
             )
 
     def _check_deadline(self) -> None:
-        """A poll still running when the next one is due marks the feed stale, naming the call."""
+        """A poll still running when the next one is due marks the feed stale, naming the call; a
+        first poll (a fleet's first hour, read over minutes) has nothing stale to mark: it names the
+        call it waits for beside its progress."""
         waited = time.monotonic() - self._poll_started
         if waited < self.interval:
             return
@@ -504,10 +511,14 @@ class LiveFeed(Feed):
             what = f"{call.service} {call.operation} has not answered for {int(call.waited())} s"
         else:
             what = f"the {self.title} poll has not answered for {int(waited)} s"
+        first = self.state.snapshot is None
         if not self._overdue:
             self._overdue = True
-            self.record(self.title, "warning", what)
-        self._set("overdue", problem=f"{what} — still waiting; the data shown is from before")
+            self.record(self.title, "info" if first else "warning", what)
+        if first:
+            self._set("overdue", waiting=what)
+        else:
+            self._set("overdue", problem=f"{what} — still waiting; the data shown is from before")
 
     def _freshness(self, snapshot: Any) -> tuple[datetime | None, str]:
         """The age and the stale reason of a good poll, from the sources whose data arrived.

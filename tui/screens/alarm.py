@@ -170,7 +170,7 @@ class AlarmScreen(FollowsFeeds, AlarmActions, Screen[None]):
         elif update.kind == "failed" and update.error is not None:
             self.detail_problem = f"chart unknown: {update.error.one_line()}"
         elif update.kind == "overdue":
-            self.detail_problem = f"chart: {update.state.problem}"
+            self.detail_problem = f"chart: {update.state.problem or update.state.waiting}"
         else:
             return
         self._show()

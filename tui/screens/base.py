@@ -195,6 +195,7 @@ class PaneScreen(Screen[None], Generic[S]):
         status.fetched_at = state.fetched_at
         status.problem = state.problem
         status.answered = state.answered
+        status.waiting = state.waiting
         if update.kind == "answered":
             if update.snapshot is not None:
                 self.show_partial(update.snapshot)

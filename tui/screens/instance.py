@@ -200,7 +200,7 @@ class InstanceScreen(FollowsFeeds, Screen[None]):
         elif update.kind == "failed" and update.error is not None:
             status.update(Text(f"⚠ charts unavailable: {update.error.one_line()}"))
         elif update.kind == "overdue":
-            status.update(Text(f"⚠ charts: {update.state.problem}"))
+            status.update(Text(f"⚠ charts: {update.state.problem or update.state.waiting}"))
 
     def update_view(self, snapshot: LimitsSnapshot) -> None:
         """A new poll of the Limits pane arrived."""
