@@ -281,6 +281,34 @@ class History:
         elif stamp == times[-1]:  # the newest period again, with points that arrived since
             values[-1] = value
 
+    def add_newer(self, key: str, found: Series | None, scale: float = 1.0) -> None:
+        """The points of ``found`` (newest first) newer than the newest held, oldest first, each
+        times ``scale``: one call per series, as thousands are added a cycle."""
+        if found is None:
+            return
+        stamps = found.timestamps
+        if not stamps:
+            return
+        series = self._data.get(key)
+        last = series[0][-1] if series else 0.0
+        if stamps[0] <= last:
+            return
+        values = found.values
+        count = 0
+        previous = math.inf
+        for ts in stamps:
+            if ts <= last:
+                break
+            if ts >= previous:  # not strictly newest first: the general way
+                fresh = _new_points(found, last)
+                for stamp in sorted(fresh):
+                    self.add(key, stamp, fresh[stamp] * scale)
+                return
+            previous = ts
+            count += 1
+        for index in range(min(count, len(values)) - 1, -1, -1):
+            self.add(key, stamps[index], values[index] * scale)
+
     def latest(self, key: str) -> tuple[float, float] | None:
         series = self._data.get(key)
         return (series[0][-1], series[1][-1]) if series else None
@@ -1207,10 +1235,8 @@ class LimitsPoller:
         # Network.
         net_in = net_out = None
         scale = 8.0 / period / 1e6
-        for key in (names.net_in, names.net_out):
-            fresh = _new_points(get(key), last_ts(key))
-            for ts in sorted(fresh):
-                h.add(key, ts, fresh[ts] * scale)
+        h.add_newer(names.net_in, get(names.net_in), scale)
+        h.add_newer(names.net_out, get(names.net_out), scale)
         latest_in = h.latest(names.net_in)
         latest_out = h.latest(names.net_out)
         if latest_in and latest_in[0] >= stale_after:
@@ -1247,9 +1273,7 @@ class LimitsPoller:
             for counter, keys in names.ena:
                 total = 0.0
                 for key in keys:
-                    fresh = _new_points(get(key), last_ts(key))
-                    for ts in sorted(fresh):
-                        h.add(key, ts, fresh[ts])
+                    h.add_newer(key, get(key))
                     total += h.total(key)
                 counts.append((counter, total))
             ena = tuple(counts)

@@ -434,39 +434,46 @@ class QueryPlan:
         return self.held_ts[n], self.held_value[n]
 
     def note(self, n: int, stamps: Sequence[float], values: Sequence[float], at: float) -> None:
-        """What a read at ``at`` returned of query ``n`` (newest first). (Tens of thousands a
-        cycle: ``x != x`` is NaN's test here.)"""
-        read_at = self.read_at
-        before = read_at[n]
-        read_at[n] = at
-        # A few seconds' allowance: cycles come about, not exactly, ``every`` apart.
-        every = self.every[n]
-        floor = at + every - 5.0 if every else 0.0
-        if not stamps:
-            self.held_ts[n] = math.nan
-            self.due[n] = floor
-            return
-        newest = stamps[0]
-        held_ts = self.held_ts
-        held = held_ts[n]
-        held_ts[n] = newest
-        self.held_value[n] = values[0] if values else math.nan
-        lags = self.lag
-        lag = lags[n] if at - self.lag_at[n] <= LAG_MEMORY_S else math.nan
-        if lag != lag:
-            lags[n] = math.nan
-        if before and (held != held or newest > held):
-            # Not there at the read before: it arrived after it, ``before - newest`` after its stamp.
-            seen = before - newest
-            if lag != lag or seen > lag or at - newest <= lag:  # unknown, tighter, or wrong
-                lag, self.lag_at[n] = seen, at
-            lags[n] = lag
-        due = newest + self.spacing[n]
-        if lag == lag:
-            later = newest + self.periods[n] + lag + 1.0
-            if later > due:
-                due = later
-        self.due[n] = due if due > floor else floor
+        """What a read at ``at`` returned of query ``n`` (newest first)."""
+        self.note_all([(n, stamps, values)], at)
+
+    def note_all(self, read: Iterable[tuple[int, Sequence[float], Sequence[float]]], at: float) -> None:
+        """What a read at ``at`` returned of each query ``n`` in ``read``: ``(n, stamps, values)``,
+        newest first. (Tens of thousands a cycle, a reply's at a time: the arrays are looked up once,
+        and ``x != x`` is NaN's test here.)"""
+        read_at, every_of, held_ts, held_value = self.read_at, self.every, self.held_ts, self.held_value
+        due_of, lags, lag_at, spacing, periods = self.due, self.lag, self.lag_at, self.spacing, self.periods
+        nan = math.nan
+        for n, stamps, values in read:
+            before = read_at[n]
+            read_at[n] = at
+            # A few seconds' allowance: cycles come about, not exactly, ``every`` apart.
+            every = every_of[n]
+            floor = at + every - 5.0 if every else 0.0
+            if not stamps:
+                held_ts[n] = nan
+                due_of[n] = floor
+                continue
+            newest = stamps[0]
+            held = held_ts[n]
+            held_ts[n] = newest
+            held_value[n] = values[0] if values else nan
+            lag = lags[n] if at - lag_at[n] <= LAG_MEMORY_S else nan
+            if lag != lag:
+                lags[n] = nan
+            if before and (held != held or newest > held):
+                # Not there at the read before: it arrived after it, ``before - newest`` after its stamp.
+                seen = before - newest
+                if lag != lag or seen > lag or at - newest <= lag:  # unknown, tighter, or wrong
+                    lag = seen
+                    lag_at[n] = at
+                lags[n] = lag
+            due = newest + spacing[n]
+            if lag == lag:
+                later = newest + periods[n] + lag + 1.0
+                if later > due:
+                    due = later
+            due_of[n] = due if due > floor else floor
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,7 +550,7 @@ async def _run_chunk(
     the same value, or that had none and still has none, brought nothing new: ``get`` answers with
     what the plan holds (the point, or None), and ``read_any`` does not count it."""
     plan = chunk.plan
-    keys, size, note, at = plan.keys, len(plan.keys), plan.note, end.timestamp()
+    keys, size, at = plan.keys, len(plan.keys), end.timestamp()
     held_ts, held_value = plan.held_ts, plan.held_value
     incremental = batch.plan is not None
     unchanged: set[str] = set()
@@ -558,6 +565,8 @@ async def _run_chunk(
     while True:
         reply = await _one_call(factory, client, chunk, start, end, token)
         batch.calls += 1
+        noted: list[tuple[int, Sequence[float], Sequence[float]]] = []
+        note = noted.append
         for result in reply.get("MetricDataResults") or ():
             query_id = result.get("Id")
             try:
@@ -567,12 +576,12 @@ async def _run_chunk(
             if not 0 <= n < size:
                 continue
             key = keys[n]
+            if key in unchanged:
+                continue  # a later page's older points of a series that brought nothing new
             stamps = result.get("Timestamps") or []
             if stamps and isinstance(stamps[0], datetime):  # botocore parsed it (no JSON protocol)
                 stamps = [_epoch(t) for t in stamps]
             values = result.get("Values") or []
-            if key in unchanged:
-                continue  # a later page's older points of a series that brought nothing new
             have = merged.get(key)
             if have is None:
                 if (
@@ -582,7 +591,7 @@ async def _run_chunk(
                     and values
                     and values[0] == held_value[n]
                 ):
-                    note(n, stamps, values, at)
+                    note((n, stamps, values))
                     unchanged.add(key)
                     continue
                 if incremental and not stamps and held_ts[n] != held_ts[n]:
@@ -590,12 +599,13 @@ async def _run_chunk(
                 if pack:
                     stamps, values = array("d", stamps), array("d", values)
                 merged[key] = Series(stamps, values, result.get("StatusCode") or "Complete")
-                note(n, stamps, values, at)
+                note((n, stamps, values))
             else:
                 if stamps and not have.timestamps:
-                    note(n, stamps, values, at)
+                    note((n, stamps, values))
                 have.timestamps.extend(stamps)
                 have.values.extend(values)
+        plan.note_all(noted, at)
         for message in reply.get("Messages") or ():
             batch.messages.append(str(message.get("Value") or message.get("Code") or message))
         token = reply.get("NextToken")
