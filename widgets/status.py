@@ -42,8 +42,8 @@ class StatusLine(Widget):
     answered: reactive[tuple[int, int, str] | None] = reactive(None)
     """How many of the accounts (or regions) the poll under way has heard from: (done, total, noun)."""
     waiting: reactive[str] = reactive("")
-    """The call a first poll running past its interval waits for ("" otherwise): shown beside its
-    progress, not as a problem (nothing shown is stale)."""
+    """The call a first read running past its interval waits for ("" otherwise): shown beside its
+    progress, not as a problem."""
     starting: reactive[str] = reactive("")
     """What the console is doing before its first data ("starting the simulator… (seeding the
     fleet)", "reading identity…"); shown until this pane has data."""
@@ -103,7 +103,7 @@ class StatusLine(Widget):
             tail.append(f" · {label} in {wait}")
             if self.failures > 1:
                 tail.append(f" (failure {self.failures})")
-        if self.waiting and self.polling and self.fetched_at is None and not reason and not self.paused:
+        if self.waiting and self.polling and not reason and not self.paused:
             reason = f" · {clean(self.waiting)}"
         if reason:
             # The reason gives way, never the age or the retry after it.

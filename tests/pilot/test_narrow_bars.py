@@ -93,3 +93,11 @@ async def test_a_first_poll_past_its_interval_names_its_call_beside_the_progress
         await pilot.pause()
         assert status.render().plain.startswith("… loading 4 of 10 places · cloudwatch")
         assert len(status.render().plain) <= status.size.width == 80
+        # A later poll reading a grown fleet's first hour: the age and the poll keep their place.
+        status.answered = None
+        status.fetched_at = FROZEN - timedelta(seconds=59)
+        status.waiting = "cloudwatch GetMetricData has not answered for 41 s"
+        await pilot.pause()
+        line = status.render().plain
+        assert line.startswith("● live · cloudwatch GetMetricData has not answered")
+        assert line.endswith(" · data 59s old · polling…") and "stale" not in line

@@ -260,6 +260,45 @@ async def test_a_first_poll_past_its_interval_names_the_call_without_calling_any
         await feed.stop()
 
 
+async def test_a_later_poll_handing_over_a_first_read_past_its_interval_is_not_stale() -> None:
+    """A fleet that grew (an organization's accounts found after the caller's own was read) has its
+    first hour read in a later poll, handed over in parts: past the interval, that poll names the
+    call it waits for, not stale data."""
+    backend = Backend()
+
+    @dataclass
+    class Call:
+        service: str = "cloudwatch"
+        operation: str = "GetMetricData"
+
+        def waited(self) -> float:
+            return 35.0
+
+    backend.waiting = Call()
+    release = asyncio.Event()
+    polls = 0
+
+    async def fetch(progress: Report) -> Snap:
+        nonlocal polls
+        polls += 1
+        if polls == 2:
+            progress(1, 1667, Snap(clock(), 1))  # the fleet's latest minutes, while the hour is read
+            await release.wait()
+        return Snap(clock(), polls)
+
+    feed = LiveFeed("limits", "Limits", fetch, backend=backend, interval=0.05, max_backoff=10.0, clock=clock)
+    feed.start()
+    try:
+        await until(lambda: feed.state.waiting != "", within=3)
+        assert feed.state.snapshot is not None and feed.state.snapshot.value == 1
+        assert feed.state.problem == "" and feed.state.polling
+        release.set()
+        await until(lambda: feed.state.snapshot is not None and feed.state.snapshot.value >= 2)
+        assert feed.state.waiting == "" and feed.state.problem == ""
+    finally:
+        await feed.stop()
+
+
 async def test_pause_stops_polling_and_poll_now_resumes() -> None:
     count = 0
 

@@ -89,8 +89,9 @@ class FeedState:
     partial: Any = None
     """What a long first poll has read so far (its last partial snapshot), until a poll succeeds."""
     waiting: str = ""
-    """A first poll running past its interval: the call it waits for, in words ("" otherwise). Not a
-    ``problem``: nothing shown is stale, as nothing was read before."""
+    """A first read running past its interval (the feed's first poll, or one handing over what it
+    read so far): the call it waits for, in words ("" otherwise). Not a ``problem``: what it reads
+    was never shown, so nothing shown is stale for it."""
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,8 @@ class LiveFeed(Feed):
         """The feed's clock when the last poll began (the next is due an interval after)."""
         self._poll_ended = 0.0
         self._overdue = False
+        self._handed_over = False
+        """The poll under way has handed over what it read so far: a first read, in parts."""
         self._source_ok_at: dict[str, datetime | None] = {}
         self._last_good_at: datetime | None = None
         self._unsubscribe_success: Callable[[], None] | None = None
@@ -426,6 +429,7 @@ class LiveFeed(Feed):
         return await self.fetch(Reporter(self))
 
     def _progress(self, pages: int, found: int, partial: Any = None) -> None:
+        self._handed_over = self._handed_over or partial is not None
         if partial is None:
             self._set("progress", progress=(pages, found), loading=(pages, found))
             return
@@ -438,6 +442,7 @@ class LiveFeed(Feed):
         )
 
     def _answered(self, done: int, total: int, noun: str, partial: Any = None) -> None:
+        self._handed_over = self._handed_over or partial is not None
         if partial is None:
             self._set("answered", answered=(done, total, noun))
             return
@@ -447,6 +452,7 @@ class LiveFeed(Feed):
         self._poll_started = time.monotonic()
         self._poll_started_at = self.clock()
         self._overdue = False
+        self._handed_over = False
         self._set("polling", polling=True, next_poll_at=None)
         task = asyncio.get_running_loop().create_task(self._fetch(), name=f"poll:{self.pane}")
         try:
@@ -500,9 +506,10 @@ class LiveFeed(Feed):
             )
 
     def _check_deadline(self) -> None:
-        """A poll still running when the next one is due marks the feed stale, naming the call; a
-        first poll (a fleet's first hour, read over minutes) has nothing stale to mark: it names the
-        call it waits for beside its progress."""
+        """A poll still running when the next one is due marks the feed stale, naming the call. A
+        first read (the feed's first poll, or one that hands over what it read so far: a fleet's
+        first hour, read over minutes, when the fleet grew) is not stale data: it names the call it
+        waits for beside its progress."""
         waited = time.monotonic() - self._poll_started
         if waited < self.interval:
             return
@@ -511,7 +518,7 @@ class LiveFeed(Feed):
             what = f"{call.service} {call.operation} has not answered for {int(call.waited())} s"
         else:
             what = f"the {self.title} poll has not answered for {int(waited)} s"
-        first = self.state.snapshot is None
+        first = self.state.snapshot is None or self._handed_over
         if not self._overdue:
             self._overdue = True
             self.record(self.title, "info" if first else "warning", what)
