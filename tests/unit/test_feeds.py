@@ -47,6 +47,18 @@ class Backend:
         return False
 
 
+@dataclass
+class Call:
+    """A call in flight, as the client factory names it (``waiting_for``)."""
+
+    service: str = "ec2"
+    operation: str = "DescribeInstances"
+    seconds: float = 40.0
+
+    def waited(self) -> float:
+        return self.seconds
+
+
 def clock() -> datetime:
     return datetime.now(UTC)
 
@@ -186,17 +198,7 @@ async def test_a_failing_poll_backs_off_and_a_success_anywhere_brings_the_next_p
 
 
 async def test_a_poll_past_its_interval_says_which_call_it_waits_for() -> None:
-    backend = Backend()
-
-    @dataclass
-    class Call:
-        service: str = "ec2"
-        operation: str = "DescribeInstances"
-
-        def waited(self) -> float:
-            return 40.0
-
-    backend.waiting = Call()
+    backend = Backend(waiting=Call())
     release = asyncio.Event()
     polls = 0
 
@@ -223,17 +225,7 @@ async def test_a_first_poll_past_its_interval_names_the_call_without_calling_any
     """A fleet's first hour is read over minutes: past the interval, the first poll names the call
     it waits for (``waiting``), but nothing shown is stale, as nothing was read before. Once a poll
     has succeeded, a later one past its interval marks the data stale, as before."""
-    backend = Backend()
-
-    @dataclass
-    class Call:
-        service: str = "cloudwatch"
-        operation: str = "GetMetricData"
-
-        def waited(self) -> float:
-            return 35.0
-
-    backend.waiting = Call()
+    backend = Backend(waiting=Call("cloudwatch", "GetMetricData", 35.0))
     releases: list[asyncio.Event] = []
 
     async def fetch() -> Snap:
@@ -264,17 +256,7 @@ async def test_a_later_poll_handing_over_a_first_read_past_its_interval_is_not_s
     """A fleet that grew (an organization's accounts found after the caller's own was read) has its
     first hour read in a later poll, handed over in parts: past the interval, that poll names the
     call it waits for, not stale data."""
-    backend = Backend()
-
-    @dataclass
-    class Call:
-        service: str = "cloudwatch"
-        operation: str = "GetMetricData"
-
-        def waited(self) -> float:
-            return 35.0
-
-    backend.waiting = Call()
+    backend = Backend(waiting=Call("cloudwatch", "GetMetricData", 35.0))
     release = asyncio.Event()
     polls = 0
 
