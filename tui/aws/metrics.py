@@ -433,10 +433,6 @@ class QueryPlan:
             return None
         return self.held_ts[n], self.held_value[n]
 
-    def note(self, n: int, stamps: Sequence[float], values: Sequence[float], at: float) -> None:
-        """What a read at ``at`` returned of query ``n`` (newest first)."""
-        self.note_all([(n, stamps, values)], at)
-
     def note_all(self, read: Iterable[tuple[int, Sequence[float], Sequence[float]]], at: float) -> None:
         """What a read at ``at`` returned of each query ``n`` in ``read``: ``(n, stamps, values)``,
         newest first. (Tens of thousands a cycle, a reply's at a time: the arrays are looked up once,
