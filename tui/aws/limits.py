@@ -969,10 +969,12 @@ class LimitsPoller:
                 # maximum). A type not described yet is asked for them all.
                 xen = info is not None and info.get("Hypervisor") == "xen"
                 balances = info is None or (not xen and instance_limits(info).ebs_bursts)
+                iid = str(inst.get("InstanceId"))
+                names = _keys(iid, [str(vol.get("VolumeId")) for vol in vols], agent)
                 first = len(plan.queries)
-                period = plan.add_instance(inst, vols, agent, instance_ebs=not xen, balances=balances)
+                period = plan.add_instance(inst, vols, agent, names, instance_ebs=not xen, balances=balances)
                 keys = tuple(q.key for q in plan.queries[first:])
-                plan.static.append(self._static(place, inst, vols, period, keys, agent))
+                plan.static.append(self._static(place, inst, vols, period, keys, names))
             quota_q = _quota_query(place, described.quota, account)
             if quota_q is not None:
                 plan.queries.append(quota_q)
@@ -1061,10 +1063,11 @@ class LimitsPoller:
         vols: list[dict[str, Any]],
         period: int,
         keys: tuple[str, ...],
-        agent: _AgentCatalog,
+        names: _Keys,
     ) -> _Static:
         """What a cycle does not change about an instance and its volumes (built per inventory);
-        ``keys``: those of the instance's queries in the plan."""
+        ``keys``: those of the instance's queries in the plan; ``names``: the instance's keys, which
+        the plan asked its queries under."""
         region = place.region
         iid = str(inst.get("InstanceId"))
         tags = _tags(inst)
@@ -1115,7 +1118,6 @@ class LimitsPoller:
                     account_id=place.account_id,
                 )
             )
-        names = _keys(iid, [v.volume_id for v in volumes], keys, agent)
         return _Static(base, tuple(volumes), keys, names)
 
     def _instance_view(
@@ -1622,7 +1624,8 @@ class _VolumeKeys(NamedTuple):
 
 class _Keys(NamedTuple):
     """An instance's keys, made once per inventory: thousands of instances a cycle look up tens of
-    keys each, and a string made once keeps its hash (and, the plan's own, is found by identity)."""
+    keys each, and a string made once keeps its hash (and, the plan asking its queries under the
+    same strings, is found by identity)."""
 
     net_in: str
     net_out: str
@@ -1640,14 +1643,13 @@ class _Keys(NamedTuple):
     """Per ENA counter the agent publishes (None: none), its short name and its series' keys."""
 
 
-def _keys(iid: str, volume_ids: Iterable[str], known: Iterable[str], agent: _AgentCatalog) -> _Keys:
-    """``known``: the plan's own key strings, used where they are the same key; ``agent``: the
-    catalog the plan was made with (its disk and ENA series, as ``_Plan.add_instance`` asks them)."""
-    same = {key: key for key in known}
+def _keys(iid: str, volume_ids: Iterable[str], agent: _AgentCatalog) -> _Keys:
+    """The instance's keys, in the one place they are written: the plan asks its queries under them
+    (``_Plan.add_instance``) and the derivation looks them up. ``agent``: the catalog the plan is
+    made with (its disk and ENA series)."""
 
     def k(owner: str, what: str) -> str:
-        key = f"{owner}|{what}"
-        return same.get(key, key)
+        return f"{owner}|{what}"
 
     disks = tuple(k(iid, f"disk|{n}") for n in range(len(agent.disks.get(iid, ()))))
     ena = tuple(
@@ -1755,11 +1757,13 @@ class _Plan:
         inst: dict[str, Any],
         vols: list[dict[str, Any]],
         agent: _AgentCatalog,
+        names: _Keys,
         *,
         instance_ebs: bool = True,
         balances: bool = True,
     ) -> int:
-        """Queue the instance's queries; returns its period (60 s detailed, 300 s basic monitoring).
+        """Queue the instance's queries, under its keys ``names`` (``_keys`` of its volumes, in
+        their order, and of ``agent``); returns its period (60 s detailed, 300 s basic monitoring).
         A volume's idle time is asked for every ``SLOW_REFRESH_S``: it feeds only the hints."""
         iid = str(inst.get("InstanceId"))
         detailed = (inst.get("Monitoring") or {}).get("State") == "enabled"
@@ -1769,28 +1773,29 @@ class _Plan:
         if (inst.get("State") or {}).get("Name") != "running":
             return period
         dims = (("InstanceId", iid),)
-        for metric in ("NetworkIn", "NetworkOut"):
-            self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Sum", period)
-        for metric in ("EBSByteBalance%", "EBSIOBalance%") if balances else ():
-            self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Average", period)
-        for metric in INSTANCE_EBS_METRICS if instance_ebs else ():
-            self.q(f"{iid}|{metric}", "AWS/EC2", metric, dims, "Sum", period)
+        self.q(names.net_in, "AWS/EC2", "NetworkIn", dims, "Sum", period)
+        self.q(names.net_out, "AWS/EC2", "NetworkOut", dims, "Sum", period)
+        if balances:
+            self.q(names.byte_balance, "AWS/EC2", "EBSByteBalance%", dims, "Average", period)
+            self.q(names.io_balance, "AWS/EC2", "EBSIOBalance%", dims, "Average", period)
+        for key, metric in zip(names.ec2_ebs, INSTANCE_EBS_METRICS, strict=True) if instance_ebs else ():
+            self.q(key, "AWS/EC2", metric, dims, "Sum", period)
         if iid in agent.memory:
-            self.q(f"{iid}|mem", "CWAgent", "mem_used_percent", agent.memory[iid], "Average", 60)
-        for n, disk_dims in enumerate(agent.disks.get(iid, [])):
-            self.q(f"{iid}|disk|{n}", "CWAgent", "disk_used_percent", disk_dims, "Maximum", 60)
-        for metric, dim_sets in sorted(agent.ena.get(iid, {}).items()):
-            for n, eth_dims in enumerate(dim_sets):
-                self.q(f"{iid}|eth|{metric}|{n}", "CWAgent", metric, eth_dims, "Sum", 60)
-        for vol in vols:
-            vid = str(vol.get("VolumeId"))
-            vdims = (("VolumeId", vid),)
-            for metric in FAST_VOLUME_METRICS:
-                self.q(f"{vid}|{metric}", "AWS/EBS", metric, vdims, "Sum", VOLUME_PERIOD)
+            self.q(names.mem, "CWAgent", "mem_used_percent", agent.memory[iid], "Average", 60)
+        for key, disk_dims in zip(names.disks, agent.disks.get(iid, []), strict=True):
+            self.q(key, "CWAgent", "disk_used_percent", disk_dims, "Maximum", 60)
+        catalog = sorted(agent.ena.get(iid, {}).items())
+        for (_, keys), (metric, dim_sets) in zip(names.ena or (), catalog, strict=True):
+            for key, eth_dims in zip(keys, dim_sets, strict=True):
+                self.q(key, "CWAgent", metric, eth_dims, "Sum", 60)
+        for vol, vk in zip(vols, names.volumes, strict=True):
+            vdims = (("VolumeId", str(vol.get("VolumeId"))),)
+            for key, metric in zip(vk.fast, FAST_VOLUME_METRICS, strict=True):
+                self.q(key, "AWS/EBS", metric, vdims, "Sum", VOLUME_PERIOD)
             every = int(SLOW_REFRESH_S)
-            self.q(f"{vid}|VolumeIdleTime", "AWS/EBS", "VolumeIdleTime", vdims, "Sum", VOLUME_PERIOD, every)
+            self.q(vk.idle_time, "AWS/EBS", "VolumeIdleTime", vdims, "Sum", VOLUME_PERIOD, every)
             if vol.get("VolumeType") in BURSTING_VOLUME_TYPES:
-                self.q(f"{vid}|BurstBalance", "AWS/EBS", "BurstBalance", vdims, "Average", VOLUME_PERIOD)
+                self.q(vk.burst, "AWS/EBS", "BurstBalance", vdims, "Average", VOLUME_PERIOD)
         return period
 
 
