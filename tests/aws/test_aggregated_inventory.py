@@ -6,8 +6,10 @@ tests/sim/test_ext_config_aggregator.py)."""
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.sim.assumed import HOME_ACCOUNT, Accounts, account_ids
+from tui.aws import inventory, overview
 from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.inventory import InventoryCache, ec2_instance, ec2_inventory, ec2_volume, pascal
 from tui.aws.limits import LimitsPoller
@@ -93,6 +95,55 @@ async def test_an_inventory_read_again_parses_only_what_changed(sim_url: str) ->
     assert changed.instances[0] is not first.instances[0]
     assert [id(v) for v in changed.volumes] == [id(v) for v in first.volumes], "the volume did not change"
     assert {i.instance_id: i.state for i in snapshot.instances if i.account_id == member} == {iid: "stopped"}
+
+
+async def test_the_overview_counts_the_aggregators_inventory(sim_url: str) -> None:
+    """The Overview's EC2 and EBS cards count what the aggregator holds (only the type, state and
+    size of each resource are selected), the same numbers the describe calls give."""
+    member, _, factory = _member_with_an_instance(sim_url)
+    poller = overview.OverviewPoller(factory)
+    try:
+        snapshot = await poller.poll()
+        calls = dict(factory.calls)
+        places = {(p.account_id, p.region): p for p in factory.places}
+        described = {key: await overview._ec2_card(factory, place) for key, place in places.items()}
+        volumes = {key: await overview._ebs_card(factory, place) for key, place in places.items()}
+        again = await poller.poll()
+    finally:
+        await factory.close()
+    assert calls.get("ec2:DescribeInstances", 0) == 0 and calls.get("ec2:DescribeVolumes", 0) == 0
+    assert calls["config:SelectAggregateResourceConfig"] >= 2
+    cards = {(r.account_id, r.region): r for r in snapshot.regions}
+    mine = cards[(member, REGION)]
+    assert mine.ec2.value is not None and mine.ec2.value.states == {"running": 1}
+    assert mine.ebs.value is not None and mine.ebs.value.volumes == 1
+    for key, region in cards.items():
+        assert region.ec2.value is not None and region.ebs.value is not None
+        assert region.ec2.value.states == described[key].states, key
+        assert region.ec2.value.standard_vcpus == described[key].standard_vcpus, key
+        assert region.ebs.value == volumes[key], key
+    assert [r.ec2 for r in again.regions] == [r.ec2 for r in snapshot.regions]
+
+
+async def test_the_overview_describes_each_place_when_the_aggregator_fails(
+    sim_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member, _, factory = _member_with_an_instance(sim_url)
+
+    async def refused(*_: object) -> list[str]:
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}
+        raise ClientError(error, "SelectAggregateResourceConfig")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inventory, "select_texts", refused)
+    try:
+        snapshot = await overview.OverviewPoller(factory).poll()
+    finally:
+        await factory.close()
+    assert factory.calls["ec2:DescribeInstances"] >= 2 and factory.calls["ec2:DescribeVolumes"] >= 2
+    cards = {(r.account_id, r.region): r for r in snapshot.regions}
+    mine = cards[(member, REGION)]
+    assert mine.ec2.value is not None and mine.ec2.value.states == {"running": 1}
+    assert mine.ebs.value is not None and mine.ebs.value.volumes == 1
 
 
 def _member_with_an_instance(sim_url: str) -> tuple[str, str, ClientFactory]:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.aws.clients import ClientFactory
+from tui.aws.errors import classify
+from tui.aws.scope import Place
 
 log = logging.getLogger(__name__)
 
@@ -155,23 +157,38 @@ def ec2_instance(configuration: Any) -> dict[str, Any]:
     return kept(instance, INSTANCE_FIELDS)
 
 
+_FULL = ("resourceId, accountId, awsRegion, configuration",) * 2
+_COUNTED = (
+    "accountId, awsRegion, configuration.instanceType, configuration.state.name",
+    "accountId, awsRegion, configuration.volumeType, configuration.size, configuration.state.value",
+)
+"""What an advanced query selects of instances and of volumes: their whole configuration (what the
+Limits pane reads), or only what the Overview counts (``counted``)."""
+
+
 async def ec2_inventory(
     factory: ClientFactory,
     region: str,
     aggregator: str,
     places: Iterable[tuple[str, str]],
     cache: InventoryCache | None = None,
+    *,
+    counted: bool = False,
 ) -> dict[tuple[str, str], Inventory]:
     """Instances and volumes of every (account, region) in ``places``, from the aggregator (the two
     queries at once). With ``cache``, what did not change since its last read is not parsed again
-    (and is the same object). Raises what Config raises (the caller then describes each place)."""
+    (and is the same object). With ``counted``, only an instance's type and state and a volume's
+    type, size and state are selected: a few dozen bytes a resource instead of its whole
+    configuration (kilobytes), and resources alike read as one text, parsed once. Raises what
+    Config raises (the caller then describes each place)."""
     cache = cache or InventoryCache()
     wanted = set(places)
     found: dict[tuple[str, str], Inventory] = {key: Inventory() for key in wanted}
-    fields = "SELECT resourceId, accountId, awsRegion, configuration WHERE resourceType = "
+    instance_fields, volume_fields = _COUNTED if counted else _FULL
+    where = "WHERE resourceType ="
     instances, volumes = await asyncio.gather(
-        select_texts(factory, region, aggregator, f"{fields}'{INSTANCE}'"),
-        select_texts(factory, region, aggregator, f"{fields}'{VOLUME}'"),
+        select_texts(factory, region, aggregator, f"SELECT {instance_fields} {where} '{INSTANCE}'"),
+        select_texts(factory, region, aggregator, f"SELECT {volume_fields} {where} '{VOLUME}'"),
     )
     for key, instance in cache.instances.read(instances, ec2_instance):
         if key in found:
@@ -180,3 +197,31 @@ async def ec2_inventory(
         if key in found:
             found[key].volumes.append(volume)
     return found
+
+
+@dataclass(frozen=True)
+class Aggregated:
+    """What ``aggregated_inventory`` found: every place's inventory (None: describe each place), the
+    aggregator it came from ("" for none) and why it could not be used ("" when it was, or none)."""
+
+    inventory: dict[tuple[str, str], Inventory] | None
+    aggregator: str = ""
+    problem: str = ""
+
+
+async def aggregated_inventory(
+    factory: ClientFactory, places: Iterable[Place], cache: InventoryCache, *, counted: bool = False
+) -> Aggregated:
+    """Every place's instances and volumes from the credential's AWS Config aggregator in its own
+    region, when it has one that answers (``ec2_inventory``); otherwise the caller describes each
+    place. The one way the Limits and Overview panes read an organization's inventory."""
+    region = factory.region
+    aggregator = await find_aggregator(factory, region)
+    if aggregator is None:
+        return Aggregated(None)
+    wanted = [(p.account_id, p.region) for p in places]
+    try:
+        found = await ec2_inventory(factory, region, aggregator, wanted, cache, counted=counted)
+    except Exception as exc:  # the describe calls still work: use them
+        return Aggregated(None, problem=classify(exc, profile=factory.target.profile).one_line())
+    return Aggregated(found, aggregator)

@@ -39,8 +39,7 @@ from tui.aws.inventory import (
     VOLUME_FIELDS,
     Inventory,
     InventoryCache,
-    ec2_inventory,
-    find_aggregator,
+    aggregated_inventory,
     kept,
 )
 from tui.aws.limits_math import (
@@ -501,23 +500,11 @@ class LimitsPoller:
     async def _aggregated(self, places: tuple[Place, ...]) -> dict[tuple[str, str], Inventory] | None:
         """Every place's instances and volumes from the credential's AWS Config aggregator, when it
         has one that answers (``tui.aws.inventory``); None: describe each place instead."""
-        region = self.factory.region
-        aggregator = await find_aggregator(self.factory, region)
-        self.aggregator = aggregator or ""
-        if aggregator is None:
-            return None
-        try:
-            return await ec2_inventory(
-                self.factory,
-                region,
-                aggregator,
-                ((p.account_id, p.region) for p in places),
-                self._inventory_cache,
-            )
-        except Exception as exc:  # the describe calls still work: use them
-            self.aggregator = ""
-            self.aggregator_problem = classify(exc, profile=self.factory.target.profile).one_line()
-            return None
+        found = await aggregated_inventory(self.factory, places, self._inventory_cache)
+        self.aggregator = found.aggregator
+        if found.problem:
+            self.aggregator_problem = found.problem
+        return found.inventory
 
     async def _describe(self, place: Place, given: Inventory | None = None) -> _Region:
         """``place``'s instances, volumes and vCPU quota; ``given`` instances and volumes (an

@@ -16,6 +16,7 @@ from typing import Any
 from tui.aws.clients import ClientFactory
 from tui.aws.errors import AwsProblem, classify
 from tui.aws.identity import Identity, caller_identity
+from tui.aws.inventory import Inventory, InventoryCache, aggregated_inventory
 from tui.aws.outcome import Outcome, gather_outcome, utcnow
 from tui.aws.overview_math import count_states, standard_vcpus
 from tui.aws.scope import Place, each_place
@@ -89,10 +90,14 @@ async def _paginate(client: Any, operation: str, key: str, **params: Any) -> lis
     return items
 
 
-async def _ec2_card(factory: ClientFactory, place: Place) -> Ec2Card:
+async def _ec2_card(factory: ClientFactory, place: Place, given: Inventory | None = None) -> Ec2Card:
+    """``given``: the place's instances as an aggregator counted them (not described again)."""
     ec2 = await place.client(factory, "ec2")
-    reservations = await _paginate(ec2, "describe_instances", "Reservations")
-    instances = [i for r in reservations for i in r.get("Instances", [])]
+    if given is not None:
+        instances = given.instances
+    else:
+        reservations = await _paginate(ec2, "describe_instances", "Reservations")
+        instances = [i for r in reservations for i in r.get("Instances", [])]
     types = sorted({i["InstanceType"] for i in instances if i.get("State", {}).get("Name") == "running"})
     vcpus: dict[str, int] = {}
     if types:
@@ -108,9 +113,13 @@ async def _vcpu_quota(factory: ClientFactory, place: Place) -> float:
     return float(reply["Quota"]["Value"])
 
 
-async def _ebs_card(factory: ClientFactory, place: Place) -> EbsCard:
-    ec2 = await place.client(factory, "ec2")
-    volumes = await _paginate(ec2, "describe_volumes", "Volumes")
+async def _ebs_card(factory: ClientFactory, place: Place, given: Inventory | None = None) -> EbsCard:
+    """``given``: the place's volumes as an aggregator counted them (not described again)."""
+    if given is not None:
+        volumes = given.volumes
+    else:
+        ec2 = await place.client(factory, "ec2")
+        volumes = await _paginate(ec2, "describe_volumes", "Volumes")
     by_type: dict[str, int] = {}
     for vol in volumes:
         by_type[vol["VolumeType"]] = by_type.get(vol["VolumeType"], 0) + 1
@@ -152,32 +161,47 @@ async def _sessions_card(factory: ClientFactory, place: Place) -> SessionsCard:
     return SessionsCard(by_ping=dict(sorted(by_ping.items())), hybrid=hybrid)
 
 
-async def _region(factory: ClientFactory, place: Place) -> RegionOverview:
+async def _region(factory: ClientFactory, place: Place, given: Inventory | None = None) -> RegionOverview:
     profile = factory.target.profile
     ec2, ebs, kinesis, sessions = await asyncio.gather(
-        gather_outcome(_ec2_card(factory, place), profile=profile),
-        gather_outcome(_ebs_card(factory, place), profile=profile),
+        gather_outcome(_ec2_card(factory, place, given), profile=profile),
+        gather_outcome(_ebs_card(factory, place, given), profile=profile),
         gather_outcome(_kinesis_card(factory, place), profile=profile),
         gather_outcome(_sessions_card(factory, place), profile=profile),
     )
     return RegionOverview(place.region, ec2, ebs, kinesis, sessions, place.account_id, place.account_name)
 
 
-async def poll(factory: ClientFactory) -> OverviewSnapshot:
-    """One poll of the overview: identity, then every region's cards concurrently."""
+async def poll(factory: ClientFactory, cache: InventoryCache | None = None) -> OverviewSnapshot:
+    """One poll of the overview: identity, then every region's cards concurrently.
+
+    Watching an organization, the instances and volumes are counted from the credential's AWS Config
+    aggregator when it has one (``aggregated_inventory``: two small queries for every account and
+    region, which ``cache`` spares parsing again) instead of described in every place: at 2,000
+    instances and 3,650 volumes over 10 places, the describe calls' answers cost about 2.5 s of CPU
+    to parse, every poll. Without one, or when it fails, each place is described as before."""
     try:
         identity = await caller_identity(factory)
     except Exception as exc:  # shown on the pane; the next poll retries
         return OverviewSnapshot(utcnow(), None, (), classify(exc, profile=factory.target.profile))
-    regions = await each_place(factory.places, lambda place: _region(factory, place))
+    places = factory.places
+    given: dict[tuple[str, str], Inventory] = {}
+    if any(not p.home for p in places):
+        found = await aggregated_inventory(factory, places, cache or InventoryCache(), counted=True)
+        given = found.inventory or {}
+    regions = await each_place(
+        places, lambda place: _region(factory, place, given.get((place.account_id, place.region)))
+    )
     return OverviewSnapshot(utcnow(), identity, tuple(regions))
 
 
 class OverviewPoller:
-    """The overview's poller: each ``poll()`` is one cycle (it keeps nothing between cycles)."""
+    """The overview's poller: each ``poll()`` is one cycle; it keeps only what the aggregator's
+    answers were parsed into, so that an unchanged count is not parsed again."""
 
     def __init__(self, factory: ClientFactory, *_: object) -> None:
         self.factory = factory
+        self._inventory = InventoryCache()
 
     async def poll(self) -> OverviewSnapshot:
-        return await poll(self.factory)
+        return await poll(self.factory, self._inventory)
