@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.text import Text
+from textual.dom import NoScreen
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -60,7 +61,17 @@ class StatusLine(Widget):
         self._clock = clock
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.refresh)
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """The age moves on: repainted each second while its screen is shown (under a dialog
+        too). A pane in the background is repainted whole when it is shown again."""
+        try:
+            shown = self.screen in self.app.screen_stack
+        except NoScreen:
+            return
+        if shown:
+            self.refresh()
 
     def watch_problem(self, problem: str) -> None:
         self.set_class(bool(problem), "-stale")

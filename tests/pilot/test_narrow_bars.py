@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from textual.app import App, ComposeResult
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from tests.frozen import FROZEN
@@ -101,3 +102,41 @@ async def test_a_first_poll_past_its_interval_names_its_call_beside_the_progress
         line = status.render().plain
         assert line.startswith("● live · cloudwatch GetMetricData has not answered")
         assert line.endswith(" · data 59s old · polling…") and "stale" not in line
+
+
+class _Pane(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield StatusLine(clock=lambda: FROZEN)
+
+
+class _Dialog(ModalScreen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("a dialog")
+
+
+class Panes(App[None]):
+    """Two panes, one mode each, as the console keeps them."""
+
+    MODES = {"one": _Pane, "two": _Pane}
+
+
+async def test_a_status_line_ticks_only_while_its_pane_is_shown() -> None:
+    """A pane left in the background does not repaint its age each second (it is repainted whole
+    when shown again); under a dialog it still does."""
+    app = Panes()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("one")
+        first = app.screen.query_one(StatusLine)
+        await app.switch_mode("two")
+        second = app.screen.query_one(StatusLine)
+        await pilot.pause()
+        painted: list[StatusLine] = []
+        for status in (first, second):
+            status.refresh = lambda *_, s=status, **__: painted.append(s)  # type: ignore[method-assign]
+        first._tick()
+        second._tick()
+        assert painted == [second]
+        app.push_screen(_Dialog())
+        await pilot.pause()
+        second._tick()
+        assert painted == [second, second]
