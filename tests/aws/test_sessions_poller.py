@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -24,6 +24,7 @@ from tui.aws.clients import AwsTarget, ClientFactory
 from tui.aws.sessions import (
     HISTORY_LIMIT,
     INFO_PAGE_SIZE,
+    NAMES_REFRESH_S,
     ManagedTarget,
     SessionsPoller,
     SessionsSnapshot,
@@ -366,3 +367,51 @@ def test_targets_know_hybrid_and_online() -> None:
     ec2 = ManagedTarget(instance_id="i-0123456789abcdef0", ping_status="Online", **base)
     assert hybrid.hybrid and not hybrid.online
     assert not ec2.hybrid and ec2.online
+
+
+async def test_names_are_read_whole_every_few_minutes_and_only_for_new_instances_between(
+    own: ClientFactory, sim_url: str
+) -> None:
+    """Describing every instance each cycle for its Name tag cost a third of the console's CPU at
+    2,000 instances: a cycle describes only the instances it has not named yet, and all of them
+    again after ``NAMES_REFRESH_S`` (a rename shows then)."""
+    ec2 = _boto(sim_url, "ec2", OWN)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+
+    def launch(name: str) -> str:
+        made = ec2.run_instances(ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=1)
+        iid = str(made["Instances"][0]["InstanceId"])
+        ec2.create_tags(Resources=[iid], Tags=[{"Key": "Name", "Value": name}])
+        register_node(ACCOUNT_ID, OWN, ManagedNode(iid))
+        return iid
+
+    first = launch("names-first")
+    now = [FIXED]
+    poller = SessionsPoller(own, clock=lambda: now[0])
+    described: list[list[str]] = []
+    client = await own.client("ec2", OWN)
+
+    def seen(params: dict[str, Any], **_: Any) -> None:
+        described.append(sorted(params["Filters"][0]["Values"]))
+
+    client.meta.events.register("provide-client-params.ec2.DescribeInstances", seen)
+
+    def names(snapshot: SessionsSnapshot) -> dict[str, str]:
+        return {t.instance_id: t.name for t in snapshot.instances if t.instance_id in (first, second)}
+
+    await poller.poll()
+    assert first in described[-1]
+    whole = len(described[-1])
+    described.clear()
+    second = launch("names-second")
+    ec2.create_tags(Resources=[first], Tags=[{"Key": "Name", "Value": "names-renamed"}])
+    snapshot = await poller.poll()
+    assert described == [[second]], "only the instance not named yet"
+    assert names(snapshot) == {first: "names-first", second: "names-second"}
+    described.clear()
+    await poller.poll()
+    assert described == [], "every instance named: none described"
+    now[0] = FIXED + timedelta(seconds=NAMES_REFRESH_S)
+    snapshot = await poller.poll()
+    assert len(described) == 1 and len(described[0]) == whole + 1, "all of them again"
+    assert names(snapshot) == {first: "names-renamed", second: "names-second"}

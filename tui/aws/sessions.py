@@ -30,6 +30,10 @@ INFO_PAGE_SIZE = 50
 SESSIONS_PAGE_SIZE = 200
 HISTORY_LIMIT = 100
 EC2_CHUNK = 200
+NAMES_REFRESH_S = 300.0
+"""How long the instances' Name tags read in a place are trusted: between two reads of them all, a
+cycle describes only the instances it had not named yet (at 2,000 instances, describing every one
+each cycle cost about a third of the console's CPU); a renamed instance shows its new name after."""
 MAX_PAGES = 1000
 
 DESCRIBE_INSTANCE_INFORMATION = "ssm:DescribeInstanceInformation"
@@ -168,21 +172,34 @@ class _RegionResult:
     listing_problem: AwsProblem | None = None
 
 
+@dataclass(frozen=True)
+class _Names:
+    read_at: float
+    """When the place's instances were last described all together (epoch seconds)."""
+    names: dict[str, str]
+    described: frozenset[str]
+    """The instances described since (named or not)."""
+
+
 class SessionsPoller:
-    """``poll()`` is one cycle over every place of the factory; between cycles it keeps only
-    whether one has been read whole."""
+    """``poll()`` is one cycle over every place of the factory; between cycles it keeps whether one
+    has been read whole, and the instances' Name tags (``_named``)."""
 
     def __init__(self, factory: ClientFactory, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.factory = factory
         self.clock = clock
         self._first = FirstCycle()
+        self._known_names: dict[str, _Names] = {}
+        """Per place (its key): the Name tags read there (``_named``)."""
 
     async def poll(self, answered: Answered | None = None) -> SessionsSnapshot:
         """One cycle; ``answered`` hears as places answer (with the nodes read so far, until the
         first whole cycle)."""
         now = self.clock()
+        places = self.factory.places
+        self._known_names = {p.key: self._known_names[p.key] for p in places if p.key in self._known_names}
         parts = await self._first.read(
-            self.factory.places,
+            places,
             self._region,
             answered,
             lambda done, partial: self._snapshot(now, done, partial=partial),
@@ -235,7 +252,7 @@ class SessionsPoller:
             :HISTORY_LIMIT
         ]
         ec2_ids = [str(i["InstanceId"]) for i in infos if str(i["InstanceId"]).startswith("i-")]
-        names = await self._names(place, ec2_ids, result) if ec2_ids else {}
+        names = await self._named(place, ec2_ids, result) if ec2_ids else {}
         result.instances = [
             target_from(info, region, names.get(str(info.get("InstanceId") or ""), "")) for info in infos
         ]
@@ -286,6 +303,28 @@ class SessionsPoller:
             _, error = self._api_error(place.label, f"{DESCRIBE_SESSIONS} ({state})", exc)
             result.errors.append(error)
             return []
+        return found
+
+    async def _named(self, place: Place, instance_ids: list[str], result: _RegionResult) -> dict[str, str]:
+        """The Name tags of ``instance_ids``: read for them all every ``NAMES_REFRESH_S``, and for
+        those not described yet in the cycles between. A read that fails is not kept: the next
+        cycle reads them all again."""
+        now = self.clock().timestamp()
+        known = self._known_names.get(place.key)
+        fresh = known is not None and now - known.read_at < NAMES_REFRESH_S
+        wanted = [i for i in instance_ids if i not in known.described] if known and fresh else instance_ids
+        if not wanted and known is not None:
+            return known.names
+        errors = len(result.errors)
+        found = await self._names(place, wanted, result)
+        if len(result.errors) > errors:
+            self._known_names.pop(place.key, None)
+            return {**known.names, **found} if known and fresh else found
+        if known is not None and fresh:
+            found = {**known.names, **found}
+            self._known_names[place.key] = _Names(known.read_at, found, known.described | set(wanted))
+        else:
+            self._known_names[place.key] = _Names(now, found, frozenset(wanted))
         return found
 
     async def _names(self, place: Place, instance_ids: list[str], result: _RegionResult) -> dict[str, str]:
