@@ -311,20 +311,17 @@ class SessionsPoller:
         cycle reads them all again."""
         now = self.clock().timestamp()
         known = self._known_names.get(place.key)
-        fresh = known is not None and now - known.read_at < NAMES_REFRESH_S
-        wanted = [i for i in instance_ids if i not in known.described] if known and fresh else instance_ids
-        if not wanted and known is not None:
+        if known is None or now - known.read_at >= NAMES_REFRESH_S:
+            known = _Names(now, {}, frozenset())
+        wanted = [i for i in instance_ids if i not in known.described]
+        if not wanted:
             return known.names
         errors = len(result.errors)
-        found = await self._names(place, wanted, result)
+        found = {**known.names, **await self._names(place, wanted, result)}
         if len(result.errors) > errors:
             self._known_names.pop(place.key, None)
-            return {**known.names, **found} if known and fresh else found
-        if known is not None and fresh:
-            found = {**known.names, **found}
-            self._known_names[place.key] = _Names(known.read_at, found, known.described | set(wanted))
         else:
-            self._known_names[place.key] = _Names(now, found, frozenset(wanted))
+            self._known_names[place.key] = _Names(known.read_at, found, known.described | set(wanted))
         return found
 
     async def _names(self, place: Place, instance_ids: list[str], result: _RegionResult) -> dict[str, str]:
